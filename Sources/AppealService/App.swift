@@ -1,0 +1,39 @@
+import Contracts
+import Foundation
+import Logging
+import ServiceLifecycle
+import VecheRuntime
+
+/// Builds AppealService from connected infrastructure; shared by `main` and the tests.
+enum AppealServiceApp {
+    static let version = "1.0.0"
+
+    struct Built: Sendable {
+        var host: NatsServiceHost
+        var handlers: AppealHandlers
+        var relay: EventRelay
+        var services: [any Service]
+    }
+
+    static func build(env: ServiceEnvironment, enricher: (any AppealEnricher)? = nil, autoRegister: Bool = true) async throws -> Built {
+        let pool = try env.requirePool()
+        try await Migrator.migrate(pool: pool, schema: AppealSchema.name, migrations: AppealSchema.migrations)
+        try await env.jetStream.ensureStream(Streams.intake)
+        try await env.jetStream.ensureStream(Streams.appealEvents)
+        var policy = DeadlinePolicy()
+        policy.timeZone = TimeZone(identifier: env.config.timeZone) ?? policy.timeZone
+        let relay = EventRelay(pool: pool, jetStream: env.jetStream, logger: env.logger)
+        let handlers = AppealHandlers(pool: pool, relay: relay, enricher: enricher ?? PassThroughEnricher(),
+                                      policy: policy, autoRegister: autoRegister)
+        let host = NatsServiceHost(
+            info: .init(name: AppealV1.AppealService.name, version: version,
+                        description: "Citizen appeals: intake, 59-FZ lifecycle, answers, satisfaction",
+                        metadata: ["schema": AppealSchema.name]),
+            endpoints: handlers.endpoints, connection: env.nats, logger: env.logger,
+            instanceID: env.config.instanceID, concurrency: env.config.handlerConcurrency)
+        let intake = IntakeProcessor(handlers: handlers, pool: pool, logger: env.logger)
+        let consumer = JetStreamConsumer(jetStream: env.jetStream, stream: Subjects.Intake.stream, durable: "appeal-intake",
+                                         filterSubject: Subjects.Intake.wildcard, logger: env.logger) { await intake.process($0) }
+        return Built(host: host, handlers: handlers, relay: relay, services: [relay, host, consumer])
+    }
+}

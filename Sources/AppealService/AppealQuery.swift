@@ -1,0 +1,69 @@
+import Contracts
+import Foundation
+import VecheRuntime
+
+/// ListAppeals: filters combined with AND, newest first, keyset paging on (received_at, id).
+struct AppealQuery: Sendable {
+    static let defaultPageSize: Int32 = 50
+    static let maxPageSize: Int32 = 500
+
+    var conditions: [SQL] = []
+    var pageSize: Int32
+    var after: (ms: Int64, id: String)?
+
+    init(_ r: AppealV1.ListAppealsRequest) throws {
+        let page = r.page ?? CommonV1.PageRequest()
+        guard page.pageSize >= 0 else { throw RPCError.invalidArgument("page_size must not be negative") }
+        pageSize = page.pageSize == 0 ? Self.defaultPageSize : min(page.pageSize, Self.maxPageSize)
+        if !page.pageToken.isEmpty {
+            guard let decoded = Self.decodeToken(page.pageToken) else { throw RPCError.invalidArgument("page_token is not valid") }
+            after = decoded
+        }
+        if !r.statuses.isEmpty { conditions.append("a.status = ANY(\(r.statuses.map(\.name))::text[])") }
+        if !r.channels.isEmpty { conditions.append("a.channel = ANY(\(r.channels.map(\.name))::text[])") }
+        if !r.agencyId.isEmpty { conditions.append("a.agency_id = \(r.agencyId)") }
+        if !r.municipalityOktmo.isEmpty { conditions.append("a.municipality_oktmo = \(r.municipalityOktmo)") }
+        if !r.topicCode.isEmpty { conditions.append("a.topic_code = \(r.topicCode)") }
+        if !r.categoryCode.isEmpty { conditions.append("a.category_code = \(r.categoryCode)") }
+        if !r.problemGroupId.isEmpty { conditions.append("a.problem_group_id = \(r.problemGroupId)") }
+        if r.receivedFromMs > 0 { conditions.append("a.received_at >= \(Self.date(r.receivedFromMs))::timestamptz") }
+        if r.receivedToMs > 0 { conditions.append("a.received_at < \(Self.date(r.receivedToMs))::timestamptz") }
+        if r.overdueOnly { conditions.append("a.status NOT IN ('answered','closed') AND a.answer_due < now()") }
+        let q = r.textQuery.trimmingCharacters(in: .whitespacesAndNewlines)
+        if !q.isEmpty {
+            conditions.append("(to_tsvector('russian', a.title || ' ' || a.body) @@ plainto_tsquery('russian', \(q)) OR a.number = \(q))")
+        }
+    }
+
+    static func date(_ ms: Int64) -> Date { Date(timeIntervalSince1970: Double(ms) / 1000) }
+
+    func run(_ conn: PGConnection) throws -> AppealV1.ListAppealsResponse {
+        let filter: SQL = conditions.isEmpty ? "TRUE" : SQL.join(conditions, separator: " AND ")
+        let total = try conn.query("SELECT count(*) AS n FROM appeals a WHERE \(filter)").first?.int("n") ?? 0
+        var pageFilter = filter
+        if let after {
+            pageFilter = filter + " AND (a.received_at, a.id) < (\(Self.date(after.ms))::timestamptz, \(after.id)::uuid)"
+        }
+        let rows = try conn.query("""
+            SELECT \(AppealStore.columns) FROM appeals a WHERE \(pageFilter)
+            ORDER BY a.received_at DESC, a.id DESC LIMIT \(Int(pageSize) + 1)
+            """).rows.map(AppealStore.appeal(from:))
+        let page = Array(rows.prefix(Int(pageSize)))
+        var next = ""
+        if rows.count > Int(pageSize), let last = page.last {
+            next = Self.encodeToken(ms: last.receivedAtMs, id: last.id)
+        }
+        return AppealV1.ListAppealsResponse(appeals: page, nextPageToken: next, totalCount: total)
+    }
+
+    static func encodeToken(ms: Int64, id: String) -> String {
+        Data("\(ms)/\(id)".utf8).base64EncodedString()
+    }
+
+    static func decodeToken(_ token: String) -> (ms: Int64, id: String)? {
+        guard let data = Data(base64Encoded: token), let s = String(data: data, encoding: .utf8) else { return nil }
+        let parts = s.split(separator: "/", maxSplits: 1).map(String.init)
+        guard parts.count == 2, let ms = Int64(parts[0]), UUID(uuidString: parts[1]) != nil else { return nil }
+        return (ms, parts[1])
+    }
+}

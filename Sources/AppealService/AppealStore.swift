@@ -1,0 +1,159 @@
+import Contracts
+import Foundation
+import VecheRuntime
+
+/// SQL for the `appeal` schema. Every statement binds its values; nothing user-supplied is concatenated.
+struct AppealStore: Sendable {
+    let pool: PGPool
+
+    static let columns: SQL = """
+        a.id::text AS id, a.number, a.channel, a.external_id, a.status, a.author_name, a.author_email, a.author_phone,
+        a.author_social, a.author_postal, a.title, a.body, a.redacted_body, a.address, a.latitude, a.longitude,
+        a.municipality_oktmo, a.topic_code, a.category_code, a.classification_confidence, a.agency_id,
+        a.problem_group_id, a.monitoring_flags, a.received_at, a.registered_at, a.register_due, a.forward_due,
+        a.answer_due, a.first_reaction_due, a.extension_count, a.answered_at, a.closed_at, a.answer_text,
+        a.answer_complete, a.satisfaction, a.reopen_count, a.version, a.source_url, a.attachment_urls,
+        a.updated_at, a.is_public
+        """
+
+    static func appeal(from r: PGRow) -> AppealV1.Appeal {
+        var a = AppealV1.Appeal()
+        a.id = r.string("id")
+        a.number = r.string("number")
+        a.channel = AppealV1.Channel(name: r.string("channel")) ?? .unspecified
+        a.externalId = r.string("external_id")
+        a.status = AppealV1.Status(name: r.string("status")) ?? .unspecified
+        let author = CommonV1.Person(fullName: r.string("author_name"), email: r.string("author_email"), phone: r.string("author_phone"),
+                                     socialHandle: r.string("author_social"), postalAddress: r.string("author_postal"))
+        a.author = author == CommonV1.Person() ? nil : author
+        a.title = r.string("title")
+        a.text = r.string("body")
+        a.redactedText = r.string("redacted_body")
+        a.address = r.string("address")
+        if !r.isNull("latitude") { a.location = CommonV1.GeoPoint(latitude: r.double("latitude"), longitude: r.double("longitude")) }
+        a.municipalityOktmo = r.string("municipality_oktmo")
+        a.topicCode = r.string("topic_code")
+        a.categoryCode = r.string("category_code")
+        a.classificationConfidence = r.double("classification_confidence")
+        a.agencyId = r.string("agency_id")
+        a.problemGroupId = r.string("problem_group_id")
+        a.monitoringFlags = r.stringArray("monitoring_flags")
+        a.receivedAtMs = r.epochMs("received_at")
+        a.registeredAtMs = r.epochMs("registered_at")
+        a.deadlines = AppealV1.Deadlines(registerDueMs: r.epochMs("register_due"), forwardDueMs: r.epochMs("forward_due"),
+                                         answerDueMs: r.epochMs("answer_due"), firstReactionDueMs: r.epochMs("first_reaction_due"))
+        a.extensionCount = r.int32("extension_count")
+        a.answeredAtMs = r.epochMs("answered_at")
+        a.closedAtMs = r.epochMs("closed_at")
+        a.answerText = r.string("answer_text")
+        a.answerComplete = r.bool("answer_complete")
+        a.satisfaction = r.int32("satisfaction")
+        a.reopenCount = r.int32("reopen_count")
+        a.version = r.int("version")
+        a.sourceUrl = r.string("source_url")
+        a.attachmentUrls = r.stringArray("attachment_urls")
+        a.updatedAtMs = r.epochMs("updated_at")
+        a.isPublic = r.bool("is_public")
+        return a
+    }
+
+    static func date(_ ms: Int64) -> Date? { ms == 0 ? nil : Date(timeIntervalSince1970: Double(ms) / 1000) }
+
+    // MARK: reads
+
+    static func find(_ conn: PGConnection, idOrNumber: String, forUpdate: Bool = false) throws -> AppealV1.Appeal? {
+        let lock: SQL = forUpdate ? " FOR UPDATE" : ""
+        let sql: SQL
+        if UUID(uuidString: idOrNumber) != nil {
+            sql = "SELECT \(columns) FROM appeals a WHERE a.id = \(idOrNumber)::uuid\(lock)"
+        } else {
+            sql = "SELECT \(columns) FROM appeals a WHERE a.number = \(idOrNumber)\(lock)"
+        }
+        return try conn.query(sql).first.map(appeal(from:))
+    }
+
+    static func find(_ conn: PGConnection, channel: AppealV1.Channel, externalID: String) throws -> AppealV1.Appeal? {
+        try conn.query("SELECT \(columns) FROM appeals a WHERE a.channel = \(channel.name) AND a.external_id = \(externalID)")
+            .first.map(appeal(from:))
+    }
+
+    static func history(_ conn: PGConnection, appealID: String) throws -> [AppealV1.AppealEvent] {
+        try conn.query("SELECT payload FROM appeal_events WHERE appeal_id = \(appealID)::uuid ORDER BY seq").rows.compactMap { row in
+            guard let bytes = PGBytes.decode(row.string("payload")) else { return nil }
+            return try? AppealV1.AppealEvent(serializedBytes: bytes)
+        }
+    }
+
+    // MARK: writes
+
+    /// Inserts a new appeal unless (channel, external_id) exists. Returns nil when it already existed.
+    static func insert(_ conn: PGConnection, _ a: AppealV1.Appeal) throws -> AppealV1.Appeal? {
+        let author = a.author ?? CommonV1.Person()
+        let lat: Double? = a.location.map(\.latitude)
+        let lon: Double? = a.location.map(\.longitude)
+        let d = a.deadlines ?? AppealV1.Deadlines()
+        let res = try conn.query("""
+            INSERT INTO appeals (id, number, channel, external_id, status, author_name, author_email, author_phone,
+                author_social, author_postal, title, body, redacted_body, address, latitude, longitude, municipality_oktmo,
+                topic_code, category_code, classification_confidence, agency_id, problem_group_id, monitoring_flags,
+                received_at, register_due, forward_due, answer_due, first_reaction_due, source_url, attachment_urls, is_public)
+            VALUES (\(a.id)::uuid,
+                to_char(\(date(a.receivedAtMs))::timestamptz AT TIME ZONE 'Europe/Moscow', 'YYYY') || '-' || lpad(nextval('appeal_number_seq')::text, 6, '0'),
+                \(a.channel.name), \(a.externalId), \(a.status.name), \(author.fullName), \(author.email), \(author.phone),
+                \(author.socialHandle), \(author.postalAddress), \(a.title), \(a.text), \(a.redactedText), \(a.address), \(lat)::float8, \(lon)::float8,
+                \(a.municipalityOktmo), \(a.topicCode), \(a.categoryCode), \(a.classificationConfidence), \(a.agencyId),
+                \(a.problemGroupId), \(a.monitoringFlags)::text[], \(date(a.receivedAtMs))::timestamptz, \(date(d.registerDueMs))::timestamptz,
+                \(date(d.forwardDueMs))::timestamptz, \(date(d.answerDueMs))::timestamptz, \(date(d.firstReactionDueMs))::timestamptz,
+                \(a.sourceUrl), \(a.attachmentUrls)::text[], \(a.isPublic))
+            ON CONFLICT (channel, external_id) DO NOTHING
+            RETURNING id::text
+            """)
+        guard res.first != nil else { return nil }
+        return try find(conn, idOrNumber: a.id)
+    }
+
+    /// Writes the mutable part of an appeal, bumping its version.
+    static func update(_ conn: PGConnection, _ a: AppealV1.Appeal) throws -> AppealV1.Appeal {
+        let d = a.deadlines ?? AppealV1.Deadlines()
+        try conn.query("""
+            UPDATE appeals SET status = \(a.status.name), agency_id = \(a.agencyId), topic_code = \(a.topicCode),
+                category_code = \(a.categoryCode), classification_confidence = \(a.classificationConfidence),
+                problem_group_id = \(a.problemGroupId), monitoring_flags = \(a.monitoringFlags)::text[],
+                redacted_body = \(a.redactedText), municipality_oktmo = \(a.municipalityOktmo),
+                registered_at = \(date(a.registeredAtMs))::timestamptz,
+                register_due = \(date(d.registerDueMs))::timestamptz, forward_due = \(date(d.forwardDueMs))::timestamptz,
+                answer_due = \(date(d.answerDueMs))::timestamptz, first_reaction_due = \(date(d.firstReactionDueMs))::timestamptz,
+                extension_count = \(a.extensionCount), answered_at = \(date(a.answeredAtMs))::timestamptz,
+                closed_at = \(date(a.closedAtMs))::timestamptz, answer_text = \(a.answerText), answer_complete = \(a.answerComplete),
+                satisfaction = \(a.satisfaction), reopen_count = \(a.reopenCount),
+                version = version + 1, updated_at = now()
+            WHERE id = \(a.id)::uuid
+            """)
+        guard let fresh = try find(conn, idOrNumber: a.id) else { throw RPCError.notFound("appeal \(a.id) disappeared") }
+        return fresh
+    }
+
+    /// Appends an event (state after the change) to the history/outbox in the same transaction.
+    static func appendEvent(_ conn: PGConnection, appeal: AppealV1.Appeal, type: AppealV1.EventType, from: AppealV1.Status,
+                            actor: String, comment: String, at: Date) throws -> AppealV1.AppealEvent {
+        let seq = try conn.query("SELECT coalesce(max(seq), 0) + 1 AS next FROM appeal_events WHERE appeal_id = \(appeal.id)::uuid").first?.int("next") ?? 1
+        let event = AppealV1.AppealEvent(eventId: UUID().uuidString.lowercased(), type: type, occurredAtMs: Int64(at.timeIntervalSince1970 * 1000),
+                                         actor: actor, comment: comment, fromStatus: from, appeal: appeal, sequence: seq)
+        try conn.query("""
+            INSERT INTO appeal_events (id, appeal_id, seq, type, occurred_at, actor, comment, from_status, to_status, agency_id, payload)
+            VALUES (\(event.eventId)::uuid, \(appeal.id)::uuid, \(Int32(seq)), \(type.name), \(at), \(actor), \(comment),
+                    \(from == .unspecified ? "" : from.name), \(appeal.status.name), \(appeal.agencyId), \(PGBytes.encode(event.serializedBytes()))::bytea)
+            """)
+        return event
+    }
+
+    static func rejectIntake(_ conn: PGConnection, subject: String, sequence: UInt64, reason: String, payload: [UInt8], headers: [String: String]) throws {
+        let headersJSON = (try? JSONSerialization.data(withJSONObject: headers, options: [.sortedKeys])).flatMap { String(data: $0, encoding: .utf8) } ?? "{}"
+        try conn.query("""
+            INSERT INTO rejected_intake (subject, stream_sequence, reason, payload, headers)
+            VALUES (\(subject), \(Int64(sequence)), \(reason), \(PGBytes.encode(payload))::bytea, \(headersJSON)::jsonb)
+            ON CONFLICT (subject, stream_sequence) DO NOTHING
+            """)
+    }
+}
+

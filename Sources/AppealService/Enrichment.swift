@@ -1,0 +1,28 @@
+import Contracts
+import Foundation
+
+/// What intake learns about a new appeal before it is stored: classification, routing,
+/// monitoring flags, PII-free text, duplicate group. Implemented with TextAnalysis + AgencyService.
+protocol AppealEnricher: Sendable {
+    func enrich(_ appeal: AppealV1.Appeal) async -> Enrichment
+}
+
+struct Enrichment: Sendable {
+    var topicCode = ""
+    var categoryCode = ""
+    var confidence = 0.0
+    var agencyID = ""
+    var municipalityOktmo = ""
+    var redactedText = ""
+    var monitoringFlags: [String] = []
+    var problemGroupID = ""
+    var policy: DeadlinePolicy?
+    var notes: [String] = []
+}
+
+/// Enrichment that only carries the appeal through (used when no classifier/directory is configured).
+struct PassThroughEnricher: AppealEnricher {
+    func enrich(_ appeal: AppealV1.Appeal) async -> Enrichment {
+        Enrichment(municipalityOktmo: appeal.municipalityOktmo, redactedText: appeal.text)
+    }
+}

@@ -1,0 +1,97 @@
+import VecheRuntime
+
+/// AppealService owns schema `appeal`.
+enum AppealSchema {
+    static let name = "appeal"
+
+    static let migrations: [Migration] = [
+        Migration(1, "appeals, events, rejected intake", """
+        CREATE SEQUENCE appeal_number_seq;
+
+        CREATE TABLE appeals (
+            id uuid PRIMARY KEY,
+            number text NOT NULL UNIQUE,
+            channel text NOT NULL,
+            external_id text NOT NULL,
+            status text NOT NULL,
+            author_name text NOT NULL DEFAULT '',
+            author_email text NOT NULL DEFAULT '',
+            author_phone text NOT NULL DEFAULT '',
+            author_social text NOT NULL DEFAULT '',
+            author_postal text NOT NULL DEFAULT '',
+            title text NOT NULL DEFAULT '',
+            body text NOT NULL,
+            redacted_body text NOT NULL DEFAULT '',
+            address text NOT NULL DEFAULT '',
+            latitude double precision,
+            longitude double precision,
+            municipality_oktmo text NOT NULL DEFAULT '',
+            topic_hint text NOT NULL DEFAULT '',
+            topic_code text NOT NULL DEFAULT '',
+            category_code text NOT NULL DEFAULT '',
+            classification_confidence double precision NOT NULL DEFAULT 0,
+            agency_id text NOT NULL DEFAULT '',
+            problem_group_id text NOT NULL DEFAULT '',
+            monitoring_flags text[] NOT NULL DEFAULT '{}',
+            received_at timestamptz NOT NULL,
+            registered_at timestamptz,
+            register_due timestamptz,
+            forward_due timestamptz,
+            answer_due timestamptz,
+            first_reaction_due timestamptz,
+            extension_count int NOT NULL DEFAULT 0,
+            answered_at timestamptz,
+            closed_at timestamptz,
+            answer_text text NOT NULL DEFAULT '',
+            answer_complete boolean NOT NULL DEFAULT false,
+            satisfaction int NOT NULL DEFAULT 0 CHECK (satisfaction BETWEEN 0 AND 5),
+            reopen_count int NOT NULL DEFAULT 0,
+            version bigint NOT NULL DEFAULT 1,
+            source_url text NOT NULL DEFAULT '',
+            attachment_urls text[] NOT NULL DEFAULT '{}',
+            is_public boolean NOT NULL DEFAULT false,
+            metadata jsonb NOT NULL DEFAULT '{}',
+            created_at timestamptz NOT NULL DEFAULT now(),
+            updated_at timestamptz NOT NULL DEFAULT now(),
+            UNIQUE (channel, external_id)
+        );
+        CREATE INDEX appeals_received_idx ON appeals (received_at DESC, id DESC);
+        CREATE INDEX appeals_status_idx ON appeals (status);
+        CREATE INDEX appeals_agency_idx ON appeals (agency_id);
+        CREATE INDEX appeals_topic_idx ON appeals (topic_code, category_code);
+        CREATE INDEX appeals_municipality_idx ON appeals (municipality_oktmo);
+        CREATE INDEX appeals_answer_due_idx ON appeals (answer_due) WHERE status NOT IN ('answered', 'closed');
+        CREATE INDEX appeals_fts_idx ON appeals USING gin (to_tsvector('russian', title || ' ' || body));
+
+        -- Every lifecycle change; also the transactional outbox for JetStream (published_at NULL = pending).
+        CREATE TABLE appeal_events (
+            id uuid PRIMARY KEY,
+            appeal_id uuid NOT NULL REFERENCES appeals(id),
+            seq int NOT NULL,
+            type text NOT NULL,
+            occurred_at timestamptz NOT NULL,
+            actor text NOT NULL DEFAULT '',
+            comment text NOT NULL DEFAULT '',
+            from_status text NOT NULL DEFAULT '',
+            to_status text NOT NULL,
+            agency_id text NOT NULL DEFAULT '',
+            payload bytea NOT NULL,
+            published_at timestamptz,
+            UNIQUE (appeal_id, seq)
+        );
+        CREATE INDEX appeal_events_pending_idx ON appeal_events (occurred_at) WHERE published_at IS NULL;
+
+        -- Intake messages that could not become appeals: kept with the reason, never dropped.
+        CREATE TABLE rejected_intake (
+            id bigserial PRIMARY KEY,
+            subject text NOT NULL,
+            stream_sequence bigint NOT NULL DEFAULT 0,
+            reason text NOT NULL,
+            payload bytea NOT NULL,
+            headers jsonb NOT NULL DEFAULT '{}',
+            received_at timestamptz NOT NULL DEFAULT now(),
+            UNIQUE (subject, stream_sequence)
+        );
+        """),
+    ]
+}

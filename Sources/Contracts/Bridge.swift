@@ -1,0 +1,167 @@
+import Foundation
+import Proto
+
+/// A message of the Veche contracts: a Sendable value type with a protobuf wire form.
+public protocol ProtoMessage: Sendable, Hashable, Codable {
+    static var protoName: String { get }
+    init()
+    func serializedBytes() -> [UInt8]
+    init(serializedBytes: [UInt8]) throws
+}
+
+/// A proto enum. Unknown wire values decode to `defaultValue` (the *_UNSPECIFIED case).
+public protocol ProtoEnum: RawRepresentable, Sendable, Hashable, CaseIterable, Codable where RawValue == Int32 {
+    static var defaultValue: Self { get }
+    /// Stable lower_snake name without the enum prefix (used in JSON, subjects and SQL).
+    var name: String { get }
+}
+
+extension ProtoEnum {
+    public init(protoRawValue: Int32) { self = Self(rawValue: protoRawValue) ?? Self.defaultValue }
+
+    public init?(name: String) {
+        let wanted = name.lowercased()
+        guard let match = Self.allCases.first(where: { $0.name == wanted }) else { return nil }
+        self = match
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        if let n = try? c.decode(Int32.self) {
+            self = Self(protoRawValue: n)
+            return
+        }
+        let s = try c.decode(String.self)
+        guard let v = Self(name: s) else {
+            let allowed = Self.allCases.map(\.name).joined(separator: ", ")
+            throw DecodingError.dataCorruptedError(in: c, debugDescription: "unknown value '\(s)'; expected one of: \(allowed)")
+        }
+        self = v
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.singleValueContainer()
+        try c.encode(name)
+    }
+}
+
+public struct ProtoDecodingError: Error, CustomStringConvertible {
+    public let messageType: String
+    public let byteCount: Int
+    public var description: String { "malformed \(messageType) (\(byteCount) bytes)" }
+}
+
+/// Bridges a Swift message to its protobuf-c struct. Generated for every message.
+public protocol CMessageBridge {
+    associatedtype CType
+    static func cInit(_ p: UnsafeMutablePointer<CType>)
+    static func cPackedSize(_ p: UnsafePointer<CType>) -> Int
+    static func cPack(_ p: UnsafePointer<CType>, _ out: UnsafeMutablePointer<UInt8>) -> Int
+    static func cUnpack(_ len: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CType>?
+    static func cFree(_ p: UnsafeMutablePointer<CType>)
+    init(c: CType)
+    func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena)
+}
+
+extension ProtoMessage where Self: CMessageBridge {
+    public func serializedBytes() -> [UInt8] {
+        let arena = CArena()
+        defer { arena.releaseAll() }
+        let p = arena.message(self)
+        let size = Self.cPackedSize(p)
+        guard size > 0 else { return [] }
+        return [UInt8](unsafeUninitializedCapacity: size) { buf, initialized in
+            guard let base = buf.baseAddress else { initialized = 0; return }
+            initialized = Self.cPack(p, base)
+        }
+    }
+
+    public init(serializedBytes bytes: [UInt8]) throws {
+        let unpacked = bytes.withUnsafeBufferPointer { Self.cUnpack($0.count, $0.baseAddress) }
+        guard let p = unpacked else { throw ProtoDecodingError(messageType: Self.protoName, byteCount: bytes.count) }
+        defer { Self.cFree(p) }
+        self.init(c: p.pointee)
+    }
+}
+
+/// Owns the C memory built while encoding one message; everything is freed at once.
+public final class CArena {
+    private var allocations: [UnsafeMutableRawPointer] = []
+
+    public init() {}
+
+    public func releaseAll() {
+        for p in allocations { free(p) }
+        allocations.removeAll()
+    }
+
+    deinit { releaseAll() }
+
+    private func raw(_ bytes: Int) -> UnsafeMutableRawPointer {
+        // malloc(0) may return NULL; always ask for at least one byte.
+        guard let p = malloc(max(bytes, 1)) else { fatalError("out of memory encoding protobuf message") }
+        allocations.append(p)
+        return p
+    }
+
+    public func string(_ s: String) -> UnsafeMutablePointer<CChar> {
+        var utf8 = Array(s.utf8CString)
+        let p = raw(utf8.count).bindMemory(to: CChar.self, capacity: utf8.count)
+        utf8.withUnsafeMutableBufferPointer { buf in
+            if let base = buf.baseAddress { p.update(from: base, count: buf.count) }
+        }
+        return p
+    }
+
+    public func binary(_ bytes: [UInt8]) -> ProtobufCBinaryData {
+        let p = raw(bytes.count).bindMemory(to: UInt8.self, capacity: max(bytes.count, 1))
+        bytes.withUnsafeBufferPointer { buf in
+            if let base = buf.baseAddress { p.update(from: base, count: buf.count) }
+        }
+        return ProtobufCBinaryData(len: bytes.count, data: p)
+    }
+
+    public func array<T>(_ values: [T]) -> UnsafeMutablePointer<T>? {
+        guard !values.isEmpty else { return nil }
+        let p = raw(MemoryLayout<T>.stride * values.count).bindMemory(to: T.self, capacity: values.count)
+        p.initialize(from: values, count: values.count)
+        return p
+    }
+
+    public func strings(_ values: [String]) -> UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? {
+        array(values.map { Optional(string($0)) })
+    }
+
+    public func message<M: CMessageBridge>(_ m: M) -> UnsafeMutablePointer<M.CType> {
+        let p = raw(MemoryLayout<M.CType>.stride).bindMemory(to: M.CType.self, capacity: 1)
+        M.cInit(p)
+        m.fill(p, arena: self)
+        return p
+    }
+
+    public func messages<M: CMessageBridge>(_ ms: [M]) -> UnsafeMutablePointer<UnsafeMutablePointer<M.CType>?>? {
+        array(ms.map { Optional(message($0)) })
+    }
+}
+
+/// Reading helpers for unpacked protobuf-c structs (never force-unwraps C data).
+public enum CBridge {
+    public static func string(_ p: UnsafePointer<CChar>?) -> String {
+        guard let p else { return "" }
+        return String(cString: p)
+    }
+
+    public static func string(_ p: UnsafeMutablePointer<CChar>?) -> String {
+        string(UnsafePointer(p))
+    }
+
+    public static func bytes(_ b: ProtobufCBinaryData) -> [UInt8] {
+        guard let data = b.data, b.len > 0 else { return [] }
+        return Array(UnsafeBufferPointer(start: data, count: b.len))
+    }
+
+    public static func array<C, T>(_ p: UnsafeMutablePointer<C>?, _ n: Int, _ transform: (C) -> T) -> [T] {
+        guard let p, n > 0 else { return [] }
+        return UnsafeBufferPointer(start: p, count: n).map(transform)
+    }
+}

@@ -1,0 +1,164 @@
+import Foundation
+import Logging
+
+/// Status codes carried in the numeric `Nats-Service-Error-Code` header (HTTP-like, as NATS micro services use).
+public struct RPCStatusCode: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+    public let rawValue: Int
+    public init(rawValue: Int) { self.rawValue = rawValue }
+
+    public static let invalidArgument = RPCStatusCode(rawValue: 400)
+    public static let unauthenticated = RPCStatusCode(rawValue: 401)
+    public static let permissionDenied = RPCStatusCode(rawValue: 403)
+    public static let notFound = RPCStatusCode(rawValue: 404)
+    public static let alreadyExists = RPCStatusCode(rawValue: 409)
+    public static let failedPrecondition = RPCStatusCode(rawValue: 412)
+    public static let resourceExhausted = RPCStatusCode(rawValue: 429)
+    public static let internalError = RPCStatusCode(rawValue: 500)
+    public static let unimplemented = RPCStatusCode(rawValue: 501)
+    public static let unavailable = RPCStatusCode(rawValue: 503)
+    public static let deadlineExceeded = RPCStatusCode(rawValue: 504)
+
+    public var description: String {
+        switch rawValue {
+        case 400: return "invalid argument"
+        case 401: return "unauthenticated"
+        case 403: return "permission denied"
+        case 404: return "not found"
+        case 409: return "already exists"
+        case 412: return "failed precondition"
+        case 429: return "resource exhausted"
+        case 500: return "internal error"
+        case 501: return "unimplemented"
+        case 503: return "unavailable"
+        case 504: return "deadline exceeded"
+        default: return "status \(rawValue)"
+        }
+    }
+}
+
+/// The error every handler and client speaks: a status code and a message meant for the caller.
+public struct RPCError: Error, Hashable, Sendable, CustomStringConvertible {
+    public var code: RPCStatusCode
+    public var message: String
+
+    public init(_ code: RPCStatusCode, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    public var description: String { "\(code) (\(code.rawValue)): \(message)" }
+
+    public static func invalidArgument(_ m: String) -> RPCError { RPCError(.invalidArgument, m) }
+    public static func notFound(_ m: String) -> RPCError { RPCError(.notFound, m) }
+    public static func failedPrecondition(_ m: String) -> RPCError { RPCError(.failedPrecondition, m) }
+    public static func alreadyExists(_ m: String) -> RPCError { RPCError(.alreadyExists, m) }
+    public static func unavailable(_ m: String) -> RPCError { RPCError(.unavailable, m) }
+    public static func deadlineExceeded(_ m: String) -> RPCError { RPCError(.deadlineExceeded, m) }
+    public static func internalError(_ m: String) -> RPCError { RPCError(.internalError, m) }
+}
+
+/// Header names shared by clients and servers.
+public enum RPCHeader {
+    public static let serviceError = "Nats-Service-Error"
+    public static let serviceErrorCode = "Nats-Service-Error-Code"
+    /// Absolute deadline, Unix epoch milliseconds.
+    public static let deadline = "Veche-Deadline-Ms"
+    public static let requestID = "Veche-Request-Id"
+    public static let actor = "Veche-Actor"
+}
+
+/// A service contract: its ADR-32 name and the subject prefix of its methods.
+public protocol RPCServiceDescriptor {
+    static var name: String { get }
+    static var fullName: String { get }
+    static var subjectPrefix: String { get }
+}
+
+/// One method of a service (grpc-swift style `Method.X.Input/Output`).
+public protocol RPCMethod: Sendable {
+    associatedtype Service: RPCServiceDescriptor
+    associatedtype Input: ProtoMessage
+    associatedtype Output: ProtoMessage
+    static var name: String { get }
+}
+
+extension RPCMethod {
+    /// The NATS subject of the method, e.g. `veche.appeal.v1.SubmitAppeal`. Subjects are built here only.
+    public static var subject: String { Service.subjectPrefix + "." + name }
+}
+
+/// What a handler knows about the call it serves.
+public struct RPCContext: Sendable {
+    public var subject: String
+    public var metadata: [String: String]
+    /// Absolute deadline from the caller, if any.
+    public var deadline: Date?
+    public var logger: Logger
+
+    public init(subject: String, metadata: [String: String] = [:], deadline: Date? = nil, logger: Logger) {
+        self.subject = subject
+        self.metadata = metadata
+        self.deadline = deadline
+        self.logger = logger
+    }
+
+    public var actor: String { metadata[RPCHeader.actor] ?? "" }
+
+    /// Throws `deadlineExceeded` when the caller's deadline has passed.
+    public func checkDeadline(now: Date = Date()) throws {
+        if let deadline, now >= deadline {
+            throw RPCError.deadlineExceeded("caller deadline passed before the work was done")
+        }
+    }
+}
+
+/// Per-call options: a timeout that becomes a deadline header, and metadata headers.
+public struct CallOptions: Sendable {
+    public var timeout: Duration
+    public var metadata: [String: String]
+
+    public init(timeout: Duration = .seconds(5), metadata: [String: String] = [:]) {
+        self.timeout = timeout
+        self.metadata = metadata
+    }
+}
+
+/// Carries encoded requests; the NATS connection implements it.
+public protocol RPCTransport: Sendable {
+    func request(subject: String, payload: [UInt8], headers: [String: String], timeout: Duration) async throws -> [UInt8]
+}
+
+extension RPCTransport {
+    public func unary<M: RPCMethod>(_ method: M.Type, _ input: M.Input, options: CallOptions) async throws -> M.Output {
+        var headers = options.metadata
+        let deadline = Date().addingTimeInterval(Double(options.timeout.components.seconds) + Double(options.timeout.components.attoseconds) / 1e18)
+        headers[RPCHeader.deadline] = String(Int64(deadline.timeIntervalSince1970 * 1000))
+        let reply = try await request(subject: M.subject, payload: input.serializedBytes(), headers: headers, timeout: options.timeout)
+        do {
+            return try M.Output(serializedBytes: reply)
+        } catch {
+            throw RPCError.internalError("\(M.subject): \(error)")
+        }
+    }
+}
+
+/// A type-erased endpoint: decode input, run the handler, encode output.
+public struct RPCEndpoint: Sendable {
+    public let name: String
+    public let subject: String
+    public let handle: @Sendable ([UInt8], RPCContext) async throws -> [UInt8]
+
+    public init<M: RPCMethod>(_ method: M.Type, handler: @escaping @Sendable (M.Input, RPCContext) async throws -> M.Output) {
+        self.name = M.name
+        self.subject = M.subject
+        self.handle = { bytes, context in
+            let input: M.Input
+            do {
+                input = try M.Input(serializedBytes: bytes)
+            } catch {
+                throw RPCError.invalidArgument("request is not a valid \(M.Input.protoName)")
+            }
+            return try await handler(input, context).serializedBytes()
+        }
+    }
+}

@@ -1,0 +1,47 @@
+import Foundation
+import Logging
+
+/// Process configuration, read from the environment (12-factor; compose/ sets these).
+public struct VecheConfig: Sendable {
+    public var natsURL: String
+    public var postgres: String
+    public var httpHost: String
+    public var httpPort: Int
+    public var logLevel: Logger.Level
+    public var timeZone: String
+    public var instanceID: String
+    public var dbPoolSize: Int
+    public var handlerConcurrency: Int
+
+    public init(environment env: [String: String] = ProcessInfo.processInfo.environment) {
+        natsURL = env["VECHE_NATS_URL"] ?? "nats://127.0.0.1:4222"
+        postgres = env["VECHE_POSTGRES"] ?? "host=127.0.0.1 port=5432 dbname=veche user=postgres"
+        httpHost = env["VECHE_HTTP_HOST"] ?? "127.0.0.1"
+        httpPort = Int(env["VECHE_HTTP_PORT"] ?? "") ?? 8080
+        logLevel = Logger.Level(rawValue: (env["VECHE_LOG_LEVEL"] ?? "info").lowercased()) ?? .info
+        timeZone = env["VECHE_TIMEZONE"] ?? "Europe/Moscow"
+        instanceID = env["VECHE_INSTANCE_ID"] ?? NUID.next()
+        dbPoolSize = Int(env["VECHE_DB_POOL"] ?? "") ?? 4
+        handlerConcurrency = Int(env["VECHE_HANDLER_CONCURRENCY"] ?? "") ?? 64
+    }
+}
+
+public enum VecheLogging {
+    /// Bootstraps swift-log once per process (stderr, level from config).
+    public static func bootstrap(level: Logger.Level) {
+        LoggingSystem.bootstrap { label in
+            var h = StreamLogHandler.standardError(label: label)
+            h.logLevel = level
+            return h
+        }
+    }
+}
+
+/// Random 22-character identifiers (NATS NUID alphabet), for service instance ids and inbox tokens.
+public enum NUID {
+    private static let alphabet = Array("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+    public static func next(length: Int = 22) -> String {
+        var rng = SystemRandomNumberGenerator()
+        return String((0..<length).map { _ in alphabet[Int(rng.next(upperBound: UInt64(alphabet.count)))] })
+    }
+}

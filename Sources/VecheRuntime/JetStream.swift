@@ -1,0 +1,223 @@
+import CNATS
+import Contracts
+import Foundation
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// JetStream context over a connection: stream management and acknowledged publishing.
+public final class JetStream: @unchecked Sendable {
+    let js: OpaquePointer
+    public let connection: NatsConnection
+
+    public init(connection: NatsConnection) throws {
+        var opts = jsOptions()
+        jsOptions_Init(&opts)
+        var js: OpaquePointer?
+        let s = natsConnection_JetStream(&js, connection.conn, &opts)
+        guard s == NATS_OK, let js else { throw NatsError(status: s, context: "JetStream context") }
+        self.js = js
+        self.connection = connection
+    }
+
+    deinit { jsCtx_Destroy(js) }
+
+    public struct StreamSpec: Sendable {
+        public var name: String
+        public var subjects: [String]
+        public var maxAge: Duration
+        public var duplicateWindow: Duration
+        public init(name: String, subjects: [String], maxAge: Duration = .seconds(0), duplicateWindow: Duration = .seconds(120)) {
+            self.name = name
+            self.subjects = subjects
+            self.maxAge = maxAge
+            self.duplicateWindow = duplicateWindow
+        }
+    }
+
+    /// Creates the stream, or updates its subjects if it exists (file storage, limits retention).
+    public func ensureStream(_ spec: StreamSpec) async throws {
+        let ctx = RawJS(js: js)
+        try await connection.blocking.run {
+            var cfg = jsStreamConfig()
+            jsStreamConfig_Init(&cfg)
+            var err = jsErrCode(0)
+            var info: UnsafeMutablePointer<jsStreamInfo>?
+            let status: natsStatus = spec.name.withCString { name in
+                var cstrings = spec.subjects.map { strdup($0) }
+                defer { cstrings.forEach { free($0) } }
+                return cstrings.withUnsafeMutableBufferPointer { buf in
+                    buf.baseAddress!.withMemoryRebound(to: UnsafePointer<CChar>?.self, capacity: buf.count) { subjects in
+                        cfg.Name = name
+                        cfg.Subjects = subjects
+                        cfg.SubjectsLen = Int32(buf.count)
+                        cfg.Storage = js_FileStorage
+                        cfg.Duplicates = Int64(spec.duplicateWindow.components.seconds) * 1_000_000_000
+                        cfg.MaxAge = Int64(spec.maxAge.components.seconds) * 1_000_000_000
+                        var s = js_AddStream(&info, ctx.js, &cfg, nil, &err)
+                        if s != NATS_OK, err.rawValue == 10058 /* stream name in use */ {
+                            err = jsErrCode(0)
+                            s = js_UpdateStream(&info, ctx.js, &cfg, nil, &err)
+                        }
+                        return s
+                    }
+                }
+            }
+            if let info { jsStreamInfo_Destroy(info) }
+            guard status == NATS_OK else {
+                throw NatsError(status: status, context: "ensure stream \(spec.name) (js error \(err.rawValue))")
+            }
+        }
+    }
+
+    public struct PublishAck: Sendable {
+        public var stream: String
+        public var sequence: UInt64
+        public var duplicate: Bool
+    }
+
+    /// Publishes and waits for the stream's acknowledgement. `messageID` sets `Nats-Msg-Id` for de-duplication.
+    @discardableResult
+    public func publish(subject: String, payload: [UInt8], messageID: String? = nil, headers: [String: String] = [:]) async throws -> PublishAck {
+        var message = NatsMessage(subject: subject, headers: headers, payload: payload)
+        if let messageID { message.headers["Nats-Msg-Id"] = messageID }
+        let toSend = message
+        return try await connection.blocking.run { try self.publishBlocking(toSend) }
+    }
+
+    /// Publishes and waits for the ack on the calling thread. Only call from a dedicated thread
+    /// (e.g. inside a `PGPool` closure), never from the cooperative pool.
+    public func publishBlocking(_ message: NatsMessage) throws -> PublishAck {
+        let subject = message.subject
+        let ctx = RawJS(js: js)
+        do {
+            let msg = try message.makeCMessage()
+            defer { natsMsg_Destroy(msg) }
+            var ack: UnsafeMutablePointer<jsPubAck>?
+            var err = jsErrCode(0)
+            let s = js_PublishMsg(&ack, ctx.js, msg, nil, &err)
+            guard s == NATS_OK, let ack else { throw NatsError(status: s, context: "JetStream publish \(subject) (js error \(err.rawValue))") }
+            defer { jsPubAck_Destroy(ack) }
+            return PublishAck(stream: CBridge.string(ack.pointee.Stream), sequence: ack.pointee.Sequence, duplicate: ack.pointee.Duplicate)
+        }
+    }
+
+    struct RawJS: @unchecked Sendable { let js: OpaquePointer }
+}
+
+/// One message fetched from a durable pull consumer.
+public struct JetStreamMessage: Sendable {
+    public var message: NatsMessage
+    public var streamSequence: UInt64
+    public var deliveries: UInt64
+}
+
+/// What a consumer handler decided.
+public enum ConsumeOutcome: Sendable {
+    case ack
+    /// Redeliver later (transient failure, e.g. database down).
+    case retry(after: Duration)
+    /// Never redeliver (the handler has recorded why).
+    case terminate
+}
+
+/// A durable pull consumer running on its own thread (fetch is blocking), handing each message to
+/// an async handler and acking only after the handler finished: nothing is lost while a service is down.
+public final class JetStreamConsumer: Service, @unchecked Sendable {
+    public let stream: String
+    public let durable: String
+    public let filterSubject: String
+    let jetStream: JetStream
+    let logger: Logger
+    let batch: Int32
+    let handler: @Sendable (JetStreamMessage) async -> ConsumeOutcome
+    private let stopFlag = Atomic<Bool>(false)
+
+    public init(jetStream: JetStream, stream: String, durable: String, filterSubject: String, batch: Int = 64,
+                logger: Logger, handler: @escaping @Sendable (JetStreamMessage) async -> ConsumeOutcome) {
+        self.jetStream = jetStream
+        self.stream = stream
+        self.durable = durable
+        self.filterSubject = filterSubject
+        self.batch = Int32(batch)
+        self.logger = logger
+        self.handler = handler
+    }
+
+    public func run() async throws {
+        let sub = try makeSubscription()
+        let finished = AsyncStream<Void>.makeStream()
+        let thread = Thread { [self] in
+            self.loop(sub)
+            finished.continuation.yield()
+            finished.continuation.finish()
+        }
+        thread.name = "js-\(durable)"
+        thread.start()
+        logger.info("consumer started", metadata: ["stream": "\(stream)", "durable": "\(durable)"])
+        try? await gracefulShutdown()
+        stopFlag.store(true, ordering: .releasing)
+        for await _ in finished.stream {}
+        _ = natsSubscription_Unsubscribe(sub.pointer)   // keeps the durable consumer on the server
+        natsSubscription_Destroy(sub.pointer)
+        logger.info("consumer stopped", metadata: ["durable": "\(durable)"])
+    }
+
+    struct RawSub: @unchecked Sendable { let pointer: OpaquePointer }
+
+    private func makeSubscription() throws -> RawSub {
+        var so = jsSubOptions()
+        jsSubOptions_Init(&so)
+        var err = jsErrCode(0)
+        var sub: OpaquePointer?
+        let s: natsStatus = stream.withCString { streamName in
+            so.Stream = streamName
+            so.Config.AckPolicy = js_AckExplicit
+            so.Config.DeliverPolicy = js_DeliverAll
+            so.Config.MaxAckPending = 1024
+            so.Config.AckWait = 30 * 1_000_000_000
+            return js_PullSubscribe(&sub, jetStream.js, filterSubject, durable, nil, &so, &err)
+        }
+        guard s == NATS_OK, let sub else {
+            throw NatsError(status: s, context: "pull subscribe \(durable) on \(stream) (js error \(err.rawValue))")
+        }
+        return RawSub(pointer: sub)
+    }
+
+    private func loop(_ sub: RawSub) {
+        while !stopFlag.load(ordering: .acquiring) {
+            var list = natsMsgList()
+            var err = jsErrCode(0)
+            let s = natsSubscription_Fetch(&list, sub.pointer, batch, 500, &err)
+            if s == NATS_TIMEOUT { continue }
+            guard s == NATS_OK else {
+                logger.warning("fetch failed", metadata: ["durable": "\(durable)", "status": "\(NatsError(status: s, context: "fetch"))"])
+                Thread.sleep(forTimeInterval: 0.5)
+                continue
+            }
+            for i in 0..<Int(list.Count) {
+                guard let msgs = list.Msgs, let msg = msgs[i] else { continue }
+                var seq: UInt64 = 0
+                var deliveries: UInt64 = 1
+                var meta: UnsafeMutablePointer<jsMsgMetaData>?
+                if natsMsg_GetMetaData(&meta, msg) == NATS_OK, let meta {
+                    seq = meta.pointee.Sequence.Stream
+                    deliveries = meta.pointee.NumDelivered
+                    jsMsgMetaData_Destroy(meta)
+                }
+                let item = JetStreamMessage(message: NatsMessage(copying: msg), streamSequence: seq, deliveries: deliveries)
+                let handler = self.handler
+                let outcome = runBlockingWait { await handler(item) }
+                switch outcome {
+                case .ack:
+                    _ = natsMsg_AckSync(msg, nil, nil)
+                case .retry(let after):
+                    _ = natsMsg_NakWithDelay(msg, Int64(after.components.seconds * 1000 + after.components.attoseconds / 1_000_000_000_000_000), nil)
+                case .terminate:
+                    _ = natsMsg_Term(msg, nil)
+                }
+            }
+            natsMsgList_Destroy(&list)
+        }
+    }
+}

@@ -1,0 +1,219 @@
+import CNATS
+import Contracts
+import Foundation
+import Logging
+import Synchronization
+
+/// A cnats connection. Thread-safe (cnats is); blocking calls run on `blocking` threads.
+/// Implements `RPCTransport` with a single wildcard inbox subscription multiplexing all replies.
+public final class NatsConnection: RPCTransport, @unchecked Sendable {
+    let conn: OpaquePointer
+    public let logger: Logger
+    let blocking: BlockingExecutor
+    private let inboxPrefix: String
+    private let pending = Mutex<[String: CheckedContinuation<NatsMessage, any Error>]>([:])
+    private let counter = Atomic<UInt64>(0)
+    private var muxSubscription: NatsSubscription?
+    private let closed = Atomic<Bool>(false)
+
+    private init(conn: OpaquePointer, logger: Logger, blocking: BlockingExecutor) {
+        self.conn = conn
+        self.logger = logger
+        self.blocking = blocking
+        self.inboxPrefix = "_INBOX.\(NUID.next())."
+    }
+
+    /// Connects (retrying while the server is not up yet, up to `connectTimeout`).
+    public static func connect(url: String, name: String, logger: Logger, connectTimeout: Duration = .seconds(10)) async throws -> NatsConnection {
+        let blocking = BlockingExecutor(name: "nats-\(name)", threads: 2)
+        let started = ContinuousClock.now
+        while true {
+            do {
+                let raw = try await blocking.run { try NatsConnection.rawConnect(url: url, name: name) }
+                let c = NatsConnection(conn: raw.pointer, logger: logger, blocking: blocking)
+                try c.startReplyMux()
+                logger.info("connected to NATS", metadata: ["url": "\(url)"])
+                return c
+            } catch {
+                if ContinuousClock.now - started > connectTimeout {
+                    blocking.shutdown()
+                    throw error
+                }
+                logger.warning("NATS not reachable yet, retrying", metadata: ["error": "\(error)"])
+                try await Task.sleep(for: .milliseconds(250))
+            }
+        }
+    }
+
+    struct RawConn: @unchecked Sendable { let pointer: OpaquePointer }
+
+    private static func rawConnect(url: String, name: String) throws -> RawConn {
+        var opts: OpaquePointer?
+        var s = natsOptions_Create(&opts)
+        guard s == NATS_OK, let opts else { throw NatsError(status: s, context: "options") }
+        defer { natsOptions_Destroy(opts) }
+        _ = natsOptions_SetURL(opts, url)
+        _ = natsOptions_SetName(opts, name)
+        _ = natsOptions_SetMaxReconnect(opts, -1)
+        _ = natsOptions_SetReconnectWait(opts, 500)
+        _ = natsOptions_SetTimeout(opts, 2000)
+        _ = natsOptions_SetMaxPendingMsgs(opts, 1_000_000)
+        var nc: OpaquePointer?
+        s = natsConnection_Connect(&nc, opts)
+        guard s == NATS_OK, let nc else { throw NatsError(status: s, context: "connect \(url)") }
+        return RawConn(pointer: nc)
+    }
+
+    private func startReplyMux() throws {
+        muxSubscription = try subscribe(subject: inboxPrefix + "*", queue: nil, pendingLimit: 1_000_000) { [weak self] msg in
+            self?.deliverReply(msg)
+        }
+    }
+
+    private func deliverReply(_ msg: NatsMessage) {
+        let token = String(msg.subject.dropFirst(inboxPrefix.count))
+        let cont = pending.withLock { $0.removeValue(forKey: token) }
+        cont?.resume(returning: msg)
+    }
+
+    // MARK: publish
+
+    public func publish(_ message: NatsMessage) throws {
+        let msg = try message.makeCMessage()
+        defer { natsMsg_Destroy(msg) }
+        let s = natsConnection_PublishMsg(conn, msg)
+        guard s == NATS_OK else { throw NatsError(status: s, context: "publish \(message.subject)") }
+    }
+
+    public func publish(subject: String, payload: [UInt8], headers: [String: String] = [:]) throws {
+        try publish(NatsMessage(subject: subject, headers: headers, payload: payload))
+    }
+
+    /// Blocks a helper thread until the server has processed everything published so far.
+    public func flush(timeout: Duration = .seconds(5)) async throws {
+        let ms = Int64(timeout.components.seconds * 1000)
+        let c = RawConn(pointer: conn)
+        try await blocking.run {
+            let s = natsConnection_FlushTimeout(c.pointer, ms)
+            if s != NATS_OK { throw NatsError(status: s, context: "flush") }
+        }
+    }
+
+    // MARK: request / reply
+
+    /// Sends a request and waits for the reply. Maps no-responders to `unavailable`, timeouts to
+    /// `deadlineExceeded`, and `Nats-Service-Error(-Code)` headers to `RPCError`.
+    public func request(subject: String, payload: [UInt8], headers: [String: String], timeout: Duration) async throws -> [UInt8] {
+        let reply = try await requestMessage(subject: subject, payload: payload, headers: headers, timeout: timeout)
+        if reply.isNoResponders {
+            throw RPCError.unavailable("no responders on \(subject)")
+        }
+        if let codeText = reply.headers[RPCHeader.serviceErrorCode], let code = Int(codeText) {
+            throw RPCError(RPCStatusCode(rawValue: code), reply.headers[RPCHeader.serviceError] ?? "error")
+        }
+        if let text = reply.headers[RPCHeader.serviceError] {
+            throw RPCError(.internalError, text)
+        }
+        return reply.payload
+    }
+
+    public func requestMessage(subject: String, payload: [UInt8], headers: [String: String], timeout: Duration) async throws -> NatsMessage {
+        let token = String(counter.add(1, ordering: .relaxed).newValue, radix: 36)
+        let message = NatsMessage(subject: subject, reply: inboxPrefix + token, headers: headers, payload: payload)
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (cont: CheckedContinuation<NatsMessage, any Error>) in
+                pending.withLock { $0[token] = cont }
+                do {
+                    try publish(message)
+                } catch {
+                    if let c = pending.withLock({ $0.removeValue(forKey: token) }) { c.resume(throwing: error) }
+                    return
+                }
+                Task { [weak self] in
+                    try? await Task.sleep(for: timeout)
+                    if let c = self?.pending.withLock({ $0.removeValue(forKey: token) }) {
+                        c.resume(throwing: RPCError.deadlineExceeded("no reply from \(subject) within \(timeout)"))
+                    }
+                }
+            }
+        } onCancel: {
+            if let c = pending.withLock({ $0.removeValue(forKey: token) }) { c.resume(throwing: CancellationError()) }
+        }
+    }
+
+    // MARK: subscriptions
+
+    /// Subscribes with a callback that runs on the cnats delivery thread; keep it short and non-blocking.
+    public func subscribe(subject: String, queue: String?, pendingLimit: Int32 = 65_536,
+                          onMessage: @escaping @Sendable (NatsMessage) -> Void) throws -> NatsSubscription {
+        let box = Unmanaged.passRetained(CallbackBox(onMessage)).toOpaque()
+        var sub: OpaquePointer?
+        let callback: natsMsgHandler = { _, _, msg, closure in
+            guard let msg else { return }
+            defer { natsMsg_Destroy(msg) }
+            guard let closure else { return }
+            let box = Unmanaged<CallbackBox>.fromOpaque(closure).takeUnretainedValue()
+            box.handler(NatsMessage(copying: msg))
+        }
+        let s: natsStatus
+        if let queue {
+            s = natsConnection_QueueSubscribe(&sub, conn, subject, queue, callback, box)
+        } else {
+            s = natsConnection_Subscribe(&sub, conn, subject, callback, box)
+        }
+        guard s == NATS_OK, let sub else {
+            Unmanaged<CallbackBox>.fromOpaque(box).release()
+            throw NatsError(status: s, context: "subscribe \(subject)")
+        }
+        _ = natsSubscription_SetPendingLimits(sub, pendingLimit, 256 * 1024 * 1024)
+        _ = natsSubscription_SetOnCompleteCB(sub, { closure in
+            guard let closure else { return }
+            Unmanaged<CallbackBox>.fromOpaque(closure).release()
+        }, box)
+        return NatsSubscription(sub: sub, subject: subject)
+    }
+
+    /// Drains and closes the connection (pending replies fail with `unavailable`).
+    public func close() {
+        guard !closed.exchange(true, ordering: .acquiring) else { return }
+        let waiting = pending.withLock { p -> [CheckedContinuation<NatsMessage, any Error>] in
+            let all = Array(p.values); p.removeAll(); return all
+        }
+        for c in waiting { c.resume(throwing: RPCError.unavailable("connection closed")) }
+        muxSubscription?.unsubscribe()
+        natsConnection_Close(conn)
+        natsConnection_Destroy(conn)
+        blocking.shutdown()
+    }
+}
+
+final class CallbackBox: @unchecked Sendable {
+    let handler: @Sendable (NatsMessage) -> Void
+    init(_ handler: @escaping @Sendable (NatsMessage) -> Void) { self.handler = handler }
+}
+
+/// Owns a cnats subscription; the callback context is released by cnats' on-complete callback.
+public final class NatsSubscription: @unchecked Sendable {
+    let sub: OpaquePointer
+    public let subject: String
+    private let done = Atomic<Bool>(false)
+
+    init(sub: OpaquePointer, subject: String) {
+        self.sub = sub
+        self.subject = subject
+    }
+
+    /// Stops interest but lets already-received messages be delivered.
+    public func drain() {
+        guard !done.exchange(true, ordering: .acquiring) else { return }
+        _ = natsSubscription_Drain(sub)
+        _ = natsSubscription_WaitForDrainCompletion(sub, 5000)
+        natsSubscription_Destroy(sub)
+    }
+
+    public func unsubscribe() {
+        guard !done.exchange(true, ordering: .acquiring) else { return }
+        _ = natsSubscription_Unsubscribe(sub)
+        natsSubscription_Destroy(sub)
+    }
+}

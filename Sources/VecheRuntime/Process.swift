@@ -1,0 +1,53 @@
+import Contracts
+import Foundation
+import Logging
+import ServiceLifecycle
+
+/// Connections a service process shares: NATS, JetStream, and its PostgreSQL pool.
+public struct ServiceEnvironment: Sendable {
+    public var config: VecheConfig
+    public var logger: Logger
+    public var nats: NatsConnection
+    public var jetStream: JetStream
+    public var pool: PGPool?
+
+    /// Connects to NATS (and PostgreSQL when `database` is true), retrying while servers start.
+    /// `schema` is the service's own PostgreSQL schema (nil: no database).
+    public static func connect(config: VecheConfig, name: String, schema: String?) async throws -> ServiceEnvironment {
+        var logger = Logger(label: "veche.\(name)")
+        logger.logLevel = config.logLevel
+        let nats = try await NatsConnection.connect(url: config.natsURL, name: name, logger: logger)
+        let js = try JetStream(connection: nats)
+        var pool: PGPool?
+        if let schema { pool = try await PGPool(conninfo: config.postgres, size: config.dbPoolSize, schema: schema, logger: logger) }
+        return ServiceEnvironment(config: config, logger: logger, nats: nats, jetStream: js, pool: pool)
+    }
+
+    public func requirePool() throws -> PGPool {
+        guard let pool else { throw RPCError.internalError("service started without a database") }
+        return pool
+    }
+
+    public func close() {
+        pool?.close()
+        nats.close()
+    }
+}
+
+/// JetStream streams, declared once. Every service ensures the streams it touches (idempotent).
+public enum Streams {
+    public static let intake = JetStream.StreamSpec(name: Subjects.Intake.stream, subjects: [Subjects.Intake.wildcard], duplicateWindow: .seconds(3600))
+    public static let appealEvents = JetStream.StreamSpec(name: Subjects.AppealEvents.stream, subjects: [Subjects.AppealEvents.wildcard], duplicateWindow: .seconds(600))
+    public static let surveyBatches = JetStream.StreamSpec(name: Subjects.SurveyBatches.stream, subjects: [Subjects.SurveyBatches.wildcard], duplicateWindow: .seconds(3600))
+}
+
+public enum VecheProcess {
+    /// Runs services until SIGTERM/SIGINT, then shuts them down gracefully in reverse order.
+    public static func run(_ services: [any Service], logger: Logger) async throws {
+        let group = ServiceGroup(configuration: .init(
+            services: services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) },
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger))
+        try await group.run()
+    }
+}

@@ -1,0 +1,243 @@
+import CNATS
+import Contracts
+import Foundation
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// Hosts RPC endpoints as a NATS micro service (ADR-32): endpoints in queue group "q",
+/// `$SRV.PING|INFO|STATS[.name[.id]]` discovery, `Nats-Service-Error`/`-Code` error headers,
+/// caller deadlines from the `Veche-Deadline-Ms` header, and a bounded hand-off from cnats
+/// callbacks to Swift tasks (a full buffer answers 503 at once rather than dropping silently).
+public final class NatsServiceHost: Service, @unchecked Sendable {
+    public struct Info: Sendable {
+        public var name: String
+        public var version: String
+        public var description: String
+        public var metadata: [String: String]
+        public init(name: String, version: String, description: String, metadata: [String: String] = [:]) {
+            self.name = name
+            self.version = version
+            self.description = description
+            self.metadata = metadata
+        }
+    }
+
+    struct EndpointStats {
+        var requests: Int = 0
+        var errors: Int = 0
+        var lastError: String = ""
+        var processingNanos: Int64 = 0
+    }
+
+    public static let queueGroup = "q"
+    public let info: Info
+    public let id: String
+    let endpoints: [RPCEndpoint]
+    let connection: NatsConnection
+    let logger: Logger
+    let bufferSize: Int
+    let concurrency: Int
+    private let stats: Mutex<[String: EndpointStats]>
+    private let started = Date()
+    private let subscriptions = Mutex<[NatsSubscription]>([])
+    private let ready = Mutex<[CheckedContinuation<Void, Never>]>([])
+    private let isReady = Atomic<Bool>(false)
+
+    public init(info: Info, endpoints: [RPCEndpoint], connection: NatsConnection, logger: Logger,
+                instanceID: String = NUID.next(), bufferSize: Int = 4096, concurrency: Int = 64) {
+        self.info = info
+        self.endpoints = endpoints
+        self.connection = connection
+        self.logger = logger
+        self.id = instanceID
+        self.bufferSize = bufferSize
+        self.concurrency = concurrency
+        self.stats = Mutex(Dictionary(uniqueKeysWithValues: endpoints.map { ($0.name, EndpointStats()) }))
+    }
+
+    /// Resolves once the endpoint subscriptions are live on the server.
+    public func waitUntilReady() async {
+        if isReady.load(ordering: .acquiring) { return }
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            let resumeNow = ready.withLock { r -> Bool in
+                if isReady.load(ordering: .acquiring) { return true }
+                r.append(c)
+                return false
+            }
+            if resumeNow { c.resume() }
+        }
+    }
+
+    public func run() async throws {
+        let (stream, continuation) = AsyncStream<(RPCEndpoint?, NatsMessage)>.makeStream(bufferingPolicy: .bufferingOldest(bufferSize))
+        var subs: [NatsSubscription] = []
+        for endpoint in endpoints {
+            let sub = try connection.subscribe(subject: endpoint.subject, queue: Self.queueGroup, pendingLimit: 262_144) { [weak self] msg in
+                guard let self else { return }
+                if case .dropped = continuation.yield((endpoint, msg)) {
+                    self.replyError(to: msg, RPCError(.resourceExhausted, "\(self.info.name) is overloaded, retry later"), endpoint: endpoint.name)
+                }
+            }
+            subs.append(sub)
+        }
+        for verb in Subjects.Discovery.verbs {
+            for subject in Subjects.Discovery.subjects(verb: verb, name: info.name, id: id) {
+                subs.append(try connection.subscribe(subject: subject, queue: nil) { msg in
+                    _ = continuation.yield((nil, msg))
+                })
+            }
+        }
+        subscriptions.withLock { $0 = subs }
+        try await connection.flush()
+        isReady.store(true, ordering: .releasing)
+        for c in ready.withLock({ r -> [CheckedContinuation<Void, Never>] in let all = r; r.removeAll(); return all }) { c.resume() }
+        logger.info("service started", metadata: ["service": "\(info.name)", "id": "\(id)", "endpoints": "\(endpoints.count)"])
+
+        await withDiscardingTaskGroup { group in
+            group.addTask {
+                // Stop taking requests on graceful shutdown: drain subscriptions, then finish the stream.
+                try? await gracefulShutdown()
+                for s in self.subscriptions.withLock({ $0 }) { s.drain() }
+                continuation.finish()
+            }
+            await withTaskGroup(of: Void.self) { workers in
+                var inflight = 0
+                for await (endpoint, msg) in stream {
+                    if inflight >= concurrency {
+                        await workers.next()
+                        inflight -= 1
+                    }
+                    inflight += 1
+                    workers.addTask {
+                        if let endpoint {
+                            await self.handle(endpoint, msg)
+                        } else {
+                            self.handleDiscovery(msg)
+                        }
+                    }
+                }
+            }
+        }
+        logger.info("service stopped", metadata: ["service": "\(info.name)"])
+    }
+
+    // MARK: request handling
+
+    private func handle(_ endpoint: RPCEndpoint, _ msg: NatsMessage) async {
+        let start = ContinuousClock.now
+        var context = RPCContext(subject: msg.subject, metadata: msg.headers, logger: logger)
+        if let ms = msg.headers[RPCHeader.deadline].flatMap(Int64.init) {
+            context.deadline = Date(timeIntervalSince1970: Double(ms) / 1000)
+        }
+        if let rid = msg.headers[RPCHeader.requestID] { context.logger[metadataKey: "request-id"] = "\(rid)" }
+        var failure: String?
+        do {
+            try context.checkDeadline()
+            let ctx = context
+            let output = try await Self.withDeadline(ctx.deadline) {
+                try await endpoint.handle(msg.payload, ctx)
+            }
+            if let reply = msg.reply {
+                try connection.publish(subject: reply, payload: output)
+            }
+        } catch {
+            let rpc = Self.rpcError(from: error, logger: context.logger, endpoint: endpoint.name)
+            failure = "\(rpc.code.rawValue):\(rpc.message)"
+            replyError(to: msg, rpc, endpoint: nil)
+        }
+        let elapsed = ContinuousClock.now - start
+        let nanos = elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000
+        stats.withLock { all in
+            var s = all[endpoint.name] ?? EndpointStats()
+            s.requests += 1
+            s.processingNanos += nanos
+            if let failure { s.errors += 1; s.lastError = failure }
+            all[endpoint.name] = s
+        }
+    }
+
+    static func withDeadline<T: Sendable>(_ deadline: Date?, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+        guard let deadline else { return try await body() }
+        let remaining = deadline.timeIntervalSinceNow
+        return try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask { try await body() }
+            group.addTask {
+                try await Task.sleep(for: .milliseconds(Int64(max(0, remaining) * 1000)))
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let first = try await group.next(), let value = first else {
+                throw RPCError.deadlineExceeded("deadline passed while the request was being handled")
+            }
+            return value
+        }
+    }
+
+    static func rpcError(from error: any Error, logger: Logger, endpoint: String) -> RPCError {
+        if let rpc = error as? RPCError { return rpc }
+        if let db = error as? PGError, let mapped = db.rpcError { return mapped }
+        // Unknown errors: log in full, answer with a redacted message.
+        logger.error("handler failed", metadata: ["endpoint": "\(endpoint)", "error": "\(String(reflecting: error))"])
+        return RPCError.internalError("internal error in \(endpoint)")
+    }
+
+    func replyError(to msg: NatsMessage, _ error: RPCError, endpoint: String?) {
+        guard let reply = msg.reply else { return }
+        if let endpoint {
+            stats.withLock { all in
+                var s = all[endpoint] ?? EndpointStats()
+                s.requests += 1; s.errors += 1; s.lastError = "\(error.code.rawValue):\(error.message)"
+                all[endpoint] = s
+            }
+        }
+        try? connection.publish(subject: reply, payload: [], headers: [
+            RPCHeader.serviceError: error.message,
+            RPCHeader.serviceErrorCode: String(error.code.rawValue),
+        ])
+    }
+
+    // MARK: ADR-32 discovery
+
+    private func handleDiscovery(_ msg: NatsMessage) {
+        guard let reply = msg.reply else { return }
+        let verb = msg.subject.split(separator: ".").dropFirst().first.map(String.init) ?? ""
+        var body: [String: Any] = ["name": info.name, "id": id, "version": info.version, "metadata": info.metadata]
+        switch verb {
+        case "PING":
+            body["type"] = "io.nats.micro.v1.ping_response"
+        case "INFO":
+            body["type"] = "io.nats.micro.v1.info_response"
+            body["description"] = info.description
+            body["endpoints"] = endpoints.map { e -> [String: Any] in
+                ["name": e.name, "subject": e.subject, "queue_group": Self.queueGroup, "metadata": [String: String]()]
+            }
+        case "STATS":
+            body["type"] = "io.nats.micro.v1.stats_response"
+            body["started"] = Self.rfc3339(started)
+            let snapshot = stats.withLock { $0 }
+            body["endpoints"] = endpoints.map { e -> [String: Any] in
+                let s = snapshot[e.name] ?? EndpointStats()
+                return [
+                    "name": e.name, "subject": e.subject, "queue_group": Self.queueGroup,
+                    "num_requests": s.requests, "num_errors": s.errors, "last_error": s.lastError,
+                    "processing_time": s.processingNanos,
+                    "average_processing_time": s.requests > 0 ? s.processingNanos / Int64(s.requests) : 0,
+                    "data": [String: String](),
+                ]
+            }
+        default:
+            return
+        }
+        guard let json = try? JSONSerialization.data(withJSONObject: body, options: [.sortedKeys]) else { return }
+        try? connection.publish(subject: reply, payload: [UInt8](json))
+    }
+
+    /// RFC 3339 with nanosecond fraction, as Go's time.Time marshals (nats-py parses it).
+    static func rfc3339(_ d: Date) -> String {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        f.timeZone = TimeZone(identifier: "UTC")
+        return f.string(from: d)
+    }
+}
