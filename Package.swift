@@ -2,6 +2,9 @@
 import PackageDescription
 
 let swiftSettings: [SwiftSetting] = [.swiftLanguageMode(.v6)]
+let log = Target.Dependency.product(name: "Logging", package: "swift-log")
+let lifecycle = Target.Dependency.product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
+let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
 
 let package = Package(
     name: "Veche",
@@ -21,32 +24,37 @@ let package = Package(
         .systemLibrary(name: "CNATS", pkgConfig: "libnats", providers: [.apt(["libnats-dev"])]),
         .systemLibrary(name: "CPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CStemmer", providers: [.apt(["libstemmer-dev"])]),
         // protoc-c output from proto/ (scripts/gen_contracts.py).
         .target(name: "Proto", linkerSettings: [.linkedLibrary("protobuf-c")]),
         // Generated Swift value types over Proto + the RPC vocabulary.
-        .target(name: "Contracts", dependencies: ["Proto", .product(name: "Logging", package: "swift-log")], swiftSettings: swiftSettings),
+        .target(name: "Contracts", dependencies: ["Proto", log], swiftSettings: swiftSettings),
         // NATS (core, ADR-32 services, JetStream), libpq pool, migrations, config, lifecycle.
-        .target(name: "VecheRuntime", dependencies: [
-            "CNATS", "CPQ", "Contracts",
-            .product(name: "Logging", package: "swift-log"),
-            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-        ], swiftSettings: swiftSettings),
+        .target(name: "VecheRuntime", dependencies: ["CNATS", "CPQ", "Contracts", log, lifecycle], swiftSettings: swiftSettings),
+
+        // Domain libraries (pure Swift).
         .target(name: "DataKit", dependencies: ["CZlib"], swiftSettings: swiftSettings),
+        .target(name: "Taxonomy", swiftSettings: swiftSettings),
+        .target(name: "WorkCalendar", dependencies: ["DataKit"], swiftSettings: swiftSettings),
+        .target(name: "RatingEngine", swiftSettings: swiftSettings),
+        .target(name: "SurveyStats", swiftSettings: swiftSettings),
+        .target(name: "Reports", swiftSettings: swiftSettings),
+        .target(name: "TextAnalysis", dependencies: ["DataKit", "Taxonomy", "CStemmer"], resources: [.copy("Resources")], swiftSettings: swiftSettings),
 
-        // Services (one executable each; tests import them with @testable).
-        .executableTarget(name: "AppealService", dependencies: [
-            "VecheRuntime", "Contracts",
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ], swiftSettings: swiftSettings),
+        // Services: one executable each; tests import them with @testable.
+        .executableTarget(name: "AppealService", dependencies: ["VecheRuntime", "Contracts", "WorkCalendar", argumentParser], swiftSettings: swiftSettings),
         .executableTarget(name: "Gateway", dependencies: [
-            "VecheRuntime", "Contracts",
+            "VecheRuntime", "Contracts", "Reports", argumentParser,
             .product(name: "Hummingbird", package: "hummingbird"),
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: swiftSettings),
 
-        .testTarget(name: "VecheTests", dependencies: [
-            "VecheRuntime", "Contracts", "AppealService", "DataKit",
-            .product(name: "HummingbirdTesting", package: "hummingbird"),
-        ], swiftSettings: swiftSettings),
+        // Tests.
+        .target(name: "VecheTestSupport", dependencies: ["VecheRuntime", "Contracts", log, lifecycle], path: "Tests/VecheTestSupport", swiftSettings: swiftSettings),
+        .testTarget(name: "VecheTests", dependencies: ["VecheRuntime", "Contracts", "AppealService", "DataKit", "VecheTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "WorkCalendarTests", dependencies: ["WorkCalendar", "DataKit"], swiftSettings: swiftSettings),
+        .testTarget(name: "RatingEngineTests", dependencies: ["RatingEngine"], swiftSettings: swiftSettings),
+        .testTarget(name: "SurveyStatsTests", dependencies: ["SurveyStats", "DataKit"], swiftSettings: swiftSettings),
+        .testTarget(name: "ReportsTests", dependencies: ["Reports"], swiftSettings: swiftSettings),
+        .testTarget(name: "TextAnalysisTests", dependencies: ["TextAnalysis", "Taxonomy", "DataKit"], swiftSettings: swiftSettings),
     ]
 )

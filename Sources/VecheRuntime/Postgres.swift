@@ -58,6 +58,11 @@ public struct SQL: ExpressibleByStringInterpolation, Sendable, CustomStringConve
             binds.append(value.pgText)
             text += "$\(binds.count)"
         }
+        /// NULL when nil.
+        public mutating func appendInterpolation<T: PGBindable>(_ value: T?) {
+            binds.append(value?.pgText)
+            text += "$\(binds.count)"
+        }
         public mutating func appendInterpolation(identifier: String) {
             text += "\"" + identifier.replacingOccurrences(of: "\"", with: "\"\"") + "\""
         }

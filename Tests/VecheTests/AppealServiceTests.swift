@@ -1,4 +1,5 @@
 import Contracts
+import VecheTestSupport
 import Foundation
 import Logging
 import Testing

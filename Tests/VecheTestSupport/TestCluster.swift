@@ -6,18 +6,18 @@ import VecheRuntime
 
 /// Real servers for integration tests: a private nats-server (JetStream, random port, temp store)
 /// and a fresh PostgreSQL database on the server started by `scripts/veche test`.
-final class TestCluster: @unchecked Sendable {
-    let natsPort: Int
+public final class TestCluster: @unchecked Sendable {
+    public let natsPort: Int
     let natsProcess: Process
     let storeDir: URL
-    let database: String
+    public let database: String
     let adminConninfo: String
-    var logger: Logger
+    public var logger: Logger
 
-    var natsURL: String { "nats://127.0.0.1:\(natsPort)" }
-    var conninfo: String { adminConninfo.replacingOccurrences(of: "dbname=postgres", with: "dbname=\(database)") }
+    public var natsURL: String { "nats://127.0.0.1:\(natsPort)" }
+    public var conninfo: String { adminConninfo.replacingOccurrences(of: "dbname=postgres", with: "dbname=\(database)") }
 
-    static var adminConninfo: String {
+    public static var adminConninfo: String {
         ProcessInfo.processInfo.environment["VECHE_TEST_POSTGRES_ADMIN"] ?? "host=127.0.0.1 port=5432 dbname=postgres user=postgres"
     }
 
@@ -30,13 +30,13 @@ final class TestCluster: @unchecked Sendable {
         self.logger = logger
     }
 
-    static func start(label: String = "test") async throws -> TestCluster {
+    public static func start(label: String = "test") async throws -> TestCluster {
         var logger = Logger(label: "veche.test.\(label)")
         logger.logLevel = ProcessInfo.processInfo.environment["VECHE_TEST_LOG"].flatMap { Logger.Level(rawValue: $0) } ?? .warning
         let (process, port, dir) = try await startNats()
         let db = "veche_t_" + NUID.next(length: 12).lowercased()
         let admin = try await PGPool(conninfo: adminConninfo, size: 1, logger: logger, connectTimeout: .seconds(5))
-        try await admin.withConnection { try $0.execute("CREATE DATABASE \(db)") }
+        _ = try await admin.withConnection { try $0.execute("CREATE DATABASE \(db)") }
         admin.close()
         return TestCluster(natsPort: port, process: process, storeDir: dir, database: db, logger: logger)
     }
@@ -76,7 +76,7 @@ final class TestCluster: @unchecked Sendable {
         }
     }
 
-    var config: VecheConfig {
+    public var config: VecheConfig {
         var c = VecheConfig(environment: [:])
         c.natsURL = natsURL
         c.postgres = conninfo
@@ -85,14 +85,14 @@ final class TestCluster: @unchecked Sendable {
         return c
     }
 
-    func environment(_ name: String, schema: String?) async throws -> ServiceEnvironment {
+    public func environment(_ name: String, schema: String?) async throws -> ServiceEnvironment {
         var env = try await ServiceEnvironment.connect(config: config, name: name, schema: schema)
         env.logger = logger
         return env
     }
 
     /// Kills and restarts nats-server on the same port and store (JetStream data survives).
-    func restartNats() async throws {
+    public func restartNats() async throws {
         natsProcess.terminate()
         natsProcess.waitUntilExit()
         let p = Process()
@@ -106,7 +106,7 @@ final class TestCluster: @unchecked Sendable {
     }
     private var replacedProcess: Process?
 
-    func stop() async {
+    public func stop() async {
         for p in [natsProcess, replacedProcess].compactMap({ $0 }) where p.isRunning {
             p.terminate()
             p.waitUntilExit()
@@ -120,7 +120,7 @@ final class TestCluster: @unchecked Sendable {
 }
 
 /// Runs services in a ServiceGroup for the duration of `body`, then shuts them down gracefully.
-func withServices<T: Sendable>(_ services: [any Service], logger: Logger, _ body: () async throws -> T) async throws -> T {
+public func withServices<T: Sendable>(_ services: [any Service], logger: Logger, _ body: () async throws -> T) async throws -> T {
     let group = ServiceGroup(configuration: .init(services: services.map { .init(service: $0) }, logger: logger))
     let running = Task { try await group.run() }
     do {
@@ -136,7 +136,7 @@ func withServices<T: Sendable>(_ services: [any Service], logger: Logger, _ body
 }
 
 /// Starts a cluster, runs `body`, always cleans up.
-func withCluster<T: Sendable>(_ label: String = #function, _ body: (TestCluster) async throws -> T) async throws -> T {
+public func withCluster<T: Sendable>(_ label: String = #function, _ body: (TestCluster) async throws -> T) async throws -> T {
     let cluster = try await TestCluster.start(label: label)
     do {
         let v = try await body(cluster)
@@ -149,7 +149,7 @@ func withCluster<T: Sendable>(_ label: String = #function, _ body: (TestCluster)
 }
 
 /// Polls until `condition` holds or the timeout passes.
-func eventually(timeout: Duration = .seconds(10), _ condition: () async throws -> Bool) async throws -> Bool {
+public func eventually(timeout: Duration = .seconds(10), _ condition: () async throws -> Bool) async throws -> Bool {
     let start = ContinuousClock.now
     while ContinuousClock.now - start < timeout {
         if try await condition() { return true }

@@ -1,0 +1,96 @@
+import DataKit
+import Foundation
+import Taxonomy
+
+/// One labelled appeal from an evaluation dataset, with labels already mapped to the taxonomy.
+public struct LabeledAppeal: Sendable {
+    public enum Source: String, Sendable { case kurskTrain, kurskTest, spb }
+    public let id: String
+    public let text: String
+    public let categoryCode: String
+    public var topicCode: String { DatasetLabelMapping.topicCode(ofCategory: categoryCode) }
+    public let source: Source
+    /// Raw dataset label (Kursk «Тематика», SPb `reason`).
+    public let rawLabel: String
+    /// Creation time (SPb only), ISO-8601 string `2020-10-18T14:50:40.817676`.
+    public let created: String
+    public let latitude: Double?
+    public let longitude: Double?
+}
+
+/// Loaders for the shared evaluation datasets (see /work/shared/data/README.md; eval-only data,
+/// not redistributed — only the trained weights are shipped).
+public enum AppealDatasets {
+    public static let kurskTrainFile = "kursk_cp2022_appeals_train.csv.gz"
+    public static let kurskTestFile = "kursk_cp2022_appeals_test.csv.gz"
+    public static let spbFile = "spb_nash_peterburg_appeals_2020_2021.csv.gz"
+
+    private static func path(_ dir: String, _ file: String) throws -> String {
+        let p = (dir as NSString).appendingPathComponent(file)
+        guard FileManager.default.fileExists(atPath: p) else { throw TextAnalysisError.dataMissing(p) }
+        return p
+    }
+
+    /// Kursk train rows plus the Тематика → Категория index built from them.
+    public static func loadKurskTrain(dataDirectory: String) throws -> (rows: [LabeledAppeal], index: KurskCategoryIndex) {
+        let table = try CSVTable.load(path: try path(dataDirectory, kurskTrainFile))
+        var index = KurskCategoryIndex()
+        var rows: [LabeledAppeal] = []
+        for r in table.rows {
+            let tem = table.value(r, "Тематика")
+            let kat = Int(table.value(r, "Категория").trimmingCharacters(in: .whitespaces))
+            if let k = kat { index.record(tematika: tem, kategoriya: k) }
+            let text = table.value(r, "Текст Сообщения")
+            guard !text.isEmpty else { continue }
+            rows.append(LabeledAppeal(id: "kursk-" + table.value(r, "id"), text: text,
+                                      categoryCode: DatasetLabelMapping.kurskCategory(tematika: tem, kategoriya: kat),
+                                      source: .kurskTrain, rawLabel: tem, created: "", latitude: nil, longitude: nil))
+        }
+        return (rows, index)
+    }
+
+    /// Kursk test rows; «Категория» is derived from «Тематика» via the train index (unseen topics:
+    /// `DatasetLabelMapping.kurskUnseenTopicCategory`).
+    public static func loadKurskTest(dataDirectory: String, index: KurskCategoryIndex) throws -> [LabeledAppeal] {
+        let table = try CSVTable.load(path: try path(dataDirectory, kurskTestFile))
+        var rows: [LabeledAppeal] = []
+        for r in table.rows {
+            let tem = table.value(r, "Тематика")
+            let text = table.value(r, "Текст Сообщения")
+            guard !text.isEmpty else { continue }
+            rows.append(LabeledAppeal(id: "kursk-" + table.value(r, "id"), text: text,
+                                      categoryCode: DatasetLabelMapping.kurskCategory(tematika: tem, kategoriya: index.kategoriya(for: tem)),
+                                      source: .kurskTest, rawLabel: tem, created: "", latitude: nil, longitude: nil))
+        }
+        return rows
+    }
+
+    /// All St Petersburg rows with non-empty text.
+    public static func loadSPb(dataDirectory: String) throws -> [LabeledAppeal] {
+        let table = try CSVTable.load(path: try path(dataDirectory, spbFile))
+        var rows: [LabeledAppeal] = []
+        rows.reserveCapacity(table.rows.count)
+        for r in table.rows {
+            let text = table.value(r, "text")
+            guard !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { continue }
+            let reason = table.value(r, "reason")
+            rows.append(LabeledAppeal(id: "spb-" + table.value(r, "id"), text: text,
+                                      categoryCode: DatasetLabelMapping.spbCategory(category: table.value(r, "category"), reason: reason),
+                                      source: .spb, rawLabel: reason, created: table.value(r, "created_dt"),
+                                      latitude: Double(table.value(r, "latitude")), longitude: Double(table.value(r, "longitude"))))
+        }
+        return rows
+    }
+}
+
+/// Kursk «Тематика» → «Категория» as observed in the train file (a function there, per README).
+public struct KurskCategoryIndex: Sendable {
+    private var map: [String: Int] = [:]
+    public init() {}
+    mutating func record(tematika: String, kategoriya: Int) { map[DatasetLabelMapping.key(tematika)] = kategoriya }
+    /// Train mapping first, then the explicit table for Тематика values unseen in train.
+    public func kategoriya(for tematika: String) -> Int? {
+        let k = DatasetLabelMapping.key(tematika)
+        return map[k] ?? DatasetLabelMapping.kurskUnseenTopicCategory[k]
+    }
+}

@@ -1,0 +1,263 @@
+import Foundation
+
+/// An appeal as seen by the duplicate index (any channel).
+public struct DuplicateCandidate: Sendable {
+    public var id: String
+    public var text: String
+    public var topicCode: String?
+    public var categoryCode: String?
+    public var latitude: Double?
+    public var longitude: Double?
+    public var date: Date
+
+    public init(id: String, text: String, topicCode: String? = nil, categoryCode: String? = nil,
+                latitude: Double? = nil, longitude: Double? = nil, date: Date) {
+        self.id = id; self.text = text; self.topicCode = topicCode; self.categoryCode = categoryCode
+        self.latitude = latitude; self.longitude = longitude; self.date = date
+    }
+}
+
+public struct DuplicateIndexOptions: Sendable {
+    /// Max distance between two geo-located appeals of the same problem.
+    public var radiusMeters: Double = 50
+    /// Max time between an appeal and the earlier appeal it duplicates.
+    public var timeWindow: TimeInterval = 7 * 86_400
+    /// Min stem-Jaccard similarity when both are geo-close and have the same category.
+    public var sameCategoryGeoSimilarity: Double = 0.05
+    /// Min similarity when geo-close and same topic but different/unknown category.
+    public var sameTopicGeoSimilarity: Double = 0.35
+    /// Min similarity when at least one side has no coordinates (text-only match).
+    public var textOnlySimilarity: Double = 0.6
+    /// MinHash size and LSH bands (rows per band = hashes / bands) for text-only candidates.
+    public var minHashSize = 24
+    public var lshBands = 8
+    public init() {}
+}
+
+/// Outcome of `DuplicateIndex.add`.
+public struct DuplicateDecision: Sendable, Equatable {
+    public let groupId: Int
+    /// True when the appeal started a new group.
+    public let isNewGroup: Bool
+    /// Id of the earlier appeal it was matched to.
+    public let matchedId: String?
+    public let similarity: Double
+}
+
+/// Incremental duplicate grouping: `add` an appeal, get the id of the group of earlier appeals that
+/// describe the same problem (same topic, within `radiusMeters` and `timeWindow`, similar text) or
+/// of a new group. Candidates come from a geo grid (when coordinates are known) and MinHash-LSH
+/// buckets over stem sets (text-only matching), so each `add` touches only nearby items.
+/// Not thread-safe (owns a stemmer and mutable state): use from one task, or wrap in an actor.
+public final class DuplicateIndex {
+    private struct Item {
+        let id: String
+        let group: Int
+        let date: Date
+        let lat: Double?, lon: Double?
+        let topic: String?, category: String?
+        let terms: Set<UInt64>
+    }
+
+    public let options: DuplicateIndexOptions
+    private let stemmer: RussianStemmer
+    private var items: [Item] = []
+    private var grid: [Int64: [Int32]] = [:]
+    private var buckets: [UInt64: [Int32]] = [:]
+    private var nextGroup = 0
+    private let cellDeg: Double
+    private let seeds: [UInt64]
+
+    public init(options: DuplicateIndexOptions = DuplicateIndexOptions()) throws {
+        self.options = options
+        stemmer = try RussianStemmer()
+        cellDeg = max(options.radiusMeters, 10) / 111_320
+        var rng = SplitMix64(seed: 0xD0_D0)
+        seeds = (0..<max(1, options.minHashSize)).map { _ in rng.next() }
+    }
+
+    public var count: Int { items.count }
+
+    private func cellKey(_ a: Int64, _ b: Int64) -> Int64 { (a &* 1_000_003) ^ b }
+
+    private static func fnv(_ s: String) -> UInt64 {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for b in s.utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
+        return h
+    }
+
+    private static func mix(_ x: UInt64, _ seed: UInt64) -> UInt64 {
+        var z = x ^ seed
+        z = (z ^ (z >> 33)) &* 0xff51_afd7_ed55_8ccd
+        z = (z ^ (z >> 33)) &* 0xc4ce_b9fe_1a85_ec53
+        return z ^ (z >> 33)
+    }
+
+    func terms(_ text: String) -> Set<UInt64> {
+        var out = Set<UInt64>()
+        for t in Tokenizer.normalizedTokens(text) where t.count > 1 && !RussianStopWords.contains(t) {
+            out.insert(Self.fnv(stemmer.stem(t)))
+        }
+        return out
+    }
+
+    private func bandKeys(_ terms: Set<UInt64>) -> [UInt64] {
+        guard !terms.isEmpty else { return [] }
+        let sig = seeds.map { s in terms.reduce(UInt64.max) { min($0, Self.mix($1, s)) } }
+        let bands = max(1, min(options.lshBands, sig.count))
+        let rows = sig.count / bands
+        return (0..<bands).map { b in
+            var h = UInt64(b) &* 0x9E37_79B9_7F4A_7C15
+            for r in 0..<rows { h = Self.mix(h ^ sig[b * rows + r], 0x1234_5678) }
+            return h
+        }
+    }
+
+    static func jaccard(_ a: Set<UInt64>, _ b: Set<UInt64>) -> Double {
+        guard !a.isEmpty || !b.isEmpty else { return 0 }
+        let (s, l) = a.count < b.count ? (a, b) : (b, a)
+        let inter = s.reduce(0) { $0 + (l.contains($1) ? 1 : 0) }
+        return Double(inter) / Double(a.count + b.count - inter)
+    }
+
+    /// Great-circle distance in metres.
+    public static func distance(lat1: Double, lon1: Double, lat2: Double, lon2: Double) -> Double {
+        let r = 6_371_000.0, p = Double.pi / 180
+        let dLat = (lat2 - lat1) * p, dLon = (lon2 - lon1) * p
+        let a = sin(dLat / 2) * sin(dLat / 2) + cos(lat1 * p) * cos(lat2 * p) * sin(dLon / 2) * sin(dLon / 2)
+        return 2 * r * asin(min(1, sqrt(a)))
+    }
+
+    /// Adds an appeal and returns its duplicate group.
+    @discardableResult
+    public func add(_ appeal: DuplicateCandidate) -> DuplicateDecision {
+        let t = terms(appeal.text)
+        let keys = bandKeys(t)
+        var candidates = Set<Int32>()
+        var geoCell: (Int64, Int64)?
+        if let lat = appeal.latitude, let lon = appeal.longitude, lat.isFinite, lon.isFinite {
+            let a = Int64((lat / cellDeg).rounded(.down)), b = Int64((lon / cellDeg).rounded(.down))
+            geoCell = (a, b)
+            let dLon = Int64(min(20, (1 / max(0.05, cos(lat * Double.pi / 180))).rounded(.up)))
+            for da in -1...1 { for db in -dLon...dLon { candidates.formUnion(grid[cellKey(a + Int64(da), b + db)] ?? []) } }
+        }
+        for k in keys { candidates.formUnion(buckets[k] ?? []) }
+
+        var best: (idx: Int, score: Double, sim: Double)?
+        for c in candidates {
+            let other = items[Int(c)]
+            let dt = appeal.date.timeIntervalSince(other.date)
+            guard abs(dt) <= options.timeWindow else { continue }
+            if let a = appeal.topicCode, let b = other.topic, a != b { continue }
+            let sim = Self.jaccard(t, other.terms)
+            var score: Double
+            if let lat = appeal.latitude, let lon = appeal.longitude, let olat = other.lat, let olon = other.lon {
+                let d = Self.distance(lat1: lat, lon1: lon, lat2: olat, lon2: olon)
+                guard d <= options.radiusMeters else { continue }
+                let sameCat = appeal.categoryCode != nil && appeal.categoryCode == other.category
+                let need = sameCat ? options.sameCategoryGeoSimilarity : options.sameTopicGeoSimilarity
+                guard sim >= need else { continue }
+                score = sim + (sameCat ? 1 : 0.5) + 0.5 * (1 - d / max(1, options.radiusMeters))
+            } else {
+                guard sim >= options.textOnlySimilarity else { continue }
+                score = sim
+            }
+            score -= 0.1 * abs(dt) / max(1, options.timeWindow)
+            if best == nil || score > (best?.score ?? 0) { best = (Int(c), score, sim) }
+        }
+
+        let group: Int
+        let decision: DuplicateDecision
+        if let b = best {
+            group = items[b.idx].group
+            decision = DuplicateDecision(groupId: group, isNewGroup: false, matchedId: items[b.idx].id, similarity: b.sim)
+        } else {
+            group = nextGroup; nextGroup += 1
+            decision = DuplicateDecision(groupId: group, isNewGroup: true, matchedId: nil, similarity: 0)
+        }
+        let idx = Int32(items.count)
+        items.append(Item(id: appeal.id, group: group, date: appeal.date, lat: appeal.latitude, lon: appeal.longitude,
+                          topic: appeal.topicCode, category: appeal.categoryCode, terms: t))
+        if let (a, b) = geoCell { grid[cellKey(a, b), default: []].append(idx) }
+        for k in keys { buckets[k, default: []].append(idx) }
+        return decision
+    }
+}
+
+/// Quick evaluation of `DuplicateIndex` on the St Petersburg data. Reference duplicates: pairs with
+/// the same fine-grained `reason`, within `referenceRadius` metres and `referenceWindow` of each other.
+/// The index sees the taxonomy category (mapped from reason), coordinates, time and text.
+public enum DuplicateEvaluation {
+    public struct Report: Sendable, CustomStringConvertible {
+        public let appeals: Int
+        public let groups: Int
+        public let referencePairs: Int
+        public let predictedPairs: Int
+        public let truePairs: Int
+        public let seconds: Double
+        public var precision: Double { predictedPairs > 0 ? Double(truePairs) / Double(predictedPairs) : 0 }
+        public var recall: Double { referencePairs > 0 ? Double(truePairs) / Double(referencePairs) : 0 }
+        public var f1: Double { precision + recall > 0 ? 2 * precision * recall / (precision + recall) : 0 }
+        public var description: String {
+            String(format: "duplicates on SPb: %d appeals → %d groups in %.1f s; pairwise P=%.3f R=%.3f F1=%.3f (ref pairs %d, predicted pairs %d)",
+                   appeals, groups, seconds, precision, recall, f1, referencePairs, predictedPairs)
+        }
+    }
+
+    static func parseDate(_ s: String) -> Date? {
+        // "2020-10-18T14:50:40.817676"
+        let parts = s.split(separator: "T")
+        guard parts.count == 2 else { return nil }
+        let d = parts[0].split(separator: "-").compactMap { Int($0) }
+        let t = parts[1].split(separator: ":")
+        guard d.count == 3, t.count >= 2, let h = Int(t[0]), let m = Int(t[1]) else { return nil }
+        let sec = t.count > 2 ? (Double(t[2]) ?? 0) : 0
+        var c = DateComponents()
+        c.year = d[0]; c.month = d[1]; c.day = d[2]; c.hour = h; c.minute = m
+        var cal = Calendar(identifier: .gregorian)
+        cal.timeZone = TimeZone(identifier: "Europe/Moscow") ?? TimeZone(secondsFromGMT: 10_800) ?? cal.timeZone
+        return cal.date(from: c).map { $0.addingTimeInterval(sec) }
+    }
+
+    public static func evaluateSPb(dataDirectory: String, limit: Int? = nil, options: DuplicateIndexOptions = DuplicateIndexOptions(),
+                                   referenceRadius: Double = 50, referenceWindow: TimeInterval = 7 * 86_400) throws -> Report {
+        var rows = try AppealDatasets.loadSPb(dataDirectory: dataDirectory)
+            .compactMap { r -> (LabeledAppeal, Date)? in parseDate(r.created).map { (r, $0) } }
+            .sorted { $0.1 < $1.1 }
+        if let l = limit { rows = Array(rows.prefix(l)) }
+        let start = Date()
+        let index = try DuplicateIndex(options: options)
+        var groups: [Int] = []
+        for (r, d) in rows {
+            groups.append(index.add(DuplicateCandidate(id: r.id, text: r.text, topicCode: r.topicCode, categoryCode: r.categoryCode,
+                                                       latitude: r.latitude, longitude: r.longitude, date: d)).groupId)
+        }
+        let seconds = Date().timeIntervalSince(start)
+        // Reference pairs via a coarse grid on coordinates.
+        var cells: [Int64: [Int]] = [:]
+        let cell = 0.001
+        for (i, (r, _)) in rows.enumerated() {
+            guard let la = r.latitude, let lo = r.longitude else { continue }
+            cells[Int64((la / cell).rounded(.down)) &* 1_000_003 ^ Int64((lo / cell).rounded(.down)), default: []].append(i)
+        }
+        var ref = 0, tp = 0
+        for (i, (r, d)) in rows.enumerated() {
+            guard let la = r.latitude, let lo = r.longitude else { continue }
+            let a = Int64((la / cell).rounded(.down)), b = Int64((lo / cell).rounded(.down))
+            for da in -1...1 { for db in -1...1 {
+                for j in cells[(a + Int64(da)) &* 1_000_003 ^ (b + Int64(db))] ?? [] where j > i {
+                    let (o, od) = rows[j]
+                    guard o.rawLabel == r.rawLabel, abs(od.timeIntervalSince(d)) <= referenceWindow,
+                          let ola = o.latitude, let olo = o.longitude,
+                          DuplicateIndex.distance(lat1: la, lon1: lo, lat2: ola, lon2: olo) <= referenceRadius else { continue }
+                    ref += 1
+                    if groups[i] == groups[j] { tp += 1 }
+                }
+            } }
+        }
+        var sizes: [Int: Int] = [:]
+        for g in groups { sizes[g, default: 0] += 1 }
+        let predicted = sizes.values.reduce(0) { $0 + $1 * ($1 - 1) / 2 }
+        return Report(appeals: rows.count, groups: sizes.count, referencePairs: ref, predictedPairs: predicted, truePairs: tp, seconds: seconds)
+    }
+}

@@ -1,0 +1,209 @@
+import Foundation
+
+/// Classification of one civil day in a production calendar (производственный календарь).
+public enum DayKind: String, Sendable, Codable, Hashable {
+    /// Ordinary working day (Mon–Fri, or a weekend day made working by a transfer decree).
+    case working
+    /// Working day shortened by one hour (предпраздничный день, Labour Code art. 95).
+    case shortened
+    /// Saturday or Sunday that is not a holiday.
+    case weekend
+    /// Official non-working holiday itself (Labour Code art. 112 part 1).
+    case holiday
+    /// Weekday made non-working by a transfer (перенос) — decree, the statutory
+    /// "holiday on a weekend moves to the next working day" rule, or an override.
+    case dayOff
+
+    public var isWorking: Bool { self == .working || self == .shortened }
+}
+
+/// One day-level amendment of a calendar, e.g. a regional holiday
+/// (Курбан-байрам in Tatarstan, Радоница in some regions) or a one-off presidential non-working day.
+/// Stored by AgencyService and passed in; Codable for DB/JSON storage.
+public struct CalendarOverride: Hashable, Sendable, Codable {
+    public enum Kind: String, Hashable, Sendable, Codable {
+        /// Make the day non-working (reported as `.dayOff`, or `.holiday` with `asHoliday`).
+        case nonWorking
+        /// Make the day an ordinary full working day (removes a holiday / transfer / shortening).
+        case working
+        /// Make the day a shortened working day.
+        case shortened
+    }
+
+    public var date: CivilDate
+    public var kind: Kind
+    public var note: String
+    /// For `.nonWorking`: report as `.holiday` (a holiday in its own right, e.g. a regional
+    /// holiday — it then also shortens the preceding working day) rather than `.dayOff`.
+    public var asHoliday: Bool
+
+    public init(date: CivilDate, kind: Kind, note: String = "", asHoliday: Bool = false) {
+        self.date = date
+        self.kind = kind
+        self.note = note
+        self.asHoliday = asHoliday
+    }
+}
+
+/// Raw data for one year of a production calendar (days that differ from the Mon–Fri default).
+public struct CalendarYear: Sendable, Hashable {
+    public let year: Int
+    /// Holidays proper (art. 112 list, as dates).
+    public let holidays: Set<CivilDate>
+    /// Weekdays that are non-working because of a transfer.
+    public let daysOff: Set<CivilDate>
+    /// Saturdays/Sundays that are working days because of a transfer decree.
+    public let workingWeekendDays: Set<CivilDate>
+    /// Shortened (pre-holiday) working days, as published in the official calendar.
+    public let shortenedDays: Set<CivilDate>
+    /// Where the data comes from / caveats.
+    public let source: String
+    /// `true` when the year comes from a published decree/official calendar,
+    /// `false` when it was derived from the statutory rules only.
+    public let isOfficial: Bool
+
+    public init(year: Int, holidays: Set<CivilDate> = [], daysOff: Set<CivilDate> = [], workingWeekendDays: Set<CivilDate> = [],
+                shortenedDays: Set<CivilDate> = [], source: String = "custom", isOfficial: Bool = true) {
+        self.year = year
+        self.holidays = holidays
+        self.daysOff = daysOff
+        self.workingWeekendDays = workingWeekendDays
+        self.shortenedDays = shortenedDays
+        self.source = source
+        self.isOfficial = isOfficial
+    }
+}
+
+/// A production calendar: official table + statutory-rule fallback + overrides.
+///
+/// Years covered by `RussianHolidays.officialYears` use the published tables (holidays,
+/// government transfer decrees, pre-holiday shortened days). Any other year falls back to the
+/// statutory rules of the Labour Code (see `RussianHolidays.statutoryYear(_:)`), which cannot know
+/// future decree transfers — check `isOfficial(year:)`.
+public struct ProductionCalendar: Sendable {
+    public let name: String
+    private let official: [Int: CalendarYear]
+    private let overrides: [CivilDate: CalendarOverride]
+
+    public init(name: String, years: [CalendarYear], overrides: [CalendarOverride] = []) {
+        self.name = name
+        var o: [Int: CalendarYear] = [:]
+        for y in years { o[y.year] = y }
+        self.official = o
+        var ov: [CivilDate: CalendarOverride] = [:]
+        for x in overrides { ov[x.date] = x } // last one wins
+        self.overrides = ov
+    }
+
+    /// The federal Russian production calendar 2015–2027 (no regional holidays, no presidential
+    /// "paid non-working days" — add `RussianHolidays.presidentialNonWorkingDays` if wanted).
+    public static let russia = ProductionCalendar(name: "RU", years: RussianHolidays.officialYears)
+
+    /// A calendar with Saturday/Sunday weekends only (no holidays) for the given years — for
+    /// jurisdictions without a table (e.g. replaying foreign data) and for tests.
+    public static func weekendsOnly(years: ClosedRange<Int>, name: String = "weekends-only") -> ProductionCalendar {
+        ProductionCalendar(name: name, years: years.map { CalendarYear(year: $0, source: "weekends only") })
+    }
+
+    /// Returns a copy with extra overrides applied on top of the existing ones (later wins).
+    public func applying(_ extra: [CalendarOverride]) -> ProductionCalendar {
+        ProductionCalendar(name: name, years: Array(official.values), overrides: Array(overrides.values) + extra)
+    }
+
+    /// Removes any override for the given dates (e.g. an AgencyService "delete override" action).
+    public func removingOverrides(for dates: Set<CivilDate>) -> ProductionCalendar {
+        ProductionCalendar(name: name, years: Array(official.values), overrides: overrides.values.filter { !dates.contains($0.date) })
+    }
+
+    public var activeOverrides: [CalendarOverride] { overrides.values.sorted { $0.date < $1.date } }
+
+    public func isOfficial(year: Int) -> Bool { official[year]?.isOfficial ?? false }
+
+    public func yearData(_ year: Int) -> CalendarYear { official[year] ?? RussianHolidays.statutoryYear(year) }
+
+    /// Kind of the day before overrides.
+    private func baseKind(_ d: CivilDate) -> DayKind {
+        let y = yearData(d.year)
+        if y.holidays.contains(d) { return .holiday }
+        if y.daysOff.contains(d) { return .dayOff }
+        if y.shortenedDays.contains(d) { return .shortened }
+        if y.workingWeekendDays.contains(d) { return .working }
+        return d.isWeekend ? .weekend : .working
+    }
+
+    public func kind(of d: CivilDate) -> DayKind {
+        guard let o = overrides[d] else {
+            let k = baseKind(d)
+            // An override-added holiday shortens the preceding working day (art. 95).
+            if k == .working, let next = overrides[d.adding(days: 1)], next.kind == .nonWorking, next.asHoliday {
+                return .shortened
+            }
+            return k
+        }
+        switch o.kind {
+        case .nonWorking: return o.asHoliday ? .holiday : .dayOff
+        case .working: return .working
+        case .shortened: return .shortened
+        }
+    }
+
+    public func isWorkingDay(_ d: CivilDate) -> Bool { kind(of: d).isWorking }
+
+    public func isShortened(_ d: CivilDate) -> Bool { kind(of: d) == .shortened }
+
+    /// First working day on or after `d` (Civil Code art. 193 roll-forward). Searches up to 400 days.
+    public func workingDay(onOrAfter d: CivilDate) -> CivilDate {
+        var x = d
+        for _ in 0..<400 {
+            if isWorkingDay(x) { return x }
+            x = x.adding(days: 1)
+        }
+        return d
+    }
+
+    /// First working day strictly after `d`.
+    public func nextWorkingDay(after d: CivilDate) -> CivilDate { workingDay(onOrAfter: d.adding(days: 1)) }
+
+    /// The `n`-th working day after `d` (n ≥ 1; `d` itself is not counted). n ≤ 0 returns `d`.
+    public func addingWorkingDays(_ n: Int, to d: CivilDate) -> CivilDate {
+        guard n > 0 else { return d }
+        var x = d
+        var left = n
+        while left > 0 {
+            x = x.adding(days: 1)
+            if isWorkingDay(x) { left -= 1 }
+        }
+        return x
+    }
+
+    /// Number of working days in the half-open range [from, to).
+    public func workingDays(from: CivilDate, to: CivilDate) -> Int {
+        guard from < to else { return 0 }
+        var n = 0
+        var x = from
+        while x < to {
+            if isWorkingDay(x) { n += 1 }
+            x = x.adding(days: 1)
+        }
+        return n
+    }
+
+    /// Summary of a year: number of working days and the 40-hour-week norm in hours
+    /// (8 h per working day minus 1 h per shortened day), as printed in official calendars.
+    public func yearSummary(_ year: Int) -> (workingDays: Int, nonWorkingDays: Int, hours40: Int) {
+        guard let start = CivilDate(year: year, month: 1, day: 1), let end = CivilDate(year: year + 1, month: 1, day: 1) else {
+            return (0, 0, 0)
+        }
+        var wd = 0, nw = 0, h = 0
+        var x = start
+        while x < end {
+            switch kind(of: x) {
+            case .working: wd += 1; h += 8
+            case .shortened: wd += 1; h += 7
+            default: nw += 1
+            }
+            x = x.adding(days: 1)
+        }
+        return (wd, nw, h)
+    }
+}
