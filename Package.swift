@@ -50,7 +50,10 @@ let package = Package(
 
         // Tests.
         .target(name: "VecheTestSupport", dependencies: ["VecheRuntime", "Contracts", log, lifecycle], path: "Tests/VecheTestSupport", swiftSettings: swiftSettings),
-        .testTarget(name: "VecheTests", dependencies: ["VecheRuntime", "Contracts", "AppealService", "DataKit", "VecheTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "VecheTests", dependencies: [
+            "VecheRuntime", "Contracts", "AppealService", "Gateway", "DataKit", "VecheTestSupport",
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
+        ], swiftSettings: swiftSettings),
         .testTarget(name: "WorkCalendarTests", dependencies: ["WorkCalendar", "DataKit"], swiftSettings: swiftSettings),
         .testTarget(name: "RatingEngineTests", dependencies: ["RatingEngine"], swiftSettings: swiftSettings),
         .testTarget(name: "SurveyStatsTests", dependencies: ["SurveyStats", "DataKit"], swiftSettings: swiftSettings),

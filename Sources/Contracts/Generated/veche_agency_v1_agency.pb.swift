@@ -535,8 +535,10 @@ extension AgencyV1 {
         public var extensionDays: Int32 = 0
         public var workingDays: Bool = false
         public var firstReactionWorkingHours: Int32 = 0
+        public var businessDayStartMinute: Int32 = 0
+        public var businessDayEndMinute: Int32 = 0
         public init() {}
-        public init(channel: String = "", registerDays: Int32 = 0, forwardDays: Int32 = 0, answerDays: Int32 = 0, extensionDays: Int32 = 0, workingDays: Bool = false, firstReactionWorkingHours: Int32 = 0) {
+        public init(channel: String = "", registerDays: Int32 = 0, forwardDays: Int32 = 0, answerDays: Int32 = 0, extensionDays: Int32 = 0, workingDays: Bool = false, firstReactionWorkingHours: Int32 = 0, businessDayStartMinute: Int32 = 0, businessDayEndMinute: Int32 = 0) {
             self.channel = channel
             self.registerDays = registerDays
             self.forwardDays = forwardDays
@@ -544,6 +546,8 @@ extension AgencyV1 {
             self.extensionDays = extensionDays
             self.workingDays = workingDays
             self.firstReactionWorkingHours = firstReactionWorkingHours
+            self.businessDayStartMinute = businessDayStartMinute
+            self.businessDayEndMinute = businessDayEndMinute
         }
         enum CodingKeys: String, CodingKey {
             case channel
@@ -553,6 +557,8 @@ extension AgencyV1 {
             case extensionDays
             case workingDays
             case firstReactionWorkingHours
+            case businessDayStartMinute
+            case businessDayEndMinute
         }
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -563,6 +569,8 @@ extension AgencyV1 {
             self.extensionDays = try c.decodeIfPresent(Int32.self, forKey: .extensionDays) ?? 0
             self.workingDays = try c.decodeIfPresent(Bool.self, forKey: .workingDays) ?? false
             self.firstReactionWorkingHours = try c.decodeIfPresent(Int32.self, forKey: .firstReactionWorkingHours) ?? 0
+            self.businessDayStartMinute = try c.decodeIfPresent(Int32.self, forKey: .businessDayStartMinute) ?? 0
+            self.businessDayEndMinute = try c.decodeIfPresent(Int32.self, forKey: .businessDayEndMinute) ?? 0
         }
         public func encode(to encoder: any Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
@@ -573,6 +581,8 @@ extension AgencyV1 {
             try c.encode(self.extensionDays, forKey: .extensionDays)
             try c.encode(self.workingDays, forKey: .workingDays)
             try c.encode(self.firstReactionWorkingHours, forKey: .firstReactionWorkingHours)
+            try c.encode(self.businessDayStartMinute, forKey: .businessDayStartMinute)
+            try c.encode(self.businessDayEndMinute, forKey: .businessDayEndMinute)
         }
     }
 }
@@ -593,6 +603,8 @@ extension AgencyV1.SlaPolicy: CMessageBridge {
         self.extensionDays = c.extension_days
         self.workingDays = c.working_days != 0
         self.firstReactionWorkingHours = c.first_reaction_working_hours
+        self.businessDayStartMinute = c.business_day_start_minute
+        self.businessDayEndMinute = c.business_day_end_minute
     }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.channel = arena.string(channel)
@@ -602,6 +614,8 @@ extension AgencyV1.SlaPolicy: CMessageBridge {
         p.pointee.extension_days = extensionDays
         p.pointee.working_days = workingDays ? 1 : 0
         p.pointee.first_reaction_working_hours = firstReactionWorkingHours
+        p.pointee.business_day_start_minute = businessDayStartMinute
+        p.pointee.business_day_end_minute = businessDayEndMinute
     }
 }
 
@@ -612,18 +626,21 @@ extension AgencyV1 {
         public var working: Bool = false
         public var workingHours: Int32 = 0
         public var note: String = ""
+        public var kind: String = ""
         public init() {}
-        public init(date: String = "", working: Bool = false, workingHours: Int32 = 0, note: String = "") {
+        public init(date: String = "", working: Bool = false, workingHours: Int32 = 0, note: String = "", kind: String = "") {
             self.date = date
             self.working = working
             self.workingHours = workingHours
             self.note = note
+            self.kind = kind
         }
         enum CodingKeys: String, CodingKey {
             case date
             case working
             case workingHours
             case note
+            case kind
         }
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -631,6 +648,7 @@ extension AgencyV1 {
             self.working = try c.decodeIfPresent(Bool.self, forKey: .working) ?? false
             self.workingHours = try c.decodeIfPresent(Int32.self, forKey: .workingHours) ?? 0
             self.note = try c.decodeIfPresent(String.self, forKey: .note) ?? ""
+            self.kind = try c.decodeIfPresent(String.self, forKey: .kind) ?? ""
         }
         public func encode(to encoder: any Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
@@ -638,6 +656,7 @@ extension AgencyV1 {
             try c.encode(self.working, forKey: .working)
             try c.encode(self.workingHours, forKey: .workingHours)
             try c.encode(self.note, forKey: .note)
+            try c.encode(self.kind, forKey: .kind)
         }
     }
 }
@@ -655,12 +674,73 @@ extension AgencyV1.CalendarDay: CMessageBridge {
         self.working = c.working != 0
         self.workingHours = c.working_hours
         self.note = CBridge.string(c.note)
+        self.kind = CBridge.string(c.kind)
     }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.date = arena.string(date)
         p.pointee.working = working ? 1 : 0
         p.pointee.working_hours = workingHours
         p.pointee.note = arena.string(note)
+        p.pointee.kind = arena.string(kind)
+    }
+}
+
+extension AgencyV1 {
+    public struct CalendarOverride: ProtoMessage {
+        public static let protoName = "veche.agency.v1.CalendarOverride"
+        public var date: String = ""
+        public var kind: String = ""
+        public var note: String = ""
+        public var asHoliday: Bool = false
+        public init() {}
+        public init(date: String = "", kind: String = "", note: String = "", asHoliday: Bool = false) {
+            self.date = date
+            self.kind = kind
+            self.note = note
+            self.asHoliday = asHoliday
+        }
+        enum CodingKeys: String, CodingKey {
+            case date
+            case kind
+            case note
+            case asHoliday
+        }
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            self.date = try c.decodeIfPresent(String.self, forKey: .date) ?? ""
+            self.kind = try c.decodeIfPresent(String.self, forKey: .kind) ?? ""
+            self.note = try c.decodeIfPresent(String.self, forKey: .note) ?? ""
+            self.asHoliday = try c.decodeIfPresent(Bool.self, forKey: .asHoliday) ?? false
+        }
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(self.date, forKey: .date)
+            try c.encode(self.kind, forKey: .kind)
+            try c.encode(self.note, forKey: .note)
+            try c.encode(self.asHoliday, forKey: .asHoliday)
+        }
+    }
+}
+
+extension AgencyV1.CalendarOverride: CMessageBridge {
+    public typealias CType = Veche__Agency__V1__CalendarOverride
+    public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__calendar_override__init(p) }
+    public static func cPackedSize(_ p: UnsafePointer<CType>) -> Int { veche__agency__v1__calendar_override__get_packed_size(p) }
+    public static func cPack(_ p: UnsafePointer<CType>, _ out: UnsafeMutablePointer<UInt8>) -> Int { veche__agency__v1__calendar_override__pack(p, out) }
+    public static func cUnpack(_ len: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CType>? { veche__agency__v1__calendar_override__unpack(nil, len, data) }
+    public static func cFree(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__calendar_override__free_unpacked(p, nil) }
+    public init(c: CType) {
+        self.init()
+        self.date = CBridge.string(c.date)
+        self.kind = CBridge.string(c.kind)
+        self.note = CBridge.string(c.note)
+        self.asHoliday = c.as_holiday != 0
+    }
+    public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
+        p.pointee.date = arena.string(date)
+        p.pointee.kind = arena.string(kind)
+        p.pointee.note = arena.string(note)
+        p.pointee.as_holiday = asHoliday ? 1 : 0
     }
 }
 
@@ -1364,13 +1444,15 @@ extension AgencyV1 {
         public var answerDueMs: Int64 = 0
         public var firstReactionDueMs: Int64 = 0
         public var policy: AgencyV1.SlaPolicy? = nil
+        public var timeZone: String = ""
         public init() {}
-        public init(registerDueMs: Int64 = 0, forwardDueMs: Int64 = 0, answerDueMs: Int64 = 0, firstReactionDueMs: Int64 = 0, policy: AgencyV1.SlaPolicy? = nil) {
+        public init(registerDueMs: Int64 = 0, forwardDueMs: Int64 = 0, answerDueMs: Int64 = 0, firstReactionDueMs: Int64 = 0, policy: AgencyV1.SlaPolicy? = nil, timeZone: String = "") {
             self.registerDueMs = registerDueMs
             self.forwardDueMs = forwardDueMs
             self.answerDueMs = answerDueMs
             self.firstReactionDueMs = firstReactionDueMs
             self.policy = policy
+            self.timeZone = timeZone
         }
         enum CodingKeys: String, CodingKey {
             case registerDueMs
@@ -1378,6 +1460,7 @@ extension AgencyV1 {
             case answerDueMs
             case firstReactionDueMs
             case policy
+            case timeZone
         }
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -1386,6 +1469,7 @@ extension AgencyV1 {
             self.answerDueMs = try c.decodeIfPresent(Int64.self, forKey: .answerDueMs) ?? 0
             self.firstReactionDueMs = try c.decodeIfPresent(Int64.self, forKey: .firstReactionDueMs) ?? 0
             self.policy = try c.decodeIfPresent(AgencyV1.SlaPolicy.self, forKey: .policy) ?? nil
+            self.timeZone = try c.decodeIfPresent(String.self, forKey: .timeZone) ?? ""
         }
         public func encode(to encoder: any Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
@@ -1394,6 +1478,7 @@ extension AgencyV1 {
             try c.encode(self.answerDueMs, forKey: .answerDueMs)
             try c.encode(self.firstReactionDueMs, forKey: .firstReactionDueMs)
             try c.encodeIfPresent(self.policy, forKey: .policy)
+            try c.encode(self.timeZone, forKey: .timeZone)
         }
     }
 }
@@ -1412,6 +1497,7 @@ extension AgencyV1.ComputeDeadlinesResponse: CMessageBridge {
         self.answerDueMs = c.answer_due_ms
         self.firstReactionDueMs = c.first_reaction_due_ms
         self.policy = c.policy.map { AgencyV1.SlaPolicy(c: $0.pointee) }
+        self.timeZone = CBridge.string(c.time_zone)
     }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.register_due_ms = registerDueMs
@@ -1419,6 +1505,7 @@ extension AgencyV1.ComputeDeadlinesResponse: CMessageBridge {
         p.pointee.answer_due_ms = answerDueMs
         p.pointee.first_reaction_due_ms = firstReactionDueMs
         if let v = policy { p.pointee.policy = arena.message(v) }
+        p.pointee.time_zone = arena.string(timeZone)
     }
 }
 
@@ -1464,20 +1551,40 @@ extension AgencyV1 {
     public struct GetCalendarResponse: ProtoMessage {
         public static let protoName = "veche.agency.v1.GetCalendarResponse"
         public var days: [AgencyV1.CalendarDay] = []
+        public var workingDays: Int32 = 0
+        public var workingHours: Int32 = 0
+        public var official: Bool = false
+        public var overrides: [AgencyV1.CalendarOverride] = []
         public init() {}
-        public init(days: [AgencyV1.CalendarDay] = []) {
+        public init(days: [AgencyV1.CalendarDay] = [], workingDays: Int32 = 0, workingHours: Int32 = 0, official: Bool = false, overrides: [AgencyV1.CalendarOverride] = []) {
             self.days = days
+            self.workingDays = workingDays
+            self.workingHours = workingHours
+            self.official = official
+            self.overrides = overrides
         }
         enum CodingKeys: String, CodingKey {
             case days
+            case workingDays
+            case workingHours
+            case official
+            case overrides
         }
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
             self.days = try c.decodeIfPresent([AgencyV1.CalendarDay].self, forKey: .days) ?? []
+            self.workingDays = try c.decodeIfPresent(Int32.self, forKey: .workingDays) ?? 0
+            self.workingHours = try c.decodeIfPresent(Int32.self, forKey: .workingHours) ?? 0
+            self.official = try c.decodeIfPresent(Bool.self, forKey: .official) ?? false
+            self.overrides = try c.decodeIfPresent([AgencyV1.CalendarOverride].self, forKey: .overrides) ?? []
         }
         public func encode(to encoder: any Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
             try c.encode(self.days, forKey: .days)
+            try c.encode(self.workingDays, forKey: .workingDays)
+            try c.encode(self.workingHours, forKey: .workingHours)
+            try c.encode(self.official, forKey: .official)
+            try c.encode(self.overrides, forKey: .overrides)
         }
     }
 }
@@ -1492,10 +1599,103 @@ extension AgencyV1.GetCalendarResponse: CMessageBridge {
     public init(c: CType) {
         self.init()
         self.days = CBridge.array(c.days, c.n_days) { $0.map { AgencyV1.CalendarDay(c: $0.pointee) } ?? AgencyV1.CalendarDay() }
+        self.workingDays = c.working_days
+        self.workingHours = c.working_hours
+        self.official = c.official != 0
+        self.overrides = CBridge.array(c.overrides, c.n_overrides) { $0.map { AgencyV1.CalendarOverride(c: $0.pointee) } ?? AgencyV1.CalendarOverride() }
     }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.n_days = days.count
         p.pointee.days = arena.messages(days)
+        p.pointee.working_days = workingDays
+        p.pointee.working_hours = workingHours
+        p.pointee.official = official ? 1 : 0
+        p.pointee.n_overrides = overrides.count
+        p.pointee.overrides = arena.messages(overrides)
+    }
+}
+
+extension AgencyV1 {
+    public struct SetCalendarOverrideRequest: ProtoMessage {
+        public static let protoName = "veche.agency.v1.SetCalendarOverrideRequest"
+        public var entry: AgencyV1.CalendarOverride? = nil
+        public var remove: Bool = false
+        public init() {}
+        public init(entry: AgencyV1.CalendarOverride? = nil, remove: Bool = false) {
+            self.entry = entry
+            self.remove = remove
+        }
+        enum CodingKeys: String, CodingKey {
+            case entry
+            case remove
+        }
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            self.entry = try c.decodeIfPresent(AgencyV1.CalendarOverride.self, forKey: .entry) ?? nil
+            self.remove = try c.decodeIfPresent(Bool.self, forKey: .remove) ?? false
+        }
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encodeIfPresent(self.entry, forKey: .entry)
+            try c.encode(self.remove, forKey: .remove)
+        }
+    }
+}
+
+extension AgencyV1.SetCalendarOverrideRequest: CMessageBridge {
+    public typealias CType = Veche__Agency__V1__SetCalendarOverrideRequest
+    public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__set_calendar_override_request__init(p) }
+    public static func cPackedSize(_ p: UnsafePointer<CType>) -> Int { veche__agency__v1__set_calendar_override_request__get_packed_size(p) }
+    public static func cPack(_ p: UnsafePointer<CType>, _ out: UnsafeMutablePointer<UInt8>) -> Int { veche__agency__v1__set_calendar_override_request__pack(p, out) }
+    public static func cUnpack(_ len: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CType>? { veche__agency__v1__set_calendar_override_request__unpack(nil, len, data) }
+    public static func cFree(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__set_calendar_override_request__free_unpacked(p, nil) }
+    public init(c: CType) {
+        self.init()
+        self.entry = c.entry.map { AgencyV1.CalendarOverride(c: $0.pointee) }
+        self.remove = c.remove != 0
+    }
+    public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
+        if let v = entry { p.pointee.entry = arena.message(v) }
+        p.pointee.remove = remove ? 1 : 0
+    }
+}
+
+extension AgencyV1 {
+    public struct SetCalendarOverrideResponse: ProtoMessage {
+        public static let protoName = "veche.agency.v1.SetCalendarOverrideResponse"
+        public var overrides: [AgencyV1.CalendarOverride] = []
+        public init() {}
+        public init(overrides: [AgencyV1.CalendarOverride] = []) {
+            self.overrides = overrides
+        }
+        enum CodingKeys: String, CodingKey {
+            case overrides
+        }
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            self.overrides = try c.decodeIfPresent([AgencyV1.CalendarOverride].self, forKey: .overrides) ?? []
+        }
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(self.overrides, forKey: .overrides)
+        }
+    }
+}
+
+extension AgencyV1.SetCalendarOverrideResponse: CMessageBridge {
+    public typealias CType = Veche__Agency__V1__SetCalendarOverrideResponse
+    public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__set_calendar_override_response__init(p) }
+    public static func cPackedSize(_ p: UnsafePointer<CType>) -> Int { veche__agency__v1__set_calendar_override_response__get_packed_size(p) }
+    public static func cPack(_ p: UnsafePointer<CType>, _ out: UnsafeMutablePointer<UInt8>) -> Int { veche__agency__v1__set_calendar_override_response__pack(p, out) }
+    public static func cUnpack(_ len: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CType>? { veche__agency__v1__set_calendar_override_response__unpack(nil, len, data) }
+    public static func cFree(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__set_calendar_override_response__free_unpacked(p, nil) }
+    public init(c: CType) {
+        self.init()
+        self.overrides = CBridge.array(c.overrides, c.n_overrides) { $0.map { AgencyV1.CalendarOverride(c: $0.pointee) } ?? AgencyV1.CalendarOverride() }
+    }
+    public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
+        p.pointee.n_overrides = overrides.count
+        p.pointee.overrides = arena.messages(overrides)
     }
 }
 
@@ -1566,6 +1766,12 @@ extension AgencyV1 {
                 public typealias Output = AgencyV1.GetCalendarResponse
                 public static let name = "GetCalendar"
             }
+            public enum SetCalendarOverride: RPCMethod {
+                public typealias Service = AgencyService
+                public typealias Input = AgencyV1.SetCalendarOverrideRequest
+                public typealias Output = AgencyV1.SetCalendarOverrideResponse
+                public static let name = "SetCalendarOverride"
+            }
         }
         /// Implemented by the service; `endpoints` adapts it to the runtime.
         public protocol Handler: Sendable {
@@ -1579,6 +1785,7 @@ extension AgencyV1 {
             func getSlaPolicies(request: Method.GetSlaPolicies.Input, context: RPCContext) async throws -> Method.GetSlaPolicies.Output
             func computeDeadlines(request: Method.ComputeDeadlines.Input, context: RPCContext) async throws -> Method.ComputeDeadlines.Output
             func getCalendar(request: Method.GetCalendar.Input, context: RPCContext) async throws -> Method.GetCalendar.Output
+            func setCalendarOverride(request: Method.SetCalendarOverride.Input, context: RPCContext) async throws -> Method.SetCalendarOverride.Output
         }
         /// Typed client over any transport (NATS request/reply in production).
         public struct Client: Sendable {
@@ -1614,6 +1821,9 @@ extension AgencyV1 {
             public func getCalendar(_ request: Method.GetCalendar.Input, options: CallOptions = CallOptions()) async throws -> Method.GetCalendar.Output {
                 try await transport.unary(Method.GetCalendar.self, request, options: options)
             }
+            public func setCalendarOverride(_ request: Method.SetCalendarOverride.Input, options: CallOptions = CallOptions()) async throws -> Method.SetCalendarOverride.Output {
+                try await transport.unary(Method.SetCalendarOverride.self, request, options: options)
+            }
         }
     }
 }
@@ -1631,6 +1841,7 @@ extension AgencyV1.AgencyService.Handler {
             RPCEndpoint(AgencyV1.AgencyService.Method.GetSlaPolicies.self) { try await self.getSlaPolicies(request: $0, context: $1) },
             RPCEndpoint(AgencyV1.AgencyService.Method.ComputeDeadlines.self) { try await self.computeDeadlines(request: $0, context: $1) },
             RPCEndpoint(AgencyV1.AgencyService.Method.GetCalendar.self) { try await self.getCalendar(request: $0, context: $1) },
+            RPCEndpoint(AgencyV1.AgencyService.Method.SetCalendarOverride.self) { try await self.setCalendarOverride(request: $0, context: $1) },
         ]
     }
 }

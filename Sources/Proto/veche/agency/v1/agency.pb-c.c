@@ -412,6 +412,51 @@ void   veche__agency__v1__calendar_day__free_unpacked
   assert(message->base.descriptor == &veche__agency__v1__calendar_day__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   veche__agency__v1__calendar_override__init
+                     (Veche__Agency__V1__CalendarOverride         *message)
+{
+  static const Veche__Agency__V1__CalendarOverride init_value = VECHE__AGENCY__V1__CALENDAR_OVERRIDE__INIT;
+  *message = init_value;
+}
+size_t veche__agency__v1__calendar_override__get_packed_size
+                     (const Veche__Agency__V1__CalendarOverride *message)
+{
+  assert(message->base.descriptor == &veche__agency__v1__calendar_override__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t veche__agency__v1__calendar_override__pack
+                     (const Veche__Agency__V1__CalendarOverride *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &veche__agency__v1__calendar_override__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t veche__agency__v1__calendar_override__pack_to_buffer
+                     (const Veche__Agency__V1__CalendarOverride *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &veche__agency__v1__calendar_override__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Veche__Agency__V1__CalendarOverride *
+       veche__agency__v1__calendar_override__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Veche__Agency__V1__CalendarOverride *)
+     protobuf_c_message_unpack (&veche__agency__v1__calendar_override__descriptor,
+                                allocator, len, data);
+}
+void   veche__agency__v1__calendar_override__free_unpacked
+                     (Veche__Agency__V1__CalendarOverride *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &veche__agency__v1__calendar_override__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   veche__agency__v1__list_municipalities_request__init
                      (Veche__Agency__V1__ListMunicipalitiesRequest         *message)
 {
@@ -1312,6 +1357,96 @@ void   veche__agency__v1__get_calendar_response__free_unpacked
   assert(message->base.descriptor == &veche__agency__v1__get_calendar_response__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   veche__agency__v1__set_calendar_override_request__init
+                     (Veche__Agency__V1__SetCalendarOverrideRequest         *message)
+{
+  static const Veche__Agency__V1__SetCalendarOverrideRequest init_value = VECHE__AGENCY__V1__SET_CALENDAR_OVERRIDE_REQUEST__INIT;
+  *message = init_value;
+}
+size_t veche__agency__v1__set_calendar_override_request__get_packed_size
+                     (const Veche__Agency__V1__SetCalendarOverrideRequest *message)
+{
+  assert(message->base.descriptor == &veche__agency__v1__set_calendar_override_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t veche__agency__v1__set_calendar_override_request__pack
+                     (const Veche__Agency__V1__SetCalendarOverrideRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &veche__agency__v1__set_calendar_override_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t veche__agency__v1__set_calendar_override_request__pack_to_buffer
+                     (const Veche__Agency__V1__SetCalendarOverrideRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &veche__agency__v1__set_calendar_override_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Veche__Agency__V1__SetCalendarOverrideRequest *
+       veche__agency__v1__set_calendar_override_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Veche__Agency__V1__SetCalendarOverrideRequest *)
+     protobuf_c_message_unpack (&veche__agency__v1__set_calendar_override_request__descriptor,
+                                allocator, len, data);
+}
+void   veche__agency__v1__set_calendar_override_request__free_unpacked
+                     (Veche__Agency__V1__SetCalendarOverrideRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &veche__agency__v1__set_calendar_override_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   veche__agency__v1__set_calendar_override_response__init
+                     (Veche__Agency__V1__SetCalendarOverrideResponse         *message)
+{
+  static const Veche__Agency__V1__SetCalendarOverrideResponse init_value = VECHE__AGENCY__V1__SET_CALENDAR_OVERRIDE_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t veche__agency__v1__set_calendar_override_response__get_packed_size
+                     (const Veche__Agency__V1__SetCalendarOverrideResponse *message)
+{
+  assert(message->base.descriptor == &veche__agency__v1__set_calendar_override_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t veche__agency__v1__set_calendar_override_response__pack
+                     (const Veche__Agency__V1__SetCalendarOverrideResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &veche__agency__v1__set_calendar_override_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t veche__agency__v1__set_calendar_override_response__pack_to_buffer
+                     (const Veche__Agency__V1__SetCalendarOverrideResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &veche__agency__v1__set_calendar_override_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Veche__Agency__V1__SetCalendarOverrideResponse *
+       veche__agency__v1__set_calendar_override_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Veche__Agency__V1__SetCalendarOverrideResponse *)
+     protobuf_c_message_unpack (&veche__agency__v1__set_calendar_override_response__descriptor,
+                                allocator, len, data);
+}
+void   veche__agency__v1__set_calendar_override_response__free_unpacked
+                     (Veche__Agency__V1__SetCalendarOverrideResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &veche__agency__v1__set_calendar_override_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 static const ProtobufCFieldDescriptor veche__agency__v1__municipality__field_descriptors[6] =
 {
   {
@@ -1955,7 +2090,7 @@ const ProtobufCMessageDescriptor veche__agency__v1__routing_rule__descriptor =
   (ProtobufCMessageInit) veche__agency__v1__routing_rule__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor veche__agency__v1__sla_policy__field_descriptors[7] =
+static const ProtobufCFieldDescriptor veche__agency__v1__sla_policy__field_descriptors[9] =
 {
   {
     "channel",
@@ -2041,9 +2176,35 @@ static const ProtobufCFieldDescriptor veche__agency__v1__sla_policy__field_descr
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "business_day_start_minute",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Agency__V1__SlaPolicy, business_day_start_minute),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "business_day_end_minute",
+    9,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Agency__V1__SlaPolicy, business_day_end_minute),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned veche__agency__v1__sla_policy__field_indices_by_name[] = {
   3,   /* field[3] = answer_days */
+  8,   /* field[8] = business_day_end_minute */
+  7,   /* field[7] = business_day_start_minute */
   0,   /* field[0] = channel */
   4,   /* field[4] = extension_days */
   6,   /* field[6] = first_reaction_working_hours */
@@ -2054,7 +2215,7 @@ static const unsigned veche__agency__v1__sla_policy__field_indices_by_name[] = {
 static const ProtobufCIntRange veche__agency__v1__sla_policy__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 7 }
+  { 0, 9 }
 };
 const ProtobufCMessageDescriptor veche__agency__v1__sla_policy__descriptor =
 {
@@ -2064,14 +2225,14 @@ const ProtobufCMessageDescriptor veche__agency__v1__sla_policy__descriptor =
   "Veche__Agency__V1__SlaPolicy",
   "veche.agency.v1",
   sizeof(Veche__Agency__V1__SlaPolicy),
-  7,
+  9,
   veche__agency__v1__sla_policy__field_descriptors,
   veche__agency__v1__sla_policy__field_indices_by_name,
   1,  veche__agency__v1__sla_policy__number_ranges,
   (ProtobufCMessageInit) veche__agency__v1__sla_policy__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor veche__agency__v1__calendar_day__field_descriptors[4] =
+static const ProtobufCFieldDescriptor veche__agency__v1__calendar_day__field_descriptors[5] =
 {
   {
     "date",
@@ -2121,9 +2282,22 @@ static const ProtobufCFieldDescriptor veche__agency__v1__calendar_day__field_des
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "kind",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Agency__V1__CalendarDay, kind),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned veche__agency__v1__calendar_day__field_indices_by_name[] = {
   0,   /* field[0] = date */
+  4,   /* field[4] = kind */
   3,   /* field[3] = note */
   1,   /* field[1] = working */
   2,   /* field[2] = working_hours */
@@ -2131,7 +2305,7 @@ static const unsigned veche__agency__v1__calendar_day__field_indices_by_name[] =
 static const ProtobufCIntRange veche__agency__v1__calendar_day__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 4 }
+  { 0, 5 }
 };
 const ProtobufCMessageDescriptor veche__agency__v1__calendar_day__descriptor =
 {
@@ -2141,11 +2315,88 @@ const ProtobufCMessageDescriptor veche__agency__v1__calendar_day__descriptor =
   "Veche__Agency__V1__CalendarDay",
   "veche.agency.v1",
   sizeof(Veche__Agency__V1__CalendarDay),
-  4,
+  5,
   veche__agency__v1__calendar_day__field_descriptors,
   veche__agency__v1__calendar_day__field_indices_by_name,
   1,  veche__agency__v1__calendar_day__number_ranges,
   (ProtobufCMessageInit) veche__agency__v1__calendar_day__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor veche__agency__v1__calendar_override__field_descriptors[4] =
+{
+  {
+    "date",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Agency__V1__CalendarOverride, date),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "kind",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Agency__V1__CalendarOverride, kind),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "note",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Agency__V1__CalendarOverride, note),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "as_holiday",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Agency__V1__CalendarOverride, as_holiday),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned veche__agency__v1__calendar_override__field_indices_by_name[] = {
+  3,   /* field[3] = as_holiday */
+  0,   /* field[0] = date */
+  1,   /* field[1] = kind */
+  2,   /* field[2] = note */
+};
+static const ProtobufCIntRange veche__agency__v1__calendar_override__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 4 }
+};
+const ProtobufCMessageDescriptor veche__agency__v1__calendar_override__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "veche.agency.v1.CalendarOverride",
+  "CalendarOverride",
+  "Veche__Agency__V1__CalendarOverride",
+  "veche.agency.v1",
+  sizeof(Veche__Agency__V1__CalendarOverride),
+  4,
+  veche__agency__v1__calendar_override__field_descriptors,
+  veche__agency__v1__calendar_override__field_indices_by_name,
+  1,  veche__agency__v1__calendar_override__number_ranges,
+  (ProtobufCMessageInit) veche__agency__v1__calendar_override__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
 #define veche__agency__v1__list_municipalities_request__field_descriptors NULL
@@ -2864,7 +3115,7 @@ const ProtobufCMessageDescriptor veche__agency__v1__compute_deadlines_request__d
   (ProtobufCMessageInit) veche__agency__v1__compute_deadlines_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor veche__agency__v1__compute_deadlines_response__field_descriptors[5] =
+static const ProtobufCFieldDescriptor veche__agency__v1__compute_deadlines_response__field_descriptors[6] =
 {
   {
     "register_due_ms",
@@ -2926,6 +3177,18 @@ static const ProtobufCFieldDescriptor veche__agency__v1__compute_deadlines_respo
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "time_zone",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Agency__V1__ComputeDeadlinesResponse, time_zone),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned veche__agency__v1__compute_deadlines_response__field_indices_by_name[] = {
   2,   /* field[2] = answer_due_ms */
@@ -2933,11 +3196,12 @@ static const unsigned veche__agency__v1__compute_deadlines_response__field_indic
   1,   /* field[1] = forward_due_ms */
   4,   /* field[4] = policy */
   0,   /* field[0] = register_due_ms */
+  5,   /* field[5] = time_zone */
 };
 static const ProtobufCIntRange veche__agency__v1__compute_deadlines_response__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 5 }
+  { 0, 6 }
 };
 const ProtobufCMessageDescriptor veche__agency__v1__compute_deadlines_response__descriptor =
 {
@@ -2947,7 +3211,7 @@ const ProtobufCMessageDescriptor veche__agency__v1__compute_deadlines_response__
   "Veche__Agency__V1__ComputeDeadlinesResponse",
   "veche.agency.v1",
   sizeof(Veche__Agency__V1__ComputeDeadlinesResponse),
-  5,
+  6,
   veche__agency__v1__compute_deadlines_response__field_descriptors,
   veche__agency__v1__compute_deadlines_response__field_indices_by_name,
   1,  veche__agency__v1__compute_deadlines_response__number_ranges,
@@ -2992,7 +3256,7 @@ const ProtobufCMessageDescriptor veche__agency__v1__get_calendar_request__descri
   (ProtobufCMessageInit) veche__agency__v1__get_calendar_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor veche__agency__v1__get_calendar_response__field_descriptors[1] =
+static const ProtobufCFieldDescriptor veche__agency__v1__get_calendar_response__field_descriptors[5] =
 {
   {
     "days",
@@ -3006,14 +3270,66 @@ static const ProtobufCFieldDescriptor veche__agency__v1__get_calendar_response__
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "working_days",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Agency__V1__GetCalendarResponse, working_days),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "working_hours",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Agency__V1__GetCalendarResponse, working_hours),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "official",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Agency__V1__GetCalendarResponse, official),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "overrides",
+    5,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Veche__Agency__V1__GetCalendarResponse, n_overrides),
+    offsetof(Veche__Agency__V1__GetCalendarResponse, overrides),
+    &veche__agency__v1__calendar_override__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned veche__agency__v1__get_calendar_response__field_indices_by_name[] = {
   0,   /* field[0] = days */
+  3,   /* field[3] = official */
+  4,   /* field[4] = overrides */
+  1,   /* field[1] = working_days */
+  2,   /* field[2] = working_hours */
 };
 static const ProtobufCIntRange veche__agency__v1__get_calendar_response__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 1 }
+  { 0, 5 }
 };
 const ProtobufCMessageDescriptor veche__agency__v1__get_calendar_response__descriptor =
 {
@@ -3023,11 +3339,100 @@ const ProtobufCMessageDescriptor veche__agency__v1__get_calendar_response__descr
   "Veche__Agency__V1__GetCalendarResponse",
   "veche.agency.v1",
   sizeof(Veche__Agency__V1__GetCalendarResponse),
-  1,
+  5,
   veche__agency__v1__get_calendar_response__field_descriptors,
   veche__agency__v1__get_calendar_response__field_indices_by_name,
   1,  veche__agency__v1__get_calendar_response__number_ranges,
   (ProtobufCMessageInit) veche__agency__v1__get_calendar_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor veche__agency__v1__set_calendar_override_request__field_descriptors[2] =
+{
+  {
+    "entry",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Agency__V1__SetCalendarOverrideRequest, entry),
+    &veche__agency__v1__calendar_override__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "remove",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Agency__V1__SetCalendarOverrideRequest, remove),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned veche__agency__v1__set_calendar_override_request__field_indices_by_name[] = {
+  0,   /* field[0] = entry */
+  1,   /* field[1] = remove */
+};
+static const ProtobufCIntRange veche__agency__v1__set_calendar_override_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor veche__agency__v1__set_calendar_override_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "veche.agency.v1.SetCalendarOverrideRequest",
+  "SetCalendarOverrideRequest",
+  "Veche__Agency__V1__SetCalendarOverrideRequest",
+  "veche.agency.v1",
+  sizeof(Veche__Agency__V1__SetCalendarOverrideRequest),
+  2,
+  veche__agency__v1__set_calendar_override_request__field_descriptors,
+  veche__agency__v1__set_calendar_override_request__field_indices_by_name,
+  1,  veche__agency__v1__set_calendar_override_request__number_ranges,
+  (ProtobufCMessageInit) veche__agency__v1__set_calendar_override_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor veche__agency__v1__set_calendar_override_response__field_descriptors[1] =
+{
+  {
+    "overrides",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Veche__Agency__V1__SetCalendarOverrideResponse, n_overrides),
+    offsetof(Veche__Agency__V1__SetCalendarOverrideResponse, overrides),
+    &veche__agency__v1__calendar_override__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned veche__agency__v1__set_calendar_override_response__field_indices_by_name[] = {
+  0,   /* field[0] = overrides */
+};
+static const ProtobufCIntRange veche__agency__v1__set_calendar_override_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor veche__agency__v1__set_calendar_override_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "veche.agency.v1.SetCalendarOverrideResponse",
+  "SetCalendarOverrideResponse",
+  "Veche__Agency__V1__SetCalendarOverrideResponse",
+  "veche.agency.v1",
+  sizeof(Veche__Agency__V1__SetCalendarOverrideResponse),
+  1,
+  veche__agency__v1__set_calendar_override_response__field_descriptors,
+  veche__agency__v1__set_calendar_override_response__field_indices_by_name,
+  1,  veche__agency__v1__set_calendar_override_response__number_ranges,
+  (ProtobufCMessageInit) veche__agency__v1__set_calendar_override_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
 static const ProtobufCEnumValue veche__agency__v1__municipality_type__enum_values_by_number[6] =
@@ -3104,7 +3509,7 @@ const ProtobufCEnumDescriptor veche__agency__v1__agency_kind__descriptor =
   veche__agency__v1__agency_kind__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
-static const ProtobufCMethodDescriptor veche__agency__v1__agency_service__method_descriptors[10] =
+static const ProtobufCMethodDescriptor veche__agency__v1__agency_service__method_descriptors[11] =
 {
   { "ListMunicipalities", &veche__agency__v1__list_municipalities_request__descriptor, &veche__agency__v1__list_municipalities_response__descriptor },
   { "ListAgencies", &veche__agency__v1__list_agencies_request__descriptor, &veche__agency__v1__list_agencies_response__descriptor },
@@ -3116,6 +3521,7 @@ static const ProtobufCMethodDescriptor veche__agency__v1__agency_service__method
   { "GetSlaPolicies", &veche__agency__v1__get_sla_policies_request__descriptor, &veche__agency__v1__get_sla_policies_response__descriptor },
   { "ComputeDeadlines", &veche__agency__v1__compute_deadlines_request__descriptor, &veche__agency__v1__compute_deadlines_response__descriptor },
   { "GetCalendar", &veche__agency__v1__get_calendar_request__descriptor, &veche__agency__v1__get_calendar_response__descriptor },
+  { "SetCalendarOverride", &veche__agency__v1__set_calendar_override_request__descriptor, &veche__agency__v1__set_calendar_override_response__descriptor },
 };
 const unsigned veche__agency__v1__agency_service__method_indices_by_name[] = {
   8,        /* ComputeDeadlines */
@@ -3127,6 +3533,7 @@ const unsigned veche__agency__v1__agency_service__method_indices_by_name[] = {
   5,        /* ListRoutingRules */
   3,        /* ListTopics */
   4,        /* Route */
+  10,        /* SetCalendarOverride */
   6         /* UpsertRoutingRule */
 };
 const ProtobufCServiceDescriptor veche__agency__v1__agency_service__descriptor =
@@ -3136,7 +3543,7 @@ const ProtobufCServiceDescriptor veche__agency__v1__agency_service__descriptor =
   "AgencyService",
   "Veche__Agency__V1__AgencyService",
   "veche.agency.v1",
-  10,
+  11,
   veche__agency__v1__agency_service__method_descriptors,
   veche__agency__v1__agency_service__method_indices_by_name
 };
@@ -3219,6 +3626,14 @@ void veche__agency__v1__agency_service__get_calendar(ProtobufCService *service,
 {
   assert(service->descriptor == &veche__agency__v1__agency_service__descriptor);
   service->invoke(service, 9, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void veche__agency__v1__agency_service__set_calendar_override(ProtobufCService *service,
+                                                              const Veche__Agency__V1__SetCalendarOverrideRequest *input,
+                                                              Veche__Agency__V1__SetCalendarOverrideResponse_Closure closure,
+                                                              void *closure_data)
+{
+  assert(service->descriptor == &veche__agency__v1__agency_service__descriptor);
+  service->invoke(service, 10, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void veche__agency__v1__agency_service__init (Veche__Agency__V1__AgencyService_Service *service,
                                               Veche__Agency__V1__AgencyService_ServiceDestroy destroy)

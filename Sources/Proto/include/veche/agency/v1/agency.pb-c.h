@@ -25,6 +25,7 @@ typedef struct Veche__Agency__V1__Topic Veche__Agency__V1__Topic;
 typedef struct Veche__Agency__V1__RoutingRule Veche__Agency__V1__RoutingRule;
 typedef struct Veche__Agency__V1__SlaPolicy Veche__Agency__V1__SlaPolicy;
 typedef struct Veche__Agency__V1__CalendarDay Veche__Agency__V1__CalendarDay;
+typedef struct Veche__Agency__V1__CalendarOverride Veche__Agency__V1__CalendarOverride;
 typedef struct Veche__Agency__V1__ListMunicipalitiesRequest Veche__Agency__V1__ListMunicipalitiesRequest;
 typedef struct Veche__Agency__V1__ListMunicipalitiesResponse Veche__Agency__V1__ListMunicipalitiesResponse;
 typedef struct Veche__Agency__V1__ListAgenciesRequest Veche__Agency__V1__ListAgenciesRequest;
@@ -45,6 +46,8 @@ typedef struct Veche__Agency__V1__ComputeDeadlinesRequest Veche__Agency__V1__Com
 typedef struct Veche__Agency__V1__ComputeDeadlinesResponse Veche__Agency__V1__ComputeDeadlinesResponse;
 typedef struct Veche__Agency__V1__GetCalendarRequest Veche__Agency__V1__GetCalendarRequest;
 typedef struct Veche__Agency__V1__GetCalendarResponse Veche__Agency__V1__GetCalendarResponse;
+typedef struct Veche__Agency__V1__SetCalendarOverrideRequest Veche__Agency__V1__SetCalendarOverrideRequest;
+typedef struct Veche__Agency__V1__SetCalendarOverrideResponse Veche__Agency__V1__SetCalendarOverrideResponse;
 
 
 /* --- enums --- */
@@ -250,10 +253,18 @@ struct  Veche__Agency__V1__SlaPolicy
    * social media incidents; 0 = none
    */
   int32_t first_reaction_working_hours;
+  /*
+   * business clock opens, minutes after local midnight (540 = 09:00)
+   */
+  int32_t business_day_start_minute;
+  /*
+   * business clock closes (1080 = 18:00); shortened days end 1 h earlier
+   */
+  int32_t business_day_end_minute;
 };
 #define VECHE__AGENCY__V1__SLA_POLICY__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&veche__agency__v1__sla_policy__descriptor) \
-    , (char *)protobuf_c_empty_string, 0, 0, 0, 0, 0, 0 }
+    , (char *)protobuf_c_empty_string, 0, 0, 0, 0, 0, 0, 0, 0 }
 
 
 struct  Veche__Agency__V1__CalendarDay
@@ -266,10 +277,39 @@ struct  Veche__Agency__V1__CalendarDay
   protobuf_c_boolean working;
   int32_t working_hours;
   char *note;
+  /*
+   * working, shortened, weekend, holiday, day_off
+   */
+  char *kind;
 };
 #define VECHE__AGENCY__V1__CALENDAR_DAY__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&veche__agency__v1__calendar_day__descriptor) \
-    , (char *)protobuf_c_empty_string, 0, 0, (char *)protobuf_c_empty_string }
+    , (char *)protobuf_c_empty_string, 0, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+
+
+/*
+ * A regional amendment of the federal production calendar (stored in schema agency).
+ */
+struct  Veche__Agency__V1__CalendarOverride
+{
+  ProtobufCMessage base;
+  /*
+   * YYYY-MM-DD
+   */
+  char *date;
+  /*
+   * non_working, working, shortened
+   */
+  char *kind;
+  char *note;
+  /*
+   * non_working only: a holiday in its own right (shortens the day before)
+   */
+  protobuf_c_boolean as_holiday;
+};
+#define VECHE__AGENCY__V1__CALENDAR_OVERRIDE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&veche__agency__v1__calendar_override__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0 }
 
 
 struct  Veche__Agency__V1__ListMunicipalitiesRequest
@@ -466,10 +506,11 @@ struct  Veche__Agency__V1__ComputeDeadlinesResponse
   int64_t answer_due_ms;
   int64_t first_reaction_due_ms;
   Veche__Agency__V1__SlaPolicy *policy;
+  char *time_zone;
 };
 #define VECHE__AGENCY__V1__COMPUTE_DEADLINES_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&veche__agency__v1__compute_deadlines_response__descriptor) \
-    , 0, 0, 0, 0, NULL }
+    , 0, 0, 0, 0, NULL, (char *)protobuf_c_empty_string }
 
 
 struct  Veche__Agency__V1__GetCalendarRequest
@@ -487,9 +528,48 @@ struct  Veche__Agency__V1__GetCalendarResponse
   ProtobufCMessage base;
   size_t n_days;
   Veche__Agency__V1__CalendarDay **days;
+  int32_t working_days;
+  /*
+   * 40-hour-week norm (8 h per day, 7 h on shortened days)
+   */
+  int32_t working_hours;
+  /*
+   * false: derived from the Labour Code rules only (no decree table)
+   */
+  protobuf_c_boolean official;
+  /*
+   * regional overrides applied in this year
+   */
+  size_t n_overrides;
+  Veche__Agency__V1__CalendarOverride **overrides;
 };
 #define VECHE__AGENCY__V1__GET_CALENDAR_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&veche__agency__v1__get_calendar_response__descriptor) \
+    , 0,NULL, 0, 0, 0, 0,NULL }
+
+
+struct  Veche__Agency__V1__SetCalendarOverrideRequest
+{
+  ProtobufCMessage base;
+  Veche__Agency__V1__CalendarOverride *entry;
+  /*
+   * true: delete the override for entry.date
+   */
+  protobuf_c_boolean remove;
+};
+#define VECHE__AGENCY__V1__SET_CALENDAR_OVERRIDE_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&veche__agency__v1__set_calendar_override_request__descriptor) \
+    , NULL, 0 }
+
+
+struct  Veche__Agency__V1__SetCalendarOverrideResponse
+{
+  ProtobufCMessage base;
+  size_t n_overrides;
+  Veche__Agency__V1__CalendarOverride **overrides;
+};
+#define VECHE__AGENCY__V1__SET_CALENDAR_OVERRIDE_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&veche__agency__v1__set_calendar_override_response__descriptor) \
     , 0,NULL }
 
 
@@ -663,6 +743,25 @@ Veche__Agency__V1__CalendarDay *
                       const uint8_t       *data);
 void   veche__agency__v1__calendar_day__free_unpacked
                      (Veche__Agency__V1__CalendarDay *message,
+                      ProtobufCAllocator *allocator);
+/* Veche__Agency__V1__CalendarOverride methods */
+void   veche__agency__v1__calendar_override__init
+                     (Veche__Agency__V1__CalendarOverride         *message);
+size_t veche__agency__v1__calendar_override__get_packed_size
+                     (const Veche__Agency__V1__CalendarOverride   *message);
+size_t veche__agency__v1__calendar_override__pack
+                     (const Veche__Agency__V1__CalendarOverride   *message,
+                      uint8_t             *out);
+size_t veche__agency__v1__calendar_override__pack_to_buffer
+                     (const Veche__Agency__V1__CalendarOverride   *message,
+                      ProtobufCBuffer     *buffer);
+Veche__Agency__V1__CalendarOverride *
+       veche__agency__v1__calendar_override__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   veche__agency__v1__calendar_override__free_unpacked
+                     (Veche__Agency__V1__CalendarOverride *message,
                       ProtobufCAllocator *allocator);
 /* Veche__Agency__V1__ListMunicipalitiesRequest methods */
 void   veche__agency__v1__list_municipalities_request__init
@@ -1044,6 +1143,44 @@ Veche__Agency__V1__GetCalendarResponse *
 void   veche__agency__v1__get_calendar_response__free_unpacked
                      (Veche__Agency__V1__GetCalendarResponse *message,
                       ProtobufCAllocator *allocator);
+/* Veche__Agency__V1__SetCalendarOverrideRequest methods */
+void   veche__agency__v1__set_calendar_override_request__init
+                     (Veche__Agency__V1__SetCalendarOverrideRequest         *message);
+size_t veche__agency__v1__set_calendar_override_request__get_packed_size
+                     (const Veche__Agency__V1__SetCalendarOverrideRequest   *message);
+size_t veche__agency__v1__set_calendar_override_request__pack
+                     (const Veche__Agency__V1__SetCalendarOverrideRequest   *message,
+                      uint8_t             *out);
+size_t veche__agency__v1__set_calendar_override_request__pack_to_buffer
+                     (const Veche__Agency__V1__SetCalendarOverrideRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Veche__Agency__V1__SetCalendarOverrideRequest *
+       veche__agency__v1__set_calendar_override_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   veche__agency__v1__set_calendar_override_request__free_unpacked
+                     (Veche__Agency__V1__SetCalendarOverrideRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Veche__Agency__V1__SetCalendarOverrideResponse methods */
+void   veche__agency__v1__set_calendar_override_response__init
+                     (Veche__Agency__V1__SetCalendarOverrideResponse         *message);
+size_t veche__agency__v1__set_calendar_override_response__get_packed_size
+                     (const Veche__Agency__V1__SetCalendarOverrideResponse   *message);
+size_t veche__agency__v1__set_calendar_override_response__pack
+                     (const Veche__Agency__V1__SetCalendarOverrideResponse   *message,
+                      uint8_t             *out);
+size_t veche__agency__v1__set_calendar_override_response__pack_to_buffer
+                     (const Veche__Agency__V1__SetCalendarOverrideResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Veche__Agency__V1__SetCalendarOverrideResponse *
+       veche__agency__v1__set_calendar_override_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   veche__agency__v1__set_calendar_override_response__free_unpacked
+                     (Veche__Agency__V1__SetCalendarOverrideResponse *message,
+                      ProtobufCAllocator *allocator);
 /* --- per-message closures --- */
 
 typedef void (*Veche__Agency__V1__Municipality_Closure)
@@ -1072,6 +1209,9 @@ typedef void (*Veche__Agency__V1__SlaPolicy_Closure)
                   void *closure_data);
 typedef void (*Veche__Agency__V1__CalendarDay_Closure)
                  (const Veche__Agency__V1__CalendarDay *message,
+                  void *closure_data);
+typedef void (*Veche__Agency__V1__CalendarOverride_Closure)
+                 (const Veche__Agency__V1__CalendarOverride *message,
                   void *closure_data);
 typedef void (*Veche__Agency__V1__ListMunicipalitiesRequest_Closure)
                  (const Veche__Agency__V1__ListMunicipalitiesRequest *message,
@@ -1133,6 +1273,12 @@ typedef void (*Veche__Agency__V1__GetCalendarRequest_Closure)
 typedef void (*Veche__Agency__V1__GetCalendarResponse_Closure)
                  (const Veche__Agency__V1__GetCalendarResponse *message,
                   void *closure_data);
+typedef void (*Veche__Agency__V1__SetCalendarOverrideRequest_Closure)
+                 (const Veche__Agency__V1__SetCalendarOverrideRequest *message,
+                  void *closure_data);
+typedef void (*Veche__Agency__V1__SetCalendarOverrideResponse_Closure)
+                 (const Veche__Agency__V1__SetCalendarOverrideResponse *message,
+                  void *closure_data);
 
 /* --- services --- */
 
@@ -1180,6 +1326,10 @@ struct Veche__Agency__V1__AgencyService_Service
                        const Veche__Agency__V1__GetCalendarRequest *input,
                        Veche__Agency__V1__GetCalendarResponse_Closure closure,
                        void *closure_data);
+  void (*set_calendar_override)(Veche__Agency__V1__AgencyService_Service *service,
+                                const Veche__Agency__V1__SetCalendarOverrideRequest *input,
+                                Veche__Agency__V1__SetCalendarOverrideResponse_Closure closure,
+                                void *closure_data);
 };
 typedef void (*Veche__Agency__V1__AgencyService_ServiceDestroy)(Veche__Agency__V1__AgencyService_Service *);
 void veche__agency__v1__agency_service__init (Veche__Agency__V1__AgencyService_Service *service,
@@ -1197,7 +1347,8 @@ void veche__agency__v1__agency_service__init (Veche__Agency__V1__AgencyService_S
       function_prefix__ ## upsert_routing_rule,\
       function_prefix__ ## get_sla_policies,\
       function_prefix__ ## compute_deadlines,\
-      function_prefix__ ## get_calendar  }
+      function_prefix__ ## get_calendar,\
+      function_prefix__ ## set_calendar_override  }
 void veche__agency__v1__agency_service__list_municipalities(ProtobufCService *service,
                                                             const Veche__Agency__V1__ListMunicipalitiesRequest *input,
                                                             Veche__Agency__V1__ListMunicipalitiesResponse_Closure closure,
@@ -1238,6 +1389,10 @@ void veche__agency__v1__agency_service__get_calendar(ProtobufCService *service,
                                                      const Veche__Agency__V1__GetCalendarRequest *input,
                                                      Veche__Agency__V1__GetCalendarResponse_Closure closure,
                                                      void *closure_data);
+void veche__agency__v1__agency_service__set_calendar_override(ProtobufCService *service,
+                                                              const Veche__Agency__V1__SetCalendarOverrideRequest *input,
+                                                              Veche__Agency__V1__SetCalendarOverrideResponse_Closure closure,
+                                                              void *closure_data);
 
 /* --- descriptors --- */
 
@@ -1252,6 +1407,7 @@ extern const ProtobufCMessageDescriptor veche__agency__v1__topic__descriptor;
 extern const ProtobufCMessageDescriptor veche__agency__v1__routing_rule__descriptor;
 extern const ProtobufCMessageDescriptor veche__agency__v1__sla_policy__descriptor;
 extern const ProtobufCMessageDescriptor veche__agency__v1__calendar_day__descriptor;
+extern const ProtobufCMessageDescriptor veche__agency__v1__calendar_override__descriptor;
 extern const ProtobufCMessageDescriptor veche__agency__v1__list_municipalities_request__descriptor;
 extern const ProtobufCMessageDescriptor veche__agency__v1__list_municipalities_response__descriptor;
 extern const ProtobufCMessageDescriptor veche__agency__v1__list_agencies_request__descriptor;
@@ -1272,6 +1428,8 @@ extern const ProtobufCMessageDescriptor veche__agency__v1__compute_deadlines_req
 extern const ProtobufCMessageDescriptor veche__agency__v1__compute_deadlines_response__descriptor;
 extern const ProtobufCMessageDescriptor veche__agency__v1__get_calendar_request__descriptor;
 extern const ProtobufCMessageDescriptor veche__agency__v1__get_calendar_response__descriptor;
+extern const ProtobufCMessageDescriptor veche__agency__v1__set_calendar_override_request__descriptor;
+extern const ProtobufCMessageDescriptor veche__agency__v1__set_calendar_override_response__descriptor;
 extern const ProtobufCServiceDescriptor veche__agency__v1__agency_service__descriptor;
 
 PROTOBUF_C__END_DECLS

@@ -1,0 +1,28 @@
+import ArgumentParser
+import Foundation
+import Logging
+import VecheRuntime
+
+@main
+struct GatewayMain: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gateway",
+        abstract: "Veche HTTP gateway: JSON API, Open311, dashboard and governor report over the NATS services.")
+
+    @Option(help: "Listen address (default VECHE_HTTP_HOST or 127.0.0.1).")
+    var host: String?
+
+    @Option(help: "Listen port (default VECHE_HTTP_PORT or 8080).")
+    var port: Int?
+
+    func run() async throws {
+        var config = VecheConfig()
+        if let host { config.httpHost = host }
+        if let port { config.httpPort = port }
+        VecheLogging.bootstrap(level: config.logLevel)
+        let env = try await ServiceEnvironment.connect(config: config, name: "gateway", schema: nil)
+        defer { env.close() }
+        let app = buildApplication(clients: ServiceClients(transport: env.nats), config: config, logger: env.logger)
+        try await app.runService()
+    }
+}

@@ -1,0 +1,127 @@
+import Contracts
+import Foundation
+import Hummingbird
+import HTTPTypes
+
+/// JSON response for any Encodable value (generated contract types are Codable).
+struct JSONResponse<Value: Encodable & Sendable>: ResponseGenerator {
+    var value: Value
+    var status: HTTPResponse.Status = .ok
+
+    init(_ value: Value, status: HTTPResponse.Status = .ok) {
+        self.value = value
+        self.status = status
+    }
+
+    func response(from request: Request, context: some RequestContext) throws -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let data = try encoder.encode(value)
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json; charset=utf-8"
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}
+
+struct HTMLResponse: ResponseGenerator {
+    var html: String
+    var status: HTTPResponse.Status = .ok
+
+    func response(from request: Request, context: some RequestContext) throws -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = "text/html; charset=utf-8"
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: html)))
+    }
+}
+
+struct ErrorBody: Codable, Sendable {
+    struct Detail: Codable, Sendable {
+        var code: Int
+        var status: String
+        var message: String
+    }
+    var error: Detail
+}
+
+extension RPCStatusCode {
+    var httpStatus: HTTPResponse.Status {
+        switch self {
+        case .invalidArgument: return .badRequest
+        case .unauthenticated: return .unauthorized
+        case .permissionDenied: return .forbidden
+        case .notFound: return .notFound
+        case .alreadyExists: return .conflict
+        case .failedPrecondition: return .conflict
+        case .resourceExhausted: return .tooManyRequests
+        case .unimplemented: return .notImplemented
+        case .unavailable: return .serviceUnavailable
+        case .deadlineExceeded: return .gatewayTimeout
+        default: return .internalServerError
+        }
+    }
+}
+
+/// Turns backend `RPCError`s and bad JSON into JSON error bodies with the matching HTTP status.
+struct RPCErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let e as RPCError {
+            return try Self.errorResponse(status: e.code.httpStatus, code: e.code.rawValue, message: e.message, request: request, context: context)
+        } catch let e as DecodingError {
+            return try Self.errorResponse(status: .badRequest, code: 400, message: "invalid JSON body: \(Self.describe(e))", request: request, context: context)
+        }
+    }
+
+    static func errorResponse(status: HTTPResponse.Status, code: Int, message: String, request: Request, context: Context) throws -> Response {
+        try JSONResponse(ErrorBody(error: .init(code: code, status: status.reasonPhrase, message: message)), status: status)
+            .response(from: request, context: context)
+    }
+
+    static func describe(_ e: DecodingError) -> String {
+        switch e {
+        case .dataCorrupted(let c): return c.debugDescription + path(c.codingPath)
+        case .keyNotFound(let k, let c): return "missing key \(k.stringValue)" + path(c.codingPath)
+        case .typeMismatch(_, let c), .valueNotFound(_, let c): return c.debugDescription + path(c.codingPath)
+        @unknown default: return "\(e)"
+        }
+    }
+
+    static func path(_ p: [any CodingKey]) -> String { p.isEmpty ? "" : " at " + p.map(\.stringValue).joined(separator: ".") }
+}
+
+extension Request {
+    /// Query parameter helpers that reject malformed values with 400 instead of ignoring them.
+    func queryInt(_ name: String) throws -> Int64? {
+        guard let raw = uri.queryParameters.get(name), !raw.isEmpty else { return nil }
+        guard let v = Int64(raw) else { throw RPCError.invalidArgument("query parameter \(name) must be an integer") }
+        return v
+    }
+
+    func queryString(_ name: String) -> String { uri.queryParameters.get(name) ?? "" }
+
+    func queryList(_ name: String) -> [String] {
+        uri.queryParameters.getAll(name).flatMap { $0.split(separator: ",").map(String.init) }.filter { !$0.isEmpty }
+    }
+
+    func queryEnums<E: ProtoEnum>(_ name: String, as: E.Type) throws -> [E] {
+        try queryList(name).map { raw in
+            guard let v = E(name: raw) else {
+                throw RPCError.invalidArgument("unknown \(name) '\(raw)'; expected one of: \(E.allCases.dropFirst().map(\.name).joined(separator: ", "))")
+            }
+            return v
+        }
+    }
+
+    /// ISO 8601 date or date-time, or epoch milliseconds.
+    func queryInstantMs(_ name: String) throws -> Int64 {
+        let raw = queryString(name)
+        if raw.isEmpty { return 0 }
+        if let ms = Int64(raw) { return ms }
+        let f = ISO8601DateFormatter()
+        if let d = f.date(from: raw) { return Int64(d.timeIntervalSince1970 * 1000) }
+        f.formatOptions = [.withFullDate]
+        if let d = f.date(from: raw) { return Int64(d.timeIntervalSince1970 * 1000) }
+        throw RPCError.invalidArgument("query parameter \(name) must be an ISO 8601 date/time or epoch milliseconds")
+    }
+}
