@@ -42,7 +42,7 @@ let package = Package(
         .target(name: "TextAnalysis", dependencies: ["DataKit", "Taxonomy", "CStemmer"], resources: [.copy("Resources")], swiftSettings: swiftSettings),
 
         // Services: one executable each; tests import them with @testable.
-        .executableTarget(name: "AppealService", dependencies: ["VecheRuntime", "Contracts", "WorkCalendar", argumentParser], swiftSettings: swiftSettings),
+        .executableTarget(name: "AppealService", dependencies: ["VecheRuntime", "Contracts", "WorkCalendar", "TextAnalysis", argumentParser], swiftSettings: swiftSettings),
         .executableTarget(name: "Gateway", dependencies: [
             "VecheRuntime", "Contracts", "Reports", argumentParser,
             .product(name: "Hummingbird", package: "hummingbird"),

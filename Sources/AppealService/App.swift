@@ -1,6 +1,7 @@
 import Contracts
 import Foundation
 import Logging
+import TextAnalysis
 import ServiceLifecycle
 import VecheRuntime
 
@@ -15,15 +16,21 @@ enum AppealServiceApp {
         var services: [any Service]
     }
 
+    /// The bundled classifier, decoded once per process (immutable).
+    static let bundledModel = Result { try ClassifierModel.loadBundled() }
+
+    /// `enricher` nil: the standard text pipeline (classifier, PII redaction, monitoring flags,
+    /// duplicate grouping) with routing through AgencyService.
     static func build(env: ServiceEnvironment, enricher: (any AppealEnricher)? = nil, autoRegister: Bool = true) async throws -> Built {
         let pool = try env.requirePool()
         try await Migrator.migrate(pool: pool, schema: AppealSchema.name, migrations: AppealSchema.migrations)
         try await env.jetStream.ensureStream(Streams.intake)
         try await env.jetStream.ensureStream(Streams.appealEvents)
-        var policy = DeadlinePolicy()
-        policy.timeZone = TimeZone(identifier: env.config.timeZone) ?? policy.timeZone
+        let policy = DeadlinePolicy(timeZone: TimeZone(identifier: env.config.timeZone) ?? .gmt)
         let relay = EventRelay(pool: pool, jetStream: env.jetStream, logger: env.logger)
-        let handlers = AppealHandlers(pool: pool, relay: relay, enricher: enricher ?? PassThroughEnricher(),
+        let chosen: any AppealEnricher
+        if let enricher { chosen = enricher } else { chosen = try await standardEnricher(env: env, pool: pool) }
+        let handlers = AppealHandlers(pool: pool, relay: relay, enricher: chosen,
                                       policy: policy, autoRegister: autoRegister)
         let host = NatsServiceHost(
             info: .init(name: AppealV1.AppealService.name, version: version,
@@ -35,5 +42,13 @@ enum AppealServiceApp {
         let consumer = JetStreamConsumer(jetStream: env.jetStream, stream: Subjects.Intake.stream, durable: "appeal-intake",
                                          filterSubject: Subjects.Intake.wildcard, logger: env.logger) { await intake.process($0) }
         return Built(host: host, handlers: handlers, relay: relay, services: [relay, host, consumer])
+    }
+
+    static func standardEnricher(env: ServiceEnvironment, pool: PGPool) async throws -> any AppealEnricher {
+        let grouper = try ProblemGrouper()
+        let warmed = try await TextEnricher.warmUp(grouper: grouper, pool: pool)
+        env.logger.info("duplicate index warmed up", metadata: ["appeals": "\(warmed)"])
+        return TextEnricher(pipelines: TextPipelinePool(model: try bundledModel.get()), grouper: grouper,
+                            agencies: AgencyV1.AgencyService.Client(transport: env.nats), logger: env.logger)
     }
 }

@@ -72,11 +72,9 @@ struct AppealHandlers: AppealV1.AppealService.Handler {
         appeal.monitoringFlags = e.monitoringFlags
         appeal.problemGroupId = e.problemGroupID
         if !e.municipalityOktmo.isEmpty { appeal.municipalityOktmo = e.municipalityOktmo }
-        let policy = e.policy ?? self.policy
-        appeal.deadlines = AppealV1.Deadlines(registerDueMs: ms(policy.addDays(policy.registerDays, to: received)))
-        if policy.firstReactionHours > 0, incoming.channel == .social || incoming.channel == .messenger {
-            appeal.deadlines?.firstReactionDueMs = ms(received.addingTimeInterval(Double(policy.firstReactionHours) * 3600))
-        }
+        let policy = self.policy
+        appeal.deadlines = AppealV1.Deadlines(registerDueMs: ms(policy.registerDue(received: received)),
+                                              firstReactionDueMs: policy.firstReactionDue(received: received, channel: incoming.channel).map(ms) ?? 0)
         let routedAgency = e.agencyID
         let autoRegister = self.autoRegister
         let nowDate = now
@@ -113,8 +111,8 @@ struct AppealHandlers: AppealV1.AppealService.Handler {
         next.status = .registered
         next.registeredAtMs = Int64(at.timeIntervalSince1970 * 1000)
         var d = next.deadlines ?? AppealV1.Deadlines()
-        d.forwardDueMs = Int64(policy.addDays(policy.forwardDays, to: at).timeIntervalSince1970 * 1000)
-        d.answerDueMs = Int64(policy.addDays(policy.answerDays, to: at).timeIntervalSince1970 * 1000)
+        d.forwardDueMs = Int64(policy.forwardDue(registered: at).timeIntervalSince1970 * 1000)
+        d.answerDueMs = Int64(policy.answerDue(registered: at).timeIntervalSince1970 * 1000)
         next.deadlines = d
         let stored = try AppealStore.update(conn, next)
         _ = try AppealStore.appendEvent(conn, appeal: stored, type: .registered, from: from, actor: actor, comment: "", at: at)
@@ -181,8 +179,8 @@ struct AppealHandlers: AppealV1.AppealService.Handler {
             case .extend:
                 next.extensionCount += 1
                 var d = next.deadlines ?? AppealV1.Deadlines()
-                let base = d.answerDueMs > 0 ? Date(timeIntervalSince1970: Double(d.answerDueMs) / 1000) : now
-                d.answerDueMs = Int64(policy.addDays(policy.extensionDays, to: base).timeIntervalSince1970 * 1000)
+                let registered = current.registeredAtMs > 0 ? Date(timeIntervalSince1970: Double(current.registeredAtMs) / 1000) : now
+                d.answerDueMs = Int64(try policy.extendedAnswerDue(registered: registered, extensionsUsed: Int(next.extensionCount)).timeIntervalSince1970 * 1000)
                 next.deadlines = d
             case .close:
                 next.closedAtMs = Int64(now.timeIntervalSince1970 * 1000)
@@ -190,7 +188,7 @@ struct AppealHandlers: AppealV1.AppealService.Handler {
                 next.reopenCount += 1
                 next.closedAtMs = 0
                 var d = next.deadlines ?? AppealV1.Deadlines()
-                d.answerDueMs = Int64(policy.addDays(policy.answerDays, to: now).timeIntervalSince1970 * 1000)
+                d.answerDueMs = Int64(policy.answerDue(registered: now).timeIntervalSince1970 * 1000)
                 next.deadlines = d
             default:
                 break

@@ -19,10 +19,8 @@ struct AppealServiceMain: AsyncParsableCommand {
         VecheLogging.bootstrap(level: config.logLevel)
         let env = try await ServiceEnvironment.connect(config: config, name: "appeal-service", schema: AppealSchema.name)
         defer { env.close() }
-        let built = try await AppealServiceApp.build(env: env, enricher: try await makeEnricher(env: env), autoRegister: autoRegister)
+        let built = try await AppealServiceApp.build(env: env, autoRegister: autoRegister)
         if migrateOnly { return }
         try await VecheProcess.run(built.services, logger: env.logger)
     }
-
-    func makeEnricher(env: ServiceEnvironment) async throws -> (any AppealEnricher)? { nil }
 }

@@ -16,7 +16,6 @@ struct Enrichment: Sendable {
     var redactedText = ""
     var monitoringFlags: [String] = []
     var problemGroupID = ""
-    var policy: DeadlinePolicy?
     var notes: [String] = []
 }
 

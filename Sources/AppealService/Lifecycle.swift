@@ -1,5 +1,6 @@
 import Contracts
 import Foundation
+import WorkCalendar
 
 /// The appeal state machine. Pure: given a state and an action, the next state or a clear refusal.
 enum Lifecycle {
@@ -67,35 +68,41 @@ enum Lifecycle {
     }
 }
 
-/// 59-FZ deadlines in calendar days; a deadline that falls on a weekend moves to the next Monday
-/// (Civil Code art. 193). The working-day calendar with holidays comes from AgencyService when available.
+/// 59-FZ deadlines on the Russian production calendar (WorkCalendar): registration 3 days from receipt,
+/// forwarding 7 and answer 30 days from registration (calendar days, counted from the next day, a last day
+/// that is a day off moves to the next working day, Civil Code art. 191-194), one +30 extension;
+/// social-media and messenger incidents also get a first-reaction clock in working hours.
+/// Per-channel policies can be replaced from AgencyService's SLA table.
 struct DeadlinePolicy: Sendable {
-    var registerDays = 3
-    var forwardDays = 7
-    var answerDays = 30
-    var extensionDays = 30
-    var firstReactionHours = 0
-    var timeZone = TimeZone(identifier: "Europe/Moscow") ?? .gmt
-    var holidays: Set<String> = []   // YYYY-MM-DD non-working days besides weekends
+    var engine: SLAEngine
+    var register = SLAPolicy.fz59Registration
+    var forward = SLAPolicy.fz59Forwarding
+    var answer = SLAPolicy.fz59Answer
+    var firstReaction: SLAPolicy? = .incidentFirstReaction(hours: 4)
 
-    func addDays(_ days: Int, to start: Date) -> Date {
-        var cal = Calendar(identifier: .gregorian)
-        cal.timeZone = timeZone
-        guard let raw = cal.date(byAdding: .day, value: days, to: start) else { return start }
-        // End of that day, moved forward past non-working days.
-        var day = cal.startOfDay(for: raw)
-        while isNonWorking(day, cal) {
-            guard let next = cal.date(byAdding: .day, value: 1, to: day) else { break }
-            day = next
-        }
-        return cal.date(byAdding: DateComponents(day: 1, second: -1), to: day) ?? raw
+    init(timeZone: TimeZone, overrides: [CalendarOverride] = []) {
+        engine = SLAEngine(overrides: overrides, timeZone: timeZone)
     }
 
-    private func isNonWorking(_ day: Date, _ cal: Calendar) -> Bool {
-        let wd = cal.component(.weekday, from: day)
-        if wd == 1 || wd == 7 { return true }
-        let c = cal.dateComponents([.year, .month, .day], from: day)
-        let key = String(format: "%04d-%02d-%02d", c.year ?? 0, c.month ?? 0, c.day ?? 0)
-        return holidays.contains(key)
+    func registerDue(received: Date) -> Date { engine.deadline(start: received, policy: register).dueAt }
+    func forwardDue(registered: Date) -> Date { engine.deadline(start: registered, policy: forward).dueAt }
+    func answerDue(registered: Date) -> Date { engine.deadline(start: registered, policy: answer).dueAt }
+
+    /// The answer deadline after `extensionsUsed` extensions, always from the original registration.
+    func extendedAnswerDue(registered: Date, extensionsUsed: Int) throws -> Date {
+        var d = engine.deadline(start: registered, policy: answer)
+        for _ in 0..<extensionsUsed {
+            do {
+                d = try engine.extend(d)
+            } catch {
+                throw RPCError.failedPrecondition("the answer deadline cannot be extended again (59-FZ art. 12 p. 2 allows one extension)")
+            }
+        }
+        return d.dueAt
+    }
+
+    func firstReactionDue(received: Date, channel: AppealV1.Channel) -> Date? {
+        guard channel == .social || channel == .messenger, let p = firstReaction else { return nil }
+        return engine.deadline(start: received, policy: p).dueAt
     }
 }

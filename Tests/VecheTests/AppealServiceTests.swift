@@ -84,6 +84,44 @@ struct AppealServiceTests {
         }
     }
 
+    @Test func intakeClassifiesRedactsFlagsAndGroupsDuplicates() async throws {
+        try await withCluster { cluster in
+            let env = try await cluster.environment("appeal", schema: AppealSchema.name)
+            defer { env.close() }
+            let built = try await AppealServiceApp.build(env: env)
+            try await withServices(built.services, logger: cluster.logger) {
+                await built.host.waitUntilReady()
+                let client = AppealV1.AppealService.Client(transport: env.nats)
+                var heating = Self.incoming("pos-heat", text: "В квартире нет отопления, батареи холодные. Мой телефон +7 (910) 123-45-67, Иванов Иван Петрович, кв. 15")
+                heating.location = CommonV1.GeoPoint(latitude: 51.7373, longitude: 36.1873)
+                let a = try #require(try await client.submitAppeal(.init(appeal: heating)).appeal)
+                #expect(a.topicCode == "housing")
+                #expect(a.classificationConfidence > 0.5)
+                #expect(!a.redactedText.contains("123-45-67"))
+                #expect(!a.redactedText.contains("Иванов Иван Петрович"))
+                #expect(a.text.contains("123-45-67"))   // the original is kept for the answer
+                #expect(a.monitoringFlags.isEmpty)
+                // No AgencyService running: the appeal is registered and waits for manual assignment.
+                #expect(a.status == .registered)
+                #expect(a.agencyId.isEmpty)
+
+                // The same problem reported in a social network a few metres away joins the group.
+                var again = Self.incoming("vk-heat", channel: .social, text: "Нет отопления в доме, батареи холодные, в квартирах холодно")
+                again.location = CommonV1.GeoPoint(latitude: 51.7374, longitude: 36.1874)
+                let b = try #require(try await client.submitAppeal(.init(appeal: again)).appeal)
+                #expect(b.problemGroupId == a.problemGroupId)
+                #expect((b.deadlines?.firstReactionDueMs ?? 0) > 0)   // social media: working-hours clock
+
+                let bribe = try #require(try await client.submitAppeal(.init(appeal: Self.incoming("pos-bribe",
+                    text: "Врач в поликлинике требует взятку за выдачу справки"))).appeal)
+                #expect(bribe.monitoringFlags.contains("corruption"))
+                #expect(bribe.problemGroupId != a.problemGroupId)
+                let group = try await client.listAppeals(.init(problemGroupId: a.problemGroupId))
+                #expect(group.totalCount == 2)
+            }
+        }
+    }
+
     @Test func listFiltersAndPaging() async throws {
         try await withCluster { cluster in
             let env = try await cluster.environment("appeal", schema: AppealSchema.name)

@@ -59,8 +59,10 @@ extension RatingV1 {
         public var repeatRate: Double = 0
         public var per10kPopulation: Double = 0
         public var overdueOpen: Int64 = 0
+        public var population: Int64 = 0
+        public var repeatCount: Int64 = 0
         public init() {}
-        public init(volume: Int64 = 0, answered: Int64 = 0, onTimeShare: Double = 0, medianAnswerHours: Double = 0, p90AnswerHours: Double = 0, meanSatisfaction: Double = 0, satisfiedShare: Double = 0, reopenRate: Double = 0, completeness: Double = 0, repeatRate: Double = 0, per10kPopulation: Double = 0, overdueOpen: Int64 = 0) {
+        public init(volume: Int64 = 0, answered: Int64 = 0, onTimeShare: Double = 0, medianAnswerHours: Double = 0, p90AnswerHours: Double = 0, meanSatisfaction: Double = 0, satisfiedShare: Double = 0, reopenRate: Double = 0, completeness: Double = 0, repeatRate: Double = 0, per10kPopulation: Double = 0, overdueOpen: Int64 = 0, population: Int64 = 0, repeatCount: Int64 = 0) {
             self.volume = volume
             self.answered = answered
             self.onTimeShare = onTimeShare
@@ -73,6 +75,8 @@ extension RatingV1 {
             self.repeatRate = repeatRate
             self.per10kPopulation = per10kPopulation
             self.overdueOpen = overdueOpen
+            self.population = population
+            self.repeatCount = repeatCount
         }
         enum CodingKeys: String, CodingKey {
             case volume
@@ -87,6 +91,8 @@ extension RatingV1 {
             case repeatRate
             case per10kPopulation
             case overdueOpen
+            case population
+            case repeatCount
         }
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -102,6 +108,8 @@ extension RatingV1 {
             self.repeatRate = try c.decodeIfPresent(Double.self, forKey: .repeatRate) ?? 0
             self.per10kPopulation = try c.decodeIfPresent(Double.self, forKey: .per10kPopulation) ?? 0
             self.overdueOpen = try c.decodeIfPresent(Int64.self, forKey: .overdueOpen) ?? 0
+            self.population = try c.decodeIfPresent(Int64.self, forKey: .population) ?? 0
+            self.repeatCount = try c.decodeIfPresent(Int64.self, forKey: .repeatCount) ?? 0
         }
         public func encode(to encoder: any Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
@@ -117,6 +125,8 @@ extension RatingV1 {
             try c.encode(self.repeatRate, forKey: .repeatRate)
             try c.encode(self.per10kPopulation, forKey: .per10kPopulation)
             try c.encode(self.overdueOpen, forKey: .overdueOpen)
+            try c.encode(self.population, forKey: .population)
+            try c.encode(self.repeatCount, forKey: .repeatCount)
         }
     }
 }
@@ -142,6 +152,8 @@ extension RatingV1.Metrics: CMessageBridge {
         self.repeatRate = c.repeat_rate
         self.per10kPopulation = c.per_10k_population
         self.overdueOpen = c.overdue_open
+        self.population = c.population
+        self.repeatCount = c.repeat_count
     }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.volume = volume
@@ -156,6 +168,8 @@ extension RatingV1.Metrics: CMessageBridge {
         p.pointee.repeat_rate = repeatRate
         p.pointee.per_10k_population = per10kPopulation
         p.pointee.overdue_open = overdueOpen
+        p.pointee.population = population
+        p.pointee.repeat_count = repeatCount
     }
 }
 
@@ -255,14 +269,18 @@ extension RatingV1 {
         public var value: Double = 0
         public var status: RatingV1.KpiStatus = .unspecified
         public var higherIsBetter: Bool = false
+        public var groupKey: String = ""
+        public var groupName: String = ""
         public init() {}
-        public init(code: String = "", name: String = "", target: Double = 0, value: Double = 0, status: RatingV1.KpiStatus = .unspecified, higherIsBetter: Bool = false) {
+        public init(code: String = "", name: String = "", target: Double = 0, value: Double = 0, status: RatingV1.KpiStatus = .unspecified, higherIsBetter: Bool = false, groupKey: String = "", groupName: String = "") {
             self.code = code
             self.name = name
             self.target = target
             self.value = value
             self.status = status
             self.higherIsBetter = higherIsBetter
+            self.groupKey = groupKey
+            self.groupName = groupName
         }
         enum CodingKeys: String, CodingKey {
             case code
@@ -271,6 +289,8 @@ extension RatingV1 {
             case value
             case status
             case higherIsBetter
+            case groupKey
+            case groupName
         }
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -280,6 +300,8 @@ extension RatingV1 {
             self.value = try c.decodeIfPresent(Double.self, forKey: .value) ?? 0
             self.status = try c.decodeIfPresent(RatingV1.KpiStatus.self, forKey: .status) ?? .unspecified
             self.higherIsBetter = try c.decodeIfPresent(Bool.self, forKey: .higherIsBetter) ?? false
+            self.groupKey = try c.decodeIfPresent(String.self, forKey: .groupKey) ?? ""
+            self.groupName = try c.decodeIfPresent(String.self, forKey: .groupName) ?? ""
         }
         public func encode(to encoder: any Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
@@ -289,6 +311,8 @@ extension RatingV1 {
             try c.encode(self.value, forKey: .value)
             try c.encode(self.status, forKey: .status)
             try c.encode(self.higherIsBetter, forKey: .higherIsBetter)
+            try c.encode(self.groupKey, forKey: .groupKey)
+            try c.encode(self.groupName, forKey: .groupName)
         }
     }
 }
@@ -308,6 +332,8 @@ extension RatingV1.Kpi: CMessageBridge {
         self.value = c.value
         self.status = RatingV1.KpiStatus(protoRawValue: Int32(truncatingIfNeeded: c.status.rawValue))
         self.higherIsBetter = c.higher_is_better != 0
+        self.groupKey = CBridge.string(c.group_key)
+        self.groupName = CBridge.string(c.group_name)
     }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.code = arena.string(code)
@@ -316,6 +342,8 @@ extension RatingV1.Kpi: CMessageBridge {
         p.pointee.value = value
         p.pointee.status = Veche__Rating__V1__KpiStatus(rawValue: .init(truncatingIfNeeded: status.rawValue))
         p.pointee.higher_is_better = higherIsBetter ? 1 : 0
+        p.pointee.group_key = arena.string(groupKey)
+        p.pointee.group_name = arena.string(groupName)
     }
 }
 
@@ -719,20 +747,25 @@ extension RatingV1 {
     public struct GetKpisRequest: ProtoMessage {
         public static let protoName = "veche.rating.v1.GetKpisRequest"
         public var period: String = ""
+        public var dimension: RatingV1.Dimension = .unspecified
         public init() {}
-        public init(period: String = "") {
+        public init(period: String = "", dimension: RatingV1.Dimension = .unspecified) {
             self.period = period
+            self.dimension = dimension
         }
         enum CodingKeys: String, CodingKey {
             case period
+            case dimension
         }
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
             self.period = try c.decodeIfPresent(String.self, forKey: .period) ?? ""
+            self.dimension = try c.decodeIfPresent(RatingV1.Dimension.self, forKey: .dimension) ?? .unspecified
         }
         public func encode(to encoder: any Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
             try c.encode(self.period, forKey: .period)
+            try c.encode(self.dimension, forKey: .dimension)
         }
     }
 }
@@ -747,9 +780,11 @@ extension RatingV1.GetKpisRequest: CMessageBridge {
     public init(c: CType) {
         self.init()
         self.period = CBridge.string(c.period)
+        self.dimension = RatingV1.Dimension(protoRawValue: Int32(truncatingIfNeeded: c.dimension.rawValue))
     }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.period = arena.string(period)
+        p.pointee.dimension = Veche__Rating__V1__Dimension(rawValue: .init(truncatingIfNeeded: dimension.rawValue))
     }
 }
 
@@ -909,28 +944,48 @@ extension RatingV1 {
         public var eventsApplied: Int64 = 0
         public var lastStreamSequence: Int64 = 0
         public var appealsTracked: Int64 = 0
+        public var rejectedEvents: Int64 = 0
+        public var duplicatesSkipped: Int64 = 0
+        public var staleSkipped: Int64 = 0
+        public var durable: String = ""
         public init() {}
-        public init(eventsApplied: Int64 = 0, lastStreamSequence: Int64 = 0, appealsTracked: Int64 = 0) {
+        public init(eventsApplied: Int64 = 0, lastStreamSequence: Int64 = 0, appealsTracked: Int64 = 0, rejectedEvents: Int64 = 0, duplicatesSkipped: Int64 = 0, staleSkipped: Int64 = 0, durable: String = "") {
             self.eventsApplied = eventsApplied
             self.lastStreamSequence = lastStreamSequence
             self.appealsTracked = appealsTracked
+            self.rejectedEvents = rejectedEvents
+            self.duplicatesSkipped = duplicatesSkipped
+            self.staleSkipped = staleSkipped
+            self.durable = durable
         }
         enum CodingKeys: String, CodingKey {
             case eventsApplied
             case lastStreamSequence
             case appealsTracked
+            case rejectedEvents
+            case duplicatesSkipped
+            case staleSkipped
+            case durable
         }
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
             self.eventsApplied = try c.decodeIfPresent(Int64.self, forKey: .eventsApplied) ?? 0
             self.lastStreamSequence = try c.decodeIfPresent(Int64.self, forKey: .lastStreamSequence) ?? 0
             self.appealsTracked = try c.decodeIfPresent(Int64.self, forKey: .appealsTracked) ?? 0
+            self.rejectedEvents = try c.decodeIfPresent(Int64.self, forKey: .rejectedEvents) ?? 0
+            self.duplicatesSkipped = try c.decodeIfPresent(Int64.self, forKey: .duplicatesSkipped) ?? 0
+            self.staleSkipped = try c.decodeIfPresent(Int64.self, forKey: .staleSkipped) ?? 0
+            self.durable = try c.decodeIfPresent(String.self, forKey: .durable) ?? ""
         }
         public func encode(to encoder: any Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
             try c.encode(self.eventsApplied, forKey: .eventsApplied)
             try c.encode(self.lastStreamSequence, forKey: .lastStreamSequence)
             try c.encode(self.appealsTracked, forKey: .appealsTracked)
+            try c.encode(self.rejectedEvents, forKey: .rejectedEvents)
+            try c.encode(self.duplicatesSkipped, forKey: .duplicatesSkipped)
+            try c.encode(self.staleSkipped, forKey: .staleSkipped)
+            try c.encode(self.durable, forKey: .durable)
         }
     }
 }
@@ -947,11 +1002,19 @@ extension RatingV1.GetProgressResponse: CMessageBridge {
         self.eventsApplied = c.events_applied
         self.lastStreamSequence = c.last_stream_sequence
         self.appealsTracked = c.appeals_tracked
+        self.rejectedEvents = c.rejected_events
+        self.duplicatesSkipped = c.duplicates_skipped
+        self.staleSkipped = c.stale_skipped
+        self.durable = CBridge.string(c.durable)
     }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.events_applied = eventsApplied
         p.pointee.last_stream_sequence = lastStreamSequence
         p.pointee.appeals_tracked = appealsTracked
+        p.pointee.rejected_events = rejectedEvents
+        p.pointee.duplicates_skipped = duplicatesSkipped
+        p.pointee.stale_skipped = staleSkipped
+        p.pointee.durable = arena.string(durable)
     }
 }
 

@@ -68,6 +68,21 @@ extension SurveyV1 {
 }
 
 extension SurveyV1 {
+    public enum Statistic: Int32, ProtoEnum {
+        case unspecified = 0
+        case total = 1
+
+        public static let defaultValue: Statistic = .unspecified
+        public var name: String {
+            switch self {
+            case .unspecified: return "unspecified"
+            case .total: return "total"
+            }
+        }
+    }
+}
+
+extension SurveyV1 {
     public enum BatchStatus: Int32, ProtoEnum {
         case unspecified = 0
         case accepted = 1
@@ -445,8 +460,9 @@ extension SurveyV1 {
         public var attributes: [CommonV1.KeyValue] = []
         public var answers: [SurveyV1.Answer] = []
         public var interviewedAtMs: Int64 = 0
+        public var fpc: Double = 0
         public init() {}
-        public init(respondentId: String = "", municipalityOktmo: String = "", stratum: String = "", cluster: String = "", baseWeight: Double = 0, attributes: [CommonV1.KeyValue] = [], answers: [SurveyV1.Answer] = [], interviewedAtMs: Int64 = 0) {
+        public init(respondentId: String = "", municipalityOktmo: String = "", stratum: String = "", cluster: String = "", baseWeight: Double = 0, attributes: [CommonV1.KeyValue] = [], answers: [SurveyV1.Answer] = [], interviewedAtMs: Int64 = 0, fpc: Double = 0) {
             self.respondentId = respondentId
             self.municipalityOktmo = municipalityOktmo
             self.stratum = stratum
@@ -455,6 +471,7 @@ extension SurveyV1 {
             self.attributes = attributes
             self.answers = answers
             self.interviewedAtMs = interviewedAtMs
+            self.fpc = fpc
         }
         enum CodingKeys: String, CodingKey {
             case respondentId
@@ -465,6 +482,7 @@ extension SurveyV1 {
             case attributes
             case answers
             case interviewedAtMs
+            case fpc
         }
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -476,6 +494,7 @@ extension SurveyV1 {
             self.attributes = try c.decodeIfPresent([CommonV1.KeyValue].self, forKey: .attributes) ?? []
             self.answers = try c.decodeIfPresent([SurveyV1.Answer].self, forKey: .answers) ?? []
             self.interviewedAtMs = try c.decodeIfPresent(Int64.self, forKey: .interviewedAtMs) ?? 0
+            self.fpc = try c.decodeIfPresent(Double.self, forKey: .fpc) ?? 0
         }
         public func encode(to encoder: any Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
@@ -487,6 +506,7 @@ extension SurveyV1 {
             try c.encode(self.attributes, forKey: .attributes)
             try c.encode(self.answers, forKey: .answers)
             try c.encode(self.interviewedAtMs, forKey: .interviewedAtMs)
+            try c.encode(self.fpc, forKey: .fpc)
         }
     }
 }
@@ -508,6 +528,7 @@ extension SurveyV1.Response: CMessageBridge {
         self.attributes = CBridge.array(c.attributes, c.n_attributes) { $0.map { CommonV1.KeyValue(c: $0.pointee) } ?? CommonV1.KeyValue() }
         self.answers = CBridge.array(c.answers, c.n_answers) { $0.map { SurveyV1.Answer(c: $0.pointee) } ?? SurveyV1.Answer() }
         self.interviewedAtMs = c.interviewed_at_ms
+        self.fpc = c.fpc
     }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.respondent_id = arena.string(respondentId)
@@ -520,6 +541,7 @@ extension SurveyV1.Response: CMessageBridge {
         p.pointee.n_answers = answers.count
         p.pointee.answers = arena.messages(answers)
         p.pointee.interviewed_at_ms = interviewedAtMs
+        p.pointee.fpc = fpc
     }
 }
 
@@ -1438,8 +1460,9 @@ extension SurveyV1 {
         public var weightingVariables: [String] = []
         public var trimLower: Double = 0
         public var trimUpper: Double = 0
+        public var statistic: SurveyV1.Statistic = .unspecified
         public init() {}
-        public init(surveyId: String = "", questionCode: String = "", by: String = "", weighting: SurveyV1.Weighting = .unspecified, weightingVariables: [String] = [], trimLower: Double = 0, trimUpper: Double = 0) {
+        public init(surveyId: String = "", questionCode: String = "", by: String = "", weighting: SurveyV1.Weighting = .unspecified, weightingVariables: [String] = [], trimLower: Double = 0, trimUpper: Double = 0, statistic: SurveyV1.Statistic = .unspecified) {
             self.surveyId = surveyId
             self.questionCode = questionCode
             self.by = by
@@ -1447,6 +1470,7 @@ extension SurveyV1 {
             self.weightingVariables = weightingVariables
             self.trimLower = trimLower
             self.trimUpper = trimUpper
+            self.statistic = statistic
         }
         enum CodingKeys: String, CodingKey {
             case surveyId
@@ -1456,6 +1480,7 @@ extension SurveyV1 {
             case weightingVariables
             case trimLower
             case trimUpper
+            case statistic
         }
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -1466,6 +1491,7 @@ extension SurveyV1 {
             self.weightingVariables = try c.decodeIfPresent([String].self, forKey: .weightingVariables) ?? []
             self.trimLower = try c.decodeIfPresent(Double.self, forKey: .trimLower) ?? 0
             self.trimUpper = try c.decodeIfPresent(Double.self, forKey: .trimUpper) ?? 0
+            self.statistic = try c.decodeIfPresent(SurveyV1.Statistic.self, forKey: .statistic) ?? .unspecified
         }
         public func encode(to encoder: any Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
@@ -1476,6 +1502,7 @@ extension SurveyV1 {
             try c.encode(self.weightingVariables, forKey: .weightingVariables)
             try c.encode(self.trimLower, forKey: .trimLower)
             try c.encode(self.trimUpper, forKey: .trimUpper)
+            try c.encode(self.statistic, forKey: .statistic)
         }
     }
 }
@@ -1496,6 +1523,7 @@ extension SurveyV1.EstimateRequest: CMessageBridge {
         self.weightingVariables = CBridge.array(c.weighting_variables, c.n_weighting_variables) { CBridge.string($0) }
         self.trimLower = c.trim_lower
         self.trimUpper = c.trim_upper
+        self.statistic = SurveyV1.Statistic(protoRawValue: Int32(truncatingIfNeeded: c.statistic.rawValue))
     }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.survey_id = arena.string(surveyId)
@@ -1506,6 +1534,7 @@ extension SurveyV1.EstimateRequest: CMessageBridge {
         p.pointee.weighting_variables = arena.strings(weightingVariables)
         p.pointee.trim_lower = trimLower
         p.pointee.trim_upper = trimUpper
+        p.pointee.statistic = Veche__Survey__V1__Statistic(rawValue: .init(truncatingIfNeeded: statistic.rawValue))
     }
 }
 
@@ -1583,18 +1612,27 @@ extension SurveyV1 {
         public var questionCodes: [String] = []
         public var by: String = ""
         public var weighting: SurveyV1.Weighting = .unspecified
+        public var weightingVariables: [String] = []
+        public var trimLower: Double = 0
+        public var trimUpper: Double = 0
         public init() {}
-        public init(surveyId: String = "", questionCodes: [String] = [], by: String = "", weighting: SurveyV1.Weighting = .unspecified) {
+        public init(surveyId: String = "", questionCodes: [String] = [], by: String = "", weighting: SurveyV1.Weighting = .unspecified, weightingVariables: [String] = [], trimLower: Double = 0, trimUpper: Double = 0) {
             self.surveyId = surveyId
             self.questionCodes = questionCodes
             self.by = by
             self.weighting = weighting
+            self.weightingVariables = weightingVariables
+            self.trimLower = trimLower
+            self.trimUpper = trimUpper
         }
         enum CodingKeys: String, CodingKey {
             case surveyId
             case questionCodes
             case by
             case weighting
+            case weightingVariables
+            case trimLower
+            case trimUpper
         }
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -1602,6 +1640,9 @@ extension SurveyV1 {
             self.questionCodes = try c.decodeIfPresent([String].self, forKey: .questionCodes) ?? []
             self.by = try c.decodeIfPresent(String.self, forKey: .by) ?? ""
             self.weighting = try c.decodeIfPresent(SurveyV1.Weighting.self, forKey: .weighting) ?? .unspecified
+            self.weightingVariables = try c.decodeIfPresent([String].self, forKey: .weightingVariables) ?? []
+            self.trimLower = try c.decodeIfPresent(Double.self, forKey: .trimLower) ?? 0
+            self.trimUpper = try c.decodeIfPresent(Double.self, forKey: .trimUpper) ?? 0
         }
         public func encode(to encoder: any Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
@@ -1609,6 +1650,9 @@ extension SurveyV1 {
             try c.encode(self.questionCodes, forKey: .questionCodes)
             try c.encode(self.by, forKey: .by)
             try c.encode(self.weighting, forKey: .weighting)
+            try c.encode(self.weightingVariables, forKey: .weightingVariables)
+            try c.encode(self.trimLower, forKey: .trimLower)
+            try c.encode(self.trimUpper, forKey: .trimUpper)
         }
     }
 }
@@ -1626,6 +1670,9 @@ extension SurveyV1.SatisfactionIndexRequest: CMessageBridge {
         self.questionCodes = CBridge.array(c.question_codes, c.n_question_codes) { CBridge.string($0) }
         self.by = CBridge.string(c.by)
         self.weighting = SurveyV1.Weighting(protoRawValue: Int32(truncatingIfNeeded: c.weighting.rawValue))
+        self.weightingVariables = CBridge.array(c.weighting_variables, c.n_weighting_variables) { CBridge.string($0) }
+        self.trimLower = c.trim_lower
+        self.trimUpper = c.trim_upper
     }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.survey_id = arena.string(surveyId)
@@ -1633,6 +1680,10 @@ extension SurveyV1.SatisfactionIndexRequest: CMessageBridge {
         p.pointee.question_codes = arena.strings(questionCodes)
         p.pointee.by = arena.string(by)
         p.pointee.weighting = Veche__Survey__V1__Weighting(rawValue: .init(truncatingIfNeeded: weighting.rawValue))
+        p.pointee.n_weighting_variables = weightingVariables.count
+        p.pointee.weighting_variables = arena.strings(weightingVariables)
+        p.pointee.trim_lower = trimLower
+        p.pointee.trim_upper = trimUpper
     }
 }
 

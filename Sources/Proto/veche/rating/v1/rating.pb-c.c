@@ -727,7 +727,7 @@ void   veche__rating__v1__get_progress_response__free_unpacked
   assert(message->base.descriptor == &veche__rating__v1__get_progress_response__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
-static const ProtobufCFieldDescriptor veche__rating__v1__metrics__field_descriptors[12] =
+static const ProtobufCFieldDescriptor veche__rating__v1__metrics__field_descriptors[14] =
 {
   {
     "volume",
@@ -873,6 +873,30 @@ static const ProtobufCFieldDescriptor veche__rating__v1__metrics__field_descript
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "population",
+    13,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Rating__V1__Metrics, population),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "repeat_count",
+    14,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Rating__V1__Metrics, repeat_count),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned veche__rating__v1__metrics__field_indices_by_name[] = {
   1,   /* field[1] = answered */
@@ -883,7 +907,9 @@ static const unsigned veche__rating__v1__metrics__field_indices_by_name[] = {
   11,   /* field[11] = overdue_open */
   4,   /* field[4] = p90_answer_hours */
   10,   /* field[10] = per_10k_population */
+  12,   /* field[12] = population */
   7,   /* field[7] = reopen_rate */
+  13,   /* field[13] = repeat_count */
   9,   /* field[9] = repeat_rate */
   6,   /* field[6] = satisfied_share */
   0,   /* field[0] = volume */
@@ -891,7 +917,7 @@ static const unsigned veche__rating__v1__metrics__field_indices_by_name[] = {
 static const ProtobufCIntRange veche__rating__v1__metrics__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 12 }
+  { 0, 14 }
 };
 const ProtobufCMessageDescriptor veche__rating__v1__metrics__descriptor =
 {
@@ -901,7 +927,7 @@ const ProtobufCMessageDescriptor veche__rating__v1__metrics__descriptor =
   "Veche__Rating__V1__Metrics",
   "veche.rating.v1",
   sizeof(Veche__Rating__V1__Metrics),
-  12,
+  14,
   veche__rating__v1__metrics__field_descriptors,
   veche__rating__v1__metrics__field_indices_by_name,
   1,  veche__rating__v1__metrics__number_ranges,
@@ -1037,7 +1063,7 @@ const ProtobufCMessageDescriptor veche__rating__v1__rating_row__descriptor =
   (ProtobufCMessageInit) veche__rating__v1__rating_row__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor veche__rating__v1__kpi__field_descriptors[6] =
+static const ProtobufCFieldDescriptor veche__rating__v1__kpi__field_descriptors[8] =
 {
   {
     "code",
@@ -1111,9 +1137,35 @@ static const ProtobufCFieldDescriptor veche__rating__v1__kpi__field_descriptors[
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "group_key",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Rating__V1__Kpi, group_key),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "group_name",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Rating__V1__Kpi, group_name),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned veche__rating__v1__kpi__field_indices_by_name[] = {
   0,   /* field[0] = code */
+  6,   /* field[6] = group_key */
+  7,   /* field[7] = group_name */
   5,   /* field[5] = higher_is_better */
   1,   /* field[1] = name */
   4,   /* field[4] = status */
@@ -1123,7 +1175,7 @@ static const unsigned veche__rating__v1__kpi__field_indices_by_name[] = {
 static const ProtobufCIntRange veche__rating__v1__kpi__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 6 }
+  { 0, 8 }
 };
 const ProtobufCMessageDescriptor veche__rating__v1__kpi__descriptor =
 {
@@ -1133,7 +1185,7 @@ const ProtobufCMessageDescriptor veche__rating__v1__kpi__descriptor =
   "Veche__Rating__V1__Kpi",
   "veche.rating.v1",
   sizeof(Veche__Rating__V1__Kpi),
-  6,
+  8,
   veche__rating__v1__kpi__field_descriptors,
   veche__rating__v1__kpi__field_indices_by_name,
   1,  veche__rating__v1__kpi__number_ranges,
@@ -1640,7 +1692,7 @@ const ProtobufCMessageDescriptor veche__rating__v1__get_top_problems_response__d
   (ProtobufCMessageInit) veche__rating__v1__get_top_problems_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor veche__rating__v1__get_kpis_request__field_descriptors[1] =
+static const ProtobufCFieldDescriptor veche__rating__v1__get_kpis_request__field_descriptors[2] =
 {
   {
     "period",
@@ -1654,14 +1706,27 @@ static const ProtobufCFieldDescriptor veche__rating__v1__get_kpis_request__field
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "dimension",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Rating__V1__GetKpisRequest, dimension),
+    &veche__rating__v1__dimension__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned veche__rating__v1__get_kpis_request__field_indices_by_name[] = {
+  1,   /* field[1] = dimension */
   0,   /* field[0] = period */
 };
 static const ProtobufCIntRange veche__rating__v1__get_kpis_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 1 }
+  { 0, 2 }
 };
 const ProtobufCMessageDescriptor veche__rating__v1__get_kpis_request__descriptor =
 {
@@ -1671,7 +1736,7 @@ const ProtobufCMessageDescriptor veche__rating__v1__get_kpis_request__descriptor
   "Veche__Rating__V1__GetKpisRequest",
   "veche.rating.v1",
   sizeof(Veche__Rating__V1__GetKpisRequest),
-  1,
+  2,
   veche__rating__v1__get_kpis_request__field_descriptors,
   veche__rating__v1__get_kpis_request__field_indices_by_name,
   1,  veche__rating__v1__get_kpis_request__number_ranges,
@@ -1823,7 +1888,7 @@ const ProtobufCMessageDescriptor veche__rating__v1__get_progress_request__descri
   (ProtobufCMessageInit) veche__rating__v1__get_progress_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor veche__rating__v1__get_progress_response__field_descriptors[3] =
+static const ProtobufCFieldDescriptor veche__rating__v1__get_progress_response__field_descriptors[7] =
 {
   {
     "events_applied",
@@ -1861,16 +1926,68 @@ static const ProtobufCFieldDescriptor veche__rating__v1__get_progress_response__
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "rejected_events",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Rating__V1__GetProgressResponse, rejected_events),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "duplicates_skipped",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Rating__V1__GetProgressResponse, duplicates_skipped),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "stale_skipped",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Rating__V1__GetProgressResponse, stale_skipped),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "durable",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Rating__V1__GetProgressResponse, durable),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned veche__rating__v1__get_progress_response__field_indices_by_name[] = {
   2,   /* field[2] = appeals_tracked */
+  4,   /* field[4] = duplicates_skipped */
+  6,   /* field[6] = durable */
   0,   /* field[0] = events_applied */
   1,   /* field[1] = last_stream_sequence */
+  3,   /* field[3] = rejected_events */
+  5,   /* field[5] = stale_skipped */
 };
 static const ProtobufCIntRange veche__rating__v1__get_progress_response__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 3 }
+  { 0, 7 }
 };
 const ProtobufCMessageDescriptor veche__rating__v1__get_progress_response__descriptor =
 {
@@ -1880,7 +1997,7 @@ const ProtobufCMessageDescriptor veche__rating__v1__get_progress_response__descr
   "Veche__Rating__V1__GetProgressResponse",
   "veche.rating.v1",
   sizeof(Veche__Rating__V1__GetProgressResponse),
-  3,
+  7,
   veche__rating__v1__get_progress_response__field_descriptors,
   veche__rating__v1__get_progress_response__field_indices_by_name,
   1,  veche__rating__v1__get_progress_response__number_ranges,

@@ -1788,7 +1788,7 @@ const ProtobufCMessageDescriptor veche__survey__v1__answer__descriptor =
   (ProtobufCMessageInit) veche__survey__v1__answer__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor veche__survey__v1__response__field_descriptors[8] =
+static const ProtobufCFieldDescriptor veche__survey__v1__response__field_descriptors[9] =
 {
   {
     "respondent_id",
@@ -1886,12 +1886,25 @@ static const ProtobufCFieldDescriptor veche__survey__v1__response__field_descrip
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "fpc",
+    9,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_DOUBLE,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Survey__V1__Response, fpc),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned veche__survey__v1__response__field_indices_by_name[] = {
   6,   /* field[6] = answers */
   5,   /* field[5] = attributes */
   4,   /* field[4] = base_weight */
   3,   /* field[3] = cluster */
+  8,   /* field[8] = fpc */
   7,   /* field[7] = interviewed_at_ms */
   1,   /* field[1] = municipality_oktmo */
   0,   /* field[0] = respondent_id */
@@ -1900,7 +1913,7 @@ static const unsigned veche__survey__v1__response__field_indices_by_name[] = {
 static const ProtobufCIntRange veche__survey__v1__response__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 8 }
+  { 0, 9 }
 };
 const ProtobufCMessageDescriptor veche__survey__v1__response__descriptor =
 {
@@ -1910,7 +1923,7 @@ const ProtobufCMessageDescriptor veche__survey__v1__response__descriptor =
   "Veche__Survey__V1__Response",
   "veche.survey.v1",
   sizeof(Veche__Survey__V1__Response),
-  8,
+  9,
   veche__survey__v1__response__field_descriptors,
   veche__survey__v1__response__field_indices_by_name,
   1,  veche__survey__v1__response__number_ranges,
@@ -2970,7 +2983,7 @@ const ProtobufCMessageDescriptor veche__survey__v1__set_margins_response__descri
   (ProtobufCMessageInit) veche__survey__v1__set_margins_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor veche__survey__v1__estimate_request__field_descriptors[7] =
+static const ProtobufCFieldDescriptor veche__survey__v1__estimate_request__field_descriptors[8] =
 {
   {
     "survey_id",
@@ -3056,10 +3069,23 @@ static const ProtobufCFieldDescriptor veche__survey__v1__estimate_request__field
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "statistic",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Survey__V1__EstimateRequest, statistic),
+    &veche__survey__v1__statistic__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned veche__survey__v1__estimate_request__field_indices_by_name[] = {
   2,   /* field[2] = by */
   1,   /* field[1] = question_code */
+  7,   /* field[7] = statistic */
   0,   /* field[0] = survey_id */
   5,   /* field[5] = trim_lower */
   6,   /* field[6] = trim_upper */
@@ -3069,7 +3095,7 @@ static const unsigned veche__survey__v1__estimate_request__field_indices_by_name
 static const ProtobufCIntRange veche__survey__v1__estimate_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 7 }
+  { 0, 8 }
 };
 const ProtobufCMessageDescriptor veche__survey__v1__estimate_request__descriptor =
 {
@@ -3079,7 +3105,7 @@ const ProtobufCMessageDescriptor veche__survey__v1__estimate_request__descriptor
   "Veche__Survey__V1__EstimateRequest",
   "veche.survey.v1",
   sizeof(Veche__Survey__V1__EstimateRequest),
-  7,
+  8,
   veche__survey__v1__estimate_request__field_descriptors,
   veche__survey__v1__estimate_request__field_indices_by_name,
   1,  veche__survey__v1__estimate_request__number_ranges,
@@ -3176,7 +3202,7 @@ const ProtobufCMessageDescriptor veche__survey__v1__estimate_response__descripto
   (ProtobufCMessageInit) veche__survey__v1__estimate_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor veche__survey__v1__satisfaction_index_request__field_descriptors[4] =
+static const ProtobufCFieldDescriptor veche__survey__v1__satisfaction_index_request__field_descriptors[7] =
 {
   {
     "survey_id",
@@ -3226,17 +3252,56 @@ static const ProtobufCFieldDescriptor veche__survey__v1__satisfaction_index_requ
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "weighting_variables",
+    5,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Veche__Survey__V1__SatisfactionIndexRequest, n_weighting_variables),
+    offsetof(Veche__Survey__V1__SatisfactionIndexRequest, weighting_variables),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "trim_lower",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_DOUBLE,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Survey__V1__SatisfactionIndexRequest, trim_lower),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "trim_upper",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_DOUBLE,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Survey__V1__SatisfactionIndexRequest, trim_upper),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned veche__survey__v1__satisfaction_index_request__field_indices_by_name[] = {
   2,   /* field[2] = by */
   1,   /* field[1] = question_codes */
   0,   /* field[0] = survey_id */
+  5,   /* field[5] = trim_lower */
+  6,   /* field[6] = trim_upper */
   3,   /* field[3] = weighting */
+  4,   /* field[4] = weighting_variables */
 };
 static const ProtobufCIntRange veche__survey__v1__satisfaction_index_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 4 }
+  { 0, 7 }
 };
 const ProtobufCMessageDescriptor veche__survey__v1__satisfaction_index_request__descriptor =
 {
@@ -3246,7 +3311,7 @@ const ProtobufCMessageDescriptor veche__survey__v1__satisfaction_index_request__
   "Veche__Survey__V1__SatisfactionIndexRequest",
   "veche.survey.v1",
   sizeof(Veche__Survey__V1__SatisfactionIndexRequest),
-  4,
+  7,
   veche__survey__v1__satisfaction_index_request__field_descriptors,
   veche__survey__v1__satisfaction_index_request__field_indices_by_name,
   1,  veche__survey__v1__satisfaction_index_request__number_ranges,
@@ -3404,6 +3469,34 @@ const ProtobufCEnumDescriptor veche__survey__v1__weighting__descriptor =
   veche__survey__v1__weighting__enum_values_by_name,
   1,
   veche__survey__v1__weighting__value_ranges,
+  NULL,NULL,NULL,NULL   /* reserved[1234] */
+};
+static const ProtobufCEnumValue veche__survey__v1__statistic__enum_values_by_number[2] =
+{
+  { "STATISTIC_UNSPECIFIED", "VECHE__SURVEY__V1__STATISTIC__STATISTIC_UNSPECIFIED", 0 },
+  { "STATISTIC_TOTAL", "VECHE__SURVEY__V1__STATISTIC__STATISTIC_TOTAL", 1 },
+};
+static const ProtobufCIntRange veche__survey__v1__statistic__value_ranges[] = {
+{0, 0},{0, 2}
+};
+static const ProtobufCEnumValueIndex veche__survey__v1__statistic__enum_values_by_name[2] =
+{
+  { "STATISTIC_TOTAL", 1 },
+  { "STATISTIC_UNSPECIFIED", 0 },
+};
+const ProtobufCEnumDescriptor veche__survey__v1__statistic__descriptor =
+{
+  PROTOBUF_C__ENUM_DESCRIPTOR_MAGIC,
+  "veche.survey.v1.Statistic",
+  "Statistic",
+  "Veche__Survey__V1__Statistic",
+  "veche.survey.v1",
+  2,
+  veche__survey__v1__statistic__enum_values_by_number,
+  2,
+  veche__survey__v1__statistic__enum_values_by_name,
+  1,
+  veche__survey__v1__statistic__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
 static const ProtobufCEnumValue veche__survey__v1__batch_status__enum_values_by_number[4] =

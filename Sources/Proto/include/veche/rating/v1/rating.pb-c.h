@@ -68,10 +68,15 @@ struct  Veche__Rating__V1__Metrics
   double repeat_rate;
   double per_10k_population;
   int64_t overdue_open;
+  /*
+   * 0 = unknown
+   */
+  int64_t population;
+  int64_t repeat_count;
 };
 #define VECHE__RATING__V1__METRICS__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&veche__rating__v1__metrics__descriptor) \
-    , 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }
+    , 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }
 
 
 struct  Veche__Rating__V1__RatingRow
@@ -109,10 +114,15 @@ struct  Veche__Rating__V1__Kpi
   double value;
   Veche__Rating__V1__KpiStatus status;
   protobuf_c_boolean higher_is_better;
+  /*
+   * "region" or the agency / municipality / topic / category key
+   */
+  char *group_key;
+  char *group_name;
 };
 #define VECHE__RATING__V1__KPI__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&veche__rating__v1__kpi__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, VECHE__RATING__V1__KPI_STATUS__KPI_STATUS_UNSPECIFIED, 0 }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, VECHE__RATING__V1__KPI_STATUS__KPI_STATUS_UNSPECIFIED, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
 
 
 struct  Veche__Rating__V1__CategoryCount
@@ -217,10 +227,14 @@ struct  Veche__Rating__V1__GetKpisRequest
 {
   ProtobufCMessage base;
   char *period;
+  /*
+   * unspecified = one region-wide group
+   */
+  Veche__Rating__V1__Dimension dimension;
 };
 #define VECHE__RATING__V1__GET_KPIS_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&veche__rating__v1__get_kpis_request__descriptor) \
-    , (char *)protobuf_c_empty_string }
+    , (char *)protobuf_c_empty_string, VECHE__RATING__V1__DIMENSION__DIMENSION_UNSPECIFIED }
 
 
 struct  Veche__Rating__V1__GetKpisResponse
@@ -270,10 +284,26 @@ struct  Veche__Rating__V1__GetProgressResponse
   int64_t events_applied;
   int64_t last_stream_sequence;
   int64_t appeals_tracked;
+  /*
+   * undecodable / invalid messages kept with the reason
+   */
+  int64_t rejected_events;
+  /*
+   * event ids seen before (redeliveries, re-publishes)
+   */
+  int64_t duplicates_skipped;
+  /*
+   * older per-appeal sequence than the stored snapshot
+   */
+  int64_t stale_skipped;
+  /*
+   * current JetStream durable consumer name
+   */
+  char *durable;
 };
 #define VECHE__RATING__V1__GET_PROGRESS_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&veche__rating__v1__get_progress_response__descriptor) \
-    , 0, 0, 0 }
+    , 0, 0, 0, 0, 0, 0, (char *)protobuf_c_empty_string }
 
 
 /* Veche__Rating__V1__Metrics methods */

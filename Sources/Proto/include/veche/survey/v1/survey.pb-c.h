@@ -76,6 +76,17 @@ typedef enum _Veche__Survey__V1__Weighting {
   VECHE__SURVEY__V1__WEIGHTING__WEIGHTING_RAKE = 2
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(VECHE__SURVEY__V1__WEIGHTING)
 } Veche__Survey__V1__Weighting;
+typedef enum _Veche__Survey__V1__Statistic {
+  /*
+   * mean (numeric, Likert, NPS) or proportion per option (single, multiple)
+   */
+  VECHE__SURVEY__V1__STATISTIC__STATISTIC_UNSPECIFIED = 0,
+  /*
+   * weighted total (numeric) or weighted count per option (single, multiple)
+   */
+  VECHE__SURVEY__V1__STATISTIC__STATISTIC_TOTAL = 1
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(VECHE__SURVEY__V1__STATISTIC)
+} Veche__Survey__V1__Statistic;
 typedef enum _Veche__Survey__V1__BatchStatus {
   VECHE__SURVEY__V1__BATCH_STATUS__BATCH_STATUS_UNSPECIFIED = 0,
   /*
@@ -202,10 +213,14 @@ struct  Veche__Survey__V1__Response
   size_t n_answers;
   Veche__Survey__V1__Answer **answers;
   int64_t interviewed_at_ms;
+  /*
+   * finite population correction (R fpc=~fpc): population number of
+   */
+  double fpc;
 };
 #define VECHE__SURVEY__V1__RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&veche__survey__v1__response__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0,NULL, 0,NULL, 0 }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0,NULL, 0,NULL, 0, 0 }
 
 
 /*
@@ -453,6 +468,11 @@ struct  Veche__Survey__V1__EstimateRequest
    */
   char *by;
   Veche__Survey__V1__Weighting weighting;
+  /*
+   * Margin variables (municipality, stratum, cluster or an attribute key). "a+b" is a crossed variable whose
+   * margins were set with variable "a+b" and categories "x|y". POSTSTRATIFY with several variables uses
+   * their crossed cells; RAKE uses each as one margin. Empty = every margin variable stored for the survey.
+   */
   size_t n_weighting_variables;
   char **weighting_variables;
   /*
@@ -460,10 +480,11 @@ struct  Veche__Survey__V1__EstimateRequest
    */
   double trim_lower;
   double trim_upper;
+  Veche__Survey__V1__Statistic statistic;
 };
 #define VECHE__SURVEY__V1__ESTIMATE_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&veche__survey__v1__estimate_request__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, VECHE__SURVEY__V1__WEIGHTING__WEIGHTING_UNSPECIFIED, 0,NULL, 0, 0 }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, VECHE__SURVEY__V1__WEIGHTING__WEIGHTING_UNSPECIFIED, 0,NULL, 0, 0, VECHE__SURVEY__V1__STATISTIC__STATISTIC_UNSPECIFIED }
 
 
 struct  Veche__Survey__V1__EstimateResponse
@@ -484,6 +505,9 @@ struct  Veche__Survey__V1__EstimateResponse
     , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, VECHE__SURVEY__V1__QUESTION_TYPE__QUESTION_TYPE_UNSPECIFIED, 0,NULL, (char *)protobuf_c_empty_string }
 
 
+/*
+ * question_codes: Likert items (combined into the CSI) and NPS items; empty = all of them.
+ */
 struct  Veche__Survey__V1__SatisfactionIndexRequest
 {
   ProtobufCMessage base;
@@ -492,10 +516,17 @@ struct  Veche__Survey__V1__SatisfactionIndexRequest
   char **question_codes;
   char *by;
   Veche__Survey__V1__Weighting weighting;
+  /*
+   * as in EstimateRequest
+   */
+  size_t n_weighting_variables;
+  char **weighting_variables;
+  double trim_lower;
+  double trim_upper;
 };
 #define VECHE__SURVEY__V1__SATISFACTION_INDEX_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&veche__survey__v1__satisfaction_index_request__descriptor) \
-    , (char *)protobuf_c_empty_string, 0,NULL, (char *)protobuf_c_empty_string, VECHE__SURVEY__V1__WEIGHTING__WEIGHTING_UNSPECIFIED }
+    , (char *)protobuf_c_empty_string, 0,NULL, (char *)protobuf_c_empty_string, VECHE__SURVEY__V1__WEIGHTING__WEIGHTING_UNSPECIFIED, 0,NULL, 0, 0 }
 
 
 struct  Veche__Survey__V1__SatisfactionIndexResponse
@@ -1252,6 +1283,7 @@ void veche__survey__v1__survey_service__satisfaction_index(ProtobufCService *ser
 extern const ProtobufCEnumDescriptor    veche__survey__v1__question_type__descriptor;
 extern const ProtobufCEnumDescriptor    veche__survey__v1__survey_status__descriptor;
 extern const ProtobufCEnumDescriptor    veche__survey__v1__weighting__descriptor;
+extern const ProtobufCEnumDescriptor    veche__survey__v1__statistic__descriptor;
 extern const ProtobufCEnumDescriptor    veche__survey__v1__batch_status__descriptor;
 extern const ProtobufCMessageDescriptor veche__survey__v1__option__descriptor;
 extern const ProtobufCMessageDescriptor veche__survey__v1__question__descriptor;

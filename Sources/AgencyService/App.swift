@@ -1,0 +1,44 @@
+import Contracts
+import Foundation
+import Logging
+import ServiceLifecycle
+import VecheRuntime
+
+/// Builds AgencyService from connected infrastructure; shared by `main` and the tests.
+enum AgencyServiceApp {
+    static let version = "1.0.0"
+
+    struct Built: Sendable {
+        var host: NatsServiceHost
+        var handlers: AgencyHandlers
+        var services: [any Service]
+    }
+
+    /// Migrates schema `agency`, syncs the taxonomy from `Taxonomy.topics`, and (when `seed`) seeds the
+    /// demo region Курская область idempotently — safe on every start.
+    static func build(env: ServiceEnvironment, seed: Bool = true) async throws -> Built {
+        let pool = try env.requirePool()
+        try await Migrator.migrate(pool: pool, schema: AgencySchema.name, migrations: AgencySchema.migrations)
+        try await pool.transaction { conn in
+            // One seeder at a time when several instances start together.
+            try conn.query("SELECT pg_advisory_xact_lock(hashtext('agency-seed'))")
+            try AgencyStore.syncTaxonomy(conn)
+            if seed { try AgencyStore.seedDemoRegion(conn) }
+        }
+        let timeZone: TimeZone
+        if let tz = TimeZone(identifier: env.config.timeZone) {
+            timeZone = tz
+        } else {
+            env.logger.warning("unknown VECHE_TIMEZONE, using Europe/Moscow", metadata: ["timeZone": "\(env.config.timeZone)"])
+            timeZone = TimeZone(identifier: "Europe/Moscow") ?? TimeZone(secondsFromGMT: 3 * 3600) ?? .gmt
+        }
+        let handlers = AgencyHandlers(pool: pool, timeZone: timeZone)
+        let host = NatsServiceHost(
+            info: .init(name: AgencyV1.AgencyService.name, version: version,
+                        description: "Directory of municipalities and agencies, taxonomy, routing rules, SLA policies, working calendar",
+                        metadata: ["schema": AgencySchema.name]),
+            endpoints: handlers.endpoints, connection: env.nats, logger: env.logger,
+            instanceID: env.config.instanceID, concurrency: env.config.handlerConcurrency)
+        return Built(host: host, handlers: handlers, services: [host])
+    }
+}

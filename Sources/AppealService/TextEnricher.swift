@@ -1,0 +1,119 @@
+import Contracts
+import Foundation
+import Logging
+import Synchronization
+import TextAnalysis
+import VecheRuntime
+
+/// One set of the non-thread-safe text tools (each owns a Snowball stemmer).
+final class TextPipeline {
+    let classifier: AppealClassifier
+    let redactor = PIIRedactor()
+    let monitor: MonitoringDetector
+
+    init(model: ClassifierModel) throws {
+        classifier = try AppealClassifier(model: model)
+        monitor = try MonitoringDetector()
+    }
+}
+
+/// A small pool of pipelines: each call checks one out, so they are never shared between threads.
+final class TextPipelinePool: @unchecked Sendable {
+    private let lock = NSLock()
+    private var idle: [TextPipeline] = []
+    let model: ClassifierModel
+
+    init(model: ClassifierModel) { self.model = model }
+
+    func with<T>(_ body: (TextPipeline) -> T) throws -> T {
+        let p = try lock.withLock { idle.popLast() } ?? TextPipeline(model: model)
+        defer { lock.withLock { idle.append(p) } }
+        return body(p)
+    }
+}
+
+/// Groups appeals about the same problem from any channel (text + topic + place + time window).
+/// The in-memory index is rebuilt from the last days of appeals at start-up.
+final class ProblemGrouper: @unchecked Sendable {
+    private let lock = NSLock()
+    private let index: DuplicateIndex
+    private var groupIDs: [Int: String] = [:]
+
+    init() throws { index = try DuplicateIndex() }
+
+    /// Returns the problem group id for `candidate`; `ownID` becomes the id of a new group.
+    func assign(_ candidate: DuplicateCandidate, ownID: String, storedGroup: String? = nil) -> String {
+        lock.withLock {
+            let decision = index.add(candidate)
+            if let existing = groupIDs[decision.groupId] { return existing }
+            let id = storedGroup.flatMap { $0.isEmpty ? nil : $0 } ?? ownID
+            groupIDs[decision.groupId] = id
+            return id
+        }
+    }
+
+    var count: Int { lock.withLock { index.count } }
+}
+
+/// Intake enrichment for issue #3: classification (topic, category, confidence), PII redaction,
+/// special-monitoring flags, duplicate grouping, municipality and agency routing via AgencyService.
+struct TextEnricher: AppealEnricher {
+    let pipelines: TextPipelinePool
+    let grouper: ProblemGrouper
+    let agencies: AgencyV1.AgencyService.Client?
+    let logger: Logger
+    /// Below this topic confidence an appeal is not routed automatically (an operator decides).
+    var minRoutingConfidence = 0.5
+    var callTimeout: Duration = .seconds(2)
+
+    func enrich(_ appeal: AppealV1.Appeal) async -> Enrichment {
+        var e = Enrichment(municipalityOktmo: appeal.municipalityOktmo)
+        let text = appeal.title.isEmpty ? appeal.text : appeal.title + ". " + appeal.text
+        do {
+            let (cls, redacted, hits) = try pipelines.with { p in
+                (p.classifier.classify(text), p.redactor.redact(appeal.text).text, p.monitor.detect(text))
+            }
+            e.topicCode = cls.topicCode
+            e.categoryCode = cls.categoryCode
+            e.confidence = cls.topicConfidence
+            e.redactedText = redacted
+            e.monitoringFlags = Array(Set(hits.map(\.flag.rawValue))).sorted()
+        } catch {
+            logger.error("text pipeline unavailable", metadata: ["error": "\(error)"])
+            e.redactedText = ""
+        }
+        let candidate = DuplicateCandidate(id: appeal.id, text: text, topicCode: e.topicCode, categoryCode: e.categoryCode,
+                                           latitude: appeal.location?.latitude, longitude: appeal.location?.longitude,
+                                           date: Date(timeIntervalSince1970: Double(appeal.receivedAtMs) / 1000))
+        e.problemGroupID = grouper.assign(candidate, ownID: appeal.id)
+
+        if let agencies, !e.topicCode.isEmpty, e.confidence >= minRoutingConfidence {
+            do {
+                let r = try await agencies.route(.init(topicCode: e.topicCode, categoryCode: e.categoryCode, municipalityOktmo: e.municipalityOktmo),
+                                                 options: CallOptions(timeout: callTimeout))
+                e.agencyID = r.agency?.id ?? ""
+            } catch {
+                e.notes.append("routing unavailable: \(error)")
+                logger.warning("routing failed; appeal stays for manual assignment", metadata: ["error": "\(error)"])
+            }
+        }
+        return e
+    }
+
+    /// Re-adds recent appeals to the duplicate index so groups survive restarts.
+    static func warmUp(grouper: ProblemGrouper, pool: PGPool, days: Int = 8) async throws -> Int {
+        let rows = try await pool.query("""
+            SELECT id::text AS id, title, body, topic_code, category_code, latitude, longitude, received_at, problem_group_id
+            FROM appeals WHERE received_at > now() - make_interval(days => \(days)) ORDER BY received_at
+            """).rows
+        for r in rows {
+            let text = r.string("title").isEmpty ? r.string("body") : r.string("title") + ". " + r.string("body")
+            let c = DuplicateCandidate(id: r.string("id"), text: text, topicCode: r.string("topic_code"), categoryCode: r.string("category_code"),
+                                       latitude: r.isNull("latitude") ? nil : r.double("latitude"),
+                                       longitude: r.isNull("longitude") ? nil : r.double("longitude"),
+                                       date: r.date("received_at") ?? Date())
+            _ = grouper.assign(c, ownID: r.string("id"), storedGroup: r.string("problem_group_id"))
+        }
+        return rows.count
+    }
+}

@@ -1,0 +1,163 @@
+import Contracts
+import Foundation
+import Logging
+import VecheRuntime
+
+/// Names and populations from AgencyService, as the rating needs them.
+struct Directory: Sendable {
+    struct Municipality: Sendable {
+        var name: String
+        var population: Int?
+        var parent: String
+    }
+    var municipalities: [String: Municipality] = [:]
+    /// Agency id → (name, municipality OKTMO; "" for region-wide bodies).
+    var agencies: [String: (name: String, oktmo: String)] = [:]
+    var topics: [String: String] = [:]
+    var categories: [String: String] = [:]
+
+    /// OKTMO → residents, for municipalities with a known population.
+    var populations: [String: Int] {
+        municipalities.compactMapValues { $0.population.flatMap { $0 > 0 ? $0 : nil } }
+    }
+
+    /// Region population: sum over top-level municipalities (no parent, or parent not listed);
+    /// nil when no population is known.
+    var regionPopulation: Int? {
+        let top = municipalities.filter { $0.value.parent.isEmpty || municipalities[$0.value.parent] == nil }
+        let total = top.values.compactMap(\.population).filter { $0 > 0 }.reduce(0, +)
+        return total > 0 ? total : nil
+    }
+
+    func name(_ dimension: RatingV1.Dimension, _ key: String) -> String {
+        let found: String?
+        switch dimension {
+        case .agency: found = agencies[key]?.name
+        case .municipality: found = municipalities[key]?.name
+        case .topic: found = topics[key]
+        case .category: found = categories[key]
+        default: found = nil
+        }
+        if let found, !found.isEmpty { return found }
+        return key.isEmpty ? "(не указано)" : key
+    }
+}
+
+/// Cached view of AgencyService's directory. Refreshed at most every `ttl`; when AgencyService is
+/// unreachable the last good copy (memory, else the `directory_cache` table) is used, and after a
+/// failure the next attempt waits `retryAfter` so queries stay fast. The rating never fails because
+/// of it: without populations `per_10k_population` is 0 and the quantity pillar drops out
+/// (weights are renormalised over the pillars that have data); without names keys are shown.
+actor DirectoryCache {
+    let client: AgencyV1.AgencyService.Client?
+    let pool: PGPool
+    let logger: Logger
+    let ttl: Duration
+    let retryAfter: Duration
+    let timeout: Duration
+    private var current: Directory?
+    private var nextRefresh: ContinuousClock.Instant?
+
+    init(client: AgencyV1.AgencyService.Client?, pool: PGPool, logger: Logger, ttl: Duration = .seconds(600),
+         retryAfter: Duration = .seconds(30), timeout: Duration = .seconds(2)) {
+        self.client = client
+        self.pool = pool
+        self.logger = logger
+        self.ttl = ttl
+        self.retryAfter = retryAfter
+        self.timeout = timeout
+    }
+
+    /// Forgets the in-memory copy so the next `directory()` asks AgencyService again.
+    func invalidate() { nextRefresh = nil }
+
+    func directory() async -> Directory {
+        let now = ContinuousClock.now
+        if let current, let next = nextRefresh, now < next { return current }
+        if let fetched = await fetch() {
+            current = fetched
+            nextRefresh = now + ttl
+            await store(fetched)
+            return fetched
+        }
+        nextRefresh = now + retryAfter
+        if let current { return current }
+        let stored = await load()
+        current = stored
+        return stored
+    }
+
+    private func fetch() async -> Directory? {
+        guard let client else { return nil }
+        let options = CallOptions(timeout: timeout)
+        do {
+            let ms = try await client.listMunicipalities(.init(), options: options)
+            var d = Directory()
+            for m in ms.municipalities {
+                d.municipalities[m.oktmo] = .init(name: m.name, population: m.population > 0 ? Int(m.population) : nil, parent: m.parentOktmo)
+            }
+            // Names are optional extras: a failure here keeps the populations.
+            if let ag = try? await client.listAgencies(.init(), options: options) {
+                for a in ag.agencies { d.agencies[a.id] = (a.shortName.isEmpty ? a.name : a.shortName, a.municipalityOktmo) }
+            }
+            if let tp = try? await client.listTopics(.init(), options: options) {
+                for t in tp.topics {
+                    d.topics[t.code] = t.name
+                    for c in t.categories { d.categories[c.code] = c.name }
+                }
+            }
+            return d
+        } catch {
+            logger.notice("rating: AgencyService unavailable, using cached directory", metadata: ["error": "\(error)"])
+            return nil
+        }
+    }
+
+    private func store(_ d: Directory) async {
+        do {
+            try await pool.transaction { conn in
+                try conn.execute("DELETE FROM directory_cache")
+                for (k, m) in d.municipalities {
+                    try conn.query("""
+                        INSERT INTO directory_cache (kind, key, name, population, parent)
+                        VALUES ('municipality', \(k), \(m.name), \(m.population)::bigint, \(m.parent))
+                        """)
+                }
+                for (k, a) in d.agencies {
+                    try conn.query("INSERT INTO directory_cache (kind, key, name, parent) VALUES ('agency', \(k), \(a.name), \(a.oktmo))")
+                }
+                for (k, n) in d.topics {
+                    try conn.query("INSERT INTO directory_cache (kind, key, name) VALUES ('topic', \(k), \(n))")
+                }
+                for (k, n) in d.categories {
+                    try conn.query("INSERT INTO directory_cache (kind, key, name) VALUES ('category', \(k), \(n))")
+                }
+            }
+        } catch {
+            logger.warning("rating: could not persist the directory cache", metadata: ["error": "\(error)"])
+        }
+    }
+
+    private func load() async -> Directory {
+        do {
+            let rows = try await pool.query("SELECT kind, key, name, population, parent FROM directory_cache").rows
+            var d = Directory()
+            for r in rows {
+                switch r.string("kind") {
+                case "municipality":
+                    d.municipalities[r.string("key")] = .init(name: r.string("name"),
+                                                              population: r.isNull("population") ? nil : Int(r.int("population")),
+                                                              parent: r.string("parent"))
+                case "agency": d.agencies[r.string("key")] = (r.string("name"), r.string("parent"))
+                case "topic": d.topics[r.string("key")] = r.string("name")
+                case "category": d.categories[r.string("key")] = r.string("name")
+                default: break
+                }
+            }
+            return d
+        } catch {
+            logger.warning("rating: could not read the directory cache", metadata: ["error": "\(error)"])
+            return Directory()
+        }
+    }
+}

@@ -1,0 +1,231 @@
+import Contracts
+import Foundation
+import Logging
+import VecheRuntime
+
+/// What applying one event did.
+enum ApplyOutcome: String, Sendable, Equatable {
+    /// The snapshot became the appeal's current state.
+    case applied
+    /// The event id was seen before (redelivery, re-publish): nothing changed.
+    case duplicate
+    /// A newer per-appeal sequence is already stored: the older snapshot was ignored (its id is recorded).
+    case stale
+}
+
+/// Projection of `veche.events.v1.appeal.>` into schema `rating`.
+///
+/// * Idempotent: every event id is recorded in `applied_events` in the same transaction as the
+///   snapshot, so redeliveries and re-publishes change nothing.
+/// * Order-safe: a snapshot only replaces the stored one when its per-appeal `sequence` is greater.
+/// * Lossless: undecodable or invalid messages go to `rejected_events` with the reason (then acked);
+///   database trouble leaves the message un-acked for redelivery.
+/// * Replayable: `resetForRebuild` truncates the projection and switches to a fresh durable name,
+///   so the consumer re-reads the stream from sequence 1.
+struct RatingProjection: Sendable {
+    let pool: PGPool
+    let logger: Logger
+
+    static let durablePrefix = "rating-projection-"
+
+    func process(_ item: JetStreamMessage) async -> ConsumeOutcome {
+        let msg = item.message
+        let event: AppealV1.AppealEvent
+        do {
+            event = try AppealV1.AppealEvent(serializedBytes: msg.payload)
+        } catch {
+            return await reject(item, reason: "payload is not a valid veche.appeal.v1.AppealEvent protobuf (\(msg.payload.count) bytes)")
+        }
+        if let problem = Self.validate(event) {
+            return await reject(item, reason: problem)
+        }
+        let seq = Int64(item.streamSequence)
+        do {
+            let outcome = try await pool.transaction { conn in try Self.apply(conn, event: event, streamSequence: seq) }
+            if outcome != .applied {
+                logger.debug("rating: event skipped", metadata: ["event": "\(event.eventId)", "outcome": "\(outcome.rawValue)"])
+            }
+            return .ack
+        } catch {
+            logger.warning("rating: applying event failed, will redeliver", metadata: ["error": "\(error)", "seq": "\(seq)"])
+            return .retry(after: .seconds(1))
+        }
+    }
+
+    /// Reasons an event that decoded cannot be applied (nil = fine).
+    static func validate(_ e: AppealV1.AppealEvent) -> String? {
+        var problems: [String] = []
+        if e.eventId.trimmingCharacters(in: .whitespaces).isEmpty { problems.append("event_id is empty") }
+        if e.sequence <= 0 { problems.append("sequence must be ≥ 1 (got \(e.sequence))") }
+        if let a = e.appeal {
+            if a.id.trimmingCharacters(in: .whitespaces).isEmpty { problems.append("appeal.id is empty") }
+            if a.registeredAtMs <= 0 && a.receivedAtMs <= 0 && e.occurredAtMs <= 0 {
+                problems.append("appeal has neither registered_at_ms nor received_at_ms")
+            }
+        } else {
+            problems.append("appeal snapshot is missing")
+        }
+        return problems.isEmpty ? nil : "invalid AppealEvent: " + problems.joined(separator: "; ")
+    }
+
+    private func reject(_ item: JetStreamMessage, reason: String) async -> ConsumeOutcome {
+        let msg = item.message
+        let seq = Int64(item.streamSequence)
+        do {
+            try await pool.transaction { conn in
+                try conn.query("""
+                    INSERT INTO rejected_events (subject, stream_sequence, reason, payload)
+                    VALUES (\(msg.subject), \(seq), \(reason), \(PGBytes.encode(msg.payload))::bytea)
+                    ON CONFLICT (stream_sequence) DO NOTHING
+                    """)
+                try conn.query("UPDATE consumer_state SET last_stream_sequence = GREATEST(last_stream_sequence, \(seq)) WHERE id = 1")
+            }
+            logger.notice("rating: event rejected and kept", metadata: ["subject": "\(msg.subject)", "seq": "\(seq)", "reason": "\(reason)"])
+            return .ack
+        } catch {
+            return .retry(after: .seconds(1))
+        }
+    }
+
+    /// Applies one event inside the caller's transaction.
+    static func apply(_ conn: PGConnection, event e: AppealV1.AppealEvent, streamSequence: Int64) throws -> ApplyOutcome {
+        let a = e.appeal ?? AppealV1.Appeal()
+        let fresh = try conn.query("""
+            INSERT INTO applied_events (event_id, appeal_id, sequence, stream_sequence, outcome)
+            VALUES (\(e.eventId), \(a.id), \(e.sequence), \(streamSequence), 'applied')
+            ON CONFLICT (event_id) DO NOTHING
+            """).affectedRows
+        guard fresh == 1 else {
+            try conn.query("""
+                UPDATE consumer_state SET duplicates_skipped = duplicates_skipped + 1,
+                       last_stream_sequence = GREATEST(last_stream_sequence, \(streamSequence)) WHERE id = 1
+                """)
+            return .duplicate
+        }
+        let f = FactRow(appeal: a, occurredAtMs: e.occurredAtMs)
+        let written = try conn.query("""
+            INSERT INTO appeal_facts (appeal_id, last_sequence, last_event_id, status, agency_id, municipality_oktmo,
+                topic_code, category_code, problem_group_id, author_key, sub_reason, registered_at, answered_at,
+                closed_at, answer_due, extension_count, reopen_count, satisfaction, answer_complete, updated_at)
+            VALUES (\(a.id), \(e.sequence), \(e.eventId), \(a.status.name), \(a.agencyId), \(a.municipalityOktmo),
+                \(a.topicCode), \(a.categoryCode), \(a.problemGroupId),
+                CASE WHEN \(f.authorIdentity)::text = '' THEN '' ELSE md5(\(f.authorIdentity)::text) END,
+                \(f.subReason)::text, \(f.registeredAt)::timestamptz, \(f.answeredAt)::timestamptz,
+                \(f.closedAt)::timestamptz, \(f.answerDue)::timestamptz, \(a.extensionCount), \(a.reopenCount),
+                \(f.satisfaction)::int, \(f.answerComplete)::boolean, now())
+            ON CONFLICT (appeal_id) DO UPDATE SET
+                last_sequence = EXCLUDED.last_sequence, last_event_id = EXCLUDED.last_event_id, status = EXCLUDED.status,
+                agency_id = EXCLUDED.agency_id, municipality_oktmo = EXCLUDED.municipality_oktmo,
+                topic_code = EXCLUDED.topic_code, category_code = EXCLUDED.category_code,
+                problem_group_id = EXCLUDED.problem_group_id, author_key = EXCLUDED.author_key,
+                sub_reason = EXCLUDED.sub_reason, registered_at = EXCLUDED.registered_at,
+                answered_at = EXCLUDED.answered_at, closed_at = EXCLUDED.closed_at, answer_due = EXCLUDED.answer_due,
+                extension_count = EXCLUDED.extension_count, reopen_count = EXCLUDED.reopen_count,
+                satisfaction = EXCLUDED.satisfaction, answer_complete = EXCLUDED.answer_complete, updated_at = now()
+            WHERE appeal_facts.last_sequence < EXCLUDED.last_sequence
+            """).affectedRows
+        if written == 1 {
+            try conn.query("""
+                UPDATE consumer_state SET events_applied = events_applied + 1,
+                       last_stream_sequence = GREATEST(last_stream_sequence, \(streamSequence)) WHERE id = 1
+                """)
+            return .applied
+        }
+        try conn.query("UPDATE applied_events SET outcome = 'stale' WHERE event_id = \(e.eventId)")
+        try conn.query("""
+            UPDATE consumer_state SET stale_skipped = stale_skipped + 1,
+                   last_stream_sequence = GREATEST(last_stream_sequence, \(streamSequence)) WHERE id = 1
+            """)
+        return .stale
+    }
+
+    /// The durable consumer name currently feeding the projection.
+    static func currentDurable(pool: PGPool) async throws -> String {
+        try await pool.withConnection { conn in
+            try conn.query("SELECT durable FROM consumer_state WHERE id = 1").first?.string("durable")
+        } ?? durablePrefix + "1"
+    }
+
+    /// Truncates the projection (facts, applied ids, rejected messages, counters) and switches to a
+    /// fresh durable name so the next consumer starts again from stream sequence 1.
+    /// Returns (old durable, new durable). Weights and the directory cache are kept.
+    static func resetForRebuild(pool: PGPool) async throws -> (old: String, new: String) {
+        try await pool.transaction { conn in
+            guard let row = try conn.query("SELECT generation, durable FROM consumer_state WHERE id = 1 FOR UPDATE").first else {
+                throw RPCError.failedPrecondition("consumer_state is missing; run migrations")
+            }
+            let generation = Int(row.int("generation")) + 1
+            let durable = durablePrefix + String(generation)
+            try conn.execute("TRUNCATE appeal_facts, applied_events, rejected_events")
+            try conn.query("""
+                UPDATE consumer_state SET generation = \(generation), durable = \(durable), events_applied = 0,
+                       duplicates_skipped = 0, stale_skipped = 0, last_stream_sequence = 0, rebuilt_at = now() WHERE id = 1
+                """)
+            return (row.string("durable"), durable)
+        }
+    }
+}
+
+/// Column values derived from an appeal snapshot.
+struct FactRow: Sendable {
+    var registeredAt: Date
+    var answeredAt: Date?
+    var closedAt: Date?
+    var answerDue: Date?
+    var satisfaction: Int?
+    var answerComplete: Bool?
+    /// Normalised e-mail, else phone digits, else full name ("" when anonymous); hashed by the database.
+    var authorIdentity: String
+    var subReason: String?
+
+    init(appeal a: AppealV1.Appeal, occurredAtMs: Int64) {
+        func date(_ ms: Int64) -> Date? { ms > 0 ? Date(timeIntervalSince1970: Double(ms) / 1000) : nil }
+        registeredAt = date(a.registeredAtMs) ?? date(a.receivedAtMs) ?? date(occurredAtMs) ?? Date(timeIntervalSince1970: 0)
+        answeredAt = date(a.answeredAtMs)
+        closedAt = date(a.closedAtMs)
+        answerDue = date(a.deadlines?.answerDueMs ?? 0)
+        satisfaction = (1...5).contains(a.satisfaction) ? Int(a.satisfaction) : nil
+        answerComplete = a.answeredAtMs > 0 ? a.answerComplete : nil
+        authorIdentity = FactRow.authorIdentity(a.author)
+        subReason = SubReason.extract(title: a.title, redactedText: a.redactedText)
+    }
+
+    static func authorIdentity(_ p: CommonV1.Person?) -> String {
+        guard let p else { return "" }
+        let email = p.email.trimmingCharacters(in: .whitespaces).lowercased()
+        if !email.isEmpty { return "e:" + email }
+        let digits = p.phone.filter(\.isNumber)
+        if digits.count >= 7 { return "p:" + String(digits.suffix(10)) }
+        let social = p.socialHandle.trimmingCharacters(in: .whitespaces).lowercased()
+        if !social.isEmpty { return "s:" + social }
+        let name = p.fullName.lowercased().split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        return name.isEmpty ? "" : "n:" + name
+    }
+}
+
+/// Sub-reason keywords used to decompose "other" categories: the first two significant words
+/// (≥ 4 letters, not a stop word) of the title, else of the redacted (PII-free) text; lower-cased.
+enum SubReason {
+    static let stopWords: Set<String> = [
+        "прошу", "просим", "просьба", "пожалуйста", "здравствуйте", "добрый", "день", "вечер", "очень", "когда",
+        "почему", "который", "которая", "которые", "этот", "этом", "этой", "также", "уже", "есть", "нету", "нет",
+        "было", "будет", "более", "всех", "весь", "наш", "нашем", "нашей", "моей", "мной", "меня", "вопрос",
+        "обращение", "жалоба", "просьбой", "прошу", "разобраться", "помогите", "принять", "меры", "связи",
+        "please", "with", "from", "that", "this", "there",
+    ]
+
+    static func extract(title: String, redactedText: String) -> String? {
+        keywords(title) ?? keywords(redactedText)
+    }
+
+    static func keywords(_ text: String) -> String? {
+        var words: [String] = []
+        for raw in text.lowercased().split(whereSeparator: { !$0.isLetter && !$0.isNumber && $0 != "-" }) {
+            let w = raw.trimmingCharacters(in: CharacterSet(charactersIn: "-"))
+            guard w.count >= 4, w.contains(where: \.isLetter), !stopWords.contains(w) else { continue }
+            words.append(w)
+            if words.count == 2 { break }
+        }
+        return words.isEmpty ? nil : words.joined(separator: " ")
+    }
+}

@@ -1,0 +1,30 @@
+import ArgumentParser
+import Foundation
+import VecheRuntime
+
+@main
+struct RatingServiceMain: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rating-service",
+        abstract: "Veche RatingService: ratings, KPIs and top problems from appeal lifecycle events (config from VECHE_* environment variables).")
+
+    @Flag(help: "Apply database migrations and exit.")
+    var migrateOnly = false
+
+    @Flag(help: "Truncate the rating projection and re-consume the appeal event stream from the start with a fresh durable consumer.")
+    var rebuild = false
+
+    @Flag(inversion: .prefixedNo, help: "Ask AgencyService for municipality populations and display names.")
+    var agencyDirectory = true
+
+    func run() async throws {
+        let config = VecheConfig()
+        VecheLogging.bootstrap(level: config.logLevel)
+        let env = try await ServiceEnvironment.connect(config: config, name: "rating-service", schema: RatingSchema.name)
+        defer { env.close() }
+        if rebuild { try await RatingServiceApp.rebuild(env: env) }
+        let built = try await RatingServiceApp.build(env: env, useAgencyService: agencyDirectory)
+        if migrateOnly { return }
+        try await VecheProcess.run(built.services, logger: env.logger)
+    }
+}
