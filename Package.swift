@@ -12,6 +12,7 @@ let package = Package(
     products: [
         .executable(name: "appeal-service", targets: ["AppealService"]),
         .executable(name: "gateway", targets: ["Gateway"]),
+        .executable(name: "veche-tool", targets: ["VecheTool"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -47,6 +48,8 @@ let package = Package(
             "VecheRuntime", "Contracts", "Reports", argumentParser,
             .product(name: "Hummingbird", package: "hummingbird"),
         ], swiftSettings: swiftSettings),
+
+        .executableTarget(name: "VecheTool", dependencies: ["VecheRuntime", "Contracts", "TextAnalysis", "WorkCalendar", "DataKit", argumentParser], swiftSettings: swiftSettings),
 
         // Tests.
         .target(name: "VecheTestSupport", dependencies: ["VecheRuntime", "Contracts", log, lifecycle], path: "Tests/VecheTestSupport", swiftSettings: swiftSettings),

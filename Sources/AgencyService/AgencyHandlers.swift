@@ -85,6 +85,7 @@ struct AgencyHandlers: AgencyV1.AgencyService.Handler {
         try Self.validateTopic(topic)
         if !category.isEmpty { try Self.validateCategory(category, topic: topic) }
         if !oktmo.isEmpty { try Self.validateOKTMOFormat(oktmo) }
+        let topicCode = topic
 
         let found = try await pool.withConnection { conn -> (AgencyV1.RoutingRule, Int32, AgencyV1.Agency?)? in
             var chain: [String] = []
@@ -96,7 +97,7 @@ struct AgencyHandlers: AgencyV1.AgencyService.Handler {
                 SELECT r.*, (CASE WHEN r.category_code <> '' THEN 2 ELSE 0 END + CASE WHEN r.municipality_oktmo <> '' THEN 1 ELSE 0 END) AS specificity,
                        COALESCE(array_position(\(chain)::text[], r.municipality_oktmo), 0) AS depth
                 FROM routing_rules r JOIN agencies a ON a.id = r.agency_id AND a.active
-                WHERE r.topic_code = \(topic)
+                WHERE r.topic_code = \(topicCode)
                   AND (r.category_code = '' OR r.category_code = \(category))
                   AND (r.municipality_oktmo = '' OR r.municipality_oktmo = ANY(\(chain)::text[]))
                 ORDER BY specificity DESC, depth ASC, r.priority DESC, r.id ASC

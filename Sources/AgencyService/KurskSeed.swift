@@ -218,7 +218,9 @@ enum KurskSeed {
             // Region-wide fallback: whatever the classifier could not place goes to the ЦУР itself.
             Rule(topic: "other", agency: "kursk-cur"),
         ]
-        for adm in localAdministrations where adm.oktmo != kursk {
+        // Urban okrugs and districts (settlements inherit their district's rules via parent_oktmo).
+        let topLevel = Set(municipalities.filter { $0.parent == nil }.map(\.oktmo))
+        for adm in localAdministrations where adm.oktmo != kursk && topLevel.contains(adm.oktmo) {
             let id = administrationID(adm.oktmo)
             r.append(Rule(topic: "housing", oktmo: adm.oktmo, agency: id))
             r.append(Rule(topic: "roads", oktmo: adm.oktmo, agency: id))

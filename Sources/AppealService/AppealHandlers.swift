@@ -36,11 +36,11 @@ struct AppealHandlers: AppealV1.AppealService.Handler {
 
     func submitAppeal(request: AppealV1.SubmitAppealRequest, context: RPCContext) async throws -> AppealV1.SubmitAppealResponse {
         guard let incoming = request.appeal else { throw RPCError.invalidArgument("appeal is required") }
-        return try await submit(incoming, actor: context.actor.isEmpty ? "intake" : context.actor)
+        return try await submit(incoming, actor: context.actor.isEmpty ? "intake" : context.actor, at: try effectiveTime(context))
     }
 
-    func submit(_ incoming: AppealV1.IncomingAppeal, actor: String) async throws -> AppealV1.SubmitAppealResponse {
-        let now = self.now()
+    func submit(_ incoming: AppealV1.IncomingAppeal, actor: String, at effective: Date? = nil) async throws -> AppealV1.SubmitAppealResponse {
+        let now = effective ?? self.now()
         try Self.validate(incoming, now: now)
         let externalID = incoming.externalId.isEmpty ? "auto-" + UUID().uuidString.lowercased() : incoming.externalId
         // Cheap idempotency check before enrichment (the insert below is the real guard).
@@ -77,7 +77,7 @@ struct AppealHandlers: AppealV1.AppealService.Handler {
                                               firstReactionDueMs: policy.firstReactionDue(received: received, channel: incoming.channel).map(ms) ?? 0)
         let routedAgency = e.agencyID
         let autoRegister = self.autoRegister
-        let nowDate = now
+        let nowDate = max(now, received)
         let captured = appeal
         let result: AppealV1.SubmitAppealResponse = try await pool.transaction { conn in
             guard var stored = try AppealStore.insert(conn, captured) else {
@@ -120,6 +120,21 @@ struct AppealHandlers: AppealV1.AppealService.Handler {
     }
 
     private func ms(_ d: Date) -> Int64 { Int64(d.timeIntervalSince1970 * 1000) }
+
+    /// The time an action takes effect: now, or the source system's time for imported history.
+    func effectiveTime(_ context: RPCContext) throws -> Date {
+        let now = self.now()
+        guard let raw = context.metadata[RPCHeader.effectiveTime] else { return now }
+        guard let ms = Int64(raw), ms > 0 else { throw RPCError.invalidArgument("\(RPCHeader.effectiveTime) must be epoch milliseconds") }
+        let t = Date(timeIntervalSince1970: Double(ms) / 1000)
+        guard t <= now.addingTimeInterval(60) else { throw RPCError.invalidArgument("\(RPCHeader.effectiveTime) is in the future") }
+        return t
+    }
+
+    static func checkOrder(_ at: Date, after current: AppealV1.Appeal) throws {
+        let last = Date(timeIntervalSince1970: Double(max(current.registeredAtMs, current.answeredAtMs, current.receivedAtMs)) / 1000)
+        if at < last { throw RPCError.invalidArgument("\(RPCHeader.effectiveTime) is earlier than the appeal's last change") }
+    }
 
     // MARK: reads
 
@@ -165,8 +180,9 @@ struct AppealHandlers: AppealV1.AppealService.Handler {
     func transition(request: AppealV1.TransitionRequest, context: RPCContext) async throws -> AppealV1.TransitionResponse {
         let actor = request.actor.isEmpty ? context.actor : request.actor
         let policy = self.policy
-        let now = self.now()
+        let now = try effectiveTime(context)
         let appeal = try await mutate(id: request.id, expectedVersion: request.expectedVersion) { conn, current in
+            try Self.checkOrder(now, after: current)
             let target = try Lifecycle.check(request.action, on: current, agencyID: request.agencyId)
             if request.action == .register {
                 return try Self.applyRegister(conn, current, policy: policy, at: now, actor: actor)
@@ -206,8 +222,9 @@ struct AppealHandlers: AppealV1.AppealService.Handler {
         guard !text.isEmpty else { throw RPCError.invalidArgument("answer_text is empty") }
         guard text.count <= Self.maxTextLength else { throw RPCError.invalidArgument("answer_text is longer than \(Self.maxTextLength) characters") }
         let actor = request.actor.isEmpty ? context.actor : request.actor
-        let now = self.now()
+        let now = try effectiveTime(context)
         let appeal = try await mutate(id: request.id, expectedVersion: request.expectedVersion) { conn, current in
+            try Self.checkOrder(now, after: current)
             guard Lifecycle.answerable.contains(current.status) else {
                 throw RPCError.failedPrecondition("cannot answer an appeal in status \(current.status.name); assign or forward it first")
             }
@@ -225,7 +242,7 @@ struct AppealHandlers: AppealV1.AppealService.Handler {
 
     func rateAppeal(request: AppealV1.RateAppealRequest, context: RPCContext) async throws -> AppealV1.RateAppealResponse {
         guard (1...5).contains(request.satisfaction) else { throw RPCError.invalidArgument("satisfaction must be 1..5") }
-        let now = self.now()
+        let now = try effectiveTime(context)
         let appeal = try await mutate(id: request.id, expectedVersion: 0) { conn, current in
             guard Lifecycle.ratable.contains(current.status) else {
                 throw RPCError.failedPrecondition("only answered or closed appeals can be rated (status is \(current.status.name))")

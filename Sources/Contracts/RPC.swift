@@ -65,6 +65,9 @@ public enum RPCHeader {
     public static let deadline = "Veche-Deadline-Ms"
     public static let requestID = "Veche-Request-Id"
     public static let actor = "Veche-Actor"
+    /// Epoch ms at which the action really happened in the source system (imports of historical
+    /// appeals from legacy systems); never later than now, never earlier than the appeal's last change.
+    public static let effectiveTime = "Veche-Effective-Time-Ms"
 }
 
 /// A service contract: its ADR-32 name and the subject prefix of its methods.
@@ -147,6 +150,12 @@ public struct RPCEndpoint: Sendable {
     public let name: String
     public let subject: String
     public let handle: @Sendable ([UInt8], RPCContext) async throws -> [UInt8]
+
+    public init(name: String, subject: String, handle: @escaping @Sendable ([UInt8], RPCContext) async throws -> [UInt8]) {
+        self.name = name
+        self.subject = subject
+        self.handle = handle
+    }
 
     public init<M: RPCMethod>(_ method: M.Type, handler: @escaping @Sendable (M.Input, RPCContext) async throws -> M.Output) {
         self.name = M.name

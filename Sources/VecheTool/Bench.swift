@@ -1,0 +1,145 @@
+import ArgumentParser
+import Contracts
+import Foundation
+import Logging
+import VecheRuntime
+
+/// Benchmarks print figures; they assert nothing (targets live here, not in timed tests).
+struct Bench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Benchmarks: protobuf, NATS RPC, PostgreSQL writes, end-to-end intake.")
+    @Option(help: "Messages / rows per benchmark.") var count = 20_000
+    @Option(help: "Concurrent RPC callers.") var concurrency = 32
+    @Flag(help: "Also measure end-to-end intake through a running AppealService.") var intake = false
+
+    func run() async throws {
+        let config = VecheConfig()
+        var logger = Logger(label: "veche.bench")
+        logger.logLevel = .warning
+        benchProto()
+        let nats = try await NatsConnection.connect(url: config.natsURL, name: "veche-bench", logger: logger)
+        defer { nats.close() }
+        try await benchRPC(nats, logger: logger)
+        let pool = try await PGPool(conninfo: config.postgres, size: 1, logger: logger)
+        defer { pool.close() }
+        try await benchDB(pool)
+        if intake { try await benchIntake(nats) }
+        var usage = rusage()
+        getrusage(Int32(RUSAGE_SELF.rawValue), &usage)
+        print(String(format: "peak RSS: %.1f MiB", Double(usage.ru_maxrss) / 1024))
+    }
+
+    static func sampleAppeal(_ i: Int) -> AppealV1.Appeal {
+        AppealV1.Appeal(id: UUID().uuidString, number: "2026-\(i)", channel: .pos, status: .registered,
+                        author: CommonV1.Person(fullName: "Иванов Иван", email: "i@example.ru"), title: "Отопление",
+                        text: String(repeating: "Нет отопления в квартире, батареи холодные. ", count: 8),
+                        location: CommonV1.GeoPoint(latitude: 51.7, longitude: 36.2), topicCode: "housing", categoryCode: "housing.heating",
+                        monitoringFlags: ["corruption"], receivedAtMs: 1_760_000_000_000, deadlines: .init(registerDueMs: 1, forwardDueMs: 2, answerDueMs: 3))
+    }
+
+    func benchProto() {
+        let a = Self.sampleAppeal(1)
+        let start = ContinuousClock.now
+        var bytes = 0
+        for _ in 0..<count { bytes += a.serializedBytes().count }
+        let enc = ContinuousClock.now - start
+        let wire = a.serializedBytes()
+        let s2 = ContinuousClock.now
+        for _ in 0..<count { _ = try? AppealV1.Appeal(serializedBytes: wire) }
+        let dec = ContinuousClock.now - s2
+        print(String(format: "protobuf-c Appeal (%d B): encode %.0f msg/s, decode %.0f msg/s", wire.count, rate(count, enc), rate(count, dec)))
+        _ = bytes
+    }
+
+    struct Echo: AppealV1.AppealService.Handler {
+        func submitAppeal(request: AppealV1.SubmitAppealRequest, context: RPCContext) async throws -> AppealV1.SubmitAppealResponse { .init() }
+        func getAppeal(request: AppealV1.GetAppealRequest, context: RPCContext) async throws -> AppealV1.GetAppealResponse {
+            .init(appeal: Bench.sampleAppeal(0))
+        }
+        func listAppeals(request: AppealV1.ListAppealsRequest, context: RPCContext) async throws -> AppealV1.ListAppealsResponse { .init() }
+        func transition(request: AppealV1.TransitionRequest, context: RPCContext) async throws -> AppealV1.TransitionResponse { .init() }
+        func answerAppeal(request: AppealV1.AnswerAppealRequest, context: RPCContext) async throws -> AppealV1.AnswerAppealResponse { .init() }
+        func rateAppeal(request: AppealV1.RateAppealRequest, context: RPCContext) async throws -> AppealV1.RateAppealResponse { .init() }
+        func getStats(request: AppealV1.GetStatsRequest, context: RPCContext) async throws -> AppealV1.GetStatsResponse { .init() }
+    }
+
+    func benchRPC(_ nats: NatsConnection, logger: Logger) async throws {
+        // An in-process echo service under a private name, so a running AppealService is not disturbed.
+        let endpoints = Echo().endpoints.map { e in RPCEndpoint(name: e.name, subject: "bench." + e.subject, handle: e.handle) }
+        let host = NatsServiceHost(info: .init(name: "BenchEcho", version: "0", description: "benchmark echo"), endpoints: endpoints,
+                                   connection: nats, logger: logger)
+        let task = Task { try await host.run() }
+        await host.waitUntilReady()
+        let subject = "bench." + AppealV1.AppealService.Method.GetAppeal.subject
+        let payload = AppealV1.GetAppealRequest(id: "x").serializedBytes()
+        let n = count, c = concurrency
+        let start = ContinuousClock.now
+        let latencies = try await withThrowingTaskGroup(of: [Double].self) { group in
+            for w in 0..<c {
+                group.addTask {
+                    var l: [Double] = []
+                    for _ in stride(from: w, to: n, by: c) {
+                        let t0 = ContinuousClock.now
+                        _ = try await nats.request(subject: subject, payload: payload, headers: [:], timeout: .seconds(5))
+                        let d = ContinuousClock.now - t0
+                        l.append(Double(d.components.attoseconds) / 1e12 + Double(d.components.seconds) * 1e6)
+                    }
+                    return l
+                }
+            }
+            var all: [Double] = []
+            for try await l in group { all += l }
+            return all.sorted()
+        }
+        let elapsed = ContinuousClock.now - start
+        func pct(_ p: Double) -> Double { latencies.isEmpty ? 0 : latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))] }
+        print(String(format: "NATS RPC (ADR-32 host, %d callers): %.0f req/s, p50 %.0f µs, p99 %.0f µs", c, rate(n, elapsed), pct(0.5), pct(0.99)))
+        task.cancel()
+    }
+
+    func benchDB(_ pool: PGPool) async throws {
+        let n = count
+        try await pool.withConnection { conn in
+            try conn.execute("CREATE TEMP TABLE IF NOT EXISTS bench_rows (id bigint, body text, at timestamptz)")
+            try conn.execute("TRUNCATE bench_rows")
+            let t0 = ContinuousClock.now
+            for i in 0..<min(n, 2000) { try conn.query("INSERT INTO bench_rows VALUES (\(i), \("текст обращения \(i)"), now())") }
+            let auto = ContinuousClock.now - t0
+            let t1 = ContinuousClock.now
+            try conn.execute("BEGIN")
+            for i in 0..<n { try conn.query("INSERT INTO bench_rows VALUES (\(i), \("текст обращения \(i)"), now())") }
+            try conn.execute("COMMIT")
+            let tx = ContinuousClock.now - t1
+            let rows: [[String?]] = (0..<(n * 10)).map { ["\($0)", "текст обращения \($0)", "2026-11-01 00:00:00+00"] }
+            let t2 = ContinuousClock.now
+            try conn.copyIn("COPY bench_rows FROM STDIN", rows: rows)
+            let copy = ContinuousClock.now - t2
+            print(String(format: "PostgreSQL inserts: autocommit %.0f rows/s, one transaction %.0f rows/s, COPY %.0f rows/s",
+                         rate(min(n, 2000), auto), rate(n, tx), rate(n * 10, copy)))
+        }
+    }
+
+    func benchIntake(_ nats: NatsConnection) async throws {
+        let js = try JetStream(connection: nats)
+        let client = AppealV1.AppealService.Client(transport: nats)
+        let before = try await client.getStats(.init()).total
+        let n = min(count, 2000)
+        let run = UUID().uuidString.prefix(8)
+        let start = ContinuousClock.now
+        for i in 0..<n {
+            let a = AppealV1.IncomingAppeal(channel: .portal, externalId: "bench-\(run)-\(i)", text: "Яма на дороге у дома \(i), прошу отремонтировать")
+            try await js.publish(subject: Subjects.Intake.subject(for: .portal), payload: a.serializedBytes(), messageID: "portal:bench-\(run)-\(i)")
+        }
+        let published = ContinuousClock.now - start
+        while try await client.getStats(.init()).total < before + Int64(n) {
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        let total = ContinuousClock.now - start
+        print(String(format: "intake end-to-end (JetStream → classify → PostgreSQL → events): published %.0f msg/s, stored %.0f appeals/s",
+                     rate(n, published), rate(n, total)))
+    }
+
+    func rate(_ n: Int, _ d: Duration) -> Double {
+        let s = Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+        return s > 0 ? Double(n) / s : 0
+    }
+}

@@ -1,0 +1,139 @@
+import ArgumentParser
+import Contracts
+import DataKit
+import Foundation
+import Logging
+import TextAnalysis
+import VecheRuntime
+
+/// Seeds a demo region's history through the public contracts (as other systems would): real appeal
+/// texts from the Kursk "Цифровой прорыв 2022" data set (shared/data), spread over recent months and
+/// channels, taken through the lifecycle with their historical times (Veche-Effective-Time-Ms).
+struct Seed: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Seed demo appeals (idempotent: re-running adds nothing).")
+    @OptionGroup var data: DataOptions
+    @Option(help: "How many appeals.") var count = 600
+    @Option(help: "Spread over this many days before now.") var days = 95
+    @Option(help: "Random seed.") var seed: UInt64 = 2026
+
+    func run() async throws {
+        let config = VecheConfig()
+        VecheLogging.bootstrap(level: config.logLevel)
+        var logger = Logger(label: "veche.seed")
+        logger.logLevel = config.logLevel
+        let nats = try await NatsConnection.connect(url: config.natsURL, name: "veche-seed", logger: logger)
+        defer { nats.close() }
+        let appeals = AppealV1.AppealService.Client(transport: nats)
+        let agencies = AgencyV1.AgencyService.Client(transport: nats)
+        try await waitForService(appeals)
+
+        let table = try CSVTable.load(path: try data.directory() + "/kursk_cp2022_appeals_test.csv.gz")
+        let texts = table.rows.map { TextNormalizer.stripHTML(table.value($0, "Текст Сообщения")).trimmingCharacters(in: .whitespacesAndNewlines) }
+            .filter { $0.count >= 30 && $0.count <= 3000 }
+        guard !texts.isEmpty else { throw ValidationError("no texts in the data set") }
+        let municipalities = (try? await agencies.listMunicipalities(.init()).municipalities) ?? []
+        var rng = SplitMix(seed: seed)
+        let now = Date()
+        let channels: [(AppealV1.Channel, Double)] = [(.pos, 0.4), (.portal, 0.15), (.email, 0.12), (.social, 0.15), (.messenger, 0.1), (.letter, 0.05), (.phone, 0.03)]
+        var created = 0, progressed = 0
+        for i in 0..<count {
+            let received = now.addingTimeInterval(-Double(rng.next(upperBound: UInt64(days * 86_400))))
+            var inc = AppealV1.IncomingAppeal()
+            inc.channel = pick(channels, &rng)
+            inc.externalId = "seed-\(seed)-\(i)"
+            inc.receivedAtMs = Int64(received.timeIntervalSince1970 * 1000)
+            inc.text = texts[Int(rng.next(upperBound: UInt64(texts.count)))]
+            inc.isPublic = inc.channel == .social
+            if let m = pickMunicipality(municipalities, &rng) {
+                inc.municipalityOktmo = m.oktmo
+                if let c = m.center, c.latitude != 0 {
+                    inc.location = CommonV1.GeoPoint(latitude: c.latitude + (rng.unit() - 0.5) * 0.04, longitude: c.longitude + (rng.unit() - 0.5) * 0.06)
+                }
+            }
+            let at = CallOptions(timeout: .seconds(10), metadata: [RPCHeader.effectiveTime: String(inc.receivedAtMs), RPCHeader.actor: "seed"])
+            let r = try await appeals.submitAppeal(.init(appeal: inc), options: at)
+            guard !r.alreadyExisted, let a = r.appeal else { continue }
+            created += 1
+            if try await progress(a, received: received, now: now, client: appeals, rng: &rng) { progressed += 1 }
+        }
+        print("seeded \(created) new appeals (\(progressed) taken through the lifecycle) from \(texts.count) real texts")
+    }
+
+    func waitForService(_ client: AppealV1.AppealService.Client) async throws {
+        for attempt in 0..<120 {
+            do { _ = try await client.getStats(.init()); return } catch {
+                if attempt == 119 { throw error }
+                try await Task.sleep(for: .milliseconds(500))
+            }
+        }
+    }
+
+    /// Realistic history: most appeals answered (some late), rated, closed; a few extended or reopened.
+    func progress(_ a: AppealV1.Appeal, received: Date, now: Date, client: AppealV1.AppealService.Client, rng: inout SplitMix) async throws -> Bool {
+        var t = received.addingTimeInterval(3600 * (1 + rng.unit() * 30))
+        func opts(_ at: Date) -> CallOptions { CallOptions(timeout: .seconds(10), metadata: [RPCHeader.effectiveTime: String(Int64(at.timeIntervalSince1970 * 1000)), RPCHeader.actor: "seed"]) }
+        guard t < now else { return false }
+        var current = a
+        if current.agencyId.isEmpty {
+            return false   // not routed automatically: left for the operators' queue
+        }
+        if rng.unit() < 0.1 { return false }   // still waiting in the agency's queue
+        current = try await client.transition(.init(id: a.id, action: .start), options: opts(t)).appeal ?? current
+        let late = rng.unit() < 0.12
+        var answerDays = late ? 31 + rng.unit() * 20 : 1 + rng.unit() * rng.unit() * 28
+        if rng.unit() < 0.05 {
+            t = t.addingTimeInterval(86_400 * 10)
+            guard t < now else { return true }
+            current = try await client.transition(.init(id: a.id, action: .extend, comment: "требуется выезд на место"), options: opts(t)).appeal ?? current
+            answerDays += 20
+        }
+        let answered = received.addingTimeInterval(answerDays * 86_400)
+        guard answered < now, answered > t else { return true }
+        _ = try await client.answerAppeal(.init(id: a.id, answerText: "Информация принята, меры приняты. Работы выполнены.", complete: rng.unit() < 0.88), options: opts(answered))
+        var last = answered
+        if rng.unit() < 0.65 {
+            let rated = answered.addingTimeInterval(3600 * (2 + rng.unit() * 48))
+            guard rated < now else { return true }
+            let score: Int32 = late ? 1 + Int32(rng.next(upperBound: UInt64(3))) : 2 + Int32(rng.next(upperBound: UInt64(4)))
+            _ = try await client.rateAppeal(.init(id: a.id, satisfaction: min(5, score)), options: opts(rated))
+            last = rated
+        }
+        let closed = last.addingTimeInterval(86_400 * (1 + rng.unit() * 3))
+        guard closed < now else { return true }
+        _ = try await client.transition(.init(id: a.id, action: .close), options: opts(closed))
+        if rng.unit() < 0.04 {
+            let reopened = closed.addingTimeInterval(86_400 * 2)
+            if reopened < now { _ = try await client.transition(.init(id: a.id, action: .reopen, comment: "проблема не решена"), options: opts(reopened)) }
+        }
+        return true
+    }
+
+    func pick<T>(_ options: [(T, Double)], _ rng: inout SplitMix) -> T {
+        var x = rng.unit() * options.reduce(0) { $0 + $1.1 }
+        for (v, w) in options {
+            x -= w
+            if x <= 0 { return v }
+        }
+        return options[options.count - 1].0
+    }
+
+    func pickMunicipality(_ ms: [AgencyV1.Municipality], _ rng: inout SplitMix) -> AgencyV1.Municipality? {
+        let top = ms.filter { $0.population > 0 && $0.parentOktmo.isEmpty }
+        guard !top.isEmpty else { return nil }
+        return pick(top.map { ($0, Double($0.population)) }, &rng)
+    }
+}
+
+/// Deterministic PRNG for reproducible demo data.
+struct SplitMix: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }
+}
