@@ -11,6 +11,9 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "appeal-service", targets: ["AppealService"]),
+        .executable(name: "agency-service", targets: ["AgencyService"]),
+        .executable(name: "rating-service", targets: ["RatingService"]),
+        .executable(name: "survey-service", targets: ["SurveyService"]),
         .executable(name: "gateway", targets: ["Gateway"]),
         .executable(name: "veche-tool", targets: ["VecheTool"]),
     ],
@@ -43,7 +46,10 @@ let package = Package(
         .target(name: "TextAnalysis", dependencies: ["DataKit", "Taxonomy", "CStemmer"], resources: [.copy("Resources")], swiftSettings: swiftSettings),
 
         // Services: one executable each; tests import them with @testable.
-        .executableTarget(name: "AppealService", dependencies: ["VecheRuntime", "Contracts", "WorkCalendar", "TextAnalysis", argumentParser], swiftSettings: swiftSettings),
+        .executableTarget(name: "AppealService", dependencies: ["VecheRuntime", "Contracts", "WorkCalendar", "TextAnalysis", "Taxonomy", argumentParser], swiftSettings: swiftSettings),
+        .executableTarget(name: "AgencyService", dependencies: ["VecheRuntime", "Contracts", "Taxonomy", "WorkCalendar", argumentParser], swiftSettings: swiftSettings),
+        .executableTarget(name: "RatingService", dependencies: ["VecheRuntime", "Contracts", "RatingEngine", argumentParser], swiftSettings: swiftSettings),
+        .executableTarget(name: "SurveyService", dependencies: ["VecheRuntime", "Contracts", "SurveyStats", argumentParser], swiftSettings: swiftSettings),
         .executableTarget(name: "Gateway", dependencies: [
             "VecheRuntime", "Contracts", "Reports", argumentParser,
             .product(name: "Hummingbird", package: "hummingbird"),
@@ -54,9 +60,12 @@ let package = Package(
         // Tests.
         .target(name: "VecheTestSupport", dependencies: ["VecheRuntime", "Contracts", log, lifecycle], path: "Tests/VecheTestSupport", swiftSettings: swiftSettings),
         .testTarget(name: "VecheTests", dependencies: [
-            "VecheRuntime", "Contracts", "AppealService", "Gateway", "DataKit", "VecheTestSupport",
+            "VecheRuntime", "Contracts", "AppealService", "AgencyService", "RatingService", "SurveyService", "Gateway", "DataKit", "VecheTestSupport",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
         ], swiftSettings: swiftSettings),
+        .testTarget(name: "AgencyServiceTests", dependencies: ["AgencyService", "VecheRuntime", "Contracts", "Taxonomy", "WorkCalendar", "VecheTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "RatingServiceTests", dependencies: ["RatingService", "RatingEngine", "VecheRuntime", "Contracts", "VecheTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "SurveyServiceTests", dependencies: ["VecheRuntime", "Contracts", "SurveyService", "SurveyStats", "DataKit", "VecheTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "WorkCalendarTests", dependencies: ["WorkCalendar", "DataKit"], swiftSettings: swiftSettings),
         .testTarget(name: "RatingEngineTests", dependencies: ["RatingEngine"], swiftSettings: swiftSettings),
         .testTarget(name: "SurveyStatsTests", dependencies: ["SurveyStats", "DataKit"], swiftSettings: swiftSettings),

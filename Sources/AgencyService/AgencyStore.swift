@@ -121,17 +121,19 @@ enum AgencyStore {
     }
 
     /// The territory chain of a municipality, nearest first: [settlement, district, ...].
-    /// An OKTMO not in the directory falls back to its municipal formation by code structure
-    /// (`RRMMMSSS` → `RRMMM000`) when that one is known; empty if nothing is known.
+    /// An OKTMO not in the directory falls back by code structure (`RRMMMSSSPPP`): an 11-digit locality
+    /// code to its 8-digit settlement, then a settlement to its municipal formation `RRMMM000`, when known.
+    /// Empty if nothing is known.
     static func territoryChain(_ conn: PGConnection, _ oktmo: String) throws -> [String] {
-        var start = oktmo
-        if !(try municipalityExists(conn, oktmo)) {
-            let digits = Array(oktmo.prefix(8))
-            guard digits.count == 8 else { return [] }
-            let formation = String(digits.prefix(5)) + "000"
-            guard formation != oktmo, try municipalityExists(conn, formation) else { return [] }
-            start = formation
+        var candidates = [oktmo]
+        if oktmo.count == 11 { candidates.append(String(oktmo.prefix(8))) }
+        if oktmo.count >= 8 { candidates.append(String(oktmo.prefix(5)) + "000") }
+        var found: String?
+        for c in candidates where try municipalityExists(conn, c) {
+            found = c
+            break
         }
+        guard let start = found else { return [] }
         let rows = try conn.query("""
             WITH RECURSIVE chain(oktmo, parent_oktmo, depth) AS (
                 SELECT oktmo, parent_oktmo, 0 FROM municipalities WHERE oktmo = \(start)

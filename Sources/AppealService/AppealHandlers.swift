@@ -64,7 +64,7 @@ struct AppealHandlers: AppealV1.AppealService.Handler {
         appeal.attachmentUrls = incoming.attachmentUrls
         appeal.isPublic = incoming.isPublic
 
-        let e = await enricher.enrich(appeal)
+        let e = await enricher.enrich(appeal, categoryHint: incoming.topicHint)
         appeal.topicCode = e.topicCode
         appeal.categoryCode = e.categoryCode
         appeal.classificationConfidence = e.confidence

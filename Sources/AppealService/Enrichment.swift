@@ -4,7 +4,8 @@ import Foundation
 /// What intake learns about a new appeal before it is stored: classification, routing,
 /// monitoring flags, PII-free text, duplicate group. Implemented with TextAnalysis + AgencyService.
 protocol AppealEnricher: Sendable {
-    func enrich(_ appeal: AppealV1.Appeal) async -> Enrichment
+    /// `categoryHint`: a category code chosen by the citizen (e.g. an Open311 service_code).
+    func enrich(_ appeal: AppealV1.Appeal, categoryHint: String) async -> Enrichment
 }
 
 struct Enrichment: Sendable {
@@ -21,7 +22,7 @@ struct Enrichment: Sendable {
 
 /// Enrichment that only carries the appeal through (used when no classifier/directory is configured).
 struct PassThroughEnricher: AppealEnricher {
-    func enrich(_ appeal: AppealV1.Appeal) async -> Enrichment {
+    func enrich(_ appeal: AppealV1.Appeal, categoryHint: String) async -> Enrichment {
         Enrichment(municipalityOktmo: appeal.municipalityOktmo, redactedText: appeal.text)
     }
 }

@@ -2,6 +2,7 @@ import Contracts
 import Foundation
 import Logging
 import Synchronization
+import Taxonomy
 import TextAnalysis
 import VecheRuntime
 
@@ -66,7 +67,7 @@ struct TextEnricher: AppealEnricher {
     var minRoutingConfidence = 0.5
     var callTimeout: Duration = .seconds(2)
 
-    func enrich(_ appeal: AppealV1.Appeal) async -> Enrichment {
+    func enrich(_ appeal: AppealV1.Appeal, categoryHint: String) async -> Enrichment {
         var e = Enrichment(municipalityOktmo: appeal.municipalityOktmo)
         let text = appeal.title.isEmpty ? appeal.text : appeal.title + ". " + appeal.text
         do {
@@ -78,6 +79,12 @@ struct TextEnricher: AppealEnricher {
             e.confidence = cls.topicConfidence
             e.redactedText = redacted
             e.monitoringFlags = Array(Set(hits.map(\.flag.rawValue))).sorted()
+            // A category the citizen chose explicitly (Open311 service_code) wins over the model.
+            if let chosen = Taxonomy.category(code: categoryHint) {
+                e.topicCode = chosen.topicCode
+                e.categoryCode = chosen.code
+                e.confidence = 1
+            }
         } catch {
             logger.error("text pipeline unavailable", metadata: ["error": "\(error)"])
             e.redactedText = ""
@@ -89,9 +96,16 @@ struct TextEnricher: AppealEnricher {
 
         if let agencies, !e.topicCode.isEmpty, e.confidence >= minRoutingConfidence {
             do {
-                let r = try await agencies.route(.init(topicCode: e.topicCode, categoryCode: e.categoryCode, municipalityOktmo: e.municipalityOktmo),
-                                                 options: CallOptions(timeout: callTimeout))
-                e.agencyID = r.agency?.id ?? ""
+                let options = CallOptions(timeout: callTimeout)
+                do {
+                    let r = try await agencies.route(.init(topicCode: e.topicCode, categoryCode: e.categoryCode, municipalityOktmo: e.municipalityOktmo), options: options)
+                    e.agencyID = r.agency?.id ?? ""
+                } catch let err as RPCError where err.code == .invalidArgument && !e.municipalityOktmo.isEmpty {
+                    // Territory unknown to the directory: route region-wide rather than not at all.
+                    e.notes.append("municipality \(e.municipalityOktmo) unknown to the directory: \(err.message)")
+                    let r = try await agencies.route(.init(topicCode: e.topicCode, categoryCode: e.categoryCode), options: options)
+                    e.agencyID = r.agency?.id ?? ""
+                }
             } catch {
                 e.notes.append("routing unavailable: \(error)")
                 logger.warning("routing failed; appeal stays for manual assignment", metadata: ["error": "\(error)"])

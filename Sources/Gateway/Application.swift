@@ -24,6 +24,8 @@ struct GatewaySettings: Sendable {
     var callTimeout: Duration = .seconds(3)
     var regionName = "Курская область"
     var timeZone = TimeZone(identifier: "Europe/Moscow") ?? .gmt
+    /// Open311 api_key values allowed to create requests (VECHE_OPEN311_KEYS, comma separated).
+    var open311Keys: Set<String> = ["demo-open311-key"]
 }
 
 /// Shared by `main` and the tests (Hummingbird 2 style).
@@ -34,7 +36,12 @@ func buildApplication(clients: ServiceClients, config: VecheConfig, logger: Logg
     let router = Router()
     router.add(middleware: RPCErrorMiddleware())
     router.get("/health") { _, _ in "ok" }
+    if let keys = ProcessInfo.processInfo.environment["VECHE_OPEN311_KEYS"], !keys.isEmpty {
+        settings.open311Keys = Set(keys.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) })
+    }
     AppealRoutes(clients: clients, settings: settings).register(on: router.group("api/v1/appeals"))
+    DirectoryRoutes(clients: clients, settings: settings).register(on: router.group("api/v1"))
+    Open311Routes(clients: clients, settings: settings, apiKeys: settings.open311Keys).register(on: router.group("open311/v2"))
     return Application(router: router,
                        configuration: .init(address: .hostname(config.httpHost, port: config.httpPort), serverName: "veche-gateway"),
                        logger: logger)

@@ -204,13 +204,15 @@ struct FactRow: Sendable {
 }
 
 /// Sub-reason keywords used to decompose "other" categories: the first two significant words
-/// (≥ 4 letters, not a stop word) of the title, else of the redacted (PII-free) text; lower-cased.
+/// (≥ 3 letters, not a stop word) of the title, else of the redacted (PII-free) text; lower-cased.
 enum SubReason {
     static let stopWords: Set<String> = [
         "прошу", "просим", "просьба", "пожалуйста", "здравствуйте", "добрый", "день", "вечер", "очень", "когда",
         "почему", "который", "которая", "которые", "этот", "этом", "этой", "также", "уже", "есть", "нету", "нет",
         "было", "будет", "более", "всех", "весь", "наш", "нашем", "нашей", "моей", "мной", "меня", "вопрос",
         "обращение", "жалоба", "просьбой", "прошу", "разобраться", "помогите", "принять", "меры", "связи",
+        "для", "при", "без", "над", "под", "про", "что", "как", "там", "тут", "все", "всё", "его", "она", "они",
+        "это", "так", "уже", "нас", "вас", "мне", "или", "еще", "ещё", "где", "кто", "чем", "the", "and", "for",
         "please", "with", "from", "that", "this", "there",
     ]
 
@@ -222,7 +224,7 @@ enum SubReason {
         var words: [String] = []
         for raw in text.lowercased().split(whereSeparator: { !$0.isLetter && !$0.isNumber && $0 != "-" }) {
             let w = raw.trimmingCharacters(in: CharacterSet(charactersIn: "-"))
-            guard w.count >= 4, w.contains(where: \.isLetter), !stopWords.contains(w) else { continue }
+            guard w.count >= 3, w.contains(where: \.isLetter), !stopWords.contains(w) else { continue }
             words.append(w)
             if words.count == 2 { break }
         }

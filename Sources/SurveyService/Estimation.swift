@@ -86,7 +86,7 @@ struct Estimator {
         if w.trimLower > 0 || w.trimUpper > 0 {
             let upper = w.trimUpper > 0 ? w.trimUpper : .infinity
             guard w.trimLower < upper else {
-                throw RPCError.invalidArgument("trim_lower \(w.trimLower) must be below trim_upper \(w.trimUpper)")
+                throw RPCError.invalidArgument("trim_lower \(fmt(w.trimLower)) must be below trim_upper \(fmt(w.trimUpper))")
             }
             do { d = try d.trimmedWeights(lower: w.trimLower, upper: upper, strict: true) } catch { throw Self.rpc(error, "weight trimming") }
             parts.append("weights trimmed to [\(fmt(w.trimLower)), \(upper.isFinite ? fmt(upper) : "∞")] with the excess spread over untrimmed weights (Σw kept)")

@@ -7,6 +7,11 @@ enum SurveyRules {
     static let maxCodeLength = 64
     static let maxTextAnswerLength = 10_000
 
+    /// 7 → "7", 2.5 → "2.5".
+    static func num(_ x: Double) -> String {
+        x.isFinite && x == x.rounded() && abs(x) < 1e15 ? String(Int64(x)) : String(x)
+    }
+
     static func isCode(_ s: String) -> Bool {
         !s.isEmpty && s.count <= maxCodeLength && s.unicodeScalars.allSatisfy {
             switch $0 {
@@ -100,9 +105,9 @@ enum SurveyRules {
         if r.respondentId.trimmingCharacters(in: .whitespaces).isEmpty { fail("respondent_id", "respondent_id is required") }
         else if r.respondentId.count > 200 { fail("respondent_id", "respondent_id is longer than 200 characters") }
         if !r.baseWeight.isFinite || r.baseWeight < 0 {
-            fail("base_weight", "base_weight \(r.baseWeight) must be a positive number (0 means 1)")
+            fail("base_weight", "base_weight \(num(r.baseWeight)) must be a positive number (0 means 1)")
         }
-        if !r.fpc.isFinite || r.fpc < 0 { fail("fpc", "fpc \(r.fpc) must be a positive population size (0 = no fpc)") }
+        if !r.fpc.isFinite || r.fpc < 0 { fail("fpc", "fpc \(num(r.fpc)) must be a positive population size (0 = no fpc)") }
         if !r.municipalityOktmo.isEmpty,
            !(r.municipalityOktmo.count == 8 || r.municipalityOktmo.count == 11) || !r.municipalityOktmo.allSatisfy(\.isASCIIDigit) {
             fail("municipality_oktmo", "municipality_oktmo '\(r.municipalityOktmo)' is not an 8- or 11-digit OKTMO code")
@@ -134,12 +139,12 @@ enum SurveyRules {
                 }
             case .likert, .nps, .numeric:
                 guard hasNumber else { fail(field, "\(q.type.name) question \(q.code) needs a number (has_number)"); break }
-                guard a.number.isFinite else { fail(field, "question \(q.code): \(a.number) is not a finite number"); break }
+                guard a.number.isFinite else { fail(field, "question \(q.code): \(num(a.number)) is not a finite number"); break }
                 if q.type != .numeric && a.number != a.number.rounded() {
-                    fail(field, "\(q.type.name) answer \(a.number) to \(q.code) must be a whole number")
+                    fail(field, "\(q.type.name) answer \(num(a.number)) to \(q.code) must be a whole number")
                 }
                 if let range = scale(of: q), !(Double(range.lowerBound)...Double(range.upperBound)).contains(a.number) {
-                    fail(field, "\(q.type.name) answer \(a.number) to \(q.code) is out of range \(range.lowerBound)..\(range.upperBound)")
+                    fail(field, "\(q.type.name) answer \(num(a.number)) to \(q.code) is out of range \(range.lowerBound)..\(range.upperBound)")
                 }
             case .text:
                 if a.text.count > maxTextAnswerLength { fail(field, "text answer to \(q.code) is longer than \(maxTextAnswerLength) characters") }

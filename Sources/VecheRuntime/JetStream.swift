@@ -158,25 +158,49 @@ public final class JetStreamConsumer: Service, @unchecked Sendable {
         try? await gracefulShutdown()
         stopFlag.store(true, ordering: .releasing)
         for await _ in finished.stream {}
-        _ = natsSubscription_Unsubscribe(sub.pointer)   // keeps the durable consumer on the server
+        _ = natsSubscription_Unsubscribe(sub.pointer)   // bound consumer: stays on the server
         natsSubscription_Destroy(sub.pointer)
         logger.info("consumer stopped", metadata: ["durable": "\(durable)"])
     }
 
     struct RawSub: @unchecked Sendable { let pointer: OpaquePointer }
 
+    /// Creates the durable consumer explicitly (idempotent), then binds a pull subscription to it.
+    /// A consumer the library created itself would be deleted on unsubscribe; a bound one survives
+    /// restarts, so a restarted service resumes where it stopped.
     private func makeSubscription() throws -> RawSub {
+        var err = jsErrCode(0)
+        let added: natsStatus = durable.withCString { durableName in
+            filterSubject.withCString { filter in
+                var cc = jsConsumerConfig()
+                jsConsumerConfig_Init(&cc)
+                cc.Durable = durableName
+                cc.FilterSubject = filter
+                cc.AckPolicy = js_AckExplicit
+                cc.DeliverPolicy = js_DeliverAll
+                cc.MaxAckPending = 1024
+                cc.AckWait = 30 * 1_000_000_000
+                var info: UnsafeMutablePointer<jsConsumerInfo>?
+                let st = js_AddConsumer(&info, jetStream.js, stream, &cc, nil, &err)
+                if let info { jsConsumerInfo_Destroy(info) }
+                return st
+            }
+        }
+        // 10148: a consumer of that name exists with a different configuration — bind to it as it is.
+        if added != NATS_OK, err.rawValue != 10148 {
+            throw NatsError(status: added, context: "create durable consumer \(durable) on \(stream) (js error \(err.rawValue))")
+        }
         var so = jsSubOptions()
         jsSubOptions_Init(&so)
-        var err = jsErrCode(0)
         var sub: OpaquePointer?
+        err = jsErrCode(0)
         let s: natsStatus = stream.withCString { streamName in
-            so.Stream = streamName
-            so.Config.AckPolicy = js_AckExplicit
-            so.Config.DeliverPolicy = js_DeliverAll
-            so.Config.MaxAckPending = 1024
-            so.Config.AckWait = 30 * 1_000_000_000
-            return js_PullSubscribe(&sub, jetStream.js, filterSubject, durable, nil, &so, &err)
+            durable.withCString { consumerName in
+                so.Stream = streamName
+                so.Consumer = consumerName
+                so.ManualAck = true
+                return js_PullSubscribe(&sub, jetStream.js, filterSubject, durable, nil, &so, &err)
+            }
         }
         guard s == NATS_OK, let sub else {
             throw NatsError(status: s, context: "pull subscribe \(durable) on \(stream) (js error \(err.rawValue))")

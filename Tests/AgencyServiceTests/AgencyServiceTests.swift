@@ -154,6 +154,9 @@ struct AgencyServiceTests {
                 // Unknown settlement code of a known district → district by OKTMO structure.
                 r = try await route("roads", "", "38640404")
                 #expect(r.agency?.id == "adm-38640000")
+                // 11-digit locality code → its settlement → district.
+                r = try await route("roads", "", "38640101001")
+                #expect(r.agency?.id == "adm-38640000")
                 // Fallback: "other" goes to the ЦУР.
                 r = try await route("other", "other.stray_animals", "38701000")
                 #expect(r.agency?.id == "kursk-cur")
@@ -211,6 +214,14 @@ struct AgencyServiceTests {
                 }
                 await expectRPC(.invalidArgument, contains: "rule is required") { _ = try await client.upsertRoutingRule(.init()) }
                 // Rejected upserts lost nothing and added nothing.
+                #expect(try await client.listRoutingRules(.init()).rules.count == KurskSeed.rules.count + 2)
+
+                // An operator edit of a seeded rule survives a restart (the seed never overwrites rules).
+                let edited = try await client.upsertRoutingRule(.init(rule: .init(id: "seed:roads::38705000", topicCode: "roads",
+                                                                                  municipalityOktmo: "38705000", agencyId: "kursk-transport"))).rule
+                #expect(edited?.agencyId == "kursk-transport")
+                _ = try await AgencyServiceApp.build(env: env)
+                #expect(try await route("roads", "", "38705000").agency?.id == "kursk-transport")
                 #expect(try await client.listRoutingRules(.init()).rules.count == KurskSeed.rules.count + 2)
             }
         }
