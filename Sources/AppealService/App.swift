@@ -48,7 +48,8 @@ enum AppealServiceApp {
         let grouper = try ProblemGrouper()
         let warmed = try await TextEnricher.warmUp(grouper: grouper, pool: pool)
         env.logger.info("duplicate index warmed up", metadata: ["appeals": "\(warmed)"])
-        return TextEnricher(pipelines: TextPipelinePool(model: try bundledModel.get()), grouper: grouper,
-                            agencies: AgencyV1.AgencyService.Client(transport: env.nats), logger: env.logger)
+        let agencies = AgencyV1.AgencyService.Client(transport: env.nats)
+        return TextEnricher(pipelines: TextPipelinePool(model: try bundledModel.get()), grouper: grouper, agencies: agencies,
+                            municipalities: MunicipalityResolver(client: agencies, logger: env.logger), logger: env.logger)
     }
 }

@@ -62,6 +62,7 @@ struct TextEnricher: AppealEnricher {
     let pipelines: TextPipelinePool
     let grouper: ProblemGrouper
     let agencies: AgencyV1.AgencyService.Client?
+    let municipalities: MunicipalityResolver?
     let logger: Logger
     /// Below this topic confidence an appeal is not routed automatically (an operator decides).
     var minRoutingConfidence = 0.5
@@ -88,6 +89,10 @@ struct TextEnricher: AppealEnricher {
         } catch {
             logger.error("text pipeline unavailable", metadata: ["error": "\(error)"])
             e.redactedText = ""
+        }
+        if e.municipalityOktmo.isEmpty, let resolver = municipalities,
+           let oktmo = await resolver.resolve(location: appeal.location, address: appeal.address) {
+            e.municipalityOktmo = oktmo
         }
         let candidate = DuplicateCandidate(id: appeal.id, text: text, topicCode: e.topicCode, categoryCode: e.categoryCode,
                                            latitude: appeal.location?.latitude, longitude: appeal.location?.longitude,

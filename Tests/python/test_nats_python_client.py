@@ -6,73 +6,20 @@ appeal-service binary built by `swift build` (VECHE_BIN_DIR, default .build/debu
 import asyncio
 import json
 import os
-import random
-import shutil
-import socket
-import subprocess
-import sys
-import tempfile
 import time
-import uuid
 
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-BIN_DIR = os.environ.get("VECHE_BIN_DIR", os.path.join(ROOT, ".build", "debug"))
-PG_ADMIN = os.environ.get("VECHE_TEST_POSTGRES_ADMIN", "host=127.0.0.1 port=5432 dbname=postgres user=postgres")
-
-
-def _wait_port(port, timeout=10.0):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.05)
-    raise RuntimeError(f"port {port} did not open")
-
-
-def _psql(sql):
-    params = dict(kv.split("=", 1) for kv in PG_ADMIN.split())
-    subprocess.run(["psql", "-h", params["host"], "-p", params["port"], "-U", params["user"], "-d", params["dbname"],
-                    "-v", "ON_ERROR_STOP=1", "-qc", sql], check=True)
-
-
-@pytest.fixture(scope="module")
-def pb():
-    out = tempfile.mkdtemp(prefix="veche-pyproto-")
-    protos = []
-    for dp, _, fs in os.walk(os.path.join(ROOT, "proto")):
-        protos += [os.path.relpath(os.path.join(dp, f), os.path.join(ROOT, "proto")) for f in fs if f.endswith(".proto")]
-    subprocess.run(["protoc", "-I", os.path.join(ROOT, "proto"), f"--python_out={out}"] + protos, check=True)
-    sys.path.insert(0, out)
-    from veche.appeal.v1 import appeal_pb2
-    from veche.common.v1 import common_pb2
-    yield appeal_pb2, common_pb2
-    sys.path.remove(out)
-    shutil.rmtree(out)
+from conftest import Platform
 
 
 @pytest.fixture(scope="module")
 def platform():
-    port = random.randint(20000, 60000)
-    store = tempfile.mkdtemp(prefix="veche-pynats-")
-    nats_bin = shutil.which("nats-server") or "/usr/sbin/nats-server"
-    nats = subprocess.Popen([nats_bin, "-js", "-a", "127.0.0.1", "-p", str(port), "-sd", store],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _wait_port(port)
-    db = "veche_py_" + uuid.uuid4().hex[:10]
-    _psql(f"CREATE DATABASE {db}")
-    conninfo = PG_ADMIN.replace("dbname=postgres", f"dbname={db}")
-    env = dict(os.environ, VECHE_NATS_URL=f"nats://127.0.0.1:{port}", VECHE_POSTGRES=conninfo, VECHE_LOG_LEVEL="warning")
-    svc = subprocess.Popen([os.path.join(BIN_DIR, "appeal-service")], env=env)
-    yield f"nats://127.0.0.1:{port}"
-    svc.terminate()
-    assert svc.wait(timeout=15) == 0, "appeal-service must exit cleanly on SIGTERM"
-    nats.terminate()
-    nats.wait(timeout=10)
-    _psql(f"DROP DATABASE IF EXISTS {db} WITH (FORCE)")
-    shutil.rmtree(store, ignore_errors=True)
+    p = Platform()
+    p.start("appeal-service")
+    yield p.nats_url
+    codes = p.stop()
+    assert codes["appeal-service"] == 0, "appeal-service must exit cleanly on SIGTERM"
 
 
 async def _discover_and_submit(url, appeal_pb2, common_pb2):

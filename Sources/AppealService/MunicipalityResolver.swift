@@ -1,0 +1,84 @@
+import Contracts
+import Foundation
+import Logging
+
+/// Infers the municipality (OKTMO) of an appeal that did not name one: from its coordinates (nearest
+/// municipality centre within a radius, urban okrugs first) or from "г. <город>" in the address.
+/// The directory comes from AgencyService and is cached; without it nothing is inferred.
+final class MunicipalityResolver: @unchecked Sendable {
+    private let lock = NSLock()
+    private var cache: [AgencyV1.Municipality] = []
+    private var fetchedAt: Date = .distantPast
+    private let client: AgencyV1.AgencyService.Client
+    private let logger: Logger
+    var ttl: TimeInterval = 600
+    var radiusKm = 12.0
+
+    init(client: AgencyV1.AgencyService.Client, logger: Logger) {
+        self.client = client
+        self.logger = logger
+    }
+
+    func municipalities() async -> [AgencyV1.Municipality] {
+        let (cached, fresh) = lock.withLock { (cache, Date().timeIntervalSince(fetchedAt) < ttl) }
+        if fresh { return cached }
+        do {
+            let list = try await client.listMunicipalities(.init(), options: CallOptions(timeout: .seconds(2))).municipalities
+            lock.withLock { cache = list; fetchedAt = Date() }
+            return list
+        } catch {
+            // Keep what we had; try again after a short pause.
+            lock.withLock { fetchedAt = Date().addingTimeInterval(-ttl + 30) }
+            return cached
+        }
+    }
+
+    func resolve(location: CommonV1.GeoPoint?, address: String) async -> String? {
+        let list = await municipalities()
+        guard !list.isEmpty else { return nil }
+        if let loc = location, loc != CommonV1.GeoPoint() {
+            let candidates = list.compactMap { m -> (AgencyV1.Municipality, Double)? in
+                guard let c = m.center, c != CommonV1.GeoPoint() else { return nil }
+                return (m, Self.distanceKm(loc, c))
+            }.filter { $0.1 <= radiusKm }
+            // A city (urban okrug / settlement) beats the surrounding district when both are near.
+            let ranked = candidates.sorted { a, b in
+                let ra = Self.rank(a.0.type), rb = Self.rank(b.0.type)
+                return ra != rb ? ra < rb : a.1 < b.1
+            }
+            if let best = ranked.first { return best.0.oktmo }
+        }
+        let lower = address.lowercased()
+        for m in list where m.type == .urbanOkrug || m.type == .urbanSettlement {
+            let name = Self.cityName(m.name).lowercased()
+            guard !name.isEmpty else { continue }
+            if lower.contains("г. \(name)") || lower.contains("г.\(name)") || lower.contains("город \(name)") || lower.hasPrefix(name + ",") {
+                return m.oktmo
+            }
+        }
+        return nil
+    }
+
+    static func rank(_ t: AgencyV1.MunicipalityType) -> Int {
+        switch t {
+        case .urbanOkrug: return 0
+        case .urbanSettlement: return 1
+        default: return 2
+        }
+    }
+
+    /// "город Курск" → "Курск"; "Курский район" → "".
+    static func cityName(_ name: String) -> String {
+        for prefix in ["город ", "г. ", "г."] where name.lowercased().hasPrefix(prefix) {
+            return String(name.dropFirst(prefix.count)).trimmingCharacters(in: .whitespaces)
+        }
+        return name.contains(" ") ? "" : name
+    }
+
+    static func distanceKm(_ a: CommonV1.GeoPoint, _ b: CommonV1.GeoPoint) -> Double {
+        let r = 6371.0, rad = Double.pi / 180
+        let dLat = (b.latitude - a.latitude) * rad, dLon = (b.longitude - a.longitude) * rad
+        let h = sin(dLat / 2) * sin(dLat / 2) + cos(a.latitude * rad) * cos(b.latitude * rad) * sin(dLon / 2) * sin(dLon / 2)
+        return 2 * r * asin(min(1, sqrt(h)))
+    }
+}
