@@ -26,17 +26,23 @@ struct Seed: AsyncParsableCommand {
         let appeals = AppealV1.AppealService.Client(transport: nats)
         let agencies = AgencyV1.AgencyService.Client(transport: nats)
         try await waitForService(appeals)
+        // Routing needs the directory: wait for AgencyService (best effort).
+        for _ in 0..<60 {
+            if let m = try? await agencies.listMunicipalities(.init()), !m.municipalities.isEmpty { break }
+            try await Task.sleep(for: .milliseconds(500))
+        }
 
         let table = try CSVTable.load(path: try data.directory() + "/kursk_cp2022_appeals_test.csv.gz")
         let texts = table.rows.map { TextNormalizer.stripHTML(table.value($0, "Текст Сообщения")).trimmingCharacters(in: .whitespacesAndNewlines) }
             .filter { $0.count >= 30 && $0.count <= 3000 }
         guard !texts.isEmpty else { throw ValidationError("no texts in the data set") }
         let municipalities = (try? await agencies.listMunicipalities(.init()).municipalities) ?? []
-        var rng = SplitMix(seed: seed)
         let now = Date()
         let channels: [(AppealV1.Channel, Double)] = [(.pos, 0.4), (.portal, 0.15), (.email, 0.12), (.social, 0.15), (.messenger, 0.1), (.letter, 0.05), (.phone, 0.03)]
         var created = 0, progressed = 0
         for i in 0..<count {
+            // Each appeal draws from its own generator, so re-runs produce the same appeals whatever exists.
+            var rng = SplitMix(seed: seed &* 1_000_003 &+ UInt64(i))
             let received = now.addingTimeInterval(-Double(rng.next(upperBound: UInt64(days * 86_400))))
             var inc = AppealV1.IncomingAppeal()
             inc.channel = pick(channels, &rng)
@@ -57,6 +63,12 @@ struct Seed: AsyncParsableCommand {
             if try await progress(a, received: received, now: now, client: appeals, rng: &rng) { progressed += 1 }
         }
         print("seeded \(created) new appeals (\(progressed) taken through the lifecycle) from \(texts.count) real texts")
+        do {
+            var surveyRNG = SplitMix(seed: seed)
+            print(try await DemoSurvey.seed(nats: nats, municipalities: municipalities, rng: &surveyRNG))
+        } catch {
+            print("survey seeding skipped: \(error)")
+        }
     }
 
     func waitForService(_ client: AppealV1.AppealService.Client) async throws {
