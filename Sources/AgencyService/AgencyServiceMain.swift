@@ -15,12 +15,8 @@ struct AgencyServiceMain: AsyncParsableCommand {
     var seed = true
 
     func run() async throws {
-        let config = VecheConfig()
-        VecheLogging.bootstrap(level: config.logLevel)
-        let env = try await ServiceEnvironment.connect(config: config, name: "agency-service", schema: AgencySchema.name)
-        defer { env.close() }
-        let built = try await AgencyServiceApp.build(env: env, seed: seed)
-        if migrateOnly { return }
-        try await VecheProcess.run(built.services, logger: env.logger)
+        try await VecheProcess.serve(name: "agency-service", schema: AgencySchema.name, migrateOnly: migrateOnly) { env in
+            try await AgencyServiceApp.build(env: env, seed: seed).services
+        }
     }
 }

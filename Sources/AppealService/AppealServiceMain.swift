@@ -15,12 +15,8 @@ struct AppealServiceMain: AsyncParsableCommand {
     var autoRegister = true
 
     func run() async throws {
-        let config = VecheConfig()
-        VecheLogging.bootstrap(level: config.logLevel)
-        let env = try await ServiceEnvironment.connect(config: config, name: "appeal-service", schema: AppealSchema.name)
-        defer { env.close() }
-        let built = try await AppealServiceApp.build(env: env, autoRegister: autoRegister)
-        if migrateOnly { return }
-        try await VecheProcess.run(built.services, logger: env.logger)
+        try await VecheProcess.serve(name: "appeal-service", schema: AppealSchema.name, migrateOnly: migrateOnly) { env in
+            try await AppealServiceApp.build(env: env, autoRegister: autoRegister).services
+        }
     }
 }

@@ -18,13 +18,9 @@ struct RatingServiceMain: AsyncParsableCommand {
     var agencyDirectory = true
 
     func run() async throws {
-        let config = VecheConfig()
-        VecheLogging.bootstrap(level: config.logLevel)
-        let env = try await ServiceEnvironment.connect(config: config, name: "rating-service", schema: RatingSchema.name)
-        defer { env.close() }
-        if rebuild { try await RatingServiceApp.rebuild(env: env) }
-        let built = try await RatingServiceApp.build(env: env, useAgencyService: agencyDirectory)
-        if migrateOnly { return }
-        try await VecheProcess.run(built.services, logger: env.logger)
+        try await VecheProcess.serve(name: "rating-service", schema: RatingSchema.name, migrateOnly: migrateOnly) { env in
+            if rebuild { try await RatingServiceApp.rebuild(env: env) }
+            return try await RatingServiceApp.build(env: env, useAgencyService: agencyDirectory).services
+        }
     }
 }

@@ -12,12 +12,8 @@ struct SurveyServiceMain: AsyncParsableCommand {
     var migrateOnly = false
 
     func run() async throws {
-        let config = VecheConfig()
-        VecheLogging.bootstrap(level: config.logLevel)
-        let env = try await ServiceEnvironment.connect(config: config, name: "survey-service", schema: SurveySchema.name)
-        defer { env.close() }
-        let built = try await SurveyServiceApp.build(env: env)
-        if migrateOnly { return }
-        try await VecheProcess.run(built.services, logger: env.logger)
+        try await VecheProcess.serve(name: "survey-service", schema: SurveySchema.name, migrateOnly: migrateOnly) { env in
+            try await SurveyServiceApp.build(env: env).services
+        }
     }
 }

@@ -46,8 +46,9 @@ public final class JetStream: @unchecked Sendable {
             let status: natsStatus = spec.name.withCString { name in
                 var cstrings = spec.subjects.map { strdup($0) }
                 defer { cstrings.forEach { free($0) } }
-                return cstrings.withUnsafeMutableBufferPointer { buf in
-                    buf.baseAddress!.withMemoryRebound(to: UnsafePointer<CChar>?.self, capacity: buf.count) { subjects in
+                return cstrings.withUnsafeMutableBufferPointer { buf -> natsStatus in
+                    guard let base = buf.baseAddress else { return NATS_INVALID_ARG }
+                    return base.withMemoryRebound(to: UnsafePointer<CChar>?.self, capacity: buf.count) { subjects in
                         cfg.Name = name
                         cfg.Subjects = subjects
                         cfg.SubjectsLen = Int32(buf.count)
@@ -88,18 +89,14 @@ public final class JetStream: @unchecked Sendable {
     /// Publishes and waits for the ack on the calling thread. Only call from a dedicated thread
     /// (e.g. inside a `PGPool` closure), never from the cooperative pool.
     public func publishBlocking(_ message: NatsMessage) throws -> PublishAck {
-        let subject = message.subject
-        let ctx = RawJS(js: js)
-        do {
-            let msg = try message.makeCMessage()
-            defer { natsMsg_Destroy(msg) }
-            var ack: UnsafeMutablePointer<jsPubAck>?
-            var err = jsErrCode(0)
-            let s = js_PublishMsg(&ack, ctx.js, msg, nil, &err)
-            guard s == NATS_OK, let ack else { throw NatsError(status: s, context: "JetStream publish \(subject) (js error \(err.rawValue))") }
-            defer { jsPubAck_Destroy(ack) }
-            return PublishAck(stream: CBridge.string(ack.pointee.Stream), sequence: ack.pointee.Sequence, duplicate: ack.pointee.Duplicate)
-        }
+        let msg = try message.makeCMessage()
+        defer { natsMsg_Destroy(msg) }
+        var ack: UnsafeMutablePointer<jsPubAck>?
+        var err = jsErrCode(0)
+        let s = js_PublishMsg(&ack, js, msg, nil, &err)
+        guard s == NATS_OK, let ack else { throw NatsError(status: s, context: "JetStream publish \(message.subject) (js error \(err.rawValue))") }
+        defer { jsPubAck_Destroy(ack) }
+        return PublishAck(stream: CBridge.string(ack.pointee.Stream), sequence: ack.pointee.Sequence, duplicate: ack.pointee.Duplicate)
     }
 
     struct RawJS: @unchecked Sendable { let js: OpaquePointer }

@@ -42,6 +42,19 @@ public enum Streams {
 }
 
 public enum VecheProcess {
+    /// The body of every service's `main`: config from the environment, logging, connections,
+    /// `build` (migrations happen there), then run until SIGTERM — or stop after building with `migrateOnly`.
+    public static func serve(name: String, schema: String?, migrateOnly: Bool,
+                             _ build: (ServiceEnvironment) async throws -> [any Service]) async throws {
+        let config = VecheConfig()
+        VecheLogging.bootstrap(level: config.logLevel)
+        let env = try await ServiceEnvironment.connect(config: config, name: name, schema: schema)
+        defer { env.close() }
+        let services = try await build(env)
+        if migrateOnly { return }
+        try await run(services, logger: env.logger)
+    }
+
     /// Runs services until SIGTERM/SIGINT, then shuts them down gracefully in reverse order.
     public static func run(_ services: [any Service], logger: Logger) async throws {
         let group = ServiceGroup(configuration: .init(
