@@ -42,6 +42,9 @@ func buildApplication(clients: ServiceClients, config: VecheConfig, logger: Logg
     AppealRoutes(clients: clients, settings: settings).register(on: router.group("api/v1/appeals"))
     DirectoryRoutes(clients: clients, settings: settings).register(on: router.group("api/v1"))
     Open311Routes(clients: clients, settings: settings, apiKeys: settings.open311Keys).register(on: router.group("open311/v2"))
+    RatingRoutes(clients: clients, settings: settings).register(on: router.group("api/v1"))
+    SurveyRoutes(clients: clients, settings: settings).register(on: router.group("api/v1/surveys"))
+    DashboardRoutes(clients: clients, settings: settings).register(on: router)
     return Application(router: router,
                        configuration: .init(address: .hostname(config.httpHost, port: config.httpPort), serverName: "veche-gateway"),
                        logger: logger)

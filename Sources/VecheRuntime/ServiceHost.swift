@@ -98,7 +98,9 @@ public final class NatsServiceHost: Service, @unchecked Sendable {
             group.addTask {
                 // Stop taking requests on graceful shutdown: drain subscriptions, then finish the stream.
                 try? await gracefulShutdown()
-                for s in self.subscriptions.withLock({ $0 }) { s.drain() }
+                // Draining waits on cnats: do it on a blocking thread, not the cooperative pool.
+                let subs = self.subscriptions.withLock { $0 }
+                _ = try? await self.connection.blocking.run { for s in subs { s.drain() } }
                 continuation.finish()
             }
             await withTaskGroup(of: Void.self) { workers in
