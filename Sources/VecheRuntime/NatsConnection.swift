@@ -11,7 +11,13 @@ public final class NatsConnection: RPCTransport, @unchecked Sendable {
     public let logger: Logger
     let blocking: BlockingExecutor
     private let inboxPrefix: String
-    private let pending = Mutex<[String: CheckedContinuation<NatsMessage, any Error>]>([:])
+    private struct Waiter {
+        var continuation: CheckedContinuation<NatsMessage, any Error>
+        var deadline: ContinuousClock.Instant
+        var subject: String
+    }
+    private let pending = Mutex<[String: Waiter]>([:])
+    private var sweeper: Task<Void, Never>?
     private let counter = Atomic<UInt64>(0)
     private var muxSubscription: NatsSubscription?
     private let closed = Atomic<Bool>(false)
@@ -68,12 +74,29 @@ public final class NatsConnection: RPCTransport, @unchecked Sendable {
         muxSubscription = try subscribe(subject: inboxPrefix + "*", queue: nil, pendingLimit: 1_000_000) { [weak self] msg in
             self?.deliverReply(msg)
         }
+        // One sweeper per connection expires requests whose timeout passed (no task per request).
+        sweeper = Task { [weak self] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .milliseconds(20))
+                self?.expire(now: .now)
+            }
+        }
+    }
+
+    private func expire(now: ContinuousClock.Instant) {
+        let expired = pending.withLock { p -> [Waiter] in
+            let keys = p.compactMap { $0.value.deadline <= now ? $0.key : nil }
+            return keys.compactMap { p.removeValue(forKey: $0) }
+        }
+        for w in expired {
+            w.continuation.resume(throwing: RPCError.deadlineExceeded("no reply from \(w.subject) in time"))
+        }
     }
 
     private func deliverReply(_ msg: NatsMessage) {
         let token = String(msg.subject.dropFirst(inboxPrefix.count))
-        let cont = pending.withLock { $0.removeValue(forKey: token) }
-        cont?.resume(returning: msg)
+        let waiter = pending.withLock { $0.removeValue(forKey: token) }
+        waiter?.continuation.resume(returning: msg)
     }
 
     // MARK: publish
@@ -122,22 +145,15 @@ public final class NatsConnection: RPCTransport, @unchecked Sendable {
         let message = NatsMessage(subject: subject, reply: inboxPrefix + token, headers: headers, payload: payload)
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (cont: CheckedContinuation<NatsMessage, any Error>) in
-                pending.withLock { $0[token] = cont }
+                pending.withLock { $0[token] = Waiter(continuation: cont, deadline: .now + timeout, subject: subject) }
                 do {
                     try publish(message)
                 } catch {
-                    if let c = pending.withLock({ $0.removeValue(forKey: token) }) { c.resume(throwing: error) }
-                    return
-                }
-                Task { [weak self] in
-                    try? await Task.sleep(for: timeout)
-                    if let c = self?.pending.withLock({ $0.removeValue(forKey: token) }) {
-                        c.resume(throwing: RPCError.deadlineExceeded("no reply from \(subject) within \(timeout)"))
-                    }
+                    if let w = pending.withLock({ $0.removeValue(forKey: token) }) { w.continuation.resume(throwing: error) }
                 }
             }
         } onCancel: {
-            if let c = pending.withLock({ $0.removeValue(forKey: token) }) { c.resume(throwing: CancellationError()) }
+            if let w = pending.withLock({ $0.removeValue(forKey: token) }) { w.continuation.resume(throwing: CancellationError()) }
         }
     }
 
@@ -176,10 +192,11 @@ public final class NatsConnection: RPCTransport, @unchecked Sendable {
     /// Drains and closes the connection (pending replies fail with `unavailable`).
     public func close() {
         guard !closed.exchange(true, ordering: .acquiring) else { return }
-        let waiting = pending.withLock { p -> [CheckedContinuation<NatsMessage, any Error>] in
+        sweeper?.cancel()
+        let waiting = pending.withLock { p -> [Waiter] in
             let all = Array(p.values); p.removeAll(); return all
         }
-        for c in waiting { c.resume(throwing: RPCError.unavailable("connection closed")) }
+        for w in waiting { w.continuation.resume(throwing: RPCError.unavailable("connection closed")) }
         muxSubscription?.unsubscribe()
         natsConnection_Close(conn)
         natsConnection_Destroy(conn)
