@@ -40,7 +40,7 @@ enum AppealServiceApp {
             instanceID: env.config.instanceID, concurrency: env.config.handlerConcurrency)
         let intake = IntakeProcessor(handlers: handlers, pool: pool, logger: env.logger)
         let consumer = JetStreamConsumer(jetStream: env.jetStream, stream: Subjects.Intake.stream, durable: "appeal-intake",
-                                         filterSubject: Subjects.Intake.wildcard, logger: env.logger) { await intake.process($0) }
+                                         filterSubject: Subjects.Intake.wildcard, concurrency: 16, logger: env.logger) { await intake.process($0) }
         return Built(host: host, handlers: handlers, relay: relay, services: [relay, host, consumer])
     }
 

@@ -127,11 +127,14 @@ public final class JetStreamConsumer: Service, @unchecked Sendable {
     let jetStream: JetStream
     let logger: Logger
     let batch: Int32
+    /// Messages of one fetched batch handled at the same time (1 = strictly in stream order).
+    let concurrency: Int
     let handler: @Sendable (JetStreamMessage) async -> ConsumeOutcome
     private let stopFlag = Atomic<Bool>(false)
 
-    public init(jetStream: JetStream, stream: String, durable: String, filterSubject: String, batch: Int = 64,
+    public init(jetStream: JetStream, stream: String, durable: String, filterSubject: String, batch: Int = 64, concurrency: Int = 1,
                 logger: Logger, handler: @escaping @Sendable (JetStreamMessage) async -> ConsumeOutcome) {
+        self.concurrency = max(1, concurrency)
         self.jetStream = jetStream
         self.stream = stream
         self.durable = durable
@@ -216,6 +219,10 @@ public final class JetStreamConsumer: Service, @unchecked Sendable {
                 Thread.sleep(forTimeInterval: 0.5)
                 continue
             }
+            // Copy every message out of cnats memory, handle them (up to `concurrency` at once),
+            // then ack/nak each here on the consumer thread — only after its handler finished.
+            var raw: [OpaquePointer] = []
+            var items: [JetStreamMessage] = []
             for i in 0..<Int(list.Count) {
                 guard let msgs = list.Msgs, let msg = msgs[i] else { continue }
                 var seq: UInt64 = 0
@@ -226,9 +233,37 @@ public final class JetStreamConsumer: Service, @unchecked Sendable {
                     deliveries = meta.pointee.NumDelivered
                     jsMsgMetaData_Destroy(meta)
                 }
-                let item = JetStreamMessage(message: NatsMessage(copying: msg), streamSequence: seq, deliveries: deliveries)
-                let handler = self.handler
-                let outcome = runBlockingWait { await handler(item) }
+                raw.append(msg)
+                items.append(JetStreamMessage(message: NatsMessage(copying: msg), streamSequence: seq, deliveries: deliveries))
+            }
+            let handler = self.handler
+            let width = concurrency
+            let batchItems = items
+            let outcomes: [ConsumeOutcome] = runBlockingWait {
+                if width == 1 {
+                    var out: [ConsumeOutcome] = []
+                    for item in batchItems { out.append(await handler(item)) }
+                    return out
+                }
+                return await withTaskGroup(of: (Int, ConsumeOutcome).self) { group in
+                    var out = [ConsumeOutcome](repeating: .retry(after: .seconds(1)), count: batchItems.count)
+                    var next = 0, running = 0
+                    while next < batchItems.count || running > 0 {
+                        while running < width, next < batchItems.count {
+                            let i = next
+                            group.addTask { (i, await handler(batchItems[i])) }
+                            next += 1
+                            running += 1
+                        }
+                        if let (i, o) = await group.next() {
+                            out[i] = o
+                            running -= 1
+                        }
+                    }
+                    return out
+                }
+            }
+            for (msg, outcome) in zip(raw, outcomes) {
                 switch outcome {
                 case .ack:
                     _ = natsMsg_AckSync(msg, nil, nil)

@@ -185,7 +185,7 @@ struct AppealServiceTests {
                     return n?.int("a") == 6 && n?.int("r") == 2
                 }
                 #expect(done)
-                let reasons = try await pool.query("SELECT reason FROM appeal.rejected_intake ORDER BY id").rows.map { $0.string("reason") }
+                let reasons = try await pool.query("SELECT reason FROM appeal.rejected_intake ORDER BY reason").rows.map { $0.string("reason") }
                 #expect(reasons.first?.contains("not a valid veche.appeal.v1.IncomingAppeal") == true)
                 #expect(reasons.last == "text is empty")
                 let portal = try await pool.query("SELECT channel FROM appeal.appeals WHERE external_id = 'portal-1'").first
