@@ -12,8 +12,9 @@ enum Lifecycle {
     /// Statuses from which each action is allowed.
     static let allowed: [Action: Set<Status>] = [
         .register: [.received],
-        .assign: [.registered, .assigned, .reopened],
-        .forward: [.registered, .assigned, .reopened],
+        // Re-routing: an agency that finds the appeal outside its competence hands it on, also mid-work.
+        .assign: [.registered, .assigned, .forwarded, .inProgress, .reopened],
+        .forward: [.registered, .assigned, .forwarded, .inProgress, .reopened],
         .start: [.assigned, .forwarded, .reopened, .extended],
         .extend: [.assigned, .forwarded, .inProgress],
         .close: [.answered],

@@ -58,6 +58,11 @@ struct AppealRoutes: Sendable {
             let id = try context.parameters.require("id")
             return JSONResponse(try await clients.appeals.getAppeal(.init(id: id), options: options))
         }
+        group.get(":id/routing") { _, context in
+            let id = try context.parameters.require("id")
+            let r = try await clients.appeals.getAppeal(.init(id: id), options: options)
+            return JSONResponse(RoutingHistory(r))
+        }
         group.post(":id/transitions") { request, context in
             let id = try context.parameters.require("id")
             let b = try await request.decode(as: TransitionBody.self, context: context)
@@ -76,5 +81,37 @@ struct AppealRoutes: Sendable {
             let b = try await request.decode(as: RatingBody.self, context: context)
             return JSONResponse(try await clients.appeals.rateAppeal(.init(id: id, satisfaction: b.satisfaction, comment: b.comment ?? ""), options: options))
         }
+    }
+}
+
+/// Who has been responsible for an appeal, step by step (every assignment, forwarding and routing).
+struct RoutingHistory: Codable, Sendable {
+    struct Step: Codable, Sendable {
+        var at: Int64
+        var event: String
+        var fromAgencyId: String
+        var toAgencyId: String
+        var actor: String
+        var comment: String
+    }
+    var appealId: String
+    var number: String
+    var currentAgencyId: String
+    var steps: [Step]
+
+    init(_ r: AppealV1.GetAppealResponse) {
+        appealId = r.appeal?.id ?? ""
+        number = r.appeal?.number ?? ""
+        currentAgencyId = r.appeal?.agencyId ?? ""
+        var previous = ""
+        var steps: [Step] = []
+        for e in r.history {
+            let agency = e.appeal?.agencyId ?? ""
+            if agency != previous {
+                steps.append(Step(at: e.occurredAtMs, event: e.type.name, fromAgencyId: previous, toAgencyId: agency, actor: e.actor, comment: e.comment))
+                previous = agency
+            }
+        }
+        self.steps = steps
     }
 }

@@ -45,6 +45,16 @@ struct GatewayAppealTests {
                     let assign = try await client.execute(uri: "/api/v1/appeals/\(appeal.id)/transitions", method: .post,
                                                           body: ByteBuffer(string: #"{"action":"assign","agencyId":"kursk-roads","actor":"оператор ЦУР"}"#))
                     #expect(assign.status == .ok)
+                    // Re-routing: the road committee hands the appeal to the regional ministry.
+                    let reroute = try await client.execute(uri: "/api/v1/appeals/\(appeal.id)/transitions", method: .post,
+                                                           body: ByteBuffer(string: #"{"action":"forward","agencyId":"kursk-transport","comment":"региональная дорога"}"#))
+                    #expect(reroute.status == .ok)
+                    let routing = try await client.execute(uri: "/api/v1/appeals/\(appeal.id)/routing", method: .get)
+                    let history = try JSONDecoder().decode(RoutingHistory.self, from: Data(buffer: routing.body))
+                    #expect(history.steps.map(\.toAgencyId) == ["kursk-roads", "kursk-transport"])
+                    #expect(history.steps.last?.fromAgencyId == "kursk-roads")
+                    #expect(history.steps.last?.comment == "региональная дорога")
+                    #expect(history.currentAgencyId == "kursk-transport")
                     let illegal = try await client.execute(uri: "/api/v1/appeals/\(appeal.id)/transitions", method: .post, body: ByteBuffer(string: #"{"action":"close"}"#))
                     #expect(illegal.status == .conflict)
                     let answer = try await client.execute(uri: "/api/v1/appeals/\(appeal.id)/answer", method: .post,
