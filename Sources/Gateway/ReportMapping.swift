@@ -155,7 +155,8 @@ enum ReportMapping {
     static func timeliness(_ a: AppealActivity, kpis: RatingV1.GetKpisResponse?) -> Timeliness {
         let target = kpis?.kpis.first { $0.groupKey == "region" && $0.code == "onTimeShare" }?.target
         return Timeliness(
-            onTimeShare: a.answered > 0 ? Double(a.onTime) / Double(a.answered) : 0, onTimeTarget: target,
+            // Same rule as RatingService: an unanswered appeal past its deadline counts as late.
+            onTimeShare: a.answered + a.overdueOpen > 0 ? Double(a.onTime) / Double(a.answered + a.overdueOpen) : 0, onTimeTarget: target,
             medianAnswerHours: a.medianAnswerHours ?? 0, answered: a.answered, overdue: a.overdueOpen,
             byTopic: a.byTopic.map { TopicTimeliness(topic: topic($0.topic), onTime: $0.onTime, late: $0.late,
                                                      inProgress: $0.inProgress, medianAnswerHours: $0.medianAnswerHours) },
