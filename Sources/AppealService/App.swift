@@ -13,6 +13,7 @@ enum AppealServiceApp {
         var host: NatsServiceHost
         var handlers: AppealHandlers
         var relay: EventRelay
+        var watcher: DeadlineWatcher
         var services: [any Service]
     }
 
@@ -41,7 +42,8 @@ enum AppealServiceApp {
         let intake = IntakeProcessor(handlers: handlers, pool: pool, logger: env.logger)
         let consumer = JetStreamConsumer(jetStream: env.jetStream, stream: Subjects.Intake.stream, durable: "appeal-intake",
                                          filterSubject: Subjects.Intake.wildcard, concurrency: 16, logger: env.logger) { await intake.process($0) }
-        return Built(host: host, handlers: handlers, relay: relay, services: [relay, host, consumer])
+        let watcher = DeadlineWatcher(pool: pool, relay: relay, logger: env.logger)
+        return Built(host: host, handlers: handlers, relay: relay, watcher: watcher, services: [relay, host, consumer, watcher])
     }
 
     static func standardEnricher(env: ServiceEnvironment, pool: PGPool) async throws -> any AppealEnricher {

@@ -93,5 +93,17 @@ enum AppealSchema {
             UNIQUE (subject, stream_sequence)
         );
         """),
+        Migration(2, "deadline alerts", """
+        -- One row per missed deadline of an appeal: the watcher alerts once.
+        CREATE TABLE deadline_alerts (
+            appeal_id uuid NOT NULL REFERENCES appeals(id),
+            kind text NOT NULL CHECK (kind IN ('register', 'forward', 'answer', 'first_reaction')),
+            due_at timestamptz NOT NULL,
+            alerted_at timestamptz NOT NULL DEFAULT now(),
+            PRIMARY KEY (appeal_id, kind, due_at)
+        );
+        CREATE INDEX appeals_register_due_idx ON appeals (register_due) WHERE status = 'received';
+        CREATE INDEX appeals_forward_due_idx ON appeals (forward_due) WHERE status = 'registered';
+        """),
     ]
 }

@@ -122,6 +122,40 @@ struct AppealServiceTests {
         }
     }
 
+    @Test func deadlineWatcherAlertsOncePerMissedDeadline() async throws {
+        try await withCluster { cluster in
+            let env = try await cluster.environment("appeal", schema: AppealSchema.name)
+            defer { env.close() }
+            let built = try await AppealServiceApp.build(env: env)
+            try await withServices(built.services, logger: cluster.logger) {
+                await built.host.waitUntilReady()
+                let client = AppealV1.AppealService.Client(transport: env.nats)
+                // Imported from a legacy system: received and registered 40 days ago, never forwarded or answered.
+                var old = Self.incoming("legacy-1")
+                let then = Int64(Date().addingTimeInterval(-40 * 86_400).timeIntervalSince1970 * 1000)
+                old.receivedAtMs = then
+                let a = try #require(try await client.submitAppeal(.init(appeal: old),
+                                                                   options: CallOptions(metadata: [RPCHeader.effectiveTime: String(then)])).appeal)
+                #expect(a.registeredAtMs == then)
+                let fresh = try #require(try await client.submitAppeal(.init(appeal: Self.incoming("fresh-1"))).appeal)
+
+                #expect(try await built.watcher.tick() == 2)   // forward (7 days) and answer (30 days)
+                #expect(try await built.watcher.tick() == 0)   // once only
+                let history = try await client.getAppeal(.init(id: a.id)).history.filter { $0.type == .deadlineMissed }
+                #expect(Set(history.map { String($0.comment.prefix(while: { $0 != " " })) }) == ["forward", "answer"])
+                #expect(try await client.getAppeal(.init(id: fresh.id)).history.allSatisfy { $0.type != .deadlineMissed })
+                let overdue = try await client.listAppeals(.init(overdueOnly: true))
+                #expect(overdue.appeals.map(\.id) == [a.id])
+
+                // Importing an action earlier than the appeal's last change is refused.
+                await #expect(throws: RPCError.self) {
+                    _ = try await client.transition(.init(id: a.id, action: .assign, agencyId: "x"),
+                                                    options: CallOptions(metadata: [RPCHeader.effectiveTime: String(then - 1000)]))
+                }
+            }
+        }
+    }
+
     @Test func listFiltersAndPaging() async throws {
         try await withCluster { cluster in
             let env = try await cluster.environment("appeal", schema: AppealSchema.name)

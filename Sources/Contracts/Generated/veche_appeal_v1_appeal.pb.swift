@@ -108,6 +108,7 @@ extension AppealV1 {
         case rated = 10
         case classified = 11
         case routed = 12
+        case deadlineMissed = 13
 
         public static let defaultValue: EventType = .unspecified
         public var name: String {
@@ -125,6 +126,7 @@ extension AppealV1 {
             case .rated: return "rated"
             case .classified: return "classified"
             case .routed: return "routed"
+            case .deadlineMissed: return "deadline_missed"
             }
         }
     }

@@ -2882,7 +2882,7 @@ const ProtobufCEnumDescriptor veche__appeal__v1__action__descriptor =
   veche__appeal__v1__action__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
-static const ProtobufCEnumValue veche__appeal__v1__event_type__enum_values_by_number[13] =
+static const ProtobufCEnumValue veche__appeal__v1__event_type__enum_values_by_number[14] =
 {
   { "EVENT_TYPE_UNSPECIFIED", "VECHE__APPEAL__V1__EVENT_TYPE__EVENT_TYPE_UNSPECIFIED", 0 },
   { "EVENT_TYPE_RECEIVED", "VECHE__APPEAL__V1__EVENT_TYPE__EVENT_TYPE_RECEIVED", 1 },
@@ -2897,16 +2897,18 @@ static const ProtobufCEnumValue veche__appeal__v1__event_type__enum_values_by_nu
   { "EVENT_TYPE_RATED", "VECHE__APPEAL__V1__EVENT_TYPE__EVENT_TYPE_RATED", 10 },
   { "EVENT_TYPE_CLASSIFIED", "VECHE__APPEAL__V1__EVENT_TYPE__EVENT_TYPE_CLASSIFIED", 11 },
   { "EVENT_TYPE_ROUTED", "VECHE__APPEAL__V1__EVENT_TYPE__EVENT_TYPE_ROUTED", 12 },
+  { "EVENT_TYPE_DEADLINE_MISSED", "VECHE__APPEAL__V1__EVENT_TYPE__EVENT_TYPE_DEADLINE_MISSED", 13 },
 };
 static const ProtobufCIntRange veche__appeal__v1__event_type__value_ranges[] = {
-{0, 0},{0, 13}
+{0, 0},{0, 14}
 };
-static const ProtobufCEnumValueIndex veche__appeal__v1__event_type__enum_values_by_name[13] =
+static const ProtobufCEnumValueIndex veche__appeal__v1__event_type__enum_values_by_name[14] =
 {
   { "EVENT_TYPE_ANSWERED", 7 },
   { "EVENT_TYPE_ASSIGNED", 3 },
   { "EVENT_TYPE_CLASSIFIED", 11 },
   { "EVENT_TYPE_CLOSED", 8 },
+  { "EVENT_TYPE_DEADLINE_MISSED", 13 },
   { "EVENT_TYPE_EXTENDED", 6 },
   { "EVENT_TYPE_FORWARDED", 4 },
   { "EVENT_TYPE_RATED", 10 },
@@ -2924,9 +2926,9 @@ const ProtobufCEnumDescriptor veche__appeal__v1__event_type__descriptor =
   "EventType",
   "Veche__Appeal__V1__EventType",
   "veche.appeal.v1",
-  13,
+  14,
   veche__appeal__v1__event_type__enum_values_by_number,
-  13,
+  14,
   veche__appeal__v1__event_type__enum_values_by_name,
   1,
   veche__appeal__v1__event_type__value_ranges,

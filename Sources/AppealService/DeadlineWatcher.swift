@@ -1,0 +1,73 @@
+import Contracts
+import Foundation
+import Logging
+import ServiceLifecycle
+import VecheRuntime
+
+/// Watches 59-FZ deadlines: every `interval` it finds appeals whose registration, forwarding, answer or
+/// social-media first-reaction deadline has passed while the appeal is still waiting for that step, records
+/// each miss once in `deadline_alerts`, and appends a `deadline_missed` event (published by the outbox relay)
+/// so dashboards, ratings and notification systems learn about it as it happens.
+final class DeadlineWatcher: Service, @unchecked Sendable {
+    let pool: PGPool
+    let relay: EventRelay
+    let logger: Logger
+    let interval: Duration
+
+    init(pool: PGPool, relay: EventRelay, logger: Logger, interval: Duration = .seconds(30)) {
+        self.pool = pool
+        self.relay = relay
+        self.logger = logger
+        self.interval = interval
+    }
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                do {
+                    let n = try await self.tick()
+                    if n > 0 { self.logger.notice("deadlines missed", metadata: ["alerts": "\(n)"]) }
+                } catch {
+                    self.logger.warning("deadline watcher failed, will retry", metadata: ["error": "\(error)"])
+                }
+                try? await Task.sleep(for: self.interval)
+            }
+        }
+    }
+
+    /// Which deadline applies while an appeal is in which statuses.
+    static let checks: [(kind: String, column: String, statuses: [String])] = [
+        ("register", "register_due", ["received"]),
+        ("forward", "forward_due", ["registered"]),
+        ("answer", "answer_due", ["registered", "assigned", "forwarded", "in_progress", "extended", "reopened"]),
+        ("first_reaction", "first_reaction_due", ["received", "registered", "assigned", "forwarded"]),
+    ]
+
+    /// One pass; returns the number of new alerts.
+    @discardableResult
+    func tick(now: Date = Date()) async throws -> Int {
+        let n = try await pool.transaction { conn -> Int in
+            var alerts = 0
+            for check in Self.checks {
+                let due = SQL(stringLiteral: "a.\(check.column)")
+                let missed = try conn.query("""
+                    INSERT INTO deadline_alerts (appeal_id, kind, due_at)
+                    SELECT a.id, \(check.kind), \(due) FROM appeals a
+                    WHERE a.status = ANY(\(check.statuses)::text[]) AND \(due) IS NOT NULL AND \(due) < \(now)::timestamptz
+                    ON CONFLICT DO NOTHING
+                    RETURNING appeal_id::text AS id, due_at
+                    """).rows
+                for row in missed {
+                    guard let appeal = try AppealStore.find(conn, idOrNumber: row.string("id")) else { continue }
+                    let dueText = row.date("due_at").map(PGTime.format) ?? ""
+                    _ = try AppealStore.appendEvent(conn, appeal: appeal, type: .deadlineMissed, from: appeal.status, actor: "deadline-watcher",
+                                                    comment: "\(check.kind) deadline \(dueText) missed", at: now)
+                    alerts += 1
+                }
+            }
+            return alerts
+        }
+        if n > 0 { relay.kick() }
+        return n
+    }
+}
