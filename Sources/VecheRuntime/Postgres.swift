@@ -32,7 +32,7 @@ extension Array: PGBindable where Element: PGBindable {
 }
 
 /// SQL text with `$n` placeholders and their binds. Values interpolated with `\(x)` always become binds;
-/// only `\(identifier:)` (quoted) and `\(raw:)` for trusted fragments (other `SQL`) splice text.
+/// only `\(identifier:)` (quoted) and another `SQL` fragment (its binds renumbered) splice text.
 public struct SQL: ExpressibleByStringInterpolation, Sendable, CustomStringConvertible {
     public var text: String
     public var binds: [String?]
@@ -64,7 +64,7 @@ public struct SQL: ExpressibleByStringInterpolation, Sendable, CustomStringConve
             text += "$\(binds.count)"
         }
         public mutating func appendInterpolation(identifier: String) {
-            text += "\"" + identifier.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+            text += SQL.quoteIdentifier(identifier)
         }
         /// Splices another SQL fragment, renumbering its binds.
         public mutating func appendInterpolation(_ fragment: SQL) {
@@ -96,6 +96,11 @@ public struct SQL: ExpressibleByStringInterpolation, Sendable, CustomStringConve
             i = text.index(after: i)
         }
         return out
+    }
+
+    /// A double-quoted SQL identifier (embedded quotes doubled).
+    public static func quoteIdentifier(_ name: String) -> String {
+        "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
 
     /// Joins fragments with a separator (e.g. " AND ").
@@ -287,7 +292,7 @@ public final class PGConnection {
         _ = try execute("SET TimeZone = 'UTC'; SET DateStyle = 'ISO'")
         if let schema {
             // The service's own schema first; created by its migrations.
-            _ = try execute("SET search_path TO \"\(schema.replacingOccurrences(of: "\"", with: "\"\""))\", public")
+            _ = try execute("SET search_path TO \(SQL.quoteIdentifier(schema)), public")
         }
     }
 
@@ -533,15 +538,16 @@ public enum Migrator {
         let ordered = migrations.sorted { $0.version < $1.version }
         return try await pool.transaction { conn in
             try conn.query("SELECT pg_advisory_xact_lock(hashtext(\(schema)))")
-            try conn.execute("CREATE SCHEMA IF NOT EXISTS \"\(schema)\"")
+            let quoted = SQL.quoteIdentifier(schema)
+            try conn.execute("CREATE SCHEMA IF NOT EXISTS \(quoted)")
             try conn.execute("""
-                CREATE TABLE IF NOT EXISTS "\(schema)".schema_migrations (
+                CREATE TABLE IF NOT EXISTS \(quoted).schema_migrations (
                     version int PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())
                 """)
-            let done = Set(try conn.execute("SELECT version FROM \"\(schema)\".schema_migrations").rows.map { Int($0.int("version")) })
+            let done = Set(try conn.execute("SELECT version FROM \(quoted).schema_migrations").rows.map { Int($0.int("version")) })
             var applied: [Int] = []
             for m in ordered where !done.contains(m.version) {
-                try conn.execute("SET LOCAL search_path TO \"\(schema)\", public")
+                try conn.execute("SET LOCAL search_path TO \(quoted), public")
                 try conn.execute(m.sql)
                 try conn.query("INSERT INTO \(identifier: schema).schema_migrations (version, name) VALUES (\(m.version), \(m.name))")
                 applied.append(m.version)
