@@ -28,6 +28,7 @@ struct AppealQuery: Sendable {
         if !r.problemGroupId.isEmpty { conditions.append("a.problem_group_id = \(r.problemGroupId)") }
         if r.receivedFromMs > 0 { conditions.append("a.received_at >= \(Self.date(r.receivedFromMs))::timestamptz") }
         if r.receivedToMs > 0 { conditions.append("a.received_at < \(Self.date(r.receivedToMs))::timestamptz") }
+        if r.unassignedOnly { conditions.append("a.agency_id = '' AND a.status NOT IN ('answered','closed')") }
         if r.overdueOnly { conditions.append("a.status NOT IN ('answered','closed') AND a.answer_due < now()") }
         let q = r.textQuery.trimmingCharacters(in: .whitespacesAndNewlines)
         if !q.isEmpty {

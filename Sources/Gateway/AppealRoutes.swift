@@ -48,6 +48,7 @@ struct AppealRoutes: Sendable {
             q.receivedFromMs = try request.queryInstantMs("from")
             q.receivedToMs = try request.queryInstantMs("to")
             q.overdueOnly = ["1", "true", "yes"].contains(request.queryString("overdue").lowercased())
+            q.unassignedOnly = ["1", "true", "yes"].contains(request.queryString("unassigned").lowercased())
             q.page = CommonV1.PageRequest(pageSize: Int32(clamping: try request.queryInt("page_size") ?? 0), pageToken: request.queryString("page_token"))
             return JSONResponse(try await clients.appeals.listAppeals(q, options: options))
         }

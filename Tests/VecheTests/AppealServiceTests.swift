@@ -118,6 +118,8 @@ struct AppealServiceTests {
                 #expect(bribe.problemGroupId != a.problemGroupId)
                 let group = try await client.listAppeals(.init(problemGroupId: a.problemGroupId))
                 #expect(group.totalCount == 2)
+                // Not routed (no AgencyService): all three wait in the operators' queue.
+                #expect(try await client.listAppeals(.init(unassignedOnly: true)).totalCount == 3)
             }
         }
     }

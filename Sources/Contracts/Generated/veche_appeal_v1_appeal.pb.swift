@@ -855,8 +855,9 @@ extension AppealV1 {
         public var overdueOnly: Bool = false
         public var problemGroupId: String = ""
         public var page: CommonV1.PageRequest? = nil
+        public var unassignedOnly: Bool = false
         public init() {}
-        public init(statuses: [AppealV1.Status] = [], channels: [AppealV1.Channel] = [], agencyId: String = "", municipalityOktmo: String = "", topicCode: String = "", categoryCode: String = "", textQuery: String = "", receivedFromMs: Int64 = 0, receivedToMs: Int64 = 0, overdueOnly: Bool = false, problemGroupId: String = "", page: CommonV1.PageRequest? = nil) {
+        public init(statuses: [AppealV1.Status] = [], channels: [AppealV1.Channel] = [], agencyId: String = "", municipalityOktmo: String = "", topicCode: String = "", categoryCode: String = "", textQuery: String = "", receivedFromMs: Int64 = 0, receivedToMs: Int64 = 0, overdueOnly: Bool = false, problemGroupId: String = "", page: CommonV1.PageRequest? = nil, unassignedOnly: Bool = false) {
             self.statuses = statuses
             self.channels = channels
             self.agencyId = agencyId
@@ -869,6 +870,7 @@ extension AppealV1 {
             self.overdueOnly = overdueOnly
             self.problemGroupId = problemGroupId
             self.page = page
+            self.unassignedOnly = unassignedOnly
         }
         enum CodingKeys: String, CodingKey {
             case statuses
@@ -883,6 +885,7 @@ extension AppealV1 {
             case overdueOnly
             case problemGroupId
             case page
+            case unassignedOnly
         }
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -898,6 +901,7 @@ extension AppealV1 {
             self.overdueOnly = try c.decodeIfPresent(Bool.self, forKey: .overdueOnly) ?? false
             self.problemGroupId = try c.decodeIfPresent(String.self, forKey: .problemGroupId) ?? ""
             self.page = try c.decodeIfPresent(CommonV1.PageRequest.self, forKey: .page) ?? nil
+            self.unassignedOnly = try c.decodeIfPresent(Bool.self, forKey: .unassignedOnly) ?? false
         }
         public func encode(to encoder: any Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
@@ -913,6 +917,7 @@ extension AppealV1 {
             try c.encode(self.overdueOnly, forKey: .overdueOnly)
             try c.encode(self.problemGroupId, forKey: .problemGroupId)
             try c.encodeIfPresent(self.page, forKey: .page)
+            try c.encode(self.unassignedOnly, forKey: .unassignedOnly)
         }
     }
 }
@@ -938,6 +943,7 @@ extension AppealV1.ListAppealsRequest: CMessageBridge {
         self.overdueOnly = c.overdue_only != 0
         self.problemGroupId = CBridge.string(c.problem_group_id)
         self.page = c.page.map { CommonV1.PageRequest(c: $0.pointee) }
+        self.unassignedOnly = c.unassigned_only != 0
     }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.n_statuses = statuses.count
@@ -954,6 +960,7 @@ extension AppealV1.ListAppealsRequest: CMessageBridge {
         p.pointee.overdue_only = overdueOnly ? 1 : 0
         p.pointee.problem_group_id = arena.string(problemGroupId)
         if let v = page { p.pointee.page = arena.message(v) }
+        p.pointee.unassigned_only = unassignedOnly ? 1 : 0
     }
 }
 

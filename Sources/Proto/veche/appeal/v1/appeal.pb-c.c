@@ -1907,7 +1907,7 @@ const ProtobufCMessageDescriptor veche__appeal__v1__get_appeal_response__descrip
   (ProtobufCMessageInit) veche__appeal__v1__get_appeal_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor veche__appeal__v1__list_appeals_request__field_descriptors[12] =
+static const ProtobufCFieldDescriptor veche__appeal__v1__list_appeals_request__field_descriptors[13] =
 {
   {
     "statuses",
@@ -2053,6 +2053,18 @@ static const ProtobufCFieldDescriptor veche__appeal__v1__list_appeals_request__f
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "unassigned_only",
+    13,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Appeal__V1__ListAppealsRequest, unassigned_only),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned veche__appeal__v1__list_appeals_request__field_indices_by_name[] = {
   2,   /* field[2] = agency_id */
@@ -2067,11 +2079,12 @@ static const unsigned veche__appeal__v1__list_appeals_request__field_indices_by_
   0,   /* field[0] = statuses */
   6,   /* field[6] = text_query */
   4,   /* field[4] = topic_code */
+  12,   /* field[12] = unassigned_only */
 };
 static const ProtobufCIntRange veche__appeal__v1__list_appeals_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 12 }
+  { 0, 13 }
 };
 const ProtobufCMessageDescriptor veche__appeal__v1__list_appeals_request__descriptor =
 {
@@ -2081,7 +2094,7 @@ const ProtobufCMessageDescriptor veche__appeal__v1__list_appeals_request__descri
   "Veche__Appeal__V1__ListAppealsRequest",
   "veche.appeal.v1",
   sizeof(Veche__Appeal__V1__ListAppealsRequest),
-  12,
+  13,
   veche__appeal__v1__list_appeals_request__field_descriptors,
   veche__appeal__v1__list_appeals_request__field_indices_by_name,
   1,  veche__appeal__v1__list_appeals_request__number_ranges,
