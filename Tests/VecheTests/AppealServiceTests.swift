@@ -14,185 +14,157 @@ struct AppealServiceTests {
     }
 
     @Test func submitLifecycleAnswerRateAndErrors() async throws {
-        try await withCluster { cluster in
-            let env = try await cluster.environment("appeal", schema: AppealSchema.name)
-            defer { env.close() }
-            let built = try await AppealServiceApp.build(env: env)
-            try await withServices(built.services, logger: cluster.logger) {
-                await built.host.waitUntilReady()
-                let client = AppealV1.AppealService.Client(transport: env.nats)
+        try await withAppealService { cluster, env, built, client in
 
-                let first = try await client.submitAppeal(.init(appeal: Self.incoming("pos-1")))
-                #expect(!first.alreadyExisted)
-                let a = try #require(first.appeal)
-                #expect(a.status == .registered)
-                #expect(a.number.hasPrefix("20"))
-                #expect(a.registeredAtMs > 0)
-                let d = try #require(a.deadlines)
-                #expect(d.registerDueMs > a.receivedAtMs)
-                #expect(d.answerDueMs - a.registeredAtMs >= 30 * 86_400_000 - 86_400_000)
+        let first = try await client.submitAppeal(.init(appeal: Self.incoming("pos-1")))
+        #expect(!first.alreadyExisted)
+        let a = try #require(first.appeal)
+        #expect(a.status == .registered)
+        #expect(a.number.hasPrefix("20"))
+        #expect(a.registeredAtMs > 0)
+        let d = try #require(a.deadlines)
+        #expect(d.registerDueMs > a.receivedAtMs)
+        #expect(d.answerDueMs - a.registeredAtMs >= 30 * 86_400_000 - 86_400_000)
 
-                // Idempotent on (channel, external id).
-                let again = try await client.submitAppeal(.init(appeal: Self.incoming("pos-1")))
-                #expect(again.alreadyExisted)
-                #expect(again.appeal?.id == a.id)
+        // Idempotent on (channel, external id).
+        let again = try await client.submitAppeal(.init(appeal: Self.incoming("pos-1")))
+        #expect(again.alreadyExisted)
+        #expect(again.appeal?.id == a.id)
 
-                // Invalid input: clear error with a numeric code.
-                await #expect(throws: RPCError(.invalidArgument, "text is empty")) {
-                    _ = try await client.submitAppeal(.init(appeal: .init(channel: .email, externalId: "e-1", text: "   ")))
-                }
+        // Invalid input: clear error with a numeric code.
+        await #expect(throws: RPCError(.invalidArgument, "text is empty")) {
+            _ = try await client.submitAppeal(.init(appeal: .init(channel: .email, externalId: "e-1", text: "   ")))
+        }
 
-                // Illegal transition.
-                do {
-                    _ = try await client.transition(.init(id: a.id, action: .close))
-                    Issue.record("closing a registered appeal must fail")
-                } catch let e as RPCError {
-                    #expect(e.code == .failedPrecondition)
-                    #expect(e.message.contains("cannot close"))
-                }
+        // Illegal transition.
+        do {
+            _ = try await client.transition(.init(id: a.id, action: .close))
+            Issue.record("closing a registered appeal must fail")
+        } catch let e as RPCError {
+            #expect(e.code == .failedPrecondition)
+            #expect(e.message.contains("cannot close"))
+        }
 
-                let assigned = try await client.transition(.init(id: a.id, action: .assign, actor: "operator", agencyId: "kursk-zhkh"))
-                #expect(assigned.appeal?.status == .assigned)
-                let started = try await client.transition(.init(id: a.number, action: .start))
-                #expect(started.appeal?.status == .inProgress)
-                let extended = try await client.transition(.init(id: a.id, action: .extend, comment: "нужна проверка на месте"))
-                #expect(extended.appeal?.status == .extended)
-                #expect((extended.appeal?.deadlines?.answerDueMs ?? 0) > (started.appeal?.deadlines?.answerDueMs ?? 0))
-                await #expect(throws: RPCError.self) { _ = try await client.transition(.init(id: a.id, action: .extend)) }
+        let assigned = try await client.transition(.init(id: a.id, action: .assign, actor: "operator", agencyId: "kursk-zhkh"))
+        #expect(assigned.appeal?.status == .assigned)
+        let started = try await client.transition(.init(id: a.number, action: .start))
+        #expect(started.appeal?.status == .inProgress)
+        let extended = try await client.transition(.init(id: a.id, action: .extend, comment: "нужна проверка на месте"))
+        #expect(extended.appeal?.status == .extended)
+        #expect((extended.appeal?.deadlines?.answerDueMs ?? 0) > (started.appeal?.deadlines?.answerDueMs ?? 0))
+        await #expect(throws: RPCError.self) { _ = try await client.transition(.init(id: a.id, action: .extend)) }
 
-                // Optimistic concurrency.
-                await #expect(throws: RPCError.self) {
-                    _ = try await client.answerAppeal(.init(id: a.id, answerText: "x", expectedVersion: 1))
-                }
-                let answered = try await client.answerAppeal(.init(id: a.id, answerText: "Контейнерная площадка убрана", actor: "УК", complete: true,
-                                                                   expectedVersion: extended.appeal?.version ?? 0))
-                #expect(answered.appeal?.status == .answered)
-                await #expect(throws: RPCError.self) { _ = try await client.rateAppeal(.init(id: a.id, satisfaction: 9)) }
-                let rated = try await client.rateAppeal(.init(id: a.id, satisfaction: 2, comment: "убрали не полностью"))
-                #expect(rated.appeal?.satisfaction == 2)
-                let reopened = try await client.transition(.init(id: a.id, action: .reopen))
-                #expect(reopened.appeal?.reopenCount == 1)
+        // Optimistic concurrency.
+        await #expect(throws: RPCError.self) {
+            _ = try await client.answerAppeal(.init(id: a.id, answerText: "x", expectedVersion: 1))
+        }
+        let answered = try await client.answerAppeal(.init(id: a.id, answerText: "Контейнерная площадка убрана", actor: "УК", complete: true,
+                                                           expectedVersion: extended.appeal?.version ?? 0))
+        #expect(answered.appeal?.status == .answered)
+        await #expect(throws: RPCError.self) { _ = try await client.rateAppeal(.init(id: a.id, satisfaction: 9)) }
+        let rated = try await client.rateAppeal(.init(id: a.id, satisfaction: 2, comment: "убрали не полностью"))
+        #expect(rated.appeal?.satisfaction == 2)
+        let reopened = try await client.transition(.init(id: a.id, action: .reopen))
+        #expect(reopened.appeal?.reopenCount == 1)
 
-                let full = try await client.getAppeal(.init(id: a.id))
-                #expect(full.history.map(\.type) == [.received, .registered, .assigned, .started, .extended, .answered, .rated, .reopened])
-                #expect(full.history.map(\.sequence) == Array(1...8))
+        let full = try await client.getAppeal(.init(id: a.id))
+        #expect(full.history.map(\.type) == [.received, .registered, .assigned, .started, .extended, .answered, .rated, .reopened])
+        #expect(full.history.map(\.sequence) == Array(1...8))
 
-                await #expect(throws: RPCError(.notFound, "appeal 00000000-0000-0000-0000-000000000000 not found")) {
-                    _ = try await client.getAppeal(.init(id: "00000000-0000-0000-0000-000000000000"))
-                }
-            }
+        await #expect(throws: RPCError(.notFound, "appeal 00000000-0000-0000-0000-000000000000 not found")) {
+            _ = try await client.getAppeal(.init(id: "00000000-0000-0000-0000-000000000000"))
+        }
         }
     }
 
     @Test func intakeClassifiesRedactsFlagsAndGroupsDuplicates() async throws {
-        try await withCluster { cluster in
-            let env = try await cluster.environment("appeal", schema: AppealSchema.name)
-            defer { env.close() }
-            let built = try await AppealServiceApp.build(env: env)
-            try await withServices(built.services, logger: cluster.logger) {
-                await built.host.waitUntilReady()
-                let client = AppealV1.AppealService.Client(transport: env.nats)
-                var heating = Self.incoming("pos-heat", text: "В квартире нет отопления, батареи холодные. Мой телефон +7 (910) 123-45-67, Иванов Иван Петрович, кв. 15")
-                heating.location = CommonV1.GeoPoint(latitude: 51.7373, longitude: 36.1873)
-                let a = try #require(try await client.submitAppeal(.init(appeal: heating)).appeal)
-                #expect(a.topicCode == "housing")
-                #expect(a.classificationConfidence > 0.5)
-                #expect(!a.redactedText.contains("123-45-67"))
-                #expect(!a.redactedText.contains("Иванов Иван Петрович"))
-                #expect(a.text.contains("123-45-67"))   // the original is kept for the answer
-                #expect(a.monitoringFlags.isEmpty)
-                // No AgencyService running: the appeal is registered and waits for manual assignment.
-                #expect(a.status == .registered)
-                #expect(a.agencyId.isEmpty)
+        try await withAppealService { cluster, env, built, client in
+        var heating = Self.incoming("pos-heat", text: "В квартире нет отопления, батареи холодные. Мой телефон +7 (910) 123-45-67, Иванов Иван Петрович, кв. 15")
+        heating.location = CommonV1.GeoPoint(latitude: 51.7373, longitude: 36.1873)
+        let a = try #require(try await client.submitAppeal(.init(appeal: heating)).appeal)
+        #expect(a.topicCode == "housing")
+        #expect(a.classificationConfidence > 0.5)
+        #expect(!a.redactedText.contains("123-45-67"))
+        #expect(!a.redactedText.contains("Иванов Иван Петрович"))
+        #expect(a.text.contains("123-45-67"))   // the original is kept for the answer
+        #expect(a.monitoringFlags.isEmpty)
+        // No AgencyService running: the appeal is registered and waits for manual assignment.
+        #expect(a.status == .registered)
+        #expect(a.agencyId.isEmpty)
 
-                // The same problem reported in a social network a few metres away joins the group.
-                var again = Self.incoming("vk-heat", channel: .social, text: "Нет отопления в доме, батареи холодные, в квартирах холодно")
-                again.location = CommonV1.GeoPoint(latitude: 51.7374, longitude: 36.1874)
-                let b = try #require(try await client.submitAppeal(.init(appeal: again)).appeal)
-                #expect(b.problemGroupId == a.problemGroupId)
-                #expect((b.deadlines?.firstReactionDueMs ?? 0) > 0)   // social media: working-hours clock
+        // The same problem reported in a social network a few metres away joins the group.
+        var again = Self.incoming("vk-heat", channel: .social, text: "Нет отопления в доме, батареи холодные, в квартирах холодно")
+        again.location = CommonV1.GeoPoint(latitude: 51.7374, longitude: 36.1874)
+        let b = try #require(try await client.submitAppeal(.init(appeal: again)).appeal)
+        #expect(b.problemGroupId == a.problemGroupId)
+        #expect((b.deadlines?.firstReactionDueMs ?? 0) > 0)   // social media: working-hours clock
 
-                let bribe = try #require(try await client.submitAppeal(.init(appeal: Self.incoming("pos-bribe",
-                    text: "Врач в поликлинике требует взятку за выдачу справки"))).appeal)
-                #expect(bribe.monitoringFlags.contains("corruption"))
-                #expect(bribe.problemGroupId != a.problemGroupId)
-                let group = try await client.listAppeals(.init(problemGroupId: a.problemGroupId))
-                #expect(group.totalCount == 2)
-                // Not routed (no AgencyService): all three wait in the operators' queue.
-                #expect(try await client.listAppeals(.init(unassignedOnly: true)).totalCount == 3)
-            }
+        let bribe = try #require(try await client.submitAppeal(.init(appeal: Self.incoming("pos-bribe",
+            text: "Врач в поликлинике требует взятку за выдачу справки"))).appeal)
+        #expect(bribe.monitoringFlags.contains("corruption"))
+        #expect(bribe.problemGroupId != a.problemGroupId)
+        let group = try await client.listAppeals(.init(problemGroupId: a.problemGroupId))
+        #expect(group.totalCount == 2)
+        // Not routed (no AgencyService): all three wait in the operators' queue.
+        #expect(try await client.listAppeals(.init(unassignedOnly: true)).totalCount == 3)
         }
     }
 
     @Test func deadlineWatcherAlertsOncePerMissedDeadline() async throws {
-        try await withCluster { cluster in
-            let env = try await cluster.environment("appeal", schema: AppealSchema.name)
-            defer { env.close() }
-            let built = try await AppealServiceApp.build(env: env)
-            try await withServices(built.services, logger: cluster.logger) {
-                await built.host.waitUntilReady()
-                let client = AppealV1.AppealService.Client(transport: env.nats)
-                // Imported from a legacy system: received and registered 40 days ago, never forwarded or answered.
-                var old = Self.incoming("legacy-1")
-                let then = Int64(Date().addingTimeInterval(-40 * 86_400).timeIntervalSince1970 * 1000)
-                old.receivedAtMs = then
-                let a = try #require(try await client.submitAppeal(.init(appeal: old),
-                                                                   options: CallOptions(metadata: [RPCHeader.effectiveTime: String(then)])).appeal)
-                #expect(a.registeredAtMs == then)
-                let fresh = try #require(try await client.submitAppeal(.init(appeal: Self.incoming("fresh-1"))).appeal)
+        try await withAppealService { cluster, env, built, client in
+        // Imported from a legacy system: received and registered 40 days ago, never forwarded or answered.
+        var old = Self.incoming("legacy-1")
+        let then = Int64(Date().addingTimeInterval(-40 * 86_400).timeIntervalSince1970 * 1000)
+        old.receivedAtMs = then
+        let a = try #require(try await client.submitAppeal(.init(appeal: old),
+                                                           options: CallOptions(metadata: [RPCHeader.effectiveTime: String(then)])).appeal)
+        #expect(a.registeredAtMs == then)
+        let fresh = try #require(try await client.submitAppeal(.init(appeal: Self.incoming("fresh-1"))).appeal)
 
-                #expect(try await built.watcher.tick() == 2)   // forward (7 days) and answer (30 days)
-                #expect(try await built.watcher.tick() == 0)   // once only
-                let history = try await client.getAppeal(.init(id: a.id)).history.filter { $0.type == .deadlineMissed }
-                #expect(Set(history.map { String($0.comment.prefix(while: { $0 != " " })) }) == ["forward", "answer"])
-                #expect(try await client.getAppeal(.init(id: fresh.id)).history.allSatisfy { $0.type != .deadlineMissed })
-                let overdue = try await client.listAppeals(.init(overdueOnly: true))
-                #expect(overdue.appeals.map(\.id) == [a.id])
+        #expect(try await built.watcher.tick() == 2)   // forward (7 days) and answer (30 days)
+        #expect(try await built.watcher.tick() == 0)   // once only
+        let history = try await client.getAppeal(.init(id: a.id)).history.filter { $0.type == .deadlineMissed }
+        #expect(Set(history.map { String($0.comment.prefix(while: { $0 != " " })) }) == ["forward", "answer"])
+        #expect(try await client.getAppeal(.init(id: fresh.id)).history.allSatisfy { $0.type != .deadlineMissed })
+        let overdue = try await client.listAppeals(.init(overdueOnly: true))
+        #expect(overdue.appeals.map(\.id) == [a.id])
 
-                // Importing an action earlier than the appeal's last change is refused.
-                await #expect(throws: RPCError.self) {
-                    _ = try await client.transition(.init(id: a.id, action: .assign, agencyId: "x"),
-                                                    options: CallOptions(metadata: [RPCHeader.effectiveTime: String(then - 1000)]))
-                }
-            }
+        // Importing an action earlier than the appeal's last change is refused.
+        await #expect(throws: RPCError.self) {
+            _ = try await client.transition(.init(id: a.id, action: .assign, agencyId: "x"),
+                                            options: CallOptions(metadata: [RPCHeader.effectiveTime: String(then - 1000)]))
+        }
         }
     }
 
     @Test func listFiltersAndPaging() async throws {
-        try await withCluster { cluster in
-            let env = try await cluster.environment("appeal", schema: AppealSchema.name)
-            defer { env.close() }
-            let built = try await AppealServiceApp.build(env: env)
-            try await withServices(built.services, logger: cluster.logger) {
-                await built.host.waitUntilReady()
-                let client = AppealV1.AppealService.Client(transport: env.nats)
-                for i in 0..<23 {
-                    var inc = Self.incoming("p-\(i)", channel: i % 2 == 0 ? .pos : .email,
-                                            text: i % 3 == 0 ? "Яма на дороге у школы" : "Нет отопления в квартире")
-                    inc.receivedAtMs = 1_760_000_000_000 + Int64(i) * 60_000
-                    _ = try await client.submitAppeal(.init(appeal: inc))
-                }
-                var seen: [String] = []
-                var token = ""
-                repeat {
-                    let page = try await client.listAppeals(.init(page: .init(pageSize: 10, pageToken: token)))
-                    #expect(page.totalCount == 23)
-                    seen += page.appeals.map(\.externalId)
-                    token = page.nextPageToken
-                } while !token.isEmpty
-                #expect(seen.count == 23)
-                #expect(Set(seen).count == 23)
-                #expect(seen.first == "p-22")   // newest first
+        try await withAppealService { cluster, env, built, client in
+        for i in 0..<23 {
+            var inc = Self.incoming("p-\(i)", channel: i % 2 == 0 ? .pos : .email,
+                                    text: i % 3 == 0 ? "Яма на дороге у школы" : "Нет отопления в квартире")
+            inc.receivedAtMs = 1_760_000_000_000 + Int64(i) * 60_000
+            _ = try await client.submitAppeal(.init(appeal: inc))
+        }
+        var seen: [String] = []
+        var token = ""
+        repeat {
+            let page = try await client.listAppeals(.init(page: .init(pageSize: 10, pageToken: token)))
+            #expect(page.totalCount == 23)
+            seen += page.appeals.map(\.externalId)
+            token = page.nextPageToken
+        } while !token.isEmpty
+        #expect(seen.count == 23)
+        #expect(Set(seen).count == 23)
+        #expect(seen.first == "p-22")   // newest first
 
-                let emails = try await client.listAppeals(.init(channels: [.email]))
-                #expect(emails.totalCount == 11)
-                let roads = try await client.listAppeals(.init(textQuery: "дорога"))   // Russian stemming: дороге ~ дорога
-                #expect(roads.totalCount == 8)
-                await #expect(throws: RPCError.self) { _ = try await client.listAppeals(.init(page: .init(pageToken: "garbage"))) }
-                let stats = try await client.getStats(.init())
-                #expect(stats.total == 23)
-                #expect(stats.byChannel.first(where: { $0.key == "pos" })?.count == 12)
-            }
+        let emails = try await client.listAppeals(.init(channels: [.email]))
+        #expect(emails.totalCount == 11)
+        let roads = try await client.listAppeals(.init(textQuery: "дорога"))   // Russian stemming: дороге ~ дорога
+        #expect(roads.totalCount == 8)
+        await #expect(throws: RPCError.self) { _ = try await client.listAppeals(.init(page: .init(pageToken: "garbage"))) }
+        let stats = try await client.getStats(.init())
+        #expect(stats.total == 23)
+        #expect(stats.byChannel.first(where: { $0.key == "pos" })?.count == 12)
         }
     }
 
@@ -231,34 +203,27 @@ struct AppealServiceTests {
     }
 
     @Test func lifecycleEventsArePublishedInOrderToJetStream() async throws {
-        try await withCluster { cluster in
-            let env = try await cluster.environment("appeal", schema: AppealSchema.name)
-            defer { env.close() }
-            let built = try await AppealServiceApp.build(env: env)
-            try await withServices(built.services, logger: cluster.logger) {
-                await built.host.waitUntilReady()
-                let client = AppealV1.AppealService.Client(transport: env.nats)
-                let a = try #require(try await client.submitAppeal(.init(appeal: Self.incoming("ev-1"))).appeal)
-                _ = try await client.transition(.init(id: a.id, action: .forward, agencyId: "rpn-kursk"))
-                _ = try await client.answerAppeal(.init(id: a.id, answerText: "Ответ дан"))
-                _ = try await client.transition(.init(id: a.id, action: .close))
-                let pool = try env.requirePool()
-                #expect(try await eventually { try await pool.query("SELECT count(*) AS n FROM appeal.appeal_events WHERE published_at IS NULL").first?.int("n") == 0 })
-                // Read the stream back from the start.
-                let consumed = EventsSeen()
-                let consumer = JetStreamConsumer(jetStream: env.jetStream, stream: Subjects.AppealEvents.stream, durable: "test-reader",
-                                                 filterSubject: Subjects.AppealEvents.wildcard, logger: cluster.logger) { msg in
-                    if let e = try? AppealV1.AppealEvent(serializedBytes: msg.message.payload) { consumed.add(e, subject: msg.message.subject) }
-                    return .ack
-                }
-                let all = try await withServices([consumer], logger: cluster.logger) {
-                    try await eventually { consumed.count == 5 }
-                }
-                #expect(all)
-                #expect(consumed.types == [.received, .registered, .forwarded, .answered, .closed])
-                #expect(consumed.subjects.last == "veche.events.v1.appeal.closed")
-                #expect(consumed.last?.appeal?.status == .closed)
-            }
+        try await withAppealService { cluster, env, built, client in
+        let a = try #require(try await client.submitAppeal(.init(appeal: Self.incoming("ev-1"))).appeal)
+        _ = try await client.transition(.init(id: a.id, action: .forward, agencyId: "rpn-kursk"))
+        _ = try await client.answerAppeal(.init(id: a.id, answerText: "Ответ дан"))
+        _ = try await client.transition(.init(id: a.id, action: .close))
+        let pool = try env.requirePool()
+        #expect(try await eventually { try await pool.query("SELECT count(*) AS n FROM appeal.appeal_events WHERE published_at IS NULL").first?.int("n") == 0 })
+        // Read the stream back from the start.
+        let consumed = EventsSeen()
+        let consumer = JetStreamConsumer(jetStream: env.jetStream, stream: Subjects.AppealEvents.stream, durable: "test-reader",
+                                         filterSubject: Subjects.AppealEvents.wildcard, logger: cluster.logger) { msg in
+            if let e = try? AppealV1.AppealEvent(serializedBytes: msg.message.payload) { consumed.add(e, subject: msg.message.subject) }
+            return .ack
+        }
+        let all = try await withServices([consumer], logger: cluster.logger) {
+            try await eventually { consumed.count == 5 }
+        }
+        #expect(all)
+        #expect(consumed.types == [.received, .registered, .forwarded, .answered, .closed])
+        #expect(consumed.subjects.last == "veche.events.v1.appeal.closed")
+        #expect(consumed.last?.appeal?.status == .closed)
         }
     }
 
@@ -293,35 +258,41 @@ struct AppealServiceTests {
     }
 
     @Test func discoveryFollowsADR32() async throws {
-        try await withCluster { cluster in
-            let env = try await cluster.environment("appeal", schema: AppealSchema.name)
-            defer { env.close() }
-            let built = try await AppealServiceApp.build(env: env)
-            try await withServices(built.services, logger: cluster.logger) {
-                await built.host.waitUntilReady()
-                let client = AppealV1.AppealService.Client(transport: env.nats)
-                _ = try await client.getStats(.init())
-                _ = try? await client.getAppeal(.init(id: "nope"))
-                func json(_ subject: String) async throws -> [String: Any] {
-                    let reply = try await env.nats.requestMessage(subject: subject, payload: [], headers: [:], timeout: .seconds(2))
-                    return try #require(try JSONSerialization.jsonObject(with: Data(reply.payload)) as? [String: Any])
-                }
-                let ping = try await json("$SRV.PING.AppealService")
-                #expect(ping["type"] as? String == "io.nats.micro.v1.ping_response")
-                #expect(ping["id"] as? String == built.host.id)
-                let info = try await json("$SRV.INFO.AppealService.\(built.host.id)")
-                let endpoints = try #require(info["endpoints"] as? [[String: Any]])
-                #expect(endpoints.count == 7)
-                #expect(endpoints.allSatisfy { $0["queue_group"] as? String == "q" })
-                let stats = try await json("$SRV.STATS")
-                let started = try #require(stats["started"] as? String)
-                #expect(started.contains("."))
-                let es = try #require(stats["endpoints"] as? [[String: Any]])
-                let getAppeal = try #require(es.first { $0["name"] as? String == "GetAppeal" })
-                #expect(getAppeal["num_requests"] as? Int == 1)
-                #expect(getAppeal["num_errors"] as? Int == 1)
-                #expect((getAppeal["last_error"] as? String)?.hasPrefix("404") == true)
-            }
+        try await withAppealService { cluster, env, built, client in
+        _ = try await client.getStats(.init())
+        _ = try? await client.getAppeal(.init(id: "nope"))
+        func json(_ subject: String) async throws -> [String: Any] {
+            let reply = try await env.nats.requestMessage(subject: subject, payload: [], headers: [:], timeout: .seconds(2))
+            return try #require(try JSONSerialization.jsonObject(with: Data(reply.payload)) as? [String: Any])
+        }
+        let ping = try await json("$SRV.PING.AppealService")
+        #expect(ping["type"] as? String == "io.nats.micro.v1.ping_response")
+        #expect(ping["id"] as? String == built.host.id)
+        let info = try await json("$SRV.INFO.AppealService.\(built.host.id)")
+        let endpoints = try #require(info["endpoints"] as? [[String: Any]])
+        #expect(endpoints.count == 7)
+        #expect(endpoints.allSatisfy { $0["queue_group"] as? String == "q" })
+        let stats = try await json("$SRV.STATS")
+        let started = try #require(stats["started"] as? String)
+        #expect(started.contains("."))
+        let es = try #require(stats["endpoints"] as? [[String: Any]])
+        let getAppeal = try #require(es.first { $0["name"] as? String == "GetAppeal" })
+        #expect(getAppeal["num_requests"] as? Int == 1)
+        #expect(getAppeal["num_errors"] as? Int == 1)
+        #expect((getAppeal["last_error"] as? String)?.hasPrefix("404") == true)
+        }
+    }
+}
+
+/// A running AppealService (own nats-server and database) with a typed client, for one test.
+func withAppealService(_ body: (TestCluster, ServiceEnvironment, AppealServiceApp.Built, AppealV1.AppealService.Client) async throws -> Void) async throws {
+    try await withCluster { cluster in
+        let env = try await cluster.environment("appeal", schema: AppealSchema.name)
+        defer { env.close() }
+        let built = try await AppealServiceApp.build(env: env)
+        try await withServices(built.services, logger: cluster.logger) {
+            await built.host.waitUntilReady()
+            try await body(cluster, env, built, AppealV1.AppealService.Client(transport: env.nats))
         }
     }
 }
