@@ -109,7 +109,13 @@ public final class NatsConnection: RPCTransport, @unchecked Sendable {
     }
 
     public func publish(subject: String, payload: [UInt8], headers: [String: String] = [:]) throws {
-        try publish(NatsMessage(subject: subject, headers: headers, payload: payload))
+        guard headers.isEmpty else {
+            try publish(NatsMessage(subject: subject, headers: headers, payload: payload))
+            return
+        }
+        // Fast path (e.g. successful replies): no message object, no header block.
+        let s = payload.withUnsafeBytes { natsConnection_Publish(conn, subject, $0.baseAddress, Int32($0.count)) }
+        guard s == NATS_OK else { throw NatsError(status: s, context: "publish \(subject)") }
     }
 
     /// Blocks a helper thread until the server has processed everything published so far.
