@@ -77,17 +77,22 @@ class Platform:
         return codes
 
 
-@pytest.fixture(scope="module")
-def pb():
-    """Python protobuf classes generated from proto/ with protoc."""
+@pytest.fixture(scope="session")
+def pb_modules():
+    """Python protobuf modules generated from proto/ with protoc, by package: appeal, common, survey, ..."""
+    import importlib
     out = tempfile.mkdtemp(prefix="veche-pyproto-")
     protos = []
     for dp, _, fs in os.walk(os.path.join(ROOT, "proto")):
         protos += [os.path.relpath(os.path.join(dp, f), os.path.join(ROOT, "proto")) for f in fs if f.endswith(".proto")]
     subprocess.run(["protoc", "-I", os.path.join(ROOT, "proto"), f"--python_out={out}"] + protos, check=True)
     sys.path.insert(0, out)
-    from veche.appeal.v1 import appeal_pb2
-    from veche.common.v1 import common_pb2
-    yield appeal_pb2, common_pb2
+    modules = {p.split("/")[1]: importlib.import_module(p[:-len(".proto")].replace("/", ".") + "_pb2") for p in protos}
+    yield modules
     sys.path.remove(out)
     shutil.rmtree(out)
+
+
+@pytest.fixture(scope="module")
+def pb(pb_modules):
+    return pb_modules["appeal"], pb_modules["common"]

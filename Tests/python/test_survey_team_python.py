@@ -1,31 +1,16 @@
 """A survey team's own tooling (Python, protobuf generated from proto/) publishes poll results to
 JetStream and receives the per-row receipt — the path field teams use, checked across languages."""
 import asyncio
-import os
-import subprocess
-import sys
-import tempfile
 import time
-import shutil
 
 import pytest
 
-from conftest import Platform, ROOT
+from conftest import Platform
 
 
 @pytest.fixture(scope="module")
-def survey_pb():
-    out = tempfile.mkdtemp(prefix="veche-pyproto-survey-")
-    protos = []
-    for dp, _, fs in os.walk(os.path.join(ROOT, "proto")):
-        protos += [os.path.relpath(os.path.join(dp, f), os.path.join(ROOT, "proto")) for f in fs if f.endswith(".proto")]
-    subprocess.run(["protoc", "-I", os.path.join(ROOT, "proto"), f"--python_out={out}"] + protos, check=True)
-    sys.path.insert(0, out)
-    from veche.survey.v1 import survey_pb2
-    from veche.common.v1 import common_pb2
-    yield survey_pb2, common_pb2
-    sys.path.remove(out)
-    shutil.rmtree(out)
+def survey_pb(pb_modules):
+    return pb_modules["survey"], pb_modules["common"]
 
 
 @pytest.fixture(scope="module")
