@@ -19,10 +19,3 @@ struct Enrichment: Sendable {
     var problemGroupID = ""
     var notes: [String] = []
 }
-
-/// Enrichment that only carries the appeal through (used when no classifier/directory is configured).
-struct PassThroughEnricher: AppealEnricher {
-    func enrich(_ appeal: AppealV1.Appeal, categoryHint: String) async -> Enrichment {
-        Enrichment(municipalityOktmo: appeal.municipalityOktmo, redactedText: appeal.text)
-    }
-}

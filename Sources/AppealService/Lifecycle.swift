@@ -7,8 +7,6 @@ enum Lifecycle {
     typealias Status = AppealV1.Status
     typealias Action = AppealV1.Action
 
-    static let openStatuses: Set<Status> = [.received, .registered, .assigned, .forwarded, .inProgress, .reopened, .extended]
-
     /// Statuses from which each action is allowed.
     static let allowed: [Action: Set<Status>] = [
         .register: [.received],

@@ -91,25 +91,10 @@ public final class TestCluster: @unchecked Sendable {
         return env
     }
 
-    /// Kills and restarts nats-server on the same port and store (JetStream data survives).
-    public func restartNats() async throws {
-        natsProcess.terminate()
-        natsProcess.waitUntilExit()
-        let p = Process()
-        p.executableURL = natsProcess.executableURL
-        p.arguments = natsProcess.arguments
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        for _ in 0..<100 where !Self.portOpen(natsPort) { try await Task.sleep(for: .milliseconds(50)) }
-        replacedProcess = p
-    }
-    private var replacedProcess: Process?
-
     public func stop() async {
-        for p in [natsProcess, replacedProcess].compactMap({ $0 }) where p.isRunning {
-            p.terminate()
-            p.waitUntilExit()
+        if natsProcess.isRunning {
+            natsProcess.terminate()
+            natsProcess.waitUntilExit()
         }
         try? FileManager.default.removeItem(at: storeDir)
         if let admin = try? await PGPool(conninfo: adminConninfo, size: 1, logger: logger, connectTimeout: .seconds(5)) {
