@@ -25,6 +25,7 @@ struct AppealQuery: Sendable {
         if !r.municipalityOktmo.isEmpty { conditions.append("a.municipality_oktmo = \(r.municipalityOktmo)") }
         if !r.topicCode.isEmpty { conditions.append("a.topic_code = \(r.topicCode)") }
         if !r.categoryCode.isEmpty { conditions.append("a.category_code = \(r.categoryCode)") }
+        if !r.externalId.isEmpty { conditions.append("a.external_id = \(r.externalId)") }
         if !r.problemGroupId.isEmpty { conditions.append("a.problem_group_id = \(r.problemGroupId)") }
         if r.receivedFromMs > 0 { conditions.append("a.received_at >= \(Self.date(r.receivedFromMs))::timestamptz") }
         if r.receivedToMs > 0 { conditions.append("a.received_at < \(Self.date(r.receivedToMs))::timestamptz") }

@@ -185,7 +185,7 @@ struct Open311Routes: Sendable {
     }
 
     func tokenLookup(_ token: String, _ format: Format) async throws -> Doc {
-        let found = try await clients.appeals.listAppeals(.init(channels: [.open311], textQuery: ""), options: options).appeals.first { $0.externalId == token }
+        let found = try await clients.appeals.listAppeals(.init(channels: [.open311], externalId: token), options: options).appeals.first
         guard let a = found else { throw Failure(status: .notFound, message: "token \(token) not found") }
         return .list("service_requests", [.object("request", [("service_request_id", .text(a.number)), ("token", .text(token))])])
     }

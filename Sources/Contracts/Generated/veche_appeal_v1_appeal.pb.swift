@@ -856,8 +856,9 @@ extension AppealV1 {
         public var problemGroupId: String = ""
         public var page: CommonV1.PageRequest? = nil
         public var unassignedOnly: Bool = false
+        public var externalId: String = ""
         public init() {}
-        public init(statuses: [AppealV1.Status] = [], channels: [AppealV1.Channel] = [], agencyId: String = "", municipalityOktmo: String = "", topicCode: String = "", categoryCode: String = "", textQuery: String = "", receivedFromMs: Int64 = 0, receivedToMs: Int64 = 0, overdueOnly: Bool = false, problemGroupId: String = "", page: CommonV1.PageRequest? = nil, unassignedOnly: Bool = false) {
+        public init(statuses: [AppealV1.Status] = [], channels: [AppealV1.Channel] = [], agencyId: String = "", municipalityOktmo: String = "", topicCode: String = "", categoryCode: String = "", textQuery: String = "", receivedFromMs: Int64 = 0, receivedToMs: Int64 = 0, overdueOnly: Bool = false, problemGroupId: String = "", page: CommonV1.PageRequest? = nil, unassignedOnly: Bool = false, externalId: String = "") {
             self.statuses = statuses
             self.channels = channels
             self.agencyId = agencyId
@@ -871,6 +872,7 @@ extension AppealV1 {
             self.problemGroupId = problemGroupId
             self.page = page
             self.unassignedOnly = unassignedOnly
+            self.externalId = externalId
         }
         enum CodingKeys: String, CodingKey {
             case statuses
@@ -886,6 +888,7 @@ extension AppealV1 {
             case problemGroupId
             case page
             case unassignedOnly
+            case externalId
         }
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -902,6 +905,7 @@ extension AppealV1 {
             self.problemGroupId = try c.decodeIfPresent(String.self, forKey: .problemGroupId) ?? ""
             self.page = try c.decodeIfPresent(CommonV1.PageRequest.self, forKey: .page) ?? nil
             self.unassignedOnly = try c.decodeIfPresent(Bool.self, forKey: .unassignedOnly) ?? false
+            self.externalId = try c.decodeIfPresent(String.self, forKey: .externalId) ?? ""
         }
         public func encode(to encoder: any Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
@@ -918,6 +922,7 @@ extension AppealV1 {
             try c.encode(self.problemGroupId, forKey: .problemGroupId)
             try c.encodeIfPresent(self.page, forKey: .page)
             try c.encode(self.unassignedOnly, forKey: .unassignedOnly)
+            try c.encode(self.externalId, forKey: .externalId)
         }
     }
 }
@@ -944,6 +949,7 @@ extension AppealV1.ListAppealsRequest: CMessageBridge {
         self.problemGroupId = CBridge.string(c.problem_group_id)
         self.page = c.page.map { CommonV1.PageRequest(c: $0.pointee) }
         self.unassignedOnly = c.unassigned_only != 0
+        self.externalId = CBridge.string(c.external_id)
     }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.n_statuses = statuses.count
@@ -961,6 +967,7 @@ extension AppealV1.ListAppealsRequest: CMessageBridge {
         p.pointee.problem_group_id = arena.string(problemGroupId)
         if let v = page { p.pointee.page = arena.message(v) }
         p.pointee.unassigned_only = unassignedOnly ? 1 : 0
+        p.pointee.external_id = arena.string(externalId)
     }
 }
 

@@ -1907,7 +1907,7 @@ const ProtobufCMessageDescriptor veche__appeal__v1__get_appeal_response__descrip
   (ProtobufCMessageInit) veche__appeal__v1__get_appeal_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor veche__appeal__v1__list_appeals_request__field_descriptors[13] =
+static const ProtobufCFieldDescriptor veche__appeal__v1__list_appeals_request__field_descriptors[14] =
 {
   {
     "statuses",
@@ -2065,11 +2065,24 @@ static const ProtobufCFieldDescriptor veche__appeal__v1__list_appeals_request__f
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "external_id",
+    14,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Appeal__V1__ListAppealsRequest, external_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned veche__appeal__v1__list_appeals_request__field_indices_by_name[] = {
   2,   /* field[2] = agency_id */
   5,   /* field[5] = category_code */
   1,   /* field[1] = channels */
+  13,   /* field[13] = external_id */
   3,   /* field[3] = municipality_oktmo */
   9,   /* field[9] = overdue_only */
   11,   /* field[11] = page */
@@ -2084,7 +2097,7 @@ static const unsigned veche__appeal__v1__list_appeals_request__field_indices_by_
 static const ProtobufCIntRange veche__appeal__v1__list_appeals_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 13 }
+  { 0, 14 }
 };
 const ProtobufCMessageDescriptor veche__appeal__v1__list_appeals_request__descriptor =
 {
@@ -2094,7 +2107,7 @@ const ProtobufCMessageDescriptor veche__appeal__v1__list_appeals_request__descri
   "Veche__Appeal__V1__ListAppealsRequest",
   "veche.appeal.v1",
   sizeof(Veche__Appeal__V1__ListAppealsRequest),
-  13,
+  14,
   veche__appeal__v1__list_appeals_request__field_descriptors,
   veche__appeal__v1__list_appeals_request__field_indices_by_name,
   1,  veche__appeal__v1__list_appeals_request__number_ranges,

@@ -358,10 +358,14 @@ struct  Veche__Appeal__V1__ListAppealsRequest
    * the operators' queue: no responsible agency yet
    */
   protobuf_c_boolean unassigned_only;
+  /*
+   * with channels: look an appeal up by the channel's own id
+   */
+  char *external_id;
 };
 #define VECHE__APPEAL__V1__LIST_APPEALS_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&veche__appeal__v1__list_appeals_request__descriptor) \
-    , 0,NULL, 0,NULL, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, 0, (char *)protobuf_c_empty_string, NULL, 0 }
+    , 0,NULL, 0,NULL, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, 0, (char *)protobuf_c_empty_string, NULL, 0, (char *)protobuf_c_empty_string }
 
 
 struct  Veche__Appeal__V1__ListAppealsResponse
