@@ -44,6 +44,10 @@ let package = Package(
         .target(name: "SurveyStats", swiftSettings: swiftSettings),
         .target(name: "Reports", swiftSettings: swiftSettings),
         .target(name: "TextAnalysis", dependencies: ["DataKit", "Taxonomy", "CStemmer"], resources: [.copy("Resources")], swiftSettings: swiftSettings),
+        // Media monitoring: tone model, mentions of directory bodies, surge detection (issue #12).
+        .target(name: "MediaMonitoring", dependencies: ["TextAnalysis", "DataKit"], resources: [.copy("Resources")], swiftSettings: swiftSettings),
+        // Workload, forecasting, staffing (Erlang C, workload model) and escalation chains (issue #12).
+        .target(name: "Workload", dependencies: ["WorkCalendar", "Taxonomy", "DataKit"], swiftSettings: swiftSettings),
 
         // Services: one executable each; tests import them with @testable.
         .executableTarget(name: "AppealService", dependencies: ["VecheRuntime", "Contracts", "WorkCalendar", "TextAnalysis", "Taxonomy", argumentParser], swiftSettings: swiftSettings),
@@ -55,7 +59,8 @@ let package = Package(
             .product(name: "Hummingbird", package: "hummingbird"),
         ], swiftSettings: swiftSettings),
 
-        .executableTarget(name: "VecheTool", dependencies: ["VecheRuntime", "Contracts", "TextAnalysis", "WorkCalendar", "DataKit", argumentParser], swiftSettings: swiftSettings),
+        .executableTarget(name: "VecheTool", dependencies: ["VecheRuntime", "Contracts", "TextAnalysis", "WorkCalendar", "DataKit",
+                                                       "MediaMonitoring", "Workload", argumentParser], swiftSettings: swiftSettings),
 
         // Tests.
         .target(name: "VecheTestSupport", dependencies: ["VecheRuntime", "Contracts", log, lifecycle], path: "Tests/VecheTestSupport", swiftSettings: swiftSettings),
@@ -71,5 +76,7 @@ let package = Package(
         .testTarget(name: "SurveyStatsTests", dependencies: ["SurveyStats", "DataKit"], swiftSettings: swiftSettings),
         .testTarget(name: "ReportsTests", dependencies: ["Reports"], swiftSettings: swiftSettings),
         .testTarget(name: "TextAnalysisTests", dependencies: ["TextAnalysis", "Taxonomy", "DataKit"], swiftSettings: swiftSettings),
+        .testTarget(name: "MediaMonitoringTests", dependencies: ["MediaMonitoring", "TextAnalysis", "DataKit", "AgencyService"], swiftSettings: swiftSettings),
+        .testTarget(name: "WorkloadTests", dependencies: ["Workload", "WorkCalendar", "DataKit"], swiftSettings: swiftSettings),
     ]
 )

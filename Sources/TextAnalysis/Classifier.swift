@@ -24,10 +24,11 @@ public final class FeatureExtractor {
     }
 }
 
-/// A sparse L2-normalised TF-IDF vector.
-struct SparseVector {
-    var indices: [Int32]
-    var values: [Float]
+/// A sparse L2-normalised TF-IDF vector (feature indices ascending).
+public struct SparseVector: Sendable {
+    public var indices: [Int32]
+    public var values: [Float]
+    public init(indices: [Int32], values: [Float]) { self.indices = indices; self.values = values }
 }
 
 /// Softmax head stored sparsely: for each feature the non-zero (class, weight) pairs.
@@ -41,7 +42,8 @@ public struct LinearHead: Codable, Sendable {
     var classIndex: [UInt16]
     var weight: [Float]
 
-    func scores(_ x: SparseVector) -> [Float] {
+    /// Raw class scores (bias + weights · x), before the temperature-scaled softmax.
+    public func scores(_ x: SparseVector) -> [Float] {
         var z = bias
         for (k, f) in x.indices.enumerated() {
             let fi = Int(f)
@@ -52,12 +54,13 @@ public struct LinearHead: Codable, Sendable {
         return z
     }
 
-    func probabilities(_ x: SparseVector, temperature t: Float? = nil) -> [Double] {
+    public func probabilities(_ x: SparseVector, temperature t: Float? = nil) -> [Double] {
         softmax(scores(x), temperature: t ?? temperature)
     }
 }
 
-func softmax(_ z: [Float], temperature: Float) -> [Double] {
+/// Numerically stable softmax of `z / temperature`.
+public func softmax(_ z: [Float], temperature: Float) -> [Double] {
     let t = Double(max(temperature, 1e-3))
     let m = Double(z.max() ?? 0)
     var e = z.map { exp((Double($0) - m) / t) }
@@ -195,8 +198,9 @@ public final class AppealClassifier {
     }
 }
 
-enum Vectorizer {
-    static func vectorize(terms: [String], vocab: [String: Int32], idf: [Float]) -> SparseVector {
+/// Sublinear TF-IDF (1 + log tf) · idf over a fixed vocabulary, L2-normalised.
+public enum Vectorizer {
+    public static func vectorize(terms: [String], vocab: [String: Int32], idf: [Float]) -> SparseVector {
         var tf: [Int32: Float] = [:]
         for t in terms { if let i = vocab[t] { tf[i, default: 0] += 1 } }
         var idx = Array(tf.keys).sorted()

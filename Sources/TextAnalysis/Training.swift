@@ -154,7 +154,7 @@ extension ClassifierModel {
     }
 
     /// Temperature minimising held-out negative log-likelihood (grid search).
-    static func calibrate(_ head: LinearHead, _ data: [(SparseVector, Int)]) -> Float {
+    public static func calibrate(_ head: LinearHead, _ data: [(SparseVector, Int)]) -> Float {
         guard !data.isEmpty else { return 1 }
         let scores = data.map { (head.scores($0.0), $0.1) }
         var best: (t: Float, nll: Double) = (1, .infinity)
@@ -171,19 +171,20 @@ extension ClassifierModel {
 
 /// Multinomial logistic regression trained by SGD with L2 via a global weight scale
 /// (W_eff = scale · W), so regularisation costs O(1) per step.
-struct SoftmaxSGD {
-    let features: Int, classes: Int, l2: Float
+public struct SoftmaxSGD {
+    public let features: Int, classes: Int, l2: Float
     var w: [Float]
     var b: [Float]
     var scale: Float = 1
 
-    init(features: Int, classes: Int, l2: Float) {
+    public init(features: Int, classes: Int, l2: Float) {
         self.features = features; self.classes = classes; self.l2 = l2
         w = [Float](repeating: 0, count: features * classes)
         b = [Float](repeating: 0, count: classes)
     }
 
-    mutating func step(_ x: SparseVector, label: Int, weight: Float, lr: Float) -> Double {
+    /// One weighted SGD step on (x, label); returns the weighted log-loss before the step.
+    public mutating func step(_ x: SparseVector, label: Int, weight: Float, lr: Float) -> Double {
         var z = b
         for (k, f) in x.indices.enumerated() {
             let base = Int(f) * classes, v = x.values[k] * scale
@@ -207,7 +208,8 @@ struct SoftmaxSGD {
         return loss * Double(weight)
     }
 
-    func head(labels: [String], prune: Float) -> LinearHead {
+    /// The trained weights as a sparse head; |w| < `prune` dropped, values rounded to 3 decimals.
+    public func head(labels: [String], prune: Float) -> LinearHead {
         var rs: [Int32] = [0], ci: [UInt16] = [], ws: [Float] = []
         for f in 0..<features {
             for c in 0..<classes {

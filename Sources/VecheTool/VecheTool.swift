@@ -12,7 +12,9 @@ struct VecheTool: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "veche-tool",
         abstract: "Veche operations: evaluations on real data, demo seeding, benchmarks.",
-        subcommands: [ClassifierTrain.self, ClassifierEval.self, DuplicatesEval.self, BostonReplay.self, Seed.self, Bench.self])
+        subcommands: [ClassifierTrain.self, ClassifierEval.self, DuplicatesEval.self, BostonReplay.self,
+                      SentimentTrain.self, SentimentEval.self, SurgeEval.self, ForecastEval.self, WorkloadReport.self,
+                      Seed.self, Bench.self])
 }
 
 struct DataOptions: ParsableArguments {
