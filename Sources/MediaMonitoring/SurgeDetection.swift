@@ -52,7 +52,7 @@ public struct SurgeOptions: Sendable, Hashable, Codable {
 /// variance φ_s · μ. `season` is the weekly (or daily) profile of the *pooled* counts of all series over
 /// the baseline window (stable even for sparse series); level_s = (Σ baseline counts + ½) / Σ season —
 /// the ½ keeps a never-seen series from having mean 0; φ_s is the Pearson dispersion of the baseline,
-/// floored at 1 (Poisson). The p-value is P(X ≥ observed). All series of a bucket are tested together
+/// floored at 1 (Poisson); both are refitted without baseline buckets that were themselves surges. The p-value is P(X ≥ observed). All series of a bucket are tested together
 /// and the p-values are adjusted by Benjamini–Hochberg; a surge is q ≤ `falseDiscoveryRate` plus the
 /// practical thresholds.
 ///
@@ -105,16 +105,7 @@ public enum SurgeDetector {
         }
         var out: [Surge] = []
         for s in series where s.counts.count > t {
-            let seasonSum = window.reduce(0.0) { $0 + season[$1 % period] }
-            let total = window.reduce(0) { $0 + s.counts[$1] }
-            let level = (Double(total) + 0.5) / seasonSum
-            var pearson = 0.0
-            for j in window {
-                let mu = level * season[j % period]
-                let d = Double(s.counts[j]) - mu
-                pearson += d * d / mu
-            }
-            let phi = max(1, pearson / Double(max(1, window.count - 1)))
+            let (level, phi) = baseline(s.counts, window: window, season: season, period: period)
             let mu = level * season[t % period]
             let observed = s.counts[t]
             let p = CountStatistics.negativeBinomialUpperTail(observed, mean: mu, dispersion: phi)
@@ -122,5 +113,29 @@ public enum SurgeDetector {
                              dispersion: phi, pValue: p, qValue: p))
         }
         return out
+    }
+
+    /// Level and dispersion of one series over the window, Farrington-style: a first fit on every
+    /// baseline bucket, then a refit without buckets whose standardised residual exceeds 2.58 (earlier
+    /// surges), so past outbreaks neither inflate the expected count nor the dispersion.
+    static func baseline(_ counts: [Int], window: [Int], season: [Double], period: Int) -> (level: Double, phi: Double) {
+        func fit(_ days: [Int]) -> (Double, Double) {
+            let seasonSum = days.reduce(0.0) { $0 + season[$1 % period] }
+            let total = days.reduce(0) { $0 + counts[$1] }
+            let level = (Double(total) + 0.5) / max(seasonSum, 1e-9)
+            var pearson = 0.0
+            for j in days {
+                let mu = level * season[j % period]
+                let d = Double(counts[j]) - mu
+                pearson += d * d / mu
+            }
+            return (level, max(1, pearson / Double(max(1, days.count - 1))))
+        }
+        let (level, phi) = fit(window)
+        let kept = window.filter { j in
+            let mu = level * season[j % period]
+            return (Double(counts[j]) - mu) / (phi * mu).squareRoot() <= 2.58
+        }
+        return kept.count >= window.count / 2 && kept.count < window.count ? fit(kept) : (level, phi)
     }
 }
