@@ -76,7 +76,7 @@ let package = Package(
         .testTarget(name: "SurveyStatsTests", dependencies: ["SurveyStats", "DataKit"], swiftSettings: swiftSettings),
         .testTarget(name: "ReportsTests", dependencies: ["Reports"], swiftSettings: swiftSettings),
         .testTarget(name: "TextAnalysisTests", dependencies: ["TextAnalysis", "Taxonomy", "DataKit"], swiftSettings: swiftSettings),
-        .testTarget(name: "MediaMonitoringTests", dependencies: ["MediaMonitoring", "TextAnalysis", "DataKit", "AgencyService"], swiftSettings: swiftSettings),
+        .testTarget(name: "MediaMonitoringTests", dependencies: ["MediaMonitoring", "TextAnalysis", "DataKit", "Workload", "WorkCalendar", "AgencyService"], swiftSettings: swiftSettings),
         .testTarget(name: "WorkloadTests", dependencies: ["Workload", "WorkCalendar", "DataKit"], swiftSettings: swiftSettings),
     ]
 )
