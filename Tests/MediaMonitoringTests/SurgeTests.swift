@@ -86,7 +86,7 @@ func poisson(_ mean: Double, _ rng: inout SplitMix64) -> Int {
             .map { CountSeries(topic: $0.key, territory: "", counts: $0.counts) }
         let report = SurgeEvaluation.run(series, multiples: [3], trials: 120)
         #expect(report.alarmsPerSeriesBucket < 0.005, "\(report.summary)")
-        let large = report.power.first { $0.stratum == "≥ 5" }
+        let large = report.power.first(where: { $0.stratum == "≥ 5" })
         #expect((large?.trials ?? 0) >= 5 && (large?.rate ?? 0) >= 0.8, "\(report.summary)")
     }
 }
