@@ -24,7 +24,8 @@ public struct InflectedWord: Sendable, Hashable {
             return
         }
         for (suffix, set) in Self.classes where w.hasSuffix(suffix) && w.count > suffix.count + 1 {
-            base = String(w.dropLast(suffix.count))
+            // -ие/-ье/-ия nouns keep their «и»/«ь» in every form (управлени-е, инспекци-ей).
+            base = String(w.dropLast(set == Self.nounIe || set == Self.nounIya ? 1 : suffix.count))
             endings = set
             return
         }
