@@ -40,10 +40,11 @@ public final class JetStream: @unchecked Sendable {
     }
 
     /// Creates the stream, or updates its subjects and replicas if it exists (file storage, limits retention).
+    /// Retries while a clustered JetStream elects its leaders.
     public func ensureStream(_ spec: StreamSpec) async throws {
         let ctx = RawJS(js: js)
         let replicas = Int64(self.replicas)
-        try await connection.blocking.run {
+        try await whileElecting("stream \(spec.name)") { try await self.connection.blocking.run {
             var cfg = jsStreamConfig()
             jsStreamConfig_Init(&cfg)
             var err = jsErrCode(0)
@@ -73,6 +74,22 @@ public final class JetStream: @unchecked Sendable {
             if let info { jsStreamInfo_Destroy(info) }
             guard status == NATS_OK else {
                 throw NatsError(status: status, context: "ensure stream \(spec.name) (js error \(err.rawValue))")
+            }
+        } }
+    }
+
+    /// Runs `body` until it succeeds, for up to `patience`: on a cluster that has just started or lost a
+    /// node, JetStream answers "unavailable" or "stream not found" until its leaders are elected (a stream
+    /// another instance has just created is usable only once its replicas chose a leader).
+    func whileElecting<T: Sendable>(_ what: String, patience: Duration = .seconds(30), _ body: () async throws -> T) async throws -> T {
+        let started = ContinuousClock.now
+        while true {
+            do {
+                return try await body()
+            } catch {
+                if ContinuousClock.now - started > patience || Task.isCancelled { throw error }
+                connection.logger.warning("JetStream not ready, retrying", metadata: ["what": "\(what)", "error": "\(error)"])
+                try await Task.sleep(for: .milliseconds(500))
             }
         }
     }
@@ -151,7 +168,7 @@ public final class JetStreamConsumer: Service, @unchecked Sendable {
     }
 
     public func run() async throws {
-        let sub = try makeSubscription()
+        let sub = try await jetStream.whileElecting("consumer \(durable)") { try self.makeSubscription() }
         let finished = AsyncStream<Void>.makeStream()
         let thread = Thread { [self] in
             self.loop(sub)
