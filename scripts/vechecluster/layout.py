@@ -137,7 +137,9 @@ class Layout:
     def service_env(self, instance, base_env=None):
         """Environment of one service or gateway instance."""
         env = dict(os.environ if base_env is None else base_env)
-        env.update(VECHE_NATS_URL=self.nats_url_list, VECHE_POSTGRES=self.postgres_conninfo, VECHE_JS_REPLICAS=str(NATS_NODES),
+        # application_name shows in pg_stat_activity which instance holds which connection.
+        env.update(VECHE_NATS_URL=self.nats_url_list, VECHE_POSTGRES=f"{self.postgres_conninfo} application_name={instance.name}",
+                   VECHE_JS_REPLICAS=str(NATS_NODES),
                    VECHE_INSTANCE_ID=instance.name, VECHE_LOG_LEVEL=env.get("VECHE_LOG_LEVEL", "info"), VECHE_HTTP_HOST=HOST)
         if instance.http_port:
             env["VECHE_HTTP_PORT"] = str(instance.http_port)

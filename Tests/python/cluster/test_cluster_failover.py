@@ -92,18 +92,31 @@ def test_streams_and_consumers_are_r3_with_a_leader(cluster):
 
 
 def test_two_instances_of_everything_share_the_work(cluster):
-    """Both instances of each service answer ADR-32 pings; requests through both gateways are spread over
-    both AppealService instances by the queue group."""
+    """Both instances of each service answer ADR-32 pings, both gateways serve, and requests sent through
+    every node are spread over both AppealService instances by the queue group. (A node hands a request to
+    a queue member connected to it when there is one, so requests enter through all three nodes.)"""
     from vechecluster.services import ping
     for program, service in SERVICE_NAMES.items():
         assert sorted(run(ping(cluster.layout.nats_url_list, service))) == [f"{program}-1", f"{program}-2"]
-    before = run(_instance_stats(cluster, "AppealService", "SubmitAppeal"))
-    gateways = [f"http://127.0.0.1:{g.http_port}" for g in cluster.layout.gateways()]
-    for i in range(16):
-        _, appeal = new_appeal("spread")
-        status, _ = http("POST", f"{gateways[i % 2]}/api/v1/appeals", appeal)
-        assert status == 201
-    after = run(_instance_stats(cluster, "AppealService", "SubmitAppeal"))
+    for g in cluster.layout.gateways():
+        status, _ = http("POST", f"http://127.0.0.1:{g.http_port}/api/v1/appeals", new_appeal("spread")[1])
+        assert status == 201, g.name
+
+    async def through_every_node():
+        import nats
+        for node in cluster.layout.nats:
+            nc = await nats.connect(node.url)
+            try:
+                for _ in range(12):
+                    reply = await nc.request("veche.appeal.v1.ListAppeals", b"", timeout=5)
+                    assert not reply.headers or "Nats-Service-Error" not in reply.headers, reply.headers
+            finally:
+                await nc.close()
+
+    before = run(_instance_stats(cluster, "AppealService", "ListAppeals"))
+    run(through_every_node())
+    after = run(_instance_stats(cluster, "AppealService", "ListAppeals"))
+    assert sum(after.values()) - sum(before.values()) == 36
     assert all(after[i] > before.get(i, 0) for i in ("appeal-service-1", "appeal-service-2")), (before, after)
 
 
@@ -159,15 +172,14 @@ def test_losing_the_nats_node_that_leads_a_stream(cluster, figures, pb):
 
 def test_losing_the_postgresql_primary(cluster, figures):
     """kill -9 of the PostgreSQL primary (keeper, postmaster, backends): pg_auto_failover promotes the
-    standby, both AppealService instances reconnect through the multi-host connection string and write
-    again, and what was committed before the crash is still there (synchronous replication). The old
-    primary then rejoins as the standby."""
+    standby, a write through the gateway succeeds again, both AppealService instances reconnect to the new
+    primary through the multi-host connection string, and what was committed before the crash is still
+    there (synchronous replication). The old primary then rejoins as the standby."""
     gateway = f"http://127.0.0.1:{cluster.layout.gateways()[0].http_port}"
     marker, before = new_appeal("before-failover")
     assert http("POST", f"{gateway}/api/v1/appeals", before)[0] == 201
     old = cluster.pg.primary()
     standby = next(n for n in cluster.layout.pg if n != old)
-    stats_before = run(_instance_stats(cluster, "AppealService", "SubmitAppeal"))
 
     cluster.kill(old.name)
     recovery = Recovery(time.monotonic())
@@ -177,15 +189,14 @@ def test_losing_the_postgresql_primary(cluster, figures):
     promoted = {s["name"]: s["reported"] for s in cluster.pg.state()}
     assert promoted[standby.name] in ("wait_primary", "primary"), promoted
 
-    def both_instances_wrote():
-        http("POST", f"{gateway}/api/v1/appeals", new_appeal("after-failover")[1])
-        now = run(_instance_stats(cluster, "AppealService", "SubmitAppeal"))
-        return all(now[i] > stats_before[i] for i in ("appeal-service-1", "appeal-service-2"))
-    both_s, _ = recovery.wait(both_instances_wrote)
+    def both_instances_connected():  # their outbox relays use the database every second
+        rows = cluster.pg.sql(standby.port, "SELECT DISTINCT application_name FROM pg_stat_activity", "veche") or []
+        return {"appeal-service-1", "appeal-service-2"} <= {r[0] for r in rows}
+    both_s, _ = recovery.wait(both_instances_connected)
     assert _find_appeal(gateway, marker), "an appeal committed before the crash was lost"
     figures += [(f"PostgreSQL primary {old.name} killed: standby promoted, accepting writes", took["promoted"]),
                 ("  first appeal written through the gateway", took["write"]),
-                ("  both AppealService instances writing again", both_s)]
+                ("  both AppealService instances connected to the new primary", both_s)]
 
     cluster.start(old.name)
     rejoin_s, _ = Recovery(time.monotonic()).wait(cluster.pg.healthy, 90, 1.0)
