@@ -19,12 +19,16 @@ public struct NatsReconnectPolicy: Sendable {
     /// socket) is treated as gone: ~10 s with the defaults.
     public var pingInterval: Duration = .seconds(5)
     public var maxPingsOut: Int32 = 2
+    /// Try the servers in random order (spreads clients over a cluster), or in the listed order
+    /// (`VECHE_NATS_RANDOMIZE=0`: a deployment places each instance on "its" node by listing it first).
+    public var randomize = true
 
     public init() {}
 
     public init(environment env: [String: String]) {
         if let ms = env["VECHE_NATS_RECONNECT_WAIT_MS"].flatMap(Int64.init), ms >= 0 { reconnectWait = .milliseconds(ms) }
         if let bytes = env["VECHE_NATS_RECONNECT_BUFFER"].flatMap(Int32.init), bytes > 0 { reconnectBufferBytes = bytes }
+        if let flag = env["VECHE_NATS_RANDOMIZE"]?.lowercased() { randomize = !["0", "false", "no"].contains(flag) }
     }
 
     /// Splits a comma-separated URL list ("nats://a:4222, nats://b:4222"), as `VECHE_NATS_URL` may hold
@@ -44,6 +48,7 @@ public struct NatsReconnectPolicy: Sendable {
             }
         }
         guard s == NATS_OK else { throw NatsError(status: s, context: "server list \(servers)") }
+        _ = natsOptions_SetNoRandomize(opts, !randomize)
         _ = natsOptions_SetMaxReconnect(opts, maxReconnects)
         _ = natsOptions_SetReconnectWait(opts, Self.milliseconds(reconnectWait))
         _ = natsOptions_SetReconnectJitter(opts, Self.milliseconds(reconnectJitter), Self.milliseconds(reconnectJitter))

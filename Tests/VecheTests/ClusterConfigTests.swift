@@ -10,14 +10,17 @@ struct ClusterConfigTests {
         let config = VecheConfig(environment: [
             "VECHE_NATS_URL": "nats://127.0.0.1:4401, nats://127.0.0.1:4402,,nats://127.0.0.1:4403",
             "VECHE_JS_REPLICAS": "3", "VECHE_NATS_RECONNECT_WAIT_MS": "100", "VECHE_NATS_RECONNECT_BUFFER": "1048576",
+            "VECHE_NATS_RANDOMIZE": "0",
         ])
         #expect(NatsReconnectPolicy.serverList(config.natsURL) == ["nats://127.0.0.1:4401", "nats://127.0.0.1:4402", "nats://127.0.0.1:4403"])
         #expect(config.jsReplicas == 3)
         #expect(config.natsReconnect.reconnectWait == .milliseconds(100))
         #expect(config.natsReconnect.reconnectBufferBytes == 1_048_576)
         #expect(config.natsReconnect.maxReconnects == -1)
+        #expect(!config.natsReconnect.randomize)
         let single = VecheConfig(environment: ["VECHE_JS_REPLICAS": "zero"])
         #expect(single.jsReplicas == 1, "an unreadable replica count falls back to a single server's 1")
+        #expect(single.natsReconnect.randomize)
     }
 
     @Test func connectsThroughADeadServerInTheListToALiveOne() async throws {

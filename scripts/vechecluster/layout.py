@@ -137,8 +137,13 @@ class Layout:
     def service_env(self, instance, base_env=None):
         """Environment of one service or gateway instance."""
         env = dict(os.environ if base_env is None else base_env)
-        # application_name shows in pg_stat_activity which instance holds which connection.
-        env.update(VECHE_NATS_URL=self.nats_url_list, VECHE_POSTGRES=f"{self.postgres_conninfo} application_name={instance.name}",
+        # Instances are spread over the nodes deterministically: each lists "its" node first and keeps
+        # the order, the others follow as reconnect targets. application_name shows in pg_stat_activity
+        # which instance holds which connection.
+        k = self.instances.index(instance) % len(self.nats)
+        urls = [n.url for n in self.nats[k:] + self.nats[:k]]
+        env.update(VECHE_NATS_URL=",".join(urls), VECHE_NATS_RANDOMIZE="0",
+                   VECHE_POSTGRES=f"{self.postgres_conninfo} application_name={instance.name}",
                    VECHE_JS_REPLICAS=str(NATS_NODES),
                    VECHE_INSTANCE_ID=instance.name, VECHE_LOG_LEVEL=env.get("VECHE_LOG_LEVEL", "info"), VECHE_HTTP_HOST=HOST)
         if instance.http_port:

@@ -128,6 +128,7 @@ def test_losing_the_nats_node_that_leads_a_stream(cluster, figures, pb):
     victim = cluster.layout.nats_node(info.cluster.leader)
     survivors = [n.name for n in cluster.layout.nats if n != victim]
     on_victim = [c for c in cluster.nats.connections()[victim.name] if c]
+    assert on_victim, f"no instance is connected to {victim.name}: its loss would prove no reconnection"
     gateways = [f"http://127.0.0.1:{g.http_port}" for g in cluster.layout.gateways()]
     appeal_pb2, _ = pb
     marker, appeal = new_appeal("intake")
@@ -157,7 +158,6 @@ def test_losing_the_nats_node_that_leads_a_stream(cluster, figures, pb):
     took = recovery.all({"leader": new_leader, "publish": lambda: run(publish_intake()), "reconnected": reconnected,
                          **{f"rpc {i}": rpc(g) for i, g in enumerate(gateways, 1)}})
     processed_s, _ = recovery.wait(lambda: _find_appeal(gateways[0], marker))
-    assert on_victim, f"no instance was connected to {victim.name}"
     figures += [(f"NATS {victim.name} (VECHE_INTAKE leader) killed: a new stream leader elected", took["leader"]),
                 ("  JetStream publish acknowledged again", took["publish"]),
                 ("  RPC through gateway-1 / gateway-2 again (max)", max(took["rpc 1"], took["rpc 2"])),
