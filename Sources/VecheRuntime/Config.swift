@@ -3,7 +3,15 @@ import Logging
 
 /// Process configuration, read from the environment (12-factor; compose/ sets these).
 public struct VecheConfig: Sendable {
+    /// One NATS URL, or a comma-separated list of a cluster's nodes (`VECHE_NATS_URL`).
     public var natsURL: String
+    /// Reconnect settings for losing a NATS server (`VECHE_NATS_RECONNECT_*`).
+    public var natsReconnect: NatsReconnectPolicy
+    /// Replicas of the JetStream streams and durable consumers this process creates
+    /// (`VECHE_JS_REPLICAS`: 1 on a single server, 3 on a three-node cluster).
+    public var jsReplicas: Int
+    /// libpq connection string; a multi-host one (`host=a,b port=p,q target_session_attrs=read-write`)
+    /// lets every new connection find the current primary after a failover.
     public var postgres: String
     public var httpHost: String
     public var httpPort: Int
@@ -15,6 +23,8 @@ public struct VecheConfig: Sendable {
 
     public init(environment env: [String: String] = ProcessInfo.processInfo.environment) {
         natsURL = env["VECHE_NATS_URL"] ?? "nats://127.0.0.1:4222"
+        natsReconnect = NatsReconnectPolicy(environment: env)
+        jsReplicas = min(5, max(1, Int(env["VECHE_JS_REPLICAS"] ?? "") ?? 1))
         postgres = env["VECHE_POSTGRES"] ?? "host=127.0.0.1 port=5432 dbname=veche user=postgres"
         httpHost = env["VECHE_HTTP_HOST"] ?? "127.0.0.1"
         httpPort = Int(env["VECHE_HTTP_PORT"] ?? "") ?? 8080

@@ -9,8 +9,11 @@ import Synchronization
 public final class JetStream: @unchecked Sendable {
     let js: OpaquePointer
     public let connection: NatsConnection
+    /// Replicas of the streams `ensureStream` creates and of the durable consumers bound through this
+    /// context (1 on a single server; 3 on a cluster, so losing one node loses no data and no position).
+    public let replicas: Int
 
-    public init(connection: NatsConnection) throws {
+    public init(connection: NatsConnection, replicas: Int = 1) throws {
         var opts = jsOptions()
         jsOptions_Init(&opts)
         var js: OpaquePointer?
@@ -18,6 +21,7 @@ public final class JetStream: @unchecked Sendable {
         guard s == NATS_OK, let js else { throw NatsError(status: s, context: "JetStream context") }
         self.js = js
         self.connection = connection
+        self.replicas = max(1, replicas)
     }
 
     deinit { jsCtx_Destroy(js) }
@@ -35,10 +39,12 @@ public final class JetStream: @unchecked Sendable {
         }
     }
 
-    /// Creates the stream, or updates its subjects if it exists (file storage, limits retention).
+    /// Creates the stream, or updates its subjects and replicas if it exists (file storage, limits retention).
+    /// Retries while a clustered JetStream elects its leaders.
     public func ensureStream(_ spec: StreamSpec) async throws {
         let ctx = RawJS(js: js)
-        try await connection.blocking.run {
+        let replicas = Int64(self.replicas)
+        try await whileElecting("stream \(spec.name)") { try await self.connection.blocking.run {
             var cfg = jsStreamConfig()
             jsStreamConfig_Init(&cfg)
             var err = jsErrCode(0)
@@ -53,6 +59,7 @@ public final class JetStream: @unchecked Sendable {
                         cfg.Subjects = subjects
                         cfg.SubjectsLen = Int32(buf.count)
                         cfg.Storage = js_FileStorage
+                        cfg.Replicas = replicas
                         cfg.Duplicates = Int64(spec.duplicateWindow.components.seconds) * 1_000_000_000
                         cfg.MaxAge = Int64(spec.maxAge.components.seconds) * 1_000_000_000
                         var s = js_AddStream(&info, ctx.js, &cfg, nil, &err)
@@ -67,6 +74,22 @@ public final class JetStream: @unchecked Sendable {
             if let info { jsStreamInfo_Destroy(info) }
             guard status == NATS_OK else {
                 throw NatsError(status: status, context: "ensure stream \(spec.name) (js error \(err.rawValue))")
+            }
+        } }
+    }
+
+    /// Runs `body` until it succeeds, for up to `patience`: on a cluster that has just started or lost a
+    /// node, JetStream answers "unavailable" or "stream not found" until its leaders are elected (a stream
+    /// another instance has just created is usable only once its replicas chose a leader).
+    func whileElecting<T: Sendable>(_ what: String, patience: Duration = .seconds(30), _ body: () async throws -> T) async throws -> T {
+        let started = ContinuousClock.now
+        while true {
+            do {
+                return try await body()
+            } catch {
+                if ContinuousClock.now - started > patience || Task.isCancelled { throw error }
+                connection.logger.warning("JetStream not ready, retrying", metadata: ["what": "\(what)", "error": "\(error)"])
+                try await Task.sleep(for: .milliseconds(500))
             }
         }
     }
@@ -145,7 +168,7 @@ public final class JetStreamConsumer: Service, @unchecked Sendable {
     }
 
     public func run() async throws {
-        let sub = try makeSubscription()
+        let sub = try await jetStream.whileElecting("consumer \(durable)") { try self.makeSubscription() }
         let finished = AsyncStream<Void>.makeStream()
         let thread = Thread { [self] in
             self.loop(sub)
@@ -180,6 +203,7 @@ public final class JetStreamConsumer: Service, @unchecked Sendable {
                 cc.DeliverPolicy = js_DeliverAll
                 cc.MaxAckPending = 1024
                 cc.AckWait = 30 * 1_000_000_000
+                cc.Replicas = Int64(jetStream.replicas)
                 var info: UnsafeMutablePointer<jsConsumerInfo>?
                 let st = js_AddConsumer(&info, jetStream.js, stream, &cc, nil, &err)
                 if let info { jsConsumerInfo_Destroy(info) }

@@ -29,13 +29,16 @@ public final class NatsConnection: RPCTransport, @unchecked Sendable {
         self.inboxPrefix = "_INBOX.\(NUID.next())."
     }
 
-    /// Connects (retrying while the server is not up yet, up to `connectTimeout`).
-    public static func connect(url: String, name: String, logger: Logger, connectTimeout: Duration = .seconds(10)) async throws -> NatsConnection {
+    /// Connects to `url` — one server, or several comma-separated (a cluster's nodes) — retrying while
+    /// none is up yet, up to `connectTimeout`; afterwards `reconnect` governs losing the server.
+    public static func connect(url: String, name: String, logger: Logger, reconnect: NatsReconnectPolicy = .init(),
+                               connectTimeout: Duration = .seconds(10)) async throws -> NatsConnection {
+        let servers = NatsReconnectPolicy.serverList(url)
         let blocking = BlockingExecutor(name: "nats-\(name)", threads: 2)
         let started = ContinuousClock.now
         while true {
             do {
-                let raw = try await blocking.run { try NatsConnection.rawConnect(url: url, name: name) }
+                let raw = try await blocking.run { try NatsConnection.rawConnect(servers: servers, policy: reconnect, name: name, logger: logger) }
                 let c = NatsConnection(conn: raw.pointer, logger: logger, blocking: blocking)
                 try c.startReplyMux()
                 logger.info("connected to NATS", metadata: ["url": "\(url)"])
@@ -53,20 +56,22 @@ public final class NatsConnection: RPCTransport, @unchecked Sendable {
 
     struct RawConn: @unchecked Sendable { let pointer: OpaquePointer }
 
-    private static func rawConnect(url: String, name: String) throws -> RawConn {
+    private static func rawConnect(servers: [String], policy: NatsReconnectPolicy, name: String, logger: Logger) throws -> RawConn {
         var opts: OpaquePointer?
         var s = natsOptions_Create(&opts)
         guard s == NATS_OK, let opts else { throw NatsError(status: s, context: "options") }
         defer { natsOptions_Destroy(opts) }
-        _ = natsOptions_SetURL(opts, url)
+        try policy.apply(servers: servers, to: opts)
         _ = natsOptions_SetName(opts, name)
-        _ = natsOptions_SetMaxReconnect(opts, -1)
-        _ = natsOptions_SetReconnectWait(opts, 500)
         _ = natsOptions_SetTimeout(opts, 2000)
         _ = natsOptions_SetMaxPendingMsgs(opts, 1_000_000)
+        let events = NatsConnectionEvents.install(on: opts, logger: logger)
         var nc: OpaquePointer?
         s = natsConnection_Connect(&nc, opts)
-        guard s == NATS_OK, let nc else { throw NatsError(status: s, context: "connect \(url)") }
+        guard s == NATS_OK, let nc else {
+            NatsConnectionEvents.release(events)
+            throw NatsError(status: s, context: "connect \(servers.joined(separator: ","))")
+        }
         return RawConn(pointer: nc)
     }
 

@@ -16,8 +16,10 @@ public struct ServiceEnvironment: Sendable {
     public static func connect(config: VecheConfig, name: String, schema: String?) async throws -> ServiceEnvironment {
         var logger = Logger(label: "veche.\(name)")
         logger.logLevel = config.logLevel
-        let nats = try await NatsConnection.connect(url: config.natsURL, name: name, logger: logger)
-        let js = try JetStream(connection: nats)
+        // The instance id in the connection name tells instances apart in the servers' /connz.
+        let nats = try await NatsConnection.connect(url: config.natsURL, name: "\(name) \(config.instanceID)", logger: logger,
+                                                    reconnect: config.natsReconnect)
+        let js = try JetStream(connection: nats, replicas: config.jsReplicas)
         var pool: PGPool?
         if let schema { pool = try await PGPool(conninfo: config.postgres, size: config.dbPoolSize, schema: schema, logger: logger) }
         return ServiceEnvironment(config: config, logger: logger, nats: nats, jetStream: js, pool: pool)
