@@ -22,6 +22,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.7.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.5.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
     ],
     targets: [
         // C libraries from Debian.
@@ -31,10 +34,17 @@ let package = Package(
         .systemLibrary(name: "CStemmer", providers: [.apt(["libstemmer-dev"])]),
         // protoc-c output from proto/ (scripts/gen_contracts.py).
         .target(name: "Proto", linkerSettings: [.linkedLibrary("protobuf-c")]),
+        // Identity and access: OIDC token verification (jwt-kit, JWKS with key rotation), client credentials,
+        // the Principal / role / grant model and the access rules every service and the gateway enforce.
+        .target(name: "VecheAuth", dependencies: [
+            log, .product(name: "JWTKit", package: "jwt-kit"), .product(name: "Crypto", package: "swift-crypto"),
+        ], swiftSettings: swiftSettings),
         // Generated Swift value types over Proto + the RPC vocabulary.
-        .target(name: "Contracts", dependencies: ["Proto", log], swiftSettings: swiftSettings),
-        // NATS (core, ADR-32 services, JetStream), libpq pool, migrations, config, lifecycle.
-        .target(name: "VecheRuntime", dependencies: ["CNATS", "CPQ", "Contracts", log, lifecycle], swiftSettings: swiftSettings),
+        .target(name: "Contracts", dependencies: ["Proto", "VecheAuth", log], swiftSettings: swiftSettings),
+        // NATS (core, ADR-32 services, JetStream), libpq pool, migrations, config, lifecycle, bus and database permissions.
+        .target(name: "VecheRuntime", dependencies: ["CNATS", "CPQ", "Contracts", "VecheAuth", log, lifecycle,
+                                                     .product(name: "HummingbirdBcrypt", package: "hummingbird-auth")],
+                swiftSettings: swiftSettings),
 
         // Domain libraries (pure Swift).
         .target(name: "DataKit", dependencies: ["CZlib"], swiftSettings: swiftSettings),
@@ -50,27 +60,29 @@ let package = Package(
         .target(name: "Workload", dependencies: ["WorkCalendar", "Taxonomy", "DataKit"], swiftSettings: swiftSettings),
 
         // Services: one executable each; tests import them with @testable.
-        .executableTarget(name: "AppealService", dependencies: ["VecheRuntime", "Contracts", "WorkCalendar", "TextAnalysis", "Taxonomy", argumentParser], swiftSettings: swiftSettings),
-        .executableTarget(name: "AgencyService", dependencies: ["VecheRuntime", "Contracts", "Taxonomy", "WorkCalendar", argumentParser], swiftSettings: swiftSettings),
-        .executableTarget(name: "RatingService", dependencies: ["VecheRuntime", "Contracts", "RatingEngine", argumentParser], swiftSettings: swiftSettings),
-        .executableTarget(name: "SurveyService", dependencies: ["VecheRuntime", "Contracts", "SurveyStats", argumentParser], swiftSettings: swiftSettings),
+        .executableTarget(name: "AppealService", dependencies: ["VecheRuntime", "Contracts", "VecheAuth", "WorkCalendar", "TextAnalysis", "Taxonomy", argumentParser], swiftSettings: swiftSettings),
+        .executableTarget(name: "AgencyService", dependencies: ["VecheRuntime", "Contracts", "VecheAuth", "Taxonomy", "WorkCalendar", argumentParser], swiftSettings: swiftSettings),
+        .executableTarget(name: "RatingService", dependencies: ["VecheRuntime", "Contracts", "VecheAuth", "RatingEngine", argumentParser], swiftSettings: swiftSettings),
+        .executableTarget(name: "SurveyService", dependencies: ["VecheRuntime", "Contracts", "VecheAuth", "SurveyStats", argumentParser], swiftSettings: swiftSettings),
         .executableTarget(name: "Gateway", dependencies: [
-            "VecheRuntime", "Contracts", "Reports", argumentParser,
+            "VecheRuntime", "Contracts", "Reports", "VecheAuth", argumentParser,
             .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
+            .product(name: "Crypto", package: "swift-crypto"),
         ], swiftSettings: swiftSettings),
 
-        .executableTarget(name: "VecheTool", dependencies: ["VecheRuntime", "Contracts", "TextAnalysis", "WorkCalendar", "DataKit",
+        .executableTarget(name: "VecheTool", dependencies: ["VecheRuntime", "Contracts", "VecheAuth", "TextAnalysis", "WorkCalendar", "DataKit",
                                                        "MediaMonitoring", "Workload", argumentParser], swiftSettings: swiftSettings),
 
         // Tests.
-        .target(name: "VecheTestSupport", dependencies: ["VecheRuntime", "Contracts", log, lifecycle], path: "Tests/VecheTestSupport", swiftSettings: swiftSettings),
+        .target(name: "VecheTestSupport", dependencies: ["VecheRuntime", "Contracts", "VecheAuth", log, lifecycle], path: "Tests/VecheTestSupport", swiftSettings: swiftSettings),
         .testTarget(name: "VecheTests", dependencies: [
-            "VecheRuntime", "Contracts", "AppealService", "AgencyService", "RatingService", "SurveyService", "Gateway", "DataKit", "VecheTestSupport",
+            "VecheRuntime", "Contracts", "VecheAuth", "AppealService", "AgencyService", "RatingService", "SurveyService", "Gateway", "DataKit", "VecheTestSupport",
             .product(name: "HummingbirdTesting", package: "hummingbird"), lifecycle,
         ], swiftSettings: swiftSettings),
         .testTarget(name: "AgencyServiceTests", dependencies: ["AgencyService", "VecheRuntime", "Contracts", "Taxonomy", "WorkCalendar", "VecheTestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "RatingServiceTests", dependencies: ["RatingService", "RatingEngine", "VecheRuntime", "Contracts", "VecheTestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "SurveyServiceTests", dependencies: ["VecheRuntime", "Contracts", "SurveyService", "SurveyStats", "DataKit", "VecheTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "RatingServiceTests", dependencies: ["RatingService", "RatingEngine", "VecheRuntime", "Contracts", "VecheAuth", "VecheTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "SurveyServiceTests", dependencies: ["VecheRuntime", "Contracts", "SurveyService", "AgencyService", "SurveyStats", "DataKit", "VecheTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "WorkCalendarTests", dependencies: ["WorkCalendar", "DataKit"], swiftSettings: swiftSettings),
         .testTarget(name: "RatingEngineTests", dependencies: ["RatingEngine"], swiftSettings: swiftSettings),
         .testTarget(name: "SurveyStatsTests", dependencies: ["SurveyStats", "DataKit"], swiftSettings: swiftSettings),

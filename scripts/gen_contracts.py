@@ -279,6 +279,8 @@ def gen_service(pkg, s, out):
     out.append(f'        public static let name = "{s.name}"')
     out.append(f'        public static let fullName = "{pkg}.{s.name}"')
     out.append(f'        public static let subjectPrefix = "{pkg}"')
+    names = ", ".join(f'"{m.name}"' for m in s.method)
+    out.append(f"        public static let methodNames = [{names}]")
     out.append("        public enum Method {")
     for m in s.method:
         out.append(f"            public enum {m.name}: RPCMethod {{")

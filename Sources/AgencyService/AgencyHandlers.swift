@@ -2,6 +2,7 @@ import Contracts
 import Foundation
 import Logging
 import Taxonomy
+import VecheAuth
 import VecheRuntime
 import WorkCalendar
 
@@ -10,6 +11,9 @@ struct AgencyHandlers: AgencyV1.AgencyService.Handler {
     let pool: PGPool
     let timeZone: TimeZone
     var now: @Sendable () -> Date = { Date() }
+    let audit = AuditLog(service: AgencyV1.AgencyService.name)
+    /// Announces that a principal's roles changed (services drop their cached grants).
+    var grantsChanged: @Sendable (String) -> Void = { _ in }
 
     // MARK: validation helpers (pure, against the platform taxonomy)
 
@@ -130,6 +134,7 @@ struct AgencyHandlers: AgencyV1.AgencyService.Handler {
     }
 
     func upsertRoutingRule(request: AgencyV1.UpsertRoutingRuleRequest, context: RPCContext) async throws -> AgencyV1.UpsertRoutingRuleResponse {
+        let caller = try context.requirePrincipal()
         guard var rule = request.rule else { throw RPCError.invalidArgument("rule is required") }
         rule.id = rule.id.trimmingCharacters(in: .whitespaces)
         rule.topicCode = rule.topicCode.trimmingCharacters(in: .whitespaces)
@@ -174,7 +179,10 @@ struct AgencyHandlers: AgencyV1.AgencyService.Handler {
                     """)
             }
             guard let row = result.first else { throw RPCError.internalError("routing rule was not saved") }
-            return AgencyStore.rule(row)
+            let saved = AgencyStore.rule(row)
+            try audit.record(conn, caller, .init(action: "directory.routing_rule.upsert", target: saved.id,
+                                                 detail: "\(saved.topicCode) \(saved.categoryCode) \(saved.municipalityOktmo) → \(saved.agencyId) (\(saved.priority))"))
+            return saved
         }
         return .init(rule: saved)
     }
@@ -229,6 +237,8 @@ struct AgencyHandlers: AgencyV1.AgencyService.Handler {
     }
 
     func setCalendarOverride(request: AgencyV1.SetCalendarOverrideRequest, context: RPCContext) async throws -> AgencyV1.SetCalendarOverrideResponse {
+        let caller = try context.requirePrincipal()
+        let audit = self.audit
         guard let entry = request.entry else { throw RPCError.invalidArgument("entry is required") }
         guard let date = CivilDate(iso: entry.date) else { throw RPCError.invalidArgument("entry.date '\(entry.date)' is not a date (YYYY-MM-DD)") }
         guard (1992...2100).contains(date.year) else { throw RPCError.invalidArgument("entry.date must be within 1992...2100") }
@@ -236,6 +246,7 @@ struct AgencyHandlers: AgencyV1.AgencyService.Handler {
         if request.remove {
             let all = try await pool.transaction { conn in
                 try conn.query("DELETE FROM calendar_overrides WHERE day = \(day)::date")
+                try audit.record(conn, caller, .init(action: "directory.calendar.remove", target: day))
                 return try AgencyStore.overrides(conn)
             }
             return .init(overrides: all.map(Self.overrideMessage))
@@ -251,6 +262,7 @@ struct AgencyHandlers: AgencyV1.AgencyService.Handler {
                 INSERT INTO calendar_overrides (day, kind, note, as_holiday) VALUES (\(day)::date, \(kindName), \(entry.note), \(entry.asHoliday))
                 ON CONFLICT (day) DO UPDATE SET kind = EXCLUDED.kind, note = EXCLUDED.note, as_holiday = EXCLUDED.as_holiday, updated_at = now()
                 """)
+            try audit.record(conn, caller, .init(action: "directory.calendar.set", target: day, detail: kindName))
             return try AgencyStore.overrides(conn)
         }
         return .init(overrides: all.map(Self.overrideMessage))

@@ -16,7 +16,7 @@ enum AgencyServiceApp {
 
     /// Migrates schema `agency`, syncs the taxonomy from `Taxonomy.topics`, and (when `seed`) seeds the
     /// demo region Курская область idempotently — safe on every start.
-    static func build(env: ServiceEnvironment, seed: Bool = true) async throws -> Built {
+    static func build(env: ServiceEnvironment, seed: Bool = true, roles: RoleSeed = RoleSeed()) async throws -> Built {
         let pool = try env.requirePool()
         try await Migrator.migrate(pool: pool, schema: AgencySchema.name, migrations: AgencySchema.migrations)
         try await pool.transaction { conn in
@@ -24,6 +24,7 @@ enum AgencyServiceApp {
             try conn.query("SELECT pg_advisory_xact_lock(hashtext('agency-seed'))")
             try AgencyStore.syncTaxonomy(conn)
             if seed { try AgencyStore.seedDemoRegion(conn) }
+            try roles.seed(conn, demo: seed)
         }
         let timeZone: TimeZone
         if let tz = TimeZone(identifier: env.config.timeZone) {
@@ -32,13 +33,25 @@ enum AgencyServiceApp {
             env.logger.warning("unknown VECHE_TIMEZONE, using Europe/Moscow", metadata: ["timeZone": "\(env.config.timeZone)"])
             timeZone = TimeZone(identifier: "Europe/Moscow") ?? TimeZone(secondsFromGMT: 3 * 3600) ?? .gmt
         }
-        let handlers = AgencyHandlers(pool: pool, timeZone: timeZone)
+        // The directory holds the grants: it resolves them from its own table (cached and dropped on change).
+        let grants = GrantCache(source: LocalGrantSource(pool: pool), nats: env.nats, logger: env.logger)
+        var handlers = AgencyHandlers(pool: pool, timeZone: timeZone)
+        let nats = env.nats, logger = env.logger
+        handlers.grantsChanged = { principal in
+            grants.invalidate(principal)
+            do {
+                try nats.publish(subject: Subjects.Grants.changed, payload: Array(principal.utf8))
+            } catch {
+                logger.warning("could not announce a role change; caches expire within a minute", metadata: ["error": "\(error)"])
+            }
+        }
         let host = NatsServiceHost(
             info: .init(name: AgencyV1.AgencyService.name, version: version,
                         description: "Directory of municipalities and agencies, taxonomy, routing rules, SLA policies, working calendar",
                         metadata: ["schema": AgencySchema.name]),
-            endpoints: handlers.endpoints, connection: env.nats, logger: env.logger,
+            endpoints: handlers.endpoints, connection: env.nats,
+            authenticator: TokenAuthenticator(verifier: env.verifier, grants: grants), logger: env.logger,
             instanceID: env.config.instanceID, concurrency: env.config.handlerConcurrency)
-        return Built(host: host, handlers: handlers, services: [host])
+        return Built(host: host, handlers: handlers, services: [grants, host])
     }
 }

@@ -108,5 +108,28 @@ enum AgencySchema {
             updated_at timestamptz NOT NULL DEFAULT now()
         );
         """),
+        Migration(2, "role assignments", """
+        -- Who holds which role of the ЦУР, over which part of the region. The identity provider says who a
+        -- principal is (user:<username> / client:<client id>); this table says what it may do. '' = not scoped.
+        CREATE TABLE role_assignments (
+            id text PRIMARY KEY,
+            principal text NOT NULL CHECK (principal ~ '^(user|client):.+$'),
+            role text NOT NULL CHECK (role IN ('curator', 'center_head', 'sector_responsible', 'sector_head', 'operator',
+                'executor', 'media_officer', 'sociologist', 'survey_team', 'analyst', 'integration', 'import', 'service',
+                'public_portal')),
+            agency_id text NOT NULL DEFAULT '',
+            topic_code text NOT NULL DEFAULT '',
+            survey_id text NOT NULL DEFAULT '',
+            team_id text NOT NULL DEFAULT '',
+            channel text NOT NULL DEFAULT '',
+            granted_by text NOT NULL,
+            granted_at timestamptz NOT NULL DEFAULT now(),
+            note text NOT NULL DEFAULT '',
+            UNIQUE (principal, role, agency_id, topic_code, survey_id, team_id, channel)
+        );
+        CREATE INDEX role_assignments_principal_idx ON role_assignments (principal);
+        -- One-time seeds already applied (a revoked demo role must not come back on the next start).
+        CREATE TABLE seed_marks (name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now());
+        """),
     ]
 }

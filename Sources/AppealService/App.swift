@@ -29,29 +29,38 @@ enum AppealServiceApp {
         try await env.jetStream.ensureStream(Streams.appealEvents)
         let policy = DeadlinePolicy(timeZone: TimeZone(identifier: env.config.timeZone) ?? .gmt)
         let relay = EventRelay(pool: pool, jetStream: env.jetStream, logger: env.logger)
+        // Calls to the directory are made as the service itself (its own client credentials).
+        let agencies = AgencyV1.AgencyService.Client(transport: env.rpc)
+        let municipalities = MunicipalityResolver(client: agencies, logger: env.logger)
         let chosen: any AppealEnricher
-        if let enricher { chosen = enricher } else { chosen = try await standardEnricher(env: env, pool: pool) }
-        let handlers = AppealHandlers(pool: pool, relay: relay, enricher: chosen,
-                                      policy: policy, autoRegister: autoRegister)
+        if let enricher {
+            chosen = enricher
+        } else {
+            chosen = try await standardEnricher(env: env, pool: pool, agencies: agencies, municipalities: municipalities)
+        }
+        let handlers = AppealHandlers(pool: pool, relay: relay, enricher: chosen, policy: policy, autoRegister: autoRegister,
+                                      directory: DirectoryChecks(agencies: agencies, municipalities: municipalities),
+                                      views: AppealViews(redactor: PIIRedactor()))
+        let authenticator = env.authenticator
         let host = NatsServiceHost(
             info: .init(name: AppealV1.AppealService.name, version: version,
                         description: "Citizen appeals: intake, 59-FZ lifecycle, answers, satisfaction",
                         metadata: ["schema": AppealSchema.name]),
-            endpoints: handlers.endpoints, connection: env.nats, logger: env.logger,
+            endpoints: handlers.endpoints, connection: env.nats, authenticator: authenticator, logger: env.logger,
             instanceID: env.config.instanceID, concurrency: env.config.handlerConcurrency)
-        let intake = IntakeProcessor(handlers: handlers, pool: pool, logger: env.logger)
-        let consumer = JetStreamConsumer(jetStream: env.jetStream, stream: Subjects.Intake.stream, durable: "appeal-intake",
+        let intake = IntakeProcessor(handlers: handlers, pool: pool, authenticator: authenticator, logger: env.logger)
+        let consumer = JetStreamConsumer(jetStream: env.jetStream, stream: Subjects.Intake.stream, durable: Subjects.Intake.durable,
                                          filterSubject: Subjects.Intake.wildcard, concurrency: 16, logger: env.logger) { await intake.process($0) }
         let watcher = DeadlineWatcher(pool: pool, relay: relay, logger: env.logger)
-        return Built(host: host, handlers: handlers, relay: relay, watcher: watcher, services: [relay, host, consumer, watcher])
+        return Built(host: host, handlers: handlers, relay: relay, watcher: watcher, services: [env.grants, relay, host, consumer, watcher])
     }
 
-    static func standardEnricher(env: ServiceEnvironment, pool: PGPool) async throws -> any AppealEnricher {
+    static func standardEnricher(env: ServiceEnvironment, pool: PGPool, agencies: AgencyV1.AgencyService.Client,
+                                 municipalities: MunicipalityResolver) async throws -> any AppealEnricher {
         let grouper = try ProblemGrouper()
         let warmed = try await TextEnricher.warmUp(grouper: grouper, pool: pool)
         env.logger.info("duplicate index warmed up", metadata: ["appeals": "\(warmed)"])
-        let agencies = AgencyV1.AgencyService.Client(transport: env.nats)
         return TextEnricher(pipelines: TextPipelinePool(model: try bundledModel.get()), grouper: grouper, agencies: agencies,
-                            municipalities: MunicipalityResolver(client: agencies, logger: env.logger), logger: env.logger)
+                            municipalities: municipalities, logger: env.logger)
     }
 }

@@ -1,16 +1,23 @@
 import Contracts
 import Foundation
 import Logging
+import Taxonomy
+import VecheAuth
 import VecheRuntime
 
-/// AppealService handlers (`AppealV1.AppealService.Handler`).
+/// AppealService handlers (`AppealV1.AppealService.Handler`). Every handler acts for the authenticated
+/// caller (`context.principal`): the caller is the actor of the events it causes, the access rules
+/// (`AppealAccess`) decide what it may do and see, and writes and personal-data reads are audited.
 struct AppealHandlers: AppealV1.AppealService.Handler {
     let pool: PGPool
     let relay: EventRelay
     let enricher: any AppealEnricher
     let policy: DeadlinePolicy
     let autoRegister: Bool
+    let directory: DirectoryChecks
+    let views: AppealViews
     var now: @Sendable () -> Date = { Date() }
+    let audit = AuditLog(service: AppealV1.AppealService.name)
 
     static let maxTextLength = 50_000
 
@@ -35,17 +42,25 @@ struct AppealHandlers: AppealV1.AppealService.Handler {
     }
 
     func submitAppeal(request: AppealV1.SubmitAppealRequest, context: RPCContext) async throws -> AppealV1.SubmitAppealResponse {
+        let principal = try context.requirePrincipal()
         guard let incoming = request.appeal else { throw RPCError.invalidArgument("appeal is required") }
-        return try await submit(incoming, actor: context.actor.isEmpty ? "intake" : context.actor, at: try effectiveTime(context))
+        return try await submit(incoming, by: principal, at: try effectiveTime(context, principal))
     }
 
-    func submit(_ incoming: AppealV1.IncomingAppeal, actor: String, at effective: Date? = nil) async throws -> AppealV1.SubmitAppealResponse {
+    /// Intake from the RPC and from JetStream: the principal must be allowed on the channel; the idempotent
+    /// replay of a known (channel, external id) returns the stored appeal — only to someone who may see it.
+    func submit(_ incoming: AppealV1.IncomingAppeal, by principal: Principal, at effective: Date? = nil) async throws -> AppealV1.SubmitAppealResponse {
         let now = effective ?? self.now()
+        guard incoming.channel != .unspecified else { throw RPCError.invalidArgument("channel is required") }
+        // Who may file on this channel is decided before anything about the content is said.
+        try AppealAccess.checkSubmit(principal, channel: incoming.channel.name)
         try Self.validate(incoming, now: now)
+        if !incoming.municipalityOktmo.isEmpty { try await directory.requireMunicipality(incoming.municipalityOktmo) }
+        let actor = principal.actor
         let externalID = incoming.externalId.isEmpty ? "auto-" + UUID().uuidString.lowercased() : incoming.externalId
         // Cheap idempotency check before enrichment (the insert below is the real guard).
         if let existing = try await pool.withConnection({ try AppealStore.find($0, channel: incoming.channel, externalID: externalID) }) {
-            return AppealV1.SubmitAppealResponse(appeal: existing, alreadyExisted: true)
+            return AppealV1.SubmitAppealResponse(appeal: replayView(existing, for: principal), alreadyExisted: true)
         }
         let received = incoming.receivedAtMs > 0 ? Date(timeIntervalSince1970: Double(incoming.receivedAtMs) / 1000) : now
         var appeal = AppealV1.Appeal()
@@ -79,30 +94,47 @@ struct AppealHandlers: AppealV1.AppealService.Handler {
         let autoRegister = self.autoRegister
         let nowDate = max(now, received)
         let captured = appeal
+        let citizenToken = CitizenToken.generate()
+        let tokenHash = CitizenToken.hash(citizenToken)
+        let audit = self.audit
         let result: AppealV1.SubmitAppealResponse = try await pool.transaction { conn in
-            guard var stored = try AppealStore.insert(conn, captured) else {
+            guard var stored = try AppealStore.insert(conn, captured, citizenTokenHash: tokenHash) else {
                 guard let existing = try AppealStore.find(conn, channel: captured.channel, externalID: captured.externalId) else {
                     throw RPCError.internalError("appeal vanished during idempotent insert")
                 }
                 return AppealV1.SubmitAppealResponse(appeal: existing, alreadyExisted: true)
             }
+            try audit.record(conn, principal, .init(action: "appeal.submit", appealID: stored.id, detail: "channel \(stored.channel.name)"))
             _ = try AppealStore.appendEvent(conn, appeal: stored, type: .received, from: .unspecified, actor: actor, comment: "", at: nowDate)
             if autoRegister {
-                stored = try Self.applyRegister(conn, stored, policy: policy, at: nowDate, actor: "auto-registration")
+                stored = try Self.applyRegister(conn, stored, policy: policy, at: nowDate, actor: "system:auto-registration")
                 if !routedAgency.isEmpty {
                     var next = stored
                     let from = next.status
                     next.status = .assigned
                     next.agencyId = routedAgency
                     stored = try AppealStore.update(conn, next)
-                    _ = try AppealStore.appendEvent(conn, appeal: stored, type: .assigned, from: from, actor: "routing",
+                    _ = try AppealStore.appendEvent(conn, appeal: stored, type: .assigned, from: from, actor: "system:routing",
                                                     comment: "routed by topic \(stored.topicCode)/\(stored.categoryCode)", at: nowDate)
                 }
             }
-            return AppealV1.SubmitAppealResponse(appeal: stored, alreadyExisted: false)
+            return AppealV1.SubmitAppealResponse(appeal: stored, alreadyExisted: false, citizenToken: citizenToken)
         }
         relay.kick()
+        if result.alreadyExisted, let existing = result.appeal {
+            return AppealV1.SubmitAppealResponse(appeal: replayView(existing, for: principal), alreadyExisted: true)
+        }
         return result
+    }
+
+    /// What the submitter of a replayed intake sees of the stored appeal: its number and status only, unless
+    /// the submitter may read the appeal anyway.
+    func replayView(_ a: AppealV1.Appeal, for p: Principal) -> AppealV1.Appeal {
+        switch AppealAccess.view(p, AppealViews.facts(a)) {
+        case .full: return a
+        case .redacted: return views.redacted(a)
+        case .none: return AppealV1.Appeal(id: a.id, number: a.number, channel: a.channel, status: a.status)
+        }
     }
 
     static func applyRegister(_ conn: PGConnection, _ a: AppealV1.Appeal, policy: DeadlinePolicy, at: Date, actor: String) throws -> AppealV1.Appeal {
@@ -121,10 +153,11 @@ struct AppealHandlers: AppealV1.AppealService.Handler {
 
     private func ms(_ d: Date) -> Int64 { Int64(d.timeIntervalSince1970 * 1000) }
 
-    /// The time an action takes effect: now, or the source system's time for imported history.
-    func effectiveTime(_ context: RPCContext) throws -> Date {
+    /// The time an action takes effect: now, or the source system's time for imported history (import role only).
+    func effectiveTime(_ context: RPCContext, _ principal: Principal) throws -> Date {
         let now = self.now()
         guard let raw = context.metadata[RPCHeader.effectiveTime] else { return now }
+        try AppealAccess.checkEffectiveTime(principal)
         guard let ms = Int64(raw), ms > 0 else { throw RPCError.invalidArgument("\(RPCHeader.effectiveTime) must be epoch milliseconds") }
         let t = Date(timeIntervalSince1970: Double(ms) / 1000)
         guard t <= now.addingTimeInterval(60) else { throw RPCError.invalidArgument("\(RPCHeader.effectiveTime) is in the future") }
@@ -136,54 +169,24 @@ struct AppealHandlers: AppealV1.AppealService.Handler {
         if at < last { throw RPCError.invalidArgument("\(RPCHeader.effectiveTime) is earlier than the appeal's last change") }
     }
 
-    // MARK: reads
-
-    func getAppeal(request: AppealV1.GetAppealRequest, context: RPCContext) async throws -> AppealV1.GetAppealResponse {
-        let id = request.id.trimmingCharacters(in: .whitespaces)
-        guard !id.isEmpty else { throw RPCError.invalidArgument("id is required") }
-        return try await pool.withConnection { conn in
-            guard let a = try AppealStore.find(conn, idOrNumber: id) else { throw RPCError.notFound("appeal \(id) not found") }
-            return AppealV1.GetAppealResponse(appeal: a, history: try AppealStore.history(conn, appealID: a.id))
-        }
-    }
-
-    func listAppeals(request: AppealV1.ListAppealsRequest, context: RPCContext) async throws -> AppealV1.ListAppealsResponse {
-        let query = try AppealQuery(request)
-        return try await pool.withConnection { try query.run($0) }
-    }
-
-    func getStats(request: AppealV1.GetStatsRequest, context: RPCContext) async throws -> AppealV1.GetStatsResponse {
-        let from = AppealStore.date(request.fromMs), to = AppealStore.date(request.toMs)
-        return try await pool.withConnection { conn in
-            let window: SQL = "received_at >= coalesce(\(from)::timestamptz, '-infinity') AND received_at < coalesce(\(to)::timestamptz, 'infinity')"
-            let totals = try conn.query("""
-                SELECT count(*) AS total,
-                       count(*) FILTER (WHERE status NOT IN ('answered','closed')) AS open,
-                       count(*) FILTER (WHERE status NOT IN ('answered','closed') AND answer_due < now()) AS overdue,
-                       count(*) FILTER (WHERE answered_at IS NOT NULL) AS answered,
-                       coalesce(avg(satisfaction) FILTER (WHERE satisfaction > 0), 0) AS sat
-                FROM appeals WHERE \(window)
-                """).first
-            func counts(_ column: String) throws -> [AppealV1.CountByKey] {
-                try conn.query("SELECT \(identifier: column) AS k, count(*) AS n FROM appeals WHERE \(window) GROUP BY 1 ORDER BY 2 DESC, 1")
-                    .rows.map { AppealV1.CountByKey(key: $0.string("k"), count: $0.int("n")) }
-            }
-            return AppealV1.GetStatsResponse(total: totals?.int("total") ?? 0, open: totals?.int("open") ?? 0,
-                                             overdue: totals?.int("overdue") ?? 0, answered: totals?.int("answered") ?? 0,
-                                             byStatus: try counts("status"), byChannel: try counts("channel"),
-                                             byTopic: try counts("topic_code"), meanSatisfaction: totals?.double("sat") ?? 0)
-        }
-    }
-
     // MARK: lifecycle
 
     func transition(request: AppealV1.TransitionRequest, context: RPCContext) async throws -> AppealV1.TransitionResponse {
-        let actor = request.actor.isEmpty ? context.actor : request.actor
+        let principal = try context.requirePrincipal()
+        let actor = principal.actor
         let policy = self.policy
-        let now = try effectiveTime(context)
-        let appeal = try await mutate(id: request.id, expectedVersion: request.expectedVersion) { conn, current in
+        let now = try effectiveTime(context, principal)
+        if request.action == .assign || request.action == .forward, !request.agencyId.isEmpty {
+            try await directory.requireAgency(request.agencyId)
+        }
+        let audit = self.audit
+        let appeal = try await mutate(.idOrNumber(request.id), expectedVersion: request.expectedVersion, authorize: {
+            try AppealAccess.checkTransition(principal, action: request.action.name, AppealViews.facts($0))
+        }) { conn, current in
             try Self.checkOrder(now, after: current)
             let target = try Lifecycle.check(request.action, on: current, agencyID: request.agencyId)
+            try audit.record(conn, principal, .init(action: "appeal.transition.\(request.action.name)", appealID: current.id,
+                                                    target: request.agencyId, detail: request.comment))
             if request.action == .register {
                 return try Self.applyRegister(conn, current, policy: policy, at: now, actor: actor)
             }
@@ -221,10 +224,15 @@ struct AppealHandlers: AppealV1.AppealService.Handler {
         let text = request.answerText.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !text.isEmpty else { throw RPCError.invalidArgument("answer_text is empty") }
         guard text.count <= Self.maxTextLength else { throw RPCError.invalidArgument("answer_text is longer than \(Self.maxTextLength) characters") }
-        let actor = request.actor.isEmpty ? context.actor : request.actor
-        let now = try effectiveTime(context)
-        let appeal = try await mutate(id: request.id, expectedVersion: request.expectedVersion) { conn, current in
+        let principal = try context.requirePrincipal()
+        let actor = principal.actor
+        let now = try effectiveTime(context, principal)
+        let audit = self.audit
+        let appeal = try await mutate(.idOrNumber(request.id), expectedVersion: request.expectedVersion, authorize: {
+            try AppealAccess.checkAnswer(principal, AppealViews.facts($0))
+        }) { conn, current in
             try Self.checkOrder(now, after: current)
+            try audit.record(conn, principal, .init(action: "appeal.answer", appealID: current.id, detail: request.complete ? "complete" : "partial"))
             guard Lifecycle.answerable.contains(current.status) else {
                 throw RPCError.failedPrecondition("cannot answer an appeal in status \(current.status.name); assign or forward it first")
             }
@@ -240,29 +248,101 @@ struct AppealHandlers: AppealV1.AppealService.Handler {
         return AppealV1.AnswerAppealResponse(appeal: appeal)
     }
 
+    /// The citizen rates the current answer once (by the appeal token); the import role records historical ratings.
     func rateAppeal(request: AppealV1.RateAppealRequest, context: RPCContext) async throws -> AppealV1.RateAppealResponse {
+        let principal = try context.requirePrincipal()
+        try AppealAccess.checkRate(principal)
         guard (1...5).contains(request.satisfaction) else { throw RPCError.invalidArgument("satisfaction must be 1..5") }
-        let now = try effectiveTime(context)
-        let appeal = try await mutate(id: request.id, expectedVersion: 0) { conn, current in
+        guard request.comment.count <= 2000 else { throw RPCError.invalidArgument("comment is longer than 2000 characters") }
+        let now = try effectiveTime(context, principal)
+        let target: AppealTarget = principal.kind == .citizen ? .citizenTokenHash(principal.name) : .idOrNumber(request.id)
+        if principal.kind == .citizen, !request.id.isEmpty, try await ownAppealID(principal) != request.id {
+            throw RPCError.permissionDenied("the citizen token opens another appeal")
+        }
+        let audit = self.audit
+        let appeal = try await mutate(target, expectedVersion: 0, authorize: { _ in }) { conn, current in
             guard Lifecycle.ratable.contains(current.status) else {
                 throw RPCError.failedPrecondition("only answered or closed appeals can be rated (status is \(current.status.name))")
+            }
+            guard try AppealStore.ratedAnswerAt(conn, appealID: current.id) != current.answeredAtMs else {
+                throw RPCError.failedPrecondition("this answer has already been rated; a new answer can be rated again")
             }
             var next = current
             next.satisfaction = request.satisfaction
             let stored = try AppealStore.update(conn, next)
-            _ = try AppealStore.appendEvent(conn, appeal: stored, type: .rated, from: current.status, actor: "citizen", comment: request.comment, at: now)
+            try AppealStore.markRated(conn, appealID: current.id, answeredAtMs: current.answeredAtMs)
+            try audit.record(conn, principal, .init(action: "appeal.rate", appealID: current.id, detail: "\(request.satisfaction)"))
+            _ = try AppealStore.appendEvent(conn, appeal: stored, type: .rated, from: current.status, actor: principal.actor, comment: request.comment, at: now)
             return stored
         }
         return AppealV1.RateAppealResponse(appeal: appeal)
     }
 
-    /// Locks the row, checks the optimistic version, applies `change` in one transaction, then wakes the relay.
-    private func mutate(id: String, expectedVersion: Int64,
+    func reclassifyAppeal(request: AppealV1.ReclassifyAppealRequest, context: RPCContext) async throws -> AppealV1.ReclassifyAppealResponse {
+        let principal = try context.requirePrincipal()
+        let topic = request.topicCode.trimmingCharacters(in: .whitespaces), category = request.categoryCode.trimmingCharacters(in: .whitespaces)
+        guard Taxonomy.topic(code: topic) != nil else { throw RPCError.invalidArgument("unknown topic_code '\(topic)'") }
+        if !category.isEmpty {
+            guard let c = Taxonomy.category(code: category), c.topicCode == topic else {
+                throw RPCError.invalidArgument("category_code '\(category)' is not a category of topic '\(topic)'")
+            }
+        }
+        guard request.comment.count <= 2000 else { throw RPCError.invalidArgument("comment is longer than 2000 characters") }
+        let now = self.now()
+        let audit = self.audit
+        let appeal = try await mutate(.idOrNumber(request.id), expectedVersion: request.expectedVersion, authorize: {
+            try AppealAccess.checkReclassify(principal, AppealViews.facts($0))
+        }) { conn, current in
+            var next = current
+            next.topicCode = topic
+            next.categoryCode = category
+            next.classificationConfidence = 1
+            let stored = try AppealStore.update(conn, next)
+            let change = "\(current.topicCode)/\(current.categoryCode) → \(topic)/\(category)"
+            try audit.record(conn, principal, .init(action: "appeal.reclassify", appealID: current.id, detail: change))
+            _ = try AppealStore.appendEvent(conn, appeal: stored, type: .classified, from: current.status, actor: principal.actor,
+                                            comment: request.comment.isEmpty ? change : change + ": " + request.comment, at: now)
+            return stored
+        }
+        return AppealV1.ReclassifyAppealResponse(appeal: appeal)
+    }
+
+    /// Which appeal a change is about: by id or number, or the citizen's own (by token hash).
+    enum AppealTarget: Sendable {
+        case idOrNumber(String)
+        case citizenTokenHash(String)
+    }
+
+    func ownAppealID(_ citizen: Principal) async throws -> String {
+        guard let a = try await pool.withConnection({ try AppealStore.find($0, citizenTokenHash: citizen.name) }) else {
+            throw RPCError.unauthenticated("the citizen token does not open any appeal")
+        }
+        return a.id
+    }
+
+    /// Locks the row, checks that the caller may act on it (`authorize`, before anything else is revealed), checks
+    /// the optimistic version, applies `change` in one transaction, then wakes the relay.
+    private func mutate(_ target: AppealTarget, expectedVersion: Int64, authorize: @escaping @Sendable (AppealV1.Appeal) throws -> Void,
                         _ change: @escaping @Sendable (PGConnection, AppealV1.Appeal) throws -> AppealV1.Appeal) async throws -> AppealV1.Appeal {
-        let id = id.trimmingCharacters(in: .whitespaces)
-        guard !id.isEmpty else { throw RPCError.invalidArgument("id is required") }
+        if case .idOrNumber(let raw) = target, raw.trimmingCharacters(in: .whitespaces).isEmpty {
+            throw RPCError.invalidArgument("id is required")
+        }
         let result = try await pool.transaction { conn in
-            guard let current = try AppealStore.find(conn, idOrNumber: id, forUpdate: true) else { throw RPCError.notFound("appeal \(id) not found") }
+            let found: AppealV1.Appeal?
+            let id: String
+            switch target {
+            case .idOrNumber(let raw):
+                id = raw.trimmingCharacters(in: .whitespaces)
+                found = try AppealStore.find(conn, idOrNumber: id, forUpdate: true)
+            case .citizenTokenHash(let hash):
+                id = "(citizen token)"
+                found = try AppealStore.find(conn, citizenTokenHash: hash, forUpdate: true)
+            }
+            guard let current = found else {
+                if case .citizenTokenHash = target { throw RPCError.unauthenticated("the citizen token does not open any appeal") }
+                throw RPCError.notFound("appeal \(id) not found")
+            }
+            try authorize(current)
             if expectedVersion != 0, current.version != expectedVersion {
                 throw RPCError.failedPrecondition("appeal \(id) is at version \(current.version), not \(expectedVersion); reload and retry")
             }

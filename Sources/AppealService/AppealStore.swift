@@ -72,6 +72,20 @@ struct AppealStore: Sendable {
         return try conn.query(sql).first.map(appeal(from:))
     }
 
+    /// The appeal a citizen token opens (by the token's hash).
+    static func find(_ conn: PGConnection, citizenTokenHash: String, forUpdate: Bool = false) throws -> AppealV1.Appeal? {
+        let lock: SQL = forUpdate ? " FOR UPDATE" : ""
+        return try conn.query("SELECT \(columns) FROM appeals a WHERE a.citizen_token_hash = \(citizenTokenHash)\(lock)").first.map(appeal(from:))
+    }
+
+    static func ratedAnswerAt(_ conn: PGConnection, appealID: String) throws -> Int64 {
+        try conn.query("SELECT rated_answer_ms FROM appeals WHERE id = \(appealID)::uuid").first?.int("rated_answer_ms") ?? 0
+    }
+
+    static func markRated(_ conn: PGConnection, appealID: String, answeredAtMs: Int64) throws {
+        try conn.query("UPDATE appeals SET rated_answer_ms = \(answeredAtMs) WHERE id = \(appealID)::uuid")
+    }
+
     static func find(_ conn: PGConnection, channel: AppealV1.Channel, externalID: String) throws -> AppealV1.Appeal? {
         try conn.query("SELECT \(columns) FROM appeals a WHERE a.channel = \(channel.name) AND a.external_id = \(externalID)")
             .first.map(appeal(from:))
@@ -87,7 +101,7 @@ struct AppealStore: Sendable {
     // MARK: writes
 
     /// Inserts a new appeal unless (channel, external_id) exists. Returns nil when it already existed.
-    static func insert(_ conn: PGConnection, _ a: AppealV1.Appeal) throws -> AppealV1.Appeal? {
+    static func insert(_ conn: PGConnection, _ a: AppealV1.Appeal, citizenTokenHash: String? = nil) throws -> AppealV1.Appeal? {
         let author = a.author ?? CommonV1.Person()
         let lat: Double? = a.location.map(\.latitude)
         let lon: Double? = a.location.map(\.longitude)
@@ -96,7 +110,8 @@ struct AppealStore: Sendable {
             INSERT INTO appeals (id, number, channel, external_id, status, author_name, author_email, author_phone,
                 author_social, author_postal, title, body, redacted_body, address, latitude, longitude, municipality_oktmo,
                 topic_code, category_code, classification_confidence, agency_id, problem_group_id, monitoring_flags,
-                received_at, register_due, forward_due, answer_due, first_reaction_due, source_url, attachment_urls, is_public)
+                received_at, register_due, forward_due, answer_due, first_reaction_due, source_url, attachment_urls, is_public,
+                citizen_token_hash)
             VALUES (\(a.id)::uuid,
                 to_char(\(date(a.receivedAtMs))::timestamptz AT TIME ZONE 'Europe/Moscow', 'YYYY') || '-' || lpad(nextval('appeal_number_seq')::text, 6, '0'),
                 \(a.channel.name), \(a.externalId), \(a.status.name), \(author.fullName), \(author.email), \(author.phone),
@@ -104,7 +119,7 @@ struct AppealStore: Sendable {
                 \(a.municipalityOktmo), \(a.topicCode), \(a.categoryCode), \(a.classificationConfidence), \(a.agencyId),
                 \(a.problemGroupId), \(a.monitoringFlags)::text[], \(date(a.receivedAtMs))::timestamptz, \(date(d.registerDueMs))::timestamptz,
                 \(date(d.forwardDueMs))::timestamptz, \(date(d.answerDueMs))::timestamptz, \(date(d.firstReactionDueMs))::timestamptz,
-                \(a.sourceUrl), \(a.attachmentUrls)::text[], \(a.isPublic))
+                \(a.sourceUrl), \(a.attachmentUrls)::text[], \(a.isPublic), \(citizenTokenHash))
             ON CONFLICT (channel, external_id) DO NOTHING
             RETURNING id::text
             """)
@@ -148,7 +163,7 @@ struct AppealStore: Sendable {
     }
 
     static func rejectIntake(_ conn: PGConnection, subject: String, sequence: UInt64, reason: String, payload: [UInt8], headers: [String: String]) throws {
-        let headersJSON = (try? JSONSerialization.data(withJSONObject: headers, options: [.sortedKeys])).flatMap { String(data: $0, encoding: .utf8) } ?? "{}"
+        let headersJSON = (try? JSONSerialization.data(withJSONObject: RPCHeader.withoutCredentials(headers), options: [.sortedKeys])).flatMap { String(data: $0, encoding: .utf8) } ?? "{}"
         try conn.query("""
             INSERT INTO rejected_intake (subject, stream_sequence, reason, payload, headers)
             VALUES (\(subject), \(Int64(sequence)), \(reason), \(PGBytes.encode(payload))::bytea, \(headersJSON)::jsonb)

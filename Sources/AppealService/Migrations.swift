@@ -105,5 +105,14 @@ enum AppealSchema {
         CREATE INDEX appeals_register_due_idx ON appeals (register_due) WHERE status = 'received';
         CREATE INDEX appeals_forward_due_idx ON appeals (forward_due) WHERE status = 'registered';
         """),
+        Migration(3, "citizen tokens, one rating per answer", """
+        -- SHA-256 (hex) of the token the citizen got at intake; the token itself is never stored.
+        ALTER TABLE appeals ADD COLUMN citizen_token_hash text;
+        CREATE UNIQUE INDEX appeals_citizen_token_idx ON appeals (citizen_token_hash) WHERE citizen_token_hash IS NOT NULL;
+        -- answered_at (epoch ms) of the answer the citizen last rated: each answer is rated once.
+        ALTER TABLE appeals ADD COLUMN rated_answer_ms bigint NOT NULL DEFAULT 0;
+        UPDATE appeals SET rated_answer_ms = (extract(epoch FROM answered_at) * 1000)::bigint
+        WHERE satisfaction > 0 AND answered_at IS NOT NULL;
+        """),
     ]
 }

@@ -23,7 +23,7 @@ final class MunicipalityResolver: @unchecked Sendable {
         let (cached, fresh) = lock.withLock { (cache, Date().timeIntervalSince(fetchedAt) < ttl) }
         if fresh { return cached }
         do {
-            let list = try await client.listMunicipalities(.init(), options: CallOptions(timeout: .seconds(2))).municipalities
+            let list = try await client.listMunicipalities(.init(), options: CallOptions(timeout: .seconds(5))).municipalities
             lock.withLock { cache = list; fetchedAt = Date() }
             return list
         } catch {

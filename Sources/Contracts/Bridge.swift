@@ -76,10 +76,20 @@ extension ProtoMessage where Self: CMessageBridge {
         }
     }
 
+    /// Decodes the wire form. String fields with a NUL character or invalid UTF-8 are refused with
+    /// `ProtoTextError` (protobuf-c would truncate them at the NUL).
     public init(serializedBytes bytes: [UInt8]) throws {
         let unpacked = bytes.withUnsafeBufferPointer { Self.cUnpack($0.count, $0.baseAddress) }
         guard let p = unpacked else { throw ProtoDecodingError(messageType: Self.protoName, byteCount: bytes.count) }
         defer { Self.cFree(p) }
+        let descriptor = UnsafeRawPointer(p).assumingMemoryBound(to: ProtobufCMessage.self).pointee.descriptor
+        if let descriptor {
+            do {
+                try WireText.validate(bytes, descriptor: descriptor, messageType: Self.protoName)
+            } catch is WireText.Malformed {
+                throw ProtoDecodingError(messageType: Self.protoName, byteCount: bytes.count)
+            }
+        }
         self.init(c: p.pointee)
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import VecheAuth
 
 /// Status codes carried in the numeric `Nats-Service-Error-Code` header (HTTP-like, as NATS micro services use).
 public struct RPCStatusCode: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
@@ -55,6 +56,13 @@ public struct RPCError: Error, Hashable, Sendable, CustomStringConvertible {
     public static func unavailable(_ m: String) -> RPCError { RPCError(.unavailable, m) }
     public static func deadlineExceeded(_ m: String) -> RPCError { RPCError(.deadlineExceeded, m) }
     public static func internalError(_ m: String) -> RPCError { RPCError(.internalError, m) }
+    public static func unauthenticated(_ m: String) -> RPCError { RPCError(.unauthenticated, m) }
+    public static func permissionDenied(_ m: String) -> RPCError { RPCError(.permissionDenied, m) }
+
+    /// 401 / 403 for a refused identity.
+    public init(_ auth: AuthError) {
+        self.init(RPCStatusCode(rawValue: auth.statusCode), auth.message)
+    }
 }
 
 /// Header names shared by clients and servers.
@@ -64,10 +72,22 @@ public enum RPCHeader {
     /// Absolute deadline, Unix epoch milliseconds.
     public static let deadline = "Veche-Deadline-Ms"
     public static let requestID = "Veche-Request-Id"
-    public static let actor = "Veche-Actor"
+    /// `Bearer <access token>`: who is calling (verified by every service with the provider's JWKS).
+    public static let authorization = "Authorization"
+    /// A citizen's appeal token (instead of `Authorization`), see `CitizenToken`.
+    public static let citizenToken = CitizenToken.header
+    /// The address of the person's client as the gateway saw it (recorded in the audit log; trusted only
+    /// from the gateway's own identity).
+    public static let clientAddress = "Veche-Client-Address"
     /// Epoch ms at which the action really happened in the source system (imports of historical
     /// appeals from legacy systems); never later than now, never earlier than the appeal's last change.
+    /// Honoured for the import role only.
     public static let effectiveTime = "Veche-Effective-Time-Ms"
+
+    /// Headers fit to store or log: credentials removed.
+    public static func withoutCredentials(_ headers: [String: String]) -> [String: String] {
+        headers.filter { $0.key != authorization && $0.key != citizenToken }
+    }
 }
 
 /// A service contract: its ADR-32 name and the subject prefix of its methods.
@@ -75,6 +95,13 @@ public protocol RPCServiceDescriptor {
     static var name: String { get }
     static var fullName: String { get }
     static var subjectPrefix: String { get }
+    /// Every method, in contract order (access rules and bus permissions are checked against it).
+    static var methodNames: [String] { get }
+}
+
+extension RPCServiceDescriptor {
+    /// The NATS subjects of every method.
+    public static var methodSubjects: [String] { methodNames.map { subjectPrefix + "." + $0 } }
 }
 
 /// One method of a service (grpc-swift style `Method.X.Input/Output`).
@@ -97,6 +124,8 @@ public struct RPCContext: Sendable {
     /// Absolute deadline from the caller, if any.
     public var deadline: Date?
     public var logger: Logger
+    /// The authenticated caller, set by the service host before the handler runs.
+    public var principal: Principal?
 
     public init(subject: String, metadata: [String: String] = [:], deadline: Date? = nil, logger: Logger) {
         self.subject = subject
@@ -105,7 +134,11 @@ public struct RPCContext: Sendable {
         self.logger = logger
     }
 
-    public var actor: String { metadata[RPCHeader.actor] ?? "" }
+    /// The authenticated caller; 401 when the host established none.
+    public func requirePrincipal() throws -> Principal {
+        guard let principal else { throw RPCError.unauthenticated("the call carries no credentials") }
+        return principal
+    }
 
     /// Throws `deadlineExceeded` when the caller's deadline has passed.
     public func checkDeadline(now: Date = Date()) throws {
@@ -129,6 +162,32 @@ public struct CallOptions: Sendable {
 /// Carries encoded requests; the NATS connection implements it.
 public protocol RPCTransport: Sendable {
     func request(subject: String, payload: [UInt8], headers: [String: String], timeout: Duration) async throws -> [UInt8]
+}
+
+/// A transport that adds credentials to every request that has none yet: a machine's own token, or a
+/// person's token forwarded by the gateway. Calls that set `Authorization` (or a citizen token) themselves
+/// keep theirs.
+public struct CredentialedTransport: RPCTransport {
+    public let base: any RPCTransport
+    let credentials: @Sendable () async throws -> [String: String]
+
+    public init(base: any RPCTransport, credentials: @escaping @Sendable () async throws -> [String: String]) {
+        self.base = base
+        self.credentials = credentials
+    }
+
+    /// `Authorization: Bearer <token>` from a token provider.
+    public init(base: any RPCTransport, bearer: @escaping @Sendable () async throws -> String) {
+        self.init(base: base) { [RPCHeader.authorization: "Bearer " + (try await bearer())] }
+    }
+
+    public func request(subject: String, payload: [UInt8], headers: [String: String], timeout: Duration) async throws -> [UInt8] {
+        var h = headers
+        if h[RPCHeader.authorization] == nil && h[RPCHeader.citizenToken] == nil {
+            h.merge(try await credentials()) { mine, _ in mine }
+        }
+        return try await base.request(subject: subject, payload: payload, headers: h, timeout: timeout)
+    }
 }
 
 extension RPCTransport {
@@ -164,6 +223,8 @@ public struct RPCEndpoint: Sendable {
             let input: M.Input
             do {
                 input = try M.Input(serializedBytes: bytes)
+            } catch let text as ProtoTextError {
+                throw RPCError.invalidArgument("request \(text)")
             } catch {
                 throw RPCError.invalidArgument("request is not a valid \(M.Input.protoName)")
             }

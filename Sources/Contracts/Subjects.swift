@@ -4,7 +4,10 @@ public enum Subjects {
     public enum Intake {
         public static let stream = "VECHE_INTAKE"
         public static let wildcard = "veche.intake.v1.>"
-        public static func subject(for channel: AppealV1.Channel) -> String { "veche.intake.v1." + channel.name }
+        /// AppealService's durable consumer of the intake stream.
+        public static let durable = "appeal-intake"
+        public static func subject(for channel: AppealV1.Channel) -> String { subject(channel: channel.name) }
+        public static func subject(channel: String) -> String { "veche.intake.v1." + channel }
     }
 
     /// Appeal lifecycle events: `veche.events.v1.appeal.<event type>`.
@@ -18,10 +21,21 @@ public enum Subjects {
     public enum SurveyBatches {
         public static let stream = "VECHE_SURVEY_BATCHES"
         public static let wildcard = "veche.survey.v1.batches.>"
-        /// Receipts (accepted / rejected rows) are published back on `veche.survey.v1.receipts.<batch id>`.
+        /// SurveyService's durable consumer of the batch stream.
+        public static let durable = "survey-batches"
+        /// Receipts (accepted / rejected rows) are published back on `veche.survey.v1.receipts.<team>.<batch id>`:
+        /// each team may subscribe to its own receipts only.
         public static let receiptsWildcard = "veche.survey.v1.receipts.>"
         public static func subject(team: String) -> String { "veche.survey.v1.batches." + Subjects.token(team) }
-        public static func receipt(batchID: String) -> String { "veche.survey.v1.receipts." + Subjects.token(batchID) }
+        public static func receipt(team: String, batchID: String) -> String {
+            "veche.survey.v1.receipts." + Subjects.token(team) + "." + Subjects.token(batchID)
+        }
+        public static func receipts(team: String) -> String { "veche.survey.v1.receipts." + Subjects.token(team) + ".>" }
+    }
+
+    /// Role assignments changed (payload: the principal key, or empty for "everyone"): services drop cached grants.
+    public enum Grants {
+        public static let changed = "veche.events.v1.grants.changed"
     }
 
     /// ADR-32 discovery subjects.

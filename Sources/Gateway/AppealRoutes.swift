@@ -1,10 +1,14 @@
 import Contracts
 import Foundation
 import Hummingbird
+import HTTPTypes
+import VecheAuth
 
-/// JSON API over AppealService: /api/v1/appeals.
+/// JSON API over AppealService: /api/v1/appeals, for the signed-in caller (its token is forwarded; the
+/// service decides what the caller may do and see). The actor of every change is the caller: bodies that
+/// name an actor are refused. Citizens use /api/v1/citizen/appeal with the token they got at intake.
 struct AppealRoutes: Sendable {
-    let clients: ServiceClients
+    let backends: Backends
     let settings: GatewaySettings
 
     var options: CallOptions { CallOptions(timeout: settings.callTimeout) }
@@ -29,13 +33,24 @@ struct AppealRoutes: Sendable {
         var comment: String?
     }
 
-    func register<Context: RequestContext>(on group: RouterGroup<Context>) {
+    struct ClassificationBody: Codable, Sendable {
+        var topicCode: String
+        var categoryCode: String?
+        var comment: String?
+        var expectedVersion: Int64?
+    }
+
+    static func refuseActor(_ actor: String?) throws {
+        if actor != nil { throw RPCError.invalidArgument("actor cannot be set: the actor is the signed-in caller") }
+    }
+
+    func register(on group: RouterGroup<GatewayContext>) {
         group.post { request, context in
-            let incoming = try await request.decode(as: AppealV1.IncomingAppeal.self, context: context)
-            let r = try await clients.appeals.submitAppeal(.init(appeal: incoming), options: options)
+            let incoming = try await request.decodeMessage(as: AppealV1.IncomingAppeal.self, context: context)
+            let r = try await backends.caller(context).appeals.submitAppeal(.init(appeal: incoming), options: options)
             return JSONResponse(r, status: r.alreadyExisted ? .ok : .created)
         }
-        group.get { request, _ in
+        group.get { request, context in
             var q = AppealV1.ListAppealsRequest()
             q.statuses = try request.queryEnums("status", as: AppealV1.Status.self)
             q.channels = try request.queryEnums("channel", as: AppealV1.Channel.self)
@@ -50,37 +65,77 @@ struct AppealRoutes: Sendable {
             q.overdueOnly = ["1", "true", "yes"].contains(request.queryString("overdue").lowercased())
             q.unassignedOnly = ["1", "true", "yes"].contains(request.queryString("unassigned").lowercased())
             q.page = CommonV1.PageRequest(pageSize: Int32(clamping: try request.queryInt("page_size") ?? 0), pageToken: request.queryString("page_token"))
-            return JSONResponse(try await clients.appeals.listAppeals(q, options: options))
+            return JSONResponse(try await backends.caller(context).appeals.listAppeals(q, options: options))
         }
-        group.get("stats") { request, _ in
-            JSONResponse(try await clients.appeals.getStats(.init(fromMs: try request.queryInstantMs("from"), toMs: try request.queryInstantMs("to")), options: options))
+        group.get("stats") { request, context in
+            JSONResponse(try await backends.caller(context).appeals.getStats(
+                .init(fromMs: try request.queryInstantMs("from"), toMs: try request.queryInstantMs("to")), options: options))
         }
         group.get(":id") { _, context in
             let id = try context.parameters.require("id")
-            return JSONResponse(try await clients.appeals.getAppeal(.init(id: id), options: options))
+            return JSONResponse(try await backends.caller(context).appeals.getAppeal(.init(id: id), options: options))
         }
         group.get(":id/routing") { _, context in
             let id = try context.parameters.require("id")
-            let r = try await clients.appeals.getAppeal(.init(id: id), options: options)
+            let r = try await backends.caller(context).appeals.getAppeal(.init(id: id), options: options)
             return JSONResponse(RoutingHistory(r))
         }
         group.post(":id/transitions") { request, context in
             let id = try context.parameters.require("id")
-            let b = try await request.decode(as: TransitionBody.self, context: context)
-            let r = try await clients.appeals.transition(.init(id: id, action: b.action, actor: b.actor ?? "", comment: b.comment ?? "",
-                                                               agencyId: b.agencyId ?? "", expectedVersion: b.expectedVersion ?? 0), options: options)
+            let b = try await request.decodeBody(as: TransitionBody.self, context: context) { [$0.comment ?? "", $0.agencyId ?? ""] }
+            try Self.refuseActor(b.actor)
+            let r = try await backends.caller(context).appeals.transition(.init(id: id, action: b.action, comment: b.comment ?? "",
+                                                                                agencyId: b.agencyId ?? "", expectedVersion: b.expectedVersion ?? 0),
+                                                                          options: options)
             return JSONResponse(r)
         }
         group.post(":id/answer") { request, context in
             let id = try context.parameters.require("id")
-            let b = try await request.decode(as: AnswerBody.self, context: context)
-            return JSONResponse(try await clients.appeals.answerAppeal(.init(id: id, answerText: b.answerText, actor: b.actor ?? "",
-                                                                               complete: b.complete ?? false, expectedVersion: b.expectedVersion ?? 0), options: options))
+            let b = try await request.decodeBody(as: AnswerBody.self, context: context) { [$0.answerText] }
+            try Self.refuseActor(b.actor)
+            return JSONResponse(try await backends.caller(context).appeals.answerAppeal(
+                .init(id: id, answerText: b.answerText, complete: b.complete ?? false, expectedVersion: b.expectedVersion ?? 0), options: options))
+        }
+        group.post(":id/classification") { request, context in
+            let id = try context.parameters.require("id")
+            let b = try await request.decodeBody(as: ClassificationBody.self, context: context) { [$0.topicCode, $0.categoryCode ?? "", $0.comment ?? ""] }
+            return JSONResponse(try await backends.caller(context).appeals.reclassifyAppeal(
+                .init(id: id, topicCode: b.topicCode, categoryCode: b.categoryCode ?? "", comment: b.comment ?? "",
+                      expectedVersion: b.expectedVersion ?? 0), options: options))
         }
         group.post(":id/rating") { request, context in
             let id = try context.parameters.require("id")
-            let b = try await request.decode(as: RatingBody.self, context: context)
-            return JSONResponse(try await clients.appeals.rateAppeal(.init(id: id, satisfaction: b.satisfaction, comment: b.comment ?? ""), options: options))
+            let b = try await request.decodeBody(as: RatingBody.self, context: context) { [$0.comment ?? ""] }
+            let clients = try request.headers[CitizenRoutes.tokenHeader].map { backends.citizen($0, context) } ?? backends.caller(context)
+            return JSONResponse(try await clients.appeals.rateAppeal(.init(id: id, satisfaction: b.satisfaction, comment: b.comment ?? ""),
+                                                                     options: options))
+        }
+    }
+}
+
+/// The citizen's own appeal, opened by the token given at intake (header `Veche-Citizen-Token`, never in a URL):
+/// `GET /api/v1/citizen/appeal` (status, answer, history) and `POST /api/v1/citizen/appeal/rating` (once per answer).
+struct CitizenRoutes: Sendable {
+    let backends: Backends
+    let settings: GatewaySettings
+    static let tokenHeader = HTTPField.Name(CitizenToken.header)!
+
+    func token(_ request: Request) throws -> String {
+        guard let t = request.headers[Self.tokenHeader], !t.isEmpty else {
+            throw AuthError.unauthenticated("send the token you received when the appeal was filed in the \(CitizenToken.header) header")
+        }
+        return t
+    }
+
+    func register(on group: RouterGroup<GatewayContext>) {
+        let options = CallOptions(timeout: settings.callTimeout)
+        group.get { request, context in
+            JSONResponse(try await backends.citizen(try token(request), context).appeals.getAppeal(.init(), options: options))
+        }
+        group.post("rating") { request, context in
+            let b = try await request.decodeBody(as: AppealRoutes.RatingBody.self, context: context) { [$0.comment ?? ""] }
+            return JSONResponse(try await backends.citizen(try token(request), context).appeals.rateAppeal(
+                .init(satisfaction: b.satisfaction, comment: b.comment ?? ""), options: options))
         }
     }
 }

@@ -1,6 +1,7 @@
 import Contracts
 import Foundation
 import Hummingbird
+import HummingbirdAuth
 import Logging
 import VecheRuntime
 
@@ -24,27 +25,39 @@ struct GatewaySettings: Sendable {
     var callTimeout: Duration = .seconds(3)
     var regionName = "Курская область"
     var timeZone = TimeZone(identifier: "Europe/Moscow") ?? .gmt
-    /// Open311 api_key values allowed to create requests (VECHE_OPEN311_KEYS, comma separated).
-    var open311Keys: Set<String> = ["demo-open311-key"]
+    /// Open311 api_key values allowed to create requests (VECHE_OPEN311_KEYS, comma separated; scripts/veche
+    /// generates one). None configured: Open311 creates nothing.
+    var open311Keys: Set<String> = []
 }
 
-/// Shared by `main` and the tests (Hummingbird 2 style).
-func buildApplication(clients: ServiceClients, config: VecheConfig, logger: Logger,
+/// Shared by `main` and the tests (Hummingbird 2 style). `transport` is the gateway's NATS connection;
+/// each backend call carries the caller's token (or the gateway's own, for public data).
+func buildApplication(transport: any RPCTransport, identity: GatewayIdentity, config: VecheConfig, logger: Logger,
                       settings: GatewaySettings = GatewaySettings()) -> some ApplicationProtocol {
     var settings = settings
     settings.timeZone = TimeZone(identifier: config.timeZone) ?? settings.timeZone
-    let router = Router()
-    router.add(middleware: RPCErrorMiddleware())
-    router.get("/health") { _, _ in "ok" }
     if let keys = ProcessInfo.processInfo.environment["VECHE_OPEN311_KEYS"], !keys.isEmpty {
         settings.open311Keys = Set(keys.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) })
     }
-    AppealRoutes(clients: clients, settings: settings).register(on: router.group("api/v1/appeals"))
-    DirectoryRoutes(clients: clients, settings: settings).register(on: router.group("api/v1"))
-    Open311Routes(clients: clients, settings: settings, apiKeys: settings.open311Keys).register(on: router.group("open311/v2"))
-    RatingRoutes(clients: clients, settings: settings).register(on: router.group("api/v1"))
-    SurveyRoutes(clients: clients, settings: settings).register(on: router.group("api/v1/surveys"))
-    DashboardRoutes(clients: clients, settings: settings).register(on: router)
+    let backends = Backends(transport: transport, identity: identity)
+    let router = Router(context: GatewayContext.self)
+    router.add(middleware: SecurityHeadersMiddleware())
+    router.add(middleware: RPCErrorMiddleware())
+    router.add(middleware: InputHygieneMiddleware())
+    router.add(middleware: SessionMiddleware(storage: MemoryPersistDriver(), configuration: .init(
+        sessionCookieParameters: .init(name: "veche_session", path: "/", secure: identity.cookieSecure, sameSite: .lax))))
+    router.add(middleware: CallerMiddleware(identity: identity))
+    router.add(middleware: UnsafeRequestGuard(identity: identity))
+    router.get("/health") { _, _ in "ok" }
+    SignInRoutes(identity: identity, backends: backends, settings: settings).register(on: router)
+    AppealRoutes(backends: backends, settings: settings).register(on: router.group("api/v1/appeals"))
+    CitizenRoutes(backends: backends, settings: settings).register(on: router.group("api/v1/citizen/appeal"))
+    DirectoryRoutes(backends: backends, settings: settings).register(on: router.group("api/v1"))
+    AccessRoutes(backends: backends, settings: settings).register(on: router.group("api/v1"))
+    Open311Routes(backends: backends, settings: settings, apiKeys: settings.open311Keys).register(on: router.group("open311/v2"))
+    RatingRoutes(backends: backends, settings: settings).register(on: router.group("api/v1"))
+    SurveyRoutes(backends: backends, settings: settings).register(on: router.group("api/v1/surveys"))
+    DashboardRoutes(backends: backends, settings: settings).register(on: router)
     return Application(router: router,
                        configuration: .init(address: .hostname(config.httpHost, port: config.httpPort), serverName: "veche-gateway"),
                        logger: logger)

@@ -158,6 +158,8 @@ struct DashboardSnapshot: Encodable, Sendable {
     var kpis: Section<RatingV1.GetKpisResponse>
     var previousKpis: Section<RatingV1.GetKpisResponse>
     var survey: Section<SurveySummary>
+    /// The curator's approval of the period's report (approvedBy empty: a draft).
+    var approval: Section<RatingV1.ReportApproval>
 
     var generatedAt: Date { Date(timeIntervalSince1970: Double(generatedAtMs) / 1000) }
 }
@@ -205,13 +207,16 @@ struct DashboardFanOut: Sendable {
             try await c.ratings.getKpis(.init(period: prev.label), options: opts)
         }
         async let survey = Self.attempt("SurveyService", opts) { try await surveySummary() }
+        async let approval = Self.attempt("RatingService", opts) {
+            try await c.ratings.getReportApproval(.init(period: period.label), options: opts).approval ?? RatingV1.ReportApproval(period: period.label)
+        }
         return DashboardSnapshot(
             period: period.label, previousPeriod: prev.label, generatedAtMs: Int64(now().timeIntervalSince1970 * 1000),
             timeZone: period.timeZone.identifier,
             appeals: await stats, previousAppeals: await previousStats, activity: await activity,
             agencyRatings: await agencies, municipalityRatings: await municipalities,
             topProblems: await problems, previousTopProblems: await previousProblems,
-            kpis: await kpis, previousKpis: await previousKpis, survey: await survey)
+            kpis: await kpis, previousKpis: await previousKpis, survey: await survey, approval: await approval)
     }
 
     /// Runs one backend call; any failure becomes an `unavailable` section with a reason for people.

@@ -2,46 +2,68 @@ import Contracts
 import Foundation
 import Hummingbird
 import Reports
+import VecheAuth
 
 /// The three views of `DashboardFanOut`: GET /api/v1/dashboard (JSON), GET / and /dashboard (HTML),
-/// GET /reports/governor/:period (monthly governor report, HTML with SVG charts).
+/// GET /reports/governor/:period (monthly governor report, HTML with SVG charts). They are for the staff of
+/// the ЦУР and its partners: a browser that is not signed in is sent to the sign-in (HTML) or gets 401 (JSON);
+/// a signed-in person without a staff role gets 403. Every backend call carries the person's token, so each
+/// service shows what that person may see.
 struct DashboardRoutes: Sendable {
-    let fanOut: DashboardFanOut
-    var settings: GatewaySettings { fanOut.settings }
+    let backends: Backends
+    let settings: GatewaySettings
+    var now: @Sendable () -> Date = { Date() }
 
-    init(clients: ServiceClients, settings: GatewaySettings) {
-        fanOut = DashboardFanOut(clients: clients, settings: settings)
-    }
-
-    func register<Context: RequestContext>(on router: Router<Context>) {
-        router.get("api/v1/dashboard") { request, _ in
-            JSONResponse(await fanOut.snapshot(try period(request.queryString("period"))))
+    func register(on router: Router<GatewayContext>) {
+        router.get("api/v1/dashboard") { request, context in
+            let fanOut = try await staffFanOut(context)
+            return JSONResponse(await fanOut.snapshot(try period(request.queryString("period"))))
         }
-        router.get("/") { request, _ in try await dashboardHTML(request) }
-        router.get("dashboard") { request, _ in try await dashboardHTML(request) }
-        router.get("reports/governor/:period") { _, context in
+        router.get("/") { request, context in try await dashboardHTML(request, context) }
+        router.get("dashboard") { request, context in try await dashboardHTML(request, context) }
+        router.get("reports/governor/:period") { request, context in
+            guard context.identity != nil else { return try signIn(request) }
+            let fanOut = try await staffFanOut(context)
             let raw = try context.parameters.require("period")
             let label = raw.hasSuffix(".html") ? String(raw.dropLast(5)) : raw
             let p: ReportPeriod
             do { p = try period(label.isEmpty ? "-" : label) } catch let e as RPCError {
-                return HTMLResponse(html: errorPage(e.message), status: .badRequest)
+                return try HTMLResponse(html: errorPage(e.message), status: .badRequest).response(from: request, context: context)
             }
             let snapshot = await fanOut.snapshot(p)
-            return HTMLResponse(html: ReportRenderer.governorReport(ReportMapping.governorReport(snapshot, settings: settings)))
+            return try HTMLResponse(html: ReportRenderer.governorReport(ReportMapping.governorReport(snapshot, settings: settings)))
+                .response(from: request, context: context)
         }
+    }
+
+    /// The fan-out for the caller, once the directory confirms a staff role (403 otherwise).
+    func staffFanOut(_ context: GatewayContext) async throws -> DashboardFanOut {
+        let clients = try backends.caller(context)
+        let me = try await clients.agencies.resolveGrants(.init(), options: CallOptions(timeout: settings.callTimeout))
+        guard me.grants.contains(where: { Role(rawValue: $0.role).map(Role.staff.contains) ?? false }) else {
+            throw AuthError.permissionDenied("the dashboard is for the staff of the ЦУР; \(me.principal) holds no staff role")
+        }
+        return DashboardFanOut(clients: clients, settings: settings, now: now)
+    }
+
+    func signIn(_ request: Request) throws -> Response {
+        SignInRoutes.redirect("/auth/login?return_to=" + (request.uri.path.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed) ?? "/"))
     }
 
     func period(_ raw: String) throws -> ReportPeriod {
-        try ReportPeriod.resolve(raw, timeZone: settings.timeZone, now: fanOut.now())
+        try ReportPeriod.resolve(raw, timeZone: settings.timeZone, now: now())
     }
 
-    func dashboardHTML(_ request: Request) async throws -> HTMLResponse {
+    func dashboardHTML(_ request: Request, _ context: GatewayContext) async throws -> Response {
+        guard context.identity != nil else { return try signIn(request) }
+        let fanOut = try await staffFanOut(context)
         let p: ReportPeriod
         do { p = try period(request.queryString("period")) } catch let e as RPCError {
-            return HTMLResponse(html: errorPage(e.message), status: .badRequest)
+            return try HTMLResponse(html: errorPage(e.message), status: .badRequest).response(from: request, context: context)
         }
         let snapshot = await fanOut.snapshot(p)
-        return HTMLResponse(html: ReportRenderer.dashboard(ReportMapping.dashboardPage(snapshot, settings: settings)))
+        return try HTMLResponse(html: ReportRenderer.dashboard(ReportMapping.dashboardPage(snapshot, settings: settings)))
+            .response(from: request, context: context)
     }
 
     func errorPage(_ message: String) -> String {

@@ -3,51 +3,74 @@ import Foundation
 import Hummingbird
 
 /// Directory and routing over AgencyService: /api/v1/{municipalities,agencies,topics,routing,calendar,sla,deadlines}.
+/// Reads need a signed-in caller; changes are the head of the ЦУР's (AgencyService decides).
 struct DirectoryRoutes: Sendable {
-    let clients: ServiceClients
+    let backends: Backends
     let settings: GatewaySettings
 
     var options: CallOptions { CallOptions(timeout: settings.callTimeout) }
 
-    func register<Context: RequestContext>(on api: RouterGroup<Context>) {
-        api.get("municipalities") { _, _ in
-            JSONResponse(try await clients.agencies.listMunicipalities(.init(), options: options))
+    struct OverrideBody: Codable, Sendable {
+        var kind: String
+        var note: String?
+        var asHoliday: Bool?
+    }
+
+    func register(on api: RouterGroup<GatewayContext>) {
+        api.get("municipalities") { _, context in
+            JSONResponse(try await backends.caller(context).agencies.listMunicipalities(.init(), options: options))
         }
-        api.get("agencies") { request, _ in
+        api.get("agencies") { request, context in
             let kinds = try request.queryEnums("kind", as: AgencyV1.AgencyKind.self)
-            return JSONResponse(try await clients.agencies.listAgencies(.init(municipalityOktmo: request.queryString("municipality"),
-                                                                             kind: kinds.first ?? .unspecified,
-                                                                             topicCode: request.queryString("topic")), options: options))
+            return JSONResponse(try await backends.caller(context).agencies.listAgencies(
+                .init(municipalityOktmo: request.queryString("municipality"), kind: kinds.first ?? .unspecified,
+                      topicCode: request.queryString("topic")), options: options))
         }
         api.get("agencies/:id") { _, context in
-            JSONResponse(try await clients.agencies.getAgency(.init(id: try context.parameters.require("id")), options: options))
+            JSONResponse(try await backends.caller(context).agencies.getAgency(.init(id: try context.parameters.require("id")), options: options))
         }
-        api.get("topics") { _, _ in
-            JSONResponse(try await clients.agencies.listTopics(.init(), options: options))
+        api.get("topics") { _, context in
+            JSONResponse(try await backends.caller(context).agencies.listTopics(.init(), options: options))
         }
-        api.get("routing/rules") { request, _ in
-            JSONResponse(try await clients.agencies.listRoutingRules(.init(topicCode: request.queryString("topic")), options: options))
+        api.get("routing/rules") { request, context in
+            JSONResponse(try await backends.caller(context).agencies.listRoutingRules(.init(topicCode: request.queryString("topic")), options: options))
         }
         api.post("routing/rules") { request, context in
-            let rule = try await request.decode(as: AgencyV1.RoutingRule.self, context: context)
-            return JSONResponse(try await clients.agencies.upsertRoutingRule(.init(rule: rule), options: options))
+            let rule = try await request.decodeMessage(as: AgencyV1.RoutingRule.self, context: context)
+            return JSONResponse(try await backends.caller(context).agencies.upsertRoutingRule(.init(rule: rule), options: options))
         }
-        api.get("routing/resolve") { request, _ in
-            JSONResponse(try await clients.agencies.route(.init(topicCode: request.queryString("topic"), categoryCode: request.queryString("category"),
-                                                                municipalityOktmo: request.queryString("municipality")), options: options))
+        api.get("routing/resolve") { request, context in
+            JSONResponse(try await backends.caller(context).agencies.route(
+                .init(topicCode: request.queryString("topic"), categoryCode: request.queryString("category"),
+                      municipalityOktmo: request.queryString("municipality")), options: options))
         }
         api.get("calendar/:year") { _, context in
             guard let year = Int32(try context.parameters.require("year")) else { throw RPCError.invalidArgument("year must be a number") }
-            return JSONResponse(try await clients.agencies.getCalendar(.init(year: year), options: options))
+            return JSONResponse(try await backends.caller(context).agencies.getCalendar(.init(year: year), options: options))
         }
-        api.get("sla") { _, _ in
-            JSONResponse(try await clients.agencies.getSlaPolicies(.init(), options: options))
+        api.put("calendar/overrides/:date") { request, context in
+            let b = try await request.decodeBody(as: OverrideBody.self, context: context) { [$0.kind, $0.note ?? ""] }
+            let entry = AgencyV1.CalendarOverride(date: try context.parameters.require("date"), kind: b.kind, note: b.note ?? "",
+                                                  asHoliday: b.asHoliday ?? false)
+            return JSONResponse(try await backends.caller(context).agencies.setCalendarOverride(.init(entry: entry), options: options))
         }
-        api.get("deadlines") { request, _ in
+        api.delete("calendar/overrides/:date") { _, context in
+            let entry = AgencyV1.CalendarOverride(date: try context.parameters.require("date"))
+            return JSONResponse(try await backends.caller(context).agencies.setCalendarOverride(.init(entry: entry, remove: true), options: options))
+        }
+        api.get("sla") { _, context in
+            JSONResponse(try await backends.caller(context).agencies.getSlaPolicies(.init(), options: options))
+        }
+        api.put("sla/:channel") { request, context in
+            var policy = try await request.decodeMessage(as: AgencyV1.SlaPolicy.self, context: context)
+            policy.channel = try context.parameters.require("channel")
+            return JSONResponse(try await backends.caller(context).agencies.upsertSlaPolicy(.init(policy: policy), options: options))
+        }
+        api.get("deadlines") { request, context in
             let start = try request.queryInstantMs("start")
-            return JSONResponse(try await clients.agencies.computeDeadlines(.init(channel: request.queryString("channel"),
-                                                                                  startMs: start == 0 ? Int64(Date().timeIntervalSince1970 * 1000) : start,
-                                                                                  extended: request.queryString("extended") == "true"), options: options))
+            return JSONResponse(try await backends.caller(context).agencies.computeDeadlines(
+                .init(channel: request.queryString("channel"), startMs: start == 0 ? Int64(Date().timeIntervalSince1970 * 1000) : start,
+                      extended: request.queryString("extended") == "true"), options: options))
         }
     }
 }

@@ -22,7 +22,8 @@ struct GatewayMain: AsyncParsableCommand {
         VecheLogging.bootstrap(level: config.logLevel)
         let env = try await ServiceEnvironment.connect(config: config, name: "gateway", schema: nil)
         defer { env.close() }
-        let app = buildApplication(clients: ServiceClients(transport: env.nats), config: config, logger: env.logger)
+        let identity = GatewayIdentity(verifier: env.verifier, own: env.credentials, config: config)
+        let app = buildApplication(transport: env.nats, identity: identity, config: config, logger: env.logger)
         try await app.runService()
     }
 }

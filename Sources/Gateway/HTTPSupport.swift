@@ -2,6 +2,7 @@ import Contracts
 import Foundation
 import Hummingbird
 import HTTPTypes
+import VecheAuth
 
 /// JSON response for any Encodable value (generated contract types are Codable).
 struct JSONResponse<Value: Encodable & Sendable>: ResponseGenerator {
@@ -30,6 +31,7 @@ struct HTMLResponse: ResponseGenerator {
     func response(from request: Request, context: some RequestContext) throws -> Response {
         var headers = HTTPFields()
         headers[.contentType] = "text/html; charset=utf-8"
+        headers[.contentSecurityPolicy] = SecurityHeadersMiddleware<BasicRequestContext>.htmlPolicy(html)
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: html)))
     }
 }
@@ -54,6 +56,7 @@ extension RPCStatusCode {
         case .failedPrecondition: return .conflict
         case .resourceExhausted: return .tooManyRequests
         case .unimplemented: return .notImplemented
+        case RPCStatusCode(rawValue: 415): return .unsupportedMediaType
         case .unavailable: return .serviceUnavailable
         case .deadlineExceeded: return .gatewayTimeout
         default: return .internalServerError
@@ -68,6 +71,11 @@ struct RPCErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             return try await next(request, context)
         } catch let e as RPCError {
             return try Self.errorResponse(status: e.code.httpStatus, code: e.code.rawValue, message: e.message, request: request, context: context)
+        } catch let e as AuthError {
+            var response = try Self.errorResponse(status: e.statusCode == 401 ? .unauthorized : .forbidden, code: e.statusCode,
+                                                  message: e.message, request: request, context: context)
+            if e.statusCode == 401 { response.headers[.wwwAuthenticate] = "Bearer realm=\"veche\"" }
+            return response
         } catch let e as DecodingError {
             return try Self.errorResponse(status: .badRequest, code: 400, message: "invalid JSON body: \(Self.describe(e))", request: request, context: context)
         }
@@ -91,6 +99,25 @@ struct RPCErrorMiddleware<Context: RequestContext>: RouterMiddleware {
 }
 
 extension Request {
+    /// Decodes a JSON body into a contract type, refusing text the contract cannot carry: a NUL character
+    /// would be cut off on the way to protobuf-c and PostgreSQL (the round trip through the wire form shows it).
+    func decodeMessage<M: ProtoMessage>(as type: M.Type, context: some RequestContext) async throws -> M {
+        let value = try await decode(as: M.self, context: context)
+        guard (try? M(serializedBytes: value.serializedBytes())) == value else {
+            throw RPCError.invalidArgument("the request body contains a NUL character (U+0000), which is not allowed in text")
+        }
+        return value
+    }
+
+    /// Decodes a JSON body that is not a contract type; strings are checked for NUL characters.
+    func decodeBody<T: Decodable & Sendable>(as type: T.Type, context: some RequestContext, texts: (T) -> [String]) async throws -> T {
+        let value = try await decode(as: T.self, context: context)
+        if texts(value).contains(where: { $0.utf8.contains(0) }) {
+            throw RPCError.invalidArgument("the request body contains a NUL character (U+0000), which is not allowed in text")
+        }
+        return value
+    }
+
     /// Query parameter helpers that reject malformed values with 400 instead of ignoring them.
     func queryInt(_ name: String) throws -> Int64? {
         guard let raw = uri.queryParameters.get(name), !raw.isEmpty else { return nil }

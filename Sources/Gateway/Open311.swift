@@ -2,13 +2,17 @@ import Contracts
 import Foundation
 import Hummingbird
 import HTTPTypes
+import VecheAuth
 
 /// Open311 GeoReport v2 (http://wiki.open311.org/GeoReport_v2) mapped onto appeals:
 /// a service is a problem category of the taxonomy (service_code = category code, group = sector topic),
 /// a service request is an appeal on channel `open311` (service_request_id = registration number).
 /// JSON and XML, form-encoded POST with api_key, tokens, errors as GeoReport error lists.
+/// Open311 acts as the gateway itself (`public_portal`): it lists the taxonomy and the public, redacted feed,
+/// and takes new requests on channel `open311` only with a valid `api_key`. The JSON API cannot be used to
+/// bypass the key: posting `channel=open311` to /api/v1/appeals needs the caller's own grant for that channel.
 struct Open311Routes: Sendable {
-    let clients: ServiceClients
+    let backends: Backends
     let settings: GatewaySettings
     let apiKeys: Set<String>
 
@@ -21,37 +25,44 @@ struct Open311Routes: Sendable {
         var message: String
     }
 
-    func register<Context: RequestContext>(on group: RouterGroup<Context>) {
+    func register(on group: RouterGroup<GatewayContext>) {
         group.get(":resource") { request, context in
             try await respond(request, context, file: try context.parameters.require("resource")) { name, format in
+                let clients = try backends.portal(context)
                 switch name {
-                case "services": return try await services(format)
-                case "requests": return try await requests(request, format)
+                case "services": return try await services(format, clients)
+                case "requests": return try await requests(request, format, clients)
                 case "discovery": return discovery(format)
                 default: throw Failure(status: .notFound, message: "unknown resource \(name)")
                 }
             }
         }
         group.get("services/:file") { request, context in
-            try await respond(request, context, file: try context.parameters.require("file")) { code, format in try await definition(code, format) }
+            try await respond(request, context, file: try context.parameters.require("file")) { code, format in
+                try await definition(code, format, try backends.portal(context))
+            }
         }
         group.get("requests/:file") { request, context in
-            try await respond(request, context, file: try context.parameters.require("file")) { id, format in try await singleRequest(id, format) }
+            try await respond(request, context, file: try context.parameters.require("file")) { id, format in
+                try await singleRequest(id, format, try backends.portal(context))
+            }
         }
         group.get("tokens/:file") { request, context in
-            try await respond(request, context, file: try context.parameters.require("file")) { token, format in try await tokenLookup(token, format) }
+            try await respond(request, context, file: try context.parameters.require("file")) { token, format in
+                try await tokenLookup(token, format, try backends.portal(context))
+            }
         }
         group.post(":resource") { request, context in
             try await respond(request, context, file: try context.parameters.require("resource")) { name, format in
                 guard name == "requests" else { throw Failure(status: .notFound, message: "unknown resource \(name)") }
                 let body = try await request.body.collect(upTo: 1 << 20)
-                return try await create(form: Self.parseForm(String(buffer: body)), format)
+                return try await create(form: try Self.parseForm(String(buffer: body)), format, try backends.portal(context))
             }
         }
     }
 
     /// Splits "name.json" / "name.xml", runs `body`, and renders GeoReport errors.
-    private func respond<Context: RequestContext>(_ request: Request, _ context: Context, file: String,
+    private func respond(_ request: Request, _ context: GatewayContext, file: String,
                                                   _ body: (String, Format) async throws -> Doc) async throws -> Response {
         var format = Format.json
         var name = file
@@ -68,6 +79,9 @@ struct Open311Routes: Sendable {
             return try render(.errors([(Int(f.status.code), f.message)]), format, status: f.status, request, context)
         } catch let e as RPCError {
             return try render(.errors([(e.code.httpStatus.code, e.message)]), format, status: e.code.httpStatus, request, context)
+        } catch let e as AuthError {
+            let status: HTTPResponse.Status = e.statusCode == 401 ? .unauthorized : .forbidden
+            return try render(.errors([(e.statusCode, e.message)]), format, status: status, request, context)
         }
     }
 
@@ -79,7 +93,7 @@ struct Open311Routes: Sendable {
                                                                                      ("formats", .list("format", [.text("application/json"), .text("text/xml")]))])]))])
     }
 
-    func services(_ format: Format) async throws -> Doc {
+    func services(_ format: Format, _ clients: ServiceClients) async throws -> Doc {
         let topics = try await clients.agencies.listTopics(.init(), options: options).topics
         var list: [Doc] = []
         for t in topics {
@@ -98,7 +112,7 @@ struct Open311Routes: Sendable {
         ("people_affected", "number", false, "Сколько человек затронуто", []),
     ]
 
-    func definition(_ code: String, _ format: Format) async throws -> Doc {
+    func definition(_ code: String, _ format: Format, _ clients: ServiceClients) async throws -> Doc {
         let topics = try await clients.agencies.listTopics(.init(), options: options).topics
         guard topics.contains(where: { $0.categories.contains { $0.code == code } }) else {
             throw Failure(status: .notFound, message: "service_code \(code) not found")
@@ -111,7 +125,7 @@ struct Open311Routes: Sendable {
         return .object("service_definition", [("service_code", .text(code)), ("attributes", .list("attribute", attrs))])
     }
 
-    func create(form: [(String, String)], _ format: Format) async throws -> Doc {
+    func create(form: [(String, String)], _ format: Format, _ clients: ServiceClients) async throws -> Doc {
         func value(_ k: String) -> String { form.last { $0.0 == k }?.1.trimmingCharacters(in: .whitespacesAndNewlines) ?? "" }
         guard apiKeys.contains(value("api_key")) else { throw Failure(status: .forbidden, message: "api_key is missing or not valid") }
         let code = value("service_code")
@@ -143,12 +157,14 @@ struct Open311Routes: Sendable {
         } + [CommonV1.KeyValue(key: "device_id", value: value("device_id")), CommonV1.KeyValue(key: "account_id", value: value("account_id"))].filter { !$0.value.isEmpty }
         let r = try await clients.appeals.submitAppeal(.init(appeal: inc), options: options)
         let number = r.appeal?.number ?? ""
+        // citizen_token (extension): opens the request's status and rating for its author (/api/v1/citizen/appeal).
         return .list("service_requests", [.object("request", [("service_request_id", .text(number)), ("token", .text(token)),
                                                                ("service_notice", .text("Обращение зарегистрировано, ответ в течение 30 дней (59-ФЗ)")),
-                                                               ("account_id", .text(value("account_id")))])])
+                                                               ("account_id", .text(value("account_id"))),
+                                                               ("citizen_token", .text(r.citizenToken))])])
     }
 
-    func requests(_ request: Request, _ format: Format) async throws -> Doc {
+    func requests(_ request: Request, _ format: Format, _ clients: ServiceClients) async throws -> Doc {
         let ids = request.queryList("service_request_id")
         var appeals: [AppealV1.Appeal] = []
         if !ids.isEmpty {
@@ -177,14 +193,14 @@ struct Open311Routes: Sendable {
         return .list("service_requests", try await appeals.asyncMap { try await requestDoc($0) })
     }
 
-    func singleRequest(_ id: String, _ format: Format) async throws -> Doc {
+    func singleRequest(_ id: String, _ format: Format, _ clients: ServiceClients) async throws -> Doc {
         guard let a = try await clients.appeals.getAppeal(.init(id: id), options: options).appeal else {
             throw Failure(status: .notFound, message: "service request \(id) not found")
         }
         return .list("service_requests", [try await requestDoc(a)])
     }
 
-    func tokenLookup(_ token: String, _ format: Format) async throws -> Doc {
+    func tokenLookup(_ token: String, _ format: Format, _ clients: ServiceClients) async throws -> Doc {
         let found = try await clients.appeals.listAppeals(.init(channels: [.open311], externalId: token), options: options).appeals.first
         guard let a = found else { throw Failure(status: .notFound, message: "token \(token) not found") }
         return .list("service_requests", [.object("request", [("service_request_id", .text(a.number)), ("token", .text(token))])])
@@ -226,16 +242,23 @@ struct Open311Routes: Sendable {
         return f.string(from: Date(timeIntervalSince1970: Double(ms) / 1000))
     }
 
-    static func parseForm(_ body: String) -> [(String, String)] {
-        body.split(separator: "&").compactMap { pair in
+    /// application/x-www-form-urlencoded; a field that is not UTF-8 or holds a NUL character is refused (400).
+    static func parseForm(_ body: String) throws -> [(String, String)] {
+        try body.split(separator: "&").compactMap { pair in
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            func decode(_ s: Substring) -> String { s.replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String(s) }
+            func decode(_ s: Substring) throws -> String {
+                guard let v = s.replacingOccurrences(of: "+", with: " ").removingPercentEncoding else {
+                    throw Failure(status: .badRequest, message: "form field is not valid percent-encoded UTF-8")
+                }
+                if v.utf8.contains(0) { throw Failure(status: .badRequest, message: "form field contains a NUL character (U+0000)") }
+                return v
+            }
             guard let k = parts.first else { return nil }
-            return (decode(k), parts.count > 1 ? decode(parts[1]) : "")
+            return (try decode(k), parts.count > 1 ? try decode(parts[1]) : "")
         }
     }
 
-    private func render<Context: RequestContext>(_ doc: Doc, _ format: Format, status: HTTPResponse.Status, _ request: Request, _ context: Context) throws -> Response {
+    private func render(_ doc: Doc, _ format: Format, status: HTTPResponse.Status, _ request: Request, _ context: GatewayContext) throws -> Response {
         var headers = HTTPFields()
         let body: String
         switch format {

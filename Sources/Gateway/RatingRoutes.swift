@@ -2,38 +2,56 @@ import Contracts
 import Foundation
 import Hummingbird
 
-/// Ratings, problems and KPIs over RatingService: /api/v1/ratings, /api/v1/kpis.
+/// Ratings, problems and KPIs over RatingService: /api/v1/ratings, /api/v1/kpis; the curator approves KPI
+/// targets (`PUT /api/v1/kpis/targets`) and each monthly report (`POST /api/v1/reports/:period/approval`).
 struct RatingRoutes: Sendable {
-    let clients: ServiceClients
+    let backends: Backends
     let settings: GatewaySettings
 
     var options: CallOptions { CallOptions(timeout: settings.callTimeout) }
 
-    func register<Context: RequestContext>(on api: RouterGroup<Context>) {
-        api.get("ratings") { request, _ in
+    struct ApprovalBody: Codable, Sendable {
+        var note: String?
+    }
+
+    func register(on api: RouterGroup<GatewayContext>) {
+        api.get("ratings") { request, context in
             var q = RatingV1.GetRatingsRequest()
             q.dimension = try request.queryEnum("dimension", as: RatingV1.Dimension.self) ?? .agency
             q.period = try request.queryPeriod()
             q.topicCode = request.queryString("topic")
-            return JSONResponse(try await clients.ratings.getRatings(q, options: options))
+            return JSONResponse(try await backends.caller(context).ratings.getRatings(q, options: options))
         }
-        api.get("ratings/top-problems") { request, _ in
+        api.get("ratings/top-problems") { request, context in
             let perTopic = try request.queryInt("per_topic") ?? 0
             guard (0...50).contains(perTopic) else { throw RPCError.invalidArgument("query parameter per_topic must be between 0 and 50") }
-            return JSONResponse(try await clients.ratings.getTopProblems(.init(period: try request.queryPeriod(), perTopic: Int32(perTopic)),
-                                                                         options: options))
+            return JSONResponse(try await backends.caller(context).ratings.getTopProblems(
+                .init(period: try request.queryPeriod(), perTopic: Int32(perTopic)), options: options))
         }
-        api.get("kpis") { request, _ in
-            JSONResponse(try await clients.ratings.getKpis(.init(period: try request.queryPeriod(),
-                                                                 dimension: try request.queryEnum("dimension", as: RatingV1.Dimension.self) ?? .unspecified),
-                                                           options: options))
+        api.get("kpis") { request, context in
+            JSONResponse(try await backends.caller(context).ratings.getKpis(
+                .init(period: try request.queryPeriod(), dimension: try request.queryEnum("dimension", as: RatingV1.Dimension.self) ?? .unspecified),
+                options: options))
+        }
+        api.put("kpis/targets") { request, context in
+            let body = try await request.decodeMessage(as: RatingV1.SetKpiTargetsRequest.self, context: context)
+            return JSONResponse(try await backends.caller(context).ratings.setKpiTargets(body, options: options))
         }
         api.put("ratings/weights") { request, context in
-            let weights = try await request.decode(as: RatingV1.Weights.self, context: context)
-            return JSONResponse(try await clients.ratings.setWeights(.init(weights: weights), options: options))
+            let weights = try await request.decodeMessage(as: RatingV1.Weights.self, context: context)
+            return JSONResponse(try await backends.caller(context).ratings.setWeights(.init(weights: weights), options: options))
         }
-        api.get("ratings/progress") { _, _ in
-            JSONResponse(try await clients.ratings.getProgress(.init(), options: options))
+        api.get("ratings/progress") { _, context in
+            JSONResponse(try await backends.caller(context).ratings.getProgress(.init(), options: options))
+        }
+        api.get("reports/:period/approval") { _, context in
+            JSONResponse(try await backends.caller(context).ratings.getReportApproval(.init(period: try context.parameters.require("period")),
+                                                                                       options: options))
+        }
+        api.post("reports/:period/approval") { request, context in
+            let b = try await request.decodeBody(as: ApprovalBody.self, context: context) { [$0.note ?? ""] }
+            return JSONResponse(try await backends.caller(context).ratings.approveReport(
+                .init(period: try context.parameters.require("period"), note: b.note ?? ""), options: options))
         }
     }
 }

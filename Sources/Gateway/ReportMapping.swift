@@ -39,7 +39,18 @@ enum ReportMapping {
             surveys: s.survey.value.map(surveyPanels) ?? [],
             methodology: methodology(s))
         report.highlights = highlights(s, kpis: kpis, topics: report.topics)
+        report.preparedBy = approvalLine(s.approval)
         return report
+    }
+
+    /// Who approved the report, or that it is a draft.
+    static func approvalLine(_ approval: Section<RatingV1.ReportApproval>) -> String {
+        guard let a = approval.value, !a.approvedBy.isEmpty else {
+            return "Центр управления регионом · проект, не утверждён куратором"
+        }
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withFullDate]
+        return "Центр управления регионом · утверждён куратором (\(a.approvedBy)) \(f.string(from: Date(timeIntervalSince1970: Double(a.approvedAtMs) / 1000)))"
     }
 
     static func panel<T: Encodable & Sendable, U: Sendable>(_ section: Section<T>, _ map: (T) -> U) -> Panel<U> {

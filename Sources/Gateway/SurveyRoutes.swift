@@ -4,7 +4,7 @@ import Hummingbird
 
 /// Surveys, result batches and weighted estimates over SurveyService: /api/v1/surveys.
 struct SurveyRoutes: Sendable {
-    let clients: ServiceClients
+    let backends: Backends
     let settings: GatewaySettings
 
     var options: CallOptions { CallOptions(timeout: settings.callTimeout) }
@@ -13,33 +13,33 @@ struct SurveyRoutes: Sendable {
         var status: SurveyV1.SurveyStatus
     }
 
-    func register<Context: RequestContext>(on group: RouterGroup<Context>) {
+    func register(on group: RouterGroup<GatewayContext>) {
         group.post { request, context in
-            let survey = try await request.decode(as: SurveyV1.Survey.self, context: context)
-            return JSONResponse(try await clients.surveys.createSurvey(.init(survey: survey), options: options), status: .created)
+            let survey = try await request.decodeMessage(as: SurveyV1.Survey.self, context: context)
+            return JSONResponse(try await backends.caller(context).surveys.createSurvey(.init(survey: survey), options: options), status: .created)
         }
-        group.get { _, _ in
-            JSONResponse(try await clients.surveys.listSurveys(.init(), options: options))
+        group.get { _, context in
+            JSONResponse(try await backends.caller(context).surveys.listSurveys(.init(), options: options))
         }
         group.get("batches/:batchId") { _, context in
-            JSONResponse(try await clients.surveys.getBatchReceipt(.init(batchId: try context.parameters.require("batchId")), options: options))
+            JSONResponse(try await backends.caller(context).surveys.getBatchReceipt(.init(batchId: try context.parameters.require("batchId")), options: options))
         }
         group.get(":id") { _, context in
-            JSONResponse(try await clients.surveys.getSurvey(.init(id: try context.parameters.require("id")), options: options))
+            JSONResponse(try await backends.caller(context).surveys.getSurvey(.init(id: try context.parameters.require("id")), options: options))
         }
         group.post(":id/status") { request, context in
             let id = try context.parameters.require("id")
-            let body = try await request.decode(as: StatusBody.self, context: context)
-            return JSONResponse(try await clients.surveys.setStatus(.init(id: id, status: body.status), options: options))
+            let body = try await request.decodeBody(as: StatusBody.self, context: context) { _ in [] }
+            return JSONResponse(try await backends.caller(context).surveys.setStatus(.init(id: id, status: body.status), options: options))
         }
         group.post(":id/batches") { request, context in
             let id = try context.parameters.require("id")
-            var batch = try await request.decode(as: SurveyV1.ResultBatch.self, context: context)
+            var batch = try await request.decodeMessage(as: SurveyV1.ResultBatch.self, context: context)
             if batch.surveyId.isEmpty { batch.surveyId = id }
             guard batch.surveyId == id else {
                 throw RPCError.invalidArgument("batch survey_id \(batch.surveyId) does not match the survey in the path (\(id))")
             }
-            let r = try await clients.surveys.submitBatch(.init(batch: batch), options: options)
+            let r = try await backends.caller(context).surveys.submitBatch(.init(batch: batch), options: options)
             let status: HTTPResponse.Status
             switch r.receipt?.status {
             case .some(.rejected): status = .unprocessableContent
@@ -50,9 +50,9 @@ struct SurveyRoutes: Sendable {
         }
         group.put(":id/margins") { request, context in
             let id = try context.parameters.require("id")
-            var body = try await request.decode(as: SurveyV1.SetMarginsRequest.self, context: context)
+            var body = try await request.decodeMessage(as: SurveyV1.SetMarginsRequest.self, context: context)
             body.surveyId = id
-            return JSONResponse(try await clients.surveys.setMargins(body, options: options))
+            return JSONResponse(try await backends.caller(context).surveys.setMargins(body, options: options))
         }
         group.get(":id/estimates") { request, context in
             var q = SurveyV1.EstimateRequest()
@@ -66,7 +66,7 @@ struct SurveyRoutes: Sendable {
             case "total": q.statistic = .total
             case let other: throw RPCError.invalidArgument("unknown statistic '\(other)'; expected mean, proportion or total")
             }
-            return JSONResponse(try await clients.surveys.estimate(q, options: options))
+            return JSONResponse(try await backends.caller(context).surveys.estimate(q, options: options))
         }
         group.get(":id/satisfaction") { request, context in
             var q = SurveyV1.SatisfactionIndexRequest()
@@ -74,7 +74,7 @@ struct SurveyRoutes: Sendable {
             q.questionCodes = request.queryList("questions")
             q.by = request.queryString("by")
             try Self.weighting(request, &q.weighting, &q.weightingVariables, &q.trimLower, &q.trimUpper)
-            return JSONResponse(try await clients.surveys.satisfactionIndex(q, options: options))
+            return JSONResponse(try await backends.caller(context).surveys.satisfactionIndex(q, options: options))
         }
     }
 

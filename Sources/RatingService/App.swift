@@ -25,8 +25,8 @@ enum RatingServiceApp {
                       now: @escaping @Sendable () -> Date = { Date() }) async throws -> Built {
         let pool = try env.requirePool()
         try await Migrator.migrate(pool: pool, schema: RatingSchema.name, migrations: RatingSchema.migrations)
-        try await env.jetStream.ensureStream(Streams.appealEvents)
-        let directory = DirectoryCache(client: useAgencyService ? AgencyV1.AgencyService.Client(transport: env.nats) : nil,
+        // The event stream is AppealService's (it creates it); the consumer waits for it.
+        let directory = DirectoryCache(client: useAgencyService ? AgencyV1.AgencyService.Client(transport: env.rpc) : nil,
                                        pool: pool, logger: env.logger)
         let periods = PeriodCalendar(timeZone: TimeZone(identifier: env.config.timeZone) ?? TimeZone(identifier: "Europe/Moscow") ?? .current)
         let handlers = RatingHandlers(pool: pool, directory: directory, periods: periods, settings: settings, now: now)
@@ -34,14 +34,14 @@ enum RatingServiceApp {
             info: .init(name: RatingV1.RatingService.name, version: version,
                         description: "Ratings of agencies and municipalities from appeal lifecycle events",
                         metadata: ["schema": RatingSchema.name]),
-            endpoints: handlers.endpoints, connection: env.nats, logger: env.logger,
+            endpoints: handlers.endpoints, connection: env.nats, authenticator: env.authenticator, logger: env.logger,
             instanceID: env.config.instanceID, concurrency: env.config.handlerConcurrency)
         let projection = RatingProjection(pool: pool, logger: env.logger)
         let durable = try await RatingProjection.currentDurable(pool: pool)
         let consumer = JetStreamConsumer(jetStream: env.jetStream, stream: Subjects.AppealEvents.stream, durable: durable,
                                          filterSubject: Subjects.AppealEvents.wildcard, logger: env.logger) { await projection.process($0) }
         return Built(host: host, handlers: handlers, projection: projection, consumer: consumer, directory: directory,
-                     services: [host, consumer])
+                     services: [env.grants, host, consumer])
     }
 
     /// Truncates the projection and switches to a fresh durable consumer (the next `build` re-reads

@@ -59,7 +59,7 @@ actor DirectoryCache {
     private var nextRefresh: ContinuousClock.Instant?
 
     init(client: AgencyV1.AgencyService.Client?, pool: PGPool, logger: Logger, ttl: Duration = .seconds(600),
-         retryAfter: Duration = .seconds(30), timeout: Duration = .seconds(2)) {
+         retryAfter: Duration = .seconds(30), timeout: Duration = .seconds(5)) {
         self.client = client
         self.pool = pool
         self.logger = logger

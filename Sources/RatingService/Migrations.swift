@@ -90,5 +90,37 @@ enum RatingSchema {
             PRIMARY KEY (kind, key)
         );
         """),
+        Migration(2, "deferred events, KPI targets, report approvals", """
+        -- Events whose per-appeal sequence is ahead of the projection (an earlier one has not arrived yet).
+        -- They apply as soon as the gap closes; one that never closes (e.g. a forged far-off sequence) waits
+        -- here, visible in GetProgress, and cannot freeze the appeal's projection.
+        CREATE TABLE deferred_events (
+            event_id text PRIMARY KEY,
+            appeal_id text NOT NULL,
+            sequence bigint NOT NULL,
+            stream_sequence bigint NOT NULL,
+            payload bytea NOT NULL,
+            received_at timestamptz NOT NULL DEFAULT now()
+        );
+        CREATE INDEX deferred_events_appeal_idx ON deferred_events (appeal_id, sequence);
+
+        -- KPI targets approved by the curator (none: the platform defaults apply).
+        CREATE TABLE kpi_targets (
+            code text PRIMARY KEY,
+            target double precision NOT NULL,
+            higher_is_better boolean NOT NULL,
+            amber_margin double precision NOT NULL CHECK (amber_margin >= 0),
+            approved_by text NOT NULL,
+            approved_at timestamptz NOT NULL DEFAULT now()
+        );
+
+        -- The curator's approval of each monthly report to the governor.
+        CREATE TABLE report_approvals (
+            period text PRIMARY KEY CHECK (period ~ '^[0-9]{4}-(0[1-9]|1[0-2])$'),
+            approved_by text NOT NULL,
+            approved_at timestamptz NOT NULL DEFAULT now(),
+            note text NOT NULL DEFAULT ''
+        );
+        """),
     ]
 }

@@ -11,13 +11,20 @@ enum ApplyOutcome: String, Sendable, Equatable {
     case duplicate
     /// A newer per-appeal sequence is already stored: the older snapshot was ignored (its id is recorded).
     case stale
+    /// An earlier per-appeal sequence is missing: kept in `deferred_events` until the gap closes.
+    case deferred
 }
 
 /// Projection of `veche.events.v1.appeal.>` into schema `rating`.
 ///
+/// * Authentic: only messages of the stream it owns (`VECHE_APPEAL_EVENTS`, which only AppealService may
+///   publish to) on the subject of their type are applied; anything else is rejected and kept.
 /// * Idempotent: every event id is recorded in `applied_events` in the same transaction as the
 ///   snapshot, so redeliveries and re-publishes change nothing.
-/// * Order-safe: a snapshot only replaces the stored one when its per-appeal `sequence` is greater.
+/// * Order-safe and gap-safe: per appeal, sequences apply strictly one after another. An event ahead of
+///   the next expected sequence waits in `deferred_events` until the gap closes, so a forged or
+///   out-of-range sequence can neither skip history nor freeze the appeal's projection; sequences beyond
+///   `maxSequence` are rejected outright.
 /// * Lossless: undecodable or invalid messages go to `rejected_events` with the reason (then acked);
 ///   database trouble leaves the message un-acked for redelivery.
 /// * Replayable: `resetForRebuild` truncates the projection and switches to a fresh durable name,
@@ -27,9 +34,14 @@ struct RatingProjection: Sendable {
     let logger: Logger
 
     static let durablePrefix = "rating-projection-"
+    /// No appeal has this many lifecycle events; a larger sequence is not an event of the platform.
+    static let maxSequence: Int64 = 100_000
 
     func process(_ item: JetStreamMessage) async -> ConsumeOutcome {
         let msg = item.message
+        guard item.stream == Subjects.AppealEvents.stream else {
+            return await reject(item, reason: "message from stream \(item.stream), not \(Subjects.AppealEvents.stream)")
+        }
         let event: AppealV1.AppealEvent
         do {
             event = try AppealV1.AppealEvent(serializedBytes: msg.payload)
@@ -38,6 +50,9 @@ struct RatingProjection: Sendable {
         }
         if let problem = Self.validate(event) {
             return await reject(item, reason: problem)
+        }
+        guard msg.subject == Subjects.AppealEvents.subject(for: event.type) else {
+            return await reject(item, reason: "a \(event.type.name) event on subject \(msg.subject)")
         }
         let seq = Int64(item.streamSequence)
         do {
@@ -56,7 +71,7 @@ struct RatingProjection: Sendable {
     static func validate(_ e: AppealV1.AppealEvent) -> String? {
         var problems: [String] = []
         if e.eventId.trimmingCharacters(in: .whitespaces).isEmpty { problems.append("event_id is empty") }
-        if e.sequence <= 0 { problems.append("sequence must be ≥ 1 (got \(e.sequence))") }
+        if e.sequence <= 0 || e.sequence > maxSequence { problems.append("sequence must be within 1...\(maxSequence) (got \(e.sequence))") }
         if let a = e.appeal {
             if a.id.trimmingCharacters(in: .whitespaces).isEmpty { problems.append("appeal.id is empty") }
             if a.registeredAtMs <= 0 && a.receivedAtMs <= 0 && e.occurredAtMs <= 0 {
@@ -87,21 +102,57 @@ struct RatingProjection: Sendable {
         }
     }
 
-    /// Applies one event inside the caller's transaction.
+    /// Applies one event inside the caller's transaction: at once when it is the appeal's next sequence (then
+    /// every deferred successor), later when it is ahead, never when it is a duplicate or older.
     static func apply(_ conn: PGConnection, event e: AppealV1.AppealEvent, streamSequence: Int64) throws -> ApplyOutcome {
         let a = e.appeal ?? AppealV1.Appeal()
-        let fresh = try conn.query("""
-            INSERT INTO applied_events (event_id, appeal_id, sequence, stream_sequence, outcome)
-            VALUES (\(e.eventId), \(a.id), \(e.sequence), \(streamSequence), 'applied')
-            ON CONFLICT (event_id) DO NOTHING
-            """).affectedRows
-        guard fresh == 1 else {
+        // One appeal at a time (its events may arrive out of order; the projection decides under this lock).
+        try conn.query("SELECT pg_advisory_xact_lock(hashtext(\(a.id)))")
+        let seen = try conn.query("""
+            SELECT 1 FROM applied_events WHERE event_id = \(e.eventId) UNION ALL SELECT 1 FROM deferred_events WHERE event_id = \(e.eventId)
+            """).first != nil
+        if seen {
             try conn.query("""
                 UPDATE consumer_state SET duplicates_skipped = duplicates_skipped + 1,
                        last_stream_sequence = GREATEST(last_stream_sequence, \(streamSequence)) WHERE id = 1
                 """)
             return .duplicate
         }
+        let current = try conn.query("SELECT last_sequence FROM appeal_facts WHERE appeal_id = \(a.id)").first?.int("last_sequence") ?? 0
+        if e.sequence > current + 1 {
+            try conn.query("""
+                INSERT INTO deferred_events (event_id, appeal_id, sequence, stream_sequence, payload)
+                VALUES (\(e.eventId), \(a.id), \(e.sequence), \(streamSequence), \(PGBytes.encode(e.serializedBytes()))::bytea)
+                """)
+            try conn.query("UPDATE consumer_state SET last_stream_sequence = GREATEST(last_stream_sequence, \(streamSequence)) WHERE id = 1")
+            return .deferred
+        }
+        let outcome = try applyNext(conn, event: e, streamSequence: streamSequence)
+        if outcome == .applied { try drainDeferred(conn, appealID: a.id, after: e.sequence) }
+        return outcome
+    }
+
+    /// Applies the deferred events that now follow without a gap.
+    static func drainDeferred(_ conn: PGConnection, appealID: String, after sequence: Int64) throws {
+        var next = sequence + 1
+        while let row = try conn.query("""
+            DELETE FROM deferred_events WHERE event_id = (
+                SELECT event_id FROM deferred_events WHERE appeal_id = \(appealID) AND sequence = \(next) ORDER BY stream_sequence LIMIT 1)
+            RETURNING payload, stream_sequence
+            """).first {
+            guard let bytes = PGBytes.decode(row.string("payload")), let e = try? AppealV1.AppealEvent(serializedBytes: bytes) else { break }
+            guard try applyNext(conn, event: e, streamSequence: row.int("stream_sequence")) == .applied else { break }
+            next += 1
+        }
+    }
+
+    /// Applies an event that is not ahead of the projection (new snapshot, or stale when older).
+    static func applyNext(_ conn: PGConnection, event e: AppealV1.AppealEvent, streamSequence: Int64) throws -> ApplyOutcome {
+        let a = e.appeal ?? AppealV1.Appeal()
+        try conn.query("""
+            INSERT INTO applied_events (event_id, appeal_id, sequence, stream_sequence, outcome)
+            VALUES (\(e.eventId), \(a.id), \(e.sequence), \(streamSequence), 'applied')
+            """)
         let f = FactRow(appeal: a, occurredAtMs: e.occurredAtMs)
         let written = try conn.query("""
             INSERT INTO appeal_facts (appeal_id, last_sequence, last_event_id, status, agency_id, municipality_oktmo,
@@ -156,7 +207,7 @@ struct RatingProjection: Sendable {
             }
             let generation = Int(row.int("generation")) + 1
             let durable = durablePrefix + String(generation)
-            try conn.execute("TRUNCATE appeal_facts, applied_events, rejected_events")
+            try conn.execute("TRUNCATE appeal_facts, applied_events, rejected_events, deferred_events")
             try conn.query("""
                 UPDATE consumer_state SET generation = \(generation), durable = \(durable), events_applied = 0,
                        duplicates_skipped = 0, stale_skipped = 0, last_stream_sequence = 0, rebuilt_at = now() WHERE id = 1

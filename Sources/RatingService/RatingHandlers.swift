@@ -37,6 +37,7 @@ struct RatingHandlers: RatingV1.RatingService.Handler {
     let periods: PeriodCalendar
     let settings: RatingSettings
     var now: @Sendable () -> Date = { Date() }
+    let audit = AuditLog(service: RatingV1.RatingService.name)
 
     // MARK: GetRatings
 
@@ -115,6 +116,8 @@ struct RatingHandlers: RatingV1.RatingService.Handler {
         let period = try periods.period(label, asOf: now)
         let fs = try await facts(in: period, topic: "")
         let dir = await directory.directory()
+        let (approved, approvedBy, approvedAt) = try await pool.withConnection { try Self.storedTargets($0) }
+        let targets = approved.isEmpty ? settings.kpiTargets : approved
         let (population, entityPopulation) = Self.populations(request.dimension, facts: fs, directory: dir)
         var groups = MetricsCalculator.compute(fs, by: dims, period: period, population: population,
                                                entityPopulation: entityPopulation, satisfiedThreshold: settings.satisfiedThreshold)
@@ -123,28 +126,35 @@ struct RatingHandlers: RatingV1.RatingService.Handler {
             groups = [MetricsCalculator.metrics(of: [], key: GroupKey(dimensions: [], values: [], period: label),
                                                 asOf: period.asOf, population: nil)]
         }
-        let results = KPIEvaluator.evaluate(groups, targets: settings.kpiTargets)
-        return RatingV1.GetKpisResponse(period: label, kpis: results.map { r in
+        let results = KPIEvaluator.evaluate(groups, targets: targets)
+        var response = RatingV1.GetKpisResponse(period: label, targetsApprovedBy: approvedBy, targetsApprovedAtMs: approvedAt)
+        response.kpis = results.map { r in
             let key = dims.isEmpty ? "region" : r.key.entity
             return RatingV1.Kpi(
                 code: r.target.metric.rawValue, name: Self.kpiName(r.target),
                 target: r.target.target, value: r.value ?? 0, status: Self.status(r.status),
                 higherIsBetter: r.target.comparison == .atLeast,
                 groupKey: key, groupName: dims.isEmpty ? "Регион" : dir.name(request.dimension, key))
-        })
+        }
+        return response
     }
 
     // MARK: SetWeights
 
     func setWeights(request: RatingV1.SetWeightsRequest, context: RPCContext) async throws -> RatingV1.SetWeightsResponse {
+        let caller = try context.requirePrincipal()
         guard let w = request.weights else { throw RPCError.invalidArgument("weights are required") }
         let normalised = try Self.normalise(w)
-        try await pool.query("""
-            UPDATE weights SET quantity = \(normalised.quantity), speed = \(normalised.speed), quality = \(normalised.quality),
-                   completeness = \(normalised.completeness), updated_at = now() WHERE id = 1
-            """)
-        context.logger.notice("rating: weights changed", metadata: ["actor": "\(context.actor)",
-            "weights": "quantity=\(normalised.quantity) speed=\(normalised.speed) quality=\(normalised.quality) completeness=\(normalised.completeness)"])
+        let text = "quantity=\(normalised.quantity) speed=\(normalised.speed) quality=\(normalised.quality) completeness=\(normalised.completeness)"
+        let audit = self.audit
+        try await pool.transaction { conn in
+            try conn.query("""
+                UPDATE weights SET quantity = \(normalised.quantity), speed = \(normalised.speed), quality = \(normalised.quality),
+                       completeness = \(normalised.completeness), updated_at = now() WHERE id = 1
+                """)
+            try audit.record(conn, caller, .init(action: "rating.weights.set", detail: text))
+        }
+        context.logger.notice("rating: weights changed", metadata: ["actor": "\(caller.actor)", "weights": "\(text)"])
         return RatingV1.SetWeightsResponse(weights: normalised)
     }
 
@@ -165,13 +175,15 @@ struct RatingHandlers: RatingV1.RatingService.Handler {
         try await pool.withConnection { conn in
             guard let s = try conn.query("""
                 SELECT events_applied, duplicates_skipped, stale_skipped, last_stream_sequence, durable,
-                       (SELECT count(*) FROM appeal_facts) AS appeals, (SELECT count(*) FROM rejected_events) AS rejected
+                       (SELECT count(*) FROM appeal_facts) AS appeals, (SELECT count(*) FROM rejected_events) AS rejected,
+                       (SELECT count(*) FROM deferred_events) AS deferred
                 FROM consumer_state WHERE id = 1
                 """).first else { throw RPCError.internalError("consumer_state is missing") }
             return RatingV1.GetProgressResponse(
                 eventsApplied: s.int("events_applied"), lastStreamSequence: s.int("last_stream_sequence"),
                 appealsTracked: s.int("appeals"), rejectedEvents: s.int("rejected"),
-                duplicatesSkipped: s.int("duplicates_skipped"), staleSkipped: s.int("stale_skipped"), durable: s.string("durable"))
+                duplicatesSkipped: s.int("duplicates_skipped"), staleSkipped: s.int("stale_skipped"), durable: s.string("durable"),
+                deferredEvents: s.int("deferred"))
         }
     }
 

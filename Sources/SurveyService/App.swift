@@ -7,7 +7,7 @@ import VecheRuntime
 /// Builds SurveyService from connected infrastructure; shared by `main` and the tests.
 enum SurveyServiceApp {
     static let version = "1.0.0"
-    static let durable = "survey-batches"
+    static let durable = Subjects.SurveyBatches.durable
 
     struct Built: Sendable {
         var host: NatsServiceHost
@@ -19,16 +19,16 @@ enum SurveyServiceApp {
         let pool = try env.requirePool()
         try await Migrator.migrate(pool: pool, schema: SurveySchema.name, migrations: SurveySchema.migrations)
         try await env.jetStream.ensureStream(Streams.surveyBatches)
-        let intake = BatchIntake(pool: pool, nats: env.nats, logger: env.logger)
+        let intake = BatchIntake(pool: pool, nats: env.nats, authenticator: env.authenticator, logger: env.logger)
         let handlers = SurveyHandlers(pool: pool, intake: intake)
         let host = NatsServiceHost(
             info: .init(name: SurveyV1.SurveyService.name, version: version,
                         description: "Sociological surveys: result batches from field teams, weighting, design-based estimates",
                         metadata: ["schema": SurveySchema.name]),
-            endpoints: handlers.endpoints, connection: env.nats, logger: env.logger,
+            endpoints: handlers.endpoints, connection: env.nats, authenticator: env.authenticator, logger: env.logger,
             instanceID: env.config.instanceID, concurrency: env.config.handlerConcurrency)
         let consumer = JetStreamConsumer(jetStream: env.jetStream, stream: Subjects.SurveyBatches.stream, durable: durable,
                                          filterSubject: Subjects.SurveyBatches.wildcard, logger: env.logger) { await intake.consume($0) }
-        return Built(host: host, handlers: handlers, services: [host, consumer])
+        return Built(host: host, handlers: handlers, services: [env.grants, host, consumer])
     }
 }

@@ -2,6 +2,7 @@ import Contracts
 import Foundation
 import Logging
 import SurveyStats
+import VecheAuth
 import VecheRuntime
 
 /// SurveyService handlers (`SurveyV1.SurveyService.Handler`).
@@ -25,13 +26,16 @@ struct SurveyHandlers: SurveyV1.SurveyService.Handler {
     // MARK: surveys
 
     func createSurvey(request: SurveyV1.CreateSurveyRequest, context: RPCContext) async throws -> SurveyV1.CreateSurveyResponse {
+        let principal = try context.requirePrincipal()
+        let audit = intake.audit
         guard let input = request.survey else { throw RPCError.invalidArgument("survey is required") }
         var s = try SurveyRules.normalise(input)
         if s.id.isEmpty { s.id = UUID().uuidString.lowercased() }
         s.createdAtMs = Int64((now().timeIntervalSince1970 * 1000).rounded())
         let survey = s
-        let stored = try await pool.withConnection { conn -> SurveyV1.Survey? in
+        let stored = try await pool.transaction { conn -> SurveyV1.Survey? in
             guard try SurveyStore.insert(conn, survey) else { return nil }
+            try audit.record(conn, principal, .init(action: "survey.create", target: survey.id, detail: survey.title))
             return try SurveyStore.find(conn, id: survey.id)
         }
         guard let stored else { throw RPCError.alreadyExists("survey \(survey.id) already exists") }
@@ -58,6 +62,8 @@ struct SurveyHandlers: SurveyV1.SurveyService.Handler {
     static let nextStatus: [SurveyV1.SurveyStatus: SurveyV1.SurveyStatus] = [.draft: .fieldwork, .fieldwork: .closed, .closed: .published]
 
     func setStatus(request: SurveyV1.SetStatusRequest, context: RPCContext) async throws -> SurveyV1.SetStatusResponse {
+        let principal = try context.requirePrincipal()
+        let audit = intake.audit
         try Self.requireID(request.id)
         guard request.status != .unspecified else { throw RPCError.invalidArgument("status is required (fieldwork, closed or published)") }
         let id = request.id, target = request.status
@@ -73,6 +79,7 @@ struct SurveyHandlers: SurveyV1.SurveyService.Handler {
             if target == .fieldwork && s.fieldworkFromMs == 0 { s.fieldworkFromMs = nowMs }
             if target == .closed && s.fieldworkToMs == 0 { s.fieldworkToMs = nowMs }
             try SurveyStore.update(conn, s)
+            try audit.record(conn, principal, .init(action: "survey.status", target: id, detail: target.name))
             return .success(try SurveyStore.withAchieved(conn, s))
         }
         return SurveyV1.SetStatusResponse(survey: try result.get())
@@ -81,24 +88,32 @@ struct SurveyHandlers: SurveyV1.SurveyService.Handler {
     // MARK: batches
 
     func submitBatch(request: SurveyV1.SubmitBatchRequest, context: RPCContext) async throws -> SurveyV1.SubmitBatchResponse {
+        let principal = try context.requirePrincipal()
         guard let batch = request.batch else { throw RPCError.invalidArgument("batch is required") }
         if let problem = BatchIntake.problem(with: batch) { throw RPCError.invalidArgument(problem) }
-        let receipt = try await intake.submit(batch, raw: batch.serializedBytes(), source: "rpc:" + (context.actor.isEmpty ? "SubmitBatch" : context.actor))
+        let receipt = try await intake.submit(batch, by: principal, raw: batch.serializedBytes(), source: "rpc:" + principal.actor)
         return SurveyV1.SubmitBatchResponse(receipt: receipt)
     }
 
     func getBatchReceipt(request: SurveyV1.GetBatchReceiptRequest, context: RPCContext) async throws -> SurveyV1.GetBatchReceiptResponse {
+        let principal = try context.requirePrincipal()
         try Self.requireID(request.batchId, "batch_id")
         let id = request.batchId
-        guard let r = try await pool.withConnection({ try SurveyStore.receipt($0, batchID: id) }) else {
+        guard let (r, team) = try await pool.withConnection({ conn -> (SurveyV1.BatchReceipt, String)? in
+            guard let r = try SurveyStore.receipt(conn, batchID: id), let team = try SurveyStore.batchTeam(conn, batchID: id) else { return nil }
+            return (r, team)
+        }) else {
             throw RPCError.notFound("batch \(id) not found")
         }
+        try SurveyAccess.checkReceipt(principal, teamID: team)
         return SurveyV1.GetBatchReceiptResponse(receipt: r)
     }
 
     // MARK: margins
 
     func setMargins(request: SurveyV1.SetMarginsRequest, context: RPCContext) async throws -> SurveyV1.SetMarginsResponse {
+        let principal = try context.requirePrincipal()
+        let audit = intake.audit
         _ = try await load(request.surveyId)
         guard !request.margins.isEmpty else { throw RPCError.invalidArgument("margins are required") }
         var problems: [String] = []
@@ -113,7 +128,11 @@ struct SurveyHandlers: SurveyV1.SurveyService.Handler {
         }
         if !problems.isEmpty { throw RPCError.invalidArgument(problems.joined(separator: "; ")) }
         let id = request.surveyId, margins = request.margins
-        let n = try await pool.transaction { try SurveyStore.setMargins($0, surveyID: id, margins) }
+        let n = try await pool.transaction { conn in
+            let n = try SurveyStore.setMargins(conn, surveyID: id, margins)
+            try audit.record(conn, principal, .init(action: "survey.margins", target: id, detail: "\(n) margins"))
+            return n
+        }
         return SurveyV1.SetMarginsResponse(stored: Int32(n))
     }
 

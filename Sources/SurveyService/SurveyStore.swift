@@ -66,6 +66,11 @@ enum SurveyStore {
 
     // MARK: batches
 
+    /// The team a stored batch came from (nil: no such batch).
+    static func batchTeam(_ conn: PGConnection, batchID: String) throws -> String? {
+        try conn.query("SELECT team_id FROM batches WHERE batch_id = \(batchID)").first?.string("team_id")
+    }
+
     static func receipt(_ conn: PGConnection, batchID: String) throws -> SurveyV1.BatchReceipt? {
         guard let row = try conn.query("SELECT receipt FROM batches WHERE batch_id = \(batchID)").first,
               let bytes = PGBytes.decode(row.string("receipt")) else { return nil }
@@ -173,7 +178,7 @@ enum SurveyStore {
 
     static func rejectMessage(_ conn: PGConnection, subject: String, sequence: UInt64, reason: String,
                               payload: [UInt8], headers: [String: String]) throws {
-        let h = headers.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }
+        let h = RPCHeader.withoutCredentials(headers).sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }
         try conn.query("""
             INSERT INTO rejected_messages (subject, stream_sequence, reason, payload, headers)
             VALUES (\(subject), \(Int64(clamping: sequence)), \(reason), \(PGBytes.encode(payload))::bytea, \(h)::text[])

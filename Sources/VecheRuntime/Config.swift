@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import VecheAuth
 
 /// Process configuration, read from the environment (12-factor; compose/ sets these).
 public struct VecheConfig: Sendable {
@@ -20,11 +21,23 @@ public struct VecheConfig: Sendable {
     public var instanceID: String
     public var dbPoolSize: Int
     public var handlerConcurrency: Int
+    /// This process's NATS user (one per service, the gateway, each integrating system and survey team);
+    /// nats-server grants it only the subjects it needs (`BusPermissions`).
+    public var natsUser: String
+    public var natsPassword: String
+    /// CA bundle for `tls://` NATS URLs (production); empty = plain TCP on loopback.
+    public var natsCAFile: String
+    /// Identity provider settings and this process's own client credentials.
+    public var oidc: OIDCSettings
 
     public init(environment env: [String: String] = ProcessInfo.processInfo.environment) {
         natsURL = env["VECHE_NATS_URL"] ?? "nats://127.0.0.1:4222"
         natsReconnect = NatsReconnectPolicy(environment: env)
         jsReplicas = min(5, max(1, Int(env["VECHE_JS_REPLICAS"] ?? "") ?? 1))
+        natsUser = env["VECHE_NATS_USER"] ?? ""
+        natsPassword = env["VECHE_NATS_PASSWORD"] ?? env["VECHE_NATS_PASSWORD_FILE"].flatMap(Self.readSecret) ?? ""
+        natsCAFile = env["VECHE_NATS_CA_FILE"] ?? ""
+        oidc = OIDCSettings(environment: env)
         postgres = env["VECHE_POSTGRES"] ?? "host=127.0.0.1 port=5432 dbname=veche user=postgres"
         httpHost = env["VECHE_HTTP_HOST"] ?? "127.0.0.1"
         httpPort = Int(env["VECHE_HTTP_PORT"] ?? "") ?? 8080
@@ -33,6 +46,11 @@ public struct VecheConfig: Sendable {
         instanceID = env["VECHE_INSTANCE_ID"] ?? NUID.next()
         dbPoolSize = Int(env["VECHE_DB_POOL"] ?? "") ?? 4
         handlerConcurrency = Int(env["VECHE_HANDLER_CONCURRENCY"] ?? "") ?? 64
+    }
+
+    /// A secret kept in a file (first line, whitespace trimmed); nil when unreadable.
+    public static func readSecret(_ path: String) -> String? {
+        (try? String(contentsOfFile: path, encoding: .utf8)).map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
     }
 }
 

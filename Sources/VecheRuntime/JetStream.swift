@@ -130,6 +130,18 @@ public struct JetStreamMessage: Sendable {
     public var message: NatsMessage
     public var streamSequence: UInt64
     public var deliveries: UInt64
+    /// The stream the server says the message is stored in (consumers refuse messages of any other stream).
+    public var stream: String = ""
+    /// When the stream stored it (server clock): the time a credential carried in the message is checked at.
+    public var storedAt: Date = .distantPast
+
+    public init(message: NatsMessage, streamSequence: UInt64, deliveries: UInt64, stream: String = "", storedAt: Date = .distantPast) {
+        self.message = message
+        self.streamSequence = streamSequence
+        self.deliveries = deliveries
+        self.stream = stream
+        self.storedAt = storedAt
+    }
 }
 
 /// What a consumer handler decided.
@@ -168,7 +180,19 @@ public final class JetStreamConsumer: Service, @unchecked Sendable {
     }
 
     public func run() async throws {
-        let sub = try await jetStream.whileElecting("consumer \(durable)") { try self.makeSubscription() }
+        // The stream may belong to another service, which creates it (or a cluster may be electing its leader):
+        // wait for it rather than fail.
+        var made: RawSub?
+        while made == nil {
+            do {
+                made = try await jetStream.whileElecting("consumer \(durable)") { try self.makeSubscription() }
+            } catch let e as NatsError where e.jsErrorCode == 10059 {
+                logger.notice("stream not there yet, waiting", metadata: ["stream": "\(stream)", "durable": "\(durable)"])
+                try? await Task.sleep(for: .seconds(1))
+                if Task.isShuttingDownGracefully || Task.isCancelled { return }
+            }
+        }
+        guard let sub = made else { return }
         let finished = AsyncStream<Void>.makeStream()
         let thread = Thread { [self] in
             self.loop(sub)
@@ -212,7 +236,8 @@ public final class JetStreamConsumer: Service, @unchecked Sendable {
         }
         // 10148: a consumer of that name exists with a different configuration — bind to it as it is.
         if added != NATS_OK, err.rawValue != 10148 {
-            throw NatsError(status: added, context: "create durable consumer \(durable) on \(stream) (js error \(err.rawValue))")
+            throw NatsError(status: added, context: "create durable consumer \(durable) on \(stream) (js error \(err.rawValue))",
+                            jsErrorCode: Int(err.rawValue))
         }
         var so = jsSubOptions()
         jsSubOptions_Init(&so)
@@ -251,14 +276,19 @@ public final class JetStreamConsumer: Service, @unchecked Sendable {
                 guard let msgs = list.Msgs, let msg = msgs[i] else { continue }
                 var seq: UInt64 = 0
                 var deliveries: UInt64 = 1
+                var streamName = ""
+                var storedAt = Date.distantPast
                 var meta: UnsafeMutablePointer<jsMsgMetaData>?
                 if natsMsg_GetMetaData(&meta, msg) == NATS_OK, let meta {
                     seq = meta.pointee.Sequence.Stream
                     deliveries = meta.pointee.NumDelivered
+                    streamName = CBridge.string(meta.pointee.Stream)
+                    storedAt = Date(timeIntervalSince1970: Double(meta.pointee.Timestamp) / 1e9)
                     jsMsgMetaData_Destroy(meta)
                 }
                 raw.append(msg)
-                items.append(JetStreamMessage(message: NatsMessage(copying: msg), streamSequence: seq, deliveries: deliveries))
+                items.append(JetStreamMessage(message: NatsMessage(copying: msg), streamSequence: seq, deliveries: deliveries,
+                                              stream: streamName, storedAt: storedAt))
             }
             let handler = self.handler
             let width = concurrency

@@ -22,29 +22,48 @@ public final class NatsConnection: RPCTransport, @unchecked Sendable {
     private var muxSubscription: NatsSubscription?
     private let closed = Atomic<Bool>(false)
 
-    private init(conn: OpaquePointer, logger: Logger, blocking: BlockingExecutor) {
+    private init(conn: OpaquePointer, logger: Logger, blocking: BlockingExecutor, inboxRoot: String) {
         self.conn = conn
         self.logger = logger
         self.blocking = blocking
-        self.inboxPrefix = "_INBOX.\(NUID.next())."
+        self.inboxPrefix = "\(inboxRoot).\(NUID.next())."
+    }
+
+    /// How a process authenticates to nats-server: its user (with a private inbox prefix `_INBOX_<user>`,
+    /// so no other user can subscribe to its replies) and TLS trust for `tls://` URLs.
+    public struct Credentials: Sendable {
+        public var user: String
+        public var password: String
+        public var caFile: String
+        public init(user: String = "", password: String = "", caFile: String = "") {
+            self.user = user
+            self.password = password
+            self.caFile = caFile
+        }
+        /// The reply-subject root of this user (`BusPermissions` grants each user only its own).
+        public var inboxRoot: String { BusPermissions.inboxRoot(user: user) }
     }
 
     /// Connects to `url` — one server, or several comma-separated (a cluster's nodes) — retrying while
     /// none is up yet, up to `connectTimeout`; afterwards `reconnect` governs losing the server.
     public static func connect(url: String, name: String, logger: Logger, reconnect: NatsReconnectPolicy = .init(),
-                               connectTimeout: Duration = .seconds(10)) async throws -> NatsConnection {
+                               credentials: Credentials = Credentials(), connectTimeout: Duration = .seconds(10)) async throws -> NatsConnection {
         let servers = NatsReconnectPolicy.serverList(url)
         let blocking = BlockingExecutor(name: "nats-\(name)", threads: 2)
         let started = ContinuousClock.now
         while true {
             do {
-                let raw = try await blocking.run { try NatsConnection.rawConnect(servers: servers, policy: reconnect, name: name, logger: logger) }
-                let c = NatsConnection(conn: raw.pointer, logger: logger, blocking: blocking)
+                let raw = try await blocking.run {
+                    try NatsConnection.rawConnect(servers: servers, policy: reconnect, name: name, logger: logger, credentials: credentials)
+                }
+                let c = NatsConnection(conn: raw.pointer, logger: logger, blocking: blocking, inboxRoot: credentials.inboxRoot)
                 try c.startReplyMux()
                 logger.info("connected to NATS", metadata: ["url": "\(url)"])
                 return c
             } catch {
-                if ContinuousClock.now - started > connectTimeout {
+                // A refused user or password does not get better by retrying.
+                let status = (error as? NatsError)?.status
+                if ContinuousClock.now - started > connectTimeout || status == NATS_CONNECTION_AUTH_FAILED || status == NATS_NOT_PERMITTED {
                     blocking.shutdown()
                     throw error
                 }
@@ -56,14 +75,25 @@ public final class NatsConnection: RPCTransport, @unchecked Sendable {
 
     struct RawConn: @unchecked Sendable { let pointer: OpaquePointer }
 
-    private static func rawConnect(servers: [String], policy: NatsReconnectPolicy, name: String, logger: Logger) throws -> RawConn {
+    private static func rawConnect(servers: [String], policy: NatsReconnectPolicy, name: String, logger: Logger,
+                                   credentials: Credentials) throws -> RawConn {
         var opts: OpaquePointer?
         var s = natsOptions_Create(&opts)
         guard s == NATS_OK, let opts else { throw NatsError(status: s, context: "options") }
         defer { natsOptions_Destroy(opts) }
         try policy.apply(servers: servers, to: opts)
         _ = natsOptions_SetName(opts, name)
-        _ = natsOptions_SetTimeout(opts, 2000)
+        if !credentials.user.isEmpty {
+            _ = natsOptions_SetUserInfo(opts, credentials.user, credentials.password)
+        }
+        s = natsOptions_SetCustomInboxPrefix(opts, credentials.inboxRoot)
+        guard s == NATS_OK else { throw NatsError(status: s, context: "inbox prefix \(credentials.inboxRoot)") }
+        if !credentials.caFile.isEmpty {
+            _ = natsOptions_SetSecure(opts, true)
+            s = natsOptions_LoadCATrustedCertificates(opts, credentials.caFile)
+            guard s == NATS_OK else { throw NatsError(status: s, context: "load CA \(credentials.caFile)") }
+        }
+        _ = natsOptions_SetTimeout(opts, 5000)
         _ = natsOptions_SetMaxPendingMsgs(opts, 1_000_000)
         let events = NatsConnectionEvents.install(on: opts, logger: logger)
         var nc: OpaquePointer?

@@ -78,6 +78,8 @@ extension Optional where Wrapped == UnsafePointer<UInt8> {
 public struct NatsError: Error, CustomStringConvertible {
     public let status: natsStatus
     public let context: String
+    /// JetStream API error code (e.g. 10059 stream not found), 0 when none.
+    public var jsErrorCode: Int = 0
     public var description: String {
         let text = natsStatus_GetText(status).map { String(cString: $0) } ?? "status \(status.rawValue)"
         return "NATS \(context): \(text)"

@@ -133,7 +133,7 @@ public struct PGError: Error, CustomStringConvertible, Sendable {
         switch sqlState {
         case "23505": return .alreadyExists("duplicate value violates \(constraint.isEmpty ? "a unique constraint" : constraint)")
         case "23503": return .failedPrecondition("referenced row does not exist (\(constraint))")
-        case "23514", "22P02", "22007", "22008", "22003": return .invalidArgument(message)
+        case "23514", "22P02", "22007", "22008", "22003", "22021": return .invalidArgument(message)
         case "40001", "40P01": return .unavailable("transaction conflict, retry")
         default: return isConnectionFailure ? .unavailable("database unavailable") : nil
         }
@@ -306,6 +306,10 @@ public final class PGConnection {
     @discardableResult
     public func query(_ sql: SQL) throws -> PGResult {
         guard let conn else { throw PGError(sqlState: "08003", message: "no connection", detail: "", constraint: "") }
+        // libpq takes binds as C strings: a NUL would silently cut the value. Refuse it (PostgreSQL's own code).
+        if sql.binds.contains(where: { $0?.utf8.contains(0) == true }) {
+            throw PGError(sqlState: "22021", message: "text contains a NUL character (U+0000), which cannot be stored", detail: "", constraint: "")
+        }
         let count = sql.binds.count
         var cStrings: [UnsafeMutablePointer<CChar>?] = sql.binds.map { $0.flatMap { strdup($0) } }
         defer { cStrings.forEach { free($0) } }
@@ -336,6 +340,11 @@ public final class PGConnection {
             if ok != 1 { throw lastError("COPY data") }
         }
         for row in rows {
+            if row.contains(where: { $0?.utf8.contains(0) == true }) {
+                _ = PQputCopyEnd(conn, "row contains a NUL character")
+                while let r = PQgetResult(conn) { PQclear(r) }
+                throw PGError(sqlState: "22021", message: "text contains a NUL character (U+0000), which cannot be stored", detail: "", constraint: "")
+            }
             buffer += row.map { $0.map(PGConnection.copyEscape) ?? "\\N" }.joined(separator: "\t")
             buffer += "\n"
             if buffer.utf8.count > 1 << 20 { try flush() }
@@ -539,7 +548,11 @@ public enum Migrator {
         return try await pool.transaction { conn in
             try conn.query("SELECT pg_advisory_xact_lock(hashtext(\(schema)))")
             let quoted = SQL.quoteIdentifier(schema)
-            try conn.execute("CREATE SCHEMA IF NOT EXISTS \(quoted)")
+            // Deployed, the schema is created by the administrator and owned by the service's role, which
+            // has no CREATE right on the database: only create it when it is really missing.
+            if try conn.query("SELECT 1 FROM pg_namespace WHERE nspname = \(schema)").first == nil {
+                try conn.execute("CREATE SCHEMA \(quoted)")
+            }
             try conn.execute("""
                 CREATE TABLE IF NOT EXISTS \(quoted).schema_migrations (
                     version int PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())

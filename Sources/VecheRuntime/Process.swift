@@ -2,14 +2,23 @@ import Contracts
 import Foundation
 import Logging
 import ServiceLifecycle
+import VecheAuth
 
-/// Connections a service process shares: NATS, JetStream, and its PostgreSQL pool.
+/// Connections a service process shares: NATS, JetStream, its PostgreSQL pool, and its identity.
 public struct ServiceEnvironment: Sendable {
     public var config: VecheConfig
     public var logger: Logger
     public var nats: NatsConnection
     public var jetStream: JetStream
     public var pool: PGPool?
+    /// Verifies callers' access tokens (the provider's JWKS, refreshed on key rotation).
+    public var verifier: TokenVerifier
+    /// This process's own token (client credentials), when it has a client id.
+    public var credentials: ClientCredentials?
+    /// RPC transport for calls the service makes as itself (carries its own token).
+    public var rpc: any RPCTransport
+    /// Callers' grants from the directory, cached and dropped on change; run it with the service.
+    public var grants: GrantCache
 
     /// Connects to NATS (and PostgreSQL when `database` is true), retrying while servers start.
     /// `schema` is the service's own PostgreSQL schema (nil: no database).
@@ -18,12 +27,29 @@ public struct ServiceEnvironment: Sendable {
         logger.logLevel = config.logLevel
         // The instance id in the connection name tells instances apart in the servers' /connz.
         let nats = try await NatsConnection.connect(url: config.natsURL, name: "\(name) \(config.instanceID)", logger: logger,
-                                                    reconnect: config.natsReconnect)
+                                                    reconnect: config.natsReconnect,
+                                                    credentials: .init(user: config.natsUser, password: config.natsPassword, caFile: config.natsCAFile))
         let js = try JetStream(connection: nats, replicas: config.jsReplicas)
         var pool: PGPool?
         if let schema { pool = try await PGPool(conninfo: config.postgres, size: config.dbPoolSize, schema: schema, logger: logger) }
-        return ServiceEnvironment(config: config, logger: logger, nats: nats, jetStream: js, pool: pool)
+        let verifier = TokenVerifier(settings: config.oidc, logger: logger)
+        let credentials = config.oidc.clientID.isEmpty ? nil : ClientCredentials(endpoint: TokenEndpoint(settings: config.oidc))
+        let rpc: any RPCTransport
+        if let credentials {
+            rpc = CredentialedTransport(base: nats, bearer: { try await credentials.token() })
+        } else {
+            rpc = nats
+        }
+        let grants = GrantCache(source: DirectoryGrantSource(transport: rpc), nats: nats, logger: logger)
+        // Best effort, so the first calls do not pay for it: the provider's keys and this process's own token.
+        do { try await verifier.refresh() } catch { logger.notice("provider keys not loaded yet; loaded on the first call") }
+        if let credentials { _ = try? await credentials.token() }
+        return ServiceEnvironment(config: config, logger: logger, nats: nats, jetStream: js, pool: pool, verifier: verifier,
+                                  credentials: credentials, rpc: rpc, grants: grants)
     }
+
+    /// The standard authenticator: tokens verified here, grants from the directory (cached).
+    public var authenticator: TokenAuthenticator { TokenAuthenticator(verifier: verifier, grants: grants) }
 
     public func requirePool() throws -> PGPool {
         guard let pool else { throw RPCError.internalError("service started without a database") }

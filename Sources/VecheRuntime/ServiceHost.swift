@@ -4,6 +4,7 @@ import Foundation
 import Logging
 import ServiceLifecycle
 import Synchronization
+import VecheAuth
 
 /// Hosts RPC endpoints as a NATS micro service (ADR-32): endpoints in queue group "q",
 /// `$SRV.PING|INFO|STATS[.name[.id]]` discovery, `Nats-Service-Error`/`-Code` error headers,
@@ -35,6 +36,8 @@ public final class NatsServiceHost: Service, @unchecked Sendable {
     public let id: String
     let endpoints: [RPCEndpoint]
     let connection: NatsConnection
+    /// Who may call: every request is authenticated and checked against the method's rule before its handler runs.
+    let authenticator: any RPCAuthenticator
     let logger: Logger
     let bufferSize: Int
     let concurrency: Int
@@ -44,11 +47,12 @@ public final class NatsServiceHost: Service, @unchecked Sendable {
     private let ready = Mutex<[CheckedContinuation<Void, Never>]>([])
     private let isReady = Atomic<Bool>(false)
 
-    public init(info: Info, endpoints: [RPCEndpoint], connection: NatsConnection, logger: Logger,
+    public init(info: Info, endpoints: [RPCEndpoint], connection: NatsConnection, authenticator: any RPCAuthenticator, logger: Logger,
                 instanceID: String = NUID.next(), bufferSize: Int = 4096, concurrency: Int = 64) {
         self.info = info
         self.endpoints = endpoints
         self.connection = connection
+        self.authenticator = authenticator
         self.logger = logger
         self.id = instanceID
         self.bufferSize = bufferSize
@@ -136,6 +140,7 @@ public final class NatsServiceHost: Service, @unchecked Sendable {
         var failure: String?
         do {
             try context.checkDeadline()
+            context.principal = try await authenticator.authenticate(service: info.name, method: endpoint.name, headers: msg.headers)
             let ctx = context
             let output = try await Self.withDeadline(ctx.deadline) {
                 try await endpoint.handle(msg.payload, ctx)
@@ -178,6 +183,10 @@ public final class NatsServiceHost: Service, @unchecked Sendable {
 
     static func rpcError(from error: any Error, logger: Logger, endpoint: String) -> RPCError {
         if let rpc = error as? RPCError { return rpc }
+        if let auth = error as? AuthError {
+            logger.notice("call refused", metadata: ["endpoint": "\(endpoint)", "status": "\(auth.statusCode)", "reason": "\(auth.message)"])
+            return RPCError(auth)
+        }
         if let db = error as? PGError, let mapped = db.rpcError { return mapped }
         // Unknown errors: log in full, answer with a redacted message.
         logger.error("handler failed", metadata: ["endpoint": "\(endpoint)", "error": "\(String(reflecting: error))"])

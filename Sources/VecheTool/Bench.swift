@@ -2,6 +2,7 @@ import ArgumentParser
 import Contracts
 import Foundation
 import Logging
+import VecheAuth
 import VecheRuntime
 
 /// Benchmarks print figures; they assert nothing (targets live here, not in timed tests).
@@ -16,13 +17,14 @@ struct Bench: AsyncParsableCommand {
         var logger = Logger(label: "veche.bench")
         logger.logLevel = .warning
         benchProto()
-        let nats = try await NatsConnection.connect(url: config.natsURL, name: "veche-bench", logger: logger)
+        // NATS user `bench` (its private echo subjects, intake on the portal channel) and the import client's token.
+        let (nats, rpc) = try await ToolConnection.connect(config: config, name: "veche-bench", logger: logger)
         defer { nats.close() }
         try await benchRPC(nats, logger: logger)
         let pool = try await PGPool(conninfo: config.postgres, size: 1, logger: logger)
         defer { pool.close() }
         try await benchDB(pool)
-        if intake { try await benchIntake(nats) }
+        if intake { try await benchIntake(nats, rpc: rpc, config: config) }
         var usage = rusage()
         getrusage(Int32(RUSAGE_SELF.rawValue), &usage)
         print(String(format: "peak RSS: %.1f MiB", Double(usage.ru_maxrss) / 1024))
@@ -60,13 +62,14 @@ struct Bench: AsyncParsableCommand {
         func answerAppeal(request: AppealV1.AnswerAppealRequest, context: RPCContext) async throws -> AppealV1.AnswerAppealResponse { .init() }
         func rateAppeal(request: AppealV1.RateAppealRequest, context: RPCContext) async throws -> AppealV1.RateAppealResponse { .init() }
         func getStats(request: AppealV1.GetStatsRequest, context: RPCContext) async throws -> AppealV1.GetStatsResponse { .init() }
+        func reclassifyAppeal(request: AppealV1.ReclassifyAppealRequest, context: RPCContext) async throws -> AppealV1.ReclassifyAppealResponse { .init() }
     }
 
     func benchRPC(_ nats: NatsConnection, logger: Logger) async throws {
         // An in-process echo service under a private name, so a running AppealService is not disturbed.
         let endpoints = Echo().endpoints.map { e in RPCEndpoint(name: e.name, subject: "bench." + e.subject, handle: e.handle) }
         let host = NatsServiceHost(info: .init(name: "BenchEcho", version: "0", description: "benchmark echo"), endpoints: endpoints,
-                                   connection: nats, logger: logger)
+                                   connection: nats, authenticator: UnauthenticatedBenchmarkAccess(), logger: logger)
         let task = Task { try await host.run() }
         await host.waitUntilReady()
         let subject = "bench." + AppealV1.AppealService.Method.GetAppeal.subject
@@ -118,16 +121,18 @@ struct Bench: AsyncParsableCommand {
         }
     }
 
-    func benchIntake(_ nats: NatsConnection) async throws {
+    func benchIntake(_ nats: NatsConnection, rpc: any RPCTransport, config: VecheConfig) async throws {
         let js = try JetStream(connection: nats)
-        let client = AppealV1.AppealService.Client(transport: nats)
+        let client = AppealV1.AppealService.Client(transport: rpc)
+        let token = try await ClientCredentials(endpoint: TokenEndpoint(settings: config.oidc)).token()
         let before = try await client.getStats(.init()).total
         let n = min(count, 2000)
         let run = UUID().uuidString.prefix(8)
         let start = ContinuousClock.now
         for i in 0..<n {
             let a = AppealV1.IncomingAppeal(channel: .portal, externalId: "bench-\(run)-\(i)", text: "Яма на дороге у дома \(i), прошу отремонтировать")
-            try await js.publish(subject: Subjects.Intake.subject(for: .portal), payload: a.serializedBytes(), messageID: "portal:bench-\(run)-\(i)")
+            try await js.publish(subject: Subjects.Intake.subject(for: .portal), payload: a.serializedBytes(), messageID: "portal:bench-\(run)-\(i)",
+                                 headers: [RPCHeader.authorization: "Bearer " + token])
         }
         let published = ContinuousClock.now - start
         while try await client.getStats(.init()).total < before + Int64(n) {

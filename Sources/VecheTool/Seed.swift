@@ -4,6 +4,7 @@ import DataKit
 import Foundation
 import Logging
 import TextAnalysis
+import VecheAuth
 import VecheRuntime
 
 /// Seeds a demo region's history through the public contracts (as other systems would): real appeal
@@ -21,10 +22,11 @@ struct Seed: AsyncParsableCommand {
         VecheLogging.bootstrap(level: config.logLevel)
         var logger = Logger(label: "veche.seed")
         logger.logLevel = config.logLevel
-        let nats = try await NatsConnection.connect(url: config.natsURL, name: "veche-seed", logger: logger)
+        // The seed is a demo data loader: the import bus user, its own client (roles import and sociologist).
+        let (nats, rpc) = try await ToolConnection.connect(config: config, name: "veche-seed", logger: logger)
         defer { nats.close() }
-        let appeals = AppealV1.AppealService.Client(transport: nats)
-        let agencies = AgencyV1.AgencyService.Client(transport: nats)
+        let appeals = AppealV1.AppealService.Client(transport: rpc)
+        let agencies = AgencyV1.AgencyService.Client(transport: rpc)
         try await waitForService(appeals)
         // Routing needs the directory: wait for AgencyService (best effort).
         for _ in 0..<60 {
@@ -56,7 +58,7 @@ struct Seed: AsyncParsableCommand {
                     inc.location = CommonV1.GeoPoint(latitude: c.latitude + (rng.unit() - 0.5) * 0.04, longitude: c.longitude + (rng.unit() - 0.5) * 0.06)
                 }
             }
-            let at = CallOptions(timeout: .seconds(10), metadata: [RPCHeader.effectiveTime: String(inc.receivedAtMs), RPCHeader.actor: "seed"])
+            let at = CallOptions(timeout: .seconds(10), metadata: [RPCHeader.effectiveTime: String(inc.receivedAtMs)])
             let r = try await appeals.submitAppeal(.init(appeal: inc), options: at)
             guard !r.alreadyExisted, let a = r.appeal else { continue }
             created += 1
@@ -65,16 +67,16 @@ struct Seed: AsyncParsableCommand {
         print("seeded \(created) new appeals (\(progressed) taken through the lifecycle) from \(texts.count) real texts")
         do {
             var surveyRNG = SplitMix(seed: seed)
-            print(try await DemoSurvey.seed(nats: nats, municipalities: municipalities, rng: &surveyRNG))
+            print(try await DemoSurvey.seed(transport: rpc, municipalities: municipalities, rng: &surveyRNG))
         } catch {
             print("survey seeding skipped: \(error)")
         }
     }
 
     func waitForService(_ client: AppealV1.AppealService.Client) async throws {
-        for attempt in 0..<120 {
+        for attempt in 0..<240 {
             do { _ = try await client.getStats(.init()); return } catch {
-                if attempt == 119 { throw error }
+                if attempt == 239 { throw error }
                 try await Task.sleep(for: .milliseconds(500))
             }
         }
@@ -83,7 +85,7 @@ struct Seed: AsyncParsableCommand {
     /// Realistic history: most appeals answered (some late), rated, closed; a few extended or reopened.
     func progress(_ a: AppealV1.Appeal, received: Date, now: Date, client: AppealV1.AppealService.Client, rng: inout SplitMix) async throws -> Bool {
         var t = received.addingTimeInterval(3600 * (1 + rng.unit() * 30))
-        func opts(_ at: Date) -> CallOptions { CallOptions(timeout: .seconds(10), metadata: [RPCHeader.effectiveTime: String(Int64(at.timeIntervalSince1970 * 1000)), RPCHeader.actor: "seed"]) }
+        func opts(_ at: Date) -> CallOptions { CallOptions(timeout: .seconds(10), metadata: [RPCHeader.effectiveTime: String(Int64(at.timeIntervalSince1970 * 1000))]) }
         guard t < now else { return false }
         var current = a
         if current.agencyId.isEmpty {
@@ -141,4 +143,16 @@ typealias SplitMix = SplitMix64
 extension SplitMix64 {
     /// Uniform in [0, 1).
     mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }
+}
+
+/// How the tools connect: their own NATS user (`VECHE_NATS_USER`) and their own client credentials
+/// (`VECHE_CLIENT_ID`), so what they may do is what their roles allow.
+enum ToolConnection {
+    static func connect(config: VecheConfig, name: String, logger: Logger) async throws -> (NatsConnection, any RPCTransport) {
+        let nats = try await NatsConnection.connect(url: config.natsURL, name: name, logger: logger,
+                                                    credentials: .init(user: config.natsUser, password: config.natsPassword, caFile: config.natsCAFile))
+        guard !config.oidc.clientID.isEmpty else { return (nats, nats) }
+        let credentials = ClientCredentials(endpoint: TokenEndpoint(settings: config.oidc))
+        return (nats, CredentialedTransport(base: nats, bearer: { try await credentials.token() }))
+    }
 }

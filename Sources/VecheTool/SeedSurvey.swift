@@ -8,8 +8,8 @@ import VecheRuntime
 enum DemoSurvey {
     static let id = "5e1d0c3a-0000-4000-8000-000000002026"
 
-    static func seed(nats: NatsConnection, municipalities: [AgencyV1.Municipality], rng: inout SplitMix) async throws -> String {
-        let client = SurveyV1.SurveyService.Client(transport: nats)
+    static func seed(transport: any RPCTransport, municipalities: [AgencyV1.Municipality], rng: inout SplitMix) async throws -> String {
+        let client = SurveyV1.SurveyService.Client(transport: transport)
         let options = CallOptions(timeout: .seconds(30))
         let issues: [(String, String)] = [("roads", "Дороги"), ("housing", "ЖКХ"), ("waste", "Вывоз мусора"), ("transport", "Общественный транспорт"),
                                           ("health", "Здравоохранение"), ("education", "Образование")]

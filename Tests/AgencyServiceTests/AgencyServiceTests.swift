@@ -53,7 +53,7 @@ struct AgencyServiceTests {
 
             try await withServices(built.services, logger: cluster.logger) {
                 await built.host.waitUntilReady()
-                let client = AgencyV1.AgencyService.Client(transport: env.nats)
+                let client = try await cluster.agencies(as: .user("cur-head"))
 
                 // Taxonomy served from the schema, identical to Taxonomy.topics.
                 let topics = try await client.listTopics(.init()).topics
@@ -112,7 +112,7 @@ struct AgencyServiceTests {
             let built = try await AgencyServiceApp.build(env: env)
             try await withServices(built.services, logger: cluster.logger) {
                 await built.host.waitUntilReady()
-                let client = AgencyV1.AgencyService.Client(transport: env.nats)
+                let client = try await cluster.agencies(as: .user("cur-head"))
                 func route(_ t: String, _ c: String = "", _ m: String = "") async throws -> AgencyV1.RouteResponse {
                     try await client.route(.init(topicCode: t, categoryCode: c, municipalityOktmo: m))
                 }
@@ -231,10 +231,12 @@ struct AgencyServiceTests {
         try await withCluster { cluster in
             let env = try await cluster.environment("agency", schema: AgencySchema.name)
             defer { env.close() }
-            let built = try await AgencyServiceApp.build(env: env, seed: false)
+            // No demo region, no demo people: a new region's first head of the ЦУР comes from VECHE_BOOTSTRAP_ADMIN.
+            let built = try await AgencyServiceApp.build(env: env, seed: false, roles: RoleSeed(environment: ["VECHE_BOOTSTRAP_ADMIN": "user:cur-head"]))
             try await withServices(built.services, logger: cluster.logger) {
                 await built.host.waitUntilReady()
-                let client = AgencyV1.AgencyService.Client(transport: env.nats)
+                let client = try await cluster.agencies(as: .user("cur-head"))
+                await expectRPC(.permissionDenied) { _ = try await cluster.agencies(as: .user("operator")).listTopics(.init()) }
                 // Taxonomy is always synced, even without the demo region.
                 let topics = try await client.listTopics(.init()).topics
                 #expect(topics.count == Taxonomy.topics.count)
@@ -254,7 +256,7 @@ struct AgencyServiceTests {
             let built = try await AgencyServiceApp.build(env: env)
             try await withServices(built.services, logger: cluster.logger) {
                 await built.host.waitUntilReady()
-                let client = AgencyV1.AgencyService.Client(transport: env.nats)
+                let client = try await cluster.agencies(as: .user("cur-head"))
 
                 let policies = try await client.getSlaPolicies(.init())
                 #expect(policies.timeZone == "Europe/Moscow")

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import RatingEngine
 import Testing
+import VecheAuth
 import VecheRuntime
 import VecheTestSupport
 @testable import RatingService
@@ -86,31 +87,72 @@ func waitFor(_ client: RatingV1.RatingService.Client, streamSequence: UInt64) as
     #expect(ok, "projection did not reach stream sequence \(streamSequence)")
 }
 
-/// A real AgencyService stand-in on NATS (only the directory methods the rating uses).
-func fakeAgencyHost(_ env: ServiceEnvironment) -> NatsServiceHost {
-    let endpoints = [
-        RPCEndpoint(AgencyV1.AgencyService.Method.ListMunicipalities.self) { _, _ in
-            AgencyV1.ListMunicipalitiesResponse(municipalities: [
-                AgencyV1.Municipality(oktmo: "m1", name: "Город Один", population: 100_000),
-                AgencyV1.Municipality(oktmo: "m2", name: "Район Два", population: 50_000),
-                AgencyV1.Municipality(oktmo: "m2-1", name: "Посёлок в районе Два", population: 5_000, parentOktmo: "m2"),
-            ])
-        },
-        RPCEndpoint(AgencyV1.AgencyService.Method.ListAgencies.self) { _, _ in
-            AgencyV1.ListAgenciesResponse(agencies: [
-                AgencyV1.Agency(id: "ag-a", name: "Администрация города Один", municipalityOktmo: "m1"),
-                AgencyV1.Agency(id: "ag-b", name: "Администрация района Два", municipalityOktmo: "m2"),
-                AgencyV1.Agency(id: "ag-r", name: "Министерство ЖКХ", municipalityOktmo: ""),
-            ])
-        },
-        RPCEndpoint(AgencyV1.AgencyService.Method.ListTopics.self) { _, _ in
-            AgencyV1.ListTopicsResponse(topics: [
-                AgencyV1.Topic(code: "zhkh", name: "ЖКХ", categories: [AgencyV1.Category(code: "zhkh.heat", name: "Отопление")]),
-            ])
+/// AgencyService's stand-in on NATS (the rating's own directory data for hand-checkable figures), under the
+/// agency-service bus user: it verifies callers' tokens like the real one and resolves grants from a fixed table
+/// (the rating service as `service`, the curator and the head of the ЦУР). `directory: false` serves grants only,
+/// as if the directory data were unreachable.
+func fakeAgencyHost(_ env: ServiceEnvironment, directory: Bool = true) -> NatsServiceHost {
+    let grants: [String: [Grant]] = ["client:veche-rating-service": [Grant(role: .service)], "user:kurator": [Grant(role: .curator)],
+                                     "user:cur-head": [Grant(role: .centerHead)], "user:analyst": [Grant(role: .analyst)]]
+    var endpoints = [
+        RPCEndpoint(AgencyV1.AgencyService.Method.ResolveGrants.self) { request, context in
+            let caller = try context.requirePrincipal()
+            let key = request.principal.isEmpty ? caller.key : request.principal
+            try DirectoryAccess.checkResolveGrants(caller, for: key)
+            return AgencyV1.ResolveGrantsResponse(principal: key, grants: (grants[key] ?? []).map(\.wire))
         },
     ]
+    if directory {
+        endpoints += [
+            RPCEndpoint(AgencyV1.AgencyService.Method.ListMunicipalities.self) { _, _ in
+                AgencyV1.ListMunicipalitiesResponse(municipalities: [
+                    AgencyV1.Municipality(oktmo: "m1", name: "Город Один", population: 100_000),
+                    AgencyV1.Municipality(oktmo: "m2", name: "Район Два", population: 50_000),
+                    AgencyV1.Municipality(oktmo: "m2-1", name: "Посёлок в районе Два", population: 5_000, parentOktmo: "m2"),
+                ])
+            },
+            RPCEndpoint(AgencyV1.AgencyService.Method.ListAgencies.self) { _, _ in
+                AgencyV1.ListAgenciesResponse(agencies: [
+                    AgencyV1.Agency(id: "ag-a", name: "Администрация города Один", municipalityOktmo: "m1"),
+                    AgencyV1.Agency(id: "ag-b", name: "Администрация района Два", municipalityOktmo: "m2"),
+                    AgencyV1.Agency(id: "ag-r", name: "Министерство ЖКХ", municipalityOktmo: ""),
+                ])
+            },
+            RPCEndpoint(AgencyV1.AgencyService.Method.ListTopics.self) { _, _ in
+                AgencyV1.ListTopicsResponse(topics: [
+                    AgencyV1.Topic(code: "zhkh", name: "ЖКХ", categories: [AgencyV1.Category(code: "zhkh.heat", name: "Отопление")]),
+                ])
+            },
+        ]
+    }
+    let fixed = FixedGrants(table: grants)
     return NatsServiceHost(info: .init(name: AgencyV1.AgencyService.name, version: "0.0.1", description: "test directory"),
-                           endpoints: endpoints, connection: env.nats, logger: env.logger)
+                           endpoints: endpoints, connection: env.nats,
+                           authenticator: TokenAuthenticator(verifier: env.verifier, grants: fixed), logger: env.logger)
+}
+
+/// The stand-in directory's grants.
+struct FixedGrants: GrantSource {
+    let table: [String: [Grant]]
+    func grants(for principalKey: String) async throws -> [Grant] { table[principalKey] ?? [] }
+}
+
+/// A test cluster with the directory stand-in running, RatingService's environment, and the event publisher (the
+/// appeal-service bus user: nobody else may publish appeal events).
+func withRatingFixture(_ label: String = #function, directory: Bool = true,
+                       _ body: (TestCluster, ServiceEnvironment, ServiceEnvironment) async throws -> Void) async throws {
+    try await withCluster(label) { cluster in
+        let agencyEnv = try await cluster.environment("agency", schema: nil)
+        let events = try await cluster.environment("appeal", schema: nil)
+        let env = try await cluster.environment("rating", schema: RatingSchema.name)
+        defer { env.close(); events.close(); agencyEnv.close() }
+        try await events.jetStream.ensureStream(Streams.appealEvents)
+        let host = fakeAgencyHost(agencyEnv, directory: directory)
+        try await withServices([host], logger: cluster.logger) {
+            await host.waitUntilReady()
+            try await body(cluster, env, events)
+        }
+    }
 }
 
 @Suite("RatingService end to end (real nats-server + PostgreSQL)", .serialized)
@@ -154,22 +196,18 @@ struct RatingServiceTests {
     }
 
     @Test func metricsMatchHandComputation() async throws {
-        try await withCluster { cluster in
-            let env = try await cluster.environment("rating", schema: RatingSchema.name)
-            defer { env.close() }
-            let agency = fakeAgencyHost(env)
+        try await withRatingFixture { cluster, env, events in
             let built = try await RatingServiceApp.build(env: env, settings: plainSettings, now: { NOW })
-            try await withServices([agency] + built.services, logger: cluster.logger) {
-                await agency.waitUntilReady()
+            try await withServices(built.services, logger: cluster.logger) {
                 await built.host.waitUntilReady()
-                let client = RatingV1.RatingService.Client(transport: env.nats)
+                let client = try await cluster.ratings(as: .user("kurator"))
                 var last: UInt64 = 0
                 for s in Self.agencyA + Self.outsideMarch + Self.agencyB {
                     // An earlier, unanswered snapshot first, then the final one.
                     var early = s
                     early.answered = nil; early.satisfaction = 0; early.reopens = 0
-                    try await publish(env, early.event(seq: 1))
-                    last = try await publish(env, s.event(seq: 2, type: s.answered == nil ? .started : .answered))
+                    try await publish(events, early.event(seq: 1))
+                    last = try await publish(events, s.event(seq: 2, type: s.answered == nil ? .started : .answered))
                 }
                 try await waitFor(client, streamSequence: last)
 
@@ -241,8 +279,7 @@ struct RatingServiceTests {
             }
             // AgencyService gone: a fresh cache falls back to the copy stored in the schema.
             let pool = try env.requirePool()
-            let cache = DirectoryCache(client: AgencyV1.AgencyService.Client(transport: env.nats), pool: pool, logger: env.logger,
-                                       timeout: .milliseconds(300))
+            let cache = DirectoryCache(client: nil, pool: pool, logger: env.logger, timeout: .milliseconds(300))
             let dir = await cache.directory()
             #expect(dir.populations["m1"] == 100_000)
             #expect(dir.name(.agency, "ag-b") == "Администрация района Два")
@@ -250,15 +287,13 @@ struct RatingServiceTests {
     }
 
     @Test func worksWithoutAgencyService() async throws {
-        try await withCluster { cluster in
-            let env = try await cluster.environment("rating", schema: RatingSchema.name)
-            defer { env.close() }
+        try await withRatingFixture(directory: false) { cluster, env, events in
             let built = try await RatingServiceApp.build(env: env, settings: plainSettings, now: { NOW })
             try await withServices(built.services, logger: cluster.logger) {
                 await built.host.waitUntilReady()
-                let client = RatingV1.RatingService.Client(transport: env.nats)
+                let client = try await cluster.ratings(as: .user("kurator"))
                 var last: UInt64 = 0
-                for s in Self.agencyA + Self.agencyB { last = try await publish(env, s.event(seq: 1)) }
+                for s in Self.agencyA + Self.agencyB { last = try await publish(events, s.event(seq: 1)) }
                 try await waitFor(client, streamSequence: last)
                 let r = try await client.getRatings(.init(dimension: .agency, period: "2025-03"))
                 #expect(r.rows.count == 2)
@@ -270,33 +305,32 @@ struct RatingServiceTests {
     }
 
     @Test func idempotentOutOfOrderAndRejected() async throws {
-        try await withCluster { cluster in
-            let env = try await cluster.environment("rating", schema: RatingSchema.name)
-            defer { env.close() }
+        try await withRatingFixture { cluster, env, events in
             let built = try await RatingServiceApp.build(env: env, settings: plainSettings, now: { NOW })
             try await withServices(built.services, logger: cluster.logger) {
                 await built.host.waitUntilReady()
-                let client = RatingV1.RatingService.Client(transport: env.nats)
+                let client = try await cluster.ratings(as: .user("kurator"))
                 var s = Snap(id: "x1", email: "x@x.ru", registered: T, deadline: T + 30 * day)
-                try await publish(env, s.event(seq: 1, type: .registered))
+                try await publish(events, s.event(seq: 1, type: .registered))
                 s.answered = T + 10 * hour; s.complete = true
                 let answered = s.event(seq: 2, type: .answered)
                 s.satisfaction = 5
                 let rated = s.event(seq: 3, type: .rated)
                 // Newest first, then the older one: the older must not overwrite.
-                try await publish(env, rated)
-                try await publish(env, answered)
+                try await publish(events, rated)
+                try await publish(events, answered)
                 // Duplicates that bypass the stream's de-duplication (no Nats-Msg-Id): consumer-level idempotency.
-                try await publish(env, rated, dedupe: false)
-                try await publish(env, rated, dedupe: false)
+                try await publish(events, rated, dedupe: false)
+                try await publish(events, rated, dedupe: false)
                 // Garbage and an invalid event: kept with the reason.
-                try await env.jetStream.publish(subject: Subjects.AppealEvents.subject(for: .answered), payload: [0xFF, 0x01, 0x02])
-                let last = try await publish(env, AppealV1.AppealEvent(eventId: "", type: .answered, sequence: 0), dedupe: false)
+                try await events.jetStream.publish(subject: Subjects.AppealEvents.subject(for: .answered), payload: [0xFF, 0x01, 0x02])
+                let last = try await publish(events, AppealV1.AppealEvent(eventId: "", type: .answered, sequence: 0), dedupe: false)
                 try await waitFor(client, streamSequence: last)
 
                 let p = try await client.getProgress(.init())
-                #expect(p.eventsApplied == 2)      // seq 1, seq 3
-                #expect(p.staleSkipped == 1)       // seq 2 after 3
+                #expect(p.eventsApplied == 3)      // seq 1; seq 3 waited for seq 2, then both applied in order
+                #expect(p.staleSkipped == 0)
+                #expect(p.deferredEvents == 0)
                 #expect(p.duplicatesSkipped == 2)
                 #expect(p.rejectedEvents == 2)
                 #expect(p.appealsTracked == 1)
@@ -312,6 +346,47 @@ struct RatingServiceTests {
                 #expect(rejected.first?.string("reason").contains("not a valid veche.appeal.v1.AppealEvent") == true)
                 #expect(rejected.first?.int("n") == 3)
                 #expect(rejected.last?.string("reason").contains("event_id is empty") == true)
+            }
+        }
+    }
+
+    /// A forged event with a far-off sequence (published by a compromised publisher — the bus refuses it from
+    /// anyone but AppealService) waits in `deferred_events` and does not freeze the appeal: later genuine events
+    /// still apply. Sequences beyond any real history and events on the wrong subject are rejected and kept.
+    @Test func forgedSequencesCannotFreezeAProjection() async throws {
+        try await withRatingFixture { cluster, env, events in
+            let built = try await RatingServiceApp.build(env: env, settings: plainSettings, now: { NOW })
+            try await withServices(built.services, logger: cluster.logger) {
+                await built.host.waitUntilReady()
+                let client = try await cluster.ratings(as: .user("kurator"))
+                var s = Snap(id: "v1", email: "v@x.ru", registered: T, deadline: T + 30 * day)
+                try await publish(events, s.event(seq: 1))
+                var forged = s
+                forged.satisfaction = 1
+                try await publish(events, forged.event(seq: 99_999, type: .rated, eventID: "forged-1"))
+                try await publish(events, forged.event(seq: 1_000_000, type: .rated, eventID: "forged-2"))
+                let phantom = Snap(id: "phantom", registered: T, deadline: T + 30 * day)
+                try await publish(events, phantom.event(seq: 500, type: .registered))
+                // An event whose subject does not match its type.
+                try await events.jetStream.publish(subject: Subjects.AppealEvents.subject(for: .closed),
+                                                   payload: s.event(seq: 2, type: .answered, eventID: "wrong-subject").serializedBytes())
+                s.answered = T + 5 * hour
+                s.satisfaction = 5
+                s.complete = true
+                try await publish(events, s.event(seq: 2, type: .answered))
+                let last = try await publish(events, s.event(seq: 3, type: .rated))
+                try await waitFor(client, streamSequence: last)
+                let p = try await client.getProgress(.init())
+                #expect(p.eventsApplied == 3)
+                #expect(p.deferredEvents == 2)          // seq 99 999 of v1 and seq 500 of a phantom appeal wait forever
+                #expect(p.rejectedEvents == 2)          // 1 000 000 is out of range; the mismatched subject
+                #expect(p.appealsTracked == 1)          // no phantom appeal
+                let r = try await client.getRatings(.init(dimension: .agency, period: "2025-03"))
+                #expect(r.rows.first?.metrics?.meanSatisfaction == 5)   // the genuine history, not the forgery
+                let pool = try env.requirePool()
+                let reasons = try await pool.query("SELECT reason FROM rating.rejected_events ORDER BY stream_sequence").rows.map { $0.string("reason") }
+                #expect(reasons.contains { $0.contains("sequence must be within 1...100000") })
+                #expect(reasons.contains { $0.contains("on subject veche.events.v1.appeal.closed") })
             }
         }
     }
@@ -362,16 +437,14 @@ struct RatingServiceTests {
     }
 
     @Test func rebuildEqualsIncremental() async throws {
-        try await withCluster { cluster in
-            let env = try await cluster.environment("rating", schema: RatingSchema.name)
-            defer { env.close() }
+        try await withRatingFixture { cluster, env, events in
             var last: UInt64 = 0
             let first = try await RatingServiceApp.build(env: env, settings: plainSettings, now: { NOW })
             let (incremental, firstProgress) = try await withServices(first.services, logger: cluster.logger) {
                 await first.host.waitUntilReady()
-                let client = RatingV1.RatingService.Client(transport: env.nats)
+                let client = try await cluster.ratings(as: .user("kurator"))
                 // Delivered one by one while the consumer runs (incremental).
-                for (e, dedupe) in Self.mixedEvents() { last = try await publish(env, e, dedupe: dedupe) }
+                for (e, dedupe) in Self.mixedEvents() { last = try await publish(events, e, dedupe: dedupe) }
                 try await waitFor(client, streamSequence: last)
                 return (try await Self.snapshot(client), try await client.getProgress(.init()))
             }
@@ -386,7 +459,7 @@ struct RatingServiceTests {
             let built = try await RatingServiceApp.build(env: env, settings: plainSettings, now: { NOW })
             try await withServices(built.services, logger: cluster.logger) {
                 await built.host.waitUntilReady()
-                let client = RatingV1.RatingService.Client(transport: env.nats)
+                let client = try await cluster.ratings(as: .user("kurator"))
                 try await waitFor(client, streamSequence: last)
                 let rebuilt = try await Self.snapshot(client)
                 #expect(rebuilt == incremental)
@@ -401,31 +474,29 @@ struct RatingServiceTests {
     }
 
     @Test func weightsChangeRankingAndRankChange() async throws {
-        try await withCluster { cluster in
-            let env = try await cluster.environment("rating", schema: RatingSchema.name)
-            defer { env.close() }
+        try await withRatingFixture { cluster, env, events in
             let built = try await RatingServiceApp.build(env: env, settings: plainSettings, now: { NOW })
             try await withServices(built.services, logger: cluster.logger) {
                 await built.host.waitUntilReady()
-                let client = RatingV1.RatingService.Client(transport: env.nats)
+                let client = try await cluster.ratings(as: .user("kurator"))
                 var last: UInt64 = 0
                 // "fast": answers in 2 h but citizens rate 2; "kind": answers in 200 h (on time) and citizens rate 5.
                 for i in 0..<4 {
                     let reg = T + Double(i) * hour
-                    last = try await publish(env, Snap(id: "f\(i)", agency: "fast", email: "f\(i)@x.ru", registered: reg, answered: reg + 2 * hour,
+                    last = try await publish(events, Snap(id: "f\(i)", agency: "fast", email: "f\(i)@x.ru", registered: reg, answered: reg + 2 * hour,
                                                        deadline: reg + 30 * day, satisfaction: 2, complete: true).event(seq: 1))
-                    last = try await publish(env, Snap(id: "k\(i)", agency: "kind", email: "k\(i)@x.ru", registered: reg, answered: reg + 200 * hour,
+                    last = try await publish(events, Snap(id: "k\(i)", agency: "kind", email: "k\(i)@x.ru", registered: reg, answered: reg + 200 * hour,
                                                        deadline: reg + 30 * day, satisfaction: 5, complete: true).event(seq: 1))
                 }
                 // February: "fast" ranked second then.
                 let feb = T - 20 * day
-                last = try await publish(env, Snap(id: "pf", agency: "fast", email: "pf@x.ru", registered: feb, answered: feb + 900 * hour,
+                last = try await publish(events, Snap(id: "pf", agency: "fast", email: "pf@x.ru", registered: feb, answered: feb + 900 * hour,
                                                    deadline: feb + 30 * day, satisfaction: 1).event(seq: 1))
-                last = try await publish(env, Snap(id: "pk", agency: "kind", email: "pk@x.ru", registered: feb, answered: feb + hour,
+                last = try await publish(events, Snap(id: "pk", agency: "kind", email: "pk@x.ru", registered: feb, answered: feb + hour,
                                                    deadline: feb + 30 * day, satisfaction: 5, complete: true).event(seq: 1))
                 try await waitFor(client, streamSequence: last)
 
-                let speed = try await client.setWeights(.init(weights: .init(quantity: 0, speed: 2, quality: 0, completeness: 0)))
+                let speed = try await cluster.ratings(as: .user("cur-head")).setWeights(.init(weights: .init(quantity: 0, speed: 2, quality: 0, completeness: 0)))
                 #expect(speed.weights == RatingV1.Weights(quantity: 0, speed: 1, quality: 0, completeness: 0))
                 var r = try await client.getRatings(.init(dimension: .agency, period: "2025-03"))
                 #expect(r.rows.map(\.key) == ["fast", "kind"])
@@ -433,20 +504,20 @@ struct RatingServiceTests {
                 #expect(r.rows.first?.previousRank == 2)
                 #expect(r.rows.first?.rankChange == 1)
 
-                _ = try await client.setWeights(.init(weights: .init(quantity: 1, speed: 0, quality: 3, completeness: 0)))
+                _ = try await cluster.ratings(as: .user("cur-head")).setWeights(.init(weights: .init(quantity: 1, speed: 0, quality: 3, completeness: 0)))
                 r = try await client.getRatings(.init(dimension: .agency, period: "2025-03"))
                 #expect(r.rows.map(\.key) == ["kind", "fast"])
                 #expect(abs((r.weights?.quality ?? 0) - 0.75) < 1e-12)
                 #expect(r.rows.first?.rankChange == 0)
 
                 await #expect(throws: RPCError(.invalidArgument, "speed must be a non-negative number (got -1.0)")) {
-                    _ = try await client.setWeights(.init(weights: .init(quantity: 1, speed: -1, quality: 1, completeness: 1)))
+                    _ = try await cluster.ratings(as: .user("cur-head")).setWeights(.init(weights: .init(quantity: 1, speed: -1, quality: 1, completeness: 1)))
                 }
                 await #expect(throws: RPCError(.invalidArgument, "weights must not all be zero")) {
-                    _ = try await client.setWeights(.init(weights: .init()))
+                    _ = try await cluster.ratings(as: .user("cur-head")).setWeights(.init(weights: .init()))
                 }
                 await #expect(throws: RPCError(.invalidArgument, "weights are required")) {
-                    _ = try await client.setWeights(.init())
+                    _ = try await cluster.ratings(as: .user("cur-head")).setWeights(.init())
                 }
                 // The stored (normalised) weights survived the failed calls.
                 r = try await client.getRatings(.init(dimension: .agency, period: "2025-03"))
@@ -456,19 +527,17 @@ struct RatingServiceTests {
     }
 
     @Test func topProblemsPerTopic() async throws {
-        try await withCluster { cluster in
-            let env = try await cluster.environment("rating", schema: RatingSchema.name)
-            defer { env.close() }
+        try await withRatingFixture { cluster, env, events in
             let built = try await RatingServiceApp.build(env: env, settings: plainSettings, now: { NOW })
             try await withServices(built.services, logger: cluster.logger) {
                 await built.host.waitUntilReady()
-                let client = RatingV1.RatingService.Client(transport: env.nats)
+                let client = try await cluster.ratings(as: .user("kurator"))
                 var last: UInt64 = 0
                 var n = 0
                 func add(_ topic: String, _ category: String, _ count: Int, title: String = "", redacted: String = "") async throws {
                     for _ in 0..<count {
                         n += 1
-                        last = try await publish(env, Snap(id: "t\(n)", topic: topic, category: category, title: title, redacted: redacted,
+                        last = try await publish(events, Snap(id: "t\(n)", topic: topic, category: category, title: title, redacted: redacted,
                                                            registered: T + Double(n) * 60, deadline: T + 30 * day).event(seq: 1))
                     }
                 }
@@ -505,9 +574,7 @@ struct RatingServiceTests {
     }
 
     @Test func restartResumesFromDurableConsumer() async throws {
-        try await withCluster { cluster in
-            let env = try await cluster.environment("rating", schema: RatingSchema.name)
-            defer { env.close() }
+        try await withRatingFixture { cluster, env, events in
             let snaps = (0..<10).map { i in
                 Snap(id: "r\(i)", email: "r\(i)@x.ru", registered: T + Double(i) * hour, answered: T + Double(i) * hour + 5 * hour,
                      deadline: T + 30 * day, satisfaction: 4, complete: true)
@@ -517,18 +584,18 @@ struct RatingServiceTests {
                 let built = try await RatingServiceApp.build(env: env, settings: plainSettings, now: { NOW })
                 try await withServices(built.services, logger: cluster.logger) {
                     await built.host.waitUntilReady()
-                    for s in snaps.prefix(4) { last = try await publish(env, s.event(seq: 1)) }
-                    try await waitFor(RatingV1.RatingService.Client(transport: env.nats), streamSequence: last)
+                    for s in snaps.prefix(4) { last = try await publish(events, s.event(seq: 1)) }
+                    try await waitFor(try await cluster.ratings(as: .user("kurator")), streamSequence: last)
                 }
             }
             // Published while RatingService is down (events 5–10, plus a redelivery of an applied one).
-            for s in snaps.dropFirst(4) { last = try await publish(env, s.event(seq: 1)) }
-            last = try await publish(env, snaps[0].event(seq: 1), dedupe: false)
+            for s in snaps.dropFirst(4) { last = try await publish(events, s.event(seq: 1)) }
+            last = try await publish(events, snaps[0].event(seq: 1), dedupe: false)
 
             let built = try await RatingServiceApp.build(env: env, settings: plainSettings, now: { NOW })
             try await withServices(built.services, logger: cluster.logger) {
                 await built.host.waitUntilReady()
-                let client = RatingV1.RatingService.Client(transport: env.nats)
+                let client = try await cluster.ratings(as: .user("kurator"))
                 try await waitFor(client, streamSequence: last)
                 let p = try await client.getProgress(.init())
                 #expect(p.eventsApplied == 10)

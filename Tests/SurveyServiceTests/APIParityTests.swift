@@ -17,7 +17,7 @@ struct APIParityTests {
 
     /// Each school is a Response: stratum / cluster as given, base_weight = pw, fpc, attribute stype, answer api00.
     static func batch(_ table: CSVTable, id: String, survey: String, stratum: String?, cluster: String?) -> SurveyV1.ResultBatch {
-        SurveyV1.ResultBatch(batchId: id, surveyId: survey, teamId: "api", submittedAtMs: 1_700_000_000_000, responses: table.rows.map { row in
+        SurveyV1.ResultBatch(batchId: id, surveyId: survey, teamId: "", submittedAtMs: 1_700_000_000_000, responses: table.rows.map { row in
             SurveyV1.Response(respondentId: table.string(row, "cds"),
                               stratum: stratum.map { table.string(row, $0) } ?? "",
                               cluster: cluster.map { table.string(row, $0) } ?? "",
@@ -30,6 +30,7 @@ struct APIParityTests {
 
     @Test func stratifiedClusteredAndPostStratified() async throws {
         try await withSurveyService { client, env in
+            try await env.allowTeams(for: ["apistrat", "apiclus1"])
             // dstrat <- svydesign(id=~1, strata=~stype, weights=~pw, data=apistrat, fpc=~fpc)
             _ = try await client.createSurvey(.init(survey: Self.apiSurvey("apistrat")))
             _ = try await client.setStatus(.init(id: "apistrat", status: .fieldwork))
@@ -55,7 +56,7 @@ struct APIParityTests {
             _ = try await client.createSurvey(.init(survey: Self.apiSurvey("apiclus1")))
             _ = try await client.setStatus(.init(id: "apiclus1", status: .fieldwork))
             let clus = try surveyTable("apiclus1.csv")
-            let r2 = try await publishBatch(env, Self.batch(clus, id: "apiclus1-1", survey: "apiclus1", stratum: nil, cluster: "dnum"), team: "team 2")
+            let r2 = try await publishBatch(env, Self.batch(clus, id: "apiclus1-1", survey: "apiclus1", stratum: nil, cluster: "dnum"), team: "team-2")
             #expect(r2.status == .accepted && r2.acceptedRows == 183, "\(r2.errors)")
             let c = try #require(try await client.estimate(.init(surveyId: "apiclus1", questionCode: "api00")).rows.first)
             #expect(matchesPrinted(c.estimate, "644.17"), "mean \(c.estimate)")

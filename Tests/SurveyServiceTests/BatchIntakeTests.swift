@@ -3,6 +3,7 @@ import Foundation
 import Testing
 import VecheRuntime
 import VecheTestSupport
+@testable import AgencyService
 @testable import SurveyService
 
 @Suite("SurveyService surveys, workflow and batch intake", .serialized)
@@ -25,6 +26,7 @@ struct BatchIntakeTests {
 
     @Test func validationWorkflowAndIdempotency() async throws {
         try await withSurveyService { client, env in
+            try await env.allowTeams(for: ["city-2025", "nope"])
             // Survey validation: every problem listed.
             do {
                 _ = try await client.createSurvey(.init(survey: .init(title: " ", questions: [
@@ -112,7 +114,7 @@ struct BatchIntakeTests {
             #expect(try await client.getBatchReceipt(.init(batchId: "b-unknown")).receipt?.status == .rejected)
 
             // Malformed protobuf on the stream: kept with the reason, the consumer goes on.
-            try await env.jetStream.publish(subject: Subjects.SurveyBatches.subject(team: "broken"), payload: [0xFF, 0xFF, 0xFF, 0x01, 0x02], messageID: "junk-1")
+            try await env.publishRaw(team: "team-2", payload: [0xFF, 0xFF, 0xFF, 0x01, 0x02], messageID: "junk-1")
             let good = try await publishBatch(env, .init(batchId: "b-3", surveyId: "city-2025", responses: [Self.row("r12")]))
             #expect(good.status == .accepted)
             let pool = try env.requirePool()
@@ -122,7 +124,7 @@ struct BatchIntakeTests {
             let kept = try #require(try await pool.withConnection { conn in
                 try conn.query("SELECT subject, reason, payload FROM survey.rejected_messages").first
             })
-            #expect(kept.string("subject") == "veche.survey.v1.batches.broken")
+            #expect(kept.string("subject") == "veche.survey.v1.batches.team-2")
             #expect(kept.string("reason").contains("not a valid veche.survey.v1.ResultBatch protobuf"))
             #expect(PGBytes.decode(kept.string("payload")) == [0xFF, 0xFF, 0xFF, 0x01, 0x02])
             // Raw payloads of all batches kept, including rejected ones.
@@ -160,28 +162,35 @@ struct BatchIntakeTests {
     /// Batches published while SurveyService is down wait in the durable consumer and are stored on restart.
     @Test func batchesSurviveServiceDowntime() async throws {
         try await withCluster { cluster in
+            let agencyEnv = try await cluster.environment("agency", schema: AgencySchema.name)
             let env = try await cluster.environment("survey", schema: SurveySchema.name)
-            defer { env.close() }
-            let client = SurveyV1.SurveyService.Client(transport: env.nats)
-            let first = try await SurveyServiceApp.build(env: env)
-            try await withServices(first.services, logger: cluster.logger) {
-                await first.host.waitUntilReady()
-                _ = try await client.createSurvey(.init(survey: .init(id: "s1", title: "Опрос", questions: Self.questions)))
-                _ = try await client.setStatus(.init(id: "s1", status: .fieldwork))
-            }
-            // Service stopped: the team keeps publishing.
-            let batch = SurveyV1.ResultBatch(batchId: "offline-1", surveyId: "s1", responses: [Self.row("a"), Self.row("b")])
-            try await env.jetStream.publish(subject: Subjects.SurveyBatches.subject(team: "field"), payload: batch.serializedBytes(), messageID: batch.batchId)
-            let second = try await SurveyServiceApp.build(env: env)
-            try await withServices(second.services, logger: cluster.logger) {
-                await second.host.waitUntilReady()
-                let stored = try await eventually {
-                    let r = try? await client.getBatchReceipt(.init(batchId: "offline-1"))
-                    return r?.receipt?.status == .accepted
+            defer { env.close(); agencyEnv.close() }
+            let agency = try await AgencyServiceApp.build(env: agencyEnv)
+            let t = SurveyTestEnv(env: env, cluster: cluster)
+            try await withServices(agency.services, logger: cluster.logger) {
+                await agency.host.waitUntilReady()
+                let client = try await cluster.surveys(as: .user("sociologist"))
+                try await t.allowTeams(for: ["s1"])
+                let first = try await SurveyServiceApp.build(env: env)
+                try await withServices(first.services, logger: cluster.logger) {
+                    await first.host.waitUntilReady()
+                    _ = try await client.createSurvey(.init(survey: .init(id: "s1", title: "Опрос", questions: Self.questions)))
+                    _ = try await client.setStatus(.init(id: "s1", status: .fieldwork))
                 }
-                #expect(stored)
-                let n = try await client.getSurvey(.init(id: "s1")).responses
-                #expect(n == 2)
+                // Service stopped: the team keeps publishing.
+                let batch = SurveyV1.ResultBatch(batchId: "offline-1", surveyId: "s1", responses: [Self.row("a"), Self.row("b")])
+                try await t.publishRaw(team: "team-1", payload: batch.serializedBytes(), messageID: batch.batchId)
+                let second = try await SurveyServiceApp.build(env: env)
+                try await withServices(second.services, logger: cluster.logger) {
+                    await second.host.waitUntilReady()
+                    let stored = try await eventually {
+                        let r = try? await client.getBatchReceipt(.init(batchId: "offline-1"))
+                        return r?.receipt?.status == .accepted
+                    }
+                    #expect(stored)
+                    let n = try await client.getSurvey(.init(id: "s1")).responses
+                    #expect(n == 2)
+                }
             }
         }
     }

@@ -4,19 +4,53 @@ import Foundation
 import Testing
 import VecheRuntime
 import VecheTestSupport
+@testable import AgencyService
 @testable import SurveyService
 
 struct TestFailure: Error, CustomStringConvertible { let description: String }
 
-/// Runs SurveyService against a private nats-server + fresh PostgreSQL database.
-func withSurveyService(_ body: (SurveyV1.SurveyService.Client, ServiceEnvironment) async throws -> Void) async throws {
+/// SurveyService with AgencyService (the directory that holds every grant) on one test cluster.
+struct SurveyTestEnv: Sendable {
+    var env: ServiceEnvironment
+    var cluster: TestCluster
+
+    func requirePool() throws -> PGPool { try env.requirePool() }
+
+    /// Assigns the field teams `team-1` and `team-2` to `surveys` (head of the ЦУР, through AgencyService). Do it
+    /// before a team first posts: a team's grants are then read fresh.
+    func allowTeams(for surveys: [String]) async throws {
+        let directory = try await cluster.agencies(as: .user("cur-head"))
+        for survey in surveys {
+            for team in TestCluster.teams {
+                _ = try await directory.assignRole(.init(assignment: .init(principal: "client:veche-survey-\(team)", role: "survey_team",
+                                                                             surveyId: survey, teamId: team)))
+            }
+        }
+    }
+
+    /// A raw message on team `team`'s batch subject, published with the team's own bus user and token.
+    func publishRaw(team: String, payload: [UInt8], messageID: String) async throws {
+        let (bus, js) = try await cluster.jetStream(as: BusPermissions.surveyTeam(team))
+        defer { bus.close() }
+        let token = try await Tokens.shared.token(.client("veche-survey-\(team)"))
+        try await js.publish(subject: Subjects.SurveyBatches.subject(team: team), payload: payload, messageID: messageID,
+                             headers: [RPCHeader.authorization: "Bearer " + token])
+    }
+}
+
+/// Runs SurveyService (and the directory) on a private nats-server + fresh PostgreSQL database; the client is
+/// the sociologist's.
+func withSurveyService(_ body: (SurveyV1.SurveyService.Client, SurveyTestEnv) async throws -> Void) async throws {
     try await withCluster { cluster in
+        let agencyEnv = try await cluster.environment("agency", schema: AgencySchema.name)
         let env = try await cluster.environment("survey", schema: SurveySchema.name)
-        defer { env.close() }
+        defer { env.close(); agencyEnv.close() }
+        let agency = try await AgencyServiceApp.build(env: agencyEnv)
         let built = try await SurveyServiceApp.build(env: env)
-        try await withServices(built.services, logger: cluster.logger) {
+        try await withServices(agency.services + built.services, logger: cluster.logger) {
+            await agency.host.waitUntilReady()
             await built.host.waitUntilReady()
-            try await body(SurveyV1.SurveyService.Client(transport: env.nats), env)
+            try await body(try await cluster.surveys(as: .user("sociologist")), SurveyTestEnv(env: env, cluster: cluster))
         }
     }
 }
@@ -37,14 +71,19 @@ func matchesPrinted(_ value: Double, _ printed: String) -> Bool {
     return abs(value - p) <= 0.5 * pow(10, -Double(decimals)) * (1 + 1e-9)
 }
 
-/// Publishes a batch on JetStream and waits for its receipt on the receipt subject.
-func publishBatch(_ env: ServiceEnvironment, _ batch: SurveyV1.ResultBatch, team: String = "team-1",
+/// A field team publishes a batch on JetStream (its bus user, its token) and waits for its receipt on its own
+/// receipt subject.
+func publishBatch(_ t: SurveyTestEnv, _ batch: SurveyV1.ResultBatch, team: String = "team-1",
                   timeout: Duration = .seconds(20)) async throws -> SurveyV1.BatchReceipt {
+    let (bus, js) = try await t.cluster.jetStream(as: BusPermissions.surveyTeam(team))
+    defer { bus.close() }
     let (stream, continuation) = AsyncStream<NatsMessage>.makeStream()
-    let sub = try env.nats.subscribe(subject: Subjects.SurveyBatches.receipt(batchID: batch.batchId), queue: nil) { continuation.yield($0) }
+    let sub = try bus.subscribe(subject: Subjects.SurveyBatches.receipt(team: team, batchID: batch.batchId), queue: nil) { continuation.yield($0) }
     defer { sub.unsubscribe() }
-    try await env.nats.flush()
-    try await env.jetStream.publish(subject: Subjects.SurveyBatches.subject(team: team), payload: batch.serializedBytes(), messageID: batch.batchId)
+    try await bus.flush()
+    let token = try await Tokens.shared.token(.client("veche-survey-\(team)"))
+    try await js.publish(subject: Subjects.SurveyBatches.subject(team: team), payload: batch.serializedBytes(), messageID: batch.batchId,
+                         headers: [RPCHeader.authorization: "Bearer " + token])
     let waiter = Task { () -> NatsMessage? in
         for await m in stream { return m }
         return nil

@@ -52,7 +52,7 @@ struct WeightingTests {
     static let ageMargin: [String: Double] = ["young": 300_000, "mid": 400_000, "old": 300_000]
 
     static func batch(_ people: [Person]) -> SurveyV1.ResultBatch {
-        SurveyV1.ResultBatch(batchId: "city-1", surveyId: survey.id, teamId: "kursk", responses: people.map { p in
+        SurveyV1.ResultBatch(batchId: "city-1", surveyId: survey.id, teamId: "", responses: people.map { p in
             var answers = [numeric("sat_transport", Double(p.sat1)), numeric("recommend", Double(p.nps)), choice("transport", p.transport)]
             if let s = p.sat2 { answers.append(numeric("sat_roads", Double(s))) }
             return SurveyV1.Response(respondentId: p.id, municipalityOktmo: p.municipality,
@@ -63,9 +63,10 @@ struct WeightingTests {
     @Test func rakingTrimmingCrossTabsNPSAndCSI() async throws {
         let people = Self.people()
         try await withSurveyService { client, env in
+            try await env.allowTeams(for: [Self.survey.id])
             _ = try await client.createSurvey(.init(survey: Self.survey))
             _ = try await client.setStatus(.init(id: Self.survey.id, status: .fieldwork))
-            let receipt = try await publishBatch(env, Self.batch(people), team: "kursk")
+            let receipt = try await publishBatch(env, Self.batch(people), team: "team-1")
             #expect(receipt.status == .accepted && receipt.acceptedRows == 300, "\(receipt.errors)")
             _ = try await client.setMargins(.init(surveyId: Self.survey.id, margins:
                 Self.sexMargin.map { .init(variable: "sex", category: $0.key, population: $0.value) } +

@@ -1,9 +1,13 @@
 import Contracts
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 import Hummingbird
 import HummingbirdTesting
 import ServiceLifecycle
 import Testing
+import VecheAuth
 import VecheRuntime
 import VecheTestSupport
 @testable import AgencyService
@@ -24,43 +28,6 @@ private let dashboardSections = ["appeals", "previousAppeals", "activity", "agen
 
 private let chromiumPath: String? = ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome", "/snap/bin/chromium"]
     .first { FileManager.default.isExecutableFile(atPath: $0) }
-
-/// All four services on one cluster, each with its own schema, plus the gateway's own connection.
-private struct Stack: Sendable {
-    var envs: [ServiceEnvironment]
-    var services: [any Service]
-    var hosts: [NatsServiceHost]
-    var gateway: ServiceEnvironment
-
-    static func start(_ cluster: TestCluster, rating: Bool, survey: Bool) async throws -> Stack {
-        let agencyEnv = try await cluster.environment("agency", schema: AgencySchema.name)
-        let appealEnv = try await cluster.environment("appeal", schema: AppealSchema.name)
-        var envs = [agencyEnv, appealEnv]
-        let agency = try await AgencyServiceApp.build(env: agencyEnv, seed: true)
-        let appeal = try await AppealServiceApp.build(env: appealEnv)
-        var services = agency.services + appeal.services
-        var hosts = [agency.host, appeal.host]
-        if rating {
-            let env = try await cluster.environment("rating", schema: RatingSchema.name)
-            envs.append(env)
-            let built = try await RatingServiceApp.build(env: env)
-            services += built.services
-            hosts.append(built.host)
-        }
-        if survey {
-            let env = try await cluster.environment("survey", schema: SurveySchema.name)
-            envs.append(env)
-            let built = try await SurveyServiceApp.build(env: env)
-            services += built.services
-            hosts.append(built.host)
-        }
-        return Stack(envs: envs, services: services, hosts: hosts, gateway: try await cluster.environment("gateway", schema: nil))
-    }
-
-    func ready() async { for h in hosts { await h.waitUntilReady() } }
-    func close() { for e in envs + [gateway] { e.close() } }
-    var clients: ServiceClients { ServiceClients(transport: gateway.nats) }
-}
 
 private let appealTexts: [(String, String)] = [
     ("Мусор", "Во дворе дома на улице Ленина 5 в Курске неделю не вывозят мусор, контейнерная площадка переполнена"),
@@ -93,41 +60,43 @@ private func json(_ body: ByteBuffer) throws -> [String: Any] {
 @Suite("Gateway dashboard, ratings, surveys and governor report", .serialized)
 struct GatewayDashboardTests {
     @Test func fullStackDashboardRatingsSurveysAndReport() async throws {
-        try await withCluster { cluster in
-            let stack = try await Stack.start(cluster, rating: true, survey: true)
-            defer { stack.close() }
-            try await withServices(stack.services, logger: cluster.logger) {
-                await stack.ready()
-                let app = buildApplication(clients: stack.clients, config: cluster.config, logger: cluster.logger)
-                try await app.test(.router) { client in
-                    // Appeals through the gateway; three of them assigned, answered and rated.
-                    var ids: [String] = []
+        try await withPlatform(rating: true, survey: true) { platform in
+                let cluster = platform.cluster
+                let cur = try await bearer(.user("kurator")), head = try await bearer(.user("cur-head"))
+                let sociologist = try await bearer(.user("sociologist")), analyst = try await bearer(.user("analyst"))
+                try await platform.gateway().test(.router) { client in
+                    // Appeals through the gateway from two integrating systems; three of them assigned, answered and rated.
+                    var ids: [(String, String)] = []
                     for (i, (title, text)) in appealTexts.enumerated() {
-                        let body = #"{"channel":"\#(i % 2 == 0 ? "portal" : "email")","externalId":"dash-\#(i)","title":"\#(title)","text":"\#(text)","municipalityOktmo":"38701000"}"#
-                        let r = try await client.execute(uri: "/api/v1/appeals", method: .post, body: ByteBuffer(string: body))
+                        let channel = i % 2 == 0 ? "portal" : "email"
+                        let body = #"{"channel":"\#(channel)","externalId":"dash-\#(i)","title":"\#(title)","text":"\#(text)","municipalityOktmo":"38701000"}"#
+                        let r = try await client.execute(uri: "/api/v1/appeals", method: .post, headers: try await bearer(.client("veche-integration-\(channel)")),
+                                                         body: ByteBuffer(string: body))
                         #expect(r.status == .created)
-                        let appeal = try #require(try JSONDecoder().decode(AppealV1.SubmitAppealResponse.self, from: Data(buffer: r.body)).appeal)
-                        ids.append(appeal.id)
+                        let created = try decode(AppealV1.SubmitAppealResponse.self, r.body)
+                        ids.append((try #require(created.appeal).id, created.citizenToken))
                     }
-                    for id in ids.prefix(3) {
-                        let assign = try await client.execute(uri: "/api/v1/appeals/\(id)/transitions", method: .post,
+                    for (id, token) in ids.prefix(3) {
+                        let assign = try await client.execute(uri: "/api/v1/appeals/\(id)/transitions", method: .post, headers: try await bearer(operatorUser),
                                                               body: ByteBuffer(string: #"{"action":"assign","agencyId":"kursk-zhkh"}"#))
                         #expect(assign.status == .ok)
-                        let answer = try await client.execute(uri: "/api/v1/appeals/\(id)/answer", method: .post,
+                        let answer = try await client.execute(uri: "/api/v1/appeals/\(id)/answer", method: .post, headers: try await bearer(housingExecutor),
                                                               body: ByteBuffer(string: #"{"answerText":"Меры приняты","complete":true}"#))
                         #expect(answer.status == .ok)
-                        let rate = try await client.execute(uri: "/api/v1/appeals/\(id)/rating", method: .post, body: ByteBuffer(string: #"{"satisfaction":5}"#))
+                        var citizen: HTTPFields = [.contentType: "application/json"]
+                        citizen[CitizenRoutes.tokenHeader] = token
+                        let rate = try await client.execute(uri: "/api/v1/citizen/appeal/rating", method: .post, headers: citizen, body: ByteBuffer(string: #"{"satisfaction":5}"#))
                         #expect(rate.status == .ok)
                     }
 
                     // Wait until RatingService has applied the events.
                     let applied = try await eventually(timeout: .seconds(30)) {
-                        let p = try await client.execute(uri: "/api/v1/ratings/progress", method: .get)
+                        let p = try await client.execute(uri: "/api/v1/ratings/progress", method: .get, headers: cur)
                         guard p.status == .ok else { return false }
                         let progress = try JSONDecoder().decode(RatingV1.GetProgressResponse.self, from: Data(buffer: p.body))
                         guard progress.appealsTracked == Int64(ids.count) else { return false }
                         let period = ReportPeriod.current(now: Date(), timeZone: TimeZone(identifier: cluster.config.timeZone) ?? .gmt).label
-                        let r = try await client.execute(uri: "/api/v1/ratings?dimension=agency&period=\(period)", method: .get)
+                        let r = try await client.execute(uri: "/api/v1/ratings?dimension=agency&period=\(period)", method: .get, headers: cur)
                         let ratings = try JSONDecoder().decode(RatingV1.GetRatingsResponse.self, from: Data(buffer: r.body))
                         return ratings.rows.reduce(0) { $0 + ($1.metrics?.answered ?? 0) } == 3
                     }
@@ -135,75 +104,75 @@ struct GatewayDashboardTests {
                     let period = ReportPeriod.current(now: Date(), timeZone: TimeZone(identifier: cluster.config.timeZone) ?? .gmt).label
 
                     // Ratings API.
-                    let ratingsResponse = try await client.execute(uri: "/api/v1/ratings?dimension=agency&period=\(period)", method: .get)
+                    let ratingsResponse = try await client.execute(uri: "/api/v1/ratings?dimension=agency&period=\(period)", method: .get, headers: cur)
                     #expect(ratingsResponse.status == .ok)
                     let ratings = try JSONDecoder().decode(RatingV1.GetRatingsResponse.self, from: Data(buffer: ratingsResponse.body))
                     #expect(ratings.period == period)
                     #expect(ratings.rows.contains { $0.key == "kursk-zhkh" && ($0.metrics?.answered ?? 0) == 3 })
-                    #expect(try await client.execute(uri: "/api/v1/ratings?dimension=municipality&period=\(period)", method: .get).status == .ok)
-                    #expect(try await client.execute(uri: "/api/v1/ratings?dimension=galaxy", method: .get).status == .badRequest)
-                    #expect(try await client.execute(uri: "/api/v1/ratings?period=2026-13", method: .get).status == .badRequest)
-                    let problems = try await client.execute(uri: "/api/v1/ratings/top-problems?period=\(period)", method: .get)
+                    #expect(try await client.execute(uri: "/api/v1/ratings?dimension=municipality&period=\(period)", method: .get, headers: cur).status == .ok)
+                    #expect(try await client.execute(uri: "/api/v1/ratings?dimension=galaxy", method: .get, headers: cur).status == .badRequest)
+                    #expect(try await client.execute(uri: "/api/v1/ratings?period=2026-13", method: .get, headers: cur).status == .badRequest)
+                    let problems = try await client.execute(uri: "/api/v1/ratings/top-problems?period=\(period)", method: .get, headers: cur)
                     #expect(problems.status == .ok)
                     #expect(String(buffer: problems.body).contains("topics"))
-                    let kpis = try await client.execute(uri: "/api/v1/kpis?period=\(period)&dimension=agency", method: .get)
+                    let kpis = try await client.execute(uri: "/api/v1/kpis?period=\(period)&dimension=agency", method: .get, headers: cur)
                     #expect(kpis.status == .ok)
-                    let weights = try await client.execute(uri: "/api/v1/ratings/weights", method: .put,
+                    let weights = try await client.execute(uri: "/api/v1/ratings/weights", method: .put, headers: head,
                                                            body: ByteBuffer(string: #"{"quantity":1,"speed":1,"quality":1,"completeness":1}"#))
                     #expect(weights.status == .ok)
                     #expect(String(buffer: weights.body).contains(#""quality":0.25"#))
-                    let badWeights = try await client.execute(uri: "/api/v1/ratings/weights", method: .put, body: ByteBuffer(string: #"{"quantity":-1}"#))
+                    let badWeights = try await client.execute(uri: "/api/v1/ratings/weights", method: .put, headers: head, body: ByteBuffer(string: #"{"quantity":-1}"#))
                     #expect(badWeights.status == .badRequest)
 
                     // Survey round trip.
-                    let created = try await client.execute(uri: "/api/v1/surveys", method: .post, body: ByteBuffer(string: surveyJSON))
+                    let created = try await client.execute(uri: "/api/v1/surveys", method: .post, headers: sociologist, body: ByteBuffer(string: surveyJSON))
                     #expect(created.status == .created)
-                    let dup = try await client.execute(uri: "/api/v1/surveys", method: .post, body: ByteBuffer(string: surveyJSON))
+                    let dup = try await client.execute(uri: "/api/v1/surveys", method: .post, headers: sociologist, body: ByteBuffer(string: surveyJSON))
                     #expect(dup.status == .conflict)
-                    let list = try await client.execute(uri: "/api/v1/surveys", method: .get)
+                    let list = try await client.execute(uri: "/api/v1/surveys", method: .get, headers: sociologist)
                     #expect(String(buffer: list.body).contains("transport-2026"))
-                    let early = try await client.execute(uri: "/api/v1/surveys/transport-2026/status", method: .post, body: ByteBuffer(string: #"{"status":"published"}"#))
+                    let early = try await client.execute(uri: "/api/v1/surveys/transport-2026/status", method: .post, headers: sociologist, body: ByteBuffer(string: #"{"status":"published"}"#))
                     #expect(early.status == .conflict)
-                    let fieldwork = try await client.execute(uri: "/api/v1/surveys/transport-2026/status", method: .post, body: ByteBuffer(string: #"{"status":"fieldwork"}"#))
+                    let fieldwork = try await client.execute(uri: "/api/v1/surveys/transport-2026/status", method: .post, headers: sociologist, body: ByteBuffer(string: #"{"status":"fieldwork"}"#))
                     #expect(fieldwork.status == .ok)
                     #expect(String(buffer: fieldwork.body).contains(#""status":"fieldwork""#))
-                    let batch = try await client.execute(uri: "/api/v1/surveys/transport-2026/batches", method: .post, body: ByteBuffer(string: batchJSON("b-1")))
+                    let batch = try await client.execute(uri: "/api/v1/surveys/transport-2026/batches", method: .post, headers: sociologist, body: ByteBuffer(string: batchJSON("b-1")))
                     #expect(batch.status == .created)
                     let receipt = try #require(try JSONDecoder().decode(SurveyV1.SubmitBatchResponse.self, from: Data(buffer: batch.body)).receipt)
                     #expect(receipt.status == .accepted)
                     #expect(receipt.acceptedRows == 8)
-                    let replay = try await client.execute(uri: "/api/v1/surveys/transport-2026/batches", method: .post, body: ByteBuffer(string: batchJSON("b-1")))
+                    let replay = try await client.execute(uri: "/api/v1/surveys/transport-2026/batches", method: .post, headers: sociologist, body: ByteBuffer(string: batchJSON("b-1")))
                     #expect(replay.status == .ok)
-                    let stored = try await client.execute(uri: "/api/v1/surveys/batches/b-1", method: .get)
+                    let stored = try await client.execute(uri: "/api/v1/surveys/batches/b-1", method: .get, headers: sociologist)
                     #expect(stored.status == .ok)
                     #expect(String(buffer: stored.body).contains(#""acceptedRows":8"#))
-                    #expect(try await client.execute(uri: "/api/v1/surveys/batches/nope", method: .get).status == .notFound)
-                    let got = try await client.execute(uri: "/api/v1/surveys/transport-2026", method: .get)
+                    #expect(try await client.execute(uri: "/api/v1/surveys/batches/nope", method: .get, headers: sociologist).status == .notFound)
+                    let got = try await client.execute(uri: "/api/v1/surveys/transport-2026", method: .get, headers: sociologist)
                     #expect(String(buffer: got.body).contains(#""responses":8"#))
 
-                    let mean = try await client.execute(uri: "/api/v1/surveys/transport-2026/estimates?question=wait&by=municipality", method: .get)
+                    let mean = try await client.execute(uri: "/api/v1/surveys/transport-2026/estimates?question=wait&by=municipality", method: .get, headers: analyst)
                     #expect(mean.status == .ok)
                     let est = try JSONDecoder().decode(SurveyV1.EstimateResponse.self, from: Data(buffer: mean.body))
                     let overall = try #require(est.rows.first { $0.domain.isEmpty })
                     #expect(abs(overall.estimate - 20.5) < 1e-9)   // mean of 10, 13, …, 31
                     #expect(est.rows.contains { $0.domain == "38705000" })
-                    let margins = try await client.execute(uri: "/api/v1/surveys/transport-2026/margins", method: .put, body: ByteBuffer(string: #"""
+                    let margins = try await client.execute(uri: "/api/v1/surveys/transport-2026/margins", method: .put, headers: sociologist, body: ByteBuffer(string: #"""
                         {"margins":[{"variable":"municipality","category":"38701000","population":440000},{"variable":"municipality","category":"38705000","population":98000}]}
                         """#))
                     #expect(margins.status == .ok)
-                    let raked = try await client.execute(uri: "/api/v1/surveys/transport-2026/estimates?question=wait&weighting=rake&vars=municipality", method: .get)
+                    let raked = try await client.execute(uri: "/api/v1/surveys/transport-2026/estimates?question=wait&weighting=rake&vars=municipality", method: .get, headers: analyst)
                     #expect(raked.status == .ok, "\(String(buffer: raked.body))")
-                    let total = try await client.execute(uri: "/api/v1/surveys/transport-2026/estimates?question=wait&statistic=total", method: .get)
+                    let total = try await client.execute(uri: "/api/v1/surveys/transport-2026/estimates?question=wait&statistic=total", method: .get, headers: analyst)
                     #expect(total.status == .ok)
-                    let csi = try await client.execute(uri: "/api/v1/surveys/transport-2026/satisfaction?questions=quality&by=municipality", method: .get)
+                    let csi = try await client.execute(uri: "/api/v1/surveys/transport-2026/satisfaction?questions=quality&by=municipality", method: .get, headers: analyst)
                     #expect(csi.status == .ok)
                     #expect(String(buffer: csi.body).contains(#""level":"csi""#))
-                    #expect(try await client.execute(uri: "/api/v1/surveys/transport-2026/estimates?question=wait&weighting=magic", method: .get).status == .badRequest)
-                    #expect(try await client.execute(uri: "/api/v1/surveys/transport-2026/estimates", method: .get).status == .badRequest)
-                    #expect(try await client.execute(uri: "/api/v1/surveys/transport-2026/estimates?question=wait&trim_upper=lots", method: .get).status == .badRequest)
+                    #expect(try await client.execute(uri: "/api/v1/surveys/transport-2026/estimates?question=wait&weighting=magic", method: .get, headers: analyst).status == .badRequest)
+                    #expect(try await client.execute(uri: "/api/v1/surveys/transport-2026/estimates", method: .get, headers: analyst).status == .badRequest)
+                    #expect(try await client.execute(uri: "/api/v1/surveys/transport-2026/estimates?question=wait&trim_upper=lots", method: .get, headers: analyst).status == .badRequest)
 
                     // Dashboard JSON: every section present and loaded.
-                    let dash = try await client.execute(uri: "/api/v1/dashboard", method: .get)
+                    let dash = try await client.execute(uri: "/api/v1/dashboard", method: .get, headers: cur)
                     #expect(dash.status == .ok)
                     let d = try json(dash.body)
                     #expect(d["period"] as? String == period)
@@ -217,49 +186,58 @@ struct GatewayDashboardTests {
                     #expect(((survey["estimates"] as? [Any]) ?? []).count == 2)
                     let activity = try #require(d["activity"] as? [String: Any])
                     #expect(activity["answered"] as? Int == 3)
-                    #expect(try await client.execute(uri: "/api/v1/dashboard?period=2026-1", method: .get).status == .badRequest)
+                    #expect(try await client.execute(uri: "/api/v1/dashboard?period=2026-1", method: .get, headers: cur).status == .badRequest)
 
                     // Web dashboard.
-                    let html = try await client.execute(uri: "/", method: .get)
+                    let html = try await client.execute(uri: "/", method: .get, headers: cur)
                     #expect(html.status == .ok)
                     #expect(html.headers[.contentType]?.hasPrefix("text/html") == true)
                     let page = String(buffer: html.body)
                     #expect(page.contains("<svg"))
                     #expect(page.contains("Рейтинг органов исполнительной власти"))
                     #expect(!page.contains("Данные временно недоступны"))
-                    #expect(try await client.execute(uri: "/dashboard?period=\(period)", method: .get).status == .ok)
+                    #expect(try await client.execute(uri: "/dashboard?period=\(period)", method: .get, headers: cur).status == .ok)
 
                     // Governor report for the current period.
-                    let report = try await client.execute(uri: "/reports/governor/\(period)", method: .get)
+                    let report = try await client.execute(uri: "/reports/governor/\(period)", method: .get, headers: cur)
                     #expect(report.status == .ok)
                     let reportHTML = String(buffer: report.body)
                     for heading in reportHeadings { #expect(reportHTML.contains(heading), "missing heading \(heading)") }
                     #expect(reportHTML.contains("<svg"))
                     #expect(reportHTML.contains("Оценка общественного транспорта"))
                     #expect(!reportHTML.contains("не получены"))
+                    #expect(reportHTML.contains("проект, не утверждён куратором"))
+                    // The curator approves the month's report; the report says so. Nobody else may approve.
+                    let denied = try await client.execute(uri: "/api/v1/reports/\(period)/approval", method: .post, headers: head,
+                                                          body: ByteBuffer(string: #"{"note":"согласовано"}"#))
+                    #expect(denied.status == .forbidden)
+                    let approved = try await client.execute(uri: "/api/v1/reports/\(period)/approval", method: .post, headers: cur,
+                                                            body: ByteBuffer(string: #"{"note":"согласовано"}"#))
+                    #expect(approved.status == .ok)
+                    #expect(try decode(RatingV1.ApproveReportResponse.self, approved.body).approval?.approvedBy == "user:kurator")
+                    let approvedReport = String(buffer: try await client.execute(uri: "/reports/governor/\(period)", method: .get, headers: cur).body)
+                    #expect(approvedReport.contains("утверждён куратором (user:kurator)"))
+                    _ = cluster
+                    _ = sociologist
                 }
-            }
         }
     }
 
     @Test func partialResultsWhenRatingAndSurveyServicesAreDown() async throws {
-        try await withCluster { cluster in
-            let stack = try await Stack.start(cluster, rating: false, survey: false)
-            defer { stack.close() }
-            try await withServices(stack.services, logger: cluster.logger) {
-                await stack.ready()
+        try await withPlatform(rating: false, survey: false) { platform in
                 let settings: GatewaySettings = {
                     var s = GatewaySettings()
                     s.callTimeout = .seconds(2)
                     return s
                 }()
-                let app = buildApplication(clients: stack.clients, config: cluster.config, logger: cluster.logger, settings: settings)
-                try await app.test(.router) { client in
+                let cur = try await bearer(.user("kurator"))
+                try await platform.gateway(settings: settings).test(.router) { client in
                     let body = #"{"channel":"portal","externalId":"p-1","title":"Яма","text":"На дороге по улице Дзержинского в Курске огромная яма"}"#
-                    #expect(try await client.execute(uri: "/api/v1/appeals", method: .post, body: ByteBuffer(string: body)).status == .created)
+                    #expect(try await client.execute(uri: "/api/v1/appeals", method: .post, headers: try await bearer(.client("veche-integration-portal")),
+                                                     body: ByteBuffer(string: body)).status == .created)
 
                     let started = ContinuousClock.now
-                    let dash = try await client.execute(uri: "/api/v1/dashboard", method: .get)
+                    let dash = try await client.execute(uri: "/api/v1/dashboard", method: .get, headers: cur)
                     #expect(ContinuousClock.now - started < .seconds(10))
                     #expect(dash.status == .ok)
                     let d = try json(dash.body)
@@ -272,7 +250,7 @@ struct GatewayDashboardTests {
                     #expect((d["appeals"] as? [String: Any])?["total"] as? Int == 1)
                     #expect((d["activity"] as? [String: Any])?["unavailable"] == nil)
 
-                    let html = try await client.execute(uri: "/", method: .get)
+                    let html = try await client.execute(uri: "/", method: .get, headers: cur)
                     #expect(html.status == .ok)
                     let page = String(buffer: html.body)
                     #expect(page.contains("Часть данных недоступна"))
@@ -280,37 +258,45 @@ struct GatewayDashboardTests {
                     #expect(page.contains("RatingService"))
                     #expect(page.contains("Обращения по каналам поступления"))
 
-                    let report = try await client.execute(uri: "/reports/governor/\(ReportPeriod.current(now: Date(), timeZone: settings.timeZone).label)", method: .get)
+                    let report = try await client.execute(uri: "/reports/governor/\(ReportPeriod.current(now: Date(), timeZone: settings.timeZone).label)", method: .get, headers: cur)
                     #expect(report.status == .ok)
                     #expect(String(buffer: report.body).contains("не получены"))
 
                     // Rating / survey endpoints themselves report the dead backend as 503.
-                    #expect(try await client.execute(uri: "/api/v1/ratings", method: .get).status == .serviceUnavailable)
-                    #expect(try await client.execute(uri: "/api/v1/surveys", method: .get).status == .serviceUnavailable)
+                    #expect(try await client.execute(uri: "/api/v1/ratings", method: .get, headers: cur).status == .serviceUnavailable)
+                    #expect(try await client.execute(uri: "/api/v1/surveys", method: .get, headers: cur).status == .serviceUnavailable)
                 }
-            }
         }
     }
 
     @Test func governorReportRejectsMalformedPeriods() async throws {
-        try await withCluster { cluster in
-            let env = try await cluster.environment("gateway", schema: nil)
-            defer { env.close() }
-            let app = buildApplication(clients: ServiceClients(transport: env.nats), config: cluster.config, logger: cluster.logger)
-            try await app.test(.router) { client in
+        try await withPlatform(appeal: false) { platform in
+            let cur = try await bearer(.user("kurator"))
+            try await platform.gateway().test(.router) { client in
                 for bad in ["2026-13", "2026-1", "26-10", "октябрь", "2026-10-01", "２０２６-10"] {
                     let uri = "/reports/governor/" + (bad.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? bad)
-                    let r = try await client.execute(uri: uri, method: .get)
+                    let r = try await client.execute(uri: uri, method: .get, headers: cur)
                     #expect(r.status == .badRequest, "period \(bad)")
                     #expect(String(buffer: r.body).contains("YYYY-MM"))
                 }
-                #expect(try await client.execute(uri: "/dashboard?period=x", method: .get).status == .badRequest)
-                // No backend at all: the report still renders, every section explains what is missing.
-                let r = try await client.execute(uri: "/reports/governor/2026-10", method: .get)
+                #expect(try await client.execute(uri: "/dashboard?period=x", method: .get, headers: cur).status == .badRequest)
+                // Only the directory is up: the report still renders, every section explains what is missing.
+                let r = try await client.execute(uri: "/reports/governor/2026-10", method: .get, headers: cur)
                 #expect(r.status == .ok)
                 let html = String(buffer: r.body)
                 for heading in reportHeadings { #expect(html.contains(heading)) }
                 #expect(html.contains("AppealService"))
+                // HTML carries its security headers: a policy that allows only its own inline style, no framing, no sniffing.
+                let csp = try #require(r.headers[.contentSecurityPolicy])
+                #expect(csp.contains("default-src 'none'") && csp.contains("style-src 'sha256-") && csp.contains("frame-ancestors 'none'"))
+                #expect(r.headers[SecurityHeaderNames.frameOptions] == "DENY")
+                #expect(r.headers[.xContentTypeOptions] == "nosniff")
+                // A browser that is not signed in is sent to the sign-in; a program gets 401; a machine without a staff role 403.
+                let anonymous = try await client.execute(uri: "/reports/governor/2026-10", method: .get)
+                #expect(anonymous.status == .seeOther)
+                #expect(anonymous.headers[.location]?.hasPrefix("/auth/login?return_to=") == true)
+                #expect(try await client.execute(uri: "/api/v1/dashboard", method: .get).status == .unauthorized)
+                #expect(try await client.execute(uri: "/api/v1/dashboard", method: .get, headers: try await bearer(importer)).status == .forbidden)
             }
         }
     }
@@ -318,42 +304,45 @@ struct GatewayDashboardTests {
     @Test(.enabled(if: chromiumPath != nil, "no chromium binary (/usr/bin/chromium); headless rendering test skipped"))
     func headlessChromiumRendersDashboardAndReport() async throws {
         let chromium = try #require(chromiumPath)
-        try await withCluster { cluster in
-            let stack = try await Stack.start(cluster, rating: true, survey: true)
-            defer { stack.close() }
-            try await withServices(stack.services, logger: cluster.logger) {
-                await stack.ready()
-                try await seed(stack.clients)
-                let app = buildApplication(clients: stack.clients, config: cluster.config, logger: cluster.logger)
+        try await withPlatform(rating: true, survey: true) { platform in
+                let cluster = platform.cluster
+                try await seed(cluster)
                 let period = ReportPeriod.current(now: Date(), timeZone: TimeZone(identifier: cluster.config.timeZone) ?? .gmt).label
-                try await app.test(.live) { client in
+                try await platform.gateway(publicURL: registeredPublicURL).test(.live) { client in
                     let port = try #require(client.port)
+                    // A real browser session: signed in through the provider, the session cookie handed to Chromium.
+                    let session = try await BrowserSession.signIn(client, user: "kurator")
                     let dir = URL(fileURLWithPath: ProcessInfo.processInfo.environment["VECHE_SCREENSHOT_DIR"]
                                   ?? FileManager.default.temporaryDirectory.appendingPathComponent("veche-screenshots").path)
                     try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+                    let browser = try await ChromeDriver.start(chromium: chromium)
+                    defer { browser.stop() }
+                    try await browser.open("http://localhost:\(port)/health")
+                    try await browser.addCookie(session.cookie)
                     for (name, path, headings) in [("dashboard", "/", ["Оперативная панель ЦУР", "Обращения по каналам поступления",
                                                                        "Рейтинг органов исполнительной власти"]),
                                                    ("governor-report", "/reports/governor/\(period)", reportHeadings)] {
-                        let url = "http://localhost:\(port)\(path)"
+                        try await browser.open("http://localhost:\(port)\(path)")
                         let png = dir.appendingPathComponent("\(name).png")
-                        try? FileManager.default.removeItem(at: png)
-                        _ = try await runChromium(chromium, ["--screenshot=\(png.path)", "--window-size=1280,2000", url])
-                        let size = (try FileManager.default.attributesOfItem(atPath: png.path)[.size] as? NSNumber)?.intValue ?? 0
-                        #expect(size > 20_000, "\(name).png is only \(size) bytes")
-                        let dom = try await runChromium(chromium, ["--dump-dom", url])
+                        let shot = try await browser.screenshot()
+                        try shot.write(to: png)
+                        #expect(shot.count > 20_000, "\(name).png is only \(shot.count) bytes")
+                        let dom = try await browser.source()
                         try dom.write(to: dir.appendingPathComponent("\(name).html"), atomically: true, encoding: .utf8)
                         for h in headings { #expect(dom.contains(h), "\(name): DOM lacks \(h)") }
                         #expect(dom.contains("<svg"))
                     }
                 }
-            }
         }
     }
 }
 
-/// Appeals (three answered and rated) and a survey in fieldwork with one batch, straight over NATS.
-private func seed(_ c: ServiceClients) async throws {
-    var ids: [String] = []
+/// Appeals (three answered and rated) and a survey in fieldwork with one batch, straight over NATS, each step by
+/// the identity that does it in the ЦУР.
+private func seed(_ cluster: TestCluster) async throws {
+    var created: [(String, String)] = []
+    let systems: [AppealV1.Channel: String] = [.portal: "veche-integration-portal", .email: "veche-integration-email",
+                                               .social: "veche-integration-social"]
     for (i, (title, text)) in appealTexts.enumerated() {
         var a = AppealV1.IncomingAppeal()
         a.channel = [.portal, .email, .social, .phone][i % 4]
@@ -361,50 +350,119 @@ private func seed(_ c: ServiceClients) async throws {
         a.title = title
         a.text = text
         a.municipalityOktmo = i % 3 == 0 ? "38705000" : "38701000"
-        if let appeal = try await c.appeals.submitAppeal(.init(appeal: a)).appeal { ids.append(appeal.id) }
+        let submitter = systems[a.channel].map { TestPrincipal.client($0) } ?? operatorUser
+        let r = try await cluster.appeals(as: submitter).submitAppeal(.init(appeal: a))
+        if let appeal = r.appeal { created.append((appeal.id, r.citizenToken)) }
     }
-    for (i, id) in ids.prefix(4).enumerated() {
-        _ = try await c.appeals.transition(.init(id: id, action: .assign, agencyId: i % 2 == 0 ? "kursk-zhkh" : "kursk-transport"))
-        _ = try await c.appeals.answerAppeal(.init(id: id, answerText: "Меры приняты", complete: true))
-        _ = try await c.appeals.rateAppeal(.init(id: id, satisfaction: Int32(3 + i % 3)))
+    let ops = try await cluster.appeals(as: operatorUser)
+    let archive = try await cluster.appeals(as: importer)
+    for (i, (id, token)) in created.prefix(4).enumerated() {
+        _ = try await ops.transition(.init(id: id, action: .assign, agencyId: i % 2 == 0 ? "kursk-zhkh" : "kursk-transport"))
+        _ = try await archive.answerAppeal(.init(id: id, answerText: "Меры приняты", complete: true))
+        _ = try await cluster.appeals(citizen: token).rateAppeal(.init(satisfaction: Int32(3 + i % 3)))
     }
-    _ = try await c.surveys.createSurvey(.init(survey: try JSONDecoder().decode(SurveyV1.Survey.self, from: Data(surveyJSON.utf8))))
-    _ = try await c.surveys.setStatus(.init(id: "transport-2026", status: .fieldwork))
+    let surveys = try await cluster.surveys(as: .user("sociologist"))
+    _ = try await surveys.createSurvey(.init(survey: try JSONDecoder().decode(SurveyV1.Survey.self, from: Data(surveyJSON.utf8))))
+    _ = try await surveys.setStatus(.init(id: "transport-2026", status: .fieldwork))
     var batch = try JSONDecoder().decode(SurveyV1.ResultBatch.self, from: Data(batchJSON("shot-1").utf8))
     batch.surveyId = "transport-2026"
-    let receipt = try await c.surveys.submitBatch(.init(batch: batch)).receipt
+    let receipt = try await surveys.submitBatch(.init(batch: batch)).receipt
     #expect(receipt?.acceptedRows == 8, "\(String(describing: receipt))")
     let period = ReportPeriod.current(now: Date(), timeZone: TimeZone(identifier: "Europe/Moscow") ?? .gmt).label
+    let ratings = try await cluster.ratings(as: .user("kurator"))
     let applied = try await eventually(timeout: .seconds(30)) {
-        guard let r = try? await c.ratings.getRatings(.init(dimension: .agency, period: period)) else { return false }
+        guard let r = try? await ratings.getRatings(.init(dimension: .agency, period: period)) else { return false }
         return r.rows.reduce(0) { $0 + ($1.metrics?.answered ?? 0) } == 4
     }
     #expect(applied)
 }
 
-/// Runs headless Chromium with a private profile; returns stdout. Fails after 90 s.
-private func runChromium(_ path: String, _ args: [String]) async throws -> String {
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("veche-chromium-\(NUID.next(length: 8))")
-    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(at: dir) }
-    let out = dir.appendingPathComponent("stdout")
-    _ = FileManager.default.createFile(atPath: out.path, contents: nil)
-    let handle = try FileHandle(forWritingTo: out)
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: path)
-    p.arguments = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--hide-scrollbars",
-                   "--user-data-dir=\(dir.appendingPathComponent("profile").path)"] + args
-    p.standardOutput = handle
-    p.standardError = FileHandle.nullDevice
-    try p.run()
-    let started = ContinuousClock.now
-    while p.isRunning {
-        if ContinuousClock.now - started > .seconds(90) {
-            p.terminate()
-            throw RPCError.deadlineExceeded("chromium did not finish in 90 s: \(args)")
-        }
-        try await Task.sleep(for: .milliseconds(100))
+/// Headless Chromium through chromedriver (WebDriver): it can carry the session cookie a person's sign-in made.
+final class ChromeDriver: @unchecked Sendable {
+    let process: Process
+    let base: String
+    let session: String
+    let profile: URL
+
+    private init(process: Process, base: String, session: String, profile: URL) {
+        self.process = process
+        self.base = base
+        self.session = session
+        self.profile = profile
     }
-    try handle.close()
-    return (try? String(contentsOf: out, encoding: .utf8)) ?? ""
+
+    static func start(chromium: String) async throws -> ChromeDriver {
+        let driver = ["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"].first { FileManager.default.isExecutableFile(atPath: $0) }
+        guard let driver else { throw RPCError.unavailable("chromedriver not installed (Debian package chromium-driver)") }
+        let port = Int.random(in: 20000..<60000)
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: driver)
+        p.arguments = ["--port=\(port)"]
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        let base = "http://127.0.0.1:\(port)"
+        let profile = FileManager.default.temporaryDirectory.appendingPathComponent("veche-chromium-\(NUID.next(length: 8))")
+        var session: String?
+        var last = ""
+        for _ in 0..<100 where session == nil {
+            try await Task.sleep(for: .milliseconds(200))
+            let caps: [String: Any] = ["capabilities": ["alwaysMatch": ["goog:chromeOptions": [
+                "binary": chromium,
+                "args": ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--hide-scrollbars", "--window-size=1280,2000",
+                         "--user-data-dir=\(profile.path)"]]]]]
+            do {
+                let r = try await call(base + "/session", "POST", caps)
+                session = (r["value"] as? [String: Any])?["sessionId"] as? String
+                last = "\(r)"
+            } catch {
+                last = "\(error)"
+            }
+        }
+        guard let session else { p.terminate(); throw RPCError.unavailable("chromedriver did not start a session: \(last)") }
+        return ChromeDriver(process: p, base: base, session: session, profile: profile)
+    }
+
+    /// One WebDriver call (through curl: FoundationNetworking's client trips over chromedriver's responses).
+    @discardableResult
+    static func call(_ url: String, _ method: String, _ body: [String: Any]? = nil) async throws -> [String: Any] {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+        var args = ["-s", "--max-time", "90", "-X", method, url]
+        if let body {
+            args += ["-H", "Content-Type: application/json", "--data-binary", String(decoding: try JSONSerialization.data(withJSONObject: body), as: UTF8.self)]
+        }
+        p.arguments = args
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return (try? JSONSerialization.jsonObject(with: data) as? [String: Any]) ?? [:]
+    }
+
+    func open(_ url: String) async throws { try await Self.call("\(base)/session/\(session)/url", "POST", ["url": url]) }
+
+    /// `name=value` set as a cookie of the current page's site.
+    func addCookie(_ pair: String) async throws {
+        let kv = pair.split(separator: "=", maxSplits: 1).map(String.init)
+        try await Self.call("\(base)/session/\(session)/cookie", "POST", ["cookie": ["name": kv[0], "value": kv.count > 1 ? kv[1] : "", "path": "/"]])
+    }
+
+    func source() async throws -> String { try await Self.call("\(base)/session/\(session)/source", "GET")["value"] as? String ?? "" }
+
+    func screenshot() async throws -> Data {
+        let b64 = try await Self.call("\(base)/session/\(session)/screenshot", "GET")["value"] as? String ?? ""
+        return Data(base64Encoded: b64) ?? Data()
+    }
+
+    func stop() {
+        let base = self.base, session = self.session
+        let done = DispatchSemaphore(value: 0)
+        Task { _ = try? await Self.call("\(base)/session/\(session)", "DELETE"); done.signal() }
+        _ = done.wait(timeout: .now() + 10)
+        process.terminate()
+        try? FileManager.default.removeItem(at: profile)
+    }
 }

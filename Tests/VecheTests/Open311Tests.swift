@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import Testing
+import VecheAuth
 import VecheRuntime
 import VecheTestSupport
 @testable import AgencyService
@@ -18,18 +19,11 @@ struct Open311Tests {
     }
 
     @Test func georeportFlowWithRouting() async throws {
-        try await withCluster { cluster in
-            let agencyEnv = try await cluster.environment("agency", schema: AgencySchema.name)
-            let appealEnv = try await cluster.environment("appeal", schema: AppealSchema.name)
-            let gatewayEnv = try await cluster.environment("gateway", schema: nil)
-            defer { agencyEnv.close(); appealEnv.close(); gatewayEnv.close() }
-            let agency = try await AgencyServiceApp.build(env: agencyEnv, seed: true)
-            let appeal = try await AppealServiceApp.build(env: appealEnv)
-            try await withServices(agency.services + appeal.services, logger: cluster.logger) {
-                await agency.host.waitUntilReady()
-                await appeal.host.waitUntilReady()
-                let app = buildApplication(clients: ServiceClients(transport: gatewayEnv.nats), config: cluster.config, logger: cluster.logger)
-                try await app.test(.router) { client in
+        try await withPlatform { platform in
+                var settings = GatewaySettings()
+                settings.open311Keys = ["test-open311-key"]
+                let ops = try await bearer(operatorUser)
+                try await platform.gateway(settings: settings).test(.router) { client in
                     let services = try await client.execute(uri: "/open311/v2/services.json", method: .get)
                     #expect(services.status == .ok)
                     let list = try #require(try JSONSerialization.jsonObject(with: Data(buffer: services.body)) as? [[String: Any]])
@@ -53,12 +47,12 @@ struct Open311Tests {
                                                           body: Self.form([("service_code", "roads.potholes"), ("description", "Яма"), ("lat", "51.73"), ("long", "36.19")]))
                     #expect(denied.status == .forbidden)
                     let badCode = try await client.execute(uri: "/open311/v2/requests.json", method: .post,
-                                                           body: Self.form([("api_key", "demo-open311-key"), ("service_code", "nope"), ("description", "x"), ("lat", "1"), ("long", "2")]))
+                                                           body: Self.form([("api_key", "test-open311-key"), ("service_code", "nope"), ("description", "x"), ("lat", "1"), ("long", "2")]))
                     #expect(badCode.status == .badRequest)
 
                     let created = try await client.execute(uri: "/open311/v2/requests.json", method: .post,
                                                            headers: [.contentType: "application/x-www-form-urlencoded"],
-                                                           body: Self.form([("api_key", "demo-open311-key"), ("service_code", "roads.potholes"),
+                                                           body: Self.form([("api_key", "test-open311-key"), ("service_code", "roads.potholes"),
                                                                             ("description", "Глубокая яма на проезжей части, уже повредили колесо. Звоните 8-910-111-22-33"),
                                                                             ("lat", "51.7304"), ("long", "36.1926"), ("address_string", "г. Курск, ул. Ленина, 2"),
                                                                             ("first_name", "Анна"), ("last_name", "Смирнова"), ("email", "anna@example.ru"),
@@ -69,7 +63,7 @@ struct Open311Tests {
                     let token = try #require(receipt.first?["token"] as? String)
 
                     // Routed by AgencyService: Курск roads → the city's road committee (most specific rule).
-                    let stored = try await AppealV1.AppealService.Client(transport: gatewayEnv.nats).getAppeal(.init(id: id))
+                    let stored = try await platform.cluster.appeals(as: operatorUser).getAppeal(.init(id: id))
                     #expect(stored.appeal?.categoryCode == "roads.potholes")
                     #expect(stored.appeal?.channel == .open311)
                     #expect(stored.appeal?.status == .assigned)
@@ -84,21 +78,31 @@ struct Open311Tests {
 
                     let byToken = try await client.execute(uri: "/open311/v2/tokens/\(token).json", method: .get)
                     #expect(String(buffer: byToken.body).contains(id))
+                    // The citizen token given with the request opens it for its author.
+                    let citizenToken = try #require(receipt.first?["citizen_token"] as? String)
+                    #expect(CitizenToken.isWellFormed(citizenToken))
+                    // Bypassing the api_key through the JSON API is refused: anonymous 401, a system without the
+                    // open311 channel 403.
+                    let bypass = #"{"channel":"open311","externalId":"x-1","text":"Яма во дворе дома 5 по улице Ленина"}"#
+                    #expect(try await client.execute(uri: "/api/v1/appeals", method: .post, headers: [.contentType: "application/json"],
+                                                     body: ByteBuffer(string: bypass)).status == .unauthorized)
+                    #expect(try await client.execute(uri: "/api/v1/appeals", method: .post, headers: try await bearer(.client("veche-integration-portal")),
+                                                     body: ByteBuffer(string: bypass)).status == .forbidden)
                     let all = try await client.execute(uri: "/open311/v2/requests.xml?status=open&service_code=roads.potholes", method: .get)
                     #expect(String(buffer: all.body).contains("<service_request_id>\(id)</service_request_id>"))
                     let badStatus = try await client.execute(uri: "/open311/v2/requests.json?status=lost", method: .get)
                     #expect(badStatus.status == .badRequest)
 
                     // Directory endpoints.
-                    let resolve = try await client.execute(uri: "/api/v1/routing/resolve?topic=roads&category=roads.potholes&municipality=38701000", method: .get)
+                    let resolve = try await client.execute(uri: "/api/v1/routing/resolve?topic=roads&category=roads.potholes&municipality=38701000", method: .get, headers: ops)
                     #expect(resolve.status == .ok)
                     #expect(String(buffer: resolve.body).contains(stored.appeal?.agencyId ?? "?"))
-                    let cal = try await client.execute(uri: "/api/v1/calendar/2026", method: .get)
+                    let cal = try await client.execute(uri: "/api/v1/calendar/2026", method: .get, headers: ops)
                     #expect(String(buffer: cal.body).contains(#""workingDays":247"#))
-                    let munis = try await client.execute(uri: "/api/v1/municipalities", method: .get)
+                    let munis = try await client.execute(uri: "/api/v1/municipalities", method: .get, headers: ops)
                     #expect(String(buffer: munis.body).contains("38701000"))
+                    #expect(try await client.execute(uri: "/api/v1/municipalities", method: .get).status == .unauthorized)
                 }
-            }
         }
     }
 }

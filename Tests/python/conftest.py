@@ -1,20 +1,33 @@
-"""Shared fixtures: a private nats-server (JetStream), a fresh PostgreSQL database and Veche binaries
-built by `swift build` (VECHE_BIN_DIR, default .build/debug)."""
+"""Shared fixtures: a private nats-server (JetStream) with the platform's generated users and permissions,
+a fresh PostgreSQL database prepared for the per-service roles, Veche binaries built by `swift build`
+(VECHE_BIN_DIR, default .build/debug), and access tokens from the OpenID Connect provider that
+`scripts/veche test` runs (secrets in VECHE_SECRETS_DIR)."""
+import json
 import os
-import random
 import shutil
 import socket
 import subprocess
 import sys
 import tempfile
-import time
 import uuid
 
 import pytest
+import requests
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BIN_DIR = os.environ.get("VECHE_BIN_DIR", os.path.join(ROOT, ".build", "debug"))
 PG_ADMIN = os.environ.get("VECHE_TEST_POSTGRES_ADMIN", "host=127.0.0.1 port=5432 dbname=postgres user=postgres")
+SECRETS = os.environ.get("VECHE_SECRETS_DIR", os.path.join(os.environ.get("VECHE_STATE_DIR", "/var/tmp/veche"), "secrets"))
+ISSUER = os.environ.get("VECHE_OIDC_ISSUER", f"http://127.0.0.1:{os.environ.get('VECHE_IDP_PORT', '4593')}/api/oidc")
+
+# Component → (bus user, OAuth client, database role).
+IDENTITIES = {
+    "agency-service": ("agency-service", "veche-agency-service", "veche_agency"),
+    "appeal-service": ("appeal-service", "veche-appeal-service", "veche_appeal"),
+    "rating-service": ("rating-service", "veche-rating-service", "veche_rating"),
+    "survey-service": ("survey-service", "veche-survey-service", "veche_survey"),
+    "gateway": ("gateway", "veche-gateway", None),
+}
 
 
 def free_port():
@@ -24,6 +37,7 @@ def free_port():
 
 
 def wait_port(port, timeout=20.0):
+    import time
     deadline = time.time() + timeout
     while time.time() < deadline:
         with socket.socket() as s:
@@ -34,24 +48,53 @@ def wait_port(port, timeout=20.0):
 
 
 def psql(sql):
-    params = dict(kv.split("=", 1) for kv in PG_ADMIN.split())
-    subprocess.run(["psql", "-h", params["host"], "-p", params["port"], "-U", params["user"], "-d", params["dbname"],
-                    "-v", "ON_ERROR_STOP=1", "-qc", sql], check=True)
+    subprocess.run(["psql", "-d", PG_ADMIN, "-v", "ON_ERROR_STOP=1", "-qc", sql], check=True)
+
+
+def secret(name):
+    with open(os.path.join(SECRETS, name)) as f:
+        return f.read().strip()
+
+
+def client_token(client_id):
+    """An access token of a machine (client credentials)."""
+    r = requests.post(ISSUER + "/token", data={"grant_type": "client_credentials", "scope": "veche"},
+                      auth=(client_id, secret("clients/" + client_id)), timeout=10)
+    r.raise_for_status()
+    return r.json()["access_token"]
+
+
+def user_token(username):
+    """An access token of a demo user (password grant through the command-line client)."""
+    users = json.loads(secret("users.json"))
+    r = requests.post(ISSUER + "/token", data={"grant_type": "password", "username": username, "scope": "veche",
+                                               "password": users[username]["password"]},
+                      auth=("veche-cli", secret("clients/veche-cli")), timeout=10)
+    r.raise_for_status()
+    return r.json()["access_token"]
+
+
+def bearer(token):
+    return {"Authorization": "Bearer " + token}
 
 
 class Platform:
     def __init__(self):
+        self.tmp = tempfile.mkdtemp(prefix="veche-py-")
+        self.bus_secrets = os.path.join(self.tmp, "secrets")
         self.nats_port = free_port()
-        self.store = tempfile.mkdtemp(prefix="veche-pynats-")
+        conf = os.path.join(self.tmp, "nats.conf")
+        subprocess.run([os.path.join(BIN_DIR, "veche-tool"), "bus-config", "--port", str(self.nats_port),
+                        "--store", os.path.join(self.tmp, "js"), "--secrets", self.bus_secrets, "--out", conf,
+                        "--bcrypt-cost", "4"], check=True, stdout=subprocess.DEVNULL)
         nats_bin = shutil.which("nats-server") or "/usr/sbin/nats-server"
-        self.nats = subprocess.Popen([nats_bin, "-js", "-a", "127.0.0.1", "-p", str(self.nats_port), "-sd", self.store],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.nats = subprocess.Popen([nats_bin, "-c", conf], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wait_port(self.nats_port)
         self.db = "veche_py_" + uuid.uuid4().hex[:10]
         psql(f"CREATE DATABASE {self.db}")
+        subprocess.run([os.path.join(BIN_DIR, "veche-tool"), "db-setup", "--admin", PG_ADMIN, "--database", self.db,
+                        "--secrets", SECRETS], check=True, stdout=subprocess.DEVNULL)
         self.http_port = free_port()
-        self.env = dict(os.environ, VECHE_NATS_URL=self.nats_url, VECHE_POSTGRES=PG_ADMIN.replace("dbname=postgres", f"dbname={self.db}"),
-                        VECHE_LOG_LEVEL="warning", VECHE_HTTP_PORT=str(self.http_port), VECHE_HTTP_HOST="127.0.0.1")
         self.procs = {}
 
     @property
@@ -62,8 +105,25 @@ class Platform:
     def http_url(self):
         return f"http://127.0.0.1:{self.http_port}"
 
-    def start(self, name, *args):
-        self.procs[name] = subprocess.Popen([os.path.join(BIN_DIR, name), *args], env=self.env)
+    def bus_password(self, user):
+        with open(os.path.join(self.bus_secrets, "nats", user)) as f:
+            return f.read().strip()
+
+    async def connect(self, user):
+        """A nats-py connection as bus user `user` (its permissions apply)."""
+        import nats
+        return await nats.connect(self.nats_url, user=user, password=self.bus_password(user), inbox_prefix=f"_INBOX_{user}".encode())
+
+    def start(self, name, *args, env=None):
+        user, client, role = IDENTITIES[name]
+        base = {kv.split("=", 1)[0]: kv.split("=", 1)[1] for kv in PG_ADMIN.split()}
+        pg = f"host={base['host']} port={base['port']} dbname={self.db} user={role or 'nobody'} passfile={os.path.join(SECRETS, 'pgpass')}"
+        e = dict(os.environ, VECHE_NATS_URL=self.nats_url, VECHE_POSTGRES=pg, VECHE_LOG_LEVEL="warning",
+                 VECHE_HTTP_PORT=str(self.http_port), VECHE_HTTP_HOST="127.0.0.1",
+                 VECHE_NATS_USER=user, VECHE_NATS_PASSWORD=self.bus_password(user),
+                 VECHE_CLIENT_ID=client, VECHE_CLIENT_SECRET_FILE=os.path.join(SECRETS, "clients", client))
+        e.update(env or {})
+        self.procs[name] = subprocess.Popen([os.path.join(BIN_DIR, name), *args], env=e)
 
     def stop(self):
         codes = {}
@@ -73,7 +133,7 @@ class Platform:
         self.nats.terminate()
         self.nats.wait(timeout=10)
         psql(f"DROP DATABASE IF EXISTS {self.db} WITH (FORCE)")
-        shutil.rmtree(self.store, ignore_errors=True)
+        shutil.rmtree(self.tmp, ignore_errors=True)
         return codes
 
 

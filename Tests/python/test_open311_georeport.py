@@ -14,14 +14,14 @@ def gateway():
     p = Platform()
     p.start("agency-service")
     p.start("appeal-service")
-    p.start("gateway")
+    p.start("gateway", env={"VECHE_OPEN311_KEYS": "py-open311-key"})
     wait_port(p.http_port, timeout=60)
     base = p.http_url + "/open311/v2"
     deadline = time.time() + 60
     while time.time() < deadline:   # services migrate and seed first
         try:
             if requests.get(base + "/services.json", timeout=2).status_code == 200 and \
-                    requests.get(p.http_url + "/api/v1/appeals/stats", timeout=2).status_code == 200:
+                    requests.get(base + "/requests.json", timeout=2).status_code == 200:
                 break
         except requests.RequestException:
             pass
@@ -42,11 +42,12 @@ def test_georeport_client_reads_services_and_requests(gateway):
     assert any(a["code"] == "urgency" for a in definition["attributes"])
 
     created = requests.post(gateway + "/requests.json", data={
-        "api_key": "demo-open311-key", "service_code": "roads.potholes", "lat": "51.7304", "long": "36.1926",
+        "api_key": "py-open311-key", "service_code": "roads.potholes", "lat": "51.7304", "long": "36.1926",
         "address_string": "г. Курск, ул. Ленина, 2", "description": "Яма на дороге возле остановки", "email": "citizen@example.ru",
         "attribute[urgency]": "high"}, timeout=10)
     assert created.status_code == 200, created.text
     rid = created.json()[0]["service_request_id"]
+    assert len(created.json()[0]["citizen_token"]) == 43
 
     one = client.get_service_request(rid)
     assert one["service_request_id"] == rid

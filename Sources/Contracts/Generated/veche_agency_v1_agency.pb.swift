@@ -1700,11 +1700,818 @@ extension AgencyV1.SetCalendarOverrideResponse: CMessageBridge {
 }
 
 extension AgencyV1 {
+    public struct UpsertSlaPolicyRequest: ProtoMessage {
+        public static let protoName = "veche.agency.v1.UpsertSlaPolicyRequest"
+        public var policy: AgencyV1.SlaPolicy? = nil
+        public init() {}
+        public init(policy: AgencyV1.SlaPolicy? = nil) {
+            self.policy = policy
+        }
+        enum CodingKeys: String, CodingKey {
+            case policy
+        }
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            self.policy = try c.decodeIfPresent(AgencyV1.SlaPolicy.self, forKey: .policy) ?? nil
+        }
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encodeIfPresent(self.policy, forKey: .policy)
+        }
+    }
+}
+
+extension AgencyV1.UpsertSlaPolicyRequest: CMessageBridge {
+    public typealias CType = Veche__Agency__V1__UpsertSlaPolicyRequest
+    public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__upsert_sla_policy_request__init(p) }
+    public static func cPackedSize(_ p: UnsafePointer<CType>) -> Int { veche__agency__v1__upsert_sla_policy_request__get_packed_size(p) }
+    public static func cPack(_ p: UnsafePointer<CType>, _ out: UnsafeMutablePointer<UInt8>) -> Int { veche__agency__v1__upsert_sla_policy_request__pack(p, out) }
+    public static func cUnpack(_ len: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CType>? { veche__agency__v1__upsert_sla_policy_request__unpack(nil, len, data) }
+    public static func cFree(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__upsert_sla_policy_request__free_unpacked(p, nil) }
+    public init(c: CType) {
+        self.init()
+        self.policy = c.policy.map { AgencyV1.SlaPolicy(c: $0.pointee) }
+    }
+    public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
+        if let v = policy { p.pointee.policy = arena.message(v) }
+    }
+}
+
+extension AgencyV1 {
+    public struct UpsertSlaPolicyResponse: ProtoMessage {
+        public static let protoName = "veche.agency.v1.UpsertSlaPolicyResponse"
+        public var policy: AgencyV1.SlaPolicy? = nil
+        public init() {}
+        public init(policy: AgencyV1.SlaPolicy? = nil) {
+            self.policy = policy
+        }
+        enum CodingKeys: String, CodingKey {
+            case policy
+        }
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            self.policy = try c.decodeIfPresent(AgencyV1.SlaPolicy.self, forKey: .policy) ?? nil
+        }
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encodeIfPresent(self.policy, forKey: .policy)
+        }
+    }
+}
+
+extension AgencyV1.UpsertSlaPolicyResponse: CMessageBridge {
+    public typealias CType = Veche__Agency__V1__UpsertSlaPolicyResponse
+    public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__upsert_sla_policy_response__init(p) }
+    public static func cPackedSize(_ p: UnsafePointer<CType>) -> Int { veche__agency__v1__upsert_sla_policy_response__get_packed_size(p) }
+    public static func cPack(_ p: UnsafePointer<CType>, _ out: UnsafeMutablePointer<UInt8>) -> Int { veche__agency__v1__upsert_sla_policy_response__pack(p, out) }
+    public static func cUnpack(_ len: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CType>? { veche__agency__v1__upsert_sla_policy_response__unpack(nil, len, data) }
+    public static func cFree(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__upsert_sla_policy_response__free_unpacked(p, nil) }
+    public init(c: CType) {
+        self.init()
+        self.policy = c.policy.map { AgencyV1.SlaPolicy(c: $0.pointee) }
+    }
+    public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
+        if let v = policy { p.pointee.policy = arena.message(v) }
+    }
+}
+
+extension AgencyV1 {
+    public struct RoleAssignment: ProtoMessage {
+        public static let protoName = "veche.agency.v1.RoleAssignment"
+        public var id: String = ""
+        public var principal: String = ""
+        public var role: String = ""
+        public var agencyId: String = ""
+        public var topicCode: String = ""
+        public var surveyId: String = ""
+        public var teamId: String = ""
+        public var channel: String = ""
+        public var grantedBy: String = ""
+        public var grantedAtMs: Int64 = 0
+        public var note: String = ""
+        public init() {}
+        public init(id: String = "", principal: String = "", role: String = "", agencyId: String = "", topicCode: String = "", surveyId: String = "", teamId: String = "", channel: String = "", grantedBy: String = "", grantedAtMs: Int64 = 0, note: String = "") {
+            self.id = id
+            self.principal = principal
+            self.role = role
+            self.agencyId = agencyId
+            self.topicCode = topicCode
+            self.surveyId = surveyId
+            self.teamId = teamId
+            self.channel = channel
+            self.grantedBy = grantedBy
+            self.grantedAtMs = grantedAtMs
+            self.note = note
+        }
+        enum CodingKeys: String, CodingKey {
+            case id
+            case principal
+            case role
+            case agencyId
+            case topicCode
+            case surveyId
+            case teamId
+            case channel
+            case grantedBy
+            case grantedAtMs
+            case note
+        }
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            self.id = try c.decodeIfPresent(String.self, forKey: .id) ?? ""
+            self.principal = try c.decodeIfPresent(String.self, forKey: .principal) ?? ""
+            self.role = try c.decodeIfPresent(String.self, forKey: .role) ?? ""
+            self.agencyId = try c.decodeIfPresent(String.self, forKey: .agencyId) ?? ""
+            self.topicCode = try c.decodeIfPresent(String.self, forKey: .topicCode) ?? ""
+            self.surveyId = try c.decodeIfPresent(String.self, forKey: .surveyId) ?? ""
+            self.teamId = try c.decodeIfPresent(String.self, forKey: .teamId) ?? ""
+            self.channel = try c.decodeIfPresent(String.self, forKey: .channel) ?? ""
+            self.grantedBy = try c.decodeIfPresent(String.self, forKey: .grantedBy) ?? ""
+            self.grantedAtMs = try c.decodeIfPresent(Int64.self, forKey: .grantedAtMs) ?? 0
+            self.note = try c.decodeIfPresent(String.self, forKey: .note) ?? ""
+        }
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(self.id, forKey: .id)
+            try c.encode(self.principal, forKey: .principal)
+            try c.encode(self.role, forKey: .role)
+            try c.encode(self.agencyId, forKey: .agencyId)
+            try c.encode(self.topicCode, forKey: .topicCode)
+            try c.encode(self.surveyId, forKey: .surveyId)
+            try c.encode(self.teamId, forKey: .teamId)
+            try c.encode(self.channel, forKey: .channel)
+            try c.encode(self.grantedBy, forKey: .grantedBy)
+            try c.encode(self.grantedAtMs, forKey: .grantedAtMs)
+            try c.encode(self.note, forKey: .note)
+        }
+    }
+}
+
+extension AgencyV1.RoleAssignment: CMessageBridge {
+    public typealias CType = Veche__Agency__V1__RoleAssignment
+    public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__role_assignment__init(p) }
+    public static func cPackedSize(_ p: UnsafePointer<CType>) -> Int { veche__agency__v1__role_assignment__get_packed_size(p) }
+    public static func cPack(_ p: UnsafePointer<CType>, _ out: UnsafeMutablePointer<UInt8>) -> Int { veche__agency__v1__role_assignment__pack(p, out) }
+    public static func cUnpack(_ len: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CType>? { veche__agency__v1__role_assignment__unpack(nil, len, data) }
+    public static func cFree(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__role_assignment__free_unpacked(p, nil) }
+    public init(c: CType) {
+        self.init()
+        self.id = CBridge.string(c.id)
+        self.principal = CBridge.string(c.principal)
+        self.role = CBridge.string(c.role)
+        self.agencyId = CBridge.string(c.agency_id)
+        self.topicCode = CBridge.string(c.topic_code)
+        self.surveyId = CBridge.string(c.survey_id)
+        self.teamId = CBridge.string(c.team_id)
+        self.channel = CBridge.string(c.channel)
+        self.grantedBy = CBridge.string(c.granted_by)
+        self.grantedAtMs = c.granted_at_ms
+        self.note = CBridge.string(c.note)
+    }
+    public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
+        p.pointee.id = arena.string(id)
+        p.pointee.principal = arena.string(principal)
+        p.pointee.role = arena.string(role)
+        p.pointee.agency_id = arena.string(agencyId)
+        p.pointee.topic_code = arena.string(topicCode)
+        p.pointee.survey_id = arena.string(surveyId)
+        p.pointee.team_id = arena.string(teamId)
+        p.pointee.channel = arena.string(channel)
+        p.pointee.granted_by = arena.string(grantedBy)
+        p.pointee.granted_at_ms = grantedAtMs
+        p.pointee.note = arena.string(note)
+    }
+}
+
+extension AgencyV1 {
+    public struct Grant: ProtoMessage {
+        public static let protoName = "veche.agency.v1.Grant"
+        public var role: String = ""
+        public var agencyIds: [String] = []
+        public var topicCodes: [String] = []
+        public var surveyId: String = ""
+        public var teamId: String = ""
+        public var channel: String = ""
+        public init() {}
+        public init(role: String = "", agencyIds: [String] = [], topicCodes: [String] = [], surveyId: String = "", teamId: String = "", channel: String = "") {
+            self.role = role
+            self.agencyIds = agencyIds
+            self.topicCodes = topicCodes
+            self.surveyId = surveyId
+            self.teamId = teamId
+            self.channel = channel
+        }
+        enum CodingKeys: String, CodingKey {
+            case role
+            case agencyIds
+            case topicCodes
+            case surveyId
+            case teamId
+            case channel
+        }
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            self.role = try c.decodeIfPresent(String.self, forKey: .role) ?? ""
+            self.agencyIds = try c.decodeIfPresent([String].self, forKey: .agencyIds) ?? []
+            self.topicCodes = try c.decodeIfPresent([String].self, forKey: .topicCodes) ?? []
+            self.surveyId = try c.decodeIfPresent(String.self, forKey: .surveyId) ?? ""
+            self.teamId = try c.decodeIfPresent(String.self, forKey: .teamId) ?? ""
+            self.channel = try c.decodeIfPresent(String.self, forKey: .channel) ?? ""
+        }
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(self.role, forKey: .role)
+            try c.encode(self.agencyIds, forKey: .agencyIds)
+            try c.encode(self.topicCodes, forKey: .topicCodes)
+            try c.encode(self.surveyId, forKey: .surveyId)
+            try c.encode(self.teamId, forKey: .teamId)
+            try c.encode(self.channel, forKey: .channel)
+        }
+    }
+}
+
+extension AgencyV1.Grant: CMessageBridge {
+    public typealias CType = Veche__Agency__V1__Grant
+    public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__grant__init(p) }
+    public static func cPackedSize(_ p: UnsafePointer<CType>) -> Int { veche__agency__v1__grant__get_packed_size(p) }
+    public static func cPack(_ p: UnsafePointer<CType>, _ out: UnsafeMutablePointer<UInt8>) -> Int { veche__agency__v1__grant__pack(p, out) }
+    public static func cUnpack(_ len: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CType>? { veche__agency__v1__grant__unpack(nil, len, data) }
+    public static func cFree(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__grant__free_unpacked(p, nil) }
+    public init(c: CType) {
+        self.init()
+        self.role = CBridge.string(c.role)
+        self.agencyIds = CBridge.array(c.agency_ids, c.n_agency_ids) { CBridge.string($0) }
+        self.topicCodes = CBridge.array(c.topic_codes, c.n_topic_codes) { CBridge.string($0) }
+        self.surveyId = CBridge.string(c.survey_id)
+        self.teamId = CBridge.string(c.team_id)
+        self.channel = CBridge.string(c.channel)
+    }
+    public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
+        p.pointee.role = arena.string(role)
+        p.pointee.n_agency_ids = agencyIds.count
+        p.pointee.agency_ids = arena.strings(agencyIds)
+        p.pointee.n_topic_codes = topicCodes.count
+        p.pointee.topic_codes = arena.strings(topicCodes)
+        p.pointee.survey_id = arena.string(surveyId)
+        p.pointee.team_id = arena.string(teamId)
+        p.pointee.channel = arena.string(channel)
+    }
+}
+
+extension AgencyV1 {
+    public struct ListRoleAssignmentsRequest: ProtoMessage {
+        public static let protoName = "veche.agency.v1.ListRoleAssignmentsRequest"
+        public var principal: String = ""
+        public var role: String = ""
+        public init() {}
+        public init(principal: String = "", role: String = "") {
+            self.principal = principal
+            self.role = role
+        }
+        enum CodingKeys: String, CodingKey {
+            case principal
+            case role
+        }
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            self.principal = try c.decodeIfPresent(String.self, forKey: .principal) ?? ""
+            self.role = try c.decodeIfPresent(String.self, forKey: .role) ?? ""
+        }
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(self.principal, forKey: .principal)
+            try c.encode(self.role, forKey: .role)
+        }
+    }
+}
+
+extension AgencyV1.ListRoleAssignmentsRequest: CMessageBridge {
+    public typealias CType = Veche__Agency__V1__ListRoleAssignmentsRequest
+    public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__list_role_assignments_request__init(p) }
+    public static func cPackedSize(_ p: UnsafePointer<CType>) -> Int { veche__agency__v1__list_role_assignments_request__get_packed_size(p) }
+    public static func cPack(_ p: UnsafePointer<CType>, _ out: UnsafeMutablePointer<UInt8>) -> Int { veche__agency__v1__list_role_assignments_request__pack(p, out) }
+    public static func cUnpack(_ len: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CType>? { veche__agency__v1__list_role_assignments_request__unpack(nil, len, data) }
+    public static func cFree(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__list_role_assignments_request__free_unpacked(p, nil) }
+    public init(c: CType) {
+        self.init()
+        self.principal = CBridge.string(c.principal)
+        self.role = CBridge.string(c.role)
+    }
+    public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
+        p.pointee.principal = arena.string(principal)
+        p.pointee.role = arena.string(role)
+    }
+}
+
+extension AgencyV1 {
+    public struct ListRoleAssignmentsResponse: ProtoMessage {
+        public static let protoName = "veche.agency.v1.ListRoleAssignmentsResponse"
+        public var assignments: [AgencyV1.RoleAssignment] = []
+        public init() {}
+        public init(assignments: [AgencyV1.RoleAssignment] = []) {
+            self.assignments = assignments
+        }
+        enum CodingKeys: String, CodingKey {
+            case assignments
+        }
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            self.assignments = try c.decodeIfPresent([AgencyV1.RoleAssignment].self, forKey: .assignments) ?? []
+        }
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(self.assignments, forKey: .assignments)
+        }
+    }
+}
+
+extension AgencyV1.ListRoleAssignmentsResponse: CMessageBridge {
+    public typealias CType = Veche__Agency__V1__ListRoleAssignmentsResponse
+    public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__list_role_assignments_response__init(p) }
+    public static func cPackedSize(_ p: UnsafePointer<CType>) -> Int { veche__agency__v1__list_role_assignments_response__get_packed_size(p) }
+    public static func cPack(_ p: UnsafePointer<CType>, _ out: UnsafeMutablePointer<UInt8>) -> Int { veche__agency__v1__list_role_assignments_response__pack(p, out) }
+    public static func cUnpack(_ len: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CType>? { veche__agency__v1__list_role_assignments_response__unpack(nil, len, data) }
+    public static func cFree(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__list_role_assignments_response__free_unpacked(p, nil) }
+    public init(c: CType) {
+        self.init()
+        self.assignments = CBridge.array(c.assignments, c.n_assignments) { $0.map { AgencyV1.RoleAssignment(c: $0.pointee) } ?? AgencyV1.RoleAssignment() }
+    }
+    public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
+        p.pointee.n_assignments = assignments.count
+        p.pointee.assignments = arena.messages(assignments)
+    }
+}
+
+extension AgencyV1 {
+    public struct AssignRoleRequest: ProtoMessage {
+        public static let protoName = "veche.agency.v1.AssignRoleRequest"
+        public var assignment: AgencyV1.RoleAssignment? = nil
+        public init() {}
+        public init(assignment: AgencyV1.RoleAssignment? = nil) {
+            self.assignment = assignment
+        }
+        enum CodingKeys: String, CodingKey {
+            case assignment
+        }
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            self.assignment = try c.decodeIfPresent(AgencyV1.RoleAssignment.self, forKey: .assignment) ?? nil
+        }
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encodeIfPresent(self.assignment, forKey: .assignment)
+        }
+    }
+}
+
+extension AgencyV1.AssignRoleRequest: CMessageBridge {
+    public typealias CType = Veche__Agency__V1__AssignRoleRequest
+    public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__assign_role_request__init(p) }
+    public static func cPackedSize(_ p: UnsafePointer<CType>) -> Int { veche__agency__v1__assign_role_request__get_packed_size(p) }
+    public static func cPack(_ p: UnsafePointer<CType>, _ out: UnsafeMutablePointer<UInt8>) -> Int { veche__agency__v1__assign_role_request__pack(p, out) }
+    public static func cUnpack(_ len: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CType>? { veche__agency__v1__assign_role_request__unpack(nil, len, data) }
+    public static func cFree(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__assign_role_request__free_unpacked(p, nil) }
+    public init(c: CType) {
+        self.init()
+        self.assignment = c.assignment.map { AgencyV1.RoleAssignment(c: $0.pointee) }
+    }
+    public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
+        if let v = assignment { p.pointee.assignment = arena.message(v) }
+    }
+}
+
+extension AgencyV1 {
+    public struct AssignRoleResponse: ProtoMessage {
+        public static let protoName = "veche.agency.v1.AssignRoleResponse"
+        public var assignment: AgencyV1.RoleAssignment? = nil
+        public init() {}
+        public init(assignment: AgencyV1.RoleAssignment? = nil) {
+            self.assignment = assignment
+        }
+        enum CodingKeys: String, CodingKey {
+            case assignment
+        }
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            self.assignment = try c.decodeIfPresent(AgencyV1.RoleAssignment.self, forKey: .assignment) ?? nil
+        }
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encodeIfPresent(self.assignment, forKey: .assignment)
+        }
+    }
+}
+
+extension AgencyV1.AssignRoleResponse: CMessageBridge {
+    public typealias CType = Veche__Agency__V1__AssignRoleResponse
+    public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__assign_role_response__init(p) }
+    public static func cPackedSize(_ p: UnsafePointer<CType>) -> Int { veche__agency__v1__assign_role_response__get_packed_size(p) }
+    public static func cPack(_ p: UnsafePointer<CType>, _ out: UnsafeMutablePointer<UInt8>) -> Int { veche__agency__v1__assign_role_response__pack(p, out) }
+    public static func cUnpack(_ len: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CType>? { veche__agency__v1__assign_role_response__unpack(nil, len, data) }
+    public static func cFree(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__assign_role_response__free_unpacked(p, nil) }
+    public init(c: CType) {
+        self.init()
+        self.assignment = c.assignment.map { AgencyV1.RoleAssignment(c: $0.pointee) }
+    }
+    public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
+        if let v = assignment { p.pointee.assignment = arena.message(v) }
+    }
+}
+
+extension AgencyV1 {
+    public struct RevokeRoleRequest: ProtoMessage {
+        public static let protoName = "veche.agency.v1.RevokeRoleRequest"
+        public var id: String = ""
+        public init() {}
+        public init(id: String = "") {
+            self.id = id
+        }
+        enum CodingKeys: String, CodingKey {
+            case id
+        }
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            self.id = try c.decodeIfPresent(String.self, forKey: .id) ?? ""
+        }
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(self.id, forKey: .id)
+        }
+    }
+}
+
+extension AgencyV1.RevokeRoleRequest: CMessageBridge {
+    public typealias CType = Veche__Agency__V1__RevokeRoleRequest
+    public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__revoke_role_request__init(p) }
+    public static func cPackedSize(_ p: UnsafePointer<CType>) -> Int { veche__agency__v1__revoke_role_request__get_packed_size(p) }
+    public static func cPack(_ p: UnsafePointer<CType>, _ out: UnsafeMutablePointer<UInt8>) -> Int { veche__agency__v1__revoke_role_request__pack(p, out) }
+    public static func cUnpack(_ len: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CType>? { veche__agency__v1__revoke_role_request__unpack(nil, len, data) }
+    public static func cFree(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__revoke_role_request__free_unpacked(p, nil) }
+    public init(c: CType) {
+        self.init()
+        self.id = CBridge.string(c.id)
+    }
+    public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
+        p.pointee.id = arena.string(id)
+    }
+}
+
+extension AgencyV1 {
+    public struct RevokeRoleResponse: ProtoMessage {
+        public static let protoName = "veche.agency.v1.RevokeRoleResponse"
+        public var assignment: AgencyV1.RoleAssignment? = nil
+        public init() {}
+        public init(assignment: AgencyV1.RoleAssignment? = nil) {
+            self.assignment = assignment
+        }
+        enum CodingKeys: String, CodingKey {
+            case assignment
+        }
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            self.assignment = try c.decodeIfPresent(AgencyV1.RoleAssignment.self, forKey: .assignment) ?? nil
+        }
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encodeIfPresent(self.assignment, forKey: .assignment)
+        }
+    }
+}
+
+extension AgencyV1.RevokeRoleResponse: CMessageBridge {
+    public typealias CType = Veche__Agency__V1__RevokeRoleResponse
+    public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__revoke_role_response__init(p) }
+    public static func cPackedSize(_ p: UnsafePointer<CType>) -> Int { veche__agency__v1__revoke_role_response__get_packed_size(p) }
+    public static func cPack(_ p: UnsafePointer<CType>, _ out: UnsafeMutablePointer<UInt8>) -> Int { veche__agency__v1__revoke_role_response__pack(p, out) }
+    public static func cUnpack(_ len: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CType>? { veche__agency__v1__revoke_role_response__unpack(nil, len, data) }
+    public static func cFree(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__revoke_role_response__free_unpacked(p, nil) }
+    public init(c: CType) {
+        self.init()
+        self.assignment = c.assignment.map { AgencyV1.RoleAssignment(c: $0.pointee) }
+    }
+    public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
+        if let v = assignment { p.pointee.assignment = arena.message(v) }
+    }
+}
+
+extension AgencyV1 {
+    public struct ResolveGrantsRequest: ProtoMessage {
+        public static let protoName = "veche.agency.v1.ResolveGrantsRequest"
+        public var principal: String = ""
+        public init() {}
+        public init(principal: String = "") {
+            self.principal = principal
+        }
+        enum CodingKeys: String, CodingKey {
+            case principal
+        }
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            self.principal = try c.decodeIfPresent(String.self, forKey: .principal) ?? ""
+        }
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(self.principal, forKey: .principal)
+        }
+    }
+}
+
+extension AgencyV1.ResolveGrantsRequest: CMessageBridge {
+    public typealias CType = Veche__Agency__V1__ResolveGrantsRequest
+    public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__resolve_grants_request__init(p) }
+    public static func cPackedSize(_ p: UnsafePointer<CType>) -> Int { veche__agency__v1__resolve_grants_request__get_packed_size(p) }
+    public static func cPack(_ p: UnsafePointer<CType>, _ out: UnsafeMutablePointer<UInt8>) -> Int { veche__agency__v1__resolve_grants_request__pack(p, out) }
+    public static func cUnpack(_ len: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CType>? { veche__agency__v1__resolve_grants_request__unpack(nil, len, data) }
+    public static func cFree(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__resolve_grants_request__free_unpacked(p, nil) }
+    public init(c: CType) {
+        self.init()
+        self.principal = CBridge.string(c.principal)
+    }
+    public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
+        p.pointee.principal = arena.string(principal)
+    }
+}
+
+extension AgencyV1 {
+    public struct ResolveGrantsResponse: ProtoMessage {
+        public static let protoName = "veche.agency.v1.ResolveGrantsResponse"
+        public var principal: String = ""
+        public var grants: [AgencyV1.Grant] = []
+        public init() {}
+        public init(principal: String = "", grants: [AgencyV1.Grant] = []) {
+            self.principal = principal
+            self.grants = grants
+        }
+        enum CodingKeys: String, CodingKey {
+            case principal
+            case grants
+        }
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            self.principal = try c.decodeIfPresent(String.self, forKey: .principal) ?? ""
+            self.grants = try c.decodeIfPresent([AgencyV1.Grant].self, forKey: .grants) ?? []
+        }
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(self.principal, forKey: .principal)
+            try c.encode(self.grants, forKey: .grants)
+        }
+    }
+}
+
+extension AgencyV1.ResolveGrantsResponse: CMessageBridge {
+    public typealias CType = Veche__Agency__V1__ResolveGrantsResponse
+    public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__resolve_grants_response__init(p) }
+    public static func cPackedSize(_ p: UnsafePointer<CType>) -> Int { veche__agency__v1__resolve_grants_response__get_packed_size(p) }
+    public static func cPack(_ p: UnsafePointer<CType>, _ out: UnsafeMutablePointer<UInt8>) -> Int { veche__agency__v1__resolve_grants_response__pack(p, out) }
+    public static func cUnpack(_ len: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CType>? { veche__agency__v1__resolve_grants_response__unpack(nil, len, data) }
+    public static func cFree(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__resolve_grants_response__free_unpacked(p, nil) }
+    public init(c: CType) {
+        self.init()
+        self.principal = CBridge.string(c.principal)
+        self.grants = CBridge.array(c.grants, c.n_grants) { $0.map { AgencyV1.Grant(c: $0.pointee) } ?? AgencyV1.Grant() }
+    }
+    public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
+        p.pointee.principal = arena.string(principal)
+        p.pointee.n_grants = grants.count
+        p.pointee.grants = arena.messages(grants)
+    }
+}
+
+extension AgencyV1 {
+    public struct AuditEntry: ProtoMessage {
+        public static let protoName = "veche.agency.v1.AuditEntry"
+        public var id: Int64 = 0
+        public var atMs: Int64 = 0
+        public var service: String = ""
+        public var actor: String = ""
+        public var clientId: String = ""
+        public var source: String = ""
+        public var action: String = ""
+        public var appealId: String = ""
+        public var target: String = ""
+        public var detail: String = ""
+        public init() {}
+        public init(id: Int64 = 0, atMs: Int64 = 0, service: String = "", actor: String = "", clientId: String = "", source: String = "", action: String = "", appealId: String = "", target: String = "", detail: String = "") {
+            self.id = id
+            self.atMs = atMs
+            self.service = service
+            self.actor = actor
+            self.clientId = clientId
+            self.source = source
+            self.action = action
+            self.appealId = appealId
+            self.target = target
+            self.detail = detail
+        }
+        enum CodingKeys: String, CodingKey {
+            case id
+            case atMs
+            case service
+            case actor
+            case clientId
+            case source
+            case action
+            case appealId
+            case target
+            case detail
+        }
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            self.id = try c.decodeIfPresent(Int64.self, forKey: .id) ?? 0
+            self.atMs = try c.decodeIfPresent(Int64.self, forKey: .atMs) ?? 0
+            self.service = try c.decodeIfPresent(String.self, forKey: .service) ?? ""
+            self.actor = try c.decodeIfPresent(String.self, forKey: .actor) ?? ""
+            self.clientId = try c.decodeIfPresent(String.self, forKey: .clientId) ?? ""
+            self.source = try c.decodeIfPresent(String.self, forKey: .source) ?? ""
+            self.action = try c.decodeIfPresent(String.self, forKey: .action) ?? ""
+            self.appealId = try c.decodeIfPresent(String.self, forKey: .appealId) ?? ""
+            self.target = try c.decodeIfPresent(String.self, forKey: .target) ?? ""
+            self.detail = try c.decodeIfPresent(String.self, forKey: .detail) ?? ""
+        }
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(self.id, forKey: .id)
+            try c.encode(self.atMs, forKey: .atMs)
+            try c.encode(self.service, forKey: .service)
+            try c.encode(self.actor, forKey: .actor)
+            try c.encode(self.clientId, forKey: .clientId)
+            try c.encode(self.source, forKey: .source)
+            try c.encode(self.action, forKey: .action)
+            try c.encode(self.appealId, forKey: .appealId)
+            try c.encode(self.target, forKey: .target)
+            try c.encode(self.detail, forKey: .detail)
+        }
+    }
+}
+
+extension AgencyV1.AuditEntry: CMessageBridge {
+    public typealias CType = Veche__Agency__V1__AuditEntry
+    public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__audit_entry__init(p) }
+    public static func cPackedSize(_ p: UnsafePointer<CType>) -> Int { veche__agency__v1__audit_entry__get_packed_size(p) }
+    public static func cPack(_ p: UnsafePointer<CType>, _ out: UnsafeMutablePointer<UInt8>) -> Int { veche__agency__v1__audit_entry__pack(p, out) }
+    public static func cUnpack(_ len: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CType>? { veche__agency__v1__audit_entry__unpack(nil, len, data) }
+    public static func cFree(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__audit_entry__free_unpacked(p, nil) }
+    public init(c: CType) {
+        self.init()
+        self.id = c.id
+        self.atMs = c.at_ms
+        self.service = CBridge.string(c.service)
+        self.actor = CBridge.string(c.actor)
+        self.clientId = CBridge.string(c.client_id)
+        self.source = CBridge.string(c.source)
+        self.action = CBridge.string(c.action)
+        self.appealId = CBridge.string(c.appeal_id)
+        self.target = CBridge.string(c.target)
+        self.detail = CBridge.string(c.detail)
+    }
+    public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
+        p.pointee.id = id
+        p.pointee.at_ms = atMs
+        p.pointee.service = arena.string(service)
+        p.pointee.actor = arena.string(actor)
+        p.pointee.client_id = arena.string(clientId)
+        p.pointee.source = arena.string(source)
+        p.pointee.action = arena.string(action)
+        p.pointee.appeal_id = arena.string(appealId)
+        p.pointee.target = arena.string(target)
+        p.pointee.detail = arena.string(detail)
+    }
+}
+
+extension AgencyV1 {
+    public struct QueryAuditRequest: ProtoMessage {
+        public static let protoName = "veche.agency.v1.QueryAuditRequest"
+        public var actor: String = ""
+        public var appealId: String = ""
+        public var action: String = ""
+        public var fromMs: Int64 = 0
+        public var toMs: Int64 = 0
+        public var limit: Int32 = 0
+        public var beforeId: Int64 = 0
+        public init() {}
+        public init(actor: String = "", appealId: String = "", action: String = "", fromMs: Int64 = 0, toMs: Int64 = 0, limit: Int32 = 0, beforeId: Int64 = 0) {
+            self.actor = actor
+            self.appealId = appealId
+            self.action = action
+            self.fromMs = fromMs
+            self.toMs = toMs
+            self.limit = limit
+            self.beforeId = beforeId
+        }
+        enum CodingKeys: String, CodingKey {
+            case actor
+            case appealId
+            case action
+            case fromMs
+            case toMs
+            case limit
+            case beforeId
+        }
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            self.actor = try c.decodeIfPresent(String.self, forKey: .actor) ?? ""
+            self.appealId = try c.decodeIfPresent(String.self, forKey: .appealId) ?? ""
+            self.action = try c.decodeIfPresent(String.self, forKey: .action) ?? ""
+            self.fromMs = try c.decodeIfPresent(Int64.self, forKey: .fromMs) ?? 0
+            self.toMs = try c.decodeIfPresent(Int64.self, forKey: .toMs) ?? 0
+            self.limit = try c.decodeIfPresent(Int32.self, forKey: .limit) ?? 0
+            self.beforeId = try c.decodeIfPresent(Int64.self, forKey: .beforeId) ?? 0
+        }
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(self.actor, forKey: .actor)
+            try c.encode(self.appealId, forKey: .appealId)
+            try c.encode(self.action, forKey: .action)
+            try c.encode(self.fromMs, forKey: .fromMs)
+            try c.encode(self.toMs, forKey: .toMs)
+            try c.encode(self.limit, forKey: .limit)
+            try c.encode(self.beforeId, forKey: .beforeId)
+        }
+    }
+}
+
+extension AgencyV1.QueryAuditRequest: CMessageBridge {
+    public typealias CType = Veche__Agency__V1__QueryAuditRequest
+    public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__query_audit_request__init(p) }
+    public static func cPackedSize(_ p: UnsafePointer<CType>) -> Int { veche__agency__v1__query_audit_request__get_packed_size(p) }
+    public static func cPack(_ p: UnsafePointer<CType>, _ out: UnsafeMutablePointer<UInt8>) -> Int { veche__agency__v1__query_audit_request__pack(p, out) }
+    public static func cUnpack(_ len: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CType>? { veche__agency__v1__query_audit_request__unpack(nil, len, data) }
+    public static func cFree(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__query_audit_request__free_unpacked(p, nil) }
+    public init(c: CType) {
+        self.init()
+        self.actor = CBridge.string(c.actor)
+        self.appealId = CBridge.string(c.appeal_id)
+        self.action = CBridge.string(c.action)
+        self.fromMs = c.from_ms
+        self.toMs = c.to_ms
+        self.limit = c.limit
+        self.beforeId = c.before_id
+    }
+    public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
+        p.pointee.actor = arena.string(actor)
+        p.pointee.appeal_id = arena.string(appealId)
+        p.pointee.action = arena.string(action)
+        p.pointee.from_ms = fromMs
+        p.pointee.to_ms = toMs
+        p.pointee.limit = limit
+        p.pointee.before_id = beforeId
+    }
+}
+
+extension AgencyV1 {
+    public struct QueryAuditResponse: ProtoMessage {
+        public static let protoName = "veche.agency.v1.QueryAuditResponse"
+        public var entries: [AgencyV1.AuditEntry] = []
+        public var nextBeforeId: Int64 = 0
+        public init() {}
+        public init(entries: [AgencyV1.AuditEntry] = [], nextBeforeId: Int64 = 0) {
+            self.entries = entries
+            self.nextBeforeId = nextBeforeId
+        }
+        enum CodingKeys: String, CodingKey {
+            case entries
+            case nextBeforeId
+        }
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            self.entries = try c.decodeIfPresent([AgencyV1.AuditEntry].self, forKey: .entries) ?? []
+            self.nextBeforeId = try c.decodeIfPresent(Int64.self, forKey: .nextBeforeId) ?? 0
+        }
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(self.entries, forKey: .entries)
+            try c.encode(self.nextBeforeId, forKey: .nextBeforeId)
+        }
+    }
+}
+
+extension AgencyV1.QueryAuditResponse: CMessageBridge {
+    public typealias CType = Veche__Agency__V1__QueryAuditResponse
+    public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__query_audit_response__init(p) }
+    public static func cPackedSize(_ p: UnsafePointer<CType>) -> Int { veche__agency__v1__query_audit_response__get_packed_size(p) }
+    public static func cPack(_ p: UnsafePointer<CType>, _ out: UnsafeMutablePointer<UInt8>) -> Int { veche__agency__v1__query_audit_response__pack(p, out) }
+    public static func cUnpack(_ len: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CType>? { veche__agency__v1__query_audit_response__unpack(nil, len, data) }
+    public static func cFree(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__query_audit_response__free_unpacked(p, nil) }
+    public init(c: CType) {
+        self.init()
+        self.entries = CBridge.array(c.entries, c.n_entries) { $0.map { AgencyV1.AuditEntry(c: $0.pointee) } ?? AgencyV1.AuditEntry() }
+        self.nextBeforeId = c.next_before_id
+    }
+    public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
+        p.pointee.n_entries = entries.count
+        p.pointee.entries = arena.messages(entries)
+        p.pointee.next_before_id = nextBeforeId
+    }
+}
+
+extension AgencyV1 {
     /// Service `veche.agency.v1.AgencyService`: one NATS subject per method, ADR-32 discovery name `AgencyService`.
     public enum AgencyService: RPCServiceDescriptor {
         public static let name = "AgencyService"
         public static let fullName = "veche.agency.v1.AgencyService"
         public static let subjectPrefix = "veche.agency.v1"
+        public static let methodNames = ["ListMunicipalities", "ListAgencies", "GetAgency", "ListTopics", "Route", "ListRoutingRules", "UpsertRoutingRule", "GetSlaPolicies", "ComputeDeadlines", "GetCalendar", "SetCalendarOverride", "UpsertSlaPolicy", "ListRoleAssignments", "AssignRole", "RevokeRole", "ResolveGrants", "QueryAudit"]
         public enum Method {
             public enum ListMunicipalities: RPCMethod {
                 public typealias Service = AgencyService
@@ -1772,6 +2579,42 @@ extension AgencyV1 {
                 public typealias Output = AgencyV1.SetCalendarOverrideResponse
                 public static let name = "SetCalendarOverride"
             }
+            public enum UpsertSlaPolicy: RPCMethod {
+                public typealias Service = AgencyService
+                public typealias Input = AgencyV1.UpsertSlaPolicyRequest
+                public typealias Output = AgencyV1.UpsertSlaPolicyResponse
+                public static let name = "UpsertSlaPolicy"
+            }
+            public enum ListRoleAssignments: RPCMethod {
+                public typealias Service = AgencyService
+                public typealias Input = AgencyV1.ListRoleAssignmentsRequest
+                public typealias Output = AgencyV1.ListRoleAssignmentsResponse
+                public static let name = "ListRoleAssignments"
+            }
+            public enum AssignRole: RPCMethod {
+                public typealias Service = AgencyService
+                public typealias Input = AgencyV1.AssignRoleRequest
+                public typealias Output = AgencyV1.AssignRoleResponse
+                public static let name = "AssignRole"
+            }
+            public enum RevokeRole: RPCMethod {
+                public typealias Service = AgencyService
+                public typealias Input = AgencyV1.RevokeRoleRequest
+                public typealias Output = AgencyV1.RevokeRoleResponse
+                public static let name = "RevokeRole"
+            }
+            public enum ResolveGrants: RPCMethod {
+                public typealias Service = AgencyService
+                public typealias Input = AgencyV1.ResolveGrantsRequest
+                public typealias Output = AgencyV1.ResolveGrantsResponse
+                public static let name = "ResolveGrants"
+            }
+            public enum QueryAudit: RPCMethod {
+                public typealias Service = AgencyService
+                public typealias Input = AgencyV1.QueryAuditRequest
+                public typealias Output = AgencyV1.QueryAuditResponse
+                public static let name = "QueryAudit"
+            }
         }
         /// Implemented by the service; `endpoints` adapts it to the runtime.
         public protocol Handler: Sendable {
@@ -1786,6 +2629,12 @@ extension AgencyV1 {
             func computeDeadlines(request: Method.ComputeDeadlines.Input, context: RPCContext) async throws -> Method.ComputeDeadlines.Output
             func getCalendar(request: Method.GetCalendar.Input, context: RPCContext) async throws -> Method.GetCalendar.Output
             func setCalendarOverride(request: Method.SetCalendarOverride.Input, context: RPCContext) async throws -> Method.SetCalendarOverride.Output
+            func upsertSlaPolicy(request: Method.UpsertSlaPolicy.Input, context: RPCContext) async throws -> Method.UpsertSlaPolicy.Output
+            func listRoleAssignments(request: Method.ListRoleAssignments.Input, context: RPCContext) async throws -> Method.ListRoleAssignments.Output
+            func assignRole(request: Method.AssignRole.Input, context: RPCContext) async throws -> Method.AssignRole.Output
+            func revokeRole(request: Method.RevokeRole.Input, context: RPCContext) async throws -> Method.RevokeRole.Output
+            func resolveGrants(request: Method.ResolveGrants.Input, context: RPCContext) async throws -> Method.ResolveGrants.Output
+            func queryAudit(request: Method.QueryAudit.Input, context: RPCContext) async throws -> Method.QueryAudit.Output
         }
         /// Typed client over any transport (NATS request/reply in production).
         public struct Client: Sendable {
@@ -1824,6 +2673,24 @@ extension AgencyV1 {
             public func setCalendarOverride(_ request: Method.SetCalendarOverride.Input, options: CallOptions = CallOptions()) async throws -> Method.SetCalendarOverride.Output {
                 try await transport.unary(Method.SetCalendarOverride.self, request, options: options)
             }
+            public func upsertSlaPolicy(_ request: Method.UpsertSlaPolicy.Input, options: CallOptions = CallOptions()) async throws -> Method.UpsertSlaPolicy.Output {
+                try await transport.unary(Method.UpsertSlaPolicy.self, request, options: options)
+            }
+            public func listRoleAssignments(_ request: Method.ListRoleAssignments.Input, options: CallOptions = CallOptions()) async throws -> Method.ListRoleAssignments.Output {
+                try await transport.unary(Method.ListRoleAssignments.self, request, options: options)
+            }
+            public func assignRole(_ request: Method.AssignRole.Input, options: CallOptions = CallOptions()) async throws -> Method.AssignRole.Output {
+                try await transport.unary(Method.AssignRole.self, request, options: options)
+            }
+            public func revokeRole(_ request: Method.RevokeRole.Input, options: CallOptions = CallOptions()) async throws -> Method.RevokeRole.Output {
+                try await transport.unary(Method.RevokeRole.self, request, options: options)
+            }
+            public func resolveGrants(_ request: Method.ResolveGrants.Input, options: CallOptions = CallOptions()) async throws -> Method.ResolveGrants.Output {
+                try await transport.unary(Method.ResolveGrants.self, request, options: options)
+            }
+            public func queryAudit(_ request: Method.QueryAudit.Input, options: CallOptions = CallOptions()) async throws -> Method.QueryAudit.Output {
+                try await transport.unary(Method.QueryAudit.self, request, options: options)
+            }
         }
     }
 }
@@ -1842,6 +2709,12 @@ extension AgencyV1.AgencyService.Handler {
             RPCEndpoint(AgencyV1.AgencyService.Method.ComputeDeadlines.self) { try await self.computeDeadlines(request: $0, context: $1) },
             RPCEndpoint(AgencyV1.AgencyService.Method.GetCalendar.self) { try await self.getCalendar(request: $0, context: $1) },
             RPCEndpoint(AgencyV1.AgencyService.Method.SetCalendarOverride.self) { try await self.setCalendarOverride(request: $0, context: $1) },
+            RPCEndpoint(AgencyV1.AgencyService.Method.UpsertSlaPolicy.self) { try await self.upsertSlaPolicy(request: $0, context: $1) },
+            RPCEndpoint(AgencyV1.AgencyService.Method.ListRoleAssignments.self) { try await self.listRoleAssignments(request: $0, context: $1) },
+            RPCEndpoint(AgencyV1.AgencyService.Method.AssignRole.self) { try await self.assignRole(request: $0, context: $1) },
+            RPCEndpoint(AgencyV1.AgencyService.Method.RevokeRole.self) { try await self.revokeRole(request: $0, context: $1) },
+            RPCEndpoint(AgencyV1.AgencyService.Method.ResolveGrants.self) { try await self.resolveGrants(request: $0, context: $1) },
+            RPCEndpoint(AgencyV1.AgencyService.Method.QueryAudit.self) { try await self.queryAudit(request: $0, context: $1) },
         ]
     }
 }

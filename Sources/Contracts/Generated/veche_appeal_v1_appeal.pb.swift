@@ -716,24 +716,29 @@ extension AppealV1 {
         public static let protoName = "veche.appeal.v1.SubmitAppealResponse"
         public var appeal: AppealV1.Appeal? = nil
         public var alreadyExisted: Bool = false
+        public var citizenToken: String = ""
         public init() {}
-        public init(appeal: AppealV1.Appeal? = nil, alreadyExisted: Bool = false) {
+        public init(appeal: AppealV1.Appeal? = nil, alreadyExisted: Bool = false, citizenToken: String = "") {
             self.appeal = appeal
             self.alreadyExisted = alreadyExisted
+            self.citizenToken = citizenToken
         }
         enum CodingKeys: String, CodingKey {
             case appeal
             case alreadyExisted
+            case citizenToken
         }
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
             self.appeal = try c.decodeIfPresent(AppealV1.Appeal.self, forKey: .appeal) ?? nil
             self.alreadyExisted = try c.decodeIfPresent(Bool.self, forKey: .alreadyExisted) ?? false
+            self.citizenToken = try c.decodeIfPresent(String.self, forKey: .citizenToken) ?? ""
         }
         public func encode(to encoder: any Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
             try c.encodeIfPresent(self.appeal, forKey: .appeal)
             try c.encode(self.alreadyExisted, forKey: .alreadyExisted)
+            try c.encode(self.citizenToken, forKey: .citizenToken)
         }
     }
 }
@@ -749,10 +754,12 @@ extension AppealV1.SubmitAppealResponse: CMessageBridge {
         self.init()
         self.appeal = c.appeal.map { AppealV1.Appeal(c: $0.pointee) }
         self.alreadyExisted = c.already_existed != 0
+        self.citizenToken = CBridge.string(c.citizen_token)
     }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         if let v = appeal { p.pointee.appeal = arena.message(v) }
         p.pointee.already_existed = alreadyExisted ? 1 : 0
+        p.pointee.citizen_token = arena.string(citizenToken)
     }
 }
 
@@ -1029,15 +1036,13 @@ extension AppealV1 {
         public static let protoName = "veche.appeal.v1.TransitionRequest"
         public var id: String = ""
         public var action: AppealV1.Action = .unspecified
-        public var actor: String = ""
         public var comment: String = ""
         public var agencyId: String = ""
         public var expectedVersion: Int64 = 0
         public init() {}
-        public init(id: String = "", action: AppealV1.Action = .unspecified, actor: String = "", comment: String = "", agencyId: String = "", expectedVersion: Int64 = 0) {
+        public init(id: String = "", action: AppealV1.Action = .unspecified, comment: String = "", agencyId: String = "", expectedVersion: Int64 = 0) {
             self.id = id
             self.action = action
-            self.actor = actor
             self.comment = comment
             self.agencyId = agencyId
             self.expectedVersion = expectedVersion
@@ -1045,7 +1050,6 @@ extension AppealV1 {
         enum CodingKeys: String, CodingKey {
             case id
             case action
-            case actor
             case comment
             case agencyId
             case expectedVersion
@@ -1054,7 +1058,6 @@ extension AppealV1 {
             let c = try decoder.container(keyedBy: CodingKeys.self)
             self.id = try c.decodeIfPresent(String.self, forKey: .id) ?? ""
             self.action = try c.decodeIfPresent(AppealV1.Action.self, forKey: .action) ?? .unspecified
-            self.actor = try c.decodeIfPresent(String.self, forKey: .actor) ?? ""
             self.comment = try c.decodeIfPresent(String.self, forKey: .comment) ?? ""
             self.agencyId = try c.decodeIfPresent(String.self, forKey: .agencyId) ?? ""
             self.expectedVersion = try c.decodeIfPresent(Int64.self, forKey: .expectedVersion) ?? 0
@@ -1063,7 +1066,6 @@ extension AppealV1 {
             var c = encoder.container(keyedBy: CodingKeys.self)
             try c.encode(self.id, forKey: .id)
             try c.encode(self.action, forKey: .action)
-            try c.encode(self.actor, forKey: .actor)
             try c.encode(self.comment, forKey: .comment)
             try c.encode(self.agencyId, forKey: .agencyId)
             try c.encode(self.expectedVersion, forKey: .expectedVersion)
@@ -1082,7 +1084,6 @@ extension AppealV1.TransitionRequest: CMessageBridge {
         self.init()
         self.id = CBridge.string(c.id)
         self.action = AppealV1.Action(protoRawValue: Int32(truncatingIfNeeded: c.action.rawValue))
-        self.actor = CBridge.string(c.actor)
         self.comment = CBridge.string(c.comment)
         self.agencyId = CBridge.string(c.agency_id)
         self.expectedVersion = c.expected_version
@@ -1090,7 +1091,6 @@ extension AppealV1.TransitionRequest: CMessageBridge {
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.id = arena.string(id)
         p.pointee.action = Veche__Appeal__V1__Action(rawValue: .init(truncatingIfNeeded: action.rawValue))
-        p.pointee.actor = arena.string(actor)
         p.pointee.comment = arena.string(comment)
         p.pointee.agency_id = arena.string(agencyId)
         p.pointee.expected_version = expectedVersion
@@ -1140,21 +1140,18 @@ extension AppealV1 {
         public static let protoName = "veche.appeal.v1.AnswerAppealRequest"
         public var id: String = ""
         public var answerText: String = ""
-        public var actor: String = ""
         public var complete: Bool = false
         public var expectedVersion: Int64 = 0
         public init() {}
-        public init(id: String = "", answerText: String = "", actor: String = "", complete: Bool = false, expectedVersion: Int64 = 0) {
+        public init(id: String = "", answerText: String = "", complete: Bool = false, expectedVersion: Int64 = 0) {
             self.id = id
             self.answerText = answerText
-            self.actor = actor
             self.complete = complete
             self.expectedVersion = expectedVersion
         }
         enum CodingKeys: String, CodingKey {
             case id
             case answerText
-            case actor
             case complete
             case expectedVersion
         }
@@ -1162,7 +1159,6 @@ extension AppealV1 {
             let c = try decoder.container(keyedBy: CodingKeys.self)
             self.id = try c.decodeIfPresent(String.self, forKey: .id) ?? ""
             self.answerText = try c.decodeIfPresent(String.self, forKey: .answerText) ?? ""
-            self.actor = try c.decodeIfPresent(String.self, forKey: .actor) ?? ""
             self.complete = try c.decodeIfPresent(Bool.self, forKey: .complete) ?? false
             self.expectedVersion = try c.decodeIfPresent(Int64.self, forKey: .expectedVersion) ?? 0
         }
@@ -1170,7 +1166,6 @@ extension AppealV1 {
             var c = encoder.container(keyedBy: CodingKeys.self)
             try c.encode(self.id, forKey: .id)
             try c.encode(self.answerText, forKey: .answerText)
-            try c.encode(self.actor, forKey: .actor)
             try c.encode(self.complete, forKey: .complete)
             try c.encode(self.expectedVersion, forKey: .expectedVersion)
         }
@@ -1188,14 +1183,12 @@ extension AppealV1.AnswerAppealRequest: CMessageBridge {
         self.init()
         self.id = CBridge.string(c.id)
         self.answerText = CBridge.string(c.answer_text)
-        self.actor = CBridge.string(c.actor)
         self.complete = c.complete != 0
         self.expectedVersion = c.expected_version
     }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.id = arena.string(id)
         p.pointee.answer_text = arena.string(answerText)
-        p.pointee.actor = arena.string(actor)
         p.pointee.complete = complete ? 1 : 0
         p.pointee.expected_version = expectedVersion
     }
@@ -1288,6 +1281,110 @@ extension AppealV1.RateAppealRequest: CMessageBridge {
         p.pointee.id = arena.string(id)
         p.pointee.satisfaction = satisfaction
         p.pointee.comment = arena.string(comment)
+    }
+}
+
+extension AppealV1 {
+    public struct ReclassifyAppealRequest: ProtoMessage {
+        public static let protoName = "veche.appeal.v1.ReclassifyAppealRequest"
+        public var id: String = ""
+        public var topicCode: String = ""
+        public var categoryCode: String = ""
+        public var comment: String = ""
+        public var expectedVersion: Int64 = 0
+        public init() {}
+        public init(id: String = "", topicCode: String = "", categoryCode: String = "", comment: String = "", expectedVersion: Int64 = 0) {
+            self.id = id
+            self.topicCode = topicCode
+            self.categoryCode = categoryCode
+            self.comment = comment
+            self.expectedVersion = expectedVersion
+        }
+        enum CodingKeys: String, CodingKey {
+            case id
+            case topicCode
+            case categoryCode
+            case comment
+            case expectedVersion
+        }
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            self.id = try c.decodeIfPresent(String.self, forKey: .id) ?? ""
+            self.topicCode = try c.decodeIfPresent(String.self, forKey: .topicCode) ?? ""
+            self.categoryCode = try c.decodeIfPresent(String.self, forKey: .categoryCode) ?? ""
+            self.comment = try c.decodeIfPresent(String.self, forKey: .comment) ?? ""
+            self.expectedVersion = try c.decodeIfPresent(Int64.self, forKey: .expectedVersion) ?? 0
+        }
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(self.id, forKey: .id)
+            try c.encode(self.topicCode, forKey: .topicCode)
+            try c.encode(self.categoryCode, forKey: .categoryCode)
+            try c.encode(self.comment, forKey: .comment)
+            try c.encode(self.expectedVersion, forKey: .expectedVersion)
+        }
+    }
+}
+
+extension AppealV1.ReclassifyAppealRequest: CMessageBridge {
+    public typealias CType = Veche__Appeal__V1__ReclassifyAppealRequest
+    public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__appeal__v1__reclassify_appeal_request__init(p) }
+    public static func cPackedSize(_ p: UnsafePointer<CType>) -> Int { veche__appeal__v1__reclassify_appeal_request__get_packed_size(p) }
+    public static func cPack(_ p: UnsafePointer<CType>, _ out: UnsafeMutablePointer<UInt8>) -> Int { veche__appeal__v1__reclassify_appeal_request__pack(p, out) }
+    public static func cUnpack(_ len: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CType>? { veche__appeal__v1__reclassify_appeal_request__unpack(nil, len, data) }
+    public static func cFree(_ p: UnsafeMutablePointer<CType>) { veche__appeal__v1__reclassify_appeal_request__free_unpacked(p, nil) }
+    public init(c: CType) {
+        self.init()
+        self.id = CBridge.string(c.id)
+        self.topicCode = CBridge.string(c.topic_code)
+        self.categoryCode = CBridge.string(c.category_code)
+        self.comment = CBridge.string(c.comment)
+        self.expectedVersion = c.expected_version
+    }
+    public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
+        p.pointee.id = arena.string(id)
+        p.pointee.topic_code = arena.string(topicCode)
+        p.pointee.category_code = arena.string(categoryCode)
+        p.pointee.comment = arena.string(comment)
+        p.pointee.expected_version = expectedVersion
+    }
+}
+
+extension AppealV1 {
+    public struct ReclassifyAppealResponse: ProtoMessage {
+        public static let protoName = "veche.appeal.v1.ReclassifyAppealResponse"
+        public var appeal: AppealV1.Appeal? = nil
+        public init() {}
+        public init(appeal: AppealV1.Appeal? = nil) {
+            self.appeal = appeal
+        }
+        enum CodingKeys: String, CodingKey {
+            case appeal
+        }
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            self.appeal = try c.decodeIfPresent(AppealV1.Appeal.self, forKey: .appeal) ?? nil
+        }
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encodeIfPresent(self.appeal, forKey: .appeal)
+        }
+    }
+}
+
+extension AppealV1.ReclassifyAppealResponse: CMessageBridge {
+    public typealias CType = Veche__Appeal__V1__ReclassifyAppealResponse
+    public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__appeal__v1__reclassify_appeal_response__init(p) }
+    public static func cPackedSize(_ p: UnsafePointer<CType>) -> Int { veche__appeal__v1__reclassify_appeal_response__get_packed_size(p) }
+    public static func cPack(_ p: UnsafePointer<CType>, _ out: UnsafeMutablePointer<UInt8>) -> Int { veche__appeal__v1__reclassify_appeal_response__pack(p, out) }
+    public static func cUnpack(_ len: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CType>? { veche__appeal__v1__reclassify_appeal_response__unpack(nil, len, data) }
+    public static func cFree(_ p: UnsafeMutablePointer<CType>) { veche__appeal__v1__reclassify_appeal_response__free_unpacked(p, nil) }
+    public init(c: CType) {
+        self.init()
+        self.appeal = c.appeal.map { AppealV1.Appeal(c: $0.pointee) }
+    }
+    public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
+        if let v = appeal { p.pointee.appeal = arena.message(v) }
     }
 }
 
@@ -1515,6 +1612,7 @@ extension AppealV1 {
         public static let name = "AppealService"
         public static let fullName = "veche.appeal.v1.AppealService"
         public static let subjectPrefix = "veche.appeal.v1"
+        public static let methodNames = ["SubmitAppeal", "GetAppeal", "ListAppeals", "Transition", "AnswerAppeal", "RateAppeal", "GetStats", "ReclassifyAppeal"]
         public enum Method {
             public enum SubmitAppeal: RPCMethod {
                 public typealias Service = AppealService
@@ -1558,6 +1656,12 @@ extension AppealV1 {
                 public typealias Output = AppealV1.GetStatsResponse
                 public static let name = "GetStats"
             }
+            public enum ReclassifyAppeal: RPCMethod {
+                public typealias Service = AppealService
+                public typealias Input = AppealV1.ReclassifyAppealRequest
+                public typealias Output = AppealV1.ReclassifyAppealResponse
+                public static let name = "ReclassifyAppeal"
+            }
         }
         /// Implemented by the service; `endpoints` adapts it to the runtime.
         public protocol Handler: Sendable {
@@ -1568,6 +1672,7 @@ extension AppealV1 {
             func answerAppeal(request: Method.AnswerAppeal.Input, context: RPCContext) async throws -> Method.AnswerAppeal.Output
             func rateAppeal(request: Method.RateAppeal.Input, context: RPCContext) async throws -> Method.RateAppeal.Output
             func getStats(request: Method.GetStats.Input, context: RPCContext) async throws -> Method.GetStats.Output
+            func reclassifyAppeal(request: Method.ReclassifyAppeal.Input, context: RPCContext) async throws -> Method.ReclassifyAppeal.Output
         }
         /// Typed client over any transport (NATS request/reply in production).
         public struct Client: Sendable {
@@ -1594,6 +1699,9 @@ extension AppealV1 {
             public func getStats(_ request: Method.GetStats.Input, options: CallOptions = CallOptions()) async throws -> Method.GetStats.Output {
                 try await transport.unary(Method.GetStats.self, request, options: options)
             }
+            public func reclassifyAppeal(_ request: Method.ReclassifyAppeal.Input, options: CallOptions = CallOptions()) async throws -> Method.ReclassifyAppeal.Output {
+                try await transport.unary(Method.ReclassifyAppeal.self, request, options: options)
+            }
         }
     }
 }
@@ -1608,6 +1716,7 @@ extension AppealV1.AppealService.Handler {
             RPCEndpoint(AppealV1.AppealService.Method.AnswerAppeal.self) { try await self.answerAppeal(request: $0, context: $1) },
             RPCEndpoint(AppealV1.AppealService.Method.RateAppeal.self) { try await self.rateAppeal(request: $0, context: $1) },
             RPCEndpoint(AppealV1.AppealService.Method.GetStats.self) { try await self.getStats(request: $0, context: $1) },
+            RPCEndpoint(AppealV1.AppealService.Method.ReclassifyAppeal.self) { try await self.reclassifyAppeal(request: $0, context: $1) },
         ]
     }
 }

@@ -793,24 +793,34 @@ extension RatingV1 {
         public static let protoName = "veche.rating.v1.GetKpisResponse"
         public var period: String = ""
         public var kpis: [RatingV1.Kpi] = []
+        public var targetsApprovedBy: String = ""
+        public var targetsApprovedAtMs: Int64 = 0
         public init() {}
-        public init(period: String = "", kpis: [RatingV1.Kpi] = []) {
+        public init(period: String = "", kpis: [RatingV1.Kpi] = [], targetsApprovedBy: String = "", targetsApprovedAtMs: Int64 = 0) {
             self.period = period
             self.kpis = kpis
+            self.targetsApprovedBy = targetsApprovedBy
+            self.targetsApprovedAtMs = targetsApprovedAtMs
         }
         enum CodingKeys: String, CodingKey {
             case period
             case kpis
+            case targetsApprovedBy
+            case targetsApprovedAtMs
         }
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
             self.period = try c.decodeIfPresent(String.self, forKey: .period) ?? ""
             self.kpis = try c.decodeIfPresent([RatingV1.Kpi].self, forKey: .kpis) ?? []
+            self.targetsApprovedBy = try c.decodeIfPresent(String.self, forKey: .targetsApprovedBy) ?? ""
+            self.targetsApprovedAtMs = try c.decodeIfPresent(Int64.self, forKey: .targetsApprovedAtMs) ?? 0
         }
         public func encode(to encoder: any Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
             try c.encode(self.period, forKey: .period)
             try c.encode(self.kpis, forKey: .kpis)
+            try c.encode(self.targetsApprovedBy, forKey: .targetsApprovedBy)
+            try c.encode(self.targetsApprovedAtMs, forKey: .targetsApprovedAtMs)
         }
     }
 }
@@ -826,11 +836,384 @@ extension RatingV1.GetKpisResponse: CMessageBridge {
         self.init()
         self.period = CBridge.string(c.period)
         self.kpis = CBridge.array(c.kpis, c.n_kpis) { $0.map { RatingV1.Kpi(c: $0.pointee) } ?? RatingV1.Kpi() }
+        self.targetsApprovedBy = CBridge.string(c.targets_approved_by)
+        self.targetsApprovedAtMs = c.targets_approved_at_ms
     }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.period = arena.string(period)
         p.pointee.n_kpis = kpis.count
         p.pointee.kpis = arena.messages(kpis)
+        p.pointee.targets_approved_by = arena.string(targetsApprovedBy)
+        p.pointee.targets_approved_at_ms = targetsApprovedAtMs
+    }
+}
+
+extension RatingV1 {
+    public struct KpiTarget: ProtoMessage {
+        public static let protoName = "veche.rating.v1.KpiTarget"
+        public var code: String = ""
+        public var target: Double = 0
+        public var higherIsBetter: Bool = false
+        public var amberMargin: Double = 0
+        public init() {}
+        public init(code: String = "", target: Double = 0, higherIsBetter: Bool = false, amberMargin: Double = 0) {
+            self.code = code
+            self.target = target
+            self.higherIsBetter = higherIsBetter
+            self.amberMargin = amberMargin
+        }
+        enum CodingKeys: String, CodingKey {
+            case code
+            case target
+            case higherIsBetter
+            case amberMargin
+        }
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            self.code = try c.decodeIfPresent(String.self, forKey: .code) ?? ""
+            self.target = try c.decodeIfPresent(Double.self, forKey: .target) ?? 0
+            self.higherIsBetter = try c.decodeIfPresent(Bool.self, forKey: .higherIsBetter) ?? false
+            self.amberMargin = try c.decodeIfPresent(Double.self, forKey: .amberMargin) ?? 0
+        }
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(self.code, forKey: .code)
+            try c.encode(self.target, forKey: .target)
+            try c.encode(self.higherIsBetter, forKey: .higherIsBetter)
+            try c.encode(self.amberMargin, forKey: .amberMargin)
+        }
+    }
+}
+
+extension RatingV1.KpiTarget: CMessageBridge {
+    public typealias CType = Veche__Rating__V1__KpiTarget
+    public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__rating__v1__kpi_target__init(p) }
+    public static func cPackedSize(_ p: UnsafePointer<CType>) -> Int { veche__rating__v1__kpi_target__get_packed_size(p) }
+    public static func cPack(_ p: UnsafePointer<CType>, _ out: UnsafeMutablePointer<UInt8>) -> Int { veche__rating__v1__kpi_target__pack(p, out) }
+    public static func cUnpack(_ len: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CType>? { veche__rating__v1__kpi_target__unpack(nil, len, data) }
+    public static func cFree(_ p: UnsafeMutablePointer<CType>) { veche__rating__v1__kpi_target__free_unpacked(p, nil) }
+    public init(c: CType) {
+        self.init()
+        self.code = CBridge.string(c.code)
+        self.target = c.target
+        self.higherIsBetter = c.higher_is_better != 0
+        self.amberMargin = c.amber_margin
+    }
+    public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
+        p.pointee.code = arena.string(code)
+        p.pointee.target = target
+        p.pointee.higher_is_better = higherIsBetter ? 1 : 0
+        p.pointee.amber_margin = amberMargin
+    }
+}
+
+extension RatingV1 {
+    public struct SetKpiTargetsRequest: ProtoMessage {
+        public static let protoName = "veche.rating.v1.SetKpiTargetsRequest"
+        public var targets: [RatingV1.KpiTarget] = []
+        public init() {}
+        public init(targets: [RatingV1.KpiTarget] = []) {
+            self.targets = targets
+        }
+        enum CodingKeys: String, CodingKey {
+            case targets
+        }
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            self.targets = try c.decodeIfPresent([RatingV1.KpiTarget].self, forKey: .targets) ?? []
+        }
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(self.targets, forKey: .targets)
+        }
+    }
+}
+
+extension RatingV1.SetKpiTargetsRequest: CMessageBridge {
+    public typealias CType = Veche__Rating__V1__SetKpiTargetsRequest
+    public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__rating__v1__set_kpi_targets_request__init(p) }
+    public static func cPackedSize(_ p: UnsafePointer<CType>) -> Int { veche__rating__v1__set_kpi_targets_request__get_packed_size(p) }
+    public static func cPack(_ p: UnsafePointer<CType>, _ out: UnsafeMutablePointer<UInt8>) -> Int { veche__rating__v1__set_kpi_targets_request__pack(p, out) }
+    public static func cUnpack(_ len: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CType>? { veche__rating__v1__set_kpi_targets_request__unpack(nil, len, data) }
+    public static func cFree(_ p: UnsafeMutablePointer<CType>) { veche__rating__v1__set_kpi_targets_request__free_unpacked(p, nil) }
+    public init(c: CType) {
+        self.init()
+        self.targets = CBridge.array(c.targets, c.n_targets) { $0.map { RatingV1.KpiTarget(c: $0.pointee) } ?? RatingV1.KpiTarget() }
+    }
+    public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
+        p.pointee.n_targets = targets.count
+        p.pointee.targets = arena.messages(targets)
+    }
+}
+
+extension RatingV1 {
+    public struct SetKpiTargetsResponse: ProtoMessage {
+        public static let protoName = "veche.rating.v1.SetKpiTargetsResponse"
+        public var targets: [RatingV1.KpiTarget] = []
+        public var approvedBy: String = ""
+        public var approvedAtMs: Int64 = 0
+        public init() {}
+        public init(targets: [RatingV1.KpiTarget] = [], approvedBy: String = "", approvedAtMs: Int64 = 0) {
+            self.targets = targets
+            self.approvedBy = approvedBy
+            self.approvedAtMs = approvedAtMs
+        }
+        enum CodingKeys: String, CodingKey {
+            case targets
+            case approvedBy
+            case approvedAtMs
+        }
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            self.targets = try c.decodeIfPresent([RatingV1.KpiTarget].self, forKey: .targets) ?? []
+            self.approvedBy = try c.decodeIfPresent(String.self, forKey: .approvedBy) ?? ""
+            self.approvedAtMs = try c.decodeIfPresent(Int64.self, forKey: .approvedAtMs) ?? 0
+        }
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(self.targets, forKey: .targets)
+            try c.encode(self.approvedBy, forKey: .approvedBy)
+            try c.encode(self.approvedAtMs, forKey: .approvedAtMs)
+        }
+    }
+}
+
+extension RatingV1.SetKpiTargetsResponse: CMessageBridge {
+    public typealias CType = Veche__Rating__V1__SetKpiTargetsResponse
+    public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__rating__v1__set_kpi_targets_response__init(p) }
+    public static func cPackedSize(_ p: UnsafePointer<CType>) -> Int { veche__rating__v1__set_kpi_targets_response__get_packed_size(p) }
+    public static func cPack(_ p: UnsafePointer<CType>, _ out: UnsafeMutablePointer<UInt8>) -> Int { veche__rating__v1__set_kpi_targets_response__pack(p, out) }
+    public static func cUnpack(_ len: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CType>? { veche__rating__v1__set_kpi_targets_response__unpack(nil, len, data) }
+    public static func cFree(_ p: UnsafeMutablePointer<CType>) { veche__rating__v1__set_kpi_targets_response__free_unpacked(p, nil) }
+    public init(c: CType) {
+        self.init()
+        self.targets = CBridge.array(c.targets, c.n_targets) { $0.map { RatingV1.KpiTarget(c: $0.pointee) } ?? RatingV1.KpiTarget() }
+        self.approvedBy = CBridge.string(c.approved_by)
+        self.approvedAtMs = c.approved_at_ms
+    }
+    public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
+        p.pointee.n_targets = targets.count
+        p.pointee.targets = arena.messages(targets)
+        p.pointee.approved_by = arena.string(approvedBy)
+        p.pointee.approved_at_ms = approvedAtMs
+    }
+}
+
+extension RatingV1 {
+    public struct ReportApproval: ProtoMessage {
+        public static let protoName = "veche.rating.v1.ReportApproval"
+        public var period: String = ""
+        public var approvedBy: String = ""
+        public var approvedAtMs: Int64 = 0
+        public var note: String = ""
+        public init() {}
+        public init(period: String = "", approvedBy: String = "", approvedAtMs: Int64 = 0, note: String = "") {
+            self.period = period
+            self.approvedBy = approvedBy
+            self.approvedAtMs = approvedAtMs
+            self.note = note
+        }
+        enum CodingKeys: String, CodingKey {
+            case period
+            case approvedBy
+            case approvedAtMs
+            case note
+        }
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            self.period = try c.decodeIfPresent(String.self, forKey: .period) ?? ""
+            self.approvedBy = try c.decodeIfPresent(String.self, forKey: .approvedBy) ?? ""
+            self.approvedAtMs = try c.decodeIfPresent(Int64.self, forKey: .approvedAtMs) ?? 0
+            self.note = try c.decodeIfPresent(String.self, forKey: .note) ?? ""
+        }
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(self.period, forKey: .period)
+            try c.encode(self.approvedBy, forKey: .approvedBy)
+            try c.encode(self.approvedAtMs, forKey: .approvedAtMs)
+            try c.encode(self.note, forKey: .note)
+        }
+    }
+}
+
+extension RatingV1.ReportApproval: CMessageBridge {
+    public typealias CType = Veche__Rating__V1__ReportApproval
+    public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__rating__v1__report_approval__init(p) }
+    public static func cPackedSize(_ p: UnsafePointer<CType>) -> Int { veche__rating__v1__report_approval__get_packed_size(p) }
+    public static func cPack(_ p: UnsafePointer<CType>, _ out: UnsafeMutablePointer<UInt8>) -> Int { veche__rating__v1__report_approval__pack(p, out) }
+    public static func cUnpack(_ len: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CType>? { veche__rating__v1__report_approval__unpack(nil, len, data) }
+    public static func cFree(_ p: UnsafeMutablePointer<CType>) { veche__rating__v1__report_approval__free_unpacked(p, nil) }
+    public init(c: CType) {
+        self.init()
+        self.period = CBridge.string(c.period)
+        self.approvedBy = CBridge.string(c.approved_by)
+        self.approvedAtMs = c.approved_at_ms
+        self.note = CBridge.string(c.note)
+    }
+    public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
+        p.pointee.period = arena.string(period)
+        p.pointee.approved_by = arena.string(approvedBy)
+        p.pointee.approved_at_ms = approvedAtMs
+        p.pointee.note = arena.string(note)
+    }
+}
+
+extension RatingV1 {
+    public struct ApproveReportRequest: ProtoMessage {
+        public static let protoName = "veche.rating.v1.ApproveReportRequest"
+        public var period: String = ""
+        public var note: String = ""
+        public init() {}
+        public init(period: String = "", note: String = "") {
+            self.period = period
+            self.note = note
+        }
+        enum CodingKeys: String, CodingKey {
+            case period
+            case note
+        }
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            self.period = try c.decodeIfPresent(String.self, forKey: .period) ?? ""
+            self.note = try c.decodeIfPresent(String.self, forKey: .note) ?? ""
+        }
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(self.period, forKey: .period)
+            try c.encode(self.note, forKey: .note)
+        }
+    }
+}
+
+extension RatingV1.ApproveReportRequest: CMessageBridge {
+    public typealias CType = Veche__Rating__V1__ApproveReportRequest
+    public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__rating__v1__approve_report_request__init(p) }
+    public static func cPackedSize(_ p: UnsafePointer<CType>) -> Int { veche__rating__v1__approve_report_request__get_packed_size(p) }
+    public static func cPack(_ p: UnsafePointer<CType>, _ out: UnsafeMutablePointer<UInt8>) -> Int { veche__rating__v1__approve_report_request__pack(p, out) }
+    public static func cUnpack(_ len: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CType>? { veche__rating__v1__approve_report_request__unpack(nil, len, data) }
+    public static func cFree(_ p: UnsafeMutablePointer<CType>) { veche__rating__v1__approve_report_request__free_unpacked(p, nil) }
+    public init(c: CType) {
+        self.init()
+        self.period = CBridge.string(c.period)
+        self.note = CBridge.string(c.note)
+    }
+    public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
+        p.pointee.period = arena.string(period)
+        p.pointee.note = arena.string(note)
+    }
+}
+
+extension RatingV1 {
+    public struct ApproveReportResponse: ProtoMessage {
+        public static let protoName = "veche.rating.v1.ApproveReportResponse"
+        public var approval: RatingV1.ReportApproval? = nil
+        public init() {}
+        public init(approval: RatingV1.ReportApproval? = nil) {
+            self.approval = approval
+        }
+        enum CodingKeys: String, CodingKey {
+            case approval
+        }
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            self.approval = try c.decodeIfPresent(RatingV1.ReportApproval.self, forKey: .approval) ?? nil
+        }
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encodeIfPresent(self.approval, forKey: .approval)
+        }
+    }
+}
+
+extension RatingV1.ApproveReportResponse: CMessageBridge {
+    public typealias CType = Veche__Rating__V1__ApproveReportResponse
+    public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__rating__v1__approve_report_response__init(p) }
+    public static func cPackedSize(_ p: UnsafePointer<CType>) -> Int { veche__rating__v1__approve_report_response__get_packed_size(p) }
+    public static func cPack(_ p: UnsafePointer<CType>, _ out: UnsafeMutablePointer<UInt8>) -> Int { veche__rating__v1__approve_report_response__pack(p, out) }
+    public static func cUnpack(_ len: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CType>? { veche__rating__v1__approve_report_response__unpack(nil, len, data) }
+    public static func cFree(_ p: UnsafeMutablePointer<CType>) { veche__rating__v1__approve_report_response__free_unpacked(p, nil) }
+    public init(c: CType) {
+        self.init()
+        self.approval = c.approval.map { RatingV1.ReportApproval(c: $0.pointee) }
+    }
+    public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
+        if let v = approval { p.pointee.approval = arena.message(v) }
+    }
+}
+
+extension RatingV1 {
+    public struct GetReportApprovalRequest: ProtoMessage {
+        public static let protoName = "veche.rating.v1.GetReportApprovalRequest"
+        public var period: String = ""
+        public init() {}
+        public init(period: String = "") {
+            self.period = period
+        }
+        enum CodingKeys: String, CodingKey {
+            case period
+        }
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            self.period = try c.decodeIfPresent(String.self, forKey: .period) ?? ""
+        }
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(self.period, forKey: .period)
+        }
+    }
+}
+
+extension RatingV1.GetReportApprovalRequest: CMessageBridge {
+    public typealias CType = Veche__Rating__V1__GetReportApprovalRequest
+    public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__rating__v1__get_report_approval_request__init(p) }
+    public static func cPackedSize(_ p: UnsafePointer<CType>) -> Int { veche__rating__v1__get_report_approval_request__get_packed_size(p) }
+    public static func cPack(_ p: UnsafePointer<CType>, _ out: UnsafeMutablePointer<UInt8>) -> Int { veche__rating__v1__get_report_approval_request__pack(p, out) }
+    public static func cUnpack(_ len: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CType>? { veche__rating__v1__get_report_approval_request__unpack(nil, len, data) }
+    public static func cFree(_ p: UnsafeMutablePointer<CType>) { veche__rating__v1__get_report_approval_request__free_unpacked(p, nil) }
+    public init(c: CType) {
+        self.init()
+        self.period = CBridge.string(c.period)
+    }
+    public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
+        p.pointee.period = arena.string(period)
+    }
+}
+
+extension RatingV1 {
+    public struct GetReportApprovalResponse: ProtoMessage {
+        public static let protoName = "veche.rating.v1.GetReportApprovalResponse"
+        public var approval: RatingV1.ReportApproval? = nil
+        public init() {}
+        public init(approval: RatingV1.ReportApproval? = nil) {
+            self.approval = approval
+        }
+        enum CodingKeys: String, CodingKey {
+            case approval
+        }
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            self.approval = try c.decodeIfPresent(RatingV1.ReportApproval.self, forKey: .approval) ?? nil
+        }
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encodeIfPresent(self.approval, forKey: .approval)
+        }
+    }
+}
+
+extension RatingV1.GetReportApprovalResponse: CMessageBridge {
+    public typealias CType = Veche__Rating__V1__GetReportApprovalResponse
+    public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__rating__v1__get_report_approval_response__init(p) }
+    public static func cPackedSize(_ p: UnsafePointer<CType>) -> Int { veche__rating__v1__get_report_approval_response__get_packed_size(p) }
+    public static func cPack(_ p: UnsafePointer<CType>, _ out: UnsafeMutablePointer<UInt8>) -> Int { veche__rating__v1__get_report_approval_response__pack(p, out) }
+    public static func cUnpack(_ len: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CType>? { veche__rating__v1__get_report_approval_response__unpack(nil, len, data) }
+    public static func cFree(_ p: UnsafeMutablePointer<CType>) { veche__rating__v1__get_report_approval_response__free_unpacked(p, nil) }
+    public init(c: CType) {
+        self.init()
+        self.approval = c.approval.map { RatingV1.ReportApproval(c: $0.pointee) }
+    }
+    public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
+        if let v = approval { p.pointee.approval = arena.message(v) }
     }
 }
 
@@ -948,8 +1331,9 @@ extension RatingV1 {
         public var duplicatesSkipped: Int64 = 0
         public var staleSkipped: Int64 = 0
         public var durable: String = ""
+        public var deferredEvents: Int64 = 0
         public init() {}
-        public init(eventsApplied: Int64 = 0, lastStreamSequence: Int64 = 0, appealsTracked: Int64 = 0, rejectedEvents: Int64 = 0, duplicatesSkipped: Int64 = 0, staleSkipped: Int64 = 0, durable: String = "") {
+        public init(eventsApplied: Int64 = 0, lastStreamSequence: Int64 = 0, appealsTracked: Int64 = 0, rejectedEvents: Int64 = 0, duplicatesSkipped: Int64 = 0, staleSkipped: Int64 = 0, durable: String = "", deferredEvents: Int64 = 0) {
             self.eventsApplied = eventsApplied
             self.lastStreamSequence = lastStreamSequence
             self.appealsTracked = appealsTracked
@@ -957,6 +1341,7 @@ extension RatingV1 {
             self.duplicatesSkipped = duplicatesSkipped
             self.staleSkipped = staleSkipped
             self.durable = durable
+            self.deferredEvents = deferredEvents
         }
         enum CodingKeys: String, CodingKey {
             case eventsApplied
@@ -966,6 +1351,7 @@ extension RatingV1 {
             case duplicatesSkipped
             case staleSkipped
             case durable
+            case deferredEvents
         }
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -976,6 +1362,7 @@ extension RatingV1 {
             self.duplicatesSkipped = try c.decodeIfPresent(Int64.self, forKey: .duplicatesSkipped) ?? 0
             self.staleSkipped = try c.decodeIfPresent(Int64.self, forKey: .staleSkipped) ?? 0
             self.durable = try c.decodeIfPresent(String.self, forKey: .durable) ?? ""
+            self.deferredEvents = try c.decodeIfPresent(Int64.self, forKey: .deferredEvents) ?? 0
         }
         public func encode(to encoder: any Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
@@ -986,6 +1373,7 @@ extension RatingV1 {
             try c.encode(self.duplicatesSkipped, forKey: .duplicatesSkipped)
             try c.encode(self.staleSkipped, forKey: .staleSkipped)
             try c.encode(self.durable, forKey: .durable)
+            try c.encode(self.deferredEvents, forKey: .deferredEvents)
         }
     }
 }
@@ -1006,6 +1394,7 @@ extension RatingV1.GetProgressResponse: CMessageBridge {
         self.duplicatesSkipped = c.duplicates_skipped
         self.staleSkipped = c.stale_skipped
         self.durable = CBridge.string(c.durable)
+        self.deferredEvents = c.deferred_events
     }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.events_applied = eventsApplied
@@ -1015,6 +1404,7 @@ extension RatingV1.GetProgressResponse: CMessageBridge {
         p.pointee.duplicates_skipped = duplicatesSkipped
         p.pointee.stale_skipped = staleSkipped
         p.pointee.durable = arena.string(durable)
+        p.pointee.deferred_events = deferredEvents
     }
 }
 
@@ -1024,6 +1414,7 @@ extension RatingV1 {
         public static let name = "RatingService"
         public static let fullName = "veche.rating.v1.RatingService"
         public static let subjectPrefix = "veche.rating.v1"
+        public static let methodNames = ["GetRatings", "GetTopProblems", "GetKpis", "SetWeights", "GetProgress", "SetKpiTargets", "ApproveReport", "GetReportApproval"]
         public enum Method {
             public enum GetRatings: RPCMethod {
                 public typealias Service = RatingService
@@ -1055,6 +1446,24 @@ extension RatingV1 {
                 public typealias Output = RatingV1.GetProgressResponse
                 public static let name = "GetProgress"
             }
+            public enum SetKpiTargets: RPCMethod {
+                public typealias Service = RatingService
+                public typealias Input = RatingV1.SetKpiTargetsRequest
+                public typealias Output = RatingV1.SetKpiTargetsResponse
+                public static let name = "SetKpiTargets"
+            }
+            public enum ApproveReport: RPCMethod {
+                public typealias Service = RatingService
+                public typealias Input = RatingV1.ApproveReportRequest
+                public typealias Output = RatingV1.ApproveReportResponse
+                public static let name = "ApproveReport"
+            }
+            public enum GetReportApproval: RPCMethod {
+                public typealias Service = RatingService
+                public typealias Input = RatingV1.GetReportApprovalRequest
+                public typealias Output = RatingV1.GetReportApprovalResponse
+                public static let name = "GetReportApproval"
+            }
         }
         /// Implemented by the service; `endpoints` adapts it to the runtime.
         public protocol Handler: Sendable {
@@ -1063,6 +1472,9 @@ extension RatingV1 {
             func getKpis(request: Method.GetKpis.Input, context: RPCContext) async throws -> Method.GetKpis.Output
             func setWeights(request: Method.SetWeights.Input, context: RPCContext) async throws -> Method.SetWeights.Output
             func getProgress(request: Method.GetProgress.Input, context: RPCContext) async throws -> Method.GetProgress.Output
+            func setKpiTargets(request: Method.SetKpiTargets.Input, context: RPCContext) async throws -> Method.SetKpiTargets.Output
+            func approveReport(request: Method.ApproveReport.Input, context: RPCContext) async throws -> Method.ApproveReport.Output
+            func getReportApproval(request: Method.GetReportApproval.Input, context: RPCContext) async throws -> Method.GetReportApproval.Output
         }
         /// Typed client over any transport (NATS request/reply in production).
         public struct Client: Sendable {
@@ -1083,6 +1495,15 @@ extension RatingV1 {
             public func getProgress(_ request: Method.GetProgress.Input, options: CallOptions = CallOptions()) async throws -> Method.GetProgress.Output {
                 try await transport.unary(Method.GetProgress.self, request, options: options)
             }
+            public func setKpiTargets(_ request: Method.SetKpiTargets.Input, options: CallOptions = CallOptions()) async throws -> Method.SetKpiTargets.Output {
+                try await transport.unary(Method.SetKpiTargets.self, request, options: options)
+            }
+            public func approveReport(_ request: Method.ApproveReport.Input, options: CallOptions = CallOptions()) async throws -> Method.ApproveReport.Output {
+                try await transport.unary(Method.ApproveReport.self, request, options: options)
+            }
+            public func getReportApproval(_ request: Method.GetReportApproval.Input, options: CallOptions = CallOptions()) async throws -> Method.GetReportApproval.Output {
+                try await transport.unary(Method.GetReportApproval.self, request, options: options)
+            }
         }
     }
 }
@@ -1095,6 +1516,9 @@ extension RatingV1.RatingService.Handler {
             RPCEndpoint(RatingV1.RatingService.Method.GetKpis.self) { try await self.getKpis(request: $0, context: $1) },
             RPCEndpoint(RatingV1.RatingService.Method.SetWeights.self) { try await self.setWeights(request: $0, context: $1) },
             RPCEndpoint(RatingV1.RatingService.Method.GetProgress.self) { try await self.getProgress(request: $0, context: $1) },
+            RPCEndpoint(RatingV1.RatingService.Method.SetKpiTargets.self) { try await self.setKpiTargets(request: $0, context: $1) },
+            RPCEndpoint(RatingV1.RatingService.Method.ApproveReport.self) { try await self.approveReport(request: $0, context: $1) },
+            RPCEndpoint(RatingV1.RatingService.Method.GetReportApproval.self) { try await self.getReportApproval(request: $0, context: $1) },
         ]
     }
 }

@@ -1739,6 +1739,7 @@ extension SurveyV1 {
         public static let name = "SurveyService"
         public static let fullName = "veche.survey.v1.SurveyService"
         public static let subjectPrefix = "veche.survey.v1"
+        public static let methodNames = ["CreateSurvey", "GetSurvey", "ListSurveys", "SetStatus", "SubmitBatch", "GetBatchReceipt", "SetMargins", "Estimate", "SatisfactionIndex"]
         public enum Method {
             public enum CreateSurvey: RPCMethod {
                 public typealias Service = SurveyService

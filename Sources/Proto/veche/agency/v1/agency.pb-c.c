@@ -1447,6 +1447,681 @@ void   veche__agency__v1__set_calendar_override_response__free_unpacked
   assert(message->base.descriptor == &veche__agency__v1__set_calendar_override_response__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   veche__agency__v1__upsert_sla_policy_request__init
+                     (Veche__Agency__V1__UpsertSlaPolicyRequest         *message)
+{
+  static const Veche__Agency__V1__UpsertSlaPolicyRequest init_value = VECHE__AGENCY__V1__UPSERT_SLA_POLICY_REQUEST__INIT;
+  *message = init_value;
+}
+size_t veche__agency__v1__upsert_sla_policy_request__get_packed_size
+                     (const Veche__Agency__V1__UpsertSlaPolicyRequest *message)
+{
+  assert(message->base.descriptor == &veche__agency__v1__upsert_sla_policy_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t veche__agency__v1__upsert_sla_policy_request__pack
+                     (const Veche__Agency__V1__UpsertSlaPolicyRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &veche__agency__v1__upsert_sla_policy_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t veche__agency__v1__upsert_sla_policy_request__pack_to_buffer
+                     (const Veche__Agency__V1__UpsertSlaPolicyRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &veche__agency__v1__upsert_sla_policy_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Veche__Agency__V1__UpsertSlaPolicyRequest *
+       veche__agency__v1__upsert_sla_policy_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Veche__Agency__V1__UpsertSlaPolicyRequest *)
+     protobuf_c_message_unpack (&veche__agency__v1__upsert_sla_policy_request__descriptor,
+                                allocator, len, data);
+}
+void   veche__agency__v1__upsert_sla_policy_request__free_unpacked
+                     (Veche__Agency__V1__UpsertSlaPolicyRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &veche__agency__v1__upsert_sla_policy_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   veche__agency__v1__upsert_sla_policy_response__init
+                     (Veche__Agency__V1__UpsertSlaPolicyResponse         *message)
+{
+  static const Veche__Agency__V1__UpsertSlaPolicyResponse init_value = VECHE__AGENCY__V1__UPSERT_SLA_POLICY_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t veche__agency__v1__upsert_sla_policy_response__get_packed_size
+                     (const Veche__Agency__V1__UpsertSlaPolicyResponse *message)
+{
+  assert(message->base.descriptor == &veche__agency__v1__upsert_sla_policy_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t veche__agency__v1__upsert_sla_policy_response__pack
+                     (const Veche__Agency__V1__UpsertSlaPolicyResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &veche__agency__v1__upsert_sla_policy_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t veche__agency__v1__upsert_sla_policy_response__pack_to_buffer
+                     (const Veche__Agency__V1__UpsertSlaPolicyResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &veche__agency__v1__upsert_sla_policy_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Veche__Agency__V1__UpsertSlaPolicyResponse *
+       veche__agency__v1__upsert_sla_policy_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Veche__Agency__V1__UpsertSlaPolicyResponse *)
+     protobuf_c_message_unpack (&veche__agency__v1__upsert_sla_policy_response__descriptor,
+                                allocator, len, data);
+}
+void   veche__agency__v1__upsert_sla_policy_response__free_unpacked
+                     (Veche__Agency__V1__UpsertSlaPolicyResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &veche__agency__v1__upsert_sla_policy_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   veche__agency__v1__role_assignment__init
+                     (Veche__Agency__V1__RoleAssignment         *message)
+{
+  static const Veche__Agency__V1__RoleAssignment init_value = VECHE__AGENCY__V1__ROLE_ASSIGNMENT__INIT;
+  *message = init_value;
+}
+size_t veche__agency__v1__role_assignment__get_packed_size
+                     (const Veche__Agency__V1__RoleAssignment *message)
+{
+  assert(message->base.descriptor == &veche__agency__v1__role_assignment__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t veche__agency__v1__role_assignment__pack
+                     (const Veche__Agency__V1__RoleAssignment *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &veche__agency__v1__role_assignment__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t veche__agency__v1__role_assignment__pack_to_buffer
+                     (const Veche__Agency__V1__RoleAssignment *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &veche__agency__v1__role_assignment__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Veche__Agency__V1__RoleAssignment *
+       veche__agency__v1__role_assignment__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Veche__Agency__V1__RoleAssignment *)
+     protobuf_c_message_unpack (&veche__agency__v1__role_assignment__descriptor,
+                                allocator, len, data);
+}
+void   veche__agency__v1__role_assignment__free_unpacked
+                     (Veche__Agency__V1__RoleAssignment *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &veche__agency__v1__role_assignment__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   veche__agency__v1__grant__init
+                     (Veche__Agency__V1__Grant         *message)
+{
+  static const Veche__Agency__V1__Grant init_value = VECHE__AGENCY__V1__GRANT__INIT;
+  *message = init_value;
+}
+size_t veche__agency__v1__grant__get_packed_size
+                     (const Veche__Agency__V1__Grant *message)
+{
+  assert(message->base.descriptor == &veche__agency__v1__grant__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t veche__agency__v1__grant__pack
+                     (const Veche__Agency__V1__Grant *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &veche__agency__v1__grant__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t veche__agency__v1__grant__pack_to_buffer
+                     (const Veche__Agency__V1__Grant *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &veche__agency__v1__grant__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Veche__Agency__V1__Grant *
+       veche__agency__v1__grant__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Veche__Agency__V1__Grant *)
+     protobuf_c_message_unpack (&veche__agency__v1__grant__descriptor,
+                                allocator, len, data);
+}
+void   veche__agency__v1__grant__free_unpacked
+                     (Veche__Agency__V1__Grant *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &veche__agency__v1__grant__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   veche__agency__v1__list_role_assignments_request__init
+                     (Veche__Agency__V1__ListRoleAssignmentsRequest         *message)
+{
+  static const Veche__Agency__V1__ListRoleAssignmentsRequest init_value = VECHE__AGENCY__V1__LIST_ROLE_ASSIGNMENTS_REQUEST__INIT;
+  *message = init_value;
+}
+size_t veche__agency__v1__list_role_assignments_request__get_packed_size
+                     (const Veche__Agency__V1__ListRoleAssignmentsRequest *message)
+{
+  assert(message->base.descriptor == &veche__agency__v1__list_role_assignments_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t veche__agency__v1__list_role_assignments_request__pack
+                     (const Veche__Agency__V1__ListRoleAssignmentsRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &veche__agency__v1__list_role_assignments_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t veche__agency__v1__list_role_assignments_request__pack_to_buffer
+                     (const Veche__Agency__V1__ListRoleAssignmentsRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &veche__agency__v1__list_role_assignments_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Veche__Agency__V1__ListRoleAssignmentsRequest *
+       veche__agency__v1__list_role_assignments_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Veche__Agency__V1__ListRoleAssignmentsRequest *)
+     protobuf_c_message_unpack (&veche__agency__v1__list_role_assignments_request__descriptor,
+                                allocator, len, data);
+}
+void   veche__agency__v1__list_role_assignments_request__free_unpacked
+                     (Veche__Agency__V1__ListRoleAssignmentsRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &veche__agency__v1__list_role_assignments_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   veche__agency__v1__list_role_assignments_response__init
+                     (Veche__Agency__V1__ListRoleAssignmentsResponse         *message)
+{
+  static const Veche__Agency__V1__ListRoleAssignmentsResponse init_value = VECHE__AGENCY__V1__LIST_ROLE_ASSIGNMENTS_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t veche__agency__v1__list_role_assignments_response__get_packed_size
+                     (const Veche__Agency__V1__ListRoleAssignmentsResponse *message)
+{
+  assert(message->base.descriptor == &veche__agency__v1__list_role_assignments_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t veche__agency__v1__list_role_assignments_response__pack
+                     (const Veche__Agency__V1__ListRoleAssignmentsResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &veche__agency__v1__list_role_assignments_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t veche__agency__v1__list_role_assignments_response__pack_to_buffer
+                     (const Veche__Agency__V1__ListRoleAssignmentsResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &veche__agency__v1__list_role_assignments_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Veche__Agency__V1__ListRoleAssignmentsResponse *
+       veche__agency__v1__list_role_assignments_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Veche__Agency__V1__ListRoleAssignmentsResponse *)
+     protobuf_c_message_unpack (&veche__agency__v1__list_role_assignments_response__descriptor,
+                                allocator, len, data);
+}
+void   veche__agency__v1__list_role_assignments_response__free_unpacked
+                     (Veche__Agency__V1__ListRoleAssignmentsResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &veche__agency__v1__list_role_assignments_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   veche__agency__v1__assign_role_request__init
+                     (Veche__Agency__V1__AssignRoleRequest         *message)
+{
+  static const Veche__Agency__V1__AssignRoleRequest init_value = VECHE__AGENCY__V1__ASSIGN_ROLE_REQUEST__INIT;
+  *message = init_value;
+}
+size_t veche__agency__v1__assign_role_request__get_packed_size
+                     (const Veche__Agency__V1__AssignRoleRequest *message)
+{
+  assert(message->base.descriptor == &veche__agency__v1__assign_role_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t veche__agency__v1__assign_role_request__pack
+                     (const Veche__Agency__V1__AssignRoleRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &veche__agency__v1__assign_role_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t veche__agency__v1__assign_role_request__pack_to_buffer
+                     (const Veche__Agency__V1__AssignRoleRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &veche__agency__v1__assign_role_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Veche__Agency__V1__AssignRoleRequest *
+       veche__agency__v1__assign_role_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Veche__Agency__V1__AssignRoleRequest *)
+     protobuf_c_message_unpack (&veche__agency__v1__assign_role_request__descriptor,
+                                allocator, len, data);
+}
+void   veche__agency__v1__assign_role_request__free_unpacked
+                     (Veche__Agency__V1__AssignRoleRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &veche__agency__v1__assign_role_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   veche__agency__v1__assign_role_response__init
+                     (Veche__Agency__V1__AssignRoleResponse         *message)
+{
+  static const Veche__Agency__V1__AssignRoleResponse init_value = VECHE__AGENCY__V1__ASSIGN_ROLE_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t veche__agency__v1__assign_role_response__get_packed_size
+                     (const Veche__Agency__V1__AssignRoleResponse *message)
+{
+  assert(message->base.descriptor == &veche__agency__v1__assign_role_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t veche__agency__v1__assign_role_response__pack
+                     (const Veche__Agency__V1__AssignRoleResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &veche__agency__v1__assign_role_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t veche__agency__v1__assign_role_response__pack_to_buffer
+                     (const Veche__Agency__V1__AssignRoleResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &veche__agency__v1__assign_role_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Veche__Agency__V1__AssignRoleResponse *
+       veche__agency__v1__assign_role_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Veche__Agency__V1__AssignRoleResponse *)
+     protobuf_c_message_unpack (&veche__agency__v1__assign_role_response__descriptor,
+                                allocator, len, data);
+}
+void   veche__agency__v1__assign_role_response__free_unpacked
+                     (Veche__Agency__V1__AssignRoleResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &veche__agency__v1__assign_role_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   veche__agency__v1__revoke_role_request__init
+                     (Veche__Agency__V1__RevokeRoleRequest         *message)
+{
+  static const Veche__Agency__V1__RevokeRoleRequest init_value = VECHE__AGENCY__V1__REVOKE_ROLE_REQUEST__INIT;
+  *message = init_value;
+}
+size_t veche__agency__v1__revoke_role_request__get_packed_size
+                     (const Veche__Agency__V1__RevokeRoleRequest *message)
+{
+  assert(message->base.descriptor == &veche__agency__v1__revoke_role_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t veche__agency__v1__revoke_role_request__pack
+                     (const Veche__Agency__V1__RevokeRoleRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &veche__agency__v1__revoke_role_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t veche__agency__v1__revoke_role_request__pack_to_buffer
+                     (const Veche__Agency__V1__RevokeRoleRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &veche__agency__v1__revoke_role_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Veche__Agency__V1__RevokeRoleRequest *
+       veche__agency__v1__revoke_role_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Veche__Agency__V1__RevokeRoleRequest *)
+     protobuf_c_message_unpack (&veche__agency__v1__revoke_role_request__descriptor,
+                                allocator, len, data);
+}
+void   veche__agency__v1__revoke_role_request__free_unpacked
+                     (Veche__Agency__V1__RevokeRoleRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &veche__agency__v1__revoke_role_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   veche__agency__v1__revoke_role_response__init
+                     (Veche__Agency__V1__RevokeRoleResponse         *message)
+{
+  static const Veche__Agency__V1__RevokeRoleResponse init_value = VECHE__AGENCY__V1__REVOKE_ROLE_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t veche__agency__v1__revoke_role_response__get_packed_size
+                     (const Veche__Agency__V1__RevokeRoleResponse *message)
+{
+  assert(message->base.descriptor == &veche__agency__v1__revoke_role_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t veche__agency__v1__revoke_role_response__pack
+                     (const Veche__Agency__V1__RevokeRoleResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &veche__agency__v1__revoke_role_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t veche__agency__v1__revoke_role_response__pack_to_buffer
+                     (const Veche__Agency__V1__RevokeRoleResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &veche__agency__v1__revoke_role_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Veche__Agency__V1__RevokeRoleResponse *
+       veche__agency__v1__revoke_role_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Veche__Agency__V1__RevokeRoleResponse *)
+     protobuf_c_message_unpack (&veche__agency__v1__revoke_role_response__descriptor,
+                                allocator, len, data);
+}
+void   veche__agency__v1__revoke_role_response__free_unpacked
+                     (Veche__Agency__V1__RevokeRoleResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &veche__agency__v1__revoke_role_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   veche__agency__v1__resolve_grants_request__init
+                     (Veche__Agency__V1__ResolveGrantsRequest         *message)
+{
+  static const Veche__Agency__V1__ResolveGrantsRequest init_value = VECHE__AGENCY__V1__RESOLVE_GRANTS_REQUEST__INIT;
+  *message = init_value;
+}
+size_t veche__agency__v1__resolve_grants_request__get_packed_size
+                     (const Veche__Agency__V1__ResolveGrantsRequest *message)
+{
+  assert(message->base.descriptor == &veche__agency__v1__resolve_grants_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t veche__agency__v1__resolve_grants_request__pack
+                     (const Veche__Agency__V1__ResolveGrantsRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &veche__agency__v1__resolve_grants_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t veche__agency__v1__resolve_grants_request__pack_to_buffer
+                     (const Veche__Agency__V1__ResolveGrantsRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &veche__agency__v1__resolve_grants_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Veche__Agency__V1__ResolveGrantsRequest *
+       veche__agency__v1__resolve_grants_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Veche__Agency__V1__ResolveGrantsRequest *)
+     protobuf_c_message_unpack (&veche__agency__v1__resolve_grants_request__descriptor,
+                                allocator, len, data);
+}
+void   veche__agency__v1__resolve_grants_request__free_unpacked
+                     (Veche__Agency__V1__ResolveGrantsRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &veche__agency__v1__resolve_grants_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   veche__agency__v1__resolve_grants_response__init
+                     (Veche__Agency__V1__ResolveGrantsResponse         *message)
+{
+  static const Veche__Agency__V1__ResolveGrantsResponse init_value = VECHE__AGENCY__V1__RESOLVE_GRANTS_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t veche__agency__v1__resolve_grants_response__get_packed_size
+                     (const Veche__Agency__V1__ResolveGrantsResponse *message)
+{
+  assert(message->base.descriptor == &veche__agency__v1__resolve_grants_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t veche__agency__v1__resolve_grants_response__pack
+                     (const Veche__Agency__V1__ResolveGrantsResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &veche__agency__v1__resolve_grants_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t veche__agency__v1__resolve_grants_response__pack_to_buffer
+                     (const Veche__Agency__V1__ResolveGrantsResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &veche__agency__v1__resolve_grants_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Veche__Agency__V1__ResolveGrantsResponse *
+       veche__agency__v1__resolve_grants_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Veche__Agency__V1__ResolveGrantsResponse *)
+     protobuf_c_message_unpack (&veche__agency__v1__resolve_grants_response__descriptor,
+                                allocator, len, data);
+}
+void   veche__agency__v1__resolve_grants_response__free_unpacked
+                     (Veche__Agency__V1__ResolveGrantsResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &veche__agency__v1__resolve_grants_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   veche__agency__v1__audit_entry__init
+                     (Veche__Agency__V1__AuditEntry         *message)
+{
+  static const Veche__Agency__V1__AuditEntry init_value = VECHE__AGENCY__V1__AUDIT_ENTRY__INIT;
+  *message = init_value;
+}
+size_t veche__agency__v1__audit_entry__get_packed_size
+                     (const Veche__Agency__V1__AuditEntry *message)
+{
+  assert(message->base.descriptor == &veche__agency__v1__audit_entry__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t veche__agency__v1__audit_entry__pack
+                     (const Veche__Agency__V1__AuditEntry *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &veche__agency__v1__audit_entry__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t veche__agency__v1__audit_entry__pack_to_buffer
+                     (const Veche__Agency__V1__AuditEntry *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &veche__agency__v1__audit_entry__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Veche__Agency__V1__AuditEntry *
+       veche__agency__v1__audit_entry__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Veche__Agency__V1__AuditEntry *)
+     protobuf_c_message_unpack (&veche__agency__v1__audit_entry__descriptor,
+                                allocator, len, data);
+}
+void   veche__agency__v1__audit_entry__free_unpacked
+                     (Veche__Agency__V1__AuditEntry *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &veche__agency__v1__audit_entry__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   veche__agency__v1__query_audit_request__init
+                     (Veche__Agency__V1__QueryAuditRequest         *message)
+{
+  static const Veche__Agency__V1__QueryAuditRequest init_value = VECHE__AGENCY__V1__QUERY_AUDIT_REQUEST__INIT;
+  *message = init_value;
+}
+size_t veche__agency__v1__query_audit_request__get_packed_size
+                     (const Veche__Agency__V1__QueryAuditRequest *message)
+{
+  assert(message->base.descriptor == &veche__agency__v1__query_audit_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t veche__agency__v1__query_audit_request__pack
+                     (const Veche__Agency__V1__QueryAuditRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &veche__agency__v1__query_audit_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t veche__agency__v1__query_audit_request__pack_to_buffer
+                     (const Veche__Agency__V1__QueryAuditRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &veche__agency__v1__query_audit_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Veche__Agency__V1__QueryAuditRequest *
+       veche__agency__v1__query_audit_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Veche__Agency__V1__QueryAuditRequest *)
+     protobuf_c_message_unpack (&veche__agency__v1__query_audit_request__descriptor,
+                                allocator, len, data);
+}
+void   veche__agency__v1__query_audit_request__free_unpacked
+                     (Veche__Agency__V1__QueryAuditRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &veche__agency__v1__query_audit_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   veche__agency__v1__query_audit_response__init
+                     (Veche__Agency__V1__QueryAuditResponse         *message)
+{
+  static const Veche__Agency__V1__QueryAuditResponse init_value = VECHE__AGENCY__V1__QUERY_AUDIT_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t veche__agency__v1__query_audit_response__get_packed_size
+                     (const Veche__Agency__V1__QueryAuditResponse *message)
+{
+  assert(message->base.descriptor == &veche__agency__v1__query_audit_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t veche__agency__v1__query_audit_response__pack
+                     (const Veche__Agency__V1__QueryAuditResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &veche__agency__v1__query_audit_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t veche__agency__v1__query_audit_response__pack_to_buffer
+                     (const Veche__Agency__V1__QueryAuditResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &veche__agency__v1__query_audit_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Veche__Agency__V1__QueryAuditResponse *
+       veche__agency__v1__query_audit_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Veche__Agency__V1__QueryAuditResponse *)
+     protobuf_c_message_unpack (&veche__agency__v1__query_audit_response__descriptor,
+                                allocator, len, data);
+}
+void   veche__agency__v1__query_audit_response__free_unpacked
+                     (Veche__Agency__V1__QueryAuditResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &veche__agency__v1__query_audit_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 static const ProtobufCFieldDescriptor veche__agency__v1__municipality__field_descriptors[6] =
 {
   {
@@ -3435,6 +4110,1005 @@ const ProtobufCMessageDescriptor veche__agency__v1__set_calendar_override_respon
   (ProtobufCMessageInit) veche__agency__v1__set_calendar_override_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
+static const ProtobufCFieldDescriptor veche__agency__v1__upsert_sla_policy_request__field_descriptors[1] =
+{
+  {
+    "policy",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Agency__V1__UpsertSlaPolicyRequest, policy),
+    &veche__agency__v1__sla_policy__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned veche__agency__v1__upsert_sla_policy_request__field_indices_by_name[] = {
+  0,   /* field[0] = policy */
+};
+static const ProtobufCIntRange veche__agency__v1__upsert_sla_policy_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor veche__agency__v1__upsert_sla_policy_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "veche.agency.v1.UpsertSlaPolicyRequest",
+  "UpsertSlaPolicyRequest",
+  "Veche__Agency__V1__UpsertSlaPolicyRequest",
+  "veche.agency.v1",
+  sizeof(Veche__Agency__V1__UpsertSlaPolicyRequest),
+  1,
+  veche__agency__v1__upsert_sla_policy_request__field_descriptors,
+  veche__agency__v1__upsert_sla_policy_request__field_indices_by_name,
+  1,  veche__agency__v1__upsert_sla_policy_request__number_ranges,
+  (ProtobufCMessageInit) veche__agency__v1__upsert_sla_policy_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor veche__agency__v1__upsert_sla_policy_response__field_descriptors[1] =
+{
+  {
+    "policy",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Agency__V1__UpsertSlaPolicyResponse, policy),
+    &veche__agency__v1__sla_policy__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned veche__agency__v1__upsert_sla_policy_response__field_indices_by_name[] = {
+  0,   /* field[0] = policy */
+};
+static const ProtobufCIntRange veche__agency__v1__upsert_sla_policy_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor veche__agency__v1__upsert_sla_policy_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "veche.agency.v1.UpsertSlaPolicyResponse",
+  "UpsertSlaPolicyResponse",
+  "Veche__Agency__V1__UpsertSlaPolicyResponse",
+  "veche.agency.v1",
+  sizeof(Veche__Agency__V1__UpsertSlaPolicyResponse),
+  1,
+  veche__agency__v1__upsert_sla_policy_response__field_descriptors,
+  veche__agency__v1__upsert_sla_policy_response__field_indices_by_name,
+  1,  veche__agency__v1__upsert_sla_policy_response__number_ranges,
+  (ProtobufCMessageInit) veche__agency__v1__upsert_sla_policy_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor veche__agency__v1__role_assignment__field_descriptors[11] =
+{
+  {
+    "id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Agency__V1__RoleAssignment, id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "principal",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Agency__V1__RoleAssignment, principal),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "role",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Agency__V1__RoleAssignment, role),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "agency_id",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Agency__V1__RoleAssignment, agency_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "topic_code",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Agency__V1__RoleAssignment, topic_code),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "survey_id",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Agency__V1__RoleAssignment, survey_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "team_id",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Agency__V1__RoleAssignment, team_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "channel",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Agency__V1__RoleAssignment, channel),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "granted_by",
+    9,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Agency__V1__RoleAssignment, granted_by),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "granted_at_ms",
+    10,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Agency__V1__RoleAssignment, granted_at_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "note",
+    11,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Agency__V1__RoleAssignment, note),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned veche__agency__v1__role_assignment__field_indices_by_name[] = {
+  3,   /* field[3] = agency_id */
+  7,   /* field[7] = channel */
+  9,   /* field[9] = granted_at_ms */
+  8,   /* field[8] = granted_by */
+  0,   /* field[0] = id */
+  10,   /* field[10] = note */
+  1,   /* field[1] = principal */
+  2,   /* field[2] = role */
+  5,   /* field[5] = survey_id */
+  6,   /* field[6] = team_id */
+  4,   /* field[4] = topic_code */
+};
+static const ProtobufCIntRange veche__agency__v1__role_assignment__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 11 }
+};
+const ProtobufCMessageDescriptor veche__agency__v1__role_assignment__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "veche.agency.v1.RoleAssignment",
+  "RoleAssignment",
+  "Veche__Agency__V1__RoleAssignment",
+  "veche.agency.v1",
+  sizeof(Veche__Agency__V1__RoleAssignment),
+  11,
+  veche__agency__v1__role_assignment__field_descriptors,
+  veche__agency__v1__role_assignment__field_indices_by_name,
+  1,  veche__agency__v1__role_assignment__number_ranges,
+  (ProtobufCMessageInit) veche__agency__v1__role_assignment__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor veche__agency__v1__grant__field_descriptors[6] =
+{
+  {
+    "role",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Agency__V1__Grant, role),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "agency_ids",
+    2,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Veche__Agency__V1__Grant, n_agency_ids),
+    offsetof(Veche__Agency__V1__Grant, agency_ids),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "topic_codes",
+    3,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Veche__Agency__V1__Grant, n_topic_codes),
+    offsetof(Veche__Agency__V1__Grant, topic_codes),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "survey_id",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Agency__V1__Grant, survey_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "team_id",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Agency__V1__Grant, team_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "channel",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Agency__V1__Grant, channel),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned veche__agency__v1__grant__field_indices_by_name[] = {
+  1,   /* field[1] = agency_ids */
+  5,   /* field[5] = channel */
+  0,   /* field[0] = role */
+  3,   /* field[3] = survey_id */
+  4,   /* field[4] = team_id */
+  2,   /* field[2] = topic_codes */
+};
+static const ProtobufCIntRange veche__agency__v1__grant__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 6 }
+};
+const ProtobufCMessageDescriptor veche__agency__v1__grant__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "veche.agency.v1.Grant",
+  "Grant",
+  "Veche__Agency__V1__Grant",
+  "veche.agency.v1",
+  sizeof(Veche__Agency__V1__Grant),
+  6,
+  veche__agency__v1__grant__field_descriptors,
+  veche__agency__v1__grant__field_indices_by_name,
+  1,  veche__agency__v1__grant__number_ranges,
+  (ProtobufCMessageInit) veche__agency__v1__grant__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor veche__agency__v1__list_role_assignments_request__field_descriptors[2] =
+{
+  {
+    "principal",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Agency__V1__ListRoleAssignmentsRequest, principal),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "role",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Agency__V1__ListRoleAssignmentsRequest, role),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned veche__agency__v1__list_role_assignments_request__field_indices_by_name[] = {
+  0,   /* field[0] = principal */
+  1,   /* field[1] = role */
+};
+static const ProtobufCIntRange veche__agency__v1__list_role_assignments_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor veche__agency__v1__list_role_assignments_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "veche.agency.v1.ListRoleAssignmentsRequest",
+  "ListRoleAssignmentsRequest",
+  "Veche__Agency__V1__ListRoleAssignmentsRequest",
+  "veche.agency.v1",
+  sizeof(Veche__Agency__V1__ListRoleAssignmentsRequest),
+  2,
+  veche__agency__v1__list_role_assignments_request__field_descriptors,
+  veche__agency__v1__list_role_assignments_request__field_indices_by_name,
+  1,  veche__agency__v1__list_role_assignments_request__number_ranges,
+  (ProtobufCMessageInit) veche__agency__v1__list_role_assignments_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor veche__agency__v1__list_role_assignments_response__field_descriptors[1] =
+{
+  {
+    "assignments",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Veche__Agency__V1__ListRoleAssignmentsResponse, n_assignments),
+    offsetof(Veche__Agency__V1__ListRoleAssignmentsResponse, assignments),
+    &veche__agency__v1__role_assignment__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned veche__agency__v1__list_role_assignments_response__field_indices_by_name[] = {
+  0,   /* field[0] = assignments */
+};
+static const ProtobufCIntRange veche__agency__v1__list_role_assignments_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor veche__agency__v1__list_role_assignments_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "veche.agency.v1.ListRoleAssignmentsResponse",
+  "ListRoleAssignmentsResponse",
+  "Veche__Agency__V1__ListRoleAssignmentsResponse",
+  "veche.agency.v1",
+  sizeof(Veche__Agency__V1__ListRoleAssignmentsResponse),
+  1,
+  veche__agency__v1__list_role_assignments_response__field_descriptors,
+  veche__agency__v1__list_role_assignments_response__field_indices_by_name,
+  1,  veche__agency__v1__list_role_assignments_response__number_ranges,
+  (ProtobufCMessageInit) veche__agency__v1__list_role_assignments_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor veche__agency__v1__assign_role_request__field_descriptors[1] =
+{
+  {
+    "assignment",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Agency__V1__AssignRoleRequest, assignment),
+    &veche__agency__v1__role_assignment__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned veche__agency__v1__assign_role_request__field_indices_by_name[] = {
+  0,   /* field[0] = assignment */
+};
+static const ProtobufCIntRange veche__agency__v1__assign_role_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor veche__agency__v1__assign_role_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "veche.agency.v1.AssignRoleRequest",
+  "AssignRoleRequest",
+  "Veche__Agency__V1__AssignRoleRequest",
+  "veche.agency.v1",
+  sizeof(Veche__Agency__V1__AssignRoleRequest),
+  1,
+  veche__agency__v1__assign_role_request__field_descriptors,
+  veche__agency__v1__assign_role_request__field_indices_by_name,
+  1,  veche__agency__v1__assign_role_request__number_ranges,
+  (ProtobufCMessageInit) veche__agency__v1__assign_role_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor veche__agency__v1__assign_role_response__field_descriptors[1] =
+{
+  {
+    "assignment",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Agency__V1__AssignRoleResponse, assignment),
+    &veche__agency__v1__role_assignment__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned veche__agency__v1__assign_role_response__field_indices_by_name[] = {
+  0,   /* field[0] = assignment */
+};
+static const ProtobufCIntRange veche__agency__v1__assign_role_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor veche__agency__v1__assign_role_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "veche.agency.v1.AssignRoleResponse",
+  "AssignRoleResponse",
+  "Veche__Agency__V1__AssignRoleResponse",
+  "veche.agency.v1",
+  sizeof(Veche__Agency__V1__AssignRoleResponse),
+  1,
+  veche__agency__v1__assign_role_response__field_descriptors,
+  veche__agency__v1__assign_role_response__field_indices_by_name,
+  1,  veche__agency__v1__assign_role_response__number_ranges,
+  (ProtobufCMessageInit) veche__agency__v1__assign_role_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor veche__agency__v1__revoke_role_request__field_descriptors[1] =
+{
+  {
+    "id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Agency__V1__RevokeRoleRequest, id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned veche__agency__v1__revoke_role_request__field_indices_by_name[] = {
+  0,   /* field[0] = id */
+};
+static const ProtobufCIntRange veche__agency__v1__revoke_role_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor veche__agency__v1__revoke_role_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "veche.agency.v1.RevokeRoleRequest",
+  "RevokeRoleRequest",
+  "Veche__Agency__V1__RevokeRoleRequest",
+  "veche.agency.v1",
+  sizeof(Veche__Agency__V1__RevokeRoleRequest),
+  1,
+  veche__agency__v1__revoke_role_request__field_descriptors,
+  veche__agency__v1__revoke_role_request__field_indices_by_name,
+  1,  veche__agency__v1__revoke_role_request__number_ranges,
+  (ProtobufCMessageInit) veche__agency__v1__revoke_role_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor veche__agency__v1__revoke_role_response__field_descriptors[1] =
+{
+  {
+    "assignment",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Agency__V1__RevokeRoleResponse, assignment),
+    &veche__agency__v1__role_assignment__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned veche__agency__v1__revoke_role_response__field_indices_by_name[] = {
+  0,   /* field[0] = assignment */
+};
+static const ProtobufCIntRange veche__agency__v1__revoke_role_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor veche__agency__v1__revoke_role_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "veche.agency.v1.RevokeRoleResponse",
+  "RevokeRoleResponse",
+  "Veche__Agency__V1__RevokeRoleResponse",
+  "veche.agency.v1",
+  sizeof(Veche__Agency__V1__RevokeRoleResponse),
+  1,
+  veche__agency__v1__revoke_role_response__field_descriptors,
+  veche__agency__v1__revoke_role_response__field_indices_by_name,
+  1,  veche__agency__v1__revoke_role_response__number_ranges,
+  (ProtobufCMessageInit) veche__agency__v1__revoke_role_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor veche__agency__v1__resolve_grants_request__field_descriptors[1] =
+{
+  {
+    "principal",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Agency__V1__ResolveGrantsRequest, principal),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned veche__agency__v1__resolve_grants_request__field_indices_by_name[] = {
+  0,   /* field[0] = principal */
+};
+static const ProtobufCIntRange veche__agency__v1__resolve_grants_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor veche__agency__v1__resolve_grants_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "veche.agency.v1.ResolveGrantsRequest",
+  "ResolveGrantsRequest",
+  "Veche__Agency__V1__ResolveGrantsRequest",
+  "veche.agency.v1",
+  sizeof(Veche__Agency__V1__ResolveGrantsRequest),
+  1,
+  veche__agency__v1__resolve_grants_request__field_descriptors,
+  veche__agency__v1__resolve_grants_request__field_indices_by_name,
+  1,  veche__agency__v1__resolve_grants_request__number_ranges,
+  (ProtobufCMessageInit) veche__agency__v1__resolve_grants_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor veche__agency__v1__resolve_grants_response__field_descriptors[2] =
+{
+  {
+    "principal",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Agency__V1__ResolveGrantsResponse, principal),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "grants",
+    2,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Veche__Agency__V1__ResolveGrantsResponse, n_grants),
+    offsetof(Veche__Agency__V1__ResolveGrantsResponse, grants),
+    &veche__agency__v1__grant__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned veche__agency__v1__resolve_grants_response__field_indices_by_name[] = {
+  1,   /* field[1] = grants */
+  0,   /* field[0] = principal */
+};
+static const ProtobufCIntRange veche__agency__v1__resolve_grants_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor veche__agency__v1__resolve_grants_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "veche.agency.v1.ResolveGrantsResponse",
+  "ResolveGrantsResponse",
+  "Veche__Agency__V1__ResolveGrantsResponse",
+  "veche.agency.v1",
+  sizeof(Veche__Agency__V1__ResolveGrantsResponse),
+  2,
+  veche__agency__v1__resolve_grants_response__field_descriptors,
+  veche__agency__v1__resolve_grants_response__field_indices_by_name,
+  1,  veche__agency__v1__resolve_grants_response__number_ranges,
+  (ProtobufCMessageInit) veche__agency__v1__resolve_grants_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor veche__agency__v1__audit_entry__field_descriptors[10] =
+{
+  {
+    "id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Agency__V1__AuditEntry, id),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "at_ms",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Agency__V1__AuditEntry, at_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "service",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Agency__V1__AuditEntry, service),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "actor",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Agency__V1__AuditEntry, actor),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "client_id",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Agency__V1__AuditEntry, client_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "source",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Agency__V1__AuditEntry, source),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "action",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Agency__V1__AuditEntry, action),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "appeal_id",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Agency__V1__AuditEntry, appeal_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "target",
+    9,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Agency__V1__AuditEntry, target),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "detail",
+    10,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Agency__V1__AuditEntry, detail),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned veche__agency__v1__audit_entry__field_indices_by_name[] = {
+  6,   /* field[6] = action */
+  3,   /* field[3] = actor */
+  7,   /* field[7] = appeal_id */
+  1,   /* field[1] = at_ms */
+  4,   /* field[4] = client_id */
+  9,   /* field[9] = detail */
+  0,   /* field[0] = id */
+  2,   /* field[2] = service */
+  5,   /* field[5] = source */
+  8,   /* field[8] = target */
+};
+static const ProtobufCIntRange veche__agency__v1__audit_entry__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 10 }
+};
+const ProtobufCMessageDescriptor veche__agency__v1__audit_entry__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "veche.agency.v1.AuditEntry",
+  "AuditEntry",
+  "Veche__Agency__V1__AuditEntry",
+  "veche.agency.v1",
+  sizeof(Veche__Agency__V1__AuditEntry),
+  10,
+  veche__agency__v1__audit_entry__field_descriptors,
+  veche__agency__v1__audit_entry__field_indices_by_name,
+  1,  veche__agency__v1__audit_entry__number_ranges,
+  (ProtobufCMessageInit) veche__agency__v1__audit_entry__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor veche__agency__v1__query_audit_request__field_descriptors[7] =
+{
+  {
+    "actor",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Agency__V1__QueryAuditRequest, actor),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "appeal_id",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Agency__V1__QueryAuditRequest, appeal_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "action",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Agency__V1__QueryAuditRequest, action),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "from_ms",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Agency__V1__QueryAuditRequest, from_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "to_ms",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Agency__V1__QueryAuditRequest, to_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "limit",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Agency__V1__QueryAuditRequest, limit),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "before_id",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Agency__V1__QueryAuditRequest, before_id),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned veche__agency__v1__query_audit_request__field_indices_by_name[] = {
+  2,   /* field[2] = action */
+  0,   /* field[0] = actor */
+  1,   /* field[1] = appeal_id */
+  6,   /* field[6] = before_id */
+  3,   /* field[3] = from_ms */
+  5,   /* field[5] = limit */
+  4,   /* field[4] = to_ms */
+};
+static const ProtobufCIntRange veche__agency__v1__query_audit_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 7 }
+};
+const ProtobufCMessageDescriptor veche__agency__v1__query_audit_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "veche.agency.v1.QueryAuditRequest",
+  "QueryAuditRequest",
+  "Veche__Agency__V1__QueryAuditRequest",
+  "veche.agency.v1",
+  sizeof(Veche__Agency__V1__QueryAuditRequest),
+  7,
+  veche__agency__v1__query_audit_request__field_descriptors,
+  veche__agency__v1__query_audit_request__field_indices_by_name,
+  1,  veche__agency__v1__query_audit_request__number_ranges,
+  (ProtobufCMessageInit) veche__agency__v1__query_audit_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor veche__agency__v1__query_audit_response__field_descriptors[2] =
+{
+  {
+    "entries",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Veche__Agency__V1__QueryAuditResponse, n_entries),
+    offsetof(Veche__Agency__V1__QueryAuditResponse, entries),
+    &veche__agency__v1__audit_entry__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "next_before_id",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Agency__V1__QueryAuditResponse, next_before_id),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned veche__agency__v1__query_audit_response__field_indices_by_name[] = {
+  0,   /* field[0] = entries */
+  1,   /* field[1] = next_before_id */
+};
+static const ProtobufCIntRange veche__agency__v1__query_audit_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor veche__agency__v1__query_audit_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "veche.agency.v1.QueryAuditResponse",
+  "QueryAuditResponse",
+  "Veche__Agency__V1__QueryAuditResponse",
+  "veche.agency.v1",
+  sizeof(Veche__Agency__V1__QueryAuditResponse),
+  2,
+  veche__agency__v1__query_audit_response__field_descriptors,
+  veche__agency__v1__query_audit_response__field_indices_by_name,
+  1,  veche__agency__v1__query_audit_response__number_ranges,
+  (ProtobufCMessageInit) veche__agency__v1__query_audit_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
 static const ProtobufCEnumValue veche__agency__v1__municipality_type__enum_values_by_number[6] =
 {
   { "MUNICIPALITY_TYPE_UNSPECIFIED", "VECHE__AGENCY__V1__MUNICIPALITY_TYPE__MUNICIPALITY_TYPE_UNSPECIFIED", 0 },
@@ -3509,7 +5183,7 @@ const ProtobufCEnumDescriptor veche__agency__v1__agency_kind__descriptor =
   veche__agency__v1__agency_kind__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
-static const ProtobufCMethodDescriptor veche__agency__v1__agency_service__method_descriptors[11] =
+static const ProtobufCMethodDescriptor veche__agency__v1__agency_service__method_descriptors[17] =
 {
   { "ListMunicipalities", &veche__agency__v1__list_municipalities_request__descriptor, &veche__agency__v1__list_municipalities_response__descriptor },
   { "ListAgencies", &veche__agency__v1__list_agencies_request__descriptor, &veche__agency__v1__list_agencies_response__descriptor },
@@ -3522,19 +5196,31 @@ static const ProtobufCMethodDescriptor veche__agency__v1__agency_service__method
   { "ComputeDeadlines", &veche__agency__v1__compute_deadlines_request__descriptor, &veche__agency__v1__compute_deadlines_response__descriptor },
   { "GetCalendar", &veche__agency__v1__get_calendar_request__descriptor, &veche__agency__v1__get_calendar_response__descriptor },
   { "SetCalendarOverride", &veche__agency__v1__set_calendar_override_request__descriptor, &veche__agency__v1__set_calendar_override_response__descriptor },
+  { "UpsertSlaPolicy", &veche__agency__v1__upsert_sla_policy_request__descriptor, &veche__agency__v1__upsert_sla_policy_response__descriptor },
+  { "ListRoleAssignments", &veche__agency__v1__list_role_assignments_request__descriptor, &veche__agency__v1__list_role_assignments_response__descriptor },
+  { "AssignRole", &veche__agency__v1__assign_role_request__descriptor, &veche__agency__v1__assign_role_response__descriptor },
+  { "RevokeRole", &veche__agency__v1__revoke_role_request__descriptor, &veche__agency__v1__revoke_role_response__descriptor },
+  { "ResolveGrants", &veche__agency__v1__resolve_grants_request__descriptor, &veche__agency__v1__resolve_grants_response__descriptor },
+  { "QueryAudit", &veche__agency__v1__query_audit_request__descriptor, &veche__agency__v1__query_audit_response__descriptor },
 };
 const unsigned veche__agency__v1__agency_service__method_indices_by_name[] = {
+  13,        /* AssignRole */
   8,        /* ComputeDeadlines */
   2,        /* GetAgency */
   9,        /* GetCalendar */
   7,        /* GetSlaPolicies */
   1,        /* ListAgencies */
   0,        /* ListMunicipalities */
+  12,        /* ListRoleAssignments */
   5,        /* ListRoutingRules */
   3,        /* ListTopics */
+  16,        /* QueryAudit */
+  15,        /* ResolveGrants */
+  14,        /* RevokeRole */
   4,        /* Route */
   10,        /* SetCalendarOverride */
-  6         /* UpsertRoutingRule */
+  6,        /* UpsertRoutingRule */
+  11         /* UpsertSlaPolicy */
 };
 const ProtobufCServiceDescriptor veche__agency__v1__agency_service__descriptor =
 {
@@ -3543,7 +5229,7 @@ const ProtobufCServiceDescriptor veche__agency__v1__agency_service__descriptor =
   "AgencyService",
   "Veche__Agency__V1__AgencyService",
   "veche.agency.v1",
-  11,
+  17,
   veche__agency__v1__agency_service__method_descriptors,
   veche__agency__v1__agency_service__method_indices_by_name
 };
@@ -3634,6 +5320,54 @@ void veche__agency__v1__agency_service__set_calendar_override(ProtobufCService *
 {
   assert(service->descriptor == &veche__agency__v1__agency_service__descriptor);
   service->invoke(service, 10, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void veche__agency__v1__agency_service__upsert_sla_policy(ProtobufCService *service,
+                                                          const Veche__Agency__V1__UpsertSlaPolicyRequest *input,
+                                                          Veche__Agency__V1__UpsertSlaPolicyResponse_Closure closure,
+                                                          void *closure_data)
+{
+  assert(service->descriptor == &veche__agency__v1__agency_service__descriptor);
+  service->invoke(service, 11, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void veche__agency__v1__agency_service__list_role_assignments(ProtobufCService *service,
+                                                              const Veche__Agency__V1__ListRoleAssignmentsRequest *input,
+                                                              Veche__Agency__V1__ListRoleAssignmentsResponse_Closure closure,
+                                                              void *closure_data)
+{
+  assert(service->descriptor == &veche__agency__v1__agency_service__descriptor);
+  service->invoke(service, 12, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void veche__agency__v1__agency_service__assign_role(ProtobufCService *service,
+                                                    const Veche__Agency__V1__AssignRoleRequest *input,
+                                                    Veche__Agency__V1__AssignRoleResponse_Closure closure,
+                                                    void *closure_data)
+{
+  assert(service->descriptor == &veche__agency__v1__agency_service__descriptor);
+  service->invoke(service, 13, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void veche__agency__v1__agency_service__revoke_role(ProtobufCService *service,
+                                                    const Veche__Agency__V1__RevokeRoleRequest *input,
+                                                    Veche__Agency__V1__RevokeRoleResponse_Closure closure,
+                                                    void *closure_data)
+{
+  assert(service->descriptor == &veche__agency__v1__agency_service__descriptor);
+  service->invoke(service, 14, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void veche__agency__v1__agency_service__resolve_grants(ProtobufCService *service,
+                                                       const Veche__Agency__V1__ResolveGrantsRequest *input,
+                                                       Veche__Agency__V1__ResolveGrantsResponse_Closure closure,
+                                                       void *closure_data)
+{
+  assert(service->descriptor == &veche__agency__v1__agency_service__descriptor);
+  service->invoke(service, 15, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void veche__agency__v1__agency_service__query_audit(ProtobufCService *service,
+                                                    const Veche__Agency__V1__QueryAuditRequest *input,
+                                                    Veche__Agency__V1__QueryAuditResponse_Closure closure,
+                                                    void *closure_data)
+{
+  assert(service->descriptor == &veche__agency__v1__agency_service__descriptor);
+  service->invoke(service, 16, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void veche__agency__v1__agency_service__init (Veche__Agency__V1__AgencyService_Service *service,
                                               Veche__Agency__V1__AgencyService_ServiceDestroy destroy)

@@ -682,6 +682,96 @@ void   veche__appeal__v1__rate_appeal_request__free_unpacked
   assert(message->base.descriptor == &veche__appeal__v1__rate_appeal_request__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   veche__appeal__v1__reclassify_appeal_request__init
+                     (Veche__Appeal__V1__ReclassifyAppealRequest         *message)
+{
+  static const Veche__Appeal__V1__ReclassifyAppealRequest init_value = VECHE__APPEAL__V1__RECLASSIFY_APPEAL_REQUEST__INIT;
+  *message = init_value;
+}
+size_t veche__appeal__v1__reclassify_appeal_request__get_packed_size
+                     (const Veche__Appeal__V1__ReclassifyAppealRequest *message)
+{
+  assert(message->base.descriptor == &veche__appeal__v1__reclassify_appeal_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t veche__appeal__v1__reclassify_appeal_request__pack
+                     (const Veche__Appeal__V1__ReclassifyAppealRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &veche__appeal__v1__reclassify_appeal_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t veche__appeal__v1__reclassify_appeal_request__pack_to_buffer
+                     (const Veche__Appeal__V1__ReclassifyAppealRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &veche__appeal__v1__reclassify_appeal_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Veche__Appeal__V1__ReclassifyAppealRequest *
+       veche__appeal__v1__reclassify_appeal_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Veche__Appeal__V1__ReclassifyAppealRequest *)
+     protobuf_c_message_unpack (&veche__appeal__v1__reclassify_appeal_request__descriptor,
+                                allocator, len, data);
+}
+void   veche__appeal__v1__reclassify_appeal_request__free_unpacked
+                     (Veche__Appeal__V1__ReclassifyAppealRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &veche__appeal__v1__reclassify_appeal_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   veche__appeal__v1__reclassify_appeal_response__init
+                     (Veche__Appeal__V1__ReclassifyAppealResponse         *message)
+{
+  static const Veche__Appeal__V1__ReclassifyAppealResponse init_value = VECHE__APPEAL__V1__RECLASSIFY_APPEAL_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t veche__appeal__v1__reclassify_appeal_response__get_packed_size
+                     (const Veche__Appeal__V1__ReclassifyAppealResponse *message)
+{
+  assert(message->base.descriptor == &veche__appeal__v1__reclassify_appeal_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t veche__appeal__v1__reclassify_appeal_response__pack
+                     (const Veche__Appeal__V1__ReclassifyAppealResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &veche__appeal__v1__reclassify_appeal_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t veche__appeal__v1__reclassify_appeal_response__pack_to_buffer
+                     (const Veche__Appeal__V1__ReclassifyAppealResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &veche__appeal__v1__reclassify_appeal_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Veche__Appeal__V1__ReclassifyAppealResponse *
+       veche__appeal__v1__reclassify_appeal_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Veche__Appeal__V1__ReclassifyAppealResponse *)
+     protobuf_c_message_unpack (&veche__appeal__v1__reclassify_appeal_response__descriptor,
+                                allocator, len, data);
+}
+void   veche__appeal__v1__reclassify_appeal_response__free_unpacked
+                     (Veche__Appeal__V1__ReclassifyAppealResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &veche__appeal__v1__reclassify_appeal_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   veche__appeal__v1__rate_appeal_response__init
                      (Veche__Appeal__V1__RateAppealResponse         *message)
 {
@@ -1767,7 +1857,7 @@ const ProtobufCMessageDescriptor veche__appeal__v1__submit_appeal_request__descr
   (ProtobufCMessageInit) veche__appeal__v1__submit_appeal_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor veche__appeal__v1__submit_appeal_response__field_descriptors[2] =
+static const ProtobufCFieldDescriptor veche__appeal__v1__submit_appeal_response__field_descriptors[3] =
 {
   {
     "appeal",
@@ -1793,15 +1883,28 @@ static const ProtobufCFieldDescriptor veche__appeal__v1__submit_appeal_response_
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "citizen_token",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Appeal__V1__SubmitAppealResponse, citizen_token),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned veche__appeal__v1__submit_appeal_response__field_indices_by_name[] = {
   1,   /* field[1] = already_existed */
   0,   /* field[0] = appeal */
+  2,   /* field[2] = citizen_token */
 };
 static const ProtobufCIntRange veche__appeal__v1__submit_appeal_response__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 2 }
+  { 0, 3 }
 };
 const ProtobufCMessageDescriptor veche__appeal__v1__submit_appeal_response__descriptor =
 {
@@ -1811,7 +1914,7 @@ const ProtobufCMessageDescriptor veche__appeal__v1__submit_appeal_response__desc
   "Veche__Appeal__V1__SubmitAppealResponse",
   "veche.appeal.v1",
   sizeof(Veche__Appeal__V1__SubmitAppealResponse),
-  2,
+  3,
   veche__appeal__v1__submit_appeal_response__field_descriptors,
   veche__appeal__v1__submit_appeal_response__field_indices_by_name,
   1,  veche__appeal__v1__submit_appeal_response__number_ranges,
@@ -2178,7 +2281,7 @@ const ProtobufCMessageDescriptor veche__appeal__v1__list_appeals_response__descr
   (ProtobufCMessageInit) veche__appeal__v1__list_appeals_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor veche__appeal__v1__transition_request__field_descriptors[6] =
+static const ProtobufCFieldDescriptor veche__appeal__v1__transition_request__field_descriptors[5] =
 {
   {
     "id",
@@ -2201,18 +2304,6 @@ static const ProtobufCFieldDescriptor veche__appeal__v1__transition_request__fie
     offsetof(Veche__Appeal__V1__TransitionRequest, action),
     &veche__appeal__v1__action__descriptor,
     NULL,
-    0,             /* flags */
-    0,NULL,NULL    /* reserved1,reserved2, etc */
-  },
-  {
-    "actor",
-    3,
-    PROTOBUF_C_LABEL_NONE,
-    PROTOBUF_C_TYPE_STRING,
-    0,   /* quantifier_offset */
-    offsetof(Veche__Appeal__V1__TransitionRequest, actor),
-    NULL,
-    &protobuf_c_empty_string,
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
@@ -2255,16 +2346,16 @@ static const ProtobufCFieldDescriptor veche__appeal__v1__transition_request__fie
 };
 static const unsigned veche__appeal__v1__transition_request__field_indices_by_name[] = {
   1,   /* field[1] = action */
-  2,   /* field[2] = actor */
-  4,   /* field[4] = agency_id */
-  3,   /* field[3] = comment */
-  5,   /* field[5] = expected_version */
+  3,   /* field[3] = agency_id */
+  2,   /* field[2] = comment */
+  4,   /* field[4] = expected_version */
   0,   /* field[0] = id */
 };
-static const ProtobufCIntRange veche__appeal__v1__transition_request__number_ranges[1 + 1] =
+static const ProtobufCIntRange veche__appeal__v1__transition_request__number_ranges[2 + 1] =
 {
   { 1, 0 },
-  { 0, 6 }
+  { 4, 2 },
+  { 0, 5 }
 };
 const ProtobufCMessageDescriptor veche__appeal__v1__transition_request__descriptor =
 {
@@ -2274,10 +2365,10 @@ const ProtobufCMessageDescriptor veche__appeal__v1__transition_request__descript
   "Veche__Appeal__V1__TransitionRequest",
   "veche.appeal.v1",
   sizeof(Veche__Appeal__V1__TransitionRequest),
-  6,
+  5,
   veche__appeal__v1__transition_request__field_descriptors,
   veche__appeal__v1__transition_request__field_indices_by_name,
-  1,  veche__appeal__v1__transition_request__number_ranges,
+  2,  veche__appeal__v1__transition_request__number_ranges,
   (ProtobufCMessageInit) veche__appeal__v1__transition_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
@@ -2319,7 +2410,7 @@ const ProtobufCMessageDescriptor veche__appeal__v1__transition_response__descrip
   (ProtobufCMessageInit) veche__appeal__v1__transition_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor veche__appeal__v1__answer_appeal_request__field_descriptors[5] =
+static const ProtobufCFieldDescriptor veche__appeal__v1__answer_appeal_request__field_descriptors[4] =
 {
   {
     "id",
@@ -2340,18 +2431,6 @@ static const ProtobufCFieldDescriptor veche__appeal__v1__answer_appeal_request__
     PROTOBUF_C_TYPE_STRING,
     0,   /* quantifier_offset */
     offsetof(Veche__Appeal__V1__AnswerAppealRequest, answer_text),
-    NULL,
-    &protobuf_c_empty_string,
-    0,             /* flags */
-    0,NULL,NULL    /* reserved1,reserved2, etc */
-  },
-  {
-    "actor",
-    3,
-    PROTOBUF_C_LABEL_NONE,
-    PROTOBUF_C_TYPE_STRING,
-    0,   /* quantifier_offset */
-    offsetof(Veche__Appeal__V1__AnswerAppealRequest, actor),
     NULL,
     &protobuf_c_empty_string,
     0,             /* flags */
@@ -2383,16 +2462,16 @@ static const ProtobufCFieldDescriptor veche__appeal__v1__answer_appeal_request__
   },
 };
 static const unsigned veche__appeal__v1__answer_appeal_request__field_indices_by_name[] = {
-  2,   /* field[2] = actor */
   1,   /* field[1] = answer_text */
-  3,   /* field[3] = complete */
-  4,   /* field[4] = expected_version */
+  2,   /* field[2] = complete */
+  3,   /* field[3] = expected_version */
   0,   /* field[0] = id */
 };
-static const ProtobufCIntRange veche__appeal__v1__answer_appeal_request__number_ranges[1 + 1] =
+static const ProtobufCIntRange veche__appeal__v1__answer_appeal_request__number_ranges[2 + 1] =
 {
   { 1, 0 },
-  { 0, 5 }
+  { 4, 2 },
+  { 0, 4 }
 };
 const ProtobufCMessageDescriptor veche__appeal__v1__answer_appeal_request__descriptor =
 {
@@ -2402,10 +2481,10 @@ const ProtobufCMessageDescriptor veche__appeal__v1__answer_appeal_request__descr
   "Veche__Appeal__V1__AnswerAppealRequest",
   "veche.appeal.v1",
   sizeof(Veche__Appeal__V1__AnswerAppealRequest),
-  5,
+  4,
   veche__appeal__v1__answer_appeal_request__field_descriptors,
   veche__appeal__v1__answer_appeal_request__field_indices_by_name,
-  1,  veche__appeal__v1__answer_appeal_request__number_ranges,
+  2,  veche__appeal__v1__answer_appeal_request__number_ranges,
   (ProtobufCMessageInit) veche__appeal__v1__answer_appeal_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
@@ -2509,6 +2588,134 @@ const ProtobufCMessageDescriptor veche__appeal__v1__rate_appeal_request__descrip
   veche__appeal__v1__rate_appeal_request__field_indices_by_name,
   1,  veche__appeal__v1__rate_appeal_request__number_ranges,
   (ProtobufCMessageInit) veche__appeal__v1__rate_appeal_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor veche__appeal__v1__reclassify_appeal_request__field_descriptors[5] =
+{
+  {
+    "id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Appeal__V1__ReclassifyAppealRequest, id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "topic_code",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Appeal__V1__ReclassifyAppealRequest, topic_code),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "category_code",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Appeal__V1__ReclassifyAppealRequest, category_code),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "comment",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Appeal__V1__ReclassifyAppealRequest, comment),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "expected_version",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Appeal__V1__ReclassifyAppealRequest, expected_version),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned veche__appeal__v1__reclassify_appeal_request__field_indices_by_name[] = {
+  2,   /* field[2] = category_code */
+  3,   /* field[3] = comment */
+  4,   /* field[4] = expected_version */
+  0,   /* field[0] = id */
+  1,   /* field[1] = topic_code */
+};
+static const ProtobufCIntRange veche__appeal__v1__reclassify_appeal_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 5 }
+};
+const ProtobufCMessageDescriptor veche__appeal__v1__reclassify_appeal_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "veche.appeal.v1.ReclassifyAppealRequest",
+  "ReclassifyAppealRequest",
+  "Veche__Appeal__V1__ReclassifyAppealRequest",
+  "veche.appeal.v1",
+  sizeof(Veche__Appeal__V1__ReclassifyAppealRequest),
+  5,
+  veche__appeal__v1__reclassify_appeal_request__field_descriptors,
+  veche__appeal__v1__reclassify_appeal_request__field_indices_by_name,
+  1,  veche__appeal__v1__reclassify_appeal_request__number_ranges,
+  (ProtobufCMessageInit) veche__appeal__v1__reclassify_appeal_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor veche__appeal__v1__reclassify_appeal_response__field_descriptors[1] =
+{
+  {
+    "appeal",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Appeal__V1__ReclassifyAppealResponse, appeal),
+    &veche__appeal__v1__appeal__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned veche__appeal__v1__reclassify_appeal_response__field_indices_by_name[] = {
+  0,   /* field[0] = appeal */
+};
+static const ProtobufCIntRange veche__appeal__v1__reclassify_appeal_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor veche__appeal__v1__reclassify_appeal_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "veche.appeal.v1.ReclassifyAppealResponse",
+  "ReclassifyAppealResponse",
+  "Veche__Appeal__V1__ReclassifyAppealResponse",
+  "veche.appeal.v1",
+  sizeof(Veche__Appeal__V1__ReclassifyAppealResponse),
+  1,
+  veche__appeal__v1__reclassify_appeal_response__field_descriptors,
+  veche__appeal__v1__reclassify_appeal_response__field_indices_by_name,
+  1,  veche__appeal__v1__reclassify_appeal_response__number_ranges,
+  (ProtobufCMessageInit) veche__appeal__v1__reclassify_appeal_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
 static const ProtobufCFieldDescriptor veche__appeal__v1__rate_appeal_response__field_descriptors[1] =
@@ -2960,7 +3167,7 @@ const ProtobufCEnumDescriptor veche__appeal__v1__event_type__descriptor =
   veche__appeal__v1__event_type__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
-static const ProtobufCMethodDescriptor veche__appeal__v1__appeal_service__method_descriptors[7] =
+static const ProtobufCMethodDescriptor veche__appeal__v1__appeal_service__method_descriptors[8] =
 {
   { "SubmitAppeal", &veche__appeal__v1__submit_appeal_request__descriptor, &veche__appeal__v1__submit_appeal_response__descriptor },
   { "GetAppeal", &veche__appeal__v1__get_appeal_request__descriptor, &veche__appeal__v1__get_appeal_response__descriptor },
@@ -2969,6 +3176,7 @@ static const ProtobufCMethodDescriptor veche__appeal__v1__appeal_service__method
   { "AnswerAppeal", &veche__appeal__v1__answer_appeal_request__descriptor, &veche__appeal__v1__answer_appeal_response__descriptor },
   { "RateAppeal", &veche__appeal__v1__rate_appeal_request__descriptor, &veche__appeal__v1__rate_appeal_response__descriptor },
   { "GetStats", &veche__appeal__v1__get_stats_request__descriptor, &veche__appeal__v1__get_stats_response__descriptor },
+  { "ReclassifyAppeal", &veche__appeal__v1__reclassify_appeal_request__descriptor, &veche__appeal__v1__reclassify_appeal_response__descriptor },
 };
 const unsigned veche__appeal__v1__appeal_service__method_indices_by_name[] = {
   4,        /* AnswerAppeal */
@@ -2976,6 +3184,7 @@ const unsigned veche__appeal__v1__appeal_service__method_indices_by_name[] = {
   6,        /* GetStats */
   2,        /* ListAppeals */
   5,        /* RateAppeal */
+  7,        /* ReclassifyAppeal */
   0,        /* SubmitAppeal */
   3         /* Transition */
 };
@@ -2986,7 +3195,7 @@ const ProtobufCServiceDescriptor veche__appeal__v1__appeal_service__descriptor =
   "AppealService",
   "Veche__Appeal__V1__AppealService",
   "veche.appeal.v1",
-  7,
+  8,
   veche__appeal__v1__appeal_service__method_descriptors,
   veche__appeal__v1__appeal_service__method_indices_by_name
 };
@@ -3045,6 +3254,14 @@ void veche__appeal__v1__appeal_service__get_stats(ProtobufCService *service,
 {
   assert(service->descriptor == &veche__appeal__v1__appeal_service__descriptor);
   service->invoke(service, 6, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void veche__appeal__v1__appeal_service__reclassify_appeal(ProtobufCService *service,
+                                                          const Veche__Appeal__V1__ReclassifyAppealRequest *input,
+                                                          Veche__Appeal__V1__ReclassifyAppealResponse_Closure closure,
+                                                          void *closure_data)
+{
+  assert(service->descriptor == &veche__appeal__v1__appeal_service__descriptor);
+  service->invoke(service, 7, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void veche__appeal__v1__appeal_service__init (Veche__Appeal__V1__AppealService_Service *service,
                                               Veche__Appeal__V1__AppealService_ServiceDestroy destroy)

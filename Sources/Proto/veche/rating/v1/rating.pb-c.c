@@ -547,6 +547,366 @@ void   veche__rating__v1__get_kpis_response__free_unpacked
   assert(message->base.descriptor == &veche__rating__v1__get_kpis_response__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   veche__rating__v1__kpi_target__init
+                     (Veche__Rating__V1__KpiTarget         *message)
+{
+  static const Veche__Rating__V1__KpiTarget init_value = VECHE__RATING__V1__KPI_TARGET__INIT;
+  *message = init_value;
+}
+size_t veche__rating__v1__kpi_target__get_packed_size
+                     (const Veche__Rating__V1__KpiTarget *message)
+{
+  assert(message->base.descriptor == &veche__rating__v1__kpi_target__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t veche__rating__v1__kpi_target__pack
+                     (const Veche__Rating__V1__KpiTarget *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &veche__rating__v1__kpi_target__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t veche__rating__v1__kpi_target__pack_to_buffer
+                     (const Veche__Rating__V1__KpiTarget *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &veche__rating__v1__kpi_target__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Veche__Rating__V1__KpiTarget *
+       veche__rating__v1__kpi_target__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Veche__Rating__V1__KpiTarget *)
+     protobuf_c_message_unpack (&veche__rating__v1__kpi_target__descriptor,
+                                allocator, len, data);
+}
+void   veche__rating__v1__kpi_target__free_unpacked
+                     (Veche__Rating__V1__KpiTarget *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &veche__rating__v1__kpi_target__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   veche__rating__v1__set_kpi_targets_request__init
+                     (Veche__Rating__V1__SetKpiTargetsRequest         *message)
+{
+  static const Veche__Rating__V1__SetKpiTargetsRequest init_value = VECHE__RATING__V1__SET_KPI_TARGETS_REQUEST__INIT;
+  *message = init_value;
+}
+size_t veche__rating__v1__set_kpi_targets_request__get_packed_size
+                     (const Veche__Rating__V1__SetKpiTargetsRequest *message)
+{
+  assert(message->base.descriptor == &veche__rating__v1__set_kpi_targets_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t veche__rating__v1__set_kpi_targets_request__pack
+                     (const Veche__Rating__V1__SetKpiTargetsRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &veche__rating__v1__set_kpi_targets_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t veche__rating__v1__set_kpi_targets_request__pack_to_buffer
+                     (const Veche__Rating__V1__SetKpiTargetsRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &veche__rating__v1__set_kpi_targets_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Veche__Rating__V1__SetKpiTargetsRequest *
+       veche__rating__v1__set_kpi_targets_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Veche__Rating__V1__SetKpiTargetsRequest *)
+     protobuf_c_message_unpack (&veche__rating__v1__set_kpi_targets_request__descriptor,
+                                allocator, len, data);
+}
+void   veche__rating__v1__set_kpi_targets_request__free_unpacked
+                     (Veche__Rating__V1__SetKpiTargetsRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &veche__rating__v1__set_kpi_targets_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   veche__rating__v1__set_kpi_targets_response__init
+                     (Veche__Rating__V1__SetKpiTargetsResponse         *message)
+{
+  static const Veche__Rating__V1__SetKpiTargetsResponse init_value = VECHE__RATING__V1__SET_KPI_TARGETS_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t veche__rating__v1__set_kpi_targets_response__get_packed_size
+                     (const Veche__Rating__V1__SetKpiTargetsResponse *message)
+{
+  assert(message->base.descriptor == &veche__rating__v1__set_kpi_targets_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t veche__rating__v1__set_kpi_targets_response__pack
+                     (const Veche__Rating__V1__SetKpiTargetsResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &veche__rating__v1__set_kpi_targets_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t veche__rating__v1__set_kpi_targets_response__pack_to_buffer
+                     (const Veche__Rating__V1__SetKpiTargetsResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &veche__rating__v1__set_kpi_targets_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Veche__Rating__V1__SetKpiTargetsResponse *
+       veche__rating__v1__set_kpi_targets_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Veche__Rating__V1__SetKpiTargetsResponse *)
+     protobuf_c_message_unpack (&veche__rating__v1__set_kpi_targets_response__descriptor,
+                                allocator, len, data);
+}
+void   veche__rating__v1__set_kpi_targets_response__free_unpacked
+                     (Veche__Rating__V1__SetKpiTargetsResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &veche__rating__v1__set_kpi_targets_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   veche__rating__v1__report_approval__init
+                     (Veche__Rating__V1__ReportApproval         *message)
+{
+  static const Veche__Rating__V1__ReportApproval init_value = VECHE__RATING__V1__REPORT_APPROVAL__INIT;
+  *message = init_value;
+}
+size_t veche__rating__v1__report_approval__get_packed_size
+                     (const Veche__Rating__V1__ReportApproval *message)
+{
+  assert(message->base.descriptor == &veche__rating__v1__report_approval__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t veche__rating__v1__report_approval__pack
+                     (const Veche__Rating__V1__ReportApproval *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &veche__rating__v1__report_approval__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t veche__rating__v1__report_approval__pack_to_buffer
+                     (const Veche__Rating__V1__ReportApproval *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &veche__rating__v1__report_approval__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Veche__Rating__V1__ReportApproval *
+       veche__rating__v1__report_approval__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Veche__Rating__V1__ReportApproval *)
+     protobuf_c_message_unpack (&veche__rating__v1__report_approval__descriptor,
+                                allocator, len, data);
+}
+void   veche__rating__v1__report_approval__free_unpacked
+                     (Veche__Rating__V1__ReportApproval *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &veche__rating__v1__report_approval__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   veche__rating__v1__approve_report_request__init
+                     (Veche__Rating__V1__ApproveReportRequest         *message)
+{
+  static const Veche__Rating__V1__ApproveReportRequest init_value = VECHE__RATING__V1__APPROVE_REPORT_REQUEST__INIT;
+  *message = init_value;
+}
+size_t veche__rating__v1__approve_report_request__get_packed_size
+                     (const Veche__Rating__V1__ApproveReportRequest *message)
+{
+  assert(message->base.descriptor == &veche__rating__v1__approve_report_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t veche__rating__v1__approve_report_request__pack
+                     (const Veche__Rating__V1__ApproveReportRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &veche__rating__v1__approve_report_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t veche__rating__v1__approve_report_request__pack_to_buffer
+                     (const Veche__Rating__V1__ApproveReportRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &veche__rating__v1__approve_report_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Veche__Rating__V1__ApproveReportRequest *
+       veche__rating__v1__approve_report_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Veche__Rating__V1__ApproveReportRequest *)
+     protobuf_c_message_unpack (&veche__rating__v1__approve_report_request__descriptor,
+                                allocator, len, data);
+}
+void   veche__rating__v1__approve_report_request__free_unpacked
+                     (Veche__Rating__V1__ApproveReportRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &veche__rating__v1__approve_report_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   veche__rating__v1__approve_report_response__init
+                     (Veche__Rating__V1__ApproveReportResponse         *message)
+{
+  static const Veche__Rating__V1__ApproveReportResponse init_value = VECHE__RATING__V1__APPROVE_REPORT_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t veche__rating__v1__approve_report_response__get_packed_size
+                     (const Veche__Rating__V1__ApproveReportResponse *message)
+{
+  assert(message->base.descriptor == &veche__rating__v1__approve_report_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t veche__rating__v1__approve_report_response__pack
+                     (const Veche__Rating__V1__ApproveReportResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &veche__rating__v1__approve_report_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t veche__rating__v1__approve_report_response__pack_to_buffer
+                     (const Veche__Rating__V1__ApproveReportResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &veche__rating__v1__approve_report_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Veche__Rating__V1__ApproveReportResponse *
+       veche__rating__v1__approve_report_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Veche__Rating__V1__ApproveReportResponse *)
+     protobuf_c_message_unpack (&veche__rating__v1__approve_report_response__descriptor,
+                                allocator, len, data);
+}
+void   veche__rating__v1__approve_report_response__free_unpacked
+                     (Veche__Rating__V1__ApproveReportResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &veche__rating__v1__approve_report_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   veche__rating__v1__get_report_approval_request__init
+                     (Veche__Rating__V1__GetReportApprovalRequest         *message)
+{
+  static const Veche__Rating__V1__GetReportApprovalRequest init_value = VECHE__RATING__V1__GET_REPORT_APPROVAL_REQUEST__INIT;
+  *message = init_value;
+}
+size_t veche__rating__v1__get_report_approval_request__get_packed_size
+                     (const Veche__Rating__V1__GetReportApprovalRequest *message)
+{
+  assert(message->base.descriptor == &veche__rating__v1__get_report_approval_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t veche__rating__v1__get_report_approval_request__pack
+                     (const Veche__Rating__V1__GetReportApprovalRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &veche__rating__v1__get_report_approval_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t veche__rating__v1__get_report_approval_request__pack_to_buffer
+                     (const Veche__Rating__V1__GetReportApprovalRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &veche__rating__v1__get_report_approval_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Veche__Rating__V1__GetReportApprovalRequest *
+       veche__rating__v1__get_report_approval_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Veche__Rating__V1__GetReportApprovalRequest *)
+     protobuf_c_message_unpack (&veche__rating__v1__get_report_approval_request__descriptor,
+                                allocator, len, data);
+}
+void   veche__rating__v1__get_report_approval_request__free_unpacked
+                     (Veche__Rating__V1__GetReportApprovalRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &veche__rating__v1__get_report_approval_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   veche__rating__v1__get_report_approval_response__init
+                     (Veche__Rating__V1__GetReportApprovalResponse         *message)
+{
+  static const Veche__Rating__V1__GetReportApprovalResponse init_value = VECHE__RATING__V1__GET_REPORT_APPROVAL_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t veche__rating__v1__get_report_approval_response__get_packed_size
+                     (const Veche__Rating__V1__GetReportApprovalResponse *message)
+{
+  assert(message->base.descriptor == &veche__rating__v1__get_report_approval_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t veche__rating__v1__get_report_approval_response__pack
+                     (const Veche__Rating__V1__GetReportApprovalResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &veche__rating__v1__get_report_approval_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t veche__rating__v1__get_report_approval_response__pack_to_buffer
+                     (const Veche__Rating__V1__GetReportApprovalResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &veche__rating__v1__get_report_approval_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Veche__Rating__V1__GetReportApprovalResponse *
+       veche__rating__v1__get_report_approval_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Veche__Rating__V1__GetReportApprovalResponse *)
+     protobuf_c_message_unpack (&veche__rating__v1__get_report_approval_response__descriptor,
+                                allocator, len, data);
+}
+void   veche__rating__v1__get_report_approval_response__free_unpacked
+                     (Veche__Rating__V1__GetReportApprovalResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &veche__rating__v1__get_report_approval_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   veche__rating__v1__set_weights_request__init
                      (Veche__Rating__V1__SetWeightsRequest         *message)
 {
@@ -1743,7 +2103,7 @@ const ProtobufCMessageDescriptor veche__rating__v1__get_kpis_request__descriptor
   (ProtobufCMessageInit) veche__rating__v1__get_kpis_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor veche__rating__v1__get_kpis_response__field_descriptors[2] =
+static const ProtobufCFieldDescriptor veche__rating__v1__get_kpis_response__field_descriptors[4] =
 {
   {
     "period",
@@ -1769,15 +2129,41 @@ static const ProtobufCFieldDescriptor veche__rating__v1__get_kpis_response__fiel
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "targets_approved_by",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Rating__V1__GetKpisResponse, targets_approved_by),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "targets_approved_at_ms",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Rating__V1__GetKpisResponse, targets_approved_at_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned veche__rating__v1__get_kpis_response__field_indices_by_name[] = {
   1,   /* field[1] = kpis */
   0,   /* field[0] = period */
+  3,   /* field[3] = targets_approved_at_ms */
+  2,   /* field[2] = targets_approved_by */
 };
 static const ProtobufCIntRange veche__rating__v1__get_kpis_response__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 2 }
+  { 0, 4 }
 };
 const ProtobufCMessageDescriptor veche__rating__v1__get_kpis_response__descriptor =
 {
@@ -1787,11 +2173,432 @@ const ProtobufCMessageDescriptor veche__rating__v1__get_kpis_response__descripto
   "Veche__Rating__V1__GetKpisResponse",
   "veche.rating.v1",
   sizeof(Veche__Rating__V1__GetKpisResponse),
-  2,
+  4,
   veche__rating__v1__get_kpis_response__field_descriptors,
   veche__rating__v1__get_kpis_response__field_indices_by_name,
   1,  veche__rating__v1__get_kpis_response__number_ranges,
   (ProtobufCMessageInit) veche__rating__v1__get_kpis_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor veche__rating__v1__kpi_target__field_descriptors[4] =
+{
+  {
+    "code",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Rating__V1__KpiTarget, code),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "target",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_DOUBLE,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Rating__V1__KpiTarget, target),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "higher_is_better",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Rating__V1__KpiTarget, higher_is_better),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "amber_margin",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_DOUBLE,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Rating__V1__KpiTarget, amber_margin),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned veche__rating__v1__kpi_target__field_indices_by_name[] = {
+  3,   /* field[3] = amber_margin */
+  0,   /* field[0] = code */
+  2,   /* field[2] = higher_is_better */
+  1,   /* field[1] = target */
+};
+static const ProtobufCIntRange veche__rating__v1__kpi_target__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 4 }
+};
+const ProtobufCMessageDescriptor veche__rating__v1__kpi_target__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "veche.rating.v1.KpiTarget",
+  "KpiTarget",
+  "Veche__Rating__V1__KpiTarget",
+  "veche.rating.v1",
+  sizeof(Veche__Rating__V1__KpiTarget),
+  4,
+  veche__rating__v1__kpi_target__field_descriptors,
+  veche__rating__v1__kpi_target__field_indices_by_name,
+  1,  veche__rating__v1__kpi_target__number_ranges,
+  (ProtobufCMessageInit) veche__rating__v1__kpi_target__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor veche__rating__v1__set_kpi_targets_request__field_descriptors[1] =
+{
+  {
+    "targets",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Veche__Rating__V1__SetKpiTargetsRequest, n_targets),
+    offsetof(Veche__Rating__V1__SetKpiTargetsRequest, targets),
+    &veche__rating__v1__kpi_target__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned veche__rating__v1__set_kpi_targets_request__field_indices_by_name[] = {
+  0,   /* field[0] = targets */
+};
+static const ProtobufCIntRange veche__rating__v1__set_kpi_targets_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor veche__rating__v1__set_kpi_targets_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "veche.rating.v1.SetKpiTargetsRequest",
+  "SetKpiTargetsRequest",
+  "Veche__Rating__V1__SetKpiTargetsRequest",
+  "veche.rating.v1",
+  sizeof(Veche__Rating__V1__SetKpiTargetsRequest),
+  1,
+  veche__rating__v1__set_kpi_targets_request__field_descriptors,
+  veche__rating__v1__set_kpi_targets_request__field_indices_by_name,
+  1,  veche__rating__v1__set_kpi_targets_request__number_ranges,
+  (ProtobufCMessageInit) veche__rating__v1__set_kpi_targets_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor veche__rating__v1__set_kpi_targets_response__field_descriptors[3] =
+{
+  {
+    "targets",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Veche__Rating__V1__SetKpiTargetsResponse, n_targets),
+    offsetof(Veche__Rating__V1__SetKpiTargetsResponse, targets),
+    &veche__rating__v1__kpi_target__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "approved_by",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Rating__V1__SetKpiTargetsResponse, approved_by),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "approved_at_ms",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Rating__V1__SetKpiTargetsResponse, approved_at_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned veche__rating__v1__set_kpi_targets_response__field_indices_by_name[] = {
+  2,   /* field[2] = approved_at_ms */
+  1,   /* field[1] = approved_by */
+  0,   /* field[0] = targets */
+};
+static const ProtobufCIntRange veche__rating__v1__set_kpi_targets_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor veche__rating__v1__set_kpi_targets_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "veche.rating.v1.SetKpiTargetsResponse",
+  "SetKpiTargetsResponse",
+  "Veche__Rating__V1__SetKpiTargetsResponse",
+  "veche.rating.v1",
+  sizeof(Veche__Rating__V1__SetKpiTargetsResponse),
+  3,
+  veche__rating__v1__set_kpi_targets_response__field_descriptors,
+  veche__rating__v1__set_kpi_targets_response__field_indices_by_name,
+  1,  veche__rating__v1__set_kpi_targets_response__number_ranges,
+  (ProtobufCMessageInit) veche__rating__v1__set_kpi_targets_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor veche__rating__v1__report_approval__field_descriptors[4] =
+{
+  {
+    "period",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Rating__V1__ReportApproval, period),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "approved_by",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Rating__V1__ReportApproval, approved_by),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "approved_at_ms",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Rating__V1__ReportApproval, approved_at_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "note",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Rating__V1__ReportApproval, note),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned veche__rating__v1__report_approval__field_indices_by_name[] = {
+  2,   /* field[2] = approved_at_ms */
+  1,   /* field[1] = approved_by */
+  3,   /* field[3] = note */
+  0,   /* field[0] = period */
+};
+static const ProtobufCIntRange veche__rating__v1__report_approval__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 4 }
+};
+const ProtobufCMessageDescriptor veche__rating__v1__report_approval__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "veche.rating.v1.ReportApproval",
+  "ReportApproval",
+  "Veche__Rating__V1__ReportApproval",
+  "veche.rating.v1",
+  sizeof(Veche__Rating__V1__ReportApproval),
+  4,
+  veche__rating__v1__report_approval__field_descriptors,
+  veche__rating__v1__report_approval__field_indices_by_name,
+  1,  veche__rating__v1__report_approval__number_ranges,
+  (ProtobufCMessageInit) veche__rating__v1__report_approval__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor veche__rating__v1__approve_report_request__field_descriptors[2] =
+{
+  {
+    "period",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Rating__V1__ApproveReportRequest, period),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "note",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Rating__V1__ApproveReportRequest, note),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned veche__rating__v1__approve_report_request__field_indices_by_name[] = {
+  1,   /* field[1] = note */
+  0,   /* field[0] = period */
+};
+static const ProtobufCIntRange veche__rating__v1__approve_report_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor veche__rating__v1__approve_report_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "veche.rating.v1.ApproveReportRequest",
+  "ApproveReportRequest",
+  "Veche__Rating__V1__ApproveReportRequest",
+  "veche.rating.v1",
+  sizeof(Veche__Rating__V1__ApproveReportRequest),
+  2,
+  veche__rating__v1__approve_report_request__field_descriptors,
+  veche__rating__v1__approve_report_request__field_indices_by_name,
+  1,  veche__rating__v1__approve_report_request__number_ranges,
+  (ProtobufCMessageInit) veche__rating__v1__approve_report_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor veche__rating__v1__approve_report_response__field_descriptors[1] =
+{
+  {
+    "approval",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Rating__V1__ApproveReportResponse, approval),
+    &veche__rating__v1__report_approval__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned veche__rating__v1__approve_report_response__field_indices_by_name[] = {
+  0,   /* field[0] = approval */
+};
+static const ProtobufCIntRange veche__rating__v1__approve_report_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor veche__rating__v1__approve_report_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "veche.rating.v1.ApproveReportResponse",
+  "ApproveReportResponse",
+  "Veche__Rating__V1__ApproveReportResponse",
+  "veche.rating.v1",
+  sizeof(Veche__Rating__V1__ApproveReportResponse),
+  1,
+  veche__rating__v1__approve_report_response__field_descriptors,
+  veche__rating__v1__approve_report_response__field_indices_by_name,
+  1,  veche__rating__v1__approve_report_response__number_ranges,
+  (ProtobufCMessageInit) veche__rating__v1__approve_report_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor veche__rating__v1__get_report_approval_request__field_descriptors[1] =
+{
+  {
+    "period",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Rating__V1__GetReportApprovalRequest, period),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned veche__rating__v1__get_report_approval_request__field_indices_by_name[] = {
+  0,   /* field[0] = period */
+};
+static const ProtobufCIntRange veche__rating__v1__get_report_approval_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor veche__rating__v1__get_report_approval_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "veche.rating.v1.GetReportApprovalRequest",
+  "GetReportApprovalRequest",
+  "Veche__Rating__V1__GetReportApprovalRequest",
+  "veche.rating.v1",
+  sizeof(Veche__Rating__V1__GetReportApprovalRequest),
+  1,
+  veche__rating__v1__get_report_approval_request__field_descriptors,
+  veche__rating__v1__get_report_approval_request__field_indices_by_name,
+  1,  veche__rating__v1__get_report_approval_request__number_ranges,
+  (ProtobufCMessageInit) veche__rating__v1__get_report_approval_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor veche__rating__v1__get_report_approval_response__field_descriptors[1] =
+{
+  {
+    "approval",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Rating__V1__GetReportApprovalResponse, approval),
+    &veche__rating__v1__report_approval__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned veche__rating__v1__get_report_approval_response__field_indices_by_name[] = {
+  0,   /* field[0] = approval */
+};
+static const ProtobufCIntRange veche__rating__v1__get_report_approval_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor veche__rating__v1__get_report_approval_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "veche.rating.v1.GetReportApprovalResponse",
+  "GetReportApprovalResponse",
+  "Veche__Rating__V1__GetReportApprovalResponse",
+  "veche.rating.v1",
+  sizeof(Veche__Rating__V1__GetReportApprovalResponse),
+  1,
+  veche__rating__v1__get_report_approval_response__field_descriptors,
+  veche__rating__v1__get_report_approval_response__field_indices_by_name,
+  1,  veche__rating__v1__get_report_approval_response__number_ranges,
+  (ProtobufCMessageInit) veche__rating__v1__get_report_approval_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
 static const ProtobufCFieldDescriptor veche__rating__v1__set_weights_request__field_descriptors[1] =
@@ -1888,7 +2695,7 @@ const ProtobufCMessageDescriptor veche__rating__v1__get_progress_request__descri
   (ProtobufCMessageInit) veche__rating__v1__get_progress_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor veche__rating__v1__get_progress_response__field_descriptors[7] =
+static const ProtobufCFieldDescriptor veche__rating__v1__get_progress_response__field_descriptors[8] =
 {
   {
     "events_applied",
@@ -1974,9 +2781,22 @@ static const ProtobufCFieldDescriptor veche__rating__v1__get_progress_response__
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "deferred_events",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Rating__V1__GetProgressResponse, deferred_events),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned veche__rating__v1__get_progress_response__field_indices_by_name[] = {
   2,   /* field[2] = appeals_tracked */
+  7,   /* field[7] = deferred_events */
   4,   /* field[4] = duplicates_skipped */
   6,   /* field[6] = durable */
   0,   /* field[0] = events_applied */
@@ -1987,7 +2807,7 @@ static const unsigned veche__rating__v1__get_progress_response__field_indices_by
 static const ProtobufCIntRange veche__rating__v1__get_progress_response__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 7 }
+  { 0, 8 }
 };
 const ProtobufCMessageDescriptor veche__rating__v1__get_progress_response__descriptor =
 {
@@ -1997,7 +2817,7 @@ const ProtobufCMessageDescriptor veche__rating__v1__get_progress_response__descr
   "Veche__Rating__V1__GetProgressResponse",
   "veche.rating.v1",
   sizeof(Veche__Rating__V1__GetProgressResponse),
-  7,
+  8,
   veche__rating__v1__get_progress_response__field_descriptors,
   veche__rating__v1__get_progress_response__field_indices_by_name,
   1,  veche__rating__v1__get_progress_response__number_ranges,
@@ -2070,19 +2890,25 @@ const ProtobufCEnumDescriptor veche__rating__v1__kpi_status__descriptor =
   veche__rating__v1__kpi_status__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
-static const ProtobufCMethodDescriptor veche__rating__v1__rating_service__method_descriptors[5] =
+static const ProtobufCMethodDescriptor veche__rating__v1__rating_service__method_descriptors[8] =
 {
   { "GetRatings", &veche__rating__v1__get_ratings_request__descriptor, &veche__rating__v1__get_ratings_response__descriptor },
   { "GetTopProblems", &veche__rating__v1__get_top_problems_request__descriptor, &veche__rating__v1__get_top_problems_response__descriptor },
   { "GetKpis", &veche__rating__v1__get_kpis_request__descriptor, &veche__rating__v1__get_kpis_response__descriptor },
   { "SetWeights", &veche__rating__v1__set_weights_request__descriptor, &veche__rating__v1__set_weights_response__descriptor },
   { "GetProgress", &veche__rating__v1__get_progress_request__descriptor, &veche__rating__v1__get_progress_response__descriptor },
+  { "SetKpiTargets", &veche__rating__v1__set_kpi_targets_request__descriptor, &veche__rating__v1__set_kpi_targets_response__descriptor },
+  { "ApproveReport", &veche__rating__v1__approve_report_request__descriptor, &veche__rating__v1__approve_report_response__descriptor },
+  { "GetReportApproval", &veche__rating__v1__get_report_approval_request__descriptor, &veche__rating__v1__get_report_approval_response__descriptor },
 };
 const unsigned veche__rating__v1__rating_service__method_indices_by_name[] = {
+  6,        /* ApproveReport */
   2,        /* GetKpis */
   4,        /* GetProgress */
   0,        /* GetRatings */
+  7,        /* GetReportApproval */
   1,        /* GetTopProblems */
+  5,        /* SetKpiTargets */
   3         /* SetWeights */
 };
 const ProtobufCServiceDescriptor veche__rating__v1__rating_service__descriptor =
@@ -2092,7 +2918,7 @@ const ProtobufCServiceDescriptor veche__rating__v1__rating_service__descriptor =
   "RatingService",
   "Veche__Rating__V1__RatingService",
   "veche.rating.v1",
-  5,
+  8,
   veche__rating__v1__rating_service__method_descriptors,
   veche__rating__v1__rating_service__method_indices_by_name
 };
@@ -2135,6 +2961,30 @@ void veche__rating__v1__rating_service__get_progress(ProtobufCService *service,
 {
   assert(service->descriptor == &veche__rating__v1__rating_service__descriptor);
   service->invoke(service, 4, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void veche__rating__v1__rating_service__set_kpi_targets(ProtobufCService *service,
+                                                        const Veche__Rating__V1__SetKpiTargetsRequest *input,
+                                                        Veche__Rating__V1__SetKpiTargetsResponse_Closure closure,
+                                                        void *closure_data)
+{
+  assert(service->descriptor == &veche__rating__v1__rating_service__descriptor);
+  service->invoke(service, 5, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void veche__rating__v1__rating_service__approve_report(ProtobufCService *service,
+                                                       const Veche__Rating__V1__ApproveReportRequest *input,
+                                                       Veche__Rating__V1__ApproveReportResponse_Closure closure,
+                                                       void *closure_data)
+{
+  assert(service->descriptor == &veche__rating__v1__rating_service__descriptor);
+  service->invoke(service, 6, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void veche__rating__v1__rating_service__get_report_approval(ProtobufCService *service,
+                                                            const Veche__Rating__V1__GetReportApprovalRequest *input,
+                                                            Veche__Rating__V1__GetReportApprovalResponse_Closure closure,
+                                                            void *closure_data)
+{
+  assert(service->descriptor == &veche__rating__v1__rating_service__descriptor);
+  service->invoke(service, 7, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void veche__rating__v1__rating_service__init (Veche__Rating__V1__RatingService_Service *service,
                                               Veche__Rating__V1__RatingService_ServiceDestroy destroy)

@@ -48,6 +48,21 @@ typedef struct Veche__Agency__V1__GetCalendarRequest Veche__Agency__V1__GetCalen
 typedef struct Veche__Agency__V1__GetCalendarResponse Veche__Agency__V1__GetCalendarResponse;
 typedef struct Veche__Agency__V1__SetCalendarOverrideRequest Veche__Agency__V1__SetCalendarOverrideRequest;
 typedef struct Veche__Agency__V1__SetCalendarOverrideResponse Veche__Agency__V1__SetCalendarOverrideResponse;
+typedef struct Veche__Agency__V1__UpsertSlaPolicyRequest Veche__Agency__V1__UpsertSlaPolicyRequest;
+typedef struct Veche__Agency__V1__UpsertSlaPolicyResponse Veche__Agency__V1__UpsertSlaPolicyResponse;
+typedef struct Veche__Agency__V1__RoleAssignment Veche__Agency__V1__RoleAssignment;
+typedef struct Veche__Agency__V1__Grant Veche__Agency__V1__Grant;
+typedef struct Veche__Agency__V1__ListRoleAssignmentsRequest Veche__Agency__V1__ListRoleAssignmentsRequest;
+typedef struct Veche__Agency__V1__ListRoleAssignmentsResponse Veche__Agency__V1__ListRoleAssignmentsResponse;
+typedef struct Veche__Agency__V1__AssignRoleRequest Veche__Agency__V1__AssignRoleRequest;
+typedef struct Veche__Agency__V1__AssignRoleResponse Veche__Agency__V1__AssignRoleResponse;
+typedef struct Veche__Agency__V1__RevokeRoleRequest Veche__Agency__V1__RevokeRoleRequest;
+typedef struct Veche__Agency__V1__RevokeRoleResponse Veche__Agency__V1__RevokeRoleResponse;
+typedef struct Veche__Agency__V1__ResolveGrantsRequest Veche__Agency__V1__ResolveGrantsRequest;
+typedef struct Veche__Agency__V1__ResolveGrantsResponse Veche__Agency__V1__ResolveGrantsResponse;
+typedef struct Veche__Agency__V1__AuditEntry Veche__Agency__V1__AuditEntry;
+typedef struct Veche__Agency__V1__QueryAuditRequest Veche__Agency__V1__QueryAuditRequest;
+typedef struct Veche__Agency__V1__QueryAuditResponse Veche__Agency__V1__QueryAuditResponse;
 
 
 /* --- enums --- */
@@ -571,6 +586,251 @@ struct  Veche__Agency__V1__SetCalendarOverrideResponse
 #define VECHE__AGENCY__V1__SET_CALENDAR_OVERRIDE_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&veche__agency__v1__set_calendar_override_response__descriptor) \
     , 0,NULL }
+
+
+struct  Veche__Agency__V1__UpsertSlaPolicyRequest
+{
+  ProtobufCMessage base;
+  Veche__Agency__V1__SlaPolicy *policy;
+};
+#define VECHE__AGENCY__V1__UPSERT_SLA_POLICY_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&veche__agency__v1__upsert_sla_policy_request__descriptor) \
+    , NULL }
+
+
+struct  Veche__Agency__V1__UpsertSlaPolicyResponse
+{
+  ProtobufCMessage base;
+  Veche__Agency__V1__SlaPolicy *policy;
+};
+#define VECHE__AGENCY__V1__UPSERT_SLA_POLICY_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&veche__agency__v1__upsert_sla_policy_response__descriptor) \
+    , NULL }
+
+
+/*
+ * A role held by a principal, with its scope. Principals are "user:<username>" (people, as the identity
+ * provider names them) or "client:<client id>" (machines). Roles: curator, center_head, sector_responsible,
+ * sector_head, operator, executor, media_officer, sociologist, survey_team, analyst, integration, import,
+ * service, public_portal.
+ */
+struct  Veche__Agency__V1__RoleAssignment
+{
+  ProtobufCMessage base;
+  char *id;
+  char *principal;
+  char *role;
+  /*
+   * executor: the agency (covers its subordinate bodies too)
+   */
+  char *agency_id;
+  /*
+   * sector roles
+   */
+  char *topic_code;
+  /*
+   * survey_team
+   */
+  char *survey_id;
+  /*
+   * survey_team
+   */
+  char *team_id;
+  /*
+   * integration
+   */
+  char *channel;
+  /*
+   * set by the service: the authenticated caller
+   */
+  char *granted_by;
+  int64_t granted_at_ms;
+  char *note;
+};
+#define VECHE__AGENCY__V1__ROLE_ASSIGNMENT__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&veche__agency__v1__role_assignment__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string }
+
+
+/*
+ * A role with its expanded scope, as services enforce it.
+ */
+struct  Veche__Agency__V1__Grant
+{
+  ProtobufCMessage base;
+  char *role;
+  /*
+   * the agency and every subordinate body
+   */
+  size_t n_agency_ids;
+  char **agency_ids;
+  size_t n_topic_codes;
+  char **topic_codes;
+  char *survey_id;
+  char *team_id;
+  char *channel;
+};
+#define VECHE__AGENCY__V1__GRANT__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&veche__agency__v1__grant__descriptor) \
+    , (char *)protobuf_c_empty_string, 0,NULL, 0,NULL, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+
+
+struct  Veche__Agency__V1__ListRoleAssignmentsRequest
+{
+  ProtobufCMessage base;
+  char *principal;
+  char *role;
+};
+#define VECHE__AGENCY__V1__LIST_ROLE_ASSIGNMENTS_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&veche__agency__v1__list_role_assignments_request__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+
+
+struct  Veche__Agency__V1__ListRoleAssignmentsResponse
+{
+  ProtobufCMessage base;
+  size_t n_assignments;
+  Veche__Agency__V1__RoleAssignment **assignments;
+};
+#define VECHE__AGENCY__V1__LIST_ROLE_ASSIGNMENTS_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&veche__agency__v1__list_role_assignments_response__descriptor) \
+    , 0,NULL }
+
+
+struct  Veche__Agency__V1__AssignRoleRequest
+{
+  ProtobufCMessage base;
+  Veche__Agency__V1__RoleAssignment *assignment;
+};
+#define VECHE__AGENCY__V1__ASSIGN_ROLE_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&veche__agency__v1__assign_role_request__descriptor) \
+    , NULL }
+
+
+struct  Veche__Agency__V1__AssignRoleResponse
+{
+  ProtobufCMessage base;
+  Veche__Agency__V1__RoleAssignment *assignment;
+};
+#define VECHE__AGENCY__V1__ASSIGN_ROLE_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&veche__agency__v1__assign_role_response__descriptor) \
+    , NULL }
+
+
+struct  Veche__Agency__V1__RevokeRoleRequest
+{
+  ProtobufCMessage base;
+  char *id;
+};
+#define VECHE__AGENCY__V1__REVOKE_ROLE_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&veche__agency__v1__revoke_role_request__descriptor) \
+    , (char *)protobuf_c_empty_string }
+
+
+struct  Veche__Agency__V1__RevokeRoleResponse
+{
+  ProtobufCMessage base;
+  Veche__Agency__V1__RoleAssignment *assignment;
+};
+#define VECHE__AGENCY__V1__REVOKE_ROLE_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&veche__agency__v1__revoke_role_response__descriptor) \
+    , NULL }
+
+
+struct  Veche__Agency__V1__ResolveGrantsRequest
+{
+  ProtobufCMessage base;
+  char *principal;
+};
+#define VECHE__AGENCY__V1__RESOLVE_GRANTS_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&veche__agency__v1__resolve_grants_request__descriptor) \
+    , (char *)protobuf_c_empty_string }
+
+
+struct  Veche__Agency__V1__ResolveGrantsResponse
+{
+  ProtobufCMessage base;
+  char *principal;
+  size_t n_grants;
+  Veche__Agency__V1__Grant **grants;
+};
+#define VECHE__AGENCY__V1__RESOLVE_GRANTS_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&veche__agency__v1__resolve_grants_response__descriptor) \
+    , (char *)protobuf_c_empty_string, 0,NULL }
+
+
+/*
+ * One entry of the append-only audit log: every write and every read of personal data.
+ */
+struct  Veche__Agency__V1__AuditEntry
+{
+  ProtobufCMessage base;
+  int64_t id;
+  int64_t at_ms;
+  char *service;
+  /*
+   * user:<name>, client:<id> or citizen
+   */
+  char *actor;
+  /*
+   * OAuth client the person used (veche-web, ...)
+   */
+  char *client_id;
+  /*
+   * client address as the gateway saw it, or "nats"
+   */
+  char *source;
+  /*
+   * e.g. appeal.read, appeal.transition.assign, directory.routing_rule.upsert
+   */
+  char *action;
+  char *appeal_id;
+  /*
+   * other object (rule id, survey id, role assignment id, ...)
+   */
+  char *target;
+  char *detail;
+};
+#define VECHE__AGENCY__V1__AUDIT_ENTRY__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&veche__agency__v1__audit_entry__descriptor) \
+    , 0, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+
+
+struct  Veche__Agency__V1__QueryAuditRequest
+{
+  ProtobufCMessage base;
+  char *actor;
+  char *appeal_id;
+  /*
+   * prefix match, e.g. "appeal.read"
+   */
+  char *action;
+  int64_t from_ms;
+  int64_t to_ms;
+  /*
+   * default 100, at most 1000
+   */
+  int32_t limit;
+  /*
+   * paging: entries older than this id
+   */
+  int64_t before_id;
+};
+#define VECHE__AGENCY__V1__QUERY_AUDIT_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&veche__agency__v1__query_audit_request__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, 0, 0 }
+
+
+struct  Veche__Agency__V1__QueryAuditResponse
+{
+  ProtobufCMessage base;
+  size_t n_entries;
+  Veche__Agency__V1__AuditEntry **entries;
+  int64_t next_before_id;
+};
+#define VECHE__AGENCY__V1__QUERY_AUDIT_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&veche__agency__v1__query_audit_response__descriptor) \
+    , 0,NULL, 0 }
 
 
 /* Veche__Agency__V1__Municipality methods */
@@ -1181,6 +1441,291 @@ Veche__Agency__V1__SetCalendarOverrideResponse *
 void   veche__agency__v1__set_calendar_override_response__free_unpacked
                      (Veche__Agency__V1__SetCalendarOverrideResponse *message,
                       ProtobufCAllocator *allocator);
+/* Veche__Agency__V1__UpsertSlaPolicyRequest methods */
+void   veche__agency__v1__upsert_sla_policy_request__init
+                     (Veche__Agency__V1__UpsertSlaPolicyRequest         *message);
+size_t veche__agency__v1__upsert_sla_policy_request__get_packed_size
+                     (const Veche__Agency__V1__UpsertSlaPolicyRequest   *message);
+size_t veche__agency__v1__upsert_sla_policy_request__pack
+                     (const Veche__Agency__V1__UpsertSlaPolicyRequest   *message,
+                      uint8_t             *out);
+size_t veche__agency__v1__upsert_sla_policy_request__pack_to_buffer
+                     (const Veche__Agency__V1__UpsertSlaPolicyRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Veche__Agency__V1__UpsertSlaPolicyRequest *
+       veche__agency__v1__upsert_sla_policy_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   veche__agency__v1__upsert_sla_policy_request__free_unpacked
+                     (Veche__Agency__V1__UpsertSlaPolicyRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Veche__Agency__V1__UpsertSlaPolicyResponse methods */
+void   veche__agency__v1__upsert_sla_policy_response__init
+                     (Veche__Agency__V1__UpsertSlaPolicyResponse         *message);
+size_t veche__agency__v1__upsert_sla_policy_response__get_packed_size
+                     (const Veche__Agency__V1__UpsertSlaPolicyResponse   *message);
+size_t veche__agency__v1__upsert_sla_policy_response__pack
+                     (const Veche__Agency__V1__UpsertSlaPolicyResponse   *message,
+                      uint8_t             *out);
+size_t veche__agency__v1__upsert_sla_policy_response__pack_to_buffer
+                     (const Veche__Agency__V1__UpsertSlaPolicyResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Veche__Agency__V1__UpsertSlaPolicyResponse *
+       veche__agency__v1__upsert_sla_policy_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   veche__agency__v1__upsert_sla_policy_response__free_unpacked
+                     (Veche__Agency__V1__UpsertSlaPolicyResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Veche__Agency__V1__RoleAssignment methods */
+void   veche__agency__v1__role_assignment__init
+                     (Veche__Agency__V1__RoleAssignment         *message);
+size_t veche__agency__v1__role_assignment__get_packed_size
+                     (const Veche__Agency__V1__RoleAssignment   *message);
+size_t veche__agency__v1__role_assignment__pack
+                     (const Veche__Agency__V1__RoleAssignment   *message,
+                      uint8_t             *out);
+size_t veche__agency__v1__role_assignment__pack_to_buffer
+                     (const Veche__Agency__V1__RoleAssignment   *message,
+                      ProtobufCBuffer     *buffer);
+Veche__Agency__V1__RoleAssignment *
+       veche__agency__v1__role_assignment__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   veche__agency__v1__role_assignment__free_unpacked
+                     (Veche__Agency__V1__RoleAssignment *message,
+                      ProtobufCAllocator *allocator);
+/* Veche__Agency__V1__Grant methods */
+void   veche__agency__v1__grant__init
+                     (Veche__Agency__V1__Grant         *message);
+size_t veche__agency__v1__grant__get_packed_size
+                     (const Veche__Agency__V1__Grant   *message);
+size_t veche__agency__v1__grant__pack
+                     (const Veche__Agency__V1__Grant   *message,
+                      uint8_t             *out);
+size_t veche__agency__v1__grant__pack_to_buffer
+                     (const Veche__Agency__V1__Grant   *message,
+                      ProtobufCBuffer     *buffer);
+Veche__Agency__V1__Grant *
+       veche__agency__v1__grant__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   veche__agency__v1__grant__free_unpacked
+                     (Veche__Agency__V1__Grant *message,
+                      ProtobufCAllocator *allocator);
+/* Veche__Agency__V1__ListRoleAssignmentsRequest methods */
+void   veche__agency__v1__list_role_assignments_request__init
+                     (Veche__Agency__V1__ListRoleAssignmentsRequest         *message);
+size_t veche__agency__v1__list_role_assignments_request__get_packed_size
+                     (const Veche__Agency__V1__ListRoleAssignmentsRequest   *message);
+size_t veche__agency__v1__list_role_assignments_request__pack
+                     (const Veche__Agency__V1__ListRoleAssignmentsRequest   *message,
+                      uint8_t             *out);
+size_t veche__agency__v1__list_role_assignments_request__pack_to_buffer
+                     (const Veche__Agency__V1__ListRoleAssignmentsRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Veche__Agency__V1__ListRoleAssignmentsRequest *
+       veche__agency__v1__list_role_assignments_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   veche__agency__v1__list_role_assignments_request__free_unpacked
+                     (Veche__Agency__V1__ListRoleAssignmentsRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Veche__Agency__V1__ListRoleAssignmentsResponse methods */
+void   veche__agency__v1__list_role_assignments_response__init
+                     (Veche__Agency__V1__ListRoleAssignmentsResponse         *message);
+size_t veche__agency__v1__list_role_assignments_response__get_packed_size
+                     (const Veche__Agency__V1__ListRoleAssignmentsResponse   *message);
+size_t veche__agency__v1__list_role_assignments_response__pack
+                     (const Veche__Agency__V1__ListRoleAssignmentsResponse   *message,
+                      uint8_t             *out);
+size_t veche__agency__v1__list_role_assignments_response__pack_to_buffer
+                     (const Veche__Agency__V1__ListRoleAssignmentsResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Veche__Agency__V1__ListRoleAssignmentsResponse *
+       veche__agency__v1__list_role_assignments_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   veche__agency__v1__list_role_assignments_response__free_unpacked
+                     (Veche__Agency__V1__ListRoleAssignmentsResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Veche__Agency__V1__AssignRoleRequest methods */
+void   veche__agency__v1__assign_role_request__init
+                     (Veche__Agency__V1__AssignRoleRequest         *message);
+size_t veche__agency__v1__assign_role_request__get_packed_size
+                     (const Veche__Agency__V1__AssignRoleRequest   *message);
+size_t veche__agency__v1__assign_role_request__pack
+                     (const Veche__Agency__V1__AssignRoleRequest   *message,
+                      uint8_t             *out);
+size_t veche__agency__v1__assign_role_request__pack_to_buffer
+                     (const Veche__Agency__V1__AssignRoleRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Veche__Agency__V1__AssignRoleRequest *
+       veche__agency__v1__assign_role_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   veche__agency__v1__assign_role_request__free_unpacked
+                     (Veche__Agency__V1__AssignRoleRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Veche__Agency__V1__AssignRoleResponse methods */
+void   veche__agency__v1__assign_role_response__init
+                     (Veche__Agency__V1__AssignRoleResponse         *message);
+size_t veche__agency__v1__assign_role_response__get_packed_size
+                     (const Veche__Agency__V1__AssignRoleResponse   *message);
+size_t veche__agency__v1__assign_role_response__pack
+                     (const Veche__Agency__V1__AssignRoleResponse   *message,
+                      uint8_t             *out);
+size_t veche__agency__v1__assign_role_response__pack_to_buffer
+                     (const Veche__Agency__V1__AssignRoleResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Veche__Agency__V1__AssignRoleResponse *
+       veche__agency__v1__assign_role_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   veche__agency__v1__assign_role_response__free_unpacked
+                     (Veche__Agency__V1__AssignRoleResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Veche__Agency__V1__RevokeRoleRequest methods */
+void   veche__agency__v1__revoke_role_request__init
+                     (Veche__Agency__V1__RevokeRoleRequest         *message);
+size_t veche__agency__v1__revoke_role_request__get_packed_size
+                     (const Veche__Agency__V1__RevokeRoleRequest   *message);
+size_t veche__agency__v1__revoke_role_request__pack
+                     (const Veche__Agency__V1__RevokeRoleRequest   *message,
+                      uint8_t             *out);
+size_t veche__agency__v1__revoke_role_request__pack_to_buffer
+                     (const Veche__Agency__V1__RevokeRoleRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Veche__Agency__V1__RevokeRoleRequest *
+       veche__agency__v1__revoke_role_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   veche__agency__v1__revoke_role_request__free_unpacked
+                     (Veche__Agency__V1__RevokeRoleRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Veche__Agency__V1__RevokeRoleResponse methods */
+void   veche__agency__v1__revoke_role_response__init
+                     (Veche__Agency__V1__RevokeRoleResponse         *message);
+size_t veche__agency__v1__revoke_role_response__get_packed_size
+                     (const Veche__Agency__V1__RevokeRoleResponse   *message);
+size_t veche__agency__v1__revoke_role_response__pack
+                     (const Veche__Agency__V1__RevokeRoleResponse   *message,
+                      uint8_t             *out);
+size_t veche__agency__v1__revoke_role_response__pack_to_buffer
+                     (const Veche__Agency__V1__RevokeRoleResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Veche__Agency__V1__RevokeRoleResponse *
+       veche__agency__v1__revoke_role_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   veche__agency__v1__revoke_role_response__free_unpacked
+                     (Veche__Agency__V1__RevokeRoleResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Veche__Agency__V1__ResolveGrantsRequest methods */
+void   veche__agency__v1__resolve_grants_request__init
+                     (Veche__Agency__V1__ResolveGrantsRequest         *message);
+size_t veche__agency__v1__resolve_grants_request__get_packed_size
+                     (const Veche__Agency__V1__ResolveGrantsRequest   *message);
+size_t veche__agency__v1__resolve_grants_request__pack
+                     (const Veche__Agency__V1__ResolveGrantsRequest   *message,
+                      uint8_t             *out);
+size_t veche__agency__v1__resolve_grants_request__pack_to_buffer
+                     (const Veche__Agency__V1__ResolveGrantsRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Veche__Agency__V1__ResolveGrantsRequest *
+       veche__agency__v1__resolve_grants_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   veche__agency__v1__resolve_grants_request__free_unpacked
+                     (Veche__Agency__V1__ResolveGrantsRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Veche__Agency__V1__ResolveGrantsResponse methods */
+void   veche__agency__v1__resolve_grants_response__init
+                     (Veche__Agency__V1__ResolveGrantsResponse         *message);
+size_t veche__agency__v1__resolve_grants_response__get_packed_size
+                     (const Veche__Agency__V1__ResolveGrantsResponse   *message);
+size_t veche__agency__v1__resolve_grants_response__pack
+                     (const Veche__Agency__V1__ResolveGrantsResponse   *message,
+                      uint8_t             *out);
+size_t veche__agency__v1__resolve_grants_response__pack_to_buffer
+                     (const Veche__Agency__V1__ResolveGrantsResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Veche__Agency__V1__ResolveGrantsResponse *
+       veche__agency__v1__resolve_grants_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   veche__agency__v1__resolve_grants_response__free_unpacked
+                     (Veche__Agency__V1__ResolveGrantsResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Veche__Agency__V1__AuditEntry methods */
+void   veche__agency__v1__audit_entry__init
+                     (Veche__Agency__V1__AuditEntry         *message);
+size_t veche__agency__v1__audit_entry__get_packed_size
+                     (const Veche__Agency__V1__AuditEntry   *message);
+size_t veche__agency__v1__audit_entry__pack
+                     (const Veche__Agency__V1__AuditEntry   *message,
+                      uint8_t             *out);
+size_t veche__agency__v1__audit_entry__pack_to_buffer
+                     (const Veche__Agency__V1__AuditEntry   *message,
+                      ProtobufCBuffer     *buffer);
+Veche__Agency__V1__AuditEntry *
+       veche__agency__v1__audit_entry__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   veche__agency__v1__audit_entry__free_unpacked
+                     (Veche__Agency__V1__AuditEntry *message,
+                      ProtobufCAllocator *allocator);
+/* Veche__Agency__V1__QueryAuditRequest methods */
+void   veche__agency__v1__query_audit_request__init
+                     (Veche__Agency__V1__QueryAuditRequest         *message);
+size_t veche__agency__v1__query_audit_request__get_packed_size
+                     (const Veche__Agency__V1__QueryAuditRequest   *message);
+size_t veche__agency__v1__query_audit_request__pack
+                     (const Veche__Agency__V1__QueryAuditRequest   *message,
+                      uint8_t             *out);
+size_t veche__agency__v1__query_audit_request__pack_to_buffer
+                     (const Veche__Agency__V1__QueryAuditRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Veche__Agency__V1__QueryAuditRequest *
+       veche__agency__v1__query_audit_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   veche__agency__v1__query_audit_request__free_unpacked
+                     (Veche__Agency__V1__QueryAuditRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Veche__Agency__V1__QueryAuditResponse methods */
+void   veche__agency__v1__query_audit_response__init
+                     (Veche__Agency__V1__QueryAuditResponse         *message);
+size_t veche__agency__v1__query_audit_response__get_packed_size
+                     (const Veche__Agency__V1__QueryAuditResponse   *message);
+size_t veche__agency__v1__query_audit_response__pack
+                     (const Veche__Agency__V1__QueryAuditResponse   *message,
+                      uint8_t             *out);
+size_t veche__agency__v1__query_audit_response__pack_to_buffer
+                     (const Veche__Agency__V1__QueryAuditResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Veche__Agency__V1__QueryAuditResponse *
+       veche__agency__v1__query_audit_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   veche__agency__v1__query_audit_response__free_unpacked
+                     (Veche__Agency__V1__QueryAuditResponse *message,
+                      ProtobufCAllocator *allocator);
 /* --- per-message closures --- */
 
 typedef void (*Veche__Agency__V1__Municipality_Closure)
@@ -1279,6 +1824,51 @@ typedef void (*Veche__Agency__V1__SetCalendarOverrideRequest_Closure)
 typedef void (*Veche__Agency__V1__SetCalendarOverrideResponse_Closure)
                  (const Veche__Agency__V1__SetCalendarOverrideResponse *message,
                   void *closure_data);
+typedef void (*Veche__Agency__V1__UpsertSlaPolicyRequest_Closure)
+                 (const Veche__Agency__V1__UpsertSlaPolicyRequest *message,
+                  void *closure_data);
+typedef void (*Veche__Agency__V1__UpsertSlaPolicyResponse_Closure)
+                 (const Veche__Agency__V1__UpsertSlaPolicyResponse *message,
+                  void *closure_data);
+typedef void (*Veche__Agency__V1__RoleAssignment_Closure)
+                 (const Veche__Agency__V1__RoleAssignment *message,
+                  void *closure_data);
+typedef void (*Veche__Agency__V1__Grant_Closure)
+                 (const Veche__Agency__V1__Grant *message,
+                  void *closure_data);
+typedef void (*Veche__Agency__V1__ListRoleAssignmentsRequest_Closure)
+                 (const Veche__Agency__V1__ListRoleAssignmentsRequest *message,
+                  void *closure_data);
+typedef void (*Veche__Agency__V1__ListRoleAssignmentsResponse_Closure)
+                 (const Veche__Agency__V1__ListRoleAssignmentsResponse *message,
+                  void *closure_data);
+typedef void (*Veche__Agency__V1__AssignRoleRequest_Closure)
+                 (const Veche__Agency__V1__AssignRoleRequest *message,
+                  void *closure_data);
+typedef void (*Veche__Agency__V1__AssignRoleResponse_Closure)
+                 (const Veche__Agency__V1__AssignRoleResponse *message,
+                  void *closure_data);
+typedef void (*Veche__Agency__V1__RevokeRoleRequest_Closure)
+                 (const Veche__Agency__V1__RevokeRoleRequest *message,
+                  void *closure_data);
+typedef void (*Veche__Agency__V1__RevokeRoleResponse_Closure)
+                 (const Veche__Agency__V1__RevokeRoleResponse *message,
+                  void *closure_data);
+typedef void (*Veche__Agency__V1__ResolveGrantsRequest_Closure)
+                 (const Veche__Agency__V1__ResolveGrantsRequest *message,
+                  void *closure_data);
+typedef void (*Veche__Agency__V1__ResolveGrantsResponse_Closure)
+                 (const Veche__Agency__V1__ResolveGrantsResponse *message,
+                  void *closure_data);
+typedef void (*Veche__Agency__V1__AuditEntry_Closure)
+                 (const Veche__Agency__V1__AuditEntry *message,
+                  void *closure_data);
+typedef void (*Veche__Agency__V1__QueryAuditRequest_Closure)
+                 (const Veche__Agency__V1__QueryAuditRequest *message,
+                  void *closure_data);
+typedef void (*Veche__Agency__V1__QueryAuditResponse_Closure)
+                 (const Veche__Agency__V1__QueryAuditResponse *message,
+                  void *closure_data);
 
 /* --- services --- */
 
@@ -1330,6 +1920,30 @@ struct Veche__Agency__V1__AgencyService_Service
                                 const Veche__Agency__V1__SetCalendarOverrideRequest *input,
                                 Veche__Agency__V1__SetCalendarOverrideResponse_Closure closure,
                                 void *closure_data);
+  void (*upsert_sla_policy)(Veche__Agency__V1__AgencyService_Service *service,
+                            const Veche__Agency__V1__UpsertSlaPolicyRequest *input,
+                            Veche__Agency__V1__UpsertSlaPolicyResponse_Closure closure,
+                            void *closure_data);
+  void (*list_role_assignments)(Veche__Agency__V1__AgencyService_Service *service,
+                                const Veche__Agency__V1__ListRoleAssignmentsRequest *input,
+                                Veche__Agency__V1__ListRoleAssignmentsResponse_Closure closure,
+                                void *closure_data);
+  void (*assign_role)(Veche__Agency__V1__AgencyService_Service *service,
+                      const Veche__Agency__V1__AssignRoleRequest *input,
+                      Veche__Agency__V1__AssignRoleResponse_Closure closure,
+                      void *closure_data);
+  void (*revoke_role)(Veche__Agency__V1__AgencyService_Service *service,
+                      const Veche__Agency__V1__RevokeRoleRequest *input,
+                      Veche__Agency__V1__RevokeRoleResponse_Closure closure,
+                      void *closure_data);
+  void (*resolve_grants)(Veche__Agency__V1__AgencyService_Service *service,
+                         const Veche__Agency__V1__ResolveGrantsRequest *input,
+                         Veche__Agency__V1__ResolveGrantsResponse_Closure closure,
+                         void *closure_data);
+  void (*query_audit)(Veche__Agency__V1__AgencyService_Service *service,
+                      const Veche__Agency__V1__QueryAuditRequest *input,
+                      Veche__Agency__V1__QueryAuditResponse_Closure closure,
+                      void *closure_data);
 };
 typedef void (*Veche__Agency__V1__AgencyService_ServiceDestroy)(Veche__Agency__V1__AgencyService_Service *);
 void veche__agency__v1__agency_service__init (Veche__Agency__V1__AgencyService_Service *service,
@@ -1348,7 +1962,13 @@ void veche__agency__v1__agency_service__init (Veche__Agency__V1__AgencyService_S
       function_prefix__ ## get_sla_policies,\
       function_prefix__ ## compute_deadlines,\
       function_prefix__ ## get_calendar,\
-      function_prefix__ ## set_calendar_override  }
+      function_prefix__ ## set_calendar_override,\
+      function_prefix__ ## upsert_sla_policy,\
+      function_prefix__ ## list_role_assignments,\
+      function_prefix__ ## assign_role,\
+      function_prefix__ ## revoke_role,\
+      function_prefix__ ## resolve_grants,\
+      function_prefix__ ## query_audit  }
 void veche__agency__v1__agency_service__list_municipalities(ProtobufCService *service,
                                                             const Veche__Agency__V1__ListMunicipalitiesRequest *input,
                                                             Veche__Agency__V1__ListMunicipalitiesResponse_Closure closure,
@@ -1393,6 +2013,30 @@ void veche__agency__v1__agency_service__set_calendar_override(ProtobufCService *
                                                               const Veche__Agency__V1__SetCalendarOverrideRequest *input,
                                                               Veche__Agency__V1__SetCalendarOverrideResponse_Closure closure,
                                                               void *closure_data);
+void veche__agency__v1__agency_service__upsert_sla_policy(ProtobufCService *service,
+                                                          const Veche__Agency__V1__UpsertSlaPolicyRequest *input,
+                                                          Veche__Agency__V1__UpsertSlaPolicyResponse_Closure closure,
+                                                          void *closure_data);
+void veche__agency__v1__agency_service__list_role_assignments(ProtobufCService *service,
+                                                              const Veche__Agency__V1__ListRoleAssignmentsRequest *input,
+                                                              Veche__Agency__V1__ListRoleAssignmentsResponse_Closure closure,
+                                                              void *closure_data);
+void veche__agency__v1__agency_service__assign_role(ProtobufCService *service,
+                                                    const Veche__Agency__V1__AssignRoleRequest *input,
+                                                    Veche__Agency__V1__AssignRoleResponse_Closure closure,
+                                                    void *closure_data);
+void veche__agency__v1__agency_service__revoke_role(ProtobufCService *service,
+                                                    const Veche__Agency__V1__RevokeRoleRequest *input,
+                                                    Veche__Agency__V1__RevokeRoleResponse_Closure closure,
+                                                    void *closure_data);
+void veche__agency__v1__agency_service__resolve_grants(ProtobufCService *service,
+                                                       const Veche__Agency__V1__ResolveGrantsRequest *input,
+                                                       Veche__Agency__V1__ResolveGrantsResponse_Closure closure,
+                                                       void *closure_data);
+void veche__agency__v1__agency_service__query_audit(ProtobufCService *service,
+                                                    const Veche__Agency__V1__QueryAuditRequest *input,
+                                                    Veche__Agency__V1__QueryAuditResponse_Closure closure,
+                                                    void *closure_data);
 
 /* --- descriptors --- */
 
@@ -1430,6 +2074,21 @@ extern const ProtobufCMessageDescriptor veche__agency__v1__get_calendar_request_
 extern const ProtobufCMessageDescriptor veche__agency__v1__get_calendar_response__descriptor;
 extern const ProtobufCMessageDescriptor veche__agency__v1__set_calendar_override_request__descriptor;
 extern const ProtobufCMessageDescriptor veche__agency__v1__set_calendar_override_response__descriptor;
+extern const ProtobufCMessageDescriptor veche__agency__v1__upsert_sla_policy_request__descriptor;
+extern const ProtobufCMessageDescriptor veche__agency__v1__upsert_sla_policy_response__descriptor;
+extern const ProtobufCMessageDescriptor veche__agency__v1__role_assignment__descriptor;
+extern const ProtobufCMessageDescriptor veche__agency__v1__grant__descriptor;
+extern const ProtobufCMessageDescriptor veche__agency__v1__list_role_assignments_request__descriptor;
+extern const ProtobufCMessageDescriptor veche__agency__v1__list_role_assignments_response__descriptor;
+extern const ProtobufCMessageDescriptor veche__agency__v1__assign_role_request__descriptor;
+extern const ProtobufCMessageDescriptor veche__agency__v1__assign_role_response__descriptor;
+extern const ProtobufCMessageDescriptor veche__agency__v1__revoke_role_request__descriptor;
+extern const ProtobufCMessageDescriptor veche__agency__v1__revoke_role_response__descriptor;
+extern const ProtobufCMessageDescriptor veche__agency__v1__resolve_grants_request__descriptor;
+extern const ProtobufCMessageDescriptor veche__agency__v1__resolve_grants_response__descriptor;
+extern const ProtobufCMessageDescriptor veche__agency__v1__audit_entry__descriptor;
+extern const ProtobufCMessageDescriptor veche__agency__v1__query_audit_request__descriptor;
+extern const ProtobufCMessageDescriptor veche__agency__v1__query_audit_response__descriptor;
 extern const ProtobufCServiceDescriptor veche__agency__v1__agency_service__descriptor;
 
 PROTOBUF_C__END_DECLS

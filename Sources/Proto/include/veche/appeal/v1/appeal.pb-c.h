@@ -31,6 +31,8 @@ typedef struct Veche__Appeal__V1__TransitionResponse Veche__Appeal__V1__Transiti
 typedef struct Veche__Appeal__V1__AnswerAppealRequest Veche__Appeal__V1__AnswerAppealRequest;
 typedef struct Veche__Appeal__V1__AnswerAppealResponse Veche__Appeal__V1__AnswerAppealResponse;
 typedef struct Veche__Appeal__V1__RateAppealRequest Veche__Appeal__V1__RateAppealRequest;
+typedef struct Veche__Appeal__V1__ReclassifyAppealRequest Veche__Appeal__V1__ReclassifyAppealRequest;
+typedef struct Veche__Appeal__V1__ReclassifyAppealResponse Veche__Appeal__V1__ReclassifyAppealResponse;
 typedef struct Veche__Appeal__V1__RateAppealResponse Veche__Appeal__V1__RateAppealResponse;
 typedef struct Veche__Appeal__V1__GetStatsRequest Veche__Appeal__V1__GetStatsRequest;
 typedef struct Veche__Appeal__V1__CountByKey Veche__Appeal__V1__CountByKey;
@@ -306,10 +308,15 @@ struct  Veche__Appeal__V1__SubmitAppealResponse
    * idempotent replay of (channel, external_id)
    */
   protobuf_c_boolean already_existed;
+  /*
+   * Given once, when the appeal is created: opens its status and rating for the citizen (only its hash is
+   * stored; a replay cannot return it). Send it back in the Veche-Citizen-Token header.
+   */
+  char *citizen_token;
 };
 #define VECHE__APPEAL__V1__SUBMIT_APPEAL_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&veche__appeal__v1__submit_appeal_response__descriptor) \
-    , NULL, 0 }
+    , NULL, 0, (char *)protobuf_c_empty_string }
 
 
 struct  Veche__Appeal__V1__GetAppealRequest
@@ -381,12 +388,14 @@ struct  Veche__Appeal__V1__ListAppealsResponse
     , 0,NULL, (char *)protobuf_c_empty_string, 0 }
 
 
+/*
+ * The actor of every change is the authenticated caller; requests cannot name one.
+ */
 struct  Veche__Appeal__V1__TransitionRequest
 {
   ProtobufCMessage base;
   char *id;
   Veche__Appeal__V1__Action action;
-  char *actor;
   char *comment;
   /*
    * ASSIGN / FORWARD target
@@ -399,7 +408,7 @@ struct  Veche__Appeal__V1__TransitionRequest
 };
 #define VECHE__APPEAL__V1__TRANSITION_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&veche__appeal__v1__transition_request__descriptor) \
-    , (char *)protobuf_c_empty_string, VECHE__APPEAL__V1__ACTION__ACTION_UNSPECIFIED, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0 }
+    , (char *)protobuf_c_empty_string, VECHE__APPEAL__V1__ACTION__ACTION_UNSPECIFIED, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0 }
 
 
 struct  Veche__Appeal__V1__TransitionResponse
@@ -417,7 +426,6 @@ struct  Veche__Appeal__V1__AnswerAppealRequest
   ProtobufCMessage base;
   char *id;
   char *answer_text;
-  char *actor;
   /*
    * answers every question raised
    */
@@ -426,7 +434,7 @@ struct  Veche__Appeal__V1__AnswerAppealRequest
 };
 #define VECHE__APPEAL__V1__ANSWER_APPEAL_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&veche__appeal__v1__answer_appeal_request__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0 }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0 }
 
 
 struct  Veche__Appeal__V1__AnswerAppealResponse
@@ -439,6 +447,10 @@ struct  Veche__Appeal__V1__AnswerAppealResponse
     , NULL }
 
 
+/*
+ * A citizen rates the current answer once (identified by the Veche-Citizen-Token header; id may be empty);
+ * the import role rates historical appeals by id.
+ */
 struct  Veche__Appeal__V1__RateAppealRequest
 {
   ProtobufCMessage base;
@@ -452,6 +464,39 @@ struct  Veche__Appeal__V1__RateAppealRequest
 #define VECHE__APPEAL__V1__RATE_APPEAL_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&veche__appeal__v1__rate_appeal_request__descriptor) \
     , (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string }
+
+
+/*
+ * Classification correction by the ЦУР (operator, head, sector block of the appeal's topic).
+ */
+struct  Veche__Appeal__V1__ReclassifyAppealRequest
+{
+  ProtobufCMessage base;
+  char *id;
+  char *topic_code;
+  /*
+   * must belong to topic_code
+   */
+  char *category_code;
+  char *comment;
+  /*
+   * 0 = do not check
+   */
+  int64_t expected_version;
+};
+#define VECHE__APPEAL__V1__RECLASSIFY_APPEAL_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&veche__appeal__v1__reclassify_appeal_request__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0 }
+
+
+struct  Veche__Appeal__V1__ReclassifyAppealResponse
+{
+  ProtobufCMessage base;
+  Veche__Appeal__V1__Appeal *appeal;
+};
+#define VECHE__APPEAL__V1__RECLASSIFY_APPEAL_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&veche__appeal__v1__reclassify_appeal_response__descriptor) \
+    , NULL }
 
 
 struct  Veche__Appeal__V1__RateAppealResponse
@@ -791,6 +836,44 @@ Veche__Appeal__V1__RateAppealRequest *
 void   veche__appeal__v1__rate_appeal_request__free_unpacked
                      (Veche__Appeal__V1__RateAppealRequest *message,
                       ProtobufCAllocator *allocator);
+/* Veche__Appeal__V1__ReclassifyAppealRequest methods */
+void   veche__appeal__v1__reclassify_appeal_request__init
+                     (Veche__Appeal__V1__ReclassifyAppealRequest         *message);
+size_t veche__appeal__v1__reclassify_appeal_request__get_packed_size
+                     (const Veche__Appeal__V1__ReclassifyAppealRequest   *message);
+size_t veche__appeal__v1__reclassify_appeal_request__pack
+                     (const Veche__Appeal__V1__ReclassifyAppealRequest   *message,
+                      uint8_t             *out);
+size_t veche__appeal__v1__reclassify_appeal_request__pack_to_buffer
+                     (const Veche__Appeal__V1__ReclassifyAppealRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Veche__Appeal__V1__ReclassifyAppealRequest *
+       veche__appeal__v1__reclassify_appeal_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   veche__appeal__v1__reclassify_appeal_request__free_unpacked
+                     (Veche__Appeal__V1__ReclassifyAppealRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Veche__Appeal__V1__ReclassifyAppealResponse methods */
+void   veche__appeal__v1__reclassify_appeal_response__init
+                     (Veche__Appeal__V1__ReclassifyAppealResponse         *message);
+size_t veche__appeal__v1__reclassify_appeal_response__get_packed_size
+                     (const Veche__Appeal__V1__ReclassifyAppealResponse   *message);
+size_t veche__appeal__v1__reclassify_appeal_response__pack
+                     (const Veche__Appeal__V1__ReclassifyAppealResponse   *message,
+                      uint8_t             *out);
+size_t veche__appeal__v1__reclassify_appeal_response__pack_to_buffer
+                     (const Veche__Appeal__V1__ReclassifyAppealResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Veche__Appeal__V1__ReclassifyAppealResponse *
+       veche__appeal__v1__reclassify_appeal_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   veche__appeal__v1__reclassify_appeal_response__free_unpacked
+                     (Veche__Appeal__V1__ReclassifyAppealResponse *message,
+                      ProtobufCAllocator *allocator);
 /* Veche__Appeal__V1__RateAppealResponse methods */
 void   veche__appeal__v1__rate_appeal_response__init
                      (Veche__Appeal__V1__RateAppealResponse         *message);
@@ -914,6 +997,12 @@ typedef void (*Veche__Appeal__V1__AnswerAppealResponse_Closure)
 typedef void (*Veche__Appeal__V1__RateAppealRequest_Closure)
                  (const Veche__Appeal__V1__RateAppealRequest *message,
                   void *closure_data);
+typedef void (*Veche__Appeal__V1__ReclassifyAppealRequest_Closure)
+                 (const Veche__Appeal__V1__ReclassifyAppealRequest *message,
+                  void *closure_data);
+typedef void (*Veche__Appeal__V1__ReclassifyAppealResponse_Closure)
+                 (const Veche__Appeal__V1__ReclassifyAppealResponse *message,
+                  void *closure_data);
 typedef void (*Veche__Appeal__V1__RateAppealResponse_Closure)
                  (const Veche__Appeal__V1__RateAppealResponse *message,
                   void *closure_data);
@@ -961,6 +1050,10 @@ struct Veche__Appeal__V1__AppealService_Service
                     const Veche__Appeal__V1__GetStatsRequest *input,
                     Veche__Appeal__V1__GetStatsResponse_Closure closure,
                     void *closure_data);
+  void (*reclassify_appeal)(Veche__Appeal__V1__AppealService_Service *service,
+                            const Veche__Appeal__V1__ReclassifyAppealRequest *input,
+                            Veche__Appeal__V1__ReclassifyAppealResponse_Closure closure,
+                            void *closure_data);
 };
 typedef void (*Veche__Appeal__V1__AppealService_ServiceDestroy)(Veche__Appeal__V1__AppealService_Service *);
 void veche__appeal__v1__appeal_service__init (Veche__Appeal__V1__AppealService_Service *service,
@@ -975,7 +1068,8 @@ void veche__appeal__v1__appeal_service__init (Veche__Appeal__V1__AppealService_S
       function_prefix__ ## transition,\
       function_prefix__ ## answer_appeal,\
       function_prefix__ ## rate_appeal,\
-      function_prefix__ ## get_stats  }
+      function_prefix__ ## get_stats,\
+      function_prefix__ ## reclassify_appeal  }
 void veche__appeal__v1__appeal_service__submit_appeal(ProtobufCService *service,
                                                       const Veche__Appeal__V1__SubmitAppealRequest *input,
                                                       Veche__Appeal__V1__SubmitAppealResponse_Closure closure,
@@ -1004,6 +1098,10 @@ void veche__appeal__v1__appeal_service__get_stats(ProtobufCService *service,
                                                   const Veche__Appeal__V1__GetStatsRequest *input,
                                                   Veche__Appeal__V1__GetStatsResponse_Closure closure,
                                                   void *closure_data);
+void veche__appeal__v1__appeal_service__reclassify_appeal(ProtobufCService *service,
+                                                          const Veche__Appeal__V1__ReclassifyAppealRequest *input,
+                                                          Veche__Appeal__V1__ReclassifyAppealResponse_Closure closure,
+                                                          void *closure_data);
 
 /* --- descriptors --- */
 
@@ -1026,6 +1124,8 @@ extern const ProtobufCMessageDescriptor veche__appeal__v1__transition_response__
 extern const ProtobufCMessageDescriptor veche__appeal__v1__answer_appeal_request__descriptor;
 extern const ProtobufCMessageDescriptor veche__appeal__v1__answer_appeal_response__descriptor;
 extern const ProtobufCMessageDescriptor veche__appeal__v1__rate_appeal_request__descriptor;
+extern const ProtobufCMessageDescriptor veche__appeal__v1__reclassify_appeal_request__descriptor;
+extern const ProtobufCMessageDescriptor veche__appeal__v1__reclassify_appeal_response__descriptor;
 extern const ProtobufCMessageDescriptor veche__appeal__v1__rate_appeal_response__descriptor;
 extern const ProtobufCMessageDescriptor veche__appeal__v1__get_stats_request__descriptor;
 extern const ProtobufCMessageDescriptor veche__appeal__v1__count_by_key__descriptor;

@@ -27,6 +27,14 @@ typedef struct Veche__Rating__V1__GetTopProblemsRequest Veche__Rating__V1__GetTo
 typedef struct Veche__Rating__V1__GetTopProblemsResponse Veche__Rating__V1__GetTopProblemsResponse;
 typedef struct Veche__Rating__V1__GetKpisRequest Veche__Rating__V1__GetKpisRequest;
 typedef struct Veche__Rating__V1__GetKpisResponse Veche__Rating__V1__GetKpisResponse;
+typedef struct Veche__Rating__V1__KpiTarget Veche__Rating__V1__KpiTarget;
+typedef struct Veche__Rating__V1__SetKpiTargetsRequest Veche__Rating__V1__SetKpiTargetsRequest;
+typedef struct Veche__Rating__V1__SetKpiTargetsResponse Veche__Rating__V1__SetKpiTargetsResponse;
+typedef struct Veche__Rating__V1__ReportApproval Veche__Rating__V1__ReportApproval;
+typedef struct Veche__Rating__V1__ApproveReportRequest Veche__Rating__V1__ApproveReportRequest;
+typedef struct Veche__Rating__V1__ApproveReportResponse Veche__Rating__V1__ApproveReportResponse;
+typedef struct Veche__Rating__V1__GetReportApprovalRequest Veche__Rating__V1__GetReportApprovalRequest;
+typedef struct Veche__Rating__V1__GetReportApprovalResponse Veche__Rating__V1__GetReportApprovalResponse;
 typedef struct Veche__Rating__V1__SetWeightsRequest Veche__Rating__V1__SetWeightsRequest;
 typedef struct Veche__Rating__V1__SetWeightsResponse Veche__Rating__V1__SetWeightsResponse;
 typedef struct Veche__Rating__V1__GetProgressRequest Veche__Rating__V1__GetProgressRequest;
@@ -243,10 +251,122 @@ struct  Veche__Rating__V1__GetKpisResponse
   char *period;
   size_t n_kpis;
   Veche__Rating__V1__Kpi **kpis;
+  /*
+   * the curator who approved the targets in force ("" = platform defaults)
+   */
+  char *targets_approved_by;
+  int64_t targets_approved_at_ms;
 };
 #define VECHE__RATING__V1__GET_KPIS_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&veche__rating__v1__get_kpis_response__descriptor) \
-    , (char *)protobuf_c_empty_string, 0,NULL }
+    , (char *)protobuf_c_empty_string, 0,NULL, (char *)protobuf_c_empty_string, 0 }
+
+
+/*
+ * A KPI target as the curator approves it. code (as in Kpi.code): onTimeShare, meanSatisfaction, satisfiedShare,
+ * reopenRate, repeatRate, completeness, medianAnswerHours, p90AnswerHours, extendedShare, appealsPer10k, volume.
+ */
+struct  Veche__Rating__V1__KpiTarget
+{
+  ProtobufCMessage base;
+  char *code;
+  double target;
+  protobuf_c_boolean higher_is_better;
+  /*
+   * amber between target and target -/+ margin
+   */
+  double amber_margin;
+};
+#define VECHE__RATING__V1__KPI_TARGET__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&veche__rating__v1__kpi_target__descriptor) \
+    , (char *)protobuf_c_empty_string, 0, 0, 0 }
+
+
+struct  Veche__Rating__V1__SetKpiTargetsRequest
+{
+  ProtobufCMessage base;
+  size_t n_targets;
+  Veche__Rating__V1__KpiTarget **targets;
+};
+#define VECHE__RATING__V1__SET_KPI_TARGETS_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&veche__rating__v1__set_kpi_targets_request__descriptor) \
+    , 0,NULL }
+
+
+struct  Veche__Rating__V1__SetKpiTargetsResponse
+{
+  ProtobufCMessage base;
+  size_t n_targets;
+  Veche__Rating__V1__KpiTarget **targets;
+  char *approved_by;
+  int64_t approved_at_ms;
+};
+#define VECHE__RATING__V1__SET_KPI_TARGETS_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&veche__rating__v1__set_kpi_targets_response__descriptor) \
+    , 0,NULL, (char *)protobuf_c_empty_string, 0 }
+
+
+/*
+ * The curator's approval of the monthly report to the governor.
+ */
+struct  Veche__Rating__V1__ReportApproval
+{
+  ProtobufCMessage base;
+  /*
+   * YYYY-MM
+   */
+  char *period;
+  /*
+   * "" = not approved (draft)
+   */
+  char *approved_by;
+  int64_t approved_at_ms;
+  char *note;
+};
+#define VECHE__RATING__V1__REPORT_APPROVAL__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&veche__rating__v1__report_approval__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string }
+
+
+struct  Veche__Rating__V1__ApproveReportRequest
+{
+  ProtobufCMessage base;
+  char *period;
+  char *note;
+};
+#define VECHE__RATING__V1__APPROVE_REPORT_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&veche__rating__v1__approve_report_request__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+
+
+struct  Veche__Rating__V1__ApproveReportResponse
+{
+  ProtobufCMessage base;
+  Veche__Rating__V1__ReportApproval *approval;
+};
+#define VECHE__RATING__V1__APPROVE_REPORT_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&veche__rating__v1__approve_report_response__descriptor) \
+    , NULL }
+
+
+struct  Veche__Rating__V1__GetReportApprovalRequest
+{
+  ProtobufCMessage base;
+  char *period;
+};
+#define VECHE__RATING__V1__GET_REPORT_APPROVAL_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&veche__rating__v1__get_report_approval_request__descriptor) \
+    , (char *)protobuf_c_empty_string }
+
+
+struct  Veche__Rating__V1__GetReportApprovalResponse
+{
+  ProtobufCMessage base;
+  Veche__Rating__V1__ReportApproval *approval;
+};
+#define VECHE__RATING__V1__GET_REPORT_APPROVAL_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&veche__rating__v1__get_report_approval_response__descriptor) \
+    , NULL }
 
 
 struct  Veche__Rating__V1__SetWeightsRequest
@@ -300,10 +420,14 @@ struct  Veche__Rating__V1__GetProgressResponse
    * current JetStream durable consumer name
    */
   char *durable;
+  /*
+   * waiting for an earlier per-appeal sequence (a gap) before they apply
+   */
+  int64_t deferred_events;
 };
 #define VECHE__RATING__V1__GET_PROGRESS_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&veche__rating__v1__get_progress_response__descriptor) \
-    , 0, 0, 0, 0, 0, 0, (char *)protobuf_c_empty_string }
+    , 0, 0, 0, 0, 0, 0, (char *)protobuf_c_empty_string, 0 }
 
 
 /* Veche__Rating__V1__Metrics methods */
@@ -534,6 +658,158 @@ Veche__Rating__V1__GetKpisResponse *
 void   veche__rating__v1__get_kpis_response__free_unpacked
                      (Veche__Rating__V1__GetKpisResponse *message,
                       ProtobufCAllocator *allocator);
+/* Veche__Rating__V1__KpiTarget methods */
+void   veche__rating__v1__kpi_target__init
+                     (Veche__Rating__V1__KpiTarget         *message);
+size_t veche__rating__v1__kpi_target__get_packed_size
+                     (const Veche__Rating__V1__KpiTarget   *message);
+size_t veche__rating__v1__kpi_target__pack
+                     (const Veche__Rating__V1__KpiTarget   *message,
+                      uint8_t             *out);
+size_t veche__rating__v1__kpi_target__pack_to_buffer
+                     (const Veche__Rating__V1__KpiTarget   *message,
+                      ProtobufCBuffer     *buffer);
+Veche__Rating__V1__KpiTarget *
+       veche__rating__v1__kpi_target__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   veche__rating__v1__kpi_target__free_unpacked
+                     (Veche__Rating__V1__KpiTarget *message,
+                      ProtobufCAllocator *allocator);
+/* Veche__Rating__V1__SetKpiTargetsRequest methods */
+void   veche__rating__v1__set_kpi_targets_request__init
+                     (Veche__Rating__V1__SetKpiTargetsRequest         *message);
+size_t veche__rating__v1__set_kpi_targets_request__get_packed_size
+                     (const Veche__Rating__V1__SetKpiTargetsRequest   *message);
+size_t veche__rating__v1__set_kpi_targets_request__pack
+                     (const Veche__Rating__V1__SetKpiTargetsRequest   *message,
+                      uint8_t             *out);
+size_t veche__rating__v1__set_kpi_targets_request__pack_to_buffer
+                     (const Veche__Rating__V1__SetKpiTargetsRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Veche__Rating__V1__SetKpiTargetsRequest *
+       veche__rating__v1__set_kpi_targets_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   veche__rating__v1__set_kpi_targets_request__free_unpacked
+                     (Veche__Rating__V1__SetKpiTargetsRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Veche__Rating__V1__SetKpiTargetsResponse methods */
+void   veche__rating__v1__set_kpi_targets_response__init
+                     (Veche__Rating__V1__SetKpiTargetsResponse         *message);
+size_t veche__rating__v1__set_kpi_targets_response__get_packed_size
+                     (const Veche__Rating__V1__SetKpiTargetsResponse   *message);
+size_t veche__rating__v1__set_kpi_targets_response__pack
+                     (const Veche__Rating__V1__SetKpiTargetsResponse   *message,
+                      uint8_t             *out);
+size_t veche__rating__v1__set_kpi_targets_response__pack_to_buffer
+                     (const Veche__Rating__V1__SetKpiTargetsResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Veche__Rating__V1__SetKpiTargetsResponse *
+       veche__rating__v1__set_kpi_targets_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   veche__rating__v1__set_kpi_targets_response__free_unpacked
+                     (Veche__Rating__V1__SetKpiTargetsResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Veche__Rating__V1__ReportApproval methods */
+void   veche__rating__v1__report_approval__init
+                     (Veche__Rating__V1__ReportApproval         *message);
+size_t veche__rating__v1__report_approval__get_packed_size
+                     (const Veche__Rating__V1__ReportApproval   *message);
+size_t veche__rating__v1__report_approval__pack
+                     (const Veche__Rating__V1__ReportApproval   *message,
+                      uint8_t             *out);
+size_t veche__rating__v1__report_approval__pack_to_buffer
+                     (const Veche__Rating__V1__ReportApproval   *message,
+                      ProtobufCBuffer     *buffer);
+Veche__Rating__V1__ReportApproval *
+       veche__rating__v1__report_approval__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   veche__rating__v1__report_approval__free_unpacked
+                     (Veche__Rating__V1__ReportApproval *message,
+                      ProtobufCAllocator *allocator);
+/* Veche__Rating__V1__ApproveReportRequest methods */
+void   veche__rating__v1__approve_report_request__init
+                     (Veche__Rating__V1__ApproveReportRequest         *message);
+size_t veche__rating__v1__approve_report_request__get_packed_size
+                     (const Veche__Rating__V1__ApproveReportRequest   *message);
+size_t veche__rating__v1__approve_report_request__pack
+                     (const Veche__Rating__V1__ApproveReportRequest   *message,
+                      uint8_t             *out);
+size_t veche__rating__v1__approve_report_request__pack_to_buffer
+                     (const Veche__Rating__V1__ApproveReportRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Veche__Rating__V1__ApproveReportRequest *
+       veche__rating__v1__approve_report_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   veche__rating__v1__approve_report_request__free_unpacked
+                     (Veche__Rating__V1__ApproveReportRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Veche__Rating__V1__ApproveReportResponse methods */
+void   veche__rating__v1__approve_report_response__init
+                     (Veche__Rating__V1__ApproveReportResponse         *message);
+size_t veche__rating__v1__approve_report_response__get_packed_size
+                     (const Veche__Rating__V1__ApproveReportResponse   *message);
+size_t veche__rating__v1__approve_report_response__pack
+                     (const Veche__Rating__V1__ApproveReportResponse   *message,
+                      uint8_t             *out);
+size_t veche__rating__v1__approve_report_response__pack_to_buffer
+                     (const Veche__Rating__V1__ApproveReportResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Veche__Rating__V1__ApproveReportResponse *
+       veche__rating__v1__approve_report_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   veche__rating__v1__approve_report_response__free_unpacked
+                     (Veche__Rating__V1__ApproveReportResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Veche__Rating__V1__GetReportApprovalRequest methods */
+void   veche__rating__v1__get_report_approval_request__init
+                     (Veche__Rating__V1__GetReportApprovalRequest         *message);
+size_t veche__rating__v1__get_report_approval_request__get_packed_size
+                     (const Veche__Rating__V1__GetReportApprovalRequest   *message);
+size_t veche__rating__v1__get_report_approval_request__pack
+                     (const Veche__Rating__V1__GetReportApprovalRequest   *message,
+                      uint8_t             *out);
+size_t veche__rating__v1__get_report_approval_request__pack_to_buffer
+                     (const Veche__Rating__V1__GetReportApprovalRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Veche__Rating__V1__GetReportApprovalRequest *
+       veche__rating__v1__get_report_approval_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   veche__rating__v1__get_report_approval_request__free_unpacked
+                     (Veche__Rating__V1__GetReportApprovalRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Veche__Rating__V1__GetReportApprovalResponse methods */
+void   veche__rating__v1__get_report_approval_response__init
+                     (Veche__Rating__V1__GetReportApprovalResponse         *message);
+size_t veche__rating__v1__get_report_approval_response__get_packed_size
+                     (const Veche__Rating__V1__GetReportApprovalResponse   *message);
+size_t veche__rating__v1__get_report_approval_response__pack
+                     (const Veche__Rating__V1__GetReportApprovalResponse   *message,
+                      uint8_t             *out);
+size_t veche__rating__v1__get_report_approval_response__pack_to_buffer
+                     (const Veche__Rating__V1__GetReportApprovalResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Veche__Rating__V1__GetReportApprovalResponse *
+       veche__rating__v1__get_report_approval_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   veche__rating__v1__get_report_approval_response__free_unpacked
+                     (Veche__Rating__V1__GetReportApprovalResponse *message,
+                      ProtobufCAllocator *allocator);
 /* Veche__Rating__V1__SetWeightsRequest methods */
 void   veche__rating__v1__set_weights_request__init
                      (Veche__Rating__V1__SetWeightsRequest         *message);
@@ -648,6 +924,30 @@ typedef void (*Veche__Rating__V1__GetKpisRequest_Closure)
 typedef void (*Veche__Rating__V1__GetKpisResponse_Closure)
                  (const Veche__Rating__V1__GetKpisResponse *message,
                   void *closure_data);
+typedef void (*Veche__Rating__V1__KpiTarget_Closure)
+                 (const Veche__Rating__V1__KpiTarget *message,
+                  void *closure_data);
+typedef void (*Veche__Rating__V1__SetKpiTargetsRequest_Closure)
+                 (const Veche__Rating__V1__SetKpiTargetsRequest *message,
+                  void *closure_data);
+typedef void (*Veche__Rating__V1__SetKpiTargetsResponse_Closure)
+                 (const Veche__Rating__V1__SetKpiTargetsResponse *message,
+                  void *closure_data);
+typedef void (*Veche__Rating__V1__ReportApproval_Closure)
+                 (const Veche__Rating__V1__ReportApproval *message,
+                  void *closure_data);
+typedef void (*Veche__Rating__V1__ApproveReportRequest_Closure)
+                 (const Veche__Rating__V1__ApproveReportRequest *message,
+                  void *closure_data);
+typedef void (*Veche__Rating__V1__ApproveReportResponse_Closure)
+                 (const Veche__Rating__V1__ApproveReportResponse *message,
+                  void *closure_data);
+typedef void (*Veche__Rating__V1__GetReportApprovalRequest_Closure)
+                 (const Veche__Rating__V1__GetReportApprovalRequest *message,
+                  void *closure_data);
+typedef void (*Veche__Rating__V1__GetReportApprovalResponse_Closure)
+                 (const Veche__Rating__V1__GetReportApprovalResponse *message,
+                  void *closure_data);
 typedef void (*Veche__Rating__V1__SetWeightsRequest_Closure)
                  (const Veche__Rating__V1__SetWeightsRequest *message,
                   void *closure_data);
@@ -687,6 +987,18 @@ struct Veche__Rating__V1__RatingService_Service
                        const Veche__Rating__V1__GetProgressRequest *input,
                        Veche__Rating__V1__GetProgressResponse_Closure closure,
                        void *closure_data);
+  void (*set_kpi_targets)(Veche__Rating__V1__RatingService_Service *service,
+                          const Veche__Rating__V1__SetKpiTargetsRequest *input,
+                          Veche__Rating__V1__SetKpiTargetsResponse_Closure closure,
+                          void *closure_data);
+  void (*approve_report)(Veche__Rating__V1__RatingService_Service *service,
+                         const Veche__Rating__V1__ApproveReportRequest *input,
+                         Veche__Rating__V1__ApproveReportResponse_Closure closure,
+                         void *closure_data);
+  void (*get_report_approval)(Veche__Rating__V1__RatingService_Service *service,
+                              const Veche__Rating__V1__GetReportApprovalRequest *input,
+                              Veche__Rating__V1__GetReportApprovalResponse_Closure closure,
+                              void *closure_data);
 };
 typedef void (*Veche__Rating__V1__RatingService_ServiceDestroy)(Veche__Rating__V1__RatingService_Service *);
 void veche__rating__v1__rating_service__init (Veche__Rating__V1__RatingService_Service *service,
@@ -699,7 +1011,10 @@ void veche__rating__v1__rating_service__init (Veche__Rating__V1__RatingService_S
       function_prefix__ ## get_top_problems,\
       function_prefix__ ## get_kpis,\
       function_prefix__ ## set_weights,\
-      function_prefix__ ## get_progress  }
+      function_prefix__ ## get_progress,\
+      function_prefix__ ## set_kpi_targets,\
+      function_prefix__ ## approve_report,\
+      function_prefix__ ## get_report_approval  }
 void veche__rating__v1__rating_service__get_ratings(ProtobufCService *service,
                                                     const Veche__Rating__V1__GetRatingsRequest *input,
                                                     Veche__Rating__V1__GetRatingsResponse_Closure closure,
@@ -720,6 +1035,18 @@ void veche__rating__v1__rating_service__get_progress(ProtobufCService *service,
                                                      const Veche__Rating__V1__GetProgressRequest *input,
                                                      Veche__Rating__V1__GetProgressResponse_Closure closure,
                                                      void *closure_data);
+void veche__rating__v1__rating_service__set_kpi_targets(ProtobufCService *service,
+                                                        const Veche__Rating__V1__SetKpiTargetsRequest *input,
+                                                        Veche__Rating__V1__SetKpiTargetsResponse_Closure closure,
+                                                        void *closure_data);
+void veche__rating__v1__rating_service__approve_report(ProtobufCService *service,
+                                                       const Veche__Rating__V1__ApproveReportRequest *input,
+                                                       Veche__Rating__V1__ApproveReportResponse_Closure closure,
+                                                       void *closure_data);
+void veche__rating__v1__rating_service__get_report_approval(ProtobufCService *service,
+                                                            const Veche__Rating__V1__GetReportApprovalRequest *input,
+                                                            Veche__Rating__V1__GetReportApprovalResponse_Closure closure,
+                                                            void *closure_data);
 
 /* --- descriptors --- */
 
@@ -737,6 +1064,14 @@ extern const ProtobufCMessageDescriptor veche__rating__v1__get_top_problems_requ
 extern const ProtobufCMessageDescriptor veche__rating__v1__get_top_problems_response__descriptor;
 extern const ProtobufCMessageDescriptor veche__rating__v1__get_kpis_request__descriptor;
 extern const ProtobufCMessageDescriptor veche__rating__v1__get_kpis_response__descriptor;
+extern const ProtobufCMessageDescriptor veche__rating__v1__kpi_target__descriptor;
+extern const ProtobufCMessageDescriptor veche__rating__v1__set_kpi_targets_request__descriptor;
+extern const ProtobufCMessageDescriptor veche__rating__v1__set_kpi_targets_response__descriptor;
+extern const ProtobufCMessageDescriptor veche__rating__v1__report_approval__descriptor;
+extern const ProtobufCMessageDescriptor veche__rating__v1__approve_report_request__descriptor;
+extern const ProtobufCMessageDescriptor veche__rating__v1__approve_report_response__descriptor;
+extern const ProtobufCMessageDescriptor veche__rating__v1__get_report_approval_request__descriptor;
+extern const ProtobufCMessageDescriptor veche__rating__v1__get_report_approval_response__descriptor;
 extern const ProtobufCMessageDescriptor veche__rating__v1__set_weights_request__descriptor;
 extern const ProtobufCMessageDescriptor veche__rating__v1__set_weights_response__descriptor;
 extern const ProtobufCMessageDescriptor veche__rating__v1__get_progress_request__descriptor;

@@ -1,0 +1,66 @@
+import Contracts
+import Foundation
+import TextAnalysis
+import VecheAuth
+import VecheRuntime
+
+/// What each principal sees of an appeal (`AppealAccess.view`): the full record, or a redacted one with no
+/// author or contact fields, PII-free texts and staff named by role only.
+struct AppealViews: Sendable {
+    let redactor: PIIRedactor
+
+    static func facts(_ a: AppealV1.Appeal) -> AppealFacts {
+        AppealFacts(agencyID: a.agencyId, topicCode: a.topicCode, channel: a.channel.name, isPublic: a.isPublic)
+    }
+
+    func redacted(_ a: AppealV1.Appeal) -> AppealV1.Appeal {
+        var r = a
+        r.author = nil
+        r.text = a.redactedText
+        r.title = redactor.redact(a.title).text
+        r.answerText = redactor.redact(a.answerText).text
+        r.address = redactor.redact(a.address).text
+        r.externalId = ""
+        r.sourceUrl = ""
+        r.attachmentUrls = []
+        return r
+    }
+
+    /// An event as shown to someone who does not see personal data: the snapshot redacted, people by role.
+    func redacted(_ e: AppealV1.AppealEvent) -> AppealV1.AppealEvent {
+        var r = e
+        r.appeal = e.appeal.map(redacted)
+        r.actor = Self.publicActor(e.actor)
+        r.comment = redactor.redact(e.comment).text
+        return r
+    }
+
+    /// Staff are shown as "staff", systems by client id, the citizen as "citizen".
+    static func publicActor(_ actor: String) -> String {
+        actor.hasPrefix("user:") ? "staff" : actor
+    }
+
+    /// The appeal and history for one principal, or nil when it may not see the appeal at all.
+    func view(_ a: AppealV1.Appeal, history: [AppealV1.AppealEvent], for p: Principal, ownCitizenAppeal: Bool)
+        -> (AppealV1.Appeal, [AppealV1.AppealEvent], AppealView) {
+        if ownCitizenAppeal {
+            return (a, history.map { e in var e = e; e.actor = Self.publicActor(e.actor); return e }, .full)
+        }
+        switch AppealAccess.view(p, Self.facts(a)) {
+        case .full: return (a, history, .full)
+        case .redacted: return (redacted(a), history.map(redacted), .redacted)
+        case .none: return (a, [], .none)
+        }
+    }
+
+    /// The SQL condition limiting a list to what the principal may see (nil: nothing at all).
+    static func condition(_ s: AppealScope) -> SQL? {
+        if s.everything != nil { return "TRUE" }
+        var parts: [SQL] = []
+        if !s.agencies.isEmpty { parts.append("a.agency_id = ANY(\(s.agencies.sorted())::text[])") }
+        if !s.topics.isEmpty { parts.append("a.topic_code = ANY(\(s.topics.sorted())::text[])") }
+        if s.publicMessages != nil { parts.append("(a.is_public OR a.channel = ANY(\(AppealFacts.publicChannels.sorted())::text[]))") }
+        guard !parts.isEmpty else { return nil }
+        return "(" + SQL.join(parts, separator: " OR ") + ")"
+    }
+}

@@ -1,0 +1,44 @@
+import Contracts
+import Foundation
+import Synchronization
+
+/// Refuses agency ids and OKTMO codes the directory (AgencyService) does not know, before anything is stored.
+/// When the directory cannot be asked the call fails as unavailable (intake retries later) rather than store
+/// an unchecked reference. Known agency ids are remembered for a while.
+final class DirectoryChecks: Sendable {
+    let agencies: AgencyV1.AgencyService.Client
+    let municipalities: MunicipalityResolver
+    private let known = Mutex<[String: ContinuousClock.Instant]>([:])
+    let ttl: Duration = .seconds(600)
+
+    init(agencies: AgencyV1.AgencyService.Client, municipalities: MunicipalityResolver) {
+        self.agencies = agencies
+        self.municipalities = municipalities
+    }
+
+    func requireAgency(_ id: String, field: String = "agency_id") async throws {
+        if let until = known.withLock({ $0[id] }), ContinuousClock.now < until { return }
+        do {
+            _ = try await agencies.getAgency(.init(id: id), options: CallOptions(timeout: .seconds(5)))
+        } catch let e as RPCError where e.code == .notFound || e.code == .invalidArgument {
+            throw RPCError.invalidArgument("\(field) '\(id)' is not an agency in the directory")
+        } catch let e as RPCError {
+            throw RPCError.unavailable("the directory cannot confirm \(field) '\(id)': \(e.message)")
+        }
+        known.withLock { $0[id] = .now + ttl }
+    }
+
+    /// An OKTMO of a municipality in the directory, or an 11-digit locality code inside one (its settlement
+    /// `RRMMMSSS` or formation `RRMMM000` is known, as routing resolves it).
+    func requireMunicipality(_ oktmo: String) async throws {
+        guard oktmo.count == 8 || oktmo.count == 11, oktmo.allSatisfy({ $0.isASCII && $0.isNumber }) else {
+            throw RPCError.invalidArgument("municipality_oktmo '\(oktmo)' is not an OKTMO code (8 or 11 digits)")
+        }
+        let list = await municipalities.municipalities()
+        guard !list.isEmpty else { throw RPCError.unavailable("the directory cannot confirm municipality_oktmo '\(oktmo)' now") }
+        let candidates = [oktmo, String(oktmo.prefix(8)), String(oktmo.prefix(5)) + "000"]
+        guard list.contains(where: { candidates.contains($0.oktmo) }) else {
+            throw RPCError.invalidArgument("municipality_oktmo '\(oktmo)' is not a municipality of the region (see /api/v1/municipalities)")
+        }
+    }
+}

@@ -1,0 +1,114 @@
+import Contracts
+import Crypto
+import Foundation
+import Hummingbird
+import HTTPTypes
+import VecheAuth
+
+/// Headers on every response: no MIME sniffing, no framing, no referrer leaks; HTML additionally gets a
+/// Content-Security-Policy that allows only its own inline `<style>` blocks (by hash) and images from itself.
+/// Header names HTTPTypes does not predefine.
+enum SecurityHeaderNames {
+    static let frameOptions = HTTPField.Name("X-Frame-Options")!
+    static let referrerPolicy = HTTPField.Name("Referrer-Policy")!
+}
+
+struct SecurityHeadersMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        var response = try await next(request, context)
+        response.headers[.xContentTypeOptions] = "nosniff"
+        response.headers[SecurityHeaderNames.frameOptions] = "DENY"
+        response.headers[SecurityHeaderNames.referrerPolicy] = "same-origin"
+        response.headers[.cacheControl] = response.headers[.cacheControl] ?? "no-store"
+        if response.headers[.contentSecurityPolicy] == nil {
+            response.headers[.contentSecurityPolicy] = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+        }
+        return response
+    }
+
+    /// The CSP of an HTML page: its inline styles by SHA-256, images from itself and `data:` (SVG charts).
+    static func htmlPolicy(_ html: String) -> String {
+        var hashes: [String] = []
+        var rest = html[...]
+        while let open = rest.range(of: "<style>"), let close = rest.range(of: "</style>", range: open.upperBound..<rest.endIndex) {
+            let css = rest[open.upperBound..<close.lowerBound]
+            hashes.append("'sha256-" + Data(SHA256.hash(data: Data(css.utf8))).base64EncodedString() + "'")
+            rest = rest[close.upperBound...]
+        }
+        let styles = hashes.isEmpty ? "'none'" : hashes.joined(separator: " ")
+        return "default-src 'none'; style-src \(styles); img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+    }
+}
+
+/// Refuses requests whose path or query carry a NUL character or bytes that are not UTF-8 (400): such text
+/// would be cut short further down (C strings), never stored as sent.
+struct InputHygieneMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        if let problem = Self.problem(in: request.uri.path) ?? request.uri.query.flatMap({ Self.problem(in: $0) }) {
+            throw RPCError.invalidArgument("the request URL \(problem)")
+        }
+        return try await next(request, context)
+    }
+
+    /// Percent-decodes `s` (and `+` as space) and reports a NUL or invalid UTF-8.
+    static func problem(in s: String) -> String? {
+        var bytes: [UInt8] = []
+        var it = Array(s.utf8).makeIterator()
+        while let b = it.next() {
+            if b == UInt8(ascii: "%"), let h = it.next(), let l = it.next(), let v = UInt8(String(decoding: [h, l], as: UTF8.self), radix: 16) {
+                bytes.append(v)
+            } else {
+                bytes.append(b)
+            }
+        }
+        if bytes.contains(0) { return "contains a NUL character (U+0000)" }
+        if String(validating: bytes, as: UTF8.self) == nil { return "is not valid UTF-8" }
+        return nil
+    }
+}
+
+/// Unsafe requests (POST, PUT, PATCH, DELETE) must come from this origin or carry a token, and send JSON:
+/// a foreign `Origin` (or `Sec-Fetch-Site: cross-site`) is refused with 403, any body type but
+/// `application/json` with 415, and a request authenticated by the session cookie alone needs the session's
+/// `X-CSRF-Token` (403 otherwise). Open311 keeps its standard form-encoded POST, authenticated by `api_key`.
+struct UnsafeRequestGuard: RouterMiddleware {
+    typealias Context = GatewayContext
+    let identity: GatewayIdentity
+
+    static let csrfHeader = HTTPField.Name("X-CSRF-Token")!
+    static let fetchSite = HTTPField.Name("Sec-Fetch-Site")!
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        guard ![.get, .head, .options].contains(request.method) else { return try await next(request, context) }
+        let open311 = request.uri.path.hasPrefix("/open311/")
+        if let origin = request.headers[.origin], !sameOrigin(origin, request), !open311 {
+            throw AuthError.permissionDenied("cross-origin request from \(origin) refused")
+        }
+        if request.headers[Self.fetchSite] == "cross-site", !open311 {
+            throw AuthError.permissionDenied("cross-site request refused")
+        }
+        let type = request.headers[.contentType]?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased() ?? ""
+        let hasBody = request.headers[.contentLength].map { $0 != "0" } ?? (request.headers[.transferEncoding] != nil)
+        if !open311, type != "application/json", hasBody || !type.isEmpty {
+            throw RPCError(RPCStatusCode(rawValue: 415), "unsafe requests need Content-Type: application/json")
+        }
+        if case .session(_, let csrf) = context.identity {
+            guard let sent = request.headers[Self.csrfHeader], Self.constantTimeEqual(sent, csrf) else {
+                throw AuthError.permissionDenied("missing or wrong X-CSRF-Token for this session (GET /auth/session gives it)")
+            }
+        }
+        return try await next(request, context)
+    }
+
+    func sameOrigin(_ origin: String, _ request: Request) -> Bool {
+        if origin == identity.origin { return true }
+        guard let host = request.head.authority else { return false }
+        return origin == "http://" + host || origin == "https://" + host
+    }
+
+    static func constantTimeEqual(_ a: String, _ b: String) -> Bool {
+        let x = Array(a.utf8), y = Array(b.utf8)
+        guard x.count == y.count else { return false }
+        return zip(x, y).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0
+    }
+}

@@ -1,0 +1,98 @@
+/// Who may call an RPC at all. Every service's host checks this before the handler runs (fail closed: a
+/// method missing from the table is refused), then the handler applies the fine-grained rules
+/// (`AppealAccess`, `SurveyAccess`, ...) to the data the call touches.
+public enum MethodRule: Sendable, Hashable {
+    /// A verified token whose principal holds one of these roles.
+    case roles(Set<Role>)
+    /// As `roles`, or a citizen's appeal token.
+    case citizenOrRoles(Set<Role>)
+
+    public var allowsCitizen: Bool {
+        if case .citizenOrRoles = self { return true }
+        return false
+    }
+
+    public var roles: Set<Role> {
+        switch self {
+        case .roles(let r), .citizenOrRoles(let r): return r
+        }
+    }
+}
+
+/// The per-method table, by ADR-32 service name and method name. One source of truth for the gateway's
+/// route matrix, the services' hosts and the tests that check every generated method is listed.
+public enum MethodRules {
+    static let staff = Role.staff
+    static let appealWorkers: Set<Role> = [.centerHead, .operator, .sectorResponsible, .sectorHead, .executor, .mediaOfficer, .importer]
+    static let answerers: Set<Role> = [.sectorResponsible, .sectorHead, .executor, .mediaOfficer, .importer]
+    static let intake: Set<Role> = [.integration, .importer, .operator, .centerHead, .publicPortal]
+    static let directoryReaders: Set<Role> = Role.staff.union([.service, .publicPortal, .importer, .integration])
+
+    public static let table: [String: [String: MethodRule]] = [
+        "AppealService": [
+            "SubmitAppeal": .roles(intake),
+            "GetAppeal": .citizenOrRoles(staff.union([.publicPortal])),
+            "ListAppeals": .roles(staff.union([.publicPortal])),
+            "GetStats": .roles(staff.union([.importer])),
+            "Transition": .roles(appealWorkers),
+            "AnswerAppeal": .roles(answerers),
+            "ReclassifyAppeal": .roles([.centerHead, .operator, .sectorResponsible, .sectorHead]),
+            "RateAppeal": .citizenOrRoles([.importer]),
+        ],
+        "AgencyService": [
+            "ListMunicipalities": .roles(directoryReaders),
+            "ListAgencies": .roles(directoryReaders),
+            "GetAgency": .roles(directoryReaders),
+            "ListTopics": .roles(directoryReaders),
+            "Route": .roles(directoryReaders),
+            "ListRoutingRules": .roles(staff.union([.service])),
+            "UpsertRoutingRule": .roles([.centerHead]),
+            "GetSlaPolicies": .roles(directoryReaders),
+            "UpsertSlaPolicy": .roles([.centerHead]),
+            "ComputeDeadlines": .roles(directoryReaders),
+            "GetCalendar": .roles(directoryReaders),
+            "SetCalendarOverride": .roles([.centerHead]),
+            "ListRoleAssignments": .roles([.centerHead, .curator]),
+            "AssignRole": .roles([.centerHead]),
+            "RevokeRole": .roles([.centerHead]),
+            // Any principal may resolve its own grants (the handler checks "own" unless the caller is a service).
+            "ResolveGrants": .roles(Set(Role.allCases)),
+            "QueryAudit": .roles([.curator]),
+        ],
+        "RatingService": [
+            "GetRatings": .roles(staff),
+            "GetTopProblems": .roles(staff),
+            "GetKpis": .roles(staff),
+            "SetWeights": .roles([.centerHead]),
+            "GetProgress": .roles([.centerHead, .curator, .analyst]),
+            "SetKpiTargets": .roles([.curator]),
+            "ApproveReport": .roles([.curator]),
+            "GetReportApproval": .roles(staff),
+        ],
+        "SurveyService": [
+            "CreateSurvey": .roles([.sociologist]),
+            "GetSurvey": .roles(staff),
+            "ListSurveys": .roles(staff),
+            "SetStatus": .roles([.sociologist]),
+            "SubmitBatch": .roles([.sociologist, .surveyTeam]),
+            "GetBatchReceipt": .roles([.sociologist, .surveyTeam]),
+            "SetMargins": .roles([.sociologist]),
+            "Estimate": .roles(staff),
+            "SatisfactionIndex": .roles(staff),
+        ],
+    ]
+
+    public static func rule(service: String, method: String) -> MethodRule? { table[service]?[method] }
+
+    /// Refuses a principal that holds none of the method's roles (citizens only where the rule allows them).
+    public static func check(_ principal: Principal, service: String, method: String) throws {
+        guard let rule = rule(service: service, method: method) else {
+            throw AuthError.permissionDenied("\(service).\(method) has no access rule; refused")
+        }
+        if principal.kind == .citizen {
+            guard rule.allowsCitizen else { throw AuthError.permissionDenied("a citizen token does not open \(service).\(method)") }
+            return
+        }
+        guard principal.hasAny(rule.roles) else { throw AuthError.denied(principal, "call \(service).\(method)") }
+    }
+}

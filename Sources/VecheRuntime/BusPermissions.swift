@@ -1,0 +1,141 @@
+import Contracts
+import Foundation
+import HummingbirdBcrypt
+
+/// One NATS user and the subjects it may use.
+public struct BusUser: Sendable, Hashable {
+    public var name: String
+    public var publish: [String]
+    public var subscribe: [String]
+    /// Services answer requests: they may publish to the reply subject of a request they received (and only then).
+    public var allowResponses: Bool
+}
+
+/// Least privilege on the bus, generated from the contracts (one source of truth for `scripts/veche`, the
+/// test clusters and compose): one user per service, the gateway, each integrating system and survey team,
+/// the import and operations tools. Nobody connects without a user; each user may only
+///  * subscribe to the RPC subjects of its own service and to its private inbox `_INBOX_<user>.>`,
+///  * publish the RPCs it calls, its own events (only AppealService publishes `veche.events.v1.appeal.>`),
+///    its own intake channel or batch subject, and the JetStream API of the streams and consumers it owns.
+public enum BusPermissions {
+    public static let appealService = "appeal-service"
+    public static let agencyService = "agency-service"
+    public static let ratingService = "rating-service"
+    public static let surveyService = "survey-service"
+    public static let gateway = "gateway"
+    public static let importer = "import"
+    /// Monitoring: ADR-32 discovery (`$SRV.>`) only.
+    public static let ops = "ops"
+    /// `veche-tool bench`: its private echo service and intake on the portal channel.
+    public static let bench = "bench"
+
+    public static func integration(_ channel: String) -> String { "integration-" + Subjects.token(channel) }
+    public static func surveyTeam(_ team: String) -> String { "survey-" + Subjects.token(team) }
+
+    /// The reply-subject root of a user; only that user may subscribe below it.
+    public static func inboxRoot(user: String) -> String { user.isEmpty ? "_INBOX" : "_INBOX_" + Subjects.token(user) }
+
+    static func inbox(_ user: String) -> String { inboxRoot(user: user) + ".>" }
+
+    static func discovery(_ service: String) -> [String] {
+        Subjects.Discovery.verbs.flatMap { Subjects.Discovery.subjects(verb: $0, name: service, id: "*") }
+    }
+
+    static func streamAdmin(_ stream: String) -> [String] {
+        ["$JS.API.STREAM.CREATE.\(stream)", "$JS.API.STREAM.UPDATE.\(stream)", "$JS.API.STREAM.INFO.\(stream)"]
+    }
+
+    /// Create / bind / fetch / ack a durable pull consumer (`*` = any durable name on that stream).
+    static func consumer(_ stream: String, durable: String) -> [String] {
+        ["$JS.API.STREAM.INFO.\(stream)",
+         "$JS.API.CONSUMER.CREATE.\(stream).\(durable)", "$JS.API.CONSUMER.CREATE.\(stream).\(durable).>",
+         "$JS.API.CONSUMER.DURABLE.CREATE.\(stream).\(durable)", "$JS.API.CONSUMER.INFO.\(stream).\(durable)",
+         "$JS.API.CONSUMER.MSG.NEXT.\(stream).\(durable)", "$JS.ACK.\(stream).\(durable).>"]
+    }
+
+    static func agency(_ methods: String...) -> [String] { methods.map { AgencyV1.AgencyService.subjectPrefix + "." + $0 } }
+
+    /// Every user of a deployment with these integrating systems (channels) and survey teams.
+    public static func users(integrations: [String], teams: [String]) -> [BusUser] {
+        let grantsChanged = Subjects.Grants.changed
+        var users: [BusUser] = [
+            BusUser(name: appealService,
+                    publish: [Subjects.AppealEvents.wildcard]
+                        + agency("Route", "ListMunicipalities", "GetAgency", "ResolveGrants")
+                        + streamAdmin(Subjects.Intake.stream) + streamAdmin(Subjects.AppealEvents.stream)
+                        + consumer(Subjects.Intake.stream, durable: Subjects.Intake.durable),
+                    subscribe: AppealV1.AppealService.methodSubjects + discovery(AppealV1.AppealService.name)
+                        + [grantsChanged, inbox(appealService)],
+                    allowResponses: true),
+            BusUser(name: agencyService,
+                    publish: [grantsChanged],
+                    subscribe: AgencyV1.AgencyService.methodSubjects + discovery(AgencyV1.AgencyService.name) + [inbox(agencyService)],
+                    allowResponses: true),
+            BusUser(name: ratingService,
+                    publish: agency("ListMunicipalities", "ListAgencies", "ListTopics", "ResolveGrants")
+                        + consumer(Subjects.AppealEvents.stream, durable: "*")
+                        + ["$JS.API.CONSUMER.DELETE.\(Subjects.AppealEvents.stream).*"],
+                    subscribe: RatingV1.RatingService.methodSubjects + discovery(RatingV1.RatingService.name)
+                        + [grantsChanged, inbox(ratingService)],
+                    allowResponses: true),
+            BusUser(name: surveyService,
+                    publish: [Subjects.SurveyBatches.receiptsWildcard] + agency("ResolveGrants")
+                        + streamAdmin(Subjects.SurveyBatches.stream)
+                        + consumer(Subjects.SurveyBatches.stream, durable: Subjects.SurveyBatches.durable),
+                    subscribe: SurveyV1.SurveyService.methodSubjects + discovery(SurveyV1.SurveyService.name)
+                        + [grantsChanged, inbox(surveyService)],
+                    allowResponses: true),
+            BusUser(name: gateway,
+                    publish: AppealV1.AppealService.methodSubjects + AgencyV1.AgencyService.methodSubjects
+                        + RatingV1.RatingService.methodSubjects + SurveyV1.SurveyService.methodSubjects,
+                    subscribe: [inbox(gateway)], allowResponses: false),
+            BusUser(name: importer,
+                    publish: AppealV1.AppealService.methodSubjects + agency("ListMunicipalities", "ListTopics")
+                        + SurveyV1.SurveyService.methodSubjects,
+                    subscribe: [inbox(importer)], allowResponses: false),
+            BusUser(name: ops, publish: ["$SRV.>"], subscribe: [inbox(ops)], allowResponses: false),
+            BusUser(name: bench,
+                    publish: ["bench.>", Subjects.Intake.subject(channel: "portal"), AppealV1.AppealService.Method.GetStats.subject],
+                    subscribe: ["bench.>", inbox(bench)] + discovery("BenchEcho"), allowResponses: true),
+        ]
+        for channel in integrations {
+            let user = integration(channel)
+            users.append(BusUser(name: user, publish: [Subjects.Intake.subject(channel: channel), AppealV1.AppealService.Method.SubmitAppeal.subject],
+                                 subscribe: [inbox(user)], allowResponses: false))
+        }
+        for team in teams {
+            let user = surveyTeam(team)
+            users.append(BusUser(name: user,
+                                 publish: [Subjects.SurveyBatches.subject(team: team), SurveyV1.SurveyService.Method.SubmitBatch.subject,
+                                           SurveyV1.SurveyService.Method.GetBatchReceipt.subject],
+                                 subscribe: [Subjects.SurveyBatches.receipts(team: team), inbox(user)], allowResponses: false))
+        }
+        return users
+    }
+
+    /// nats-server configuration: loopback listener, JetStream, users with bcrypt password hashes and their
+    /// permissions. There is no anonymous user: a connection without valid credentials is refused.
+    public static func serverConfig(host: String = "127.0.0.1", port: Int, storeDir: String, users: [BusUser],
+                                    passwords: [String: String], bcryptCost: UInt8 = 6) -> String {
+        func q(_ s: String) -> String { "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\"" }
+        func list(_ xs: [String]) -> String { "[" + xs.map(q).joined(separator: ", ") + "]" }
+        var out = """
+            # Generated by veche-tool bus-config (BusPermissions): do not edit, regenerate.
+            host: \(q(host))
+            port: \(port)
+            jetstream { store_dir: \(q(storeDir)) }
+            authorization {
+              users: [
+
+            """
+        for u in users {
+            let hash = Bcrypt.hash(passwords[u.name] ?? "", cost: bcryptCost)
+            out += "    { user: \(q(u.name)), password: \(q(hash)),\n"
+            out += "      permissions: { publish: { allow: \(list(u.publish)) },\n"
+            out += "                     subscribe: { allow: \(list(u.subscribe)) }"
+            out += u.allowResponses ? ",\n                     allow_responses: true }\n    }\n" : " }\n    }\n"
+        }
+        out += "  ]\n}\n"
+        return out
+    }
+}

@@ -1,0 +1,89 @@
+import Contracts
+import Foundation
+import Logging
+import ServiceLifecycle
+import Synchronization
+import VecheAuth
+
+/// Where a principal's roles come from.
+public protocol GrantSource: Sendable {
+    func grants(for principalKey: String) async throws -> [Grant]
+}
+
+extension Grant {
+    /// From the directory's wire form; nil for a role this build does not know (ignored, never widened).
+    public init?(_ g: AgencyV1.Grant) {
+        guard let role = Role(rawValue: g.role) else { return nil }
+        self.init(role: role, agencyIDs: Set(g.agencyIds), topicCodes: Set(g.topicCodes), surveyID: g.surveyId,
+                  teamID: g.teamId, channel: g.channel)
+    }
+
+    public var wire: AgencyV1.Grant {
+        AgencyV1.Grant(role: role.rawValue, agencyIds: agencyIDs.sorted(), topicCodes: topicCodes.sorted(), surveyId: surveyID,
+                       teamId: teamID, channel: channel)
+    }
+}
+
+/// Asks AgencyService (`ResolveGrants`) with the service's own client credentials.
+public struct DirectoryGrantSource: GrantSource {
+    let client: AgencyV1.AgencyService.Client
+
+    public init(transport: any RPCTransport) { client = .init(transport: transport) }
+
+    public func grants(for principalKey: String) async throws -> [Grant] {
+        do {
+            let r = try await client.resolveGrants(.init(principal: principalKey), options: CallOptions(timeout: .seconds(5)))
+            return r.grants.compactMap(Grant.init)
+        } catch let e as RPCError where e.code == .unavailable || e.code == .deadlineExceeded {
+            throw RPCError.unavailable("the directory (AgencyService) cannot confirm the caller's roles: \(e.message)")
+        }
+    }
+}
+
+/// Caches grants per principal for `ttl` and drops them when the directory announces a change
+/// (`veche.events.v1.grants.changed`), so a revoked role stops working within moments, not at the TTL.
+public final class GrantCache: GrantSource, Service, @unchecked Sendable {
+    let source: any GrantSource
+    let ttl: Duration
+    let nats: NatsConnection?
+    let logger: Logger
+    private let entries = Mutex<[String: (grants: [Grant], until: ContinuousClock.Instant)]>([:])
+    private let generation = Atomic<UInt64>(0)
+
+    /// `nats`: subscribe to change announcements while running (nil: TTL only).
+    public init(source: any GrantSource, ttl: Duration = .seconds(60), nats: NatsConnection?, logger: Logger) {
+        self.source = source
+        self.ttl = ttl
+        self.nats = nats
+        self.logger = logger
+    }
+
+    public func grants(for principalKey: String) async throws -> [Grant] {
+        let now = ContinuousClock.now
+        if let hit = entries.withLock({ $0[principalKey] }), now < hit.until { return hit.grants }
+        let started = generation.load(ordering: .acquiring)
+        let fresh = try await source.grants(for: principalKey)
+        // A change announced while we were asking may not be in the answer: use it once, do not cache it.
+        if generation.load(ordering: .acquiring) == started {
+            entries.withLock { $0[principalKey] = (fresh, now + ttl) }
+        }
+        return fresh
+    }
+
+    /// Forgets one principal (or everyone for "").
+    public func invalidate(_ principalKey: String) {
+        generation.add(1, ordering: .releasing)
+        entries.withLock { e in
+            if principalKey.isEmpty { e.removeAll() } else { e.removeValue(forKey: principalKey) }
+        }
+    }
+
+    public func run() async throws {
+        guard let nats else { try? await gracefulShutdown(); return }
+        let sub = try nats.subscribe(subject: Subjects.Grants.changed, queue: nil) { [weak self] msg in
+            self?.invalidate(String(decoding: msg.payload, as: UTF8.self))
+        }
+        try? await gracefulShutdown()
+        sub.unsubscribe()
+    }
+}
