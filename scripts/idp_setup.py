@@ -92,11 +92,11 @@ def port_open(port):
 
 
 class Provider:
-    def __init__(self, state, port, http_port, integrations, teams):
+    def __init__(self, state, port, http_ports, integrations, teams):
         self.dir = os.path.join(state, "idp")
         self.secrets = os.path.join(state, "secrets")
         self.port = port
-        self.http_port = http_port
+        self.http_ports = http_ports
         self.integrations = integrations
         self.teams = teams
         self.base = f"http://127.0.0.1:{port}"
@@ -282,7 +282,7 @@ class Provider:
         write_secret(users_path, json.dumps(users, ensure_ascii=False, indent=1))
         for svc in SERVICES:
             self.ensure_client(svc, svc, ["client_credentials"])
-        redirects = [f"http://127.0.0.1:{self.http_port}/auth/callback", f"http://localhost:{self.http_port}/auth/callback"]
+        redirects = [f"http://{host}:{port}/auth/callback" for port in self.http_ports for host in ("127.0.0.1", "localhost")]
         self.ensure_client("veche-web", "Veche web sign-in", ["code", "refresh_token"], redirects)
         self.ensure_client("veche-cli", "Veche command-line and test client", ["password", "refresh_token"])
         self.ensure_client("veche-import", "Historical import", ["client_credentials"])
@@ -311,7 +311,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--state", required=True)
     ap.add_argument("--port", type=int, default=4593)
-    ap.add_argument("--http-port", type=int, default=8080, help="the gateway's port (sign-in redirect URI)")
+    ap.add_argument("--http-port", default="8080", help="the gateways' ports, comma-separated (sign-in redirect URIs)")
     ap.add_argument("--integrations", default="pos,portal,email,social,messenger")
     ap.add_argument("--teams", default="team-1,team-2")
     ap.add_argument("--rotate-key", action="store_true", help="add a new signing key and make it the default")
@@ -319,7 +319,7 @@ def main():
     a = ap.parse_args()
     if not shutil.which("glewlwyd"):
         raise SystemExit("glewlwyd is not installed (apt-get install glewlwyd glewlwyd-common sqlite3)")
-    p = Provider(a.state, a.port, a.http_port, [c for c in a.integrations.split(",") if c], [t for t in a.teams.split(",") if t])
+    p = Provider(a.state, a.port, [int(x) for x in a.http_port.split(",") if x], [c for c in a.integrations.split(",") if c], [t for t in a.teams.split(",") if t])
     users = p.setup(a.rotate_key)
     if a.print_users:
         print(f"OpenID Connect provider: {p.issuer} (sign in at /auth/login on the gateway)")

@@ -53,7 +53,7 @@ public struct SecretStore: Sendable {
 
     public func read(_ name: String) -> String? { VecheConfig.readSecret(path(name)) }
 
-    /// The secret, generated (24 random bytes, base64url) and stored when missing.
+    /// The secret, generated (32 characters from the system's cryptographic generator, ~190 bits) and stored when missing.
     public func value(_ name: String) throws -> String {
         if let v = read(name), !v.isEmpty { return v }
         let v = NUID.next(length: 32)

@@ -2,7 +2,6 @@
 a fresh PostgreSQL database prepared for the per-service roles, Veche binaries built by `swift build`
 (VECHE_BIN_DIR, default .build/debug), and access tokens from the OpenID Connect provider that
 `scripts/veche test` runs (secrets in VECHE_SECRETS_DIR)."""
-import json
 import os
 import shutil
 import socket
@@ -12,22 +11,14 @@ import tempfile
 import uuid
 
 import pytest
-import requests
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, "scripts"))
+from vechecluster import identity  # noqa: E402  (the components' identities, one source of truth)
+
 BIN_DIR = os.environ.get("VECHE_BIN_DIR", os.path.join(ROOT, ".build", "debug"))
 PG_ADMIN = os.environ.get("VECHE_TEST_POSTGRES_ADMIN", "host=127.0.0.1 port=5432 dbname=postgres user=postgres")
-SECRETS = os.environ.get("VECHE_SECRETS_DIR", os.path.join(os.environ.get("VECHE_STATE_DIR", "/var/tmp/veche"), "secrets"))
-ISSUER = os.environ.get("VECHE_OIDC_ISSUER", f"http://127.0.0.1:{os.environ.get('VECHE_IDP_PORT', '4593')}/api/oidc")
-
-# Component → (bus user, OAuth client, database role).
-IDENTITIES = {
-    "agency-service": ("agency-service", "veche-agency-service", "veche_agency"),
-    "appeal-service": ("appeal-service", "veche-appeal-service", "veche_appeal"),
-    "rating-service": ("rating-service", "veche-rating-service", "veche_rating"),
-    "survey-service": ("survey-service", "veche-survey-service", "veche_survey"),
-    "gateway": ("gateway", "veche-gateway", None),
-}
+SECRETS = identity.secrets_dir()
 
 
 def free_port():
@@ -51,27 +42,14 @@ def psql(sql):
     subprocess.run(["psql", "-d", PG_ADMIN, "-v", "ON_ERROR_STOP=1", "-qc", sql], check=True)
 
 
-def secret(name):
-    with open(os.path.join(SECRETS, name)) as f:
-        return f.read().strip()
-
-
 def client_token(client_id):
     """An access token of a machine (client credentials)."""
-    r = requests.post(ISSUER + "/token", data={"grant_type": "client_credentials", "scope": "veche"},
-                      auth=(client_id, secret("clients/" + client_id)), timeout=10)
-    r.raise_for_status()
-    return r.json()["access_token"]
+    return identity.client_token(client_id, SECRETS)
 
 
 def user_token(username):
     """An access token of a demo user (password grant through the command-line client)."""
-    users = json.loads(secret("users.json"))
-    r = requests.post(ISSUER + "/token", data={"grant_type": "password", "username": username, "scope": "veche",
-                                               "password": users[username]["password"]},
-                      auth=("veche-cli", secret("clients/veche-cli")), timeout=10)
-    r.raise_for_status()
-    return r.json()["access_token"]
+    return identity.user_token(username, SECRETS)
 
 
 def bearer(token):
@@ -115,13 +93,11 @@ class Platform:
         return await nats.connect(self.nats_url, user=user, password=self.bus_password(user), inbox_prefix=f"_INBOX_{user}".encode())
 
     def start(self, name, *args, env=None):
-        user, client, role = IDENTITIES[name]
         base = {kv.split("=", 1)[0]: kv.split("=", 1)[1] for kv in PG_ADMIN.split()}
-        pg = f"host={base['host']} port={base['port']} dbname={self.db} user={role or 'nobody'} passfile={os.path.join(SECRETS, 'pgpass')}"
-        e = dict(os.environ, VECHE_NATS_URL=self.nats_url, VECHE_POSTGRES=pg, VECHE_LOG_LEVEL="warning",
-                 VECHE_HTTP_PORT=str(self.http_port), VECHE_HTTP_HOST="127.0.0.1",
-                 VECHE_NATS_USER=user, VECHE_NATS_PASSWORD=self.bus_password(user),
-                 VECHE_CLIENT_ID=client, VECHE_CLIENT_SECRET_FILE=os.path.join(SECRETS, "clients", client))
+        e = dict(os.environ, **identity.process_env(name, SECRETS, f"host={base['host']} port={base['port']} dbname={self.db}"))
+        # This private server's bus users have their own passwords (bus_secrets).
+        e.update(VECHE_NATS_URL=self.nats_url, VECHE_LOG_LEVEL="warning", VECHE_HTTP_PORT=str(self.http_port),
+                 VECHE_HTTP_HOST="127.0.0.1", VECHE_NATS_PASSWORD_FILE=os.path.join(self.bus_secrets, "nats", identity.COMPONENTS[name][0]))
         e.update(env or {})
         self.procs[name] = subprocess.Popen([os.path.join(BIN_DIR, name), *args], env=e)
 

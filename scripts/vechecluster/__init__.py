@@ -13,8 +13,8 @@ fault-injection drivers: 3 nats-server nodes (JetStream R3), PostgreSQL primary 
 import os
 import shutil
 
-from . import natsconf
-from .layout import Layout
+from . import identity, natsconf
+from .layout import HOST, Layout
 from .natsnodes import NatsCluster, monitor, nats_server_binary
 from .pgha import PgHA
 from .procs import Processes, port_open, wait_for
@@ -41,8 +41,15 @@ class Cluster:
     # -- whole cluster ------------------------------------------------------------------------
 
     def up(self, services=True):
+        """Creates or resumes everything: NATS with the platform's users and permissions, PostgreSQL with the
+        services' roles (created on the primary, replicated to the standby), then the instances."""
+        if self.layout.generate_auth:
+            identity.write_bus_authorization(self.services.bin_dir, self.layout.secrets, self.layout.auth_conf)
         self.nats.start_all()
         self.pg.up()
+        primary = self.pg.primary()
+        identity.setup_database(self.services.bin_dir, f"host={HOST} port={primary.port} dbname=postgres user=postgres",
+                                "veche", self.layout.secrets)
         if services:
             self.services.up()
 

@@ -65,6 +65,9 @@ def main(argv=None):
         print(f"export VECHE_NATS_URL='{lay.nats_url_list}'")
         print(f"export VECHE_POSTGRES='{lay.postgres_conninfo}'")
         print("export VECHE_JS_REPLICAS=3")
+        print(f"export VECHE_SECRETS_DIR='{lay.secrets}'")
+        print("# and the tool's own identity: VECHE_NATS_USER / VECHE_NATS_PASSWORD_FILE (secrets nats/<user>),")
+        print("# VECHE_CLIENT_ID / VECHE_CLIENT_SECRET_FILE (secrets clients/<client>), as in `scripts/veche run`")
 
 
 if __name__ == "__main__":

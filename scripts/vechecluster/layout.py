@@ -7,9 +7,14 @@ Port plan (all on 127.0.0.1), from three bases:
   VECHE_CLUSTER_PG_PORT (default 5600): pg_auto_failover monitor on base, data nodes on base+1 and base+2.
   VECHE_CLUSTER_HTTP_PORT (default 8200): gateway i (1..2) on base+i.
 State under VECHE_CLUSTER_STATE_DIR (default $VECHE_STATE_DIR/cluster, i.e. /var/tmp/veche/cluster).
+Identities and secrets (NATS users, OAuth clients, PostgreSQL roles) are the single-node platform's
+(VECHE_SECRETS_DIR, see identity.py); the NATS users and permissions are generated into the cluster's state
+unless VECHE_NATS_AUTH_CONF names a file to include instead.
 """
 import os
 from dataclasses import dataclass, field
+
+from . import identity
 
 HOST = "127.0.0.1"
 NATS_NODES = 3
@@ -66,6 +71,9 @@ class Layout:
     js_domain: str = "region"
     cluster_name: str = "veche-region"
     auth_conf: str = ""
+    # True: auth_conf is generated from the platform's users (veche-tool bus-config) before NATS starts.
+    generate_auth: bool = False
+    secrets: str = ""
     federal_leaf_port: int = 0
     nats: list = field(default_factory=list)
     pg: list = field(default_factory=list)
@@ -80,7 +88,9 @@ class Layout:
                      pg_base=_port(env, "VECHE_CLUSTER_PG_PORT", 5600),
                      http_base=_port(env, "VECHE_CLUSTER_HTTP_PORT", 8200),
                      js_domain=env.get("VECHE_CLUSTER_JS_DOMAIN") or "region",
-                     auth_conf=env.get("VECHE_NATS_AUTH_CONF", ""))
+                     auth_conf=env.get("VECHE_NATS_AUTH_CONF") or os.path.join(os.path.abspath(state), "nats-auth.conf"),
+                     generate_auth=not env.get("VECHE_NATS_AUTH_CONF"),
+                     secrets=identity.secrets_dir(env))
         if env.get("VECHE_CLUSTER_FEDERATION", "") in ("1", "true", "yes"):
             layout.federal_leaf_port = layout.hub_leaf_port
         b = layout.nats_base
@@ -113,11 +123,16 @@ class Layout:
         return ",".join(n.url for n in self.nats)
 
     @property
-    def postgres_conninfo(self):
-        """Multi-host libpq string: a new connection always lands on the current primary."""
+    def postgres_hosts(self):
+        """Multi-host libpq string without a user: a new connection always lands on the current primary."""
         hosts = ",".join(HOST for _ in self.pg)
         ports = ",".join(str(n.port) for n in self.pg)
-        return f"host={hosts} port={ports} dbname=veche user=postgres target_session_attrs=read-write connect_timeout=2"
+        return f"host={hosts} port={ports} dbname=veche target_session_attrs=read-write connect_timeout=2"
+
+    @property
+    def postgres_conninfo(self):
+        """The administrator's connection (operations and tests); services log in with their own roles."""
+        return f"{self.postgres_hosts} user=postgres"
 
     def dir(self, *parts):
         return os.path.join(self.state, *parts)
@@ -142,8 +157,8 @@ class Layout:
         # which instance holds which connection.
         k = self.instances.index(instance) % len(self.nats)
         urls = [n.url for n in self.nats[k:] + self.nats[:k]]
+        env.update(identity.process_env(instance.program, self.secrets, f"{self.postgres_hosts} application_name={instance.name}"))
         env.update(VECHE_NATS_URL=",".join(urls), VECHE_NATS_RANDOMIZE="0",
-                   VECHE_POSTGRES=f"{self.postgres_conninfo} application_name={instance.name}",
                    VECHE_JS_REPLICAS=str(NATS_NODES),
                    VECHE_INSTANCE_ID=instance.name, VECHE_LOG_LEVEL=env.get("VECHE_LOG_LEVEL", "info"), VECHE_HTTP_HOST=HOST)
         if instance.http_port:

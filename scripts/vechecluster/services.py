@@ -10,6 +10,7 @@ import json
 import os
 import time
 
+from . import identity
 from .layout import SERVICE_NAMES, SERVICES
 from .procs import port_open, wait_for
 
@@ -51,7 +52,8 @@ class Services:
         while True:
             seen = set()
             for p in programs:
-                seen |= set(asyncio.run(ping(self.layout.nats_url_list, SERVICE_NAMES[p])))
+                seen |= set(asyncio.run(ping(self.layout.nats_url_list, SERVICE_NAMES[p],
+                                             **identity.nats_options("ops", self.layout.secrets))))
             if wanted <= seen:
                 return
             dead = [n for n in wanted if not self.procs.alive(n)]
@@ -64,10 +66,12 @@ class Services:
             self.procs.stop(i.name)
 
 
-async def ping(urls, service, wait=0.5):
-    """Instance ids answering ADR-32 $SRV.PING.<service> within `wait` seconds."""
+async def ping(urls, service, wait=0.5, **credentials):
+    """Instance ids answering ADR-32 $SRV.PING.<service> within `wait` seconds (`credentials`: nats-py connect
+    keywords of a bus user allowed to ping, see identity.nats_options("ops", ...))."""
     import nats
-    nc = await nats.connect(servers=urls.split(","), connect_timeout=2, max_reconnect_attempts=0, allow_reconnect=False)
+    nc = await nats.connect(servers=urls.split(","), connect_timeout=2, max_reconnect_attempts=0, allow_reconnect=False,
+                            **credentials)
     try:
         inbox = nc.new_inbox()
         sub = await nc.subscribe(inbox)

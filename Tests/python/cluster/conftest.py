@@ -4,8 +4,11 @@ primary + standby + pg_auto_failover monitor, two instances of every service and
 built from VECHE_BIN_DIR. Ports and state come from VECHE_CLUSTER_* (see scripts/vechecluster/layout.py).
 
 Helpers here are meant for fault-injection drivers too: `Recovery` times how long an operation keeps
-failing after a fault, `figures` collects what the session measured and prints it at the end."""
+failing after a fault, `figures` collects what the session measured and prints it at the end.
+Everything talks to the cluster with its own identity, as in production: `token()` gets access tokens from
+the provider `scripts/veche test` runs, `bus()` gives the NATS credentials of a platform user."""
 import asyncio
+import functools
 import json
 import os
 import sys
@@ -20,9 +23,30 @@ import pytest
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
 
-from vechecluster import Cluster  # noqa: E402
+from vechecluster import Cluster, identity  # noqa: E402
 
 FIGURES = []
+SECRETS = identity.secrets_dir()
+# Who the tests act as: the regional portal files appeals, the curator reads them (and every instance).
+PORTAL = "veche-integration-portal"
+CURATOR = "user:kurator"
+
+
+@functools.lru_cache(maxsize=None)
+def token(who):
+    """An access token: "user:<demo user>" or an OAuth client id (valid for an hour, the session's length)."""
+    if who.startswith("user:"):
+        return identity.user_token(who[len("user:"):], SECRETS)
+    return identity.client_token(who, SECRETS)
+
+
+def bearer(who):
+    return {"Authorization": "Bearer " + token(who)}
+
+
+def bus(user):
+    """nats-py connect() keywords of platform bus user `user` (its password and private inbox)."""
+    return identity.nats_options(user, SECRETS)
 
 
 @pytest.fixture(scope="session")
@@ -79,10 +103,12 @@ class Recovery:
             return {name: f.result()[0] for name, f in futures.items()}
 
 
-def http(method, url, body=None, timeout=5.0):
-    """(status, parsed JSON) of one HTTP call; HTTP errors are returned, not raised."""
+def http(method, url, body=None, timeout=5.0, who=None):
+    """(status, parsed JSON) of one HTTP call as `who` (see token(); default: the portal for writes, the curator
+    for reads); HTTP errors are returned, not raised."""
     data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": "application/json"})
+    who = who or (CURATOR if method == "GET" else PORTAL)
+    req = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": "application/json", **bearer(who)})
     try:
         with urllib.request.urlopen(req, timeout=timeout) as r:
             return r.status, json.loads(r.read() or b"null")

@@ -11,8 +11,10 @@ import time
 
 import pytest
 
-from conftest import Recovery, http, new_appeal, run
+from conftest import CURATOR, PORTAL, Recovery, bearer, bus, http, new_appeal, run
+from vechecluster import identity
 from vechecluster.layout import SERVICE_NAMES, STREAMS
+from vechecluster.procs import wait_for
 
 DURABLES = {"VECHE_INTAKE": "appeal-intake", "VECHE_SURVEY_BATCHES": "survey-batches"}
 
@@ -21,10 +23,11 @@ async def _quiet(_error):
     """Connection errors while a node is down are expected; the probes report what matters."""
 
 
-async def _connect(cluster):
+async def _connect(cluster, user="ops"):
+    """A connection to any node as platform bus user `user` (default: monitoring, read-only JetStream state)."""
     import nats
     return await nats.connect(servers=cluster.layout.nats_url_list.split(","), connect_timeout=1,
-                              reconnect_time_wait=0.2, max_reconnect_attempts=-1, error_cb=_quiet)
+                              reconnect_time_wait=0.2, max_reconnect_attempts=-1, error_cb=_quiet, **bus(user))
 
 
 async def _stream_view(cluster):
@@ -91,13 +94,53 @@ def test_streams_and_consumers_are_r3_with_a_leader(cluster):
     assert len(views["VECHE_APPEAL_EVENTS"][1]) == 1, "both RatingService instances share one durable"
 
 
+def test_every_node_enforces_the_platform_users(cluster):
+    """The generated users and permissions are included on every node: an anonymous client is refused, and the
+    monitoring user may read JetStream state but not publish an appeal event (only AppealService may)."""
+    import nats
+
+    async def attempt(node):
+        with pytest.raises(nats.errors.Error) as refused:
+            await nats.connect(node.url, connect_timeout=2, max_reconnect_attempts=0, allow_reconnect=False)
+        assert "Authorization Violation" in str(refused.value), node.name
+        errors = []
+
+        async def collect(e):
+            errors.append(str(e))
+        nc = await nats.connect(node.url, error_cb=collect, **bus("ops"))
+        try:
+            with pytest.raises((nats.errors.TimeoutError, nats.js.errors.NoStreamResponseError)):
+                await nc.jetstream(timeout=2).publish("veche.events.v1.appeal.forged", b"x")
+            assert any("permissions violation for publish" in e.lower() for e in errors), (node.name, errors)
+        finally:
+            await nc.close()
+
+    for node in cluster.layout.nats:
+        run(attempt(node))
+
+
+def test_every_instance_logs_in_to_postgresql_as_its_service_role(cluster):
+    """The roles `veche-tool db-setup` created on the primary are the ones the instances use: every service
+    instance holds connections (application_name = instance) as its own service's role, never as the
+    administrator."""
+    primary = cluster.pg.primary()
+    wanted = {i.name: identity.COMPONENTS[i.program][2] for i in cluster.layout.instances if i.program != "gateway"}
+
+    def sessions():
+        rows = cluster.pg.sql(primary.port, "SELECT DISTINCT application_name, usename FROM pg_stat_activity "
+                                            "WHERE datname = 'veche' AND application_name LIKE '%-service-%'", "veche") or []
+        return {(r[0], r[1]) for r in rows}
+    assert wait_for(lambda: set(wanted) <= {name for name, _ in sessions()}, 30), sessions()
+    assert sessions() <= set(wanted.items()), sessions()
+
+
 def test_two_instances_of_everything_share_the_work(cluster):
     """Both instances of each service answer ADR-32 pings, both gateways serve, and requests sent through
     every node are spread over both AppealService instances by the queue group. (A node hands a request to
     a queue member connected to it when there is one, so requests enter through all three nodes.)"""
     from vechecluster.services import ping
     for program, service in SERVICE_NAMES.items():
-        assert sorted(run(ping(cluster.layout.nats_url_list, service))) == [f"{program}-1", f"{program}-2"]
+        assert sorted(run(ping(cluster.layout.nats_url_list, service, **bus("ops")))) == [f"{program}-1", f"{program}-2"]
     for g in cluster.layout.gateways():
         status, _ = http("POST", f"http://127.0.0.1:{g.http_port}/api/v1/appeals", new_appeal("spread")[1])
         assert status == 201, g.name
@@ -105,10 +148,10 @@ def test_two_instances_of_everything_share_the_work(cluster):
     async def through_every_node():
         import nats
         for node in cluster.layout.nats:
-            nc = await nats.connect(node.url)
+            nc = await nats.connect(node.url, **bus("gateway"))  # as the gateway forwarding the curator's request
             try:
                 for _ in range(12):
-                    reply = await nc.request("veche.appeal.v1.ListAppeals", b"", timeout=5)
+                    reply = await nc.request("veche.appeal.v1.ListAppeals", b"", timeout=5, headers=bearer(CURATOR))
                     assert not reply.headers or "Nats-Service-Error" not in reply.headers, reply.headers
             finally:
                 await nc.close()
@@ -136,10 +179,10 @@ def test_losing_the_nats_node_that_leads_a_stream(cluster, figures, pb):
                                          title=appeal["title"], text=appeal["text"], address=appeal["address"])
 
     async def publish_intake():
-        nc = await _connect(cluster)
+        nc = await _connect(cluster, "integration-portal")  # the portal's own user and token
         try:
             ack = await nc.jetstream(timeout=1).publish("veche.intake.v1.portal", incoming.SerializeToString(),
-                                                        headers={"Nats-Msg-Id": f"portal:{appeal['externalId']}"})
+                                                        headers={"Nats-Msg-Id": f"portal:{appeal['externalId']}", **bearer(PORTAL)})
             return ack.stream == "VECHE_INTAKE"
         finally:
             await nc.close()
