@@ -167,10 +167,15 @@ public final class TestCluster: @unchecked Sendable {
         return env
     }
 
+    /// The credentials of bus user `user` on this cluster's nats-server (a wrong password for an unknown user).
+    public func busCredentials(of user: String) -> NatsConnection.Credentials {
+        .init(user: user, password: busPasswords[user] ?? "wrong")
+    }
+
     /// A bus connection as `user` (e.g. an integrating system publishing intake), for tests that talk NATS directly.
     public func connectBus(as user: String) async throws -> NatsConnection {
         try await NatsConnection.connect(url: natsURL, name: "test-\(user)", logger: logger,
-                                         credentials: .init(user: user, password: busPasswords[user] ?? "wrong"), connectTimeout: .seconds(3))
+                                         credentials: busCredentials(of: user), connectTimeout: .seconds(3))
     }
 
     /// The cluster's caller connection: the gateway's bus user, which may publish every method.
