@@ -21,7 +21,7 @@ extension RatingHandlers {
         if !problems.isEmpty { throw RPCError.invalidArgument(problems.joined(separator: "; ")) }
         let targets = request.targets, audit = self.audit
         return try await pool.transaction { conn in
-            try conn.execute("DELETE FROM kpi_targets")
+            try conn.unsafeExecute("DELETE FROM kpi_targets")
             for t in targets {
                 try conn.query("""
                     INSERT INTO kpi_targets (code, target, higher_is_better, amber_margin, approved_by)

@@ -11,7 +11,8 @@ enum ApplyOutcome: String, Sendable, Equatable {
     case duplicate
     /// A newer per-appeal sequence is already stored: the older snapshot was ignored (its id is recorded).
     case stale
-    /// An earlier per-appeal sequence is missing: kept in `deferred_events` until the gap closes.
+    /// An earlier per-appeal sequence is missing: kept in `deferred_events` until the gap closes
+    /// (counted in `gaps_detected`: AppealService publishes each appeal's events in order, so this is rare).
     case deferred
 }
 
@@ -57,7 +58,10 @@ struct RatingProjection: Sendable {
         let seq = Int64(item.streamSequence)
         do {
             let outcome = try await pool.transaction { conn in try Self.apply(conn, event: event, streamSequence: seq) }
-            if outcome != .applied {
+            if outcome == .deferred {
+                logger.warning("rating: per-appeal sequence gap, event deferred until the earlier ones arrive", metadata: [
+                    "appeal": "\(event.appeal?.id ?? "")", "sequence": "\(event.sequence)"])
+            } else if outcome != .applied {
                 logger.debug("rating: event skipped", metadata: ["event": "\(event.eventId)", "outcome": "\(outcome.rawValue)"])
             }
             return .ack
@@ -124,7 +128,10 @@ struct RatingProjection: Sendable {
                 INSERT INTO deferred_events (event_id, appeal_id, sequence, stream_sequence, payload)
                 VALUES (\(e.eventId), \(a.id), \(e.sequence), \(streamSequence), \(PGBytes.encode(e.serializedBytes()))::bytea)
                 """)
-            try conn.query("UPDATE consumer_state SET last_stream_sequence = GREATEST(last_stream_sequence, \(streamSequence)) WHERE id = 1")
+            try conn.query("""
+                UPDATE consumer_state SET gaps_detected = gaps_detected + 1,
+                       last_stream_sequence = GREATEST(last_stream_sequence, \(streamSequence)) WHERE id = 1
+                """)
             return .deferred
         }
         let outcome = try applyNext(conn, event: e, streamSequence: streamSequence)
@@ -207,10 +214,10 @@ struct RatingProjection: Sendable {
             }
             let generation = Int(row.int("generation")) + 1
             let durable = durablePrefix + String(generation)
-            try conn.execute("TRUNCATE appeal_facts, applied_events, rejected_events, deferred_events")
+            try conn.unsafeExecute("TRUNCATE appeal_facts, applied_events, rejected_events, deferred_events")
             try conn.query("""
                 UPDATE consumer_state SET generation = \(generation), durable = \(durable), events_applied = 0,
-                       duplicates_skipped = 0, stale_skipped = 0, last_stream_sequence = 0, rebuilt_at = now() WHERE id = 1
+                       duplicates_skipped = 0, stale_skipped = 0, gaps_detected = 0, last_stream_sequence = 0, rebuilt_at = now() WHERE id = 1
                 """)
             return (row.string("durable"), durable)
         }

@@ -161,12 +161,12 @@ enum SurveyStore {
                                        numeric ? String(a.number) : nil, a.text])
                 }
             }
-            try conn.copyIn("""
-                COPY responses (survey_id, respondent_id, batch_id, row_index, municipality_oktmo, stratum, cluster, base_weight, fpc,
-                    attr_keys, attr_values, interviewed_at) FROM STDIN
-                """, rows: responseRows)
+            try conn.copyIn(table: "responses", columns: ["survey_id", "respondent_id", "batch_id", "row_index", "municipality_oktmo", "stratum",
+                                                          "cluster", "base_weight", "fpc", "attr_keys", "attr_values", "interviewed_at"],
+                            rows: responseRows)
             if !answerRows.isEmpty {
-                try conn.copyIn("COPY answers (survey_id, respondent_id, question_code, option_codes, number, text) FROM STDIN", rows: answerRows)
+                try conn.copyIn(table: "answers", columns: ["survey_id", "respondent_id", "question_code", "option_codes", "number", "text"],
+                                rows: answerRows)
             }
         }
         let rejectedRows = batch.responses.count - valid.count

@@ -2,8 +2,17 @@ import Foundation
 import Logging
 import VecheAuth
 
-/// Process configuration, read from the environment (12-factor; compose/ sets these).
+/// A configuration value that cannot be used; the process refuses to start with it.
+public struct ConfigError: Error, CustomStringConvertible, Sendable {
+    public var problems: [String]
+    public var description: String { "invalid configuration: " + problems.joined(separator: "; ") }
+}
+
+/// Process configuration, read and validated once from the environment (12-factor; compose/ sets these).
 public struct VecheConfig: Sendable {
+    /// The region's time zone when `VECHE_TIMEZONE` is not set (the demo region, Курская область).
+    public static let defaultTimeZoneIdentifier = "Europe/Moscow"
+
     /// One NATS URL, or a comma-separated list of a cluster's nodes (`VECHE_NATS_URL`).
     public var natsURL: String
     /// Reconnect settings for losing a NATS server (`VECHE_NATS_RECONNECT_*`).
@@ -17,7 +26,9 @@ public struct VecheConfig: Sendable {
     public var httpHost: String
     public var httpPort: Int
     public var logLevel: Logger.Level
-    public var timeZone: String
+    /// The one time zone of the region (`VECHE_TIMEZONE`, an IANA name): deadlines, periods, appeal numbers,
+    /// dates shown to people. Validated at start-up.
+    public var timeZone: TimeZone
     public var instanceID: String
     public var dbPoolSize: Int
     public var handlerConcurrency: Int
@@ -29,8 +40,35 @@ public struct VecheConfig: Sendable {
     public var natsCAFile: String
     /// Identity provider settings and this process's own client credentials.
     public var oidc: OIDCSettings
+    /// Requests that may wait for a handler before further ones are answered 429 (`VECHE_HANDLER_QUEUE`).
+    public var handlerQueue: Int
+    /// Deadline of a request that carries none (`VECHE_DEFAULT_DEADLINE_MS`).
+    public var defaultDeadline: Duration
+    /// How long idempotency keys are remembered (`VECHE_IDEMPOTENCY_TTL_HOURS`, default 24).
+    public var idempotencyTTL: Duration
 
-    public init(environment env: [String: String] = ProcessInfo.processInfo.environment) {
+    /// Reads `VECHE_*` variables; unknown time zones and malformed numbers are reported together.
+    public init(environment env: [String: String] = ProcessInfo.processInfo.environment) throws {
+        var problems: [String] = []
+        self.init(parsing: env, problems: &problems)
+        if !problems.isEmpty { throw ConfigError(problems: problems) }
+    }
+
+    /// The configuration with every default (no environment).
+    public static var defaults: VecheConfig {
+        var ignored: [String] = []
+        return VecheConfig(parsing: [:], problems: &ignored)
+    }
+
+    private init(parsing env: [String: String], problems: inout [String]) {
+        func int(_ name: String, _ fallback: Int, min: Int = 1) -> Int {
+            guard let raw = env[name], !raw.isEmpty else { return fallback }
+            guard let v = Int(raw), v >= min else {
+                problems.append("\(name)='\(raw)' must be an integer ≥ \(min)")
+                return fallback
+            }
+            return v
+        }
         natsURL = env["VECHE_NATS_URL"] ?? "nats://127.0.0.1:4222"
         natsReconnect = NatsReconnectPolicy(environment: env)
         jsReplicas = min(5, max(1, Int(env["VECHE_JS_REPLICAS"] ?? "") ?? 1))
@@ -40,12 +78,29 @@ public struct VecheConfig: Sendable {
         oidc = OIDCSettings(environment: env)
         postgres = env["VECHE_POSTGRES"] ?? "host=127.0.0.1 port=5432 dbname=veche user=postgres"
         httpHost = env["VECHE_HTTP_HOST"] ?? "127.0.0.1"
-        httpPort = Int(env["VECHE_HTTP_PORT"] ?? "") ?? 8080
-        logLevel = Logger.Level(rawValue: (env["VECHE_LOG_LEVEL"] ?? "info").lowercased()) ?? .info
-        timeZone = env["VECHE_TIMEZONE"] ?? "Europe/Moscow"
+        httpPort = int("VECHE_HTTP_PORT", 8080, min: 0)
+        let level = (env["VECHE_LOG_LEVEL"] ?? "info").lowercased()
+        logLevel = Logger.Level(rawValue: level) ?? .info
+        if Logger.Level(rawValue: level) == nil {
+            problems.append("VECHE_LOG_LEVEL='\(level)' is not one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        let zone = env["VECHE_TIMEZONE"] ?? Self.defaultTimeZoneIdentifier
+        if let tz = TimeZone(identifier: zone) {
+            timeZone = tz
+        } else {
+            problems.append("VECHE_TIMEZONE='\(zone)' is not an IANA time zone name (e.g. Europe/Moscow, Asia/Yekaterinburg)")
+            timeZone = Self.defaultTimeZone
+        }
         instanceID = env["VECHE_INSTANCE_ID"] ?? NUID.next()
-        dbPoolSize = Int(env["VECHE_DB_POOL"] ?? "") ?? 4
-        handlerConcurrency = Int(env["VECHE_HANDLER_CONCURRENCY"] ?? "") ?? 64
+        dbPoolSize = int("VECHE_DB_POOL", 4)
+        handlerConcurrency = int("VECHE_HANDLER_CONCURRENCY", 64)
+        handlerQueue = int("VECHE_HANDLER_QUEUE", 256)
+        defaultDeadline = .milliseconds(int("VECHE_DEFAULT_DEADLINE_MS", 10_000))
+        idempotencyTTL = .seconds(3600 * int("VECHE_IDEMPOTENCY_TTL_HOURS", 24))
+    }
+
+    static var defaultTimeZone: TimeZone {
+        TimeZone(identifier: defaultTimeZoneIdentifier) ?? TimeZone(secondsFromGMT: 3 * 3600) ?? .gmt
     }
 
     /// A secret kept in a file (first line, whitespace trimmed); nil when unreadable.

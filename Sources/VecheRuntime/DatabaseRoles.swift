@@ -31,10 +31,10 @@ public enum DatabaseRoles {
     /// given ones. Safe when several test runs do it at once: serialised by an advisory lock of the database
     /// `admin` is connected to (connect to the same one, e.g. `postgres`) and tolerant of a role created meanwhile.
     public static func ensureRoles(_ admin: PGConnection, passwords: [String: String], resetPasswords: Bool) throws {
-        try admin.execute("BEGIN")
+        try admin.unsafeExecute("BEGIN")
         do {
-            try admin.execute("SELECT pg_advisory_xact_lock(hashtext('veche-roles'))")
-            try admin.execute("""
+            try admin.unsafeExecute("SELECT pg_advisory_xact_lock(hashtext('veche-roles'))")
+            try admin.unsafeExecute("""
                 DO $$ BEGIN
                   IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = \(literal(auditOwner))) THEN
                     CREATE ROLE \(ident(auditOwner)) NOLOGIN;
@@ -44,7 +44,7 @@ public enum DatabaseRoles {
                 """)
             for s in services {
                 guard let pw = passwords[s.role], !pw.isEmpty else { throw PGError(sqlState: "28P01", message: "no password for \(s.role)", detail: "", constraint: "") }
-                try admin.execute("""
+                try admin.unsafeExecute("""
                     DO $$ BEGIN
                       IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = \(literal(s.role))) THEN
                         CREATE ROLE \(ident(s.role)) LOGIN PASSWORD \(literal(pw));
@@ -52,12 +52,12 @@ public enum DatabaseRoles {
                     EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
                     END $$
                     """)
-                try admin.execute("ALTER ROLE \(ident(s.role)) LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS")
-                if resetPasswords { try admin.execute("ALTER ROLE \(ident(s.role)) PASSWORD \(literal(pw))") }
+                try admin.unsafeExecute("ALTER ROLE \(ident(s.role)) LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS")
+                if resetPasswords { try admin.unsafeExecute("ALTER ROLE \(ident(s.role)) PASSWORD \(literal(pw))") }
             }
-            try admin.execute("COMMIT")
+            try admin.unsafeExecute("COMMIT")
         } catch {
-            _ = try? admin.execute("ROLLBACK")
+            _ = try? admin.unsafeExecute("ROLLBACK")
             throw error
         }
     }
@@ -67,15 +67,15 @@ public enum DatabaseRoles {
     /// over), and the audit schema.
     public static func prepareDatabase(_ admin: PGConnection, database: String) throws {
         let roles = services.map { ident($0.role) }.joined(separator: ", ")
-        try admin.execute("REVOKE ALL ON DATABASE \(ident(database)) FROM PUBLIC")
-        try admin.execute("GRANT CONNECT ON DATABASE \(ident(database)) TO \(roles)")
-        try admin.execute("REVOKE ALL ON SCHEMA public FROM PUBLIC")
+        try admin.unsafeExecute("REVOKE ALL ON DATABASE \(ident(database)) FROM PUBLIC")
+        try admin.unsafeExecute("GRANT CONNECT ON DATABASE \(ident(database)) TO \(roles)")
+        try admin.unsafeExecute("REVOKE ALL ON SCHEMA public FROM PUBLIC")
         for s in services {
             let schema = ident(s.schema), role = ident(s.role)
-            try admin.execute("CREATE SCHEMA IF NOT EXISTS \(schema) AUTHORIZATION \(role)")
-            try admin.execute("ALTER SCHEMA \(schema) OWNER TO \(role)")
-            try admin.execute("REVOKE ALL ON SCHEMA \(schema) FROM PUBLIC")
-            try admin.execute("""
+            try admin.unsafeExecute("CREATE SCHEMA IF NOT EXISTS \(schema) AUTHORIZATION \(role)")
+            try admin.unsafeExecute("ALTER SCHEMA \(schema) OWNER TO \(role)")
+            try admin.unsafeExecute("REVOKE ALL ON SCHEMA \(schema) FROM PUBLIC")
+            try admin.unsafeExecute("""
                 DO $$ DECLARE r record; BEGIN
                   FOR r IN SELECT c.relname, c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
                            WHERE n.nspname = \(literal(s.schema)) AND c.relkind IN ('r', 'p', 'v', 'm')
@@ -95,10 +95,10 @@ public enum DatabaseRoles {
 
     static func prepareAudit(_ admin: PGConnection, roles: String) throws {
         let owner = ident(auditOwner)
-        try admin.execute("CREATE SCHEMA IF NOT EXISTS audit AUTHORIZATION \(owner)")
-        try admin.execute("SET ROLE \(owner)")
+        try admin.unsafeExecute("CREATE SCHEMA IF NOT EXISTS audit AUTHORIZATION \(owner)")
+        try admin.unsafeExecute("SET ROLE \(owner)")
         do {
-            try admin.execute("""
+            try admin.unsafeExecute("""
                 CREATE TABLE IF NOT EXISTS audit.entries (
                     id bigserial PRIMARY KEY,
                     at timestamptz NOT NULL DEFAULT clock_timestamp(),
@@ -123,15 +123,15 @@ public enum DatabaseRoles {
                 REVOKE ALL ON audit.entries FROM PUBLIC;
                 REVOKE ALL ON FUNCTION audit.refuse_change() FROM PUBLIC;
                 """)
-            try admin.execute("RESET ROLE")
+            try admin.unsafeExecute("RESET ROLE")
         } catch {
-            _ = try? admin.execute("RESET ROLE")
+            _ = try? admin.unsafeExecute("RESET ROLE")
             throw error
         }
-        try admin.execute("GRANT USAGE ON SCHEMA audit TO \(roles)")
-        try admin.execute("GRANT INSERT ON audit.entries TO \(roles)")
-        try admin.execute("GRANT USAGE ON SEQUENCE audit.entries_id_seq TO \(roles)")
-        try admin.execute("GRANT SELECT ON audit.entries TO \(ident(auditReader))")
+        try admin.unsafeExecute("GRANT USAGE ON SCHEMA audit TO \(roles)")
+        try admin.unsafeExecute("GRANT INSERT ON audit.entries TO \(roles)")
+        try admin.unsafeExecute("GRANT USAGE ON SEQUENCE audit.entries_id_seq TO \(roles)")
+        try admin.unsafeExecute("GRANT SELECT ON audit.entries TO \(ident(auditReader))")
     }
 
     /// A libpq password file (`passfile=` in a conninfo) for the service roles.

@@ -94,6 +94,7 @@ public final class JetStream: @unchecked Sendable {
         }
     }
 
+    /// The stream's acknowledgement of a stored message.
     public struct PublishAck: Sendable {
         public var stream: String
         public var sequence: UInt64
@@ -102,24 +103,50 @@ public final class JetStream: @unchecked Sendable {
 
     /// Publishes and waits for the stream's acknowledgement. `messageID` sets `Nats-Msg-Id` for de-duplication.
     @discardableResult
-    public func publish(subject: String, payload: [UInt8], messageID: String? = nil, headers: [String: String] = [:]) async throws -> PublishAck {
+    public func publish(subject: String, payload: [UInt8], messageID: String? = nil, headers: [String: String] = [:],
+                        timeout: Duration = .seconds(5)) async throws -> PublishAck {
         var message = NatsMessage(subject: subject, headers: headers, payload: payload)
         if let messageID { message.headers["Nats-Msg-Id"] = messageID }
-        let toSend = message
-        return try await connection.blocking.run { try self.publishBlocking(toSend) }
+        return try await publish([message], timeout: timeout)[0].get()
     }
 
-    /// Publishes and waits for the ack on the calling thread. Only call from a dedicated thread
-    /// (e.g. inside a `PGPool` closure), never from the cooperative pool.
-    public func publishBlocking(_ message: NatsMessage) throws -> PublishAck {
-        let msg = try message.makeCMessage()
-        defer { natsMsg_Destroy(msg) }
-        var ack: UnsafeMutablePointer<jsPubAck>?
-        var err = jsErrCode(0)
-        let s = js_PublishMsg(&ack, js, msg, nil, &err)
-        guard s == NATS_OK, let ack else { throw NatsError(status: s, context: "JetStream publish \(message.subject) (js error \(err.rawValue))") }
-        defer { jsPubAck_Destroy(ack) }
-        return PublishAck(stream: CBridge.string(ack.pointee.Stream), sequence: ack.pointee.Sequence, duplicate: ack.pointee.Duplicate)
+    /// Publishes `messages` in order without waiting between them (asynchronous acks: all are on the wire
+    /// before the first ack is awaited), then collects every ack. The result has one entry per message;
+    /// a message that failed does not stop the others — callers that need per-key order publish the next
+    /// message of a key only after the previous one was acknowledged.
+    public func publish(_ messages: [NatsMessage], timeout: Duration = .seconds(5)) async -> [Result<PublishAck, any Error>] {
+        var sent: [Result<NatsConnection.PendingReply, any Error>] = []
+        sent.reserveCapacity(messages.count)
+        for m in messages {
+            sent.append(Result { try connection.send(m, timeout: timeout) })
+        }
+        var acks: [Result<PublishAck, any Error>] = []
+        acks.reserveCapacity(messages.count)
+        for (m, s) in zip(messages, sent) {
+            do {
+                let reply = try await connection.reply(to: try s.get())
+                acks.append(Result { try Self.ack(reply, subject: m.subject) })
+            } catch {
+                acks.append(.failure(error))
+            }
+        }
+        return acks
+    }
+
+    /// Decodes a JetStream PubAck (`{"stream":…,"seq":…,"duplicate":…}` or `{"error":{…}}`).
+    static func ack(_ reply: NatsMessage, subject: String) throws -> PublishAck {
+        if reply.isNoResponders { throw RPCError.unavailable("no JetStream stream captures \(subject)") }
+        guard let json = try? JSONSerialization.jsonObject(with: Data(reply.payload)) as? [String: Any] else {
+            throw RPCError.internalError("JetStream publish to \(subject): unreadable acknowledgement")
+        }
+        if let error = json["error"] as? [String: Any] {
+            let text = error["description"] as? String ?? "error"
+            throw RPCError.unavailable("JetStream publish to \(subject) failed: \(text) (\(error["err_code"] ?? error["code"] ?? ""))")
+        }
+        guard let stream = json["stream"] as? String, let seq = (json["seq"] as? NSNumber)?.uint64Value else {
+            throw RPCError.internalError("JetStream publish to \(subject): acknowledgement without stream sequence")
+        }
+        return PublishAck(stream: stream, sequence: seq, duplicate: (json["duplicate"] as? Bool) ?? false)
     }
 
     struct RawJS: @unchecked Sendable { let js: OpaquePointer }

@@ -11,8 +11,10 @@ public final class NatsConnection: RPCTransport, @unchecked Sendable {
     public let logger: Logger
     let blocking: BlockingExecutor
     private let inboxPrefix: String
+    /// A request in flight: its reply (or failure) may arrive before or after someone awaits it.
     private struct Waiter {
-        var continuation: CheckedContinuation<NatsMessage, any Error>
+        var continuation: CheckedContinuation<NatsMessage, any Error>?
+        var outcome: Result<NatsMessage, any Error>?
         var deadline: ContinuousClock.Instant
         var subject: String
     }
@@ -119,19 +121,40 @@ public final class NatsConnection: RPCTransport, @unchecked Sendable {
     }
 
     private func expire(now: ContinuousClock.Instant) {
-        let expired = pending.withLock { p -> [Waiter] in
-            let keys = p.compactMap { $0.value.deadline <= now ? $0.key : nil }
-            return keys.compactMap { p.removeValue(forKey: $0) }
+        let expired = pending.withLock { p -> [(CheckedContinuation<NatsMessage, any Error>, RPCError)] in
+            var resume: [(CheckedContinuation<NatsMessage, any Error>, RPCError)] = []
+            for (token, w) in p where w.outcome == nil && w.deadline <= now {
+                let failure = RPCError.deadlineExceeded("no reply from \(w.subject) in time")
+                if let c = w.continuation {
+                    p.removeValue(forKey: token)
+                    resume.append((c, failure))
+                } else {
+                    p[token]?.outcome = .failure(failure)
+                }
+            }
+            return resume
         }
-        for w in expired {
-            w.continuation.resume(throwing: RPCError.deadlineExceeded("no reply from \(w.subject) in time"))
-        }
+        for (c, failure) in expired { c.resume(throwing: failure) }
     }
 
     private func deliverReply(_ msg: NatsMessage) {
         let token = String(msg.subject.dropFirst(inboxPrefix.count))
-        let waiter = pending.withLock { $0.removeValue(forKey: token) }
-        waiter?.continuation.resume(returning: msg)
+        resolve(token, .success(msg))
+    }
+
+    /// Completes a request: resumes its awaiting caller, or keeps the outcome until someone awaits it.
+    private func resolve(_ token: String, _ outcome: Result<NatsMessage, any Error>) {
+        let continuation = pending.withLock { p -> CheckedContinuation<NatsMessage, any Error>? in
+            guard var w = p[token], w.outcome == nil else { return nil }
+            if let c = w.continuation {
+                p.removeValue(forKey: token)
+                return c
+            }
+            w.outcome = outcome
+            p[token] = w
+            return nil
+        }
+        continuation?.resume(with: outcome)
     }
 
     // MARK: publish
@@ -182,19 +205,50 @@ public final class NatsConnection: RPCTransport, @unchecked Sendable {
     }
 
     public func requestMessage(subject: String, payload: [UInt8], headers: [String: String], timeout: Duration) async throws -> NatsMessage {
+        let token = try send(NatsMessage(subject: subject, headers: headers, payload: payload), timeout: timeout)
+        return try await reply(to: token)
+    }
+
+    /// A request sent by `send`, whose reply is collected with `reply(to:)`.
+    public struct PendingReply: Sendable {
+        let token: String
+    }
+
+    /// Publishes a request now (messages sent one after another keep their order on the wire) without
+    /// waiting for the reply: pipelining. Collect every returned token with `reply(to:)`.
+    public func send(_ message: NatsMessage, timeout: Duration) throws -> PendingReply {
         let token = String(counter.add(1, ordering: .relaxed).newValue, radix: 36)
-        let message = NatsMessage(subject: subject, reply: inboxPrefix + token, headers: headers, payload: payload)
+        var message = message
+        message.reply = inboxPrefix + token
+        pending.withLock { $0[token] = Waiter(deadline: .now + timeout, subject: message.subject) }
+        do {
+            try publish(message)
+        } catch {
+            _ = pending.withLock { $0.removeValue(forKey: token) }
+            throw error
+        }
+        return PendingReply(token: token)
+    }
+
+    /// Waits for the reply of a sent request (its timeout counts from `send`).
+    public func reply(to request: PendingReply) async throws -> NatsMessage {
+        let token = request.token
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (cont: CheckedContinuation<NatsMessage, any Error>) in
-                pending.withLock { $0[token] = Waiter(continuation: cont, deadline: .now + timeout, subject: subject) }
-                do {
-                    try publish(message)
-                } catch {
-                    if let w = pending.withLock({ $0.removeValue(forKey: token) }) { w.continuation.resume(throwing: error) }
+                let ready = pending.withLock { p -> Result<NatsMessage, any Error>? in
+                    guard var w = p[token] else { return .failure(RPCError.internalError("reply already collected")) }
+                    if let outcome = w.outcome {
+                        p.removeValue(forKey: token)
+                        return outcome
+                    }
+                    w.continuation = cont
+                    p[token] = w
+                    return nil
                 }
+                if let ready { cont.resume(with: ready) }
             }
         } onCancel: {
-            if let w = pending.withLock({ $0.removeValue(forKey: token) }) { w.continuation.resume(throwing: CancellationError()) }
+            if let w = pending.withLock({ $0.removeValue(forKey: token) }), let c = w.continuation { c.resume(throwing: CancellationError()) }
         }
     }
 
@@ -234,10 +288,10 @@ public final class NatsConnection: RPCTransport, @unchecked Sendable {
     public func close() {
         guard !closed.exchange(true, ordering: .acquiring) else { return }
         sweeper?.cancel()
-        let waiting = pending.withLock { p -> [Waiter] in
-            let all = Array(p.values); p.removeAll(); return all
+        let waiting = pending.withLock { p -> [CheckedContinuation<NatsMessage, any Error>] in
+            let all = p.values.compactMap(\.continuation); p.removeAll(); return all
         }
-        for w in waiting { w.continuation.resume(throwing: RPCError.unavailable("connection closed")) }
+        for c in waiting { c.resume(throwing: RPCError.unavailable("connection closed")) }
         muxSubscription?.unsubscribe()
         natsConnection_Close(conn)
         natsConnection_Destroy(conn)

@@ -8,8 +8,13 @@ import VecheAuth
 
 /// Hosts RPC endpoints as a NATS micro service (ADR-32): endpoints in queue group "q",
 /// `$SRV.PING|INFO|STATS[.name[.id]]` discovery, `Nats-Service-Error`/`-Code` error headers,
-/// caller deadlines from the `Veche-Deadline-Ms` header, and a bounded hand-off from cnats
-/// callbacks to Swift tasks (a full buffer answers 503 at once rather than dropping silently).
+/// caller deadlines from the `Veche-Deadline-Ms` header, interceptors around every endpoint call
+/// (idempotency keys), and overload protection:
+/// * a bounded queue between cnats callbacks and `concurrency` worker tasks: when it is full the request
+///   is answered 429 at once; after graceful shutdown began, 503;
+/// * a request without a deadline header gets `defaultDeadline` from its arrival;
+/// * a request whose deadline passed while it waited is answered 504 and never executed, so abandoned work
+///   does not pile up and the service answers normally as soon as a burst is over.
 public final class NatsServiceHost: Service, @unchecked Sendable {
     public struct Info: Sendable {
         public var name: String
@@ -39,8 +44,11 @@ public final class NatsServiceHost: Service, @unchecked Sendable {
     /// Who may call: every request is authenticated and checked against the method's rule before its handler runs.
     let authenticator: any RPCAuthenticator
     let logger: Logger
-    let bufferSize: Int
+    let queueCapacity: Int
     let concurrency: Int
+    let defaultDeadline: Duration
+    let interceptors: [any RPCInterceptor]
+    private let stopping = Atomic<Bool>(false)
     private let stats: Mutex<[String: EndpointStats]>
     private let started = Date()
     private let subscriptions = Mutex<[NatsSubscription]>([])
@@ -48,15 +56,18 @@ public final class NatsServiceHost: Service, @unchecked Sendable {
     private let isReady = Atomic<Bool>(false)
 
     public init(info: Info, endpoints: [RPCEndpoint], connection: NatsConnection, authenticator: any RPCAuthenticator, logger: Logger,
-                instanceID: String = NUID.next(), bufferSize: Int = 4096, concurrency: Int = 64) {
+                instanceID: String = NUID.next(), concurrency: Int = 64, queueCapacity: Int = 256,
+                defaultDeadline: Duration = .seconds(10), interceptors: [any RPCInterceptor] = []) {
         self.info = info
         self.endpoints = endpoints
         self.connection = connection
         self.authenticator = authenticator
         self.logger = logger
         self.id = instanceID
-        self.bufferSize = bufferSize
-        self.concurrency = concurrency
+        self.queueCapacity = queueCapacity
+        self.concurrency = max(1, concurrency)
+        self.defaultDeadline = defaultDeadline
+        self.interceptors = interceptors
         self.stats = Mutex(Dictionary(uniqueKeysWithValues: endpoints.map { ($0.name, EndpointStats()) }))
     }
 
@@ -73,13 +84,22 @@ public final class NatsServiceHost: Service, @unchecked Sendable {
         }
     }
 
+    /// A request waiting for a worker.
+    struct Pending: Sendable {
+        var endpoint: RPCEndpoint
+        var message: NatsMessage
+        var arrived: Date
+    }
+
     public func run() async throws {
-        let (stream, continuation) = AsyncStream<(RPCEndpoint?, NatsMessage)>.makeStream(bufferingPolicy: .bufferingOldest(bufferSize))
+        let queue = RequestQueue<Pending>(capacity: queueCapacity)
         var subs: [NatsSubscription] = []
         for endpoint in endpoints {
             let sub = try connection.subscribe(subject: endpoint.subject, queue: Self.queueGroup, pendingLimit: 262_144) { [weak self] msg in
                 guard let self else { return }
-                if case .dropped = continuation.yield((endpoint, msg)) {
+                if self.stopping.load(ordering: .acquiring) {
+                    self.replyError(to: msg, RPCError(.unavailable, "\(self.info.name) is shutting down, retry"), endpoint: endpoint.name)
+                } else if !queue.offer(Pending(endpoint: endpoint, message: msg, arrived: Date())) {
                     self.replyError(to: msg, RPCError(.resourceExhausted, "\(self.info.name) is overloaded, retry later"), endpoint: endpoint.name)
                 }
             }
@@ -87,9 +107,8 @@ public final class NatsServiceHost: Service, @unchecked Sendable {
         }
         for verb in Subjects.Discovery.verbs {
             for subject in Subjects.Discovery.subjects(verb: verb, name: info.name, id: id) {
-                subs.append(try connection.subscribe(subject: subject, queue: nil) { msg in
-                    _ = continuation.yield((nil, msg))
-                })
+                // Discovery is cheap and answered on the delivery thread: never refused under load.
+                subs.append(try connection.subscribe(subject: subject, queue: nil) { [weak self] msg in self?.handleDiscovery(msg) })
             }
         }
         subscriptions.withLock { $0 = subs }
@@ -100,27 +119,18 @@ public final class NatsServiceHost: Service, @unchecked Sendable {
 
         await withDiscardingTaskGroup { group in
             group.addTask {
-                // Stop taking requests on graceful shutdown: drain subscriptions, then finish the stream.
+                // Stop taking requests on graceful shutdown: drain subscriptions, then let workers finish the queue.
                 try? await gracefulShutdown()
+                self.stopping.store(true, ordering: .releasing)
                 // Draining waits on cnats: do it on a blocking thread, not the cooperative pool.
                 let subs = self.subscriptions.withLock { $0 }
                 _ = try? await self.connection.blocking.run { for s in subs { s.drain() } }
-                continuation.finish()
+                queue.finish()
             }
-            await withTaskGroup(of: Void.self) { workers in
-                var inflight = 0
-                for await (endpoint, msg) in stream {
-                    if inflight >= concurrency {
-                        await workers.next()
-                        inflight -= 1
-                    }
-                    inflight += 1
-                    workers.addTask {
-                        if let endpoint {
-                            await self.handle(endpoint, msg)
-                        } else {
-                            self.handleDiscovery(msg)
-                        }
+            for _ in 0..<concurrency {
+                group.addTask {
+                    while let pending = await queue.next() {
+                        await self.handle(pending)
                     }
                 }
             }
@@ -130,20 +140,25 @@ public final class NatsServiceHost: Service, @unchecked Sendable {
 
     // MARK: request handling
 
-    private func handle(_ endpoint: RPCEndpoint, _ msg: NatsMessage) async {
+    private func handle(_ pending: Pending) async {
+        let (endpoint, msg) = (pending.endpoint, pending.message)
         let start = ContinuousClock.now
         var context = RPCContext(subject: msg.subject, metadata: msg.headers, logger: logger)
         if let ms = msg.headers[RPCHeader.deadline].flatMap(Int64.init) {
             context.deadline = Date(timeIntervalSince1970: Double(ms) / 1000)
+        } else {
+            context.deadline = pending.arrived.addingTimeInterval(Double(defaultDeadline.components.seconds)
+                                                                  + Double(defaultDeadline.components.attoseconds) / 1e18)
         }
         if let rid = msg.headers[RPCHeader.requestID] { context.logger[metadataKey: "request-id"] = "\(rid)" }
         var failure: String?
         do {
+            // A deadline that passed while the request waited: dropped without executing.
             try context.checkDeadline()
             context.principal = try await authenticator.authenticate(service: info.name, method: endpoint.name, headers: msg.headers)
             let ctx = context
             let output = try await Self.withDeadline(ctx.deadline) {
-                try await endpoint.handle(msg.payload, ctx)
+                try await self.invoke(endpoint, msg.payload, ctx)
             }
             if let reply = msg.reply {
                 try connection.publish(subject: reply, payload: output)
@@ -162,6 +177,16 @@ public final class NatsServiceHost: Service, @unchecked Sendable {
             if let failure { s.errors += 1; s.lastError = failure }
             all[endpoint.name] = s
         }
+    }
+
+    /// The endpoint behind the interceptors (first interceptor outermost).
+    private func invoke(_ endpoint: RPCEndpoint, _ payload: [UInt8], _ context: RPCContext) async throws -> [UInt8] {
+        var next: @Sendable ([UInt8], RPCContext) async throws -> [UInt8] = endpoint.handle
+        for interceptor in interceptors.reversed() {
+            let inner = next
+            next = { try await interceptor.intercept(endpoint: endpoint, payload: $0, context: $1, next: inner) }
+        }
+        return try await next(payload, context)
     }
 
     static func withDeadline<T: Sendable>(_ deadline: Date?, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
@@ -187,7 +212,7 @@ public final class NatsServiceHost: Service, @unchecked Sendable {
             logger.notice("call refused", metadata: ["endpoint": "\(endpoint)", "status": "\(auth.statusCode)", "reason": "\(auth.message)"])
             return RPCError(auth)
         }
-        if let db = error as? PGError, let mapped = db.rpcError { return mapped }
+        if let known = error as? any RPCErrorConvertible, let mapped = known.rpcError { return mapped }
         // Unknown errors: log in full, answer with a redacted message.
         logger.error("handler failed", metadata: ["endpoint": "\(endpoint)", "error": "\(String(reflecting: error))"])
         return RPCError.internalError("internal error in \(endpoint)")

@@ -13,7 +13,7 @@ struct Bench: AsyncParsableCommand {
     @Flag(help: "Also measure end-to-end intake through a running AppealService.") var intake = false
 
     func run() async throws {
-        let config = VecheConfig()
+        let config = try VecheConfig()
         var logger = Logger(label: "veche.bench")
         logger.logLevel = .warning
         benchProto()
@@ -102,19 +102,19 @@ struct Bench: AsyncParsableCommand {
     func benchDB(_ pool: PGPool) async throws {
         let n = count
         try await pool.withConnection { conn in
-            try conn.execute("CREATE TEMP TABLE IF NOT EXISTS bench_rows (id bigint, body text, at timestamptz)")
-            try conn.execute("TRUNCATE bench_rows")
+            try conn.unsafeExecute("CREATE TEMP TABLE IF NOT EXISTS bench_rows (id bigint, body text, at timestamptz)")
+            try conn.unsafeExecute("TRUNCATE bench_rows")
             let t0 = ContinuousClock.now
             for i in 0..<min(n, 2000) { try conn.query("INSERT INTO bench_rows VALUES (\(i), \("текст обращения \(i)"), now())") }
             let auto = ContinuousClock.now - t0
             let t1 = ContinuousClock.now
-            try conn.execute("BEGIN")
+            try conn.unsafeExecute("BEGIN")
             for i in 0..<n { try conn.query("INSERT INTO bench_rows VALUES (\(i), \("текст обращения \(i)"), now())") }
-            try conn.execute("COMMIT")
+            try conn.unsafeExecute("COMMIT")
             let tx = ContinuousClock.now - t1
             let rows: [[String?]] = (0..<(n * 10)).map { ["\($0)", "текст обращения \($0)", "2026-11-01 00:00:00+00"] }
             let t2 = ContinuousClock.now
-            try conn.copyIn("COPY bench_rows FROM STDIN", rows: rows)
+            try conn.copyIn(table: "bench_rows", columns: ["id", "body", "at"], rows: rows)
             let copy = ContinuousClock.now - t2
             print(String(format: "PostgreSQL inserts: autocommit %.0f rows/s, one transaction %.0f rows/s, COPY %.0f rows/s",
                          rate(min(n, 2000), auto), rate(n, tx), rate(n * 10, copy)))

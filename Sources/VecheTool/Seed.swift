@@ -18,7 +18,7 @@ struct Seed: AsyncParsableCommand {
     @Option(help: "Random seed.") var seed: UInt64 = 2026
 
     func run() async throws {
-        let config = VecheConfig()
+        let config = try VecheConfig()
         VecheLogging.bootstrap(level: config.logLevel)
         var logger = Logger(label: "veche.seed")
         logger.logLevel = config.logLevel

@@ -65,7 +65,7 @@ public final class TestCluster: @unchecked Sendable {
         let pw = dbPasswords
         let admin = try await PGPool(conninfo: adminConninfo, size: 1, logger: logger, connectTimeout: .seconds(5))
         _ = try await admin.withConnection { conn in
-            try conn.execute("CREATE DATABASE \(db)")
+            try conn.unsafeExecute("CREATE DATABASE \(db)")
             // Roles are cluster-wide: created once, concurrently safe; passwords are those scripts/veche set.
             try DatabaseRoles.ensureRoles(conn, passwords: pw, resetPasswords: false)
         }
@@ -146,7 +146,8 @@ public final class TestCluster: @unchecked Sendable {
         var env = ProcessInfo.processInfo.environment
         env["VECHE_CLIENT_ID"] = client
         env["VECHE_CLIENT_SECRET"] = Self.secrets.read("clients/\(client)") ?? ""
-        var c = VecheConfig(environment: env)
+        var c: VecheConfig
+        do { c = try VecheConfig(environment: env) } catch { fatalError("the test environment's VECHE_* settings: \(error)") }
         c.natsURL = natsURL
         c.natsUser = user
         c.natsPassword = busPasswords[user] ?? ""
@@ -204,7 +205,7 @@ public final class TestCluster: @unchecked Sendable {
         }
         try? FileManager.default.removeItem(at: storeDir)
         if let admin = try? await PGPool(conninfo: adminConninfo, size: 1, logger: logger, connectTimeout: .seconds(5)) {
-            _ = try? await admin.withConnection { try $0.execute("DROP DATABASE IF EXISTS \(self.database) WITH (FORCE)") }
+            _ = try? await admin.withConnection { try $0.unsafeExecute("DROP DATABASE IF EXISTS \(self.database) WITH (FORCE)") }
             admin.close()
         }
     }

@@ -6,8 +6,8 @@ import VecheTestSupport
 
 @Suite("Cluster settings: NATS server lists, reconnect policy, JetStream replicas")
 struct ClusterConfigTests {
-    @Test func natsURLListAndReplicasComeFromTheEnvironment() {
-        let config = VecheConfig(environment: [
+    @Test func natsURLListAndReplicasComeFromTheEnvironment() throws {
+        let config = try VecheConfig(environment: [
             "VECHE_NATS_URL": "nats://127.0.0.1:4401, nats://127.0.0.1:4402,,nats://127.0.0.1:4403",
             "VECHE_JS_REPLICAS": "3", "VECHE_NATS_RECONNECT_WAIT_MS": "100", "VECHE_NATS_RECONNECT_BUFFER": "1048576",
             "VECHE_NATS_RANDOMIZE": "0",
@@ -18,7 +18,7 @@ struct ClusterConfigTests {
         #expect(config.natsReconnect.reconnectBufferBytes == 1_048_576)
         #expect(config.natsReconnect.maxReconnects == -1)
         #expect(!config.natsReconnect.randomize)
-        let single = VecheConfig(environment: ["VECHE_JS_REPLICAS": "zero"])
+        let single = try VecheConfig(environment: ["VECHE_JS_REPLICAS": "zero"])
         #expect(single.jsReplicas == 1, "an unreadable replica count falls back to a single server's 1")
         #expect(single.natsReconnect.randomize)
     }

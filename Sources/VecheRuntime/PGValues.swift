@@ -1,0 +1,150 @@
+import Foundation
+
+/// One result row, copied out of libpq (Sendable; the PGresult is already cleared).
+public struct PGRow: Sendable {
+    let values: [String?]
+    let columns: [String: Int]
+
+    public subscript(_ name: String) -> String? {
+        guard let i = columns[name], i < values.count else { return nil }
+        return values[i]
+    }
+
+    public func string(_ name: String) -> String { self[name] ?? "" }
+    public func int(_ name: String) -> Int64 { self[name].flatMap { Int64($0) } ?? 0 }
+    public func int32(_ name: String) -> Int32 { self[name].flatMap { Int32($0) } ?? 0 }
+    public func double(_ name: String) -> Double { self[name].flatMap { Double($0) } ?? 0 }
+    public func bool(_ name: String) -> Bool { self[name] == "t" }
+    public func date(_ name: String) -> Date? { self[name].flatMap(PGTime.parse) }
+    /// timestamptz as Unix epoch milliseconds, 0 when NULL.
+    public func epochMs(_ name: String) -> Int64 { date(name).map { Int64(($0.timeIntervalSince1970 * 1000).rounded()) } ?? 0 }
+    public func isNull(_ name: String) -> Bool { self[name] == nil }
+    /// A text[] column.
+    public func stringArray(_ name: String) -> [String] { PGArray.parse(self[name] ?? "") }
+}
+
+/// The rows of one statement and its affected-row count.
+public struct PGResult: Sendable {
+    public var rows: [PGRow]
+    public var affectedRows: Int
+    public var first: PGRow? { rows.first }
+}
+
+/// timestamptz in text form (binds and results; the session runs in UTC).
+public enum PGTime {
+    /// Text form of a timestamptz bind.
+    public static func format(_ d: Date) -> String {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return f.string(from: d)
+    }
+
+    /// Parses PostgreSQL's ISO output "2026-11-23 16:11:30.123456+00" (session TimeZone=UTC).
+    public static func parse(_ s: String) -> Date? {
+        let u = Array(s.utf8)
+        func num(_ from: Int, _ len: Int) -> Int? {
+            guard from + len <= u.count else { return nil }
+            var v = 0
+            for i in from..<(from + len) {
+                let c = u[i]
+                guard c >= 48, c <= 57 else { return nil }
+                v = v * 10 + Int(c - 48)
+            }
+            return v
+        }
+        guard let y = num(0, 4), let mo = num(5, 2), let d = num(8, 2), let h = num(11, 2), let mi = num(14, 2), let se = num(17, 2) else { return nil }
+        var i = 19
+        var frac = 0.0
+        if i < u.count, u[i] == UInt8(ascii: ".") {
+            i += 1
+            var scale = 0.1
+            while i < u.count, u[i] >= 48, u[i] <= 57 { frac += Double(u[i] - 48) * scale; scale /= 10; i += 1 }
+        }
+        var offsetSeconds = 0
+        if i < u.count, u[i] == UInt8(ascii: "+") || u[i] == UInt8(ascii: "-") {
+            let sign = u[i] == UInt8(ascii: "-") ? -1 : 1
+            let oh = num(i + 1, 2) ?? 0
+            let om = (i + 3 < u.count && u[i + 3] == UInt8(ascii: ":")) ? (num(i + 4, 2) ?? 0) : 0
+            offsetSeconds = sign * (oh * 3600 + om * 60)
+        }
+        let days = daysFromCivil(y, mo, d)
+        let secs = Double(days * 86400 + h * 3600 + mi * 60 + se - offsetSeconds) + frac
+        return Date(timeIntervalSince1970: secs)
+    }
+
+    static func daysFromCivil(_ y0: Int, _ m: Int, _ d: Int) -> Int {
+        let y = m <= 2 ? y0 - 1 : y0
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yoe = y - era * 400
+        let doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        return era * 146097 + doe - 719468
+    }
+}
+
+/// text[] literals in text form.
+public enum PGArray {
+    /// Parses a one-dimensional text array literal like {a,"b c",NULL}.
+    public static func parse(_ s: String) -> [String] {
+        guard s.count >= 2, s.first == "{", s.last == "}" else { return [] }
+        let body = Array(s.dropFirst().dropLast())
+        var out: [String] = []
+        var cur = ""
+        var quoted = false
+        var wasQuoted = false
+        var i = 0
+        while i < body.count {
+            let c = body[i]
+            if quoted {
+                if c == "\\", i + 1 < body.count { cur.append(body[i + 1]); i += 2; continue }
+                if c == "\"" { quoted = false } else { cur.append(c) }
+            } else if c == "\"" {
+                quoted = true; wasQuoted = true
+            } else if c == "," {
+                if wasQuoted || cur != "NULL" { out.append(cur) }
+                cur = ""; wasQuoted = false
+            } else {
+                cur.append(c)
+            }
+            i += 1
+        }
+        if !body.isEmpty, wasQuoted || cur != "NULL" { out.append(cur) }
+        return out
+    }
+}
+
+/// bytea in text form (hex).
+public enum PGBytes {
+    public static func encode(_ bytes: [UInt8]) -> String {
+        let hex = Array("0123456789abcdef".utf8)
+        var out = [UInt8](repeating: 0, count: 2 + bytes.count * 2)
+        out[0] = UInt8(ascii: "\\"); out[1] = UInt8(ascii: "x")
+        for (i, b) in bytes.enumerated() {
+            out[2 + i * 2] = hex[Int(b >> 4)]
+            out[3 + i * 2] = hex[Int(b & 0xF)]
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    public static func decode(_ text: String) -> [UInt8]? {
+        let u = Array(text.utf8)
+        guard u.count >= 2, u[0] == UInt8(ascii: "\\"), u[1] == UInt8(ascii: "x"), u.count % 2 == 0 else { return nil }
+        func nibble(_ c: UInt8) -> UInt8? {
+            switch c {
+            case 48...57: return c - 48
+            case 97...102: return c - 87
+            case 65...70: return c - 55
+            default: return nil
+            }
+        }
+        var out = [UInt8]()
+        out.reserveCapacity((u.count - 2) / 2)
+        var i = 2
+        while i < u.count {
+            guard let h = nibble(u[i]), let l = nibble(u[i + 1]) else { return nil }
+            out.append(h << 4 | l)
+            i += 2
+        }
+        return out
+    }
+}

@@ -1,0 +1,116 @@
+import Contracts
+import Foundation
+import Synchronization
+import Testing
+import VecheRuntime
+import VecheTestSupport
+
+/// NatsServiceHost with a real nats-server: overload answers, default deadlines, dropping abandoned work.
+@Suite("NatsServiceHost: 429 / 503 under overload, default deadlines, abandoned requests dropped", .serialized)
+struct ServiceHostOverloadTests {
+    static let subject = "test.v1.Work"
+
+    /// A host whose one endpoint records what it executed and sleeps `work` (or until released for "block").
+    final class Worker: Sendable {
+        let executed = Mutex<[String]>([])
+        let released = Atomic<Bool>(false)
+        let work: Duration
+        init(work: Duration) { self.work = work }
+
+        var endpoint: RPCEndpoint {
+            RPCEndpoint(name: "Work", subject: ServiceHostOverloadTests.subject) { payload, _ in
+                let tag = String(decoding: payload, as: UTF8.self)
+                self.executed.withLock { $0.append(tag) }
+                if tag == "block" {
+                    while !self.released.load(ordering: .acquiring) { try? await Task.sleep(for: .milliseconds(10)) }
+                } else {
+                    try await Task.sleep(for: self.work)
+                }
+                return payload
+            }
+        }
+    }
+
+    static func code(_ reply: NatsMessage) -> String { reply.headers[RPCHeader.serviceErrorCode] ?? "ok" }
+
+    @Test func threeThousandRequestsWithoutDeadlinesGetPrompt429sAndTheServiceAnswersAtOnceAfterwards() async throws {
+        try await withCluster { cluster in
+            let worker = Worker(work: .milliseconds(50))
+            let server = try await NatsConnection.connect(url: cluster.natsURL, name: "host", logger: cluster.logger)
+            let client = try await NatsConnection.connect(url: cluster.natsURL, name: "client", logger: cluster.logger)
+            defer { client.close(); server.close() }
+            let host = NatsServiceHost(info: .init(name: "Work", version: "0", description: "overload test"), endpoints: [worker.endpoint],
+                                       connection: server, logger: cluster.logger, concurrency: 8, queueCapacity: 32,
+                                       defaultDeadline: .seconds(1))
+            try await withServices([host], logger: cluster.logger) {
+                await host.waitUntilReady()
+                let outcomes = Shared<[String: Int]>([:])
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    for i in 0..<3000 {
+                        group.addTask {
+                            // No deadline header (the server's default of 1 s applies).
+                            let code: String
+                            do {
+                                code = Self.code(try await client.requestMessage(subject: Self.subject, payload: Array("r\(i)".utf8),
+                                                                                 headers: [:], timeout: .seconds(20)))
+                            } catch {
+                                code = "client timeout"
+                            }
+                            outcomes.update { $0[code, default: 0] += 1 }
+                        }
+                    }
+                    // ADR-32 discovery is still answered in the middle of the burst.
+                    let ping = try await client.requestMessage(subject: "$SRV.PING.Work", payload: [], headers: [:], timeout: .seconds(2))
+                    #expect(String(decoding: ping.payload, as: UTF8.self).contains("io.nats.micro.v1.ping_response"))
+                    try await group.waitForAll()
+                }
+                let seen = outcomes.value
+                #expect(seen["429", default: 0] > 1000, "\(seen)")
+                #expect(seen["client timeout", default: 0] == 0, "\(seen)")
+                #expect(worker.executed.withLock { $0.count } < 1500, "only what fitted into the bounded queue ran")
+                // Right after the burst the service answers a normal request within a tight deadline.
+                let after = try await AppealLikeClient(client).call("after", timeout: .seconds(3))
+                #expect(after == "after")
+            }
+        }
+    }
+
+    @Test func aRequestWhoseDefaultDeadlinePassedWhileQueuedIsDroppedWithoutRunning() async throws {
+        try await withCluster { cluster in
+            let worker = Worker(work: .milliseconds(1))
+            let nats = try await NatsConnection.connect(url: cluster.natsURL, name: "host", logger: cluster.logger)
+            defer { nats.close() }
+            let host = NatsServiceHost(info: .init(name: "Work", version: "0", description: "deadline test"), endpoints: [worker.endpoint],
+                                       connection: nats, logger: cluster.logger, concurrency: 1, queueCapacity: 8,
+                                       defaultDeadline: .milliseconds(300))
+            try await withServices([host], logger: cluster.logger) {
+                await host.waitUntilReady()
+                let longDeadline = String(Int64((Date().timeIntervalSince1970 + 30) * 1000))
+                async let blocker = nats.requestMessage(subject: Self.subject, payload: Array("block".utf8),
+                                                        headers: [RPCHeader.deadline: longDeadline], timeout: .seconds(30))
+                try await Task.sleep(for: .milliseconds(100))
+                // No deadline header: the server's default (300 ms) applies; it waits behind the blocker.
+                async let queued = nats.requestMessage(subject: Self.subject, payload: Array("abandoned".utf8), headers: [:], timeout: .seconds(30))
+                try await Task.sleep(for: .milliseconds(600))
+                worker.released.store(true, ordering: .releasing)
+                #expect(Self.code(try await blocker) == "ok")
+                let reply = try await queued
+                #expect(Self.code(reply) == "504")
+                #expect(!worker.executed.withLock { $0 }.contains("abandoned"), "expired work must not run")
+            }
+        }
+    }
+}
+
+/// A minimal typed caller of the test endpoint with a deadline header, as the generated clients do.
+struct AppealLikeClient {
+    let nats: NatsConnection
+    init(_ nats: NatsConnection) { self.nats = nats }
+
+    func call(_ text: String, timeout: Duration) async throws -> String {
+        let deadline = String(Int64((Date().timeIntervalSince1970 + Double(timeout.components.seconds)) * 1000))
+        let bytes = try await nats.request(subject: ServiceHostOverloadTests.subject, payload: Array(text.utf8),
+                                           headers: [RPCHeader.deadline: deadline], timeout: timeout)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}
