@@ -53,6 +53,8 @@ let package = Package(
         .target(name: "RatingEngine", swiftSettings: swiftSettings),
         .target(name: "SurveyStats", swiftSettings: swiftSettings),
         .target(name: "Reports", swiftSettings: swiftSettings),
+        // The deadline engine and the local copy of AgencyService's directory other services decide with.
+        .target(name: "AgencyDirectory", dependencies: ["VecheRuntime", "Contracts", "WorkCalendar", log, lifecycle], swiftSettings: swiftSettings),
         .target(name: "TextAnalysis", dependencies: ["DataKit", "Taxonomy", "CStemmer"], resources: [.copy("Resources")], swiftSettings: swiftSettings),
         // Media monitoring: tone model, mentions of directory bodies, surge detection (issue #12).
         .target(name: "MediaMonitoring", dependencies: ["TextAnalysis", "DataKit"], resources: [.copy("Resources")], swiftSettings: swiftSettings),
@@ -60,8 +62,8 @@ let package = Package(
         .target(name: "Workload", dependencies: ["WorkCalendar", "Taxonomy", "DataKit"], swiftSettings: swiftSettings),
 
         // Services: one executable each; tests import them with @testable.
-        .executableTarget(name: "AppealService", dependencies: ["VecheRuntime", "Contracts", "VecheAuth", "WorkCalendar", "TextAnalysis", "Taxonomy", argumentParser], swiftSettings: swiftSettings),
-        .executableTarget(name: "AgencyService", dependencies: ["VecheRuntime", "Contracts", "VecheAuth", "Taxonomy", "WorkCalendar", argumentParser], swiftSettings: swiftSettings),
+        .executableTarget(name: "AppealService", dependencies: ["VecheRuntime", "Contracts", "VecheAuth", "AgencyDirectory", "WorkCalendar", "TextAnalysis", "Taxonomy", argumentParser], swiftSettings: swiftSettings),
+        .executableTarget(name: "AgencyService", dependencies: ["VecheRuntime", "Contracts", "VecheAuth", "AgencyDirectory", "Taxonomy", "WorkCalendar", argumentParser], swiftSettings: swiftSettings),
         .executableTarget(name: "RatingService", dependencies: ["VecheRuntime", "Contracts", "VecheAuth", "RatingEngine", argumentParser], swiftSettings: swiftSettings),
         .executableTarget(name: "SurveyService", dependencies: ["VecheRuntime", "Contracts", "VecheAuth", "SurveyStats", argumentParser], swiftSettings: swiftSettings),
         .executableTarget(name: "Gateway", dependencies: [
@@ -78,9 +80,11 @@ let package = Package(
         .target(name: "VecheTestSupport", dependencies: ["VecheRuntime", "Contracts", "VecheAuth", log, lifecycle], path: "Tests/VecheTestSupport", swiftSettings: swiftSettings),
         .testTarget(name: "VecheTests", dependencies: [
             "VecheRuntime", "Contracts", "VecheAuth", "AppealService", "AgencyService", "RatingService", "SurveyService", "Gateway", "DataKit", "VecheTestSupport",
+            "AgencyDirectory", "WorkCalendar",
             .product(name: "HummingbirdTesting", package: "hummingbird"), lifecycle,
         ], swiftSettings: swiftSettings),
-        .testTarget(name: "AgencyServiceTests", dependencies: ["AgencyService", "VecheRuntime", "Contracts", "Taxonomy", "WorkCalendar", "VecheTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "VecheRuntimeTests", dependencies: ["VecheRuntime", "Contracts", "VecheAuth", "VecheTestSupport", log, lifecycle], swiftSettings: swiftSettings),
+        .testTarget(name: "AgencyServiceTests", dependencies: ["AgencyService", "AgencyDirectory", "VecheRuntime", "Contracts", "Taxonomy", "WorkCalendar", "VecheTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "RatingServiceTests", dependencies: ["RatingService", "RatingEngine", "VecheRuntime", "Contracts", "VecheAuth", "VecheTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "SurveyServiceTests", dependencies: ["VecheRuntime", "Contracts", "SurveyService", "AgencyService", "SurveyStats", "DataKit", "VecheTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "WorkCalendarTests", dependencies: ["WorkCalendar", "DataKit"], swiftSettings: swiftSettings),

@@ -271,6 +271,12 @@ def gen_message(reg, pkg, m, out):
     out.append("")
 
 
+def idempotency_level(m):
+    """The method's `option idempotency_level` (reads are declared NO_SIDE_EFFECTS in the .proto)."""
+    level = m.options.idempotency_level if m.HasField("options") else 0
+    return {d.MethodOptions.NO_SIDE_EFFECTS: "noSideEffects", d.MethodOptions.IDEMPOTENT: "idempotent"}.get(level, "mutating")
+
+
 def gen_service(pkg, s, out):
     ns = swift_namespace(pkg)
     out.append(f"extension {ns} {{")
@@ -288,6 +294,7 @@ def gen_service(pkg, s, out):
         out.append(f"                public typealias Input = {REG.swift(m.input_type)}")
         out.append(f"                public typealias Output = {REG.swift(m.output_type)}")
         out.append(f'                public static let name = "{m.name}"')
+        out.append(f"                public static let idempotencyLevel = RPCIdempotencyLevel.{idempotency_level(m)}")
         out.append("            }")
     out.append("        }")
     out.append("        /// Implemented by the service; `endpoints` adapts it to the runtime.")

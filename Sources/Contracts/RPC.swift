@@ -13,6 +13,8 @@ public struct RPCStatusCode: RawRepresentable, Hashable, Sendable, CustomStringC
     public static let notFound = RPCStatusCode(rawValue: 404)
     public static let alreadyExists = RPCStatusCode(rawValue: 409)
     public static let failedPrecondition = RPCStatusCode(rawValue: 412)
+    /// The request cannot be processed as sent (an idempotency key reused for a different request).
+    public static let unprocessable = RPCStatusCode(rawValue: 422)
     public static let resourceExhausted = RPCStatusCode(rawValue: 429)
     public static let internalError = RPCStatusCode(rawValue: 500)
     public static let unimplemented = RPCStatusCode(rawValue: 501)
@@ -27,6 +29,7 @@ public struct RPCStatusCode: RawRepresentable, Hashable, Sendable, CustomStringC
         case 404: return "not found"
         case 409: return "already exists"
         case 412: return "failed precondition"
+        case 422: return "unprocessable"
         case 429: return "resource exhausted"
         case 500: return "internal error"
         case 501: return "unimplemented"
@@ -83,11 +86,24 @@ public enum RPCHeader {
     /// appeals from legacy systems); never later than now, never earlier than the appeal's last change.
     /// Honoured for the import role only.
     public static let effectiveTime = "Veche-Effective-Time-Ms"
+    /// Client-chosen key of a mutating request: a retry with the same key gets the first outcome instead of
+    /// applying the change again (same name over HTTP and NATS).
+    public static let idempotencyKey = "Idempotency-Key"
 
     /// Headers fit to store or log: credentials removed.
     public static func withoutCredentials(_ headers: [String: String]) -> [String: String] {
         headers.filter { $0.key != authorization && $0.key != citizenToken }
     }
+}
+
+/// Whether a method changes state (from the proto's `idempotency_level` option).
+public enum RPCIdempotencyLevel: Sendable {
+    /// A read (`NO_SIDE_EFFECTS`): retrying is always safe.
+    case noSideEffects
+    /// Declared `IDEMPOTENT`: repeating it leaves the same state.
+    case idempotent
+    /// Changes state; retries need an idempotency key.
+    case mutating
 }
 
 /// A service contract: its ADR-32 name and the subject prefix of its methods.
@@ -110,6 +126,7 @@ public protocol RPCMethod: Sendable {
     associatedtype Input: ProtoMessage
     associatedtype Output: ProtoMessage
     static var name: String { get }
+    static var idempotencyLevel: RPCIdempotencyLevel { get }
 }
 
 extension RPCMethod {
@@ -208,17 +225,21 @@ extension RPCTransport {
 public struct RPCEndpoint: Sendable {
     public let name: String
     public let subject: String
+    /// False for reads (`idempotency_level = NO_SIDE_EFFECTS`); mutating calls honour idempotency keys.
+    public let isMutating: Bool
     public let handle: @Sendable ([UInt8], RPCContext) async throws -> [UInt8]
 
-    public init(name: String, subject: String, handle: @escaping @Sendable ([UInt8], RPCContext) async throws -> [UInt8]) {
+    public init(name: String, subject: String, isMutating: Bool = true, handle: @escaping @Sendable ([UInt8], RPCContext) async throws -> [UInt8]) {
         self.name = name
         self.subject = subject
+        self.isMutating = isMutating
         self.handle = handle
     }
 
     public init<M: RPCMethod>(_ method: M.Type, handler: @escaping @Sendable (M.Input, RPCContext) async throws -> M.Output) {
         self.name = M.name
         self.subject = M.subject
+        self.isMutating = M.idempotencyLevel != .noSideEffects
         self.handle = { bytes, context in
             let input: M.Input
             do {

@@ -17,6 +17,12 @@ public enum Subjects {
         public static func subject(for type: AppealV1.EventType) -> String { "veche.events.v1.appeal." + type.name }
     }
 
+    /// AgencyService directory changes (routing rules, SLA policies, calendar overrides), on core NATS:
+    /// a `veche.agency.v1.DirectoryChanged` after every committed change. Copies refresh on it (and poll).
+    public enum Directory {
+        public static let changed = "veche.events.v1.agency.directory_changed"
+    }
+
     /// Survey result batches from field teams: `veche.survey.v1.batches.<team>`.
     public enum SurveyBatches {
         public static let stream = "VECHE_SURVEY_BATCHES"

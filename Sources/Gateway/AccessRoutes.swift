@@ -23,11 +23,11 @@ struct AccessRoutes: Sendable {
             guard assignment.grantedBy.isEmpty else {
                 throw RPCError.invalidArgument("grantedBy cannot be set: it is the signed-in caller")
             }
-            return JSONResponse(try await backends.caller(context).agencies.assignRole(.init(assignment: assignment), options: options),
+            return JSONResponse(try await backends.caller(context).agencies.assignRole(.init(assignment: assignment), options: request.callOptions(settings)),
                                 status: .created)
         }
-        api.delete("roles/:id") { _, context in
-            JSONResponse(try await backends.caller(context).agencies.revokeRole(.init(id: try context.parameters.require("id")), options: options))
+        api.delete("roles/:id") { request, context in
+            JSONResponse(try await backends.caller(context).agencies.revokeRole(.init(id: try context.parameters.require("id")), options: request.callOptions(settings)))
         }
         api.get("audit") { request, context in
             var q = AgencyV1.QueryAuditRequest()

@@ -47,7 +47,7 @@ struct AppealRoutes: Sendable {
     func register(on group: RouterGroup<GatewayContext>) {
         group.post { request, context in
             let incoming = try await request.decodeMessage(as: AppealV1.IncomingAppeal.self, context: context)
-            let r = try await backends.caller(context).appeals.submitAppeal(.init(appeal: incoming), options: options)
+            let r = try await backends.caller(context).appeals.submitAppeal(.init(appeal: incoming), options: request.callOptions(settings))
             return JSONResponse(r, status: r.alreadyExisted ? .ok : .created)
         }
         group.get { request, context in
@@ -86,7 +86,7 @@ struct AppealRoutes: Sendable {
             try Self.refuseActor(b.actor)
             let r = try await backends.caller(context).appeals.transition(.init(id: id, action: b.action, comment: b.comment ?? "",
                                                                                 agencyId: b.agencyId ?? "", expectedVersion: b.expectedVersion ?? 0),
-                                                                          options: options)
+                                                                          options: request.callOptions(settings))
             return JSONResponse(r)
         }
         group.post(":id/answer") { request, context in
@@ -94,21 +94,21 @@ struct AppealRoutes: Sendable {
             let b = try await request.decodeBody(as: AnswerBody.self, context: context) { [$0.answerText] }
             try Self.refuseActor(b.actor)
             return JSONResponse(try await backends.caller(context).appeals.answerAppeal(
-                .init(id: id, answerText: b.answerText, complete: b.complete ?? false, expectedVersion: b.expectedVersion ?? 0), options: options))
+                .init(id: id, answerText: b.answerText, complete: b.complete ?? false, expectedVersion: b.expectedVersion ?? 0), options: request.callOptions(settings)))
         }
         group.post(":id/classification") { request, context in
             let id = try context.parameters.require("id")
             let b = try await request.decodeBody(as: ClassificationBody.self, context: context) { [$0.topicCode, $0.categoryCode ?? "", $0.comment ?? ""] }
             return JSONResponse(try await backends.caller(context).appeals.reclassifyAppeal(
                 .init(id: id, topicCode: b.topicCode, categoryCode: b.categoryCode ?? "", comment: b.comment ?? "",
-                      expectedVersion: b.expectedVersion ?? 0), options: options))
+                      expectedVersion: b.expectedVersion ?? 0), options: request.callOptions(settings)))
         }
         group.post(":id/rating") { request, context in
             let id = try context.parameters.require("id")
             let b = try await request.decodeBody(as: RatingBody.self, context: context) { [$0.comment ?? ""] }
             let clients = try request.headers[CitizenRoutes.tokenHeader].map { backends.citizen($0, context) } ?? backends.caller(context)
             return JSONResponse(try await clients.appeals.rateAppeal(.init(id: id, satisfaction: b.satisfaction, comment: b.comment ?? ""),
-                                                                     options: options))
+                                                                     options: request.callOptions(settings)))
         }
     }
 }
@@ -135,7 +135,7 @@ struct CitizenRoutes: Sendable {
         group.post("rating") { request, context in
             let b = try await request.decodeBody(as: AppealRoutes.RatingBody.self, context: context) { [$0.comment ?? ""] }
             return JSONResponse(try await backends.citizen(try token(request), context).appeals.rateAppeal(
-                .init(satisfaction: b.satisfaction, comment: b.comment ?? ""), options: options))
+                .init(satisfaction: b.satisfaction, comment: b.comment ?? ""), options: request.callOptions(settings)))
         }
     }
 }

@@ -20,11 +20,12 @@ struct ServiceClients: Sendable {
     }
 }
 
-/// Per-call deadline for backend requests made while serving one HTTP request.
+/// Per-call deadline for backend requests made while serving one HTTP request, and what the pages show.
 struct GatewaySettings: Sendable {
     var callTimeout: Duration = .seconds(3)
     var regionName = "Курская область"
-    var timeZone = TimeZone(identifier: "Europe/Moscow") ?? .gmt
+    /// The region's time zone (`VecheConfig.timeZone`; `buildApplication` sets it from the configuration).
+    var timeZone = VecheConfig.defaults.timeZone
     /// Open311 api_key values allowed to create requests (VECHE_OPEN311_KEYS, comma separated; scripts/veche
     /// generates one). None configured: Open311 creates nothing.
     var open311Keys: Set<String> = []
@@ -35,7 +36,7 @@ struct GatewaySettings: Sendable {
 func buildApplication(transport: any RPCTransport, identity: GatewayIdentity, config: VecheConfig, logger: Logger,
                       settings: GatewaySettings = GatewaySettings()) -> some ApplicationProtocol {
     var settings = settings
-    settings.timeZone = TimeZone(identifier: config.timeZone) ?? settings.timeZone
+    settings.timeZone = config.timeZone
     if let keys = ProcessInfo.processInfo.environment["VECHE_OPEN311_KEYS"], !keys.isEmpty {
         settings.open311Keys = Set(keys.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) })
     }

@@ -37,7 +37,7 @@ struct DirectoryRoutes: Sendable {
         }
         api.post("routing/rules") { request, context in
             let rule = try await request.decodeMessage(as: AgencyV1.RoutingRule.self, context: context)
-            return JSONResponse(try await backends.caller(context).agencies.upsertRoutingRule(.init(rule: rule), options: options))
+            return JSONResponse(try await backends.caller(context).agencies.upsertRoutingRule(.init(rule: rule), options: request.callOptions(settings)))
         }
         api.get("routing/resolve") { request, context in
             JSONResponse(try await backends.caller(context).agencies.route(
@@ -52,11 +52,11 @@ struct DirectoryRoutes: Sendable {
             let b = try await request.decodeBody(as: OverrideBody.self, context: context) { [$0.kind, $0.note ?? ""] }
             let entry = AgencyV1.CalendarOverride(date: try context.parameters.require("date"), kind: b.kind, note: b.note ?? "",
                                                   asHoliday: b.asHoliday ?? false)
-            return JSONResponse(try await backends.caller(context).agencies.setCalendarOverride(.init(entry: entry), options: options))
+            return JSONResponse(try await backends.caller(context).agencies.setCalendarOverride(.init(entry: entry), options: request.callOptions(settings)))
         }
-        api.delete("calendar/overrides/:date") { _, context in
+        api.delete("calendar/overrides/:date") { request, context in
             let entry = AgencyV1.CalendarOverride(date: try context.parameters.require("date"))
-            return JSONResponse(try await backends.caller(context).agencies.setCalendarOverride(.init(entry: entry, remove: true), options: options))
+            return JSONResponse(try await backends.caller(context).agencies.setCalendarOverride(.init(entry: entry, remove: true), options: request.callOptions(settings)))
         }
         api.get("sla") { _, context in
             JSONResponse(try await backends.caller(context).agencies.getSlaPolicies(.init(), options: options))
@@ -64,7 +64,7 @@ struct DirectoryRoutes: Sendable {
         api.put("sla/:channel") { request, context in
             var policy = try await request.decodeMessage(as: AgencyV1.SlaPolicy.self, context: context)
             policy.channel = try context.parameters.require("channel")
-            return JSONResponse(try await backends.caller(context).agencies.upsertSlaPolicy(.init(policy: policy), options: options))
+            return JSONResponse(try await backends.caller(context).agencies.upsertSlaPolicy(.init(policy: policy), options: request.callOptions(settings)))
         }
         api.get("deadlines") { request, context in
             let start = try request.queryInstantMs("start")

@@ -16,7 +16,7 @@ struct GatewayMain: AsyncParsableCommand {
     var port: Int?
 
     func run() async throws {
-        var config = VecheConfig()
+        var config = try VecheConfig()
         if let host { config.httpHost = host }
         if let port { config.httpPort = port }
         VecheLogging.bootstrap(level: config.logLevel)

@@ -54,6 +54,7 @@ extension RPCStatusCode {
         case .notFound: return .notFound
         case .alreadyExists: return .conflict
         case .failedPrecondition: return .conflict
+        case .unprocessable: return .unprocessableContent
         case .resourceExhausted: return .tooManyRequests
         case .unimplemented: return .notImplemented
         case RPCStatusCode(rawValue: 415): return .unsupportedMediaType

@@ -56,7 +56,8 @@ struct Open311Routes: Sendable {
             try await respond(request, context, file: try context.parameters.require("resource")) { name, format in
                 guard name == "requests" else { throw Failure(status: .notFound, message: "unknown resource \(name)") }
                 let body = try await request.body.collect(upTo: 1 << 20)
-                return try await create(form: try Self.parseForm(String(buffer: body)), format, try backends.portal(context))
+                return try await create(form: try Self.parseForm(String(buffer: body)), format, try backends.portal(context),
+                                        options: request.callOptions(settings))
             }
         }
     }
@@ -125,7 +126,7 @@ struct Open311Routes: Sendable {
         return .object("service_definition", [("service_code", .text(code)), ("attributes", .list("attribute", attrs))])
     }
 
-    func create(form: [(String, String)], _ format: Format, _ clients: ServiceClients) async throws -> Doc {
+    func create(form: [(String, String)], _ format: Format, _ clients: ServiceClients, options submitOptions: CallOptions) async throws -> Doc {
         func value(_ k: String) -> String { form.last { $0.0 == k }?.1.trimmingCharacters(in: .whitespacesAndNewlines) ?? "" }
         guard apiKeys.contains(value("api_key")) else { throw Failure(status: .forbidden, message: "api_key is missing or not valid") }
         let code = value("service_code")
@@ -155,7 +156,7 @@ struct Open311Routes: Sendable {
             guard k.hasPrefix("attribute["), k.hasSuffix("]") else { return nil }
             return CommonV1.KeyValue(key: String(k.dropFirst(10).dropLast()), value: v)
         } + [CommonV1.KeyValue(key: "device_id", value: value("device_id")), CommonV1.KeyValue(key: "account_id", value: value("account_id"))].filter { !$0.value.isEmpty }
-        let r = try await clients.appeals.submitAppeal(.init(appeal: inc), options: options)
+        let r = try await clients.appeals.submitAppeal(.init(appeal: inc), options: submitOptions)
         let number = r.appeal?.number ?? ""
         // citizen_token (extension): opens the request's status and rating for its author (/api/v1/citizen/appeal).
         return .list("service_requests", [.object("request", [("service_request_id", .text(number)), ("token", .text(token)),
@@ -219,9 +220,9 @@ struct Open311Routes: Sendable {
             ("description", .text(a.redactedText.isEmpty ? "" : a.redactedText)),
             ("agency_responsible", .text(a.agencyId)),
             ("service_notice", .text("")),
-            ("requested_datetime", .text(Self.w3(a.receivedAtMs))),
-            ("updated_datetime", .text(Self.w3(a.updatedAtMs))),
-            ("expected_datetime", .text(Self.w3(a.deadlines?.answerDueMs ?? 0))),
+            ("requested_datetime", .text(w3(a.receivedAtMs))),
+            ("updated_datetime", .text(w3(a.updatedAtMs))),
+            ("expected_datetime", .text(w3(a.deadlines?.answerDueMs ?? 0))),
             ("address", .text(a.address)),
             ("address_id", .text("")),
             ("zipcode", .text("")),
@@ -234,10 +235,11 @@ struct Open311Routes: Sendable {
         return .object("request", fields)
     }
 
-    static func w3(_ ms: Int64) -> String {
+    /// W3C date-time in the region's time zone.
+    func w3(_ ms: Int64) -> String {
         guard ms > 0 else { return "" }
         let f = ISO8601DateFormatter()
-        f.timeZone = TimeZone(identifier: "Europe/Moscow")
+        f.timeZone = settings.timeZone
         f.formatOptions = [.withInternetDateTime]
         return f.string(from: Date(timeIntervalSince1970: Double(ms) / 1000))
     }

@@ -35,11 +35,11 @@ struct RatingRoutes: Sendable {
         }
         api.put("kpis/targets") { request, context in
             let body = try await request.decodeMessage(as: RatingV1.SetKpiTargetsRequest.self, context: context)
-            return JSONResponse(try await backends.caller(context).ratings.setKpiTargets(body, options: options))
+            return JSONResponse(try await backends.caller(context).ratings.setKpiTargets(body, options: request.callOptions(settings)))
         }
         api.put("ratings/weights") { request, context in
             let weights = try await request.decodeMessage(as: RatingV1.Weights.self, context: context)
-            return JSONResponse(try await backends.caller(context).ratings.setWeights(.init(weights: weights), options: options))
+            return JSONResponse(try await backends.caller(context).ratings.setWeights(.init(weights: weights), options: request.callOptions(settings)))
         }
         api.get("ratings/progress") { _, context in
             JSONResponse(try await backends.caller(context).ratings.getProgress(.init(), options: options))
@@ -51,7 +51,7 @@ struct RatingRoutes: Sendable {
         api.post("reports/:period/approval") { request, context in
             let b = try await request.decodeBody(as: ApprovalBody.self, context: context) { [$0.note ?? ""] }
             return JSONResponse(try await backends.caller(context).ratings.approveReport(
-                .init(period: try context.parameters.require("period"), note: b.note ?? ""), options: options))
+                .init(period: try context.parameters.require("period"), note: b.note ?? ""), options: request.callOptions(settings)))
         }
     }
 }

@@ -19,7 +19,7 @@ enum ReportMapping {
             municipalityRating: panel(s.municipalityRatings) { ratingTable($0, kind: .municipalities) },
             topicProblems: panel(s.topProblems) { problems($0, previous: s.previousTopProblems.value) },
             flags: panel(s.activity) { flags($0) },
-            surveys: panel(s.survey) { surveyPanels($0) })
+            surveys: panel(s.survey) { surveyPanels($0, timeZone: settings.timeZone) })
     }
 
     static func governorReport(_ s: DashboardSnapshot, settings: GatewaySettings) -> GovernorReport {
@@ -36,7 +36,7 @@ enum ReportMapping {
                 ?? RatingTable(kind: .municipalities, rows: [], note: s.municipalityRatings.reason),
             topicProblems: s.topProblems.value.map { problems($0, previous: s.previousTopProblems.value) } ?? [],
             flags: s.activity.value.map(flags) ?? [],
-            surveys: s.survey.value.map(surveyPanels) ?? [],
+            surveys: s.survey.value.map { surveyPanels($0, timeZone: settings.timeZone) } ?? [],
             methodology: methodology(s))
         report.highlights = highlights(s, kpis: kpis, topics: report.topics)
         report.preparedBy = approvalLine(s.approval)
@@ -233,9 +233,9 @@ enum ReportMapping {
 
     // MARK: surveys
 
-    static func surveyPanels(_ s: SurveySummary) -> [SurveyPanel] {
+    static func surveyPanels(_ s: SurveySummary, timeZone: TimeZone) -> [SurveyPanel] {
         guard let survey = s.survey else { return [] }
-        let fieldPeriod = fieldwork(survey)
+        let fieldPeriod = fieldwork(survey, timeZone: timeZone)
         func domainName(_ d: String) -> String { s.municipalityNames[d] ?? d }
         func row(_ r: SurveyV1.EstimateRow, label: String) -> SurveyRow {
             SurveyRow(domain: label, estimate: r.estimate, ciLow: r.ciLow, ciHigh: r.ciHigh, n: Int(r.n))
@@ -280,11 +280,11 @@ enum ReportMapping {
         return panels
     }
 
-    static func fieldwork(_ s: SurveyV1.Survey) -> String? {
+    static func fieldwork(_ s: SurveyV1.Survey, timeZone: TimeZone) -> String? {
         guard s.fieldworkFromMs > 0 else { return nil }
         let f = DateFormatter()
         f.locale = Locale(identifier: "ru_RU")
-        f.timeZone = TimeZone(identifier: "Europe/Moscow")
+        f.timeZone = timeZone
         f.dateFormat = "dd.MM.yyyy"
         let from = f.string(from: Date(timeIntervalSince1970: Double(s.fieldworkFromMs) / 1000))
         guard s.fieldworkToMs > 0 else { return "с \(from) (полевой этап идёт)" }

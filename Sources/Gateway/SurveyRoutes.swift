@@ -16,7 +16,7 @@ struct SurveyRoutes: Sendable {
     func register(on group: RouterGroup<GatewayContext>) {
         group.post { request, context in
             let survey = try await request.decodeMessage(as: SurveyV1.Survey.self, context: context)
-            return JSONResponse(try await backends.caller(context).surveys.createSurvey(.init(survey: survey), options: options), status: .created)
+            return JSONResponse(try await backends.caller(context).surveys.createSurvey(.init(survey: survey), options: request.callOptions(settings)), status: .created)
         }
         group.get { _, context in
             JSONResponse(try await backends.caller(context).surveys.listSurveys(.init(), options: options))
@@ -30,7 +30,7 @@ struct SurveyRoutes: Sendable {
         group.post(":id/status") { request, context in
             let id = try context.parameters.require("id")
             let body = try await request.decodeBody(as: StatusBody.self, context: context) { _ in [] }
-            return JSONResponse(try await backends.caller(context).surveys.setStatus(.init(id: id, status: body.status), options: options))
+            return JSONResponse(try await backends.caller(context).surveys.setStatus(.init(id: id, status: body.status), options: request.callOptions(settings)))
         }
         group.post(":id/batches") { request, context in
             let id = try context.parameters.require("id")
@@ -39,7 +39,7 @@ struct SurveyRoutes: Sendable {
             guard batch.surveyId == id else {
                 throw RPCError.invalidArgument("batch survey_id \(batch.surveyId) does not match the survey in the path (\(id))")
             }
-            let r = try await backends.caller(context).surveys.submitBatch(.init(batch: batch), options: options)
+            let r = try await backends.caller(context).surveys.submitBatch(.init(batch: batch), options: request.callOptions(settings))
             let status: HTTPResponse.Status
             switch r.receipt?.status {
             case .some(.rejected): status = .unprocessableContent
@@ -52,7 +52,7 @@ struct SurveyRoutes: Sendable {
             let id = try context.parameters.require("id")
             var body = try await request.decodeMessage(as: SurveyV1.SetMarginsRequest.self, context: context)
             body.surveyId = id
-            return JSONResponse(try await backends.caller(context).surveys.setMargins(body, options: options))
+            return JSONResponse(try await backends.caller(context).surveys.setMargins(body, options: request.callOptions(settings)))
         }
         group.get(":id/estimates") { request, context in
             var q = SurveyV1.EstimateRequest()

@@ -28,20 +28,18 @@ enum RatingServiceApp {
         // The event stream is AppealService's (it creates it); the consumer waits for it.
         let directory = DirectoryCache(client: useAgencyService ? AgencyV1.AgencyService.Client(transport: env.rpc) : nil,
                                        pool: pool, logger: env.logger)
-        let periods = PeriodCalendar(timeZone: TimeZone(identifier: env.config.timeZone) ?? TimeZone(identifier: "Europe/Moscow") ?? .current)
+        let periods = PeriodCalendar(timeZone: env.config.timeZone)
         let handlers = RatingHandlers(pool: pool, directory: directory, periods: periods, settings: settings, now: now)
-        let host = NatsServiceHost(
-            info: .init(name: RatingV1.RatingService.name, version: version,
-                        description: "Ratings of agencies and municipalities from appeal lifecycle events",
-                        metadata: ["schema": RatingSchema.name]),
-            endpoints: handlers.endpoints, connection: env.nats, authenticator: env.authenticator, logger: env.logger,
-            instanceID: env.config.instanceID, concurrency: env.config.handlerConcurrency)
+        let rpc = env.rpcHost(info: .init(name: RatingV1.RatingService.name, version: version,
+                                          description: "Ratings of agencies and municipalities from appeal lifecycle events",
+                                          metadata: ["schema": RatingSchema.name]),
+                              endpoints: handlers.endpoints)
         let projection = RatingProjection(pool: pool, logger: env.logger)
         let durable = try await RatingProjection.currentDurable(pool: pool)
         let consumer = JetStreamConsumer(jetStream: env.jetStream, stream: Subjects.AppealEvents.stream, durable: durable,
                                          filterSubject: Subjects.AppealEvents.wildcard, logger: env.logger) { await projection.process($0) }
-        return Built(host: host, handlers: handlers, projection: projection, consumer: consumer, directory: directory,
-                     services: [env.grants, host, consumer])
+        return Built(host: rpc.host, handlers: handlers, projection: projection, consumer: consumer, directory: directory,
+                     services: [env.grants] + rpc.services + [consumer])
     }
 
     /// Truncates the projection and switches to a fresh durable consumer (the next `build` re-reads

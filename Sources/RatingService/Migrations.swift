@@ -122,5 +122,10 @@ enum RatingSchema {
             note text NOT NULL DEFAULT ''
         );
         """),
+        Migration(3, "idempotency keys", IdempotencyStore.migrationSQL),
+        Migration(4, "sequence gaps", """
+        -- Events that arrived before an earlier sequence of their appeal (deferred until the gap closed).
+        ALTER TABLE consumer_state ADD COLUMN gaps_detected bigint NOT NULL DEFAULT 0;
+        """),
     ]
 }

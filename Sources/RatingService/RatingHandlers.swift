@@ -174,7 +174,7 @@ struct RatingHandlers: RatingV1.RatingService.Handler {
     func getProgress(request: RatingV1.GetProgressRequest, context: RPCContext) async throws -> RatingV1.GetProgressResponse {
         try await pool.withConnection { conn in
             guard let s = try conn.query("""
-                SELECT events_applied, duplicates_skipped, stale_skipped, last_stream_sequence, durable,
+                SELECT events_applied, duplicates_skipped, stale_skipped, gaps_detected, last_stream_sequence, durable,
                        (SELECT count(*) FROM appeal_facts) AS appeals, (SELECT count(*) FROM rejected_events) AS rejected,
                        (SELECT count(*) FROM deferred_events) AS deferred
                 FROM consumer_state WHERE id = 1
@@ -183,7 +183,7 @@ struct RatingHandlers: RatingV1.RatingService.Handler {
                 eventsApplied: s.int("events_applied"), lastStreamSequence: s.int("last_stream_sequence"),
                 appealsTracked: s.int("appeals"), rejectedEvents: s.int("rejected"),
                 duplicatesSkipped: s.int("duplicates_skipped"), staleSkipped: s.int("stale_skipped"), durable: s.string("durable"),
-                deferredEvents: s.int("deferred"))
+                deferredEvents: s.int("deferred"), gapsDetected: s.int("gaps_detected"))
         }
     }
 

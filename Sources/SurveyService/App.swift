@@ -21,14 +21,12 @@ enum SurveyServiceApp {
         try await env.jetStream.ensureStream(Streams.surveyBatches)
         let intake = BatchIntake(pool: pool, nats: env.nats, authenticator: env.authenticator, logger: env.logger)
         let handlers = SurveyHandlers(pool: pool, intake: intake)
-        let host = NatsServiceHost(
-            info: .init(name: SurveyV1.SurveyService.name, version: version,
-                        description: "Sociological surveys: result batches from field teams, weighting, design-based estimates",
-                        metadata: ["schema": SurveySchema.name]),
-            endpoints: handlers.endpoints, connection: env.nats, authenticator: env.authenticator, logger: env.logger,
-            instanceID: env.config.instanceID, concurrency: env.config.handlerConcurrency)
+        let rpc = env.rpcHost(info: .init(name: SurveyV1.SurveyService.name, version: version,
+                                          description: "Sociological surveys: result batches from field teams, weighting, design-based estimates",
+                                          metadata: ["schema": SurveySchema.name]),
+                              endpoints: handlers.endpoints)
         let consumer = JetStreamConsumer(jetStream: env.jetStream, stream: Subjects.SurveyBatches.stream, durable: durable,
                                          filterSubject: Subjects.SurveyBatches.wildcard, logger: env.logger) { await intake.consume($0) }
-        return Built(host: host, handlers: handlers, services: [env.grants, host, consumer])
+        return Built(host: rpc.host, handlers: handlers, services: [env.grants] + rpc.services + [consumer])
     }
 }

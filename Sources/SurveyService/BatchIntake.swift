@@ -46,7 +46,7 @@ struct BatchIntake: Sendable {
             }
             return r
         }
-        publish(receipt, team: batch.teamId)
+        pool.afterCommit { publish(receipt, team: stored.teamId) }
         if !receipt.duplicate {
             logger.info("survey batch stored", metadata: [
                 "batch": "\(receipt.batchId)", "survey": "\(receipt.surveyId)", "status": "\(receipt.status.name)",

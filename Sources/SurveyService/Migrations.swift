@@ -82,5 +82,6 @@ enum SurveySchema {
             UNIQUE (subject, stream_sequence)
         );
         """),
+        Migration(2, "idempotency keys", IdempotencyStore.migrationSQL),
     ]
 }

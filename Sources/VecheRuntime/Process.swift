@@ -51,6 +51,25 @@ public struct ServiceEnvironment: Sendable {
     /// The standard authenticator: tokens verified here, grants from the directory (cached).
     public var authenticator: TokenAuthenticator { TokenAuthenticator(verifier: verifier, grants: grants) }
 
+    /// The service's RPC host with the platform's defaults from `config` (concurrency, queue bound,
+    /// default deadline), callers authenticated by `authenticator` and, for a service with a database,
+    /// idempotency keys on its mutating endpoints.
+    /// `services` are the host and the key store (which deletes expired keys); run both.
+    public func rpcHost(info: NatsServiceHost.Info, endpoints: [RPCEndpoint]) -> (host: NatsServiceHost, services: [any Service]) {
+        var services: [any Service] = []
+        var interceptors: [any RPCInterceptor] = []
+        if let pool {
+            let store = IdempotencyStore(pool: pool, ttl: config.idempotencyTTL, logger: logger)
+            interceptors.append(IdempotencyInterceptor(store: store))
+            services.append(store)
+        }
+        let host = NatsServiceHost(info: info, endpoints: endpoints, connection: nats, authenticator: authenticator,
+                                   logger: logger, instanceID: config.instanceID,
+                                   concurrency: config.handlerConcurrency, queueCapacity: config.handlerQueue,
+                                   defaultDeadline: config.defaultDeadline, interceptors: interceptors)
+        return (host, [host] + services)
+    }
+
     public func requirePool() throws -> PGPool {
         guard let pool else { throw RPCError.internalError("service started without a database") }
         return pool
@@ -74,7 +93,7 @@ public enum VecheProcess {
     /// `build` (migrations happen there), then run until SIGTERM — or stop after building with `migrateOnly`.
     public static func serve(name: String, schema: String?, migrateOnly: Bool,
                              _ build: (ServiceEnvironment) async throws -> [any Service]) async throws {
-        let config = VecheConfig()
+        let config = try VecheConfig()
         VecheLogging.bootstrap(level: config.logLevel)
         let env = try await ServiceEnvironment.connect(config: config, name: name, schema: schema)
         defer { env.close() }

@@ -2506,114 +2506,313 @@ extension AgencyV1.QueryAuditResponse: CMessageBridge {
 }
 
 extension AgencyV1 {
+    public struct GetDirectorySnapshotRequest: ProtoMessage {
+        public static let protoName = "veche.agency.v1.GetDirectorySnapshotRequest"
+        public var knownRevision: Int64 = 0
+        public init() {}
+        public init(knownRevision: Int64 = 0) {
+            self.knownRevision = knownRevision
+        }
+        enum CodingKeys: String, CodingKey {
+            case knownRevision
+        }
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            self.knownRevision = try c.decodeIfPresent(Int64.self, forKey: .knownRevision) ?? 0
+        }
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(self.knownRevision, forKey: .knownRevision)
+        }
+    }
+}
+
+extension AgencyV1.GetDirectorySnapshotRequest: CMessageBridge {
+    public typealias CType = Veche__Agency__V1__GetDirectorySnapshotRequest
+    public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__get_directory_snapshot_request__init(p) }
+    public static func cPackedSize(_ p: UnsafePointer<CType>) -> Int { veche__agency__v1__get_directory_snapshot_request__get_packed_size(p) }
+    public static func cPack(_ p: UnsafePointer<CType>, _ out: UnsafeMutablePointer<UInt8>) -> Int { veche__agency__v1__get_directory_snapshot_request__pack(p, out) }
+    public static func cUnpack(_ len: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CType>? { veche__agency__v1__get_directory_snapshot_request__unpack(nil, len, data) }
+    public static func cFree(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__get_directory_snapshot_request__free_unpacked(p, nil) }
+    public init(c: CType) {
+        self.init()
+        self.knownRevision = c.known_revision
+    }
+    public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
+        p.pointee.known_revision = knownRevision
+    }
+}
+
+extension AgencyV1 {
+    public struct GetDirectorySnapshotResponse: ProtoMessage {
+        public static let protoName = "veche.agency.v1.GetDirectorySnapshotResponse"
+        public var revision: Int64 = 0
+        public var unchanged: Bool = false
+        public var municipalities: [AgencyV1.Municipality] = []
+        public var agencies: [AgencyV1.Agency] = []
+        public var routingRules: [AgencyV1.RoutingRule] = []
+        public var slaPolicies: [AgencyV1.SlaPolicy] = []
+        public var calendarOverrides: [AgencyV1.CalendarOverride] = []
+        public var timeZone: String = ""
+        public init() {}
+        public init(revision: Int64 = 0, unchanged: Bool = false, municipalities: [AgencyV1.Municipality] = [], agencies: [AgencyV1.Agency] = [], routingRules: [AgencyV1.RoutingRule] = [], slaPolicies: [AgencyV1.SlaPolicy] = [], calendarOverrides: [AgencyV1.CalendarOverride] = [], timeZone: String = "") {
+            self.revision = revision
+            self.unchanged = unchanged
+            self.municipalities = municipalities
+            self.agencies = agencies
+            self.routingRules = routingRules
+            self.slaPolicies = slaPolicies
+            self.calendarOverrides = calendarOverrides
+            self.timeZone = timeZone
+        }
+        enum CodingKeys: String, CodingKey {
+            case revision
+            case unchanged
+            case municipalities
+            case agencies
+            case routingRules
+            case slaPolicies
+            case calendarOverrides
+            case timeZone
+        }
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            self.revision = try c.decodeIfPresent(Int64.self, forKey: .revision) ?? 0
+            self.unchanged = try c.decodeIfPresent(Bool.self, forKey: .unchanged) ?? false
+            self.municipalities = try c.decodeIfPresent([AgencyV1.Municipality].self, forKey: .municipalities) ?? []
+            self.agencies = try c.decodeIfPresent([AgencyV1.Agency].self, forKey: .agencies) ?? []
+            self.routingRules = try c.decodeIfPresent([AgencyV1.RoutingRule].self, forKey: .routingRules) ?? []
+            self.slaPolicies = try c.decodeIfPresent([AgencyV1.SlaPolicy].self, forKey: .slaPolicies) ?? []
+            self.calendarOverrides = try c.decodeIfPresent([AgencyV1.CalendarOverride].self, forKey: .calendarOverrides) ?? []
+            self.timeZone = try c.decodeIfPresent(String.self, forKey: .timeZone) ?? ""
+        }
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(self.revision, forKey: .revision)
+            try c.encode(self.unchanged, forKey: .unchanged)
+            try c.encode(self.municipalities, forKey: .municipalities)
+            try c.encode(self.agencies, forKey: .agencies)
+            try c.encode(self.routingRules, forKey: .routingRules)
+            try c.encode(self.slaPolicies, forKey: .slaPolicies)
+            try c.encode(self.calendarOverrides, forKey: .calendarOverrides)
+            try c.encode(self.timeZone, forKey: .timeZone)
+        }
+    }
+}
+
+extension AgencyV1.GetDirectorySnapshotResponse: CMessageBridge {
+    public typealias CType = Veche__Agency__V1__GetDirectorySnapshotResponse
+    public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__get_directory_snapshot_response__init(p) }
+    public static func cPackedSize(_ p: UnsafePointer<CType>) -> Int { veche__agency__v1__get_directory_snapshot_response__get_packed_size(p) }
+    public static func cPack(_ p: UnsafePointer<CType>, _ out: UnsafeMutablePointer<UInt8>) -> Int { veche__agency__v1__get_directory_snapshot_response__pack(p, out) }
+    public static func cUnpack(_ len: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CType>? { veche__agency__v1__get_directory_snapshot_response__unpack(nil, len, data) }
+    public static func cFree(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__get_directory_snapshot_response__free_unpacked(p, nil) }
+    public init(c: CType) {
+        self.init()
+        self.revision = c.revision
+        self.unchanged = c.unchanged != 0
+        self.municipalities = CBridge.array(c.municipalities, c.n_municipalities) { $0.map { AgencyV1.Municipality(c: $0.pointee) } ?? AgencyV1.Municipality() }
+        self.agencies = CBridge.array(c.agencies, c.n_agencies) { $0.map { AgencyV1.Agency(c: $0.pointee) } ?? AgencyV1.Agency() }
+        self.routingRules = CBridge.array(c.routing_rules, c.n_routing_rules) { $0.map { AgencyV1.RoutingRule(c: $0.pointee) } ?? AgencyV1.RoutingRule() }
+        self.slaPolicies = CBridge.array(c.sla_policies, c.n_sla_policies) { $0.map { AgencyV1.SlaPolicy(c: $0.pointee) } ?? AgencyV1.SlaPolicy() }
+        self.calendarOverrides = CBridge.array(c.calendar_overrides, c.n_calendar_overrides) { $0.map { AgencyV1.CalendarOverride(c: $0.pointee) } ?? AgencyV1.CalendarOverride() }
+        self.timeZone = CBridge.string(c.time_zone)
+    }
+    public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
+        p.pointee.revision = revision
+        p.pointee.unchanged = unchanged ? 1 : 0
+        p.pointee.n_municipalities = municipalities.count
+        p.pointee.municipalities = arena.messages(municipalities)
+        p.pointee.n_agencies = agencies.count
+        p.pointee.agencies = arena.messages(agencies)
+        p.pointee.n_routing_rules = routingRules.count
+        p.pointee.routing_rules = arena.messages(routingRules)
+        p.pointee.n_sla_policies = slaPolicies.count
+        p.pointee.sla_policies = arena.messages(slaPolicies)
+        p.pointee.n_calendar_overrides = calendarOverrides.count
+        p.pointee.calendar_overrides = arena.messages(calendarOverrides)
+        p.pointee.time_zone = arena.string(timeZone)
+    }
+}
+
+extension AgencyV1 {
+    public struct DirectoryChanged: ProtoMessage {
+        public static let protoName = "veche.agency.v1.DirectoryChanged"
+        public var revision: Int64 = 0
+        public var what: String = ""
+        public init() {}
+        public init(revision: Int64 = 0, what: String = "") {
+            self.revision = revision
+            self.what = what
+        }
+        enum CodingKeys: String, CodingKey {
+            case revision
+            case what
+        }
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            self.revision = try c.decodeIfPresent(Int64.self, forKey: .revision) ?? 0
+            self.what = try c.decodeIfPresent(String.self, forKey: .what) ?? ""
+        }
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(self.revision, forKey: .revision)
+            try c.encode(self.what, forKey: .what)
+        }
+    }
+}
+
+extension AgencyV1.DirectoryChanged: CMessageBridge {
+    public typealias CType = Veche__Agency__V1__DirectoryChanged
+    public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__directory_changed__init(p) }
+    public static func cPackedSize(_ p: UnsafePointer<CType>) -> Int { veche__agency__v1__directory_changed__get_packed_size(p) }
+    public static func cPack(_ p: UnsafePointer<CType>, _ out: UnsafeMutablePointer<UInt8>) -> Int { veche__agency__v1__directory_changed__pack(p, out) }
+    public static func cUnpack(_ len: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CType>? { veche__agency__v1__directory_changed__unpack(nil, len, data) }
+    public static func cFree(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__directory_changed__free_unpacked(p, nil) }
+    public init(c: CType) {
+        self.init()
+        self.revision = c.revision
+        self.what = CBridge.string(c.what)
+    }
+    public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
+        p.pointee.revision = revision
+        p.pointee.what = arena.string(what)
+    }
+}
+
+extension AgencyV1 {
     /// Service `veche.agency.v1.AgencyService`: one NATS subject per method, ADR-32 discovery name `AgencyService`.
     public enum AgencyService: RPCServiceDescriptor {
         public static let name = "AgencyService"
         public static let fullName = "veche.agency.v1.AgencyService"
         public static let subjectPrefix = "veche.agency.v1"
-        public static let methodNames = ["ListMunicipalities", "ListAgencies", "GetAgency", "ListTopics", "Route", "ListRoutingRules", "UpsertRoutingRule", "GetSlaPolicies", "ComputeDeadlines", "GetCalendar", "SetCalendarOverride", "UpsertSlaPolicy", "ListRoleAssignments", "AssignRole", "RevokeRole", "ResolveGrants", "QueryAudit"]
+        public static let methodNames = ["ListMunicipalities", "ListAgencies", "GetAgency", "ListTopics", "Route", "ListRoutingRules", "UpsertRoutingRule", "GetSlaPolicies", "ComputeDeadlines", "GetCalendar", "SetCalendarOverride", "UpsertSlaPolicy", "GetDirectorySnapshot", "ListRoleAssignments", "AssignRole", "RevokeRole", "ResolveGrants", "QueryAudit"]
         public enum Method {
             public enum ListMunicipalities: RPCMethod {
                 public typealias Service = AgencyService
                 public typealias Input = AgencyV1.ListMunicipalitiesRequest
                 public typealias Output = AgencyV1.ListMunicipalitiesResponse
                 public static let name = "ListMunicipalities"
+                public static let idempotencyLevel = RPCIdempotencyLevel.noSideEffects
             }
             public enum ListAgencies: RPCMethod {
                 public typealias Service = AgencyService
                 public typealias Input = AgencyV1.ListAgenciesRequest
                 public typealias Output = AgencyV1.ListAgenciesResponse
                 public static let name = "ListAgencies"
+                public static let idempotencyLevel = RPCIdempotencyLevel.noSideEffects
             }
             public enum GetAgency: RPCMethod {
                 public typealias Service = AgencyService
                 public typealias Input = AgencyV1.GetAgencyRequest
                 public typealias Output = AgencyV1.GetAgencyResponse
                 public static let name = "GetAgency"
+                public static let idempotencyLevel = RPCIdempotencyLevel.noSideEffects
             }
             public enum ListTopics: RPCMethod {
                 public typealias Service = AgencyService
                 public typealias Input = AgencyV1.ListTopicsRequest
                 public typealias Output = AgencyV1.ListTopicsResponse
                 public static let name = "ListTopics"
+                public static let idempotencyLevel = RPCIdempotencyLevel.noSideEffects
             }
             public enum Route: RPCMethod {
                 public typealias Service = AgencyService
                 public typealias Input = AgencyV1.RouteRequest
                 public typealias Output = AgencyV1.RouteResponse
                 public static let name = "Route"
+                public static let idempotencyLevel = RPCIdempotencyLevel.noSideEffects
             }
             public enum ListRoutingRules: RPCMethod {
                 public typealias Service = AgencyService
                 public typealias Input = AgencyV1.ListRoutingRulesRequest
                 public typealias Output = AgencyV1.ListRoutingRulesResponse
                 public static let name = "ListRoutingRules"
+                public static let idempotencyLevel = RPCIdempotencyLevel.noSideEffects
             }
             public enum UpsertRoutingRule: RPCMethod {
                 public typealias Service = AgencyService
                 public typealias Input = AgencyV1.UpsertRoutingRuleRequest
                 public typealias Output = AgencyV1.UpsertRoutingRuleResponse
                 public static let name = "UpsertRoutingRule"
+                public static let idempotencyLevel = RPCIdempotencyLevel.mutating
             }
             public enum GetSlaPolicies: RPCMethod {
                 public typealias Service = AgencyService
                 public typealias Input = AgencyV1.GetSlaPoliciesRequest
                 public typealias Output = AgencyV1.GetSlaPoliciesResponse
                 public static let name = "GetSlaPolicies"
+                public static let idempotencyLevel = RPCIdempotencyLevel.noSideEffects
             }
             public enum ComputeDeadlines: RPCMethod {
                 public typealias Service = AgencyService
                 public typealias Input = AgencyV1.ComputeDeadlinesRequest
                 public typealias Output = AgencyV1.ComputeDeadlinesResponse
                 public static let name = "ComputeDeadlines"
+                public static let idempotencyLevel = RPCIdempotencyLevel.noSideEffects
             }
             public enum GetCalendar: RPCMethod {
                 public typealias Service = AgencyService
                 public typealias Input = AgencyV1.GetCalendarRequest
                 public typealias Output = AgencyV1.GetCalendarResponse
                 public static let name = "GetCalendar"
+                public static let idempotencyLevel = RPCIdempotencyLevel.noSideEffects
             }
             public enum SetCalendarOverride: RPCMethod {
                 public typealias Service = AgencyService
                 public typealias Input = AgencyV1.SetCalendarOverrideRequest
                 public typealias Output = AgencyV1.SetCalendarOverrideResponse
                 public static let name = "SetCalendarOverride"
+                public static let idempotencyLevel = RPCIdempotencyLevel.mutating
             }
             public enum UpsertSlaPolicy: RPCMethod {
                 public typealias Service = AgencyService
                 public typealias Input = AgencyV1.UpsertSlaPolicyRequest
                 public typealias Output = AgencyV1.UpsertSlaPolicyResponse
                 public static let name = "UpsertSlaPolicy"
+                public static let idempotencyLevel = RPCIdempotencyLevel.mutating
+            }
+            public enum GetDirectorySnapshot: RPCMethod {
+                public typealias Service = AgencyService
+                public typealias Input = AgencyV1.GetDirectorySnapshotRequest
+                public typealias Output = AgencyV1.GetDirectorySnapshotResponse
+                public static let name = "GetDirectorySnapshot"
+                public static let idempotencyLevel = RPCIdempotencyLevel.noSideEffects
             }
             public enum ListRoleAssignments: RPCMethod {
                 public typealias Service = AgencyService
                 public typealias Input = AgencyV1.ListRoleAssignmentsRequest
                 public typealias Output = AgencyV1.ListRoleAssignmentsResponse
                 public static let name = "ListRoleAssignments"
+                public static let idempotencyLevel = RPCIdempotencyLevel.noSideEffects
             }
             public enum AssignRole: RPCMethod {
                 public typealias Service = AgencyService
                 public typealias Input = AgencyV1.AssignRoleRequest
                 public typealias Output = AgencyV1.AssignRoleResponse
                 public static let name = "AssignRole"
+                public static let idempotencyLevel = RPCIdempotencyLevel.mutating
             }
             public enum RevokeRole: RPCMethod {
                 public typealias Service = AgencyService
                 public typealias Input = AgencyV1.RevokeRoleRequest
                 public typealias Output = AgencyV1.RevokeRoleResponse
                 public static let name = "RevokeRole"
+                public static let idempotencyLevel = RPCIdempotencyLevel.mutating
             }
             public enum ResolveGrants: RPCMethod {
                 public typealias Service = AgencyService
                 public typealias Input = AgencyV1.ResolveGrantsRequest
                 public typealias Output = AgencyV1.ResolveGrantsResponse
                 public static let name = "ResolveGrants"
+                public static let idempotencyLevel = RPCIdempotencyLevel.noSideEffects
             }
             public enum QueryAudit: RPCMethod {
                 public typealias Service = AgencyService
                 public typealias Input = AgencyV1.QueryAuditRequest
                 public typealias Output = AgencyV1.QueryAuditResponse
                 public static let name = "QueryAudit"
+                public static let idempotencyLevel = RPCIdempotencyLevel.noSideEffects
             }
         }
         /// Implemented by the service; `endpoints` adapts it to the runtime.
@@ -2630,6 +2829,7 @@ extension AgencyV1 {
             func getCalendar(request: Method.GetCalendar.Input, context: RPCContext) async throws -> Method.GetCalendar.Output
             func setCalendarOverride(request: Method.SetCalendarOverride.Input, context: RPCContext) async throws -> Method.SetCalendarOverride.Output
             func upsertSlaPolicy(request: Method.UpsertSlaPolicy.Input, context: RPCContext) async throws -> Method.UpsertSlaPolicy.Output
+            func getDirectorySnapshot(request: Method.GetDirectorySnapshot.Input, context: RPCContext) async throws -> Method.GetDirectorySnapshot.Output
             func listRoleAssignments(request: Method.ListRoleAssignments.Input, context: RPCContext) async throws -> Method.ListRoleAssignments.Output
             func assignRole(request: Method.AssignRole.Input, context: RPCContext) async throws -> Method.AssignRole.Output
             func revokeRole(request: Method.RevokeRole.Input, context: RPCContext) async throws -> Method.RevokeRole.Output
@@ -2676,6 +2876,9 @@ extension AgencyV1 {
             public func upsertSlaPolicy(_ request: Method.UpsertSlaPolicy.Input, options: CallOptions = CallOptions()) async throws -> Method.UpsertSlaPolicy.Output {
                 try await transport.unary(Method.UpsertSlaPolicy.self, request, options: options)
             }
+            public func getDirectorySnapshot(_ request: Method.GetDirectorySnapshot.Input, options: CallOptions = CallOptions()) async throws -> Method.GetDirectorySnapshot.Output {
+                try await transport.unary(Method.GetDirectorySnapshot.self, request, options: options)
+            }
             public func listRoleAssignments(_ request: Method.ListRoleAssignments.Input, options: CallOptions = CallOptions()) async throws -> Method.ListRoleAssignments.Output {
                 try await transport.unary(Method.ListRoleAssignments.self, request, options: options)
             }
@@ -2710,6 +2913,7 @@ extension AgencyV1.AgencyService.Handler {
             RPCEndpoint(AgencyV1.AgencyService.Method.GetCalendar.self) { try await self.getCalendar(request: $0, context: $1) },
             RPCEndpoint(AgencyV1.AgencyService.Method.SetCalendarOverride.self) { try await self.setCalendarOverride(request: $0, context: $1) },
             RPCEndpoint(AgencyV1.AgencyService.Method.UpsertSlaPolicy.self) { try await self.upsertSlaPolicy(request: $0, context: $1) },
+            RPCEndpoint(AgencyV1.AgencyService.Method.GetDirectorySnapshot.self) { try await self.getDirectorySnapshot(request: $0, context: $1) },
             RPCEndpoint(AgencyV1.AgencyService.Method.ListRoleAssignments.self) { try await self.listRoleAssignments(request: $0, context: $1) },
             RPCEndpoint(AgencyV1.AgencyService.Method.AssignRole.self) { try await self.assignRole(request: $0, context: $1) },
             RPCEndpoint(AgencyV1.AgencyService.Method.RevokeRole.self) { try await self.revokeRole(request: $0, context: $1) },

@@ -1619,48 +1619,56 @@ extension AppealV1 {
                 public typealias Input = AppealV1.SubmitAppealRequest
                 public typealias Output = AppealV1.SubmitAppealResponse
                 public static let name = "SubmitAppeal"
+                public static let idempotencyLevel = RPCIdempotencyLevel.mutating
             }
             public enum GetAppeal: RPCMethod {
                 public typealias Service = AppealService
                 public typealias Input = AppealV1.GetAppealRequest
                 public typealias Output = AppealV1.GetAppealResponse
                 public static let name = "GetAppeal"
+                public static let idempotencyLevel = RPCIdempotencyLevel.noSideEffects
             }
             public enum ListAppeals: RPCMethod {
                 public typealias Service = AppealService
                 public typealias Input = AppealV1.ListAppealsRequest
                 public typealias Output = AppealV1.ListAppealsResponse
                 public static let name = "ListAppeals"
+                public static let idempotencyLevel = RPCIdempotencyLevel.noSideEffects
             }
             public enum Transition: RPCMethod {
                 public typealias Service = AppealService
                 public typealias Input = AppealV1.TransitionRequest
                 public typealias Output = AppealV1.TransitionResponse
                 public static let name = "Transition"
+                public static let idempotencyLevel = RPCIdempotencyLevel.mutating
             }
             public enum AnswerAppeal: RPCMethod {
                 public typealias Service = AppealService
                 public typealias Input = AppealV1.AnswerAppealRequest
                 public typealias Output = AppealV1.AnswerAppealResponse
                 public static let name = "AnswerAppeal"
+                public static let idempotencyLevel = RPCIdempotencyLevel.mutating
             }
             public enum RateAppeal: RPCMethod {
                 public typealias Service = AppealService
                 public typealias Input = AppealV1.RateAppealRequest
                 public typealias Output = AppealV1.RateAppealResponse
                 public static let name = "RateAppeal"
+                public static let idempotencyLevel = RPCIdempotencyLevel.mutating
             }
             public enum GetStats: RPCMethod {
                 public typealias Service = AppealService
                 public typealias Input = AppealV1.GetStatsRequest
                 public typealias Output = AppealV1.GetStatsResponse
                 public static let name = "GetStats"
+                public static let idempotencyLevel = RPCIdempotencyLevel.noSideEffects
             }
             public enum ReclassifyAppeal: RPCMethod {
                 public typealias Service = AppealService
                 public typealias Input = AppealV1.ReclassifyAppealRequest
                 public typealias Output = AppealV1.ReclassifyAppealResponse
                 public static let name = "ReclassifyAppeal"
+                public static let idempotencyLevel = RPCIdempotencyLevel.mutating
             }
         }
         /// Implemented by the service; `endpoints` adapts it to the runtime.

@@ -1332,8 +1332,9 @@ extension RatingV1 {
         public var staleSkipped: Int64 = 0
         public var durable: String = ""
         public var deferredEvents: Int64 = 0
+        public var gapsDetected: Int64 = 0
         public init() {}
-        public init(eventsApplied: Int64 = 0, lastStreamSequence: Int64 = 0, appealsTracked: Int64 = 0, rejectedEvents: Int64 = 0, duplicatesSkipped: Int64 = 0, staleSkipped: Int64 = 0, durable: String = "", deferredEvents: Int64 = 0) {
+        public init(eventsApplied: Int64 = 0, lastStreamSequence: Int64 = 0, appealsTracked: Int64 = 0, rejectedEvents: Int64 = 0, duplicatesSkipped: Int64 = 0, staleSkipped: Int64 = 0, durable: String = "", deferredEvents: Int64 = 0, gapsDetected: Int64 = 0) {
             self.eventsApplied = eventsApplied
             self.lastStreamSequence = lastStreamSequence
             self.appealsTracked = appealsTracked
@@ -1342,6 +1343,7 @@ extension RatingV1 {
             self.staleSkipped = staleSkipped
             self.durable = durable
             self.deferredEvents = deferredEvents
+            self.gapsDetected = gapsDetected
         }
         enum CodingKeys: String, CodingKey {
             case eventsApplied
@@ -1352,6 +1354,7 @@ extension RatingV1 {
             case staleSkipped
             case durable
             case deferredEvents
+            case gapsDetected
         }
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -1363,6 +1366,7 @@ extension RatingV1 {
             self.staleSkipped = try c.decodeIfPresent(Int64.self, forKey: .staleSkipped) ?? 0
             self.durable = try c.decodeIfPresent(String.self, forKey: .durable) ?? ""
             self.deferredEvents = try c.decodeIfPresent(Int64.self, forKey: .deferredEvents) ?? 0
+            self.gapsDetected = try c.decodeIfPresent(Int64.self, forKey: .gapsDetected) ?? 0
         }
         public func encode(to encoder: any Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
@@ -1374,6 +1378,7 @@ extension RatingV1 {
             try c.encode(self.staleSkipped, forKey: .staleSkipped)
             try c.encode(self.durable, forKey: .durable)
             try c.encode(self.deferredEvents, forKey: .deferredEvents)
+            try c.encode(self.gapsDetected, forKey: .gapsDetected)
         }
     }
 }
@@ -1395,6 +1400,7 @@ extension RatingV1.GetProgressResponse: CMessageBridge {
         self.staleSkipped = c.stale_skipped
         self.durable = CBridge.string(c.durable)
         self.deferredEvents = c.deferred_events
+        self.gapsDetected = c.gaps_detected
     }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.events_applied = eventsApplied
@@ -1405,6 +1411,7 @@ extension RatingV1.GetProgressResponse: CMessageBridge {
         p.pointee.stale_skipped = staleSkipped
         p.pointee.durable = arena.string(durable)
         p.pointee.deferred_events = deferredEvents
+        p.pointee.gaps_detected = gapsDetected
     }
 }
 
@@ -1421,48 +1428,56 @@ extension RatingV1 {
                 public typealias Input = RatingV1.GetRatingsRequest
                 public typealias Output = RatingV1.GetRatingsResponse
                 public static let name = "GetRatings"
+                public static let idempotencyLevel = RPCIdempotencyLevel.noSideEffects
             }
             public enum GetTopProblems: RPCMethod {
                 public typealias Service = RatingService
                 public typealias Input = RatingV1.GetTopProblemsRequest
                 public typealias Output = RatingV1.GetTopProblemsResponse
                 public static let name = "GetTopProblems"
+                public static let idempotencyLevel = RPCIdempotencyLevel.noSideEffects
             }
             public enum GetKpis: RPCMethod {
                 public typealias Service = RatingService
                 public typealias Input = RatingV1.GetKpisRequest
                 public typealias Output = RatingV1.GetKpisResponse
                 public static let name = "GetKpis"
+                public static let idempotencyLevel = RPCIdempotencyLevel.noSideEffects
             }
             public enum SetWeights: RPCMethod {
                 public typealias Service = RatingService
                 public typealias Input = RatingV1.SetWeightsRequest
                 public typealias Output = RatingV1.SetWeightsResponse
                 public static let name = "SetWeights"
+                public static let idempotencyLevel = RPCIdempotencyLevel.mutating
             }
             public enum GetProgress: RPCMethod {
                 public typealias Service = RatingService
                 public typealias Input = RatingV1.GetProgressRequest
                 public typealias Output = RatingV1.GetProgressResponse
                 public static let name = "GetProgress"
+                public static let idempotencyLevel = RPCIdempotencyLevel.noSideEffects
             }
             public enum SetKpiTargets: RPCMethod {
                 public typealias Service = RatingService
                 public typealias Input = RatingV1.SetKpiTargetsRequest
                 public typealias Output = RatingV1.SetKpiTargetsResponse
                 public static let name = "SetKpiTargets"
+                public static let idempotencyLevel = RPCIdempotencyLevel.mutating
             }
             public enum ApproveReport: RPCMethod {
                 public typealias Service = RatingService
                 public typealias Input = RatingV1.ApproveReportRequest
                 public typealias Output = RatingV1.ApproveReportResponse
                 public static let name = "ApproveReport"
+                public static let idempotencyLevel = RPCIdempotencyLevel.mutating
             }
             public enum GetReportApproval: RPCMethod {
                 public typealias Service = RatingService
                 public typealias Input = RatingV1.GetReportApprovalRequest
                 public typealias Output = RatingV1.GetReportApprovalResponse
                 public static let name = "GetReportApproval"
+                public static let idempotencyLevel = RPCIdempotencyLevel.noSideEffects
             }
         }
         /// Implemented by the service; `endpoints` adapts it to the runtime.

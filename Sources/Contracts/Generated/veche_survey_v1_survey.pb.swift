@@ -1746,54 +1746,63 @@ extension SurveyV1 {
                 public typealias Input = SurveyV1.CreateSurveyRequest
                 public typealias Output = SurveyV1.CreateSurveyResponse
                 public static let name = "CreateSurvey"
+                public static let idempotencyLevel = RPCIdempotencyLevel.mutating
             }
             public enum GetSurvey: RPCMethod {
                 public typealias Service = SurveyService
                 public typealias Input = SurveyV1.GetSurveyRequest
                 public typealias Output = SurveyV1.GetSurveyResponse
                 public static let name = "GetSurvey"
+                public static let idempotencyLevel = RPCIdempotencyLevel.noSideEffects
             }
             public enum ListSurveys: RPCMethod {
                 public typealias Service = SurveyService
                 public typealias Input = SurveyV1.ListSurveysRequest
                 public typealias Output = SurveyV1.ListSurveysResponse
                 public static let name = "ListSurveys"
+                public static let idempotencyLevel = RPCIdempotencyLevel.noSideEffects
             }
             public enum SetStatus: RPCMethod {
                 public typealias Service = SurveyService
                 public typealias Input = SurveyV1.SetStatusRequest
                 public typealias Output = SurveyV1.SetStatusResponse
                 public static let name = "SetStatus"
+                public static let idempotencyLevel = RPCIdempotencyLevel.mutating
             }
             public enum SubmitBatch: RPCMethod {
                 public typealias Service = SurveyService
                 public typealias Input = SurveyV1.SubmitBatchRequest
                 public typealias Output = SurveyV1.SubmitBatchResponse
                 public static let name = "SubmitBatch"
+                public static let idempotencyLevel = RPCIdempotencyLevel.mutating
             }
             public enum GetBatchReceipt: RPCMethod {
                 public typealias Service = SurveyService
                 public typealias Input = SurveyV1.GetBatchReceiptRequest
                 public typealias Output = SurveyV1.GetBatchReceiptResponse
                 public static let name = "GetBatchReceipt"
+                public static let idempotencyLevel = RPCIdempotencyLevel.noSideEffects
             }
             public enum SetMargins: RPCMethod {
                 public typealias Service = SurveyService
                 public typealias Input = SurveyV1.SetMarginsRequest
                 public typealias Output = SurveyV1.SetMarginsResponse
                 public static let name = "SetMargins"
+                public static let idempotencyLevel = RPCIdempotencyLevel.mutating
             }
             public enum Estimate: RPCMethod {
                 public typealias Service = SurveyService
                 public typealias Input = SurveyV1.EstimateRequest
                 public typealias Output = SurveyV1.EstimateResponse
                 public static let name = "Estimate"
+                public static let idempotencyLevel = RPCIdempotencyLevel.noSideEffects
             }
             public enum SatisfactionIndex: RPCMethod {
                 public typealias Service = SurveyService
                 public typealias Input = SurveyV1.SatisfactionIndexRequest
                 public typealias Output = SurveyV1.SatisfactionIndexResponse
                 public static let name = "SatisfactionIndex"
+                public static let idempotencyLevel = RPCIdempotencyLevel.noSideEffects
             }
         }
         /// Implemented by the service; `endpoints` adapts it to the runtime.

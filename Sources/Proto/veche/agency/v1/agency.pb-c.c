@@ -2122,6 +2122,141 @@ void   veche__agency__v1__query_audit_response__free_unpacked
   assert(message->base.descriptor == &veche__agency__v1__query_audit_response__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   veche__agency__v1__get_directory_snapshot_request__init
+                     (Veche__Agency__V1__GetDirectorySnapshotRequest         *message)
+{
+  static const Veche__Agency__V1__GetDirectorySnapshotRequest init_value = VECHE__AGENCY__V1__GET_DIRECTORY_SNAPSHOT_REQUEST__INIT;
+  *message = init_value;
+}
+size_t veche__agency__v1__get_directory_snapshot_request__get_packed_size
+                     (const Veche__Agency__V1__GetDirectorySnapshotRequest *message)
+{
+  assert(message->base.descriptor == &veche__agency__v1__get_directory_snapshot_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t veche__agency__v1__get_directory_snapshot_request__pack
+                     (const Veche__Agency__V1__GetDirectorySnapshotRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &veche__agency__v1__get_directory_snapshot_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t veche__agency__v1__get_directory_snapshot_request__pack_to_buffer
+                     (const Veche__Agency__V1__GetDirectorySnapshotRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &veche__agency__v1__get_directory_snapshot_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Veche__Agency__V1__GetDirectorySnapshotRequest *
+       veche__agency__v1__get_directory_snapshot_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Veche__Agency__V1__GetDirectorySnapshotRequest *)
+     protobuf_c_message_unpack (&veche__agency__v1__get_directory_snapshot_request__descriptor,
+                                allocator, len, data);
+}
+void   veche__agency__v1__get_directory_snapshot_request__free_unpacked
+                     (Veche__Agency__V1__GetDirectorySnapshotRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &veche__agency__v1__get_directory_snapshot_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   veche__agency__v1__get_directory_snapshot_response__init
+                     (Veche__Agency__V1__GetDirectorySnapshotResponse         *message)
+{
+  static const Veche__Agency__V1__GetDirectorySnapshotResponse init_value = VECHE__AGENCY__V1__GET_DIRECTORY_SNAPSHOT_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t veche__agency__v1__get_directory_snapshot_response__get_packed_size
+                     (const Veche__Agency__V1__GetDirectorySnapshotResponse *message)
+{
+  assert(message->base.descriptor == &veche__agency__v1__get_directory_snapshot_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t veche__agency__v1__get_directory_snapshot_response__pack
+                     (const Veche__Agency__V1__GetDirectorySnapshotResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &veche__agency__v1__get_directory_snapshot_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t veche__agency__v1__get_directory_snapshot_response__pack_to_buffer
+                     (const Veche__Agency__V1__GetDirectorySnapshotResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &veche__agency__v1__get_directory_snapshot_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Veche__Agency__V1__GetDirectorySnapshotResponse *
+       veche__agency__v1__get_directory_snapshot_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Veche__Agency__V1__GetDirectorySnapshotResponse *)
+     protobuf_c_message_unpack (&veche__agency__v1__get_directory_snapshot_response__descriptor,
+                                allocator, len, data);
+}
+void   veche__agency__v1__get_directory_snapshot_response__free_unpacked
+                     (Veche__Agency__V1__GetDirectorySnapshotResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &veche__agency__v1__get_directory_snapshot_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   veche__agency__v1__directory_changed__init
+                     (Veche__Agency__V1__DirectoryChanged         *message)
+{
+  static const Veche__Agency__V1__DirectoryChanged init_value = VECHE__AGENCY__V1__DIRECTORY_CHANGED__INIT;
+  *message = init_value;
+}
+size_t veche__agency__v1__directory_changed__get_packed_size
+                     (const Veche__Agency__V1__DirectoryChanged *message)
+{
+  assert(message->base.descriptor == &veche__agency__v1__directory_changed__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t veche__agency__v1__directory_changed__pack
+                     (const Veche__Agency__V1__DirectoryChanged *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &veche__agency__v1__directory_changed__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t veche__agency__v1__directory_changed__pack_to_buffer
+                     (const Veche__Agency__V1__DirectoryChanged *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &veche__agency__v1__directory_changed__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Veche__Agency__V1__DirectoryChanged *
+       veche__agency__v1__directory_changed__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Veche__Agency__V1__DirectoryChanged *)
+     protobuf_c_message_unpack (&veche__agency__v1__directory_changed__descriptor,
+                                allocator, len, data);
+}
+void   veche__agency__v1__directory_changed__free_unpacked
+                     (Veche__Agency__V1__DirectoryChanged *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &veche__agency__v1__directory_changed__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 static const ProtobufCFieldDescriptor veche__agency__v1__municipality__field_descriptors[6] =
 {
   {
@@ -5109,6 +5244,224 @@ const ProtobufCMessageDescriptor veche__agency__v1__query_audit_response__descri
   (ProtobufCMessageInit) veche__agency__v1__query_audit_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
+static const ProtobufCFieldDescriptor veche__agency__v1__get_directory_snapshot_request__field_descriptors[1] =
+{
+  {
+    "known_revision",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Agency__V1__GetDirectorySnapshotRequest, known_revision),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned veche__agency__v1__get_directory_snapshot_request__field_indices_by_name[] = {
+  0,   /* field[0] = known_revision */
+};
+static const ProtobufCIntRange veche__agency__v1__get_directory_snapshot_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor veche__agency__v1__get_directory_snapshot_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "veche.agency.v1.GetDirectorySnapshotRequest",
+  "GetDirectorySnapshotRequest",
+  "Veche__Agency__V1__GetDirectorySnapshotRequest",
+  "veche.agency.v1",
+  sizeof(Veche__Agency__V1__GetDirectorySnapshotRequest),
+  1,
+  veche__agency__v1__get_directory_snapshot_request__field_descriptors,
+  veche__agency__v1__get_directory_snapshot_request__field_indices_by_name,
+  1,  veche__agency__v1__get_directory_snapshot_request__number_ranges,
+  (ProtobufCMessageInit) veche__agency__v1__get_directory_snapshot_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor veche__agency__v1__get_directory_snapshot_response__field_descriptors[8] =
+{
+  {
+    "revision",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Agency__V1__GetDirectorySnapshotResponse, revision),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "unchanged",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Agency__V1__GetDirectorySnapshotResponse, unchanged),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "municipalities",
+    3,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Veche__Agency__V1__GetDirectorySnapshotResponse, n_municipalities),
+    offsetof(Veche__Agency__V1__GetDirectorySnapshotResponse, municipalities),
+    &veche__agency__v1__municipality__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "agencies",
+    4,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Veche__Agency__V1__GetDirectorySnapshotResponse, n_agencies),
+    offsetof(Veche__Agency__V1__GetDirectorySnapshotResponse, agencies),
+    &veche__agency__v1__agency__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "routing_rules",
+    5,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Veche__Agency__V1__GetDirectorySnapshotResponse, n_routing_rules),
+    offsetof(Veche__Agency__V1__GetDirectorySnapshotResponse, routing_rules),
+    &veche__agency__v1__routing_rule__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "sla_policies",
+    6,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Veche__Agency__V1__GetDirectorySnapshotResponse, n_sla_policies),
+    offsetof(Veche__Agency__V1__GetDirectorySnapshotResponse, sla_policies),
+    &veche__agency__v1__sla_policy__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "calendar_overrides",
+    7,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Veche__Agency__V1__GetDirectorySnapshotResponse, n_calendar_overrides),
+    offsetof(Veche__Agency__V1__GetDirectorySnapshotResponse, calendar_overrides),
+    &veche__agency__v1__calendar_override__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "time_zone",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Agency__V1__GetDirectorySnapshotResponse, time_zone),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned veche__agency__v1__get_directory_snapshot_response__field_indices_by_name[] = {
+  3,   /* field[3] = agencies */
+  6,   /* field[6] = calendar_overrides */
+  2,   /* field[2] = municipalities */
+  0,   /* field[0] = revision */
+  4,   /* field[4] = routing_rules */
+  5,   /* field[5] = sla_policies */
+  7,   /* field[7] = time_zone */
+  1,   /* field[1] = unchanged */
+};
+static const ProtobufCIntRange veche__agency__v1__get_directory_snapshot_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 8 }
+};
+const ProtobufCMessageDescriptor veche__agency__v1__get_directory_snapshot_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "veche.agency.v1.GetDirectorySnapshotResponse",
+  "GetDirectorySnapshotResponse",
+  "Veche__Agency__V1__GetDirectorySnapshotResponse",
+  "veche.agency.v1",
+  sizeof(Veche__Agency__V1__GetDirectorySnapshotResponse),
+  8,
+  veche__agency__v1__get_directory_snapshot_response__field_descriptors,
+  veche__agency__v1__get_directory_snapshot_response__field_indices_by_name,
+  1,  veche__agency__v1__get_directory_snapshot_response__number_ranges,
+  (ProtobufCMessageInit) veche__agency__v1__get_directory_snapshot_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor veche__agency__v1__directory_changed__field_descriptors[2] =
+{
+  {
+    "revision",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Agency__V1__DirectoryChanged, revision),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "what",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Agency__V1__DirectoryChanged, what),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned veche__agency__v1__directory_changed__field_indices_by_name[] = {
+  0,   /* field[0] = revision */
+  1,   /* field[1] = what */
+};
+static const ProtobufCIntRange veche__agency__v1__directory_changed__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor veche__agency__v1__directory_changed__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "veche.agency.v1.DirectoryChanged",
+  "DirectoryChanged",
+  "Veche__Agency__V1__DirectoryChanged",
+  "veche.agency.v1",
+  sizeof(Veche__Agency__V1__DirectoryChanged),
+  2,
+  veche__agency__v1__directory_changed__field_descriptors,
+  veche__agency__v1__directory_changed__field_indices_by_name,
+  1,  veche__agency__v1__directory_changed__number_ranges,
+  (ProtobufCMessageInit) veche__agency__v1__directory_changed__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
 static const ProtobufCEnumValue veche__agency__v1__municipality_type__enum_values_by_number[6] =
 {
   { "MUNICIPALITY_TYPE_UNSPECIFIED", "VECHE__AGENCY__V1__MUNICIPALITY_TYPE__MUNICIPALITY_TYPE_UNSPECIFIED", 0 },
@@ -5183,7 +5536,7 @@ const ProtobufCEnumDescriptor veche__agency__v1__agency_kind__descriptor =
   veche__agency__v1__agency_kind__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
-static const ProtobufCMethodDescriptor veche__agency__v1__agency_service__method_descriptors[17] =
+static const ProtobufCMethodDescriptor veche__agency__v1__agency_service__method_descriptors[18] =
 {
   { "ListMunicipalities", &veche__agency__v1__list_municipalities_request__descriptor, &veche__agency__v1__list_municipalities_response__descriptor },
   { "ListAgencies", &veche__agency__v1__list_agencies_request__descriptor, &veche__agency__v1__list_agencies_response__descriptor },
@@ -5197,6 +5550,7 @@ static const ProtobufCMethodDescriptor veche__agency__v1__agency_service__method
   { "GetCalendar", &veche__agency__v1__get_calendar_request__descriptor, &veche__agency__v1__get_calendar_response__descriptor },
   { "SetCalendarOverride", &veche__agency__v1__set_calendar_override_request__descriptor, &veche__agency__v1__set_calendar_override_response__descriptor },
   { "UpsertSlaPolicy", &veche__agency__v1__upsert_sla_policy_request__descriptor, &veche__agency__v1__upsert_sla_policy_response__descriptor },
+  { "GetDirectorySnapshot", &veche__agency__v1__get_directory_snapshot_request__descriptor, &veche__agency__v1__get_directory_snapshot_response__descriptor },
   { "ListRoleAssignments", &veche__agency__v1__list_role_assignments_request__descriptor, &veche__agency__v1__list_role_assignments_response__descriptor },
   { "AssignRole", &veche__agency__v1__assign_role_request__descriptor, &veche__agency__v1__assign_role_response__descriptor },
   { "RevokeRole", &veche__agency__v1__revoke_role_request__descriptor, &veche__agency__v1__revoke_role_response__descriptor },
@@ -5204,19 +5558,20 @@ static const ProtobufCMethodDescriptor veche__agency__v1__agency_service__method
   { "QueryAudit", &veche__agency__v1__query_audit_request__descriptor, &veche__agency__v1__query_audit_response__descriptor },
 };
 const unsigned veche__agency__v1__agency_service__method_indices_by_name[] = {
-  13,        /* AssignRole */
+  14,        /* AssignRole */
   8,        /* ComputeDeadlines */
   2,        /* GetAgency */
   9,        /* GetCalendar */
+  12,        /* GetDirectorySnapshot */
   7,        /* GetSlaPolicies */
   1,        /* ListAgencies */
   0,        /* ListMunicipalities */
-  12,        /* ListRoleAssignments */
+  13,        /* ListRoleAssignments */
   5,        /* ListRoutingRules */
   3,        /* ListTopics */
-  16,        /* QueryAudit */
-  15,        /* ResolveGrants */
-  14,        /* RevokeRole */
+  17,        /* QueryAudit */
+  16,        /* ResolveGrants */
+  15,        /* RevokeRole */
   4,        /* Route */
   10,        /* SetCalendarOverride */
   6,        /* UpsertRoutingRule */
@@ -5229,7 +5584,7 @@ const ProtobufCServiceDescriptor veche__agency__v1__agency_service__descriptor =
   "AgencyService",
   "Veche__Agency__V1__AgencyService",
   "veche.agency.v1",
-  17,
+  18,
   veche__agency__v1__agency_service__method_descriptors,
   veche__agency__v1__agency_service__method_indices_by_name
 };
@@ -5329,13 +5684,21 @@ void veche__agency__v1__agency_service__upsert_sla_policy(ProtobufCService *serv
   assert(service->descriptor == &veche__agency__v1__agency_service__descriptor);
   service->invoke(service, 11, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
+void veche__agency__v1__agency_service__get_directory_snapshot(ProtobufCService *service,
+                                                               const Veche__Agency__V1__GetDirectorySnapshotRequest *input,
+                                                               Veche__Agency__V1__GetDirectorySnapshotResponse_Closure closure,
+                                                               void *closure_data)
+{
+  assert(service->descriptor == &veche__agency__v1__agency_service__descriptor);
+  service->invoke(service, 12, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
 void veche__agency__v1__agency_service__list_role_assignments(ProtobufCService *service,
                                                               const Veche__Agency__V1__ListRoleAssignmentsRequest *input,
                                                               Veche__Agency__V1__ListRoleAssignmentsResponse_Closure closure,
                                                               void *closure_data)
 {
   assert(service->descriptor == &veche__agency__v1__agency_service__descriptor);
-  service->invoke(service, 12, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 13, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void veche__agency__v1__agency_service__assign_role(ProtobufCService *service,
                                                     const Veche__Agency__V1__AssignRoleRequest *input,
@@ -5343,7 +5706,7 @@ void veche__agency__v1__agency_service__assign_role(ProtobufCService *service,
                                                     void *closure_data)
 {
   assert(service->descriptor == &veche__agency__v1__agency_service__descriptor);
-  service->invoke(service, 13, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 14, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void veche__agency__v1__agency_service__revoke_role(ProtobufCService *service,
                                                     const Veche__Agency__V1__RevokeRoleRequest *input,
@@ -5351,7 +5714,7 @@ void veche__agency__v1__agency_service__revoke_role(ProtobufCService *service,
                                                     void *closure_data)
 {
   assert(service->descriptor == &veche__agency__v1__agency_service__descriptor);
-  service->invoke(service, 14, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 15, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void veche__agency__v1__agency_service__resolve_grants(ProtobufCService *service,
                                                        const Veche__Agency__V1__ResolveGrantsRequest *input,
@@ -5359,7 +5722,7 @@ void veche__agency__v1__agency_service__resolve_grants(ProtobufCService *service
                                                        void *closure_data)
 {
   assert(service->descriptor == &veche__agency__v1__agency_service__descriptor);
-  service->invoke(service, 15, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 16, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void veche__agency__v1__agency_service__query_audit(ProtobufCService *service,
                                                     const Veche__Agency__V1__QueryAuditRequest *input,
@@ -5367,7 +5730,7 @@ void veche__agency__v1__agency_service__query_audit(ProtobufCService *service,
                                                     void *closure_data)
 {
   assert(service->descriptor == &veche__agency__v1__agency_service__descriptor);
-  service->invoke(service, 16, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 17, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void veche__agency__v1__agency_service__init (Veche__Agency__V1__AgencyService_Service *service,
                                               Veche__Agency__V1__AgencyService_ServiceDestroy destroy)

@@ -2695,7 +2695,7 @@ const ProtobufCMessageDescriptor veche__rating__v1__get_progress_request__descri
   (ProtobufCMessageInit) veche__rating__v1__get_progress_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor veche__rating__v1__get_progress_response__field_descriptors[8] =
+static const ProtobufCFieldDescriptor veche__rating__v1__get_progress_response__field_descriptors[9] =
 {
   {
     "events_applied",
@@ -2793,6 +2793,18 @@ static const ProtobufCFieldDescriptor veche__rating__v1__get_progress_response__
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "gaps_detected",
+    9,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Rating__V1__GetProgressResponse, gaps_detected),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned veche__rating__v1__get_progress_response__field_indices_by_name[] = {
   2,   /* field[2] = appeals_tracked */
@@ -2800,6 +2812,7 @@ static const unsigned veche__rating__v1__get_progress_response__field_indices_by
   4,   /* field[4] = duplicates_skipped */
   6,   /* field[6] = durable */
   0,   /* field[0] = events_applied */
+  8,   /* field[8] = gaps_detected */
   1,   /* field[1] = last_stream_sequence */
   3,   /* field[3] = rejected_events */
   5,   /* field[5] = stale_skipped */
@@ -2807,7 +2820,7 @@ static const unsigned veche__rating__v1__get_progress_response__field_indices_by
 static const ProtobufCIntRange veche__rating__v1__get_progress_response__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 8 }
+  { 0, 9 }
 };
 const ProtobufCMessageDescriptor veche__rating__v1__get_progress_response__descriptor =
 {
@@ -2817,7 +2830,7 @@ const ProtobufCMessageDescriptor veche__rating__v1__get_progress_response__descr
   "Veche__Rating__V1__GetProgressResponse",
   "veche.rating.v1",
   sizeof(Veche__Rating__V1__GetProgressResponse),
-  8,
+  9,
   veche__rating__v1__get_progress_response__field_descriptors,
   veche__rating__v1__get_progress_response__field_indices_by_name,
   1,  veche__rating__v1__get_progress_response__number_ranges,

@@ -63,6 +63,9 @@ typedef struct Veche__Agency__V1__ResolveGrantsResponse Veche__Agency__V1__Resol
 typedef struct Veche__Agency__V1__AuditEntry Veche__Agency__V1__AuditEntry;
 typedef struct Veche__Agency__V1__QueryAuditRequest Veche__Agency__V1__QueryAuditRequest;
 typedef struct Veche__Agency__V1__QueryAuditResponse Veche__Agency__V1__QueryAuditResponse;
+typedef struct Veche__Agency__V1__GetDirectorySnapshotRequest Veche__Agency__V1__GetDirectorySnapshotRequest;
+typedef struct Veche__Agency__V1__GetDirectorySnapshotResponse Veche__Agency__V1__GetDirectorySnapshotResponse;
+typedef struct Veche__Agency__V1__DirectoryChanged Veche__Agency__V1__DirectoryChanged;
 
 
 /* --- enums --- */
@@ -831,6 +834,67 @@ struct  Veche__Agency__V1__QueryAuditResponse
 #define VECHE__AGENCY__V1__QUERY_AUDIT_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&veche__agency__v1__query_audit_response__descriptor) \
     , 0,NULL, 0 }
+
+
+/*
+ * Everything other services keep a local copy of (routing, territories, deadlines), at one revision.
+ */
+struct  Veche__Agency__V1__GetDirectorySnapshotRequest
+{
+  ProtobufCMessage base;
+  /*
+   * the caller's revision; equal to the current one: only `unchanged` is set
+   */
+  int64_t known_revision;
+};
+#define VECHE__AGENCY__V1__GET_DIRECTORY_SNAPSHOT_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&veche__agency__v1__get_directory_snapshot_request__descriptor) \
+    , 0 }
+
+
+struct  Veche__Agency__V1__GetDirectorySnapshotResponse
+{
+  ProtobufCMessage base;
+  /*
+   * increases with every directory change
+   */
+  int64_t revision;
+  protobuf_c_boolean unchanged;
+  size_t n_municipalities;
+  Veche__Agency__V1__Municipality **municipalities;
+  size_t n_agencies;
+  Veche__Agency__V1__Agency **agencies;
+  size_t n_routing_rules;
+  Veche__Agency__V1__RoutingRule **routing_rules;
+  size_t n_sla_policies;
+  Veche__Agency__V1__SlaPolicy **sla_policies;
+  size_t n_calendar_overrides;
+  Veche__Agency__V1__CalendarOverride **calendar_overrides;
+  /*
+   * the region's IANA time zone
+   */
+  char *time_zone;
+};
+#define VECHE__AGENCY__V1__GET_DIRECTORY_SNAPSHOT_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&veche__agency__v1__get_directory_snapshot_response__descriptor) \
+    , 0, 0, 0,NULL, 0,NULL, 0,NULL, 0,NULL, 0,NULL, (char *)protobuf_c_empty_string }
+
+
+/*
+ * Published on core NATS (Subjects.Directory.changed) after every committed directory change.
+ */
+struct  Veche__Agency__V1__DirectoryChanged
+{
+  ProtobufCMessage base;
+  int64_t revision;
+  /*
+   * routing_rules, sla_policies, calendar_overrides, seed
+   */
+  char *what;
+};
+#define VECHE__AGENCY__V1__DIRECTORY_CHANGED__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&veche__agency__v1__directory_changed__descriptor) \
+    , 0, (char *)protobuf_c_empty_string }
 
 
 /* Veche__Agency__V1__Municipality methods */
@@ -1726,6 +1790,63 @@ Veche__Agency__V1__QueryAuditResponse *
 void   veche__agency__v1__query_audit_response__free_unpacked
                      (Veche__Agency__V1__QueryAuditResponse *message,
                       ProtobufCAllocator *allocator);
+/* Veche__Agency__V1__GetDirectorySnapshotRequest methods */
+void   veche__agency__v1__get_directory_snapshot_request__init
+                     (Veche__Agency__V1__GetDirectorySnapshotRequest         *message);
+size_t veche__agency__v1__get_directory_snapshot_request__get_packed_size
+                     (const Veche__Agency__V1__GetDirectorySnapshotRequest   *message);
+size_t veche__agency__v1__get_directory_snapshot_request__pack
+                     (const Veche__Agency__V1__GetDirectorySnapshotRequest   *message,
+                      uint8_t             *out);
+size_t veche__agency__v1__get_directory_snapshot_request__pack_to_buffer
+                     (const Veche__Agency__V1__GetDirectorySnapshotRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Veche__Agency__V1__GetDirectorySnapshotRequest *
+       veche__agency__v1__get_directory_snapshot_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   veche__agency__v1__get_directory_snapshot_request__free_unpacked
+                     (Veche__Agency__V1__GetDirectorySnapshotRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Veche__Agency__V1__GetDirectorySnapshotResponse methods */
+void   veche__agency__v1__get_directory_snapshot_response__init
+                     (Veche__Agency__V1__GetDirectorySnapshotResponse         *message);
+size_t veche__agency__v1__get_directory_snapshot_response__get_packed_size
+                     (const Veche__Agency__V1__GetDirectorySnapshotResponse   *message);
+size_t veche__agency__v1__get_directory_snapshot_response__pack
+                     (const Veche__Agency__V1__GetDirectorySnapshotResponse   *message,
+                      uint8_t             *out);
+size_t veche__agency__v1__get_directory_snapshot_response__pack_to_buffer
+                     (const Veche__Agency__V1__GetDirectorySnapshotResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Veche__Agency__V1__GetDirectorySnapshotResponse *
+       veche__agency__v1__get_directory_snapshot_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   veche__agency__v1__get_directory_snapshot_response__free_unpacked
+                     (Veche__Agency__V1__GetDirectorySnapshotResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Veche__Agency__V1__DirectoryChanged methods */
+void   veche__agency__v1__directory_changed__init
+                     (Veche__Agency__V1__DirectoryChanged         *message);
+size_t veche__agency__v1__directory_changed__get_packed_size
+                     (const Veche__Agency__V1__DirectoryChanged   *message);
+size_t veche__agency__v1__directory_changed__pack
+                     (const Veche__Agency__V1__DirectoryChanged   *message,
+                      uint8_t             *out);
+size_t veche__agency__v1__directory_changed__pack_to_buffer
+                     (const Veche__Agency__V1__DirectoryChanged   *message,
+                      ProtobufCBuffer     *buffer);
+Veche__Agency__V1__DirectoryChanged *
+       veche__agency__v1__directory_changed__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   veche__agency__v1__directory_changed__free_unpacked
+                     (Veche__Agency__V1__DirectoryChanged *message,
+                      ProtobufCAllocator *allocator);
 /* --- per-message closures --- */
 
 typedef void (*Veche__Agency__V1__Municipality_Closure)
@@ -1869,6 +1990,15 @@ typedef void (*Veche__Agency__V1__QueryAuditRequest_Closure)
 typedef void (*Veche__Agency__V1__QueryAuditResponse_Closure)
                  (const Veche__Agency__V1__QueryAuditResponse *message,
                   void *closure_data);
+typedef void (*Veche__Agency__V1__GetDirectorySnapshotRequest_Closure)
+                 (const Veche__Agency__V1__GetDirectorySnapshotRequest *message,
+                  void *closure_data);
+typedef void (*Veche__Agency__V1__GetDirectorySnapshotResponse_Closure)
+                 (const Veche__Agency__V1__GetDirectorySnapshotResponse *message,
+                  void *closure_data);
+typedef void (*Veche__Agency__V1__DirectoryChanged_Closure)
+                 (const Veche__Agency__V1__DirectoryChanged *message,
+                  void *closure_data);
 
 /* --- services --- */
 
@@ -1924,6 +2054,10 @@ struct Veche__Agency__V1__AgencyService_Service
                             const Veche__Agency__V1__UpsertSlaPolicyRequest *input,
                             Veche__Agency__V1__UpsertSlaPolicyResponse_Closure closure,
                             void *closure_data);
+  void (*get_directory_snapshot)(Veche__Agency__V1__AgencyService_Service *service,
+                                 const Veche__Agency__V1__GetDirectorySnapshotRequest *input,
+                                 Veche__Agency__V1__GetDirectorySnapshotResponse_Closure closure,
+                                 void *closure_data);
   void (*list_role_assignments)(Veche__Agency__V1__AgencyService_Service *service,
                                 const Veche__Agency__V1__ListRoleAssignmentsRequest *input,
                                 Veche__Agency__V1__ListRoleAssignmentsResponse_Closure closure,
@@ -1964,6 +2098,7 @@ void veche__agency__v1__agency_service__init (Veche__Agency__V1__AgencyService_S
       function_prefix__ ## get_calendar,\
       function_prefix__ ## set_calendar_override,\
       function_prefix__ ## upsert_sla_policy,\
+      function_prefix__ ## get_directory_snapshot,\
       function_prefix__ ## list_role_assignments,\
       function_prefix__ ## assign_role,\
       function_prefix__ ## revoke_role,\
@@ -2017,6 +2152,10 @@ void veche__agency__v1__agency_service__upsert_sla_policy(ProtobufCService *serv
                                                           const Veche__Agency__V1__UpsertSlaPolicyRequest *input,
                                                           Veche__Agency__V1__UpsertSlaPolicyResponse_Closure closure,
                                                           void *closure_data);
+void veche__agency__v1__agency_service__get_directory_snapshot(ProtobufCService *service,
+                                                               const Veche__Agency__V1__GetDirectorySnapshotRequest *input,
+                                                               Veche__Agency__V1__GetDirectorySnapshotResponse_Closure closure,
+                                                               void *closure_data);
 void veche__agency__v1__agency_service__list_role_assignments(ProtobufCService *service,
                                                               const Veche__Agency__V1__ListRoleAssignmentsRequest *input,
                                                               Veche__Agency__V1__ListRoleAssignmentsResponse_Closure closure,
@@ -2089,6 +2228,9 @@ extern const ProtobufCMessageDescriptor veche__agency__v1__resolve_grants_respon
 extern const ProtobufCMessageDescriptor veche__agency__v1__audit_entry__descriptor;
 extern const ProtobufCMessageDescriptor veche__agency__v1__query_audit_request__descriptor;
 extern const ProtobufCMessageDescriptor veche__agency__v1__query_audit_response__descriptor;
+extern const ProtobufCMessageDescriptor veche__agency__v1__get_directory_snapshot_request__descriptor;
+extern const ProtobufCMessageDescriptor veche__agency__v1__get_directory_snapshot_response__descriptor;
+extern const ProtobufCMessageDescriptor veche__agency__v1__directory_changed__descriptor;
 extern const ProtobufCServiceDescriptor veche__agency__v1__agency_service__descriptor;
 
 PROTOBUF_C__END_DECLS

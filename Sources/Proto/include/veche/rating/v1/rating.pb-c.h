@@ -424,10 +424,14 @@ struct  Veche__Rating__V1__GetProgressResponse
    * waiting for an earlier per-appeal sequence (a gap) before they apply
    */
   int64_t deferred_events;
+  /*
+   * events that arrived before an earlier sequence of their appeal (deferred)
+   */
+  int64_t gaps_detected;
 };
 #define VECHE__RATING__V1__GET_PROGRESS_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&veche__rating__v1__get_progress_response__descriptor) \
-    , 0, 0, 0, 0, 0, 0, (char *)protobuf_c_empty_string, 0 }
+    , 0, 0, 0, 0, 0, 0, (char *)protobuf_c_empty_string, 0, 0 }
 
 
 /* Veche__Rating__V1__Metrics methods */
