@@ -1,3 +1,4 @@
+import AgencyDirectory
 import Contracts
 import Foundation
 import Logging
@@ -10,6 +11,7 @@ import WorkCalendar
 struct AgencyHandlers: AgencyV1.AgencyService.Handler {
     let pool: PGPool
     let timeZone: TimeZone
+    let changes: DirectoryChanges
     var now: @Sendable () -> Date = { Date() }
     let audit = AuditLog(service: AgencyV1.AgencyService.name)
     /// Announces that a principal's roles changed (services drop their cached grants).
@@ -150,7 +152,7 @@ struct AgencyHandlers: AgencyV1.AgencyService.Handler {
         guard rule.id.count <= 100 else { throw RPCError.invalidArgument("rule.id is longer than 100 characters") }
         guard (-1000...1000).contains(rule.priority) else { throw RPCError.invalidArgument("rule.priority must be within -1000...1000") }
         let r = rule
-        let saved = try await pool.transaction { conn -> AgencyV1.RoutingRule in
+        let (saved, revision) = try await pool.transaction { conn -> (AgencyV1.RoutingRule, Int64) in
             guard let agency = try conn.query("SELECT active FROM agencies WHERE id = \(r.agencyId)").first else {
                 throw RPCError.invalidArgument("rule.agency_id '\(r.agencyId)' is not in the agency directory")
             }
@@ -182,8 +184,9 @@ struct AgencyHandlers: AgencyV1.AgencyService.Handler {
             let saved = AgencyStore.rule(row)
             try audit.record(conn, caller, .init(action: "directory.routing_rule.upsert", target: saved.id,
                                                  detail: "\(saved.topicCode) \(saved.categoryCode) \(saved.municipalityOktmo) → \(saved.agencyId) (\(saved.priority))"))
-            return saved
+            return (saved, try DirectoryChanges.bump(conn))
         }
+        changes.announce(revision, what: "routing_rules", pool: pool)
         return .init(rule: saved)
     }
 
@@ -209,12 +212,12 @@ struct AgencyHandlers: AgencyV1.AgencyService.Handler {
         guard let policy = policyRow else {
             throw RPCError.notFound("no SLA policy for channel '\(channel)'; known channels: \(known.joined(separator: ", "))")
         }
-        let due: CalendarMath.Due
+        let due: DeadlineEngine.Due
         do {
-            due = try CalendarMath.deadlines(policy: policy, start: start, extended: request.extended,
-                                             calendar: CalendarMath.calendar(overrides: overrides), timeZone: timeZone)
-        } catch CalendarMath.DueError.noExtension(let ch) {
-            throw RPCError.failedPrecondition("the answer term of channel '\(ch)' cannot be extended")
+            due = try DeadlineEngine(policies: [policy], overrides: overrides, timeZone: timeZone)
+                .deadlines(channel: channel, start: start, extended: request.extended)
+        } catch let e as DeadlineEngineError {
+            throw RPCError.failedPrecondition("\(e)")
         }
         func ms(_ d: Date?) -> Int64 { d.map { Int64(($0.timeIntervalSince1970 * 1000).rounded()) } ?? 0 }
         return .init(registerDueMs: ms(due.register), forwardDueMs: ms(due.forward), answerDueMs: ms(due.answer),
@@ -225,15 +228,11 @@ struct AgencyHandlers: AgencyV1.AgencyService.Handler {
         let year = request.year == 0 ? LocalClock.civilDate(of: now(), in: timeZone).year : Int(request.year)
         guard (1992...2100).contains(year) else { throw RPCError.invalidArgument("year must be within 1992...2100") }
         let overrides = try await pool.withConnection { try AgencyStore.overrides($0) }
-        let calendar = CalendarMath.calendar(overrides: overrides)
+        let calendar = ProductionCalendar.region(overrides: overrides)
         let days = CalendarMath.days(year: year, calendar: calendar, overrides: overrides)
         let summary = calendar.yearSummary(year)
         return .init(days: days, workingDays: Int32(summary.workingDays), workingHours: Int32(summary.hours40),
-                     official: calendar.isOfficial(year: year), overrides: overrides.filter { $0.date.year == year }.map(Self.overrideMessage))
-    }
-
-    static func overrideMessage(_ o: CalendarOverride) -> AgencyV1.CalendarOverride {
-        .init(date: o.date.description, kind: CalendarMath.overrideKindName(o.kind), note: o.note, asHoliday: o.asHoliday)
+                     official: calendar.isOfficial(year: year), overrides: overrides.filter { $0.date.year == year }.map(\.message))
     }
 
     func setCalendarOverride(request: AgencyV1.SetCalendarOverrideRequest, context: RPCContext) async throws -> AgencyV1.SetCalendarOverrideResponse {
@@ -244,27 +243,45 @@ struct AgencyHandlers: AgencyV1.AgencyService.Handler {
         guard (1992...2100).contains(date.year) else { throw RPCError.invalidArgument("entry.date must be within 1992...2100") }
         let day = date.description
         if request.remove {
-            let all = try await pool.transaction { conn in
+            let (all, revision) = try await pool.transaction { conn in
                 try conn.query("DELETE FROM calendar_overrides WHERE day = \(day)::date")
                 try audit.record(conn, caller, .init(action: "directory.calendar.remove", target: day))
-                return try AgencyStore.overrides(conn)
+                return (try AgencyStore.overrides(conn), try DirectoryChanges.bump(conn))
             }
-            return .init(overrides: all.map(Self.overrideMessage))
+            changes.announce(revision, what: "calendar_overrides", pool: pool)
+            return .init(overrides: all.map(\.message))
         }
-        guard let kind = CalendarMath.overrideKind(entry.kind) else {
+        guard let kind = CalendarOverride.kind(named: entry.kind) else {
             throw RPCError.invalidArgument("entry.kind '\(entry.kind)' must be one of non_working, working, shortened")
         }
         if entry.asHoliday, kind != .nonWorking { throw RPCError.invalidArgument("entry.as_holiday applies to non_working overrides only") }
         guard entry.note.count <= 500 else { throw RPCError.invalidArgument("entry.note is longer than 500 characters") }
-        let kindName = CalendarMath.overrideKindName(kind)
-        let all = try await pool.transaction { conn in
+        let kindName = CalendarOverride.name(of: kind)
+        let (all, revision) = try await pool.transaction { conn in
             try conn.query("""
                 INSERT INTO calendar_overrides (day, kind, note, as_holiday) VALUES (\(day)::date, \(kindName), \(entry.note), \(entry.asHoliday))
                 ON CONFLICT (day) DO UPDATE SET kind = EXCLUDED.kind, note = EXCLUDED.note, as_holiday = EXCLUDED.as_holiday, updated_at = now()
                 """)
             try audit.record(conn, caller, .init(action: "directory.calendar.set", target: day, detail: kindName))
-            return try AgencyStore.overrides(conn)
+            return (try AgencyStore.overrides(conn), try DirectoryChanges.bump(conn))
         }
-        return .init(overrides: all.map(Self.overrideMessage))
+        changes.announce(revision, what: "calendar_overrides", pool: pool)
+        return .init(overrides: all.map(\.message))
+    }
+
+    // MARK: directory copy
+
+    func getDirectorySnapshot(request: AgencyV1.GetDirectorySnapshotRequest, context: RPCContext) async throws -> AgencyV1.GetDirectorySnapshotResponse {
+        let tz = timeZone.identifier
+        // One consistent snapshot: every table as of the same moment as the revision.
+        return try await pool.transaction(isolation: .repeatableRead) { conn in
+            let revision = try DirectoryChanges.current(conn)
+            if request.knownRevision == revision { return .init(revision: revision, unchanged: true, timeZone: tz) }
+            return .init(revision: revision, unchanged: false, municipalities: try AgencyStore.municipalities(conn),
+                         agencies: try AgencyStore.agencies(conn, where: "true"),
+                         routingRules: try conn.query("SELECT * FROM routing_rules ORDER BY id").rows.map(AgencyStore.rule),
+                         slaPolicies: try conn.query("SELECT * FROM sla_policies ORDER BY channel").rows.map(AgencyStore.slaPolicy),
+                         calendarOverrides: try AgencyStore.overrides(conn).map(\.message), timeZone: tz)
+        }
     }
 }

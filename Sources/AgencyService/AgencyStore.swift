@@ -1,3 +1,4 @@
+import AgencyDirectory
 import Contracts
 import Foundation
 import Taxonomy
@@ -89,15 +90,26 @@ enum AgencyStore {
     }
 
     static func seedSLAPolicies(_ conn: PGConnection) throws {
-        for p in KurskSeed.slaPolicies {
-            try conn.query("""
-                INSERT INTO sla_policies (channel, register_days, forward_days, answer_days, extension_days, working_days,
-                    first_reaction_working_hours, business_day_start_minute, business_day_end_minute)
-                VALUES (\(p.channel), \(p.registerDays), \(p.forwardDays), \(p.answerDays), \(p.extensionDays), \(p.workingDays),
-                    \(p.firstReactionWorkingHours), \(p.businessDayStartMinute), \(p.businessDayEndMinute))
-                ON CONFLICT (channel) DO NOTHING
-                """)
-        }
+        for p in DeadlineEngine.statutoryPolicies { _ = try upsertSLAPolicy(conn, p, replace: false) }
+    }
+
+    /// Inserts a channel's SLA policy; an existing one is replaced only when `replace` (else kept as it is).
+    /// Returns the stored row (nil when kept).
+    static func upsertSLAPolicy(_ conn: PGConnection, _ p: AgencyV1.SlaPolicy, replace: Bool) throws -> AgencyV1.SlaPolicy? {
+        let conflict: SQL = replace ? """
+            DO UPDATE SET register_days = EXCLUDED.register_days, forward_days = EXCLUDED.forward_days,
+                answer_days = EXCLUDED.answer_days, extension_days = EXCLUDED.extension_days, working_days = EXCLUDED.working_days,
+                first_reaction_working_hours = EXCLUDED.first_reaction_working_hours,
+                business_day_start_minute = EXCLUDED.business_day_start_minute, business_day_end_minute = EXCLUDED.business_day_end_minute
+            """ : "DO NOTHING"
+        return try conn.query("""
+            INSERT INTO sla_policies (channel, register_days, forward_days, answer_days, extension_days, working_days,
+                first_reaction_working_hours, business_day_start_minute, business_day_end_minute)
+            VALUES (\(p.channel), \(p.registerDays), \(p.forwardDays), \(p.answerDays), \(p.extensionDays), \(p.workingDays),
+                \(p.firstReactionWorkingHours), \(p.businessDayStartMinute), \(p.businessDayEndMinute))
+            ON CONFLICT (channel) \(conflict)
+            RETURNING *
+            """).first.map(slaPolicy)
     }
 
     // MARK: municipalities
@@ -200,7 +212,7 @@ enum AgencyStore {
 
     static func overrides(_ conn: PGConnection) throws -> [CalendarOverride] {
         try conn.query("SELECT day::text AS day, kind, note, as_holiday FROM calendar_overrides ORDER BY day").rows.compactMap { r in
-            guard let date = CivilDate(iso: r.string("day")), let kind = CalendarMath.overrideKind(r.string("kind")) else { return nil }
+            guard let date = CivilDate(iso: r.string("day")), let kind = CalendarOverride.kind(named: r.string("kind")) else { return nil }
             return CalendarOverride(date: date, kind: kind, note: r.string("note"), asHoliday: r.bool("as_holiday"))
         }
     }

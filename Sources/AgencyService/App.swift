@@ -19,23 +19,19 @@ enum AgencyServiceApp {
     static func build(env: ServiceEnvironment, seed: Bool = true, roles: RoleSeed = RoleSeed()) async throws -> Built {
         let pool = try env.requirePool()
         try await Migrator.migrate(pool: pool, schema: AgencySchema.name, migrations: AgencySchema.migrations)
-        try await pool.transaction { conn in
+        let changes = DirectoryChanges(nats: env.nats, logger: env.logger)
+        let revision = try await pool.transaction { conn in
             // One seeder at a time when several instances start together.
             try conn.query("SELECT pg_advisory_xact_lock(hashtext('agency-seed'))")
             try AgencyStore.syncTaxonomy(conn)
             if seed { try AgencyStore.seedDemoRegion(conn) }
             try roles.seed(conn, demo: seed)
+            return try DirectoryChanges.bump(conn)
         }
-        let timeZone: TimeZone
-        if let tz = TimeZone(identifier: env.config.timeZone) {
-            timeZone = tz
-        } else {
-            env.logger.warning("unknown VECHE_TIMEZONE, using Europe/Moscow", metadata: ["timeZone": "\(env.config.timeZone)"])
-            timeZone = TimeZone(identifier: "Europe/Moscow") ?? TimeZone(secondsFromGMT: 3 * 3600) ?? .gmt
-        }
+        changes.announce(revision, what: "seed", pool: pool)
         // The directory holds the grants: it resolves them from its own table (cached and dropped on change).
         let grants = GrantCache(source: LocalGrantSource(pool: pool), nats: env.nats, logger: env.logger)
-        var handlers = AgencyHandlers(pool: pool, timeZone: timeZone)
+        var handlers = AgencyHandlers(pool: pool, timeZone: env.config.timeZone, changes: changes)
         let nats = env.nats, logger = env.logger
         handlers.grantsChanged = { principal in
             grants.invalidate(principal)
@@ -45,13 +41,11 @@ enum AgencyServiceApp {
                 logger.warning("could not announce a role change; caches expire within a minute", metadata: ["error": "\(error)"])
             }
         }
-        let host = NatsServiceHost(
-            info: .init(name: AgencyV1.AgencyService.name, version: version,
-                        description: "Directory of municipalities and agencies, taxonomy, routing rules, SLA policies, working calendar",
-                        metadata: ["schema": AgencySchema.name]),
-            endpoints: handlers.endpoints, connection: env.nats,
-            authenticator: TokenAuthenticator(verifier: env.verifier, grants: grants), logger: env.logger,
-            instanceID: env.config.instanceID, concurrency: env.config.handlerConcurrency)
-        return Built(host: host, handlers: handlers, services: [grants, host])
+        let rpc = env.rpcHost(info: .init(name: AgencyV1.AgencyService.name, version: version,
+                                          description: "Directory of municipalities and agencies, taxonomy, routing rules, SLA policies, working calendar",
+                                          metadata: ["schema": AgencySchema.name]),
+                              endpoints: handlers.endpoints,
+                              authenticator: TokenAuthenticator(verifier: env.verifier, grants: grants))
+        return Built(host: rpc.host, handlers: handlers, services: [grants] + rpc.services)
     }
 }

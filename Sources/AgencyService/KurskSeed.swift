@@ -239,19 +239,4 @@ enum KurskSeed {
         ]
         return r
     }
-
-    /// SLA policy per appeal channel (`AppealV1.Channel` names). 59-ФЗ: register 3, forward 7, answer 30
-    /// calendar days, one +30 extension. Social networks and messengers (ЦУР «Инцидент-менеджмент»):
-    /// additionally a first reaction within 4 working hours on the 09:00–18:00 local business clock.
-    static let slaPolicies: [AgencyV1.SlaPolicy] = {
-        let fz59 = ["pos", "portal", "email", "letter", "phone", "reception", "open311"].map {
-            AgencyV1.SlaPolicy(channel: $0, registerDays: 3, forwardDays: 7, answerDays: 30, extensionDays: 30,
-                               workingDays: false, firstReactionWorkingHours: 0, businessDayStartMinute: 540, businessDayEndMinute: 1080)
-        }
-        let social = ["social", "messenger"].map {
-            AgencyV1.SlaPolicy(channel: $0, registerDays: 3, forwardDays: 7, answerDays: 30, extensionDays: 30,
-                               workingDays: false, firstReactionWorkingHours: 4, businessDayStartMinute: 540, businessDayEndMinute: 1080)
-        }
-        return fz59 + social
-    }()
 }

@@ -131,5 +131,15 @@ enum AgencySchema {
         -- One-time seeds already applied (a revoked demo role must not come back on the next start).
         CREATE TABLE seed_marks (name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now());
         """),
+        Migration(3, "directory revision", """
+        -- Bumped by every change other services copy (see DirectoryChanges).
+        CREATE TABLE directory_revision (
+            id int PRIMARY KEY CHECK (id = 1),
+            revision bigint NOT NULL,
+            changed_at timestamptz NOT NULL DEFAULT now()
+        );
+        INSERT INTO directory_revision (id, revision) VALUES (1, 1);
+        """),
+        Migration(4, "idempotency keys", IdempotencyStore.migrationSQL),
     ]
 }

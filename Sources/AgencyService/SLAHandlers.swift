@@ -2,7 +2,7 @@ import Contracts
 import Foundation
 import VecheRuntime
 
-/// SLA policy changes by the head of the ЦУР (audited).
+/// SLA policy changes by the head of the ЦУР (audited; announced to every service's deadline engine).
 extension AgencyHandlers {
     static func validate(_ p: AgencyV1.SlaPolicy) throws -> AgencyV1.SlaPolicy {
         var p = p
@@ -30,22 +30,15 @@ extension AgencyHandlers {
         guard let input = request.policy else { throw RPCError.invalidArgument("policy is required") }
         let p = try Self.validate(input)
         let audit = self.audit
-        let stored = try await pool.transaction { conn -> AgencyV1.SlaPolicy in
-            guard let row = try conn.query("""
-                INSERT INTO sla_policies (channel, register_days, forward_days, answer_days, extension_days, working_days,
-                    first_reaction_working_hours, business_day_start_minute, business_day_end_minute)
-                VALUES (\(p.channel), \(p.registerDays), \(p.forwardDays), \(p.answerDays), \(p.extensionDays), \(p.workingDays),
-                    \(p.firstReactionWorkingHours), \(p.businessDayStartMinute), \(p.businessDayEndMinute))
-                ON CONFLICT (channel) DO UPDATE SET register_days = EXCLUDED.register_days, forward_days = EXCLUDED.forward_days,
-                    answer_days = EXCLUDED.answer_days, extension_days = EXCLUDED.extension_days, working_days = EXCLUDED.working_days,
-                    first_reaction_working_hours = EXCLUDED.first_reaction_working_hours,
-                    business_day_start_minute = EXCLUDED.business_day_start_minute, business_day_end_minute = EXCLUDED.business_day_end_minute
-                RETURNING *
-                """).first else { throw RPCError.internalError("SLA policy was not saved") }
+        let (stored, revision) = try await pool.transaction { conn -> (AgencyV1.SlaPolicy, Int64) in
+            guard let row = try AgencyStore.upsertSLAPolicy(conn, p, replace: true) else {
+                throw RPCError.internalError("SLA policy was not saved")
+            }
             try audit.record(conn, caller, .init(action: "directory.sla.upsert", target: p.channel,
                                                  detail: "register \(p.registerDays) forward \(p.forwardDays) answer \(p.answerDays) extension \(p.extensionDays)"))
-            return AgencyStore.slaPolicy(row)
+            return (row, try DirectoryChanges.bump(conn))
         }
+        changes.announce(revision, what: "sla_policies", pool: pool)
         return .init(policy: stored)
     }
 }

@@ -1,3 +1,4 @@
+import AgencyDirectory
 import Contracts
 import Foundation
 import Logging
@@ -14,6 +15,7 @@ enum AppealServiceApp {
         var handlers: AppealHandlers
         var relay: EventRelay
         var watcher: DeadlineWatcher
+        var directory: LocalDirectory
         var services: [any Service]
     }
 
@@ -27,40 +29,39 @@ enum AppealServiceApp {
         try await Migrator.migrate(pool: pool, schema: AppealSchema.name, migrations: AppealSchema.migrations)
         try await env.jetStream.ensureStream(Streams.intake)
         try await env.jetStream.ensureStream(Streams.appealEvents)
-        let policy = DeadlinePolicy(timeZone: TimeZone(identifier: env.config.timeZone) ?? .gmt)
-        let relay = EventRelay(pool: pool, jetStream: env.jetStream, logger: env.logger)
+        let directory = LocalDirectory(nats: env.nats, transport: env.rpc, pool: pool, timeZone: env.config.timeZone, logger: env.logger)
+        await directory.start()
+        let relay = EventRelay(pool: pool, publisher: JetStreamEventPublisher(jetStream: env.jetStream), logger: env.logger)
         // Calls to the directory are made as the service itself (its own client credentials).
         let agencies = AgencyV1.AgencyService.Client(transport: env.rpc)
-        let municipalities = MunicipalityResolver(client: agencies, logger: env.logger)
         let chosen: any AppealEnricher
         if let enricher {
             chosen = enricher
         } else {
-            chosen = try await standardEnricher(env: env, pool: pool, agencies: agencies, municipalities: municipalities)
+            chosen = try await standardEnricher(env: env, pool: pool, agencies: agencies, directory: directory)
         }
-        let handlers = AppealHandlers(pool: pool, relay: relay, enricher: chosen, policy: policy, autoRegister: autoRegister,
-                                      directory: DirectoryChecks(agencies: agencies, municipalities: municipalities),
+        let handlers = AppealHandlers(pool: pool, relay: relay, enricher: chosen, directory: directory,
+                                      timeZone: env.config.timeZone, autoRegister: autoRegister,
+                                      checks: DirectoryChecks(agencies: agencies, directory: directory),
                                       views: AppealViews(redactor: PIIRedactor()))
-        let authenticator = env.authenticator
-        let host = NatsServiceHost(
-            info: .init(name: AppealV1.AppealService.name, version: version,
-                        description: "Citizen appeals: intake, 59-FZ lifecycle, answers, satisfaction",
-                        metadata: ["schema": AppealSchema.name]),
-            endpoints: handlers.endpoints, connection: env.nats, authenticator: authenticator, logger: env.logger,
-            instanceID: env.config.instanceID, concurrency: env.config.handlerConcurrency)
-        let intake = IntakeProcessor(handlers: handlers, pool: pool, authenticator: authenticator, logger: env.logger)
+        let rpc = env.rpcHost(info: .init(name: AppealV1.AppealService.name, version: version,
+                                          description: "Citizen appeals: intake, 59-FZ lifecycle, answers, satisfaction",
+                                          metadata: ["schema": AppealSchema.name]),
+                              endpoints: handlers.endpoints)
+        let intake = IntakeProcessor(handlers: handlers, pool: pool, authenticator: env.authenticator, logger: env.logger)
         let consumer = JetStreamConsumer(jetStream: env.jetStream, stream: Subjects.Intake.stream, durable: Subjects.Intake.durable,
                                          filterSubject: Subjects.Intake.wildcard, concurrency: 16, logger: env.logger) { await intake.process($0) }
         let watcher = DeadlineWatcher(pool: pool, relay: relay, logger: env.logger)
-        return Built(host: host, handlers: handlers, relay: relay, watcher: watcher, services: [env.grants, relay, host, consumer, watcher])
+        return Built(host: rpc.host, handlers: handlers, relay: relay, watcher: watcher, directory: directory,
+                     services: [env.grants, directory, relay] + rpc.services + [consumer, watcher])
     }
 
     static func standardEnricher(env: ServiceEnvironment, pool: PGPool, agencies: AgencyV1.AgencyService.Client,
-                                 municipalities: MunicipalityResolver) async throws -> any AppealEnricher {
+                                 directory: LocalDirectory) async throws -> any AppealEnricher {
         let grouper = try ProblemGrouper()
         let warmed = try await TextEnricher.warmUp(grouper: grouper, pool: pool)
         env.logger.info("duplicate index warmed up", metadata: ["appeals": "\(warmed)"])
         return TextEnricher(pipelines: TextPipelinePool(model: try bundledModel.get()), grouper: grouper, agencies: agencies,
-                            municipalities: municipalities, logger: env.logger)
+                            municipalities: MunicipalityResolver(directory: directory), logger: env.logger)
     }
 }

@@ -1,3 +1,4 @@
+import AgencyDirectory
 import Contracts
 import Foundation
 import Logging
@@ -12,9 +13,13 @@ struct AppealHandlers: AppealV1.AppealService.Handler {
     let pool: PGPool
     let relay: EventRelay
     let enricher: any AppealEnricher
-    let policy: DeadlinePolicy
+    /// AgencyService's SLA policies and calendar overrides (local copy) → the deadline engine.
+    let directory: LocalDirectory
+    /// The region's time zone (appeal numbers carry the local year).
+    let timeZone: TimeZone
     let autoRegister: Bool
-    let directory: DirectoryChecks
+    /// Refuses agency ids and OKTMO codes the directory does not know.
+    let checks: DirectoryChecks
     let views: AppealViews
     var now: @Sendable () -> Date = { Date() }
     let audit = AuditLog(service: AppealV1.AppealService.name)
@@ -44,7 +49,7 @@ struct AppealHandlers: AppealV1.AppealService.Handler {
     func submitAppeal(request: AppealV1.SubmitAppealRequest, context: RPCContext) async throws -> AppealV1.SubmitAppealResponse {
         let principal = try context.requirePrincipal()
         guard let incoming = request.appeal else { throw RPCError.invalidArgument("appeal is required") }
-        return try await submit(incoming, by: principal, at: try effectiveTime(context, principal))
+        return try await submit(incoming, by: principal, at: try requestedTime(context, principal))
     }
 
     /// Intake from the RPC and from JetStream: the principal must be allowed on the channel; the idempotent
@@ -55,7 +60,7 @@ struct AppealHandlers: AppealV1.AppealService.Handler {
         // Who may file on this channel is decided before anything about the content is said.
         try AppealAccess.checkSubmit(principal, channel: incoming.channel.name)
         try Self.validate(incoming, now: now)
-        if !incoming.municipalityOktmo.isEmpty { try await directory.requireMunicipality(incoming.municipalityOktmo) }
+        if !incoming.municipalityOktmo.isEmpty { try await checks.requireMunicipality(incoming.municipalityOktmo) }
         let actor = principal.actor
         let externalID = incoming.externalId.isEmpty ? "auto-" + UUID().uuidString.lowercased() : incoming.externalId
         // Cheap idempotency check before enrichment (the insert below is the real guard).
@@ -87,10 +92,12 @@ struct AppealHandlers: AppealV1.AppealService.Handler {
         appeal.monitoringFlags = e.monitoringFlags
         appeal.problemGroupId = e.problemGroupID
         if !e.municipalityOktmo.isEmpty { appeal.municipalityOktmo = e.municipalityOktmo }
-        let policy = self.policy
-        appeal.deadlines = AppealV1.Deadlines(registerDueMs: ms(policy.registerDue(received: received)),
-                                              firstReactionDueMs: policy.firstReactionDue(received: received, channel: incoming.channel).map(ms) ?? 0)
+        let engine = await directory.latest().deadlines
+        let channel = incoming.channel.name
+        appeal.deadlines = AppealV1.Deadlines(registerDueMs: Self.ms(engine.registerDue(channel: channel, received: received)),
+                                              firstReactionDueMs: Self.ms(engine.firstReactionDue(channel: channel, received: received)))
         let routedAgency = e.agencyID
+        let timeZone = self.timeZone.identifier
         let autoRegister = self.autoRegister
         let nowDate = max(now, received)
         let captured = appeal
@@ -98,7 +105,7 @@ struct AppealHandlers: AppealV1.AppealService.Handler {
         let tokenHash = CitizenToken.hash(citizenToken)
         let audit = self.audit
         let result: AppealV1.SubmitAppealResponse = try await pool.transaction { conn in
-            guard var stored = try AppealStore.insert(conn, captured, citizenTokenHash: tokenHash) else {
+            guard var stored = try AppealStore.insert(conn, captured, timeZone: timeZone, citizenTokenHash: tokenHash) else {
                 guard let existing = try AppealStore.find(conn, channel: captured.channel, externalID: captured.externalId) else {
                     throw RPCError.internalError("appeal vanished during idempotent insert")
                 }
@@ -107,7 +114,7 @@ struct AppealHandlers: AppealV1.AppealService.Handler {
             try audit.record(conn, principal, .init(action: "appeal.submit", appealID: stored.id, detail: "channel \(stored.channel.name)"))
             _ = try AppealStore.appendEvent(conn, appeal: stored, type: .received, from: .unspecified, actor: actor, comment: "", at: nowDate)
             if autoRegister {
-                stored = try Self.applyRegister(conn, stored, policy: policy, at: nowDate, actor: "system:auto-registration")
+                stored = try Self.applyRegister(conn, stored, engine: engine, at: nowDate, actor: "system:auto-registration")
                 if !routedAgency.isEmpty {
                     var next = stored
                     let from = next.status
@@ -120,7 +127,7 @@ struct AppealHandlers: AppealV1.AppealService.Handler {
             }
             return AppealV1.SubmitAppealResponse(appeal: stored, alreadyExisted: false, citizenToken: citizenToken)
         }
-        relay.kick()
+        pool.afterCommit { [relay] in relay.kick() }
         if result.alreadyExisted, let existing = result.appeal {
             return AppealV1.SubmitAppealResponse(appeal: replayView(existing, for: principal), alreadyExisted: true)
         }
@@ -137,36 +144,48 @@ struct AppealHandlers: AppealV1.AppealService.Handler {
         }
     }
 
-    static func applyRegister(_ conn: PGConnection, _ a: AppealV1.Appeal, policy: DeadlinePolicy, at: Date, actor: String) throws -> AppealV1.Appeal {
+    static func applyRegister(_ conn: PGConnection, _ a: AppealV1.Appeal, engine: DeadlineEngine, at: Date, actor: String) throws -> AppealV1.Appeal {
         var next = a
         let from = next.status
         next.status = .registered
-        next.registeredAtMs = Int64(at.timeIntervalSince1970 * 1000)
+        next.registeredAtMs = ms(at)
         var d = next.deadlines ?? AppealV1.Deadlines()
-        d.forwardDueMs = Int64(policy.forwardDue(registered: at).timeIntervalSince1970 * 1000)
-        d.answerDueMs = Int64(policy.answerDue(registered: at).timeIntervalSince1970 * 1000)
+        d.forwardDueMs = ms(engine.forwardDue(channel: a.channel.name, registered: at))
+        d.answerDueMs = ms(try answerDue(engine, a, registered: at, extensions: 0))
         next.deadlines = d
         let stored = try AppealStore.update(conn, next)
         _ = try AppealStore.appendEvent(conn, appeal: stored, type: .registered, from: from, actor: actor, comment: "", at: at)
         return stored
     }
 
-    private func ms(_ d: Date) -> Int64 { Int64(d.timeIntervalSince1970 * 1000) }
+    static func ms(_ d: Date?) -> Int64 { d.map { Int64(($0.timeIntervalSince1970 * 1000).rounded()) } ?? 0 }
 
-    /// The time an action takes effect: now, or the source system's time for imported history (import role only).
-    func effectiveTime(_ context: RPCContext, _ principal: Principal) throws -> Date {
-        let now = self.now()
-        guard let raw = context.metadata[RPCHeader.effectiveTime] else { return now }
+    static func answerDue(_ engine: DeadlineEngine, _ a: AppealV1.Appeal, registered: Date, extensions: Int) throws -> Date? {
+        do {
+            return try engine.answerDue(channel: a.channel.name, registered: registered, extensionsUsed: extensions)
+        } catch let e as DeadlineEngineError {
+            throw RPCError.failedPrecondition("\(e) (59-FZ art. 12 p. 2 allows one extension)")
+        }
+    }
+
+    /// The time an imported historical action took place (`Veche-Effective-Time-Ms`, import role only),
+    /// validated; nil: now.
+    func requestedTime(_ context: RPCContext, _ principal: Principal) throws -> Date? {
+        guard let raw = context.metadata[RPCHeader.effectiveTime] else { return nil }
         try AppealAccess.checkEffectiveTime(principal)
         guard let ms = Int64(raw), ms > 0 else { throw RPCError.invalidArgument("\(RPCHeader.effectiveTime) must be epoch milliseconds") }
         let t = Date(timeIntervalSince1970: Double(ms) / 1000)
-        guard t <= now.addingTimeInterval(60) else { throw RPCError.invalidArgument("\(RPCHeader.effectiveTime) is in the future") }
+        guard t <= now().addingTimeInterval(60) else { throw RPCError.invalidArgument("\(RPCHeader.effectiveTime) is in the future") }
         return t
     }
 
-    static func checkOrder(_ at: Date, after current: AppealV1.Appeal) throws {
-        let last = Date(timeIntervalSince1970: Double(max(current.registeredAtMs, current.answeredAtMs, current.receivedAtMs)) / 1000)
-        if at < last { throw RPCError.invalidArgument("\(RPCHeader.effectiveTime) is earlier than the appeal's last change") }
+    /// The time of a change, decided while the appeal row is locked: the requested (imported) time, which
+    /// must not be earlier than the appeal's last change, or now — never before the last change, even when
+    /// another instance's clock runs ahead.
+    static func actionTime(requested: Date?, now: Date, lastChange: Date) throws -> Date {
+        guard let requested else { return max(now, lastChange) }
+        if requested < lastChange { throw RPCError.invalidArgument("\(RPCHeader.effectiveTime) is earlier than the appeal's last change") }
+        return requested
     }
 
     // MARK: lifecycle
@@ -174,21 +193,20 @@ struct AppealHandlers: AppealV1.AppealService.Handler {
     func transition(request: AppealV1.TransitionRequest, context: RPCContext) async throws -> AppealV1.TransitionResponse {
         let principal = try context.requirePrincipal()
         let actor = principal.actor
-        let policy = self.policy
-        let now = try effectiveTime(context, principal)
+        let requested = try requestedTime(context, principal)
         if request.action == .assign || request.action == .forward, !request.agencyId.isEmpty {
-            try await directory.requireAgency(request.agencyId)
+            try await checks.requireAgency(request.agencyId)
         }
+        let engine = await directory.latest().deadlines
         let audit = self.audit
-        let appeal = try await mutate(.idOrNumber(request.id), expectedVersion: request.expectedVersion, authorize: {
+        let appeal = try await mutate(.idOrNumber(request.id), expectedVersion: request.expectedVersion, requested: requested, authorize: {
             try AppealAccess.checkTransition(principal, action: request.action.name, AppealViews.facts($0))
-        }) { conn, current in
-            try Self.checkOrder(now, after: current)
+        }) { conn, current, now in
             let target = try Lifecycle.check(request.action, on: current, agencyID: request.agencyId)
             try audit.record(conn, principal, .init(action: "appeal.transition.\(request.action.name)", appealID: current.id,
                                                     target: request.agencyId, detail: request.comment))
             if request.action == .register {
-                return try Self.applyRegister(conn, current, policy: policy, at: now, actor: actor)
+                return try Self.applyRegister(conn, current, engine: engine, at: now, actor: actor)
             }
             var next = current
             next.status = target
@@ -199,15 +217,15 @@ struct AppealHandlers: AppealV1.AppealService.Handler {
                 next.extensionCount += 1
                 var d = next.deadlines ?? AppealV1.Deadlines()
                 let registered = current.registeredAtMs > 0 ? Date(timeIntervalSince1970: Double(current.registeredAtMs) / 1000) : now
-                d.answerDueMs = Int64(try policy.extendedAnswerDue(registered: registered, extensionsUsed: Int(next.extensionCount)).timeIntervalSince1970 * 1000)
+                d.answerDueMs = Self.ms(try Self.answerDue(engine, current, registered: registered, extensions: Int(next.extensionCount)))
                 next.deadlines = d
             case .close:
-                next.closedAtMs = Int64(now.timeIntervalSince1970 * 1000)
+                next.closedAtMs = Self.ms(now)
             case .reopen:
                 next.reopenCount += 1
                 next.closedAtMs = 0
                 var d = next.deadlines ?? AppealV1.Deadlines()
-                d.answerDueMs = Int64(policy.answerDue(registered: now).timeIntervalSince1970 * 1000)
+                d.answerDueMs = Self.ms(try Self.answerDue(engine, current, registered: now, extensions: 0))
                 next.deadlines = d
             default:
                 break
@@ -226,12 +244,11 @@ struct AppealHandlers: AppealV1.AppealService.Handler {
         guard text.count <= Self.maxTextLength else { throw RPCError.invalidArgument("answer_text is longer than \(Self.maxTextLength) characters") }
         let principal = try context.requirePrincipal()
         let actor = principal.actor
-        let now = try effectiveTime(context, principal)
+        let requested = try requestedTime(context, principal)
         let audit = self.audit
-        let appeal = try await mutate(.idOrNumber(request.id), expectedVersion: request.expectedVersion, authorize: {
+        let appeal = try await mutate(.idOrNumber(request.id), expectedVersion: request.expectedVersion, requested: requested, authorize: {
             try AppealAccess.checkAnswer(principal, AppealViews.facts($0))
-        }) { conn, current in
-            try Self.checkOrder(now, after: current)
+        }) { conn, current, now in
             try audit.record(conn, principal, .init(action: "appeal.answer", appealID: current.id, detail: request.complete ? "complete" : "partial"))
             guard Lifecycle.answerable.contains(current.status) else {
                 throw RPCError.failedPrecondition("cannot answer an appeal in status \(current.status.name); assign or forward it first")
@@ -240,7 +257,7 @@ struct AppealHandlers: AppealV1.AppealService.Handler {
             next.status = .answered
             next.answerText = text
             next.answerComplete = request.complete
-            next.answeredAtMs = Int64(now.timeIntervalSince1970 * 1000)
+            next.answeredAtMs = Self.ms(now)
             let stored = try AppealStore.update(conn, next)
             _ = try AppealStore.appendEvent(conn, appeal: stored, type: .answered, from: current.status, actor: actor, comment: "", at: now)
             return stored
@@ -254,13 +271,13 @@ struct AppealHandlers: AppealV1.AppealService.Handler {
         try AppealAccess.checkRate(principal)
         guard (1...5).contains(request.satisfaction) else { throw RPCError.invalidArgument("satisfaction must be 1..5") }
         guard request.comment.count <= 2000 else { throw RPCError.invalidArgument("comment is longer than 2000 characters") }
-        let now = try effectiveTime(context, principal)
+        let requested = try requestedTime(context, principal)
         let target: AppealTarget = principal.kind == .citizen ? .citizenTokenHash(principal.name) : .idOrNumber(request.id)
         if principal.kind == .citizen, !request.id.isEmpty, try await ownAppealID(principal) != request.id {
             throw RPCError.permissionDenied("the citizen token opens another appeal")
         }
         let audit = self.audit
-        let appeal = try await mutate(target, expectedVersion: 0, authorize: { _ in }) { conn, current in
+        let appeal = try await mutate(target, expectedVersion: 0, requested: requested, authorize: { _ in }) { conn, current, now in
             guard Lifecycle.ratable.contains(current.status) else {
                 throw RPCError.failedPrecondition("only answered or closed appeals can be rated (status is \(current.status.name))")
             }
@@ -288,11 +305,10 @@ struct AppealHandlers: AppealV1.AppealService.Handler {
             }
         }
         guard request.comment.count <= 2000 else { throw RPCError.invalidArgument("comment is longer than 2000 characters") }
-        let now = self.now()
         let audit = self.audit
-        let appeal = try await mutate(.idOrNumber(request.id), expectedVersion: request.expectedVersion, authorize: {
+        let appeal = try await mutate(.idOrNumber(request.id), expectedVersion: request.expectedVersion, requested: nil, authorize: {
             try AppealAccess.checkReclassify(principal, AppealViews.facts($0))
-        }) { conn, current in
+        }) { conn, current, now in
             var next = current
             next.topicCode = topic
             next.categoryCode = category
@@ -321,34 +337,38 @@ struct AppealHandlers: AppealV1.AppealService.Handler {
     }
 
     /// Locks the row, checks that the caller may act on it (`authorize`, before anything else is revealed), checks
-    /// the optimistic version, applies `change` in one transaction, then wakes the relay.
-    private func mutate(_ target: AppealTarget, expectedVersion: Int64, authorize: @escaping @Sendable (AppealV1.Appeal) throws -> Void,
-                        _ change: @escaping @Sendable (PGConnection, AppealV1.Appeal) throws -> AppealV1.Appeal) async throws -> AppealV1.Appeal {
+    /// the optimistic version, decides the action time (after the lock, so concurrent changes never see each
+    /// other's time out of order), applies `change` in one transaction, then wakes the relay once committed.
+    private func mutate(_ target: AppealTarget, expectedVersion: Int64, requested: Date?,
+                        authorize: @escaping @Sendable (AppealV1.Appeal) throws -> Void,
+                        _ change: @escaping @Sendable (PGConnection, AppealV1.Appeal, Date) throws -> AppealV1.Appeal) async throws -> AppealV1.Appeal {
         if case .idOrNumber(let raw) = target, raw.trimmingCharacters(in: .whitespaces).isEmpty {
             throw RPCError.invalidArgument("id is required")
         }
+        let now = self.now
         let result = try await pool.transaction { conn in
-            let found: AppealV1.Appeal?
+            let found: AppealStore.Locked?
             let id: String
             switch target {
             case .idOrNumber(let raw):
                 id = raw.trimmingCharacters(in: .whitespaces)
-                found = try AppealStore.find(conn, idOrNumber: id, forUpdate: true)
+                found = try AppealStore.lock(conn, idOrNumber: id)
             case .citizenTokenHash(let hash):
                 id = "(citizen token)"
-                found = try AppealStore.find(conn, citizenTokenHash: hash, forUpdate: true)
+                found = try AppealStore.lock(conn, citizenTokenHash: hash)
             }
-            guard let current = found else {
+            guard let locked = found else {
                 if case .citizenTokenHash = target { throw RPCError.unauthenticated("the citizen token does not open any appeal") }
                 throw RPCError.notFound("appeal \(id) not found")
             }
+            let current = locked.appeal
             try authorize(current)
             if expectedVersion != 0, current.version != expectedVersion {
                 throw RPCError.failedPrecondition("appeal \(id) is at version \(current.version), not \(expectedVersion); reload and retry")
             }
-            return try change(conn, current)
+            return try change(conn, current, try Self.actionTime(requested: requested, now: now(), lastChange: locked.lastChange))
         }
-        relay.kick()
+        pool.afterCommit { [relay] in relay.kick() }
         return result
     }
 }

@@ -86,6 +86,31 @@ struct AppealStore: Sendable {
         try conn.query("UPDATE appeals SET rated_answer_ms = \(answeredAtMs) WHERE id = \(appealID)::uuid")
     }
 
+    /// An appeal locked for a change (SELECT … FOR UPDATE) and the time of its last change.
+    struct Locked {
+        var appeal: AppealV1.Appeal
+        /// The latest of receipt, registration, answer and every recorded event.
+        var lastChange: Date
+    }
+
+    /// Locks the appeal row until the transaction ends. Every change of an appeal — and every event
+    /// appended to it — happens under this lock, so changes of one appeal are serialised.
+    static func lock(_ conn: PGConnection, idOrNumber: String) throws -> Locked? {
+        try locked(conn, try find(conn, idOrNumber: idOrNumber, forUpdate: true))
+    }
+
+    /// Locks the appeal a citizen token opens, as `lock(_:idOrNumber:)`.
+    static func lock(_ conn: PGConnection, citizenTokenHash: String) throws -> Locked? {
+        try locked(conn, try find(conn, citizenTokenHash: citizenTokenHash, forUpdate: true))
+    }
+
+    private static func locked(_ conn: PGConnection, _ found: AppealV1.Appeal?) throws -> Locked? {
+        guard let a = found else { return nil }
+        let lastEvent = try conn.query("SELECT last_event_at FROM appeals WHERE id = \(a.id)::uuid").first?.date("last_event_at")
+        let ms = max(a.receivedAtMs, a.registeredAtMs, a.answeredAtMs)
+        return Locked(appeal: a, lastChange: max(Date(timeIntervalSince1970: Double(ms) / 1000), lastEvent ?? .distantPast))
+    }
+
     static func find(_ conn: PGConnection, channel: AppealV1.Channel, externalID: String) throws -> AppealV1.Appeal? {
         try conn.query("SELECT \(columns) FROM appeals a WHERE a.channel = \(channel.name) AND a.external_id = \(externalID)")
             .first.map(appeal(from:))
@@ -101,7 +126,8 @@ struct AppealStore: Sendable {
     // MARK: writes
 
     /// Inserts a new appeal unless (channel, external_id) exists. Returns nil when it already existed.
-    static func insert(_ conn: PGConnection, _ a: AppealV1.Appeal, citizenTokenHash: String? = nil) throws -> AppealV1.Appeal? {
+    /// The number is `<local year of receipt>-<sequence>` in the region's `timeZone`.
+    static func insert(_ conn: PGConnection, _ a: AppealV1.Appeal, timeZone: String, citizenTokenHash: String? = nil) throws -> AppealV1.Appeal? {
         let author = a.author ?? CommonV1.Person()
         let lat: Double? = a.location.map(\.latitude)
         let lon: Double? = a.location.map(\.longitude)
@@ -113,7 +139,7 @@ struct AppealStore: Sendable {
                 received_at, register_due, forward_due, answer_due, first_reaction_due, source_url, attachment_urls, is_public,
                 citizen_token_hash)
             VALUES (\(a.id)::uuid,
-                to_char(\(date(a.receivedAtMs))::timestamptz AT TIME ZONE 'Europe/Moscow', 'YYYY') || '-' || lpad(nextval('appeal_number_seq')::text, 6, '0'),
+                to_char(\(date(a.receivedAtMs))::timestamptz AT TIME ZONE \(timeZone), 'YYYY') || '-' || lpad(nextval('appeal_number_seq')::text, 6, '0'),
                 \(a.channel.name), \(a.externalId), \(a.status.name), \(author.fullName), \(author.email), \(author.phone),
                 \(author.socialHandle), \(author.postalAddress), \(a.title), \(a.text), \(a.redactedText), \(a.address), \(lat)::float8, \(lon)::float8,
                 \(a.municipalityOktmo), \(a.topicCode), \(a.categoryCode), \(a.classificationConfidence), \(a.agencyId),
@@ -148,10 +174,15 @@ struct AppealStore: Sendable {
         return fresh
     }
 
-    /// Appends an event (state after the change) to the history/outbox in the same transaction.
+    /// Appends an event (state after the change) to the history/outbox in the same transaction. Its per-appeal
+    /// sequence is taken from the appeal row by an UPDATE, which holds the row lock until commit: sequences
+    /// are gap-free and in commit order even when a caller forgot to lock the row first.
     static func appendEvent(_ conn: PGConnection, appeal: AppealV1.Appeal, type: AppealV1.EventType, from: AppealV1.Status,
                             actor: String, comment: String, at: Date) throws -> AppealV1.AppealEvent {
-        let seq = try conn.query("SELECT coalesce(max(seq), 0) + 1 AS next FROM appeal_events WHERE appeal_id = \(appeal.id)::uuid").first?.int("next") ?? 1
+        guard let seq = try conn.query("""
+            UPDATE appeals SET event_seq = event_seq + 1, last_event_at = GREATEST(last_event_at, \(at)::timestamptz)
+            WHERE id = \(appeal.id)::uuid RETURNING event_seq
+            """).first?.int("event_seq") else { throw RPCError.notFound("appeal \(appeal.id) disappeared") }
         let event = AppealV1.AppealEvent(eventId: UUID().uuidString.lowercased(), type: type, occurredAtMs: Int64(at.timeIntervalSince1970 * 1000),
                                          actor: actor, comment: comment, fromStatus: from, appeal: appeal, sequence: seq)
         try conn.query("""

@@ -43,31 +43,46 @@ final class DeadlineWatcher: Service, @unchecked Sendable {
         ("first_reaction", "first_reaction_due", ["received", "registered", "assigned", "forwarded"]),
     ]
 
-    /// One pass; returns the number of new alerts.
+    /// One pass; returns the number of new alerts. Each alert is its own short transaction that locks the
+    /// appeal row first and re-checks the miss, so it never races an operator's transition for the
+    /// appeal's next event sequence and never alerts a deadline the transition just met.
     @discardableResult
     func tick(now: Date = Date()) async throws -> Int {
-        let n = try await pool.transaction { conn -> Int in
-            var alerts = 0
-            for check in Self.checks {
-                let due = SQL(stringLiteral: "a.\(check.column)")
-                let missed = try conn.query("""
-                    INSERT INTO deadline_alerts (appeal_id, kind, due_at)
-                    SELECT a.id, \(check.kind), \(due) FROM appeals a
-                    WHERE a.status = ANY(\(check.statuses)::text[]) AND \(due) IS NOT NULL AND \(due) < \(now)::timestamptz
-                    ON CONFLICT DO NOTHING
-                    RETURNING appeal_id::text AS id, due_at
-                    """).rows
-                for row in missed {
-                    guard let appeal = try AppealStore.find(conn, idOrNumber: row.string("id")) else { continue }
-                    let dueText = row.date("due_at").map(PGTime.format) ?? ""
-                    _ = try AppealStore.appendEvent(conn, appeal: appeal, type: .deadlineMissed, from: appeal.status, actor: "deadline-watcher",
-                                                    comment: "\(check.kind) deadline \(dueText) missed", at: now)
-                    alerts += 1
-                }
+        var alerts = 0
+        for check in Self.checks {
+            let due = SQL(stringLiteral: "a.\(check.column)")
+            let candidates = try await pool.query("""
+                SELECT a.id::text AS id FROM appeals a
+                WHERE a.status = ANY(\(check.statuses)::text[]) AND \(due) IS NOT NULL AND \(due) < \(now)::timestamptz
+                  AND NOT EXISTS (SELECT 1 FROM deadline_alerts d WHERE d.appeal_id = a.id AND d.kind = \(check.kind) AND d.due_at = \(due))
+                ORDER BY \(due) LIMIT 1000
+                """).rows.map { $0.string("id") }
+            for id in candidates where try await alert(id, check: check, now: now) {
+                alerts += 1
             }
-            return alerts
         }
-        if n > 0 { relay.kick() }
-        return n
+        return alerts
+    }
+
+    private func alert(_ id: String, check: (kind: String, column: String, statuses: [String]), now: Date) async throws -> Bool {
+        let due = SQL(stringLiteral: "a.\(check.column)")
+        let added = try await pool.transaction { conn -> Bool in
+            guard let locked = try AppealStore.lock(conn, idOrNumber: id) else { return false }
+            let inserted = try conn.query("""
+                INSERT INTO deadline_alerts (appeal_id, kind, due_at)
+                SELECT a.id, \(check.kind), \(due) FROM appeals a
+                WHERE a.id = \(id)::uuid AND a.status = ANY(\(check.statuses)::text[]) AND \(due) IS NOT NULL AND \(due) < \(now)::timestamptz
+                ON CONFLICT DO NOTHING
+                RETURNING due_at
+                """).first
+            guard let inserted else { return false }
+            let appeal = locked.appeal
+            let dueText = inserted.date("due_at").map(PGTime.format) ?? ""
+            _ = try AppealStore.appendEvent(conn, appeal: appeal, type: .deadlineMissed, from: appeal.status, actor: "deadline-watcher",
+                                            comment: "\(check.kind) deadline \(dueText) missed", at: max(now, locked.lastChange))
+            return true
+        }
+        if added { relay.kick() }
+        return added
     }
 }

@@ -1,19 +1,21 @@
+import AgencyDirectory
 import Contracts
 import Foundation
 import Synchronization
 
 /// Refuses agency ids and OKTMO codes the directory (AgencyService) does not know, before anything is stored.
 /// When the directory cannot be asked the call fails as unavailable (intake retries later) rather than store
-/// an unchecked reference. Known agency ids are remembered for a while.
+/// an unchecked reference. Known agency ids are remembered for a while; municipalities come from the local copy
+/// of the directory.
 final class DirectoryChecks: Sendable {
     let agencies: AgencyV1.AgencyService.Client
-    let municipalities: MunicipalityResolver
+    let directory: LocalDirectory
     private let known = Mutex<[String: ContinuousClock.Instant]>([:])
     let ttl: Duration = .seconds(600)
 
-    init(agencies: AgencyV1.AgencyService.Client, municipalities: MunicipalityResolver) {
+    init(agencies: AgencyV1.AgencyService.Client, directory: LocalDirectory) {
         self.agencies = agencies
-        self.municipalities = municipalities
+        self.directory = directory
     }
 
     func requireAgency(_ id: String, field: String = "agency_id") async throws {
@@ -34,7 +36,7 @@ final class DirectoryChecks: Sendable {
         guard oktmo.count == 8 || oktmo.count == 11, oktmo.allSatisfy({ $0.isASCII && $0.isNumber }) else {
             throw RPCError.invalidArgument("municipality_oktmo '\(oktmo)' is not an OKTMO code (8 or 11 digits)")
         }
-        let list = await municipalities.municipalities()
+        let list = await directory.latest().municipalities
         guard !list.isEmpty else { throw RPCError.unavailable("the directory cannot confirm municipality_oktmo '\(oktmo)' now") }
         let candidates = [oktmo, String(oktmo.prefix(8)), String(oktmo.prefix(5)) + "000"]
         guard list.contains(where: { candidates.contains($0.oktmo) }) else {

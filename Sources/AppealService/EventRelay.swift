@@ -4,19 +4,48 @@ import Logging
 import ServiceLifecycle
 import VecheRuntime
 
-/// Transactional outbox relay: publishes committed lifecycle events to JetStream in commit order
-/// (Nats-Msg-Id = event id, so a re-publish after a crash is de-duplicated by the stream), then marks them.
+/// Where the relay publishes events: JetStream (a test wraps it to inject failures).
+protocol EventPublishing: Sendable {
+    /// Publishes in order with asynchronous acks; one result per message.
+    func publish(_ messages: [NatsMessage]) async -> [Result<JetStream.PublishAck, any Error>]
+}
+
+/// JetStream as the relay's publisher.
+struct JetStreamEventPublisher: EventPublishing {
+    let jetStream: JetStream
+    func publish(_ messages: [NatsMessage]) async -> [Result<JetStream.PublishAck, any Error>] {
+        await jetStream.publish(messages)
+    }
+}
+
+/// Transactional outbox relay: publishes committed lifecycle events (`appeal_events`) to JetStream.
+///
+/// * **Outside any transaction**: pending events are read, published, then marked in one bulk UPDATE; no
+///   row lock is held while JetStream answers. A crash between publishing and marking re-publishes, and
+///   the stream drops the copy (`Nats-Msg-Id` = event id).
+/// * **Strictly in per-appeal commit order**: an appeal's sequence is assigned under its row lock, so
+///   sequence order is commit order; the relay publishes in waves — the next pending event of every appeal
+///   at once (asynchronous acks), the following event of an appeal only after the previous one was
+///   acknowledged. A failed publish stops that appeal until the next batch, so a retry never overtakes.
+/// * **One publisher across instances**: only the instance holding a PostgreSQL advisory lock (on a
+///   dedicated session) publishes; if it dies, its session ends and another instance takes over.
 final class EventRelay: Service, @unchecked Sendable {
     let pool: PGPool
-    let jetStream: JetStream
+    let publisher: any EventPublishing
     let logger: Logger
+    let batchSize: Int
+    let pollInterval: Duration
     private let signal: AsyncStream<Void>.Continuation
     private let signals: AsyncStream<Void>
 
-    init(pool: PGPool, jetStream: JetStream, logger: Logger) {
+    static let leaderLock: SQL = "hashtextextended('veche.appeal.event-relay', 0)"
+
+    init(pool: PGPool, publisher: any EventPublishing, logger: Logger, batchSize: Int = 500, pollInterval: Duration = .milliseconds(250)) {
         self.pool = pool
-        self.jetStream = jetStream
+        self.publisher = publisher
         self.logger = logger
+        self.batchSize = batchSize
+        self.pollInterval = pollInterval
         (signals, signal) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
     }
 
@@ -24,46 +53,126 @@ final class EventRelay: Service, @unchecked Sendable {
     func kick() { signal.yield() }
 
     func run() async throws {
-        let ticker = Task { [signal] in
-            while !Task.isCancelled {
-                try? await Task.sleep(for: .seconds(1))
-                signal.yield()
-            }
-        }
-        defer { ticker.cancel() }
+        let leadership = Leadership(pool: pool, logger: logger)
+        defer { leadership.close() }
         await cancelWhenGracefulShutdown {
-            for await _ in self.signals {
-                do {
-                    while try await self.publishBatch() > 0 {}
-                } catch {
-                    self.logger.warning("event relay: publish failed, will retry", metadata: ["error": "\(error)"])
+            await withDiscardingTaskGroup { group in
+                group.addTask {
+                    while (try? await Task.sleep(for: self.pollInterval)) != nil { self.signal.yield() }
+                }
+                group.addTask {
+                    for await _ in self.signals {
+                        guard await leadership.holds() else { continue }
+                        await self.drain()
+                    }
                 }
             }
         }
         // Final flush so events committed before shutdown are not left waiting.
-        _ = try? await publishBatch()
+        if await leadership.holds() { await drain() }
     }
 
-    /// Publishes up to 500 pending events; returns how many.
-    func publishBatch() async throws -> Int {
-        let js = jetStream
-        return try await pool.transaction { conn in
-            let rows = try conn.query("""
-                SELECT id::text AS id, type, payload FROM appeal_events WHERE published_at IS NULL
-                ORDER BY occurred_at, appeal_id, seq LIMIT 500 FOR UPDATE SKIP LOCKED
-                """).rows
-            var done: [String] = []
-            for row in rows {
-                guard let payload = PGBytes.decode(row.string("payload")) else { continue }
-                let type = AppealV1.EventType(name: row.string("type")) ?? .unspecified
-                _ = try js.publishBlocking(NatsMessage(subject: Subjects.AppealEvents.subject(for: type),
-                                                       headers: ["Nats-Msg-Id": row.string("id")], payload: payload))
-                done.append(row.string("id"))
-            }
-            if !done.isEmpty {
-                try conn.query("UPDATE appeal_events SET published_at = now() WHERE id = ANY(\(done)::uuid[])")
-            }
-            return done.count
+    private func drain() async {
+        do {
+            while try await publishBatch() > 0 {}
+        } catch {
+            logger.warning("event relay: publish failed, will retry", metadata: ["error": "\(error)"])
         }
     }
+
+    struct Pending {
+        var id: String
+        var appeal: String
+        var message: NatsMessage
+    }
+
+    /// Publishes up to `batchSize` pending events; returns how many were acknowledged. Throws when
+    /// nothing could be published.
+    func publishBatch() async throws -> Int {
+        let rows = try await pool.query("""
+            SELECT id::text AS id, appeal_id::text AS appeal, type, payload FROM appeal_events
+            WHERE published_at IS NULL ORDER BY appeal_id, seq LIMIT \(batchSize)
+            """).rows
+        guard !rows.isEmpty else { return 0 }
+        var queues: [String: ArraySlice<Pending>] = [:]
+        var order: [String] = []
+        for row in rows {
+            guard let payload = PGBytes.decode(row.string("payload")) else { continue }
+            let type = AppealV1.EventType(name: row.string("type")) ?? .unspecified
+            let p = Pending(id: row.string("id"), appeal: row.string("appeal"),
+                            message: NatsMessage(subject: Subjects.AppealEvents.subject(for: type), headers: ["Nats-Msg-Id": row.string("id")],
+                                                 payload: payload))
+            if queues[p.appeal] == nil { order.append(p.appeal) }
+            queues[p.appeal, default: []].append(p)
+        }
+        var published: [String] = []
+        var lastError: (any Error)?
+        var active = order
+        while !active.isEmpty {
+            let wave = active.compactMap { queues[$0]?.first }
+            let results = await publisher.publish(wave.map(\.message))
+            var next: [String] = []
+            for (event, result) in zip(wave, results) {
+                switch result {
+                case .success:
+                    published.append(event.id)
+                    queues[event.appeal]?.removeFirst()
+                    if queues[event.appeal]?.isEmpty == false { next.append(event.appeal) }
+                case .failure(let error):
+                    // This appeal's later events wait for the next batch: nothing overtakes the failed one.
+                    lastError = error
+                }
+            }
+            active = next
+        }
+        if !published.isEmpty {
+            try await pool.query("UPDATE appeal_events SET published_at = now() WHERE id = ANY(\(published)::uuid[])")
+        }
+        if let lastError {
+            if published.isEmpty { throw lastError }
+            logger.warning("event relay: some events not acknowledged, will retry in order", metadata: ["error": "\(lastError)"])
+        }
+        return published.count
+    }
+}
+
+/// The relay's leader lease: a session-level advisory lock on a dedicated connection. Lost with the session
+/// (instance or database gone); re-tried on every tick.
+final class Leadership: @unchecked Sendable {
+    let pool: PGPool
+    let logger: Logger
+    // Touched only by the relay's single loop task.
+    private var session: PGSession?
+    private var leader = false
+
+    init(pool: PGPool, logger: Logger) {
+        self.pool = pool
+        self.logger = logger
+    }
+
+    /// True while this instance may publish.
+    func holds() async -> Bool {
+        do {
+            let s: PGSession
+            if let session { s = session } else { s = try await pool.makeSession(); session = s }
+            let healthy = await s.isHealthy()
+            if leader {
+                if healthy { return true }
+                logger.warning("event relay: leader session lost")
+                leader = false
+            }
+            if !healthy { try await s.reconnect() }
+            leader = try await s.run { conn in
+                try conn.query("SELECT pg_try_advisory_lock(\(EventRelay.leaderLock)) AS ok").first?.bool("ok") ?? false
+            }
+            if leader { logger.info("event relay: this instance publishes events") }
+            return leader
+        } catch {
+            logger.warning("event relay: cannot take the leader lock", metadata: ["error": "\(error)"])
+            leader = false
+            return false
+        }
+    }
+
+    func close() { session?.close() }
 }

@@ -1,3 +1,4 @@
+import AgencyDirectory
 import VecheRuntime
 
 /// AppealService owns schema `appeal`.
@@ -114,5 +115,17 @@ enum AppealSchema {
         UPDATE appeals SET rated_answer_ms = (extract(epoch FROM answered_at) * 1000)::bigint
         WHERE satisfaction > 0 AND answered_at IS NOT NULL;
         """),
+        Migration(4, "per-appeal event sequence on the row, relay order index", """
+        -- appendEvent takes the next sequence from the appeal row (under its lock) instead of max(seq) + 1.
+        ALTER TABLE appeals ADD COLUMN event_seq int NOT NULL DEFAULT 0, ADD COLUMN last_event_at timestamptz;
+        UPDATE appeals a SET event_seq = e.n, last_event_at = e.at
+        FROM (SELECT appeal_id, max(seq) AS n, max(occurred_at) AS at FROM appeal_events GROUP BY appeal_id) e
+        WHERE e.appeal_id = a.id;
+        -- The relay publishes pending events per appeal in sequence order.
+        DROP INDEX appeal_events_pending_idx;
+        CREATE INDEX appeal_events_pending_idx ON appeal_events (appeal_id, seq) WHERE published_at IS NULL;
+        """),
+        Migration(5, "idempotency keys", IdempotencyStore.migrationSQL),
+        Migration(6, "local copy of the agency directory", LocalDirectory.migrationSQL),
     ]
 }

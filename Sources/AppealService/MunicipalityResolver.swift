@@ -1,40 +1,16 @@
+import AgencyDirectory
 import Contracts
 import Foundation
-import Logging
 
 /// Infers the municipality (OKTMO) of an appeal that did not name one: from its coordinates (nearest
 /// municipality centre within a radius, urban okrugs first) or from "г. <город>" in the address.
-/// The directory comes from AgencyService and is cached; without it nothing is inferred.
-final class MunicipalityResolver: @unchecked Sendable {
-    private let lock = NSLock()
-    private var cache: [AgencyV1.Municipality] = []
-    private var fetchedAt: Date = .distantPast
-    private let client: AgencyV1.AgencyService.Client
-    private let logger: Logger
-    var ttl: TimeInterval = 600
+/// The municipalities come from the local copy of AgencyService's directory; without it nothing is inferred.
+struct MunicipalityResolver: Sendable {
+    let directory: LocalDirectory
     var radiusKm = 12.0
 
-    init(client: AgencyV1.AgencyService.Client, logger: Logger) {
-        self.client = client
-        self.logger = logger
-    }
-
-    func municipalities() async -> [AgencyV1.Municipality] {
-        let (cached, fresh) = lock.withLock { (cache, Date().timeIntervalSince(fetchedAt) < ttl) }
-        if fresh { return cached }
-        do {
-            let list = try await client.listMunicipalities(.init(), options: CallOptions(timeout: .seconds(5))).municipalities
-            lock.withLock { cache = list; fetchedAt = Date() }
-            return list
-        } catch {
-            // Keep what we had; try again after a short pause.
-            lock.withLock { fetchedAt = Date().addingTimeInterval(-ttl + 30) }
-            return cached
-        }
-    }
-
     func resolve(location: CommonV1.GeoPoint?, address: String) async -> String? {
-        let list = await municipalities()
+        let list = await directory.latest().municipalities
         guard !list.isEmpty else { return nil }
         if let loc = location, loc != CommonV1.GeoPoint() {
             let candidates = list.compactMap { m -> (AgencyV1.Municipality, Double)? in

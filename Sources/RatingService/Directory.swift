@@ -77,7 +77,11 @@ actor DirectoryCache {
         if let fetched = await fetch() {
             current = fetched
             nextRefresh = now + ttl
-            await store(fetched)
+            do {
+                try await store(fetched)
+            } catch {
+                logger.warning("rating: could not persist the directory cache", metadata: ["error": "\(error)"])
+            }
             return fetched
         }
         nextRefresh = now + retryAfter
@@ -113,28 +117,27 @@ actor DirectoryCache {
         }
     }
 
-    private func store(_ d: Directory) async {
-        do {
-            try await pool.transaction { conn in
-                try conn.execute("DELETE FROM directory_cache")
-                for (k, m) in d.municipalities {
-                    try conn.query("""
-                        INSERT INTO directory_cache (kind, key, name, population, parent)
-                        VALUES ('municipality', \(k), \(m.name), \(m.population)::bigint, \(m.parent))
-                        """)
-                }
-                for (k, a) in d.agencies {
-                    try conn.query("INSERT INTO directory_cache (kind, key, name, parent) VALUES ('agency', \(k), \(a.name), \(a.oktmo))")
-                }
-                for (k, n) in d.topics {
-                    try conn.query("INSERT INTO directory_cache (kind, key, name) VALUES ('topic', \(k), \(n))")
-                }
-                for (k, n) in d.categories {
-                    try conn.query("INSERT INTO directory_cache (kind, key, name) VALUES ('category', \(k), \(n))")
-                }
+    /// Replaces the persisted copy. Refreshes may overlap (two instances, or two callers of this actor while
+    /// it awaits AgencyService): an advisory lock serialises them and rows are upserted, so the later one
+    /// simply wins — no duplicate-key errors.
+    func store(_ d: Directory) async throws {
+        var rows: [(kind: String, key: String, name: String, population: Int?, parent: String)] = []
+        for (k, m) in d.municipalities { rows.append(("municipality", k, m.name, m.population, m.parent)) }
+        for (k, a) in d.agencies { rows.append(("agency", k, a.name, nil, a.oktmo)) }
+        for (k, n) in d.topics { rows.append(("topic", k, n, nil, "")) }
+        for (k, n) in d.categories { rows.append(("category", k, n, nil, "")) }
+        let all = rows
+        try await pool.transaction { conn in
+            try conn.query("SELECT pg_advisory_xact_lock(hashtext('rating.directory_cache'))")
+            for r in all {
+                try conn.query("""
+                    INSERT INTO directory_cache (kind, key, name, population, parent)
+                    VALUES (\(r.kind), \(r.key), \(r.name), \(r.population)::bigint, \(r.parent))
+                    ON CONFLICT (kind, key) DO UPDATE SET name = EXCLUDED.name, population = EXCLUDED.population,
+                        parent = EXCLUDED.parent, fetched_at = now()
+                    """)
             }
-        } catch {
-            logger.warning("rating: could not persist the directory cache", metadata: ["error": "\(error)"])
+            try conn.query("DELETE FROM directory_cache WHERE kind || ':' || key <> ALL(\(all.map { $0.kind + ":" + $0.key })::text[])")
         }
     }
 

@@ -52,10 +52,11 @@ public struct ServiceEnvironment: Sendable {
     public var authenticator: TokenAuthenticator { TokenAuthenticator(verifier: verifier, grants: grants) }
 
     /// The service's RPC host with the platform's defaults from `config` (concurrency, queue bound,
-    /// default deadline), callers authenticated by `authenticator` and, for a service with a database,
-    /// idempotency keys on its mutating endpoints.
+    /// default deadline), callers authenticated by `authenticator` (default: the standard one) and, for a
+    /// service with a database, idempotency keys on its mutating endpoints.
     /// `services` are the host and the key store (which deletes expired keys); run both.
-    public func rpcHost(info: NatsServiceHost.Info, endpoints: [RPCEndpoint]) -> (host: NatsServiceHost, services: [any Service]) {
+    public func rpcHost(info: NatsServiceHost.Info, endpoints: [RPCEndpoint],
+                        authenticator: (any RPCAuthenticator)? = nil) -> (host: NatsServiceHost, services: [any Service]) {
         var services: [any Service] = []
         var interceptors: [any RPCInterceptor] = []
         if let pool {
@@ -63,7 +64,7 @@ public struct ServiceEnvironment: Sendable {
             interceptors.append(IdempotencyInterceptor(store: store))
             services.append(store)
         }
-        let host = NatsServiceHost(info: info, endpoints: endpoints, connection: nats, authenticator: authenticator,
+        let host = NatsServiceHost(info: info, endpoints: endpoints, connection: nats, authenticator: authenticator ?? self.authenticator,
                                    logger: logger, instanceID: config.instanceID,
                                    concurrency: config.handlerConcurrency, queueCapacity: config.handlerQueue,
                                    defaultDeadline: config.defaultDeadline, interceptors: interceptors)

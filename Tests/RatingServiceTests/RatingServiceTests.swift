@@ -331,6 +331,7 @@ struct RatingServiceTests {
                 #expect(p.eventsApplied == 3)      // seq 1; seq 3 waited for seq 2, then both applied in order
                 #expect(p.staleSkipped == 0)
                 #expect(p.deferredEvents == 0)
+                #expect(p.gapsDetected == 1)       // seq 3 arrived before seq 2 (deferred once)
                 #expect(p.duplicatesSkipped == 2)
                 #expect(p.rejectedEvents == 2)
                 #expect(p.appealsTracked == 1)
@@ -605,6 +606,30 @@ struct RatingServiceTests {
                 let r = try await client.getRatings(.init(dimension: .agency, period: "2025-03"))
                 #expect(r.rows.first?.metrics?.volume == 10)
             }
+        }
+    }
+
+    @Test func overlappingDirectoryRefreshesNeverCollide() async throws {
+        try await withCluster { cluster in
+            let env = try await cluster.environment("rating", schema: RatingSchema.name)
+            defer { env.close() }
+            let pool = try env.requirePool()
+            try await Migrator.migrate(pool: pool, schema: RatingSchema.name, migrations: RatingSchema.migrations)
+            // Two instances refreshing at once (the old DELETE-then-INSERT raced into 23505 directory_cache_pkey).
+            let caches = (0..<2).map { _ in DirectoryCache(client: nil, pool: pool, logger: env.logger) }
+            var d = Directory()
+            for i in 0..<200 { d.municipalities["3870\(1000 + i)"] = .init(name: "МО \(i)", population: 1000 + i, parent: "") }
+            d.agencies["ag-1"] = ("Агентство", "38701000")
+            let dir = d
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for round in 0..<10 {
+                    for cache in caches {
+                        group.addTask { try await cache.store(round % 2 == 0 ? dir : Directory(municipalities: dir.municipalities)) }
+                    }
+                }
+                try await group.waitForAll()
+            }
+            #expect(try await pool.query("SELECT count(*) AS n FROM rating.directory_cache WHERE kind = 'municipality'").first?.int("n") == 200)
         }
     }
 

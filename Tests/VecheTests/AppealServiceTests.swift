@@ -395,4 +395,5 @@ final class EventsSeen: @unchecked Sendable {
     var types: [AppealV1.EventType] { lock.withLock { events.map(\.0.type) } }
     var subjects: [String] { lock.withLock { events.map(\.1) } }
     var last: AppealV1.AppealEvent? { lock.withLock { events.last?.0 } }
+    var all: [AppealV1.AppealEvent] { lock.withLock { events.map(\.0) } }
 }

@@ -95,13 +95,13 @@ struct GatewayDashboardTests {
                         guard p.status == .ok else { return false }
                         let progress = try JSONDecoder().decode(RatingV1.GetProgressResponse.self, from: Data(buffer: p.body))
                         guard progress.appealsTracked == Int64(ids.count) else { return false }
-                        let period = ReportPeriod.current(now: Date(), timeZone: TimeZone(identifier: cluster.config.timeZone) ?? .gmt).label
+                        let period = ReportPeriod.current(now: Date(), timeZone: cluster.config.timeZone).label
                         let r = try await client.execute(uri: "/api/v1/ratings?dimension=agency&period=\(period)", method: .get, headers: cur)
                         let ratings = try JSONDecoder().decode(RatingV1.GetRatingsResponse.self, from: Data(buffer: r.body))
                         return ratings.rows.reduce(0) { $0 + ($1.metrics?.answered ?? 0) } == 3
                     }
                     #expect(applied)
-                    let period = ReportPeriod.current(now: Date(), timeZone: TimeZone(identifier: cluster.config.timeZone) ?? .gmt).label
+                    let period = ReportPeriod.current(now: Date(), timeZone: cluster.config.timeZone).label
 
                     // Ratings API.
                     let ratingsResponse = try await client.execute(uri: "/api/v1/ratings?dimension=agency&period=\(period)", method: .get, headers: cur)
@@ -307,7 +307,7 @@ struct GatewayDashboardTests {
         try await withPlatform(rating: true, survey: true) { platform in
                 let cluster = platform.cluster
                 try await seed(cluster)
-                let period = ReportPeriod.current(now: Date(), timeZone: TimeZone(identifier: cluster.config.timeZone) ?? .gmt).label
+                let period = ReportPeriod.current(now: Date(), timeZone: cluster.config.timeZone).label
                 try await platform.gateway(publicURL: registeredPublicURL).test(.live) { client in
                     let port = try #require(client.port)
                     // A real browser session: signed in through the provider, the session cookie handed to Chromium.

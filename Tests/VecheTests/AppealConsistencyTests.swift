@@ -1,0 +1,264 @@
+import Contracts
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Synchronization
+import Testing
+import VecheRuntime
+import VecheTestSupport
+@testable import AppealService
+@testable import Gateway
+@testable import RatingService
+
+/// AppealService under retries and concurrency (real nats-server + PostgreSQL).
+@Suite("AppealService: idempotent retries, row-locked sequences, ordered relay", .serialized)
+struct AppealConsistencyTests {
+    static func incoming(_ ext: String, channel: AppealV1.Channel = .pos, receivedAt: Date? = nil) -> AppealV1.IncomingAppeal {
+        var a = AppealServiceTests.incoming(ext, channel: channel)
+        if let receivedAt { a.receivedAtMs = Int64(receivedAt.timeIntervalSince1970 * 1000) }
+        return a
+    }
+
+    static func keyed(_ key: String) -> CallOptions { CallOptions(metadata: [RPCHeader.idempotencyKey: key]) }
+
+    @Test func aTransitionRetriedWithItsKeyIsAppliedOnceAndAnswersTheSame() async throws {
+        try await withAppealService { _, _, _, client in
+            let a = try #require(try await client.submitAppeal(.init(appeal: Self.incoming("idem-1"))).appeal)
+            let request = AppealV1.TransitionRequest(id: a.id, action: .assign, agencyId: "kursk-zhkh")
+            let first = try await client.transition(request, options: Self.keyed("assign-1"))
+            let retry = try await client.transition(request, options: Self.keyed("assign-1"))
+            #expect(first == retry)
+            let history = try await client.getAppeal(.init(id: a.id)).history
+            #expect(history.filter { $0.type == .assigned }.count == 1, "a retried assignment must not be applied twice")
+            // The same key for another change is refused.
+            do {
+                _ = try await client.transition(.init(id: a.id, action: .start), options: Self.keyed("assign-1"))
+                Issue.record("a reused key must be refused")
+            } catch let e as RPCError {
+                #expect(e.code == .unprocessable)
+            }
+            // A deterministic refusal is the first outcome too: replayed, even after the state changed.
+            let close = AppealV1.TransitionRequest(id: a.id, action: .close)
+            await #expect(throws: RPCError.self) { _ = try await client.transition(close, options: Self.keyed("close-early")) }
+            _ = try await client.answerAppeal(.init(id: a.id, answerText: "Сделано"))
+            do {
+                _ = try await client.transition(close, options: Self.keyed("close-early"))
+                Issue.record("the stored refusal must be replayed")
+            } catch let e as RPCError {
+                #expect(e.code == .failedPrecondition)
+            }
+        }
+    }
+
+    @Test func concurrentMixedTransitionsNeverSeeASpuriousEffectiveTimeErrorAndSequencesStayContiguous() async throws {
+        try await withAppealService { _, _, _, client in
+            var ids: [String] = []
+            for i in 0..<5 {
+                let a = try #require(try await client.submitAppeal(.init(appeal: Self.incoming("mix-\(i)"))).appeal)
+                _ = try await client.transition(.init(id: a.id, action: .assign, agencyId: "kursk-zhkh"))
+                ids.append(a.id)
+            }
+            let spurious = Shared<[String]>([])
+            let other = Shared<[String]>([])
+            let applied = Shared(0)
+            let patient = CallOptions(timeout: .seconds(30))
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for i in 0..<300 {
+                    let id = ids[i % ids.count]
+                    group.addTask {
+                        do {
+                            switch i % 6 {
+                            case 0: _ = try await client.answerAppeal(.init(id: id, answerText: "Ответ \(i)"), options: patient)
+                            case 1: _ = try await client.transition(.init(id: id, action: .reopen), options: patient)
+                            case 2: _ = try await client.transition(.init(id: id, action: .start), options: patient)
+                            case 3: _ = try await client.transition(.init(id: id, action: .assign, agencyId: i % 4 == 1 ? "kursk-zhkh" : "rpn-kursk"),
+                                                                    options: patient)
+                            case 4: _ = try await client.rateAppeal(.init(id: id, satisfaction: 4), options: patient)
+                            default: _ = try await client.transition(.init(id: id, action: .close), options: patient)
+                            }
+                            applied.update { $0 += 1 }
+                        } catch let e as RPCError where e.message.contains("earlier than the appeal's last change") {
+                            spurious.update { $0.append(e.message) }
+                        } catch let e as RPCError where [.failedPrecondition, .unavailable, .resourceExhausted].contains(e.code) {
+                            // Not allowed in the status another call just produced, or shed under load: legitimate.
+                        } catch {
+                            other.update { $0.append("\(error)") }
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+            #expect(spurious.value.isEmpty, "no header was sent: no effective-time error is possible")
+            #expect(other.value.isEmpty, "\(other.value.prefix(3))")
+            #expect(applied.value >= 50)
+            for id in ids {
+                let history = try await client.getAppeal(.init(id: id)).history
+                #expect(history.map(\.sequence) == Array(1...Int64(history.count)))
+                let times = history.map(\.occurredAtMs)
+                #expect(times == times.sorted(), "event times follow the sequence")
+            }
+        }
+    }
+
+    @Test func theDeadlineWatcherWaitsForTheAppealRowLockAndTakesTheNextSequence() async throws {
+        try await withCluster { cluster in
+            let env = try await cluster.environment("appeal", schema: AppealSchema.name)
+            defer { env.close() }
+            let built = try await AppealServiceApp.build(env: env, autoRegister: false)
+            let pool = try env.requirePool()
+            // Received ten days ago and never registered: its registration deadline has passed.
+            let a = try #require(try await built.handlers.submit(Self.incoming("late-1", receivedAt: Date().addingTimeInterval(-10 * 86_400)),
+                                                                 actor: "test").appeal)
+            // An operator's transition holds the row lock while the watcher runs.
+            let operatorTx = Task {
+                try await pool.transaction { conn in
+                    let locked = try #require(try AppealStore.lock(conn, idOrNumber: a.id))
+                    _ = try AppealStore.appendEvent(conn, appeal: locked.appeal, type: .started, from: locked.appeal.status,
+                                                    actor: "operator", comment: "", at: Date())
+                    try conn.query("SELECT pg_sleep(0.5)")
+                }
+            }
+            try await Task.sleep(for: .milliseconds(100))
+            let alerts = try await built.watcher.tick()
+            try await operatorTx.value
+            #expect(alerts >= 1)
+            let events = try await pool.query("SELECT seq, type FROM appeal.appeal_events WHERE appeal_id = \(a.id)::uuid ORDER BY seq").rows
+            #expect(events.map { $0.int("seq") } == Array(1...Int64(events.count)))
+            #expect(events.map { $0.string("type") }.suffix(2) == ["started", "deadline_missed"])
+            #expect(try await built.watcher.tick() == 0, "each miss is alerted once")
+        }
+    }
+
+    /// Wraps JetStream and fails the first publish of chosen events (a lost ack), to check the retry order.
+    final class FlakyPublisher: EventPublishing, @unchecked Sendable {
+        let inner: JetStreamEventPublisher
+        let failOnce: Mutex<Set<String>>
+        init(_ js: JetStream, failOnce: Set<String>) {
+            inner = JetStreamEventPublisher(jetStream: js)
+            self.failOnce = Mutex(failOnce)
+        }
+
+        func publish(_ messages: [NatsMessage]) async -> [Result<JetStream.PublishAck, any Error>] {
+            let failing = failOnce.withLock { set in messages.map { set.remove($0.headers["Nats-Msg-Id"] ?? "") != nil } }
+            let passing = zip(messages, failing).filter { !$0.1 }.map(\.0)
+            var acks = await inner.publish(passing).makeIterator()
+            return failing.map { $0 ? .failure(RPCError.unavailable("injected: no ack")) : (acks.next() ?? .failure(RPCError.internalError("missing"))) }
+        }
+    }
+
+    @Test func aFailedPublishIsRetriedWithoutBeingOvertakenByTheAppealsLaterEvents() async throws {
+        try await withCluster { cluster in
+            let env = try await cluster.environment("appeal", schema: AppealSchema.name)
+            defer { env.close() }
+            let built = try await AppealServiceApp.build(env: env)
+            let pool = try env.requirePool()
+            // Events written without the relay running: received, registered, assigned, started, answered.
+            let a = try #require(try await built.handlers.submit(Self.incoming("relay-1"), actor: "test").appeal)
+            let ctx = RPCContext(subject: "test", logger: cluster.logger)
+            _ = try await built.handlers.transition(request: .init(id: a.id, action: .assign, agencyId: "kursk-zhkh"), context: ctx)
+            _ = try await built.handlers.transition(request: .init(id: a.id, action: .start), context: ctx)
+            _ = try await built.handlers.answerAppeal(request: .init(id: a.id, answerText: "Готово"), context: ctx)
+            let ids = try await pool.query("SELECT id::text AS id FROM appeal.appeal_events WHERE appeal_id = \(a.id)::uuid ORDER BY seq")
+                .rows.map { $0.string("id") }
+            #expect(ids.count >= 4)
+            let relay = EventRelay(pool: pool, publisher: FlakyPublisher(env.jetStream, failOnce: [ids[1]]), logger: cluster.logger)
+            var rounds = 0
+            while try await pool.query("SELECT count(*) AS n FROM appeal.appeal_events WHERE published_at IS NULL").first?.int("n") ?? 0 > 0 {
+                _ = try? await relay.publishBatch()
+                rounds += 1
+                #expect(rounds < 10)
+            }
+            let seen = try await readAppealEvents(env, cluster: cluster, count: ids.count)
+            #expect(seen.map(\.eventId) == ids, "stream order must be the commit order despite the failed publish")
+        }
+    }
+
+    @Test func twoInstancesPublishEveryAppealsEventsInOrderAndRatingSeesNoStaleOrMissingEvents() async throws {
+        try await withCluster { cluster in
+            let env1 = try await cluster.environment("appeal-1", schema: AppealSchema.name)
+            let env2 = try await cluster.environment("appeal-2", schema: AppealSchema.name)
+            let envR = try await cluster.environment("rating", schema: RatingSchema.name)
+            defer { env1.close(); env2.close(); envR.close() }
+            let one = try await AppealServiceApp.build(env: env1)
+            let two = try await AppealServiceApp.build(env: env2)
+            let rating = try await RatingServiceApp.build(env: envR, useAgencyService: false)
+            try await withServices(one.services + two.services + rating.services, logger: cluster.logger) {
+                await one.host.waitUntilReady()
+                await two.host.waitUntilReady()
+                let client = AppealV1.AppealService.Client(transport: env1.nats)
+                var ids: [String] = []
+                for i in 0..<12 {
+                    ids.append(try #require(try await client.submitAppeal(.init(appeal: Self.incoming("two-\(i)"))).appeal).id)
+                }
+                // Many changes per appeal, concurrently, spread over both instances by the queue group.
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    for id in ids {
+                        group.addTask {
+                            for round in 0..<6 {
+                                _ = try await client.transition(.init(id: id, action: .assign, agencyId: round % 2 == 0 ? "kursk-zhkh" : "rpn-kursk"))
+                            }
+                            _ = try await client.answerAppeal(.init(id: id, answerText: "Ответ"))
+                            _ = try await client.rateAppeal(.init(id: id, satisfaction: 5))
+                        }
+                    }
+                    try await group.waitForAll()
+                }
+                let total = try #require(try await env1.requirePool().query("SELECT count(*) AS n FROM appeal.appeal_events").first?.int("n"))
+                let seen = try await readAppealEvents(env1, cluster: cluster, count: Int(total))
+                var last: [String: Int64] = [:]
+                for e in seen {
+                    let id = e.appeal?.id ?? ""
+                    #expect(e.sequence == (last[id] ?? 0) + 1, "appeal \(id): event \(e.sequence) after \(last[id] ?? 0)")
+                    last[id] = e.sequence
+                }
+                #expect(seen.count == Int(total))
+                let progress = RatingV1.RatingService.Client(transport: env1.nats)
+                #expect(try await eventually(timeout: .seconds(20)) {
+                    try await progress.getProgress(.init()).eventsApplied == total
+                })
+                let p = try await progress.getProgress(.init())
+                #expect(p.staleSkipped == 0)
+                #expect(p.gapsDetected == 0)
+            }
+        }
+    }
+
+    @Test func theGatewayForwardsIdempotencyKeysOfMutatingRoutes() async throws {
+        try await withAppealService { cluster, env, _, client in
+            let a = try #require(try await client.submitAppeal(.init(appeal: Self.incoming("http-1"))).appeal)
+            let app = buildApplication(clients: ServiceClients(transport: env.nats), config: cluster.config, logger: cluster.logger)
+            try await app.test(.router) { http in
+                func post(_ body: String, key: String) async throws -> (HTTPResponse.Status, String) {
+                    let r = try await http.execute(uri: "/api/v1/appeals/\(a.id)/transitions", method: .post,
+                                                   headers: [.contentType: "application/json", HTTPField.Name("Idempotency-Key")!: key],
+                                                   body: ByteBuffer(string: body))
+                    return (r.status, String(buffer: r.body))
+                }
+                let first = try await post(#"{"action":"forward","agencyId":"rpn-kursk"}"#, key: "web-1")
+                let retry = try await post(#"{"action":"forward","agencyId":"rpn-kursk"}"#, key: "web-1")
+                #expect(first.0 == .ok)
+                #expect(retry == first)
+                let reused = try await post(#"{"action":"start"}"#, key: "web-1")
+                #expect(reused.0 == .unprocessableContent)
+                #expect(reused.1.contains("Idempotency-Key"))
+            }
+            let history = try await client.getAppeal(.init(id: a.id)).history
+            #expect(history.filter { $0.type == .forwarded }.count == 1)
+        }
+    }
+}
+
+/// Reads `count` appeal events from the start of the stream, in stream order.
+func readAppealEvents(_ env: ServiceEnvironment, cluster: TestCluster, count: Int) async throws -> [AppealV1.AppealEvent] {
+    let seen = EventsSeen()
+    let consumer = JetStreamConsumer(jetStream: env.jetStream, stream: Subjects.AppealEvents.stream, durable: "reader-" + NUID.next(length: 8),
+                                     filterSubject: Subjects.AppealEvents.wildcard, logger: cluster.logger) { msg in
+        if let e = try? AppealV1.AppealEvent(serializedBytes: msg.message.payload) { seen.add(e, subject: msg.message.subject) }
+        return .ack
+    }
+    _ = try await withServices([consumer], logger: cluster.logger) {
+        try await eventually(timeout: .seconds(20)) { seen.count >= count }
+    }
+    return seen.all
+}
