@@ -109,6 +109,7 @@ public struct VecheConfig: Sendable {
     }
 }
 
+/// Process-wide logging set-up (swift-log to stderr).
 public enum VecheLogging {
     /// Bootstraps swift-log once per process (stderr, level from config).
     public static func bootstrap(level: Logger.Level) {
