@@ -115,6 +115,9 @@ public final class PGPool: Sendable {
         idle.forEach { $0.stop() }
     }
 
+    /// Callers waiting for a connection now.
+    var waitingCount: Int { state.withLock { $0.waiters.count } }
+
     // MARK: transactions
 
     static func inTransaction<T>(_ conn: PGConnection, isolation: PGIsolation, _ body: (PGConnection) throws -> T) throws -> T {

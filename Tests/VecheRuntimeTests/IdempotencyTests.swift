@@ -42,7 +42,7 @@ struct IdempotencyTests {
         var pool: PGPool
         var adder: Adder
 
-        func add(_ text: String, key: String?, timeout: Duration = .seconds(5)) async throws -> String {
+        func add(_ text: String, key: String?, timeout: Duration = .seconds(30)) async throws -> String {
             var headers: [String: String] = [:]
             if let key { headers[RPCHeader.idempotencyKey] = key }
             let bytes = try await nats.request(subject: IdempotencyTests.subject, payload: Array(text.utf8), headers: headers, timeout: timeout)

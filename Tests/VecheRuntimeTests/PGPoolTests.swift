@@ -2,7 +2,7 @@ import Contracts
 import Foundation
 import Synchronization
 import Testing
-import VecheRuntime
+@testable import VecheRuntime
 import VecheTestSupport
 
 /// PGPool against a real PostgreSQL (a fresh database per test).
@@ -42,7 +42,7 @@ struct PGPoolTests {
 
     @Test func acquireTimesOutAsNotAppliedAndCancelledWaitersLeaveTheQueue() async throws {
         try await withPool(size: 1, acquireTimeout: .milliseconds(300)) { pool in
-            async let holder = pool.query("SELECT pg_sleep(1.2)")
+            async let holder = pool.query("SELECT pg_sleep(3)")
             try await Task.sleep(for: .milliseconds(150))
             do {
                 _ = try await pool.query("SELECT 1")
@@ -66,13 +66,22 @@ struct PGPoolTests {
     @Test func waitersAreServedInArrivalOrder() async throws {
         try await withPool(size: 1, acquireTimeout: .seconds(20)) { pool in
             let order = Shared<[Int]>([])
-            async let holder = pool.query("SELECT pg_sleep(0.5)")
-            try await Task.sleep(for: .milliseconds(100))
+            let session = try await pool.makeSession()
+            defer { session.close() }
+            _ = try await session.run { try $0.query("SELECT pg_advisory_lock(7)") }
+            async let holder = pool.query("SELECT pg_advisory_lock(7), pg_advisory_unlock(7)")
+            // The pool's only connection is now blocked on the lock.
+            #expect(try await eventually {
+                try await session.run { try $0.query("SELECT count(*) AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted") }
+                    .first?.int("n") == 1
+            })
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for i in 0..<8 {
                     group.addTask { try await pool.withConnection { _ in order.update { $0.append(i) } } }
-                    try await Task.sleep(for: .milliseconds(30))   // arrive one after another
+                    // The next caller arrives only once this one is queued.
+                    #expect(try await eventually { pool.waitingCount == i + 1 })
                 }
+                _ = try await session.run { try $0.query("SELECT pg_advisory_unlock(7)") }
                 try await group.waitForAll()
             }
             _ = try await holder

@@ -69,7 +69,7 @@ struct ServiceHostOverloadTests {
                 #expect(seen["client timeout", default: 0] == 0, "\(seen)")
                 #expect(worker.executed.withLock { $0.count } < 1500, "only what fitted into the bounded queue ran")
                 // Right after the burst the service answers a normal request within a tight deadline.
-                let after = try await AppealLikeClient(client).call("after", timeout: .seconds(3))
+                let after = try await AppealLikeClient(client).call("after", timeout: .seconds(5))
                 #expect(after == "after")
             }
         }
@@ -91,7 +91,7 @@ struct ServiceHostOverloadTests {
                 try await Task.sleep(for: .milliseconds(100))
                 // No deadline header: the server's default (300 ms) applies; it waits behind the blocker.
                 async let queued = nats.requestMessage(subject: Self.subject, payload: Array("abandoned".utf8), headers: [:], timeout: .seconds(30))
-                try await Task.sleep(for: .milliseconds(600))
+                try await Task.sleep(for: .milliseconds(1500))
                 worker.released.store(true, ordering: .releasing)
                 #expect(Self.code(try await blocker) == "ok")
                 let reply = try await queued

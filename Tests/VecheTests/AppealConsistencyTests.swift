@@ -214,7 +214,7 @@ struct AppealConsistencyTests {
                 }
                 #expect(seen.count == Int(total))
                 let progress = RatingV1.RatingService.Client(transport: env1.nats)
-                #expect(try await eventually(timeout: .seconds(20)) {
+                #expect(try await eventually(timeout: .seconds(60)) {
                     try await progress.getProgress(.init()).eventsApplied == total
                 })
                 let p = try await progress.getProgress(.init())
@@ -258,7 +258,7 @@ func readAppealEvents(_ env: ServiceEnvironment, cluster: TestCluster, count: In
         return .ack
     }
     _ = try await withServices([consumer], logger: cluster.logger) {
-        try await eventually(timeout: .seconds(20)) { seen.count >= count }
+        try await eventually(timeout: .seconds(60)) { seen.count >= count }
     }
     return seen.all
 }

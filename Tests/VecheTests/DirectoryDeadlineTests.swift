@@ -37,7 +37,7 @@ struct DirectoryDeadlineTests {
                     social.firstReactionWorkingHours = 2
                     _ = try await agencies.upsertSlaPolicy(.init(policy: social))
                     // AppealService's local copy follows the announcements.
-                    #expect(try await eventually {
+                    #expect(try await eventually(timeout: .seconds(30)) {
                         let copy = appeal.directory.snapshot
                         return copy.calendarOverrides.contains { $0.date == lastDay }
                             && copy.slaPolicies.first { $0.channel == "social" }?.firstReactionWorkingHours == 2
@@ -83,7 +83,7 @@ struct DirectoryDeadlineTests {
                         try conn.query("UPDATE agency.sla_policies SET answer_days = 15 WHERE channel = 'email'")
                         _ = try DirectoryChanges.bump(conn)
                     }
-                    #expect(try await eventually { copy.snapshot.slaPolicies.first { $0.channel == "email" }?.answerDays == 15 })
+                    #expect(try await eventually(timeout: .seconds(30)) { copy.snapshot.slaPolicies.first { $0.channel == "email" }?.answerDays == 15 })
                 }
             }
         }
