@@ -177,6 +177,8 @@ public final class LocalDirectory: Service, Sendable {
                         do {
                             try await self.refresh()
                             self.lastRefreshFailed.withLock { $0 = false }
+                        } catch is CancellationError {
+                            return   // shutting down
                         } catch {
                             self.lastRefreshFailed.withLock { $0 = true }
                             self.logger.notice("directory copy: refresh failed, will retry", metadata: ["error": "\(error)"])

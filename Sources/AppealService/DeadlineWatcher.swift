@@ -27,6 +27,8 @@ final class DeadlineWatcher: Service, @unchecked Sendable {
                 do {
                     let n = try await self.tick()
                     if n > 0 { self.logger.notice("deadlines missed", metadata: ["alerts": "\(n)"]) }
+                } catch is CancellationError {
+                    break   // shutting down
                 } catch {
                     self.logger.warning("deadline watcher failed, will retry", metadata: ["error": "\(error)"])
                 }

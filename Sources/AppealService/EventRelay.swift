@@ -75,6 +75,8 @@ final class EventRelay: Service, @unchecked Sendable {
     private func drain() async {
         do {
             while try await publishBatch() > 0 {}
+        } catch is CancellationError {
+            return   // shutting down; the final flush follows
         } catch {
             logger.warning("event relay: publish failed, will retry", metadata: ["error": "\(error)"])
         }

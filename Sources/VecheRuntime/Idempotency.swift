@@ -174,6 +174,8 @@ public final class IdempotencyStore: Service, Sendable {
                 do {
                     let n = try await self.pool.query("DELETE FROM idempotency_keys WHERE expires_at <= now()").affectedRows
                     if n > 0 { self.logger.info("idempotency keys expired", metadata: ["deleted": "\(n)"]) }
+                } catch is CancellationError {
+                    break   // shutting down
                 } catch {
                     self.logger.warning("could not delete expired idempotency keys", metadata: ["error": "\(error)"])
                 }
