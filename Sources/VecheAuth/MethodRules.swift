@@ -52,6 +52,8 @@ public enum MethodRules {
             "ComputeDeadlines": .roles(directoryReaders),
             "GetCalendar": .roles(directoryReaders),
             "SetCalendarOverride": .roles([.centerHead]),
+            // The directory as a whole (routing, territories, SLA, calendar): the services' local copies.
+            "GetDirectorySnapshot": .roles(staff.union([.service])),
             "ListRoleAssignments": .roles([.centerHead, .curator]),
             "AssignRole": .roles([.centerHead]),
             "RevokeRole": .roles([.centerHead]),

@@ -9,6 +9,13 @@ public struct BusUser: Sendable, Hashable {
     public var subscribe: [String]
     /// Services answer requests: they may publish to the reply subject of a request they received (and only then).
     public var allowResponses: Bool
+
+    public init(name: String, publish: [String], subscribe: [String], allowResponses: Bool) {
+        self.name = name
+        self.publish = publish
+        self.subscribe = subscribe
+        self.allowResponses = allowResponses
+    }
 }
 
 /// Least privilege on the bus, generated from the contracts (one source of truth for `scripts/veche`, the
@@ -65,14 +72,14 @@ public enum BusPermissions {
         var users: [BusUser] = [
             BusUser(name: appealService,
                     publish: [Subjects.AppealEvents.wildcard]
-                        + agency("Route", "ListMunicipalities", "GetAgency", "ResolveGrants")
+                        + agency("Route", "ListMunicipalities", "GetAgency", "ResolveGrants", "GetDirectorySnapshot")
                         + streamAdmin(Subjects.Intake.stream) + streamAdmin(Subjects.AppealEvents.stream)
                         + consumer(Subjects.Intake.stream, durable: Subjects.Intake.durable),
                     subscribe: AppealV1.AppealService.methodSubjects + discovery(AppealV1.AppealService.name)
-                        + [grantsChanged, inbox(appealService)],
+                        + [grantsChanged, Subjects.Directory.changed, inbox(appealService)],
                     allowResponses: true),
             BusUser(name: agencyService,
-                    publish: [grantsChanged],
+                    publish: [grantsChanged, Subjects.Directory.changed],
                     subscribe: AgencyV1.AgencyService.methodSubjects + discovery(AgencyV1.AgencyService.name) + [inbox(agencyService)],
                     allowResponses: true),
             BusUser(name: ratingService,

@@ -42,8 +42,8 @@ struct IdempotencyTests {
         var pool: PGPool
         var adder: Adder
 
-        func add(_ text: String, key: String?, timeout: Duration = .seconds(30)) async throws -> String {
-            var headers: [String: String] = [:]
+        func add(_ text: String, key: String?, as caller: String = "test", timeout: Duration = .seconds(30)) async throws -> String {
+            var headers: [String: String] = [HeaderAuthenticator.header: caller]
             if let key { headers[RPCHeader.idempotencyKey] = key }
             let bytes = try await nats.request(subject: IdempotencyTests.subject, payload: Array(text.utf8), headers: headers, timeout: timeout)
             return String(decoding: bytes, as: UTF8.self)
@@ -56,8 +56,8 @@ struct IdempotencyTests {
 
     func withRig(ttl: Duration = .seconds(3600), _ body: (Rig) async throws -> Void) async throws {
         try await withCluster { cluster in
-            let nats = try await NatsConnection.connect(url: cluster.natsURL, name: "idem", logger: cluster.logger)
-            let pool = try await PGPool(conninfo: cluster.conninfo, size: 3, schema: "svc", logger: cluster.logger)
+            let nats = try await cluster.connectBus(as: TestCluster.unrestrictedUser.name)
+            let pool = try await PGPool(conninfo: cluster.databaseAdminConninfo, size: 3, schema: "svc", logger: cluster.logger)
             defer { pool.close(); nats.close() }
             try await Migrator.migrate(pool: pool, schema: "svc", migrations: [
                 Migration(1, "items", "CREATE TABLE items (id bigserial PRIMARY KEY, body text NOT NULL)"),
@@ -66,7 +66,7 @@ struct IdempotencyTests {
             let store = IdempotencyStore(pool: pool, ttl: ttl, sweepInterval: .milliseconds(200), logger: cluster.logger)
             let adder = Adder(pool: pool)
             let host = NatsServiceHost(info: .init(name: "Adder", version: "0", description: "idempotency test"), endpoints: [adder.endpoint],
-                                       connection: nats, logger: cluster.logger, interceptors: [IdempotencyInterceptor(store: store)])
+                                       connection: nats, authenticator: HeaderAuthenticator(), logger: cluster.logger, interceptors: [IdempotencyInterceptor(store: store)])
             try await withServices([host, store], logger: cluster.logger) {
                 await host.waitUntilReady()
                 try await body(Rig(nats: nats, pool: pool, adder: adder))
@@ -84,6 +84,17 @@ struct IdempotencyTests {
             // Without a key the same request is a new request.
             _ = try await rig.add("a", key: nil)
             #expect(try await rig.rows("a") == 2)
+        }
+    }
+
+    @Test func keysBelongToTheirCallerSoAnotherCallersKeyNeverReplaysItsOutcome() async throws {
+        try await withRig { rig in
+            _ = try await rig.add("a", key: "k-shared", as: "alice")
+            let bob = try await rig.add("a", key: "k-shared", as: "bob")
+            #expect(bob == "2", "bob's request runs: alice's stored outcome is not his")
+            #expect(try await rig.rows("a") == 2)
+            let aliceAgain = try await rig.add("a", key: "k-shared", as: "alice")
+            #expect(aliceAgain == "1", "alice still gets her first outcome")
         }
     }
 

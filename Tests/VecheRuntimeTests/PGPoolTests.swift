@@ -10,8 +10,8 @@ import VecheTestSupport
 struct PGPoolTests {
     @Test func aQuickQueryNeverWaitsBehindABlockedOneWhileAConnectionIsIdle() async throws {
         try await withCluster { cluster in
-            let pool = try await PGPool(conninfo: cluster.conninfo, size: 2, logger: cluster.logger)
-            let holder = try await PGPool(conninfo: cluster.conninfo, size: 1, logger: cluster.logger)
+            let pool = try await PGPool(conninfo: cluster.databaseAdminConninfo, size: 2, logger: cluster.logger)
+            let holder = try await PGPool(conninfo: cluster.databaseAdminConninfo, size: 1, logger: cluster.logger)
             defer { pool.close(); holder.close() }
             let session = try await holder.makeSession()
             defer { session.close() }
@@ -111,8 +111,8 @@ struct PGPoolTests {
 
     @Test func aConnectionKilledWhileIdleIsReplacedBeforeItIsLent() async throws {
         try await withCluster { cluster in
-            let pool = try await PGPool(conninfo: cluster.conninfo, size: 1, logger: cluster.logger)
-            let admin = try await PGPool(conninfo: cluster.conninfo, size: 1, logger: cluster.logger)
+            let pool = try await PGPool(conninfo: cluster.databaseAdminConninfo, size: 1, logger: cluster.logger)
+            let admin = try await PGPool(conninfo: cluster.databaseAdminConninfo, size: 1, logger: cluster.logger)
             defer { pool.close(); admin.close() }
             let runs = Shared(0)
             let pid = try #require(try await pool.query("SELECT pg_backend_pid() AS pid").first?.int("pid"))
@@ -191,7 +191,7 @@ struct PGPoolTests {
     @Test func multiHostConninfoSkipsADeadHostAndKeepsTheReadWriteOne() async throws {
         try await withCluster { cluster in
             // libpq multi-host syntax: first host refuses connections, the second is the (read-write) server.
-            let info = cluster.conninfo
+            let info = cluster.databaseAdminConninfo
             let port = try #require(info.split(separator: " ").first { $0.hasPrefix("port=") }.map { String($0.dropFirst(5)) })
             let multi = info.replacingOccurrences(of: "port=\(port)", with: "port=1,\(port)")
                 .replacingOccurrences(of: "host=127.0.0.1", with: "host=127.0.0.1,127.0.0.1") + " target_session_attrs=read-write"
@@ -205,7 +205,7 @@ struct PGPoolTests {
 /// A pool on a fresh database of the test PostgreSQL.
 func withPool(size: Int, acquireTimeout: Duration = .seconds(10), _ body: (PGPool) async throws -> Void) async throws {
     try await withCluster { cluster in
-        let pool = try await PGPool(conninfo: cluster.conninfo, size: size, logger: cluster.logger, acquireTimeout: acquireTimeout)
+        let pool = try await PGPool(conninfo: cluster.databaseAdminConninfo, size: size, logger: cluster.logger, acquireTimeout: acquireTimeout)
         defer { pool.close() }
         try await body(pool)
     }

@@ -36,11 +36,11 @@ struct ServiceHostOverloadTests {
     @Test func threeThousandRequestsWithoutDeadlinesGetPrompt429sAndTheServiceAnswersAtOnceAfterwards() async throws {
         try await withCluster { cluster in
             let worker = Worker(work: .milliseconds(50))
-            let server = try await NatsConnection.connect(url: cluster.natsURL, name: "host", logger: cluster.logger)
-            let client = try await NatsConnection.connect(url: cluster.natsURL, name: "client", logger: cluster.logger)
+            let server = try await cluster.connectBus(as: TestCluster.unrestrictedUser.name)
+            let client = try await cluster.connectBus(as: TestCluster.unrestrictedUser.name)
             defer { client.close(); server.close() }
             let host = NatsServiceHost(info: .init(name: "Work", version: "0", description: "overload test"), endpoints: [worker.endpoint],
-                                       connection: server, logger: cluster.logger, concurrency: 8, queueCapacity: 32,
+                                       connection: server, authenticator: HeaderAuthenticator(), logger: cluster.logger, concurrency: 8, queueCapacity: 32,
                                        defaultDeadline: .seconds(1))
             try await withServices([host], logger: cluster.logger) {
                 await host.waitUntilReady()
@@ -78,10 +78,10 @@ struct ServiceHostOverloadTests {
     @Test func aRequestWhoseDefaultDeadlinePassedWhileQueuedIsDroppedWithoutRunning() async throws {
         try await withCluster { cluster in
             let worker = Worker(work: .milliseconds(1))
-            let nats = try await NatsConnection.connect(url: cluster.natsURL, name: "host", logger: cluster.logger)
+            let nats = try await cluster.connectBus(as: TestCluster.unrestrictedUser.name)
             defer { nats.close() }
             let host = NatsServiceHost(info: .init(name: "Work", version: "0", description: "deadline test"), endpoints: [worker.endpoint],
-                                       connection: nats, logger: cluster.logger, concurrency: 1, queueCapacity: 8,
+                                       connection: nats, authenticator: HeaderAuthenticator(), logger: cluster.logger, concurrency: 1, queueCapacity: 8,
                                        defaultDeadline: .milliseconds(300))
             try await withServices([host], logger: cluster.logger) {
                 await host.waitUntilReady()

@@ -37,6 +37,14 @@ public final class TestCluster: @unchecked Sendable {
         return SecretStore(directory: env["VECHE_SECRETS_DIR"] ?? ((env["VECHE_STATE_DIR"] ?? "/var/tmp/veche") + "/secrets"))
     }
 
+    /// A bus user of the test server only (never of a deployment) that may use every subject: the runtime's
+    /// own tests (service host, idempotency) run small services of their own with it.
+    public static let unrestrictedUser = BusUser(name: "runtime-test", publish: [">"], subscribe: [">"], allowResponses: true)
+
+    /// The test database as the server's administrator: for tests of the runtime's pool itself (services log in
+    /// as their own roles, see `config(_:schema:)`).
+    public var databaseAdminConninfo: String { Self.conninfo(adminConninfo, database: database) }
+
     /// Integrating systems and survey teams of the test bus (the same demo lists as `scripts/veche`).
     public static let integrations = ["pos", "portal", "email", "social", "messenger"]
     public static let teams = ["team-1", "team-2"]
@@ -56,7 +64,7 @@ public final class TestCluster: @unchecked Sendable {
     public static func start(label: String = "test") async throws -> TestCluster {
         var logger = Logger(label: "veche.test.\(label)")
         logger.logLevel = ProcessInfo.processInfo.environment["VECHE_TEST_LOG"].flatMap { Logger.Level(rawValue: $0) } ?? .warning
-        let users = BusPermissions.users(integrations: integrations, teams: teams)
+        let users = BusPermissions.users(integrations: integrations, teams: teams) + [unrestrictedUser]
         let busPasswords = Dictionary(uniqueKeysWithValues: users.map { ($0.name, NUID.next(length: 24)) })
         let (process, port, dir) = try await startNats(users: users, passwords: busPasswords)
         let db = "veche_t_" + NUID.next(length: 12).lowercased()

@@ -5,8 +5,10 @@ import Hummingbird
 import HummingbirdTesting
 import Synchronization
 import Testing
+import VecheAuth
 import VecheRuntime
 import VecheTestSupport
+@testable import AgencyService
 @testable import AppealService
 @testable import Gateway
 @testable import RatingService
@@ -22,15 +24,32 @@ struct AppealConsistencyTests {
 
     static func keyed(_ key: String) -> CallOptions { CallOptions(metadata: [RPCHeader.idempotencyKey: key]) }
 
+    /// The import client: may file on any channel and take every lifecycle step (the tests are about
+    /// concurrency, not about who may do what); reads go through the operator.
+    static let importer = TestPrincipal.client("veche-import")
+    /// The import client as the handlers see it, for calls made without the bus.
+    static let importPrincipal = Principal(kind: .client, name: "veche-import", grants: [Grant(role: .importer)])
+
+    /// An appeal that names no municipality (nothing for the directory to confirm when AgencyService is not running).
+    static func unplaced(_ ext: String, receivedAt: Date? = nil) -> AppealV1.IncomingAppeal {
+        var a = incoming(ext, receivedAt: receivedAt)
+        a.municipalityOktmo = ""
+        a.address = ""
+        return a
+    }
+
     @Test func aTransitionRetriedWithItsKeyIsAppliedOnceAndAnswersTheSame() async throws {
-        try await withAppealService { _, _, _, client in
+        try await withAppealService { cluster, _, _, reader in
+            let client = try await cluster.appeals(as: Self.importer)
             let a = try #require(try await client.submitAppeal(.init(appeal: Self.incoming("idem-1"))).appeal)
             let request = AppealV1.TransitionRequest(id: a.id, action: .assign, agencyId: "kursk-zhkh")
             let first = try await client.transition(request, options: Self.keyed("assign-1"))
             let retry = try await client.transition(request, options: Self.keyed("assign-1"))
             #expect(first == retry)
-            let history = try await client.getAppeal(.init(id: a.id)).history
-            #expect(history.filter { $0.type == .assigned }.count == 1, "a retried assignment must not be applied twice")
+            let history = try await reader.getAppeal(.init(id: a.id)).history
+            // Routing at intake assigned it once already (actor system:routing); the keyed assignment is the import's.
+            #expect(history.filter { $0.type == .assigned && $0.actor == "client:veche-import" }.count == 1,
+                    "a retried assignment must not be applied twice")
             // The same key for another change is refused.
             do {
                 _ = try await client.transition(.init(id: a.id, action: .start), options: Self.keyed("assign-1"))
@@ -52,7 +71,8 @@ struct AppealConsistencyTests {
     }
 
     @Test func concurrentMixedTransitionsNeverSeeASpuriousEffectiveTimeErrorAndSequencesStayContiguous() async throws {
-        try await withAppealService { _, _, _, client in
+        try await withAppealService { cluster, _, _, reader in
+            let client = try await cluster.appeals(as: Self.importer)
             var ids: [String] = []
             for i in 0..<5 {
                 let a = try #require(try await client.submitAppeal(.init(appeal: Self.incoming("mix-\(i)"))).appeal)
@@ -93,7 +113,7 @@ struct AppealConsistencyTests {
             #expect(other.value.isEmpty, "\(other.value.prefix(3))")
             #expect(applied.value >= 50)
             for id in ids {
-                let history = try await client.getAppeal(.init(id: id)).history
+                let history = try await reader.getAppeal(.init(id: id)).history
                 #expect(history.map(\.sequence) == Array(1...Int64(history.count)))
                 let times = history.map(\.occurredAtMs)
                 #expect(times == times.sorted(), "event times follow the sequence")
@@ -108,8 +128,8 @@ struct AppealConsistencyTests {
             let built = try await AppealServiceApp.build(env: env, autoRegister: false)
             let pool = try env.requirePool()
             // Received ten days ago and never registered: its registration deadline has passed.
-            let a = try #require(try await built.handlers.submit(Self.incoming("late-1", receivedAt: Date().addingTimeInterval(-10 * 86_400)),
-                                                                 actor: "test").appeal)
+            let a = try #require(try await built.handlers.submit(Self.unplaced("late-1", receivedAt: Date().addingTimeInterval(-10 * 86_400)),
+                                                                 by: Self.importPrincipal).appeal)
             // An operator's transition holds the row lock while the watcher runs.
             let operatorTx = Task {
                 try await pool.transaction { conn in
@@ -149,44 +169,52 @@ struct AppealConsistencyTests {
 
     @Test func aFailedPublishIsRetriedWithoutBeingOvertakenByTheAppealsLaterEvents() async throws {
         try await withCluster { cluster in
+            // AgencyService runs (the directory confirms the agency); AppealService is built but not run, so its relay
+            // does not publish: the test drives a relay of its own.
+            let agencyEnv = try await cluster.environment("agency", schema: AgencySchema.name)
             let env = try await cluster.environment("appeal", schema: AppealSchema.name)
-            defer { env.close() }
-            let built = try await AppealServiceApp.build(env: env)
-            let pool = try env.requirePool()
-            // Events written without the relay running: received, registered, assigned, started, answered.
-            let a = try #require(try await built.handlers.submit(Self.incoming("relay-1"), actor: "test").appeal)
-            let ctx = RPCContext(subject: "test", logger: cluster.logger)
-            _ = try await built.handlers.transition(request: .init(id: a.id, action: .assign, agencyId: "kursk-zhkh"), context: ctx)
-            _ = try await built.handlers.transition(request: .init(id: a.id, action: .start), context: ctx)
-            _ = try await built.handlers.answerAppeal(request: .init(id: a.id, answerText: "Готово"), context: ctx)
-            let ids = try await pool.query("SELECT id::text AS id FROM appeal.appeal_events WHERE appeal_id = \(a.id)::uuid ORDER BY seq")
-                .rows.map { $0.string("id") }
-            #expect(ids.count >= 4)
-            let relay = EventRelay(pool: pool, publisher: FlakyPublisher(env.jetStream, failOnce: [ids[1]]), logger: cluster.logger)
-            var rounds = 0
-            while try await pool.query("SELECT count(*) AS n FROM appeal.appeal_events WHERE published_at IS NULL").first?.int("n") ?? 0 > 0 {
-                _ = try? await relay.publishBatch()
-                rounds += 1
-                #expect(rounds < 10)
+            let reader = try await cluster.environment("rating", schema: nil)
+            defer { agencyEnv.close(); env.close(); reader.close() }
+            let agency = try await AgencyServiceApp.build(env: agencyEnv)
+            try await withServices(agency.services, logger: cluster.logger) {
+                await agency.host.waitUntilReady()
+                let built = try await AppealServiceApp.build(env: env)
+                let pool = try env.requirePool()
+                // Events written without the relay running: received, registered, assigned, started, answered.
+                let a = try #require(try await built.handlers.submit(Self.incoming("relay-1"), by: Self.importPrincipal).appeal)
+                var ctx = RPCContext(subject: "test", logger: cluster.logger)
+                ctx.principal = Self.importPrincipal
+                _ = try await built.handlers.transition(request: .init(id: a.id, action: .assign, agencyId: "kursk-zhkh"), context: ctx)
+                _ = try await built.handlers.transition(request: .init(id: a.id, action: .start), context: ctx)
+                _ = try await built.handlers.answerAppeal(request: .init(id: a.id, answerText: "Готово"), context: ctx)
+                let ids = try await pool.query("SELECT id::text AS id FROM appeal.appeal_events WHERE appeal_id = \(a.id)::uuid ORDER BY seq")
+                    .rows.map { $0.string("id") }
+                #expect(ids.count >= 4)
+                let relay = EventRelay(pool: pool, publisher: FlakyPublisher(env.jetStream, failOnce: [ids[1]]), logger: cluster.logger)
+                var rounds = 0
+                while try await pool.query("SELECT count(*) AS n FROM appeal.appeal_events WHERE published_at IS NULL").first?.int("n") ?? 0 > 0 {
+                    _ = try? await relay.publishBatch()
+                    rounds += 1
+                    #expect(rounds < 10)
+                }
+                let seen = try await readAppealEvents(reader, cluster: cluster, count: ids.count)
+                #expect(seen.map(\.eventId) == ids, "stream order must be the commit order despite the failed publish")
             }
-            let seen = try await readAppealEvents(env, cluster: cluster, count: ids.count)
-            #expect(seen.map(\.eventId) == ids, "stream order must be the commit order despite the failed publish")
         }
     }
 
     @Test func twoInstancesPublishEveryAppealsEventsInOrderAndRatingSeesNoStaleOrMissingEvents() async throws {
         try await withCluster { cluster in
-            let env1 = try await cluster.environment("appeal-1", schema: AppealSchema.name)
-            let env2 = try await cluster.environment("appeal-2", schema: AppealSchema.name)
-            let envR = try await cluster.environment("rating", schema: RatingSchema.name)
-            defer { env1.close(); env2.close(); envR.close() }
-            let one = try await AppealServiceApp.build(env: env1)
+            // AgencyService, one AppealService instance and RatingService, plus a second AppealService instance.
+            let platform = try await TestPlatform.start(cluster, appeal: true, rating: true)
+            let env2 = try await cluster.environment("appeal", schema: AppealSchema.name)
+            defer { platform.close(); env2.close() }
             let two = try await AppealServiceApp.build(env: env2)
-            let rating = try await RatingServiceApp.build(env: envR, useAgencyService: false)
-            try await withServices(one.services + two.services + rating.services, logger: cluster.logger) {
-                await one.host.waitUntilReady()
+            try await withServices(platform.services + two.services, logger: cluster.logger) {
+                await platform.ready()
                 await two.host.waitUntilReady()
-                let client = AppealV1.AppealService.Client(transport: env1.nats)
+                let env1 = try #require(platform.envs["appeal"]), envR = try #require(platform.envs["rating"])
+                let client = try await cluster.appeals(as: Self.importer)
                 var ids: [String] = []
                 for i in 0..<12 {
                     ids.append(try #require(try await client.submitAppeal(.init(appeal: Self.incoming("two-\(i)"))).appeal).id)
@@ -205,7 +233,7 @@ struct AppealConsistencyTests {
                     try await group.waitForAll()
                 }
                 let total = try #require(try await env1.requirePool().query("SELECT count(*) AS n FROM appeal.appeal_events").first?.int("n"))
-                let seen = try await readAppealEvents(env1, cluster: cluster, count: Int(total))
+                let seen = try await readAppealEvents(envR, cluster: cluster, count: Int(total))
                 var last: [String: Int64] = [:]
                 for e in seen {
                     let id = e.appeal?.id ?? ""
@@ -213,25 +241,28 @@ struct AppealConsistencyTests {
                     last[id] = e.sequence
                 }
                 #expect(seen.count == Int(total))
-                let progress = RatingV1.RatingService.Client(transport: env1.nats)
+                let progress = try await cluster.ratings(as: .user("kurator"))
                 #expect(try await eventually(timeout: .seconds(60)) {
                     try await progress.getProgress(.init()).eventsApplied == total
                 })
                 let p = try await progress.getProgress(.init())
                 #expect(p.staleSkipped == 0)
-                #expect(p.gapsDetected == 0)
+                #expect(p.gapsDetected == 0, "no event arrived before an earlier one of its appeal")
+                #expect(p.deferredEvents == 0)
             }
         }
     }
 
     @Test func theGatewayForwardsIdempotencyKeysOfMutatingRoutes() async throws {
-        try await withAppealService { cluster, env, _, client in
+        try await withPlatform { platform in
+            let client = try await platform.cluster.appeals(as: Self.importer)
             let a = try #require(try await client.submitAppeal(.init(appeal: Self.incoming("http-1"))).appeal)
-            let app = buildApplication(clients: ServiceClients(transport: env.nats), config: cluster.config, logger: cluster.logger)
-            try await app.test(.router) { http in
+            let auth = try await bearer(operatorUser)
+            try await platform.gateway().test(.router) { http in
                 func post(_ body: String, key: String) async throws -> (HTTPResponse.Status, String) {
-                    let r = try await http.execute(uri: "/api/v1/appeals/\(a.id)/transitions", method: .post,
-                                                   headers: [.contentType: "application/json", HTTPField.Name("Idempotency-Key")!: key],
+                    var headers = auth
+                    headers[HTTPField.Name("Idempotency-Key")!] = key
+                    let r = try await http.execute(uri: "/api/v1/appeals/\(a.id)/transitions", method: .post, headers: headers,
                                                    body: ByteBuffer(string: body))
                     return (r.status, String(buffer: r.body))
                 }
@@ -243,7 +274,7 @@ struct AppealConsistencyTests {
                 #expect(reused.0 == .unprocessableContent)
                 #expect(reused.1.contains("Idempotency-Key"))
             }
-            let history = try await client.getAppeal(.init(id: a.id)).history
+            let history = try await platform.cluster.appeals(as: operatorUser).getAppeal(.init(id: a.id)).history
             #expect(history.filter { $0.type == .forwarded }.count == 1)
         }
     }

@@ -2,6 +2,7 @@ import AgencyDirectory
 import Contracts
 import Foundation
 import Testing
+import VecheAuth
 import VecheRuntime
 import VecheTestSupport
 import WorkCalendar
@@ -24,8 +25,8 @@ struct DirectoryDeadlineTests {
                 let appeal = try await AppealServiceApp.build(env: appealEnv)
                 try await withServices(appeal.services, logger: cluster.logger) {
                     await appeal.host.waitUntilReady()
-                    let agencies = AgencyV1.AgencyService.Client(transport: agencyEnv.nats)
-                    let appeals = AppealV1.AppealService.Client(transport: appealEnv.nats)
+                    let agencies = try await cluster.agencies(as: .user("cur-head"))
+                    let appeals = try await cluster.appeals(as: .client("veche-integration-social"))
                     let received = Date().addingTimeInterval(-3600)
                     let before = try await agencies.computeDeadlines(.init(channel: "social", startMs: Self.ms(received)))
                     // The region declares the registration day a day off, and social media get a 2-hour first reaction.
@@ -59,7 +60,7 @@ struct DirectoryDeadlineTests {
             }
             // Restarted while AgencyService is down, AppealService starts from its persisted copy.
             let pool = try appealEnv.requirePool()
-            let restarted = LocalDirectory(nats: appealEnv.nats, pool: pool, timeZone: cluster.config.timeZone, logger: cluster.logger,
+            let restarted = LocalDirectory(nats: appealEnv.nats, transport: appealEnv.rpc, pool: pool, timeZone: cluster.config.timeZone, logger: cluster.logger,
                                            callTimeout: .milliseconds(300))
             await restarted.start()
             #expect(restarted.snapshot.slaPolicies.first { $0.channel == "social" }?.firstReactionWorkingHours == 2)
@@ -69,11 +70,13 @@ struct DirectoryDeadlineTests {
     @Test func aLostAnnouncementIsCaughtUpByPolling() async throws {
         try await withCluster { cluster in
             let agencyEnv = try await cluster.environment("agency", schema: AgencySchema.name)
-            defer { agencyEnv.close() }
+            let appealEnv = try await cluster.environment("appeal", schema: nil)
+            defer { agencyEnv.close(); appealEnv.close() }
             let agency = try await AgencyServiceApp.build(env: agencyEnv)
             try await withServices(agency.services, logger: cluster.logger) {
                 await agency.host.waitUntilReady()
-                let copy = LocalDirectory(nats: agencyEnv.nats, pool: nil, timeZone: cluster.config.timeZone, logger: cluster.logger,
+                // AppealService's copy (its bus user and token; no database: nothing persisted).
+                let copy = LocalDirectory(nats: appealEnv.nats, transport: appealEnv.rpc, pool: nil, timeZone: cluster.config.timeZone, logger: cluster.logger,
                                           pollInterval: .milliseconds(200))
                 await copy.start()
                 try await withServices([copy], logger: cluster.logger) {
@@ -110,7 +113,7 @@ struct DirectoryDeadlineTests {
 
     @Test func appealNumbersCarryTheLocalYearOfTheConfiguredTimeZone() async throws {
         try await withCluster { cluster in
-            var config = cluster.config
+            var config = cluster.config("appeal", schema: AppealSchema.name)
             config.timeZone = try #require(TimeZone(identifier: "Asia/Kamchatka"))   // UTC+12
             var env = try await ServiceEnvironment.connect(config: config, name: "appeal", schema: AppealSchema.name)
             env.logger = cluster.logger
@@ -118,8 +121,10 @@ struct DirectoryDeadlineTests {
             let built = try await AppealServiceApp.build(env: env)
             // 13:00 UTC on 31 December 2025 is already 1 January 2026 in Kamchatka (and still 2025 in Moscow).
             var incoming = AppealServiceTests.incoming("tz-1")
+            (incoming.municipalityOktmo, incoming.address) = ("", "")   // AgencyService does not run: nothing to confirm
             incoming.receivedAtMs = Self.ms(try #require(ISO8601DateFormatter().date(from: "2025-12-31T13:00:00Z")))
-            let a = try #require(try await built.handlers.submit(incoming, actor: "test").appeal)
+            let importer = Principal(kind: .client, name: "veche-import", grants: [Grant(role: .importer)])
+            let a = try #require(try await built.handlers.submit(incoming, by: importer).appeal)
             #expect(a.number.hasPrefix("2026-"))
         }
     }
