@@ -63,6 +63,7 @@ enum Spec {
         "AgencyService.UpsertRoutingRule": [.centerHead],
         "AgencyService.GetSlaPolicies": directoryReaders,
         "AgencyService.UpsertSlaPolicy": [.centerHead],
+        "AgencyService.GetDirectorySnapshot": Who.staff.union([.service]),
         "AgencyService.ComputeDeadlines": directoryReaders,
         "AgencyService.GetCalendar": directoryReaders,
         "AgencyService.SetCalendarOverride": [.centerHead],
