@@ -43,8 +43,9 @@ public final class PGPool: Sendable {
 
     /// Connects `size` connections, retrying while the server starts (up to `connectTimeout`).
     /// `schema`: the owning service's schema, put first on every connection's search_path.
-    /// A `connect_timeout` of 5 s is added to key/value conninfo strings that set none, so a dead host in a
-    /// multi-host list is skipped instead of hanging the connection thread.
+    /// A `connect_timeout` of 10 s is added to key/value conninfo strings that set none, so a dead host in a
+    /// multi-host list is skipped instead of hanging the connection thread (10 s, not less: a scram-sha-256
+    /// login on a busy 2-core machine can take several seconds).
     public init(conninfo: String, size: Int, schema: String? = nil, logger: Logger,
                 connectTimeout: Duration = .seconds(30), acquireTimeout: Duration = .seconds(10)) async throws {
         let info = Self.withConnectTimeout(conninfo)
@@ -67,7 +68,7 @@ public final class PGPool: Sendable {
 
     static func withConnectTimeout(_ conninfo: String) -> String {
         if conninfo.contains("://") || conninfo.contains("connect_timeout") { return conninfo }
-        return conninfo + " connect_timeout=5"
+        return conninfo + " connect_timeout=10"
     }
 
     // MARK: public API
