@@ -49,7 +49,7 @@ let package = Package(
         // Domain libraries (pure Swift).
         .target(name: "DataKit", dependencies: ["CZlib"], swiftSettings: swiftSettings),
         .target(name: "Taxonomy", swiftSettings: swiftSettings),
-        .target(name: "WorkCalendar", dependencies: ["DataKit"], swiftSettings: swiftSettings),
+        .target(name: "WorkCalendar", dependencies: ["DataKit"], resources: [.copy("Resources")], swiftSettings: swiftSettings),
         .target(name: "RatingEngine", swiftSettings: swiftSettings),
         .target(name: "SurveyStats", swiftSettings: swiftSettings),
         .target(name: "Reports", swiftSettings: swiftSettings),
@@ -83,7 +83,7 @@ let package = Package(
         .testTarget(name: "AgencyServiceTests", dependencies: ["AgencyService", "VecheRuntime", "Contracts", "Taxonomy", "WorkCalendar", "VecheTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "RatingServiceTests", dependencies: ["RatingService", "RatingEngine", "VecheRuntime", "Contracts", "VecheAuth", "VecheTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "SurveyServiceTests", dependencies: ["VecheRuntime", "Contracts", "SurveyService", "AgencyService", "SurveyStats", "DataKit", "VecheTestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "WorkCalendarTests", dependencies: ["WorkCalendar", "DataKit"], swiftSettings: swiftSettings),
+        .testTarget(name: "WorkCalendarTests", dependencies: ["WorkCalendar", "DataKit", "VecheTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "RatingEngineTests", dependencies: ["RatingEngine"], swiftSettings: swiftSettings),
         .testTarget(name: "SurveyStatsTests", dependencies: ["SurveyStats", "DataKit"], swiftSettings: swiftSettings),
         .testTarget(name: "ReportsTests", dependencies: ["Reports"], swiftSettings: swiftSettings),
