@@ -1,5 +1,6 @@
 import Contracts
 import Foundation
+import GatewayRequests
 import Hummingbird
 import HTTPTypes
 import VecheAuth
@@ -13,25 +14,9 @@ struct AppealRoutes: Sendable {
 
     var options: CallOptions { CallOptions(timeout: settings.callTimeout) }
 
-    struct TransitionBody: Codable, Sendable {
-        var action: AppealV1.Action
-        var actor: String?
-        var comment: String?
-        var agencyId: String?
-        var expectedVersion: Int64?
-    }
-
-    struct AnswerBody: Codable, Sendable {
-        var answerText: String
-        var actor: String?
-        var complete: Bool?
-        var expectedVersion: Int64?
-    }
-
-    struct RatingBody: Codable, Sendable {
-        var satisfaction: Int32
-        var comment: String?
-    }
+    typealias TransitionBody = GatewayRequests.TransitionBody
+    typealias AnswerBody = GatewayRequests.AnswerBody
+    typealias RatingBody = GatewayRequests.RatingBody
 
     struct ClassificationBody: Codable, Sendable {
         var topicCode: String

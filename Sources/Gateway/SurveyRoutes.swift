@@ -1,5 +1,6 @@
 import Contracts
 import Foundation
+import GatewayRequests
 import Hummingbird
 
 /// Surveys, result batches and weighted estimates over SurveyService: /api/v1/surveys.
@@ -9,9 +10,7 @@ struct SurveyRoutes: Sendable {
 
     var options: CallOptions { CallOptions(timeout: settings.callTimeout) }
 
-    struct StatusBody: Codable, Sendable {
-        var status: SurveyV1.SurveyStatus
-    }
+    typealias StatusBody = GatewayRequests.StatusBody
 
     func register(on group: RouterGroup<GatewayContext>) {
         group.post { request, context in
