@@ -101,15 +101,28 @@ public struct ProductionCalendar: Sendable {
     public let name: String
     public let fallback: CalendarFallback
     private let official: [Int: CalendarYear]
+    /// Fallback years around the published ones (the years deadlines run into), derived once rather than on
+    /// every `kind(of:)`.
+    private let derived: [Int: CalendarYear]
     private let overrides: [CivilDate: CalendarOverride]
 
     public init(name: String, years: [CalendarYear], fallback: CalendarFallback = .russianStatutory,
                 overrides: [CalendarOverride] = []) {
-        self.name = name
-        self.fallback = fallback
         var o: [Int: CalendarYear] = [:]
         for y in years { o[y.year] = y }
-        self.official = o
+        var d: [Int: CalendarYear] = [:]
+        if let lo = o.keys.min(), let hi = o.keys.max() {
+            for y in (lo - 2)...(hi + 10) where o[y] == nil { d[y] = fallback.year(y) }
+        }
+        self.init(name: name, fallback: fallback, official: o, derived: d, overrides: overrides)
+    }
+
+    private init(name: String, fallback: CalendarFallback, official: [Int: CalendarYear], derived: [Int: CalendarYear],
+                 overrides: [CalendarOverride]) {
+        self.name = name
+        self.fallback = fallback
+        self.official = official
+        self.derived = derived
         var ov: [CivilDate: CalendarOverride] = [:]
         for x in overrides { ov[x.date] = x } // last one wins
         self.overrides = ov
@@ -123,12 +136,13 @@ public struct ProductionCalendar: Sendable {
 
     /// Returns a copy with extra overrides applied on top of the existing ones (later wins).
     public func applying(_ extra: [CalendarOverride]) -> ProductionCalendar {
-        ProductionCalendar(name: name, years: Array(official.values), fallback: fallback, overrides: Array(overrides.values) + extra)
+        ProductionCalendar(name: name, fallback: fallback, official: official, derived: derived,
+                           overrides: Array(overrides.values) + extra)
     }
 
     /// Removes any override for the given dates (e.g. an AgencyService "delete override" action).
     public func removingOverrides(for dates: Set<CivilDate>) -> ProductionCalendar {
-        ProductionCalendar(name: name, years: Array(official.values), fallback: fallback,
+        ProductionCalendar(name: name, fallback: fallback, official: official, derived: derived,
                            overrides: overrides.values.filter { !dates.contains($0.date) })
     }
 
@@ -139,7 +153,7 @@ public struct ProductionCalendar: Sendable {
 
     public func isOfficial(year: Int) -> Bool { official[year]?.isOfficial ?? false }
 
-    public func yearData(_ year: Int) -> CalendarYear { official[year] ?? fallback.year(year) }
+    public func yearData(_ year: Int) -> CalendarYear { official[year] ?? derived[year] ?? fallback.year(year) }
 
     /// Published name of a holiday ("Рождество Христово"), before overrides; nil for other days.
     public func holidayName(_ d: CivilDate) -> String? { yearData(d.year).holidayNames[d] }
