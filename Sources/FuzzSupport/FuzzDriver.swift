@@ -4,8 +4,6 @@ import Foundation
 /// so the commands are parsed by hand:
 ///
 /// * `veche-fuzz list` — the cases, one per line.
-/// * `veche-fuzz replay DIR` — runs every file of `DIR/<case>/` through its case (seeds and regressions);
-///   exit 1 when a property breaks.
 /// * `veche-fuzz corpus DIR OUT` — writes the files of `DIR/<case>/` as family inputs (selector + payload)
 ///   into `OUT/<family>/`, the starting corpus of a fuzzing run.
 /// * `veche-fuzz explain FAMILY FILE` — names the case of a crash input and writes its payload to `FILE.payload`.
@@ -19,15 +17,13 @@ public enum FuzzDriver {
             case ("list", 1):
                 for f in families { for c in f.cases { print(c.name) } }
                 return 0
-            case ("replay", 2):
-                return try replay(root: URL(fileURLWithPath: args[1]), families: families)
             case ("corpus", 3):
                 try writeCorpus(root: URL(fileURLWithPath: args[1]), out: URL(fileURLWithPath: args[2]), families: families)
                 return 0
             case ("explain", 3):
                 return try explain(family: args[1], file: URL(fileURLWithPath: args[2]), families: families)
             default:
-                return fail("usage: veche-fuzz list | replay DIR | corpus DIR OUT | explain FAMILY FILE")
+                return fail("usage: veche-fuzz list | corpus DIR OUT | explain FAMILY FILE")
             }
         } catch {
             return fail("\(error)")
@@ -50,22 +46,6 @@ public enum FuzzDriver {
             }
         }
         return out
-    }
-
-    static func replay(root: URL, families: [FuzzFamily]) throws -> Int32 {
-        let inputs = payloads(root: root, families: families)
-        var violations = 0
-        for (c, file) in inputs {
-            do {
-                try c.check([UInt8](try Data(contentsOf: file)))
-            } catch {
-                violations += 1
-                print("\(file.path): \(error)")
-            }
-        }
-        let covered = Set(inputs.map(\.0.name)).count
-        print("replayed \(inputs.count) inputs of \(covered) cases (\(families.reduce(0) { $0 + $1.cases.count }) cases in all); \(violations) violations")
-        return violations == 0 ? 0 : 1
     }
 
     static func writeCorpus(root: URL, out: URL, families: [FuzzFamily]) throws {
