@@ -51,7 +51,7 @@ BIN="$(swift build --scratch-path "$SCRATCH" --show-bin-path)/veche-fuzz"
 [ -x "$BIN" ] && [ -x "$TOOL" ] || { log "build failed"; exit 1; }
 
 rm -rf "$SCRATCH/seeds" && "$TOOL" corpus "$ROOT/fuzz/corpus" "$SCRATCH/seeds"
-families=(proto json)
+families=(proto json url)
 per=$(( TOTAL / ${#families[@]} )); [ "$per" -ge 1 ] || per=1
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:allocator_may_return_null=1}"
 status=0

@@ -7,6 +7,7 @@
 * real messages from ../shared/data: appeals of the Kursk «Цифровой прорыв 2022» test set as IncomingAppeal
   (github k1ck3r777/1234) and a result batch of five rows of the R survey package's apistrat sample (cran/survey).
 * json/gateway.<Body>/seed.json — the gateway's own request bodies as the API documentation shows them.
+* url/gateway.url/seed-N — request URLs (percent-encoded Cyrillic, Open311 dates) for the URL hygiene check.
 
 Usage: scripts/fuzz_seeds.py [--data ../shared/data]
 Needs protoc and the Python protobuf package (as scripts/gen_contracts.py).
@@ -146,14 +147,23 @@ def main():
         write("proto/" + m.DESCRIPTOR.full_name, name, m.SerializeToString())
         write("json/" + m.DESCRIPTOR.full_name, name + ".json", json.dumps(to_json(m), ensure_ascii=False).encode())
     bodies = {
-        "TransitionBody": {"action": "assign", "agencyId": "kursk-gkh", "actor": "operator", "comment": "по подведомственности", "expectedVersion": 3},
-        "AnswerBody": {"answerText": "Освещение восстановлено 12.03, замена ламп выполнена.", "actor": "executor", "complete": True, "expectedVersion": 5},
+        "TransitionBody": {"action": "assign", "agencyId": "kursk-gkh", "comment": "по подведомственности", "expectedVersion": 3},
+        "AnswerBody": {"answerText": "Освещение восстановлено 12.03, замена ламп выполнена.", "complete": True, "expectedVersion": 5},
+        "ClassificationBody": {"topicCode": "gkh", "categoryCode": "gkh.lighting", "comment": "уточнена категория", "expectedVersion": 2},
         "RatingBody": {"satisfaction": 5, "comment": "Спасибо, всё сделали"},
         "StatusBody": {"status": "fieldwork"},
+        "OverrideBody": {"kind": "non_working", "note": "День Курской области", "asHoliday": True},
+        "ApprovalBody": {"note": "Отчёт за март утверждён"},
     }
     for name, body in bodies.items():
         write("json/gateway." + name, "seed.json", json.dumps(body, ensure_ascii=False).encode())
-    print(f"seeds for {len(messages)} messages (+ real records) and {len(bodies)} gateway bodies in {os.path.relpath(OUT, ROOT)}")
+    # URLs as the gateway's input hygiene sees them (path, then query).
+    urls = ["/api/v1/appeals?q=%D1%8F%D0%BC%D0%B0&status=registered&overdue=true&page_size=20",
+            "/api/v1/appeals/%D0%9A%D0%A3%D0%A0-2026-000123/routing",
+            "/open311/v2/requests.json?service_code=gkh.lighting&start_date=2026-03-01T00%3A00%3A00Z"]
+    for i, url in enumerate(urls):
+        write("url/gateway.url", f"seed-{i}", url.encode())
+    print(f"seeds for {len(messages)} messages (+ real records) and {len(bodies)} gateway bodies, {len(urls)} URLs in {os.path.relpath(OUT, ROOT)}")
 
 
 if __name__ == "__main__":

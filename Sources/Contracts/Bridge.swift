@@ -200,7 +200,7 @@ extension KeyedDecodingContainer {
     private static func refuseNUL(_ s: String, _ key: Key, _ container: Self) throws {
         if s.utf8.contains(0) {
             throw DecodingError.dataCorruptedError(forKey: key, in: container,
-                                                   debugDescription: "\(key.stringValue) contains U+0000, which a contract string cannot carry")
+                                                   debugDescription: "\(key.stringValue) contains a NUL character (U+0000), which a contract string cannot carry")
         }
     }
 }

@@ -10,8 +10,12 @@ import GatewayRequests
 /// * `json/<message>` — JSON through the generated `Codable` conformance, as the gateway decodes request
 ///   bodies (`JSONDecoder()`, Hummingbird's default). A decoded message must reach the wire and come back
 ///   unchanged: what the gateway accepts is what the services receive.
-/// * `json/gateway.<body>` — the gateway's own request bodies (`GatewayRequests`): decode → encode → decode
-///   must be stable.
+/// * `json/gateway.<body>` — the gateway's own request bodies (`GatewayRequests`) with the gateway's text check
+///   (`checkTexts`): what passes carries no U+0000 anywhere, and decode → encode → decode is stable.
+/// * `url/gateway.url` — a request URL through the gateway's input hygiene (`RequestText.problem(inURL:)`).
+///
+/// Protobuf decoding includes the service side's text check (`WireText`: no NUL, only UTF-8), so the round
+/// trips also prove that what a service accepts is stored as sent.
 public enum ContractFuzzCases {
     public static var proto: FuzzFamily { FuzzFamily(name: "proto", cases: ContractRegistry.messages.map { protoCase($0) }) }
 
@@ -20,7 +24,9 @@ public enum ContractFuzzCases {
                    + GatewayRequests.all.map { bodyCase($0) })
     }
 
-    public static var families: [FuzzFamily] { [proto, json] }
+    public static var url: FuzzFamily { FuzzFamily(name: "url", cases: [URLCase.gatewayURL]) }
+
+    public static var families: [FuzzFamily] { [proto, json, url] }
 
     static func protoCase<M: ProtoMessage>(_: M.Type) -> FuzzCase {
         FuzzCase(name: "proto/" + M.protoName) { bytes in
@@ -38,10 +44,12 @@ public enum ContractFuzzCases {
 
     static func bodyCase<B: GatewayRequestBody>(_: B.Type) -> FuzzCase {
         FuzzCase(name: "json/gateway.\(B.self)") { bytes in
-            guard let b = try? JSONDecoder().decode(B.self, from: Data(bytes)) else { return }
+            guard let b = try? JSONDecoder().decode(B.self, from: Data(bytes)), (try? b.checkTexts()) != nil else { return }
             let encoder = JSONEncoder()
             encoder.outputFormatting = .sortedKeys
             let once = try encoder.encode(b)
+            // `texts` must list every string: a NUL in one it forgets would pass the gateway's check.
+            guard !String(decoding: once, as: UTF8.self).contains("\\u0000") else { throw FuzzViolation("an accepted body carries U+0000") }
             let back: B
             do { back = try JSONDecoder().decode(B.self, from: once) } catch { throw FuzzViolation("re-encoded body does not decode: \(error)") }
             guard try encoder.encode(back) == once else { throw FuzzViolation("body changes on a JSON round trip") }

@@ -18,12 +18,7 @@ struct AppealRoutes: Sendable {
     typealias AnswerBody = GatewayRequests.AnswerBody
     typealias RatingBody = GatewayRequests.RatingBody
 
-    struct ClassificationBody: Codable, Sendable {
-        var topicCode: String
-        var categoryCode: String?
-        var comment: String?
-        var expectedVersion: Int64?
-    }
+    typealias ClassificationBody = GatewayRequests.ClassificationBody
 
     static func refuseActor(_ actor: String?) throws {
         if actor != nil { throw RPCError.invalidArgument("actor cannot be set: the actor is the signed-in caller") }
@@ -31,7 +26,7 @@ struct AppealRoutes: Sendable {
 
     func register(on group: RouterGroup<GatewayContext>) {
         group.post { request, context in
-            let incoming = try await request.decodeMessage(as: AppealV1.IncomingAppeal.self, context: context)
+            let incoming = try await request.decode(as: AppealV1.IncomingAppeal.self, context: context)
             let r = try await backends.caller(context).appeals.submitAppeal(.init(appeal: incoming), options: options)
             return JSONResponse(r, status: r.alreadyExisted ? .ok : .created)
         }
@@ -67,7 +62,7 @@ struct AppealRoutes: Sendable {
         }
         group.post(":id/transitions") { request, context in
             let id = try context.parameters.require("id")
-            let b = try await request.decodeBody(as: TransitionBody.self, context: context) { [$0.comment ?? "", $0.agencyId ?? ""] }
+            let b = try await request.decodeBody(as: TransitionBody.self, context: context)
             try Self.refuseActor(b.actor)
             let r = try await backends.caller(context).appeals.transition(.init(id: id, action: b.action, comment: b.comment ?? "",
                                                                                 agencyId: b.agencyId ?? "", expectedVersion: b.expectedVersion ?? 0),
@@ -76,21 +71,21 @@ struct AppealRoutes: Sendable {
         }
         group.post(":id/answer") { request, context in
             let id = try context.parameters.require("id")
-            let b = try await request.decodeBody(as: AnswerBody.self, context: context) { [$0.answerText] }
+            let b = try await request.decodeBody(as: AnswerBody.self, context: context)
             try Self.refuseActor(b.actor)
             return JSONResponse(try await backends.caller(context).appeals.answerAppeal(
                 .init(id: id, answerText: b.answerText, complete: b.complete ?? false, expectedVersion: b.expectedVersion ?? 0), options: options))
         }
         group.post(":id/classification") { request, context in
             let id = try context.parameters.require("id")
-            let b = try await request.decodeBody(as: ClassificationBody.self, context: context) { [$0.topicCode, $0.categoryCode ?? "", $0.comment ?? ""] }
+            let b = try await request.decodeBody(as: ClassificationBody.self, context: context)
             return JSONResponse(try await backends.caller(context).appeals.reclassifyAppeal(
                 .init(id: id, topicCode: b.topicCode, categoryCode: b.categoryCode ?? "", comment: b.comment ?? "",
                       expectedVersion: b.expectedVersion ?? 0), options: options))
         }
         group.post(":id/rating") { request, context in
             let id = try context.parameters.require("id")
-            let b = try await request.decodeBody(as: RatingBody.self, context: context) { [$0.comment ?? ""] }
+            let b = try await request.decodeBody(as: RatingBody.self, context: context)
             let clients = try request.headers[CitizenRoutes.tokenHeader].map { backends.citizen($0, context) } ?? backends.caller(context)
             return JSONResponse(try await clients.appeals.rateAppeal(.init(id: id, satisfaction: b.satisfaction, comment: b.comment ?? ""),
                                                                      options: options))
@@ -118,7 +113,7 @@ struct CitizenRoutes: Sendable {
             JSONResponse(try await backends.citizen(try token(request), context).appeals.getAppeal(.init(), options: options))
         }
         group.post("rating") { request, context in
-            let b = try await request.decodeBody(as: AppealRoutes.RatingBody.self, context: context) { [$0.comment ?? ""] }
+            let b = try await request.decodeBody(as: AppealRoutes.RatingBody.self, context: context)
             return JSONResponse(try await backends.citizen(try token(request), context).appeals.rateAppeal(
                 .init(satisfaction: b.satisfaction, comment: b.comment ?? ""), options: options))
         }

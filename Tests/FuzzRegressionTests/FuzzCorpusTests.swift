@@ -18,6 +18,7 @@ import Testing
         #expect(Set(names).count == names.count)
         #expect(names.contains("proto/veche.appeal.v1.IncomingAppeal"))
         #expect(names.contains("json/gateway.TransitionBody"))
+        #expect(names.contains("url/gateway.url"))
     }
 
     @Test func selectorRoundTripsToTheNamedCase() throws {

@@ -9,7 +9,7 @@ import Testing
     @Test func jsonStringWithNULIsRefusedNamingTheField() throws {
         let text = #"{"channel":"pos","externalId":"1","text":"до\u0000после"}"#
         let error = #expect(throws: DecodingError.self) { try JSONDecoder().decode(AppealV1.IncomingAppeal.self, from: Data(text.utf8)) }
-        #expect("\(String(describing: error))".contains("text contains U+0000"))
+        #expect("\(String(describing: error))".contains("text contains a NUL character (U+0000)"))
         let list = #"{"attachmentUrls":["https://a","b\u0000c"]}"#
         #expect(throws: DecodingError.self) { try JSONDecoder().decode(AppealV1.IncomingAppeal.self, from: Data(list.utf8)) }
         // Everything else still decodes.
@@ -17,7 +17,8 @@ import Testing
         #expect(ok.text == "до\u{1}после")
     }
 
-    /// A NUL that reaches encoding another way (a form-encoded Open311 body, code) no longer cuts the text.
+    /// A NUL that reaches encoding another way (a Swift value built in code) no longer cuts the text; the services
+    /// would refuse one on the wire (`WireText`), so nothing stored is ever cut short.
     @Test func nulInASwiftValueTravelsAsReplacementCharacter() throws {
         var m = AppealV1.IncomingAppeal()
         m.text = "до\u{0}после"
