@@ -16,6 +16,7 @@ let package = Package(
         .executable(name: "survey-service", targets: ["SurveyService"]),
         .executable(name: "gateway", targets: ["Gateway"]),
         .executable(name: "veche-tool", targets: ["VecheTool"]),
+        .executable(name: "veche-fuzz", targets: ["VecheFuzz"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -49,7 +50,7 @@ let package = Package(
         // Domain libraries (pure Swift).
         .target(name: "DataKit", dependencies: ["CZlib"], swiftSettings: swiftSettings),
         .target(name: "Taxonomy", swiftSettings: swiftSettings),
-        .target(name: "WorkCalendar", dependencies: ["DataKit"], swiftSettings: swiftSettings),
+        .target(name: "WorkCalendar", dependencies: ["DataKit"], resources: [.copy("Resources")], swiftSettings: swiftSettings),
         .target(name: "RatingEngine", swiftSettings: swiftSettings),
         .target(name: "SurveyStats", swiftSettings: swiftSettings),
         .target(name: "Reports", swiftSettings: swiftSettings),
@@ -66,12 +67,18 @@ let package = Package(
         .executableTarget(name: "AgencyService", dependencies: ["VecheRuntime", "Contracts", "VecheAuth", "AgencyDirectory", "Taxonomy", "WorkCalendar", argumentParser], swiftSettings: swiftSettings),
         .executableTarget(name: "RatingService", dependencies: ["VecheRuntime", "Contracts", "VecheAuth", "RatingEngine", argumentParser], swiftSettings: swiftSettings),
         .executableTarget(name: "SurveyService", dependencies: ["VecheRuntime", "Contracts", "VecheAuth", "SurveyStats", argumentParser], swiftSettings: swiftSettings),
+        // The JSON bodies the gateway decodes (a library so the fuzz targets decode the same types).
+        .target(name: "GatewayRequests", dependencies: ["Contracts"], swiftSettings: swiftSettings),
         .executableTarget(name: "Gateway", dependencies: [
-            "VecheRuntime", "Contracts", "Reports", "VecheAuth", argumentParser,
+            "VecheRuntime", "Contracts", "GatewayRequests", "Reports", "VecheAuth", argumentParser,
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
             .product(name: "Crypto", package: "swift-crypto"),
         ], swiftSettings: swiftSettings),
+
+        // libFuzzer targets (scripts/veche fuzz builds them with -sanitize=fuzzer,address).
+        .target(name: "FuzzSupport", dependencies: ["Contracts", "GatewayRequests"], swiftSettings: swiftSettings),
+        .executableTarget(name: "VecheFuzz", dependencies: ["FuzzSupport"], swiftSettings: swiftSettings),
 
         .executableTarget(name: "VecheTool", dependencies: ["VecheRuntime", "Contracts", "VecheAuth", "TextAnalysis", "WorkCalendar", "DataKit",
                                                        "MediaMonitoring", "Workload", argumentParser], swiftSettings: swiftSettings),
@@ -87,7 +94,8 @@ let package = Package(
         .testTarget(name: "AgencyServiceTests", dependencies: ["AgencyService", "AgencyDirectory", "VecheRuntime", "Contracts", "Taxonomy", "WorkCalendar", "VecheTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "RatingServiceTests", dependencies: ["RatingService", "RatingEngine", "VecheRuntime", "Contracts", "VecheAuth", "VecheTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "SurveyServiceTests", dependencies: ["VecheRuntime", "Contracts", "SurveyService", "AgencyService", "SurveyStats", "DataKit", "VecheTestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "WorkCalendarTests", dependencies: ["WorkCalendar", "DataKit"], swiftSettings: swiftSettings),
+        .testTarget(name: "FuzzRegressionTests", dependencies: ["FuzzSupport", "Contracts", "GatewayRequests"], swiftSettings: swiftSettings),
+        .testTarget(name: "WorkCalendarTests", dependencies: ["WorkCalendar", "DataKit", "VecheTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "RatingEngineTests", dependencies: ["RatingEngine"], swiftSettings: swiftSettings),
         .testTarget(name: "SurveyStatsTests", dependencies: ["SurveyStats", "DataKit"], swiftSettings: swiftSettings),
         .testTarget(name: "ReportsTests", dependencies: ["Reports"], swiftSettings: swiftSettings),

@@ -14,21 +14,6 @@ enum CalendarMath {
         }
     }
 
-    /// Labour Code art. 112 holiday names.
-    static func holidayName(_ d: CivilDate) -> String? {
-        switch (d.month, d.day) {
-        case (1, 1...6), (1, 8): return "Новогодние каникулы"
-        case (1, 7): return "Рождество Христово"
-        case (2, 23): return "День защитника Отечества"
-        case (3, 8): return "Международный женский день"
-        case (5, 1): return "Праздник Весны и Труда"
-        case (5, 9): return "День Победы"
-        case (6, 12): return "День России"
-        case (11, 4): return "День народного единства"
-        default: return nil
-        }
-    }
-
     static func days(year: Int, calendar: ProductionCalendar, overrides: [CalendarOverride]) -> [AgencyV1.CalendarDay] {
         guard let start = CivilDate(year: year, month: 1, day: 1), let end = CivilDate(year: year + 1, month: 1, day: 1) else { return [] }
         let byDate = Dictionary(overrides.map { ($0.date, $0) }, uniquingKeysWith: { _, last in last })
@@ -42,7 +27,7 @@ enum CalendarMath {
                 note = o.note
             } else {
                 switch kind {
-                case .holiday: note = holidayName(d) ?? "Нерабочий праздничный день"
+                case .holiday: note = calendar.holidayName(d) ?? "Нерабочий праздничный день"
                 case .dayOff: note = "Выходной день (перенос)"
                 case .shortened: note = "Предпраздничный день, сокращён на 1 час"
                 case .working: note = d.isWeekend ? "Рабочий день (перенос выходного)" : ""

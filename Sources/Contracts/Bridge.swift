@@ -114,8 +114,12 @@ public final class CArena {
         return p
     }
 
+    /// A protobuf-c string is a NUL-terminated C string: a U+0000 inside `s` would cut the value short on the
+    /// wire, so it travels as U+FFFD and the rest of the text arrives (JSON input with U+0000 is refused earlier,
+    /// see `KeyedDecodingContainer.decodeProtoString`).
     public func string(_ s: String) -> UnsafeMutablePointer<CChar> {
-        var utf8 = Array(s.utf8CString)
+        let text = s.utf8.contains(0) ? s.replacingOccurrences(of: "\u{0}", with: "\u{FFFD}") : s
+        var utf8 = Array(text.utf8CString)
         let p = raw(utf8.count).bindMemory(to: CChar.self, capacity: utf8.count)
         utf8.withUnsafeMutableBufferPointer { buf in
             if let base = buf.baseAddress { p.update(from: base, count: buf.count) }
@@ -173,5 +177,30 @@ public enum CBridge {
     public static func array<C, T>(_ p: UnsafeMutablePointer<C>?, _ n: Int, _ transform: (C) -> T) -> [T] {
         guard let p, n > 0 else { return [] }
         return UnsafeBufferPointer(start: p, count: n).map(transform)
+    }
+}
+
+extension KeyedDecodingContainer {
+    /// A string field of a contract message. protobuf-c carries strings as NUL-terminated C strings, so a value
+    /// with U+0000 cannot reach a service intact; such input is refused with an error naming the field (the
+    /// gateway answers 400) instead of being cut short or altered.
+    public func decodeProtoString(forKey key: Key) throws -> String? {
+        guard let s = try decodeIfPresent(String.self, forKey: key) else { return nil }
+        try Self.refuseNUL(s, key, self)
+        return s
+    }
+
+    /// A repeated string field (see `decodeProtoString`).
+    public func decodeProtoStrings(forKey key: Key) throws -> [String]? {
+        guard let list = try decodeIfPresent([String].self, forKey: key) else { return nil }
+        for s in list { try Self.refuseNUL(s, key, self) }
+        return list
+    }
+
+    private static func refuseNUL(_ s: String, _ key: Key, _ container: Self) throws {
+        if s.utf8.contains(0) {
+            throw DecodingError.dataCorruptedError(forKey: key, in: container,
+                                                   debugDescription: "\(key.stringValue) contains a NUL character (U+0000), which a contract string cannot carry")
+        }
     }
 }

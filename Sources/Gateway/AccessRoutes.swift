@@ -19,7 +19,7 @@ struct AccessRoutes: Sendable {
                 .init(principal: request.queryString("principal"), role: request.queryString("role")), options: options))
         }
         api.post("roles") { request, context in
-            let assignment = try await request.decodeMessage(as: AgencyV1.RoleAssignment.self, context: context)
+            let assignment = try await request.decode(as: AgencyV1.RoleAssignment.self, context: context)
             guard assignment.grantedBy.isEmpty else {
                 throw RPCError.invalidArgument("grantedBy cannot be set: it is the signed-in caller")
             }

@@ -1,5 +1,6 @@
 import Contracts
 import Foundation
+import GatewayRequests
 import Hummingbird
 import HTTPTypes
 import VecheAuth
@@ -13,32 +14,11 @@ struct AppealRoutes: Sendable {
 
     var options: CallOptions { CallOptions(timeout: settings.callTimeout) }
 
-    struct TransitionBody: Codable, Sendable {
-        var action: AppealV1.Action
-        var actor: String?
-        var comment: String?
-        var agencyId: String?
-        var expectedVersion: Int64?
-    }
+    typealias TransitionBody = GatewayRequests.TransitionBody
+    typealias AnswerBody = GatewayRequests.AnswerBody
+    typealias RatingBody = GatewayRequests.RatingBody
 
-    struct AnswerBody: Codable, Sendable {
-        var answerText: String
-        var actor: String?
-        var complete: Bool?
-        var expectedVersion: Int64?
-    }
-
-    struct RatingBody: Codable, Sendable {
-        var satisfaction: Int32
-        var comment: String?
-    }
-
-    struct ClassificationBody: Codable, Sendable {
-        var topicCode: String
-        var categoryCode: String?
-        var comment: String?
-        var expectedVersion: Int64?
-    }
+    typealias ClassificationBody = GatewayRequests.ClassificationBody
 
     static func refuseActor(_ actor: String?) throws {
         if actor != nil { throw RPCError.invalidArgument("actor cannot be set: the actor is the signed-in caller") }
@@ -46,7 +26,7 @@ struct AppealRoutes: Sendable {
 
     func register(on group: RouterGroup<GatewayContext>) {
         group.post { request, context in
-            let incoming = try await request.decodeMessage(as: AppealV1.IncomingAppeal.self, context: context)
+            let incoming = try await request.decode(as: AppealV1.IncomingAppeal.self, context: context)
             let r = try await backends.caller(context).appeals.submitAppeal(.init(appeal: incoming), options: request.callOptions(settings))
             return JSONResponse(r, status: r.alreadyExisted ? .ok : .created)
         }
@@ -82,7 +62,7 @@ struct AppealRoutes: Sendable {
         }
         group.post(":id/transitions") { request, context in
             let id = try context.parameters.require("id")
-            let b = try await request.decodeBody(as: TransitionBody.self, context: context) { [$0.comment ?? "", $0.agencyId ?? ""] }
+            let b = try await request.decodeBody(as: TransitionBody.self, context: context)
             try Self.refuseActor(b.actor)
             let r = try await backends.caller(context).appeals.transition(.init(id: id, action: b.action, comment: b.comment ?? "",
                                                                                 agencyId: b.agencyId ?? "", expectedVersion: b.expectedVersion ?? 0),
@@ -91,21 +71,21 @@ struct AppealRoutes: Sendable {
         }
         group.post(":id/answer") { request, context in
             let id = try context.parameters.require("id")
-            let b = try await request.decodeBody(as: AnswerBody.self, context: context) { [$0.answerText] }
+            let b = try await request.decodeBody(as: AnswerBody.self, context: context)
             try Self.refuseActor(b.actor)
             return JSONResponse(try await backends.caller(context).appeals.answerAppeal(
                 .init(id: id, answerText: b.answerText, complete: b.complete ?? false, expectedVersion: b.expectedVersion ?? 0), options: request.callOptions(settings)))
         }
         group.post(":id/classification") { request, context in
             let id = try context.parameters.require("id")
-            let b = try await request.decodeBody(as: ClassificationBody.self, context: context) { [$0.topicCode, $0.categoryCode ?? "", $0.comment ?? ""] }
+            let b = try await request.decodeBody(as: ClassificationBody.self, context: context)
             return JSONResponse(try await backends.caller(context).appeals.reclassifyAppeal(
                 .init(id: id, topicCode: b.topicCode, categoryCode: b.categoryCode ?? "", comment: b.comment ?? "",
                       expectedVersion: b.expectedVersion ?? 0), options: request.callOptions(settings)))
         }
         group.post(":id/rating") { request, context in
             let id = try context.parameters.require("id")
-            let b = try await request.decodeBody(as: RatingBody.self, context: context) { [$0.comment ?? ""] }
+            let b = try await request.decodeBody(as: RatingBody.self, context: context)
             let clients = try request.headers[CitizenRoutes.tokenHeader].map { backends.citizen($0, context) } ?? backends.caller(context)
             return JSONResponse(try await clients.appeals.rateAppeal(.init(id: id, satisfaction: b.satisfaction, comment: b.comment ?? ""),
                                                                      options: request.callOptions(settings)))
@@ -133,7 +113,7 @@ struct CitizenRoutes: Sendable {
             JSONResponse(try await backends.citizen(try token(request), context).appeals.getAppeal(.init(), options: options))
         }
         group.post("rating") { request, context in
-            let b = try await request.decodeBody(as: AppealRoutes.RatingBody.self, context: context) { [$0.comment ?? ""] }
+            let b = try await request.decodeBody(as: AppealRoutes.RatingBody.self, context: context)
             return JSONResponse(try await backends.citizen(try token(request), context).appeals.rateAppeal(
                 .init(satisfaction: b.satisfaction, comment: b.comment ?? ""), options: request.callOptions(settings)))
         }

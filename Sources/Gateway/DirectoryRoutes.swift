@@ -1,5 +1,6 @@
 import Contracts
 import Foundation
+import GatewayRequests
 import Hummingbird
 
 /// Directory and routing over AgencyService: /api/v1/{municipalities,agencies,topics,routing,calendar,sla,deadlines}.
@@ -10,11 +11,7 @@ struct DirectoryRoutes: Sendable {
 
     var options: CallOptions { CallOptions(timeout: settings.callTimeout) }
 
-    struct OverrideBody: Codable, Sendable {
-        var kind: String
-        var note: String?
-        var asHoliday: Bool?
-    }
+    typealias OverrideBody = GatewayRequests.OverrideBody
 
     func register(on api: RouterGroup<GatewayContext>) {
         api.get("municipalities") { _, context in
@@ -36,7 +33,7 @@ struct DirectoryRoutes: Sendable {
             JSONResponse(try await backends.caller(context).agencies.listRoutingRules(.init(topicCode: request.queryString("topic")), options: options))
         }
         api.post("routing/rules") { request, context in
-            let rule = try await request.decodeMessage(as: AgencyV1.RoutingRule.self, context: context)
+            let rule = try await request.decode(as: AgencyV1.RoutingRule.self, context: context)
             return JSONResponse(try await backends.caller(context).agencies.upsertRoutingRule(.init(rule: rule), options: request.callOptions(settings)))
         }
         api.get("routing/resolve") { request, context in
@@ -49,7 +46,7 @@ struct DirectoryRoutes: Sendable {
             return JSONResponse(try await backends.caller(context).agencies.getCalendar(.init(year: year), options: options))
         }
         api.put("calendar/overrides/:date") { request, context in
-            let b = try await request.decodeBody(as: OverrideBody.self, context: context) { [$0.kind, $0.note ?? ""] }
+            let b = try await request.decodeBody(as: OverrideBody.self, context: context)
             let entry = AgencyV1.CalendarOverride(date: try context.parameters.require("date"), kind: b.kind, note: b.note ?? "",
                                                   asHoliday: b.asHoliday ?? false)
             return JSONResponse(try await backends.caller(context).agencies.setCalendarOverride(.init(entry: entry), options: request.callOptions(settings)))
@@ -62,7 +59,7 @@ struct DirectoryRoutes: Sendable {
             JSONResponse(try await backends.caller(context).agencies.getSlaPolicies(.init(), options: options))
         }
         api.put("sla/:channel") { request, context in
-            var policy = try await request.decodeMessage(as: AgencyV1.SlaPolicy.self, context: context)
+            var policy = try await request.decode(as: AgencyV1.SlaPolicy.self, context: context)
             policy.channel = try context.parameters.require("channel")
             return JSONResponse(try await backends.caller(context).agencies.upsertSlaPolicy(.init(policy: policy), options: request.callOptions(settings)))
         }

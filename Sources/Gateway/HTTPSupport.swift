@@ -1,5 +1,6 @@
 import Contracts
 import Foundation
+import GatewayRequests
 import Hummingbird
 import HTTPTypes
 import VecheAuth
@@ -100,22 +101,12 @@ struct RPCErrorMiddleware<Context: RequestContext>: RouterMiddleware {
 }
 
 extension Request {
-    /// Decodes a JSON body into a contract type, refusing text the contract cannot carry: a NUL character
-    /// would be cut off on the way to protobuf-c and PostgreSQL (the round trip through the wire form shows it).
-    func decodeMessage<M: ProtoMessage>(as type: M.Type, context: some RequestContext) async throws -> M {
-        let value = try await decode(as: M.self, context: context)
-        guard (try? M(serializedBytes: value.serializedBytes())) == value else {
-            throw RPCError.invalidArgument("the request body contains a NUL character (U+0000), which is not allowed in text")
-        }
-        return value
-    }
-
-    /// Decodes a JSON body that is not a contract type; strings are checked for NUL characters.
-    func decodeBody<T: Decodable & Sendable>(as type: T.Type, context: some RequestContext, texts: (T) -> [String]) async throws -> T {
+    /// Decodes a JSON body of one of the gateway's own routes (`GatewayRequests`), refusing a NUL character in
+    /// its text (400). Contract messages are decoded with `decode(as:context:)`: their generated `Codable`
+    /// refuses U+0000 in every string field, naming it.
+    func decodeBody<T: GatewayRequestBody>(as type: T.Type, context: some RequestContext) async throws -> T {
         let value = try await decode(as: T.self, context: context)
-        if texts(value).contains(where: { $0.utf8.contains(0) }) {
-            throw RPCError.invalidArgument("the request body contains a NUL character (U+0000), which is not allowed in text")
-        }
+        try value.checkTexts()
         return value
     }
 

@@ -1,5 +1,6 @@
 import Contracts
 import Foundation
+import GatewayRequests
 import Hummingbird
 
 /// Ratings, problems and KPIs over RatingService: /api/v1/ratings, /api/v1/kpis; the curator approves KPI
@@ -10,9 +11,7 @@ struct RatingRoutes: Sendable {
 
     var options: CallOptions { CallOptions(timeout: settings.callTimeout) }
 
-    struct ApprovalBody: Codable, Sendable {
-        var note: String?
-    }
+    typealias ApprovalBody = GatewayRequests.ApprovalBody
 
     func register(on api: RouterGroup<GatewayContext>) {
         api.get("ratings") { request, context in
@@ -34,11 +33,11 @@ struct RatingRoutes: Sendable {
                 options: options))
         }
         api.put("kpis/targets") { request, context in
-            let body = try await request.decodeMessage(as: RatingV1.SetKpiTargetsRequest.self, context: context)
+            let body = try await request.decode(as: RatingV1.SetKpiTargetsRequest.self, context: context)
             return JSONResponse(try await backends.caller(context).ratings.setKpiTargets(body, options: request.callOptions(settings)))
         }
         api.put("ratings/weights") { request, context in
-            let weights = try await request.decodeMessage(as: RatingV1.Weights.self, context: context)
+            let weights = try await request.decode(as: RatingV1.Weights.self, context: context)
             return JSONResponse(try await backends.caller(context).ratings.setWeights(.init(weights: weights), options: request.callOptions(settings)))
         }
         api.get("ratings/progress") { _, context in
@@ -49,7 +48,7 @@ struct RatingRoutes: Sendable {
                                                                                        options: options))
         }
         api.post("reports/:period/approval") { request, context in
-            let b = try await request.decodeBody(as: ApprovalBody.self, context: context) { [$0.note ?? ""] }
+            let b = try await request.decodeBody(as: ApprovalBody.self, context: context)
             return JSONResponse(try await backends.caller(context).ratings.approveReport(
                 .init(period: try context.parameters.require("period"), note: b.note ?? ""), options: request.callOptions(settings)))
         }

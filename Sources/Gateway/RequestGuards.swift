@@ -1,6 +1,7 @@
 import Contracts
 import Crypto
 import Foundation
+import GatewayRequests
 import Hummingbird
 import HTTPTypes
 import VecheAuth
@@ -41,29 +42,13 @@ struct SecurityHeadersMiddleware<Context: RequestContext>: RouterMiddleware {
 }
 
 /// Refuses requests whose path or query carry a NUL character or bytes that are not UTF-8 (400): such text
-/// would be cut short further down (C strings), never stored as sent.
+/// would be cut short further down (C strings), never stored as sent. The rule is `RequestText.problem(inURL:)`.
 struct InputHygieneMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        if let problem = Self.problem(in: request.uri.path) ?? request.uri.query.flatMap({ Self.problem(in: $0) }) {
+        if let problem = RequestText.problem(inURL: request.uri.path) ?? request.uri.query.flatMap({ RequestText.problem(inURL: $0) }) {
             throw RPCError.invalidArgument("the request URL \(problem)")
         }
         return try await next(request, context)
-    }
-
-    /// Percent-decodes `s` (and `+` as space) and reports a NUL or invalid UTF-8.
-    static func problem(in s: String) -> String? {
-        var bytes: [UInt8] = []
-        var it = Array(s.utf8).makeIterator()
-        while let b = it.next() {
-            if b == UInt8(ascii: "%"), let h = it.next(), let l = it.next(), let v = UInt8(String(decoding: [h, l], as: UTF8.self), radix: 16) {
-                bytes.append(v)
-            } else {
-                bytes.append(b)
-            }
-        }
-        if bytes.contains(0) { return "contains a NUL character (U+0000)" }
-        if String(validating: bytes, as: UTF8.self) == nil { return "is not valid UTF-8" }
-        return nil
     }
 }
 

@@ -1,5 +1,6 @@
 import Contracts
 import Foundation
+import GatewayRequests
 import Hummingbird
 
 /// Surveys, result batches and weighted estimates over SurveyService: /api/v1/surveys.
@@ -9,13 +10,11 @@ struct SurveyRoutes: Sendable {
 
     var options: CallOptions { CallOptions(timeout: settings.callTimeout) }
 
-    struct StatusBody: Codable, Sendable {
-        var status: SurveyV1.SurveyStatus
-    }
+    typealias StatusBody = GatewayRequests.StatusBody
 
     func register(on group: RouterGroup<GatewayContext>) {
         group.post { request, context in
-            let survey = try await request.decodeMessage(as: SurveyV1.Survey.self, context: context)
+            let survey = try await request.decode(as: SurveyV1.Survey.self, context: context)
             return JSONResponse(try await backends.caller(context).surveys.createSurvey(.init(survey: survey), options: request.callOptions(settings)), status: .created)
         }
         group.get { _, context in
@@ -29,12 +28,12 @@ struct SurveyRoutes: Sendable {
         }
         group.post(":id/status") { request, context in
             let id = try context.parameters.require("id")
-            let body = try await request.decodeBody(as: StatusBody.self, context: context) { _ in [] }
+            let body = try await request.decodeBody(as: StatusBody.self, context: context)
             return JSONResponse(try await backends.caller(context).surveys.setStatus(.init(id: id, status: body.status), options: request.callOptions(settings)))
         }
         group.post(":id/batches") { request, context in
             let id = try context.parameters.require("id")
-            var batch = try await request.decodeMessage(as: SurveyV1.ResultBatch.self, context: context)
+            var batch = try await request.decode(as: SurveyV1.ResultBatch.self, context: context)
             if batch.surveyId.isEmpty { batch.surveyId = id }
             guard batch.surveyId == id else {
                 throw RPCError.invalidArgument("batch survey_id \(batch.surveyId) does not match the survey in the path (\(id))")
@@ -50,7 +49,7 @@ struct SurveyRoutes: Sendable {
         }
         group.put(":id/margins") { request, context in
             let id = try context.parameters.require("id")
-            var body = try await request.decodeMessage(as: SurveyV1.SetMarginsRequest.self, context: context)
+            var body = try await request.decode(as: SurveyV1.SetMarginsRequest.self, context: context)
             body.surveyId = id
             return JSONResponse(try await backends.caller(context).surveys.setMargins(body, options: request.callOptions(settings)))
         }

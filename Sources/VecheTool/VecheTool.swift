@@ -69,18 +69,13 @@ struct DuplicatesEval: ParsableCommand {
 
 struct BostonReplay: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "boston-replay",
-        abstract: "Replay Boston 311 (2015) open/deadline/close through the SLA engine and compare with the city's on-time flag.")
+        abstract: "Infer Boston 311 SLA policies from Jan–Jun 2015, compute Jul–Dec TARGET_DT from OPEN_DT with the SLA engine.")
     @OptionGroup var data: DataOptions
+    @Flag(help: "Print every case type (default: the 30 with most test cases).") var allTypes = false
 
     func run() throws {
-        let r = try Boston311Replay.run(path: try data.directory() + "/boston311_2015.csv.gz")
-        print("rows: \(r.rows), closed: \(r.closedCases), closed with target: \(r.closedWithTarget)")
-        print(String(format: "agreement with OnTime_Status: %d / %d labelled = %.4f%%; %d unlabelled (engine: %d overdue); overall %.4f%%",
-                     r.agreements, r.labelled, r.agreementShareOfLabelled * 100, r.unlabelled, r.unlabelledEngineOverdue, r.agreementShareOfAll * 100))
-        print("department                      volume  on-time  median h  p90 h")
-        for d in r.departments.sorted(by: { $0.volume > $1.volume }).prefix(17) {
-            let name = d.department.count >= 30 ? String(d.department.prefix(30)) : d.department + String(repeating: " ", count: 30 - d.department.count)
-            print(name + String(format: " %7d  %6.1f%%  %8.1f  %6.1f", d.volume, (d.onTimeShare ?? 0) * 100, d.medianCloseHours ?? 0, d.p90CloseHours ?? 0))
-        }
+        let file = try Boston311Cases.load(path: try data.directory() + "/boston311_2015.csv.gz")
+        let r = Boston311Replay.run(file)
+        print(BostonReplayReport.text(r, evidence: Boston311Replay.calendarEvidence(file, result: r), limit: allTypes ? nil : 30))
     }
 }

@@ -8,7 +8,8 @@ public enum DayKind: String, Sendable, Codable, Hashable {
     case shortened
     /// Saturday or Sunday that is not a holiday.
     case weekend
-    /// Official non-working holiday itself (Labour Code art. 112 part 1).
+    /// Named non-working day: an art. 112 holiday, or a day declared non-working by a presidential
+    /// decree (the calendar file names it, e.g. the 2020 "Нерабочая неделя").
     case holiday
     /// Weekday made non-working by a transfer (перенос) — decree, the statutory
     /// "holiday on a weekend moves to the next working day" rule, or an override.
@@ -48,7 +49,7 @@ public struct CalendarOverride: Hashable, Sendable, Codable {
 /// Raw data for one year of a production calendar (days that differ from the Mon–Fri default).
 public struct CalendarYear: Sendable, Hashable {
     public let year: Int
-    /// Holidays proper (art. 112 list, as dates).
+    /// Named non-working days (art. 112 holidays, decree non-working days).
     public let holidays: Set<CivilDate>
     /// Weekdays that are non-working because of a transfer.
     public let daysOff: Set<CivilDate>
@@ -56,70 +57,106 @@ public struct CalendarYear: Sendable, Hashable {
     public let workingWeekendDays: Set<CivilDate>
     /// Shortened (pre-holiday) working days, as published in the official calendar.
     public let shortenedDays: Set<CivilDate>
-    /// Where the data comes from / caveats.
+    /// Names of the `holidays` ("Рождество Христово", "Нерабочие дни (Указ Президента …)").
+    public let holidayNames: [CivilDate: String]
+    /// Where the data comes from (file name, or the rule set of a fallback year).
     public let source: String
-    /// `true` when the year comes from a published decree/official calendar,
-    /// `false` when it was derived from the statutory rules only.
+    /// `true` when the year comes from a published calendar file,
+    /// `false` when it was derived from rules only (`CalendarFallback`).
     public let isOfficial: Bool
 
     public init(year: Int, holidays: Set<CivilDate> = [], daysOff: Set<CivilDate> = [], workingWeekendDays: Set<CivilDate> = [],
-                shortenedDays: Set<CivilDate> = [], source: String = "custom", isOfficial: Bool = true) {
+                shortenedDays: Set<CivilDate> = [], holidayNames: [CivilDate: String] = [:], source: String = "custom",
+                isOfficial: Bool = true) {
         self.year = year
         self.holidays = holidays
         self.daysOff = daysOff
         self.workingWeekendDays = workingWeekendDays
         self.shortenedDays = shortenedDays
+        self.holidayNames = holidayNames
         self.source = source
         self.isOfficial = isOfficial
     }
 }
 
-/// A production calendar: official table + statutory-rule fallback + overrides.
-///
-/// Years covered by `RussianHolidays.officialYears` use the published tables (holidays,
-/// government transfer decrees, pre-holiday shortened days). Any other year falls back to the
-/// statutory rules of the Labour Code (see `RussianHolidays.statutoryYear(_:)`), which cannot know
-/// future decree transfers — check `isOfficial(year:)`.
+/// How a calendar answers for a year it has no file for. Such years report `isOfficial == false`.
+public enum CalendarFallback: String, Sendable, Hashable {
+    /// Labour Code rules only (`RussianHolidays.statutoryYear`): art. 112 holidays, a weekend holiday
+    /// other than January's moves to the next weekday, art. 95 shortened eves; decree transfers unknown.
+    case russianStatutory
+    /// Saturdays and Sundays off, no holidays.
+    case weekendsOnly
+
+    func year(_ y: Int) -> CalendarYear {
+        switch self {
+        case .russianStatutory: return RussianHolidays.statutoryYear(y)
+        case .weekendsOnly: return CalendarYear(year: y, source: "weekends only (no calendar file)", isOfficial: false)
+        }
+    }
+}
+
+/// A production calendar: published years (xmlcalendar files, see `CalendarLibrary`) + a rule-based
+/// fallback for other years + day-level overrides (regional corrections) on top.
 public struct ProductionCalendar: Sendable {
     public let name: String
+    public let fallback: CalendarFallback
     private let official: [Int: CalendarYear]
+    /// Fallback years around the published ones (the years deadlines run into), derived once rather than on
+    /// every `kind(of:)`.
+    private let derived: [Int: CalendarYear]
     private let overrides: [CivilDate: CalendarOverride]
 
-    public init(name: String, years: [CalendarYear], overrides: [CalendarOverride] = []) {
-        self.name = name
+    public init(name: String, years: [CalendarYear], fallback: CalendarFallback = .russianStatutory,
+                overrides: [CalendarOverride] = []) {
         var o: [Int: CalendarYear] = [:]
         for y in years { o[y.year] = y }
-        self.official = o
+        var d: [Int: CalendarYear] = [:]
+        if let lo = o.keys.min(), let hi = o.keys.max() {
+            for y in (lo - 2)...(hi + 10) where o[y] == nil { d[y] = fallback.year(y) }
+        }
+        self.init(name: name, fallback: fallback, official: o, derived: d, overrides: overrides)
+    }
+
+    private init(name: String, fallback: CalendarFallback, official: [Int: CalendarYear], derived: [Int: CalendarYear],
+                 overrides: [CalendarOverride]) {
+        self.name = name
+        self.fallback = fallback
+        self.official = official
+        self.derived = derived
         var ov: [CivilDate: CalendarOverride] = [:]
         for x in overrides { ov[x.date] = x } // last one wins
         self.overrides = ov
     }
 
-    /// The federal Russian production calendar 2015–2027 (no regional holidays, no presidential
-    /// "paid non-working days" — add `RussianHolidays.presidentialNonWorkingDays` if wanted).
-    public static let russia = ProductionCalendar(name: "RU", years: RussianHolidays.officialYears)
-
-    /// A calendar with Saturday/Sunday weekends only (no holidays) for the given years — for
-    /// jurisdictions without a table (e.g. replaying foreign data) and for tests.
-    public static func weekendsOnly(years: ClosedRange<Int>, name: String = "weekends-only") -> ProductionCalendar {
-        ProductionCalendar(name: name, years: years.map { CalendarYear(year: $0, source: "weekends only") })
+    /// A calendar with Saturday/Sunday weekends only (no holidays) — for jurisdictions without a
+    /// table and for tests.
+    public static func weekendsOnly(name: String = "weekends-only") -> ProductionCalendar {
+        ProductionCalendar(name: name, years: [], fallback: .weekendsOnly)
     }
 
     /// Returns a copy with extra overrides applied on top of the existing ones (later wins).
     public func applying(_ extra: [CalendarOverride]) -> ProductionCalendar {
-        ProductionCalendar(name: name, years: Array(official.values), overrides: Array(overrides.values) + extra)
+        ProductionCalendar(name: name, fallback: fallback, official: official, derived: derived,
+                           overrides: Array(overrides.values) + extra)
     }
 
     /// Removes any override for the given dates (e.g. an AgencyService "delete override" action).
     public func removingOverrides(for dates: Set<CivilDate>) -> ProductionCalendar {
-        ProductionCalendar(name: name, years: Array(official.values), overrides: overrides.values.filter { !dates.contains($0.date) })
+        ProductionCalendar(name: name, fallback: fallback, official: official, derived: derived,
+                           overrides: overrides.values.filter { !dates.contains($0.date) })
     }
 
     public var activeOverrides: [CalendarOverride] { overrides.values.sorted { $0.date < $1.date } }
 
+    /// Years that come from calendar files.
+    public var officialYears: [Int] { official.keys.sorted() }
+
     public func isOfficial(year: Int) -> Bool { official[year]?.isOfficial ?? false }
 
-    public func yearData(_ year: Int) -> CalendarYear { official[year] ?? RussianHolidays.statutoryYear(year) }
+    public func yearData(_ year: Int) -> CalendarYear { official[year] ?? derived[year] ?? fallback.year(year) }
+
+    /// Published name of a holiday ("Рождество Христово"), before overrides; nil for other days.
+    public func holidayName(_ d: CivilDate) -> String? { yearData(d.year).holidayNames[d] }
 
     /// Kind of the day before overrides.
     private func baseKind(_ d: CivilDate) -> DayKind {

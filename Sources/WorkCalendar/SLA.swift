@@ -32,6 +32,12 @@ public enum DayEnd: String, Hashable, Sendable, Codable {
     /// sentence: if the action must be done in an organisation, the term ends when its working
     /// hours end). On a shortened day that is one hour earlier.
     case closeOfBusiness
+    /// The clock time the term started, on the last day: "N business days" of a city 311 service
+    /// (opened Tue 10:15 → due 10:15 on the N-th business day after). For working-day terms the start is
+    /// where the business clock starts: an event outside `SLAPolicy.businessHours` (or on a day off)
+    /// starts at the next opening, so a case opened Friday 19:00 with 08:30–17:00 hours is due at 08:30.
+    /// For calendar-day terms the start is the event itself.
+    case startTime
 }
 
 /// A deadline rule for one stage of handling, per channel.
@@ -125,11 +131,6 @@ public struct Deadline: Hashable, Sendable, Codable {
         self.timeZoneIdentifier = timeZone.identifier
     }
 
-    /// A deadline supplied from outside (e.g. Boston 311 TARGET_DT).
-    public static func fixed(start: Date, dueAt: Date, timeZone: TimeZone) -> Deadline {
-        Deadline(start: start, dueAt: dueAt, timeZone: timeZone)
-    }
-
     public func isOnTime(closedAt: Date) -> Bool { closedAt <= dueAt }
     public func isOverdue(now: Date) -> Bool { now > dueAt }
     public var canExtend: Bool {
@@ -167,23 +168,32 @@ public enum SLA {
 
     static func deadline(start: Date, policy: SLAPolicy, amount: Int, extensionsUsed: Int,
                          calendar: ProductionCalendar, timeZone: TimeZone) -> Deadline {
-        let startDay = LocalClock.civilDate(of: start, in: timeZone)
         switch policy.unit {
         case .calendarDays, .workingDays:
+            // Where the term starts: the event, or for a working-day term ending at the start time, the
+            // first instant the business clock runs.
+            var from = LocalClock.local(start, in: timeZone)
+            if policy.unit == .workingDays, policy.dayEnd == .startTime {
+                from = LocalClock.local(WorkingTime.adding(0, to: start, hours: policy.businessHours, calendar: calendar,
+                                                           timeZone: timeZone), in: timeZone)
+            }
+            let fromDay = from.date
             var last: CivilDate
             if policy.unit == .calendarDays {
-                last = startDay.adding(days: policy.counting == .fromNextDay ? amount : amount - 1)
+                last = fromDay.adding(days: policy.counting == .fromNextDay ? amount : amount - 1)
                 if policy.rollForward { last = calendar.workingDay(onOrAfter: last) }
-            } else if policy.counting == .fromNextDay || !calendar.isWorkingDay(startDay) {
-                last = calendar.addingWorkingDays(amount, to: startDay)
+            } else if policy.counting == .fromNextDay || !calendar.isWorkingDay(fromDay) {
+                last = calendar.addingWorkingDays(amount, to: fromDay)
             } else {
-                last = calendar.addingWorkingDays(amount - 1, to: startDay)
+                last = calendar.addingWorkingDays(amount - 1, to: fromDay)
             }
-            if last < startDay { last = startDay }
+            if last < fromDay { last = fromDay }
             var endSeconds = 86_400
-            if policy.dayEnd == .closeOfBusiness,
-               let lastInterval = policy.businessHours.intervals(on: last, calendar: calendar).last {
-                endSeconds = lastInterval.1
+            switch policy.dayEnd {
+            case .midnight: break
+            case .closeOfBusiness:
+                if let lastInterval = policy.businessHours.intervals(on: last, calendar: calendar).last { endSeconds = lastInterval.1 }
+            case .startTime: endSeconds = from.secondsOfDay
             }
             var due = LocalClock.instant(last, secondsOfDay: endSeconds, in: timeZone)
             if due < start { due = start }

@@ -318,7 +318,9 @@ struct AgencyServiceTests {
                 #expect(y27.days.first { $0.date == "2027-01-25" }?.note == "Региональный нерабочий день (демо)")
                 #expect(y27.days.first { $0.date == "2027-01-25" }?.kind == "holiday")
                 #expect(y27.days.first { $0.date == "2027-01-24" }?.kind == "weekend")
-                #expect(y27.workingDays == 246)
+                // 2027 has no official calendar file yet: statutory rules (249 working days) minus the override.
+                #expect(!y27.official)
+                #expect(y27.workingDays == 248)
                 #expect(y27.overrides.count == 1)
                 await expectRPC(.invalidArgument, contains: "must be one of") {
                     _ = try await client.setCalendarOverride(.init(entry: .init(date: "2027-01-26", kind: "holiday")))
@@ -331,5 +333,33 @@ struct AgencyServiceTests {
                 #expect(try await client.computeDeadlines(.init(channel: "email", startMs: start)).answerDueMs == msk(2027, 1, 26))
             }
         }
+    }
+}
+
+/// The days GetCalendar (/api/v1/calendar/{year}) serves, against the official calendars of ../shared/data/calendar
+/// (or, without the shared data, the bundled copies) read independently: every day of 2013–2026.
+@Suite struct CalendarEndpointTests {
+    @Test func everyDayAgreesWithTheOfficialCalendars() throws {
+        let dir = try #require(OfficialCalendarReference.directory() ?? CalendarLibrary.bundledDirectory?.appendingPathComponent("ru"))
+        let files = OfficialCalendarReference.files(in: dir)
+        #expect(files.keys.sorted().starts(with: Array(2013...2026)))
+        let calendar = CalendarMath.calendar(overrides: [])
+        var compared = 0
+        var wrong: [String] = []
+        for (year, file) in files.sorted(by: { $0.key < $1.key }) {
+            #expect(calendar.isOfficial(year: year))
+            let served = Dictionary(uniqueKeysWithValues: CalendarMath.days(year: year, calendar: calendar, overrides: []).map { ($0.date, $0) })
+            for (date, expected) in try OfficialCalendarReference.days(year: year, file: file) {
+                let day = try #require(served[date])
+                let actual: OfficialCalendarReference.Day = !day.working ? .nonWorking : day.workingHours == 7 ? .shortened : .working
+                compared += 1
+                if actual != expected { wrong.append("\(date): \(expected) / \(actual) \(day.kind)") }
+            }
+        }
+        #expect(compared >= 5_113)
+        #expect(wrong == [])
+        let decree = CalendarMath.days(year: 2020, calendar: calendar, overrides: []).first { $0.date == "2020-04-15" }
+        #expect(decree?.kind == "holiday" && decree?.note == "Нерабочие дни (Указ Президента от 02.04.2020 №239)")
+        #expect(!calendar.isOfficial(year: 2027))
     }
 }

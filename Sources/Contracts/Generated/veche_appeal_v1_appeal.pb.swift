@@ -185,17 +185,17 @@ extension AppealV1 {
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
             self.channel = try c.decodeIfPresent(AppealV1.Channel.self, forKey: .channel) ?? .unspecified
-            self.externalId = try c.decodeIfPresent(String.self, forKey: .externalId) ?? ""
+            self.externalId = try c.decodeProtoString(forKey: .externalId) ?? ""
             self.receivedAtMs = try c.decodeIfPresent(Int64.self, forKey: .receivedAtMs) ?? 0
             self.author = try c.decodeIfPresent(CommonV1.Person.self, forKey: .author) ?? nil
-            self.title = try c.decodeIfPresent(String.self, forKey: .title) ?? ""
-            self.text = try c.decodeIfPresent(String.self, forKey: .text) ?? ""
-            self.address = try c.decodeIfPresent(String.self, forKey: .address) ?? ""
+            self.title = try c.decodeProtoString(forKey: .title) ?? ""
+            self.text = try c.decodeProtoString(forKey: .text) ?? ""
+            self.address = try c.decodeProtoString(forKey: .address) ?? ""
             self.location = try c.decodeIfPresent(CommonV1.GeoPoint.self, forKey: .location) ?? nil
-            self.municipalityOktmo = try c.decodeIfPresent(String.self, forKey: .municipalityOktmo) ?? ""
-            self.topicHint = try c.decodeIfPresent(String.self, forKey: .topicHint) ?? ""
-            self.attachmentUrls = try c.decodeIfPresent([String].self, forKey: .attachmentUrls) ?? []
-            self.sourceUrl = try c.decodeIfPresent(String.self, forKey: .sourceUrl) ?? ""
+            self.municipalityOktmo = try c.decodeProtoString(forKey: .municipalityOktmo) ?? ""
+            self.topicHint = try c.decodeProtoString(forKey: .topicHint) ?? ""
+            self.attachmentUrls = try c.decodeProtoStrings(forKey: .attachmentUrls) ?? []
+            self.sourceUrl = try c.decodeProtoString(forKey: .sourceUrl) ?? ""
             self.isPublic = try c.decodeIfPresent(Bool.self, forKey: .isPublic) ?? false
             self.metadata = try c.decodeIfPresent([CommonV1.KeyValue].self, forKey: .metadata) ?? []
         }
@@ -431,37 +431,37 @@ extension AppealV1 {
         }
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.id = try c.decodeIfPresent(String.self, forKey: .id) ?? ""
-            self.number = try c.decodeIfPresent(String.self, forKey: .number) ?? ""
+            self.id = try c.decodeProtoString(forKey: .id) ?? ""
+            self.number = try c.decodeProtoString(forKey: .number) ?? ""
             self.channel = try c.decodeIfPresent(AppealV1.Channel.self, forKey: .channel) ?? .unspecified
-            self.externalId = try c.decodeIfPresent(String.self, forKey: .externalId) ?? ""
+            self.externalId = try c.decodeProtoString(forKey: .externalId) ?? ""
             self.status = try c.decodeIfPresent(AppealV1.Status.self, forKey: .status) ?? .unspecified
             self.author = try c.decodeIfPresent(CommonV1.Person.self, forKey: .author) ?? nil
-            self.title = try c.decodeIfPresent(String.self, forKey: .title) ?? ""
-            self.text = try c.decodeIfPresent(String.self, forKey: .text) ?? ""
-            self.redactedText = try c.decodeIfPresent(String.self, forKey: .redactedText) ?? ""
-            self.address = try c.decodeIfPresent(String.self, forKey: .address) ?? ""
+            self.title = try c.decodeProtoString(forKey: .title) ?? ""
+            self.text = try c.decodeProtoString(forKey: .text) ?? ""
+            self.redactedText = try c.decodeProtoString(forKey: .redactedText) ?? ""
+            self.address = try c.decodeProtoString(forKey: .address) ?? ""
             self.location = try c.decodeIfPresent(CommonV1.GeoPoint.self, forKey: .location) ?? nil
-            self.municipalityOktmo = try c.decodeIfPresent(String.self, forKey: .municipalityOktmo) ?? ""
-            self.topicCode = try c.decodeIfPresent(String.self, forKey: .topicCode) ?? ""
-            self.categoryCode = try c.decodeIfPresent(String.self, forKey: .categoryCode) ?? ""
+            self.municipalityOktmo = try c.decodeProtoString(forKey: .municipalityOktmo) ?? ""
+            self.topicCode = try c.decodeProtoString(forKey: .topicCode) ?? ""
+            self.categoryCode = try c.decodeProtoString(forKey: .categoryCode) ?? ""
             self.classificationConfidence = try c.decodeIfPresent(Double.self, forKey: .classificationConfidence) ?? 0
-            self.agencyId = try c.decodeIfPresent(String.self, forKey: .agencyId) ?? ""
-            self.problemGroupId = try c.decodeIfPresent(String.self, forKey: .problemGroupId) ?? ""
-            self.monitoringFlags = try c.decodeIfPresent([String].self, forKey: .monitoringFlags) ?? []
+            self.agencyId = try c.decodeProtoString(forKey: .agencyId) ?? ""
+            self.problemGroupId = try c.decodeProtoString(forKey: .problemGroupId) ?? ""
+            self.monitoringFlags = try c.decodeProtoStrings(forKey: .monitoringFlags) ?? []
             self.receivedAtMs = try c.decodeIfPresent(Int64.self, forKey: .receivedAtMs) ?? 0
             self.registeredAtMs = try c.decodeIfPresent(Int64.self, forKey: .registeredAtMs) ?? 0
             self.deadlines = try c.decodeIfPresent(AppealV1.Deadlines.self, forKey: .deadlines) ?? nil
             self.extensionCount = try c.decodeIfPresent(Int32.self, forKey: .extensionCount) ?? 0
             self.answeredAtMs = try c.decodeIfPresent(Int64.self, forKey: .answeredAtMs) ?? 0
             self.closedAtMs = try c.decodeIfPresent(Int64.self, forKey: .closedAtMs) ?? 0
-            self.answerText = try c.decodeIfPresent(String.self, forKey: .answerText) ?? ""
+            self.answerText = try c.decodeProtoString(forKey: .answerText) ?? ""
             self.satisfaction = try c.decodeIfPresent(Int32.self, forKey: .satisfaction) ?? 0
             self.reopenCount = try c.decodeIfPresent(Int32.self, forKey: .reopenCount) ?? 0
             self.version = try c.decodeIfPresent(Int64.self, forKey: .version) ?? 0
             self.answerComplete = try c.decodeIfPresent(Bool.self, forKey: .answerComplete) ?? false
-            self.sourceUrl = try c.decodeIfPresent(String.self, forKey: .sourceUrl) ?? ""
-            self.attachmentUrls = try c.decodeIfPresent([String].self, forKey: .attachmentUrls) ?? []
+            self.sourceUrl = try c.decodeProtoString(forKey: .sourceUrl) ?? ""
+            self.attachmentUrls = try c.decodeProtoStrings(forKey: .attachmentUrls) ?? []
             self.updatedAtMs = try c.decodeIfPresent(Int64.self, forKey: .updatedAtMs) ?? 0
             self.isPublic = try c.decodeIfPresent(Bool.self, forKey: .isPublic) ?? false
         }
@@ -620,11 +620,11 @@ extension AppealV1 {
         }
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.eventId = try c.decodeIfPresent(String.self, forKey: .eventId) ?? ""
+            self.eventId = try c.decodeProtoString(forKey: .eventId) ?? ""
             self.type = try c.decodeIfPresent(AppealV1.EventType.self, forKey: .type) ?? .unspecified
             self.occurredAtMs = try c.decodeIfPresent(Int64.self, forKey: .occurredAtMs) ?? 0
-            self.actor = try c.decodeIfPresent(String.self, forKey: .actor) ?? ""
-            self.comment = try c.decodeIfPresent(String.self, forKey: .comment) ?? ""
+            self.actor = try c.decodeProtoString(forKey: .actor) ?? ""
+            self.comment = try c.decodeProtoString(forKey: .comment) ?? ""
             self.fromStatus = try c.decodeIfPresent(AppealV1.Status.self, forKey: .fromStatus) ?? .unspecified
             self.appeal = try c.decodeIfPresent(AppealV1.Appeal.self, forKey: .appeal) ?? nil
             self.sequence = try c.decodeIfPresent(Int64.self, forKey: .sequence) ?? 0
@@ -732,7 +732,7 @@ extension AppealV1 {
             let c = try decoder.container(keyedBy: CodingKeys.self)
             self.appeal = try c.decodeIfPresent(AppealV1.Appeal.self, forKey: .appeal) ?? nil
             self.alreadyExisted = try c.decodeIfPresent(Bool.self, forKey: .alreadyExisted) ?? false
-            self.citizenToken = try c.decodeIfPresent(String.self, forKey: .citizenToken) ?? ""
+            self.citizenToken = try c.decodeProtoString(forKey: .citizenToken) ?? ""
         }
         public func encode(to encoder: any Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
@@ -776,7 +776,7 @@ extension AppealV1 {
         }
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.id = try c.decodeIfPresent(String.self, forKey: .id) ?? ""
+            self.id = try c.decodeProtoString(forKey: .id) ?? ""
         }
         public func encode(to encoder: any Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
@@ -901,18 +901,18 @@ extension AppealV1 {
             let c = try decoder.container(keyedBy: CodingKeys.self)
             self.statuses = try c.decodeIfPresent([AppealV1.Status].self, forKey: .statuses) ?? []
             self.channels = try c.decodeIfPresent([AppealV1.Channel].self, forKey: .channels) ?? []
-            self.agencyId = try c.decodeIfPresent(String.self, forKey: .agencyId) ?? ""
-            self.municipalityOktmo = try c.decodeIfPresent(String.self, forKey: .municipalityOktmo) ?? ""
-            self.topicCode = try c.decodeIfPresent(String.self, forKey: .topicCode) ?? ""
-            self.categoryCode = try c.decodeIfPresent(String.self, forKey: .categoryCode) ?? ""
-            self.textQuery = try c.decodeIfPresent(String.self, forKey: .textQuery) ?? ""
+            self.agencyId = try c.decodeProtoString(forKey: .agencyId) ?? ""
+            self.municipalityOktmo = try c.decodeProtoString(forKey: .municipalityOktmo) ?? ""
+            self.topicCode = try c.decodeProtoString(forKey: .topicCode) ?? ""
+            self.categoryCode = try c.decodeProtoString(forKey: .categoryCode) ?? ""
+            self.textQuery = try c.decodeProtoString(forKey: .textQuery) ?? ""
             self.receivedFromMs = try c.decodeIfPresent(Int64.self, forKey: .receivedFromMs) ?? 0
             self.receivedToMs = try c.decodeIfPresent(Int64.self, forKey: .receivedToMs) ?? 0
             self.overdueOnly = try c.decodeIfPresent(Bool.self, forKey: .overdueOnly) ?? false
-            self.problemGroupId = try c.decodeIfPresent(String.self, forKey: .problemGroupId) ?? ""
+            self.problemGroupId = try c.decodeProtoString(forKey: .problemGroupId) ?? ""
             self.page = try c.decodeIfPresent(CommonV1.PageRequest.self, forKey: .page) ?? nil
             self.unassignedOnly = try c.decodeIfPresent(Bool.self, forKey: .unassignedOnly) ?? false
-            self.externalId = try c.decodeIfPresent(String.self, forKey: .externalId) ?? ""
+            self.externalId = try c.decodeProtoString(forKey: .externalId) ?? ""
         }
         public func encode(to encoder: any Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
@@ -998,7 +998,7 @@ extension AppealV1 {
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
             self.appeals = try c.decodeIfPresent([AppealV1.Appeal].self, forKey: .appeals) ?? []
-            self.nextPageToken = try c.decodeIfPresent(String.self, forKey: .nextPageToken) ?? ""
+            self.nextPageToken = try c.decodeProtoString(forKey: .nextPageToken) ?? ""
             self.totalCount = try c.decodeIfPresent(Int64.self, forKey: .totalCount) ?? 0
         }
         public func encode(to encoder: any Encoder) throws {
@@ -1056,10 +1056,10 @@ extension AppealV1 {
         }
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.id = try c.decodeIfPresent(String.self, forKey: .id) ?? ""
+            self.id = try c.decodeProtoString(forKey: .id) ?? ""
             self.action = try c.decodeIfPresent(AppealV1.Action.self, forKey: .action) ?? .unspecified
-            self.comment = try c.decodeIfPresent(String.self, forKey: .comment) ?? ""
-            self.agencyId = try c.decodeIfPresent(String.self, forKey: .agencyId) ?? ""
+            self.comment = try c.decodeProtoString(forKey: .comment) ?? ""
+            self.agencyId = try c.decodeProtoString(forKey: .agencyId) ?? ""
             self.expectedVersion = try c.decodeIfPresent(Int64.self, forKey: .expectedVersion) ?? 0
         }
         public func encode(to encoder: any Encoder) throws {
@@ -1157,8 +1157,8 @@ extension AppealV1 {
         }
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.id = try c.decodeIfPresent(String.self, forKey: .id) ?? ""
-            self.answerText = try c.decodeIfPresent(String.self, forKey: .answerText) ?? ""
+            self.id = try c.decodeProtoString(forKey: .id) ?? ""
+            self.answerText = try c.decodeProtoString(forKey: .answerText) ?? ""
             self.complete = try c.decodeIfPresent(Bool.self, forKey: .complete) ?? false
             self.expectedVersion = try c.decodeIfPresent(Int64.self, forKey: .expectedVersion) ?? 0
         }
@@ -1251,9 +1251,9 @@ extension AppealV1 {
         }
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.id = try c.decodeIfPresent(String.self, forKey: .id) ?? ""
+            self.id = try c.decodeProtoString(forKey: .id) ?? ""
             self.satisfaction = try c.decodeIfPresent(Int32.self, forKey: .satisfaction) ?? 0
-            self.comment = try c.decodeIfPresent(String.self, forKey: .comment) ?? ""
+            self.comment = try c.decodeProtoString(forKey: .comment) ?? ""
         }
         public func encode(to encoder: any Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
@@ -1309,10 +1309,10 @@ extension AppealV1 {
         }
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.id = try c.decodeIfPresent(String.self, forKey: .id) ?? ""
-            self.topicCode = try c.decodeIfPresent(String.self, forKey: .topicCode) ?? ""
-            self.categoryCode = try c.decodeIfPresent(String.self, forKey: .categoryCode) ?? ""
-            self.comment = try c.decodeIfPresent(String.self, forKey: .comment) ?? ""
+            self.id = try c.decodeProtoString(forKey: .id) ?? ""
+            self.topicCode = try c.decodeProtoString(forKey: .topicCode) ?? ""
+            self.categoryCode = try c.decodeProtoString(forKey: .categoryCode) ?? ""
+            self.comment = try c.decodeProtoString(forKey: .comment) ?? ""
             self.expectedVersion = try c.decodeIfPresent(Int64.self, forKey: .expectedVersion) ?? 0
         }
         public func encode(to encoder: any Encoder) throws {
@@ -1487,7 +1487,7 @@ extension AppealV1 {
         }
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.key = try c.decodeIfPresent(String.self, forKey: .key) ?? ""
+            self.key = try c.decodeProtoString(forKey: .key) ?? ""
             self.count = try c.decodeIfPresent(Int64.self, forKey: .count) ?? 0
         }
         public func encode(to encoder: any Encoder) throws {

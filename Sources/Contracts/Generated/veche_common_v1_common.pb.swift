@@ -65,8 +65,8 @@ extension CommonV1 {
         }
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.key = try c.decodeIfPresent(String.self, forKey: .key) ?? ""
-            self.value = try c.decodeIfPresent(String.self, forKey: .value) ?? ""
+            self.key = try c.decodeProtoString(forKey: .key) ?? ""
+            self.value = try c.decodeProtoString(forKey: .value) ?? ""
         }
         public func encode(to encoder: any Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
@@ -111,7 +111,7 @@ extension CommonV1 {
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
             self.pageSize = try c.decodeIfPresent(Int32.self, forKey: .pageSize) ?? 0
-            self.pageToken = try c.decodeIfPresent(String.self, forKey: .pageToken) ?? ""
+            self.pageToken = try c.decodeProtoString(forKey: .pageToken) ?? ""
         }
         public func encode(to encoder: any Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
@@ -164,11 +164,11 @@ extension CommonV1 {
         }
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.fullName = try c.decodeIfPresent(String.self, forKey: .fullName) ?? ""
-            self.email = try c.decodeIfPresent(String.self, forKey: .email) ?? ""
-            self.phone = try c.decodeIfPresent(String.self, forKey: .phone) ?? ""
-            self.socialHandle = try c.decodeIfPresent(String.self, forKey: .socialHandle) ?? ""
-            self.postalAddress = try c.decodeIfPresent(String.self, forKey: .postalAddress) ?? ""
+            self.fullName = try c.decodeProtoString(forKey: .fullName) ?? ""
+            self.email = try c.decodeProtoString(forKey: .email) ?? ""
+            self.phone = try c.decodeProtoString(forKey: .phone) ?? ""
+            self.socialHandle = try c.decodeProtoString(forKey: .socialHandle) ?? ""
+            self.postalAddress = try c.decodeProtoString(forKey: .postalAddress) ?? ""
         }
         public func encode(to encoder: any Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)

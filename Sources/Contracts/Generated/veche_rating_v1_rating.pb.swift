@@ -207,8 +207,8 @@ extension RatingV1 {
         }
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.key = try c.decodeIfPresent(String.self, forKey: .key) ?? ""
-            self.name = try c.decodeIfPresent(String.self, forKey: .name) ?? ""
+            self.key = try c.decodeProtoString(forKey: .key) ?? ""
+            self.name = try c.decodeProtoString(forKey: .name) ?? ""
             self.metrics = try c.decodeIfPresent(RatingV1.Metrics.self, forKey: .metrics) ?? nil
             self.score = try c.decodeIfPresent(Double.self, forKey: .score) ?? 0
             self.rank = try c.decodeIfPresent(Int32.self, forKey: .rank) ?? 0
@@ -294,14 +294,14 @@ extension RatingV1 {
         }
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.code = try c.decodeIfPresent(String.self, forKey: .code) ?? ""
-            self.name = try c.decodeIfPresent(String.self, forKey: .name) ?? ""
+            self.code = try c.decodeProtoString(forKey: .code) ?? ""
+            self.name = try c.decodeProtoString(forKey: .name) ?? ""
             self.target = try c.decodeIfPresent(Double.self, forKey: .target) ?? 0
             self.value = try c.decodeIfPresent(Double.self, forKey: .value) ?? 0
             self.status = try c.decodeIfPresent(RatingV1.KpiStatus.self, forKey: .status) ?? .unspecified
             self.higherIsBetter = try c.decodeIfPresent(Bool.self, forKey: .higherIsBetter) ?? false
-            self.groupKey = try c.decodeIfPresent(String.self, forKey: .groupKey) ?? ""
-            self.groupName = try c.decodeIfPresent(String.self, forKey: .groupName) ?? ""
+            self.groupKey = try c.decodeProtoString(forKey: .groupKey) ?? ""
+            self.groupName = try c.decodeProtoString(forKey: .groupName) ?? ""
         }
         public func encode(to encoder: any Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
@@ -372,8 +372,8 @@ extension RatingV1 {
         }
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.code = try c.decodeIfPresent(String.self, forKey: .code) ?? ""
-            self.name = try c.decodeIfPresent(String.self, forKey: .name) ?? ""
+            self.code = try c.decodeProtoString(forKey: .code) ?? ""
+            self.name = try c.decodeProtoString(forKey: .name) ?? ""
             self.count = try c.decodeIfPresent(Int64.self, forKey: .count) ?? 0
             self.share = try c.decodeIfPresent(Double.self, forKey: .share) ?? 0
             self.breakdown = try c.decodeIfPresent([RatingV1.CategoryCount].self, forKey: .breakdown) ?? []
@@ -436,8 +436,8 @@ extension RatingV1 {
         }
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.topicCode = try c.decodeIfPresent(String.self, forKey: .topicCode) ?? ""
-            self.topicName = try c.decodeIfPresent(String.self, forKey: .topicName) ?? ""
+            self.topicCode = try c.decodeProtoString(forKey: .topicCode) ?? ""
+            self.topicName = try c.decodeProtoString(forKey: .topicName) ?? ""
             self.volume = try c.decodeIfPresent(Int64.self, forKey: .volume) ?? 0
             self.top = try c.decodeIfPresent([RatingV1.CategoryCount].self, forKey: .top) ?? []
         }
@@ -553,8 +553,8 @@ extension RatingV1 {
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
             self.dimension = try c.decodeIfPresent(RatingV1.Dimension.self, forKey: .dimension) ?? .unspecified
-            self.period = try c.decodeIfPresent(String.self, forKey: .period) ?? ""
-            self.topicCode = try c.decodeIfPresent(String.self, forKey: .topicCode) ?? ""
+            self.period = try c.decodeProtoString(forKey: .period) ?? ""
+            self.topicCode = try c.decodeProtoString(forKey: .topicCode) ?? ""
         }
         public func encode(to encoder: any Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
@@ -610,8 +610,8 @@ extension RatingV1 {
         }
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.period = try c.decodeIfPresent(String.self, forKey: .period) ?? ""
-            self.previousPeriod = try c.decodeIfPresent(String.self, forKey: .previousPeriod) ?? ""
+            self.period = try c.decodeProtoString(forKey: .period) ?? ""
+            self.previousPeriod = try c.decodeProtoString(forKey: .previousPeriod) ?? ""
             self.dimension = try c.decodeIfPresent(RatingV1.Dimension.self, forKey: .dimension) ?? .unspecified
             self.rows = try c.decodeIfPresent([RatingV1.RatingRow].self, forKey: .rows) ?? []
             self.weights = try c.decodeIfPresent(RatingV1.Weights.self, forKey: .weights) ?? nil
@@ -668,7 +668,7 @@ extension RatingV1 {
         }
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.period = try c.decodeIfPresent(String.self, forKey: .period) ?? ""
+            self.period = try c.decodeProtoString(forKey: .period) ?? ""
             self.perTopic = try c.decodeIfPresent(Int32.self, forKey: .perTopic) ?? 0
         }
         public func encode(to encoder: any Encoder) throws {
@@ -713,7 +713,7 @@ extension RatingV1 {
         }
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.period = try c.decodeIfPresent(String.self, forKey: .period) ?? ""
+            self.period = try c.decodeProtoString(forKey: .period) ?? ""
             self.topics = try c.decodeIfPresent([RatingV1.TopicProblems].self, forKey: .topics) ?? []
         }
         public func encode(to encoder: any Encoder) throws {
@@ -759,7 +759,7 @@ extension RatingV1 {
         }
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.period = try c.decodeIfPresent(String.self, forKey: .period) ?? ""
+            self.period = try c.decodeProtoString(forKey: .period) ?? ""
             self.dimension = try c.decodeIfPresent(RatingV1.Dimension.self, forKey: .dimension) ?? .unspecified
         }
         public func encode(to encoder: any Encoder) throws {
@@ -810,9 +810,9 @@ extension RatingV1 {
         }
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.period = try c.decodeIfPresent(String.self, forKey: .period) ?? ""
+            self.period = try c.decodeProtoString(forKey: .period) ?? ""
             self.kpis = try c.decodeIfPresent([RatingV1.Kpi].self, forKey: .kpis) ?? []
-            self.targetsApprovedBy = try c.decodeIfPresent(String.self, forKey: .targetsApprovedBy) ?? ""
+            self.targetsApprovedBy = try c.decodeProtoString(forKey: .targetsApprovedBy) ?? ""
             self.targetsApprovedAtMs = try c.decodeIfPresent(Int64.self, forKey: .targetsApprovedAtMs) ?? 0
         }
         public func encode(to encoder: any Encoder) throws {
@@ -870,7 +870,7 @@ extension RatingV1 {
         }
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.code = try c.decodeIfPresent(String.self, forKey: .code) ?? ""
+            self.code = try c.decodeProtoString(forKey: .code) ?? ""
             self.target = try c.decodeIfPresent(Double.self, forKey: .target) ?? 0
             self.higherIsBetter = try c.decodeIfPresent(Bool.self, forKey: .higherIsBetter) ?? false
             self.amberMargin = try c.decodeIfPresent(Double.self, forKey: .amberMargin) ?? 0
@@ -966,7 +966,7 @@ extension RatingV1 {
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
             self.targets = try c.decodeIfPresent([RatingV1.KpiTarget].self, forKey: .targets) ?? []
-            self.approvedBy = try c.decodeIfPresent(String.self, forKey: .approvedBy) ?? ""
+            self.approvedBy = try c.decodeProtoString(forKey: .approvedBy) ?? ""
             self.approvedAtMs = try c.decodeIfPresent(Int64.self, forKey: .approvedAtMs) ?? 0
         }
         public func encode(to encoder: any Encoder) throws {
@@ -1021,10 +1021,10 @@ extension RatingV1 {
         }
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.period = try c.decodeIfPresent(String.self, forKey: .period) ?? ""
-            self.approvedBy = try c.decodeIfPresent(String.self, forKey: .approvedBy) ?? ""
+            self.period = try c.decodeProtoString(forKey: .period) ?? ""
+            self.approvedBy = try c.decodeProtoString(forKey: .approvedBy) ?? ""
             self.approvedAtMs = try c.decodeIfPresent(Int64.self, forKey: .approvedAtMs) ?? 0
-            self.note = try c.decodeIfPresent(String.self, forKey: .note) ?? ""
+            self.note = try c.decodeProtoString(forKey: .note) ?? ""
         }
         public func encode(to encoder: any Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
@@ -1074,8 +1074,8 @@ extension RatingV1 {
         }
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.period = try c.decodeIfPresent(String.self, forKey: .period) ?? ""
-            self.note = try c.decodeIfPresent(String.self, forKey: .note) ?? ""
+            self.period = try c.decodeProtoString(forKey: .period) ?? ""
+            self.note = try c.decodeProtoString(forKey: .note) ?? ""
         }
         public func encode(to encoder: any Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
@@ -1154,7 +1154,7 @@ extension RatingV1 {
         }
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.period = try c.decodeIfPresent(String.self, forKey: .period) ?? ""
+            self.period = try c.decodeProtoString(forKey: .period) ?? ""
         }
         public func encode(to encoder: any Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
@@ -1364,7 +1364,7 @@ extension RatingV1 {
             self.rejectedEvents = try c.decodeIfPresent(Int64.self, forKey: .rejectedEvents) ?? 0
             self.duplicatesSkipped = try c.decodeIfPresent(Int64.self, forKey: .duplicatesSkipped) ?? 0
             self.staleSkipped = try c.decodeIfPresent(Int64.self, forKey: .staleSkipped) ?? 0
-            self.durable = try c.decodeIfPresent(String.self, forKey: .durable) ?? ""
+            self.durable = try c.decodeProtoString(forKey: .durable) ?? ""
             self.deferredEvents = try c.decodeIfPresent(Int64.self, forKey: .deferredEvents) ?? 0
             self.gapsDetected = try c.decodeIfPresent(Int64.self, forKey: .gapsDetected) ?? 0
         }

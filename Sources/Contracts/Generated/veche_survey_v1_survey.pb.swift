@@ -117,8 +117,8 @@ extension SurveyV1 {
         }
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.code = try c.decodeIfPresent(String.self, forKey: .code) ?? ""
-            self.label = try c.decodeIfPresent(String.self, forKey: .label) ?? ""
+            self.code = try c.decodeProtoString(forKey: .code) ?? ""
+            self.label = try c.decodeProtoString(forKey: .label) ?? ""
         }
         public func encode(to encoder: any Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
@@ -177,8 +177,8 @@ extension SurveyV1 {
         }
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.code = try c.decodeIfPresent(String.self, forKey: .code) ?? ""
-            self.text = try c.decodeIfPresent(String.self, forKey: .text) ?? ""
+            self.code = try c.decodeProtoString(forKey: .code) ?? ""
+            self.text = try c.decodeProtoString(forKey: .text) ?? ""
             self.type = try c.decodeIfPresent(SurveyV1.QuestionType.self, forKey: .type) ?? .unspecified
             self.options = try c.decodeIfPresent([SurveyV1.Option].self, forKey: .options) ?? []
             self.scaleMin = try c.decodeIfPresent(Int32.self, forKey: .scaleMin) ?? 0
@@ -249,8 +249,8 @@ extension SurveyV1 {
         }
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.variable = try c.decodeIfPresent(String.self, forKey: .variable) ?? ""
-            self.category = try c.decodeIfPresent(String.self, forKey: .category) ?? ""
+            self.variable = try c.decodeProtoString(forKey: .variable) ?? ""
+            self.category = try c.decodeProtoString(forKey: .category) ?? ""
             self.target = try c.decodeIfPresent(Int64.self, forKey: .target) ?? 0
             self.achieved = try c.decodeIfPresent(Int64.self, forKey: .achieved) ?? 0
         }
@@ -323,9 +323,9 @@ extension SurveyV1 {
         }
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.id = try c.decodeIfPresent(String.self, forKey: .id) ?? ""
-            self.title = try c.decodeIfPresent(String.self, forKey: .title) ?? ""
-            self.description = try c.decodeIfPresent(String.self, forKey: .description) ?? ""
+            self.id = try c.decodeProtoString(forKey: .id) ?? ""
+            self.title = try c.decodeProtoString(forKey: .title) ?? ""
+            self.description = try c.decodeProtoString(forKey: .description) ?? ""
             self.status = try c.decodeIfPresent(SurveyV1.SurveyStatus.self, forKey: .status) ?? .unspecified
             self.questions = try c.decodeIfPresent([SurveyV1.Question].self, forKey: .questions) ?? []
             self.quotas = try c.decodeIfPresent([SurveyV1.Quota].self, forKey: .quotas) ?? []
@@ -407,10 +407,10 @@ extension SurveyV1 {
         }
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.questionCode = try c.decodeIfPresent(String.self, forKey: .questionCode) ?? ""
-            self.optionCodes = try c.decodeIfPresent([String].self, forKey: .optionCodes) ?? []
+            self.questionCode = try c.decodeProtoString(forKey: .questionCode) ?? ""
+            self.optionCodes = try c.decodeProtoStrings(forKey: .optionCodes) ?? []
             self.number = try c.decodeIfPresent(Double.self, forKey: .number) ?? 0
-            self.text = try c.decodeIfPresent(String.self, forKey: .text) ?? ""
+            self.text = try c.decodeProtoString(forKey: .text) ?? ""
             self.hasNumber = try c.decodeIfPresent(Bool.self, forKey: .hasNumber) ?? false
         }
         public func encode(to encoder: any Encoder) throws {
@@ -486,10 +486,10 @@ extension SurveyV1 {
         }
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.respondentId = try c.decodeIfPresent(String.self, forKey: .respondentId) ?? ""
-            self.municipalityOktmo = try c.decodeIfPresent(String.self, forKey: .municipalityOktmo) ?? ""
-            self.stratum = try c.decodeIfPresent(String.self, forKey: .stratum) ?? ""
-            self.cluster = try c.decodeIfPresent(String.self, forKey: .cluster) ?? ""
+            self.respondentId = try c.decodeProtoString(forKey: .respondentId) ?? ""
+            self.municipalityOktmo = try c.decodeProtoString(forKey: .municipalityOktmo) ?? ""
+            self.stratum = try c.decodeProtoString(forKey: .stratum) ?? ""
+            self.cluster = try c.decodeProtoString(forKey: .cluster) ?? ""
             self.baseWeight = try c.decodeIfPresent(Double.self, forKey: .baseWeight) ?? 0
             self.attributes = try c.decodeIfPresent([CommonV1.KeyValue].self, forKey: .attributes) ?? []
             self.answers = try c.decodeIfPresent([SurveyV1.Answer].self, forKey: .answers) ?? []
@@ -570,9 +570,9 @@ extension SurveyV1 {
         }
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.batchId = try c.decodeIfPresent(String.self, forKey: .batchId) ?? ""
-            self.surveyId = try c.decodeIfPresent(String.self, forKey: .surveyId) ?? ""
-            self.teamId = try c.decodeIfPresent(String.self, forKey: .teamId) ?? ""
+            self.batchId = try c.decodeProtoString(forKey: .batchId) ?? ""
+            self.surveyId = try c.decodeProtoString(forKey: .surveyId) ?? ""
+            self.teamId = try c.decodeProtoString(forKey: .teamId) ?? ""
             self.submittedAtMs = try c.decodeIfPresent(Int64.self, forKey: .submittedAtMs) ?? 0
             self.responses = try c.decodeIfPresent([SurveyV1.Response].self, forKey: .responses) ?? []
         }
@@ -635,9 +635,9 @@ extension SurveyV1 {
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
             self.rowIndex = try c.decodeIfPresent(Int32.self, forKey: .rowIndex) ?? 0
-            self.respondentId = try c.decodeIfPresent(String.self, forKey: .respondentId) ?? ""
-            self.field = try c.decodeIfPresent(String.self, forKey: .field) ?? ""
-            self.message = try c.decodeIfPresent(String.self, forKey: .message) ?? ""
+            self.respondentId = try c.decodeProtoString(forKey: .respondentId) ?? ""
+            self.field = try c.decodeProtoString(forKey: .field) ?? ""
+            self.message = try c.decodeProtoString(forKey: .message) ?? ""
         }
         public func encode(to encoder: any Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
@@ -705,8 +705,8 @@ extension SurveyV1 {
         }
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.batchId = try c.decodeIfPresent(String.self, forKey: .batchId) ?? ""
-            self.surveyId = try c.decodeIfPresent(String.self, forKey: .surveyId) ?? ""
+            self.batchId = try c.decodeProtoString(forKey: .batchId) ?? ""
+            self.surveyId = try c.decodeProtoString(forKey: .surveyId) ?? ""
             self.status = try c.decodeIfPresent(SurveyV1.BatchStatus.self, forKey: .status) ?? .unspecified
             self.acceptedRows = try c.decodeIfPresent(Int32.self, forKey: .acceptedRows) ?? 0
             self.rejectedRows = try c.decodeIfPresent(Int32.self, forKey: .rejectedRows) ?? 0
@@ -778,8 +778,8 @@ extension SurveyV1 {
         }
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.variable = try c.decodeIfPresent(String.self, forKey: .variable) ?? ""
-            self.category = try c.decodeIfPresent(String.self, forKey: .category) ?? ""
+            self.variable = try c.decodeProtoString(forKey: .variable) ?? ""
+            self.category = try c.decodeProtoString(forKey: .category) ?? ""
             self.population = try c.decodeIfPresent(Double.self, forKey: .population) ?? 0
         }
         public func encode(to encoder: any Encoder) throws {
@@ -848,8 +848,8 @@ extension SurveyV1 {
         }
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.domain = try c.decodeIfPresent(String.self, forKey: .domain) ?? ""
-            self.level = try c.decodeIfPresent(String.self, forKey: .level) ?? ""
+            self.domain = try c.decodeProtoString(forKey: .domain) ?? ""
+            self.level = try c.decodeProtoString(forKey: .level) ?? ""
             self.estimate = try c.decodeIfPresent(Double.self, forKey: .estimate) ?? 0
             self.se = try c.decodeIfPresent(Double.self, forKey: .se) ?? 0
             self.ciLow = try c.decodeIfPresent(Double.self, forKey: .ciLow) ?? 0
@@ -994,7 +994,7 @@ extension SurveyV1 {
         }
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.id = try c.decodeIfPresent(String.self, forKey: .id) ?? ""
+            self.id = try c.decodeProtoString(forKey: .id) ?? ""
         }
         public func encode(to encoder: any Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
@@ -1147,7 +1147,7 @@ extension SurveyV1 {
         }
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.id = try c.decodeIfPresent(String.self, forKey: .id) ?? ""
+            self.id = try c.decodeProtoString(forKey: .id) ?? ""
             self.status = try c.decodeIfPresent(SurveyV1.SurveyStatus.self, forKey: .status) ?? .unspecified
         }
         public func encode(to encoder: any Encoder) throws {
@@ -1303,7 +1303,7 @@ extension SurveyV1 {
         }
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.batchId = try c.decodeIfPresent(String.self, forKey: .batchId) ?? ""
+            self.batchId = try c.decodeProtoString(forKey: .batchId) ?? ""
         }
         public func encode(to encoder: any Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
@@ -1382,7 +1382,7 @@ extension SurveyV1 {
         }
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.surveyId = try c.decodeIfPresent(String.self, forKey: .surveyId) ?? ""
+            self.surveyId = try c.decodeProtoString(forKey: .surveyId) ?? ""
             self.margins = try c.decodeIfPresent([SurveyV1.Margin].self, forKey: .margins) ?? []
         }
         public func encode(to encoder: any Encoder) throws {
@@ -1484,11 +1484,11 @@ extension SurveyV1 {
         }
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.surveyId = try c.decodeIfPresent(String.self, forKey: .surveyId) ?? ""
-            self.questionCode = try c.decodeIfPresent(String.self, forKey: .questionCode) ?? ""
-            self.by = try c.decodeIfPresent(String.self, forKey: .by) ?? ""
+            self.surveyId = try c.decodeProtoString(forKey: .surveyId) ?? ""
+            self.questionCode = try c.decodeProtoString(forKey: .questionCode) ?? ""
+            self.by = try c.decodeProtoString(forKey: .by) ?? ""
             self.weighting = try c.decodeIfPresent(SurveyV1.Weighting.self, forKey: .weighting) ?? .unspecified
-            self.weightingVariables = try c.decodeIfPresent([String].self, forKey: .weightingVariables) ?? []
+            self.weightingVariables = try c.decodeProtoStrings(forKey: .weightingVariables) ?? []
             self.trimLower = try c.decodeIfPresent(Double.self, forKey: .trimLower) ?? 0
             self.trimUpper = try c.decodeIfPresent(Double.self, forKey: .trimUpper) ?? 0
             self.statistic = try c.decodeIfPresent(SurveyV1.Statistic.self, forKey: .statistic) ?? .unspecified
@@ -1563,11 +1563,11 @@ extension SurveyV1 {
         }
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.surveyId = try c.decodeIfPresent(String.self, forKey: .surveyId) ?? ""
-            self.questionCode = try c.decodeIfPresent(String.self, forKey: .questionCode) ?? ""
+            self.surveyId = try c.decodeProtoString(forKey: .surveyId) ?? ""
+            self.questionCode = try c.decodeProtoString(forKey: .questionCode) ?? ""
             self.type = try c.decodeIfPresent(SurveyV1.QuestionType.self, forKey: .type) ?? .unspecified
             self.rows = try c.decodeIfPresent([SurveyV1.EstimateRow].self, forKey: .rows) ?? []
-            self.method = try c.decodeIfPresent(String.self, forKey: .method) ?? ""
+            self.method = try c.decodeProtoString(forKey: .method) ?? ""
         }
         public func encode(to encoder: any Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
@@ -1636,11 +1636,11 @@ extension SurveyV1 {
         }
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.surveyId = try c.decodeIfPresent(String.self, forKey: .surveyId) ?? ""
-            self.questionCodes = try c.decodeIfPresent([String].self, forKey: .questionCodes) ?? []
-            self.by = try c.decodeIfPresent(String.self, forKey: .by) ?? ""
+            self.surveyId = try c.decodeProtoString(forKey: .surveyId) ?? ""
+            self.questionCodes = try c.decodeProtoStrings(forKey: .questionCodes) ?? []
+            self.by = try c.decodeProtoString(forKey: .by) ?? ""
             self.weighting = try c.decodeIfPresent(SurveyV1.Weighting.self, forKey: .weighting) ?? .unspecified
-            self.weightingVariables = try c.decodeIfPresent([String].self, forKey: .weightingVariables) ?? []
+            self.weightingVariables = try c.decodeProtoStrings(forKey: .weightingVariables) ?? []
             self.trimLower = try c.decodeIfPresent(Double.self, forKey: .trimLower) ?? 0
             self.trimUpper = try c.decodeIfPresent(Double.self, forKey: .trimUpper) ?? 0
         }
@@ -1704,7 +1704,7 @@ extension SurveyV1 {
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
             self.rows = try c.decodeIfPresent([SurveyV1.EstimateRow].self, forKey: .rows) ?? []
-            self.method = try c.decodeIfPresent(String.self, forKey: .method) ?? ""
+            self.method = try c.decodeProtoString(forKey: .method) ?? ""
         }
         public func encode(to encoder: any Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
