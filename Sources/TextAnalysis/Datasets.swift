@@ -4,7 +4,7 @@ import Taxonomy
 
 /// One labelled appeal from an evaluation dataset, with labels already mapped to the taxonomy.
 public struct LabeledAppeal: Sendable {
-    public enum Source: String, Sendable { case kurskTrain, kurskTest, spb }
+    public enum Source: String, Sendable { case kurskTrain, kurskTest, spb, correction }
     public let id: String
     public let text: String
     public let categoryCode: String
@@ -12,10 +12,35 @@ public struct LabeledAppeal: Sendable {
     public let source: Source
     /// Raw dataset label (Kursk «Тематика», SPb `reason`).
     public let rawLabel: String
+    /// The string the label-mapping rules see (Kursk «Тематика», SPb `"<category> | <reason>"`).
+    public let labelKey: String
     /// Creation time (SPb only), ISO-8601 string `2020-10-18T14:50:40.817676`.
     public let created: String
     public let latitude: Double?
     public let longitude: Double?
+    /// Intake channel of the appeal (`AppealV1.Channel` name): Kursk appeals came through the feedback
+    /// platform ПОС ("pos"), St Petersburg ones through the regional portal ("portal").
+    public let channel: String
+
+    init(id: String, text: String, categoryCode: String, source: Source, rawLabel: String, labelKey: String, created: String,
+         latitude: Double?, longitude: Double?, channel: String) {
+        self.id = id
+        self.text = text
+        self.categoryCode = categoryCode
+        self.source = source
+        self.rawLabel = rawLabel
+        self.labelKey = labelKey
+        self.created = created
+        self.latitude = latitude
+        self.longitude = longitude
+        self.channel = channel
+    }
+
+    /// An operator's correction of appeal `appealID` as a training row.
+    public init(correctionOf appealID: String, text: String, channel: String, categoryCode: String) {
+        self.init(id: "correction-" + appealID, text: text, categoryCode: categoryCode, source: .correction,
+                  rawLabel: categoryCode, labelKey: categoryCode, created: "", latitude: nil, longitude: nil, channel: channel)
+    }
 }
 
 /// Loaders for the shared evaluation datasets (see /work/shared/data/README.md; eval-only data,
@@ -44,7 +69,7 @@ public enum AppealDatasets {
             guard !text.isEmpty else { continue }
             rows.append(LabeledAppeal(id: "kursk-" + table.value(r, "id"), text: text,
                                       categoryCode: DatasetLabelMapping.kurskCategory(tematika: tem, kategoriya: kat),
-                                      source: .kurskTrain, rawLabel: tem, created: "", latitude: nil, longitude: nil))
+                                      source: .kurskTrain, rawLabel: tem, labelKey: tem, created: "", latitude: nil, longitude: nil, channel: "pos"))
         }
         return (rows, index)
     }
@@ -60,7 +85,7 @@ public enum AppealDatasets {
             guard !text.isEmpty else { continue }
             rows.append(LabeledAppeal(id: "kursk-" + table.value(r, "id"), text: text,
                                       categoryCode: DatasetLabelMapping.kurskCategory(tematika: tem, kategoriya: index.kategoriya(for: tem)),
-                                      source: .kurskTest, rawLabel: tem, created: "", latitude: nil, longitude: nil))
+                                      source: .kurskTest, rawLabel: tem, labelKey: tem, created: "", latitude: nil, longitude: nil, channel: "pos"))
         }
         return rows
     }
@@ -73,11 +98,11 @@ public enum AppealDatasets {
         for r in table.rows {
             let text = table.value(r, "text")
             guard !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { continue }
-            let reason = table.value(r, "reason")
+            let reason = table.value(r, "reason"), category = table.value(r, "category")
             rows.append(LabeledAppeal(id: "spb-" + table.value(r, "id"), text: text,
-                                      categoryCode: DatasetLabelMapping.spbCategory(category: table.value(r, "category"), reason: reason),
-                                      source: .spb, rawLabel: reason, created: table.value(r, "created_dt"),
-                                      latitude: Double(table.value(r, "latitude")), longitude: Double(table.value(r, "longitude"))))
+                                      categoryCode: DatasetLabelMapping.spbCategory(category: category, reason: reason),
+                                      source: .spb, rawLabel: reason, labelKey: DatasetLabelMapping.spbLabel(category: category, reason: reason), created: table.value(r, "created_dt"),
+                                      latitude: Double(table.value(r, "latitude")), longitude: Double(table.value(r, "longitude")), channel: "portal"))
         }
         return rows
     }

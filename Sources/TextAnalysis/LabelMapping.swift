@@ -1,3 +1,4 @@
+import Foundation
 import Taxonomy
 
 /// Explicit mapping from the label schemes of the evaluation datasets to taxonomy category codes.
@@ -14,133 +15,38 @@ import Taxonomy
 /// * St Petersburg «Наш Санкт-Петербург» (`spb_nash_peterburg_appeals_2020_2021.csv.gz`):
 ///   `category` (15) + `reason` (125) are mapped by ordered keyword rules over
 ///   `"<category> | <reason>"` (`spbRules`).
-/// Rows that match nothing go to `other.other` (topic `other`).
+/// Rules match word prefixes (`LabelRule`); rows that match nothing go to `other.other` (topic `other`).
 public enum DatasetLabelMapping {
     /// Lower-case, ё→е, collapse whitespace — the form rules are written in.
     static func key(_ s: String) -> String {
         TextNormalizer.collapseWhitespace(s.lowercased().replacingOccurrences(of: "ё", with: "е"))
     }
 
-    typealias Rule = (all: [String], code: String)
+    /// True when `needle` occurs in `text` starting at a word boundary (start of text or after a
+    /// character that is neither a letter nor a digit). Needles are word prefixes: «урн» matches
+    /// «урны» but not «архитектурных», «спорт» matches «спортивных» but not «транспорта».
+    static func occursAtWordStart(_ needle: String, in text: String) -> Bool {
+        var from = text.startIndex
+        while from < text.endIndex, let r = text.range(of: needle, range: from..<text.endIndex) {
+            if r.lowerBound == text.startIndex { return true }
+            let before = text[text.index(before: r.lowerBound)]
+            if !(before.isLetter || before.isNumber) { return true }
+            from = text.index(after: r.lowerBound)
+        }
+        return false
+    }
 
-    private static func apply(_ rules: [Rule], to label: String) -> String? {
+    /// Index of the first rule matching `label`, nil when none does.
+    static func firstRule(_ rules: [LabelRule], matching label: String) -> Int? {
         let k = key(label)
-        for r in rules where r.all.allSatisfy({ k.contains($0) }) { return r.code }
-        return nil
+        return rules.firstIndex { $0.matches(normalized: k) }
+    }
+
+    private static func apply(_ rules: [LabelRule], to label: String) -> String? {
+        firstRule(rules, matching: label).map { rules[$0].code }
     }
 
     // MARK: Kursk
-
-    static let kurskRules: [Rule] = [
-        (["тестовая категория"], "other.other"),
-        (["остановки общественного транспорта"], "transport.stops"),
-        (["снег", "дорог"], "roads.snow_ice"),
-        (["ямы", "внутридворовых"], "housing.yard_improvement"),
-        (["ямы", "тротуар"], "roads.potholes"),
-        (["дорожного покрытия (ямы)"], "roads.potholes"),
-        (["отсутствие твердого дорожного покрытия"], "roads.no_pavement"),
-        (["строительство тротуара"], "roads.no_pavement"),
-        (["парковки"], "roads.parking"),
-        (["пешеходные переходы"], "roads.crossings"),
-        (["безопасная дорога"], "roads.crossings"),
-        (["искусственные неровности"], "roads.crossings"),
-        (["светофоры"], "roads.traffic_lights"),
-        (["дорожные знаки"], "roads.signs_markings"),
-        (["дорожная разметка"], "roads.signs_markings"),
-        (["освещение дорог"], "roads.lighting"),
-        (["безнадзорные животные"], "other.stray_animals"),
-        (["государственных и муниципальных услуг"], "other.gov_services"),
-        (["портале госуслуг"], "other.gov_services"),
-        (["службой занятости"], "other.labour"),
-        (["заработной платы"], "other.labour"),
-        (["трудовые отношения"], "other.labour"),
-        (["меры поддержки", "эпидемиологической"], "social.support_measures"),
-        (["социальные льготы"], "social.support_measures"),
-        (["наружное освещение"], "housing.street_lighting"),
-        (["люков"], "housing.manholes"),
-        (["ливневая канализация"], "housing.manholes"),
-        (["аварийные деревья"], "housing.greenery"),
-        (["теплоснабжения"], "housing.heating"),
-        (["водоснабжение"], "housing.water_supply"),
-        (["водоотведение"], "housing.sewerage"),
-        (["вывоз твердых бытовых отходов"], "waste.collection"),
-        (["свалки"], "waste.illegal_dumps"),
-        (["уборка улиц"], "waste.litter"),
-        (["уборка дворовой территории"], "waste.litter"),
-        (["от наледи и снега"], "housing.snow_removal"),
-        (["уборке и освещению мест общего пользования"], "housing.common_areas"),
-        (["уборка и освещение мест общего пользования"], "housing.common_areas"),
-        (["управляющей компанией работ по содержанию электросети"], "energy.power_supply"),
-        (["электросети"], "energy.power_supply"),
-        (["управляющей компани"], "housing.management_company"),
-        (["оплаты", "жкх"], "housing.billing"),
-        (["оплаты коммунальных"], "housing.billing"),
-        (["площадки", "многоквартирных"], "housing.yard_improvement"),
-        (["детской", "площадки"], "housing.yard_improvement"),
-        (["малые архитектурные формы"], "housing.yard_improvement"),
-        (["восстановление нарушенного благоустройства"], "housing.yard_improvement"),
-        (["парков и скверов"], "housing.yard_improvement"),
-        (["клумб и газонов"], "housing.greenery"),
-        (["сорная растительность"], "housing.greenery"),
-        (["вырубка"], "waste.environment"),
-        (["ремонт многоквартирного"], "housing.repair"),
-        (["аварийное жилье"], "housing.repair"),
-        (["фасадов"], "housing.facade"),
-        (["лифт"], "housing.elevator"),
-        (["инженерных сетей"], "housing.other"),
-        (["наружная реклама"], "other.advertising"),
-        (["инвалидности"], "social.disability"),
-        (["медицинской помощи"], "health.care_quality"),
-        (["лекарственными"], "health.medicines"),
-        (["детским питанием"], "health.medicines"),
-        (["записью на прием"], "health.appointments"),
-        (["вакцин"], "health.vaccination"),
-        (["сертификат"], "health.vaccination"),
-        (["пцр"], "health.vaccination"),
-        (["дневник самонаблюдения"], "health.vaccination"),
-        (["учреждений здравоохранения"], "health.facilities"),
-        (["памятников"], "other.culture"),
-        (["культурно-массовых"], "other.culture"),
-        (["учреждений культуры"], "other.culture"),
-        (["дошкольн", "очеред"], "education.kindergarten_places"),
-        (["дошкольн", "распределение мест"], "education.kindergarten_places"),
-        (["материально-техническое обеспечение"], "education.facilities"),
-        (["прилегающ", "школы"], "education.facilities"),
-        (["прилегающ", "дошкольного"], "education.facilities"),
-        (["качество работы учителей"], "education.staff"),
-        (["качество работы воспитателей"], "education.staff"),
-        (["качество работы преподавателей"], "education.staff"),
-        (["посменное обучение"], "education.organisation"),
-        (["отсутствие школы"], "education.organisation"),
-        (["питанием в школах"], "education.organisation"),
-        (["ж/д"], "transport.railway"),
-        (["поезд"], "transport.railway"),
-        (["вагон"], "transport.railway"),
-        (["количество транспорта"], "transport.route_capacity"),
-        (["график движения"], "transport.schedule"),
-        (["графика движения"], "transport.schedule"),
-        (["санитарное состояние транспорта"], "transport.vehicle_condition"),
-        (["посадки и высадки"], "transport.driver_conduct"),
-        (["водителя"], "transport.driver_conduct"),
-        (["оплатой проезда"], "transport.fares"),
-        (["связи"], "other.telecom"),
-        (["интернет"], "other.telecom"),
-        (["пособий и компенсаций"], "social.benefits"),
-        (["мер социальной поддержки"], "social.support_measures"),
-        (["беженцам"], "social.support_measures"),
-        (["ветеран труда"], "social.support_measures"),
-        (["жильем льготных"], "social.housing_for_beneficiaries"),
-        (["строительн"], "other.construction"),
-        (["замороженная"], "other.construction"),
-        (["товар"], "other.trade"),
-        (["торгов"], "other.trade"),
-        (["спорт"], "other.sport"),
-        (["неприятные запахи"], "waste.environment"),
-        (["жидких бытовых отходов"], "waste.environment"),
-        (["порча земель"], "waste.environment"),
-        (["загрязнение водных"], "waste.environment"),
-        (["природопользования"], "waste.environment"),
-    ]
 
     /// Kursk «Категория» code → taxonomy category, used when no Тематика rule matches.
     public static let kurskCategoryFallback: [Int: String] = [
@@ -179,70 +85,35 @@ public enum DatasetLabelMapping {
 
     // MARK: St Petersburg
 
-    static let spbRules: [Rule] = [
-        (["центральное отопление"], "housing.heating"),
-        (["водоснабжение |"], "housing.water_supply"),
-        (["водоотведение |"], "housing.sewerage"),
-        (["кровля |"], "housing.roof"),
-        (["фасад |"], "housing.facade"),
-        (["подвалы |"], "housing.common_areas"),
-        (["кондиционир"], "housing.facade"),
-        (["состояние рекламных"], "other.advertising"),
-        (["незаконная информационная"], "other.advertising"),
-        (["надписи"], "housing.graffiti"),
-        (["общим имуществом"], "housing.common_property"),
-        (["рекламн"], "other.advertising"),
-        (["реализация товаров"], "other.trade"),
-        (["колодц"], "housing.manholes"),
-        (["ливнев"], "housing.manholes"),
-        (["дезинсекция"], "housing.pest_control"),
-        (["дератизация"], "housing.pest_control"),
-        (["мусоропровод"], "waste.container_sites"),
-        (["мусоросборной"], "waste.container_sites"),
-        (["контейнерн"], "waste.container_sites"),
-        (["мусорный контейнер"], "waste.container_sites"),
-        (["лифт"], "housing.elevator"),
-        (["подъемная платформа"], "housing.elevator"),
-        (["пандус"], "social.disability"),
-        (["содержание мкд |"], "housing.common_areas"),
-        (["деревь"], "housing.greenery"),
-        (["дерев"], "housing.greenery"),
-        (["зеленых насаждений"], "housing.greenery"),
-        (["препятствующ", "парковке"], "roads.parking"),
-        (["парковочных мест"], "roads.parking"),
-        (["лужи на проезжей части"], "roads.potholes"),
-        (["лужи"], "housing.yard_improvement"),
-        (["урн"], "waste.litter"),
-        (["мусор"], "waste.litter"),
-        (["земляных работ"], "housing.yard_improvement"),
-        (["строительной площадки"], "other.construction"),
-        (["кладбищ"], "other.other"),
-        (["снег", "автомобильных дорогах"], "roads.snow_ice"),
-        (["снег"], "housing.snow_removal"),
-        (["асфальтового покрытия на придомовой"], "housing.yard_improvement"),
-        (["дорожного покрытия"], "roads.potholes"),
-        (["дорожных знаков"], "roads.signs_markings"),
-        (["светофор"], "roads.traffic_lights"),
-        (["остановочных пунктов"], "transport.stops"),
-        (["бордюрного камня"], "roads.sidewalks"),
-        (["дорожных и газонных ограждений"], "roads.sidewalks"),
-        (["искусственных неровностей"], "roads.crossings"),
-        (["провода"], "energy.power_lines"),
-        (["освещени"], "housing.street_lighting"),
-        (["ограждени"], "housing.yard_improvement"),
-        (["площадки"], "housing.yard_improvement"),
-        (["уличной мебели"], "housing.yard_improvement"),
-        (["зон отдыха"], "housing.yard_improvement"),
-        (["разукомплектованное"], "other.abandoned_vehicles"),
-    ]
-
     /// Taxonomy category for a St Petersburg row (`category`, `reason` columns).
     public static func spbCategory(category: String, reason: String) -> String {
-        apply(spbRules, to: category + " | " + reason) ?? Taxonomy.otherCategory.code
+        apply(spbRules, to: spbLabel(category: category, reason: reason)) ?? Taxonomy.otherCategory.code
     }
+
+    /// The string St Petersburg rules are matched against.
+    public static func spbLabel(category: String, reason: String) -> String { category + " | " + reason }
 
     /// Topic code of a category code (`"roads.potholes"` → `"roads"`).
     public static func topicCode(ofCategory code: String) -> String {
         Taxonomy.category(code: code)?.topicCode ?? String(code.prefix(while: { $0 != "." }))
+    }
+}
+
+/// One ordered keyword rule: the label maps to `code` when every needle occurs at the start of a
+/// word of the normalised label (lower-case, ё→е, collapsed whitespace).
+public struct LabelRule: Sendable {
+    public let needles: [String]
+    public let code: String
+    /// A real dataset label this rule is the first to match (checked by the tests).
+    public let example: String
+
+    init(_ needles: [String], _ code: String, example: String) {
+        self.needles = needles
+        self.code = code
+        self.example = example
+    }
+
+    func matches(normalized label: String) -> Bool {
+        needles.allSatisfy { DatasetLabelMapping.occursAtWordStart($0, in: label) }
     }
 }
