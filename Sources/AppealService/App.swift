@@ -35,10 +35,13 @@ enum AppealServiceApp {
         // Calls to the directory are made as the service itself (its own client credentials).
         let agencies = AgencyV1.AgencyService.Client(transport: env.rpc)
         let chosen: any AppealEnricher
+        var modelWatcher: [any Service] = []
         if let enricher {
             chosen = enricher
         } else {
-            chosen = try await standardEnricher(env: env, pool: pool, agencies: agencies, directory: directory)
+            let standard = try await standardEnricher(env: env, pool: pool, agencies: agencies, directory: directory)
+            chosen = standard.enricher
+            modelWatcher = [standard.modelWatcher]
         }
         let handlers = AppealHandlers(pool: pool, relay: relay, enricher: chosen, directory: directory,
                                       timeZone: env.config.timeZone, autoRegister: autoRegister,
@@ -53,15 +56,23 @@ enum AppealServiceApp {
                                          filterSubject: Subjects.Intake.wildcard, concurrency: 16, logger: env.logger) { await intake.process($0) }
         let watcher = DeadlineWatcher(pool: pool, relay: relay, logger: env.logger)
         return Built(host: rpc.host, handlers: handlers, relay: relay, watcher: watcher, directory: directory,
-                     services: [env.grants, directory, relay] + rpc.services + [consumer, watcher])
+                     services: [env.grants, directory, relay] + rpc.services + [consumer, watcher] + modelWatcher)
     }
 
+    /// The standard enricher, classifying with the active stored model (else the bundled one), and the
+    /// watcher that switches models when another one is activated.
     static func standardEnricher(env: ServiceEnvironment, pool: PGPool, agencies: AgencyV1.AgencyService.Client,
-                                 directory: LocalDirectory) async throws -> any AppealEnricher {
+                                 directory: LocalDirectory) async throws -> (enricher: any AppealEnricher, modelWatcher: ClassifierModelWatcher) {
         let grouper = try ProblemGrouper()
         let warmed = try await TextEnricher.warmUp(grouper: grouper, pool: pool)
         env.logger.info("duplicate index warmed up", metadata: ["appeals": "\(warmed)"])
-        return TextEnricher(pipelines: TextPipelinePool(model: try bundledModel.get()), grouper: grouper, agencies: agencies,
-                            municipalities: MunicipalityResolver(directory: directory), logger: env.logger)
+        let bundled = try bundledModel.get()
+        let pipelines = TextPipelinePool(model: bundled)
+        let modelWatcher = ClassifierModelWatcher(pool: pool, pipelines: pipelines, bundled: bundled, logger: env.logger)
+        let version = try await modelWatcher.refresh()
+        env.logger.info("classifier model", metadata: ["version": "\(version)"])
+        let enricher = TextEnricher(pipelines: pipelines, settings: try ClassifierSettings(), grouper: grouper, agencies: agencies,
+                                    municipalities: MunicipalityResolver(directory: directory), logger: env.logger)
+        return (enricher, modelWatcher)
     }
 }

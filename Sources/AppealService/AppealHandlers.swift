@@ -88,6 +88,8 @@ struct AppealHandlers: AppealV1.AppealService.Handler {
         appeal.topicCode = e.topicCode
         appeal.categoryCode = e.categoryCode
         appeal.classificationConfidence = e.confidence
+        appeal.classifierVersion = e.classifierVersion
+        appeal.needsTriage = e.needsTriage
         appeal.redactedText = e.redactedText
         appeal.monitoringFlags = e.monitoringFlags
         appeal.problemGroupId = e.problemGroupID
@@ -295,6 +297,7 @@ struct AppealHandlers: AppealV1.AppealService.Handler {
         return AppealV1.RateAppealResponse(appeal: appeal)
     }
 
+    /// An operator's correction of the classification; also kept as a training example (`ClassificationCorrection`).
     func reclassifyAppeal(request: AppealV1.ReclassifyAppealRequest, context: RPCContext) async throws -> AppealV1.ReclassifyAppealResponse {
         let principal = try context.requirePrincipal()
         let topic = request.topicCode.trimmingCharacters(in: .whitespaces), category = request.categoryCode.trimmingCharacters(in: .whitespaces)
@@ -309,13 +312,11 @@ struct AppealHandlers: AppealV1.AppealService.Handler {
         let appeal = try await mutate(.idOrNumber(request.id), expectedVersion: request.expectedVersion, requested: nil, authorize: {
             try AppealAccess.checkReclassify(principal, AppealViews.facts($0))
         }) { conn, current, now in
-            var next = current
-            next.topicCode = topic
-            next.categoryCode = category
-            next.classificationConfidence = 1
-            let stored = try AppealStore.update(conn, next)
+            let stored = try AppealStore.update(conn, ClassificationCorrection.corrected(current, topic: topic, category: category))
             let change = "\(current.topicCode)/\(current.categoryCode) → \(topic)/\(category)"
             try audit.record(conn, principal, .init(action: "appeal.reclassify", appealID: current.id, detail: change))
+            try ClassificationCorrection.recordExample(conn, current: current, topic: topic, category: category,
+                                                       actor: principal.actor, at: now)
             _ = try AppealStore.appendEvent(conn, appeal: stored, type: .classified, from: current.status, actor: principal.actor,
                                             comment: request.comment.isEmpty ? change : change + ": " + request.comment, at: now)
             return stored

@@ -30,6 +30,7 @@ struct AppealQuery: Sendable {
         if r.receivedFromMs > 0 { conditions.append("a.received_at >= \(Self.date(r.receivedFromMs))::timestamptz") }
         if r.receivedToMs > 0 { conditions.append("a.received_at < \(Self.date(r.receivedToMs))::timestamptz") }
         if r.unassignedOnly { conditions.append("a.agency_id = '' AND a.status NOT IN ('answered','closed')") }
+        if r.triageOnly { conditions.append("a.needs_triage AND a.agency_id = '' AND a.status NOT IN ('answered','closed')") }
         if r.overdueOnly { conditions.append("a.status NOT IN ('answered','closed') AND a.answer_due < now()") }
         let q = r.textQuery.trimmingCharacters(in: .whitespacesAndNewlines)
         if !q.isEmpty {

@@ -13,7 +13,7 @@ struct AppealStore: Sendable {
         a.problem_group_id, a.monitoring_flags, a.received_at, a.registered_at, a.register_due, a.forward_due,
         a.answer_due, a.first_reaction_due, a.extension_count, a.answered_at, a.closed_at, a.answer_text,
         a.answer_complete, a.satisfaction, a.reopen_count, a.version, a.source_url, a.attachment_urls,
-        a.updated_at, a.is_public
+        a.updated_at, a.is_public, a.classifier_version, a.needs_triage
         """
 
     static func appeal(from r: PGRow) -> AppealV1.Appeal {
@@ -54,6 +54,8 @@ struct AppealStore: Sendable {
         a.attachmentUrls = r.stringArray("attachment_urls")
         a.updatedAtMs = r.epochMs("updated_at")
         a.isPublic = r.bool("is_public")
+        a.classifierVersion = r.string("classifier_version")
+        a.needsTriage = r.bool("needs_triage")
         return a
     }
 
@@ -137,7 +139,7 @@ struct AppealStore: Sendable {
                 author_social, author_postal, title, body, redacted_body, address, latitude, longitude, municipality_oktmo,
                 topic_code, category_code, classification_confidence, agency_id, problem_group_id, monitoring_flags,
                 received_at, register_due, forward_due, answer_due, first_reaction_due, source_url, attachment_urls, is_public,
-                citizen_token_hash)
+                citizen_token_hash, classifier_version, needs_triage)
             VALUES (\(a.id)::uuid,
                 to_char(\(date(a.receivedAtMs))::timestamptz AT TIME ZONE \(timeZone), 'YYYY') || '-' || lpad(nextval('appeal_number_seq')::text, 6, '0'),
                 \(a.channel.name), \(a.externalId), \(a.status.name), \(author.fullName), \(author.email), \(author.phone),
@@ -145,7 +147,7 @@ struct AppealStore: Sendable {
                 \(a.municipalityOktmo), \(a.topicCode), \(a.categoryCode), \(a.classificationConfidence), \(a.agencyId),
                 \(a.problemGroupId), \(a.monitoringFlags)::text[], \(date(a.receivedAtMs))::timestamptz, \(date(d.registerDueMs))::timestamptz,
                 \(date(d.forwardDueMs))::timestamptz, \(date(d.answerDueMs))::timestamptz, \(date(d.firstReactionDueMs))::timestamptz,
-                \(a.sourceUrl), \(a.attachmentUrls)::text[], \(a.isPublic), \(citizenTokenHash))
+                \(a.sourceUrl), \(a.attachmentUrls)::text[], \(a.isPublic), \(citizenTokenHash), \(a.classifierVersion), \(a.needsTriage))
             ON CONFLICT (channel, external_id) DO NOTHING
             RETURNING id::text
             """)
@@ -159,6 +161,7 @@ struct AppealStore: Sendable {
         try conn.query("""
             UPDATE appeals SET status = \(a.status.name), agency_id = \(a.agencyId), topic_code = \(a.topicCode),
                 category_code = \(a.categoryCode), classification_confidence = \(a.classificationConfidence),
+                classifier_version = \(a.classifierVersion), needs_triage = \(a.needsTriage),
                 problem_group_id = \(a.problemGroupId), monitoring_flags = \(a.monitoringFlags)::text[],
                 redacted_body = \(a.redactedText), municipality_oktmo = \(a.municipalityOktmo),
                 registered_at = \(date(a.registeredAtMs))::timestamptz,

@@ -12,6 +12,10 @@ struct Enrichment: Sendable {
     var topicCode = ""
     var categoryCode = ""
     var confidence = 0.0
+    /// Version of the classifier model that produced topic and category ("" when none did).
+    var classifierVersion = ""
+    /// Confidence below the routing threshold: left for the operators' triage queue, not auto-routed.
+    var needsTriage = false
     var agencyID = ""
     var municipalityOktmo = ""
     var redactedText = ""

@@ -19,16 +19,31 @@ final class TextPipeline {
 }
 
 /// A small pool of pipelines: each call checks one out, so they are never shared between threads.
+/// The model can be replaced while the service runs (`ClassifierModelWatcher`); pipelines built for
+/// the previous model are dropped when they come back.
 final class TextPipelinePool: @unchecked Sendable {
     private let lock = NSLock()
     private var idle: [TextPipeline] = []
-    let model: ClassifierModel
+    private var current: ClassifierModel
 
-    init(model: ClassifierModel) { self.model = model }
+    init(model: ClassifierModel) { current = model }
+
+    /// The model new pipelines are built with.
+    var model: ClassifierModel { lock.withLock { current } }
+
+    func replace(with model: ClassifierModel) {
+        lock.withLock {
+            current = model
+            idle.removeAll()
+        }
+    }
 
     func with<T>(_ body: (TextPipeline) -> T) throws -> T {
-        let p = try lock.withLock { idle.popLast() } ?? TextPipeline(model: model)
-        defer { lock.withLock { idle.append(p) } }
+        let (reused, model) = lock.withLock { (idle.popLast(), current) }
+        let p = try reused ?? TextPipeline(model: model)
+        defer {
+            lock.withLock { if p.classifier.model.versionID == current.versionID { idle.append(p) } }
+        }
         return body(p)
     }
 }
@@ -60,24 +75,26 @@ final class ProblemGrouper: @unchecked Sendable {
 /// special-monitoring flags, duplicate grouping, municipality and agency routing via AgencyService.
 struct TextEnricher: AppealEnricher {
     let pipelines: TextPipelinePool
+    /// The confidence threshold below which an appeal goes to the operators' triage queue.
+    let settings: ClassifierSettings
     let grouper: ProblemGrouper
     let agencies: AgencyV1.AgencyService.Client?
     let municipalities: MunicipalityResolver?
     let logger: Logger
-    /// Below this topic confidence an appeal is not routed automatically (an operator decides).
-    var minRoutingConfidence = 0.5
     var callTimeout: Duration = .seconds(2)
 
     func enrich(_ appeal: AppealV1.Appeal, categoryHint: String) async -> Enrichment {
         var e = Enrichment(municipalityOktmo: appeal.municipalityOktmo)
-        let text = appeal.title.isEmpty ? appeal.text : appeal.title + ". " + appeal.text
+        let text = AppealClassifier.inputText(title: appeal.title, body: appeal.text)
         do {
-            let (cls, redacted, hits) = try pipelines.with { p in
-                (p.classifier.classify(text), p.redactor.redact(appeal.text).text, p.monitor.detect(text))
+            let (cls, threshold, redacted, hits) = try pipelines.with { p in
+                (p.classifier.classify(text, channel: appeal.channel.name), settings.threshold(for: p.classifier.model), p.redactor.redact(appeal.text).text, p.monitor.detect(text))
             }
             e.topicCode = cls.topicCode
             e.categoryCode = cls.categoryCode
             e.confidence = cls.topicConfidence
+            e.classifierVersion = cls.modelVersion
+            e.needsTriage = cls.topicConfidence < threshold
             e.redactedText = redacted
             e.monitoringFlags = Array(Set(hits.map(\.flag.rawValue))).sorted()
             // A category the citizen chose explicitly (Open311 service_code) wins over the model.
@@ -85,10 +102,13 @@ struct TextEnricher: AppealEnricher {
                 e.topicCode = chosen.topicCode
                 e.categoryCode = chosen.code
                 e.confidence = 1
+                e.classifierVersion = AppealClassifier.citizenChoiceVersion
+                e.needsTriage = false
             }
         } catch {
             logger.error("text pipeline unavailable", metadata: ["error": "\(error)"])
             e.redactedText = ""
+            e.needsTriage = true
         }
         if e.municipalityOktmo.isEmpty, let resolver = municipalities,
            let oktmo = await resolver.resolve(location: appeal.location, address: appeal.address) {
@@ -99,7 +119,7 @@ struct TextEnricher: AppealEnricher {
                                            date: Date(timeIntervalSince1970: Double(appeal.receivedAtMs) / 1000))
         e.problemGroupID = grouper.assign(candidate, ownID: appeal.id)
 
-        if let agencies, !e.topicCode.isEmpty, e.confidence >= minRoutingConfidence {
+        if let agencies, !e.topicCode.isEmpty, !e.needsTriage {
             do {
                 let options = CallOptions(timeout: callTimeout)
                 do {
@@ -126,7 +146,7 @@ struct TextEnricher: AppealEnricher {
             FROM appeals WHERE received_at > now() - make_interval(days => \(days)) ORDER BY received_at
             """).rows
         for r in rows {
-            let text = r.string("title").isEmpty ? r.string("body") : r.string("title") + ". " + r.string("body")
+            let text = AppealClassifier.inputText(title: r.string("title"), body: r.string("body"))
             let c = DuplicateCandidate(id: r.string("id"), text: text, topicCode: r.string("topic_code"), categoryCode: r.string("category_code"),
                                        latitude: r.isNull("latitude") ? nil : r.double("latitude"),
                                        longitude: r.isNull("longitude") ? nil : r.double("longitude"),

@@ -98,6 +98,35 @@ struct GatewayAppealTests {
         }
     }
 
+    /// POST /api/v1/appeals/{id}/classification (ReclassifyAppeal): the operator's correction marks the appeal as
+    /// classified by a person and out of the triage queue; a category of another topic is 400, an unknown appeal 404.
+    @Test func classificationCorrectionRoute() async throws {
+        try await withPlatform { platform in
+            try await platform.gateway().test(.router) { client in
+                let portal = try await bearer(.client("veche-integration-portal"))
+                let ops = try await bearer(operatorUser)
+                let body = #"{"channel":"portal","externalId":"gw-cls-1","text":"Во дворе дома 5 по ул. Ленина переполнены мусорные контейнеры"}"#
+                let created = try await client.execute(uri: "/api/v1/appeals", method: .post, headers: portal, body: ByteBuffer(string: body))
+                let a = try #require(try decode(AppealV1.SubmitAppealResponse.self, created.body).appeal)
+                let ok = try await client.execute(uri: "/api/v1/appeals/\(a.number)/classification", method: .post, headers: ops,
+                                                  body: ByteBuffer(string: #"{"topicCode":"waste","categoryCode":"waste.container_sites","comment":"площадка"}"#))
+                #expect(ok.status == .ok)
+                let r = try decode(AppealV1.ReclassifyAppealResponse.self, ok.body)
+                #expect(r.appeal?.categoryCode == "waste.container_sites" && r.appeal?.classifierVersion == "operator")
+                #expect(r.appeal?.needsTriage == false)
+                let bad = try await client.execute(uri: "/api/v1/appeals/\(a.id)/classification", method: .post, headers: ops,
+                                                   body: ByteBuffer(string: #"{"topicCode":"roads","categoryCode":"waste.container_sites"}"#))
+                #expect(bad.status == .badRequest)
+                #expect(String(buffer: bad.body).contains("is not a category of topic 'roads'"))
+                let missing = try await client.execute(uri: "/api/v1/appeals/00000000-0000-0000-0000-000000000000/classification", method: .post,
+                                                       headers: ops, body: ByteBuffer(string: #"{"topicCode":"waste","categoryCode":"waste.container_sites"}"#))
+                #expect(missing.status == .notFound)
+                let queue = try await client.execute(uri: "/api/v1/appeals?triage=true", method: .get, headers: ops)
+                #expect(try decode(AppealV1.ListAppealsResponse.self, queue.body).appeals.allSatisfy { $0.id != a.id })
+            }
+        }
+    }
+
     @Test func backendDownIsServiceUnavailable() async throws {
         try await withCluster { cluster in
             let env = try await cluster.environment("gateway", schema: nil)

@@ -1,0 +1,140 @@
+import ClassifierStore
+import Contracts
+import Foundation
+import Testing
+import TextAnalysis
+import VecheRuntime
+import VecheTestSupport
+@testable import AppealService
+
+@Suite("Classification: operators' corrections, triage, stored models (real nats-server + PostgreSQL)", .serialized)
+struct ClassificationServiceTests {
+    static let text = "Во дворе дома 5 огромная яма на проезде, машины не могут проехать"
+
+    /// A correction changes the appeal under its row lock, is recorded as a `classified` event and kept as
+    /// a labelled example (with what the model had said); bad corrections are refused with clear errors.
+    @Test func correctionUpdatesAppealEventAndTrainingExample() async throws {
+        try await withAppealService { _, env, _, client in
+            let submitted = try #require(try await client.submitAppeal(.init(appeal: AppealServiceTests.incoming("cls-1", text: Self.text))).appeal)
+            let model = try ClassifierModel.loadBundled()
+            #expect(submitted.classifierVersion == model.versionID)
+            #expect(submitted.classificationConfidence > 0 && submitted.classificationConfidence < 1)
+
+            let r = try await client.correctClassification(.init(id: submitted.number, categoryCode: "roads.potholes", actor: "оператор-1", comment: "яма на дороге"))
+            let corrected = try #require(r.appeal)
+            #expect(corrected.topicCode == "roads" && corrected.categoryCode == "roads.potholes")
+            #expect(corrected.classifierVersion == AppealClassifier.operatorVersion)
+            #expect(corrected.classificationConfidence == 1 && !corrected.needsTriage)
+            #expect(corrected.version == submitted.version + 1)
+            let last = try #require(try await client.getAppeal(.init(id: submitted.id)).history.last)
+            #expect(last.type == .classified && last.actor == "оператор-1")
+            #expect(last.comment == "\(submitted.topicCode)/\(submitted.categoryCode) → roads/roads.potholes: яма на дороге")
+
+            let pool = try env.requirePool()
+            var examples = try await pool.withConnection { try ClassificationExamples.all($0) }
+            #expect(examples.count == 1)
+            let e = try #require(examples.first)
+            #expect(e.appealID == submitted.id && e.channel == "pos" && e.categoryCode == "roads.potholes" && e.topicCode == "roads")
+            #expect(e.predictedCategory == submitted.categoryCode && e.modelVersion == model.versionID)
+            #expect(e.text == AppealClassifier.inputText(title: submitted.title, body: submitted.redactedText))
+            #expect(e.labeled.source == .correction && e.labeled.topicCode == "roads")
+
+            // A second correction replaces the label but keeps what the model had predicted.
+            _ = try await client.correctClassification(.init(id: submitted.id, topicCode: "housing", categoryCode: "housing.yard_improvement", actor: "оператор-2"))
+            examples = try await pool.withConnection { try ClassificationExamples.all($0) }
+            #expect(examples.map(\.categoryCode) == ["housing.yard_improvement"])
+            #expect(examples.first?.predictedCategory == submitted.categoryCode && examples.first?.actor == "оператор-2")
+
+            await #expect(throws: RPCError(.invalidArgument, "category_code housing.teleport is not a taxonomy category (GET /api/v1/topics lists them)")) {
+                _ = try await client.correctClassification(.init(id: submitted.id, categoryCode: "housing.teleport"))
+            }
+            await #expect(throws: RPCError(.invalidArgument, "category roads.potholes belongs to topic roads, not health")) {
+                _ = try await client.correctClassification(.init(id: submitted.id, topicCode: "health", categoryCode: "roads.potholes"))
+            }
+            await #expect(throws: RPCError(.invalidArgument, "category_code is required")) {
+                _ = try await client.correctClassification(.init(id: submitted.id))
+            }
+            do {
+                _ = try await client.correctClassification(.init(id: submitted.id, categoryCode: "roads.potholes", expectedVersion: 1))
+                Issue.record("a stale expected_version must be refused")
+            } catch let e as RPCError { #expect(e.code == .failedPrecondition) }
+            do {
+                _ = try await client.correctClassification(.init(id: UUID().uuidString, categoryCode: "roads.potholes"))
+                Issue.record("an unknown appeal must be refused")
+            } catch let e as RPCError { #expect(e.code == .notFound) }
+            #expect(try await pool.withConnection { try ClassificationExamples.all($0) }.count == 1)
+        }
+    }
+
+    /// Below the confidence threshold an appeal is not routed but waits in the triage queue; an operator's
+    /// correction takes it out. Above it nothing goes to triage.
+    @Test func lowConfidenceAppealsWaitInTriage() async throws {
+        try await withCluster { cluster in
+            let env = try await cluster.environment("appeal", schema: AppealSchema.name)
+            defer { env.close() }
+            let model = try ClassifierModel.loadBundled()
+            func enricher(threshold: Double) throws -> TextEnricher {
+                TextEnricher(pipelines: TextPipelinePool(model: model), settings: ClassifierSettings(minRoutingConfidence: threshold),
+                             grouper: try ProblemGrouper(), agencies: nil, municipalities: nil, logger: cluster.logger)
+            }
+            let strict = try await AppealServiceApp.build(env: env, enricher: try enricher(threshold: 1))
+            try await withServices(strict.services, logger: cluster.logger) {
+                await strict.host.waitUntilReady()
+                let client = AppealV1.AppealService.Client(transport: env.nats)
+                let a = try #require(try await client.submitAppeal(.init(appeal: AppealServiceTests.incoming("tri-1", text: Self.text))).appeal)
+                #expect(a.needsTriage && a.agencyId.isEmpty && a.status == .registered)
+                let queue = try await client.listAppeals(.init(triageOnly: true))
+                #expect(queue.appeals.map(\.id) == [a.id])
+                _ = try await client.correctClassification(.init(id: a.id, categoryCode: "roads.potholes"))
+                #expect(try await client.listAppeals(.init(triageOnly: true)).totalCount == 0)
+            }
+            let lenient = try await AppealServiceApp.build(env: env, enricher: try enricher(threshold: 0))
+            try await withServices(lenient.services, logger: cluster.logger) {
+                await lenient.host.waitUntilReady()
+                let client = AppealV1.AppealService.Client(transport: env.nats)
+                let b = try #require(try await client.submitAppeal(.init(appeal: AppealServiceTests.incoming("tri-2", text: Self.text))).appeal)
+                #expect(!b.needsTriage)
+                #expect(try await client.listAppeals(.init(triageOnly: true)).totalCount == 0)
+            }
+        }
+    }
+
+    /// A model activated in the database replaces the bundled one in a running service (new appeals carry
+    /// its version); with no active model the service goes back to the bundled one.
+    @Test func activatedModelIsPickedUpWithoutRestart() async throws {
+        try await withAppealService { _, env, built, client in
+            let bundled = try ClassifierModel.loadBundled()
+            let watcher = try #require(built.services.compactMap { $0 as? ClassifierModelWatcher }.first)
+            #expect(try await watcher.refresh() == bundled.versionID)
+            let other = try TinyModel.train()
+            #expect(other.versionID != bundled.versionID)
+            let pool = try env.requirePool()
+            try await pool.transaction { conn in
+                try ClassifierModels.store(conn, other, metricsJSON: "{}")
+                try ClassifierModels.activate(conn, version: other.versionID)
+            }
+            #expect(try await watcher.refresh() == other.versionID)
+            let a = try #require(try await client.submitAppeal(.init(appeal: AppealServiceTests.incoming("mdl-1", text: Self.text))).appeal)
+            #expect(a.classifierVersion == other.versionID)
+            #expect(try await pool.withConnection { try ClassifierModels.list($0) }.map(\.active) == [true])
+            _ = try await pool.query("UPDATE appeal.classifier_models SET active = false")
+            #expect(try await watcher.refresh() == bundled.versionID)
+        }
+    }
+}
+
+/// A small model trained in a second from a few labelled texts (a different version from the bundled one).
+enum TinyModel {
+    static func train() throws -> ClassifierModel {
+        let texts: [(String, String)] = [
+            ("Яма на дороге, разбит асфальт", "roads.potholes"), ("Глубокие ямы на проезжей части", "roads.potholes"),
+            ("Нет отопления, холодные батареи", "housing.heating"), ("Батареи еле тёплые, в квартире холодно", "housing.heating"),
+            ("Не вывозят мусор с площадки", "waste.collection"), ("Мусор не вывозят неделю", "waste.collection"),
+        ]
+        let rows = texts.enumerated().map { LabeledAppeal(correctionOf: UUID(uuidString: String(format: "00000000-0000-0000-0000-%012d", $0.offset))!.uuidString,
+                                                          text: $0.element.0, channel: "pos", categoryCode: $0.element.1) }
+        var config = ClassifierConfig()
+        config.minDocumentFrequency = 1
+        return ClassifierTrainer.fit(config, train: try FeatureCache(rows: rows)).model
+    }
+}
