@@ -61,9 +61,11 @@ let package = Package(
         .target(name: "MediaMonitoring", dependencies: ["TextAnalysis", "DataKit"], resources: [.copy("Resources")], swiftSettings: swiftSettings),
         // Workload, forecasting, staffing (Erlang C, workload model) and escalation chains (issue #12).
         .target(name: "Workload", dependencies: ["WorkCalendar", "Taxonomy", "DataKit"], swiftSettings: swiftSettings),
+        // Operators' corrections and stored classifier models in the appeal schema (AppealService + veche-tool).
+        .target(name: "ClassifierStore", dependencies: ["VecheRuntime", "TextAnalysis"], swiftSettings: swiftSettings),
 
         // Services: one executable each; tests import them with @testable.
-        .executableTarget(name: "AppealService", dependencies: ["VecheRuntime", "Contracts", "VecheAuth", "AgencyDirectory", "WorkCalendar", "TextAnalysis", "Taxonomy", argumentParser], swiftSettings: swiftSettings),
+        .executableTarget(name: "AppealService", dependencies: ["VecheRuntime", "Contracts", "VecheAuth", "AgencyDirectory", "WorkCalendar", "TextAnalysis", "ClassifierStore", "Taxonomy", argumentParser], swiftSettings: swiftSettings),
         .executableTarget(name: "AgencyService", dependencies: ["VecheRuntime", "Contracts", "VecheAuth", "AgencyDirectory", "Taxonomy", "WorkCalendar", argumentParser], swiftSettings: swiftSettings),
         .executableTarget(name: "RatingService", dependencies: ["VecheRuntime", "Contracts", "VecheAuth", "RatingEngine", argumentParser], swiftSettings: swiftSettings),
         .executableTarget(name: "SurveyService", dependencies: ["VecheRuntime", "Contracts", "VecheAuth", "SurveyStats", argumentParser], swiftSettings: swiftSettings),
@@ -80,7 +82,7 @@ let package = Package(
         .target(name: "FuzzSupport", dependencies: ["Contracts", "GatewayRequests"], swiftSettings: swiftSettings),
         .executableTarget(name: "VecheFuzz", dependencies: ["FuzzSupport"], swiftSettings: swiftSettings),
 
-        .executableTarget(name: "VecheTool", dependencies: ["VecheRuntime", "Contracts", "VecheAuth", "TextAnalysis", "WorkCalendar", "DataKit",
+        .executableTarget(name: "VecheTool", dependencies: ["VecheRuntime", "Contracts", "VecheAuth", "TextAnalysis", "ClassifierStore", "WorkCalendar", "DataKit",
                                                        "MediaMonitoring", "Workload", argumentParser], swiftSettings: swiftSettings),
 
         // Tests.

@@ -1,17 +1,19 @@
 import Foundation
 import Taxonomy
 
-/// Extracts the classifier's feature terms from text: stop-word-filtered Snowball stems of words with
-/// at least 2 letters (pure numbers dropped) plus adjacent stem bigrams `"a_b"`.
-/// Owns a `RussianStemmer`, hence one extractor per worker.
+/// Stop-word-filtered Snowball stems of words with at least 2 letters (pure numbers dropped) plus
+/// adjacent stem bigrams `"a_b"`. Owns a `RussianStemmer`, hence one extractor per worker.
 public final class FeatureExtractor {
     public let stemmer: RussianStemmer
 
     public init() throws { stemmer = try RussianStemmer() }
 
-    public func terms(_ text: String) -> [String] {
+    public func terms(_ text: String) -> [String] { terms(normalizedText: TextNormalizer.normalize(text)) }
+
+    /// Terms of text already passed through `TextNormalizer.normalize`.
+    func terms(normalizedText: String) -> [String] {
         var stems: [String] = []
-        for t in Tokenizer.normalizedTokens(text) {
+        for t in Tokenizer.tokenize(normalizedText) {
             if t.count < 2 || RussianStopWords.contains(t) { continue }
             if t.unicodeScalars.allSatisfy({ ("0"..."9").contains($0) }) { continue }
             stems.append(stemmer.stem(t))
@@ -24,51 +26,6 @@ public final class FeatureExtractor {
     }
 }
 
-/// A sparse L2-normalised TF-IDF vector (feature indices ascending).
-public struct SparseVector: Sendable {
-    public var indices: [Int32]
-    public var values: [Float]
-    public init(indices: [Int32], values: [Float]) { self.indices = indices; self.values = values }
-}
-
-/// Softmax head stored sparsely: for each feature the non-zero (class, weight) pairs.
-public struct LinearHead: Codable, Sendable {
-    public var labels: [String]
-    public var bias: [Float]
-    /// Temperature used to calibrate the softmax (fitted on held-out data).
-    public var temperature: Float
-    /// CSR layout over features: entries of feature f are `rowStart[f] ..< rowStart[f+1]`.
-    var rowStart: [Int32]
-    var classIndex: [UInt16]
-    var weight: [Float]
-
-    /// Raw class scores (bias + weights · x), before the temperature-scaled softmax.
-    public func scores(_ x: SparseVector) -> [Float] {
-        var z = bias
-        for (k, f) in x.indices.enumerated() {
-            let fi = Int(f)
-            guard fi + 1 < rowStart.count else { continue }
-            let v = x.values[k]
-            for e in Int(rowStart[fi])..<Int(rowStart[fi + 1]) { z[Int(classIndex[e])] += weight[e] * v }
-        }
-        return z
-    }
-
-    public func probabilities(_ x: SparseVector, temperature t: Float? = nil) -> [Double] {
-        softmax(scores(x), temperature: t ?? temperature)
-    }
-}
-
-/// Numerically stable softmax of `z / temperature`.
-public func softmax(_ z: [Float], temperature: Float) -> [Double] {
-    let t = Double(max(temperature, 1e-3))
-    let m = Double(z.max() ?? 0)
-    var e = z.map { exp((Double($0) - m) / t) }
-    let s = e.reduce(0, +)
-    if s > 0 { for i in e.indices { e[i] /= s } }
-    return e
-}
-
 /// Result of classifying one appeal.
 public struct Classification: Sendable, Equatable {
     public let topicCode: String
@@ -79,34 +36,65 @@ public struct Classification: Sendable, Equatable {
     public let categoryConfidence: Double
     /// Top topic alternatives (code, probability), best first.
     public let topicAlternatives: [(code: String, probability: Double)]
+    /// `ClassifierModel.versionID` of the model that decided.
+    public let modelVersion: String
 
     public static func == (a: Classification, b: Classification) -> Bool {
         a.topicCode == b.topicCode && a.categoryCode == b.categoryCode && a.topicConfidence == b.topicConfidence
-            && a.categoryConfidence == b.categoryConfidence
+            && a.categoryConfidence == b.categoryConfidence && a.modelVersion == b.modelVersion
     }
-
-    /// True when the caller should route the appeal to manual review.
-    public func needsManualReview(minTopicConfidence: Double = 0.5) -> Bool { topicConfidence < minTopicConfidence }
 }
 
-/// Trained two-head linear classifier (topic head + category head over TF-IDF of stems and stem
-/// bigrams; multinomial logistic regression trained by seeded SGD, temperature-calibrated).
+/// How the category is chosen given the two heads' probabilities (always consistent with the topic).
+public enum CategoryDecoding: String, Codable, Sendable, CaseIterable {
+    /// Topic = argmax of the topic head; category = best category of that topic.
+    case withinTopic
+    /// Category = argmax of P(topic) · P(category | topic); topic = its topic.
+    case joint
+    /// Category = argmax of the category head; topic = its topic.
+    case categoryFirst
+}
+
+/// Trained two-head linear classifier (topic head + category head over hashed TF-IDF feature blocks;
+/// one-vs-rest linear SVMs, softmax with a fitted temperature for calibrated probabilities).
 /// Plain value type: share it freely between workers; each worker makes its own `AppealClassifier`.
 public struct ClassifierModel: Codable, Sendable {
-    public static let formatVersion = 1
-    public var version: Int = ClassifierModel.formatVersion
-    /// Free-form provenance (datasets, commits, options, metrics at training time).
+    public static let formatVersion = 2
+    public var format = ClassifierModel.formatVersion
+    /// Content hash of the model (`"v2-<16 hex>"`): recorded on every appeal it classifies.
+    public var versionID = ""
+    /// Free-form provenance (datasets, settings, figures at training time).
     public var metadata: [String: String]
-    public var vocabulary: [String]
-    public var idf: [Float]
-    public var topicHead: LinearHead
-    public var categoryHead: LinearHead
+    public var features: FeatureSpace
+    public var topicHead: ClassifierHead
+    public var categoryHead: ClassifierHead
+    public var decoding: CategoryDecoding
+    /// Default confidence threshold for auto-routing (chosen on validation data); AppealService may override it.
+    public var routingThreshold: Double
 
-    /// Loads the model shipped in the TextAnalysis resources (`Resources/classifier-model.json`,
-    /// target declared with `resources: [.copy("Resources")]`). Trained on the Kursk «Цифровой прорыв
-    /// 2022» train file (github:k1ck3r777/1234@8c77cab) and «Наш Санкт-Петербург» appeals before
-    /// 2021-03-01 (github:Timmy-Max/Appeals-to-Housing-and-Communal-Services@f639e6e); both have no
-    /// license and are eval-only — only derived weights are shipped. See Resources/README.md.
+    init(metadata: [String: String], features: FeatureSpace, topicHead: ClassifierHead, categoryHead: ClassifierHead,
+         decoding: CategoryDecoding, routingThreshold: Double) {
+        self.metadata = metadata
+        self.features = features
+        self.topicHead = topicHead
+        self.categoryHead = categoryHead
+        self.decoding = decoding
+        self.routingThreshold = routingThreshold
+        versionID = computeVersionID()
+    }
+
+    /// FNV-1a over the encoded model with an empty version (so equal weights give equal versions).
+    func computeVersionID() -> String {
+        var copy = self
+        copy.versionID = ""
+        var h = FNV64(seed: 0)
+        for b in (try? copy.encodedBytes()) ?? [] { h.value = (h.value ^ UInt64(b)) &* FNV64.prime }
+        return "v2-" + String(h.value, radix: 16).leftPadded(16).replacingOccurrences(of: " ", with: "0")
+    }
+
+    /// Loads the model shipped in the TextAnalysis resources (`Resources/classifier-model.json`).
+    /// Derived from the Kursk «Цифровой прорыв 2022» train file and «Наш Санкт-Петербург» appeals before
+    /// 2021-03-01 (eval-only data; only weights and term hashes are shipped). See Resources/README.md.
     public static func loadBundled() throws -> ClassifierModel {
         let candidates = [
             Bundle.module.url(forResource: "classifier-model", withExtension: "json", subdirectory: "Resources"),
@@ -119,94 +107,110 @@ public struct ClassifierModel: Codable, Sendable {
     }
 
     public static func load(from url: URL) throws -> ClassifierModel {
-        let data = try Data(contentsOf: url)
+        do { return try decode(try Data(contentsOf: url)) } catch let e as TextAnalysisError {
+            throw TextAnalysisError.modelCorrupt("\(url.path): \(e)")
+        }
+    }
+
+    public static func decode(_ data: Data) throws -> ClassifierModel {
         let model: ClassifierModel
         do { model = try JSONDecoder().decode(ClassifierModel.self, from: data) } catch {
-            throw TextAnalysisError.modelCorrupt("\(url.path): \(error)")
+            throw TextAnalysisError.modelCorrupt("\(error)")
         }
         try model.validate()
         return model
     }
 
-    public func save(to url: URL) throws {
+    func encodedBytes() throws -> [UInt8] {
         let enc = JSONEncoder()
         enc.outputFormatting = [.sortedKeys]
-        try enc.encode(self).write(to: url, options: .atomic)
+        return [UInt8](try enc.encode(self))
     }
 
+    public func encoded() throws -> Data { Data(try encodedBytes()) }
+
+    public func save(to url: URL) throws { try encoded().write(to: url, options: .atomic) }
+
     func validate() throws {
-        guard version == ClassifierModel.formatVersion else { throw TextAnalysisError.modelCorrupt("version \(version)") }
-        guard idf.count == vocabulary.count else { throw TextAnalysisError.modelCorrupt("idf/vocabulary size") }
-        for h in [topicHead, categoryHead] {
-            guard h.rowStart.count == vocabulary.count + 1, h.classIndex.count == h.weight.count,
-                  Int(h.rowStart.last ?? -1) == h.weight.count, h.bias.count == h.labels.count,
-                  h.classIndex.allSatisfy({ Int($0) < h.labels.count }) else {
-                throw TextAnalysisError.modelCorrupt("head layout")
-            }
-        }
+        guard format == ClassifierModel.formatVersion else { throw TextAnalysisError.modelCorrupt("format \(format)") }
+        for b in features.blocks where b.hashes.values.count != b.idf.count { throw TextAnalysisError.modelCorrupt("block \(b.kind) hashes/idf") }
+        try topicHead.validate(features: features.count)
+        try categoryHead.validate(features: features.count)
+        guard categoryHead.labels.allSatisfy({ Taxonomy.category(code: $0) != nil }) else { throw TextAnalysisError.modelCorrupt("unknown category label") }
+        guard versionID == computeVersionID() else { throw TextAnalysisError.modelCorrupt("content does not match version \(versionID)") }
     }
 }
 
 /// Classifies appeal text with a `ClassifierModel`. Not thread-safe (owns a Snowball stemmer):
 /// create one per task/worker.
 public final class AppealClassifier {
+    /// `classifier_version` of an appeal whose topic and category an operator set.
+    public static let operatorVersion = "operator"
+    /// `classifier_version` of an appeal whose category the citizen chose (e.g. an Open311 service code).
+    public static let citizenChoiceVersion = "citizen"
+
+    /// The text the classifier sees for an appeal: title and body.
+    public static func inputText(title: String, body: String) -> String { title.isEmpty ? body : title + ". " + body }
+
     public let model: ClassifierModel
-    private let extractor: FeatureExtractor
-    private let vocabIndex: [String: Int32]
-    private let categoryTopic: [String]
+    private let extractor: HashedFeatureExtractor
+    private let index: FeatureIndex
+    private let topicScorer: HeadScorer
+    private let categoryScorer: HeadScorer
+    /// For each category label, the index of its topic in the topic head.
+    private let categoryTopic: [Int]
 
     public init(model: ClassifierModel) throws {
         self.model = model
-        extractor = try FeatureExtractor()
-        var idx: [String: Int32] = [:]
-        idx.reserveCapacity(model.vocabulary.count)
-        for (i, t) in model.vocabulary.enumerated() { idx[t] = Int32(i) }
-        vocabIndex = idx
-        categoryTopic = model.categoryHead.labels.map { DatasetLabelMapping.topicCode(ofCategory: $0) }
+        extractor = try HashedFeatureExtractor()
+        index = FeatureIndex(model.features)
+        topicScorer = HeadScorer(model.topicHead)
+        categoryScorer = HeadScorer(model.categoryHead)
+        let topicIndex = Dictionary(uniqueKeysWithValues: model.topicHead.labels.enumerated().map { ($1, $0) })
+        categoryTopic = model.categoryHead.labels.map { topicIndex[DatasetLabelMapping.topicCode(ofCategory: $0)] ?? -1 }
     }
 
     /// Convenience: loads the bundled model.
     public convenience init() throws { try self.init(model: try ClassifierModel.loadBundled()) }
 
-    func vector(_ text: String) -> SparseVector {
-        Vectorizer.vectorize(terms: extractor.terms(text), vocab: vocabIndex, idf: model.idf)
-    }
+    func vector(_ text: String, channel: String) -> SparseVector { index.vector(extractor.counts(text, channel: channel)) }
 
-    public func classify(_ text: String) -> Classification {
-        classify(vector: vector(text))
-    }
+    /// Classifies an appeal's text; `channel` is its intake channel name (`AppealV1.Channel`, "" if unknown).
+    public func classify(_ text: String, channel: String = "") -> Classification { classify(vector: vector(text, channel: channel)) }
 
     func classify(vector x: SparseVector) -> Classification {
-        let th = model.topicHead, ch = model.categoryHead
-        let pt = th.probabilities(x)
-        let order = pt.indices.sorted { pt[$0] > pt[$1] }
-        let best = order.first ?? 0
-        let topic = th.labels.isEmpty ? Taxonomy.otherTopicCode : th.labels[best]
-        let pc = ch.probabilities(x)
-        var bestCat = -1
-        var mass = 0.0
-        for (i, p) in pc.enumerated() where categoryTopic[i] == topic {
-            mass += p
-            if bestCat < 0 || p > pc[bestCat] { bestCat = i }
-        }
-        let catCode = bestCat >= 0 ? ch.labels[bestCat] : (Taxonomy.topic(code: topic)?.otherCategory.code ?? Taxonomy.otherCategory.code)
-        let pTopic = pt.isEmpty ? 0 : pt[best]
-        let pCatGivenTopic = (bestCat >= 0 && mass > 0) ? pc[bestCat] / mass : 0
-        let alts = order.prefix(3).map { (code: th.labels[$0], probability: pt[$0]) }
-        return Classification(topicCode: topic, topicConfidence: pTopic, categoryCode: catCode,
-                              categoryConfidence: pTopic * pCatGivenTopic, topicAlternatives: alts)
+        decode(topic: topicScorer.probabilities(x), category: categoryScorer.probabilities(x), decoding: model.decoding)
     }
-}
 
-/// Sublinear TF-IDF (1 + log tf) · idf over a fixed vocabulary, L2-normalised.
-public enum Vectorizer {
-    public static func vectorize(terms: [String], vocab: [String: Int32], idf: [Float]) -> SparseVector {
-        var tf: [Int32: Float] = [:]
-        for t in terms { if let i = vocab[t] { tf[i, default: 0] += 1 } }
-        var idx = Array(tf.keys).sorted()
-        var vals = idx.map { i -> Float in (1 + log(tf[i] ?? 1)) * idf[Int(i)] }
-        let norm = sqrt(vals.reduce(0) { $0 + $1 * $1 })
-        if norm > 0 { vals = vals.map { $0 / norm } } else { idx = []; vals = [] }
-        return SparseVector(indices: idx, values: vals)
+    /// Topic and category from the heads' probabilities; the category always belongs to the topic.
+    func decode(topic pt: [Double], category pc: [Double], decoding: CategoryDecoding) -> Classification {
+        var mass = [Double](repeating: 0, count: pt.count)
+        for (c, p) in pc.enumerated() where categoryTopic[c] >= 0 { mass[categoryTopic[c]] += p }
+        func conditional(_ c: Int) -> Double { mass[categoryTopic[c]] > 0 ? pc[c] / mass[categoryTopic[c]] : 0 }
+        var bestTopic = pt.indices.max { pt[$0] < pt[$1] } ?? 0
+        var bestCategory = -1
+        switch decoding {
+        case .withinTopic:
+            for c in pc.indices where categoryTopic[c] == bestTopic && (bestCategory < 0 || pc[c] > pc[bestCategory]) { bestCategory = c }
+        case .joint:
+            var best = -1.0
+            for c in pc.indices where categoryTopic[c] >= 0 {
+                let joint = pt[categoryTopic[c]] * conditional(c)
+                if joint > best { best = joint; bestCategory = c }
+            }
+            if bestCategory >= 0 { bestTopic = categoryTopic[bestCategory] }
+        case .categoryFirst:
+            for c in pc.indices where categoryTopic[c] >= 0 && (bestCategory < 0 || pc[c] > pc[bestCategory]) { bestCategory = c }
+            if bestCategory >= 0 { bestTopic = categoryTopic[bestCategory] }
+        }
+        let topic = model.topicHead.labels.isEmpty ? Taxonomy.otherTopicCode : model.topicHead.labels[bestTopic]
+        let category = bestCategory >= 0 ? model.categoryHead.labels[bestCategory]
+            : (Taxonomy.topic(code: topic)?.otherCategory.code ?? Taxonomy.otherCategory.code)
+        let pTopic = pt.isEmpty ? 0 : pt[bestTopic]
+        let order = pt.indices.sorted { pt[$0] > pt[$1] }
+        return Classification(topicCode: topic, topicConfidence: pTopic, categoryCode: category,
+                              categoryConfidence: bestCategory >= 0 ? pTopic * conditional(bestCategory) : 0,
+                              topicAlternatives: order.prefix(3).map { (model.topicHead.labels[$0], pt[$0]) },
+                              modelVersion: model.versionID)
     }
 }

@@ -61,53 +61,114 @@ public struct ClassificationMetrics: Sendable {
     }
 }
 
-private func fmt(_ x: Double) -> String { String(format: "%.3f", x) }
+func fmt(_ x: Double) -> String { String(format: "%.3f", x) }
 
-/// Evaluation of a classifier model on the two hold-out sets.
-public struct ClassifierEvaluationReport: Sendable {
-    public let kurskTopic: ClassificationMetrics
-    public let kurskCategory: ClassificationMetrics
-    public let spbTopic: ClassificationMetrics
-    public let spbCategory: ClassificationMetrics
-    public let spbTestFrom: String
+/// The rows of the evaluation table: each dataset's hold-out, topics and categories (the issue's four),
+/// and the held-out operators' corrections when a database is involved (activation).
+public enum EvaluationSplit: String, CaseIterable, Codable, Sendable {
+    case kurskTopics, kurskCategories, spbTopics, spbCategories, correctionTopics, correctionCategories
 
-    public var summary: String {
-        """
-        Kursk test (n=\(kurskTopic.count)): topic macro-F1 \(fmt(kurskTopic.macroF1)) [gold-only \(fmt(kurskTopic.macroF1Supported))] (acc \(fmt(kurskTopic.accuracy))), \
-        category macro-F1 \(fmt(kurskCategory.macroF1)) [gold-only \(fmt(kurskCategory.macroF1Supported))] (acc \(fmt(kurskCategory.accuracy)))
-        SPb from \(spbTestFrom) (n=\(spbTopic.count)): topic macro-F1 \(fmt(spbTopic.macroF1)) [gold-only \(fmt(spbTopic.macroF1Supported))] (acc \(fmt(spbTopic.accuracy))), \
-        category macro-F1 \(fmt(spbCategory.macroF1)) [gold-only \(fmt(spbCategory.macroF1Supported))] (acc \(fmt(spbCategory.accuracy)))
-        """
+    public var title: String {
+        switch self {
+        case .kurskTopics: return "Kursk, topics"
+        case .kurskCategories: return "Kursk, categories"
+        case .spbTopics: return "St Petersburg, topics"
+        case .spbCategories: return "St Petersburg, categories"
+        case .correctionTopics: return "Corrections, topics"
+        case .correctionCategories: return "Corrections, categories"
+        }
     }
 
-    public var fullReport: String {
-        summary + "\n\n" + kurskTopic.report(title: "Kursk test / topic") + kurskCategory.report(title: "Kursk test / category")
-            + spbTopic.report(title: "SPb \(spbTestFrom)… / topic") + spbCategory.report(title: "SPb \(spbTestFrom)… / category")
+    var isTopic: Bool { self == .kurskTopics || self == .spbTopics || self == .correctionTopics }
+
+    func includes(_ r: LabeledAppeal) -> Bool {
+        switch self {
+        case .kurskTopics, .kurskCategories: return r.source == .kurskTrain || r.source == .kurskTest
+        case .spbTopics, .spbCategories: return r.source == .spb
+        case .correctionTopics, .correctionCategories: return r.source == .correction
+        }
+    }
+
+    func gold(_ r: LabeledAppeal) -> String { isTopic ? r.topicCode : r.categoryCode }
+}
+
+/// Topic and category predicted for each row id.
+public struct Predictions: Sendable {
+    public var topic: [String: String] = [:]
+    public var category: [String: String] = [:]
+    public init() {}
+
+    func label(_ split: EvaluationSplit, id: String) -> String { (split.isTopic ? topic[id] : category[id]) ?? "" }
+}
+
+/// A classifier's predictions on rows, with its confidence outcomes and speed.
+public struct ModelRun: Sendable {
+    public let predictions: Predictions
+    public let outcomes: [(confidence: Double, topicCorrect: Bool, categoryCorrect: Bool)]
+    /// Mean classification time per appeal (one thread), seconds.
+    public let secondsPerAppeal: Double
+
+    public init(model: ClassifierModel, rows: [LabeledAppeal]) throws {
+        let clf = try AppealClassifier(model: model)
+        var p = Predictions()
+        var out: [(Double, Bool, Bool)] = []
+        out.reserveCapacity(rows.count)
+        let start = DispatchTime.now().uptimeNanoseconds
+        for r in rows {
+            let c = clf.classify(r.text, channel: r.channel)
+            p.topic[r.id] = c.topicCode
+            p.category[r.id] = c.categoryCode
+            out.append((c.topicConfidence, c.topicCode == r.topicCode, c.categoryCode == r.categoryCode))
+        }
+        let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        predictions = p
+        outcomes = out
+        secondsPerAppeal = rows.isEmpty ? 0 : elapsed / Double(rows.count)
     }
 }
 
-public enum ClassifierEvaluation {
-    /// Predictions of `model` for `rows` → (topic metrics, category metrics).
-    public static func evaluate(model: ClassifierModel, rows: [LabeledAppeal]) throws -> (topic: ClassificationMetrics, category: ClassificationMetrics) {
-        let clf = try AppealClassifier(model: model)
-        var gt: [String] = [], pt: [String] = [], gc: [String] = [], pc: [String] = []
-        for r in rows {
-            let c = clf.classify(r.text)
-            gt.append(r.topicCode); pt.append(c.topicCode); gc.append(r.categoryCode); pc.append(c.categoryCode)
-        }
-        return (ClassificationMetrics(gold: gt, predicted: pt), ClassificationMetrics(gold: gc, predicted: pc))
+/// The project model and the baseline side by side on every split, with paired-bootstrap intervals.
+public struct SideBySide: Sendable {
+    public struct Row: Sendable {
+        public let split: EvaluationSplit
+        public let count: Int
+        public let project: ClassificationMetrics
+        public let baseline: ClassificationMetrics
+        public let bootstrap: PairedBootstrap
     }
 
-    /// Kursk test set + SPb rows created on/after `spbTestFrom` (must match the model's training cutoff,
-    /// `TrainingOptions.spbTrainBefore`, for an honest temporal hold-out).
-    public static func evaluate(model: ClassifierModel, dataDirectory: String, spbTestFrom: String = "2021-03-01",
-                                kurskOnly: Bool = false) throws -> ClassifierEvaluationReport {
-        let index = try AppealDatasets.loadKurskTrain(dataDirectory: dataDirectory).index
-        let kursk = try AppealDatasets.loadKurskTest(dataDirectory: dataDirectory, index: index)
-        let k = try evaluate(model: model, rows: kursk)
-        let spb = kurskOnly ? [] : try AppealDatasets.loadSPb(dataDirectory: dataDirectory).filter { $0.created >= spbTestFrom }
-        let s = try evaluate(model: model, rows: spb)
-        return ClassifierEvaluationReport(kurskTopic: k.topic, kurskCategory: k.category, spbTopic: s.topic,
-                                          spbCategory: s.category, spbTestFrom: spbTestFrom)
+    public let rows: [Row]
+
+    public init(rows data: [LabeledAppeal], project: Predictions, baseline: Predictions, resamples: Int = 1000) {
+        rows = EvaluationSplit.allCases.compactMap { split in
+            let subset = data.filter(split.includes)
+            guard !subset.isEmpty else { return nil }
+            let gold = subset.map(split.gold)
+            let a = subset.map { project.label(split, id: $0.id) }, b = subset.map { baseline.label(split, id: $0.id) }
+            return Row(split: split, count: subset.count, project: ClassificationMetrics(gold: gold, predicted: a),
+                       baseline: ClassificationMetrics(gold: gold, predicted: b),
+                       bootstrap: PairedBootstrap(gold: gold, a: a, b: b, resamples: resamples))
+        }
+    }
+
+    /// True when the project wins every split with the interval of the difference above zero.
+    public var projectWinsEverywhere: Bool { rows.allSatisfy { $0.bootstrap.low > 0 } }
+
+    /// Mean macro-F1 over the splits (project, baseline).
+    public var means: (project: Double, baseline: Double) {
+        let n = Double(max(1, rows.count))
+        return (rows.reduce(0) { $0 + $1.project.macroF1 } / n, rows.reduce(0) { $0 + $1.baseline.macroF1 } / n)
+    }
+
+    public func render(title: String) -> String {
+        var s = "\(title)\nmacro-F1 over gold ∪ predicted labels (over gold labels only in brackets); difference project − baseline with its paired-bootstrap 95% interval (\(rows.first?.bootstrap.resamples ?? 0) resamples)\n"
+        s += "split                          n     project          baseline         difference  95% interval\n"
+        for r in rows {
+            s += r.split.title.padding(toLength: 26, withPad: " ", startingAt: 0) + String(r.count).leftPadded(7)
+                + "   \(fmt(r.project.macroF1)) (\(fmt(r.project.macroF1Supported)))  \(fmt(r.baseline.macroF1)) (\(fmt(r.baseline.macroF1Supported)))"
+                + String(format: "   %+.3f     [%+.3f, %+.3f]%@\n", r.bootstrap.difference, r.bootstrap.low, r.bootstrap.high, r.bootstrap.low > 0 ? "  win" : "")
+        }
+        s += "accuracy: " + rows.map { "\($0.split.title) \(fmt($0.project.accuracy)) vs \(fmt($0.baseline.accuracy))" }.joined(separator: "; ") + "\n"
+        return s
     }
 }

@@ -12,7 +12,8 @@ struct VecheTool: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "veche-tool",
         abstract: "Veche operations: evaluations on real data, demo seeding, benchmarks.",
-        subcommands: [ClassifierTrain.self, ClassifierEval.self, DuplicatesEval.self, BostonReplay.self,
+        subcommands: [ClassifierLabels.self, ClassifierSelect.self, ClassifierTrain.self, ClassifierEval.self, ClassifierActivate.self,
+                       DuplicatesEval.self, BostonReplay.self,
                       SentimentTrain.self, SentimentEval.self, SurgeEval.self, ForecastEval.self, WorkloadReport.self,
                       Seed.self, Bench.self, BusConfig.self, DBSetup.self])
 }
@@ -25,34 +26,6 @@ struct DataOptions: ParsableArguments {
         if let data { return data }
         if let d = DataFiles.sharedDataDirectory(from: FileManager.default.currentDirectoryPath + "/x") ?? DataFiles.sharedDataDirectory() { return d }
         throw ValidationError("shared/data not found; pass --data DIR")
-    }
-}
-
-struct ClassifierTrain: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "classifier-train",
-        abstract: "Train the topic/category classifier on Kursk train + St Petersburg (before 2021-03-01).")
-    @OptionGroup var data: DataOptions
-    @Option(help: "Where to write the model JSON.")
-    var output = "Sources/TextAnalysis/Resources/classifier-model.json"
-
-    func run() throws {
-        let model = try ClassifierModel.train(dataDirectory: try data.directory(), log: { print($0) })
-        try model.save(to: URL(fileURLWithPath: output))
-        print("model written to \(output)")
-    }
-}
-
-struct ClassifierEval: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "classifier-eval",
-        abstract: "Macro-F1 of the classifier on the Kursk test set and on later months of the St Petersburg data.")
-    @OptionGroup var data: DataOptions
-    @Option(help: "Model file (default: the bundled model).")
-    var model: String?
-
-    func run() throws {
-        let m = try model.map { try ClassifierModel.load(from: URL(fileURLWithPath: $0)) } ?? ClassifierModel.loadBundled()
-        let report = try ClassifierEvaluation.evaluate(model: m, dataDirectory: try data.directory())
-        print(report.fullReport)
     }
 }
 

@@ -24,29 +24,6 @@ func sharedData() -> String? {
         #expect(Set(Taxonomy.allCategories.map(\.code)).count == Taxonomy.allCategories.count)
         #expect(MonitoringFlag.allCases.count == 4)
     }
-
-    @Test func labelMappingsTargetTaxonomy() {
-        for r in DatasetLabelMapping.kurskRules { #expect(Taxonomy.category(code: r.code) != nil, "\(r.code)") }
-        for r in DatasetLabelMapping.spbRules { #expect(Taxonomy.category(code: r.code) != nil, "\(r.code)") }
-        for c in DatasetLabelMapping.kurskCategoryFallback.values { #expect(Taxonomy.category(code: c) != nil) }
-        #expect(DatasetLabelMapping.kurskCategory(tematika: "Нарушение дорожного покрытия (ямы)  на дорогах в границах городских округов и сельских поселений", kategoriya: 0) == "roads.potholes")
-        #expect(DatasetLabelMapping.kurskCategory(tematika: "Нарушение теплоснабжения многоквартирного дома", kategoriya: 3) == "housing.heating")
-        #expect(DatasetLabelMapping.kurskCategory(tematika: "Что-то новое", kategoriya: 7) == "education.other")
-        #expect(DatasetLabelMapping.kurskCategory(tematika: "Что-то новое", kategoriya: nil) == "other.other")
-        #expect(DatasetLabelMapping.spbCategory(category: "Центральное отопление", reason: "Низкая температура на лестничной площадке") == "housing.heating")
-        #expect(DatasetLabelMapping.spbCategory(category: "Благоустройство", reason: "Несанкционированные надписи /объявления на остановочных павильонах, совмещенных с рекламными конструкциями") == "housing.graffiti")
-    }
-
-    @Test func everyKurskTrainTopicHasARule() throws {
-        guard let dir = sharedData() else { return }
-        let table = try CSVTable.load(path: dir + "/" + AppealDatasets.kurskTrainFile)
-        let missing = Set(table.rows.map { table.value($0, "Тематика") }).filter { !DatasetLabelMapping.kurskHasRule($0) }
-        #expect(missing.isEmpty, "\(missing)")
-        let (_, index) = try AppealDatasets.loadKurskTrain(dataDirectory: dir)
-        let test = try CSVTable.load(path: dir + "/" + AppealDatasets.kurskTestFile)
-        let unmapped = Set(test.rows.map { test.value($0, "Тематика") }).filter { index.kategoriya(for: $0) == nil }
-        #expect(unmapped.isEmpty, "\(unmapped)")
-    }
 }
 
 @Suite struct TextTests {
@@ -174,52 +151,6 @@ func sharedData() -> String? {
         #expect(rep.recall > 0.5, "\(rep)")
         #expect(rep.precision > 0.3, "\(rep)")
     }
-}
-
-@Suite struct ClassifierTests {
-    @Test func bundledModelPredictions() throws {
-        let clf = try AppealClassifier()
-        let cases: [(String, String)] = [
-            ("В квартире холодные батареи, нет отопления уже неделю", "housing"),
-            ("Огромные ямы на дороге, разбит асфальт на проезжей части", "roads"),
-            ("Автобус по маршруту 12 ходит раз в час, в салоне грязно", "transport"),
-            ("В поликлинике невозможно записаться к врачу, нет лекарств", "health"),
-            ("Не вывозят мусор с контейнерной площадки, баки переполнены", "waste"),
-        ]
-        for (text, topic) in cases {
-            let c = clf.classify(text)
-            #expect(c.topicCode == topic, "\(text) → \(c.topicCode) \(c.categoryCode) \(c.topicConfidence)")
-            #expect(c.categoryCode.hasPrefix(c.topicCode + "."))
-            #expect(c.topicConfidence > 0 && c.topicConfidence <= 1 && c.categoryConfidence <= c.topicConfidence + 1e-9)
-        }
-        #expect(clf.classify("").topicConfidence < 1)
-    }
-
-    @Test func saveLoadRoundTrip() throws {
-        let m = try ClassifierModel.loadBundled()
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("veche-model-\(UUID().uuidString).json")
-        defer { try? FileManager.default.removeItem(at: url) }
-        try m.save(to: url)
-        let m2 = try ClassifierModel.load(from: url)
-        #expect(m2.vocabulary == m.vocabulary)
-        let a = try AppealClassifier(model: m), b = try AppealClassifier(model: m2)
-        let text = "Протекает крыша, течёт вода с потолка на пятом этаже"
-        #expect(a.classify(text) == b.classify(text))
-    }
-
-    @Test func kurskTestMacroF1() throws {
-        guard let dir = sharedData() else { return }
-        let rep = try ClassifierEvaluation.evaluate(model: try ClassifierModel.loadBundled(), dataDirectory: dir, kurskOnly: true)
-        #expect(rep.kurskTopic.count == 1000)
-        #expect(rep.kurskTopic.macroF1 > KurskThresholds.topicMacroF1, "\(rep.summary)")
-        #expect(rep.kurskCategory.macroF1 > KurskThresholds.categoryMacroF1, "\(rep.summary)")
-    }
-}
-
-/// Measured on the shipped model minus a small margin (see Resources/README.md).
-enum KurskThresholds {
-    static let topicMacroF1 = 0.69
-    static let categoryMacroF1 = 0.35
 }
 
 @Suite struct PIIFalsePositiveTests {

@@ -1,0 +1,98 @@
+import Foundation
+
+/// The feature blocks of the classifier. Every term is identified by a 64-bit FNV-1a hash of its
+/// characters (no strings are built for character n-grams); a model keeps only the hashes of the terms
+/// it has weights for. Each block is a separate sublinear TF-IDF vector, L2-normalised on its own
+/// (as scikit-learn's FeatureUnion of TfidfVectorizers).
+public enum FeatureBlock: String, Codable, Sendable, CaseIterable {
+    /// Snowball stems of content words (stop words, 1-letter words and numbers dropped) and adjacent stem bigrams.
+    case stems
+    /// Character n-grams of 2…5 scalars inside space-padded words of the normalised text (scikit-learn `char_wb`).
+    case charNgrams
+    /// The intake channel (`pos`, `portal`, …) as one indicator feature of value 1: channels differ in who
+    /// writes and which rubrics they use, so the model learns a per-channel prior. Channels without training
+    /// data have no feature and are classified from the text alone.
+    case channel
+
+    var seed: UInt64 {
+        switch self {
+        case .stems: return 0x5354_454D_5331_0001
+        case .charNgrams: return 0x4348_4152_5742_0002
+        case .channel: return 0x4348_414E_4E45_0003
+        }
+    }
+}
+
+/// 64-bit FNV-1a, fed with Unicode scalar values.
+struct FNV64 {
+    static let prime: UInt64 = 0x0000_0100_0000_01B3
+    var value: UInt64
+    init(seed: UInt64) { value = 0xCBF2_9CE4_8422_2325 ^ seed }
+    @inline(__always) mutating func add(_ scalar: UInt32) {
+        value = (value ^ UInt64(scalar & 0xFF)) &* Self.prime
+        value = (value ^ UInt64(scalar >> 8)) &* Self.prime
+    }
+    mutating func add(_ s: String) { for u in s.unicodeScalars { add(u.value) } }
+}
+
+/// Extracts hashed term counts of every block from one text. Owns a Snowball stemmer (not thread-safe):
+/// one extractor per worker.
+public final class HashedFeatureExtractor {
+    let stemTerms: FeatureExtractor
+    public static let charRange = 2...5
+
+    public init() throws { stemTerms = try FeatureExtractor() }
+
+    /// Term hash → count, per block. `channel`: the appeal's intake channel name ("" = unknown).
+    func counts(_ text: String, channel: String) -> [FeatureBlock: [UInt64: Float]] {
+        let normalized = TextNormalizer.normalize(text)
+        var out: [FeatureBlock: [UInt64: Float]] = [.stems: stemCounts(normalized), .charNgrams: Self.charCounts(normalized)]
+        if !channel.isEmpty {
+            var h = FNV64(seed: FeatureBlock.channel.seed)
+            h.add(channel)
+            out[.channel] = [h.value: 1]
+        }
+        return out
+    }
+
+    private func stemCounts(_ normalized: String) -> [UInt64: Float] {
+        var out: [UInt64: Float] = [:]
+        for t in stemTerms.terms(normalizedText: normalized) {
+            var h = FNV64(seed: FeatureBlock.stems.seed)
+            h.add(t)
+            out[h.value, default: 0] += 1
+        }
+        return out
+    }
+
+    /// scikit-learn `char_wb`: each whitespace-separated word is padded with one space on both sides and
+    /// every n-gram (n in `charRange`) inside it is counted; a padded word shorter than n yields nothing
+    /// for that n (it was counted whole at n = its length).
+    static func charCounts(_ normalized: String) -> [UInt64: Float] {
+        var out: [UInt64: Float] = [:]
+        out.reserveCapacity(normalized.unicodeScalars.count * 3)
+        var word: [UInt32] = [32]
+        func flush() {
+            guard word.count > 1 else { return }
+            word.append(32)
+            let n = word.count
+            for i in 0..<(n - 1) {
+                var h = FNV64(seed: FeatureBlock.charNgrams.seed)
+                h.add(word[i])
+                var len = 1
+                while len < charRange.upperBound, i + len < n {
+                    h.add(word[i + len])
+                    len += 1
+                    if len >= charRange.lowerBound { out[h.value, default: 0] += 1 }
+                }
+            }
+            word.removeAll(keepingCapacity: true)
+            word.append(32)
+        }
+        for u in normalized.unicodeScalars {
+            if u.properties.isWhitespace { flush() } else { word.append(u.value) }
+        }
+        flush()
+        return out
+    }
+}

@@ -1,0 +1,134 @@
+import Foundation
+import Taxonomy
+import Testing
+@testable import TextAnalysis
+
+@Suite struct ClassifierModelTests {
+    /// Character n-grams are exactly scikit-learn's `char_wb` (2–5): for "яма у дома, елка" it yields
+    /// 45 n-grams, 43 distinct, «а » and «ма» twice, and the 1-letter word gives « у», «у », « у ».
+    @Test func charNgramsMatchScikitLearn() {
+        let counts = HashedFeatureExtractor.charCounts("яма у дома, елка")
+        #expect(counts.values.reduce(0, +) == 45)
+        #expect(counts.count == 43)
+        func hash(_ s: String) -> UInt64 { var h = FNV64(seed: FeatureBlock.charNgrams.seed); h.add(s); return h.value }
+        #expect(counts[hash("а ")] == 2 && counts[hash("ма")] == 2)
+        #expect(counts[hash(" у ")] == 1 && counts[hash(" у")] == 1 && counts[hash("у ")] == 1)
+        #expect(counts[hash(" дома")] == 1 && counts[hash("дома,")] == 1 && counts[hash(" дома,")] == nil)
+    }
+
+    @Test func packedArraysRoundTrip() throws {
+        struct Box: Codable { var a: PackedArray<UInt64>; var q: QuantizedFloats }
+        let values: [Float] = [0, 1.5, -2.25, 0.001, 3]
+        let box = Box(a: PackedArray([0, 1, .max, 42]), q: QuantizedFloats(values))
+        let back = try JSONDecoder().decode(Box.self, from: try JSONEncoder().encode(box))
+        #expect(back.a.values == [0, 1, .max, 42])
+        for (x, y) in zip(back.q.values, values) { #expect(abs(x - y) <= back.q.scale / 2 + 1e-7) }
+        #expect(throws: DecodingError.self) { _ = try JSONDecoder().decode(PackedArray<UInt64>.self, from: Data(#""AAAA""#.utf8)) }
+    }
+
+    /// The dual coordinate-descent SVM separates separable data and is deterministic for a seed.
+    @Test func linearSVMSeparatesAndIsDeterministic() {
+        var x = SparseMatrix(columns: 3)
+        let rows: [([Int32], [Float], Int)] = [([0], [1], 0), ([0, 2], [0.9, 0.1], 0), ([1], [1], 1), ([1, 2], [0.8, 0.3], 1), ([2], [1], 2), ([0, 2], [0.2, 1], 2)]
+        for r in rows { x.append(SparseVector(indices: r.0, values: r.1)) }
+        let svm = LinearSVMTrainer(c: 10, seed: 7)
+        let fit = svm.fit(x, labels: rows.map(\.2), classes: 3, sampleWeight: rows.map { _ in 1 })
+        for (i, r) in rows.enumerated() {
+            let v = x.row(i)
+            let scores = (0..<3).map { c in fit.bias[c] + zip(v.indices, v.values).reduce(Float(0)) { $0 + fit.weights[c][Int($1.0)] * $1.1 } }
+            #expect(scores.indices.max { scores[$0] < scores[$1] } == r.2, "row \(i): \(scores)")
+        }
+        let again = svm.fit(x, labels: rows.map(\.2), classes: 3, sampleWeight: rows.map { _ in 1 })
+        #expect(again.weights == fit.weights && again.bias == fit.bias)
+    }
+
+    @Test func bootstrapAndMacroF1() {
+        let gold = ["a", "a", "b", "b", "c", "c"], pa = ["a", "a", "b", "c", "c", "c"], pb = ["a", "b", "b", "b", "d", "c"]
+        let ids = Array(0..<gold.count)
+        var codes: [String: Int] = [:]
+        let enc = { (s: [String]) in s.map { x in codes[x] ?? { codes[x] = codes.count; return codes.count - 1 }() } }
+        let g = enc(gold), a = enc(pa), b = enc(pb)
+        #expect(abs(PairedBootstrap.macroF1(g, a, ids, codes.count) - ClassificationMetrics(gold: gold, predicted: pa).macroF1) < 1e-12)
+        #expect(abs(PairedBootstrap.macroF1(g, b, ids, codes.count) - ClassificationMetrics(gold: gold, predicted: pb).macroF1) < 1e-12)
+        let same = PairedBootstrap(gold: gold, a: pa, b: pa, resamples: 200)
+        #expect(same.difference == 0 && same.low == 0 && same.high == 0)
+        let d = PairedBootstrap(gold: gold, a: pa, b: pb, resamples: 500)
+        #expect(d.low <= d.difference && d.difference <= d.high)
+        #expect(abs(d.difference - (ClassificationMetrics(gold: gold, predicted: pa).macroF1 - ClassificationMetrics(gold: gold, predicted: pb).macroF1)) < 1e-12)
+    }
+
+    @Test func reliabilityAndRouting() {
+        // Two bins: 0.95-confident rows right 9 of 10 times, 0.55-confident rows right half the time.
+        let conf = Array(repeating: 0.95, count: 10) + Array(repeating: 0.55, count: 10)
+        let ok = (0..<10).map { $0 < 9 } + (0..<10).map { $0 < 5 }
+        let r = ReliabilityReport(confidence: conf, correct: ok)
+        #expect(abs(r.ece - (0.5 * 0.05 + 0.5 * 0.05)) < 1e-9)
+        #expect(r.bins.filter { $0.count > 0 }.count == 2)
+        #expect(Calibration.threshold(Array(zip(conf, ok)), target: 0.9) == 0.56)
+        #expect(Calibration.threshold(Array(zip(conf, ok)), target: 0.99) == 1)
+        let routing = RoutingReport(threshold: 0.9, outcomes: zip(conf, ok).map { ($0.0, $0.1, false) })
+        #expect(routing.routed == 10 && routing.share == 0.5 && abs(routing.topicAccuracy - 0.9) < 1e-12)
+    }
+
+    /// Training is deterministic, the version is a content hash, a saved model loads back identical,
+    /// and a model whose content does not match its version is refused.
+    @Test func trainSaveLoadAndVersion() throws {
+        let rows = [("Яма на дороге, разбит асфальт", "roads.potholes", "pos"), ("Глубокие ямы на проезжей части", "roads.potholes", "portal"),
+                    ("Нет отопления, холодные батареи", "housing.heating", "pos"), ("Батареи еле тёплые, холодно", "housing.heating", "portal"),
+                    ("Не вывозят мусор с площадки", "waste.collection", "pos"), ("Мусор не вывозят неделю", "waste.collection", "pos")]
+            .enumerated().map { LabeledAppeal(correctionOf: "r\($0.offset)", text: $0.element.0, channel: $0.element.2, categoryCode: $0.element.1) }
+        var config = ClassifierConfig()
+        config.minDocumentFrequency = 1
+        let cache = try FeatureCache(rows: rows)
+        let m1 = ClassifierTrainer.fit(config, train: cache).model, m2 = ClassifierTrainer.fit(config, train: cache).model
+        #expect(m1.versionID == m2.versionID && m1.versionID.hasPrefix("v2-") && m1.versionID.count == 19)
+        let clf = try AppealClassifier(model: m1)
+        #expect(clf.classify("большая яма на дороге", channel: "pos").categoryCode == "roads.potholes")
+        #expect(clf.classify("холодные батареи").topicCode == "housing")
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("veche-model-\(UUID().uuidString).json")
+        defer { try? FileManager.default.removeItem(at: url) }
+        try m1.save(to: url)
+        let back = try ClassifierModel.load(from: url)
+        #expect(back.versionID == m1.versionID)
+        #expect(try AppealClassifier(model: back).classify("мусор") == clf.classify("мусор"))
+        var tampered = m1
+        tampered.routingThreshold = 0.99
+        #expect(throws: TextAnalysisError.self) { _ = try ClassifierModel.decode(try tampered.encoded()) }
+    }
+
+    @Test func bundledModelPredictions() throws {
+        let clf = try AppealClassifier()
+        let cases: [(String, String, String)] = [
+            ("В квартире холодные батареи, нет отопления уже неделю", "pos", "housing"),
+            ("Огромные ямы на дороге, разбит асфальт на проезжей части", "portal", "roads"),
+            ("Автобус по маршруту 12 ходит раз в час, в салоне грязно", "pos", "transport"),
+            ("В поликлинике невозможно записаться к врачу, нет лекарств", "pos", "health"),
+            ("Не вывозят мусор с контейнерной площадки, баки переполнены", "", "waste"),
+        ]
+        for (text, channel, topic) in cases {
+            let c = clf.classify(text, channel: channel)
+            #expect(c.topicCode == topic, "\(text) → \(c.topicCode) \(c.categoryCode) \(c.topicConfidence)")
+            #expect(Taxonomy.category(code: c.categoryCode)?.topicCode == c.topicCode)
+            #expect(c.topicConfidence > 0 && c.topicConfidence <= 1 && c.categoryConfidence <= c.topicConfidence + 1e-9)
+            #expect(c.modelVersion == clf.model.versionID)
+        }
+        #expect(clf.classify("").topicConfidence < 1)
+    }
+
+    /// The test log keeps one entry per model version: a second look at the same model is not appended.
+    @Test func testLogRecordsEachModelOnce() throws {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("veche-test-log-\(UUID().uuidString).jsonl")
+        defer { try? FileManager.default.removeItem(at: url) }
+        let model = try ClassifierModel.loadBundled()
+        let rows = [LabeledAppeal(correctionOf: "x", text: "яма", channel: "pos", categoryCode: "roads.potholes")]
+        var p = Predictions()
+        p.topic["correction-x"] = "roads"
+        p.category["correction-x"] = "roads.potholes"
+        let table = SideBySide(rows: rows, project: p, baseline: p, resamples: 10)
+        let entry = TestLogEntry(date: Date(), model: model, baseline: "same", table: table, ece: 0.01, routing: nil, secondsPerAppeal: 1e-4)
+        #expect(try TestLog.record(entry, at: url).isNew)
+        #expect(try !TestLog.record(entry, at: url).isNew)
+        #expect(try TestLog.entries(at: url).count == 1)
+        #expect(try TestLog.entries(at: url).first?.splits["correctionTopics"]?.project == 1)
+    }
+}
