@@ -18,7 +18,7 @@ public struct ActivationGate: Sendable {
         }
         let a = try ModelRun(model: candidate, rows: rows), b = try ModelRun(model: current, rows: rows)
         table = SideBySide(rows: rows, project: a.predictions, baseline: b.predictions, resamples: resamples)
-        let worse = table.rows.filter { $0.bootstrap.high < 0 }
+        let worse = table.rows.filter { $0.bootstrap.upper < 0 }
         let (mc, mb) = table.means
         if !worse.isEmpty {
             accepted = false

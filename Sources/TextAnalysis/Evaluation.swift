@@ -152,7 +152,7 @@ public struct SideBySide: Sendable {
     }
 
     /// True when the project wins every split with the interval of the difference above zero.
-    public var projectWinsEverywhere: Bool { rows.allSatisfy { $0.bootstrap.low > 0 } }
+    public var projectWinsEverywhere: Bool { rows.allSatisfy { $0.bootstrap.lower > 0 } }
 
     /// Mean macro-F1 over the splits (project, baseline).
     public var means: (project: Double, baseline: Double) {
@@ -166,7 +166,7 @@ public struct SideBySide: Sendable {
         for r in rows {
             s += r.split.title.padding(toLength: 26, withPad: " ", startingAt: 0) + String(r.count).leftPadded(7)
                 + "   \(fmt(r.project.macroF1)) (\(fmt(r.project.macroF1Supported)))  \(fmt(r.baseline.macroF1)) (\(fmt(r.baseline.macroF1Supported)))"
-                + String(format: "   %+.3f     [%+.3f, %+.3f]%@\n", r.bootstrap.difference, r.bootstrap.low, r.bootstrap.high, r.bootstrap.low > 0 ? "  win" : "")
+                + String(format: "   %+.3f     [%+.3f, %+.3f]%@\n", r.bootstrap.difference, r.bootstrap.lower, r.bootstrap.upper, r.bootstrap.lower > 0 ? "  win" : "")
         }
         s += "accuracy: " + rows.map { "\($0.split.title) \(fmt($0.project.accuracy)) vs \(fmt($0.baseline.accuracy))" }.joined(separator: "; ") + "\n"
         return s

@@ -39,7 +39,7 @@ public struct TestLogEntry: Codable, Sendable, Equatable {
         for r in table.rows {
             s[r.split.rawValue] = Split(count: r.count, project: Self.round(r.project.macroF1), projectGoldOnly: Self.round(r.project.macroF1Supported),
                                         baseline: Self.round(r.baseline.macroF1), baselineGoldOnly: Self.round(r.baseline.macroF1Supported),
-                                        difference: Self.round(r.bootstrap.difference), low: Self.round(r.bootstrap.low), high: Self.round(r.bootstrap.high))
+                                        difference: Self.round(r.bootstrap.difference), low: Self.round(r.bootstrap.lower), high: Self.round(r.bootstrap.upper))
         }
         splits = s
         topicECE = ece.map(Self.round)

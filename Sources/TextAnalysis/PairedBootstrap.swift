@@ -1,5 +1,3 @@
-import TextAnalysis
-
 /// Paired bootstrap of the macro-F1 difference between two systems on the same test items
 /// (Koehn 2004; Berg-Kirkpatrick et al. 2012): items are resampled with replacement, both systems
 /// are scored on the same resample, and the percentile interval of the difference is reported.
