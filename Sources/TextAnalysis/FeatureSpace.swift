@@ -71,14 +71,16 @@ struct FeatureIndex: Sendable {
         blocks = out
     }
 
+    /// Blocks are laid out in ascending offsets and each block's terms are sorted before the norm is
+    /// summed, so the vector (and training) is the same in every process whatever the dictionary order.
     func vector(_ counts: [FeatureBlock: [UInt64: Float]]) -> SparseVector {
         var v = SparseVector(indices: [], values: [])
         for b in blocks {
             guard let terms = counts[b.kind] else { continue }
+            let found = terms.compactMap { h, tf in b.index[h].map { ($0, tf) } }.sorted { $0.0 < $1.0 }
             let start = v.values.count
             var norm: Float = 0
-            for (h, tf) in terms {
-                guard let j = b.index[h] else { continue }
+            for (j, tf) in found {
                 let x = b.kind == .channel ? 1 : (1 + Foundation.log(tf)) * b.idf[Int(j)]
                 v.indices.append(b.offset + j)
                 v.values.append(x)
@@ -88,8 +90,6 @@ struct FeatureIndex: Sendable {
             let inv = 1 / norm.squareRoot()
             for k in start..<v.values.count { v.values[k] *= inv }
         }
-        // Dictionary order differs between processes: sort, so sums (and training) are reproducible.
-        let order = v.indices.indices.sorted { v.indices[$0] < v.indices[$1] }
-        return SparseVector(indices: order.map { v.indices[$0] }, values: order.map { v.values[$0] })
+        return v
     }
 }

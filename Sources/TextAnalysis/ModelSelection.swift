@@ -37,7 +37,7 @@ public struct SelectionLog: Codable, Sendable {
     }
 
     public func render() -> String {
-        let order = EvaluationSplit.allCases
+        let order = EvaluationSplit.allCases.filter { baselineValidation[$0.rawValue] != nil }
         var s = "validation macro-F1 (gold ∪ predicted) per split: " + order.map(\.title).joined(separator: " | ") + "\n"
         s += "baseline   " + order.map { fmt(baselineValidation[$0.rawValue] ?? 0) }.joined(separator: "  ") + "\n"
         for (i, c) in candidates.enumerated() {

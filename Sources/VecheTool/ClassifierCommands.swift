@@ -23,13 +23,19 @@ struct ClassifierSelect: ParsableCommand {
         abstract: "Choose the classifier settings on the validation split (carved from training data) and write the selection log.")
     @OptionGroup var data: DataOptions
     @OptionGroup var paths: ClassifierPaths
+    @Option(parsing: .upToNextOption, help: "Only these candidates (indices into the fixed list, 0…\(ClassifierCandidates.all.count - 1)).")
+    var only: [Int] = []
 
     func run() throws {
+        let candidates = try only.isEmpty ? ClassifierCandidates.all : only.map { i in
+            guard ClassifierCandidates.all.indices.contains(i) else { throw ValidationError("no candidate \(i)") }
+            return ClassifierCandidates.all[i]
+        }
         let splits = try ClassifierSplits.load(dataDirectory: try data.directory(), includeTest: false)
         print("train \(splits.train.count) rows, validation \(splits.validation.count) rows (test not loaded)")
         let baseline = try BaselineRunner(script: paths.baselineScript).predictions(splits: splits, fit: [.train], predict: [.validation], log: progress)
         let train = try FeatureCache(rows: splits.train), validation = try FeatureCache(rows: splits.validation)
-        let log = try ModelSelection.run(candidates: ClassifierCandidates.all, train: train, validation: validation, baseline: baseline,
+        let log = try ModelSelection.run(candidates: candidates, train: train, validation: validation, baseline: baseline,
                                          baselineName: BaselineRunner.name, splits: splits.settings, log: progress)
         try log.save(to: URL(fileURLWithPath: paths.selectionLog))
         print(log.render(), terminator: "")
@@ -85,9 +91,9 @@ struct ClassifierEval: ParsableCommand {
     @Flag(help: "Also print per-class metrics.") var perClass = false
 
     func run() throws {
-        let model = try ClassifierModel.load(from: URL(fileURLWithPath: paths.model))
         let splits = try ClassifierSplits.load(dataDirectory: try data.directory(), includeTest: true)
         let baseline = try BaselineRunner(script: paths.baselineScript).predictions(splits: splits, fit: [.train, .validation], predict: [.test], log: progress)
+        let model = try ClassifierModel.load(from: URL(fileURLWithPath: paths.model))
         let run = try ModelRun(model: model, rows: splits.test)
         let table = SideBySide(rows: splits.test, project: run.predictions, baseline: baseline, resamples: resamples)
         print(table.render(title: "Test split (Kursk test file; St Petersburg from \(splits.settings.testFrom)): model \(model.versionID) vs baseline \(BaselineRunner.name)"))
