@@ -51,6 +51,11 @@ public enum ClassificationExamples {
             """)
     }
 
+    /// Drops the example of `appealID` (its latest correction labels no category).
+    public static func remove(_ conn: PGConnection, appealID: String) throws {
+        try conn.query("DELETE FROM classification_examples WHERE appeal_id = \(appealID)::uuid")
+    }
+
     /// All examples, oldest correction first.
     public static func all(_ conn: PGConnection) throws -> [Example] {
         try conn.query("""

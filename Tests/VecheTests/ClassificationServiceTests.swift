@@ -11,8 +11,10 @@ import VecheTestSupport
 struct ClassificationServiceTests {
     static let text = "Во дворе дома 5 огромная яма на проезде, машины не могут проехать"
 
-    /// A correction changes the appeal under its row lock, is recorded as a `classified` event and kept as
-    /// a labelled example (with what the model had said); bad corrections are refused with clear errors.
+    /// An operator's reclassification (`ReclassifyAppeal`) changes the appeal under its row lock (classifier
+    /// version "operator", out of triage), is recorded as a `classified` event and kept as a labelled example
+    /// (with what the model had said); bad corrections are refused with clear errors and keep nothing; a
+    /// topic-only correction drops the appeal's example (it labels no category to train on).
     @Test func correctionUpdatesAppealEventAndTrainingExample() async throws {
         try await withAppealService { _, env, _, client in
             let submitted = try #require(try await client.submitAppeal(.init(appeal: AppealServiceTests.incoming("cls-1", text: Self.text))).appeal)
@@ -20,14 +22,14 @@ struct ClassificationServiceTests {
             #expect(submitted.classifierVersion == model.versionID)
             #expect(submitted.classificationConfidence > 0 && submitted.classificationConfidence < 1)
 
-            let r = try await client.correctClassification(.init(id: submitted.number, categoryCode: "roads.potholes", actor: "оператор-1", comment: "яма на дороге"))
+            let r = try await client.reclassifyAppeal(.init(id: submitted.number, topicCode: "roads", categoryCode: "roads.potholes", comment: "яма на дороге"))
             let corrected = try #require(r.appeal)
             #expect(corrected.topicCode == "roads" && corrected.categoryCode == "roads.potholes")
             #expect(corrected.classifierVersion == AppealClassifier.operatorVersion)
             #expect(corrected.classificationConfidence == 1 && !corrected.needsTriage)
             #expect(corrected.version == submitted.version + 1)
             let last = try #require(try await client.getAppeal(.init(id: submitted.id)).history.last)
-            #expect(last.type == .classified && last.actor == "оператор-1")
+            #expect(last.type == .classified && last.actor == "user:operator")
             #expect(last.comment == "\(submitted.topicCode)/\(submitted.categoryCode) → roads/roads.potholes: яма на дороге")
 
             let pool = try env.requirePool()
@@ -35,41 +37,46 @@ struct ClassificationServiceTests {
             #expect(examples.count == 1)
             let e = try #require(examples.first)
             #expect(e.appealID == submitted.id && e.channel == "pos" && e.categoryCode == "roads.potholes" && e.topicCode == "roads")
-            #expect(e.predictedCategory == submitted.categoryCode && e.modelVersion == model.versionID)
+            #expect(e.predictedCategory == submitted.categoryCode && e.modelVersion == model.versionID && e.actor == "user:operator")
             #expect(e.text == AppealClassifier.inputText(title: submitted.title, body: submitted.redactedText))
             #expect(e.labeled.source == .correction && e.labeled.topicCode == "roads")
 
             // A second correction replaces the label but keeps what the model had predicted.
-            _ = try await client.correctClassification(.init(id: submitted.id, topicCode: "housing", categoryCode: "housing.yard_improvement", actor: "оператор-2"))
+            _ = try await client.reclassifyAppeal(.init(id: submitted.id, topicCode: "housing", categoryCode: "housing.yard_improvement"))
             examples = try await pool.withConnection { try ClassificationExamples.all($0) }
             #expect(examples.map(\.categoryCode) == ["housing.yard_improvement"])
-            #expect(examples.first?.predictedCategory == submitted.categoryCode && examples.first?.actor == "оператор-2")
+            #expect(examples.first?.predictedCategory == submitted.categoryCode)
 
-            await #expect(throws: RPCError(.invalidArgument, "category_code housing.teleport is not a taxonomy category (GET /api/v1/topics lists them)")) {
-                _ = try await client.correctClassification(.init(id: submitted.id, categoryCode: "housing.teleport"))
+            await #expect(throws: RPCError(.invalidArgument, "category_code 'housing.teleport' is not a category of topic 'housing'")) {
+                _ = try await client.reclassifyAppeal(.init(id: submitted.id, topicCode: "housing", categoryCode: "housing.teleport"))
             }
-            await #expect(throws: RPCError(.invalidArgument, "category roads.potholes belongs to topic roads, not health")) {
-                _ = try await client.correctClassification(.init(id: submitted.id, topicCode: "health", categoryCode: "roads.potholes"))
+            await #expect(throws: RPCError(.invalidArgument, "category_code 'roads.potholes' is not a category of topic 'health'")) {
+                _ = try await client.reclassifyAppeal(.init(id: submitted.id, topicCode: "health", categoryCode: "roads.potholes"))
             }
-            await #expect(throws: RPCError(.invalidArgument, "category_code is required")) {
-                _ = try await client.correctClassification(.init(id: submitted.id))
+            await #expect(throws: RPCError(.invalidArgument, "unknown topic_code ''")) {
+                _ = try await client.reclassifyAppeal(.init(id: submitted.id))
             }
             do {
-                _ = try await client.correctClassification(.init(id: submitted.id, categoryCode: "roads.potholes", expectedVersion: 1))
+                _ = try await client.reclassifyAppeal(.init(id: submitted.id, topicCode: "roads", categoryCode: "roads.potholes", expectedVersion: 1))
                 Issue.record("a stale expected_version must be refused")
             } catch let e as RPCError { #expect(e.code == .failedPrecondition) }
             do {
-                _ = try await client.correctClassification(.init(id: UUID().uuidString, categoryCode: "roads.potholes"))
+                _ = try await client.reclassifyAppeal(.init(id: UUID().uuidString, topicCode: "roads", categoryCode: "roads.potholes"))
                 Issue.record("an unknown appeal must be refused")
             } catch let e as RPCError { #expect(e.code == .notFound) }
-            #expect(try await pool.withConnection { try ClassificationExamples.all($0) }.count == 1)
+            #expect(try await pool.withConnection { try ClassificationExamples.all($0) }.map(\.categoryCode) == ["housing.yard_improvement"])
+
+            let topicOnly = try #require(try await client.reclassifyAppeal(.init(id: submitted.id, topicCode: "roads")).appeal)
+            #expect(topicOnly.topicCode == "roads" && topicOnly.categoryCode.isEmpty && topicOnly.classifierVersion == AppealClassifier.operatorVersion)
+            #expect(try await pool.withConnection { try ClassificationExamples.all($0) }.isEmpty)
         }
     }
 
     /// Below the confidence threshold an appeal is not routed but waits in the triage queue; an operator's
     /// correction takes it out. Above it nothing goes to triage.
     @Test func lowConfidenceAppealsWaitInTriage() async throws {
-        try await withCluster { cluster in
+        try await withPlatform(appeal: false) { platform in
+            let cluster = platform.cluster
             let env = try await cluster.environment("appeal", schema: AppealSchema.name)
             defer { env.close() }
             let model = try ClassifierModel.loadBundled()
@@ -77,21 +84,20 @@ struct ClassificationServiceTests {
                 TextEnricher(pipelines: TextPipelinePool(model: model), settings: ClassifierSettings(minRoutingConfidence: threshold),
                              grouper: try ProblemGrouper(), agencies: nil, municipalities: nil, logger: cluster.logger)
             }
+            let client = try await cluster.appeals(as: operatorUser)
             let strict = try await AppealServiceApp.build(env: env, enricher: try enricher(threshold: 1))
             try await withServices(strict.services, logger: cluster.logger) {
                 await strict.host.waitUntilReady()
-                let client = AppealV1.AppealService.Client(transport: env.nats)
                 let a = try #require(try await client.submitAppeal(.init(appeal: AppealServiceTests.incoming("tri-1", text: Self.text))).appeal)
                 #expect(a.needsTriage && a.agencyId.isEmpty && a.status == .registered)
                 let queue = try await client.listAppeals(.init(triageOnly: true))
                 #expect(queue.appeals.map(\.id) == [a.id])
-                _ = try await client.correctClassification(.init(id: a.id, categoryCode: "roads.potholes"))
+                _ = try await client.reclassifyAppeal(.init(id: a.id, topicCode: "roads", categoryCode: "roads.potholes"))
                 #expect(try await client.listAppeals(.init(triageOnly: true)).totalCount == 0)
             }
             let lenient = try await AppealServiceApp.build(env: env, enricher: try enricher(threshold: 0))
             try await withServices(lenient.services, logger: cluster.logger) {
                 await lenient.host.waitUntilReady()
-                let client = AppealV1.AppealService.Client(transport: env.nats)
                 let b = try #require(try await client.submitAppeal(.init(appeal: AppealServiceTests.incoming("tri-2", text: Self.text))).appeal)
                 #expect(!b.needsTriage)
                 #expect(try await client.listAppeals(.init(triageOnly: true)).totalCount == 0)

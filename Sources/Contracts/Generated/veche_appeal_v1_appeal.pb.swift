@@ -358,8 +358,10 @@ extension AppealV1 {
         public var attachmentUrls: [String] = []
         public var updatedAtMs: Int64 = 0
         public var isPublic: Bool = false
+        public var classifierVersion: String = ""
+        public var needsTriage: Bool = false
         public init() {}
-        public init(id: String = "", number: String = "", channel: AppealV1.Channel = .unspecified, externalId: String = "", status: AppealV1.Status = .unspecified, author: CommonV1.Person? = nil, title: String = "", text: String = "", redactedText: String = "", address: String = "", location: CommonV1.GeoPoint? = nil, municipalityOktmo: String = "", topicCode: String = "", categoryCode: String = "", classificationConfidence: Double = 0, agencyId: String = "", problemGroupId: String = "", monitoringFlags: [String] = [], receivedAtMs: Int64 = 0, registeredAtMs: Int64 = 0, deadlines: AppealV1.Deadlines? = nil, extensionCount: Int32 = 0, answeredAtMs: Int64 = 0, closedAtMs: Int64 = 0, answerText: String = "", satisfaction: Int32 = 0, reopenCount: Int32 = 0, version: Int64 = 0, answerComplete: Bool = false, sourceUrl: String = "", attachmentUrls: [String] = [], updatedAtMs: Int64 = 0, isPublic: Bool = false) {
+        public init(id: String = "", number: String = "", channel: AppealV1.Channel = .unspecified, externalId: String = "", status: AppealV1.Status = .unspecified, author: CommonV1.Person? = nil, title: String = "", text: String = "", redactedText: String = "", address: String = "", location: CommonV1.GeoPoint? = nil, municipalityOktmo: String = "", topicCode: String = "", categoryCode: String = "", classificationConfidence: Double = 0, agencyId: String = "", problemGroupId: String = "", monitoringFlags: [String] = [], receivedAtMs: Int64 = 0, registeredAtMs: Int64 = 0, deadlines: AppealV1.Deadlines? = nil, extensionCount: Int32 = 0, answeredAtMs: Int64 = 0, closedAtMs: Int64 = 0, answerText: String = "", satisfaction: Int32 = 0, reopenCount: Int32 = 0, version: Int64 = 0, answerComplete: Bool = false, sourceUrl: String = "", attachmentUrls: [String] = [], updatedAtMs: Int64 = 0, isPublic: Bool = false, classifierVersion: String = "", needsTriage: Bool = false) {
             self.id = id
             self.number = number
             self.channel = channel
@@ -393,6 +395,8 @@ extension AppealV1 {
             self.attachmentUrls = attachmentUrls
             self.updatedAtMs = updatedAtMs
             self.isPublic = isPublic
+            self.classifierVersion = classifierVersion
+            self.needsTriage = needsTriage
         }
         enum CodingKeys: String, CodingKey {
             case id
@@ -428,6 +432,8 @@ extension AppealV1 {
             case attachmentUrls
             case updatedAtMs
             case isPublic
+            case classifierVersion
+            case needsTriage
         }
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -464,6 +470,8 @@ extension AppealV1 {
             self.attachmentUrls = try c.decodeProtoStrings(forKey: .attachmentUrls) ?? []
             self.updatedAtMs = try c.decodeIfPresent(Int64.self, forKey: .updatedAtMs) ?? 0
             self.isPublic = try c.decodeIfPresent(Bool.self, forKey: .isPublic) ?? false
+            self.classifierVersion = try c.decodeProtoString(forKey: .classifierVersion) ?? ""
+            self.needsTriage = try c.decodeIfPresent(Bool.self, forKey: .needsTriage) ?? false
         }
         public func encode(to encoder: any Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
@@ -500,6 +508,8 @@ extension AppealV1 {
             try c.encode(self.attachmentUrls, forKey: .attachmentUrls)
             try c.encode(self.updatedAtMs, forKey: .updatedAtMs)
             try c.encode(self.isPublic, forKey: .isPublic)
+            try c.encode(self.classifierVersion, forKey: .classifierVersion)
+            try c.encode(self.needsTriage, forKey: .needsTriage)
         }
     }
 }
@@ -546,6 +556,8 @@ extension AppealV1.Appeal: CMessageBridge {
         self.attachmentUrls = CBridge.array(c.attachment_urls, c.n_attachment_urls) { CBridge.string($0) }
         self.updatedAtMs = c.updated_at_ms
         self.isPublic = c.is_public != 0
+        self.classifierVersion = CBridge.string(c.classifier_version)
+        self.needsTriage = c.needs_triage != 0
     }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.id = arena.string(id)
@@ -583,6 +595,8 @@ extension AppealV1.Appeal: CMessageBridge {
         p.pointee.attachment_urls = arena.strings(attachmentUrls)
         p.pointee.updated_at_ms = updatedAtMs
         p.pointee.is_public = isPublic ? 1 : 0
+        p.pointee.classifier_version = arena.string(classifierVersion)
+        p.pointee.needs_triage = needsTriage ? 1 : 0
     }
 }
 
@@ -864,8 +878,9 @@ extension AppealV1 {
         public var page: CommonV1.PageRequest? = nil
         public var unassignedOnly: Bool = false
         public var externalId: String = ""
+        public var triageOnly: Bool = false
         public init() {}
-        public init(statuses: [AppealV1.Status] = [], channels: [AppealV1.Channel] = [], agencyId: String = "", municipalityOktmo: String = "", topicCode: String = "", categoryCode: String = "", textQuery: String = "", receivedFromMs: Int64 = 0, receivedToMs: Int64 = 0, overdueOnly: Bool = false, problemGroupId: String = "", page: CommonV1.PageRequest? = nil, unassignedOnly: Bool = false, externalId: String = "") {
+        public init(statuses: [AppealV1.Status] = [], channels: [AppealV1.Channel] = [], agencyId: String = "", municipalityOktmo: String = "", topicCode: String = "", categoryCode: String = "", textQuery: String = "", receivedFromMs: Int64 = 0, receivedToMs: Int64 = 0, overdueOnly: Bool = false, problemGroupId: String = "", page: CommonV1.PageRequest? = nil, unassignedOnly: Bool = false, externalId: String = "", triageOnly: Bool = false) {
             self.statuses = statuses
             self.channels = channels
             self.agencyId = agencyId
@@ -880,6 +895,7 @@ extension AppealV1 {
             self.page = page
             self.unassignedOnly = unassignedOnly
             self.externalId = externalId
+            self.triageOnly = triageOnly
         }
         enum CodingKeys: String, CodingKey {
             case statuses
@@ -896,6 +912,7 @@ extension AppealV1 {
             case page
             case unassignedOnly
             case externalId
+            case triageOnly
         }
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -913,6 +930,7 @@ extension AppealV1 {
             self.page = try c.decodeIfPresent(CommonV1.PageRequest.self, forKey: .page) ?? nil
             self.unassignedOnly = try c.decodeIfPresent(Bool.self, forKey: .unassignedOnly) ?? false
             self.externalId = try c.decodeProtoString(forKey: .externalId) ?? ""
+            self.triageOnly = try c.decodeIfPresent(Bool.self, forKey: .triageOnly) ?? false
         }
         public func encode(to encoder: any Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
@@ -930,6 +948,7 @@ extension AppealV1 {
             try c.encodeIfPresent(self.page, forKey: .page)
             try c.encode(self.unassignedOnly, forKey: .unassignedOnly)
             try c.encode(self.externalId, forKey: .externalId)
+            try c.encode(self.triageOnly, forKey: .triageOnly)
         }
     }
 }
@@ -957,6 +976,7 @@ extension AppealV1.ListAppealsRequest: CMessageBridge {
         self.page = c.page.map { CommonV1.PageRequest(c: $0.pointee) }
         self.unassignedOnly = c.unassigned_only != 0
         self.externalId = CBridge.string(c.external_id)
+        self.triageOnly = c.triage_only != 0
     }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.n_statuses = statuses.count
@@ -975,6 +995,7 @@ extension AppealV1.ListAppealsRequest: CMessageBridge {
         if let v = page { p.pointee.page = arena.message(v) }
         p.pointee.unassigned_only = unassignedOnly ? 1 : 0
         p.pointee.external_id = arena.string(externalId)
+        p.pointee.triage_only = triageOnly ? 1 : 0
     }
 }
 

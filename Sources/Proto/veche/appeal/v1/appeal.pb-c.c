@@ -1236,7 +1236,7 @@ const ProtobufCMessageDescriptor veche__appeal__v1__deadlines__descriptor =
   (ProtobufCMessageInit) veche__appeal__v1__deadlines__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor veche__appeal__v1__appeal__field_descriptors[33] =
+static const ProtobufCFieldDescriptor veche__appeal__v1__appeal__field_descriptors[35] =
 {
   {
     "id",
@@ -1634,6 +1634,30 @@ static const ProtobufCFieldDescriptor veche__appeal__v1__appeal__field_descripto
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "classifier_version",
+    34,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Appeal__V1__Appeal, classifier_version),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "needs_triage",
+    35,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Appeal__V1__Appeal, needs_triage),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned veche__appeal__v1__appeal__field_indices_by_name[] = {
   9,   /* field[9] = address */
@@ -1646,6 +1670,7 @@ static const unsigned veche__appeal__v1__appeal__field_indices_by_name[] = {
   13,   /* field[13] = category_code */
   2,   /* field[2] = channel */
   14,   /* field[14] = classification_confidence */
+  33,   /* field[33] = classifier_version */
   23,   /* field[23] = closed_at_ms */
   20,   /* field[20] = deadlines */
   21,   /* field[21] = extension_count */
@@ -1655,6 +1680,7 @@ static const unsigned veche__appeal__v1__appeal__field_indices_by_name[] = {
   10,   /* field[10] = location */
   17,   /* field[17] = monitoring_flags */
   11,   /* field[11] = municipality_oktmo */
+  34,   /* field[34] = needs_triage */
   1,   /* field[1] = number */
   16,   /* field[16] = problem_group_id */
   18,   /* field[18] = received_at_ms */
@@ -1673,7 +1699,7 @@ static const unsigned veche__appeal__v1__appeal__field_indices_by_name[] = {
 static const ProtobufCIntRange veche__appeal__v1__appeal__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 33 }
+  { 0, 35 }
 };
 const ProtobufCMessageDescriptor veche__appeal__v1__appeal__descriptor =
 {
@@ -1683,7 +1709,7 @@ const ProtobufCMessageDescriptor veche__appeal__v1__appeal__descriptor =
   "Veche__Appeal__V1__Appeal",
   "veche.appeal.v1",
   sizeof(Veche__Appeal__V1__Appeal),
-  33,
+  35,
   veche__appeal__v1__appeal__field_descriptors,
   veche__appeal__v1__appeal__field_indices_by_name,
   1,  veche__appeal__v1__appeal__number_ranges,
@@ -2010,7 +2036,7 @@ const ProtobufCMessageDescriptor veche__appeal__v1__get_appeal_response__descrip
   (ProtobufCMessageInit) veche__appeal__v1__get_appeal_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor veche__appeal__v1__list_appeals_request__field_descriptors[14] =
+static const ProtobufCFieldDescriptor veche__appeal__v1__list_appeals_request__field_descriptors[15] =
 {
   {
     "statuses",
@@ -2180,6 +2206,18 @@ static const ProtobufCFieldDescriptor veche__appeal__v1__list_appeals_request__f
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "triage_only",
+    15,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Appeal__V1__ListAppealsRequest, triage_only),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned veche__appeal__v1__list_appeals_request__field_indices_by_name[] = {
   2,   /* field[2] = agency_id */
@@ -2195,12 +2233,13 @@ static const unsigned veche__appeal__v1__list_appeals_request__field_indices_by_
   0,   /* field[0] = statuses */
   6,   /* field[6] = text_query */
   4,   /* field[4] = topic_code */
+  14,   /* field[14] = triage_only */
   12,   /* field[12] = unassigned_only */
 };
 static const ProtobufCIntRange veche__appeal__v1__list_appeals_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 14 }
+  { 0, 15 }
 };
 const ProtobufCMessageDescriptor veche__appeal__v1__list_appeals_request__descriptor =
 {
@@ -2210,7 +2249,7 @@ const ProtobufCMessageDescriptor veche__appeal__v1__list_appeals_request__descri
   "Veche__Appeal__V1__ListAppealsRequest",
   "veche.appeal.v1",
   sizeof(Veche__Appeal__V1__ListAppealsRequest),
-  14,
+  15,
   veche__appeal__v1__list_appeals_request__field_descriptors,
   veche__appeal__v1__list_appeals_request__field_indices_by_name,
   1,  veche__appeal__v1__list_appeals_request__number_ranges,

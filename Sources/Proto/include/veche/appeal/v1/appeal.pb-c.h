@@ -258,10 +258,18 @@ struct  Veche__Appeal__V1__Appeal
   char **attachment_urls;
   int64_t updated_at_ms;
   protobuf_c_boolean is_public;
+  /*
+   * model version that set topic/category; "operator" after a correction
+   */
+  char *classifier_version;
+  /*
+   * confidence below the routing threshold: an operator classifies and routes it
+   */
+  protobuf_c_boolean needs_triage;
 };
 #define VECHE__APPEAL__V1__APPEAL__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&veche__appeal__v1__appeal__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, VECHE__APPEAL__V1__CHANNEL__CHANNEL_UNSPECIFIED, (char *)protobuf_c_empty_string, VECHE__APPEAL__V1__STATUS__STATUS_UNSPECIFIED, NULL, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, NULL, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0,NULL, 0, 0, NULL, 0, 0, 0, (char *)protobuf_c_empty_string, 0, 0, 0, 0, (char *)protobuf_c_empty_string, 0,NULL, 0, 0 }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, VECHE__APPEAL__V1__CHANNEL__CHANNEL_UNSPECIFIED, (char *)protobuf_c_empty_string, VECHE__APPEAL__V1__STATUS__STATUS_UNSPECIFIED, NULL, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, NULL, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0,NULL, 0, 0, NULL, 0, 0, 0, (char *)protobuf_c_empty_string, 0, 0, 0, 0, (char *)protobuf_c_empty_string, 0,NULL, 0, 0, (char *)protobuf_c_empty_string, 0 }
 
 
 /*
@@ -369,10 +377,14 @@ struct  Veche__Appeal__V1__ListAppealsRequest
    * with channels: look an appeal up by the channel's own id
    */
   char *external_id;
+  /*
+   * the operators' triage queue: low-confidence appeals not yet routed
+   */
+  protobuf_c_boolean triage_only;
 };
 #define VECHE__APPEAL__V1__LIST_APPEALS_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&veche__appeal__v1__list_appeals_request__descriptor) \
-    , 0,NULL, 0,NULL, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, 0, (char *)protobuf_c_empty_string, NULL, 0, (char *)protobuf_c_empty_string }
+    , 0,NULL, 0,NULL, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, 0, (char *)protobuf_c_empty_string, NULL, 0, (char *)protobuf_c_empty_string, 0 }
 
 
 struct  Veche__Appeal__V1__ListAppealsResponse
@@ -467,7 +479,9 @@ struct  Veche__Appeal__V1__RateAppealRequest
 
 
 /*
- * Classification correction by the ЦУР (operator, head, sector block of the appeal's topic).
+ * Classification correction by the ЦУР (operator, head, sector block of the appeal's topic). The appeal's
+ * classifier_version becomes "operator" and it leaves triage; with a category the correction is also kept as
+ * a labelled example for retraining the classifier.
  */
 struct  Veche__Appeal__V1__ReclassifyAppealRequest
 {
