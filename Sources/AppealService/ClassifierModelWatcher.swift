@@ -28,6 +28,7 @@ final class ClassifierModelWatcher: Service, @unchecked Sendable {
             while !Task.isCancelled {
                 try? await Task.sleep(for: self.interval)
                 do { try await self.refresh() } catch {
+                    guard !Task.isCancelled else { return }
                     self.logger.warning("classifier model check failed, keeping the current model", metadata: ["error": "\(error)"])
                 }
             }

@@ -16,8 +16,9 @@ struct ClassificationServiceTests {
     /// (with what the model had said); bad corrections are refused with clear errors and keep nothing; a
     /// topic-only correction drops the appeal's example (it labels no category to train on).
     @Test func correctionUpdatesAppealEventAndTrainingExample() async throws {
-        try await withAppealService { _, env, _, client in
-            let submitted = try #require(try await client.submitAppeal(.init(appeal: AppealServiceTests.incoming("cls-1", text: Self.text))).appeal)
+        try await withAppealService { cluster, env, _, client in
+            let filed = try #require(try await cluster.appeals(as: posSystem).submitAppeal(.init(appeal: AppealServiceTests.incoming("cls-1", text: Self.text))).appeal)
+            let submitted = try #require(try await client.getAppeal(.init(id: filed.id)).appeal)
             let model = try ClassifierModel.loadBundled()
             #expect(submitted.classifierVersion == model.versionID)
             #expect(submitted.classificationConfidence > 0 && submitted.classificationConfidence < 1)
@@ -84,11 +85,12 @@ struct ClassificationServiceTests {
                 TextEnricher(pipelines: TextPipelinePool(model: model), settings: ClassifierSettings(minRoutingConfidence: threshold),
                              grouper: try ProblemGrouper(), agencies: nil, municipalities: nil, logger: cluster.logger)
             }
-            let client = try await cluster.appeals(as: operatorUser)
+            let client = try await cluster.appeals(as: operatorUser), pos = try await cluster.appeals(as: posSystem)
             let strict = try await AppealServiceApp.build(env: env, enricher: try enricher(threshold: 1))
             try await withServices(strict.services, logger: cluster.logger) {
                 await strict.host.waitUntilReady()
-                let a = try #require(try await client.submitAppeal(.init(appeal: AppealServiceTests.incoming("tri-1", text: Self.text))).appeal)
+                let filed = try #require(try await pos.submitAppeal(.init(appeal: AppealServiceTests.incoming("tri-1", text: Self.text))).appeal)
+                let a = try #require(try await client.getAppeal(.init(id: filed.id)).appeal)
                 #expect(a.needsTriage && a.agencyId.isEmpty && a.status == .registered)
                 let queue = try await client.listAppeals(.init(triageOnly: true))
                 #expect(queue.appeals.map(\.id) == [a.id])
@@ -98,7 +100,8 @@ struct ClassificationServiceTests {
             let lenient = try await AppealServiceApp.build(env: env, enricher: try enricher(threshold: 0))
             try await withServices(lenient.services, logger: cluster.logger) {
                 await lenient.host.waitUntilReady()
-                let b = try #require(try await client.submitAppeal(.init(appeal: AppealServiceTests.incoming("tri-2", text: Self.text))).appeal)
+                let filed = try #require(try await pos.submitAppeal(.init(appeal: AppealServiceTests.incoming("tri-2", text: Self.text))).appeal)
+                let b = try #require(try await client.getAppeal(.init(id: filed.id)).appeal)
                 #expect(!b.needsTriage)
                 #expect(try await client.listAppeals(.init(triageOnly: true)).totalCount == 0)
             }
@@ -108,7 +111,7 @@ struct ClassificationServiceTests {
     /// A model activated in the database replaces the bundled one in a running service (new appeals carry
     /// its version); with no active model the service goes back to the bundled one.
     @Test func activatedModelIsPickedUpWithoutRestart() async throws {
-        try await withAppealService { _, env, built, client in
+        try await withAppealService { cluster, env, built, client in
             let bundled = try ClassifierModel.loadBundled()
             let watcher = try #require(built.services.compactMap { $0 as? ClassifierModelWatcher }.first)
             #expect(try await watcher.refresh() == bundled.versionID)
@@ -120,7 +123,8 @@ struct ClassificationServiceTests {
                 try ClassifierModels.activate(conn, version: other.versionID)
             }
             #expect(try await watcher.refresh() == other.versionID)
-            let a = try #require(try await client.submitAppeal(.init(appeal: AppealServiceTests.incoming("mdl-1", text: Self.text))).appeal)
+            let filed = try #require(try await cluster.appeals(as: posSystem).submitAppeal(.init(appeal: AppealServiceTests.incoming("mdl-1", text: Self.text))).appeal)
+            let a = try #require(try await client.getAppeal(.init(id: filed.id)).appeal)
             #expect(a.classifierVersion == other.versionID)
             #expect(try await pool.withConnection { try ClassifierModels.list($0) }.map(\.active) == [true])
             _ = try await pool.query("UPDATE appeal.classifier_models SET active = false")
