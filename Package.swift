@@ -36,12 +36,14 @@ let package = Package(
         // protoc-c output from proto/ (scripts/gen_contracts.py).
         .target(name: "Proto", linkerSettings: [.linkedLibrary("protobuf-c")]),
         // Identity and access: OIDC token verification (jwt-kit, JWKS with key rotation), client credentials,
-        // the Principal / role / grant model and the access rules every service and the gateway enforce.
+        // the access rules every service and the gateway enforce; VecheIdentity holds the Principal / role / grant
+        // model without any cryptography (Contracts and the fuzz targets need it, not jwt-kit).
+        .target(name: "VecheIdentity", swiftSettings: swiftSettings),
         .target(name: "VecheAuth", dependencies: [
-            log, .product(name: "JWTKit", package: "jwt-kit"), .product(name: "Crypto", package: "swift-crypto"),
+            "VecheIdentity", log, .product(name: "JWTKit", package: "jwt-kit"), .product(name: "Crypto", package: "swift-crypto"),
         ], swiftSettings: swiftSettings),
         // Generated Swift value types over Proto + the RPC vocabulary.
-        .target(name: "Contracts", dependencies: ["Proto", "VecheAuth", log], swiftSettings: swiftSettings),
+        .target(name: "Contracts", dependencies: ["Proto", "VecheIdentity", log], swiftSettings: swiftSettings),
         // NATS (core, ADR-32 services, JetStream), libpq pool, migrations, config, lifecycle, bus and database permissions.
         .target(name: "VecheRuntime", dependencies: ["CNATS", "CPQ", "Contracts", "VecheAuth", log, lifecycle,
                                                      .product(name: "HummingbirdBcrypt", package: "hummingbird-auth")],
