@@ -1,6 +1,7 @@
 import Contracts
 import Foundation
 import Logging
+import AgencyDirectory
 import Taxonomy
 import Testing
 import VecheRuntime
@@ -343,7 +344,7 @@ struct AgencyServiceTests {
         let dir = try #require(OfficialCalendarReference.directory() ?? CalendarLibrary.bundledDirectory?.appendingPathComponent("ru"))
         let files = OfficialCalendarReference.files(in: dir)
         #expect(files.keys.sorted().starts(with: Array(2013...2026)))
-        let calendar = CalendarMath.calendar(overrides: [])
+        let calendar = ProductionCalendar.region(overrides: [])
         var compared = 0
         var wrong: [String] = []
         for (year, file) in files.sorted(by: { $0.key < $1.key }) {
