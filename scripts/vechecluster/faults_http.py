@@ -1,0 +1,77 @@
+"""HTTP writes of the fault-injection load: one logical write = one Idempotency-Key, retried (with the same
+key) after timeouts, 5xx, 429 and refused connections, on a random gateway each time, until it is
+acknowledged or its time budget runs out; sometimes retried once more after success, which must replay
+the first outcome."""
+import json
+import random
+import time
+import urllib.error
+import urllib.request
+import uuid
+
+RETRYABLE = {408, 425, 429, 500, 502, 503, 504}
+
+
+class Outcome:
+    """What happened to one logical write: `status` of the last answer (0 = no answer), `body` of the
+    acknowledged one, how many attempts, and whether a replay after success disagreed with the first answer."""
+
+    def __init__(self, key):
+        self.key, self.status, self.body, self.attempts, self.replay_mismatch = key, 0, None, 0, False
+
+    @property
+    def acked(self):
+        return 200 <= self.status < 300
+
+
+def call(url, body, token, key=None, timeout=5.0):
+    """(status, parsed body) of one POST; (0, error text) when no answer arrived (timeout, refused)."""
+    headers = {"Content-Type": "application/json", "Authorization": "Bearer " + token}
+    if key:
+        headers["Idempotency-Key"] = key
+    req = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST", headers=headers)
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            return r.status, json.loads(r.read() or b"null")
+    except urllib.error.HTTPError as e:
+        raw = e.read()
+        try:
+            return e.code, json.loads(raw or b"null")
+        except ValueError:
+            return e.code, raw.decode(errors="replace")
+    except Exception as e:  # timeout, refused, reset: the write may or may not have been applied
+        return 0, repr(e)
+
+
+class Writer:
+    """Sends logical writes through the cluster's gateways with random short timeouts and retries."""
+
+    def __init__(self, gateways, rng, budget=60.0, replay_share=0.1):
+        self.gateways, self.rng, self.budget, self.replay_share = gateways, rng, budget, replay_share
+        self.attempts = 0
+
+    def write(self, path, body, token):
+        out = Outcome(str(uuid.UUID(int=self.rng.getrandbits(128))))
+        deadline = time.monotonic() + self.budget
+        while time.monotonic() < deadline:
+            # Short timeouts on some attempts: the gateway may commit after the client gave up (the 504 case).
+            timeout = self.rng.choice([0.3, 1.0, 5.0, 10.0])
+            out.status, answer = call(self.rng.choice(self.gateways) + path, body, token, out.key, timeout)
+            out.attempts += 1
+            self.attempts += 1
+            if out.acked:
+                out.body = answer
+                break
+            if out.status and out.status not in RETRYABLE:
+                out.body = answer
+                return out
+            time.sleep(self.rng.uniform(0.05, 0.5))
+        if out.acked and self.rng.random() < self.replay_share:
+            status, again = call(self.rng.choice(self.gateways) + path, body, token, out.key, 10.0)
+            self.attempts += 1
+            out.replay_mismatch = bool(status) and (status != out.status or again != out.body)
+        return out
+
+
+def new_rng(seed):
+    return random.Random(seed)
