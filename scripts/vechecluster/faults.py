@@ -15,6 +15,9 @@ from . import Cluster, faults_audit, faults_checks, faults_inject
 from .faults_load import Load
 from .faults_http import new_rng
 
+# Who the load's HTTP writes act as (the importer client may transition, answer and rate): the actor of their events.
+WRITER = "client:veche-import"
+
 
 def proto_modules(root):
     """Python protobuf modules of proto/ (protoc --python_out into the state dir)."""
@@ -76,7 +79,7 @@ def main(argv=None):
 
     def discoverer():
         while not stop.is_set():
-            load.discover(lambda: [r[1] for r in faults_audit.run_appeals(cluster, run_id)])
+            load.discover(lambda: faults_audit.registered(cluster, run_id))
             time.sleep(1.5)
     threads.append(threading.Thread(target=discoverer, daemon=True))
     for t in threads:
@@ -97,6 +100,7 @@ def main(argv=None):
     stop.set()
     for t in threads:
         t.join(timeout=90)
+    load_stopped = time.monotonic()
     log("load stopped; waiting for the platform to settle")
     settled = settle(cluster, load, run_id, 180, log)
 
@@ -107,11 +111,11 @@ def main(argv=None):
     ids = {r[1] for r in stored}
     want = faults_audit.recomputed_facts(cluster, run_id)
     verdicts = [faults_checks.intake(rec.intake_acked, [r[0] for r in stored]),
-                faults_checks.writes(rec.writes, committed),
+                faults_checks.writes(rec.writes, faults_audit.appeal_events(cluster, run_id, actor=WRITER)),
                 faults_checks.event_order([e for e in events if e[0] in ids], {a: len(t) for a, t in committed.items()}),
                 faults_checks.projection(faults_audit.projected_facts(cluster, list(want)), want),
                 faults_checks.survey_rows(rec.batches_acked, faults_audit.survey_rows(cluster, f"faults-{run_id}"))]
-    faults_inject.recovery(faults, rec.acks)
+    faults_inject.recovery(faults, rec.failures, load_stopped)
     ok = report(args, faults, rec, verdicts, settled)
     cluster.down()
     return 0 if ok else 1
@@ -119,9 +123,9 @@ def main(argv=None):
 
 def report(args, faults, rec, verdicts, settled):
     print(f"\nFault injection: {args.duration:.0f} s of load, seed {args.seed}")
-    print(f"{'fault (kill -9, then restart)':34} {'down s':>7} {'recover s':>10}")
+    print(f"{'fault (kill -9, then restart)':34} {'down s':>7} {'failed attempts':>16} {'recover s':>10}")
     for f in faults:
-        print(f"{f.what:34} {f.down_s:7.1f} {'-' if f.recover_s is None else f'{f.recover_s:.1f}':>10}")
+        print(f"{f.what:34} {f.down_s:7.1f} {f.failed:16} {f.recover_s:10.1f}")
     acked_writes = sum(1 for w in rec.writes if w.acked)
     print(f"\n{'operations':34} {'attempted':>10} {'acked':>7}")
     print(f"{'intake messages (JetStream)':34} {rec.intake_sent:10} {len(rec.intake_acked):7}")

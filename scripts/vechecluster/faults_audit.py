@@ -67,9 +67,18 @@ def run_appeals(cluster, run_id):
     return sql(cluster, f"SELECT external_id, id FROM appeal.appeals WHERE external_id LIKE '{run_id}-%'") or []
 
 
-def appeal_events(cluster, run_id):
+def registered(cluster, run_id):
+    """Ids of the run's appeals that intake registered (and perhaps routed): ready to be assigned."""
+    rows = sql(cluster, f"SELECT id FROM appeal.appeals WHERE external_id LIKE '{run_id}-%' AND status IN ('registered', 'assigned')") or []
+    return [r[0] for r in rows]
+
+
+def appeal_events(cluster, run_id, actor=None):
+    """{appeal id: [event type, ...]} of the run's appeals in sequence order (only `actor`'s events if given:
+    intake's own registration and routing are not the load's writes)."""
+    by = f"AND e.actor = '{actor}'" if actor else ""
     rows = sql(cluster, f"SELECT e.appeal_id, e.type FROM appeal.appeal_events e JOIN appeal.appeals a ON a.id = e.appeal_id "
-                        f"WHERE a.external_id LIKE '{run_id}-%' ORDER BY e.appeal_id, e.seq") or []
+                        f"WHERE a.external_id LIKE '{run_id}-%' {by} ORDER BY e.appeal_id, e.seq") or []
     out = {}
     for appeal, kind in rows:
         out.setdefault(appeal, []).append(kind.upper().removeprefix("EVENT_TYPE_"))

@@ -46,8 +46,9 @@ def call(url, body, token, key=None, timeout=5.0):
 class Writer:
     """Sends logical writes through the cluster's gateways with random short timeouts and retries."""
 
-    def __init__(self, gateways, rng, budget=60.0, replay_share=0.1):
+    def __init__(self, gateways, rng, budget=60.0, replay_share=0.1, on_failure=lambda: None):
         self.gateways, self.rng, self.budget, self.replay_share = gateways, rng, budget, replay_share
+        self.on_failure = on_failure
         self.attempts = 0
 
     def write(self, path, body, token):
@@ -65,6 +66,7 @@ class Writer:
             if out.status and out.status not in RETRYABLE:
                 out.body = answer
                 return out
+            self.on_failure()
             time.sleep(self.rng.uniform(0.05, 0.5))
         if out.acked and self.rng.random() < self.replay_share:
             status, again = call(self.rng.choice(self.gateways) + path, body, token, out.key, 10.0)

@@ -1,18 +1,20 @@
 """The faults: kill -9 of a service or gateway instance, of one NATS node and of the PostgreSQL primary, each
-undone (restarted) before the next, with the time until the load's next acknowledged write after the fault
-(time to recover)."""
+undone (restarted) before the next. Time to recover: from the kill to the last failed attempt of the load
+(timeout, refused connection, 429, 5xx, unacknowledged publish) before the next fault; 0 when the load
+never noticed."""
 import time
 from dataclasses import dataclass
 
 
 @dataclass
 class Fault:
-    """One injected fault: what was killed, when (monotonic), after how long it was restarted, and how long
-    until the load got its next acknowledgement (None: none before the run ended)."""
+    """One injected fault: what was killed, when (monotonic), after how long it was restarted, how many
+    attempts of the load failed until the next fault and when the last of them was (seconds after the kill)."""
     what: str
     at: float
     down_s: float
-    recover_s: float = None
+    failed: int = 0
+    recover_s: float = 0.0
 
 
 def schedule(cluster, rng):
@@ -41,9 +43,9 @@ def inject(cluster, name, down_s, log):
     return Fault(name, at, down_s)
 
 
-def recovery(faults, acks):
-    """Fills each fault's time to recover: first acknowledgement at or after the kill."""
-    acks = sorted(acks)
-    for f in faults:
-        f.recover_s = next((a - f.at for a in acks if a >= f.at), None)
+def recovery(faults, failures, end):
+    """Fills each fault's failed attempts and time to recover from the failures' times (monotonic)."""
+    for f, until in zip(faults, [g.at for g in faults[1:]] + [end]):
+        window = [t - f.at for t in failures if f.at <= t < until]
+        f.failed, f.recover_s = len(window), max(window, default=0.0)
     return faults

@@ -1,5 +1,5 @@
 """The fault-injection suite's mixed load: JetStream intake of real appeal texts (Kursk ПОС, ../shared/data),
-each stored appeal driven through register → assign → start → answer → rate over HTTP (Idempotency-Key,
+each registered appeal driven through assign → start → answer → rate over HTTP (Idempotency-Key,
 random retries), and survey result batches over HTTP. Everything it did is recorded for faults_checks."""
 import asyncio
 import csv
@@ -12,8 +12,8 @@ import time
 from . import faults_checks, identity
 from .faults_http import Writer
 
-LIFECYCLE = [("transitions", {"action": "register"}, "REGISTERED"),
-             ("transitions", {"action": "assign"}, "ASSIGNED"),
+# Intake registers an appeal itself (auto-registration); the operator assigns it, the agency works on it.
+LIFECYCLE = [("transitions", {"action": "assign"}, "ASSIGNED"),
              ("transitions", {"action": "start"}, "STARTED"),
              ("answer", {"answerText": "Работы выполнены, нарушение устранено.", "complete": True}, "ANSWERED"),
              ("rating", {"satisfaction": 4}, "RATED")]
@@ -34,11 +34,11 @@ class Record:
         self.intake_sent, self.intake_acked = 0, []
         self.writes, self.replay_mismatches, self.rejected = [], 0, []
         self.batches_sent, self.batches_acked = 0, {}
-        self.acks = []  # monotonic time of every acknowledgement (recovery figures)
+        self.failures = []  # monotonic time of every failed attempt: timeout, refused, 429, 5xx
 
-    def ack(self):
+    def failed(self):
         with self.lock:
-            self.acks.append(time.monotonic())
+            self.failures.append(time.monotonic())
 
 
 class Load:
@@ -75,9 +75,9 @@ class Load:
                     await js.publish("veche.intake.v1.portal", msg.SerializeToString(),
                                      headers={"Nats-Msg-Id": f"portal:{ext}", "Authorization": "Bearer " + self.portal})
                     self.rec.intake_acked.append(ext)
-                    self.rec.ack()
                     break
                 except Exception:
+                    self.rec.failed()
                     await asyncio.sleep(0.2)
             i += 1
             await asyncio.sleep(self.rng.uniform(0.02, 0.1))
@@ -89,7 +89,7 @@ class Load:
     # -- lifecycle over HTTP --------------------------------------------------------------------
 
     def discover(self, appeals_of_run):
-        """Adds the run's appeals that AppealService stored to the work queue (`appeals_of_run()` -> ids)."""
+        """Adds the run's registered appeals to the work queue (`appeals_of_run()` -> ids)."""
         for appeal in appeals_of_run() or []:
             with self.rec.lock:
                 if appeal not in self.seen:
@@ -97,7 +97,7 @@ class Load:
                     self.queue.append(appeal)
 
     def lifecycle_worker(self, seed):
-        writer = Writer(self.gateways, random.Random(seed))
+        writer = Writer(self.gateways, random.Random(seed), on_failure=self.rec.failed)
         while not self.stop.is_set():
             with self.rec.lock:
                 appeal = self.queue.pop(0) if self.queue else None
@@ -114,7 +114,6 @@ class Load:
                     self.rec.writes.append(faults_checks.Write(appeal, kind, out.key, out.acked))
                     self.rec.replay_mismatches += out.replay_mismatch
                 if out.acked:
-                    self.rec.ack()
                     continue
                 if out.status:
                     self.rec.rejected.append(f"{appeal} {kind}: {out.status} {str(out.body)[:160]}")
@@ -123,7 +122,7 @@ class Load:
     # -- survey batches over HTTP ---------------------------------------------------------------
 
     def survey(self, seed):
-        writer = Writer(self.gateways, random.Random(seed))
+        writer = Writer(self.gateways, random.Random(seed), on_failure=self.rec.failed)
         sid = f"faults-{self.run_id}"
         definition = {"id": sid, "title": "Проверка отказоустойчивости",
                       "questions": [{"code": "quality", "text": "Оцените качество", "type": "likert", "scaleMin": 1, "scaleMax": 5}]}
@@ -140,8 +139,7 @@ class Load:
             self.rec.batches_sent += 1
             out = writer.write(f"/surveys/{sid}/batches", {"batchId": batch_id, "responses": rows}, self.sociologist)
             if out.acked:
-                self.rec.batches_acked[batch_id] = int((out.body or {}).get("acceptedRows", 0))
-                self.rec.ack()
+                self.rec.batches_acked[batch_id] = int(((out.body or {}).get("receipt") or {}).get("acceptedRows", 0))
             elif out.status:
                 self.rec.rejected.append(f"batch {batch_id}: {out.status} {str(out.body)[:160]}")
             b += 1
