@@ -71,6 +71,7 @@ def main(argv=None):
     cluster.up()
     pb = proto_modules(state)
     agency = faults_audit.agency(cluster)
+    first_event = asyncio.run(faults_audit.stream_last_seq(cluster, password))
     stop = threading.Event()
     load = Load(cluster, run_id, rng, args.data, agency, stop)
     threads = [threading.Thread(target=load.intake, args=(pb,), daemon=True),
@@ -107,7 +108,7 @@ def main(argv=None):
     rec = load.rec
     stored = faults_audit.run_appeals(cluster, run_id)
     committed = faults_audit.appeal_events(cluster, run_id)
-    events = asyncio.run(faults_audit.stream_events(cluster, password, pb))
+    events = asyncio.run(faults_audit.stream_events(cluster, password, pb, after=first_event))
     ids = {r[1] for r in stored}
     want = faults_audit.recomputed_facts(cluster, run_id)
     verdicts = [faults_checks.intake(rec.intake_acked, [r[0] for r in stored]),
@@ -131,6 +132,7 @@ def report(args, faults, rec, verdicts, settled):
     print(f"{'intake messages (JetStream)':34} {rec.intake_sent:10} {len(rec.intake_acked):7}")
     print(f"{'HTTP writes (logical, keyed)':34} {len(rec.writes):10} {acked_writes:7}")
     print(f"{'survey batches (HTTP, keyed)':34} {rec.batches_sent:10} {len(rec.batches_acked):7}")
+    print(f"{'HTTP requests (retries, replays)':34} {rec.http_attempts:10}")
     print(f"{'replays that differed':34} {rec.replay_mismatches:10}")
     print(f"\n{'check':52} {'checked':>8} {'lost':>6} {'dup/wrong':>10}")
     for v in verdicts:

@@ -34,16 +34,30 @@ def write_auth(bin_dir, secrets_dir, state, out):
     return password
 
 
-async def stream_events(cluster, password, pb):
-    """(appeal id, sequence) of every VECHE_APPEAL_EVENTS message, in stream order."""
+async def _audit_connection(cluster, password):
     import nats
-    nc = await nats.connect(servers=cluster.layout.nats_url_list.split(","), user=AUDIT_USER, password=password,
-                            inbox_prefix=f"_INBOX_{AUDIT_USER}".encode(), connect_timeout=2)
+    return await nats.connect(servers=cluster.layout.nats_url_list.split(","), user=AUDIT_USER, password=password,
+                              inbox_prefix=f"_INBOX_{AUDIT_USER}".encode(), connect_timeout=2)
+
+
+async def stream_last_seq(cluster, password):
+    """VECHE_APPEAL_EVENTS' last stream sequence (where a run's events start)."""
+    nc = await _audit_connection(cluster, password)
+    try:
+        return (await nc.jetstream(timeout=5).stream_info(EVENTS)).state.last_seq
+    finally:
+        await nc.close()
+
+
+async def stream_events(cluster, password, pb, after=0):
+    """(appeal id, sequence) of every VECHE_APPEAL_EVENTS message after stream sequence `after`, in stream order."""
+    import nats
+    nc = await _audit_connection(cluster, password)
     try:
         js = nc.jetstream(timeout=5)
         info = await js.stream_info(EVENTS)
         out = []
-        for seq in range(info.state.first_seq, info.state.last_seq + 1):
+        for seq in range(max(after + 1, info.state.first_seq), info.state.last_seq + 1):
             try:
                 msg = await js.get_msg(EVENTS, seq)
             except nats.js.errors.NotFoundError:

@@ -33,6 +33,7 @@ class Record:
         self.lock = threading.Lock()
         self.intake_sent, self.intake_acked = 0, []
         self.writes, self.replay_mismatches, self.rejected = [], 0, []
+        self.http_attempts = 0  # every HTTP request of the writes and batches, retries and replays included
         self.batches_sent, self.batches_acked = 0, {}
         self.failures = []  # monotonic time of every failed attempt: timeout, refused, 429, 5xx
 
@@ -113,6 +114,7 @@ class Load:
                 with self.rec.lock:
                     self.rec.writes.append(faults_checks.Write(appeal, kind, out.key, out.acked))
                     self.rec.replay_mismatches += out.replay_mismatch
+                    self.rec.http_attempts += out.attempts
                 if out.acked:
                     continue
                 if out.status:
@@ -138,6 +140,9 @@ class Load:
                      "answers": [{"questionCode": "quality", "number": 1 + (b + i) % 5, "hasNumber": True}]} for i in range(5)]
             self.rec.batches_sent += 1
             out = writer.write(f"/surveys/{sid}/batches", {"batchId": batch_id, "responses": rows}, self.sociologist)
+            with self.rec.lock:
+                self.rec.http_attempts += out.attempts
+                self.rec.replay_mismatches += out.replay_mismatch
             if out.acked:
                 self.rec.batches_acked[batch_id] = int(((out.body or {}).get("receipt") or {}).get("acceptedRows", 0))
             elif out.status:
