@@ -17,6 +17,8 @@ from .faults_http import new_rng
 
 # Who the load's HTTP writes act as (the importer client may transition, answer and rate): the actor of their events.
 WRITER = "client:veche-import"
+# Concurrent appeal lifecycles over HTTP.
+WORKERS = 8
 
 
 def proto_modules(root):
@@ -76,7 +78,7 @@ def main(argv=None):
     load = Load(cluster, run_id, rng, args.data, agency, stop)
     threads = [threading.Thread(target=load.intake, args=(pb,), daemon=True),
                threading.Thread(target=load.survey, args=(args.seed + 1,), daemon=True)]
-    threads += [threading.Thread(target=load.lifecycle_worker, args=(args.seed + 10 + i,), daemon=True) for i in range(4)]
+    threads += [threading.Thread(target=load.lifecycle_worker, args=(args.seed + 10 + i,), daemon=True) for i in range(WORKERS)]
 
     def discoverer():
         while not stop.is_set():
@@ -133,6 +135,7 @@ def report(args, faults, rec, verdicts, settled):
     print(f"{'HTTP writes (logical, keyed)':34} {len(rec.writes):10} {acked_writes:7}")
     print(f"{'survey batches (HTTP, keyed)':34} {rec.batches_sent:10} {len(rec.batches_acked):7}")
     print(f"{'HTTP requests (retries, replays)':34} {rec.http_attempts:10}")
+    print(f"{'writes acked only after a retry':34} {rec.retried:10}")
     print(f"{'replays that differed':34} {rec.replay_mismatches:10}")
     print(f"\n{'check':52} {'checked':>8} {'lost':>6} {'dup/wrong':>10}")
     for v in verdicts:

@@ -18,6 +18,12 @@ class Outcome:
 
     def __init__(self, key):
         self.key, self.status, self.body, self.attempts, self.replay_mismatch = key, 0, None, 0, False
+        self.replayed = False
+
+    @property
+    def retried(self):
+        """Acknowledged (or refused) on a later attempt than the first (a replay after success not counted)."""
+        return self.attempts - (1 if self.replayed else 0) > 1
 
     @property
     def acked(self):
@@ -70,6 +76,7 @@ class Writer:
         if out.acked and self.rng.random() < self.replay_share:
             status, again = call(self.rng.choice(self.gateways) + path, body, token, out.key, 10.0)
             out.attempts += 1
+            out.replayed = True
             out.replay_mismatch = bool(status) and (status != out.status or again != out.body)
         return out
 

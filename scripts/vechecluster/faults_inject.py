@@ -5,6 +5,8 @@ never noticed."""
 import time
 from dataclasses import dataclass
 
+from .procs import wait_for
+
 
 @dataclass
 class Fault:
@@ -27,20 +29,24 @@ def schedule(cluster, rng):
 
 
 def inject(cluster, name, down_s, log):
-    """Kills `name` (pg-primary: whichever PostgreSQL node is primary now), waits `down_s`, starts it again."""
+    """Kills `name`, waits `down_s`, starts it again. pg-primary: kills whichever PostgreSQL node is primary now
+    and restarts it only after pg_auto_failover promoted the standby (at most 90 s), so it rejoins as standby."""
+    old = None
     if name == "pg-primary":
-        primary = cluster.pg.primary()
-        if primary is None:
-            log(f"no PostgreSQL primary to kill; skipped")
+        old = cluster.pg.primary()
+        if old is None:
+            log("no PostgreSQL primary to kill; skipped")
             return None
-        name = primary.name
+        name = old.name
     at = time.monotonic()
     log(f"kill -9 {name}")
     cluster.kill(name)
     time.sleep(down_s)
+    if old is not None and wait_for(lambda: cluster.pg.primary() not in (None, old), 90, 1.0):
+        log(f"standby promoted after {time.monotonic() - at:.1f} s")
     log(f"start {name}")
     cluster.start(name)
-    return Fault(name, at, down_s)
+    return Fault(name, at, time.monotonic() - at)
 
 
 def recovery(faults, failures, end):

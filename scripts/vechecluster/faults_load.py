@@ -34,6 +34,7 @@ class Record:
         self.intake_sent, self.intake_acked = 0, []
         self.writes, self.replay_mismatches, self.rejected = [], 0, []
         self.http_attempts = 0  # every HTTP request of the writes and batches, retries and replays included
+        self.retried = 0        # writes acknowledged only after a retry (timeout, 5xx, refused connection)
         self.batches_sent, self.batches_acked = 0, {}
         self.failures = []  # monotonic time of every failed attempt: timeout, refused, 429, 5xx
 
@@ -115,6 +116,7 @@ class Load:
                     self.rec.writes.append(faults_checks.Write(appeal, kind, out.key, out.acked))
                     self.rec.replay_mismatches += out.replay_mismatch
                     self.rec.http_attempts += out.attempts
+                    self.rec.retried += out.acked and out.retried
                 if out.acked:
                     continue
                 if out.status:
@@ -142,6 +144,7 @@ class Load:
             out = writer.write(f"/surveys/{sid}/batches", {"batchId": batch_id, "responses": rows}, self.sociologist)
             with self.rec.lock:
                 self.rec.http_attempts += out.attempts
+                self.rec.retried += out.acked and out.retried
                 self.rec.replay_mismatches += out.replay_mismatch
             if out.acked:
                 self.rec.batches_acked[batch_id] = int(((out.body or {}).get("receipt") or {}).get("acceptedRows", 0))
