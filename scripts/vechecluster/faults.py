@@ -143,6 +143,8 @@ def report(args, faults, rec, verdicts, settled):
     for v in verdicts:
         for problem in (v.lost + v.duplicated)[:10]:
             print(f"  {v.name}: {problem}")
+    for d in rec.replay_diffs[:10]:
+        print(f"  replay differed: {d[:600]}")
     for r in rec.rejected[:10]:
         print(f"  refused: {r}")
     print(f"settled: {'yes' if settled else 'NO (timed out)'}")

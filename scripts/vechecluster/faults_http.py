@@ -18,7 +18,7 @@ class Outcome:
 
     def __init__(self, key):
         self.key, self.status, self.body, self.attempts, self.replay_mismatch = key, 0, None, 0, False
-        self.replayed = False
+        self.replayed, self.replay_diff = False, ""
 
     @property
     def retried(self):
@@ -78,6 +78,8 @@ class Writer:
             out.attempts += 1
             out.replayed = True
             out.replay_mismatch = bool(status) and (status != out.status or again != out.body)
+            if out.replay_mismatch:
+                out.replay_diff = f"{path} key {out.key}: first {out.status} {out.body}; replay {status} {again}"
         return out
 
 

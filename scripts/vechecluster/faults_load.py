@@ -32,11 +32,17 @@ class Record:
     def __init__(self):
         self.lock = threading.Lock()
         self.intake_sent, self.intake_acked = 0, []
-        self.writes, self.replay_mismatches, self.rejected = [], 0, []
+        self.writes, self.replay_mismatches, self.rejected, self.replay_diffs = [], 0, [], []
         self.http_attempts = 0  # every HTTP request of the writes and batches, retries and replays included
         self.retried = 0        # writes acknowledged only after a retry (timeout, 5xx, refused connection)
         self.batches_sent, self.batches_acked = 0, {}
         self.failures = []  # monotonic time of every failed attempt: timeout, refused, 429, 5xx
+
+    def note_replay(self, out):
+        """Counts (caller holds the lock) a replay after success whose answer differed from the first."""
+        if out.replay_mismatch:
+            self.replay_mismatches += 1
+            self.replay_diffs.append(out.replay_diff)
 
     def failed(self):
         with self.lock:
@@ -114,7 +120,7 @@ class Load:
                 out = writer.write(f"/appeals/{appeal}/{route}", body, self.importer)
                 with self.rec.lock:
                     self.rec.writes.append(faults_checks.Write(appeal, kind, out.key, out.acked))
-                    self.rec.replay_mismatches += out.replay_mismatch
+                    self.rec.note_replay(out)
                     self.rec.http_attempts += out.attempts
                     self.rec.retried += out.acked and out.retried
                 if out.acked:
@@ -145,7 +151,7 @@ class Load:
             with self.rec.lock:
                 self.rec.http_attempts += out.attempts
                 self.rec.retried += out.acked and out.retried
-                self.rec.replay_mismatches += out.replay_mismatch
+                self.rec.note_replay(out)
             if out.acked:
                 self.rec.batches_acked[batch_id] = int(((out.body or {}).get("receipt") or {}).get("acceptedRows", 0))
             elif out.status:
