@@ -79,8 +79,16 @@ class Writer:
             out.replayed = True
             out.replay_mismatch = bool(status) and (status != out.status or again != out.body)
             if out.replay_mismatch:
-                out.replay_diff = f"{path} key {out.key}: first {out.status} {out.body}; replay {status} {again}"
+                fields = "; ".join(differences(out.body, again)[:6])
+                out.replay_diff = f"{path} key {out.key}: first {out.status}, replay {status}: {fields}"
         return out
+
+
+def differences(a, b, path=""):
+    """Leaf fields where two JSON values differ: ["appeal.version: 3 -> 4", ...]."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        return [d for k in sorted(set(a) | set(b)) for d in differences(a.get(k), b.get(k), f"{path}.{k}" if path else k)]
+    return [] if a == b else [f"{path or '(body)'}: {str(a)[:80]} -> {str(b)[:80]}"]
 
 
 def new_rng(seed):
