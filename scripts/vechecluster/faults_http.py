@@ -74,10 +74,14 @@ class Writer:
                 self.on_failure()  # not the load's own deliberately short timeouts
             time.sleep(self.rng.uniform(0.05, 0.5))
         if out.acked and self.rng.random() < self.replay_share:
-            status, again = call(self.rng.choice(self.gateways) + path, body, token, out.key, 10.0)
-            out.attempts += 1
             out.replayed = True
-            out.replay_mismatch = bool(status) and (status != out.status or again != out.body)
+            for _ in range(5):  # a transient failure (504 while a node is down) is no answer: ask again
+                status, again = call(self.rng.choice(self.gateways) + path, body, token, out.key, 10.0)
+                out.attempts += 1
+                if status and status not in RETRYABLE:
+                    break
+                time.sleep(0.5)
+            out.replay_mismatch = bool(status) and status not in RETRYABLE and (status != out.status or again != out.body)
             if out.replay_mismatch:
                 fields = "; ".join(differences(out.body, again)[:6])
                 out.replay_diff = f"{path} key {out.key}: first {out.status}, replay {status}: {fields}"
