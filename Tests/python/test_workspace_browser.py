@@ -14,7 +14,7 @@ import uuid
 
 import pytest
 import requests
-from conftest import SECRETS, Platform, bearer, secret, user_token, wait_port
+from conftest import SECRETS, Platform, bearer, user_token, wait_port
 
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
@@ -105,7 +105,8 @@ def wait(driver, seconds=20):
 def sign_in(driver, platform, username, path="/ws"):
     """The real sign-in: the gateway sends the browser to glewlwyd's login page, the person types the
     username and password, consents to the scopes once, and comes back signed in."""
-    users = json.loads(secret("users.json"))
+    with open(os.path.join(SECRETS, "users.json")) as f:
+        users = json.load(f)
     driver.get(platform.http_url + path)
     try:
         wait(driver, 30).until(lambda d: d.current_url.startswith(platform.http_url + path) or d.find_elements(By.ID, "password"))
