@@ -26,6 +26,7 @@ let package = Package(
         .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.7.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.5.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
     ],
     targets: [
         // C libraries from Debian.
@@ -71,8 +72,12 @@ let package = Package(
         .executableTarget(name: "SurveyService", dependencies: ["VecheRuntime", "Contracts", "VecheAuth", "SurveyStats", argumentParser], swiftSettings: swiftSettings),
         // The JSON bodies the gateway decodes (a library so the fuzz targets decode the same types).
         .target(name: "GatewayRequests", dependencies: ["Contracts"], swiftSettings: swiftSettings),
+        // The ЦУР workspace (issue #11): mustache templates, CSS and JS shipped as resources, and the pure view
+        // logic (deadline countdowns, the municipality map, Russian labels); the gateway serves it.
+        .target(name: "WorkspaceUI", dependencies: ["Contracts", "VecheAuth", "Taxonomy", .product(name: "Mustache", package: "swift-mustache")],
+                resources: [.copy("Templates"), .copy("Static")], swiftSettings: swiftSettings),
         .executableTarget(name: "Gateway", dependencies: [
-            "VecheRuntime", "Contracts", "GatewayRequests", "Reports", "VecheAuth", argumentParser,
+            "VecheRuntime", "Contracts", "GatewayRequests", "Reports", "VecheAuth", "WorkspaceUI", argumentParser, lifecycle,
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
             .product(name: "Crypto", package: "swift-crypto"),
@@ -89,7 +94,7 @@ let package = Package(
         .target(name: "VecheTestSupport", dependencies: ["VecheRuntime", "Contracts", "VecheAuth", log, lifecycle], path: "Tests/VecheTestSupport", swiftSettings: swiftSettings),
         .testTarget(name: "VecheTests", dependencies: [
             "VecheRuntime", "Contracts", "VecheAuth", "AppealService", "AgencyService", "RatingService", "SurveyService", "Gateway", "DataKit", "VecheTestSupport",
-            "AgencyDirectory", "WorkCalendar",
+            "AgencyDirectory", "WorkCalendar", "WorkspaceUI",
             .product(name: "HummingbirdTesting", package: "hummingbird"), lifecycle,
         ], swiftSettings: swiftSettings),
         .testTarget(name: "VecheRuntimeTests", dependencies: ["VecheRuntime", "Contracts", "VecheAuth", "VecheTestSupport", log, lifecycle], swiftSettings: swiftSettings),

@@ -10,7 +10,7 @@ struct AppealViews: Sendable {
     let redactor: PIIRedactor
 
     static func facts(_ a: AppealV1.Appeal) -> AppealFacts {
-        AppealFacts(agencyID: a.agencyId, topicCode: a.topicCode, channel: a.channel.name, isPublic: a.isPublic)
+        AppealFacts(a)
     }
 
     func redacted(_ a: AppealV1.Appeal) -> AppealV1.Appeal {

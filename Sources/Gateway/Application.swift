@@ -4,6 +4,7 @@ import Hummingbird
 import HummingbirdAuth
 import Logging
 import VecheRuntime
+import WorkspaceUI
 
 /// Typed clients of every backend service, all over one transport (NATS in production).
 struct ServiceClients: Sendable {
@@ -33,8 +34,9 @@ struct GatewaySettings: Sendable {
 
 /// Shared by `main` and the tests (Hummingbird 2 style). `transport` is the gateway's NATS connection;
 /// each backend call carries the caller's token (or the gateway's own, for public data).
+/// `events` feeds the workspace's live updates (nil: no `/ws/events`).
 func buildApplication(transport: any RPCTransport, identity: GatewayIdentity, config: VecheConfig, logger: Logger,
-                      settings: GatewaySettings = GatewaySettings()) -> some ApplicationProtocol {
+                      settings: GatewaySettings = GatewaySettings(), events: AppealEventHub? = nil) -> some ApplicationProtocol {
     var settings = settings
     settings.timeZone = config.timeZone
     if let keys = ProcessInfo.processInfo.environment["VECHE_OPEN311_KEYS"], !keys.isEmpty {
@@ -59,6 +61,9 @@ func buildApplication(transport: any RPCTransport, identity: GatewayIdentity, co
     RatingRoutes(backends: backends, settings: settings).register(on: router.group("api/v1"))
     SurveyRoutes(backends: backends, settings: settings).register(on: router.group("api/v1/surveys"))
     DashboardRoutes(backends: backends, settings: settings).register(on: router)
+    let templates = Result { try WorkspaceTemplates() }
+    if case .failure(let error) = templates { logger.critical("the workspace cannot load its templates", metadata: ["error": "\(error)"]) }
+    WorkspaceRoutes(backends: backends, settings: settings, templates: templates, events: events).register(on: router)
     return Application(router: router,
                        configuration: .init(address: .hostname(config.httpHost, port: config.httpPort), serverName: "veche-gateway"),
                        logger: logger)

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Contracts
 import Foundation
 import Logging
 import VecheRuntime
@@ -23,7 +24,14 @@ struct GatewayMain: AsyncParsableCommand {
         let env = try await ServiceEnvironment.connect(config: config, name: "gateway", schema: nil)
         defer { env.close() }
         let identity = GatewayIdentity(verifier: env.verifier, own: env.credentials, config: config)
-        let app = buildApplication(transport: env.nats, identity: identity, config: config, logger: env.logger)
+        // Appeal events for the workspace's live updates (a core subscription: hints, not a durable feed).
+        let hub = AppealEventHub()
+        let events = try env.nats.subscribe(subject: Subjects.AppealEvents.wildcard, queue: nil, pendingLimit: 4096) { hub.deliver($0.payload) }
+        defer {
+            events.unsubscribe()
+            hub.finishAll()
+        }
+        let app = buildApplication(transport: env.nats, identity: identity, config: config, logger: env.logger, events: hub)
         try await app.runService()
     }
 }

@@ -33,7 +33,8 @@ public enum MethodRules {
             "SubmitAppeal": .roles(intake),
             "GetAppeal": .citizenOrRoles(staff.union([.publicPortal])),
             "ListAppeals": .roles(staff.union([.publicPortal])),
-            "GetStats": .roles(staff.union([.importer])),
+            // Aggregates without personal data: also the public summary (`public_portal`).
+            "GetStats": .roles(staff.union([.importer, .publicPortal])),
             "Transition": .roles(appealWorkers),
             "AnswerAppeal": .roles(answerers),
             "ReclassifyAppeal": .roles([.centerHead, .operator, .sectorResponsible, .sectorHead]),
@@ -62,7 +63,7 @@ public enum MethodRules {
             "QueryAudit": .roles([.curator]),
         ],
         "RatingService": [
-            "GetRatings": .roles(staff),
+            "GetRatings": .roles(staff.union([.publicPortal])),
             "GetTopProblems": .roles(staff),
             "GetKpis": .roles(staff),
             "SetWeights": .roles([.centerHead]),

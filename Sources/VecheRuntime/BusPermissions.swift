@@ -99,7 +99,8 @@ public enum BusPermissions {
             BusUser(name: gateway,
                     publish: AppealV1.AppealService.methodSubjects + AgencyV1.AgencyService.methodSubjects
                         + RatingV1.RatingService.methodSubjects + SurveyV1.SurveyService.methodSubjects,
-                    subscribe: [inbox(gateway)], allowResponses: false),
+                    // Appeal events: the workspace's live updates (each browser sees only what AppealAccess allows).
+                    subscribe: [inbox(gateway), Subjects.AppealEvents.wildcard], allowResponses: false),
             BusUser(name: importer,
                     publish: AppealV1.AppealService.methodSubjects + agency("ListMunicipalities", "ListTopics")
                         + SurveyV1.SurveyService.methodSubjects,

@@ -49,7 +49,7 @@ enum Spec {
         "AppealService.SubmitAppeal": [.integration, .importer],                       // channel pos: its system and the import
         "AppealService.GetAppeal": [.curator, .centerHead, .operator, .sectorResponsible, .executor, .analyst, .citizen],
         "AppealService.ListAppeals": Who.staff.subtracting([.sociologist]).union([.gateway]),
-        "AppealService.GetStats": Who.staff.union([.importer]),
+        "AppealService.GetStats": Who.staff.union([.importer, .gateway]),              // aggregates: also the public summary
         "AppealService.Transition": [.centerHead, .operator, .sectorResponsible, .executor, .importer],     // close
         "AppealService.AnswerAppeal": [.sectorResponsible, .executor, .importer],
         "AppealService.ReclassifyAppeal": [.centerHead, .operator, .sectorResponsible],
@@ -72,7 +72,7 @@ enum Spec {
         "AgencyService.RevokeRole": [.centerHead],
         "AgencyService.ResolveGrants": Who.authenticated,
         "AgencyService.QueryAudit": [.curator],
-        "RatingService.GetRatings": Who.staff,
+        "RatingService.GetRatings": Who.staff.union([.gateway]),                        // published on the public summary
         "RatingService.GetTopProblems": Who.staff,
         "RatingService.GetKpis": Who.staff,
         "RatingService.SetWeights": [.centerHead],

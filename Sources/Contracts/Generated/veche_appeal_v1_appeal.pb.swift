@@ -133,6 +133,21 @@ extension AppealV1 {
 }
 
 extension AppealV1 {
+    public enum ListOrder: Int32, ProtoEnum {
+        case newest = 0
+        case deadline = 1
+
+        public static let defaultValue: ListOrder = .newest
+        public var name: String {
+            switch self {
+            case .newest: return "newest"
+            case .deadline: return "deadline"
+            }
+        }
+    }
+}
+
+extension AppealV1 {
     public struct IncomingAppeal: ProtoMessage {
         public static let protoName = "veche.appeal.v1.IncomingAppeal"
         public var channel: AppealV1.Channel = .unspecified
@@ -864,8 +879,10 @@ extension AppealV1 {
         public var page: CommonV1.PageRequest? = nil
         public var unassignedOnly: Bool = false
         public var externalId: String = ""
+        public var order: AppealV1.ListOrder = .newest
+        public var monitoringFlag: String = ""
         public init() {}
-        public init(statuses: [AppealV1.Status] = [], channels: [AppealV1.Channel] = [], agencyId: String = "", municipalityOktmo: String = "", topicCode: String = "", categoryCode: String = "", textQuery: String = "", receivedFromMs: Int64 = 0, receivedToMs: Int64 = 0, overdueOnly: Bool = false, problemGroupId: String = "", page: CommonV1.PageRequest? = nil, unassignedOnly: Bool = false, externalId: String = "") {
+        public init(statuses: [AppealV1.Status] = [], channels: [AppealV1.Channel] = [], agencyId: String = "", municipalityOktmo: String = "", topicCode: String = "", categoryCode: String = "", textQuery: String = "", receivedFromMs: Int64 = 0, receivedToMs: Int64 = 0, overdueOnly: Bool = false, problemGroupId: String = "", page: CommonV1.PageRequest? = nil, unassignedOnly: Bool = false, externalId: String = "", order: AppealV1.ListOrder = .newest, monitoringFlag: String = "") {
             self.statuses = statuses
             self.channels = channels
             self.agencyId = agencyId
@@ -880,6 +897,8 @@ extension AppealV1 {
             self.page = page
             self.unassignedOnly = unassignedOnly
             self.externalId = externalId
+            self.order = order
+            self.monitoringFlag = monitoringFlag
         }
         enum CodingKeys: String, CodingKey {
             case statuses
@@ -896,6 +915,8 @@ extension AppealV1 {
             case page
             case unassignedOnly
             case externalId
+            case order
+            case monitoringFlag
         }
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -913,6 +934,8 @@ extension AppealV1 {
             self.page = try c.decodeIfPresent(CommonV1.PageRequest.self, forKey: .page) ?? nil
             self.unassignedOnly = try c.decodeIfPresent(Bool.self, forKey: .unassignedOnly) ?? false
             self.externalId = try c.decodeProtoString(forKey: .externalId) ?? ""
+            self.order = try c.decodeIfPresent(AppealV1.ListOrder.self, forKey: .order) ?? .newest
+            self.monitoringFlag = try c.decodeProtoString(forKey: .monitoringFlag) ?? ""
         }
         public func encode(to encoder: any Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
@@ -930,6 +953,8 @@ extension AppealV1 {
             try c.encodeIfPresent(self.page, forKey: .page)
             try c.encode(self.unassignedOnly, forKey: .unassignedOnly)
             try c.encode(self.externalId, forKey: .externalId)
+            try c.encode(self.order, forKey: .order)
+            try c.encode(self.monitoringFlag, forKey: .monitoringFlag)
         }
     }
 }
@@ -957,6 +982,8 @@ extension AppealV1.ListAppealsRequest: CMessageBridge {
         self.page = c.page.map { CommonV1.PageRequest(c: $0.pointee) }
         self.unassignedOnly = c.unassigned_only != 0
         self.externalId = CBridge.string(c.external_id)
+        self.order = AppealV1.ListOrder(protoRawValue: Int32(truncatingIfNeeded: c.order.rawValue))
+        self.monitoringFlag = CBridge.string(c.monitoring_flag)
     }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.n_statuses = statuses.count
@@ -975,6 +1002,8 @@ extension AppealV1.ListAppealsRequest: CMessageBridge {
         if let v = page { p.pointee.page = arena.message(v) }
         p.pointee.unassigned_only = unassignedOnly ? 1 : 0
         p.pointee.external_id = arena.string(externalId)
+        p.pointee.order = Veche__Appeal__V1__ListOrder(rawValue: .init(truncatingIfNeeded: order.rawValue))
+        p.pointee.monitoring_flag = arena.string(monitoringFlag)
     }
 }
 

@@ -2010,7 +2010,7 @@ const ProtobufCMessageDescriptor veche__appeal__v1__get_appeal_response__descrip
   (ProtobufCMessageInit) veche__appeal__v1__get_appeal_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor veche__appeal__v1__list_appeals_request__field_descriptors[14] =
+static const ProtobufCFieldDescriptor veche__appeal__v1__list_appeals_request__field_descriptors[16] =
 {
   {
     "statuses",
@@ -2180,13 +2180,39 @@ static const ProtobufCFieldDescriptor veche__appeal__v1__list_appeals_request__f
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "order",
+    15,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Appeal__V1__ListAppealsRequest, order),
+    &veche__appeal__v1__list_order__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "monitoring_flag",
+    16,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Appeal__V1__ListAppealsRequest, monitoring_flag),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned veche__appeal__v1__list_appeals_request__field_indices_by_name[] = {
   2,   /* field[2] = agency_id */
   5,   /* field[5] = category_code */
   1,   /* field[1] = channels */
   13,   /* field[13] = external_id */
+  15,   /* field[15] = monitoring_flag */
   3,   /* field[3] = municipality_oktmo */
+  14,   /* field[14] = order */
   9,   /* field[9] = overdue_only */
   11,   /* field[11] = page */
   10,   /* field[10] = problem_group_id */
@@ -2200,7 +2226,7 @@ static const unsigned veche__appeal__v1__list_appeals_request__field_indices_by_
 static const ProtobufCIntRange veche__appeal__v1__list_appeals_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 14 }
+  { 0, 16 }
 };
 const ProtobufCMessageDescriptor veche__appeal__v1__list_appeals_request__descriptor =
 {
@@ -2210,7 +2236,7 @@ const ProtobufCMessageDescriptor veche__appeal__v1__list_appeals_request__descri
   "Veche__Appeal__V1__ListAppealsRequest",
   "veche.appeal.v1",
   sizeof(Veche__Appeal__V1__ListAppealsRequest),
-  14,
+  16,
   veche__appeal__v1__list_appeals_request__field_descriptors,
   veche__appeal__v1__list_appeals_request__field_indices_by_name,
   1,  veche__appeal__v1__list_appeals_request__number_ranges,
@@ -3165,6 +3191,34 @@ const ProtobufCEnumDescriptor veche__appeal__v1__event_type__descriptor =
   veche__appeal__v1__event_type__enum_values_by_name,
   1,
   veche__appeal__v1__event_type__value_ranges,
+  NULL,NULL,NULL,NULL   /* reserved[1234] */
+};
+static const ProtobufCEnumValue veche__appeal__v1__list_order__enum_values_by_number[2] =
+{
+  { "LIST_ORDER_NEWEST", "VECHE__APPEAL__V1__LIST_ORDER__LIST_ORDER_NEWEST", 0 },
+  { "LIST_ORDER_DEADLINE", "VECHE__APPEAL__V1__LIST_ORDER__LIST_ORDER_DEADLINE", 1 },
+};
+static const ProtobufCIntRange veche__appeal__v1__list_order__value_ranges[] = {
+{0, 0},{0, 2}
+};
+static const ProtobufCEnumValueIndex veche__appeal__v1__list_order__enum_values_by_name[2] =
+{
+  { "LIST_ORDER_DEADLINE", 1 },
+  { "LIST_ORDER_NEWEST", 0 },
+};
+const ProtobufCEnumDescriptor veche__appeal__v1__list_order__descriptor =
+{
+  PROTOBUF_C__ENUM_DESCRIPTOR_MAGIC,
+  "veche.appeal.v1.ListOrder",
+  "ListOrder",
+  "Veche__Appeal__V1__ListOrder",
+  "veche.appeal.v1",
+  2,
+  veche__appeal__v1__list_order__enum_values_by_number,
+  2,
+  veche__appeal__v1__list_order__enum_values_by_name,
+  1,
+  veche__appeal__v1__list_order__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
 static const ProtobufCMethodDescriptor veche__appeal__v1__appeal_service__method_descriptors[8] =

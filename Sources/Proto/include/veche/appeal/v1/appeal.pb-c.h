@@ -134,6 +134,21 @@ typedef enum _Veche__Appeal__V1__EventType {
   VECHE__APPEAL__V1__EVENT_TYPE__EVENT_TYPE_DEADLINE_MISSED = 13
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(VECHE__APPEAL__V1__EVENT_TYPE)
 } Veche__Appeal__V1__EventType;
+/*
+ * Order of ListAppeals pages (keyset paging either way).
+ */
+typedef enum _Veche__Appeal__V1__ListOrder {
+  /*
+   * received_at descending
+   */
+  VECHE__APPEAL__V1__LIST_ORDER__LIST_ORDER_NEWEST = 0,
+  /*
+   * Nearest open deadline first: registration (or first reaction) while received, forwarding while
+   * registered, the answer afterwards; answered and closed appeals last.
+   */
+  VECHE__APPEAL__V1__LIST_ORDER__LIST_ORDER_DEADLINE = 1
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(VECHE__APPEAL__V1__LIST_ORDER)
+} Veche__Appeal__V1__ListOrder;
 
 /* --- messages --- */
 
@@ -369,10 +384,15 @@ struct  Veche__Appeal__V1__ListAppealsRequest
    * with channels: look an appeal up by the channel's own id
    */
   char *external_id;
+  Veche__Appeal__V1__ListOrder order;
+  /*
+   * only appeals carrying this special-monitoring flag
+   */
+  char *monitoring_flag;
 };
 #define VECHE__APPEAL__V1__LIST_APPEALS_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&veche__appeal__v1__list_appeals_request__descriptor) \
-    , 0,NULL, 0,NULL, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, 0, (char *)protobuf_c_empty_string, NULL, 0, (char *)protobuf_c_empty_string }
+    , 0,NULL, 0,NULL, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, 0, (char *)protobuf_c_empty_string, NULL, 0, (char *)protobuf_c_empty_string, VECHE__APPEAL__V1__LIST_ORDER__LIST_ORDER_NEWEST, (char *)protobuf_c_empty_string }
 
 
 struct  Veche__Appeal__V1__ListAppealsResponse
@@ -1109,6 +1129,7 @@ extern const ProtobufCEnumDescriptor    veche__appeal__v1__channel__descriptor;
 extern const ProtobufCEnumDescriptor    veche__appeal__v1__status__descriptor;
 extern const ProtobufCEnumDescriptor    veche__appeal__v1__action__descriptor;
 extern const ProtobufCEnumDescriptor    veche__appeal__v1__event_type__descriptor;
+extern const ProtobufCEnumDescriptor    veche__appeal__v1__list_order__descriptor;
 extern const ProtobufCMessageDescriptor veche__appeal__v1__incoming_appeal__descriptor;
 extern const ProtobufCMessageDescriptor veche__appeal__v1__deadlines__descriptor;
 extern const ProtobufCMessageDescriptor veche__appeal__v1__appeal__descriptor;
