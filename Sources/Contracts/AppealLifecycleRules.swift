@@ -1,4 +1,4 @@
-import VecheAuth
+import VecheIdentity
 
 /// Which lifecycle steps an appeal's status allows: the one table AppealService enforces (`Lifecycle`) and
 /// the workspace reads to offer only the actions that can succeed.
