@@ -176,12 +176,13 @@ def test_operator_corrects_classification_and_assigns(platform, appeals):
         assert "Классификация" in d.find_element(By.CSS_SELECTOR, "table.history").text
         shot(d, "03-operator-card-reclassified")
 
-        # A stale tab: the same (already used) form again is refused with the version conflict, not applied twice.
+        # A stale tab: the same (already used) form again — its idempotency key is spent on a different body and its
+        # version is old — is refused (key reuse or version conflict), not applied twice.
         d.execute_script("document.open(); document.write(arguments[0]); document.close();", stale)
         d.find_element(By.CSS_SELECTOR, "form[action$='/classification'] button[type=submit]").click()
         wait(d).until(EC.presence_of_element_located((By.CSS_SELECTOR, ".flash.err")))
-        assert "Действие невозможно" in d.find_element(By.CSS_SELECTOR, ".flash.err").text or \
-            "верси" in d.find_element(By.CSS_SELECTOR, ".flash.err").text
+        refusal = d.find_element(By.CSS_SELECTOR, ".flash.err").text
+        assert any(m in refusal for m in ("Действие невозможно", "верси", "Ключ идемпотентности уже использован")), refusal
         shot(d, "04-operator-stale-refused")
 
         d.get(platform.http_url + "/ws/appeals/" + appeals["heating"]["id"])
