@@ -122,10 +122,8 @@ struct WorkspaceForm: Sendable {
     /// Call options carrying the form's idempotency key as the `Idempotency-Key` header of the RPC (the key
     /// of one rendered form: a repeated submission is recognised as the same request).
     func callOptions(_ settings: GatewaySettings, suffix: String = "") -> CallOptions {
-        var options = CallOptions(timeout: settings.callTimeout)
         let key = value("idempotency_key")
-        if !key.isEmpty { options.metadata[RPCHeader.idempotencyKey] = suffix.isEmpty ? key : key + "/" + suffix }
-        return options
+        return .forwarding(settings, idempotencyKey: key.isEmpty ? nil : suffix.isEmpty ? key : key + "/" + suffix)
     }
 }
 
