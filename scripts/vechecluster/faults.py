@@ -54,6 +54,8 @@ def main(argv=None):
     ap.add_argument("--duration", type=float, default=120, help="seconds of load with faults (default 120)")
     ap.add_argument("--seed", type=int, default=int(time.time()) % 100000)
     ap.add_argument("--bin", default=os.environ.get("VECHE_BIN_DIR", ".build/debug"))
+    ap.add_argument("--fresh", action="store_true",
+                    help="purge the cluster's state first (the test command: a cluster left by another run may still be failing over)")
     ap.add_argument("--data", default=os.environ.get("VECHE_SHARED_DATA", "../shared/data"))
     args = ap.parse_args(argv)
     started = time.monotonic()
@@ -64,6 +66,8 @@ def main(argv=None):
     rng = new_rng(args.seed)
     run_id = f"faults{args.seed}x{int(time.time())}"
     env = dict(os.environ, VECHE_LOG_LEVEL=os.environ.get("VECHE_LOG_LEVEL", "notice"))
+    if args.fresh:
+        Cluster.from_env(bin_dir=args.bin, env=env).purge()
     state = Cluster.from_env(bin_dir=args.bin, env=env).layout.state
     os.makedirs(state, exist_ok=True)
     auth = os.path.join(state, "faults-auth.conf")
