@@ -40,7 +40,7 @@ struct IntakeProcessor: Sendable {
                                                                      headers: msg.headers, at: item.storedAt)
                 _ = try await handlers.submit(incoming, by: principal)
                 return .ack
-            } catch let e as AuthError {
+            } catch let e as AuthError where !e.isTransient {
                 return await reject(item, reason: "refused: \(e.message)")
             } catch let e as RPCError where e.code == .invalidArgument || e.code == .permissionDenied || e.code == .unauthenticated {
                 return await reject(item, reason: e.message)

@@ -66,6 +66,11 @@ extension RPCStatusCode {
     }
 }
 
+extension AuthError {
+    /// 401, 403 or 503 (the identity provider cannot be reached).
+    var httpStatus: HTTPResponse.Status { HTTPResponse.Status(code: statusCode) }
+}
+
 /// Turns backend `RPCError`s and bad JSON into JSON error bodies with the matching HTTP status.
 struct RPCErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
@@ -74,8 +79,7 @@ struct RPCErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch let e as RPCError {
             return try Self.errorResponse(status: e.code.httpStatus, code: e.code.rawValue, message: e.message, request: request, context: context)
         } catch let e as AuthError {
-            var response = try Self.errorResponse(status: e.statusCode == 401 ? .unauthorized : .forbidden, code: e.statusCode,
-                                                  message: e.message, request: request, context: context)
+            var response = try Self.errorResponse(status: e.httpStatus, code: e.statusCode, message: e.message, request: request, context: context)
             if e.statusCode == 401 { response.headers[.wwwAuthenticate] = "Bearer realm=\"veche\"" }
             return response
         } catch let e as DecodingError {

@@ -65,6 +65,7 @@ public actor TokenVerifier {
     private var keys = JWTKeyCollection()
     private var kids: Set<String> = []
     private var lastFetch: ContinuousClock.Instant?
+    private var lastFailure: ContinuousClock.Instant?
     private var inFlight: Task<Void, any Error>?
     /// How often the JWKS was fetched (observable in tests of key rotation and of the refresh bound).
     public private(set) var fetches = 0
@@ -137,6 +138,9 @@ public actor TokenVerifier {
         if let last = lastFetch, ContinuousClock.now - last < settings.jwksMinRefreshInterval {
             throw AuthError.unauthenticated("access token signed with unknown key \(kid)")
         }
+        if let failed = lastFailure, ContinuousClock.now - failed < Self.failureBackoff {
+            throw AuthError.providerUnavailable("the identity provider's signing keys cannot be fetched now; retry shortly")
+        }
         try await refresh()
         guard kids.contains(kid) else { throw AuthError.unauthenticated("access token signed with unknown key \(kid)") }
         return keys
@@ -151,18 +155,25 @@ public actor TokenVerifier {
         try await task.value
     }
 
+    /// After a failed fetch, callers are answered 503 for this long without another fetch (a provider that is
+    /// down is not hammered by every request), but the refresh throttle is not started: the next fetch after
+    /// the backoff may bring the key.
+    static let failureBackoff: Duration = .seconds(1)
+
     private func fetch() async throws {
-        lastFetch = .now
         fetches += 1
         let jwks: JWKS
         do {
-            let resolved = try await settings.discovered()
-            guard let url = resolved.jwksURL else { throw AuthError.unauthenticated("the provider publishes no JWKS") }
-            jwks = try JSONDecoder().decode(JWKS.self, from: try await HTTP.get(url, timeout: .seconds(5)))
+            let resolved = try await settings.discovered(timeout: settings.providerTimeout)
+            guard let url = resolved.jwksURL else { throw AuthError.providerUnavailable("the provider publishes no JWKS") }
+            jwks = try JSONDecoder().decode(JWKS.self, from: try await HTTP.get(url, timeout: settings.providerTimeout))
         } catch {
+            lastFailure = .now
             logger.warning("JWKS fetch failed", metadata: ["issuer": "\(settings.issuer)", "error": "\(error)"])
-            throw AuthError.unauthenticated("cannot fetch the provider's signing keys")
+            throw AuthError.providerUnavailable("cannot fetch the identity provider's signing keys now; retry shortly")
         }
+        lastFetch = .now
+        lastFailure = nil
         let collection = JWTKeyCollection()
         var found: Set<String> = []
         for jwk in jwks.keys {

@@ -307,6 +307,32 @@ struct TrustBoundaryTests {
 
     }
 
+    /// A provider that cannot be reached makes a valid token a transient 503 (the gateway answers 503, intake
+    /// redelivers, a browser session stays signed in), never a 401 "bad token"; and the failed fetch does not
+    /// start the refresh throttle, so the verifier fetches again once the short failure backoff has passed.
+    @Test func unreachableProviderIsTransientNotAnInvalidToken() async throws {
+        let real = try await Tokens.shared.token(.user("analyst"))
+        var dead = OIDCSettings()
+        dead.jwksURL = URL(string: "http://127.0.0.1:1/jwks")   // nothing listens on port 1
+        let verifier = TokenVerifier(settings: dead, logger: Logger(label: "test"))
+        do {
+            _ = try await verifier.verify(real)
+            Issue.record("a token was accepted without the provider's keys")
+        } catch let e as AuthError {
+            #expect(e.isTransient && e.statusCode == 503, "\(e)")
+        }
+        // Within the backoff: answered 503 again without another fetch.
+        let fetched = await verifier.fetches
+        await #expect(throws: AuthError.providerUnavailable("the identity provider's signing keys cannot be fetched now; retry shortly")) {
+            _ = try await verifier.verify(real)
+        }
+        #expect(await verifier.fetches == fetched)
+        // After it: a new fetch is attempted (not refused for the 10 s refresh interval as an unknown key).
+        try await Task.sleep(for: .milliseconds(1_100))
+        await #expect(throws: AuthError.self) { _ = try await verifier.verify(real) }
+        #expect(await verifier.fetches == fetched + 1)
+    }
+
     /// Key rotation at the provider (a private glewlwyd, so the shared one is not disturbed): new tokens carry a
     /// new kid; a verifier that knew only the old keys fetches the JWKS again and accepts them, and tokens
     /// signed with the old key stay valid until they expire.
