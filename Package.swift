@@ -27,6 +27,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.5.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
         // C libraries from Debian.
@@ -45,8 +47,14 @@ let package = Package(
         ], swiftSettings: swiftSettings),
         // Generated Swift value types over Proto + the RPC vocabulary.
         .target(name: "Contracts", dependencies: ["Proto", "VecheIdentity", log], swiftSettings: swiftSettings),
+        // Prometheus metrics (swift-metrics API, swift-prometheus backend) and the `/metrics` listener.
+        .target(name: "VecheMetrics", dependencies: [
+            log, lifecycle, .product(name: "Metrics", package: "swift-metrics"), .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "Hummingbird", package: "hummingbird"),
+        ], swiftSettings: swiftSettings),
         // NATS (core, ADR-32 services, JetStream), libpq pool, migrations, config, lifecycle, bus and database permissions.
-        .target(name: "VecheRuntime", dependencies: ["CNATS", "CPQ", "Contracts", "VecheAuth", log, lifecycle,
+        .target(name: "VecheRuntime", dependencies: ["CNATS", "CPQ", "Contracts", "VecheAuth", "VecheMetrics", log, lifecycle,
+                                                     .product(name: "Metrics", package: "swift-metrics"),
                                                      .product(name: "HummingbirdBcrypt", package: "hummingbird-auth")],
                 swiftSettings: swiftSettings),
 

@@ -47,6 +47,11 @@ public enum Subjects {
     /// ADR-32 discovery subjects.
     public enum Discovery {
         public static let verbs = ["PING", "INFO", "STATS"]
+        /// The platform's four backend services, whose PINGs the gateway's readiness check sends.
+        public static let platformServices = [AppealV1.AppealService.name, AgencyV1.AgencyService.name,
+                                              RatingV1.RatingService.name, SurveyV1.SurveyService.name]
+        /// `$SRV.PING.<service>`: answered by every live instance of `service`.
+        public static func ping(_ service: String) -> String { "$SRV.PING.\(service)" }
         public static func subjects(verb: String, name: String, id: String) -> [String] {
             ["$SRV.\(verb)", "$SRV.\(verb).\(name)", "$SRV.\(verb).\(name).\(id)"]
         }

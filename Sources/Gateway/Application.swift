@@ -44,6 +44,8 @@ func buildApplication(transport: any RPCTransport, identity: GatewayIdentity, co
     }
     let backends = Backends(transport: transport, identity: identity)
     let router = Router(context: GatewayContext.self)
+    // HTTP request count, duration and errors per route (Hummingbird's swift-metrics middleware).
+    router.add(middleware: MetricsMiddleware())
     router.add(middleware: SecurityHeadersMiddleware())
     router.add(middleware: RPCErrorMiddleware())
     router.add(middleware: InputHygieneMiddleware())
@@ -52,6 +54,7 @@ func buildApplication(transport: any RPCTransport, identity: GatewayIdentity, co
     router.add(middleware: CallerMiddleware(identity: identity))
     router.add(middleware: UnsafeRequestGuard(identity: identity))
     router.get("/health") { _, _ in "ok" }
+    ReadinessRoutes(transport: transport).register(on: router)
     SignInRoutes(identity: identity, backends: backends, settings: settings).register(on: router)
     AppealRoutes(backends: backends, settings: settings).register(on: router.group("api/v1/appeals"))
     CitizenRoutes(backends: backends, settings: settings).register(on: router.group("api/v1/citizen/appeal"))

@@ -21,6 +21,7 @@ struct GatewayMain: AsyncParsableCommand {
         if let host { config.httpHost = host }
         if let port { config.httpPort = port }
         VecheLogging.bootstrap(level: config.logLevel)
+        VecheMetrics.bootstrap()
         let env = try await ServiceEnvironment.connect(config: config, name: "gateway", schema: nil)
         defer { env.close() }
         let identity = GatewayIdentity(verifier: env.verifier, own: env.credentials, config: config)
@@ -32,6 +33,6 @@ struct GatewayMain: AsyncParsableCommand {
             hub.finishAll()
         }
         let app = buildApplication(transport: env.nats, identity: identity, config: config, logger: env.logger, events: hub)
-        try await app.runService()
+        try await VecheProcess.run([app] + (env.metricsServer.map { [$0] } ?? []), logger: env.logger)
     }
 }

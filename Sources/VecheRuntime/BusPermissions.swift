@@ -98,7 +98,9 @@ public enum BusPermissions {
                     allowResponses: true),
             BusUser(name: gateway,
                     publish: AppealV1.AppealService.methodSubjects + AgencyV1.AgencyService.methodSubjects
-                        + RatingV1.RatingService.methodSubjects + SurveyV1.SurveyService.methodSubjects,
+                        + RatingV1.RatingService.methodSubjects + SurveyV1.SurveyService.methodSubjects
+                        // `/ready`: one ADR-32 PING per backend service.
+                        + Subjects.Discovery.platformServices.map(Subjects.Discovery.ping),
                     // Appeal events: the workspace's live updates (each browser sees only what AppealAccess allows).
                     subscribe: [inbox(gateway), Subjects.AppealEvents.wildcard], allowResponses: false),
             BusUser(name: importer,

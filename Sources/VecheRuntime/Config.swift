@@ -46,6 +46,8 @@ public struct VecheConfig: Sendable {
     public var defaultDeadline: Duration
     /// How long idempotency keys are remembered (`VECHE_IDEMPOTENCY_TTL_HOURS`, default 24).
     public var idempotencyTTL: Duration
+    /// Loopback port of this process's Prometheus `/metrics` listener (`VECHE_METRICS_PORT`; nil: none).
+    public var metricsPort: Int?
 
     /// Reads `VECHE_*` variables; unknown time zones and malformed numbers are reported together.
     public init(environment env: [String: String] = ProcessInfo.processInfo.environment) throws {
@@ -97,6 +99,7 @@ public struct VecheConfig: Sendable {
         handlerQueue = int("VECHE_HANDLER_QUEUE", 256)
         defaultDeadline = .milliseconds(int("VECHE_DEFAULT_DEADLINE_MS", 10_000))
         idempotencyTTL = .seconds(3600 * int("VECHE_IDEMPOTENCY_TTL_HOURS", 24))
+        metricsPort = env["VECHE_METRICS_PORT"].map { _ in int("VECHE_METRICS_PORT", 0, min: 1) }.flatMap { $0 > 0 ? $0 : nil }
     }
 
     static var defaultTimeZone: TimeZone {

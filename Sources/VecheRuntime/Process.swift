@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import ServiceLifecycle
 import VecheAuth
+@_exported import VecheMetrics
 
 /// Connections a service process shares: NATS, JetStream, its PostgreSQL pool, and its identity.
 public struct ServiceEnvironment: Sendable {
@@ -71,6 +72,11 @@ public struct ServiceEnvironment: Sendable {
         return (host, [host] + services)
     }
 
+    /// The `/metrics` listener when `VECHE_METRICS_PORT` is set.
+    public var metricsServer: MetricsServer? {
+        config.metricsPort.map { MetricsServer(port: $0, logger: logger) }
+    }
+
     public func requirePool() throws -> PGPool {
         guard let pool else { throw RPCError.internalError("service started without a database") }
         return pool
@@ -96,11 +102,12 @@ public enum VecheProcess {
                              _ build: (ServiceEnvironment) async throws -> [any Service]) async throws {
         let config = try VecheConfig()
         VecheLogging.bootstrap(level: config.logLevel)
+        VecheMetrics.bootstrap()
         let env = try await ServiceEnvironment.connect(config: config, name: name, schema: schema)
         defer { env.close() }
         let services = try await build(env)
         if migrateOnly { return }
-        try await run(services, logger: env.logger)
+        try await run(services + (env.metricsServer.map { [$0] } ?? []), logger: env.logger)
     }
 
     /// Runs services until SIGTERM/SIGINT, then shuts them down gracefully in reverse order.

@@ -99,8 +99,10 @@ public final class NatsServiceHost: Service, @unchecked Sendable {
                 guard let self else { return }
                 if self.stopping.load(ordering: .acquiring) {
                     self.replyError(to: msg, RPCError(.unavailable, "\(self.info.name) is shutting down, retry"), endpoint: endpoint.name)
+                    RuntimeMetrics.rpcRefused(service: self.info.name, method: endpoint.name, code: RPCStatusCode.unavailable.rawValue)
                 } else if !queue.offer(Pending(endpoint: endpoint, message: msg, arrived: Date())) {
                     self.replyError(to: msg, RPCError(.resourceExhausted, "\(self.info.name) is overloaded, retry later"), endpoint: endpoint.name)
+                    RuntimeMetrics.rpcRefused(service: self.info.name, method: endpoint.name, code: RPCStatusCode.resourceExhausted.rawValue)
                 }
             }
             subs.append(sub)
@@ -130,6 +132,7 @@ public final class NatsServiceHost: Service, @unchecked Sendable {
             for _ in 0..<concurrency {
                 group.addTask {
                     while let pending = await queue.next() {
+                        RuntimeMetrics.queueDepth(service: self.info.name, queue.depth)
                         await self.handle(pending)
                     }
                 }
@@ -152,6 +155,7 @@ public final class NatsServiceHost: Service, @unchecked Sendable {
         }
         if let rid = msg.headers[RPCHeader.requestID] { context.logger[metadataKey: "request-id"] = "\(rid)" }
         var failure: String?
+        var code = 200
         do {
             // A deadline that passed while the request waited: dropped without executing.
             try context.checkDeadline()
@@ -166,9 +170,11 @@ public final class NatsServiceHost: Service, @unchecked Sendable {
         } catch {
             let rpc = Self.rpcError(from: error, logger: context.logger, endpoint: endpoint.name)
             failure = "\(rpc.code.rawValue):\(rpc.message)"
+            code = rpc.code.rawValue
             replyError(to: msg, rpc, endpoint: nil)
         }
         let elapsed = ContinuousClock.now - start
+        RuntimeMetrics.rpcAnswered(service: info.name, method: endpoint.name, code: code, duration: elapsed)
         let nanos = elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000
         stats.withLock { all in
             var s = all[endpoint.name] ?? EndpointStats()
