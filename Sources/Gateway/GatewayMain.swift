@@ -20,7 +20,7 @@ struct GatewayMain: AsyncParsableCommand {
         var config = try VecheConfig()
         if let host { config.httpHost = host }
         if let port { config.httpPort = port }
-        VecheLogging.bootstrap(level: config.logLevel)
+        VecheLogging.bootstrap(config, process: "gateway")
         VecheMetrics.bootstrap()
         let env = try await ServiceEnvironment.connect(config: config, name: "gateway", schema: nil)
         defer { env.close() }

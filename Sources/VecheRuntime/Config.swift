@@ -26,6 +26,8 @@ public struct VecheConfig: Sendable {
     public var httpHost: String
     public var httpPort: Int
     public var logLevel: Logger.Level
+    /// `VECHE_LOG_FORMAT`: text (default) or json.
+    public var logFormat: VecheLogging.Format
     /// The one time zone of the region (`VECHE_TIMEZONE`, an IANA name): deadlines, periods, appeal numbers,
     /// dates shown to people. Validated at start-up.
     public var timeZone: TimeZone
@@ -86,6 +88,11 @@ public struct VecheConfig: Sendable {
         if Logger.Level(rawValue: level) == nil {
             problems.append("VECHE_LOG_LEVEL='\(level)' is not one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")
         }
+        let format = (env["VECHE_LOG_FORMAT"] ?? "text").lowercased()
+        logFormat = VecheLogging.Format(rawValue: format) ?? .text
+        if VecheLogging.Format(rawValue: format) == nil {
+            problems.append("VECHE_LOG_FORMAT='\(format)' is not one of \(VecheLogging.Format.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
         let zone = env["VECHE_TIMEZONE"] ?? Self.defaultTimeZoneIdentifier
         if let tz = TimeZone(identifier: zone) {
             timeZone = tz
@@ -114,12 +121,28 @@ public struct VecheConfig: Sendable {
 
 /// Process-wide logging set-up (swift-log to stderr).
 public enum VecheLogging {
-    /// Bootstraps swift-log once per process (stderr, level from config).
-    public static func bootstrap(level: Logger.Level) {
+    /// How log lines are written (`VECHE_LOG_FORMAT`).
+    public enum Format: String, Sendable, CaseIterable {
+        /// swift-log's human-readable lines.
+        case text
+        /// One JSON object per line (`JSONLogHandler`), for log collectors.
+        case json
+    }
+
+    /// Bootstraps swift-log once per process (stderr, level and format from config; `process` names the
+    /// service in JSON lines).
+    public static func bootstrap(_ config: VecheConfig, process: String) {
         LoggingSystem.bootstrap { label in
-            var h = StreamLogHandler.standardError(label: label)
-            h.logLevel = level
-            return h
+            switch config.logFormat {
+            case .text:
+                var h = StreamLogHandler.standardError(label: label)
+                h.logLevel = config.logLevel
+                return h
+            case .json:
+                var h = JSONLogHandler(label: label, service: process, instance: config.instanceID)
+                h.logLevel = config.logLevel
+                return h
+            }
         }
     }
 }

@@ -101,7 +101,7 @@ public enum VecheProcess {
     public static func serve(name: String, schema: String?, migrateOnly: Bool,
                              _ build: (ServiceEnvironment) async throws -> [any Service]) async throws {
         let config = try VecheConfig()
-        VecheLogging.bootstrap(level: config.logLevel)
+        VecheLogging.bootstrap(config, process: name)
         VecheMetrics.bootstrap()
         let env = try await ServiceEnvironment.connect(config: config, name: name, schema: schema)
         defer { env.close() }

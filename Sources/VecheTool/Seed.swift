@@ -19,7 +19,7 @@ struct Seed: AsyncParsableCommand {
 
     func run() async throws {
         let config = try VecheConfig()
-        VecheLogging.bootstrap(level: config.logLevel)
+        VecheLogging.bootstrap(config, process: "veche-tool")
         var logger = Logger(label: "veche.seed")
         logger.logLevel = config.logLevel
         // The seed is a demo data loader: the import bus user, its own client (roles import and sociologist).
