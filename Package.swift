@@ -89,7 +89,7 @@ let package = Package(
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
             .product(name: "Crypto", package: "swift-crypto"),
-        ], swiftSettings: swiftSettings),
+        ], resources: [.copy("Resources")], swiftSettings: swiftSettings),
 
         // libFuzzer targets (scripts/veche fuzz builds them with -sanitize=fuzzer,address).
         .target(name: "FuzzSupport", dependencies: ["Contracts", "GatewayRequests"], swiftSettings: swiftSettings),

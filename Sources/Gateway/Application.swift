@@ -54,7 +54,7 @@ func buildApplication(transport: any RPCTransport, identity: GatewayIdentity, co
     router.add(middleware: CallerMiddleware(identity: identity))
     router.add(middleware: UnsafeRequestGuard(identity: identity))
     router.get("/health") { _, _ in "ok" }
-    ReadinessRoutes(transport: transport).register(on: router)
+    OperationsRoutes(transport: transport).register(on: router)
     SignInRoutes(identity: identity, backends: backends, settings: settings).register(on: router)
     AppealRoutes(backends: backends, settings: settings).register(on: router.group("api/v1/appeals"))
     CitizenRoutes(backends: backends, settings: settings).register(on: router.group("api/v1/citizen/appeal"))

@@ -71,7 +71,7 @@ extension AuthError {
     var httpStatus: HTTPResponse.Status { HTTPResponse.Status(code: statusCode) }
 }
 
-/// Turns backend `RPCError`s and bad JSON into JSON error bodies with the matching HTTP status.
+/// Turns backend `RPCError`s, refused identities, bad JSON and Hummingbird's own `HTTPError`s into JSON error bodies with the matching HTTP status.
 struct RPCErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
@@ -84,6 +84,10 @@ struct RPCErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             return response
         } catch let e as DecodingError {
             return try Self.errorResponse(status: .badRequest, code: 400, message: "invalid JSON body: \(Self.describe(e))", request: request, context: context)
+        } catch let e as HTTPError {
+            // Hummingbird's own refusals (a body that is not JSON, a number out of range, no such route) in the same body.
+            return try Self.errorResponse(status: e.status, code: e.status.code, message: e.body ?? e.status.reasonPhrase,
+                                          request: request, context: context)
         }
     }
 

@@ -231,6 +231,7 @@ struct AccessMatrixTests {
             Route(method: .get, path: "/auth/session", allowed: .operator, denied: nil),
             Route(method: .get, path: "/health", allowed: nil, denied: nil, isPublic: true),
             Route(method: .get, path: "/ready", allowed: nil, denied: nil, isPublic: true),
+            Route(method: .get, path: "/openapi.json", allowed: nil, denied: nil, isPublic: true),
             Route(method: .get, path: "/open311/v2/services.json", allowed: nil, denied: nil, isPublic: true),
             Route(method: .get, path: "/open311/v2/services/roads.potholes.json", allowed: nil, denied: nil, isPublic: true),
             Route(method: .get, path: "/open311/v2/requests.json", allowed: nil, denied: nil, isPublic: true),
