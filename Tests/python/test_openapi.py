@@ -53,7 +53,7 @@ def test_gateway_conforms_to_its_description(gateway, tmp_path):
            "--seed", "59", "--max-time", MAX_TIME, "--request-timeout", "30", "--workers", "2",
            "--generation-allow-x00", "false", "--generation-with-security-parameters", "false",
            "--suppress-health-check", "all"]
-    r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=int(MAX_TIME) + 240)
+    r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=int(MAX_TIME) + 240, cwd=tmp_path)
     with open(tmp_path.parent / "schemathesis.log", "w") as f:
         f.write(r.stdout)
     assert r.returncode == 0, r.stdout[-6000:]
