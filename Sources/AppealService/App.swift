@@ -38,30 +38,29 @@ enum AppealServiceApp {
         if let enricher {
             chosen = enricher
         } else {
-            chosen = try await standardEnricher(env: env, pool: pool, agencies: agencies, directory: directory)
+            chosen = try await standardEnricher(env: env, pool: pool, directory: directory)
         }
         let handlers = AppealHandlers(pool: pool, relay: relay, enricher: chosen, directory: directory,
                                       timeZone: env.config.timeZone, autoRegister: autoRegister,
                                       checks: DirectoryChecks(agencies: agencies, directory: directory),
-                                      views: AppealViews(redactor: PIIRedactor()))
+                                      views: AppealViews(redactor: PIIRedactor()), commits: IntakeGroupCommit(pool: pool))
         let rpc = env.rpcHost(info: .init(name: AppealV1.AppealService.name, version: version,
                                           description: "Citizen appeals: intake, 59-FZ lifecycle, answers, satisfaction",
                                           metadata: ["schema": AppealSchema.name]),
                               endpoints: handlers.endpoints)
         let intake = IntakeProcessor(handlers: handlers, pool: pool, authenticator: env.authenticator, logger: env.logger)
         let consumer = JetStreamConsumer(jetStream: env.jetStream, stream: Subjects.Intake.stream, durable: Subjects.Intake.durable,
-                                         filterSubject: Subjects.Intake.wildcard, concurrency: 16, logger: env.logger) { await intake.process($0) }
+                                         filterSubject: Subjects.Intake.wildcard, batch: 256, logger: env.logger) { await intake.processBatch($0) }
         let watcher = DeadlineWatcher(pool: pool, relay: relay, logger: env.logger)
         return Built(host: rpc.host, handlers: handlers, relay: relay, watcher: watcher, directory: directory,
                      services: [env.grants, directory, relay] + rpc.services + [consumer, watcher])
     }
 
-    static func standardEnricher(env: ServiceEnvironment, pool: PGPool, agencies: AgencyV1.AgencyService.Client,
-                                 directory: LocalDirectory) async throws -> any AppealEnricher {
+    static func standardEnricher(env: ServiceEnvironment, pool: PGPool, directory: LocalDirectory) async throws -> any AppealEnricher {
         let grouper = try ProblemGrouper()
         let warmed = try await TextEnricher.warmUp(grouper: grouper, pool: pool)
         env.logger.info("duplicate index warmed up", metadata: ["appeals": "\(warmed)"])
-        return TextEnricher(pipelines: TextPipelinePool(model: try bundledModel.get()), grouper: grouper, agencies: agencies,
-                            municipalities: MunicipalityResolver(directory: directory), logger: env.logger)
+        return TextEnricher(pipelines: TextPipelinePool(model: try bundledModel.get(), duplicateOptions: grouper.options), grouper: grouper,
+                            directory: directory, logger: env.logger)
     }
 }

@@ -116,6 +116,17 @@ struct AppealStore: Sendable {
             .first.map(appeal(from:))
     }
 
+    /// Which of the (channel, external id) pairs are stored, as "channel\0external id" keys (one statement).
+    static func existingKeys(_ conn: PGConnection, _ keys: [(AppealV1.Channel, String)]) throws -> Set<String> {
+        guard !keys.isEmpty else { return [] }
+        let rows = try conn.query("""
+            SELECT a.channel, a.external_id FROM appeals a
+            JOIN unnest(\(keys.map(\.0.name))::text[], \(keys.map(\.1))::text[]) AS k(channel, external_id)
+              ON a.channel = k.channel AND a.external_id = k.external_id
+            """).rows
+        return Set(rows.map { $0.string("channel") + "\u{0}" + $0.string("external_id") })
+    }
+
     static func history(_ conn: PGConnection, appealID: String) throws -> [AppealV1.AppealEvent] {
         try conn.query("SELECT payload FROM appeal_events WHERE appeal_id = \(appealID)::uuid ORDER BY seq").rows.compactMap { row in
             guard let bytes = PGBytes.decode(row.string("payload")) else { return nil }

@@ -40,7 +40,7 @@ final class EventRelay: Service, @unchecked Sendable {
 
     static let leaderLock: SQL = "hashtextextended('veche.appeal.event-relay', 0)"
 
-    init(pool: PGPool, publisher: any EventPublishing, logger: Logger, batchSize: Int = 500, pollInterval: Duration = .milliseconds(250)) {
+    init(pool: PGPool, publisher: any EventPublishing, logger: Logger, batchSize: Int = 2000, pollInterval: Duration = .milliseconds(250)) {
         self.pool = pool
         self.publisher = publisher
         self.logger = logger

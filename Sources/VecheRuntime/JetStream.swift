@@ -189,21 +189,58 @@ public final class JetStreamConsumer: Service, @unchecked Sendable {
     let jetStream: JetStream
     let logger: Logger
     let batch: Int32
-    /// Messages of one fetched batch handled at the same time (1 = strictly in stream order).
-    let concurrency: Int
-    let handler: @Sendable (JetStreamMessage) async -> ConsumeOutcome
+    /// Handles one fetched batch; one outcome per message, in order.
+    let handleBatch: @Sendable ([JetStreamMessage]) async -> [ConsumeOutcome]
     private let stopFlag = Atomic<Bool>(false)
 
-    public init(jetStream: JetStream, stream: String, durable: String, filterSubject: String, batch: Int = 64, concurrency: Int = 1,
-                logger: Logger, handler: @escaping @Sendable (JetStreamMessage) async -> ConsumeOutcome) {
-        self.concurrency = max(1, concurrency)
+    /// `handler` gets each message; up to `concurrency` messages of a fetched batch are handled at the same
+    /// time (1 = strictly in stream order).
+    public convenience init(jetStream: JetStream, stream: String, durable: String, filterSubject: String, batch: Int = 64, concurrency: Int = 1,
+                            logger: Logger, handler: @escaping @Sendable (JetStreamMessage) async -> ConsumeOutcome) {
+        let width = max(1, concurrency)
+        self.init(jetStream: jetStream, stream: stream, durable: durable, filterSubject: filterSubject, batch: batch, logger: logger) { items in
+            await JetStreamConsumer.each(items, width: width, handler)
+        }
+    }
+
+    /// `batchHandler` gets every fetched batch (up to `batch` messages) as a unit and returns one outcome per
+    /// message; they are acked or nak'ed only after it returned.
+    public init(jetStream: JetStream, stream: String, durable: String, filterSubject: String, batch: Int = 64,
+                logger: Logger, batchHandler: @escaping @Sendable ([JetStreamMessage]) async -> [ConsumeOutcome]) {
         self.jetStream = jetStream
         self.stream = stream
         self.durable = durable
         self.filterSubject = filterSubject
         self.batch = Int32(batch)
         self.logger = logger
-        self.handler = handler
+        self.handleBatch = batchHandler
+    }
+
+    /// Runs `handler` on every item, up to `width` at once, keeping the outcomes in item order.
+    static func each(_ items: [JetStreamMessage], width: Int,
+                     _ handler: @escaping @Sendable (JetStreamMessage) async -> ConsumeOutcome) async -> [ConsumeOutcome] {
+        if width == 1 {
+            var out: [ConsumeOutcome] = []
+            for item in items { out.append(await handler(item)) }
+            return out
+        }
+        return await withTaskGroup(of: (Int, ConsumeOutcome).self) { group in
+            var out = [ConsumeOutcome](repeating: .retry(after: .seconds(1)), count: items.count)
+            var next = 0, running = 0
+            while next < items.count || running > 0 {
+                while running < width, next < items.count {
+                    let i = next
+                    group.addTask { (i, await handler(items[i])) }
+                    next += 1
+                    running += 1
+                }
+                if let (i, o) = await group.next() {
+                    out[i] = o
+                    running -= 1
+                }
+            }
+            return out
+        }
     }
 
     public func run() async throws {
@@ -295,8 +332,8 @@ public final class JetStreamConsumer: Service, @unchecked Sendable {
                 Thread.sleep(forTimeInterval: 0.5)
                 continue
             }
-            // Copy every message out of cnats memory, handle them (up to `concurrency` at once),
-            // then ack/nak each here on the consumer thread — only after its handler finished.
+            // Copy every message out of cnats memory, handle the batch, then ack/nak each here on the
+            // consumer thread — only after the handler finished.
             var raw: [OpaquePointer] = []
             var items: [JetStreamMessage] = []
             for i in 0..<Int(list.Count) {
@@ -317,43 +354,26 @@ public final class JetStreamConsumer: Service, @unchecked Sendable {
                 items.append(JetStreamMessage(message: NatsMessage(copying: msg), streamSequence: seq, deliveries: deliveries,
                                               stream: streamName, storedAt: storedAt))
             }
-            let handler = self.handler
-            let width = concurrency
+            let handleBatch = self.handleBatch
             let batchItems = items
-            let outcomes: [ConsumeOutcome] = runBlockingWait {
-                if width == 1 {
-                    var out: [ConsumeOutcome] = []
-                    for item in batchItems { out.append(await handler(item)) }
-                    return out
-                }
-                return await withTaskGroup(of: (Int, ConsumeOutcome).self) { group in
-                    var out = [ConsumeOutcome](repeating: .retry(after: .seconds(1)), count: batchItems.count)
-                    var next = 0, running = 0
-                    while next < batchItems.count || running > 0 {
-                        while running < width, next < batchItems.count {
-                            let i = next
-                            group.addTask { (i, await handler(batchItems[i])) }
-                            next += 1
-                            running += 1
-                        }
-                        if let (i, o) = await group.next() {
-                            out[i] = o
-                            running -= 1
-                        }
-                    }
-                    return out
-                }
+            var outcomes: [ConsumeOutcome] = runBlockingWait { await handleBatch(batchItems) }
+            if outcomes.count != raw.count {
+                logger.error("batch handler returned \(outcomes.count) outcomes for \(raw.count) messages; all will be redelivered")
+                outcomes = raw.map { _ in .retry(after: .seconds(1)) }
             }
             for (msg, outcome) in zip(raw, outcomes) {
                 switch outcome {
                 case .ack:
-                    _ = natsMsg_AckSync(msg, nil, nil)
+                    _ = natsMsg_Ack(msg, nil)   // confirmed all at once by the flush below
                 case .retry(let after):
                     _ = natsMsg_NakWithDelay(msg, Int64(after.components.seconds * 1000 + after.components.attoseconds / 1_000_000_000_000_000), nil)
                 case .terminate:
                     _ = natsMsg_Term(msg, nil)
                 }
             }
+            // One round trip confirms the batch's acks reached the server (a lost ack only means a redelivery,
+            // which handlers treat idempotently).
+            _ = natsConnection_FlushTimeout(jetStream.connection.conn, 5000)
             natsMsgList_Destroy(&list)
         }
     }

@@ -94,6 +94,9 @@ public final class PGPool: Sendable {
         try await withConnection { try $0.query(sql) }
     }
 
+    /// True inside `withSharedTransaction` of this pool (work here joins that caller's transaction).
+    public var inSharedTransaction: Bool { PGSharedTransaction.joining(self) != nil }
+
     /// Runs `work` after the surrounding shared transaction commits (dropped if it rolls back), or now
     /// when there is none. For side effects that must not be seen before the data (wake-ups, notifications).
     public func afterCommit(_ work: @escaping @Sendable () -> Void) {
