@@ -25,6 +25,8 @@ struct AppealHandlers: AppealV1.AppealService.Handler {
     let commits: IntakeGroupCommit
     var now: @Sendable () -> Date = { Date() }
     let audit = AuditLog(service: AppealV1.AppealService.name)
+    /// GetStats / GetActivity results shared by all callers for a few seconds.
+    let aggregates = AppealAggregates()
 
     static let maxTextLength = 50_000
 

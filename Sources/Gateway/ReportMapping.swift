@@ -315,9 +315,6 @@ enum ReportMapping {
             m.surveyWeighting = text
         }
         var notes = ["Сроки рассмотрения и динамика рассчитаны по обращениям, поступившим в отчётном месяце, на момент формирования; рейтинги — по обращениям, зарегистрированным в месяце."]
-        if s.activity.value?.truncated == true {
-            notes.append("Динамика рассчитана по первым \(s.activity.value?.scanned ?? 0) обращениям периода.")
-        }
         notes += (s.survey.value?.notes ?? []).map { "Опросы: \($0)." }
         notes += missing(s).map { "Раздел «\($0.0)» не сформирован: \($0.1)." }
         m.notes = notes

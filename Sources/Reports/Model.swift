@@ -516,8 +516,12 @@ public struct DashboardPage: Sendable {
     public var period: String
     public var generatedAt: Date
     public var timeZoneIdentifier: String
-    /// `<meta http-equiv="refresh">` interval; `nil` → no auto-refresh.
+    /// `<meta http-equiv="refresh">` interval; `nil` → no auto-refresh. With `live`, only for browsers
+    /// without JavaScript (inside `<noscript>`).
     public var refreshSeconds: Int?
+    /// Live updates: the page loads `script`, which re-reads the page in place when `events` (a
+    /// server-sent-event stream) reports a change.
+    public var live: (events: String, script: String)?
     public var kpis: Panel<[KpiItem]>
     public var channels: Panel<[ChannelCount]>
     public var topics: Panel<[TopicCount]>

@@ -35,6 +35,7 @@ public enum MethodRules {
             "ListAppeals": .roles(staff.union([.publicPortal])),
             // Aggregates without personal data: also the public summary (`public_portal`).
             "GetStats": .roles(staff.union([.importer, .publicPortal])),
+            "GetActivity": .roles(staff.union([.publicPortal])),
             "Transition": .roles(appealWorkers),
             "AnswerAppeal": .roles(answerers),
             "ReclassifyAppeal": .roles([.centerHead, .operator, .sectorResponsible, .sectorHead]),

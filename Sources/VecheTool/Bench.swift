@@ -66,6 +66,7 @@ struct Bench: AsyncParsableCommand {
         func rateAppeal(request: AppealV1.RateAppealRequest, context: RPCContext) async throws -> AppealV1.RateAppealResponse { .init() }
         func getStats(request: AppealV1.GetStatsRequest, context: RPCContext) async throws -> AppealV1.GetStatsResponse { .init() }
         func reclassifyAppeal(request: AppealV1.ReclassifyAppealRequest, context: RPCContext) async throws -> AppealV1.ReclassifyAppealResponse { .init() }
+        func getActivity(request: AppealV1.GetActivityRequest, context: RPCContext) async throws -> AppealV1.GetActivityResponse { .init() }
     }
 
     func benchRPC(_ nats: NatsConnection, logger: Logger) async throws {

@@ -282,7 +282,8 @@ def test_citizen_sees_answer_and_rates_once(platform, appeals):
 
 def test_queue_updates_live_and_dashboard_reflects(platform, appeals):
     """With the triage queue open, a new appeal arrives: the queue shows it without a reload (server-sent
-    events). The dashboard of the current month counts the answered appeal."""
+    events). The dashboard of the current month counts the answered appeal and re-reads itself in place when an
+    appeal event arrives."""
     d = browser()
     try:
         sign_in(d, platform, "operator")
@@ -305,6 +306,15 @@ def test_queue_updates_live_and_dashboard_reflects(platform, appeals):
         d.get(platform.http_url + "/?period=" + month)
         body = d.find_element(By.TAG_NAME, "body").text
         assert "Ответ" in body or "ответ" in body
+        # The dashboard is live too: an appeal event makes it re-read its panels in place (no reload, no meta refresh).
+        assert not d.find_elements(By.CSS_SELECTOR, "head > meta[http-equiv=refresh]")
+        assert d.execute_script("return document.body.getAttribute('data-live')") == "/ws/events"
+        time.sleep(1.0)     # the event stream is open
+        d.execute_script("window.__dashboardNotReloaded = true;")
+        submit(platform, "На улице Ленина, 12 не горят фонари.", "Фонари", "e2e-" + uuid.uuid4().hex[:8])
+        wait(d, 30).until(lambda drv: drv.execute_script("return document.body.getAttribute('data-refreshed')"))
+        assert d.execute_script("return window.__dashboardNotReloaded === true")
+        assert "по событиям" in d.find_element(By.ID, "live-note").text
         shot(d, "15-dashboard")
     finally:
         d.quit()

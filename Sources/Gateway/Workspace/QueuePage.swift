@@ -95,7 +95,8 @@ struct QueuePage: Sendable {
         var activeFilters: String?
         var rows: [Row]
         var hasRows: Bool
-        var total: Int64
+        /// Matching appeals: exact, or «≈ N» (the service's estimate beyond its exact-count limit).
+        var total: String
         var pageNote: String?
         var bulk: Bulk?
         var nextHref: String?
@@ -161,7 +162,7 @@ struct QueuePage: Sendable {
             chrome: chrome,
             queues: queues.map { Chrome.Link(href: "/ws?queue=" + $0.key, label: $0.label, active: $0.key == queue.key) },
             queue: queue.key, queueTitle: queue.label, filter: filter, filtersOpen: active > 0, activeFilters: active > 0 ? "выбрано: \(active)" : nil,
-            rows: rows, hasRows: !rows.isEmpty, total: page.totalCount,
+            rows: rows, hasRows: !rows.isEmpty, total: (page.totalIsEstimate ? "≈ " : "") + String(page.totalCount),
             pageNote: request.queryString("page_token").isEmpty ? nil : "продолжение списка",
             bulk: bulkAllowed && rows.contains(where: \.bulkable)
                 ? Bulk(csrf: viewer.csrf, idempotencyKey: freshKey(), returnTo: returnTo, agencies: directory.agencyChoices(""))
