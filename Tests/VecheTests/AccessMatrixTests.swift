@@ -50,6 +50,7 @@ enum Spec {
         "AppealService.GetAppeal": [.curator, .centerHead, .operator, .sectorResponsible, .executor, .analyst, .citizen],
         "AppealService.ListAppeals": Who.staff.subtracting([.sociologist]).union([.gateway]),
         "AppealService.GetStats": Who.staff.union([.importer, .gateway]),              // aggregates: also the public summary
+        "AppealService.GetActivity": Who.staff.union([.gateway]),                      // dashboard aggregates (no personal data)
         "AppealService.Transition": [.centerHead, .operator, .sectorResponsible, .executor, .importer],     // close
         "AppealService.AnswerAppeal": [.sectorResponsible, .executor, .importer],
         "AppealService.ReclassifyAppeal": [.centerHead, .operator, .sectorResponsible],

@@ -430,7 +430,7 @@ struct AppealServiceTests {
         #expect(ping["id"] as? String == built.host.id)
         let info = try await json("$SRV.INFO.AppealService.\(built.host.id)")
         let endpoints = try #require(info["endpoints"] as? [[String: Any]])
-        #expect(endpoints.count == 8)
+        #expect(endpoints.count == 9)
         #expect(endpoints.allSatisfy { $0["queue_group"] as? String == "q" })
         let stats = try await json("$SRV.STATS.AppealService")
         let started = try #require(stats["started"] as? String)
