@@ -173,6 +173,13 @@ def main():
 
     total = load(a.conninfo, a.rows, a.data)
     token = identity.user_token("analyst", a.secrets)
+    for _ in range(240):         # the services are up once the gateway gets an answer from AppealService
+        try:
+            urllib.request.urlopen(urllib.request.Request(a.http + "/api/v1/appeals?page_size=1",
+                                                          headers={"Authorization": "Bearer " + token}), timeout=10).read()
+            break
+        except OSError:
+            time.sleep(0.5)
     ids = psql(a.conninfo, "SELECT id FROM appeal.appeals TABLESAMPLE SYSTEM (0.1) LIMIT 2000").split()
     q = urllib.parse.quote("отопление")
     cases = [

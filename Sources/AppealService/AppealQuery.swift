@@ -5,7 +5,8 @@ import VecheRuntime
 /// ListAppeals: filters combined with AND, newest first (keyset paging on (received_at, id)) or nearest open
 /// deadline first (keyset paging on (next deadline, id); appeals without an open deadline last). Every page
 /// reads about `page_size` rows of a fitting index (`AppealListIndexes`); the total is counted once, on the
-/// first page (exactly up to `exactCountLimit`, else the planner's estimate), and travels in the page token.
+/// first page (exactly when the planner expects at most `exactCountLimit`, else its estimate), and travels in
+/// the page token.
 struct AppealQuery: Sendable {
     static let defaultPageSize: Int32 = 50
     static let maxPageSize: Int32 = 500
@@ -125,14 +126,18 @@ struct AppealQuery: Sendable {
         return AppealV1.ListAppealsResponse(appeals: page, nextPageToken: next, totalCount: total.count, totalIsEstimate: total.estimated)
     }
 
-    /// Matching appeals: exact up to `exactCountLimit` (reads at most that many index entries), else the
-    /// planner's estimate (never below the exact limit).
+    /// Matching appeals: the planner's estimate first; when that is at most `exactCountLimit`, the exact count
+    /// (a selective filter has an index, so counting it is cheap), else the estimate. Never a count of
+    /// everything a broad filter matches.
     func count(_ conn: PGConnection) throws -> (Int64, Bool) {
-        let cap = Self.exactCountLimit
-        let n = try conn.query("SELECT count(*) AS n FROM (SELECT 1 FROM appeals a WHERE \(filter) LIMIT \(cap + 1)) s").first?.int("n") ?? 0
-        guard n > cap else { return (n, false) }
         let plan = try conn.query("EXPLAIN (FORMAT JSON) SELECT 1 FROM appeals a WHERE \(filter)").rows.first?.string("QUERY PLAN") ?? ""
-        return (max(Self.plannedRows(plan) ?? 0, n), true)
+        let estimate = Self.plannedRows(plan) ?? 0
+        let cap = Self.exactCountLimit
+        if estimate <= Int64(cap) {
+            let n = try conn.query("SELECT count(*) AS n FROM (SELECT 1 FROM appeals a WHERE \(filter) LIMIT \(cap + 1)) s").first?.int("n") ?? 0
+            if n <= cap { return (n, false) }
+        }
+        return (max(estimate, Int64(cap) + 1), true)
     }
 
     /// "Plan Rows" of the top node of an `EXPLAIN (FORMAT JSON)` result.

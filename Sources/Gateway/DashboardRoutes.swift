@@ -78,7 +78,7 @@ struct DashboardRoutes: Sendable {
         }
         var page = ReportMapping.dashboardPage(try await shared(fanOut, p), settings: settings)
         page.live = (events: "/ws/events", script: "/ws/static/dash.js")
-        return try HTMLResponse(html: ReportRenderer.dashboard(page)).response(from: request, context: context)
+        return try HTMLResponse(html: ReportRenderer.dashboard(page), live: true).response(from: request, context: context)
     }
 
     func errorPage(_ message: String) -> String {

@@ -28,11 +28,13 @@ struct JSONResponse<Value: Encodable & Sendable>: ResponseGenerator {
 struct HTMLResponse: ResponseGenerator {
     var html: String
     var status: HTTPResponse.Status = .ok
+    /// A live page: its own origin's scripts may run and read from it (the dashboard's `dash.js` and events).
+    var live = false
 
     func response(from request: Request, context: some RequestContext) throws -> Response {
         var headers = HTTPFields()
         headers[.contentType] = "text/html; charset=utf-8"
-        headers[.contentSecurityPolicy] = SecurityHeadersMiddleware<BasicRequestContext>.htmlPolicy(html)
+        headers[.contentSecurityPolicy] = SecurityHeadersMiddleware<BasicRequestContext>.htmlPolicy(html, live: live)
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: html)))
     }
 }

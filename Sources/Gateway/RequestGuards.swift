@@ -27,8 +27,9 @@ struct SecurityHeadersMiddleware<Context: RequestContext>: RouterMiddleware {
         return response
     }
 
-    /// The CSP of an HTML page: its inline styles by SHA-256, images from itself and `data:` (SVG charts).
-    static func htmlPolicy(_ html: String) -> String {
+    /// The CSP of an HTML page: its inline styles by SHA-256, images from itself and `data:` (SVG charts);
+    /// `live`: also scripts from itself and connections to itself (no inline script either way).
+    static func htmlPolicy(_ html: String, live: Bool = false) -> String {
         var hashes: [String] = []
         var rest = html[...]
         while let open = rest.range(of: "<style>"), let close = rest.range(of: "</style>", range: open.upperBound..<rest.endIndex) {
@@ -37,7 +38,8 @@ struct SecurityHeadersMiddleware<Context: RequestContext>: RouterMiddleware {
             rest = rest[close.upperBound...]
         }
         let styles = hashes.isEmpty ? "'none'" : hashes.joined(separator: " ")
-        return "default-src 'none'; style-src \(styles); img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+        let scripts = live ? "script-src 'self'; connect-src 'self'; " : ""
+        return "default-src 'none'; \(scripts)style-src \(styles); img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
     }
 }
 
