@@ -75,7 +75,7 @@ let package = Package(
 
         // Services: one executable each; tests import them with @testable.
         .executableTarget(name: "AppealService", dependencies: ["VecheRuntime", "Contracts", "VecheAuth", "AgencyDirectory", "WorkCalendar", "TextAnalysis", "Taxonomy", argumentParser], swiftSettings: swiftSettings),
-        .executableTarget(name: "AgencyService", dependencies: ["VecheRuntime", "Contracts", "VecheAuth", "AgencyDirectory", "Taxonomy", "WorkCalendar", argumentParser], swiftSettings: swiftSettings),
+        .executableTarget(name: "AgencyService", dependencies: ["VecheRuntime", "Contracts", "VecheAuth", "AgencyDirectory", "Taxonomy", "WorkCalendar", "Workload", argumentParser], swiftSettings: swiftSettings),
         .executableTarget(name: "RatingService", dependencies: ["VecheRuntime", "Contracts", "VecheAuth", "RatingEngine", argumentParser], swiftSettings: swiftSettings),
         .executableTarget(name: "SurveyService", dependencies: ["VecheRuntime", "Contracts", "VecheAuth", "SurveyStats", argumentParser], swiftSettings: swiftSettings),
         // The JSON bodies the gateway decodes (a library so the fuzz targets decode the same types).
@@ -106,7 +106,7 @@ let package = Package(
             .product(name: "HummingbirdTesting", package: "hummingbird"), lifecycle,
         ], swiftSettings: swiftSettings),
         .testTarget(name: "VecheRuntimeTests", dependencies: ["VecheRuntime", "Contracts", "VecheAuth", "VecheTestSupport", log, lifecycle], swiftSettings: swiftSettings),
-        .testTarget(name: "AgencyServiceTests", dependencies: ["AgencyService", "AgencyDirectory", "VecheRuntime", "Contracts", "Taxonomy", "WorkCalendar", "VecheTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "AgencyServiceTests", dependencies: ["AgencyService", "AgencyDirectory", "VecheRuntime", "Contracts", "Taxonomy", "WorkCalendar", "Workload", "VecheTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "RatingServiceTests", dependencies: ["RatingService", "RatingEngine", "VecheRuntime", "Contracts", "VecheAuth", "VecheTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "SurveyServiceTests", dependencies: ["VecheRuntime", "Contracts", "SurveyService", "AgencyService", "SurveyStats", "DataKit", "VecheTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "FuzzRegressionTests", dependencies: ["FuzzSupport", "Contracts", "GatewayRequests"], swiftSettings: swiftSettings),

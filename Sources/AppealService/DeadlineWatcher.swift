@@ -37,13 +37,10 @@ final class DeadlineWatcher: Service, @unchecked Sendable {
         }
     }
 
-    /// Which deadline applies while an appeal is in which statuses.
-    static let checks: [(kind: String, column: String, statuses: [String])] = [
-        ("register", "register_due", ["received"]),
-        ("forward", "forward_due", ["registered"]),
-        ("answer", "answer_due", ["registered", "assigned", "forwarded", "in_progress", "extended", "reopened"]),
-        ("first_reaction", "first_reaction_due", ["received", "registered", "assigned", "forwarded"]),
-    ]
+    /// Which deadline applies while an appeal is in which statuses (the table is `AppealLifecycleRules.deadlineWaits`).
+    static let checks: [(kind: String, column: String, statuses: [String])] = AppealLifecycleRules.deadlineWaits.map { wait in
+        (wait.kind, wait.kind + "_due", AppealV1.Status.allCases.filter(wait.statuses.contains).map(\.name))
+    }
 
     /// One pass; returns the number of new alerts. Each alert is its own short transaction that locks the
     /// appeal row first and re-checks the miss, so it never races an operator's transition for the

@@ -22,6 +22,26 @@ public enum AppealLifecycleRules {
     /// Statuses that no longer run an answer clock.
     public static let finished: Set<AppealV1.Status> = [.answered, .closed]
 
+    /// Each 59-ФЗ deadline, its due field and the statuses in which the appeal still waits for the step it
+    /// times: the DeadlineWatcher alerts a miss while the appeal is in one of them, escalation stops once it leaves.
+    public static let deadlineWaits: [(kind: String, statuses: Set<AppealV1.Status>)] = [
+        ("register", [.received]),
+        ("forward", [.registered]),
+        ("answer", [.registered, .assigned, .forwarded, .inProgress, .extended, .reopened]),
+        ("first_reaction", [.received, .registered, .assigned, .forwarded]),
+    ]
+
+    /// The instant (ms) the deadline `kind` falls due in `deadlines` (0 = none).
+    public static func due(_ kind: String, in deadlines: AppealV1.Deadlines?) -> Int64 {
+        switch kind {
+        case "register": return deadlines?.registerDueMs ?? 0
+        case "forward": return deadlines?.forwardDueMs ?? 0
+        case "answer": return deadlines?.answerDueMs ?? 0
+        case "first_reaction": return deadlines?.firstReactionDueMs ?? 0
+        default: return 0
+        }
+    }
+
     /// The actions `status` allows, in lifecycle order.
     public static func actions(from status: AppealV1.Status) -> [AppealV1.Action] {
         AppealV1.Action.allCases.filter { allowed[$0]?.contains(status) ?? false }

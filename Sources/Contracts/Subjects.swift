@@ -23,6 +23,15 @@ public enum Subjects {
         public static let changed = "veche.events.v1.agency.directory_changed"
     }
 
+    /// Notifications for messenger bridges (core NATS, JSON): AgencyService publishes each one addressed to a
+    /// messenger on `veche.notify.v1.<channel>`; the bridge of that messenger delivers it.
+    public enum Notifications {
+        public static let wildcard = "veche.notify.v1.>"
+        /// AgencyService's durable consumer of the appeal events (escalations, citizens' notices).
+        public static let eventsDurable = "agency-notifications"
+        public static func subject(channel: String) -> String { "veche.notify.v1." + Subjects.token(channel) }
+    }
+
     /// Survey result batches from field teams: `veche.survey.v1.batches.<team>`.
     public enum SurveyBatches {
         public static let stream = "VECHE_SURVEY_BATCHES"

@@ -181,6 +181,8 @@ struct DashboardSnapshot: Encodable, Sendable {
     var survey: Section<SurveySummary>
     /// The curator's approval of the period's report (approvedBy empty: a draft).
     var approval: Section<RatingV1.ReportApproval>
+    /// Workload and staffing of the sector blocks (AgencyService).
+    var workload: Section<AgencyV1.GetWorkloadResponse> = .unavailable("не запрошено")
 
     var generatedAt: Date { Date(timeIntervalSince1970: Double(generatedAtMs) / 1000) }
 }
@@ -228,6 +230,9 @@ struct DashboardFanOut: Sendable {
             try await c.ratings.getKpis(.init(period: prev.label), options: opts)
         }
         async let survey = Self.attempt("SurveyService", opts) { try await surveySummary() }
+        async let workload = Self.attempt("AgencyService", opts) {
+            try await c.agencies.getWorkload(.init(granularity: "month", fromMs: period.startMs, toMs: period.endMs), options: opts)
+        }
         async let approval = Self.attempt("RatingService", opts) {
             try await c.ratings.getReportApproval(.init(period: period.label), options: opts).approval ?? RatingV1.ReportApproval(period: period.label)
         }
@@ -237,7 +242,7 @@ struct DashboardFanOut: Sendable {
             appeals: await stats, previousAppeals: await previousStats, activity: await activity,
             agencyRatings: await agencies, municipalityRatings: await municipalities,
             topProblems: await problems, previousTopProblems: await previousProblems,
-            kpis: await kpis, previousKpis: await previousKpis, survey: await survey, approval: await approval)
+            kpis: await kpis, previousKpis: await previousKpis, survey: await survey, approval: await approval, workload: await workload)
     }
 
     /// Runs one backend call; any failure becomes an `unavailable` section with a reason for people.

@@ -8,7 +8,7 @@ enum ReportMapping {
     // MARK: pages
 
     static func dashboardPage(_ s: DashboardSnapshot, settings: GatewaySettings) -> DashboardPage {
-        DashboardPage(
+        var page = DashboardPage(
             regionName: settings.regionName, period: s.period, generatedAt: s.generatedAt, timeZoneIdentifier: s.timeZone,
             kpis: kpiPanel(s),
             channels: panel(s.appeals) { channels($0, previous: s.previousAppeals.value) },
@@ -20,6 +20,8 @@ enum ReportMapping {
             topicProblems: panel(s.topProblems) { problems($0, previous: s.previousTopProblems.value) },
             flags: panel(s.activity) { flags($0) },
             surveys: panel(s.survey) { surveyPanels($0, timeZone: settings.timeZone) })
+        page.staffing = panel(s.workload) { staffing($0, period: s.period) }
+        return page
     }
 
     static func governorReport(_ s: DashboardSnapshot, settings: GatewaySettings) -> GovernorReport {
@@ -38,6 +40,7 @@ enum ReportMapping {
             flags: s.activity.value.map(flags) ?? [],
             surveys: s.survey.value.map { surveyPanels($0, timeZone: settings.timeZone) } ?? [],
             methodology: methodology(s))
+        report.staffing = s.workload.value.map { staffing($0, period: s.period) } ?? []
         report.highlights = highlights(s, kpis: kpis, topics: report.topics)
         report.preparedBy = approvalLine(s.approval)
         return report
@@ -71,6 +74,7 @@ enum ReportMapping {
         check("основные проблемы", s.topProblems.reason)
         check("ключевые показатели", s.kpis.reason)
         check("опросы", s.survey.reason)
+        check("загруженность блоков", s.workload.reason)
         return out
     }
 

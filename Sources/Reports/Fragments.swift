@@ -2,7 +2,7 @@ import Foundation
 
 /// Section headings shared by the report and the dashboard.
 public enum ReportSection: String, Sendable, CaseIterable {
-    case summary, volume, trend, timeliness, agencies, municipalities, problems, flags, surveys, methodology
+    case summary, volume, trend, timeliness, agencies, municipalities, problems, flags, staffing, surveys, methodology
 
     public var title: String {
         switch self {
@@ -14,6 +14,7 @@ public enum ReportSection: String, Sendable, CaseIterable {
         case .municipalities: return "Рейтинг муниципальных образований"
         case .problems: return "Основные проблемы по тематикам"
         case .flags: return "Обращения особого контроля"
+        case .staffing: return "Загруженность отраслевых блоков и кадровое обеспечение"
         case .surveys: return "Результаты социологических опросов"
         case .methodology: return "Методика и примечания"
         }

@@ -464,6 +464,8 @@ public struct GovernorReport: Sendable, Hashable {
     public var flags: [FlagCount]
     public var surveys: [SurveyPanel]
     public var methodology: Methodology
+    /// Workload and staff need per sector block (AgencyService GetWorkload).
+    public var staffing: [StaffingRow] = []
     /// Free-form conclusions / key points for the governor (shown in the summary).
     public var highlights: [String]
 
@@ -532,6 +534,8 @@ public struct DashboardPage: Sendable {
     public var topicProblems: Panel<[TopicProblems]>
     public var flags: Panel<[FlagCount]>
     public var surveys: Panel<[SurveyPanel]>
+    /// Workload and staff need per sector block; set after construction (empty until then).
+    public var staffing: Panel<[StaffingRow]> = .loaded([])
     /// Rows shown in the rating panels (top N and bottom N are kept when longer).
     public var ratingRowsLimit: Int
 

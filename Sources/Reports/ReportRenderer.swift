@@ -66,6 +66,8 @@ public enum ReportRenderer {
             return Fragments.problems(r.topicProblems, ctx: ctx)
         case .flags:
             return Fragments.flags(r.flags, ctx: ctx)
+        case .staffing:
+            return Fragments.staffing(r.staffing, ctx: ctx)
         case .surveys:
             return Fragments.surveys(r.surveys, ctx: ctx)
         case .methodology:
@@ -109,6 +111,7 @@ public enum ReportRenderer {
         add(.agencies, "sp6", d.agencyRating) { Fragments.rating($0, ctx: ctx, limit: d.ratingRowsLimit) }
         add(.municipalities, "sp6", d.municipalityRating) { Fragments.rating($0, ctx: ctx, limit: d.ratingRowsLimit) }
         add(.problems, "sp12", d.topicProblems) { Fragments.problems($0, ctx: ctx) }
+        add(.staffing, "sp12", d.staffing) { Fragments.staffing($0, ctx: ctx) }
         add(.surveys, "sp12", d.surveys) { Fragments.surveys($0, ctx: ctx) }
 
         let down = panels.filter { $0.3 != nil }.count

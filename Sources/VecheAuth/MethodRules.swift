@@ -62,6 +62,13 @@ public enum MethodRules {
             // Any principal may resolve its own grants (the handler checks "own" unless the caller is a service).
             "ResolveGrants": .roles(Set(Role.allCases)),
             "QueryAudit": .roles([.curator]),
+            // Each person their own notification preferences (the head of the ЦУР anyone's: checked in the handler).
+            "GetNotificationPreferences": .roles(staff),
+            "SetNotificationPreferences": .roles(staff),
+            "ListEscalationChains": .roles(staff),
+            "SetEscalationChain": .roles([.centerHead]),
+            "GetWorkload": .roles(staff),
+            "SetBlockStaff": .roles([.centerHead]),
         ],
         "RatingService": [
             "GetRatings": .roles(staff.union([.publicPortal])),

@@ -79,7 +79,9 @@ public enum BusPermissions {
                         + [grantsChanged, Subjects.Directory.changed, inbox(appealService)],
                     allowResponses: true),
             BusUser(name: agencyService,
-                    publish: [grantsChanged, Subjects.Directory.changed],
+                    // Escalations and citizens' notices come from the appeal events; messenger bridges get theirs on the bus.
+                    publish: [grantsChanged, Subjects.Directory.changed, Subjects.Notifications.wildcard]
+                        + consumer(Subjects.AppealEvents.stream, durable: Subjects.Notifications.eventsDurable),
                     subscribe: AgencyV1.AgencyService.methodSubjects + discovery(AgencyV1.AgencyService.name) + [inbox(agencyService)],
                     allowResponses: true),
             BusUser(name: ratingService,

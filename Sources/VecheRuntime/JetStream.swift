@@ -246,14 +246,18 @@ public final class JetStreamConsumer: Service, @unchecked Sendable {
     public func run() async throws {
         // The stream may belong to another service, which creates it (or a cluster may be electing its leader):
         // wait for it rather than fail.
-        var made: RawSub?
-        while made == nil {
-            do {
-                made = try await jetStream.whileElecting("consumer \(durable)") { try self.makeSubscription() }
-            } catch let e as NatsError where e.jsErrorCode == 10059 {
-                logger.notice("stream not there yet, waiting", metadata: ["stream": "\(stream)", "durable": "\(durable)"])
-                try? await Task.sleep(for: .seconds(1))
-                if Task.isShuttingDownGracefully || Task.isCancelled { return }
+        // A shutdown while waiting ends the wait at once (cancellation), not after the election patience.
+        let made: RawSub? = try await cancelWhenGracefulShutdown {
+            while true {
+                do {
+                    return try await self.jetStream.whileElecting("consumer \(self.durable)") { try self.makeSubscription() }
+                } catch let e as NatsError where e.jsErrorCode == 10059 {
+                    self.logger.notice("stream not there yet, waiting", metadata: ["stream": "\(self.stream)", "durable": "\(self.durable)"])
+                    try? await Task.sleep(for: .seconds(1))
+                    if Task.isShuttingDownGracefully || Task.isCancelled { return nil }
+                } catch where Task.isCancelled {
+                    return nil
+                }
             }
         }
         guard let sub = made else { return }

@@ -52,6 +52,10 @@ struct Seed: AsyncParsableCommand {
             inc.receivedAtMs = Int64(received.timeIntervalSince1970 * 1000)
             inc.text = texts[Int(rng.next(upperBound: UInt64(texts.count)))]
             inc.isPublic = inc.channel == .social
+            // Formal channels carry the citizen's (demo) address: the notifications of the last days reach the local mail sink.
+            if [.email, .portal, .pos].contains(inc.channel) {
+                inc.author = CommonV1.Person(fullName: "Житель (демо) \(i)", email: "citizen-\(i)@demo.veche.local")
+            }
             if let m = pickMunicipality(municipalities, &rng) {
                 inc.municipalityOktmo = m.oktmo
                 if let c = m.center, c.latitude != 0 {

@@ -73,6 +73,12 @@ enum Spec {
         "AgencyService.RevokeRole": [.centerHead],
         "AgencyService.ResolveGrants": Who.authenticated,
         "AgencyService.QueryAudit": [.curator],
+        "AgencyService.GetNotificationPreferences": Who.staff,                         // each their own
+        "AgencyService.SetNotificationPreferences": Who.staff,                         // (empty request: refused as invalid)
+        "AgencyService.ListEscalationChains": Who.staff,
+        "AgencyService.SetEscalationChain": [.centerHead],
+        "AgencyService.GetWorkload": Who.staff,
+        "AgencyService.SetBlockStaff": [.centerHead],
         "RatingService.GetRatings": Who.staff.union([.gateway]),                        // published on the public summary
         "RatingService.GetTopProblems": Who.staff,
         "RatingService.GetKpis": Who.staff,
@@ -225,6 +231,12 @@ struct AccessMatrixTests {
             Route(method: .put, path: "/api/v1/surveys/none/margins", body: "{}", allowed: .sociologist, denied: .surveyTeam),
             Route(method: .get, path: "/api/v1/surveys/none/estimates?question=q", allowed: .analyst, denied: .surveyTeam),
             Route(method: .get, path: "/api/v1/surveys/none/satisfaction", allowed: .analyst, denied: .importer),
+            Route(method: .get, path: "/api/v1/me/notifications", allowed: .executor, denied: .integration),
+            Route(method: .put, path: "/api/v1/me/notifications", body: #"{"email":"not-an-address"}"#, allowed: .sociologist, denied: .surveyTeam),
+            Route(method: .get, path: "/api/v1/escalation/chains", allowed: .operator, denied: .importer),
+            Route(method: .put, path: "/api/v1/escalation/chains/nope", body: #"{"levels":[]}"#, allowed: .centerHead, denied: .curator),
+            Route(method: .get, path: "/api/v1/workload?granularity=x", allowed: .analyst, denied: .integration),
+            Route(method: .put, path: "/api/v1/workload/staff/nope", body: #"{"staff":1}"#, allowed: .centerHead, denied: .operator),
             Route(method: .get, path: "/api/v1/dashboard?period=x", allowed: .analyst, denied: .importer),
             Route(method: .get, path: "/dashboard?period=x", allowed: .curator, denied: .integration),
             Route(method: .get, path: "/?period=x", allowed: .executor, denied: .service),

@@ -18,7 +18,8 @@ struct IdempotencyAcrossServicesTests {
             let mutating = Set(platform.hosts.flatMap { h in h.endpoints.filter(\.isMutating).map { "\(h.info.name).\($0.name)" } })
             #expect(mutating == [
                 "AgencyService.UpsertRoutingRule", "AgencyService.SetCalendarOverride", "AgencyService.UpsertSlaPolicy",
-                "AgencyService.AssignRole", "AgencyService.RevokeRole",
+                "AgencyService.AssignRole", "AgencyService.RevokeRole", "AgencyService.SetNotificationPreferences",
+                "AgencyService.SetEscalationChain", "AgencyService.SetBlockStaff",
                 "AppealService.SubmitAppeal", "AppealService.Transition", "AppealService.AnswerAppeal", "AppealService.RateAppeal",
                 "AppealService.ReclassifyAppeal",
                 "RatingService.SetWeights", "RatingService.SetKpiTargets", "RatingService.ApproveReport",
