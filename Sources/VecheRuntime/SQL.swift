@@ -18,10 +18,19 @@ extension Optional: PGBindable where Wrapped: PGBindable { public var pgText: St
 extension Array: PGBindable where Element: PGBindable {
     /// A PostgreSQL array literal; use with an explicit cast, e.g. `= ANY(\(ids)::text[])`.
     public var pgText: String? {
-        "{" + map { v -> String in
-            guard let t = v.pgText else { return "NULL" }
-            return "\"" + t.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
-        }.joined(separator: ",") + "}"
+        var out = "{"
+        for (i, v) in enumerated() {
+            if i > 0 { out += "," }
+            guard let t = v.pgText else { out += "NULL"; continue }
+            out += "\""
+            // One pass: backslash and double quote are escaped with a backslash (array literal syntax).
+            for ch in t.unicodeScalars {
+                if ch == "\\" || ch == "\"" { out.unicodeScalars.append("\\") }
+                out.unicodeScalars.append(ch)
+            }
+            out += "\""
+        }
+        return out + "}"
     }
 }
 

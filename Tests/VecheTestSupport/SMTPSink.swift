@@ -2,7 +2,7 @@ import Foundation
 import Contracts
 import VecheRuntime
 
-/// A real SMTP server for tests: Python's aiosmtpd (PyPI, installed by `scripts/veche test`) on a random
+/// A real SMTP server for tests: Python's aiosmtpd (PyPI, installed by `scripts/veche test`) on a free
 /// loopback port, storing every accepted message in a maildir that the test reads back.
 public final class SMTPSink: @unchecked Sendable {
     public let port: Int
@@ -19,26 +19,49 @@ public final class SMTPSink: @unchecked Sendable {
 
     /// A sink that is not started yet: `port` is free now (use it to test a relay that is down), `start()` opens it.
     public init(port: Int? = nil) throws {
-        self.port = port ?? Int.random(in: 20000..<60000)
+        self.port = try port ?? Self.freePort()
         maildir = FileManager.default.temporaryDirectory.appendingPathComponent("veche-smtp-\(NUID.next(length: 8))")
         for sub in ["new", "cur", "tmp"] {
             try FileManager.default.createDirectory(at: maildir.appendingPathComponent(sub), withIntermediateDirectories: true)
         }
     }
 
-    /// Starts aiosmtpd and waits until it accepts connections.
+    /// A port the kernel reports free now (bound to port 0 and released), not a random guess that may collide
+    /// with another test's ephemeral port.
+    static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw RPCError.unavailable("no socket for a free port") }
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        addr.sin_port = 0
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &addr) { ptr in
+            ptr.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) == 0 && getsockname(fd, $0, &len) == 0 }
+        }
+        guard bound else { throw RPCError.unavailable("cannot bind a free port") }
+        return Int(UInt16(bigEndian: addr.sin_port))
+    }
+
+    /// Starts aiosmtpd and waits until it accepts connections (a start that exits early, e.g. a slow interpreter
+    /// start on a loaded machine racing a port, is tried again on the same port).
     public func start() async throws {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["python3", "-m", "aiosmtpd", "-n", "-l", "127.0.0.1:\(port)", "-c", "aiosmtpd.handlers.Mailbox", maildir.path]
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        process = p
-        for _ in 0..<200 {
-            if TestCluster.portOpen(port) { return }
-            guard p.isRunning else { break }
-            try await Task.sleep(for: .milliseconds(50))
+        for _ in 0..<3 {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            p.arguments = ["python3", "-m", "aiosmtpd", "-n", "-l", "127.0.0.1:\(port)", "-c", "aiosmtpd.handlers.Mailbox", maildir.path]
+            p.standardOutput = FileHandle.nullDevice
+            p.standardError = FileHandle.nullDevice
+            try p.run()
+            process = p
+            for _ in 0..<400 {
+                if TestCluster.portOpen(port) { return }
+                guard p.isRunning else { break }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            if p.isRunning { break }
+            try await Task.sleep(for: .milliseconds(500))
         }
         throw RPCError.unavailable("aiosmtpd did not start on port \(port) (pip install aiosmtpd)")
     }
