@@ -63,6 +63,7 @@ func buildApplication(transport: any RPCTransport, identity: GatewayIdentity, co
     AccessRoutes(backends: backends, settings: settings).register(on: router.group("api/v1"))
     Open311Routes(backends: backends, settings: settings, apiKeys: settings.open311Keys).register(on: router.group("open311/v2"))
     RatingRoutes(backends: backends, settings: settings).register(on: router.group("api/v1"))
+    RootCauseRoutes(backends: backends, settings: settings).register(on: router.group("api/v1"))
     SurveyRoutes(backends: backends, settings: settings).register(on: router.group("api/v1/surveys"))
     DashboardRoutes(backends: backends, settings: settings).register(on: router)
     let templates = Result { try WorkspaceTemplates() }

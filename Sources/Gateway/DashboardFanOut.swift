@@ -183,6 +183,10 @@ struct DashboardSnapshot: Encodable, Sendable {
     var approval: Section<RatingV1.ReportApproval>
     /// Workload and staffing of the sector blocks (AgencyService).
     var workload: Section<AgencyV1.GetWorkloadResponse> = .unavailable("не запрошено")
+    /// Root-cause cases not closed (the report lists them, the dashboard the top open ones) and the indicators of
+    /// the period's year (RatingService).
+    var rootCauses: Section<RatingV1.ListRootCausesResponse> = .unavailable("не запрошено")
+    var indicators: Section<RatingV1.ListIndicatorsResponse> = .unavailable("не запрошено")
 
     var generatedAt: Date { Date(timeIntervalSince1970: Double(generatedAtMs) / 1000) }
 }
@@ -236,13 +240,22 @@ struct DashboardFanOut: Sendable {
         async let approval = Self.attempt("RatingService", opts) {
             try await c.ratings.getReportApproval(.init(period: period.label), options: opts).approval ?? RatingV1.ReportApproval(period: period.label)
         }
-        return DashboardSnapshot(
+        async let rootCauses = Self.attempt("RatingService", opts) {
+            try await c.ratings.listRootCauses(.init(statuses: [.open, .inWork, .resolved], limit: 50), options: opts)
+        }
+        async let indicators = Self.attempt("RatingService", opts) {
+            try await c.ratings.listIndicators(.init(year: Int32(period.year)), options: opts)
+        }
+        var snapshot = DashboardSnapshot(
             period: period.label, previousPeriod: prev.label, generatedAtMs: Int64(now().timeIntervalSince1970 * 1000),
             timeZone: period.timeZone.identifier,
             appeals: await stats, previousAppeals: await previousStats, activity: await activity,
             agencyRatings: await agencies, municipalityRatings: await municipalities,
             topProblems: await problems, previousTopProblems: await previousProblems,
             kpis: await kpis, previousKpis: await previousKpis, survey: await survey, approval: await approval, workload: await workload)
+        snapshot.rootCauses = await rootCauses
+        snapshot.indicators = await indicators
+        return snapshot
     }
 
     /// Runs one backend call; any failure becomes an `unavailable` section with a reason for people.

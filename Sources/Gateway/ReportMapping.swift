@@ -21,6 +21,7 @@ enum ReportMapping {
             flags: panel(s.activity) { flags($0) },
             surveys: panel(s.survey) { surveyPanels($0, timeZone: settings.timeZone) })
         page.staffing = panel(s.workload) { staffing($0, period: s.period) }
+        page.rootCauses = panel(s.rootCauses) { topOpenRootCauses($0) }
         return page
     }
 
@@ -41,6 +42,8 @@ enum ReportMapping {
             surveys: s.survey.value.map { surveyPanels($0, timeZone: settings.timeZone) } ?? [],
             methodology: methodology(s))
         report.staffing = s.workload.value.map { staffing($0, period: s.period) } ?? []
+        report.rootCauses = s.rootCauses.value.map { $0.cases.map(rootCause) } ?? []
+        report.indicators = s.indicators.value.map { $0.indicators.map(indicator) } ?? []
         report.highlights = highlights(s, kpis: kpis, topics: report.topics)
         report.preparedBy = approvalLine(s.approval)
         return report
@@ -75,6 +78,8 @@ enum ReportMapping {
         check("ключевые показатели", s.kpis.reason)
         check("опросы", s.survey.reason)
         check("загруженность блоков", s.workload.reason)
+        check("системные проблемы", s.rootCauses.reason)
+        check("целевые показатели", s.indicators.reason)
         return out
     }
 

@@ -12,6 +12,8 @@ struct RatingSettings: Sendable {
     var satisfiedThreshold: Int = 4
     /// Sub-reasons listed under each "other" category.
     var subReasonLimit: Int = 3
+    /// Root-cause detection: window, thresholds, interval.
+    var rootCauses = RootCauseSettings()
 
     func config(_ w: RatingV1.Weights) -> RatingConfig {
         var c = base

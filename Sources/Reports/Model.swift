@@ -466,6 +466,9 @@ public struct GovernorReport: Sendable, Hashable {
     public var methodology: Methodology
     /// Workload and staff need per sector block (AgencyService GetWorkload).
     public var staffing: [StaffingRow] = []
+    /// Root-cause cases with their progress, and the KPI targets / yearly indicators (RatingService).
+    public var rootCauses: [RootCauseRow] = []
+    public var indicators: [IndicatorRow] = []
     /// Free-form conclusions / key points for the governor (shown in the summary).
     public var highlights: [String]
 
@@ -536,6 +539,8 @@ public struct DashboardPage: Sendable {
     public var surveys: Panel<[SurveyPanel]>
     /// Workload and staff need per sector block; set after construction (empty until then).
     public var staffing: Panel<[StaffingRow]> = .loaded([])
+    /// The top open root-cause cases; set after construction (empty until then).
+    public var rootCauses: Panel<[RootCauseRow]> = .loaded([])
     /// Rows shown in the rating panels (top N and bottom N are kept when longer).
     public var ratingRowsLimit: Int
 

@@ -68,6 +68,9 @@ public enum ReportRenderer {
             return Fragments.flags(r.flags, ctx: ctx)
         case .staffing:
             return Fragments.staffing(r.staffing, ctx: ctx)
+        case .rootCauses:
+            return "<h3>Системные проблемы</h3>" + Fragments.rootCauses(r.rootCauses, ctx: ctx)
+                + "<h3>Целевые показатели</h3>" + Fragments.indicators(r.indicators, ctx: ctx)
         case .surveys:
             return Fragments.surveys(r.surveys, ctx: ctx)
         case .methodology:
@@ -112,6 +115,7 @@ public enum ReportRenderer {
         add(.municipalities, "sp6", d.municipalityRating) { Fragments.rating($0, ctx: ctx, limit: d.ratingRowsLimit) }
         add(.problems, "sp12", d.topicProblems) { Fragments.problems($0, ctx: ctx) }
         add(.staffing, "sp12", d.staffing) { Fragments.staffing($0, ctx: ctx) }
+        add(.rootCauses, "sp12", d.rootCauses, title: "Основные открытые системные проблемы") { Fragments.rootCauses($0, ctx: ctx) }
         add(.surveys, "sp12", d.surveys) { Fragments.surveys($0, ctx: ctx) }
 
         let down = panels.filter { $0.3 != nil }.count

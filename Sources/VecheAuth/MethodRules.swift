@@ -79,6 +79,15 @@ public enum MethodRules {
             "SetKpiTargets": .roles([.curator]),
             "ApproveReport": .roles([.curator]),
             "GetReportApproval": .roles(staff),
+            // Root-cause cases: any staff reads; the head of the ЦУР, the curator and the sector blocks (their own
+            // block's cases: checked in the handler) edit; detection also by the import (after a historical load).
+            "DetectRootCauses": .roles([.centerHead, .curator, .importer, .service]),
+            "ListRootCauses": .roles(staff),
+            "GetRootCause": .roles(staff),
+            "UpdateRootCause": .roles([.centerHead, .curator, .sectorHead, .sectorResponsible]),
+            "ListIndicators": .roles(staff),
+            "SetIndicator": .roles([.centerHead, .curator]),
+            "DeleteIndicator": .roles([.centerHead, .curator]),
         ],
         "SurveyService": [
             "CreateSurvey": .roles([.sociologist]),

@@ -107,7 +107,10 @@ public enum BusPermissions {
                     subscribe: [inbox(gateway), Subjects.AppealEvents.wildcard], allowResponses: false),
             BusUser(name: importer,
                     publish: AppealV1.AppealService.methodSubjects + agency("ListMunicipalities", "ListTopics")
-                        + SurveyV1.SurveyService.methodSubjects,
+                        + SurveyV1.SurveyService.methodSubjects
+                        // The demo seed: detection after its load, then plans and indicators (as the curator it also is).
+                        + ["DetectRootCauses", "ListRootCauses", "UpdateRootCause", "ListIndicators", "SetIndicator"]
+                            .map { RatingV1.RatingService.subjectPrefix + "." + $0 },
                     subscribe: [inbox(importer)], allowResponses: false),
             BusUser(name: ops, publish: ["$SRV.>"] + monitoring, subscribe: [inbox(ops)], allowResponses: false),
             BusUser(name: bench,

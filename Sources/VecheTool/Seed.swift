@@ -70,6 +70,11 @@ struct Seed: AsyncParsableCommand {
         }
         print("seeded \(created) new appeals (\(progressed) taken through the lifecycle) from \(texts.count) real texts")
         do {
+            print(try await DemoRootCauses.seed(transport: rpc, timeZone: config.timeZone))
+        } catch {
+            print("root-cause seeding skipped: \(error)")
+        }
+        do {
             var surveyRNG = SplitMix(seed: seed)
             print(try await DemoSurvey.seed(transport: rpc, municipalities: municipalities, rng: &surveyRNG))
         } catch {

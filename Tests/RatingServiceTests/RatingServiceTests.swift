@@ -93,7 +93,9 @@ func waitFor(_ client: RatingV1.RatingService.Client, streamSequence: UInt64) as
 /// as if the directory data were unreachable.
 func fakeAgencyHost(_ env: ServiceEnvironment, directory: Bool = true) -> NatsServiceHost {
     let grants: [String: [Grant]] = ["client:veche-rating-service": [Grant(role: .service)], "user:kurator": [Grant(role: .curator)],
-                                     "user:cur-head": [Grant(role: .centerHead)], "user:analyst": [Grant(role: .analyst)]]
+                                     "user:cur-head": [Grant(role: .centerHead)], "user:analyst": [Grant(role: .analyst)],
+                                     "user:sector-head-roads": [Grant(role: .sectorHead, topicCodes: ["roads"])],
+                                     "user:sector-housing": [Grant(role: .sectorResponsible, topicCodes: ["zhkh"])]]
     var endpoints = [
         RPCEndpoint(AgencyV1.AgencyService.Method.ResolveGrants.self) { request, context in
             let caller = try context.requirePrincipal()

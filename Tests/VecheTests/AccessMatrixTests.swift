@@ -87,6 +87,13 @@ enum Spec {
         "RatingService.SetKpiTargets": [.curator],
         "RatingService.ApproveReport": [.curator],
         "RatingService.GetReportApproval": Who.staff,
+        "RatingService.DetectRootCauses": [.centerHead, .curator, .importer, .service],  // below the thresholds: opens nothing
+        "RatingService.ListRootCauses": Who.staff,
+        "RatingService.GetRootCause": Who.staff,                                         // (empty id: refused as invalid)
+        "RatingService.UpdateRootCause": [.centerHead, .curator, .sectorHead, .sectorResponsible],   // own block: in the handler
+        "RatingService.ListIndicators": Who.staff,
+        "RatingService.SetIndicator": [.centerHead, .curator],
+        "RatingService.DeleteIndicator": [.centerHead, .curator],
         "SurveyService.CreateSurvey": [.sociologist],
         "SurveyService.GetSurvey": Who.staff,
         "SurveyService.ListSurveys": Who.staff,
@@ -237,6 +244,13 @@ struct AccessMatrixTests {
             Route(method: .put, path: "/api/v1/escalation/chains/nope", body: #"{"levels":[]}"#, allowed: .centerHead, denied: .curator),
             Route(method: .get, path: "/api/v1/workload?granularity=x", allowed: .analyst, denied: .integration),
             Route(method: .put, path: "/api/v1/workload/staff/nope", body: #"{"staff":1}"#, allowed: .centerHead, denied: .operator),
+            Route(method: .get, path: "/api/v1/root-causes?status=nope", allowed: .analyst, denied: .importer),
+            Route(method: .post, path: "/api/v1/root-causes/detect", body: #"{"windowDays":1}"#, allowed: .centerHead, denied: .operator),
+            Route(method: .get, path: "/api/v1/root-causes/x", allowed: .executor, denied: .integration),
+            Route(method: .put, path: "/api/v1/root-causes/x", body: "{}", allowed: .sectorHead, denied: .analyst),
+            Route(method: .get, path: "/api/v1/indicators?year=1", allowed: .media, denied: .importer),
+            Route(method: .put, path: "/api/v1/indicators/BAD", body: #"{"name":""}"#, allowed: .curator, denied: .sectorHead),
+            Route(method: .delete, path: "/api/v1/indicators/none", allowed: .centerHead, denied: .analyst),
             Route(method: .get, path: "/api/v1/dashboard?period=x", allowed: .analyst, denied: .importer),
             Route(method: .get, path: "/dashboard?period=x", allowed: .curator, denied: .integration),
             Route(method: .get, path: "/?period=x", allowed: .executor, denied: .service),

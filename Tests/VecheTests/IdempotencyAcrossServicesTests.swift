@@ -23,6 +23,7 @@ struct IdempotencyAcrossServicesTests {
                 "AppealService.SubmitAppeal", "AppealService.Transition", "AppealService.AnswerAppeal", "AppealService.RateAppeal",
                 "AppealService.ReclassifyAppeal",
                 "RatingService.SetWeights", "RatingService.SetKpiTargets", "RatingService.ApproveReport",
+                "RatingService.DetectRootCauses", "RatingService.UpdateRootCause", "RatingService.SetIndicator", "RatingService.DeleteIndicator",
                 "SurveyService.CreateSurvey", "SurveyService.SetStatus", "SurveyService.SubmitBatch", "SurveyService.SetMargins",
             ])
             #expect(platform.hosts.allSatisfy { $0.interceptors.contains { $0 is IdempotencyInterceptor } })

@@ -11,6 +11,7 @@ import WorkspaceUI
 /// * `GET /ws` — the queues of the signed-in person's roles, filters, keyset paging (`QueuePage`)
 /// * `GET /ws/appeals/:id` — the appeal card (`AppealCardPage`); `POST /ws/appeals/:id/…` its actions
 ///   and `POST /ws/bulk-assign` (`WorkspaceActions`)
+/// * `GET /ws/problems`, `GET|POST /ws/problems/:id` — root-cause cases and target indicators (`ProblemsPage`)
 /// * `GET /ws/events` — appeal events as server-sent events (`LiveEvents`)
 /// * `GET /status`, `POST /status`, `POST /status/rate`, `GET /public` — citizens (`CitizenPages`)
 /// * `GET /ws/static/:file` — the workspace's CSS and JavaScript; `POST /ws/logout`
@@ -44,6 +45,7 @@ struct WorkspaceRoutes: Sendable {
         QueuePage(routes: self).register(on: router)
         AppealCardPage(routes: self).register(on: router)
         WorkspaceActions(routes: self).register(on: router)
+        ProblemsPage(routes: self).register(on: router)
         CitizenPages(routes: self).register(on: router)
         if let events { LiveEvents(routes: self, hub: events).register(on: router) }
     }
