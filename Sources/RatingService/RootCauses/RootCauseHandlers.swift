@@ -85,8 +85,8 @@ extension RatingHandlers {
             let plan = try edit.apply(to: row, days: days)
             let baselineCount = try conn.query("""
                 SELECT count(*) AS n FROM appeal_facts WHERE registered_at >= \(days.start(plan.baselineFrom))::timestamptz
-                  AND registered_at < \(days.end(plan.baselineTo))::timestamptz AND
-                """ + RootCauseStore.matching(kind: row.string("kind"), group: row.string("problem_group_id"),
+                  AND registered_at < \(days.end(plan.baselineTo))::timestamptz
+                """ + " AND " + RootCauseStore.matching(kind: row.string("kind"), group: row.string("problem_group_id"),
                                               category: row.string("category_code"), oktmo: row.string("municipality_oktmo"))).first?.int("n") ?? 0
             guard let saved = try conn.query("""
                 UPDATE root_causes SET plan = \(plan.plan), target_date = \(plan.targetDate)::date, baseline_from = \(plan.baselineFrom)::date,
