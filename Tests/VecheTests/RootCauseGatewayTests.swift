@@ -84,6 +84,23 @@ struct RootCauseGatewayTests {
                                                                                                ("_csrf", operatorSession.csrf)])))
                 #expect(refused.status == .forbidden)
 
+                // The head of the ЦУР sets a category's KPI target of this year in the workspace; an operator may not.
+                var calendar = Calendar(identifier: .gregorian)
+                calendar.timeZone = GatewaySettings.underTest.timeZone
+                let year = calendar.component(.year, from: Date())
+                let indicatorFields: [(String, String)] = [("idempotency_key", "ind-1"), ("code", "heating-on-time"),
+                                                           ("name", "Ответы в срок <по отоплению>"), ("metric", "onTimeShare"),
+                                                           ("category_code", c.categoryCode), ("direction", "at_least"), ("target_value", "95"),
+                                                           ("unit", "%"), ("due_date", "31.12.\(year)")]
+                let setIndicator = try await client.execute(uri: "/ws/problems/indicators", method: .post, headers: form,
+                                                            body: ByteBuffer(string: Self.formBody(indicatorFields + [("_csrf", session.csrf)])))
+                #expect(setIndicator.status == .seeOther && setIndicator.headers[.location] == "/ws/problems?saved=1")
+                let opIndicator = try await client.execute(uri: "/ws/problems/indicators", method: .post, headers: opForm,
+                                                           body: ByteBuffer(string: Self.formBody(indicatorFields + [("_csrf", operatorSession.csrf)])))
+                #expect(opIndicator.status == .forbidden)
+                let withIndicator = String(buffer: try await client.execute(uri: "/ws/problems", method: .get, headers: session.headers()).body)
+                #expect(withIndicator.contains("Ответы в срок &lt;по отоплению&gt;") && withIndicator.contains("≥ 95 %"))
+
                 // The dashboard panel and the governor report's section.
                 let cur = try await bearer(.user("kurator"))
                 let dashboard = String(buffer: try await client.execute(uri: "/", method: .get, headers: cur).body)
@@ -93,7 +110,7 @@ struct RootCauseGatewayTests {
                 let report = String(buffer: try await client.execute(uri: "/reports/governor/\(period)", method: .get, headers: cur).body)
                 #expect(report.contains("Системные проблемы и целевые показатели"))
                 #expect(report.contains(c.title) && report.contains("<td>31.12.2030</td>"))
-                #expect(report.contains("Целевые показатели не установлены"))
+                #expect(report.contains("Ответы в срок &lt;по отоплению&gt;") && report.contains("<td>31.12.\(year)</td>"))
             }
         }
     }

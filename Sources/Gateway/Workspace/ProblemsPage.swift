@@ -14,7 +14,16 @@ struct ProblemsPage: Sendable {
     struct Row { var id: String; var title: String; var block: String; var status: String; var statusCode: String; var targetDate: String
                  var figures: String; var verdict: String; var tone: String; var agencies: String }
     struct IndicatorLine { var name: String; var scope: String; var target: String; var due: String; var current: String; var tone: String; var source: String }
-    struct ListModel { var chrome: Chrome; var rows: [Row]; var filters: [Chrome.Link]; var indicators: [IndicatorLine] }
+    struct IndicatorForm { var csrf: String; var idempotencyKey: String; var version = 0; var metrics: [Choice] }
+    struct ListModel { var chrome: Chrome; var rows: [Row]; var filters: [Chrome.Link]; var indicators: [IndicatorLine]; var indicatorForm: IndicatorForm? }
+
+    /// The metrics an indicator may be computed from (RatingService's KPI codes), «введено» first.
+    static let metrics: [(String, String)] = [
+        ("", "вводится вручную"), ("onTimeShare", "доля ответов в срок, %"), ("meanSatisfaction", "средняя оценка"),
+        ("satisfiedShare", "доля удовлетворённых, %"), ("reopenRate", "доля повторно открытых, %"), ("repeatRate", "доля повторных, %"),
+        ("completeness", "полнота ответов, %"), ("medianAnswerHours", "медианное время ответа, ч"), ("volume", "число обращений"),
+        ("appealsPer10k", "обращений на 10 тыс. жителей"),
+    ]
     struct Change { var at: String; var actor: String; var action: String; var detail: String }
     struct Form {
         var csrf: String; var idempotencyKey: String; var version: Int64
@@ -34,6 +43,27 @@ struct ProblemsPage: Sendable {
             let flash = request.queryString("done").isEmpty ? nil : "Изменения сохранены."
             return try await render(context, id: try context.parameters.require("id"), viewer: viewer, flash: flash)
                 .response(from: request, context: context)
+        }
+        router.post("ws/problems/indicators") { request, context in
+            guard let viewer = try await routes.viewer(request, context) else { throw AuthError.unauthenticated("sign in first") }
+            let form = try await WorkspaceForm.read(request, viewer: viewer)
+            do {
+                let target = form.value("target_value").replacingOccurrences(of: ",", with: ".")
+                let entered = form.value("entered_value").replacingOccurrences(of: ",", with: ".")
+                guard let t = Double(target) else { throw RPCError.invalidArgument("цель — число") }
+                guard entered.isEmpty || Double(entered) != nil else { throw RPCError.invalidArgument("текущее значение — число или пусто") }
+                let indicator = RatingV1.Indicator(
+                    code: form.value("code"), name: form.value("name"), unit: form.value("unit"), categoryCode: form.value("category_code"),
+                    metric: form.value("metric"), targetValue: t, higherIsBetter: form.value("direction") != "at_most",
+                    dueDate: form.value("due_date"), enteredValue: Double(entered) ?? 0, hasEnteredValue: !entered.isEmpty, note: form.value("note"))
+                _ = try await routes.backends.caller(context).ratings.setIndicator(.init(indicator: indicator), options: form.callOptions(routes.settings))
+            } catch {
+                guard let e = RPCError.from(error) else { throw error }
+                var html = try await list(request, context, viewer: viewer, error: "\(Labels.failure(e.code.rawValue)): \(e.message)")
+                html.status = e.code.httpStatus
+                return try html.response(from: request, context: context)
+            }
+            return SignInRoutes.redirect("/ws/problems?saved=1")
         }
         router.post("ws/problems/:id") { request, context in
             guard let viewer = try await routes.viewer(request, context) else { throw AuthError.unauthenticated("sign in first") }
@@ -63,7 +93,7 @@ struct ProblemsPage: Sendable {
         }
     }
 
-    func list(_ request: Request, _ context: GatewayContext, viewer: Viewer) async throws -> WorkspaceHTML {
+    func list(_ request: Request, _ context: GatewayContext, viewer: Viewer, error: String? = nil) async throws -> WorkspaceHTML {
         var chrome = viewer.chrome("Системные проблемы", settings: routes.settings, active: "/ws/problems")
         let raw = request.queryString("status")
         let statuses: [RatingV1.RootCauseStatus] = raw == "all" ? [] : raw.isEmpty ? [.open, .inWork] : (RatingV1.RootCauseStatus(name: raw).map { [$0] } ?? [])
@@ -83,9 +113,14 @@ struct ProblemsPage: Sendable {
         let filters = [("", "Открытые и в работе"), ("resolved", "Решённые"), ("closed", "Закрытые"), ("all", "Все")].map {
             Chrome.Link(href: "/ws/problems" + ($0.0.isEmpty ? "" : "?status=" + $0.0), label: $0.1, active: $0.0 == raw)
         }
-        chrome.flash = cases.cases.isEmpty ? "Системных проблем с таким статусом нет." : nil
+        chrome.flash = !request.queryString("saved").isEmpty ? "Показатель сохранён." : cases.cases.isEmpty ? "Системных проблем с таким статусом нет." : nil
+        chrome.error = error
+        // The head of the ЦУР and the curator set the indicators (RatingService checks again).
+        let form = viewer.principal.hasAny([.centerHead, .curator])
+            ? IndicatorForm(csrf: viewer.csrf, idempotencyKey: freshKey(), metrics: Self.metrics.map { Choice(value: $0.0, label: $0.1, selected: false) })
+            : nil
         return try routes.page("problems", ListModel(chrome: chrome, rows: cases.cases.map(Self.row), filters: filters,
-                                                     indicators: indicators.indicators.map(Self.indicator)))
+                                                     indicators: indicators.indicators.map(Self.indicator), indicatorForm: form))
     }
 
     func render(_ context: GatewayContext, id: String, viewer: Viewer, error: String? = nil, flash: String? = nil) async throws -> WorkspaceHTML {
