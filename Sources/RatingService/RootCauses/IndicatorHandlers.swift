@@ -26,7 +26,7 @@ extension RatingHandlers {
             problems.append("code must be 1–64 characters a-z, 0-9, _ . -")
         }
         let name = i.name.trimmingCharacters(in: .whitespacesAndNewlines)
-        if name.isEmpty || name.count > 300 { problems.append("name must be 1–300 characters") }
+        if name.isEmpty || name.unicodeScalars.count > 300 { problems.append("name must be 1–300 characters") }
         if i.unit.count > 20 { problems.append("unit must be at most 20 characters") }
         if i.note.count > 2000 { problems.append("note must be at most 2000 characters") }
         let category = i.categoryCode.trimmingCharacters(in: .whitespaces)
