@@ -622,7 +622,7 @@ struct  Veche__Rating__V1__DetectRootCausesRequest
    */
   int32_t window_days;
   /*
-   * 0 = the configured threshold (appeals in the window)
+   * appeals in the window, for both kinds of problem; 0 = the configured thresholds
    */
   int32_t threshold;
 };
