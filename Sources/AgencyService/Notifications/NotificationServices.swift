@@ -17,7 +17,7 @@ struct NotificationServices: Sendable {
     init(env: ServiceEnvironment, pool: PGPool, settings: NotificationSettings) {
         let text = NotificationText(timeZone: env.config.timeZone)
         let messengers = Set(settings.messengers)
-        var channels: [any NotificationChannel] = settings.messengers.map { MessengerChannel(name: $0, nats: env.nats) }
+        var channels: [any NotificationChannel] = settings.messengers.map { MessengerChannel(name: $0, jetStream: env.jetStream) }
         if let smtp = settings.smtp {
             channels.append(EmailChannel(settings: smtp, from: settings.from))
         } else {
