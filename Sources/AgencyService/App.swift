@@ -31,6 +31,7 @@ enum AgencyServiceApp {
             try roles.seed(conn, demo: seed)
             if seed {
                 try NotificationServices.seedDemoPreferences(conn)
+                try SavedFilterSchema.seedDemo(conn)
                 try AgencyHandlers.seedBlockStaff(conn)
             }
             return try DirectoryChanges.bump(conn)
@@ -54,6 +55,8 @@ enum AgencyServiceApp {
                                           metadata: ["schema": AgencySchema.name]),
                               endpoints: handlers.endpoints,
                               authenticator: TokenAuthenticator(verifier: env.verifier, grants: grants))
+        // Messenger bridges read their notifications from a stream, so none is lost while a bridge is down.
+        if !notifications.messengers.isEmpty { try await env.jetStream.ensureStream(Streams.notifications) }
         let notify = NotificationServices(env: env, pool: pool, settings: notifications)
         return Built(host: rpc.host, handlers: handlers, notifications: notify, services: [grants] + rpc.services + notify.services)
     }

@@ -143,5 +143,6 @@ enum AgencySchema {
         Migration(4, "idempotency keys", IdempotencyStore.migrationSQL),
         NotificationSchema.migration,
         WorkloadSchema.migration,
+        SavedFilterSchema.migration,
     ]
 }

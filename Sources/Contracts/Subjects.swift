@@ -23,10 +23,14 @@ public enum Subjects {
         public static let changed = "veche.events.v1.agency.directory_changed"
     }
 
-    /// Notifications for messenger bridges (core NATS, JSON): AgencyService publishes each one addressed to a
-    /// messenger on `veche.notify.v1.<channel>`; the bridge of that messenger delivers it.
+    /// Notifications for messenger bridges (JetStream stream `VECHE_NOTIFY`, JSON `MessengerNotification`):
+    /// AgencyService publishes each one addressed to a messenger on `veche.notify.v1.<channel>`; the bridge of
+    /// that messenger (`veche-tool messenger-bridge`) consumes them through its durable `messenger-<channel>`.
     public enum Notifications {
+        public static let stream = "VECHE_NOTIFY"
         public static let wildcard = "veche.notify.v1.>"
+        /// The durable consumer of a messenger's bridge.
+        public static func bridgeDurable(channel: String) -> String { "messenger-" + Subjects.token(channel) }
         /// AgencyService's durable consumer of the appeal events (escalations, citizens' notices).
         public static let eventsDurable = "agency-notifications"
         public static func subject(channel: String) -> String { "veche.notify.v1." + Subjects.token(channel) }

@@ -60,6 +60,7 @@ func buildApplication(transport: any RPCTransport, identity: GatewayIdentity, co
     CitizenRoutes(backends: backends, settings: settings).register(on: router.group("api/v1/citizen/appeal"))
     DirectoryRoutes(backends: backends, settings: settings).register(on: router.group("api/v1"))
     NotificationRoutes(backends: backends, settings: settings).register(on: router.group("api/v1"))
+    SavedFilterRoutes(backends: backends, settings: settings).register(on: router.group("api/v1"))
     AccessRoutes(backends: backends, settings: settings).register(on: router.group("api/v1"))
     Open311Routes(backends: backends, settings: settings, apiKeys: settings.open311Keys).register(on: router.group("open311/v2"))
     RatingRoutes(backends: backends, settings: settings).register(on: router.group("api/v1"))

@@ -69,6 +69,11 @@ public enum MethodRules {
             "SetEscalationChain": .roles([.centerHead]),
             "GetWorkload": .roles(staff),
             "SetBlockStaff": .roles([.centerHead]),
+            // Each person their own saved queue filters (and those shared with their block: checked in the handler).
+            "ListSavedFilters": .roles(staff),
+            "CreateSavedFilter": .roles(staff),
+            "UpdateSavedFilter": .roles(staff),
+            "DeleteSavedFilter": .roles(staff),
         ],
         "RatingService": [
             "GetRatings": .roles(staff.union([.publicPortal])),

@@ -33,6 +33,9 @@ public enum BusPermissions {
     public static let importer = "import"
     /// Monitoring: ADR-32 discovery (`$SRV.>`) and read-only JetStream state (`monitoring`).
     public static let ops = "ops"
+    /// `veche-tool messenger-bridge`: reads notifications through durable consumers of `VECHE_NOTIFY` (one per
+    /// messenger, `messenger-<channel>`); it publishes nothing else.
+    public static let messengerBridge = "messenger-bridge"
     /// `veche-tool bench`: its private echo service and intake on the portal channel.
     public static let bench = "bench"
 
@@ -81,6 +84,7 @@ public enum BusPermissions {
             BusUser(name: agencyService,
                     // Escalations and citizens' notices come from the appeal events; messenger bridges get theirs on the bus.
                     publish: [grantsChanged, Subjects.Directory.changed, Subjects.Notifications.wildcard]
+                        + streamAdmin(Subjects.Notifications.stream)
                         + consumer(Subjects.AppealEvents.stream, durable: Subjects.Notifications.eventsDurable),
                     subscribe: AgencyV1.AgencyService.methodSubjects + discovery(AgencyV1.AgencyService.name) + [inbox(agencyService)],
                     allowResponses: true),
@@ -112,6 +116,8 @@ public enum BusPermissions {
                         + ["DetectRootCauses", "ListRootCauses", "UpdateRootCause", "ListIndicators", "SetIndicator"]
                             .map { RatingV1.RatingService.subjectPrefix + "." + $0 },
                     subscribe: [inbox(importer)], allowResponses: false),
+            BusUser(name: messengerBridge, publish: consumer(Subjects.Notifications.stream, durable: "*"),
+                    subscribe: [inbox(messengerBridge)], allowResponses: false),
             BusUser(name: ops, publish: ["$SRV.>"] + monitoring, subscribe: [inbox(ops)], allowResponses: false),
             BusUser(name: bench,
                     publish: ["bench.>", Subjects.Intake.subject(channel: "portal"), AppealV1.AppealService.Method.GetStats.subject],

@@ -92,6 +92,9 @@ public struct ServiceEnvironment: Sendable {
 public enum Streams {
     public static let intake = JetStream.StreamSpec(name: Subjects.Intake.stream, subjects: [Subjects.Intake.wildcard], duplicateWindow: .seconds(3600))
     public static let appealEvents = JetStream.StreamSpec(name: Subjects.AppealEvents.stream, subjects: [Subjects.AppealEvents.wildcard], duplicateWindow: .seconds(600))
+    /// Notifications for messenger bridges: kept a week for a bridge that is down (de-duplicated by outbox id).
+    public static let notifications = JetStream.StreamSpec(name: Subjects.Notifications.stream, subjects: [Subjects.Notifications.wildcard],
+                                                           maxAge: .seconds(7 * 86_400), duplicateWindow: .seconds(3600))
     public static let surveyBatches = JetStream.StreamSpec(name: Subjects.SurveyBatches.stream, subjects: [Subjects.SurveyBatches.wildcard], duplicateWindow: .seconds(3600))
 }
 

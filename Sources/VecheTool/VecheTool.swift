@@ -14,7 +14,7 @@ struct VecheTool: AsyncParsableCommand {
         abstract: "Veche operations: evaluations on real data, demo seeding, benchmarks.",
         subcommands: [ClassifierTrain.self, ClassifierEval.self, DuplicatesEval.self, BostonReplay.self,
                       SentimentTrain.self, SentimentEval.self, SurgeEval.self, ForecastEval.self, WorkloadReport.self,
-                      Seed.self, ArchiveImport.self, Bench.self, BusConfig.self, DBSetup.self])
+                      Seed.self, ArchiveImport.self, Bench.self, BusConfig.self, DBSetup.self, MessengerBridgeCommand.self])
 }
 
 struct DataOptions: ParsableArguments {

@@ -79,6 +79,10 @@ enum Spec {
         "AgencyService.SetEscalationChain": [.centerHead],
         "AgencyService.GetWorkload": Who.staff,
         "AgencyService.SetBlockStaff": [.centerHead],
+        "AgencyService.ListSavedFilters": Who.staff,                                   // each their own
+        "AgencyService.CreateSavedFilter": Who.staff,                                  // (empty request: refused as invalid)
+        "AgencyService.UpdateSavedFilter": Who.staff,
+        "AgencyService.DeleteSavedFilter": Who.staff,
         "RatingService.GetRatings": Who.staff.union([.gateway]),                        // published on the public summary
         "RatingService.GetTopProblems": Who.staff,
         "RatingService.GetKpis": Who.staff,
@@ -240,6 +244,10 @@ struct AccessMatrixTests {
             Route(method: .get, path: "/api/v1/surveys/none/satisfaction", allowed: .analyst, denied: .importer),
             Route(method: .get, path: "/api/v1/me/notifications", allowed: .executor, denied: .integration),
             Route(method: .put, path: "/api/v1/me/notifications", body: #"{"email":"not-an-address"}"#, allowed: .sociologist, denied: .surveyTeam),
+            Route(method: .get, path: "/api/v1/me/filters", allowed: .analyst, denied: .integration),
+            Route(method: .post, path: "/api/v1/me/filters", body: #"{"name":""}"#, allowed: .media, denied: .surveyTeam),
+            Route(method: .put, path: "/api/v1/me/filters/not-a-uuid", body: #"{"name":"x"}"#, allowed: .executor, denied: .importer),
+            Route(method: .delete, path: "/api/v1/me/filters/not-a-uuid", allowed: .operator, denied: .gateway),
             Route(method: .get, path: "/api/v1/escalation/chains", allowed: .operator, denied: .importer),
             Route(method: .put, path: "/api/v1/escalation/chains/nope", body: #"{"levels":[]}"#, allowed: .centerHead, denied: .curator),
             Route(method: .get, path: "/api/v1/workload?granularity=x", allowed: .analyst, denied: .integration),

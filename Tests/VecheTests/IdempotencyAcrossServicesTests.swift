@@ -20,6 +20,7 @@ struct IdempotencyAcrossServicesTests {
                 "AgencyService.UpsertRoutingRule", "AgencyService.SetCalendarOverride", "AgencyService.UpsertSlaPolicy",
                 "AgencyService.AssignRole", "AgencyService.RevokeRole", "AgencyService.SetNotificationPreferences",
                 "AgencyService.SetEscalationChain", "AgencyService.SetBlockStaff",
+                "AgencyService.CreateSavedFilter", "AgencyService.UpdateSavedFilter", "AgencyService.DeleteSavedFilter",
                 "AppealService.SubmitAppeal", "AppealService.Transition", "AppealService.AnswerAppeal", "AppealService.RateAppeal",
                 "AppealService.ReclassifyAppeal",
                 "RatingService.SetWeights", "RatingService.SetKpiTargets", "RatingService.ApproveReport",

@@ -318,3 +318,37 @@ def test_queue_updates_live_and_dashboard_reflects(platform, appeals):
         shot(d, "15-dashboard")
     finally:
         d.quit()
+
+
+def test_saved_filters_live_on_the_server(platform, appeals):
+    """A filter saved from the queue is kept on the server: after a reload (and in a fresh browser) it is listed
+    as a link that opens the same filter. A filter an older version kept in localStorage is moved to the server
+    once, and localStorage is emptied."""
+    name = "Телефон, новые " + uuid.uuid4().hex[:4]
+    d = browser()
+    try:
+        sign_in(d, platform, "operator")
+        d.get(platform.http_url + "/ws?queue=all&channel=phone&order=newest")
+        if not d.find_element(By.CSS_SELECTOR, "details.filters").get_attribute("open"):   # open already when a filter is set
+            d.find_element(By.CSS_SELECTOR, "details.filters > summary").click()
+        d.find_element(By.CSS_SELECTOR, "#save-filter-form input[name=name]").send_keys(name)
+        submit_form(d, "#save-filter-form")
+        wait(d).until(EC.presence_of_element_located((By.CSS_SELECTOR, ".flash.ok")))
+        d.refresh()
+        links = {a.text: a.get_attribute("href") for a in d.find_elements(By.CSS_SELECTOR, "#saved-filters a.saved-link")}
+        assert links.get(name, "").endswith("/ws?queue=all&channel=phone&order=newest"), links
+        shot(d, "16-operator-saved-filter")
+
+        d.execute_script("localStorage.setItem('veche.savedFilters', JSON.stringify([{name: 'Из браузера', href: '/ws?queue=triage&overdue=1'}]))")
+        d.get(platform.http_url + "/ws")
+        wait(d, 30).until(lambda drv: "Из браузера" in [a.text for a in drv.find_elements(By.CSS_SELECTOR, "#saved-filters a.saved-link")])
+        assert d.execute_script("return localStorage.getItem('veche.savedFilters')") is None
+    finally:
+        d.quit()
+    fresh = browser()
+    try:
+        sign_in(fresh, platform, "operator")
+        fresh.get(platform.http_url + "/ws/filters")
+        assert name in fresh.find_element(By.ID, "my-filters").text
+    finally:
+        fresh.quit()

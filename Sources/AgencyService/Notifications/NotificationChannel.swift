@@ -2,16 +2,8 @@ import Contracts
 import Foundation
 import VecheRuntime
 
-/// One notification taken from the outbox for delivery.
-struct OutboxNotification: Sendable, Hashable, Codable {
-    var id: Int64
-    var recipient: String
-    var kind: String
-    var channel: String
-    var address: String
-    var subject: String
-    var body: String
-}
+/// One notification taken from the outbox for delivery (the wire type of the messenger bridges, too).
+typealias OutboxNotification = MessengerNotification
 
 /// A way to reach people: e-mail, or a messenger through its bridge. Register more by adding an implementation
 /// to the sender's channel list; a notification names its channel and waits in the outbox until it exists.
@@ -57,17 +49,18 @@ final class EmailChannel: NotificationChannel {
     func close() { executor.shutdown() }
 }
 
-/// A messenger reached through its bridge: the notification is published as JSON on
-/// `veche.notify.v1.<channel>` (Nats-Msg-Id = outbox id); the bridge owns delivery to the messenger's API.
+/// A messenger reached through its bridge: the notification is stored as JSON in stream `VECHE_NOTIFY` on
+/// `veche.notify.v1.<channel>` (Nats-Msg-Id = outbox id, so a resend after a crash is dropped as a duplicate);
+/// it counts as delivered once the stream acknowledged it. The bridge (`veche-tool messenger-bridge`) owns
+/// delivery to the messenger's API.
 struct MessengerChannel: NotificationChannel {
     let name: String
-    let nats: NatsConnection
+    let jetStream: JetStream
 
     func deliver(_ n: OutboxNotification) async throws {
         let payload = try JSONEncoder().encode(n)
         do {
-            try nats.publish(subject: Subjects.Notifications.subject(channel: name), payload: Array(payload),
-                             headers: ["Nats-Msg-Id": "notification-\(n.id)"])
+            try await jetStream.publish(subject: Subjects.Notifications.subject(channel: name), payload: Array(payload), messageID: n.messageID)
         } catch {
             throw DeliveryError(message: "\(name): \(error)", permanent: false)
         }

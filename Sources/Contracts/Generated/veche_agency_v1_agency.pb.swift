@@ -3541,12 +3541,394 @@ extension AgencyV1.SetBlockStaffResponse: CMessageBridge {
 }
 
 extension AgencyV1 {
+    public struct SavedFilter: ProtoMessage {
+        public static let protoName = "veche.agency.v1.SavedFilter"
+        public var id: String = ""
+        public var owner: String = ""
+        public var name: String = ""
+        public var query: String = ""
+        public var sharedTopicCode: String = ""
+        public var createdAtMs: Int64 = 0
+        public var updatedAtMs: Int64 = 0
+        public var mine: Bool = false
+        public init() {}
+        public init(id: String = "", owner: String = "", name: String = "", query: String = "", sharedTopicCode: String = "", createdAtMs: Int64 = 0, updatedAtMs: Int64 = 0, mine: Bool = false) {
+            self.id = id
+            self.owner = owner
+            self.name = name
+            self.query = query
+            self.sharedTopicCode = sharedTopicCode
+            self.createdAtMs = createdAtMs
+            self.updatedAtMs = updatedAtMs
+            self.mine = mine
+        }
+        enum CodingKeys: String, CodingKey {
+            case id
+            case owner
+            case name
+            case query
+            case sharedTopicCode
+            case createdAtMs
+            case updatedAtMs
+            case mine
+        }
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            self.id = try c.decodeProtoString(forKey: .id) ?? ""
+            self.owner = try c.decodeProtoString(forKey: .owner) ?? ""
+            self.name = try c.decodeProtoString(forKey: .name) ?? ""
+            self.query = try c.decodeProtoString(forKey: .query) ?? ""
+            self.sharedTopicCode = try c.decodeProtoString(forKey: .sharedTopicCode) ?? ""
+            self.createdAtMs = try c.decodeIfPresent(Int64.self, forKey: .createdAtMs) ?? 0
+            self.updatedAtMs = try c.decodeIfPresent(Int64.self, forKey: .updatedAtMs) ?? 0
+            self.mine = try c.decodeIfPresent(Bool.self, forKey: .mine) ?? false
+        }
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(self.id, forKey: .id)
+            try c.encode(self.owner, forKey: .owner)
+            try c.encode(self.name, forKey: .name)
+            try c.encode(self.query, forKey: .query)
+            try c.encode(self.sharedTopicCode, forKey: .sharedTopicCode)
+            try c.encode(self.createdAtMs, forKey: .createdAtMs)
+            try c.encode(self.updatedAtMs, forKey: .updatedAtMs)
+            try c.encode(self.mine, forKey: .mine)
+        }
+    }
+}
+
+extension AgencyV1.SavedFilter: CMessageBridge {
+    public typealias CType = Veche__Agency__V1__SavedFilter
+    public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__saved_filter__init(p) }
+    public static func cPackedSize(_ p: UnsafePointer<CType>) -> Int { veche__agency__v1__saved_filter__get_packed_size(p) }
+    public static func cPack(_ p: UnsafePointer<CType>, _ out: UnsafeMutablePointer<UInt8>) -> Int { veche__agency__v1__saved_filter__pack(p, out) }
+    public static func cUnpack(_ len: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CType>? { veche__agency__v1__saved_filter__unpack(nil, len, data) }
+    public static func cFree(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__saved_filter__free_unpacked(p, nil) }
+    public init(c: CType) {
+        self.init()
+        self.id = CBridge.string(c.id)
+        self.owner = CBridge.string(c.owner)
+        self.name = CBridge.string(c.name)
+        self.query = CBridge.string(c.query)
+        self.sharedTopicCode = CBridge.string(c.shared_topic_code)
+        self.createdAtMs = c.created_at_ms
+        self.updatedAtMs = c.updated_at_ms
+        self.mine = c.mine != 0
+    }
+    public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
+        p.pointee.id = arena.string(id)
+        p.pointee.owner = arena.string(owner)
+        p.pointee.name = arena.string(name)
+        p.pointee.query = arena.string(query)
+        p.pointee.shared_topic_code = arena.string(sharedTopicCode)
+        p.pointee.created_at_ms = createdAtMs
+        p.pointee.updated_at_ms = updatedAtMs
+        p.pointee.mine = mine ? 1 : 0
+    }
+}
+
+extension AgencyV1 {
+    public struct ListSavedFiltersRequest: ProtoMessage {
+        public static let protoName = "veche.agency.v1.ListSavedFiltersRequest"
+        public init() {}
+        enum CodingKeys: String, CodingKey {
+            case _none
+        }
+        public init(from decoder: any Decoder) throws {
+        }
+        public func encode(to encoder: any Encoder) throws {
+        }
+    }
+}
+
+extension AgencyV1.ListSavedFiltersRequest: CMessageBridge {
+    public typealias CType = Veche__Agency__V1__ListSavedFiltersRequest
+    public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__list_saved_filters_request__init(p) }
+    public static func cPackedSize(_ p: UnsafePointer<CType>) -> Int { veche__agency__v1__list_saved_filters_request__get_packed_size(p) }
+    public static func cPack(_ p: UnsafePointer<CType>, _ out: UnsafeMutablePointer<UInt8>) -> Int { veche__agency__v1__list_saved_filters_request__pack(p, out) }
+    public static func cUnpack(_ len: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CType>? { veche__agency__v1__list_saved_filters_request__unpack(nil, len, data) }
+    public static func cFree(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__list_saved_filters_request__free_unpacked(p, nil) }
+    public init(c: CType) {
+        self.init()
+    }
+    public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
+    }
+}
+
+extension AgencyV1 {
+    public struct ListSavedFiltersResponse: ProtoMessage {
+        public static let protoName = "veche.agency.v1.ListSavedFiltersResponse"
+        public var filters: [AgencyV1.SavedFilter] = []
+        public init() {}
+        public init(filters: [AgencyV1.SavedFilter] = []) {
+            self.filters = filters
+        }
+        enum CodingKeys: String, CodingKey {
+            case filters
+        }
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            self.filters = try c.decodeIfPresent([AgencyV1.SavedFilter].self, forKey: .filters) ?? []
+        }
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(self.filters, forKey: .filters)
+        }
+    }
+}
+
+extension AgencyV1.ListSavedFiltersResponse: CMessageBridge {
+    public typealias CType = Veche__Agency__V1__ListSavedFiltersResponse
+    public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__list_saved_filters_response__init(p) }
+    public static func cPackedSize(_ p: UnsafePointer<CType>) -> Int { veche__agency__v1__list_saved_filters_response__get_packed_size(p) }
+    public static func cPack(_ p: UnsafePointer<CType>, _ out: UnsafeMutablePointer<UInt8>) -> Int { veche__agency__v1__list_saved_filters_response__pack(p, out) }
+    public static func cUnpack(_ len: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CType>? { veche__agency__v1__list_saved_filters_response__unpack(nil, len, data) }
+    public static func cFree(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__list_saved_filters_response__free_unpacked(p, nil) }
+    public init(c: CType) {
+        self.init()
+        self.filters = CBridge.array(c.filters, c.n_filters) { $0.map { AgencyV1.SavedFilter(c: $0.pointee) } ?? AgencyV1.SavedFilter() }
+    }
+    public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
+        p.pointee.n_filters = filters.count
+        p.pointee.filters = arena.messages(filters)
+    }
+}
+
+extension AgencyV1 {
+    public struct CreateSavedFilterRequest: ProtoMessage {
+        public static let protoName = "veche.agency.v1.CreateSavedFilterRequest"
+        public var filter: AgencyV1.SavedFilter? = nil
+        public init() {}
+        public init(filter: AgencyV1.SavedFilter? = nil) {
+            self.filter = filter
+        }
+        enum CodingKeys: String, CodingKey {
+            case filter
+        }
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            self.filter = try c.decodeIfPresent(AgencyV1.SavedFilter.self, forKey: .filter) ?? nil
+        }
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encodeIfPresent(self.filter, forKey: .filter)
+        }
+    }
+}
+
+extension AgencyV1.CreateSavedFilterRequest: CMessageBridge {
+    public typealias CType = Veche__Agency__V1__CreateSavedFilterRequest
+    public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__create_saved_filter_request__init(p) }
+    public static func cPackedSize(_ p: UnsafePointer<CType>) -> Int { veche__agency__v1__create_saved_filter_request__get_packed_size(p) }
+    public static func cPack(_ p: UnsafePointer<CType>, _ out: UnsafeMutablePointer<UInt8>) -> Int { veche__agency__v1__create_saved_filter_request__pack(p, out) }
+    public static func cUnpack(_ len: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CType>? { veche__agency__v1__create_saved_filter_request__unpack(nil, len, data) }
+    public static func cFree(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__create_saved_filter_request__free_unpacked(p, nil) }
+    public init(c: CType) {
+        self.init()
+        self.filter = c.filter.map { AgencyV1.SavedFilter(c: $0.pointee) }
+    }
+    public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
+        if let v = filter { p.pointee.filter = arena.message(v) }
+    }
+}
+
+extension AgencyV1 {
+    public struct CreateSavedFilterResponse: ProtoMessage {
+        public static let protoName = "veche.agency.v1.CreateSavedFilterResponse"
+        public var filter: AgencyV1.SavedFilter? = nil
+        public init() {}
+        public init(filter: AgencyV1.SavedFilter? = nil) {
+            self.filter = filter
+        }
+        enum CodingKeys: String, CodingKey {
+            case filter
+        }
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            self.filter = try c.decodeIfPresent(AgencyV1.SavedFilter.self, forKey: .filter) ?? nil
+        }
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encodeIfPresent(self.filter, forKey: .filter)
+        }
+    }
+}
+
+extension AgencyV1.CreateSavedFilterResponse: CMessageBridge {
+    public typealias CType = Veche__Agency__V1__CreateSavedFilterResponse
+    public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__create_saved_filter_response__init(p) }
+    public static func cPackedSize(_ p: UnsafePointer<CType>) -> Int { veche__agency__v1__create_saved_filter_response__get_packed_size(p) }
+    public static func cPack(_ p: UnsafePointer<CType>, _ out: UnsafeMutablePointer<UInt8>) -> Int { veche__agency__v1__create_saved_filter_response__pack(p, out) }
+    public static func cUnpack(_ len: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CType>? { veche__agency__v1__create_saved_filter_response__unpack(nil, len, data) }
+    public static func cFree(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__create_saved_filter_response__free_unpacked(p, nil) }
+    public init(c: CType) {
+        self.init()
+        self.filter = c.filter.map { AgencyV1.SavedFilter(c: $0.pointee) }
+    }
+    public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
+        if let v = filter { p.pointee.filter = arena.message(v) }
+    }
+}
+
+extension AgencyV1 {
+    public struct UpdateSavedFilterRequest: ProtoMessage {
+        public static let protoName = "veche.agency.v1.UpdateSavedFilterRequest"
+        public var filter: AgencyV1.SavedFilter? = nil
+        public init() {}
+        public init(filter: AgencyV1.SavedFilter? = nil) {
+            self.filter = filter
+        }
+        enum CodingKeys: String, CodingKey {
+            case filter
+        }
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            self.filter = try c.decodeIfPresent(AgencyV1.SavedFilter.self, forKey: .filter) ?? nil
+        }
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encodeIfPresent(self.filter, forKey: .filter)
+        }
+    }
+}
+
+extension AgencyV1.UpdateSavedFilterRequest: CMessageBridge {
+    public typealias CType = Veche__Agency__V1__UpdateSavedFilterRequest
+    public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__update_saved_filter_request__init(p) }
+    public static func cPackedSize(_ p: UnsafePointer<CType>) -> Int { veche__agency__v1__update_saved_filter_request__get_packed_size(p) }
+    public static func cPack(_ p: UnsafePointer<CType>, _ out: UnsafeMutablePointer<UInt8>) -> Int { veche__agency__v1__update_saved_filter_request__pack(p, out) }
+    public static func cUnpack(_ len: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CType>? { veche__agency__v1__update_saved_filter_request__unpack(nil, len, data) }
+    public static func cFree(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__update_saved_filter_request__free_unpacked(p, nil) }
+    public init(c: CType) {
+        self.init()
+        self.filter = c.filter.map { AgencyV1.SavedFilter(c: $0.pointee) }
+    }
+    public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
+        if let v = filter { p.pointee.filter = arena.message(v) }
+    }
+}
+
+extension AgencyV1 {
+    public struct UpdateSavedFilterResponse: ProtoMessage {
+        public static let protoName = "veche.agency.v1.UpdateSavedFilterResponse"
+        public var filter: AgencyV1.SavedFilter? = nil
+        public init() {}
+        public init(filter: AgencyV1.SavedFilter? = nil) {
+            self.filter = filter
+        }
+        enum CodingKeys: String, CodingKey {
+            case filter
+        }
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            self.filter = try c.decodeIfPresent(AgencyV1.SavedFilter.self, forKey: .filter) ?? nil
+        }
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encodeIfPresent(self.filter, forKey: .filter)
+        }
+    }
+}
+
+extension AgencyV1.UpdateSavedFilterResponse: CMessageBridge {
+    public typealias CType = Veche__Agency__V1__UpdateSavedFilterResponse
+    public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__update_saved_filter_response__init(p) }
+    public static func cPackedSize(_ p: UnsafePointer<CType>) -> Int { veche__agency__v1__update_saved_filter_response__get_packed_size(p) }
+    public static func cPack(_ p: UnsafePointer<CType>, _ out: UnsafeMutablePointer<UInt8>) -> Int { veche__agency__v1__update_saved_filter_response__pack(p, out) }
+    public static func cUnpack(_ len: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CType>? { veche__agency__v1__update_saved_filter_response__unpack(nil, len, data) }
+    public static func cFree(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__update_saved_filter_response__free_unpacked(p, nil) }
+    public init(c: CType) {
+        self.init()
+        self.filter = c.filter.map { AgencyV1.SavedFilter(c: $0.pointee) }
+    }
+    public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
+        if let v = filter { p.pointee.filter = arena.message(v) }
+    }
+}
+
+extension AgencyV1 {
+    public struct DeleteSavedFilterRequest: ProtoMessage {
+        public static let protoName = "veche.agency.v1.DeleteSavedFilterRequest"
+        public var id: String = ""
+        public init() {}
+        public init(id: String = "") {
+            self.id = id
+        }
+        enum CodingKeys: String, CodingKey {
+            case id
+        }
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            self.id = try c.decodeProtoString(forKey: .id) ?? ""
+        }
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(self.id, forKey: .id)
+        }
+    }
+}
+
+extension AgencyV1.DeleteSavedFilterRequest: CMessageBridge {
+    public typealias CType = Veche__Agency__V1__DeleteSavedFilterRequest
+    public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__delete_saved_filter_request__init(p) }
+    public static func cPackedSize(_ p: UnsafePointer<CType>) -> Int { veche__agency__v1__delete_saved_filter_request__get_packed_size(p) }
+    public static func cPack(_ p: UnsafePointer<CType>, _ out: UnsafeMutablePointer<UInt8>) -> Int { veche__agency__v1__delete_saved_filter_request__pack(p, out) }
+    public static func cUnpack(_ len: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CType>? { veche__agency__v1__delete_saved_filter_request__unpack(nil, len, data) }
+    public static func cFree(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__delete_saved_filter_request__free_unpacked(p, nil) }
+    public init(c: CType) {
+        self.init()
+        self.id = CBridge.string(c.id)
+    }
+    public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
+        p.pointee.id = arena.string(id)
+    }
+}
+
+extension AgencyV1 {
+    public struct DeleteSavedFilterResponse: ProtoMessage {
+        public static let protoName = "veche.agency.v1.DeleteSavedFilterResponse"
+        public var id: String = ""
+        public init() {}
+        public init(id: String = "") {
+            self.id = id
+        }
+        enum CodingKeys: String, CodingKey {
+            case id
+        }
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            self.id = try c.decodeProtoString(forKey: .id) ?? ""
+        }
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(self.id, forKey: .id)
+        }
+    }
+}
+
+extension AgencyV1.DeleteSavedFilterResponse: CMessageBridge {
+    public typealias CType = Veche__Agency__V1__DeleteSavedFilterResponse
+    public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__delete_saved_filter_response__init(p) }
+    public static func cPackedSize(_ p: UnsafePointer<CType>) -> Int { veche__agency__v1__delete_saved_filter_response__get_packed_size(p) }
+    public static func cPack(_ p: UnsafePointer<CType>, _ out: UnsafeMutablePointer<UInt8>) -> Int { veche__agency__v1__delete_saved_filter_response__pack(p, out) }
+    public static func cUnpack(_ len: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CType>? { veche__agency__v1__delete_saved_filter_response__unpack(nil, len, data) }
+    public static func cFree(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__delete_saved_filter_response__free_unpacked(p, nil) }
+    public init(c: CType) {
+        self.init()
+        self.id = CBridge.string(c.id)
+    }
+    public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
+        p.pointee.id = arena.string(id)
+    }
+}
+
+extension AgencyV1 {
     /// Service `veche.agency.v1.AgencyService`: one NATS subject per method, ADR-32 discovery name `AgencyService`.
     public enum AgencyService: RPCServiceDescriptor {
         public static let name = "AgencyService"
         public static let fullName = "veche.agency.v1.AgencyService"
         public static let subjectPrefix = "veche.agency.v1"
-        public static let methodNames = ["ListMunicipalities", "ListAgencies", "GetAgency", "ListTopics", "Route", "ListRoutingRules", "UpsertRoutingRule", "GetSlaPolicies", "ComputeDeadlines", "GetCalendar", "SetCalendarOverride", "UpsertSlaPolicy", "GetDirectorySnapshot", "ListRoleAssignments", "AssignRole", "RevokeRole", "ResolveGrants", "QueryAudit", "GetNotificationPreferences", "SetNotificationPreferences", "ListEscalationChains", "SetEscalationChain", "GetWorkload", "SetBlockStaff"]
+        public static let methodNames = ["ListMunicipalities", "ListAgencies", "GetAgency", "ListTopics", "Route", "ListRoutingRules", "UpsertRoutingRule", "GetSlaPolicies", "ComputeDeadlines", "GetCalendar", "SetCalendarOverride", "UpsertSlaPolicy", "GetDirectorySnapshot", "ListRoleAssignments", "AssignRole", "RevokeRole", "ResolveGrants", "QueryAudit", "GetNotificationPreferences", "SetNotificationPreferences", "ListEscalationChains", "SetEscalationChain", "GetWorkload", "SetBlockStaff", "ListSavedFilters", "CreateSavedFilter", "UpdateSavedFilter", "DeleteSavedFilter"]
         public enum Method {
             public enum ListMunicipalities: RPCMethod {
                 public typealias Service = AgencyService
@@ -3716,6 +4098,34 @@ extension AgencyV1 {
                 public static let name = "SetBlockStaff"
                 public static let idempotencyLevel = RPCIdempotencyLevel.mutating
             }
+            public enum ListSavedFilters: RPCMethod {
+                public typealias Service = AgencyService
+                public typealias Input = AgencyV1.ListSavedFiltersRequest
+                public typealias Output = AgencyV1.ListSavedFiltersResponse
+                public static let name = "ListSavedFilters"
+                public static let idempotencyLevel = RPCIdempotencyLevel.noSideEffects
+            }
+            public enum CreateSavedFilter: RPCMethod {
+                public typealias Service = AgencyService
+                public typealias Input = AgencyV1.CreateSavedFilterRequest
+                public typealias Output = AgencyV1.CreateSavedFilterResponse
+                public static let name = "CreateSavedFilter"
+                public static let idempotencyLevel = RPCIdempotencyLevel.mutating
+            }
+            public enum UpdateSavedFilter: RPCMethod {
+                public typealias Service = AgencyService
+                public typealias Input = AgencyV1.UpdateSavedFilterRequest
+                public typealias Output = AgencyV1.UpdateSavedFilterResponse
+                public static let name = "UpdateSavedFilter"
+                public static let idempotencyLevel = RPCIdempotencyLevel.mutating
+            }
+            public enum DeleteSavedFilter: RPCMethod {
+                public typealias Service = AgencyService
+                public typealias Input = AgencyV1.DeleteSavedFilterRequest
+                public typealias Output = AgencyV1.DeleteSavedFilterResponse
+                public static let name = "DeleteSavedFilter"
+                public static let idempotencyLevel = RPCIdempotencyLevel.mutating
+            }
         }
         /// Implemented by the service; `endpoints` adapts it to the runtime.
         public protocol Handler: Sendable {
@@ -3743,6 +4153,10 @@ extension AgencyV1 {
             func setEscalationChain(request: Method.SetEscalationChain.Input, context: RPCContext) async throws -> Method.SetEscalationChain.Output
             func getWorkload(request: Method.GetWorkload.Input, context: RPCContext) async throws -> Method.GetWorkload.Output
             func setBlockStaff(request: Method.SetBlockStaff.Input, context: RPCContext) async throws -> Method.SetBlockStaff.Output
+            func listSavedFilters(request: Method.ListSavedFilters.Input, context: RPCContext) async throws -> Method.ListSavedFilters.Output
+            func createSavedFilter(request: Method.CreateSavedFilter.Input, context: RPCContext) async throws -> Method.CreateSavedFilter.Output
+            func updateSavedFilter(request: Method.UpdateSavedFilter.Input, context: RPCContext) async throws -> Method.UpdateSavedFilter.Output
+            func deleteSavedFilter(request: Method.DeleteSavedFilter.Input, context: RPCContext) async throws -> Method.DeleteSavedFilter.Output
         }
         /// Typed client over any transport (NATS request/reply in production).
         public struct Client: Sendable {
@@ -3820,6 +4234,18 @@ extension AgencyV1 {
             public func setBlockStaff(_ request: Method.SetBlockStaff.Input, options: CallOptions = CallOptions()) async throws -> Method.SetBlockStaff.Output {
                 try await transport.unary(Method.SetBlockStaff.self, request, options: options)
             }
+            public func listSavedFilters(_ request: Method.ListSavedFilters.Input, options: CallOptions = CallOptions()) async throws -> Method.ListSavedFilters.Output {
+                try await transport.unary(Method.ListSavedFilters.self, request, options: options)
+            }
+            public func createSavedFilter(_ request: Method.CreateSavedFilter.Input, options: CallOptions = CallOptions()) async throws -> Method.CreateSavedFilter.Output {
+                try await transport.unary(Method.CreateSavedFilter.self, request, options: options)
+            }
+            public func updateSavedFilter(_ request: Method.UpdateSavedFilter.Input, options: CallOptions = CallOptions()) async throws -> Method.UpdateSavedFilter.Output {
+                try await transport.unary(Method.UpdateSavedFilter.self, request, options: options)
+            }
+            public func deleteSavedFilter(_ request: Method.DeleteSavedFilter.Input, options: CallOptions = CallOptions()) async throws -> Method.DeleteSavedFilter.Output {
+                try await transport.unary(Method.DeleteSavedFilter.self, request, options: options)
+            }
         }
     }
 }
@@ -3851,6 +4277,10 @@ extension AgencyV1.AgencyService.Handler {
             RPCEndpoint(AgencyV1.AgencyService.Method.SetEscalationChain.self) { try await self.setEscalationChain(request: $0, context: $1) },
             RPCEndpoint(AgencyV1.AgencyService.Method.GetWorkload.self) { try await self.getWorkload(request: $0, context: $1) },
             RPCEndpoint(AgencyV1.AgencyService.Method.SetBlockStaff.self) { try await self.setBlockStaff(request: $0, context: $1) },
+            RPCEndpoint(AgencyV1.AgencyService.Method.ListSavedFilters.self) { try await self.listSavedFilters(request: $0, context: $1) },
+            RPCEndpoint(AgencyV1.AgencyService.Method.CreateSavedFilter.self) { try await self.createSavedFilter(request: $0, context: $1) },
+            RPCEndpoint(AgencyV1.AgencyService.Method.UpdateSavedFilter.self) { try await self.updateSavedFilter(request: $0, context: $1) },
+            RPCEndpoint(AgencyV1.AgencyService.Method.DeleteSavedFilter.self) { try await self.deleteSavedFilter(request: $0, context: $1) },
         ]
     }
 }

@@ -101,13 +101,18 @@ struct QueuePage: Sendable {
         var bulk: Bulk?
         var nextHref: String?
         var firstHref: String?
+        /// The person's saved filters (server-side, `SavedFilterPages`) and the form that saves this one.
+        var saved: [SavedFilterPages.Item]
+        var hasSaved: Bool
+        var saveForm: SavedFilterPages.SaveForm
     }
 
     func register(on router: Router<GatewayContext>) {
         router.get("ws") { request, context in
             guard let viewer = try await routes.viewer(request, context) else { return routes.signIn(request) }
             let assigned = request.queryString("assigned")
-            return try await render(request, context, viewer: viewer, flash: assigned.isEmpty ? nil : "Назначено обращений: \(assigned).")
+            let flash = !assigned.isEmpty ? "Назначено обращений: \(assigned)." : request.queryString("filter_saved") == "1" ? "Фильтр сохранён." : nil
+            return try await render(request, context, viewer: viewer, flash: flash)
                 .response(from: request, context: context)
         }
     }
@@ -155,6 +160,12 @@ struct QueuePage: Sendable {
         if params.first(where: { $0.0 == "queue" }) == nil { params.append(("queue", queue.key)) }
         let base = "/ws?" + params.map { "\(Self.encode($0.0))=\(Self.encode($0.1))" }.joined(separator: "&")
         let returnTo = request.uri.path + (request.uri.query.map { "?" + $0 } ?? "")
+        let saved = await SavedFilterPages.items(routes, context, viewer: viewer, directory: directory)
+        let current = SavedFilterPages.query(of: request)
+        let shares = SavedFilterPages.shareChoices(viewer, directory: directory, selected: "")
+        let saveForm = SavedFilterPages.SaveForm(csrf: viewer.csrf, idempotencyKey: freshKey(),
+                                                 query: request.queryString("queue").isEmpty ? "queue=\(queue.key)" + (current.isEmpty ? "" : "&" + current) : current,
+                                                 shares: shares, canShare: shares.count > 1)
         var chrome = viewer.chrome("Очереди", settings: routes.settings, active: "/ws", live: true)
         chrome.error = error
         chrome.flash = flash
@@ -168,7 +179,8 @@ struct QueuePage: Sendable {
                 ? Bulk(csrf: viewer.csrf, idempotencyKey: freshKey(), returnTo: returnTo, agencies: directory.agencyChoices(""))
                 : nil,
             nextHref: page.nextPageToken.isEmpty ? nil : base + "&page_token=" + Self.encode(page.nextPageToken),
-            firstHref: request.queryString("page_token").isEmpty ? nil : base)
+            firstHref: request.queryString("page_token").isEmpty ? nil : base,
+            saved: saved, hasSaved: !saved.isEmpty, saveForm: saveForm)
         return try routes.page("queue", model)
     }
 

@@ -12,6 +12,8 @@ import WorkspaceUI
 /// * `GET /ws/appeals/:id` — the appeal card (`AppealCardPage`); `POST /ws/appeals/:id/…` its actions
 ///   and `POST /ws/bulk-assign` (`WorkspaceActions`)
 /// * `GET /ws/problems`, `GET|POST /ws/problems/:id` — root-cause cases and target indicators (`ProblemsPage`)
+/// * `GET /ws/filters`, `POST /ws/filters…` — saved queue filters (`SavedFilterPages`)
+/// * `GET /ws/settings`, `POST /ws/settings` — notification preferences (`SettingsPage`)
 /// * `GET /ws/events` — appeal events as server-sent events (`LiveEvents`)
 /// * `GET /status`, `POST /status`, `POST /status/rate`, `GET /public` — citizens (`CitizenPages`)
 /// * `GET /ws/static/:file` — the workspace's CSS and JavaScript; `POST /ws/logout`
@@ -47,6 +49,8 @@ struct WorkspaceRoutes: Sendable {
         WorkspaceActions(routes: self).register(on: router)
         ProblemsPage(routes: self).register(on: router)
         CitizenPages(routes: self).register(on: router)
+        SavedFilterPages(routes: self).register(on: router)
+        SettingsPage(routes: self).register(on: router)
         if let events { LiveEvents(routes: self, hub: events).register(on: router) }
     }
 

@@ -31,38 +31,32 @@
     });
   });
 
-  // Saved filters: kept in this browser (localStorage), as links to the filtered queue.
+  // Saved filters live on the server now. Filters an older version kept in this browser (localStorage) are
+  // moved there once: each is saved through the JSON API (an existing name counts as moved), then the page
+  // reloads to list them. Nothing else of the saved filters needs JavaScript.
   var KEY = "veche.savedFilters";
-  function loadSaved() { try { return JSON.parse(localStorage.getItem(KEY) || "[]"); } catch (e) { return []; } }
-  function renderSaved() {
-    var box = $("#saved-filters");
-    if (!box) return;
-    box.textContent = "";
-    loadSaved().forEach(function (s, i) {
-      var a = document.createElement("a");
-      a.href = s.href; a.textContent = s.name; a.className = "saved-link";
-      var x = document.createElement("button");
-      x.type = "button"; x.className = "link"; x.textContent = "×"; x.title = "Удалить фильтр «" + s.name + "»";
-      x.addEventListener("click", function () {
-        var all = loadSaved(); all.splice(i, 1); localStorage.setItem(KEY, JSON.stringify(all)); renderSaved();
-      });
-      var span = document.createElement("span"); span.className = "saved-item";
-      span.appendChild(a); span.appendChild(x); box.appendChild(span);
+  function migrateLocalFilters() {
+    var raw = null;
+    try { raw = window.localStorage && localStorage.getItem(KEY); } catch (e) { return; }
+    var csrf = $("input[name=_csrf]");
+    if (!raw || !csrf || !$("#saved-filters")) return;
+    var list; try { list = JSON.parse(raw); } catch (e) { list = []; }
+    if (!Array.isArray(list)) list = [];
+    var left = [];
+    var sends = list.map(function (f) {
+      if (!f || !f.name || !f.href) return Promise.resolve();
+      return fetch("/api/v1/me/filters", {
+        method: "POST", credentials: "same-origin",
+        headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf.value },
+        body: JSON.stringify({ name: String(f.name).slice(0, 80), query: String(f.href) })
+      }).then(function (r) { if (!r.ok && r.status !== 409) left.push(f); }, function () { left.push(f); });
+    });
+    Promise.all(sends).then(function () {
+      if (left.length) localStorage.setItem(KEY, JSON.stringify(left)); else localStorage.removeItem(KEY);
+      if (left.length < list.length) location.reload();
     });
   }
-  var save = $("[data-save-filter]");
-  if (save) {
-    save.addEventListener("click", function () {
-      var form = $("#filter-form");
-      var params = new URLSearchParams(new FormData(form));
-      Array.from(params.keys()).forEach(function (k) { if (!params.get(k)) params.delete(k); });
-      var name = window.prompt("Название фильтра", "Мой фильтр");
-      if (!name) return;
-      var all = loadSaved(); all.push({ name: name.slice(0, 60), href: "/ws?" + params.toString() });
-      localStorage.setItem(KEY, JSON.stringify(all)); renderSaved();
-    });
-  }
-  renderSaved();
+  migrateLocalFilters();
   guardForms(document);
   checkAll(document);
 

@@ -3022,6 +3022,411 @@ void   veche__agency__v1__set_block_staff_response__free_unpacked
   assert(message->base.descriptor == &veche__agency__v1__set_block_staff_response__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   veche__agency__v1__saved_filter__init
+                     (Veche__Agency__V1__SavedFilter         *message)
+{
+  static const Veche__Agency__V1__SavedFilter init_value = VECHE__AGENCY__V1__SAVED_FILTER__INIT;
+  *message = init_value;
+}
+size_t veche__agency__v1__saved_filter__get_packed_size
+                     (const Veche__Agency__V1__SavedFilter *message)
+{
+  assert(message->base.descriptor == &veche__agency__v1__saved_filter__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t veche__agency__v1__saved_filter__pack
+                     (const Veche__Agency__V1__SavedFilter *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &veche__agency__v1__saved_filter__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t veche__agency__v1__saved_filter__pack_to_buffer
+                     (const Veche__Agency__V1__SavedFilter *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &veche__agency__v1__saved_filter__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Veche__Agency__V1__SavedFilter *
+       veche__agency__v1__saved_filter__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Veche__Agency__V1__SavedFilter *)
+     protobuf_c_message_unpack (&veche__agency__v1__saved_filter__descriptor,
+                                allocator, len, data);
+}
+void   veche__agency__v1__saved_filter__free_unpacked
+                     (Veche__Agency__V1__SavedFilter *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &veche__agency__v1__saved_filter__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   veche__agency__v1__list_saved_filters_request__init
+                     (Veche__Agency__V1__ListSavedFiltersRequest         *message)
+{
+  static const Veche__Agency__V1__ListSavedFiltersRequest init_value = VECHE__AGENCY__V1__LIST_SAVED_FILTERS_REQUEST__INIT;
+  *message = init_value;
+}
+size_t veche__agency__v1__list_saved_filters_request__get_packed_size
+                     (const Veche__Agency__V1__ListSavedFiltersRequest *message)
+{
+  assert(message->base.descriptor == &veche__agency__v1__list_saved_filters_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t veche__agency__v1__list_saved_filters_request__pack
+                     (const Veche__Agency__V1__ListSavedFiltersRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &veche__agency__v1__list_saved_filters_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t veche__agency__v1__list_saved_filters_request__pack_to_buffer
+                     (const Veche__Agency__V1__ListSavedFiltersRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &veche__agency__v1__list_saved_filters_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Veche__Agency__V1__ListSavedFiltersRequest *
+       veche__agency__v1__list_saved_filters_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Veche__Agency__V1__ListSavedFiltersRequest *)
+     protobuf_c_message_unpack (&veche__agency__v1__list_saved_filters_request__descriptor,
+                                allocator, len, data);
+}
+void   veche__agency__v1__list_saved_filters_request__free_unpacked
+                     (Veche__Agency__V1__ListSavedFiltersRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &veche__agency__v1__list_saved_filters_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   veche__agency__v1__list_saved_filters_response__init
+                     (Veche__Agency__V1__ListSavedFiltersResponse         *message)
+{
+  static const Veche__Agency__V1__ListSavedFiltersResponse init_value = VECHE__AGENCY__V1__LIST_SAVED_FILTERS_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t veche__agency__v1__list_saved_filters_response__get_packed_size
+                     (const Veche__Agency__V1__ListSavedFiltersResponse *message)
+{
+  assert(message->base.descriptor == &veche__agency__v1__list_saved_filters_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t veche__agency__v1__list_saved_filters_response__pack
+                     (const Veche__Agency__V1__ListSavedFiltersResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &veche__agency__v1__list_saved_filters_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t veche__agency__v1__list_saved_filters_response__pack_to_buffer
+                     (const Veche__Agency__V1__ListSavedFiltersResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &veche__agency__v1__list_saved_filters_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Veche__Agency__V1__ListSavedFiltersResponse *
+       veche__agency__v1__list_saved_filters_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Veche__Agency__V1__ListSavedFiltersResponse *)
+     protobuf_c_message_unpack (&veche__agency__v1__list_saved_filters_response__descriptor,
+                                allocator, len, data);
+}
+void   veche__agency__v1__list_saved_filters_response__free_unpacked
+                     (Veche__Agency__V1__ListSavedFiltersResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &veche__agency__v1__list_saved_filters_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   veche__agency__v1__create_saved_filter_request__init
+                     (Veche__Agency__V1__CreateSavedFilterRequest         *message)
+{
+  static const Veche__Agency__V1__CreateSavedFilterRequest init_value = VECHE__AGENCY__V1__CREATE_SAVED_FILTER_REQUEST__INIT;
+  *message = init_value;
+}
+size_t veche__agency__v1__create_saved_filter_request__get_packed_size
+                     (const Veche__Agency__V1__CreateSavedFilterRequest *message)
+{
+  assert(message->base.descriptor == &veche__agency__v1__create_saved_filter_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t veche__agency__v1__create_saved_filter_request__pack
+                     (const Veche__Agency__V1__CreateSavedFilterRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &veche__agency__v1__create_saved_filter_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t veche__agency__v1__create_saved_filter_request__pack_to_buffer
+                     (const Veche__Agency__V1__CreateSavedFilterRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &veche__agency__v1__create_saved_filter_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Veche__Agency__V1__CreateSavedFilterRequest *
+       veche__agency__v1__create_saved_filter_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Veche__Agency__V1__CreateSavedFilterRequest *)
+     protobuf_c_message_unpack (&veche__agency__v1__create_saved_filter_request__descriptor,
+                                allocator, len, data);
+}
+void   veche__agency__v1__create_saved_filter_request__free_unpacked
+                     (Veche__Agency__V1__CreateSavedFilterRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &veche__agency__v1__create_saved_filter_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   veche__agency__v1__create_saved_filter_response__init
+                     (Veche__Agency__V1__CreateSavedFilterResponse         *message)
+{
+  static const Veche__Agency__V1__CreateSavedFilterResponse init_value = VECHE__AGENCY__V1__CREATE_SAVED_FILTER_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t veche__agency__v1__create_saved_filter_response__get_packed_size
+                     (const Veche__Agency__V1__CreateSavedFilterResponse *message)
+{
+  assert(message->base.descriptor == &veche__agency__v1__create_saved_filter_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t veche__agency__v1__create_saved_filter_response__pack
+                     (const Veche__Agency__V1__CreateSavedFilterResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &veche__agency__v1__create_saved_filter_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t veche__agency__v1__create_saved_filter_response__pack_to_buffer
+                     (const Veche__Agency__V1__CreateSavedFilterResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &veche__agency__v1__create_saved_filter_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Veche__Agency__V1__CreateSavedFilterResponse *
+       veche__agency__v1__create_saved_filter_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Veche__Agency__V1__CreateSavedFilterResponse *)
+     protobuf_c_message_unpack (&veche__agency__v1__create_saved_filter_response__descriptor,
+                                allocator, len, data);
+}
+void   veche__agency__v1__create_saved_filter_response__free_unpacked
+                     (Veche__Agency__V1__CreateSavedFilterResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &veche__agency__v1__create_saved_filter_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   veche__agency__v1__update_saved_filter_request__init
+                     (Veche__Agency__V1__UpdateSavedFilterRequest         *message)
+{
+  static const Veche__Agency__V1__UpdateSavedFilterRequest init_value = VECHE__AGENCY__V1__UPDATE_SAVED_FILTER_REQUEST__INIT;
+  *message = init_value;
+}
+size_t veche__agency__v1__update_saved_filter_request__get_packed_size
+                     (const Veche__Agency__V1__UpdateSavedFilterRequest *message)
+{
+  assert(message->base.descriptor == &veche__agency__v1__update_saved_filter_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t veche__agency__v1__update_saved_filter_request__pack
+                     (const Veche__Agency__V1__UpdateSavedFilterRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &veche__agency__v1__update_saved_filter_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t veche__agency__v1__update_saved_filter_request__pack_to_buffer
+                     (const Veche__Agency__V1__UpdateSavedFilterRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &veche__agency__v1__update_saved_filter_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Veche__Agency__V1__UpdateSavedFilterRequest *
+       veche__agency__v1__update_saved_filter_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Veche__Agency__V1__UpdateSavedFilterRequest *)
+     protobuf_c_message_unpack (&veche__agency__v1__update_saved_filter_request__descriptor,
+                                allocator, len, data);
+}
+void   veche__agency__v1__update_saved_filter_request__free_unpacked
+                     (Veche__Agency__V1__UpdateSavedFilterRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &veche__agency__v1__update_saved_filter_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   veche__agency__v1__update_saved_filter_response__init
+                     (Veche__Agency__V1__UpdateSavedFilterResponse         *message)
+{
+  static const Veche__Agency__V1__UpdateSavedFilterResponse init_value = VECHE__AGENCY__V1__UPDATE_SAVED_FILTER_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t veche__agency__v1__update_saved_filter_response__get_packed_size
+                     (const Veche__Agency__V1__UpdateSavedFilterResponse *message)
+{
+  assert(message->base.descriptor == &veche__agency__v1__update_saved_filter_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t veche__agency__v1__update_saved_filter_response__pack
+                     (const Veche__Agency__V1__UpdateSavedFilterResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &veche__agency__v1__update_saved_filter_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t veche__agency__v1__update_saved_filter_response__pack_to_buffer
+                     (const Veche__Agency__V1__UpdateSavedFilterResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &veche__agency__v1__update_saved_filter_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Veche__Agency__V1__UpdateSavedFilterResponse *
+       veche__agency__v1__update_saved_filter_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Veche__Agency__V1__UpdateSavedFilterResponse *)
+     protobuf_c_message_unpack (&veche__agency__v1__update_saved_filter_response__descriptor,
+                                allocator, len, data);
+}
+void   veche__agency__v1__update_saved_filter_response__free_unpacked
+                     (Veche__Agency__V1__UpdateSavedFilterResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &veche__agency__v1__update_saved_filter_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   veche__agency__v1__delete_saved_filter_request__init
+                     (Veche__Agency__V1__DeleteSavedFilterRequest         *message)
+{
+  static const Veche__Agency__V1__DeleteSavedFilterRequest init_value = VECHE__AGENCY__V1__DELETE_SAVED_FILTER_REQUEST__INIT;
+  *message = init_value;
+}
+size_t veche__agency__v1__delete_saved_filter_request__get_packed_size
+                     (const Veche__Agency__V1__DeleteSavedFilterRequest *message)
+{
+  assert(message->base.descriptor == &veche__agency__v1__delete_saved_filter_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t veche__agency__v1__delete_saved_filter_request__pack
+                     (const Veche__Agency__V1__DeleteSavedFilterRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &veche__agency__v1__delete_saved_filter_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t veche__agency__v1__delete_saved_filter_request__pack_to_buffer
+                     (const Veche__Agency__V1__DeleteSavedFilterRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &veche__agency__v1__delete_saved_filter_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Veche__Agency__V1__DeleteSavedFilterRequest *
+       veche__agency__v1__delete_saved_filter_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Veche__Agency__V1__DeleteSavedFilterRequest *)
+     protobuf_c_message_unpack (&veche__agency__v1__delete_saved_filter_request__descriptor,
+                                allocator, len, data);
+}
+void   veche__agency__v1__delete_saved_filter_request__free_unpacked
+                     (Veche__Agency__V1__DeleteSavedFilterRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &veche__agency__v1__delete_saved_filter_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   veche__agency__v1__delete_saved_filter_response__init
+                     (Veche__Agency__V1__DeleteSavedFilterResponse         *message)
+{
+  static const Veche__Agency__V1__DeleteSavedFilterResponse init_value = VECHE__AGENCY__V1__DELETE_SAVED_FILTER_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t veche__agency__v1__delete_saved_filter_response__get_packed_size
+                     (const Veche__Agency__V1__DeleteSavedFilterResponse *message)
+{
+  assert(message->base.descriptor == &veche__agency__v1__delete_saved_filter_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t veche__agency__v1__delete_saved_filter_response__pack
+                     (const Veche__Agency__V1__DeleteSavedFilterResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &veche__agency__v1__delete_saved_filter_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t veche__agency__v1__delete_saved_filter_response__pack_to_buffer
+                     (const Veche__Agency__V1__DeleteSavedFilterResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &veche__agency__v1__delete_saved_filter_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Veche__Agency__V1__DeleteSavedFilterResponse *
+       veche__agency__v1__delete_saved_filter_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Veche__Agency__V1__DeleteSavedFilterResponse *)
+     protobuf_c_message_unpack (&veche__agency__v1__delete_saved_filter_response__descriptor,
+                                allocator, len, data);
+}
+void   veche__agency__v1__delete_saved_filter_response__free_unpacked
+                     (Veche__Agency__V1__DeleteSavedFilterResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &veche__agency__v1__delete_saved_filter_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 static const ProtobufCFieldDescriptor veche__agency__v1__municipality__field_descriptors[6] =
 {
   {
@@ -7256,6 +7661,419 @@ const ProtobufCMessageDescriptor veche__agency__v1__set_block_staff_response__de
   (ProtobufCMessageInit) veche__agency__v1__set_block_staff_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
+static const ProtobufCFieldDescriptor veche__agency__v1__saved_filter__field_descriptors[8] =
+{
+  {
+    "id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Agency__V1__SavedFilter, id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "owner",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Agency__V1__SavedFilter, owner),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "name",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Agency__V1__SavedFilter, name),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "query",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Agency__V1__SavedFilter, query),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "shared_topic_code",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Agency__V1__SavedFilter, shared_topic_code),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "created_at_ms",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Agency__V1__SavedFilter, created_at_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "updated_at_ms",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Agency__V1__SavedFilter, updated_at_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "mine",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Agency__V1__SavedFilter, mine),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned veche__agency__v1__saved_filter__field_indices_by_name[] = {
+  5,   /* field[5] = created_at_ms */
+  0,   /* field[0] = id */
+  7,   /* field[7] = mine */
+  2,   /* field[2] = name */
+  1,   /* field[1] = owner */
+  3,   /* field[3] = query */
+  4,   /* field[4] = shared_topic_code */
+  6,   /* field[6] = updated_at_ms */
+};
+static const ProtobufCIntRange veche__agency__v1__saved_filter__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 8 }
+};
+const ProtobufCMessageDescriptor veche__agency__v1__saved_filter__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "veche.agency.v1.SavedFilter",
+  "SavedFilter",
+  "Veche__Agency__V1__SavedFilter",
+  "veche.agency.v1",
+  sizeof(Veche__Agency__V1__SavedFilter),
+  8,
+  veche__agency__v1__saved_filter__field_descriptors,
+  veche__agency__v1__saved_filter__field_indices_by_name,
+  1,  veche__agency__v1__saved_filter__number_ranges,
+  (ProtobufCMessageInit) veche__agency__v1__saved_filter__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+#define veche__agency__v1__list_saved_filters_request__field_descriptors NULL
+#define veche__agency__v1__list_saved_filters_request__field_indices_by_name NULL
+#define veche__agency__v1__list_saved_filters_request__number_ranges NULL
+const ProtobufCMessageDescriptor veche__agency__v1__list_saved_filters_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "veche.agency.v1.ListSavedFiltersRequest",
+  "ListSavedFiltersRequest",
+  "Veche__Agency__V1__ListSavedFiltersRequest",
+  "veche.agency.v1",
+  sizeof(Veche__Agency__V1__ListSavedFiltersRequest),
+  0,
+  veche__agency__v1__list_saved_filters_request__field_descriptors,
+  veche__agency__v1__list_saved_filters_request__field_indices_by_name,
+  0,  veche__agency__v1__list_saved_filters_request__number_ranges,
+  (ProtobufCMessageInit) veche__agency__v1__list_saved_filters_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor veche__agency__v1__list_saved_filters_response__field_descriptors[1] =
+{
+  {
+    "filters",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Veche__Agency__V1__ListSavedFiltersResponse, n_filters),
+    offsetof(Veche__Agency__V1__ListSavedFiltersResponse, filters),
+    &veche__agency__v1__saved_filter__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned veche__agency__v1__list_saved_filters_response__field_indices_by_name[] = {
+  0,   /* field[0] = filters */
+};
+static const ProtobufCIntRange veche__agency__v1__list_saved_filters_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor veche__agency__v1__list_saved_filters_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "veche.agency.v1.ListSavedFiltersResponse",
+  "ListSavedFiltersResponse",
+  "Veche__Agency__V1__ListSavedFiltersResponse",
+  "veche.agency.v1",
+  sizeof(Veche__Agency__V1__ListSavedFiltersResponse),
+  1,
+  veche__agency__v1__list_saved_filters_response__field_descriptors,
+  veche__agency__v1__list_saved_filters_response__field_indices_by_name,
+  1,  veche__agency__v1__list_saved_filters_response__number_ranges,
+  (ProtobufCMessageInit) veche__agency__v1__list_saved_filters_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor veche__agency__v1__create_saved_filter_request__field_descriptors[1] =
+{
+  {
+    "filter",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Agency__V1__CreateSavedFilterRequest, filter),
+    &veche__agency__v1__saved_filter__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned veche__agency__v1__create_saved_filter_request__field_indices_by_name[] = {
+  0,   /* field[0] = filter */
+};
+static const ProtobufCIntRange veche__agency__v1__create_saved_filter_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor veche__agency__v1__create_saved_filter_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "veche.agency.v1.CreateSavedFilterRequest",
+  "CreateSavedFilterRequest",
+  "Veche__Agency__V1__CreateSavedFilterRequest",
+  "veche.agency.v1",
+  sizeof(Veche__Agency__V1__CreateSavedFilterRequest),
+  1,
+  veche__agency__v1__create_saved_filter_request__field_descriptors,
+  veche__agency__v1__create_saved_filter_request__field_indices_by_name,
+  1,  veche__agency__v1__create_saved_filter_request__number_ranges,
+  (ProtobufCMessageInit) veche__agency__v1__create_saved_filter_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor veche__agency__v1__create_saved_filter_response__field_descriptors[1] =
+{
+  {
+    "filter",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Agency__V1__CreateSavedFilterResponse, filter),
+    &veche__agency__v1__saved_filter__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned veche__agency__v1__create_saved_filter_response__field_indices_by_name[] = {
+  0,   /* field[0] = filter */
+};
+static const ProtobufCIntRange veche__agency__v1__create_saved_filter_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor veche__agency__v1__create_saved_filter_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "veche.agency.v1.CreateSavedFilterResponse",
+  "CreateSavedFilterResponse",
+  "Veche__Agency__V1__CreateSavedFilterResponse",
+  "veche.agency.v1",
+  sizeof(Veche__Agency__V1__CreateSavedFilterResponse),
+  1,
+  veche__agency__v1__create_saved_filter_response__field_descriptors,
+  veche__agency__v1__create_saved_filter_response__field_indices_by_name,
+  1,  veche__agency__v1__create_saved_filter_response__number_ranges,
+  (ProtobufCMessageInit) veche__agency__v1__create_saved_filter_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor veche__agency__v1__update_saved_filter_request__field_descriptors[1] =
+{
+  {
+    "filter",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Agency__V1__UpdateSavedFilterRequest, filter),
+    &veche__agency__v1__saved_filter__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned veche__agency__v1__update_saved_filter_request__field_indices_by_name[] = {
+  0,   /* field[0] = filter */
+};
+static const ProtobufCIntRange veche__agency__v1__update_saved_filter_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor veche__agency__v1__update_saved_filter_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "veche.agency.v1.UpdateSavedFilterRequest",
+  "UpdateSavedFilterRequest",
+  "Veche__Agency__V1__UpdateSavedFilterRequest",
+  "veche.agency.v1",
+  sizeof(Veche__Agency__V1__UpdateSavedFilterRequest),
+  1,
+  veche__agency__v1__update_saved_filter_request__field_descriptors,
+  veche__agency__v1__update_saved_filter_request__field_indices_by_name,
+  1,  veche__agency__v1__update_saved_filter_request__number_ranges,
+  (ProtobufCMessageInit) veche__agency__v1__update_saved_filter_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor veche__agency__v1__update_saved_filter_response__field_descriptors[1] =
+{
+  {
+    "filter",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Agency__V1__UpdateSavedFilterResponse, filter),
+    &veche__agency__v1__saved_filter__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned veche__agency__v1__update_saved_filter_response__field_indices_by_name[] = {
+  0,   /* field[0] = filter */
+};
+static const ProtobufCIntRange veche__agency__v1__update_saved_filter_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor veche__agency__v1__update_saved_filter_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "veche.agency.v1.UpdateSavedFilterResponse",
+  "UpdateSavedFilterResponse",
+  "Veche__Agency__V1__UpdateSavedFilterResponse",
+  "veche.agency.v1",
+  sizeof(Veche__Agency__V1__UpdateSavedFilterResponse),
+  1,
+  veche__agency__v1__update_saved_filter_response__field_descriptors,
+  veche__agency__v1__update_saved_filter_response__field_indices_by_name,
+  1,  veche__agency__v1__update_saved_filter_response__number_ranges,
+  (ProtobufCMessageInit) veche__agency__v1__update_saved_filter_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor veche__agency__v1__delete_saved_filter_request__field_descriptors[1] =
+{
+  {
+    "id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Agency__V1__DeleteSavedFilterRequest, id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned veche__agency__v1__delete_saved_filter_request__field_indices_by_name[] = {
+  0,   /* field[0] = id */
+};
+static const ProtobufCIntRange veche__agency__v1__delete_saved_filter_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor veche__agency__v1__delete_saved_filter_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "veche.agency.v1.DeleteSavedFilterRequest",
+  "DeleteSavedFilterRequest",
+  "Veche__Agency__V1__DeleteSavedFilterRequest",
+  "veche.agency.v1",
+  sizeof(Veche__Agency__V1__DeleteSavedFilterRequest),
+  1,
+  veche__agency__v1__delete_saved_filter_request__field_descriptors,
+  veche__agency__v1__delete_saved_filter_request__field_indices_by_name,
+  1,  veche__agency__v1__delete_saved_filter_request__number_ranges,
+  (ProtobufCMessageInit) veche__agency__v1__delete_saved_filter_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor veche__agency__v1__delete_saved_filter_response__field_descriptors[1] =
+{
+  {
+    "id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Agency__V1__DeleteSavedFilterResponse, id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned veche__agency__v1__delete_saved_filter_response__field_indices_by_name[] = {
+  0,   /* field[0] = id */
+};
+static const ProtobufCIntRange veche__agency__v1__delete_saved_filter_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor veche__agency__v1__delete_saved_filter_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "veche.agency.v1.DeleteSavedFilterResponse",
+  "DeleteSavedFilterResponse",
+  "Veche__Agency__V1__DeleteSavedFilterResponse",
+  "veche.agency.v1",
+  sizeof(Veche__Agency__V1__DeleteSavedFilterResponse),
+  1,
+  veche__agency__v1__delete_saved_filter_response__field_descriptors,
+  veche__agency__v1__delete_saved_filter_response__field_indices_by_name,
+  1,  veche__agency__v1__delete_saved_filter_response__number_ranges,
+  (ProtobufCMessageInit) veche__agency__v1__delete_saved_filter_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
 static const ProtobufCEnumValue veche__agency__v1__municipality_type__enum_values_by_number[6] =
 {
   { "MUNICIPALITY_TYPE_UNSPECIFIED", "VECHE__AGENCY__V1__MUNICIPALITY_TYPE__MUNICIPALITY_TYPE_UNSPECIFIED", 0 },
@@ -7330,7 +8148,7 @@ const ProtobufCEnumDescriptor veche__agency__v1__agency_kind__descriptor =
   veche__agency__v1__agency_kind__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
-static const ProtobufCMethodDescriptor veche__agency__v1__agency_service__method_descriptors[24] =
+static const ProtobufCMethodDescriptor veche__agency__v1__agency_service__method_descriptors[28] =
 {
   { "ListMunicipalities", &veche__agency__v1__list_municipalities_request__descriptor, &veche__agency__v1__list_municipalities_response__descriptor },
   { "ListAgencies", &veche__agency__v1__list_agencies_request__descriptor, &veche__agency__v1__list_agencies_response__descriptor },
@@ -7356,10 +8174,16 @@ static const ProtobufCMethodDescriptor veche__agency__v1__agency_service__method
   { "SetEscalationChain", &veche__agency__v1__set_escalation_chain_request__descriptor, &veche__agency__v1__set_escalation_chain_response__descriptor },
   { "GetWorkload", &veche__agency__v1__get_workload_request__descriptor, &veche__agency__v1__get_workload_response__descriptor },
   { "SetBlockStaff", &veche__agency__v1__set_block_staff_request__descriptor, &veche__agency__v1__set_block_staff_response__descriptor },
+  { "ListSavedFilters", &veche__agency__v1__list_saved_filters_request__descriptor, &veche__agency__v1__list_saved_filters_response__descriptor },
+  { "CreateSavedFilter", &veche__agency__v1__create_saved_filter_request__descriptor, &veche__agency__v1__create_saved_filter_response__descriptor },
+  { "UpdateSavedFilter", &veche__agency__v1__update_saved_filter_request__descriptor, &veche__agency__v1__update_saved_filter_response__descriptor },
+  { "DeleteSavedFilter", &veche__agency__v1__delete_saved_filter_request__descriptor, &veche__agency__v1__delete_saved_filter_response__descriptor },
 };
 const unsigned veche__agency__v1__agency_service__method_indices_by_name[] = {
   14,        /* AssignRole */
   8,        /* ComputeDeadlines */
+  25,        /* CreateSavedFilter */
+  27,        /* DeleteSavedFilter */
   2,        /* GetAgency */
   9,        /* GetCalendar */
   12,        /* GetDirectorySnapshot */
@@ -7371,6 +8195,7 @@ const unsigned veche__agency__v1__agency_service__method_indices_by_name[] = {
   0,        /* ListMunicipalities */
   13,        /* ListRoleAssignments */
   5,        /* ListRoutingRules */
+  24,        /* ListSavedFilters */
   3,        /* ListTopics */
   17,        /* QueryAudit */
   16,        /* ResolveGrants */
@@ -7380,6 +8205,7 @@ const unsigned veche__agency__v1__agency_service__method_indices_by_name[] = {
   10,        /* SetCalendarOverride */
   21,        /* SetEscalationChain */
   19,        /* SetNotificationPreferences */
+  26,        /* UpdateSavedFilter */
   6,        /* UpsertRoutingRule */
   11         /* UpsertSlaPolicy */
 };
@@ -7390,7 +8216,7 @@ const ProtobufCServiceDescriptor veche__agency__v1__agency_service__descriptor =
   "AgencyService",
   "Veche__Agency__V1__AgencyService",
   "veche.agency.v1",
-  24,
+  28,
   veche__agency__v1__agency_service__method_descriptors,
   veche__agency__v1__agency_service__method_indices_by_name
 };
@@ -7585,6 +8411,38 @@ void veche__agency__v1__agency_service__set_block_staff(ProtobufCService *servic
 {
   assert(service->descriptor == &veche__agency__v1__agency_service__descriptor);
   service->invoke(service, 23, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void veche__agency__v1__agency_service__list_saved_filters(ProtobufCService *service,
+                                                           const Veche__Agency__V1__ListSavedFiltersRequest *input,
+                                                           Veche__Agency__V1__ListSavedFiltersResponse_Closure closure,
+                                                           void *closure_data)
+{
+  assert(service->descriptor == &veche__agency__v1__agency_service__descriptor);
+  service->invoke(service, 24, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void veche__agency__v1__agency_service__create_saved_filter(ProtobufCService *service,
+                                                            const Veche__Agency__V1__CreateSavedFilterRequest *input,
+                                                            Veche__Agency__V1__CreateSavedFilterResponse_Closure closure,
+                                                            void *closure_data)
+{
+  assert(service->descriptor == &veche__agency__v1__agency_service__descriptor);
+  service->invoke(service, 25, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void veche__agency__v1__agency_service__update_saved_filter(ProtobufCService *service,
+                                                            const Veche__Agency__V1__UpdateSavedFilterRequest *input,
+                                                            Veche__Agency__V1__UpdateSavedFilterResponse_Closure closure,
+                                                            void *closure_data)
+{
+  assert(service->descriptor == &veche__agency__v1__agency_service__descriptor);
+  service->invoke(service, 26, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void veche__agency__v1__agency_service__delete_saved_filter(ProtobufCService *service,
+                                                            const Veche__Agency__V1__DeleteSavedFilterRequest *input,
+                                                            Veche__Agency__V1__DeleteSavedFilterResponse_Closure closure,
+                                                            void *closure_data)
+{
+  assert(service->descriptor == &veche__agency__v1__agency_service__descriptor);
+  service->invoke(service, 27, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void veche__agency__v1__agency_service__init (Veche__Agency__V1__AgencyService_Service *service,
                                               Veche__Agency__V1__AgencyService_ServiceDestroy destroy)

@@ -83,6 +83,15 @@ typedef struct Veche__Agency__V1__GetWorkloadRequest Veche__Agency__V1__GetWorkl
 typedef struct Veche__Agency__V1__GetWorkloadResponse Veche__Agency__V1__GetWorkloadResponse;
 typedef struct Veche__Agency__V1__SetBlockStaffRequest Veche__Agency__V1__SetBlockStaffRequest;
 typedef struct Veche__Agency__V1__SetBlockStaffResponse Veche__Agency__V1__SetBlockStaffResponse;
+typedef struct Veche__Agency__V1__SavedFilter Veche__Agency__V1__SavedFilter;
+typedef struct Veche__Agency__V1__ListSavedFiltersRequest Veche__Agency__V1__ListSavedFiltersRequest;
+typedef struct Veche__Agency__V1__ListSavedFiltersResponse Veche__Agency__V1__ListSavedFiltersResponse;
+typedef struct Veche__Agency__V1__CreateSavedFilterRequest Veche__Agency__V1__CreateSavedFilterRequest;
+typedef struct Veche__Agency__V1__CreateSavedFilterResponse Veche__Agency__V1__CreateSavedFilterResponse;
+typedef struct Veche__Agency__V1__UpdateSavedFilterRequest Veche__Agency__V1__UpdateSavedFilterRequest;
+typedef struct Veche__Agency__V1__UpdateSavedFilterResponse Veche__Agency__V1__UpdateSavedFilterResponse;
+typedef struct Veche__Agency__V1__DeleteSavedFilterRequest Veche__Agency__V1__DeleteSavedFilterRequest;
+typedef struct Veche__Agency__V1__DeleteSavedFilterResponse Veche__Agency__V1__DeleteSavedFilterResponse;
 
 
 /* --- enums --- */
@@ -1175,6 +1184,126 @@ struct  Veche__Agency__V1__SetBlockStaffResponse
 #define VECHE__AGENCY__V1__SET_BLOCK_STAFF_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&veche__agency__v1__set_block_staff_response__descriptor) \
     , (char *)protobuf_c_empty_string, 0 }
+
+
+/*
+ * A queue filter a person saved in the workspace (issue #11): the query of `/ws` it opens, kept per person
+ * on the server (every device sees it). A filter shared with a sector block is listed, read-only, for every
+ * holder of a role in that block; only its owner renames, re-shares or deletes it.
+ */
+struct  Veche__Agency__V1__SavedFilter
+{
+  ProtobufCMessage base;
+  char *id;
+  /*
+   * principal, e.g. user:operator (set by the service: the caller)
+   */
+  char *owner;
+  /*
+   * 1..80 characters, unique per owner
+   */
+  char *name;
+  /*
+   * the /ws query string without "?", e.g. queue=triage&status=registered
+   */
+  char *query;
+  /*
+   * the sector block it is shared with; empty = private
+   */
+  char *shared_topic_code;
+  int64_t created_at_ms;
+  int64_t updated_at_ms;
+  /*
+   * the caller owns it
+   */
+  protobuf_c_boolean mine;
+};
+#define VECHE__AGENCY__V1__SAVED_FILTER__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&veche__agency__v1__saved_filter__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, 0 }
+
+
+struct  Veche__Agency__V1__ListSavedFiltersRequest
+{
+  ProtobufCMessage base;
+};
+#define VECHE__AGENCY__V1__LIST_SAVED_FILTERS_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&veche__agency__v1__list_saved_filters_request__descriptor) \
+     }
+
+
+struct  Veche__Agency__V1__ListSavedFiltersResponse
+{
+  ProtobufCMessage base;
+  size_t n_filters;
+  Veche__Agency__V1__SavedFilter **filters;
+};
+#define VECHE__AGENCY__V1__LIST_SAVED_FILTERS_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&veche__agency__v1__list_saved_filters_response__descriptor) \
+    , 0,NULL }
+
+
+struct  Veche__Agency__V1__CreateSavedFilterRequest
+{
+  ProtobufCMessage base;
+  Veche__Agency__V1__SavedFilter *filter;
+};
+#define VECHE__AGENCY__V1__CREATE_SAVED_FILTER_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&veche__agency__v1__create_saved_filter_request__descriptor) \
+    , NULL }
+
+
+struct  Veche__Agency__V1__CreateSavedFilterResponse
+{
+  ProtobufCMessage base;
+  Veche__Agency__V1__SavedFilter *filter;
+};
+#define VECHE__AGENCY__V1__CREATE_SAVED_FILTER_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&veche__agency__v1__create_saved_filter_response__descriptor) \
+    , NULL }
+
+
+/*
+ * Renames or re-shares one of the caller's filters (name, query and shared_topic_code are replaced).
+ */
+struct  Veche__Agency__V1__UpdateSavedFilterRequest
+{
+  ProtobufCMessage base;
+  Veche__Agency__V1__SavedFilter *filter;
+};
+#define VECHE__AGENCY__V1__UPDATE_SAVED_FILTER_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&veche__agency__v1__update_saved_filter_request__descriptor) \
+    , NULL }
+
+
+struct  Veche__Agency__V1__UpdateSavedFilterResponse
+{
+  ProtobufCMessage base;
+  Veche__Agency__V1__SavedFilter *filter;
+};
+#define VECHE__AGENCY__V1__UPDATE_SAVED_FILTER_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&veche__agency__v1__update_saved_filter_response__descriptor) \
+    , NULL }
+
+
+struct  Veche__Agency__V1__DeleteSavedFilterRequest
+{
+  ProtobufCMessage base;
+  char *id;
+};
+#define VECHE__AGENCY__V1__DELETE_SAVED_FILTER_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&veche__agency__v1__delete_saved_filter_request__descriptor) \
+    , (char *)protobuf_c_empty_string }
+
+
+struct  Veche__Agency__V1__DeleteSavedFilterResponse
+{
+  ProtobufCMessage base;
+  char *id;
+};
+#define VECHE__AGENCY__V1__DELETE_SAVED_FILTER_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&veche__agency__v1__delete_saved_filter_response__descriptor) \
+    , (char *)protobuf_c_empty_string }
 
 
 /* Veche__Agency__V1__Municipality methods */
@@ -2450,6 +2579,177 @@ Veche__Agency__V1__SetBlockStaffResponse *
 void   veche__agency__v1__set_block_staff_response__free_unpacked
                      (Veche__Agency__V1__SetBlockStaffResponse *message,
                       ProtobufCAllocator *allocator);
+/* Veche__Agency__V1__SavedFilter methods */
+void   veche__agency__v1__saved_filter__init
+                     (Veche__Agency__V1__SavedFilter         *message);
+size_t veche__agency__v1__saved_filter__get_packed_size
+                     (const Veche__Agency__V1__SavedFilter   *message);
+size_t veche__agency__v1__saved_filter__pack
+                     (const Veche__Agency__V1__SavedFilter   *message,
+                      uint8_t             *out);
+size_t veche__agency__v1__saved_filter__pack_to_buffer
+                     (const Veche__Agency__V1__SavedFilter   *message,
+                      ProtobufCBuffer     *buffer);
+Veche__Agency__V1__SavedFilter *
+       veche__agency__v1__saved_filter__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   veche__agency__v1__saved_filter__free_unpacked
+                     (Veche__Agency__V1__SavedFilter *message,
+                      ProtobufCAllocator *allocator);
+/* Veche__Agency__V1__ListSavedFiltersRequest methods */
+void   veche__agency__v1__list_saved_filters_request__init
+                     (Veche__Agency__V1__ListSavedFiltersRequest         *message);
+size_t veche__agency__v1__list_saved_filters_request__get_packed_size
+                     (const Veche__Agency__V1__ListSavedFiltersRequest   *message);
+size_t veche__agency__v1__list_saved_filters_request__pack
+                     (const Veche__Agency__V1__ListSavedFiltersRequest   *message,
+                      uint8_t             *out);
+size_t veche__agency__v1__list_saved_filters_request__pack_to_buffer
+                     (const Veche__Agency__V1__ListSavedFiltersRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Veche__Agency__V1__ListSavedFiltersRequest *
+       veche__agency__v1__list_saved_filters_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   veche__agency__v1__list_saved_filters_request__free_unpacked
+                     (Veche__Agency__V1__ListSavedFiltersRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Veche__Agency__V1__ListSavedFiltersResponse methods */
+void   veche__agency__v1__list_saved_filters_response__init
+                     (Veche__Agency__V1__ListSavedFiltersResponse         *message);
+size_t veche__agency__v1__list_saved_filters_response__get_packed_size
+                     (const Veche__Agency__V1__ListSavedFiltersResponse   *message);
+size_t veche__agency__v1__list_saved_filters_response__pack
+                     (const Veche__Agency__V1__ListSavedFiltersResponse   *message,
+                      uint8_t             *out);
+size_t veche__agency__v1__list_saved_filters_response__pack_to_buffer
+                     (const Veche__Agency__V1__ListSavedFiltersResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Veche__Agency__V1__ListSavedFiltersResponse *
+       veche__agency__v1__list_saved_filters_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   veche__agency__v1__list_saved_filters_response__free_unpacked
+                     (Veche__Agency__V1__ListSavedFiltersResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Veche__Agency__V1__CreateSavedFilterRequest methods */
+void   veche__agency__v1__create_saved_filter_request__init
+                     (Veche__Agency__V1__CreateSavedFilterRequest         *message);
+size_t veche__agency__v1__create_saved_filter_request__get_packed_size
+                     (const Veche__Agency__V1__CreateSavedFilterRequest   *message);
+size_t veche__agency__v1__create_saved_filter_request__pack
+                     (const Veche__Agency__V1__CreateSavedFilterRequest   *message,
+                      uint8_t             *out);
+size_t veche__agency__v1__create_saved_filter_request__pack_to_buffer
+                     (const Veche__Agency__V1__CreateSavedFilterRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Veche__Agency__V1__CreateSavedFilterRequest *
+       veche__agency__v1__create_saved_filter_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   veche__agency__v1__create_saved_filter_request__free_unpacked
+                     (Veche__Agency__V1__CreateSavedFilterRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Veche__Agency__V1__CreateSavedFilterResponse methods */
+void   veche__agency__v1__create_saved_filter_response__init
+                     (Veche__Agency__V1__CreateSavedFilterResponse         *message);
+size_t veche__agency__v1__create_saved_filter_response__get_packed_size
+                     (const Veche__Agency__V1__CreateSavedFilterResponse   *message);
+size_t veche__agency__v1__create_saved_filter_response__pack
+                     (const Veche__Agency__V1__CreateSavedFilterResponse   *message,
+                      uint8_t             *out);
+size_t veche__agency__v1__create_saved_filter_response__pack_to_buffer
+                     (const Veche__Agency__V1__CreateSavedFilterResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Veche__Agency__V1__CreateSavedFilterResponse *
+       veche__agency__v1__create_saved_filter_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   veche__agency__v1__create_saved_filter_response__free_unpacked
+                     (Veche__Agency__V1__CreateSavedFilterResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Veche__Agency__V1__UpdateSavedFilterRequest methods */
+void   veche__agency__v1__update_saved_filter_request__init
+                     (Veche__Agency__V1__UpdateSavedFilterRequest         *message);
+size_t veche__agency__v1__update_saved_filter_request__get_packed_size
+                     (const Veche__Agency__V1__UpdateSavedFilterRequest   *message);
+size_t veche__agency__v1__update_saved_filter_request__pack
+                     (const Veche__Agency__V1__UpdateSavedFilterRequest   *message,
+                      uint8_t             *out);
+size_t veche__agency__v1__update_saved_filter_request__pack_to_buffer
+                     (const Veche__Agency__V1__UpdateSavedFilterRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Veche__Agency__V1__UpdateSavedFilterRequest *
+       veche__agency__v1__update_saved_filter_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   veche__agency__v1__update_saved_filter_request__free_unpacked
+                     (Veche__Agency__V1__UpdateSavedFilterRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Veche__Agency__V1__UpdateSavedFilterResponse methods */
+void   veche__agency__v1__update_saved_filter_response__init
+                     (Veche__Agency__V1__UpdateSavedFilterResponse         *message);
+size_t veche__agency__v1__update_saved_filter_response__get_packed_size
+                     (const Veche__Agency__V1__UpdateSavedFilterResponse   *message);
+size_t veche__agency__v1__update_saved_filter_response__pack
+                     (const Veche__Agency__V1__UpdateSavedFilterResponse   *message,
+                      uint8_t             *out);
+size_t veche__agency__v1__update_saved_filter_response__pack_to_buffer
+                     (const Veche__Agency__V1__UpdateSavedFilterResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Veche__Agency__V1__UpdateSavedFilterResponse *
+       veche__agency__v1__update_saved_filter_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   veche__agency__v1__update_saved_filter_response__free_unpacked
+                     (Veche__Agency__V1__UpdateSavedFilterResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Veche__Agency__V1__DeleteSavedFilterRequest methods */
+void   veche__agency__v1__delete_saved_filter_request__init
+                     (Veche__Agency__V1__DeleteSavedFilterRequest         *message);
+size_t veche__agency__v1__delete_saved_filter_request__get_packed_size
+                     (const Veche__Agency__V1__DeleteSavedFilterRequest   *message);
+size_t veche__agency__v1__delete_saved_filter_request__pack
+                     (const Veche__Agency__V1__DeleteSavedFilterRequest   *message,
+                      uint8_t             *out);
+size_t veche__agency__v1__delete_saved_filter_request__pack_to_buffer
+                     (const Veche__Agency__V1__DeleteSavedFilterRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Veche__Agency__V1__DeleteSavedFilterRequest *
+       veche__agency__v1__delete_saved_filter_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   veche__agency__v1__delete_saved_filter_request__free_unpacked
+                     (Veche__Agency__V1__DeleteSavedFilterRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Veche__Agency__V1__DeleteSavedFilterResponse methods */
+void   veche__agency__v1__delete_saved_filter_response__init
+                     (Veche__Agency__V1__DeleteSavedFilterResponse         *message);
+size_t veche__agency__v1__delete_saved_filter_response__get_packed_size
+                     (const Veche__Agency__V1__DeleteSavedFilterResponse   *message);
+size_t veche__agency__v1__delete_saved_filter_response__pack
+                     (const Veche__Agency__V1__DeleteSavedFilterResponse   *message,
+                      uint8_t             *out);
+size_t veche__agency__v1__delete_saved_filter_response__pack_to_buffer
+                     (const Veche__Agency__V1__DeleteSavedFilterResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Veche__Agency__V1__DeleteSavedFilterResponse *
+       veche__agency__v1__delete_saved_filter_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   veche__agency__v1__delete_saved_filter_response__free_unpacked
+                     (Veche__Agency__V1__DeleteSavedFilterResponse *message,
+                      ProtobufCAllocator *allocator);
 /* --- per-message closures --- */
 
 typedef void (*Veche__Agency__V1__Municipality_Closure)
@@ -2653,6 +2953,33 @@ typedef void (*Veche__Agency__V1__SetBlockStaffRequest_Closure)
 typedef void (*Veche__Agency__V1__SetBlockStaffResponse_Closure)
                  (const Veche__Agency__V1__SetBlockStaffResponse *message,
                   void *closure_data);
+typedef void (*Veche__Agency__V1__SavedFilter_Closure)
+                 (const Veche__Agency__V1__SavedFilter *message,
+                  void *closure_data);
+typedef void (*Veche__Agency__V1__ListSavedFiltersRequest_Closure)
+                 (const Veche__Agency__V1__ListSavedFiltersRequest *message,
+                  void *closure_data);
+typedef void (*Veche__Agency__V1__ListSavedFiltersResponse_Closure)
+                 (const Veche__Agency__V1__ListSavedFiltersResponse *message,
+                  void *closure_data);
+typedef void (*Veche__Agency__V1__CreateSavedFilterRequest_Closure)
+                 (const Veche__Agency__V1__CreateSavedFilterRequest *message,
+                  void *closure_data);
+typedef void (*Veche__Agency__V1__CreateSavedFilterResponse_Closure)
+                 (const Veche__Agency__V1__CreateSavedFilterResponse *message,
+                  void *closure_data);
+typedef void (*Veche__Agency__V1__UpdateSavedFilterRequest_Closure)
+                 (const Veche__Agency__V1__UpdateSavedFilterRequest *message,
+                  void *closure_data);
+typedef void (*Veche__Agency__V1__UpdateSavedFilterResponse_Closure)
+                 (const Veche__Agency__V1__UpdateSavedFilterResponse *message,
+                  void *closure_data);
+typedef void (*Veche__Agency__V1__DeleteSavedFilterRequest_Closure)
+                 (const Veche__Agency__V1__DeleteSavedFilterRequest *message,
+                  void *closure_data);
+typedef void (*Veche__Agency__V1__DeleteSavedFilterResponse_Closure)
+                 (const Veche__Agency__V1__DeleteSavedFilterResponse *message,
+                  void *closure_data);
 
 /* --- services --- */
 
@@ -2756,6 +3083,22 @@ struct Veche__Agency__V1__AgencyService_Service
                           const Veche__Agency__V1__SetBlockStaffRequest *input,
                           Veche__Agency__V1__SetBlockStaffResponse_Closure closure,
                           void *closure_data);
+  void (*list_saved_filters)(Veche__Agency__V1__AgencyService_Service *service,
+                             const Veche__Agency__V1__ListSavedFiltersRequest *input,
+                             Veche__Agency__V1__ListSavedFiltersResponse_Closure closure,
+                             void *closure_data);
+  void (*create_saved_filter)(Veche__Agency__V1__AgencyService_Service *service,
+                              const Veche__Agency__V1__CreateSavedFilterRequest *input,
+                              Veche__Agency__V1__CreateSavedFilterResponse_Closure closure,
+                              void *closure_data);
+  void (*update_saved_filter)(Veche__Agency__V1__AgencyService_Service *service,
+                              const Veche__Agency__V1__UpdateSavedFilterRequest *input,
+                              Veche__Agency__V1__UpdateSavedFilterResponse_Closure closure,
+                              void *closure_data);
+  void (*delete_saved_filter)(Veche__Agency__V1__AgencyService_Service *service,
+                              const Veche__Agency__V1__DeleteSavedFilterRequest *input,
+                              Veche__Agency__V1__DeleteSavedFilterResponse_Closure closure,
+                              void *closure_data);
 };
 typedef void (*Veche__Agency__V1__AgencyService_ServiceDestroy)(Veche__Agency__V1__AgencyService_Service *);
 void veche__agency__v1__agency_service__init (Veche__Agency__V1__AgencyService_Service *service,
@@ -2787,7 +3130,11 @@ void veche__agency__v1__agency_service__init (Veche__Agency__V1__AgencyService_S
       function_prefix__ ## list_escalation_chains,\
       function_prefix__ ## set_escalation_chain,\
       function_prefix__ ## get_workload,\
-      function_prefix__ ## set_block_staff  }
+      function_prefix__ ## set_block_staff,\
+      function_prefix__ ## list_saved_filters,\
+      function_prefix__ ## create_saved_filter,\
+      function_prefix__ ## update_saved_filter,\
+      function_prefix__ ## delete_saved_filter  }
 void veche__agency__v1__agency_service__list_municipalities(ProtobufCService *service,
                                                             const Veche__Agency__V1__ListMunicipalitiesRequest *input,
                                                             Veche__Agency__V1__ListMunicipalitiesResponse_Closure closure,
@@ -2884,6 +3231,22 @@ void veche__agency__v1__agency_service__set_block_staff(ProtobufCService *servic
                                                         const Veche__Agency__V1__SetBlockStaffRequest *input,
                                                         Veche__Agency__V1__SetBlockStaffResponse_Closure closure,
                                                         void *closure_data);
+void veche__agency__v1__agency_service__list_saved_filters(ProtobufCService *service,
+                                                           const Veche__Agency__V1__ListSavedFiltersRequest *input,
+                                                           Veche__Agency__V1__ListSavedFiltersResponse_Closure closure,
+                                                           void *closure_data);
+void veche__agency__v1__agency_service__create_saved_filter(ProtobufCService *service,
+                                                            const Veche__Agency__V1__CreateSavedFilterRequest *input,
+                                                            Veche__Agency__V1__CreateSavedFilterResponse_Closure closure,
+                                                            void *closure_data);
+void veche__agency__v1__agency_service__update_saved_filter(ProtobufCService *service,
+                                                            const Veche__Agency__V1__UpdateSavedFilterRequest *input,
+                                                            Veche__Agency__V1__UpdateSavedFilterResponse_Closure closure,
+                                                            void *closure_data);
+void veche__agency__v1__agency_service__delete_saved_filter(ProtobufCService *service,
+                                                            const Veche__Agency__V1__DeleteSavedFilterRequest *input,
+                                                            Veche__Agency__V1__DeleteSavedFilterResponse_Closure closure,
+                                                            void *closure_data);
 
 /* --- descriptors --- */
 
@@ -2956,6 +3319,15 @@ extern const ProtobufCMessageDescriptor veche__agency__v1__get_workload_request_
 extern const ProtobufCMessageDescriptor veche__agency__v1__get_workload_response__descriptor;
 extern const ProtobufCMessageDescriptor veche__agency__v1__set_block_staff_request__descriptor;
 extern const ProtobufCMessageDescriptor veche__agency__v1__set_block_staff_response__descriptor;
+extern const ProtobufCMessageDescriptor veche__agency__v1__saved_filter__descriptor;
+extern const ProtobufCMessageDescriptor veche__agency__v1__list_saved_filters_request__descriptor;
+extern const ProtobufCMessageDescriptor veche__agency__v1__list_saved_filters_response__descriptor;
+extern const ProtobufCMessageDescriptor veche__agency__v1__create_saved_filter_request__descriptor;
+extern const ProtobufCMessageDescriptor veche__agency__v1__create_saved_filter_response__descriptor;
+extern const ProtobufCMessageDescriptor veche__agency__v1__update_saved_filter_request__descriptor;
+extern const ProtobufCMessageDescriptor veche__agency__v1__update_saved_filter_response__descriptor;
+extern const ProtobufCMessageDescriptor veche__agency__v1__delete_saved_filter_request__descriptor;
+extern const ProtobufCMessageDescriptor veche__agency__v1__delete_saved_filter_response__descriptor;
 extern const ProtobufCServiceDescriptor veche__agency__v1__agency_service__descriptor;
 
 PROTOBUF_C__END_DECLS
