@@ -69,7 +69,7 @@ struct Viewer: Sendable {
     }
 
     func chrome(_ title: String, settings: GatewaySettings, active: String, live: Bool = false) -> Chrome {
-        let links = [("/ws", "Очереди"), ("/", "Дашборд"), ("/public", "Открытые данные"), ("/status", "Статус для граждан"),
+        let links = [("/ws", "Очереди"), ("/ws/monitoring", "Мониторинг"), ("/", "Дашборд"), ("/public", "Открытые данные"), ("/status", "Статус для граждан"),
                      ("/ws/settings", "Уведомления")]
         return Chrome(title: title, region: settings.regionName,
                       nav: links.map { Chrome.Link(href: $0.0, label: $0.1, active: $0.0 == active) },
