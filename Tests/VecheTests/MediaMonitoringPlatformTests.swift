@@ -7,6 +7,7 @@ import VecheAuth
 import VecheRuntime
 import VecheTestSupport
 @testable import AppealService
+import MediaMonitoring
 @testable import Gateway
 
 /// Media monitoring in the running platform (issue #12 item 2): posts over JetStream, mentions, tone, surges that
@@ -72,6 +73,13 @@ struct MediaMonitoringPlatformTests {
             let governor = try await reader.listMentions(.init(entityId: "governor")).mentions
             #expect(governor.map(\.externalId) == ["js-1"])
             #expect(try await reader.listMentions(.init(tone: .positive)).mentions.map(\.externalId) == ["js-2"])
+            // Only the social-network and messenger systems (and the import) may publish posts: the bus refuses the pos system.
+            let (posNats, posJS) = try await platform.cluster.jetStream(as: BusPermissions.integration("pos"))
+            defer { posNats.close() }
+            await #expect(throws: (any Error).self, "the pos system must not publish on the mention stream") {
+                try await posJS.publish(subject: Subjects.Mentions.subject(source: "vk"), payload: Self.post("pos-js", "текст").serializedBytes(),
+                                        timeout: .seconds(2))
+            }
             // A post is not an appeal.
             let appeals = try await platform.cluster.appeals(as: operatorUser).listAppeals(.init(channels: [.social]))
             #expect(appeals.appeals.isEmpty)
@@ -201,5 +209,32 @@ struct MediaMonitoringPlatformTests {
                 #expect(promoted.headers[.location] == "/ws/appeals/" + after.appealId && !after.appealId.isEmpty)
             }
         }
+    }
+}
+
+/// The pure parts of the platform's media monitoring.
+@Suite("Media monitoring: surge series and region names")
+struct MediaMonitoringRulesTests {
+    @Test func hourlyCountsBecomeSeriesAndOnlyTheBurstIsASurge() {
+        let now: Int64 = 500_000
+        var counts: [(topic: String, territory: String, hour: Int64, count: Int)] = []
+        // Steady: one post an hour for 8 days (no surge); quiet: a post a day, then 6 in the current hour.
+        for h in (now - 8 * 24)...now { counts.append(("roads", "38701000", h, 1)) }
+        for d in 1...7 { counts.append(("waste", "38701000", now - Int64(d * 24), 1)) }
+        counts.append(("waste", "38701000", now, 6))
+        // Too old to count (outside the window) and a burst in the previous hour elsewhere.
+        counts.append(("waste", "38705000", now - 400, 50))
+        counts.append(("housing", "", now - 1, 5))
+        let surges = SurgeWatcher.surges(counts, currentHour: now)
+        #expect(Set(surges.map { "\($0.topic)/\($0.territory)" }) == ["waste/38701000", "housing/"])
+        let length = SurgeDetector.firstTestableBucket(SurgeWatcher.options) + 2
+        #expect(surges.first { $0.topic == "waste" }?.bucket == length - 1)
+        #expect(surges.first { $0.topic == "housing" }?.bucket == length - 2)
+    }
+
+    @Test func regionNamesAreDerivedFromTheGovernment() {
+        #expect(MonitoredDirectory.nominative("Курской области") == "Курская область")
+        #expect(MonitoredDirectory.nominative("Приморского края") == "Приморский край")
+        #expect(MonitoredDirectory.colloquial("Курской области") == ["Курщина"])
     }
 }
