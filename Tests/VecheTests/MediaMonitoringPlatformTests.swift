@@ -168,6 +168,18 @@ struct MediaMonitoringPlatformTests {
                 #expect(e.code == .permissionDenied)
             }
             #expect(try await Self.client(platform, as: .user("analyst")).listMentions(.init()).mentions.count == 1)
+            // Bad input is refused with a reason (400), never half-applied.
+            let analyst = try await Self.client(platform, as: .user("analyst"))
+            for bad in [MediaV1.ListMentionsRequest(page: .init(pageToken: "not-a-token")), .init(fromMs: 10, toMs: 5),
+                        .init(toMs: 999_999_999_999_999_999), .init(page: .init(pageSize: 500))] {
+                do {
+                    _ = try await analyst.listMentions(bad)
+                    Issue.record("accepted \(bad)")
+                } catch let e as RPCError {
+                    #expect(e.code == .invalidArgument)
+                }
+            }
+            await #expect(throws: RPCError.self) { _ = try await analyst.getToneSeries(.init(bucket: "week")) }
         }
     }
 

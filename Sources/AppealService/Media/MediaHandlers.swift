@@ -17,6 +17,14 @@ struct MediaHandlers: MediaV1.MediaService.Handler {
     var now: @Sendable () -> Date = { Date() }
 
     static let maxTextLength = 50_000
+    /// 9999-12-31T23:59:59.999Z: later instants are refused (PostgreSQL's and the calendar's range).
+    static let maxInstantMs: Int64 = 253_402_300_799_999
+
+    static func checkPeriod(from: Int64, to: Int64) throws {
+        guard (0...maxInstantMs).contains(from), (0...maxInstantMs).contains(to), to == 0 || from <= to else {
+            throw RPCError.invalidArgument("from_ms and to_ms must be epoch milliseconds up to year 9999 with from_ms ≤ to_ms")
+        }
+    }
 
     // MARK: intake
 
@@ -77,14 +85,12 @@ struct MediaHandlers: MediaV1.MediaService.Handler {
         var after: (ms: Int64, id: String)?
         if let token = request.page?.pageToken, !token.isEmpty {
             let parts = token.split(separator: "_", maxSplits: 1).map(String.init)
-            guard parts.count == 2, let ms = Int64(parts[0]), UUID(uuidString: parts[1]) != nil else {
+            guard parts.count == 2, let ms = Int64(parts[0]), (0...Self.maxInstantMs).contains(ms), UUID(uuidString: parts[1]) != nil else {
                 throw RPCError.invalidArgument("page_token is not valid")
             }
             after = (ms, parts[1])
         }
-        if request.fromMs < 0 || request.toMs < 0 || (request.toMs > 0 && request.fromMs > request.toMs) {
-            throw RPCError.invalidArgument("from_ms and to_ms must be epoch milliseconds with from_ms ≤ to_ms")
-        }
+        try Self.checkPeriod(from: request.fromMs, to: request.toMs)
         let rows = try await pool.withConnection { [after] conn in try MentionStore.list(conn, request, after: after, limit: limit + 1) }
         let page = Array(rows.prefix(limit))
         let next = rows.count > limit ? page.last.map { "\($0.publishedAtMs)_\($0.id)" } ?? "" : ""
@@ -95,6 +101,7 @@ struct MediaHandlers: MediaV1.MediaService.Handler {
         _ = try context.requirePrincipal()
         let bucket = request.bucket.isEmpty ? "day" : request.bucket
         guard bucket == "day" || bucket == "hour" else { throw RPCError.invalidArgument("bucket must be day or hour") }
+        try Self.checkPeriod(from: request.fromMs, to: request.toMs)
         let to = request.toMs > 0 ? Date(timeIntervalSince1970: Double(request.toMs) / 1000) : now()
         let from = request.fromMs > 0 ? Date(timeIntervalSince1970: Double(request.fromMs) / 1000) : to.addingTimeInterval(-14 * 86_400)
         guard from < to else { throw RPCError.invalidArgument("from_ms must be before to_ms") }
