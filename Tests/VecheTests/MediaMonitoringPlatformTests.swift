@@ -199,6 +199,7 @@ struct MediaMonitoringPlatformTests {
                 #expect(page.status == .ok)
                 let html = String(buffer: page.body)
                 #expect(html.contains("Мониторинг публикаций"))
+                #expect(html.contains("<a href=\"/ws/monitoring\" class=\"active\""), "the operator's navigation offers the page")
                 #expect(html.contains("<mark title=\"Губернатор Курской области\">Губернатор Курской области</mark>"), "entity highlighted")
                 #expect(html.contains("&lt;b&gt;спасибо&lt;/b&gt;") && !html.contains("<b>спасибо</b>"), "post text is escaped")
                 #expect(html.contains("tone-positive") && html.contains("tone-negative"))
@@ -219,6 +220,13 @@ struct MediaMonitoringPlatformTests {
                 #expect(promoted.status == .seeOther)
                 let after = try #require(try await Self.client(platform, as: Self.media).listMentions(.init(tone: .positive)).mentions.first)
                 #expect(promoted.headers[.location] == "/ws/appeals/" + after.appealId && !after.appealId.isEmpty)
+
+                // An executor is not offered the page, and is refused it in words.
+                let executor = try await BrowserSession.signIn(client, user: "executor-zhkh", returnTo: "/ws")
+                let queue = String(buffer: try await client.execute(uri: "/ws", method: .get, headers: executor.headers()).body)
+                #expect(!queue.contains("/ws/monitoring"))
+                let refused = try await client.execute(uri: "/ws/monitoring", method: .get, headers: executor.headers())
+                #expect(refused.status == .forbidden)
             }
         }
     }
