@@ -74,7 +74,7 @@ let package = Package(
         .target(name: "Workload", dependencies: ["WorkCalendar", "Taxonomy", "DataKit"], swiftSettings: swiftSettings),
 
         // Services: one executable each; tests import them with @testable.
-        .executableTarget(name: "AppealService", dependencies: ["VecheRuntime", "Contracts", "VecheAuth", "AgencyDirectory", "WorkCalendar", "TextAnalysis", "Taxonomy", argumentParser], swiftSettings: swiftSettings),
+        .executableTarget(name: "AppealService", dependencies: ["VecheRuntime", "Contracts", "VecheAuth", "AgencyDirectory", "WorkCalendar", "TextAnalysis", "Taxonomy", "MediaMonitoring", argumentParser], swiftSettings: swiftSettings),
         .executableTarget(name: "AgencyService", dependencies: ["VecheRuntime", "Contracts", "VecheAuth", "AgencyDirectory", "Taxonomy", "WorkCalendar", "Workload", argumentParser], swiftSettings: swiftSettings),
         .executableTarget(name: "RatingService", dependencies: ["VecheRuntime", "Contracts", "VecheAuth", "RatingEngine", "Taxonomy", argumentParser], swiftSettings: swiftSettings),
         .executableTarget(name: "SurveyService", dependencies: ["VecheRuntime", "Contracts", "VecheAuth", "SurveyStats", argumentParser], swiftSettings: swiftSettings),
@@ -102,7 +102,7 @@ let package = Package(
         .target(name: "VecheTestSupport", dependencies: ["VecheRuntime", "Contracts", "VecheAuth", log, lifecycle], path: "Tests/VecheTestSupport", swiftSettings: swiftSettings),
         .testTarget(name: "VecheTests", dependencies: [
             "VecheRuntime", "Contracts", "VecheAuth", "AppealService", "AgencyService", "RatingService", "SurveyService", "Gateway", "DataKit", "VecheTestSupport",
-            "AgencyDirectory", "WorkCalendar", "WorkspaceUI", "VecheTool",
+            "AgencyDirectory", "WorkCalendar", "WorkspaceUI", "VecheTool", "MediaMonitoring",
             .product(name: "HummingbirdTesting", package: "hummingbird"), lifecycle,
         ], swiftSettings: swiftSettings),
         .testTarget(name: "VecheRuntimeTests", dependencies: ["VecheRuntime", "Contracts", "VecheAuth", "VecheTestSupport", log, lifecycle], swiftSettings: swiftSettings),

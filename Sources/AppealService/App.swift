@@ -16,6 +16,8 @@ enum AppealServiceApp {
         var relay: EventRelay
         var watcher: DeadlineWatcher
         var directory: LocalDirectory
+        /// MediaService (mentions, surges, incidents), hosted in this process.
+        var media: MediaServiceApp.Built
         var services: [any Service]
     }
 
@@ -52,8 +54,9 @@ enum AppealServiceApp {
         let consumer = JetStreamConsumer(jetStream: env.jetStream, stream: Subjects.Intake.stream, durable: Subjects.Intake.durable,
                                          filterSubject: Subjects.Intake.wildcard, batch: 256, logger: env.logger) { await intake.processBatch($0) }
         let watcher = DeadlineWatcher(pool: pool, relay: relay, logger: env.logger)
-        return Built(host: rpc.host, handlers: handlers, relay: relay, watcher: watcher, directory: directory,
-                     services: [env.grants, directory, relay] + rpc.services + [consumer, watcher])
+        let media = try await MediaServiceApp.build(env: env, pool: pool, appeals: handlers)
+        return Built(host: rpc.host, handlers: handlers, relay: relay, watcher: watcher, directory: directory, media: media,
+                     services: [env.grants, directory, relay] + rpc.services + [consumer, watcher] + media.services)
     }
 
     static func standardEnricher(env: ServiceEnvironment, pool: PGPool, directory: LocalDirectory) async throws -> any AppealEnricher {

@@ -128,5 +128,6 @@ enum AppealSchema {
         Migration(5, "idempotency keys", IdempotencyStore.migrationSQL),
         Migration(6, "local copy of the agency directory", LocalDirectory.migrationSQL),
         Migration(7, "list indexes: keyset per filter, nearest deadline", AppealListIndexes.migrationSQL),
+        Migration(8, "mentions (public posts) and media incidents", MediaSchema.migrationSQL),
     ]
 }

@@ -12,12 +12,14 @@ struct ServiceClients: Sendable {
     var agencies: AgencyV1.AgencyService.Client
     var ratings: RatingV1.RatingService.Client
     var surveys: SurveyV1.SurveyService.Client
+    var media: MediaV1.MediaService.Client
 
     init(transport: any RPCTransport) {
         appeals = .init(transport: transport)
         agencies = .init(transport: transport)
         ratings = .init(transport: transport)
         surveys = .init(transport: transport)
+        media = .init(transport: transport)
     }
 }
 
@@ -65,6 +67,7 @@ func buildApplication(transport: any RPCTransport, identity: GatewayIdentity, co
     Open311Routes(backends: backends, settings: settings, apiKeys: settings.open311Keys).register(on: router.group("open311/v2"))
     RatingRoutes(backends: backends, settings: settings).register(on: router.group("api/v1"))
     RootCauseRoutes(backends: backends, settings: settings).register(on: router.group("api/v1"))
+    MentionRoutes(backends: backends, settings: settings).register(on: router.group("api/v1/mentions"))
     SurveyRoutes(backends: backends, settings: settings).register(on: router.group("api/v1/surveys"))
     DashboardRoutes(backends: backends, settings: settings).register(on: router)
     let templates = Result { try WorkspaceTemplates() }

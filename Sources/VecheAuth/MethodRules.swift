@@ -26,6 +26,7 @@ public enum MethodRules {
     static let appealWorkers: Set<Role> = [.centerHead, .operator, .sectorResponsible, .sectorHead, .executor, .mediaOfficer, .importer]
     static let answerers: Set<Role> = [.sectorResponsible, .sectorHead, .executor, .mediaOfficer, .importer]
     static let intake: Set<Role> = [.integration, .importer, .operator, .centerHead, .publicPortal]
+    static let mediaReaders: Set<Role> = [.mediaOfficer, .centerHead, .curator, .operator, .analyst]
     static let directoryReaders: Set<Role> = Role.staff.union([.service, .publicPortal, .importer, .integration])
 
     public static let table: [String: [String: MethodRule]] = [
@@ -40,6 +41,15 @@ public enum MethodRules {
             "AnswerAppeal": .roles(answerers),
             "ReclassifyAppeal": .roles([.centerHead, .operator, .sectorResponsible, .sectorHead]),
             "RateAppeal": .citizenOrRoles([.importer]),
+        ],
+        // Mentions (public posts): read by the media officer, the ЦУР's head, curator, operators and analysts; the
+        // social / messenger monitoring systems deliver posts; operators and the media officer promote one to an appeal.
+        "MediaService": [
+            "SubmitPost": .roles([.integration, .importer]),
+            "ListMentions": .roles(mediaReaders),
+            "GetToneSeries": .roles(mediaReaders),
+            "ListIncidents": .roles(mediaReaders),
+            "PromoteMention": .roles([.operator, .mediaOfficer]),
         ],
         "AgencyService": [
             "ListMunicipalities": .roles(directoryReaders),

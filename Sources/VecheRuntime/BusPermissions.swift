@@ -77,8 +77,11 @@ public enum BusPermissions {
                     publish: [Subjects.AppealEvents.wildcard]
                         + agency("Route", "ListMunicipalities", "GetAgency", "ResolveGrants", "GetDirectorySnapshot")
                         + streamAdmin(Subjects.Intake.stream) + streamAdmin(Subjects.AppealEvents.stream)
-                        + consumer(Subjects.Intake.stream, durable: Subjects.Intake.durable),
+                        + consumer(Subjects.Intake.stream, durable: Subjects.Intake.durable)
+                        // Mentions (MediaService runs in AppealService's process, schema `appeal`).
+                        + streamAdmin(Subjects.Mentions.stream) + consumer(Subjects.Mentions.stream, durable: Subjects.Mentions.durable),
                     subscribe: AppealV1.AppealService.methodSubjects + discovery(AppealV1.AppealService.name)
+                        + MediaV1.MediaService.methodSubjects + discovery(MediaV1.MediaService.name)
                         + [grantsChanged, Subjects.Directory.changed, inbox(appealService)],
                     allowResponses: true),
             BusUser(name: agencyService,
@@ -105,6 +108,7 @@ public enum BusPermissions {
             BusUser(name: gateway,
                     publish: AppealV1.AppealService.methodSubjects + AgencyV1.AgencyService.methodSubjects
                         + RatingV1.RatingService.methodSubjects + SurveyV1.SurveyService.methodSubjects
+                        + MediaV1.MediaService.methodSubjects
                         // `/ready`: one ADR-32 PING per backend service.
                         + Subjects.Discovery.platformServices.map(Subjects.Discovery.ping),
                     // Appeal events: the workspace's live updates (each browser sees only what AppealAccess allows).
@@ -114,7 +118,9 @@ public enum BusPermissions {
                         + SurveyV1.SurveyService.methodSubjects
                         // The demo seed: detection after its load, then plans and indicators (as the curator it also is).
                         + ["DetectRootCauses", "ListRootCauses", "UpdateRootCause", "ListIndicators", "SetIndicator"]
-                            .map { RatingV1.RatingService.subjectPrefix + "." + $0 },
+                            .map { RatingV1.RatingService.subjectPrefix + "." + $0 }
+                        // Archived public posts (and the demo seed's) over the mention stream or SubmitPost.
+                        + [Subjects.Mentions.wildcard, MediaV1.MediaService.Method.SubmitPost.subject],
                     subscribe: [inbox(importer)], allowResponses: false),
             BusUser(name: messengerBridge, publish: consumer(Subjects.Notifications.stream, durable: "*"),
                     subscribe: [inbox(messengerBridge)], allowResponses: false),
@@ -125,8 +131,12 @@ public enum BusPermissions {
         ]
         for channel in integrations {
             let user = integration(channel)
-            users.append(BusUser(name: user, publish: [Subjects.Intake.subject(channel: channel), AppealV1.AppealService.Method.SubmitAppeal.subject],
-                                 subscribe: [inbox(user)], allowResponses: false))
+            var publish = [Subjects.Intake.subject(channel: channel), AppealV1.AppealService.Method.SubmitAppeal.subject]
+            // Social-network and messenger monitoring systems also deliver public posts (any source token).
+            if Subjects.Mentions.channels.contains(channel) {
+                publish += [Subjects.Mentions.wildcard, MediaV1.MediaService.Method.SubmitPost.subject]
+            }
+            users.append(BusUser(name: user, publish: publish, subscribe: [inbox(user)], allowResponses: false))
         }
         for team in teams {
             let user = surveyTeam(team)

@@ -91,6 +91,7 @@ public struct ServiceEnvironment: Sendable {
 /// JetStream streams, declared once. Every service ensures the streams it touches (idempotent).
 public enum Streams {
     public static let intake = JetStream.StreamSpec(name: Subjects.Intake.stream, subjects: [Subjects.Intake.wildcard], duplicateWindow: .seconds(3600))
+    public static let mentions = JetStream.StreamSpec(name: Subjects.Mentions.stream, subjects: [Subjects.Mentions.wildcard], duplicateWindow: .seconds(3600))
     public static let appealEvents = JetStream.StreamSpec(name: Subjects.AppealEvents.stream, subjects: [Subjects.AppealEvents.wildcard], duplicateWindow: .seconds(600))
     /// Notifications for messenger bridges: kept a week for a bridge that is down (de-duplicated by outbox id).
     public static let notifications = JetStream.StreamSpec(name: Subjects.Notifications.stream, subjects: [Subjects.Notifications.wildcard],

@@ -80,6 +80,13 @@ struct Seed: AsyncParsableCommand {
         } catch {
             print("survey seeding skipped: \(error)")
         }
+        // Public posts for the media monitoring (over JetStream, as the import client): mentions, tone, one surge.
+        do {
+            let token = try await ClientCredentials(endpoint: TokenEndpoint(settings: config.oidc)).token()
+            print(try await DemoMentions.seed(nats: nats, token: token, municipalities: municipalities, dataDirectory: try data.directory()))
+        } catch {
+            print("mention seeding skipped: \(error)")
+        }
     }
 
     func waitForService(_ client: AppealV1.AppealService.Client) async throws {

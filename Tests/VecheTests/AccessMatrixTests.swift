@@ -98,6 +98,12 @@ enum Spec {
         "RatingService.ListIndicators": Who.staff,
         "RatingService.SetIndicator": [.centerHead, .curator],
         "RatingService.DeleteIndicator": [.centerHead, .curator],
+        // Public posts: the pos system is refused by MediaService itself (only social / messenger systems deliver posts).
+        "MediaService.SubmitPost": [.importer],
+        "MediaService.ListMentions": [.curator, .centerHead, .operator, .media, .analyst],
+        "MediaService.GetToneSeries": [.curator, .centerHead, .operator, .media, .analyst],
+        "MediaService.ListIncidents": [.curator, .centerHead, .operator, .media, .analyst],
+        "MediaService.PromoteMention": [.operator, .media],
         "SurveyService.CreateSurvey": [.sociologist],
         "SurveyService.GetSurvey": Who.staff,
         "SurveyService.ListSurveys": Who.staff,
@@ -133,6 +139,9 @@ struct AccessMatrixTests {
         case "AppealService.ReclassifyAppeal":
             return AppealV1.ReclassifyAppealRequest(id: appeal.id, topicCode: "housing", categoryCode: "", expectedVersion: 999).serializedBytes()
         case "AppealService.RateAppeal": return AppealV1.RateAppealRequest(id: appeal.id, satisfaction: 5).serializedBytes()
+        // An empty post (refused as invalid once the caller passed the access checks); an unknown mention (404).
+        case "MediaService.SubmitPost": return MediaV1.SubmitPostRequest(post: .init(source: "vk", externalId: "m-1", text: "")).serializedBytes()
+        case "MediaService.PromoteMention": return MediaV1.PromoteMentionRequest(mentionId: UUID().uuidString.lowercased()).serializedBytes()
         default: return []
         }
     }
@@ -140,7 +149,7 @@ struct AccessMatrixTests {
     @Test func everyRPCRefusesEveryoneTheRulesDoNotAllow() async throws {
         // Every method of every contract is specified here and has a rule in the services (fail closed otherwise).
         let contract = [AppealV1.AppealService.self as any RPCServiceDescriptor.Type, AgencyV1.AgencyService.self,
-                        RatingV1.RatingService.self, SurveyV1.SurveyService.self]
+                        RatingV1.RatingService.self, SurveyV1.SurveyService.self, MediaV1.MediaService.self]
             .flatMap { s in s.methodNames.map { (s.name, $0, s.subjectPrefix + "." + $0) } }
         #expect(Set(contract.map { "\($0.0).\($0.1)" }) == Set(Spec.rpc.keys))
         #expect(contract.allSatisfy { MethodRules.rule(service: $0.0, method: $0.1) != nil })
@@ -233,6 +242,10 @@ struct AccessMatrixTests {
             Route(method: .get, path: "/api/v1/ratings/progress", allowed: .analyst, denied: .operator),
             Route(method: .get, path: "/api/v1/reports/2026-10/approval", allowed: .operator, denied: .service),
             Route(method: .post, path: "/api/v1/reports/2026-13/approval", body: "{}", allowed: .curator, denied: .centerHead),
+            Route(method: .get, path: "/api/v1/mentions", allowed: .media, denied: .executor),
+            Route(method: .get, path: "/api/v1/mentions/tone", allowed: .analyst, denied: .sociologist),
+            Route(method: .get, path: "/api/v1/mentions/incidents", allowed: .curator, denied: .integration),
+            Route(method: .post, path: "/api/v1/mentions/\(UUID().uuidString.lowercased())/promotion", body: "{}", allowed: .operator, denied: .analyst),
             Route(method: .post, path: "/api/v1/surveys", body: "{}", allowed: .sociologist, denied: .analyst),
             Route(method: .get, path: "/api/v1/surveys", allowed: .analyst, denied: .surveyTeam),
             Route(method: .get, path: "/api/v1/surveys/batches/none", allowed: .surveyTeam, denied: .analyst),

@@ -98,7 +98,7 @@ struct GatewayAppealTests {
         }
     }
 
-    /// `/ready` is 200 only when all four backend services answer their ADR-32 PING, and names each.
+    /// `/ready` is 200 only when every backend service (MediaService runs in AppealService's process) answers its ADR-32 PING, and names each.
     @Test func readinessWhenEveryServiceAnswers() async throws {
         try await withPlatform(rating: true, survey: true) { platform in
             try await platform.gateway().test(.router) { client in
@@ -107,7 +107,8 @@ struct GatewayAppealTests {
                 let body = try #require(try JSONSerialization.jsonObject(with: Data(buffer: r.body)) as? [String: Any])
                 #expect(body["ready"] as? Bool == true)
                 #expect((body["services"] as? [String: String]) == ["AppealService": "ready", "AgencyService": "ready",
-                                                                    "RatingService": "ready", "SurveyService": "ready"])
+                                                                    "RatingService": "ready", "SurveyService": "ready",
+                                                                    "MediaService": "ready"])
             }
         }
     }

@@ -23,6 +23,7 @@ struct IdempotencyAcrossServicesTests {
                 "AgencyService.CreateSavedFilter", "AgencyService.UpdateSavedFilter", "AgencyService.DeleteSavedFilter",
                 "AppealService.SubmitAppeal", "AppealService.Transition", "AppealService.AnswerAppeal", "AppealService.RateAppeal",
                 "AppealService.ReclassifyAppeal",
+                "MediaService.SubmitPost", "MediaService.PromoteMention",
                 "RatingService.SetWeights", "RatingService.SetKpiTargets", "RatingService.ApproveReport",
                 "RatingService.DetectRootCauses", "RatingService.UpdateRootCause", "RatingService.SetIndicator", "RatingService.DeleteIndicator",
                 "SurveyService.CreateSurvey", "SurveyService.SetStatus", "SurveyService.SubmitBatch", "SurveyService.SetMargins",

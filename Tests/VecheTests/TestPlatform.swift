@@ -35,7 +35,7 @@ struct TestPlatform: Sendable {
             envs["appeal"] = try await cluster.environment("appeal", schema: AppealSchema.name)
             let built = try await AppealServiceApp.build(env: envs["appeal"]!)
             services += built.services
-            hosts.append(built.host)
+            hosts += [built.host, built.media.host]
             appealBuilt = built
         }
         if rating {

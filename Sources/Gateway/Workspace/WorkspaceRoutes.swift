@@ -14,6 +14,7 @@ import WorkspaceUI
 /// * `GET /ws/problems`, `GET|POST /ws/problems/:id` — root-cause cases and target indicators (`ProblemsPage`)
 /// * `GET /ws/filters`, `POST /ws/filters…` — saved queue filters (`SavedFilterPages`)
 /// * `GET /ws/settings`, `POST /ws/settings` — notification preferences (`SettingsPage`)
+/// * `GET /ws/monitoring` — mentions, tone over time, open incidents (`MonitoringPage`)
 /// * `GET /ws/events` — appeal events as server-sent events (`LiveEvents`)
 /// * `GET /status`, `POST /status`, `POST /status/rate`, `GET /public` — citizens (`CitizenPages`)
 /// * `GET /ws/static/:file` — the workspace's CSS and JavaScript; `POST /ws/logout`
@@ -51,6 +52,7 @@ struct WorkspaceRoutes: Sendable {
         CitizenPages(routes: self).register(on: router)
         SavedFilterPages(routes: self).register(on: router)
         SettingsPage(routes: self).register(on: router)
+        MonitoringPage(routes: self).register(on: router)
         if let events { LiveEvents(routes: self, hub: events).register(on: router) }
     }
 

@@ -69,8 +69,10 @@ struct Viewer: Sendable {
     }
 
     func chrome(_ title: String, settings: GatewaySettings, active: String, live: Bool = false) -> Chrome {
-        let links = [("/ws", "Очереди"), ("/ws/problems", "Системные проблемы"), ("/", "Дашборд"), ("/public", "Открытые данные"),
-                     ("/status", "Статус для граждан"), ("/ws/settings", "Уведомления")]
+        // The monitoring page only for those MediaService lets read mentions.
+        let monitoring = principal.hasAny(MethodRules.rule(service: MediaV1.MediaService.name, method: "ListMentions")?.roles ?? [])
+        let links = [("/ws", "Очереди")] + (monitoring ? [("/ws/monitoring", "Мониторинг")] : [])
+            + [("/ws/problems", "Системные проблемы"), ("/", "Дашборд"), ("/public", "Открытые данные"), ("/status", "Статус для граждан"), ("/ws/settings", "Уведомления")]
         return Chrome(title: title, region: settings.regionName,
                       nav: links.map { Chrome.Link(href: $0.0, label: $0.1, active: $0.0 == active) },
                       user: name, roles: roleTitles, csrf: csrf, live: live)
