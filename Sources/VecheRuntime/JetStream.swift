@@ -4,6 +4,7 @@ import Foundation
 import Logging
 import ServiceLifecycle
 import Synchronization
+import Tracing
 
 /// JetStream context over a connection: stream management and acknowledged publishing.
 public final class JetStream: @unchecked Sendable {
@@ -194,12 +195,25 @@ public final class JetStreamConsumer: Service, @unchecked Sendable {
     private let stopFlag = Atomic<Bool>(false)
 
     /// `handler` gets each message; up to `concurrency` messages of a fetched batch are handled at the same
-    /// time (1 = strictly in stream order).
+    /// time (1 = strictly in stream order). Each runs in a consumer span continuing the trace the message
+    /// carries (`traceparent`), so the handler's logs and calls carry the trace id of the request that caused it.
     public convenience init(jetStream: JetStream, stream: String, durable: String, filterSubject: String, batch: Int = 64, concurrency: Int = 1,
                             logger: Logger, handler: @escaping @Sendable (JetStreamMessage) async -> ConsumeOutcome) {
         let width = max(1, concurrency)
+        let traced: @Sendable (JetStreamMessage) async -> ConsumeOutcome = { item in
+            await withSpan("\(durable) process", context: TraceHeaders.context(from: item.message.headers), ofKind: .consumer) { span in
+                span.attributes["messaging.system"] = "nats"
+                span.attributes["messaging.destination.name"] = item.message.subject
+                span.attributes["messaging.consumer.group.name"] = durable
+                span.attributes["messaging.message.id"] = item.message.headers["Nats-Msg-Id"]
+                let outcome = await handler(item)
+                logger.debug("message processed", metadata: ["durable": "\(durable)", "subject": "\(item.message.subject)",
+                                                            "outcome": "\(outcome)"])
+                return outcome
+            }
+        }
         self.init(jetStream: jetStream, stream: stream, durable: durable, filterSubject: filterSubject, batch: batch, logger: logger) { items in
-            await JetStreamConsumer.each(items, width: width, handler)
+            await JetStreamConsumer.each(items, width: width, traced)
         }
     }
 
