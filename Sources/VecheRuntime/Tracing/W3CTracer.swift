@@ -35,12 +35,12 @@ public struct W3CSpanContext: Sendable, Equatable {
         self.traceState = traceState
     }
 
-    /// Random non-zero ids of `bytes` bytes, as hex.
-    static func randomID(bytes: Int) -> String {
+    /// A random non-zero id of `words` 64-bit words, as hex (16 digits a word).
+    static func randomID(words: Int) -> String {
         var rng = SystemRandomNumberGenerator()
         while true {
-            let raw = (0..<bytes).map { _ in UInt8.random(in: 0...255, using: &rng) }
-            if raw.contains(where: { $0 != 0 }) { return raw.map { String($0, radix: 16).leftPadded(to: 2) }.joined() }
+            let raw = (0..<words).map { _ in rng.next() as UInt64 }
+            if raw.contains(where: { $0 != 0 }) { return raw.map { String($0, radix: 16).leftPadded(to: 16) }.joined() }
         }
     }
 }
@@ -76,8 +76,8 @@ public struct W3CTracer: Tracer {
                                                   line: UInt) -> W3CSpan {
         var context = context()
         let parent = context.w3cSpanContext
-        context.w3cSpanContext = W3CSpanContext(traceID: parent?.traceID ?? W3CSpanContext.randomID(bytes: 16),
-                                                spanID: W3CSpanContext.randomID(bytes: 8), sampled: parent?.sampled ?? true,
+        context.w3cSpanContext = W3CSpanContext(traceID: parent?.traceID ?? W3CSpanContext.randomID(words: 2),
+                                                spanID: W3CSpanContext.randomID(words: 1), sampled: parent?.sampled ?? true,
                                                 traceState: parent?.traceState ?? "")
         return W3CSpan(operationName: operationName, context: context)
     }
