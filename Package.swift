@@ -1,10 +1,11 @@
-// swift-tools-version:6.0
+// swift-tools-version:6.1
 import PackageDescription
 
 let swiftSettings: [SwiftSetting] = [.swiftLanguageMode(.v6)]
 let log = Target.Dependency.product(name: "Logging", package: "swift-log")
 let lifecycle = Target.Dependency.product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
 let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
+let tracing = Target.Dependency.product(name: "Tracing", package: "swift-distributed-tracing")
 
 let package = Package(
     name: "Veche",
@@ -18,6 +19,10 @@ let package = Package(
         .executable(name: "veche-tool", targets: ["VecheTool"]),
         .executable(name: "veche-fuzz", targets: ["VecheFuzz"]),
     ],
+    // `swift build --traits OTLP` adds swift-otel (its tracer and OTLP/HTTP span exporter: AsyncHTTPClient, SwiftProtobuf);
+    // without it traces are still made, carried in W3C headers and logged by trace id, but not exported (keeps CI's
+    // clean build small; swift-otel 1.6 does not compile without one of its exporter traits).
+    traits: [.trait(name: "OTLP", description: "Export spans over OTLP/HTTP when OTEL_EXPORTER_OTLP_ENDPOINT is set")],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
@@ -29,6 +34,9 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-distributed-tracing.git", from: "1.7.3"),
+        .package(url: "https://github.com/swift-otel/swift-otel.git", from: "1.6.0",
+                 traits: [.trait(name: "OTLPHTTP", condition: .when(traits: ["OTLP"]))]),
     ],
     targets: [
         // C libraries from Debian.
@@ -52,8 +60,10 @@ let package = Package(
             log, lifecycle, .product(name: "Metrics", package: "swift-metrics"), .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "Hummingbird", package: "hummingbird"),
         ], swiftSettings: swiftSettings),
-        // NATS (core, ADR-32 services, JetStream), libpq pool, migrations, config, lifecycle, bus and database permissions.
-        .target(name: "VecheRuntime", dependencies: ["CNATS", "CPQ", "Contracts", "VecheAuth", "VecheMetrics", log, lifecycle,
+        // NATS (core, ADR-32 services, JetStream), libpq pool, migrations, config, lifecycle, bus and database permissions,
+        // W3C trace context in NATS headers (swift-distributed-tracing; swift-otel's tracer and OTLP export with the trait).
+        .target(name: "VecheRuntime", dependencies: ["CNATS", "CPQ", "Contracts", "VecheAuth", "VecheMetrics", log, lifecycle, tracing,
+                                                     .product(name: "OTel", package: "swift-otel", condition: .when(traits: ["OTLP"])),
                                                      .product(name: "Metrics", package: "swift-metrics"),
                                                      .product(name: "HummingbirdBcrypt", package: "hummingbird-auth")],
                 swiftSettings: swiftSettings),
@@ -85,7 +95,7 @@ let package = Package(
         .target(name: "WorkspaceUI", dependencies: ["Contracts", "VecheAuth", "Taxonomy", .product(name: "Mustache", package: "swift-mustache")],
                 resources: [.copy("Templates"), .copy("Static")], swiftSettings: swiftSettings),
         .executableTarget(name: "Gateway", dependencies: [
-            "VecheRuntime", "Contracts", "GatewayRequests", "Reports", "VecheAuth", "WorkspaceUI", argumentParser, lifecycle,
+            "VecheRuntime", "Contracts", "GatewayRequests", "Reports", "VecheAuth", "WorkspaceUI", argumentParser, lifecycle, tracing,
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
             .product(name: "Crypto", package: "swift-crypto"),
@@ -99,7 +109,7 @@ let package = Package(
                                                        "MediaMonitoring", "Workload", argumentParser], swiftSettings: swiftSettings),
 
         // Tests.
-        .target(name: "VecheTestSupport", dependencies: ["VecheRuntime", "Contracts", "VecheAuth", log, lifecycle], path: "Tests/VecheTestSupport", swiftSettings: swiftSettings),
+        .target(name: "VecheTestSupport", dependencies: ["VecheRuntime", "Contracts", "VecheAuth", log, lifecycle, tracing], path: "Tests/VecheTestSupport", swiftSettings: swiftSettings),
         .testTarget(name: "VecheTests", dependencies: [
             "VecheRuntime", "Contracts", "VecheAuth", "AppealService", "AgencyService", "RatingService", "SurveyService", "Gateway", "DataKit", "VecheTestSupport",
             "AgencyDirectory", "WorkCalendar", "WorkspaceUI", "VecheTool", "MediaMonitoring",

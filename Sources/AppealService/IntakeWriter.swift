@@ -14,6 +14,8 @@ struct PreparedAppeal: Sendable {
     var at: Date
     /// Handed to the citizen once; only its hash is stored.
     var citizenToken: String
+    /// The W3C trace context of the submitting request (taken where the appeal is prepared), stored with its events.
+    var traceParent: String = TraceHeaders.currentTraceParent()
 }
 
 /// What became of a prepared appeal.
@@ -69,6 +71,7 @@ struct IntakeWriter: Sendable {
         let inserted = try insertAppeals(conn, items, finals, eventCounts: plans.map(\.count))
         var out: [StoredIntake] = []
         var events: [(AppealV1.AppealEvent, at: Date)] = []
+        var traces: [String] = []
         var audited: [(PreparedAppeal, AppealV1.Appeal)] = []
         for (i, item) in items.enumerated() {
             guard let row = inserted[item.appeal.id] else {
@@ -87,11 +90,12 @@ struct IntakeWriter: Sendable {
                 events.append((AppealV1.AppealEvent(eventId: UUID().uuidString.lowercased(), type: step.type, occurredAtMs: AppealHandlers.ms(item.at),
                                                     actor: step.actor, comment: step.comment, fromStatus: step.from, appeal: state,
                                                     sequence: Int64(n + 1)), item.at))
+                traces.append(item.traceParent)
             }
             audited.append((item, last))
             out.append(.stored(last, citizenToken: item.citizenToken))
         }
-        try insertEvents(conn, events)
+        try insertEvents(conn, events, traces: traces)
         try audit.recordAll(conn, audited.map { ($0.0.principal, AuditLog.Entry(action: "appeal.submit", appealID: $0.1.id, detail: "channel \($0.1.channel.name)")) })
         return out
     }
@@ -138,17 +142,17 @@ struct IntakeWriter: Sendable {
         return out
     }
 
-    private func insertEvents(_ conn: PGConnection, _ events: [(AppealV1.AppealEvent, at: Date)]) throws {
+    private func insertEvents(_ conn: PGConnection, _ events: [(AppealV1.AppealEvent, at: Date)], traces: [String]) throws {
         guard !events.isEmpty else { return }
         let e = events.map(\.0)
         try conn.query("""
-            INSERT INTO appeal_events (id, appeal_id, seq, type, occurred_at, actor, comment, from_status, to_status, agency_id, payload)
-            SELECT id, appeal_id, seq, type, occurred_at, actor, comment, from_status, to_status, agency_id, decode(payload, 'hex')
+            INSERT INTO appeal_events (id, appeal_id, seq, type, occurred_at, actor, comment, from_status, to_status, agency_id, payload, traceparent)
+            SELECT id, appeal_id, seq, type, occurred_at, actor, comment, from_status, to_status, agency_id, decode(payload, 'hex'), traceparent
             FROM unnest(\(e.map(\.eventId))::uuid[], \(e.map { $0.appeal?.id ?? "" })::uuid[], \(e.map { Int32($0.sequence) })::int[],
                         \(e.map(\.type.name))::text[], \(events.map(\.at))::timestamptz[], \(e.map(\.actor))::text[], \(e.map(\.comment))::text[],
                         \(e.map { $0.fromStatus == .unspecified ? "" : $0.fromStatus.name })::text[], \(e.map { $0.appeal?.status.name ?? "" })::text[],
-                        \(e.map { $0.appeal?.agencyId ?? "" })::text[], \(e.map { Self.hex($0.serializedBytes()) })::text[])
-                AS r(id, appeal_id, seq, type, occurred_at, actor, comment, from_status, to_status, agency_id, payload)
+                        \(e.map { $0.appeal?.agencyId ?? "" })::text[], \(e.map { Self.hex($0.serializedBytes()) })::text[], \(traces)::text[])
+                AS r(id, appeal_id, seq, type, occurred_at, actor, comment, from_status, to_status, agency_id, payload, traceparent)
             """)
     }
 

@@ -46,6 +46,10 @@ func buildApplication(transport: any RPCTransport, identity: GatewayIdentity, co
     }
     let backends = Backends(transport: transport, identity: identity)
     let router = Router(context: GatewayContext.self)
+    // A server span per request (W3C `traceparent` from the caller continued), current while the handlers call
+    // the services, so every RPC and JetStream message carries it; `traceresponse` tells the caller its trace id.
+    router.add(middleware: TracingMiddleware(redactingQueryParameters: TraceResponse.redactedQueryParameters))
+    router.add(middleware: TraceResponseMiddleware())
     // HTTP request count, duration and errors per route (Hummingbird's swift-metrics middleware).
     router.add(middleware: MetricsMiddleware())
     router.add(middleware: SecurityHeadersMiddleware())

@@ -33,6 +33,7 @@ struct GatewayMain: AsyncParsableCommand {
             hub.finishAll()
         }
         let app = buildApplication(transport: env.nats, identity: identity, config: config, logger: env.logger, events: hub)
-        try await VecheProcess.run([app] + (env.metricsServer.map { [$0] } ?? []), logger: env.logger)
+        let tracing = VecheTracing.bootstrap(serviceName: "gateway", logger: env.logger)
+        try await VecheProcess.run((tracing.map { [$0] } ?? []) + [app] + (env.metricsServer.map { [$0] } ?? []), logger: env.logger)
     }
 }

@@ -130,20 +130,21 @@ public enum VecheLogging {
     }
 
     /// Bootstraps swift-log once per process (stderr, level and format from config; `process` names the
-    /// service in JSON lines).
+    /// service in JSON lines). Every line logged while a span is current carries its `trace_id` and `span_id`.
     public static func bootstrap(_ config: VecheConfig, process: String) {
-        LoggingSystem.bootstrap { label in
+        LoggingSystem.bootstrap({ label, provider in
             switch config.logFormat {
             case .text:
-                var h = StreamLogHandler.standardError(label: label)
+                var h = StreamLogHandler.standardError(label: label, metadataProvider: provider)
                 h.logLevel = config.logLevel
                 return h
             case .json:
                 var h = JSONLogHandler(label: label, service: process, instance: config.instanceID)
+                h.metadataProvider = provider
                 h.logLevel = config.logLevel
                 return h
             }
-        }
+        }, metadataProvider: VecheTracing.loggingMetadataProvider)
     }
 }
 

@@ -4,6 +4,7 @@ import Foundation
 import Logging
 import ServiceLifecycle
 import Synchronization
+import Tracing
 
 /// JetStream context over a connection: stream management and acknowledged publishing.
 public final class JetStream: @unchecked Sendable {
@@ -161,6 +162,8 @@ public struct JetStreamMessage: Sendable {
     public var stream: String = ""
     /// When the stream stored it (server clock): the time a credential carried in the message is checked at.
     public var storedAt: Date = .distantPast
+    /// The context of the message's consumer span (its trace continues the one in `traceparent`), set by the consumer.
+    public var traceContext: InstrumentationContext?
 
     public init(message: NatsMessage, streamSequence: UInt64, deliveries: UInt64, stream: String = "", storedAt: Date = .distantPast) {
         self.message = message
@@ -194,17 +197,23 @@ public final class JetStreamConsumer: Service, @unchecked Sendable {
     private let stopFlag = Atomic<Bool>(false)
 
     /// `handler` gets each message; up to `concurrency` messages of a fetched batch are handled at the same
-    /// time (1 = strictly in stream order).
+    /// time (1 = strictly in stream order). Each runs with its message's consumer span current, so the handler's
+    /// logs and calls carry the trace id of the request that caused the message.
     public convenience init(jetStream: JetStream, stream: String, durable: String, filterSubject: String, batch: Int = 64, concurrency: Int = 1,
                             logger: Logger, handler: @escaping @Sendable (JetStreamMessage) async -> ConsumeOutcome) {
         let width = max(1, concurrency)
+        let traced: @Sendable (JetStreamMessage) async -> ConsumeOutcome = { item in
+            await InstrumentationContext.$current.withValue(item.traceContext) { await handler(item) }
+        }
         self.init(jetStream: jetStream, stream: stream, durable: durable, filterSubject: filterSubject, batch: batch, logger: logger) { items in
-            await JetStreamConsumer.each(items, width: width, handler)
+            await JetStreamConsumer.each(items, width: width, traced)
         }
     }
 
     /// `batchHandler` gets every fetched batch (up to `batch` messages) as a unit and returns one outcome per
-    /// message; they are acked or nak'ed only after it returned.
+    /// message; they are acked or nak'ed only after it returned. Every message gets a consumer span continuing
+    /// the trace it carries (`traceparent`), open while the batch is handled (`JetStreamMessage.traceContext`),
+    /// and a debug line "message processed" with its outcome in that trace.
     public init(jetStream: JetStream, stream: String, durable: String, filterSubject: String, batch: Int = 64,
                 logger: Logger, batchHandler: @escaping @Sendable ([JetStreamMessage]) async -> [ConsumeOutcome]) {
         self.jetStream = jetStream
@@ -213,7 +222,28 @@ public final class JetStreamConsumer: Service, @unchecked Sendable {
         self.filterSubject = filterSubject
         self.batch = Int32(batch)
         self.logger = logger
-        self.handleBatch = batchHandler
+        self.handleBatch = { fetched in
+            var items = fetched
+            let spans = items.indices.map { i -> any Span in
+                let message = items[i].message
+                let span = startSpan("\(durable) process", context: TraceHeaders.context(from: message.headers), ofKind: .consumer)
+                span.attributes["messaging.system"] = "nats"
+                span.attributes["messaging.destination.name"] = message.subject
+                span.attributes["messaging.consumer.group.name"] = durable
+                span.attributes["messaging.message.id"] = message.headers["Nats-Msg-Id"]
+                items[i].traceContext = span.context
+                return span
+            }
+            let outcomes = await batchHandler(items)
+            for (i, span) in spans.enumerated() {
+                let outcome = i < outcomes.count ? "\(outcomes[i])" : "none"
+                InstrumentationContext.$current.withValue(span.context) {
+                    logger.debug("message processed", metadata: ["durable": "\(durable)", "subject": "\(items[i].message.subject)", "outcome": "\(outcome)"])
+                }
+                span.end()
+            }
+            return outcomes
+        }
     }
 
     /// Runs `handler` on every item, up to `width` at once, keeping the outcomes in item order.

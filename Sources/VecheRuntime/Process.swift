@@ -111,7 +111,9 @@ public enum VecheProcess {
         defer { env.close() }
         let services = try await build(env)
         if migrateOnly { return }
-        try await run(services + (env.metricsServer.map { [$0] } ?? []), logger: env.logger)
+        // First in the group, so it stops last: spans of the final requests are still exported.
+        let tracing = VecheTracing.bootstrap(serviceName: name, logger: env.logger)
+        try await run((tracing.map { [$0] } ?? []) + services + (env.metricsServer.map { [$0] } ?? []), logger: env.logger)
     }
 
     /// Runs services until SIGTERM/SIGINT, then shuts them down gracefully in reverse order.

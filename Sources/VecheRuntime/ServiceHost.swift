@@ -4,6 +4,7 @@ import Foundation
 import Logging
 import ServiceLifecycle
 import Synchronization
+import Tracing
 import VecheAuth
 
 /// Hosts RPC endpoints as a NATS micro service (ADR-32): endpoints in queue group "q",
@@ -143,7 +144,23 @@ public final class NatsServiceHost: Service, @unchecked Sendable {
 
     // MARK: request handling
 
+    /// Handles a request in a server span continuing the caller's trace (`traceparent` header): everything the
+    /// handler logs, calls and publishes carries the trace id.
     private func handle(_ pending: Pending) async {
+        let parent = TraceHeaders.context(from: pending.message.headers)
+        await withSpan("\(info.name)/\(pending.endpoint.name)", context: parent, ofKind: .server) { span in
+            span.attributes["rpc.system"] = "nats"
+            span.attributes["rpc.service"] = info.name
+            span.attributes["rpc.method"] = pending.endpoint.name
+            let code = await handleInSpan(pending)
+            span.attributes["rpc.status_code"] = code
+            if code >= 500 { span.setStatus(SpanStatus(code: .error)) }
+            logger.debug("rpc answered", metadata: ["endpoint": "\(pending.endpoint.name)", "code": "\(code)"])
+        }
+    }
+
+    /// Answers one request; returns the status code it was answered with.
+    private func handleInSpan(_ pending: Pending) async -> Int {
         let (endpoint, msg) = (pending.endpoint, pending.message)
         let start = ContinuousClock.now
         var context = RPCContext(subject: msg.subject, metadata: msg.headers, logger: logger)
@@ -183,6 +200,7 @@ public final class NatsServiceHost: Service, @unchecked Sendable {
             if let failure { s.errors += 1; s.lastError = failure }
             all[endpoint.name] = s
         }
+        return code
     }
 
     /// The endpoint behind the interceptors (first interceptor outermost).
