@@ -107,10 +107,14 @@ struct IntakeProcessor: Sendable {
                 try AppealStore.existingKeys(conn, admitted.map { ($0.admitted.appeal.channel, $0.admitted.appeal.externalId) })
             }
             let fresh = admitted.filter { !known.contains($0.admitted.appeal.channel.name + "\u{0}" + $0.admitted.appeal.externalId) }
-            let prepared = await handlers.prepare(fresh.map(\.admitted))
+            var prepared = await handlers.prepare(fresh.map(\.admitted))
+            // Each appeal's events carry the trace of the message that brought it (its consumer span), not the batch's.
+            for (k, f) in fresh.enumerated() where k < prepared.count {
+                if let context = items[f.index].traceContext { prepared[k].traceParent = TraceHeaders.traceParent(of: context) }
+            }
             let writer = handlers.intakeWriter(engine: await handlers.directory.latest().deadlines)
             let rejected = rejections.map { (items[$0.index], $0.reason) }
-            try await pool.transaction { conn in
+            try await pool.transaction { [prepared] conn in
                 for (item, reason) in rejected { try Self.storeRejection(conn, item, reason: reason) }
                 _ = try writer.store(conn, prepared)
             }

@@ -77,6 +77,11 @@ public actor TokenVerifier {
 
     /// Verifies `token` as of `now` (the publish time for messages that waited in a stream).
     public func verify(_ token: String, now: Date = Date()) async throws -> VerifiedToken {
+        // A token whose signature was checked a moment ago (every message of an intake batch carries the same one)
+        // is not checked again: its claims are, as of `now`, and only while its key is still in the JWKS.
+        if let hit = verifiedSignatures[token], ContinuousClock.now < hit.until, kids.contains(hit.kid) {
+            return try check(hit.claims, raw: token, now: now)
+        }
         let kid = try Self.keyID(of: token)
         let collection = try await keys(for: kid)
         let claims: AccessTokenClaims
@@ -85,8 +90,15 @@ public actor TokenVerifier {
         } catch {
             throw AuthError.unauthenticated("access token rejected: \(Self.describe(error))")
         }
+        if verifiedSignatures.count >= Self.verifiedSignatureLimit { verifiedSignatures.removeAll(keepingCapacity: true) }
+        verifiedSignatures[token] = (claims, kid, ContinuousClock.now + Self.verifiedSignatureLifetime)
         return try check(claims, raw: token, now: now)
     }
+
+    /// Tokens whose signature was verified recently (bounded; each entry lives `verifiedSignatureLifetime`).
+    private var verifiedSignatures: [String: (claims: AccessTokenClaims, kid: String, until: ContinuousClock.Instant)] = [:]
+    static let verifiedSignatureLimit = 1024
+    static let verifiedSignatureLifetime: Duration = .seconds(60)
 
     func check(_ c: AccessTokenClaims, raw: String, now: Date) throws -> VerifiedToken {
         let leeway = Double(settings.leeway.components.seconds)

@@ -53,6 +53,40 @@ struct TracingTests {
         }
     }
 
+    /// An appeal that arrives on the JetStream intake stream (a batch of the intake consumer) stores its events
+    /// with the trace of the message that brought it — the publisher's trace id, not the batch's.
+    @Test func intakeOverJetStreamKeepsThePublishersTraceOnTheEvents() async throws {
+        TestTracing.bootstrap()
+        try await withPlatform { platform in
+            let (bus, js) = try await platform.cluster.jetStream(as: BusPermissions.integration("portal"))
+            defer { bus.close() }
+            let token = try await Tokens.shared.token(.client("veche-integration-portal"))
+            var traces: [String: String] = [:]
+            for i in 0..<3 {
+                let traceID = String(UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(32))
+                let externalID = "trace-js-\(i)-\(UUID().uuidString)"
+                traces[externalID] = traceID
+                var incoming = AppealV1.IncomingAppeal()
+                incoming.channel = .portal
+                incoming.externalId = externalID
+                incoming.text = "Не горит уличное освещение на улице Ленина, дом \(i + 1)"
+                try await js.publish(subject: Subjects.Intake.subject(for: .portal), payload: incoming.serializedBytes(), messageID: "portal:" + externalID,
+                                     headers: [RPCHeader.authorization: "Bearer " + token, TraceHeaders.traceParent: "00-\(traceID)-00f067aa0ba902b7-01"])
+            }
+            let pool = try #require(platform.envs["appeal"]?.pool)
+            let stored = try await eventually(timeout: .seconds(60)) {
+                (try? await pool.query("SELECT count(DISTINCT a.id) AS n FROM appeals a JOIN appeal_events e ON e.appeal_id = a.id WHERE a.external_id = ANY(\(Array(traces.keys))::text[])").first?.int("n")) == 3
+            }
+            #expect(stored)
+            for (externalID, traceID) in traces {
+                let rows = try await pool.query("""
+                    SELECT DISTINCT e.traceparent FROM appeal_events e JOIN appeals a ON a.id = e.appeal_id WHERE a.external_id = \(externalID)
+                    """).rows.map { $0.string("traceparent") }
+                #expect(rows.count == 1 && rows.allSatisfy { TraceHeaders.traceID(ofTraceParent: $0) == traceID }, "\(externalID): \(rows)")
+            }
+        }
+    }
+
     /// Log lines written while a span is current carry its trace and span ids (`trace_id`, `span_id`), in text
     /// and JSON logs alike (both handlers take the process's metadata provider).
     @Test func logLinesCarryTheCurrentTraceID() async throws {
