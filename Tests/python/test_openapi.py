@@ -15,7 +15,7 @@ from openapi_spec_validator import validate
 from conftest import Platform, bearer, user_token, wait_port
 
 EXAMPLES = os.environ.get("VECHE_OPENAPI_EXAMPLES", "4")
-MAX_TIME = os.environ.get("VECHE_OPENAPI_SECONDS", "90")
+MAX_TIME = os.environ.get("VECHE_OPENAPI_SECONDS", "60")
 
 
 @pytest.fixture(scope="module")
