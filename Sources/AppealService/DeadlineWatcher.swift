@@ -22,18 +22,9 @@ final class DeadlineWatcher: Service, @unchecked Sendable {
     }
 
     func run() async throws {
-        await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                do {
-                    let n = try await self.tick()
-                    if n > 0 { self.logger.notice("deadlines missed", metadata: ["alerts": "\(n)"]) }
-                } catch is CancellationError {
-                    break   // shutting down
-                } catch {
-                    self.logger.warning("deadline watcher failed, will retry", metadata: ["error": "\(error)"])
-                }
-                try? await Task.sleep(for: self.interval)
-            }
+        await Periodic.run(every: interval, logger: logger, failure: "deadline watcher failed, will retry") {
+            let n = try await self.tick()
+            if n > 0 { self.logger.notice("deadlines missed", metadata: ["alerts": "\(n)"]) }
         }
     }
 

@@ -34,18 +34,9 @@ final class SurgeWatcher: Service, @unchecked Sendable {
     }
 
     func run() async throws {
-        await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                do {
-                    let opened = try await self.tick()
-                    if !opened.isEmpty { self.logger.notice("media incidents opened", metadata: ["incidents": "\(opened)"]) }
-                } catch is CancellationError {
-                    break
-                } catch {
-                    self.logger.warning("surge watcher failed, will retry", metadata: ["error": "\(error)"])
-                }
-                try? await Task.sleep(for: self.interval)
-            }
+        await Periodic.run(every: interval, logger: logger, failure: "surge watcher failed, will retry") {
+            let opened = try await self.tick()
+            if !opened.isEmpty { self.logger.notice("media incidents opened", metadata: ["incidents": "\(opened)"]) }
         }
     }
 

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import ServiceLifecycle
 import VecheAuth
+import VecheRuntime
 
 /// Runs root-cause detection every `interval` (not at start: the projection may still be catching up, and the seed
 /// or a person can ask for a pass with DetectRootCauses) until graceful shutdown.
@@ -13,16 +14,10 @@ struct RootCauseDetector: Service {
     static let actor = Principal(kind: .client, name: "veche-rating-service", grants: [Grant(role: .service)])
 
     func run() async throws {
-        await cancelWhenGracefulShutdown {
-            while (try? await Task.sleep(for: interval)) != nil {
-                do {
-                    let (opened, considered) = try await handlers.runDetection(by: Self.actor)
-                    if !opened.isEmpty {
-                        logger.notice("root-cause cases opened", metadata: ["cases": "\(opened)", "appeals": "\(considered)"])
-                    }
-                } catch {
-                    logger.warning("root-cause detection failed, will retry", metadata: ["error": "\(error)"])
-                }
+        await Periodic.run(every: interval, immediately: false, logger: logger, failure: "root-cause detection failed, will retry") { [handlers, logger] in
+            let (opened, considered) = try await handlers.runDetection(by: Self.actor)
+            if !opened.isEmpty {
+                logger.notice("root-cause cases opened", metadata: ["cases": "\(opened)", "appeals": "\(considered)"])
             }
         }
     }
