@@ -24,7 +24,7 @@ enum MediaServiceApp {
                               endpoints: handlers.endpoints)
         let intake = MentionIntake(handlers: handlers, authenticator: env.authenticator, logger: env.logger)
         let consumer = JetStreamConsumer(jetStream: env.jetStream, stream: Subjects.Mentions.stream, durable: Subjects.Mentions.durable,
-                                         filterSubject: Subjects.Mentions.wildcard, batch: 64, logger: env.logger) { await intake.processBatch($0) }
+                                         filterSubject: Subjects.Mentions.wildcard, logger: env.logger) { await intake.process($0) }
         let surges = SurgeWatcher(pool: pool, appeals: filing, logger: env.logger)
         return Built(handlers: handlers, surges: surges, host: rpc.host, services: rpc.services + [consumer, surges])
     }

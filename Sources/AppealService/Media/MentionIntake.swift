@@ -14,12 +14,6 @@ struct MentionIntake: Sendable {
     let authenticator: TokenAuthenticator
     let logger: Logger
 
-    func processBatch(_ items: [JetStreamMessage]) async -> [ConsumeOutcome] {
-        var out: [ConsumeOutcome] = []
-        for item in items { out.append(await process(item)) }
-        return out
-    }
-
     func process(_ item: JetStreamMessage) async -> ConsumeOutcome {
         let msg = item.message
         guard item.stream == Subjects.Mentions.stream else {
