@@ -266,7 +266,8 @@ struct TrustBoundaryTests {
                 noToken[.contentType] = "application/json"
                 #expect(try await client.execute(uri: "/api/v1/appeals", method: .post, headers: noToken, body: body).status == .forbidden)
                 var wrong = session.headers(unsafe: true)
-                wrong[UnsafeRequestGuard.csrfHeader] = "x" + session.csrf.dropFirst()
+                // One character changed; never the same token (a fixed "x" prefix matched a token starting with "x").
+                wrong[UnsafeRequestGuard.csrfHeader] = (session.csrf.first == "x" ? "y" : "x") + session.csrf.dropFirst()
                 #expect(try await client.execute(uri: "/api/v1/appeals", method: .post, headers: wrong, body: body).status == .forbidden)
                 let ok = try await client.execute(uri: "/api/v1/appeals", method: .post, headers: session.headers(unsafe: true), body: body)
                 #expect(ok.status == .created)
