@@ -154,6 +154,7 @@ def main():
         "StatusBody": {"status": "fieldwork"},
         "OverrideBody": {"kind": "non_working", "note": "День Курской области", "asHoliday": True},
         "ApprovalBody": {"note": "Отчёт за март утверждён"},
+        "PromoteBody": {"comment": "Проверить, повторяется ли жалоба"},
     }
     for name, body in bodies.items():
         write("json/gateway." + name, "seed.json", json.dumps(body, ensure_ascii=False).encode())

@@ -139,13 +139,20 @@ class Provider:
         return conf
 
     def webapp(self):
-        """The login web app, served with its real config.json (the packaged link points at a directory)."""
+        """The login web app, served with its real config.json (the packaged link points at a directory).
+        Copied, not linked: glewlwyd serves no file that resolves outside its static directory (404)."""
         out = os.path.join(self.dir, "webapp")
         os.makedirs(out, exist_ok=True)
         for name in os.listdir(WEBAPP):
-            target = os.path.join(out, name)
-            if name != "config.json" and not os.path.lexists(target):
-                os.symlink(os.path.join(WEBAPP, name), target)
+            source, target = os.path.join(WEBAPP, name), os.path.join(out, name)
+            if name == "config.json":
+                continue
+            if os.path.islink(target):
+                os.unlink(target)
+            if os.path.isdir(source):
+                shutil.copytree(source, target, dirs_exist_ok=True)
+            else:
+                shutil.copyfile(source, target)
         if os.path.exists(WEBAPP_CONFIG):
             shutil.copyfile(WEBAPP_CONFIG, os.path.join(out, "config.json"))
         return out

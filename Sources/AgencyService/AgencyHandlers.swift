@@ -16,6 +16,8 @@ struct AgencyHandlers: AgencyV1.AgencyService.Handler {
     let audit = AuditLog(service: AgencyV1.AgencyService.name)
     /// Announces that a principal's roles changed (services drop their cached grants).
     var grantsChanged: @Sendable (String) -> Void = { _ in }
+    /// Messenger channels notifications can go to (NotificationSettings.messengers).
+    var messengers: [String] = []
 
     // MARK: validation helpers (pure, against the platform taxonomy)
 

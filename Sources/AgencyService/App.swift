@@ -11,12 +11,15 @@ enum AgencyServiceApp {
     struct Built: Sendable {
         var host: NatsServiceHost
         var handlers: AgencyHandlers
+        var notifications: NotificationServices
         var services: [any Service]
     }
 
     /// Migrates schema `agency`, syncs the taxonomy from `Taxonomy.topics`, and (when `seed`) seeds the
     /// demo region Курская область idempotently — safe on every start.
-    static func build(env: ServiceEnvironment, seed: Bool = true, roles: RoleSeed = RoleSeed()) async throws -> Built {
+    /// `notifications`: SMTP relay, messenger channels and intervals of escalations and notifications.
+    static func build(env: ServiceEnvironment, seed: Bool = true, roles: RoleSeed = RoleSeed(),
+                      notifications: NotificationSettings = NotificationSettings()) async throws -> Built {
         let pool = try env.requirePool()
         try await Migrator.migrate(pool: pool, schema: AgencySchema.name, migrations: AgencySchema.migrations)
         let changes = DirectoryChanges(nats: env.nats, logger: env.logger)
@@ -26,12 +29,18 @@ enum AgencyServiceApp {
             try AgencyStore.syncTaxonomy(conn)
             if seed { try AgencyStore.seedDemoRegion(conn) }
             try roles.seed(conn, demo: seed)
+            if seed {
+                try NotificationServices.seedDemoPreferences(conn)
+                try SavedFilterSchema.seedDemo(conn)
+                try AgencyHandlers.seedBlockStaff(conn)
+            }
             return try DirectoryChanges.bump(conn)
         }
         changes.announce(revision, what: "seed", pool: pool)
         // The directory holds the grants: it resolves them from its own table (cached and dropped on change).
         let grants = GrantCache(source: LocalGrantSource(pool: pool), nats: env.nats, logger: env.logger)
         var handlers = AgencyHandlers(pool: pool, timeZone: env.config.timeZone, changes: changes)
+        handlers.messengers = notifications.messengers
         let nats = env.nats, logger = env.logger
         handlers.grantsChanged = { principal in
             grants.invalidate(principal)
@@ -46,6 +55,9 @@ enum AgencyServiceApp {
                                           metadata: ["schema": AgencySchema.name]),
                               endpoints: handlers.endpoints,
                               authenticator: TokenAuthenticator(verifier: env.verifier, grants: grants))
-        return Built(host: rpc.host, handlers: handlers, services: [grants] + rpc.services)
+        // Messenger bridges read their notifications from a stream, so none is lost while a bridge is down.
+        if !notifications.messengers.isEmpty { try await env.jetStream.ensureStream(Streams.notifications) }
+        let notify = NotificationServices(env: env, pool: pool, settings: notifications)
+        return Built(host: rpc.host, handlers: handlers, notifications: notify, services: [grants] + rpc.services + notify.services)
     }
 }

@@ -141,5 +141,8 @@ enum AgencySchema {
         INSERT INTO directory_revision (id, revision) VALUES (1, 1);
         """),
         Migration(4, "idempotency keys", IdempotencyStore.migrationSQL),
+        NotificationSchema.migration,
+        WorkloadSchema.migration,
+        SavedFilterSchema.migration,
     ]
 }

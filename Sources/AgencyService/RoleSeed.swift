@@ -54,6 +54,7 @@ struct RoleSeed: Sendable {
             a("client:veche-import", "import", note: "historical import"),
             a("client:veche-seed", "import", note: "demo data loader: appeals with their history"),
             a("client:veche-seed", "sociologist", note: "demo data loader: the demo survey"),
+            a("client:veche-seed", "curator", note: "demo data loader: root-cause plans and yearly indicators"),
         ]
         for ch in ["pos", "portal", "email", "social", "messenger"] {
             out.append(a("client:veche-integration-\(ch)", "integration", channel: ch))

@@ -1,4 +1,5 @@
 import AgencyDirectory
+import ClassifierStore
 import Contracts
 import Foundation
 import Logging
@@ -16,6 +17,8 @@ enum AppealServiceApp {
         var relay: EventRelay
         var watcher: DeadlineWatcher
         var directory: LocalDirectory
+        /// MediaService (mentions, surges, incidents), hosted in this process.
+        var media: MediaServiceApp.Built
         var services: [any Service]
     }
 
@@ -23,8 +26,9 @@ enum AppealServiceApp {
     static let bundledModel = Result { try ClassifierModel.loadBundled() }
 
     /// `enricher` nil: the standard text pipeline (classifier, PII redaction, monitoring flags,
-    /// duplicate grouping) with routing through AgencyService.
-    static func build(env: ServiceEnvironment, enricher: (any AppealEnricher)? = nil, autoRegister: Bool = true) async throws -> Built {
+    /// duplicate grouping) with routing through AgencyService; `classifierSettings` nil: from the environment.
+    static func build(env: ServiceEnvironment, enricher: (any AppealEnricher)? = nil, autoRegister: Bool = true,
+                      classifierSettings: ClassifierSettings? = nil) async throws -> Built {
         let pool = try env.requirePool()
         try await Migrator.migrate(pool: pool, schema: AppealSchema.name, migrations: AppealSchema.migrations)
         try await env.jetStream.ensureStream(Streams.intake)
@@ -39,40 +43,42 @@ enum AppealServiceApp {
         if let enricher {
             chosen = enricher
         } else {
-            let standard = try await standardEnricher(env: env, pool: pool, agencies: agencies, directory: directory)
+            let standard = try await standardEnricher(env: env, pool: pool, directory: directory,
+                                                      settings: try classifierSettings ?? ClassifierSettings())
             chosen = standard.enricher
             modelWatcher = [standard.modelWatcher]
         }
         let handlers = AppealHandlers(pool: pool, relay: relay, enricher: chosen, directory: directory,
                                       timeZone: env.config.timeZone, autoRegister: autoRegister,
                                       checks: DirectoryChecks(agencies: agencies, directory: directory),
-                                      views: AppealViews(redactor: PIIRedactor()))
+                                      views: AppealViews(redactor: PIIRedactor()), commits: IntakeGroupCommit(pool: pool))
         let rpc = env.rpcHost(info: .init(name: AppealV1.AppealService.name, version: version,
                                           description: "Citizen appeals: intake, 59-FZ lifecycle, answers, satisfaction",
                                           metadata: ["schema": AppealSchema.name]),
                               endpoints: handlers.endpoints)
         let intake = IntakeProcessor(handlers: handlers, pool: pool, authenticator: env.authenticator, logger: env.logger)
         let consumer = JetStreamConsumer(jetStream: env.jetStream, stream: Subjects.Intake.stream, durable: Subjects.Intake.durable,
-                                         filterSubject: Subjects.Intake.wildcard, concurrency: 16, logger: env.logger) { await intake.process($0) }
+                                         filterSubject: Subjects.Intake.wildcard, batch: 256, logger: env.logger) { await intake.processBatch($0) }
         let watcher = DeadlineWatcher(pool: pool, relay: relay, logger: env.logger)
-        return Built(host: rpc.host, handlers: handlers, relay: relay, watcher: watcher, directory: directory,
-                     services: [env.grants, directory, relay] + rpc.services + [consumer, watcher] + modelWatcher)
+        let media = try await MediaServiceApp.build(env: env, pool: pool, appeals: handlers)
+        return Built(host: rpc.host, handlers: handlers, relay: relay, watcher: watcher, directory: directory, media: media,
+                     services: [env.grants, directory, relay] + rpc.services + [consumer, watcher] + media.services + modelWatcher)
     }
 
     /// The standard enricher, classifying with the active stored model (else the bundled one), and the
     /// watcher that switches models when another one is activated.
-    static func standardEnricher(env: ServiceEnvironment, pool: PGPool, agencies: AgencyV1.AgencyService.Client,
-                                 directory: LocalDirectory) async throws -> (enricher: any AppealEnricher, modelWatcher: ClassifierModelWatcher) {
+    static func standardEnricher(env: ServiceEnvironment, pool: PGPool, directory: LocalDirectory,
+                                 settings: ClassifierSettings) async throws -> (enricher: any AppealEnricher, modelWatcher: ClassifierModelWatcher) {
         let grouper = try ProblemGrouper()
         let warmed = try await TextEnricher.warmUp(grouper: grouper, pool: pool)
         env.logger.info("duplicate index warmed up", metadata: ["appeals": "\(warmed)"])
         let bundled = try bundledModel.get()
-        let pipelines = TextPipelinePool(model: bundled)
+        let pipelines = TextPipelinePool(model: bundled, duplicateOptions: grouper.options)
         let modelWatcher = ClassifierModelWatcher(pool: pool, pipelines: pipelines, bundled: bundled, logger: env.logger)
         let version = try await modelWatcher.refresh()
         env.logger.info("classifier model", metadata: ["version": "\(version)"])
-        let enricher = TextEnricher(pipelines: pipelines, settings: try ClassifierSettings(), grouper: grouper, agencies: agencies,
-                                    municipalities: MunicipalityResolver(directory: directory), logger: env.logger)
+        let enricher = TextEnricher(pipelines: pipelines, settings: settings, grouper: grouper,
+                                    directory: directory, logger: env.logger)
         return (enricher, modelWatcher)
     }
 }

@@ -21,8 +21,12 @@ struct AppealHandlers: AppealV1.AppealService.Handler {
     /// Refuses agency ids and OKTMO codes the directory does not know.
     let checks: DirectoryChecks
     let views: AppealViews
+    /// Concurrent submissions share one transaction.
+    let commits: IntakeGroupCommit
     var now: @Sendable () -> Date = { Date() }
     let audit = AuditLog(service: AppealV1.AppealService.name)
+    /// GetStats / GetActivity results shared by all callers for a few seconds.
+    let aggregates = AppealAggregates()
 
     static let maxTextLength = 50_000
 
@@ -52,28 +56,45 @@ struct AppealHandlers: AppealV1.AppealService.Handler {
         return try await submit(incoming, by: principal, at: try requestedTime(context, principal))
     }
 
-    /// Intake from the RPC and from JetStream: the principal must be allowed on the channel; the idempotent
-    /// replay of a known (channel, external id) returns the stored appeal — only to someone who may see it.
+    /// Intake from the RPC: the principal must be allowed on the channel; the idempotent replay of a known
+    /// (channel, external id) returns the stored appeal — only to someone who may see it.
     func submit(_ incoming: AppealV1.IncomingAppeal, by principal: Principal, at effective: Date? = nil) async throws -> AppealV1.SubmitAppealResponse {
-        let now = effective ?? self.now()
+        let admitted = try await admit(incoming, by: principal, now: effective ?? self.now())
+        // Cheap idempotency check before enrichment (the insert is the real guard).
+        if let existing = try await pool.withConnection({ try AppealStore.find($0, channel: admitted.appeal.channel, externalID: admitted.appeal.externalId) }) {
+            return AppealV1.SubmitAppealResponse(appeal: replayView(existing, for: principal), alreadyExisted: true)
+        }
+        let prepared = await prepare([admitted])
+        let stored = try await commits.store(prepared[0], writer: intakeWriter(engine: await directory.latest().deadlines))
+        pool.afterCommit { [relay] in relay.kick() }
+        switch stored {
+        case .stored(let appeal, let token): return AppealV1.SubmitAppealResponse(appeal: appeal, alreadyExisted: false, citizenToken: token)
+        case .existed(let appeal): return AppealV1.SubmitAppealResponse(appeal: replayView(appeal, for: principal), alreadyExisted: true)
+        }
+    }
+
+    /// A new appeal that passed the checks, before enrichment.
+    struct Admitted: Sendable {
+        var appeal: AppealV1.Appeal
+        var incoming: AppealV1.IncomingAppeal
+        var principal: Principal
+        var now: Date
+    }
+
+    /// Checks an incoming appeal (who may file on the channel is decided before anything about the content is
+    /// said; then the content, then the municipality against the directory) and builds the appeal to store.
+    func admit(_ incoming: AppealV1.IncomingAppeal, by principal: Principal, now: Date) async throws -> Admitted {
         guard incoming.channel != .unspecified else { throw RPCError.invalidArgument("channel is required") }
-        // Who may file on this channel is decided before anything about the content is said.
         try AppealAccess.checkSubmit(principal, channel: incoming.channel.name)
         try Self.validate(incoming, now: now)
         if !incoming.municipalityOktmo.isEmpty { try await checks.requireMunicipality(incoming.municipalityOktmo) }
-        let actor = principal.actor
-        let externalID = incoming.externalId.isEmpty ? "auto-" + UUID().uuidString.lowercased() : incoming.externalId
-        // Cheap idempotency check before enrichment (the insert below is the real guard).
-        if let existing = try await pool.withConnection({ try AppealStore.find($0, channel: incoming.channel, externalID: externalID) }) {
-            return AppealV1.SubmitAppealResponse(appeal: replayView(existing, for: principal), alreadyExisted: true)
-        }
         let received = incoming.receivedAtMs > 0 ? Date(timeIntervalSince1970: Double(incoming.receivedAtMs) / 1000) : now
         var appeal = AppealV1.Appeal()
         appeal.id = UUID().uuidString.lowercased()
         appeal.channel = incoming.channel
-        appeal.externalId = externalID
+        appeal.externalId = incoming.externalId.isEmpty ? "auto-" + UUID().uuidString.lowercased() : incoming.externalId
         appeal.status = .received
-        appeal.author = incoming.author
+        if let author = incoming.author, author != CommonV1.Person() { appeal.author = author }
         appeal.title = incoming.title
         appeal.text = incoming.text
         appeal.address = incoming.address
@@ -83,57 +104,35 @@ struct AppealHandlers: AppealV1.AppealService.Handler {
         appeal.sourceUrl = incoming.sourceUrl
         appeal.attachmentUrls = incoming.attachmentUrls
         appeal.isPublic = incoming.isPublic
+        return Admitted(appeal: appeal, incoming: incoming, principal: principal, now: now)
+    }
 
-        let e = await enricher.enrich(appeal, categoryHint: incoming.topicHint)
-        appeal.topicCode = e.topicCode
-        appeal.categoryCode = e.categoryCode
-        appeal.classificationConfidence = e.confidence
-        appeal.classifierVersion = e.classifierVersion
-        appeal.needsTriage = e.needsTriage
-        appeal.redactedText = e.redactedText
-        appeal.monitoringFlags = e.monitoringFlags
-        appeal.problemGroupId = e.problemGroupID
-        if !e.municipalityOktmo.isEmpty { appeal.municipalityOktmo = e.municipalityOktmo }
+    /// Enriches admitted appeals as one batch and sets their intake deadlines.
+    func prepare(_ admitted: [Admitted]) async -> [PreparedAppeal] {
+        let enrichments = await enricher.enrich(batch: admitted.map { EnrichmentRequest(appeal: $0.appeal, categoryHint: $0.incoming.topicHint) })
         let engine = await directory.latest().deadlines
-        let channel = incoming.channel.name
-        appeal.deadlines = AppealV1.Deadlines(registerDueMs: Self.ms(engine.registerDue(channel: channel, received: received)),
-                                              firstReactionDueMs: Self.ms(engine.firstReactionDue(channel: channel, received: received)))
-        let routedAgency = e.agencyID
-        let timeZone = self.timeZone.identifier
-        let autoRegister = self.autoRegister
-        let nowDate = max(now, received)
-        let captured = appeal
-        let citizenToken = CitizenToken.generate()
-        let tokenHash = CitizenToken.hash(citizenToken)
-        let audit = self.audit
-        let result: AppealV1.SubmitAppealResponse = try await pool.transaction { conn in
-            guard var stored = try AppealStore.insert(conn, captured, timeZone: timeZone, citizenTokenHash: tokenHash) else {
-                guard let existing = try AppealStore.find(conn, channel: captured.channel, externalID: captured.externalId) else {
-                    throw RPCError.internalError("appeal vanished during idempotent insert")
-                }
-                return AppealV1.SubmitAppealResponse(appeal: existing, alreadyExisted: true)
-            }
-            try audit.record(conn, principal, .init(action: "appeal.submit", appealID: stored.id, detail: "channel \(stored.channel.name)"))
-            _ = try AppealStore.appendEvent(conn, appeal: stored, type: .received, from: .unspecified, actor: actor, comment: "", at: nowDate)
-            if autoRegister {
-                stored = try Self.applyRegister(conn, stored, engine: engine, at: nowDate, actor: "system:auto-registration")
-                if !routedAgency.isEmpty {
-                    var next = stored
-                    let from = next.status
-                    next.status = .assigned
-                    next.agencyId = routedAgency
-                    stored = try AppealStore.update(conn, next)
-                    _ = try AppealStore.appendEvent(conn, appeal: stored, type: .assigned, from: from, actor: "system:routing",
-                                                    comment: "routed by topic \(stored.topicCode)/\(stored.categoryCode)", at: nowDate)
-                }
-            }
-            return AppealV1.SubmitAppealResponse(appeal: stored, alreadyExisted: false, citizenToken: citizenToken)
+        return zip(admitted, enrichments).map { item, e in
+            var appeal = item.appeal
+            appeal.topicCode = e.topicCode
+            appeal.categoryCode = e.categoryCode
+            appeal.classificationConfidence = e.confidence
+            appeal.classifierVersion = e.classifierVersion
+            appeal.needsTriage = e.needsTriage
+            appeal.redactedText = e.redactedText
+            appeal.monitoringFlags = e.monitoringFlags
+            appeal.problemGroupId = e.problemGroupID
+            if !e.municipalityOktmo.isEmpty { appeal.municipalityOktmo = e.municipalityOktmo }
+            let received = Date(timeIntervalSince1970: Double(appeal.receivedAtMs) / 1000)
+            let channel = appeal.channel.name
+            appeal.deadlines = AppealV1.Deadlines(registerDueMs: Self.ms(engine.registerDue(channel: channel, received: received)),
+                                                  firstReactionDueMs: Self.ms(engine.firstReactionDue(channel: channel, received: received)))
+            return PreparedAppeal(appeal: appeal, principal: item.principal, routedAgency: e.agencyID, at: max(item.now, received),
+                                  citizenToken: CitizenToken.generate())
         }
-        pool.afterCommit { [relay] in relay.kick() }
-        if result.alreadyExisted, let existing = result.appeal {
-            return AppealV1.SubmitAppealResponse(appeal: replayView(existing, for: principal), alreadyExisted: true)
-        }
-        return result
+    }
+
+    func intakeWriter(engine: DeadlineEngine) -> IntakeWriter {
+        IntakeWriter(timeZone: timeZone.identifier, autoRegister: autoRegister, engine: engine, audit: audit)
     }
 
     /// What the submitter of a replayed intake sees of the stored appeal: its number and status only, unless
@@ -146,17 +145,21 @@ struct AppealHandlers: AppealV1.AppealService.Handler {
         }
     }
 
-    static func applyRegister(_ conn: PGConnection, _ a: AppealV1.Appeal, engine: DeadlineEngine, at: Date, actor: String) throws -> AppealV1.Appeal {
+    /// The appeal registered at `at`: status, registration time, forward and answer deadlines.
+    static func registered(_ a: AppealV1.Appeal, engine: DeadlineEngine, at: Date) throws -> AppealV1.Appeal {
         var next = a
-        let from = next.status
         next.status = .registered
         next.registeredAtMs = ms(at)
         var d = next.deadlines ?? AppealV1.Deadlines()
         d.forwardDueMs = ms(engine.forwardDue(channel: a.channel.name, registered: at))
         d.answerDueMs = ms(try answerDue(engine, a, registered: at, extensions: 0))
         next.deadlines = d
-        let stored = try AppealStore.update(conn, next)
-        _ = try AppealStore.appendEvent(conn, appeal: stored, type: .registered, from: from, actor: actor, comment: "", at: at)
+        return next
+    }
+
+    static func applyRegister(_ conn: PGConnection, _ a: AppealV1.Appeal, engine: DeadlineEngine, at: Date, actor: String) throws -> AppealV1.Appeal {
+        let stored = try AppealStore.update(conn, try registered(a, engine: engine, at: at))
+        _ = try AppealStore.appendEvent(conn, appeal: stored, type: .registered, from: a.status, actor: actor, comment: "", at: at)
         return stored
     }
 

@@ -2,71 +2,209 @@ import Contracts
 import Foundation
 import VecheRuntime
 
-/// ListAppeals: filters combined with AND, newest first, keyset paging on (received_at, id).
+/// ListAppeals: filters combined with AND, newest first (keyset paging on (received_at, id)) or nearest open
+/// deadline first (keyset paging on (next deadline, id); appeals without an open deadline last). Every page
+/// reads about `page_size` rows of a fitting index (`AppealListIndexes`); the total is counted once, on the
+/// first page (exactly when the planner expects at most `exactCountLimit`, else its estimate), and travels in
+/// the page token.
 struct AppealQuery: Sendable {
     static let defaultPageSize: Int32 = 50
     static let maxPageSize: Int32 = 500
+    /// Totals up to this are exact; larger ones are the planner's estimate (`total_is_estimate`).
+    static let exactCountLimit = 10_000
 
     var conditions: [SQL] = []
     var pageSize: Int32
-    var after: (ms: Int64, id: String)?
+    var order: AppealV1.ListOrder
+    var after: AppealPageToken?
+    /// Whether the filter admits open appeals / answered or closed ones (the two parts of deadline order).
+    var admitsOpen = true
+    var admitsFinished = true
+
+    /// The deadline an open appeal is working towards (`appeal_next_due`, migration 7), as indexed.
+    static let nextDue: SQL = "appeal_next_due(a.status, a.register_due, a.first_reaction_due, a.forward_due, a.answer_due)"
+    static let open: SQL = "a.status NOT IN ('answered', 'closed')"
+    static let finished: SQL = "a.status IN ('answered', 'closed')"
 
     init(_ r: AppealV1.ListAppealsRequest) throws {
         let page = r.page ?? CommonV1.PageRequest()
         guard page.pageSize >= 0 else { throw RPCError.invalidArgument("page_size must not be negative") }
         pageSize = page.pageSize == 0 ? Self.defaultPageSize : min(page.pageSize, Self.maxPageSize)
+        order = r.order
         if !page.pageToken.isEmpty {
-            guard let decoded = Self.decodeToken(page.pageToken) else { throw RPCError.invalidArgument("page_token is not valid") }
+            guard let decoded = AppealPageToken(page.pageToken, order: order) else { throw RPCError.invalidArgument("page_token is not valid") }
             after = decoded
         }
-        if !r.statuses.isEmpty { conditions.append("a.status = ANY(\(r.statuses.map(\.name))::text[])") }
-        if !r.channels.isEmpty { conditions.append("a.channel = ANY(\(r.channels.map(\.name))::text[])") }
+        if !r.statuses.isEmpty {
+            conditions.append(Self.oneOf("a.status", r.statuses.map(\.name)))
+            admitsFinished = r.statuses.contains { $0 == .answered || $0 == .closed }
+            admitsOpen = r.statuses.contains { $0 != .answered && $0 != .closed }
+        }
+        if !r.channels.isEmpty { conditions.append(Self.oneOf("a.channel", r.channels.map(\.name))) }
         if !r.agencyId.isEmpty { conditions.append("a.agency_id = \(r.agencyId)") }
         if !r.municipalityOktmo.isEmpty { conditions.append("a.municipality_oktmo = \(r.municipalityOktmo)") }
         if !r.topicCode.isEmpty { conditions.append("a.topic_code = \(r.topicCode)") }
         if !r.categoryCode.isEmpty { conditions.append("a.category_code = \(r.categoryCode)") }
         if !r.externalId.isEmpty { conditions.append("a.external_id = \(r.externalId)") }
+        // The first conjunct names the predicate of the flagged-appeals index.
+        if !r.monitoringFlag.isEmpty { conditions.append("a.monitoring_flags <> '{}' AND \(r.monitoringFlag) = ANY(a.monitoring_flags)") }
         if !r.problemGroupId.isEmpty { conditions.append("a.problem_group_id = \(r.problemGroupId)") }
         if r.receivedFromMs > 0 { conditions.append("a.received_at >= \(Self.date(r.receivedFromMs))::timestamptz") }
         if r.receivedToMs > 0 { conditions.append("a.received_at < \(Self.date(r.receivedToMs))::timestamptz") }
-        if r.unassignedOnly { conditions.append("a.agency_id = '' AND a.status NOT IN ('answered','closed')") }
-        if r.triageOnly { conditions.append("a.needs_triage AND a.agency_id = '' AND a.status NOT IN ('answered','closed')") }
-        if r.overdueOnly { conditions.append("a.status NOT IN ('answered','closed') AND a.answer_due < now()") }
+        if r.unassignedOnly { conditions.append("a.agency_id = '' AND " + Self.open) }
+        if r.triageOnly { conditions.append("a.needs_triage AND a.agency_id = '' AND " + Self.open) }
+        if r.overdueOnly { conditions.append(Self.open + " AND a.answer_due < now()") }
+        if r.unassignedOnly || r.triageOnly || r.overdueOnly { admitsFinished = false }
         let q = r.textQuery.trimmingCharacters(in: .whitespacesAndNewlines)
         if !q.isEmpty {
             conditions.append("(to_tsvector('russian', a.title || ' ' || a.body) @@ plainto_tsquery('russian', \(q)) OR a.number = \(q))")
         }
     }
 
+    /// `column = value` for one value (an index can then return rows in its order), `= ANY` for several.
+    static func oneOf(_ column: String, _ values: [String]) -> SQL {
+        values.count == 1 ? SQL(stringLiteral: column) + " = \(values[0])" : SQL(stringLiteral: column) + " = ANY(\(values)::text[])"
+    }
+
     static func date(_ ms: Int64) -> Date { Date(timeIntervalSince1970: Double(ms) / 1000) }
 
-    func run(_ conn: PGConnection) throws -> AppealV1.ListAppealsResponse {
-        let filter: SQL = conditions.isEmpty ? "TRUE" : SQL.join(conditions, separator: " AND ")
-        let total = try conn.query("SELECT count(*) AS n FROM appeals a WHERE \(filter)").first?.int("n") ?? 0
-        var pageFilter = filter
-        if let after {
-            pageFilter = filter + " AND (a.received_at, a.id) < (\(Self.date(after.ms))::timestamptz, \(after.id)::uuid)"
+    var filter: SQL { conditions.isEmpty ? "TRUE" : SQL.join(conditions, separator: " AND ") }
+
+    /// The page's statement (`pageSize + 1` rows: one more tells whether another page follows).
+    var pageSQL: SQL {
+        let limit = Int(pageSize) + 1
+        switch order {
+        case .newest:
+            var where_ = filter
+            if let after {
+                where_ = where_ + " AND (a.received_at, a.id) < (\(Self.date(after.ms))::timestamptz, \(after.id)::uuid)"
+            }
+            return "SELECT \(AppealStore.columns) FROM appeals a WHERE \(where_) ORDER BY a.received_at DESC, a.id DESC LIMIT \(limit)"
+        case .deadline:
+            // Open appeals by their deadline (partial indexes over open appeals), then answered and closed ones
+            // (no deadline: 'infinity') by id (primary key); each part fetches at most one page.
+            var parts: [SQL] = []
+            if admitsOpen {
+                var where_ = filter + " AND " + Self.open
+                if let after {
+                    let due: SQL = after.ms == AppealPageToken.noDeadline
+                        ? "'infinity'::timestamp" : "(\(Self.date(after.ms))::timestamptz AT TIME ZONE 'UTC')"
+                    where_ = where_ + " AND (\(Self.nextDue), a.id) > (\(due), \(after.id)::uuid)"
+                }
+                parts.append("""
+                    (SELECT \(AppealStore.columns), \(Self.nextDue) AS sort_due, a.id AS sort_id FROM appeals a WHERE \(where_)
+                     ORDER BY \(Self.nextDue), a.id LIMIT \(limit))
+                    """)
+            }
+            if admitsFinished {
+                var where_ = filter + " AND " + Self.finished
+                if let after, after.ms == AppealPageToken.noDeadline { where_ = where_ + " AND a.id > \(after.id)::uuid" }
+                parts.append("""
+                    (SELECT \(AppealStore.columns), 'infinity'::timestamp AS sort_due, a.id AS sort_id FROM appeals a WHERE \(where_)
+                     ORDER BY a.id LIMIT \(limit))
+                    """)
+            }
+            return "SELECT * FROM (" + SQL.join(parts, separator: " UNION ALL ") + ") page ORDER BY sort_due, sort_id LIMIT \(limit)"
         }
-        let rows = try conn.query("""
-            SELECT \(AppealStore.columns) FROM appeals a WHERE \(pageFilter)
-            ORDER BY a.received_at DESC, a.id DESC LIMIT \(Int(pageSize) + 1)
-            """).rows.map(AppealStore.appeal(from:))
+    }
+
+    func run(_ conn: PGConnection) throws -> AppealV1.ListAppealsResponse {
+        let rows = admitsOpen || admitsFinished ? try conn.query(pageSQL).rows.map(AppealStore.appeal(from:)) : []
         let page = Array(rows.prefix(Int(pageSize)))
+        let total: (count: Int64, estimated: Bool)
+        if let after, let carried = after.total {
+            total = carried
+        } else if after == nil && rows.count <= Int(pageSize) {
+            total = (Int64(rows.count), false)   // the whole result is on this page
+        } else {
+            total = try count(conn)
+        }
         var next = ""
         if rows.count > Int(pageSize), let last = page.last {
-            next = Self.encodeToken(ms: last.receivedAtMs, id: last.id)
+            next = AppealPageToken(order: order, ms: order == .deadline ? Self.nextDueMs(last) : last.receivedAtMs, id: last.id,
+                                   total: total).encoded
         }
-        return AppealV1.ListAppealsResponse(appeals: page, nextPageToken: next, totalCount: total)
+        return AppealV1.ListAppealsResponse(appeals: page, nextPageToken: next, totalCount: total.count, totalIsEstimate: total.estimated)
     }
 
-    static func encodeToken(ms: Int64, id: String) -> String {
-        Data("\(ms)/\(id)".utf8).base64EncodedString()
+    /// Matching appeals: the planner's estimate first; when that is at most `exactCountLimit`, the exact count
+    /// (a selective filter has an index, so counting it is cheap), else the estimate. Never a count of
+    /// everything a broad filter matches.
+    func count(_ conn: PGConnection) throws -> (Int64, Bool) {
+        let plan = try conn.query("EXPLAIN (FORMAT JSON) SELECT 1 FROM appeals a WHERE \(filter)").rows.first?.string("QUERY PLAN") ?? ""
+        let estimate = Self.plannedRows(plan) ?? 0
+        let cap = Self.exactCountLimit
+        if estimate <= Int64(cap) {
+            let n = try conn.query("SELECT count(*) AS n FROM (SELECT 1 FROM appeals a WHERE \(filter) LIMIT \(cap + 1)) s").first?.int("n") ?? 0
+            if n <= cap { return (n, false) }
+        }
+        return (max(estimate, Int64(cap) + 1), true)
     }
 
-    static func decodeToken(_ token: String) -> (ms: Int64, id: String)? {
-        guard let data = Data(base64Encoded: token), let s = String(data: data, encoding: .utf8) else { return nil }
-        let parts = s.split(separator: "/", maxSplits: 1).map(String.init)
-        guard parts.count == 2, let ms = Int64(parts[0]), UUID(uuidString: parts[1]) != nil else { return nil }
-        return (ms, parts[1])
+    /// "Plan Rows" of the top node of an `EXPLAIN (FORMAT JSON)` result.
+    static func plannedRows(_ json: String) -> Int64? {
+        guard let list = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [[String: Any]],
+              let plan = list.first?["Plan"] as? [String: Any], let rows = plan["Plan Rows"] as? NSNumber else { return nil }
+        return rows.int64Value
+    }
+
+    /// `appeal_next_due` of a fetched appeal, as the page token carries it.
+    static func nextDueMs(_ a: AppealV1.Appeal) -> Int64 {
+        let d = a.deadlines ?? AppealV1.Deadlines()
+        let due: Int64
+        switch a.status {
+        case .received: due = [d.registerDueMs, d.firstReactionDueMs].filter { $0 > 0 }.min() ?? 0
+        case .registered: due = d.forwardDueMs
+        case .answered, .closed: due = 0
+        default: due = d.answerDueMs
+        }
+        return due > 0 ? due : AppealPageToken.noDeadline
+    }
+}
+
+/// The opaque ListAppeals cursor: the order it belongs to, the sort key and id of the last appeal shown, and
+/// the total counted on the first page. Base64 of `[d]ms/id[/total[~]]` (`d`: deadline order, `~`: estimated).
+/// Tokens name their order, so a token of one order is refused by the other; tokens without a total (issued
+/// before totals were carried) are still accepted and recount.
+struct AppealPageToken: Sendable, Equatable {
+    /// Sort key standing for "no open deadline" ('infinity').
+    static let noDeadline = Int64.max
+
+    var order: AppealV1.ListOrder
+    var ms: Int64
+    var id: String
+    var total: (count: Int64, estimated: Bool)?
+
+    init(order: AppealV1.ListOrder, ms: Int64, id: String, total: (count: Int64, estimated: Bool)?) {
+        self.order = order
+        self.ms = ms
+        self.id = id
+        self.total = total
+    }
+
+    init?(_ token: String, order: AppealV1.ListOrder) {
+        guard let data = Data(base64Encoded: token), var s = String(data: data, encoding: .utf8) else { return nil }
+        if order == .deadline {
+            guard s.hasPrefix("d") else { return nil }
+            s.removeFirst()
+        }
+        let parts = s.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        guard parts.count == 2 || parts.count == 3, let ms = Int64(parts[0]), UUID(uuidString: parts[1]) != nil else { return nil }
+        self.init(order: order, ms: ms, id: parts[1], total: nil)
+        if parts.count == 3 {
+            let estimated = parts[2].hasSuffix("~")
+            guard let n = Int64(estimated ? String(parts[2].dropLast()) : parts[2]), n >= 0 else { return nil }
+            total = (n, estimated)
+        }
+    }
+
+    var encoded: String {
+        var s = "\(order == .deadline ? "d" : "")\(ms)/\(id)"
+        if let total { s += "/\(total.count)\(total.estimated ? "~" : "")" }
+        return Data(s.utf8).base64EncodedString()
+    }
+
+    static func == (l: Self, r: Self) -> Bool {
+        l.order == r.order && l.ms == r.ms && l.id == r.id && l.total?.count == r.total?.count && l.total?.estimated == r.total?.estimated
     }
 }

@@ -55,28 +55,4 @@ extension AppealHandlers {
             return page
         }
     }
-
-    /// Region-wide counts (no personal data).
-    func getStats(request: AppealV1.GetStatsRequest, context: RPCContext) async throws -> AppealV1.GetStatsResponse {
-        let from = AppealStore.date(request.fromMs), to = AppealStore.date(request.toMs)
-        return try await pool.withConnection { conn in
-            let window: SQL = "received_at >= coalesce(\(from)::timestamptz, '-infinity') AND received_at < coalesce(\(to)::timestamptz, 'infinity')"
-            let totals = try conn.query("""
-                SELECT count(*) AS total,
-                       count(*) FILTER (WHERE status NOT IN ('answered','closed')) AS open,
-                       count(*) FILTER (WHERE status NOT IN ('answered','closed') AND answer_due < now()) AS overdue,
-                       count(*) FILTER (WHERE answered_at IS NOT NULL) AS answered,
-                       coalesce(avg(satisfaction) FILTER (WHERE satisfaction > 0), 0) AS sat
-                FROM appeals WHERE \(window)
-                """).first
-            func counts(_ column: String) throws -> [AppealV1.CountByKey] {
-                try conn.query("SELECT \(identifier: column) AS k, count(*) AS n FROM appeals WHERE \(window) GROUP BY 1 ORDER BY 2 DESC, 1")
-                    .rows.map { AppealV1.CountByKey(key: $0.string("k"), count: $0.int("n")) }
-            }
-            return AppealV1.GetStatsResponse(total: totals?.int("total") ?? 0, open: totals?.int("open") ?? 0,
-                                             overdue: totals?.int("overdue") ?? 0, answered: totals?.int("answered") ?? 0,
-                                             byStatus: try counts("status"), byChannel: try counts("channel"),
-                                             byTopic: try counts("topic_code"), meanSatisfaction: totals?.double("sat") ?? 0)
-        }
-    }
 }

@@ -118,6 +118,17 @@ struct AppealStore: Sendable {
             .first.map(appeal(from:))
     }
 
+    /// Which of the (channel, external id) pairs are stored, as "channel\0external id" keys (one statement).
+    static func existingKeys(_ conn: PGConnection, _ keys: [(AppealV1.Channel, String)]) throws -> Set<String> {
+        guard !keys.isEmpty else { return [] }
+        let rows = try conn.query("""
+            SELECT a.channel, a.external_id FROM appeals a
+            JOIN unnest(\(keys.map(\.0.name))::text[], \(keys.map(\.1))::text[]) AS k(channel, external_id)
+              ON a.channel = k.channel AND a.external_id = k.external_id
+            """).rows
+        return Set(rows.map { $0.string("channel") + "\u{0}" + $0.string("external_id") })
+    }
+
     static func history(_ conn: PGConnection, appealID: String) throws -> [AppealV1.AppealEvent] {
         try conn.query("SELECT payload FROM appeal_events WHERE appeal_id = \(appealID)::uuid ORDER BY seq").rows.compactMap { row in
             guard let bytes = PGBytes.decode(row.string("payload")) else { return nil }
@@ -177,7 +188,8 @@ struct AppealStore: Sendable {
         return fresh
     }
 
-    /// Appends an event (state after the change) to the history/outbox in the same transaction. Its per-appeal
+    /// Appends an event (state after the change) to the history/outbox in the same transaction, with the trace
+    /// context of the current request (the relay publishes it in the event's headers). Its per-appeal
     /// sequence is taken from the appeal row by an UPDATE, which holds the row lock until commit: sequences
     /// are gap-free and in commit order even when a caller forgot to lock the row first.
     static func appendEvent(_ conn: PGConnection, appeal: AppealV1.Appeal, type: AppealV1.EventType, from: AppealV1.Status,
@@ -189,9 +201,10 @@ struct AppealStore: Sendable {
         let event = AppealV1.AppealEvent(eventId: UUID().uuidString.lowercased(), type: type, occurredAtMs: Int64(at.timeIntervalSince1970 * 1000),
                                          actor: actor, comment: comment, fromStatus: from, appeal: appeal, sequence: seq)
         try conn.query("""
-            INSERT INTO appeal_events (id, appeal_id, seq, type, occurred_at, actor, comment, from_status, to_status, agency_id, payload)
+            INSERT INTO appeal_events (id, appeal_id, seq, type, occurred_at, actor, comment, from_status, to_status, agency_id, payload, traceparent)
             VALUES (\(event.eventId)::uuid, \(appeal.id)::uuid, \(Int32(seq)), \(type.name), \(at), \(actor), \(comment),
-                    \(from == .unspecified ? "" : from.name), \(appeal.status.name), \(appeal.agencyId), \(PGBytes.encode(event.serializedBytes()))::bytea)
+                    \(from == .unspecified ? "" : from.name), \(appeal.status.name), \(appeal.agencyId), \(PGBytes.encode(event.serializedBytes()))::bytea,
+                    \(TraceHeaders.currentTraceParent()))
             """)
         return event
     }

@@ -10,7 +10,7 @@ struct AppealViews: Sendable {
     let redactor: PIIRedactor
 
     static func facts(_ a: AppealV1.Appeal) -> AppealFacts {
-        AppealFacts(agencyID: a.agencyId, topicCode: a.topicCode, channel: a.channel.name, isPublic: a.isPublic)
+        AppealFacts(a)
     }
 
     func redacted(_ a: AppealV1.Appeal) -> AppealV1.Appeal {
@@ -57,8 +57,9 @@ struct AppealViews: Sendable {
     static func condition(_ s: AppealScope) -> SQL? {
         if s.everything != nil { return "TRUE" }
         var parts: [SQL] = []
-        if !s.agencies.isEmpty { parts.append("a.agency_id = ANY(\(s.agencies.sorted())::text[])") }
-        if !s.topics.isEmpty { parts.append("a.topic_code = ANY(\(s.topics.sorted())::text[])") }
+        // One agency or topic as an equality, so its (agency / topic, deadline) index returns the queue in order.
+        if !s.agencies.isEmpty { parts.append(AppealQuery.oneOf("a.agency_id", s.agencies.sorted())) }
+        if !s.topics.isEmpty { parts.append(AppealQuery.oneOf("a.topic_code", s.topics.sorted())) }
         if s.publicMessages != nil { parts.append("(a.is_public OR a.channel = ANY(\(AppealFacts.publicChannels.sorted())::text[]))") }
         guard !parts.isEmpty else { return nil }
         return "(" + SQL.join(parts, separator: " OR ") + ")"

@@ -22,28 +22,16 @@ final class DeadlineWatcher: Service, @unchecked Sendable {
     }
 
     func run() async throws {
-        await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                do {
-                    let n = try await self.tick()
-                    if n > 0 { self.logger.notice("deadlines missed", metadata: ["alerts": "\(n)"]) }
-                } catch is CancellationError {
-                    break   // shutting down
-                } catch {
-                    self.logger.warning("deadline watcher failed, will retry", metadata: ["error": "\(error)"])
-                }
-                try? await Task.sleep(for: self.interval)
-            }
+        await Periodic.run(every: interval, logger: logger, failure: "deadline watcher failed, will retry") {
+            let n = try await self.tick()
+            if n > 0 { self.logger.notice("deadlines missed", metadata: ["alerts": "\(n)"]) }
         }
     }
 
-    /// Which deadline applies while an appeal is in which statuses.
-    static let checks: [(kind: String, column: String, statuses: [String])] = [
-        ("register", "register_due", ["received"]),
-        ("forward", "forward_due", ["registered"]),
-        ("answer", "answer_due", ["registered", "assigned", "forwarded", "in_progress", "extended", "reopened"]),
-        ("first_reaction", "first_reaction_due", ["received", "registered", "assigned", "forwarded"]),
-    ]
+    /// Which deadline applies while an appeal is in which statuses (the table is `AppealLifecycleRules.deadlineWaits`).
+    static let checks: [(kind: String, column: String, statuses: [String])] = AppealLifecycleRules.deadlineWaits.map { wait in
+        (wait.kind, wait.kind + "_due", AppealV1.Status.allCases.filter(wait.statuses.contains).map(\.name))
+    }
 
     /// One pass; returns the number of new alerts. Each alert is its own short transaction that locks the
     /// appeal row first and re-checks the miss, so it never races an operator's transition for the

@@ -2,10 +2,27 @@ import Contracts
 import Foundation
 
 /// What intake learns about a new appeal before it is stored: classification, routing,
-/// monitoring flags, PII-free text, duplicate group. Implemented with TextAnalysis + AgencyService.
+/// monitoring flags, PII-free text, duplicate group. Implemented with TextAnalysis and the local directory copy.
 protocol AppealEnricher: Sendable {
     /// `categoryHint`: a category code chosen by the citizen (e.g. an Open311 service_code).
     func enrich(_ appeal: AppealV1.Appeal, categoryHint: String) async -> Enrichment
+    /// A whole intake batch, one result per appeal in the same order.
+    func enrich(batch: [EnrichmentRequest]) async -> [Enrichment]
+}
+
+extension AppealEnricher {
+    /// One by one (enrichers without a batch path).
+    func enrich(batch: [EnrichmentRequest]) async -> [Enrichment] {
+        var out: [Enrichment] = []
+        for r in batch { out.append(await enrich(r.appeal, categoryHint: r.categoryHint)) }
+        return out
+    }
+}
+
+/// One appeal to enrich and the category the citizen chose, if any.
+struct EnrichmentRequest: Sendable {
+    var appeal: AppealV1.Appeal
+    var categoryHint: String
 }
 
 struct Enrichment: Sendable {

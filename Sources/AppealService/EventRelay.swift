@@ -18,7 +18,8 @@ struct JetStreamEventPublisher: EventPublishing {
     }
 }
 
-/// Transactional outbox relay: publishes committed lifecycle events (`appeal_events`) to JetStream.
+/// Transactional outbox relay: publishes committed lifecycle events (`appeal_events`) to JetStream, each with the
+/// `traceparent` of the request that caused it.
 ///
 /// * **Outside any transaction**: pending events are read, published, then marked in one bulk UPDATE; no
 ///   row lock is held while JetStream answers. A crash between publishing and marking re-publishes, and
@@ -40,7 +41,7 @@ final class EventRelay: Service, @unchecked Sendable {
 
     static let leaderLock: SQL = "hashtextextended('veche.appeal.event-relay', 0)"
 
-    init(pool: PGPool, publisher: any EventPublishing, logger: Logger, batchSize: Int = 500, pollInterval: Duration = .milliseconds(250)) {
+    init(pool: PGPool, publisher: any EventPublishing, logger: Logger, batchSize: Int = 2000, pollInterval: Duration = .milliseconds(250)) {
         self.pool = pool
         self.publisher = publisher
         self.logger = logger
@@ -92,7 +93,7 @@ final class EventRelay: Service, @unchecked Sendable {
     /// nothing could be published.
     func publishBatch() async throws -> Int {
         let rows = try await pool.query("""
-            SELECT id::text AS id, appeal_id::text AS appeal, type, payload FROM appeal_events
+            SELECT id::text AS id, appeal_id::text AS appeal, type, payload, traceparent FROM appeal_events
             WHERE published_at IS NULL ORDER BY appeal_id, seq LIMIT \(batchSize)
             """).rows
         guard !rows.isEmpty else { return 0 }
@@ -101,9 +102,12 @@ final class EventRelay: Service, @unchecked Sendable {
         for row in rows {
             guard let payload = PGBytes.decode(row.string("payload")) else { continue }
             let type = AppealV1.EventType(name: row.string("type")) ?? .unspecified
+            var headers = ["Nats-Msg-Id": row.string("id")]
+            // The trace context of the request that caused the event, so its consumers continue that trace.
+            let trace = row.string("traceparent")
+            if !trace.isEmpty { headers[TraceHeaders.traceParent] = trace }
             let p = Pending(id: row.string("id"), appeal: row.string("appeal"),
-                            message: NatsMessage(subject: Subjects.AppealEvents.subject(for: type), headers: ["Nats-Msg-Id": row.string("id")],
-                                                 payload: payload))
+                            message: NatsMessage(subject: Subjects.AppealEvents.subject(for: type), headers: headers, payload: payload))
             if queues[p.appeal] == nil { order.append(p.appeal) }
             queues[p.appeal, default: []].append(p)
         }

@@ -6,20 +6,10 @@ enum Lifecycle {
     typealias Status = AppealV1.Status
     typealias Action = AppealV1.Action
 
-    /// Statuses from which each action is allowed.
-    static let allowed: [Action: Set<Status>] = [
-        .register: [.received],
-        // Re-routing: an agency that finds the appeal outside its competence hands it on, also mid-work.
-        .assign: [.registered, .assigned, .forwarded, .inProgress, .reopened],
-        .forward: [.registered, .assigned, .forwarded, .inProgress, .reopened],
-        .start: [.assigned, .forwarded, .reopened, .extended],
-        .extend: [.assigned, .forwarded, .inProgress],
-        .close: [.answered],
-        .reopen: [.answered, .closed],
-    ]
-
-    static let answerable: Set<Status> = [.assigned, .forwarded, .inProgress, .extended, .reopened]
-    static let ratable: Set<Status> = [.answered, .closed]
+    /// Statuses from which each action is allowed (the table lives in Contracts, shared with the workspace).
+    static let allowed = AppealLifecycleRules.allowed
+    static let answerable = AppealLifecycleRules.answerable
+    static let ratable = AppealLifecycleRules.ratable
 
     static func target(of action: Action) -> Status? {
         switch action {

@@ -127,6 +127,12 @@ enum AppealSchema {
         """),
         Migration(5, "idempotency keys", IdempotencyStore.migrationSQL),
         Migration(6, "local copy of the agency directory", LocalDirectory.migrationSQL),
-        ClassificationSchema.migration(7),
+        Migration(7, "list indexes: keyset per filter, nearest deadline", AppealListIndexes.migrationSQL),
+        Migration(8, "mentions (public posts) and media incidents", MediaSchema.migrationSQL),
+        // 9 belongs to work in flight on another branch.
+        Migration(10, "events carry the W3C trace context of the request that caused them", """
+        ALTER TABLE appeal_events ADD COLUMN traceparent text NOT NULL DEFAULT '';
+        """),
+        ClassificationSchema.migration(11),
     ]
 }

@@ -6,11 +6,9 @@ import Foundation
 /// municipality centre within a radius, urban okrugs first) or from "г. <город>" in the address.
 /// The municipalities come from the local copy of AgencyService's directory; without it nothing is inferred.
 struct MunicipalityResolver: Sendable {
-    let directory: LocalDirectory
     var radiusKm = 12.0
 
-    func resolve(location: CommonV1.GeoPoint?, address: String) async -> String? {
-        let list = await directory.latest().municipalities
+    func resolve(in list: [AgencyV1.Municipality], location: CommonV1.GeoPoint?, address: String) -> String? {
         guard !list.isEmpty else { return nil }
         if let loc = location, loc != CommonV1.GeoPoint() {
             let candidates = list.compactMap { m -> (AgencyV1.Municipality, Double)? in

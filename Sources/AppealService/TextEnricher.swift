@@ -1,3 +1,4 @@
+import AgencyDirectory
 import Contracts
 import Foundation
 import Logging
@@ -11,10 +12,12 @@ final class TextPipeline {
     let classifier: AppealClassifier
     let redactor = PIIRedactor()
     let monitor: MonitoringDetector
+    let duplicates: DuplicateFeaturizer
 
-    init(model: ClassifierModel) throws {
+    init(model: ClassifierModel, duplicateOptions: DuplicateIndexOptions) throws {
         classifier = try AppealClassifier(model: model)
         monitor = try MonitoringDetector()
+        duplicates = try DuplicateFeaturizer(options: duplicateOptions)
     }
 }
 
@@ -25,8 +28,12 @@ final class TextPipelinePool: @unchecked Sendable {
     private let lock = NSLock()
     private var idle: [TextPipeline] = []
     private var current: ClassifierModel
+    let duplicateOptions: DuplicateIndexOptions
 
-    init(model: ClassifierModel) { current = model }
+    init(model: ClassifierModel, duplicateOptions: DuplicateIndexOptions = DuplicateIndexOptions()) {
+        current = model
+        self.duplicateOptions = duplicateOptions
+    }
 
     /// The model new pipelines are built with.
     var model: ClassifierModel { lock.withLock { current } }
@@ -40,7 +47,7 @@ final class TextPipelinePool: @unchecked Sendable {
 
     func with<T>(_ body: (TextPipeline) -> T) throws -> T {
         let (reused, model) = lock.withLock { (idle.popLast(), current) }
-        let p = try reused ?? TextPipeline(model: model)
+        let p = try reused ?? TextPipeline(model: model, duplicateOptions: duplicateOptions)
         defer {
             lock.withLock { if p.classifier.model.versionID == current.versionID { idle.append(p) } }
         }
@@ -49,18 +56,21 @@ final class TextPipelinePool: @unchecked Sendable {
 }
 
 /// Groups appeals about the same problem from any channel (text + topic + place + time window).
-/// The in-memory index is rebuilt from the last days of appeals at start-up.
+/// The in-memory index is rebuilt from the most recent appeals at start-up; each `assign` compares a
+/// bounded number of candidates (`DuplicateIndexOptions.maxBucketMembers`).
 final class ProblemGrouper: @unchecked Sendable {
     private let lock = NSLock()
     private let index: DuplicateIndex
     private var groupIDs: [Int: String] = [:]
 
-    init() throws { index = try DuplicateIndex() }
+    init(options: DuplicateIndexOptions = DuplicateIndexOptions()) throws { index = try DuplicateIndex(options: options) }
+
+    var options: DuplicateIndexOptions { index.options }
 
     /// Returns the problem group id for `candidate`; `ownID` becomes the id of a new group.
-    func assign(_ candidate: DuplicateCandidate, ownID: String, storedGroup: String? = nil) -> String {
+    func assign(_ candidate: DuplicateCandidate, features: DuplicateFeatures? = nil, ownID: String, storedGroup: String? = nil) -> String {
         lock.withLock {
-            let decision = index.add(candidate)
+            let decision = index.add(candidate, features: features)
             if let existing = groupIDs[decision.groupId] { return existing }
             let id = storedGroup.flatMap { $0.isEmpty ? nil : $0 } ?? ownID
             groupIDs[decision.groupId] = id
@@ -72,81 +82,144 @@ final class ProblemGrouper: @unchecked Sendable {
 }
 
 /// Intake enrichment for issue #3: classification (topic, category, confidence), PII redaction,
-/// special-monitoring flags, duplicate grouping, municipality and agency routing via AgencyService.
+/// special-monitoring flags, duplicate grouping, municipality and agency routing from the local copy of
+/// AgencyService's directory (no call per appeal). Appeals whose calibrated topic confidence is below the
+/// routing threshold (`ClassifierSettings`) are flagged for the operators' triage queue instead of routed. The text work of a batch runs on a bounded pool of CPU
+/// threads (`workers`), off Swift's cooperative pool; grouping and routing follow in batch order.
 struct TextEnricher: AppealEnricher {
     let pipelines: TextPipelinePool
+    let grouper: ProblemGrouper
     /// The confidence threshold below which an appeal goes to the operators' triage queue.
     let settings: ClassifierSettings
-    let grouper: ProblemGrouper
-    let agencies: AgencyV1.AgencyService.Client?
-    let municipalities: MunicipalityResolver?
+    let directory: LocalDirectory
+    var municipalities = MunicipalityResolver()
     let logger: Logger
-    var callTimeout: Duration = .seconds(2)
+
+    /// The CPU threads of text analysis, one per core, shared by every enricher of the process.
+    static let workers = BlockingExecutor(name: "appeal-text", threads: max(1, ProcessInfo.processInfo.activeProcessorCount), capacity: 1024)
+
+    /// What the text alone tells (computed on a worker thread).
+    struct TextFacts: Sendable {
+        var topicCode = "", categoryCode = "", confidence = 0.0
+        var classifierVersion = ""
+        /// Calibrated topic confidence below the model's (or the configured) routing threshold.
+        var needsTriage = false
+        var redactedText = ""
+        var monitoringFlags: [String] = []
+        var features: DuplicateFeatures?
+    }
+
+    static func text(of a: AppealV1.Appeal) -> String { AppealClassifier.inputText(title: a.title, body: a.text) }
 
     func enrich(_ appeal: AppealV1.Appeal, categoryHint: String) async -> Enrichment {
-        var e = Enrichment(municipalityOktmo: appeal.municipalityOktmo)
-        let text = AppealClassifier.inputText(title: appeal.title, body: appeal.text)
-        do {
-            let (cls, threshold, redacted, hits) = try pipelines.with { p in
-                (p.classifier.classify(text, channel: appeal.channel.name), settings.threshold(for: p.classifier.model), p.redactor.redact(appeal.text).text, p.monitor.detect(text))
+        await enrich(batch: [EnrichmentRequest(appeal: appeal, categoryHint: categoryHint)])[0]
+    }
+
+    func enrich(batch: [EnrichmentRequest]) async -> [Enrichment] {
+        guard !batch.isEmpty else { return [] }
+        let facts = await analyse(batch.map(\.appeal))
+        let snapshot = await directory.latest()
+        var out: [Enrichment] = []
+        out.reserveCapacity(batch.count)
+        for (r, f) in zip(batch, facts) { out.append(complete(r, f, snapshot)) }
+        return out
+    }
+
+    /// Classification, redaction, flags and duplicate features of every appeal, in contiguous slices on the
+    /// worker threads (one slice per worker). An appeal whose analysis failed gets empty facts (logged).
+    private func analyse(_ appeals: [AppealV1.Appeal]) async -> [TextFacts?] {
+        let pipelines = self.pipelines
+        let settings = self.settings
+        let slices = max(1, min(Self.workers.threadCount, appeals.count))
+        let size = (appeals.count + slices - 1) / slices
+        let result = await withTaskGroup(of: (Int, [TextFacts?]).self) { group in
+            for start in stride(from: 0, to: appeals.count, by: size) {
+                let slice = Array(appeals[start..<min(appeals.count, start + size)])
+                group.addTask {
+                    let facts = try? await Self.workers.run { slice.map { a in try? pipelines.with { Self.facts(a, $0, settings) } } }
+                    return (start, facts ?? Array(repeating: nil, count: slice.count))
+                }
             }
-            e.topicCode = cls.topicCode
-            e.categoryCode = cls.categoryCode
-            e.confidence = cls.topicConfidence
-            e.classifierVersion = cls.modelVersion
-            e.needsTriage = cls.topicConfidence < threshold
-            e.redactedText = redacted
-            e.monitoringFlags = Array(Set(hits.map(\.flag.rawValue))).sorted()
+            var all = [TextFacts?](repeating: nil, count: appeals.count)
+            for await (start, facts) in group {
+                for (i, f) in facts.enumerated() { all[start + i] = f }
+            }
+            return all
+        }
+        if result.contains(where: { $0 == nil }) { logger.error("text pipeline unavailable for some appeals") }
+        return result
+    }
+
+    static func facts(_ appeal: AppealV1.Appeal, _ p: TextPipeline, _ settings: ClassifierSettings) -> TextFacts {
+        let text = Self.text(of: appeal)
+        let cls = p.classifier.classify(text, channel: appeal.channel.name)
+        return TextFacts(topicCode: cls.topicCode, categoryCode: cls.categoryCode, confidence: cls.topicConfidence,
+                         classifierVersion: cls.modelVersion,
+                         needsTriage: cls.topicConfidence < settings.threshold(for: p.classifier.model),
+                         redactedText: p.redactor.redact(appeal.text).text,
+                         monitoringFlags: Array(Set(p.monitor.detect(text).map(\.flag.rawValue))).sorted(),
+                         features: p.duplicates.features(text))
+    }
+
+    /// The parts that depend on the directory and on earlier appeals: category hint, municipality, group, routing.
+    private func complete(_ r: EnrichmentRequest, _ facts: TextFacts?, _ snapshot: DirectorySnapshot) -> Enrichment {
+        let appeal = r.appeal
+        var e = Enrichment(municipalityOktmo: appeal.municipalityOktmo)
+        if let f = facts {
+            e.topicCode = f.topicCode
+            e.categoryCode = f.categoryCode
+            e.confidence = f.confidence
+            e.classifierVersion = f.classifierVersion
+            e.needsTriage = f.needsTriage
+            e.redactedText = f.redactedText
+            e.monitoringFlags = f.monitoringFlags
             // A category the citizen chose explicitly (Open311 service_code) wins over the model.
-            if let chosen = Taxonomy.category(code: categoryHint) {
+            if let chosen = Taxonomy.category(code: r.categoryHint) {
                 e.topicCode = chosen.topicCode
                 e.categoryCode = chosen.code
                 e.confidence = 1
                 e.classifierVersion = AppealClassifier.citizenChoiceVersion
                 e.needsTriage = false
             }
-        } catch {
-            logger.error("text pipeline unavailable", metadata: ["error": "\(error)"])
-            e.redactedText = ""
+        } else {
+            // No text analysis: an operator classifies and routes it.
             e.needsTriage = true
         }
-        if e.municipalityOktmo.isEmpty, let resolver = municipalities,
-           let oktmo = await resolver.resolve(location: appeal.location, address: appeal.address) {
+        if e.municipalityOktmo.isEmpty,
+           let oktmo = municipalities.resolve(in: snapshot.municipalities, location: appeal.location, address: appeal.address) {
             e.municipalityOktmo = oktmo
         }
-        let candidate = DuplicateCandidate(id: appeal.id, text: text, topicCode: e.topicCode, categoryCode: e.categoryCode,
+        let candidate = DuplicateCandidate(id: appeal.id, text: Self.text(of: appeal), topicCode: e.topicCode, categoryCode: e.categoryCode,
                                            latitude: appeal.location?.latitude, longitude: appeal.location?.longitude,
                                            date: Date(timeIntervalSince1970: Double(appeal.receivedAtMs) / 1000))
-        e.problemGroupID = grouper.assign(candidate, ownID: appeal.id)
+        e.problemGroupID = grouper.assign(candidate, features: facts?.features, ownID: appeal.id)
 
-        if let agencies, !e.topicCode.isEmpty, !e.needsTriage {
-            do {
-                let options = CallOptions(timeout: callTimeout)
-                do {
-                    let r = try await agencies.route(.init(topicCode: e.topicCode, categoryCode: e.categoryCode, municipalityOktmo: e.municipalityOktmo), options: options)
-                    e.agencyID = r.agency?.id ?? ""
-                } catch let err as RPCError where err.code == .invalidArgument && !e.municipalityOktmo.isEmpty {
-                    // Territory unknown to the directory: route region-wide rather than not at all.
-                    e.notes.append("municipality \(e.municipalityOktmo) unknown to the directory: \(err.message)")
-                    let r = try await agencies.route(.init(topicCode: e.topicCode, categoryCode: e.categoryCode), options: options)
-                    e.agencyID = r.agency?.id ?? ""
-                }
-            } catch {
-                e.notes.append("routing unavailable: \(error)")
-                logger.warning("routing failed; appeal stays for manual assignment", metadata: ["error": "\(error)"])
+        if !e.topicCode.isEmpty, !e.needsTriage {
+            if !e.municipalityOktmo.isEmpty, snapshot.territoryChain(e.municipalityOktmo).isEmpty {
+                // Territory unknown to the directory: routed region-wide rather than not at all.
+                e.notes.append("municipality \(e.municipalityOktmo) unknown to the directory")
+            }
+            if let route = snapshot.route(topic: e.topicCode, category: e.categoryCode, oktmo: e.municipalityOktmo) {
+                e.agencyID = route.agencyID
+            } else {
+                e.notes.append("no routing rule matches \(e.topicCode)/\(e.categoryCode) (directory revision \(snapshot.revision))")
             }
         }
         return e
     }
 
-    /// Re-adds recent appeals to the duplicate index so groups survive restarts.
-    static func warmUp(grouper: ProblemGrouper, pool: PGPool, days: Int = 8) async throws -> Int {
+    /// Re-adds the most recent appeals (at most `limit`, within the grouping time window) to the duplicate index
+    /// so groups survive restarts — not the whole history.
+    static func warmUp(grouper: ProblemGrouper, pool: PGPool, limit: Int = 20_000) async throws -> Int {
+        let days = Int((grouper.options.timeWindow / 86_400).rounded(.up)) + 1
         let rows = try await pool.query("""
-            SELECT id::text AS id, title, body, topic_code, category_code, latitude, longitude, received_at, problem_group_id
-            FROM appeals WHERE received_at > now() - make_interval(days => \(days)) ORDER BY received_at
+            SELECT * FROM (
+                SELECT id::text AS id, title, body, topic_code, category_code, latitude, longitude, received_at, problem_group_id
+                FROM appeals WHERE received_at > now() - make_interval(days => \(days)) ORDER BY received_at DESC, id DESC LIMIT \(limit)
+            ) recent ORDER BY received_at, id
             """).rows
         for r in rows {
-            let text = AppealClassifier.inputText(title: r.string("title"), body: r.string("body"))
+            let text = r.string("title").isEmpty ? r.string("body") : r.string("title") + ". " + r.string("body")
             let c = DuplicateCandidate(id: r.string("id"), text: text, topicCode: r.string("topic_code"), categoryCode: r.string("category_code"),
                                        latitude: r.isNull("latitude") ? nil : r.double("latitude"),
                                        longitude: r.isNull("longitude") ? nil : r.double("longitude"),

@@ -1,6 +1,6 @@
 import Foundation
 import Logging
-import VecheAuth
+import VecheIdentity
 
 /// Status codes carried in the numeric `Nats-Service-Error-Code` header (HTTP-like, as NATS micro services use).
 public struct RPCStatusCode: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
@@ -78,7 +78,7 @@ public enum RPCHeader {
     /// `Bearer <access token>`: who is calling (verified by every service with the provider's JWKS).
     public static let authorization = "Authorization"
     /// A citizen's appeal token (instead of `Authorization`), see `CitizenToken`.
-    public static let citizenToken = CitizenToken.header
+    public static let citizenToken = IdentityHeaders.citizenToken
     /// The address of the person's client as the gateway saw it (recorded in the audit log; trusted only
     /// from the gateway's own identity).
     public static let clientAddress = "Veche-Client-Address"

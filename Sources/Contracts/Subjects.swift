@@ -10,6 +10,18 @@ public enum Subjects {
         public static func subject(channel: String) -> String { "veche.intake.v1." + channel }
     }
 
+    /// Public posts and publications from monitoring systems: `veche.mentions.v1.<source>` (JSON-free protobuf
+    /// `veche.media.v1.IncomingPost`). A mention is not an appeal: it has its own stream and consumer.
+    public enum Mentions {
+        public static let stream = "VECHE_MENTIONS"
+        public static let wildcard = "veche.mentions.v1.>"
+        /// AppealService's durable consumer of the mention stream.
+        public static let durable = "appeal-mentions"
+        /// Integrating systems whose users may publish mentions (and call `MediaService.SubmitPost`).
+        public static let channels: Set<String> = ["social", "messenger"]
+        public static func subject(source: String) -> String { "veche.mentions.v1." + Subjects.token(source) }
+    }
+
     /// Appeal lifecycle events: `veche.events.v1.appeal.<event type>`.
     public enum AppealEvents {
         public static let stream = "VECHE_APPEAL_EVENTS"
@@ -21,6 +33,19 @@ public enum Subjects {
     /// a `veche.agency.v1.DirectoryChanged` after every committed change. Copies refresh on it (and poll).
     public enum Directory {
         public static let changed = "veche.events.v1.agency.directory_changed"
+    }
+
+    /// Notifications for messenger bridges (JetStream stream `VECHE_NOTIFY`, JSON `MessengerNotification`):
+    /// AgencyService publishes each one addressed to a messenger on `veche.notify.v1.<channel>`; the bridge of
+    /// that messenger (`veche-tool messenger-bridge`) consumes them through its durable `messenger-<channel>`.
+    public enum Notifications {
+        public static let stream = "VECHE_NOTIFY"
+        public static let wildcard = "veche.notify.v1.>"
+        /// The durable consumer of a messenger's bridge.
+        public static func bridgeDurable(channel: String) -> String { "messenger-" + Subjects.token(channel) }
+        /// AgencyService's durable consumer of the appeal events (escalations, citizens' notices).
+        public static let eventsDurable = "agency-notifications"
+        public static func subject(channel: String) -> String { "veche.notify.v1." + Subjects.token(channel) }
     }
 
     /// Survey result batches from field teams: `veche.survey.v1.batches.<team>`.
@@ -47,6 +72,11 @@ public enum Subjects {
     /// ADR-32 discovery subjects.
     public enum Discovery {
         public static let verbs = ["PING", "INFO", "STATS"]
+        /// The platform's four backend services, whose PINGs the gateway's readiness check sends.
+        public static let platformServices = [AppealV1.AppealService.name, AgencyV1.AgencyService.name,
+                                              RatingV1.RatingService.name, SurveyV1.SurveyService.name, MediaV1.MediaService.name]
+        /// `$SRV.PING.<service>`: answered by every live instance of `service`.
+        public static func ping(_ service: String) -> String { "$SRV.PING.\(service)" }
         public static func subjects(verb: String, name: String, id: String) -> [String] {
             ["$SRV.\(verb)", "$SRV.\(verb).\(name)", "$SRV.\(verb).\(name).\(id)"]
         }

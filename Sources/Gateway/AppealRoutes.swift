@@ -45,6 +45,8 @@ struct AppealRoutes: Sendable {
             q.overdueOnly = ["1", "true", "yes"].contains(request.queryString("overdue").lowercased())
             q.unassignedOnly = ["1", "true", "yes"].contains(request.queryString("unassigned").lowercased())
             q.triageOnly = ["1", "true", "yes"].contains(request.queryString("triage").lowercased())
+            q.monitoringFlag = request.queryString("flag")
+            q.order = try request.queryEnums("order", as: AppealV1.ListOrder.self).first ?? .newest
             q.page = CommonV1.PageRequest(pageSize: Int32(clamping: try request.queryInt("page_size") ?? 0), pageToken: request.queryString("page_token"))
             return JSONResponse(try await backends.caller(context).appeals.listAppeals(q, options: options))
         }

@@ -4,6 +4,7 @@ import Hummingbird
 import HummingbirdAuth
 import Logging
 import VecheRuntime
+import WorkspaceUI
 
 /// Typed clients of every backend service, all over one transport (NATS in production).
 struct ServiceClients: Sendable {
@@ -11,12 +12,14 @@ struct ServiceClients: Sendable {
     var agencies: AgencyV1.AgencyService.Client
     var ratings: RatingV1.RatingService.Client
     var surveys: SurveyV1.SurveyService.Client
+    var media: MediaV1.MediaService.Client
 
     init(transport: any RPCTransport) {
         appeals = .init(transport: transport)
         agencies = .init(transport: transport)
         ratings = .init(transport: transport)
         surveys = .init(transport: transport)
+        media = .init(transport: transport)
     }
 }
 
@@ -33,8 +36,9 @@ struct GatewaySettings: Sendable {
 
 /// Shared by `main` and the tests (Hummingbird 2 style). `transport` is the gateway's NATS connection;
 /// each backend call carries the caller's token (or the gateway's own, for public data).
+/// `events` feeds the workspace's live updates (nil: no `/ws/events`).
 func buildApplication(transport: any RPCTransport, identity: GatewayIdentity, config: VecheConfig, logger: Logger,
-                      settings: GatewaySettings = GatewaySettings()) -> some ApplicationProtocol {
+                      settings: GatewaySettings = GatewaySettings(), events: AppealEventHub? = nil) -> some ApplicationProtocol {
     var settings = settings
     settings.timeZone = config.timeZone
     if let keys = ProcessInfo.processInfo.environment["VECHE_OPEN311_KEYS"], !keys.isEmpty {
@@ -42,6 +46,12 @@ func buildApplication(transport: any RPCTransport, identity: GatewayIdentity, co
     }
     let backends = Backends(transport: transport, identity: identity)
     let router = Router(context: GatewayContext.self)
+    // A server span per request (W3C `traceparent` from the caller continued), current while the handlers call
+    // the services, so every RPC and JetStream message carries it; `traceresponse` tells the caller its trace id.
+    router.add(middleware: TracingMiddleware(redactingQueryParameters: TraceResponse.redactedQueryParameters))
+    router.add(middleware: TraceResponseMiddleware())
+    // HTTP request count, duration and errors per route (Hummingbird's swift-metrics middleware).
+    router.add(middleware: MetricsMiddleware())
     router.add(middleware: SecurityHeadersMiddleware())
     router.add(middleware: RPCErrorMiddleware())
     router.add(middleware: InputHygieneMiddleware())
@@ -50,15 +60,23 @@ func buildApplication(transport: any RPCTransport, identity: GatewayIdentity, co
     router.add(middleware: CallerMiddleware(identity: identity))
     router.add(middleware: UnsafeRequestGuard(identity: identity))
     router.get("/health") { _, _ in "ok" }
+    OperationsRoutes(transport: transport).register(on: router)
     SignInRoutes(identity: identity, backends: backends, settings: settings).register(on: router)
     AppealRoutes(backends: backends, settings: settings).register(on: router.group("api/v1/appeals"))
     CitizenRoutes(backends: backends, settings: settings).register(on: router.group("api/v1/citizen/appeal"))
     DirectoryRoutes(backends: backends, settings: settings).register(on: router.group("api/v1"))
+    NotificationRoutes(backends: backends, settings: settings).register(on: router.group("api/v1"))
+    SavedFilterRoutes(backends: backends, settings: settings).register(on: router.group("api/v1"))
     AccessRoutes(backends: backends, settings: settings).register(on: router.group("api/v1"))
     Open311Routes(backends: backends, settings: settings, apiKeys: settings.open311Keys).register(on: router.group("open311/v2"))
     RatingRoutes(backends: backends, settings: settings).register(on: router.group("api/v1"))
+    RootCauseRoutes(backends: backends, settings: settings).register(on: router.group("api/v1"))
+    MentionRoutes(backends: backends, settings: settings).register(on: router.group("api/v1/mentions"))
     SurveyRoutes(backends: backends, settings: settings).register(on: router.group("api/v1/surveys"))
     DashboardRoutes(backends: backends, settings: settings).register(on: router)
+    let templates = Result { try WorkspaceTemplates() }
+    if case .failure(let error) = templates { logger.critical("the workspace cannot load its templates", metadata: ["error": "\(error)"]) }
+    WorkspaceRoutes(backends: backends, settings: settings, templates: templates, events: events).register(on: router)
     return Application(router: router,
                        configuration: .init(address: .hostname(config.httpHost, port: config.httpPort), serverName: "veche-gateway"),
                        logger: logger)

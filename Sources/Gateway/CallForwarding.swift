@@ -2,15 +2,20 @@ import Contracts
 import HTTPTypes
 import Hummingbird
 
-extension Request {
-    /// Options for a backend call made while serving this request: the gateway's per-call timeout and the
-    /// client's `Idempotency-Key`, forwarded as the NATS header of the same name (the backend returns the
-    /// first outcome on a retry with the same key).
-    func callOptions(_ settings: GatewaySettings) -> CallOptions {
+extension CallOptions {
+    /// Options for a backend call made while serving a request: the gateway's per-call timeout and, when the
+    /// client gave one, its idempotency key as the NATS header `Idempotency-Key` (the backend returns the
+    /// first outcome on a retry with the same key). The JSON API and the workspace's forms both build them here.
+    static func forwarding(_ settings: GatewaySettings, idempotencyKey key: String?) -> CallOptions {
         var options = CallOptions(timeout: settings.callTimeout)
-        if let name = HTTPField.Name(RPCHeader.idempotencyKey), let key = headers[name] {
-            options.metadata[RPCHeader.idempotencyKey] = key
-        }
+        if let key { options.metadata[RPCHeader.idempotencyKey] = key }
         return options
+    }
+}
+
+extension Request {
+    /// Call options with the client's `Idempotency-Key` header, if any (see `CallOptions.forwarding`).
+    func callOptions(_ settings: GatewaySettings) -> CallOptions {
+        .forwarding(settings, idempotencyKey: HTTPField.Name(RPCHeader.idempotencyKey).flatMap { headers[$0] })
     }
 }

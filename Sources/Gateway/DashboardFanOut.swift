@@ -95,7 +95,7 @@ enum Section<Value: Encodable & Sendable>: Encodable, Sendable {
     }
 }
 
-/// Appeals of the period, counted by the gateway from ListAppeals: daily intake, special-monitoring
+/// Appeals of the period as AppealService aggregates them (GetActivity): daily intake, special-monitoring
 /// flags and answer timeliness (by receipt in the period, evaluated now).
 struct AppealActivity: Codable, Sendable, Hashable {
     struct Day: Codable, Sendable, Hashable {
@@ -124,9 +124,30 @@ struct AppealActivity: Codable, Sendable, Hashable {
     var medianAnswerHours: Double?
     var byTopic: [Topic] = []
     var answerTimeBuckets: [Bucket] = []
-    /// Appeals looked at; `truncated` when the scan stopped early (limit or time budget).
-    var scanned = 0
-    var truncated = false
+    /// Appeals of the period the figures cover.
+    var appeals = 0
+
+    /// Labels of GetActivity's answer-time buckets (upper bounds 24, 72, 168, 720 hours, then the rest).
+    static let bucketLabels = ["до 1 дня", "1–3 дня", "3–7 дней", "7–30 дней", "более 30 дней"]
+
+    /// The service's aggregate, with every day of the period up to `now` (days without appeals as zeros).
+    init(_ r: AppealV1.GetActivityResponse, period: ReportPeriod, now: Date) {
+        let byDay = Dictionary(r.daily.map { ($0.date, $0) }, uniquingKeysWith: { a, _ in a })
+        daily = period.days(upTo: now).map { d in Day(date: d, received: Int(byDay[d]?.received ?? 0), answered: Int(byDay[d]?.answered ?? 0)) }
+        flags = Dictionary(r.flags.map { ($0.key, Int($0.count)) }, uniquingKeysWith: +)
+        answered = Int(r.answered)
+        onTime = Int(r.onTime)
+        late = Int(r.late)
+        overdueOpen = Int(r.overdueOpen)
+        inProgress = Int(r.inProgress)
+        medianAnswerHours = r.answered > 0 ? r.medianAnswerHours : nil
+        byTopic = r.byTopic.map { t in
+            Topic(topic: t.topicCode, onTime: Int(t.onTime), late: Int(t.late), inProgress: Int(t.inProgress),
+                  medianAnswerHours: t.answered > 0 ? t.medianAnswerHours : nil)
+        }
+        answerTimeBuckets = zip(Self.bucketLabels, r.answerTimeBuckets).map { Bucket(label: $0, count: Int($1.count)) }
+        appeals = Int(r.appeals)
+    }
 }
 
 /// The survey shown on the dashboard: the latest survey in fieldwork or published, with estimates.
@@ -160,6 +181,12 @@ struct DashboardSnapshot: Encodable, Sendable {
     var survey: Section<SurveySummary>
     /// The curator's approval of the period's report (approvedBy empty: a draft).
     var approval: Section<RatingV1.ReportApproval>
+    /// Workload and staffing of the sector blocks (AgencyService).
+    var workload: Section<AgencyV1.GetWorkloadResponse> = .unavailable("не запрошено")
+    /// Root-cause cases not closed (the report lists them, the dashboard the top open ones) and the indicators of
+    /// the period's year (RatingService).
+    var rootCauses: Section<RatingV1.ListRootCausesResponse> = .unavailable("не запрошено")
+    var indicators: Section<RatingV1.ListIndicatorsResponse> = .unavailable("не запрошено")
 
     var generatedAt: Date { Date(timeIntervalSince1970: Double(generatedAtMs) / 1000) }
 }
@@ -170,10 +197,6 @@ struct DashboardFanOut: Sendable {
     let clients: ServiceClients
     let settings: GatewaySettings
     var now: @Sendable () -> Date = { Date() }
-
-    /// Cap on appeals scanned for the daily / flag / timeliness figures.
-    var maxAppealsScanned = 20_000
-    var pageSize: Int32 = 500
 
     var options: CallOptions { CallOptions(timeout: settings.callTimeout) }
 
@@ -187,7 +210,11 @@ struct DashboardFanOut: Sendable {
         async let previousStats = Self.attempt("AppealService", opts) {
             try await c.appeals.getStats(.init(fromMs: prev.startMs, toMs: prev.endMs), options: opts)
         }
-        async let activity = Self.attempt("AppealService", opts) { try await scanAppeals(period) }
+        let now = self.now
+        async let activity = Self.attempt("AppealService", opts) {
+            AppealActivity(try await c.appeals.getActivity(.init(fromMs: period.startMs, toMs: period.endMs, timeZone: period.timeZone.identifier),
+                                                           options: opts), period: period, now: now())
+        }
         async let agencies = Self.attempt("RatingService", opts) {
             try await c.ratings.getRatings(.init(dimension: .agency, period: period.label), options: opts)
         }
@@ -207,16 +234,28 @@ struct DashboardFanOut: Sendable {
             try await c.ratings.getKpis(.init(period: prev.label), options: opts)
         }
         async let survey = Self.attempt("SurveyService", opts) { try await surveySummary() }
+        async let workload = Self.attempt("AgencyService", opts) {
+            try await c.agencies.getWorkload(.init(granularity: "month", fromMs: period.startMs, toMs: period.endMs), options: opts)
+        }
         async let approval = Self.attempt("RatingService", opts) {
             try await c.ratings.getReportApproval(.init(period: period.label), options: opts).approval ?? RatingV1.ReportApproval(period: period.label)
         }
-        return DashboardSnapshot(
+        async let rootCauses = Self.attempt("RatingService", opts) {
+            try await c.ratings.listRootCauses(.init(statuses: [.open, .inWork, .resolved], limit: 50), options: opts)
+        }
+        async let indicators = Self.attempt("RatingService", opts) {
+            try await c.ratings.listIndicators(.init(year: Int32(period.year)), options: opts)
+        }
+        var snapshot = DashboardSnapshot(
             period: period.label, previousPeriod: prev.label, generatedAtMs: Int64(now().timeIntervalSince1970 * 1000),
             timeZone: period.timeZone.identifier,
             appeals: await stats, previousAppeals: await previousStats, activity: await activity,
             agencyRatings: await agencies, municipalityRatings: await municipalities,
             topProblems: await problems, previousTopProblems: await previousProblems,
-            kpis: await kpis, previousKpis: await previousKpis, survey: await survey, approval: await approval)
+            kpis: await kpis, previousKpis: await previousKpis, survey: await survey, approval: await approval, workload: await workload)
+        snapshot.rootCauses = await rootCauses
+        snapshot.indicators = await indicators
+        return snapshot
     }
 
     /// Runs one backend call; any failure becomes an `unavailable` section with a reason for people.
@@ -235,81 +274,6 @@ struct DashboardFanOut: Sendable {
         } catch {
             return .unavailable("\(service): \(error)")
         }
-    }
-
-    // MARK: appeals
-
-    func scanAppeals(_ period: ReportPeriod) async throws -> AppealActivity {
-        let clock = ContinuousClock()
-        let started = clock.now
-        let budget = settings.callTimeout * 2
-        var appeals: [AppealV1.Appeal] = []
-        var token = ""
-        var truncated = false
-        repeat {
-            let page = try await clients.appeals.listAppeals(
-                .init(receivedFromMs: period.startMs, receivedToMs: period.endMs,
-                      page: CommonV1.PageRequest(pageSize: pageSize, pageToken: token)), options: options)
-            appeals += page.appeals
-            token = page.nextPageToken
-            if !token.isEmpty && (appeals.count >= maxAppealsScanned || clock.now - started > budget) {
-                truncated = true
-                break
-            }
-        } while !token.isEmpty
-        var a = Self.activity(appeals, period: period, now: now())
-        a.truncated = truncated
-        return a
-    }
-
-    static func activity(_ appeals: [AppealV1.Appeal], period: ReportPeriod, now: Date) -> AppealActivity {
-        let nowMs = Int64(now.timeIntervalSince1970 * 1000)
-        var out = AppealActivity()
-        out.scanned = appeals.count
-        let days = period.days(upTo: now)
-        var received: [String: Int] = [:], answeredOn: [String: Int] = [:]
-        var hours: [Double] = []
-        var topics: [String: AppealActivity.Topic] = [:]
-        var topicHours: [String: [Double]] = [:]
-        let bucketLimits: [(String, Double)] = [("до 1 дня", 24), ("1–3 дня", 72), ("3–7 дней", 168), ("7–30 дней", 720), ("более 30 дней", .infinity)]
-        var buckets = [Int](repeating: 0, count: bucketLimits.count)
-        func day(_ ms: Int64) -> String { period.isoDay(Date(timeIntervalSince1970: Double(ms) / 1000)) }
-
-        for a in appeals {
-            received[day(a.receivedAtMs), default: 0] += 1
-            for f in a.monitoringFlags { out.flags[f, default: 0] += 1 }
-            let topicKey = a.topicCode.isEmpty ? "other" : a.topicCode
-            var t = topics[topicKey] ?? AppealActivity.Topic(topic: topicKey)
-            let due = a.deadlines?.answerDueMs ?? 0
-            if a.answeredAtMs > 0 {
-                answeredOn[day(a.answeredAtMs), default: 0] += 1
-                out.answered += 1
-                if due == 0 || a.answeredAtMs <= due { out.onTime += 1; t.onTime += 1 } else { out.late += 1; t.late += 1 }
-                let from = a.registeredAtMs > 0 ? a.registeredAtMs : a.receivedAtMs
-                let h = max(0, Double(a.answeredAtMs - from) / 3_600_000)
-                hours.append(h)
-                topicHours[topicKey, default: []].append(h)
-                if let i = bucketLimits.firstIndex(where: { h < $0.1 }) { buckets[i] += 1 }
-            } else if a.status != .closed {
-                if due > 0 && nowMs > due { out.overdueOpen += 1; t.late += 1 } else { out.inProgress += 1; t.inProgress += 1 }
-            }
-            topics[topicKey] = t
-        }
-        out.daily = days.map { AppealActivity.Day(date: $0, received: received[$0] ?? 0, answered: answeredOn[$0] ?? 0) }
-        out.medianAnswerHours = median(hours)
-        out.byTopic = topics.values.map { t in
-            var t = t
-            t.medianAnswerHours = median(topicHours[t.topic] ?? [])
-            return t
-        }.sorted { ($0.onTime + $0.late + $0.inProgress, $1.topic) > ($1.onTime + $1.late + $1.inProgress, $0.topic) }
-        out.answerTimeBuckets = zip(bucketLimits, buckets).map { AppealActivity.Bucket(label: $0.0, count: $1) }
-        return out
-    }
-
-    static func median(_ xs: [Double]) -> Double? {
-        guard !xs.isEmpty else { return nil }
-        let s = xs.sorted()
-        return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
     }
 
     // MARK: surveys

@@ -3,21 +3,30 @@ import Foundation
 import Hummingbird
 import Reports
 import VecheAuth
+import VecheRuntime
 
 /// The three views of `DashboardFanOut`: GET /api/v1/dashboard (JSON), GET / and /dashboard (HTML),
 /// GET /reports/governor/:period (monthly governor report, HTML with SVG charts). They are for the staff of
 /// the ЦУР and its partners: a browser that is not signed in is sent to the sign-in (HTML) or gets 401 (JSON);
 /// a signed-in person without a staff role gets 403. Every backend call carries the person's token, so each
-/// service shows what that person may see.
+/// service checks the caller's roles.
+///
+/// The dashboard (JSON and HTML) is served from one snapshot per period shared by every staff viewer for
+/// `snapshotTTL`: its sections are region-wide aggregates that every staff role may read alike, so a hundred
+/// people watching `/` cost one fan-out per few seconds. The HTML page updates itself from the appeal event
+/// stream (`/ws/events`, script `dash.js`). The governor report is always built fresh (it shows the curator's
+/// approval the moment it is given).
 struct DashboardRoutes: Sendable {
     let backends: Backends
     let settings: GatewaySettings
     var now: @Sendable () -> Date = { Date() }
+    static let snapshotTTL: Duration = .seconds(5)
+    let snapshots = FreshCache<String, DashboardSnapshot>(ttl: snapshotTTL, capacity: 24)
 
     func register(on router: Router<GatewayContext>) {
         router.get("api/v1/dashboard") { request, context in
             let fanOut = try await staffFanOut(context)
-            return JSONResponse(await fanOut.snapshot(try period(request.queryString("period"))))
+            return JSONResponse(try await shared(fanOut, try period(request.queryString("period"))))
         }
         router.get("/") { request, context in try await dashboardHTML(request, context) }
         router.get("dashboard") { request, context in try await dashboardHTML(request, context) }
@@ -46,6 +55,12 @@ struct DashboardRoutes: Sendable {
         return DashboardFanOut(clients: clients, settings: settings, now: now)
     }
 
+    /// The period's snapshot from the shared cache (built by this caller's fan-out when missing or stale).
+    /// The fan-out itself never fails: unavailable backends become sections that say so.
+    func shared(_ fanOut: DashboardFanOut, _ p: ReportPeriod) async throws -> DashboardSnapshot {
+        try await snapshots.value(p.label) { await fanOut.snapshot(p) }
+    }
+
     func signIn(_ request: Request) throws -> Response {
         SignInRoutes.redirect("/auth/login?return_to=" + (request.uri.path.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed) ?? "/"))
     }
@@ -61,9 +76,9 @@ struct DashboardRoutes: Sendable {
         do { p = try period(request.queryString("period")) } catch let e as RPCError {
             return try HTMLResponse(html: errorPage(e.message), status: .badRequest).response(from: request, context: context)
         }
-        let snapshot = await fanOut.snapshot(p)
-        return try HTMLResponse(html: ReportRenderer.dashboard(ReportMapping.dashboardPage(snapshot, settings: settings)))
-            .response(from: request, context: context)
+        var page = ReportMapping.dashboardPage(try await shared(fanOut, p), settings: settings)
+        page.live = (events: "/ws/events", script: "/ws/static/dash.js")
+        return try HTMLResponse(html: ReportRenderer.dashboard(page), live: true).response(from: request, context: context)
     }
 
     func errorPage(_ message: String) -> String {

@@ -55,12 +55,14 @@ struct CallerMiddleware: RouterMiddleware {
             }
             context.identity = .bearer(try await identity.verifier.verify(String(header.dropFirst(7))))
         } else if let session = context.sessions.session, session.accessToken != nil {
-            context.identity = await sessionCaller(session, context)
+            context.identity = try await sessionCaller(session, context)
         }
         return try await next(request, context)
     }
 
-    func sessionCaller(_ session: WebSession, _ context: Context) async -> Caller? {
+    /// The session's caller, or nil (and the session cleared) when its token is no longer valid; throws a
+    /// transient `AuthError` when the provider cannot be reached, so a valid session is not signed out.
+    func sessionCaller(_ session: WebSession, _ context: Context) async throws -> Caller? {
         var s = session
         if let expires = s.expiresAt, expires.timeIntervalSinceNow < 60, let refresh = s.refreshToken {
             if let renewed = try? await identity.web.refresh(refresh) {
@@ -70,11 +72,18 @@ struct CallerMiddleware: RouterMiddleware {
                 _ = context.sessions.updateSession(s)
             }
         }
-        guard let token = s.accessToken, let verified = try? await identity.verifier.verify(token), let csrf = s.csrf else {
+        guard let token = s.accessToken, let csrf = s.csrf else {
             context.sessions.clearSession()
             return nil
         }
-        return .session(verified, csrf: csrf)
+        do {
+            return .session(try await identity.verifier.verify(token), csrf: csrf)
+        } catch let e as AuthError where e.isTransient {
+            throw e  // 503: the provider is unreachable; the session stays for the next request
+        } catch {
+            context.sessions.clearSession()
+            return nil
+        }
     }
 }
 

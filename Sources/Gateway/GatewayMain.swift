@@ -1,4 +1,5 @@
 import ArgumentParser
+import Contracts
 import Foundation
 import Logging
 import VecheRuntime
@@ -19,11 +20,20 @@ struct GatewayMain: AsyncParsableCommand {
         var config = try VecheConfig()
         if let host { config.httpHost = host }
         if let port { config.httpPort = port }
-        VecheLogging.bootstrap(level: config.logLevel)
+        VecheLogging.bootstrap(config, process: "gateway")
+        VecheMetrics.bootstrap()
         let env = try await ServiceEnvironment.connect(config: config, name: "gateway", schema: nil)
         defer { env.close() }
         let identity = GatewayIdentity(verifier: env.verifier, own: env.credentials, config: config)
-        let app = buildApplication(transport: env.nats, identity: identity, config: config, logger: env.logger)
-        try await app.runService()
+        // Appeal events for the workspace's live updates (a core subscription: hints, not a durable feed).
+        let hub = AppealEventHub()
+        let events = try env.nats.subscribe(subject: Subjects.AppealEvents.wildcard, queue: nil, pendingLimit: 4096) { hub.deliver($0.payload) }
+        defer {
+            events.unsubscribe()
+            hub.finishAll()
+        }
+        let app = buildApplication(transport: env.nats, identity: identity, config: config, logger: env.logger, events: hub)
+        let tracing = VecheTracing.bootstrap(serviceName: "gateway", logger: env.logger)
+        try await VecheProcess.run((tracing.map { [$0] } ?? []) + [app] + (env.metricsServer.map { [$0] } ?? []), logger: env.logger)
     }
 }

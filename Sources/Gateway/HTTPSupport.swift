@@ -28,11 +28,13 @@ struct JSONResponse<Value: Encodable & Sendable>: ResponseGenerator {
 struct HTMLResponse: ResponseGenerator {
     var html: String
     var status: HTTPResponse.Status = .ok
+    /// A live page: its own origin's scripts may run and read from it (the dashboard's `dash.js` and events).
+    var live = false
 
     func response(from request: Request, context: some RequestContext) throws -> Response {
         var headers = HTTPFields()
         headers[.contentType] = "text/html; charset=utf-8"
-        headers[.contentSecurityPolicy] = SecurityHeadersMiddleware<BasicRequestContext>.htmlPolicy(html)
+        headers[.contentSecurityPolicy] = SecurityHeadersMiddleware<BasicRequestContext>.htmlPolicy(html, live: live)
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: html)))
     }
 }
@@ -66,7 +68,12 @@ extension RPCStatusCode {
     }
 }
 
-/// Turns backend `RPCError`s and bad JSON into JSON error bodies with the matching HTTP status.
+extension AuthError {
+    /// 401, 403 or 503 (the identity provider cannot be reached).
+    var httpStatus: HTTPResponse.Status { HTTPResponse.Status(code: statusCode) }
+}
+
+/// Turns backend `RPCError`s, refused identities, bad JSON and Hummingbird's own `HTTPError`s into JSON error bodies with the matching HTTP status.
 struct RPCErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
@@ -74,12 +81,15 @@ struct RPCErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch let e as RPCError {
             return try Self.errorResponse(status: e.code.httpStatus, code: e.code.rawValue, message: e.message, request: request, context: context)
         } catch let e as AuthError {
-            var response = try Self.errorResponse(status: e.statusCode == 401 ? .unauthorized : .forbidden, code: e.statusCode,
-                                                  message: e.message, request: request, context: context)
+            var response = try Self.errorResponse(status: e.httpStatus, code: e.statusCode, message: e.message, request: request, context: context)
             if e.statusCode == 401 { response.headers[.wwwAuthenticate] = "Bearer realm=\"veche\"" }
             return response
         } catch let e as DecodingError {
             return try Self.errorResponse(status: .badRequest, code: 400, message: "invalid JSON body: \(Self.describe(e))", request: request, context: context)
+        } catch let e as HTTPError {
+            // Hummingbird's own refusals (a body that is not JSON, a number out of range, no such route) in the same body.
+            return try Self.errorResponse(status: e.status, code: e.status.code, message: e.body ?? e.status.reasonPhrase,
+                                          request: request, context: context)
         }
     }
 

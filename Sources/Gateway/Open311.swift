@@ -81,8 +81,7 @@ struct Open311Routes: Sendable {
         } catch let e as RPCError {
             return try render(.errors([(e.code.httpStatus.code, e.message)]), format, status: e.code.httpStatus, request, context)
         } catch let e as AuthError {
-            let status: HTTPResponse.Status = e.statusCode == 401 ? .unauthorized : .forbidden
-            return try render(.errors([(e.statusCode, e.message)]), format, status: status, request, context)
+            return try render(.errors([(e.statusCode, e.message)]), format, status: e.httpStatus, request, context)
         }
     }
 

@@ -8,7 +8,7 @@ enum ReportMapping {
     // MARK: pages
 
     static func dashboardPage(_ s: DashboardSnapshot, settings: GatewaySettings) -> DashboardPage {
-        DashboardPage(
+        var page = DashboardPage(
             regionName: settings.regionName, period: s.period, generatedAt: s.generatedAt, timeZoneIdentifier: s.timeZone,
             kpis: kpiPanel(s),
             channels: panel(s.appeals) { channels($0, previous: s.previousAppeals.value) },
@@ -20,6 +20,9 @@ enum ReportMapping {
             topicProblems: panel(s.topProblems) { problems($0, previous: s.previousTopProblems.value) },
             flags: panel(s.activity) { flags($0) },
             surveys: panel(s.survey) { surveyPanels($0, timeZone: settings.timeZone) })
+        page.staffing = panel(s.workload) { staffing($0, period: s.period) }
+        page.rootCauses = panel(s.rootCauses) { topOpenRootCauses($0) }
+        return page
     }
 
     static func governorReport(_ s: DashboardSnapshot, settings: GatewaySettings) -> GovernorReport {
@@ -38,6 +41,9 @@ enum ReportMapping {
             flags: s.activity.value.map(flags) ?? [],
             surveys: s.survey.value.map { surveyPanels($0, timeZone: settings.timeZone) } ?? [],
             methodology: methodology(s))
+        report.staffing = s.workload.value.map { staffing($0, period: s.period) } ?? []
+        report.rootCauses = s.rootCauses.value.map { $0.cases.map(rootCause) } ?? []
+        report.indicators = s.indicators.value.map { $0.indicators.map(indicator) } ?? []
         report.highlights = highlights(s, kpis: kpis, topics: report.topics)
         report.preparedBy = approvalLine(s.approval)
         return report
@@ -71,6 +77,9 @@ enum ReportMapping {
         check("основные проблемы", s.topProblems.reason)
         check("ключевые показатели", s.kpis.reason)
         check("опросы", s.survey.reason)
+        check("загруженность блоков", s.workload.reason)
+        check("системные проблемы", s.rootCauses.reason)
+        check("целевые показатели", s.indicators.reason)
         return out
     }
 
@@ -315,9 +324,6 @@ enum ReportMapping {
             m.surveyWeighting = text
         }
         var notes = ["Сроки рассмотрения и динамика рассчитаны по обращениям, поступившим в отчётном месяце, на момент формирования; рейтинги — по обращениям, зарегистрированным в месяце."]
-        if s.activity.value?.truncated == true {
-            notes.append("Динамика рассчитана по первым \(s.activity.value?.scanned ?? 0) обращениям периода.")
-        }
         notes += (s.survey.value?.notes ?? []).map { "Опросы: \($0)." }
         notes += missing(s).map { "Раздел «\($0.0)» не сформирован: \($0.1)." }
         m.notes = notes

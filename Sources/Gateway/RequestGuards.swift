@@ -27,8 +27,9 @@ struct SecurityHeadersMiddleware<Context: RequestContext>: RouterMiddleware {
         return response
     }
 
-    /// The CSP of an HTML page: its inline styles by SHA-256, images from itself and `data:` (SVG charts).
-    static func htmlPolicy(_ html: String) -> String {
+    /// The CSP of an HTML page: its inline styles by SHA-256, images from itself and `data:` (SVG charts);
+    /// `live`: also scripts from itself and connections to itself (no inline script either way).
+    static func htmlPolicy(_ html: String, live: Bool = false) -> String {
         var hashes: [String] = []
         var rest = html[...]
         while let open = rest.range(of: "<style>"), let close = rest.range(of: "</style>", range: open.upperBound..<rest.endIndex) {
@@ -37,7 +38,8 @@ struct SecurityHeadersMiddleware<Context: RequestContext>: RouterMiddleware {
             rest = rest[close.upperBound...]
         }
         let styles = hashes.isEmpty ? "'none'" : hashes.joined(separator: " ")
-        return "default-src 'none'; style-src \(styles); img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+        let scripts = live ? "script-src 'self'; connect-src 'self'; " : ""
+        return "default-src 'none'; \(scripts)style-src \(styles); img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
     }
 }
 
@@ -55,17 +57,24 @@ struct InputHygieneMiddleware<Context: RequestContext>: RouterMiddleware {
 /// Unsafe requests (POST, PUT, PATCH, DELETE) must come from this origin or carry a token, and send JSON:
 /// a foreign `Origin` (or `Sec-Fetch-Site: cross-site`) is refused with 403, any body type but
 /// `application/json` with 415, and a request authenticated by the session cookie alone needs the session's
-/// `X-CSRF-Token` (403 otherwise). Open311 keeps its standard form-encoded POST, authenticated by `api_key`.
+/// `X-CSRF-Token` (403 otherwise). Open311 keeps its standard form-encoded POST, authenticated by `api_key`;
+/// the workspace's HTML forms post form-encoded bodies with their CSRF token in a field (`formPaths`).
 struct UnsafeRequestGuard: RouterMiddleware {
     typealias Context = GatewayContext
     let identity: GatewayIdentity
 
     static let csrfHeader = HTTPField.Name("X-CSRF-Token")!
     static let fetchSite = HTTPField.Name("Sec-Fetch-Site")!
+    /// The workspace and the citizen pages post plain HTML forms (they work without JavaScript): a form-encoded
+    /// body is accepted there, and the session's CSRF token travels in the form's `_csrf` field, which
+    /// `WorkspaceForm.read(_:viewer:)` checks for every workspace form (citizen forms act by the citizen's
+    /// token, not the session).
+    static let formPaths = ["/ws/", "/status"]
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard ![.get, .head, .options].contains(request.method) else { return try await next(request, context) }
         let open311 = request.uri.path.hasPrefix("/open311/")
+        let form = Self.formPaths.contains { request.uri.path.hasPrefix($0) }
         if let origin = request.headers[.origin], !sameOrigin(origin, request), !open311 {
             throw AuthError.permissionDenied("cross-origin request from \(origin) refused")
         }
@@ -74,10 +83,10 @@ struct UnsafeRequestGuard: RouterMiddleware {
         }
         let type = request.headers[.contentType]?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased() ?? ""
         let hasBody = request.headers[.contentLength].map { $0 != "0" } ?? (request.headers[.transferEncoding] != nil)
-        if !open311, type != "application/json", hasBody || !type.isEmpty {
+        if !open311, type != "application/json", !(form && type == "application/x-www-form-urlencoded"), hasBody || !type.isEmpty {
             throw RPCError(RPCStatusCode(rawValue: 415), "unsafe requests need Content-Type: application/json")
         }
-        if case .session(_, let csrf) = context.identity {
+        if case .session(_, let csrf) = context.identity, !form {
             guard let sent = request.headers[Self.csrfHeader], Self.constantTimeEqual(sent, csrf) else {
                 throw AuthError.permissionDenied("missing or wrong X-CSRF-Token for this session (GET /auth/session gives it)")
             }

@@ -70,8 +70,15 @@ public enum GatewayRequests {
         public var texts: [String] { [note ?? ""] }
     }
 
+    /// `POST /api/v1/mentions/{id}/promotion`: an operator's note for the new appeal.
+    public struct PromoteBody: GatewayRequestBody {
+        public var comment: String?
+        public var texts: [String] { [comment ?? ""] }
+    }
+
     /// Every body type above, for tooling that must cover them all.
     public static let all: [any GatewayRequestBody.Type] = [
         TransitionBody.self, AnswerBody.self, ClassificationBody.self, RatingBody.self, StatusBody.self, OverrideBody.self, ApprovalBody.self,
+        PromoteBody.self,
     ]
 }

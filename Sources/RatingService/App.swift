@@ -39,7 +39,8 @@ enum RatingServiceApp {
         let consumer = JetStreamConsumer(jetStream: env.jetStream, stream: Subjects.AppealEvents.stream, durable: durable,
                                          filterSubject: Subjects.AppealEvents.wildcard, logger: env.logger) { await projection.process($0) }
         return Built(host: rpc.host, handlers: handlers, projection: projection, consumer: consumer, directory: directory,
-                     services: [env.grants] + rpc.services + [consumer])
+                     services: [env.grants] + rpc.services + [consumer,
+                                RootCauseDetector(handlers: handlers, interval: settings.rootCauses.interval, logger: env.logger)])
     }
 
     /// Truncates the projection and switches to a fresh durable consumer (the next `build` re-reads

@@ -127,5 +127,6 @@ enum RatingSchema {
         -- Events that arrived before an earlier sequence of their appeal (deferred until the gap closed).
         ALTER TABLE consumer_state ADD COLUMN gaps_detected bigint NOT NULL DEFAULT 0;
         """),
+        Migration(5, "root-cause cases, their history, target indicators", RootCauseSchema.migrationSQL),
     ]
 }

@@ -38,24 +38,13 @@ struct RatingProjection: Sendable {
     /// No appeal has this many lifecycle events; a larger sequence is not an event of the platform.
     static let maxSequence: Int64 = 100_000
 
+    /// One message: checked, then applied in its own transaction (see `apply`).
     func process(_ item: JetStreamMessage) async -> ConsumeOutcome {
-        let msg = item.message
-        guard item.stream == Subjects.AppealEvents.stream else {
-            return await reject(item, reason: "message from stream \(item.stream), not \(Subjects.AppealEvents.stream)")
+        let event: AppealV1.AppealEvent, seq: Int64
+        switch Self.check(item) {
+        case .rejected(let reason): return await reject(item, reason: reason)
+        case .event(let e, let s): (event, seq) = (e, s)
         }
-        let event: AppealV1.AppealEvent
-        do {
-            event = try AppealV1.AppealEvent(serializedBytes: msg.payload)
-        } catch {
-            return await reject(item, reason: "payload is not a valid veche.appeal.v1.AppealEvent protobuf (\(msg.payload.count) bytes)")
-        }
-        if let problem = Self.validate(event) {
-            return await reject(item, reason: problem)
-        }
-        guard msg.subject == Subjects.AppealEvents.subject(for: event.type) else {
-            return await reject(item, reason: "a \(event.type.name) event on subject \(msg.subject)")
-        }
-        let seq = Int64(item.streamSequence)
         do {
             let outcome = try await pool.transaction { conn in try Self.apply(conn, event: event, streamSequence: seq) }
             if outcome == .deferred {
@@ -88,18 +77,9 @@ struct RatingProjection: Sendable {
     }
 
     private func reject(_ item: JetStreamMessage, reason: String) async -> ConsumeOutcome {
-        let msg = item.message
-        let seq = Int64(item.streamSequence)
         do {
-            try await pool.transaction { conn in
-                try conn.query("""
-                    INSERT INTO rejected_events (subject, stream_sequence, reason, payload)
-                    VALUES (\(msg.subject), \(seq), \(reason), \(PGBytes.encode(msg.payload))::bytea)
-                    ON CONFLICT (stream_sequence) DO NOTHING
-                    """)
-                try conn.query("UPDATE consumer_state SET last_stream_sequence = GREATEST(last_stream_sequence, \(seq)) WHERE id = 1")
-            }
-            logger.notice("rating: event rejected and kept", metadata: ["subject": "\(msg.subject)", "seq": "\(seq)", "reason": "\(reason)"])
+            try await pool.transaction { conn in try Self.storeRejection(conn, item, reason: reason) }
+            logger.notice("rating: event rejected and kept", metadata: ["subject": "\(item.message.subject)", "seq": "\(item.streamSequence)", "reason": "\(reason)"])
             return .ack
         } catch {
             return .retry(after: .seconds(1))

@@ -12,6 +12,8 @@ struct RatingSettings: Sendable {
     var satisfiedThreshold: Int = 4
     /// Sub-reasons listed under each "other" category.
     var subReasonLimit: Int = 3
+    /// Root-cause detection: window, thresholds, interval.
+    var rootCauses = RootCauseSettings()
 
     func config(_ w: RatingV1.Weights) -> RatingConfig {
         var c = base
@@ -55,7 +57,9 @@ struct RatingHandlers: RatingV1.RatingService.Handler {
         async let previousFacts = facts(in: previousPeriod, topic: topic)
         async let storedWeights = weights()
         let dir = await directory.directory()
-        let (cur, prev, w) = try await (currentFacts, previousFacts, storedWeights)
+        let (allCurrent, allPrevious, w) = try await (currentFacts, previousFacts, storedWeights)
+        // Appeals without an agency (or territory, topic) are nobody's record: "(не указано)" is not ranked.
+        let cur = allCurrent.filter { !Self.key($0, dimension).isEmpty }, prev = allPrevious.filter { !Self.key($0, dimension).isEmpty }
 
         let config = settings.config(w)
         let (population, entityPopulation) = Self.populations(dimension, facts: cur + prev, directory: dir)

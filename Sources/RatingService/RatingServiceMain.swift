@@ -20,7 +20,9 @@ struct RatingServiceMain: AsyncParsableCommand {
     func run() async throws {
         try await VecheProcess.serve(name: "rating-service", schema: RatingSchema.name, migrateOnly: migrateOnly) { env in
             if rebuild { try await RatingServiceApp.rebuild(env: env) }
-            return try await RatingServiceApp.build(env: env, useAgencyService: agencyDirectory).services
+            var settings = RatingSettings()
+            settings.rootCauses = RootCauseSettings(environment: ProcessInfo.processInfo.environment)
+            return try await RatingServiceApp.build(env: env, settings: settings, useAgencyService: agencyDirectory).services
         }
     }
 }

@@ -2,7 +2,7 @@ import Foundation
 
 /// Section headings shared by the report and the dashboard.
 public enum ReportSection: String, Sendable, CaseIterable {
-    case summary, volume, trend, timeliness, agencies, municipalities, problems, flags, surveys, methodology
+    case summary, volume, trend, timeliness, agencies, municipalities, problems, flags, staffing, rootCauses, surveys, methodology
 
     public var title: String {
         switch self {
@@ -14,12 +14,14 @@ public enum ReportSection: String, Sendable, CaseIterable {
         case .municipalities: return "Рейтинг муниципальных образований"
         case .problems: return "Основные проблемы по тематикам"
         case .flags: return "Обращения особого контроля"
+        case .staffing: return "Загруженность отраслевых блоков и кадровое обеспечение"
+        case .rootCauses: return "Системные проблемы и целевые показатели"
         case .surveys: return "Результаты социологических опросов"
         case .methodology: return "Методика и примечания"
         }
     }
 
-    public var anchor: String { "sec-" + rawValue }
+    public var anchor: String { "sec-" + (self == .rootCauses ? "root-causes" : rawValue) }
 }
 
 /// HTML fragments shared by the governor report and the dashboard. All data text is escaped here.

@@ -464,6 +464,11 @@ public struct GovernorReport: Sendable, Hashable {
     public var flags: [FlagCount]
     public var surveys: [SurveyPanel]
     public var methodology: Methodology
+    /// Workload and staff need per sector block (AgencyService GetWorkload).
+    public var staffing: [StaffingRow] = []
+    /// Root-cause cases with their progress, and the KPI targets / yearly indicators (RatingService).
+    public var rootCauses: [RootCauseRow] = []
+    public var indicators: [IndicatorRow] = []
     /// Free-form conclusions / key points for the governor (shown in the summary).
     public var highlights: [String]
 
@@ -516,8 +521,12 @@ public struct DashboardPage: Sendable {
     public var period: String
     public var generatedAt: Date
     public var timeZoneIdentifier: String
-    /// `<meta http-equiv="refresh">` interval; `nil` → no auto-refresh.
+    /// `<meta http-equiv="refresh">` interval; `nil` → no auto-refresh. With `live`, only for browsers
+    /// without JavaScript (inside `<noscript>`).
     public var refreshSeconds: Int?
+    /// Live updates: the page loads `script`, which re-reads the page in place when `events` (a
+    /// server-sent-event stream) reports a change.
+    public var live: (events: String, script: String)?
     public var kpis: Panel<[KpiItem]>
     public var channels: Panel<[ChannelCount]>
     public var topics: Panel<[TopicCount]>
@@ -528,6 +537,10 @@ public struct DashboardPage: Sendable {
     public var topicProblems: Panel<[TopicProblems]>
     public var flags: Panel<[FlagCount]>
     public var surveys: Panel<[SurveyPanel]>
+    /// Workload and staff need per sector block; set after construction (empty until then).
+    public var staffing: Panel<[StaffingRow]> = .loaded([])
+    /// The top open root-cause cases; set after construction (empty until then).
+    public var rootCauses: Panel<[RootCauseRow]> = .loaded([])
     /// Rows shown in the rating panels (top N and bottom N are kept when longer).
     public var ratingRowsLimit: Int
 

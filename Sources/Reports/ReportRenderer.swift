@@ -66,6 +66,11 @@ public enum ReportRenderer {
             return Fragments.problems(r.topicProblems, ctx: ctx)
         case .flags:
             return Fragments.flags(r.flags, ctx: ctx)
+        case .staffing:
+            return Fragments.staffing(r.staffing, ctx: ctx)
+        case .rootCauses:
+            return "<h3>Системные проблемы</h3>" + Fragments.rootCauses(r.rootCauses, ctx: ctx)
+                + "<h3>Целевые показатели</h3>" + Fragments.indicators(r.indicators, ctx: ctx)
         case .surveys:
             return Fragments.surveys(r.surveys, ctx: ctx)
         case .methodology:
@@ -79,11 +84,16 @@ public enum ReportRenderer {
         let e = Escape.html
         let ctx = Fragments.Context(idPrefix: "d", compact: true)
         let generated = RuFormat.dateTime(d.generatedAt, timeZoneIdentifier: d.timeZoneIdentifier)
-        var h = head(title: "\(d.title) — \(d.regionName)", css: Styles.dashboard, refresh: d.refreshSeconds)
-        h += "<body class=\"dash\"><header class=\"dh\"><div><h1>\(e(d.title))</h1>"
+        var h = head(title: "\(d.title) — \(d.regionName)", css: Styles.dashboard, refresh: d.refreshSeconds, script: d.live?.script)
+        h += "<body class=\"dash\"" + (d.live.map { " data-live=\"\(e($0.events))\"" } ?? "") + ">"
+        h += "<header class=\"dh\"><div><h1>\(e(d.title))</h1>"
         h += "<div class=\"sub\">\(e(d.regionName)) · период: \(e(RuFormat.period(d.period)))</div></div>"
         h += "<div class=\"ts\">Обновлено: \(e(generated))"
-        if let sec = d.refreshSeconds, sec > 0 { h += "<br/>автообновление каждые \(sec) с" }
+        if d.live != nil {
+            h += "<br/><span id=\"live-note\">обновляется при поступлении событий</span>"
+        } else if let sec = d.refreshSeconds, sec > 0 {
+            h += "<br/>автообновление каждые \(sec) с"
+        }
         h += "</div></header><main class=\"dg\">"
 
         // (id, title, grid span, unavailable reason, body)
@@ -104,6 +114,8 @@ public enum ReportRenderer {
         add(.agencies, "sp6", d.agencyRating) { Fragments.rating($0, ctx: ctx, limit: d.ratingRowsLimit) }
         add(.municipalities, "sp6", d.municipalityRating) { Fragments.rating($0, ctx: ctx, limit: d.ratingRowsLimit) }
         add(.problems, "sp12", d.topicProblems) { Fragments.problems($0, ctx: ctx) }
+        add(.staffing, "sp12", d.staffing) { Fragments.staffing($0, ctx: ctx) }
+        add(.rootCauses, "sp12", d.rootCauses, title: "Основные открытые системные проблемы") { Fragments.rootCauses($0, ctx: ctx) }
         add(.surveys, "sp12", d.surveys) { Fragments.surveys($0, ctx: ctx) }
 
         let down = panels.filter { $0.3 != nil }.count
@@ -125,10 +137,15 @@ public enum ReportRenderer {
 
     // MARK: - Shared
 
-    static func head(title: String, css: String, refresh: Int?) -> String {
+    /// With a `script` (a live page refreshes itself), the refresh is for browsers without JavaScript only.
+    static func head(title: String, css: String, refresh: Int?, script: String? = nil) -> String {
         var h = "<!DOCTYPE html>\n<html lang=\"ru\"><head><meta charset=\"utf-8\"/>"
         h += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"/>"
-        if let refresh, refresh > 0 { h += "<meta http-equiv=\"refresh\" content=\"\(refresh)\"/>" }
+        if let refresh, refresh > 0 {
+            let meta = "<meta http-equiv=\"refresh\" content=\"\(refresh)\"/>"
+            h += script == nil ? meta : "<noscript>\(meta)</noscript>"
+        }
+        if let script { h += "<script src=\"\(Escape.html(script))\" defer></script>" }
         h += "<meta name=\"generator\" content=\"Veche Reports\"/>"
         h += "<title>\(Escape.html(title))</title><style>\(css)</style></head>"
         return h

@@ -89,7 +89,7 @@ struct BatchIntake: Sendable {
                                                                  headers: msg.headers, at: item.storedAt)
             _ = try await submit(batch, by: principal, raw: msg.payload, source: msg.subject, sequence: item.streamSequence)
             return .ack
-        } catch let e as AuthError {
+        } catch let e as AuthError where !e.isTransient {
             return await keep(item, reason: "refused: \(e.message)")
         } catch let e as RPCError where e.code == .alreadyExists {
             return await keep(item, reason: e.message)

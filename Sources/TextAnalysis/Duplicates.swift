@@ -31,7 +31,65 @@ public struct DuplicateIndexOptions: Sendable {
     /// MinHash size and LSH bands (rows per band = hashes / bands) for text-only candidates.
     public var minHashSize = 24
     public var lshBands = 8
+    /// Most recent members kept per LSH bucket and per geo cell: the candidates of one appeal are at most
+    /// `(lshBands + 3 × (2·dLon + 1)) × maxBucketMembers`, however large a campaign or the index grows.
+    public var maxBucketMembers = 64
     public init() {}
+}
+
+/// What the index compares of one text: its stem-hash set and its MinHash-LSH band keys. Computed by a
+/// `DuplicateFeaturizer`, off the index's lock (one featurizer per thread).
+public struct DuplicateFeatures: Sendable {
+    public let terms: Set<UInt64>
+    public let bandKeys: [UInt64]
+}
+
+/// Turns texts into `DuplicateFeatures` (stems, hashes, MinHash signature). Not thread-safe (owns a stemmer);
+/// featurizers built with equal options produce equal features.
+public final class DuplicateFeaturizer {
+    public let options: DuplicateIndexOptions
+    private let stemmer: RussianStemmer
+    private let seeds: [UInt64]
+
+    public init(options: DuplicateIndexOptions = DuplicateIndexOptions()) throws {
+        self.options = options
+        stemmer = try RussianStemmer()
+        var rng = SplitMix64(seed: 0xD0_D0)
+        seeds = (0..<max(1, options.minHashSize)).map { _ in rng.next() }
+    }
+
+    static func fnv(_ s: String) -> UInt64 {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for b in s.utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
+        return h
+    }
+
+    static func mix(_ x: UInt64, _ seed: UInt64) -> UInt64 {
+        var z = x ^ seed
+        z = (z ^ (z >> 33)) &* 0xff51_afd7_ed55_8ccd
+        z = (z ^ (z >> 33)) &* 0xc4ce_b9fe_1a85_ec53
+        return z ^ (z >> 33)
+    }
+
+    public func features(_ text: String) -> DuplicateFeatures {
+        var terms = Set<UInt64>()
+        for t in Tokenizer.normalizedTokens(text) where t.count > 1 && !RussianStopWords.contains(t) {
+            terms.insert(Self.fnv(stemmer.stem(t)))
+        }
+        return DuplicateFeatures(terms: terms, bandKeys: bandKeys(terms))
+    }
+
+    private func bandKeys(_ terms: Set<UInt64>) -> [UInt64] {
+        guard !terms.isEmpty else { return [] }
+        let sig = seeds.map { s in terms.reduce(UInt64.max) { min($0, Self.mix($1, s)) } }
+        let bands = max(1, min(options.lshBands, sig.count))
+        let rows = sig.count / bands
+        return (0..<bands).map { b in
+            var h = UInt64(b) &* 0x9E37_79B9_7F4A_7C15
+            for r in 0..<rows { h = Self.mix(h ^ sig[b * rows + r], 0x1234_5678) }
+            return h
+        }
+    }
 }
 
 /// Outcome of `DuplicateIndex.add`.
@@ -48,6 +106,7 @@ public struct DuplicateDecision: Sendable, Equatable {
 /// describe the same problem (same topic, within `radiusMeters` and `timeWindow`, similar text) or
 /// of a new group. Candidates come from a geo grid (when coordinates are known) and MinHash-LSH
 /// buckets over stem sets (text-only matching), so each `add` touches only nearby items.
+/// Each `add` compares at most a bounded number of candidates (`maxBucketMembers`).
 /// Not thread-safe (owns a stemmer and mutable state): use from one task, or wrap in an actor.
 public final class DuplicateIndex {
     private struct Item {
@@ -60,57 +119,50 @@ public final class DuplicateIndex {
     }
 
     public let options: DuplicateIndexOptions
-    private let stemmer: RussianStemmer
-    private var items: [Item] = []
+    private let featurizer: DuplicateFeaturizer
+    /// Live items by index; items older than `timeWindow` before the latest appeal are dropped (`compact`).
+    private var items: [Int32: Item] = [:]
+    private var nextIndex: Int32 = 0
+    private var latest = Date.distantPast
+    private var addsSinceCompaction = 0
     private var grid: [Int64: [Int32]] = [:]
     private var buckets: [UInt64: [Int32]] = [:]
     private var nextGroup = 0
     private let cellDeg: Double
-    private let seeds: [UInt64]
+    /// Similarity checks made so far (the cost measure of `add`: bounded per appeal by `maxBucketMembers`).
+    public private(set) var comparisons = 0
 
     public init(options: DuplicateIndexOptions = DuplicateIndexOptions()) throws {
         self.options = options
-        stemmer = try RussianStemmer()
+        featurizer = try DuplicateFeaturizer(options: options)
         cellDeg = max(options.radiusMeters, 10) / 111_320
-        var rng = SplitMix64(seed: 0xD0_D0)
-        seeds = (0..<max(1, options.minHashSize)).map { _ in rng.next() }
     }
 
     public var count: Int { items.count }
 
     private func cellKey(_ a: Int64, _ b: Int64) -> Int64 { (a &* 1_000_003) ^ b }
 
-    private static func fnv(_ s: String) -> UInt64 {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for b in s.utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
-        return h
+    private func remember(_ idx: Int32, in list: inout [Int32]) {
+        list.append(idx)
+        if list.count > options.maxBucketMembers { list.removeFirst(list.count - options.maxBucketMembers) }
     }
 
-    private static func mix(_ x: UInt64, _ seed: UInt64) -> UInt64 {
-        var z = x ^ seed
-        z = (z ^ (z >> 33)) &* 0xff51_afd7_ed55_8ccd
-        z = (z ^ (z >> 33)) &* 0xc4ce_b9fe_1a85_ec53
-        return z ^ (z >> 33)
-    }
-
-    func terms(_ text: String) -> Set<UInt64> {
-        var out = Set<UInt64>()
-        for t in Tokenizer.normalizedTokens(text) where t.count > 1 && !RussianStopWords.contains(t) {
-            out.insert(Self.fnv(stemmer.stem(t)))
+    /// Drops items no later appeal can match (older than `timeWindow` before the latest one) and the bucket
+    /// entries pointing at them, so memory follows the time window, not the whole history.
+    private func compact() {
+        addsSinceCompaction = 0
+        let cutoff = latest.addingTimeInterval(-options.timeWindow)
+        let stale = items.filter { $0.value.date < cutoff }.map(\.key)
+        guard !stale.isEmpty else { return }
+        for k in stale { items[k] = nil }
+        func prune<K: Hashable>(_ map: inout [K: [Int32]]) {
+            map = map.compactMapValues { list in
+                let kept = list.filter { items[$0] != nil }
+                return kept.isEmpty ? nil : kept
+            }
         }
-        return out
-    }
-
-    private func bandKeys(_ terms: Set<UInt64>) -> [UInt64] {
-        guard !terms.isEmpty else { return [] }
-        let sig = seeds.map { s in terms.reduce(UInt64.max) { min($0, Self.mix($1, s)) } }
-        let bands = max(1, min(options.lshBands, sig.count))
-        let rows = sig.count / bands
-        return (0..<bands).map { b in
-            var h = UInt64(b) &* 0x9E37_79B9_7F4A_7C15
-            for r in 0..<rows { h = Self.mix(h ^ sig[b * rows + r], 0x1234_5678) }
-            return h
-        }
+        prune(&grid)
+        prune(&buckets)
     }
 
     static func jaccard(_ a: Set<UInt64>, _ b: Set<UInt64>) -> Double {
@@ -128,11 +180,13 @@ public final class DuplicateIndex {
         return 2 * r * asin(min(1, sqrt(a)))
     }
 
-    /// Adds an appeal and returns its duplicate group.
+    /// Adds an appeal and returns its duplicate group. `features`: precomputed by a `DuplicateFeaturizer` with
+    /// the same options (nil: computed here).
     @discardableResult
-    public func add(_ appeal: DuplicateCandidate) -> DuplicateDecision {
-        let t = terms(appeal.text)
-        let keys = bandKeys(t)
+    public func add(_ appeal: DuplicateCandidate, features: DuplicateFeatures? = nil) -> DuplicateDecision {
+        let f = features ?? featurizer.features(appeal.text)
+        let t = f.terms
+        let keys = f.bandKeys
         var candidates = Set<Int32>()
         var geoCell: (Int64, Int64)?
         if let lat = appeal.latitude, let lon = appeal.longitude, lat.isFinite, lon.isFinite {
@@ -143,9 +197,10 @@ public final class DuplicateIndex {
         }
         for k in keys { candidates.formUnion(buckets[k] ?? []) }
 
-        var best: (idx: Int, score: Double, sim: Double)?
-        for c in candidates {
-            let other = items[Int(c)]
+        var best: (idx: Int32, score: Double, sim: Double)?
+        for c in candidates.sorted() {   // in index order: equal scores resolve the same way every time
+            guard let other = items[c] else { continue }
+            comparisons += 1
             let dt = appeal.date.timeIntervalSince(other.date)
             guard abs(dt) <= options.timeWindow else { continue }
             if let a = appeal.topicCode, let b = other.topic, a != b { continue }
@@ -163,23 +218,28 @@ public final class DuplicateIndex {
                 score = sim
             }
             score -= 0.1 * abs(dt) / max(1, options.timeWindow)
-            if best == nil || score > (best?.score ?? 0) { best = (Int(c), score, sim) }
+            if best == nil || score > (best?.score ?? 0) { best = (c, score, sim) }
         }
 
         let group: Int
         let decision: DuplicateDecision
         if let b = best {
-            group = items[b.idx].group
-            decision = DuplicateDecision(groupId: group, isNewGroup: false, matchedId: items[b.idx].id, similarity: b.sim)
+            let matched = items[b.idx]
+            group = matched?.group ?? 0
+            decision = DuplicateDecision(groupId: group, isNewGroup: false, matchedId: matched?.id, similarity: b.sim)
         } else {
             group = nextGroup; nextGroup += 1
             decision = DuplicateDecision(groupId: group, isNewGroup: true, matchedId: nil, similarity: 0)
         }
-        let idx = Int32(items.count)
-        items.append(Item(id: appeal.id, group: group, date: appeal.date, lat: appeal.latitude, lon: appeal.longitude,
-                          topic: appeal.topicCode, category: appeal.categoryCode, terms: t))
-        if let (a, b) = geoCell { grid[cellKey(a, b), default: []].append(idx) }
-        for k in keys { buckets[k, default: []].append(idx) }
+        let idx = nextIndex
+        nextIndex += 1
+        items[idx] = Item(id: appeal.id, group: group, date: appeal.date, lat: appeal.latitude, lon: appeal.longitude,
+                          topic: appeal.topicCode, category: appeal.categoryCode, terms: t)
+        if let (a, b) = geoCell { remember(idx, in: &grid[cellKey(a, b), default: []]) }
+        for k in keys { remember(idx, in: &buckets[k, default: []]) }
+        latest = max(latest, appeal.date)
+        addsSinceCompaction += 1
+        if addsSinceCompaction >= 10_000 { compact() }
         return decision
     }
 }

@@ -5,7 +5,7 @@ import Foundation
 /// rate each answer once. Only its SHA-256 hash is stored, so a database leak does not leak the tokens.
 public enum CitizenToken {
     /// Header that carries the token on HTTP and NATS requests.
-    public static let header = "Veche-Citizen-Token"
+    public static let header = IdentityHeaders.citizenToken
 
     /// 32 random bytes, base64url (43 characters).
     public static func generate() -> String { SecureRandom.token() }

@@ -26,6 +26,7 @@ public enum MethodRules {
     static let appealWorkers: Set<Role> = [.centerHead, .operator, .sectorResponsible, .sectorHead, .executor, .mediaOfficer, .importer]
     static let answerers: Set<Role> = [.sectorResponsible, .sectorHead, .executor, .mediaOfficer, .importer]
     static let intake: Set<Role> = [.integration, .importer, .operator, .centerHead, .publicPortal]
+    static let mediaReaders: Set<Role> = [.mediaOfficer, .centerHead, .curator, .operator, .analyst]
     static let directoryReaders: Set<Role> = Role.staff.union([.service, .publicPortal, .importer, .integration])
 
     public static let table: [String: [String: MethodRule]] = [
@@ -33,11 +34,22 @@ public enum MethodRules {
             "SubmitAppeal": .roles(intake),
             "GetAppeal": .citizenOrRoles(staff.union([.publicPortal])),
             "ListAppeals": .roles(staff.union([.publicPortal])),
-            "GetStats": .roles(staff.union([.importer])),
+            // Aggregates without personal data: also the public summary (`public_portal`).
+            "GetStats": .roles(staff.union([.importer, .publicPortal])),
+            "GetActivity": .roles(staff.union([.publicPortal])),
             "Transition": .roles(appealWorkers),
             "AnswerAppeal": .roles(answerers),
             "ReclassifyAppeal": .roles([.centerHead, .operator, .sectorResponsible, .sectorHead]),
             "RateAppeal": .citizenOrRoles([.importer]),
+        ],
+        // Mentions (public posts): read by the media officer, the ЦУР's head, curator, operators and analysts; the
+        // social / messenger monitoring systems deliver posts; operators and the media officer promote one to an appeal.
+        "MediaService": [
+            "SubmitPost": .roles([.integration, .importer]),
+            "ListMentions": .roles(mediaReaders),
+            "GetToneSeries": .roles(mediaReaders),
+            "ListIncidents": .roles(mediaReaders),
+            "PromoteMention": .roles([.operator, .mediaOfficer]),
         ],
         "AgencyService": [
             "ListMunicipalities": .roles(directoryReaders),
@@ -60,9 +72,21 @@ public enum MethodRules {
             // Any principal may resolve its own grants (the handler checks "own" unless the caller is a service).
             "ResolveGrants": .roles(Set(Role.allCases)),
             "QueryAudit": .roles([.curator]),
+            // Each person their own notification preferences (the head of the ЦУР anyone's: checked in the handler).
+            "GetNotificationPreferences": .roles(staff),
+            "SetNotificationPreferences": .roles(staff),
+            "ListEscalationChains": .roles(staff),
+            "SetEscalationChain": .roles([.centerHead]),
+            "GetWorkload": .roles(staff),
+            "SetBlockStaff": .roles([.centerHead]),
+            // Each person their own saved queue filters (and those shared with their block: checked in the handler).
+            "ListSavedFilters": .roles(staff),
+            "CreateSavedFilter": .roles(staff),
+            "UpdateSavedFilter": .roles(staff),
+            "DeleteSavedFilter": .roles(staff),
         ],
         "RatingService": [
-            "GetRatings": .roles(staff),
+            "GetRatings": .roles(staff.union([.publicPortal])),
             "GetTopProblems": .roles(staff),
             "GetKpis": .roles(staff),
             "SetWeights": .roles([.centerHead]),
@@ -70,6 +94,15 @@ public enum MethodRules {
             "SetKpiTargets": .roles([.curator]),
             "ApproveReport": .roles([.curator]),
             "GetReportApproval": .roles(staff),
+            // Root-cause cases: any staff reads; the head of the ЦУР, the curator and the sector blocks (their own
+            // block's cases: checked in the handler) edit; detection also by the import (after a historical load).
+            "DetectRootCauses": .roles([.centerHead, .curator, .importer, .service]),
+            "ListRootCauses": .roles(staff),
+            "GetRootCause": .roles(staff),
+            "UpdateRootCause": .roles([.centerHead, .curator, .sectorHead, .sectorResponsible]),
+            "ListIndicators": .roles(staff),
+            "SetIndicator": .roles([.centerHead, .curator]),
+            "DeleteIndicator": .roles([.centerHead, .curator]),
         ],
         "SurveyService": [
             "CreateSurvey": .roles([.sociologist]),

@@ -30,6 +30,9 @@ public struct OIDCSettings: Sendable {
     /// The JWKS is fetched again for an unknown `kid` at most this often (key rotation without a restart,
     /// without letting forged `kid`s hammer the provider).
     public var jwksMinRefreshInterval: Duration = .seconds(10)
+    /// Time allowed for each call to the provider's discovery and JWKS endpoints (a loaded provider is slow,
+    /// not wrong; a failure is answered 503, never 401).
+    public var providerTimeout: Duration = .seconds(15)
     public var clientID: String
     public var clientSecret: String
 

@@ -49,13 +49,17 @@ public struct TokenEndpoint: Sendable {
 
     func request(_ fields: [(String, String)]) async throws -> TokenResponse {
         guard !clientID.isEmpty else { throw AuthError.unauthenticated("no client id configured (VECHE_CLIENT_ID)") }
-        let resolved = try await settings.discovered()
-        guard let url = resolved.tokenURL else { throw AuthError.unauthenticated("the provider has no token endpoint") }
         do {
-            let data = try await HTTP.postForm(url, fields, basicAuth: (clientID, clientSecret), timeout: .seconds(10))
+            let resolved = try await settings.discovered(timeout: settings.providerTimeout)
+            guard let url = resolved.tokenURL else { throw AuthError.unauthenticated("the provider has no token endpoint") }
+            let data = try await HTTP.postForm(url, fields, basicAuth: (clientID, clientSecret), timeout: settings.providerTimeout)
             return try JSONDecoder().decode(TokenResponse.self, from: data)
         } catch let f as HTTP.Failure where (400..<500).contains(f.status) {
             throw AuthError.unauthenticated("the provider refused the \(fields.first?.1 ?? "") grant for \(clientID) (HTTP \(f.status))")
+        } catch let e as AuthError {
+            throw e
+        } catch {
+            throw AuthError.providerUnavailable("the identity provider's token endpoint did not answer: \(error)")
         }
     }
 }

@@ -65,6 +65,7 @@ public actor TokenVerifier {
     private var keys = JWTKeyCollection()
     private var kids: Set<String> = []
     private var lastFetch: ContinuousClock.Instant?
+    private var lastFailure: ContinuousClock.Instant?
     private var inFlight: Task<Void, any Error>?
     /// How often the JWKS was fetched (observable in tests of key rotation and of the refresh bound).
     public private(set) var fetches = 0
@@ -76,6 +77,11 @@ public actor TokenVerifier {
 
     /// Verifies `token` as of `now` (the publish time for messages that waited in a stream).
     public func verify(_ token: String, now: Date = Date()) async throws -> VerifiedToken {
+        // A token whose signature was checked a moment ago (every message of an intake batch carries the same one)
+        // is not checked again: its claims are, as of `now`, and only while its key is still in the JWKS.
+        if let hit = verifiedSignatures[token], ContinuousClock.now < hit.until, kids.contains(hit.kid) {
+            return try check(hit.claims, raw: token, now: now)
+        }
         let kid = try Self.keyID(of: token)
         let collection = try await keys(for: kid)
         let claims: AccessTokenClaims
@@ -84,8 +90,15 @@ public actor TokenVerifier {
         } catch {
             throw AuthError.unauthenticated("access token rejected: \(Self.describe(error))")
         }
+        if verifiedSignatures.count >= Self.verifiedSignatureLimit { verifiedSignatures.removeAll(keepingCapacity: true) }
+        verifiedSignatures[token] = (claims, kid, ContinuousClock.now + Self.verifiedSignatureLifetime)
         return try check(claims, raw: token, now: now)
     }
+
+    /// Tokens whose signature was verified recently (bounded; each entry lives `verifiedSignatureLifetime`).
+    private var verifiedSignatures: [String: (claims: AccessTokenClaims, kid: String, until: ContinuousClock.Instant)] = [:]
+    static let verifiedSignatureLimit = 1024
+    static let verifiedSignatureLifetime: Duration = .seconds(60)
 
     func check(_ c: AccessTokenClaims, raw: String, now: Date) throws -> VerifiedToken {
         let leeway = Double(settings.leeway.components.seconds)
@@ -137,6 +150,9 @@ public actor TokenVerifier {
         if let last = lastFetch, ContinuousClock.now - last < settings.jwksMinRefreshInterval {
             throw AuthError.unauthenticated("access token signed with unknown key \(kid)")
         }
+        if let failed = lastFailure, ContinuousClock.now - failed < Self.failureBackoff {
+            throw AuthError.providerUnavailable("the identity provider's signing keys cannot be fetched now; retry shortly")
+        }
         try await refresh()
         guard kids.contains(kid) else { throw AuthError.unauthenticated("access token signed with unknown key \(kid)") }
         return keys
@@ -151,18 +167,25 @@ public actor TokenVerifier {
         try await task.value
     }
 
+    /// After a failed fetch, callers are answered 503 for this long without another fetch (a provider that is
+    /// down is not hammered by every request), but the refresh throttle is not started: the next fetch after
+    /// the backoff may bring the key.
+    static let failureBackoff: Duration = .seconds(1)
+
     private func fetch() async throws {
-        lastFetch = .now
         fetches += 1
         let jwks: JWKS
         do {
-            let resolved = try await settings.discovered()
-            guard let url = resolved.jwksURL else { throw AuthError.unauthenticated("the provider publishes no JWKS") }
-            jwks = try JSONDecoder().decode(JWKS.self, from: try await HTTP.get(url, timeout: .seconds(5)))
+            let resolved = try await settings.discovered(timeout: settings.providerTimeout)
+            guard let url = resolved.jwksURL else { throw AuthError.providerUnavailable("the provider publishes no JWKS") }
+            jwks = try JSONDecoder().decode(JWKS.self, from: try await HTTP.get(url, timeout: settings.providerTimeout))
         } catch {
+            lastFailure = .now
             logger.warning("JWKS fetch failed", metadata: ["issuer": "\(settings.issuer)", "error": "\(error)"])
-            throw AuthError.unauthenticated("cannot fetch the provider's signing keys")
+            throw AuthError.providerUnavailable("cannot fetch the identity provider's signing keys now; retry shortly")
         }
+        lastFetch = .now
+        lastFailure = nil
         let collection = JWTKeyCollection()
         var found: Set<String> = []
         for jwk in jwks.keys {

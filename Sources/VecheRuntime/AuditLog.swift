@@ -31,6 +31,19 @@ public struct AuditLog: Sendable {
             """)
     }
 
+    /// Many entries in one statement (a batch of writes, each by its own principal).
+    public func recordAll(_ conn: PGConnection, _ entries: [(Principal, Entry)]) throws {
+        guard !entries.isEmpty else { return }
+        let p = entries.map(\.0), e = entries.map(\.1)
+        try conn.query("""
+            INSERT INTO audit.entries (service, actor, client_id, source, action, appeal_id, target, detail)
+            SELECT \(service), actor, client_id, source, action, appeal_id, target, detail
+            FROM unnest(\(p.map(\.actor))::text[], \(p.map(\.clientID))::text[], \(p.map(\.source))::text[], \(e.map(\.action))::text[],
+                        \(e.map(\.appealID))::uuid[], \(e.map(\.target))::text[], \(e.map(\.detail))::text[])
+                AS r(actor, client_id, source, action, appeal_id, target, detail)
+            """)
+    }
+
     /// One entry per appeal whose personal data was returned (one statement for a whole page).
     public func recordReads(_ conn: PGConnection, _ principal: Principal, action: String, appealIDs: [String]) throws {
         guard !appealIDs.isEmpty else { return }

@@ -42,9 +42,12 @@ public final class BlockingExecutor: @unchecked Sendable {
 
     public let name: String
     public let capacity: Int
+    /// How many threads run jobs (work split into this many parts keeps every thread busy).
+    public let threadCount: Int
 
     public init(name: String, threads: Int, capacity: Int = 4096) {
         self.name = name
+        threadCount = max(1, threads)
         self.capacity = max(1, capacity)
         for i in 0..<max(1, threads) {
             let t = Thread { [self] in self.loop() }

@@ -33,6 +33,9 @@ public enum BusPermissions {
     public static let importer = "import"
     /// Monitoring: ADR-32 discovery (`$SRV.>`) and read-only JetStream state (`monitoring`).
     public static let ops = "ops"
+    /// `veche-tool messenger-bridge`: reads notifications through durable consumers of `VECHE_NOTIFY` (one per
+    /// messenger, `messenger-<channel>`); it publishes nothing else.
+    public static let messengerBridge = "messenger-bridge"
     /// `veche-tool bench`: its private echo service and intake on the portal channel.
     public static let bench = "bench"
 
@@ -74,12 +77,18 @@ public enum BusPermissions {
                     publish: [Subjects.AppealEvents.wildcard]
                         + agency("Route", "ListMunicipalities", "GetAgency", "ResolveGrants", "GetDirectorySnapshot")
                         + streamAdmin(Subjects.Intake.stream) + streamAdmin(Subjects.AppealEvents.stream)
-                        + consumer(Subjects.Intake.stream, durable: Subjects.Intake.durable),
+                        + consumer(Subjects.Intake.stream, durable: Subjects.Intake.durable)
+                        // Mentions (MediaService runs in AppealService's process, schema `appeal`).
+                        + streamAdmin(Subjects.Mentions.stream) + consumer(Subjects.Mentions.stream, durable: Subjects.Mentions.durable),
                     subscribe: AppealV1.AppealService.methodSubjects + discovery(AppealV1.AppealService.name)
+                        + MediaV1.MediaService.methodSubjects + discovery(MediaV1.MediaService.name)
                         + [grantsChanged, Subjects.Directory.changed, inbox(appealService)],
                     allowResponses: true),
             BusUser(name: agencyService,
-                    publish: [grantsChanged, Subjects.Directory.changed],
+                    // Escalations and citizens' notices come from the appeal events; messenger bridges get theirs on the bus.
+                    publish: [grantsChanged, Subjects.Directory.changed, Subjects.Notifications.wildcard]
+                        + streamAdmin(Subjects.Notifications.stream)
+                        + consumer(Subjects.AppealEvents.stream, durable: Subjects.Notifications.eventsDurable),
                     subscribe: AgencyV1.AgencyService.methodSubjects + discovery(AgencyV1.AgencyService.name) + [inbox(agencyService)],
                     allowResponses: true),
             BusUser(name: ratingService,
@@ -98,12 +107,23 @@ public enum BusPermissions {
                     allowResponses: true),
             BusUser(name: gateway,
                     publish: AppealV1.AppealService.methodSubjects + AgencyV1.AgencyService.methodSubjects
-                        + RatingV1.RatingService.methodSubjects + SurveyV1.SurveyService.methodSubjects,
-                    subscribe: [inbox(gateway)], allowResponses: false),
+                        + RatingV1.RatingService.methodSubjects + SurveyV1.SurveyService.methodSubjects
+                        + MediaV1.MediaService.methodSubjects
+                        // `/ready`: one ADR-32 PING per backend service.
+                        + Subjects.Discovery.platformServices.map(Subjects.Discovery.ping),
+                    // Appeal events: the workspace's live updates (each browser sees only what AppealAccess allows).
+                    subscribe: [inbox(gateway), Subjects.AppealEvents.wildcard], allowResponses: false),
             BusUser(name: importer,
                     publish: AppealV1.AppealService.methodSubjects + agency("ListMunicipalities", "ListTopics")
-                        + SurveyV1.SurveyService.methodSubjects,
+                        + SurveyV1.SurveyService.methodSubjects
+                        // The demo seed: detection after its load, then plans and indicators (as the curator it also is).
+                        + ["DetectRootCauses", "ListRootCauses", "UpdateRootCause", "ListIndicators", "SetIndicator"]
+                            .map { RatingV1.RatingService.subjectPrefix + "." + $0 }
+                        // Archived public posts (and the demo seed's) over the mention stream or SubmitPost.
+                        + [Subjects.Mentions.wildcard, MediaV1.MediaService.Method.SubmitPost.subject],
                     subscribe: [inbox(importer)], allowResponses: false),
+            BusUser(name: messengerBridge, publish: consumer(Subjects.Notifications.stream, durable: "*"),
+                    subscribe: [inbox(messengerBridge)], allowResponses: false),
             BusUser(name: ops, publish: ["$SRV.>"] + monitoring, subscribe: [inbox(ops)], allowResponses: false),
             BusUser(name: bench,
                     publish: ["bench.>", Subjects.Intake.subject(channel: "portal"), AppealV1.AppealService.Method.GetStats.subject],
@@ -111,8 +131,12 @@ public enum BusPermissions {
         ]
         for channel in integrations {
             let user = integration(channel)
-            users.append(BusUser(name: user, publish: [Subjects.Intake.subject(channel: channel), AppealV1.AppealService.Method.SubmitAppeal.subject],
-                                 subscribe: [inbox(user)], allowResponses: false))
+            var publish = [Subjects.Intake.subject(channel: channel), AppealV1.AppealService.Method.SubmitAppeal.subject]
+            // Social-network and messenger monitoring systems also deliver public posts (any source token).
+            if Subjects.Mentions.channels.contains(channel) {
+                publish += [Subjects.Mentions.wildcard, MediaV1.MediaService.Method.SubmitPost.subject]
+            }
+            users.append(BusUser(name: user, publish: publish, subscribe: [inbox(user)], allowResponses: false))
         }
         for team in teams {
             let user = surveyTeam(team)

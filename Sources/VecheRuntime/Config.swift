@@ -26,6 +26,8 @@ public struct VecheConfig: Sendable {
     public var httpHost: String
     public var httpPort: Int
     public var logLevel: Logger.Level
+    /// `VECHE_LOG_FORMAT`: text (default) or json.
+    public var logFormat: VecheLogging.Format
     /// The one time zone of the region (`VECHE_TIMEZONE`, an IANA name): deadlines, periods, appeal numbers,
     /// dates shown to people. Validated at start-up.
     public var timeZone: TimeZone
@@ -46,6 +48,8 @@ public struct VecheConfig: Sendable {
     public var defaultDeadline: Duration
     /// How long idempotency keys are remembered (`VECHE_IDEMPOTENCY_TTL_HOURS`, default 24).
     public var idempotencyTTL: Duration
+    /// Loopback port of this process's Prometheus `/metrics` listener (`VECHE_METRICS_PORT`; nil: none).
+    public var metricsPort: Int?
 
     /// Reads `VECHE_*` variables; unknown time zones and malformed numbers are reported together.
     public init(environment env: [String: String] = ProcessInfo.processInfo.environment) throws {
@@ -84,6 +88,11 @@ public struct VecheConfig: Sendable {
         if Logger.Level(rawValue: level) == nil {
             problems.append("VECHE_LOG_LEVEL='\(level)' is not one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")
         }
+        let format = (env["VECHE_LOG_FORMAT"] ?? "text").lowercased()
+        logFormat = VecheLogging.Format(rawValue: format) ?? .text
+        if VecheLogging.Format(rawValue: format) == nil {
+            problems.append("VECHE_LOG_FORMAT='\(format)' is not one of \(VecheLogging.Format.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
         let zone = env["VECHE_TIMEZONE"] ?? Self.defaultTimeZoneIdentifier
         if let tz = TimeZone(identifier: zone) {
             timeZone = tz
@@ -97,6 +106,7 @@ public struct VecheConfig: Sendable {
         handlerQueue = int("VECHE_HANDLER_QUEUE", 256)
         defaultDeadline = .milliseconds(int("VECHE_DEFAULT_DEADLINE_MS", 10_000))
         idempotencyTTL = .seconds(3600 * int("VECHE_IDEMPOTENCY_TTL_HOURS", 24))
+        metricsPort = env["VECHE_METRICS_PORT"].map { _ in int("VECHE_METRICS_PORT", 0, min: 1) }.flatMap { $0 > 0 ? $0 : nil }
     }
 
     static var defaultTimeZone: TimeZone {
@@ -111,13 +121,30 @@ public struct VecheConfig: Sendable {
 
 /// Process-wide logging set-up (swift-log to stderr).
 public enum VecheLogging {
-    /// Bootstraps swift-log once per process (stderr, level from config).
-    public static func bootstrap(level: Logger.Level) {
-        LoggingSystem.bootstrap { label in
-            var h = StreamLogHandler.standardError(label: label)
-            h.logLevel = level
-            return h
-        }
+    /// How log lines are written (`VECHE_LOG_FORMAT`).
+    public enum Format: String, Sendable, CaseIterable {
+        /// swift-log's human-readable lines.
+        case text
+        /// One JSON object per line (`JSONLogHandler`), for log collectors.
+        case json
+    }
+
+    /// Bootstraps swift-log once per process (stderr, level and format from config; `process` names the
+    /// service in JSON lines). Every line logged while a span is current carries its `trace_id` and `span_id`.
+    public static func bootstrap(_ config: VecheConfig, process: String) {
+        LoggingSystem.bootstrap({ label, provider in
+            switch config.logFormat {
+            case .text:
+                var h = StreamLogHandler.standardError(label: label, metadataProvider: provider)
+                h.logLevel = config.logLevel
+                return h
+            case .json:
+                var h = JSONLogHandler(label: label, service: process, instance: config.instanceID)
+                h.metadataProvider = provider
+                h.logLevel = config.logLevel
+                return h
+            }
+        }, metadataProvider: VecheTracing.loggingMetadataProvider)
     }
 }
 

@@ -4,6 +4,7 @@ import Foundation
 import Logging
 import ServiceLifecycle
 import Synchronization
+import Tracing
 
 /// JetStream context over a connection: stream management and acknowledged publishing.
 public final class JetStream: @unchecked Sendable {
@@ -161,6 +162,8 @@ public struct JetStreamMessage: Sendable {
     public var stream: String = ""
     /// When the stream stored it (server clock): the time a credential carried in the message is checked at.
     public var storedAt: Date = .distantPast
+    /// The context of the message's consumer span (its trace continues the one in `traceparent`), set by the consumer.
+    public var traceContext: InstrumentationContext?
 
     public init(message: NatsMessage, streamSequence: UInt64, deliveries: UInt64, stream: String = "", storedAt: Date = .distantPast) {
         self.message = message
@@ -189,34 +192,102 @@ public final class JetStreamConsumer: Service, @unchecked Sendable {
     let jetStream: JetStream
     let logger: Logger
     let batch: Int32
-    /// Messages of one fetched batch handled at the same time (1 = strictly in stream order).
-    let concurrency: Int
-    let handler: @Sendable (JetStreamMessage) async -> ConsumeOutcome
+    /// Handles one fetched batch; one outcome per message, in order.
+    let handleBatch: @Sendable ([JetStreamMessage]) async -> [ConsumeOutcome]
     private let stopFlag = Atomic<Bool>(false)
 
-    public init(jetStream: JetStream, stream: String, durable: String, filterSubject: String, batch: Int = 64, concurrency: Int = 1,
-                logger: Logger, handler: @escaping @Sendable (JetStreamMessage) async -> ConsumeOutcome) {
-        self.concurrency = max(1, concurrency)
+    /// `handler` gets each message; up to `concurrency` messages of a fetched batch are handled at the same
+    /// time (1 = strictly in stream order). Each runs with its message's consumer span current, so the handler's
+    /// logs and calls carry the trace id of the request that caused the message.
+    public convenience init(jetStream: JetStream, stream: String, durable: String, filterSubject: String, batch: Int = 64, concurrency: Int = 1,
+                            logger: Logger, handler: @escaping @Sendable (JetStreamMessage) async -> ConsumeOutcome) {
+        let width = max(1, concurrency)
+        let traced: @Sendable (JetStreamMessage) async -> ConsumeOutcome = { item in
+            await InstrumentationContext.$current.withValue(item.traceContext) { await handler(item) }
+        }
+        self.init(jetStream: jetStream, stream: stream, durable: durable, filterSubject: filterSubject, batch: batch, logger: logger) { items in
+            await JetStreamConsumer.each(items, width: width, traced)
+        }
+    }
+
+    /// `batchHandler` gets every fetched batch (up to `batch` messages) as a unit and returns one outcome per
+    /// message; they are acked or nak'ed only after it returned. Every message gets a consumer span continuing
+    /// the trace it carries (`traceparent`), open while the batch is handled (`JetStreamMessage.traceContext`),
+    /// and a debug line "message processed" with its outcome in that trace.
+    public init(jetStream: JetStream, stream: String, durable: String, filterSubject: String, batch: Int = 64,
+                logger: Logger, batchHandler: @escaping @Sendable ([JetStreamMessage]) async -> [ConsumeOutcome]) {
         self.jetStream = jetStream
         self.stream = stream
         self.durable = durable
         self.filterSubject = filterSubject
         self.batch = Int32(batch)
         self.logger = logger
-        self.handler = handler
+        self.handleBatch = { fetched in
+            var items = fetched
+            let spans = items.indices.map { i -> any Span in
+                let message = items[i].message
+                let span = startSpan("\(durable) process", context: TraceHeaders.context(from: message.headers), ofKind: .consumer)
+                span.attributes["messaging.system"] = "nats"
+                span.attributes["messaging.destination.name"] = message.subject
+                span.attributes["messaging.consumer.group.name"] = durable
+                span.attributes["messaging.message.id"] = message.headers["Nats-Msg-Id"]
+                items[i].traceContext = span.context
+                return span
+            }
+            let outcomes = await batchHandler(items)
+            for (i, span) in spans.enumerated() {
+                let outcome = i < outcomes.count ? "\(outcomes[i])" : "none"
+                InstrumentationContext.$current.withValue(span.context) {
+                    logger.debug("message processed", metadata: ["durable": "\(durable)", "subject": "\(items[i].message.subject)", "outcome": "\(outcome)"])
+                }
+                span.end()
+            }
+            return outcomes
+        }
+    }
+
+    /// Runs `handler` on every item, up to `width` at once, keeping the outcomes in item order.
+    static func each(_ items: [JetStreamMessage], width: Int,
+                     _ handler: @escaping @Sendable (JetStreamMessage) async -> ConsumeOutcome) async -> [ConsumeOutcome] {
+        if width == 1 {
+            var out: [ConsumeOutcome] = []
+            for item in items { out.append(await handler(item)) }
+            return out
+        }
+        return await withTaskGroup(of: (Int, ConsumeOutcome).self) { group in
+            var out = [ConsumeOutcome](repeating: .retry(after: .seconds(1)), count: items.count)
+            var next = 0, running = 0
+            while next < items.count || running > 0 {
+                while running < width, next < items.count {
+                    let i = next
+                    group.addTask { (i, await handler(items[i])) }
+                    next += 1
+                    running += 1
+                }
+                if let (i, o) = await group.next() {
+                    out[i] = o
+                    running -= 1
+                }
+            }
+            return out
+        }
     }
 
     public func run() async throws {
         // The stream may belong to another service, which creates it (or a cluster may be electing its leader):
         // wait for it rather than fail.
-        var made: RawSub?
-        while made == nil {
-            do {
-                made = try await jetStream.whileElecting("consumer \(durable)") { try self.makeSubscription() }
-            } catch let e as NatsError where e.jsErrorCode == 10059 {
-                logger.notice("stream not there yet, waiting", metadata: ["stream": "\(stream)", "durable": "\(durable)"])
-                try? await Task.sleep(for: .seconds(1))
-                if Task.isShuttingDownGracefully || Task.isCancelled { return }
+        // A shutdown while waiting ends the wait at once (cancellation), not after the election patience.
+        let made: RawSub? = try await cancelWhenGracefulShutdown {
+            while true {
+                do {
+                    return try await self.jetStream.whileElecting("consumer \(self.durable)") { try self.makeSubscription() }
+                } catch let e as NatsError where e.jsErrorCode == 10059 {
+                    self.logger.notice("stream not there yet, waiting", metadata: ["stream": "\(self.stream)", "durable": "\(self.durable)"])
+                    try? await Task.sleep(for: .seconds(1))
+                    if Task.isShuttingDownGracefully || Task.isCancelled { return nil }
+                } catch where Task.isCancelled {
+                    return nil
+                }
             }
         }
         guard let sub = made else { return }
@@ -295,8 +366,8 @@ public final class JetStreamConsumer: Service, @unchecked Sendable {
                 Thread.sleep(forTimeInterval: 0.5)
                 continue
             }
-            // Copy every message out of cnats memory, handle them (up to `concurrency` at once),
-            // then ack/nak each here on the consumer thread — only after its handler finished.
+            // Copy every message out of cnats memory, handle the batch, then ack/nak each here on the
+            // consumer thread — only after the handler finished.
             var raw: [OpaquePointer] = []
             var items: [JetStreamMessage] = []
             for i in 0..<Int(list.Count) {
@@ -317,43 +388,26 @@ public final class JetStreamConsumer: Service, @unchecked Sendable {
                 items.append(JetStreamMessage(message: NatsMessage(copying: msg), streamSequence: seq, deliveries: deliveries,
                                               stream: streamName, storedAt: storedAt))
             }
-            let handler = self.handler
-            let width = concurrency
+            let handleBatch = self.handleBatch
             let batchItems = items
-            let outcomes: [ConsumeOutcome] = runBlockingWait {
-                if width == 1 {
-                    var out: [ConsumeOutcome] = []
-                    for item in batchItems { out.append(await handler(item)) }
-                    return out
-                }
-                return await withTaskGroup(of: (Int, ConsumeOutcome).self) { group in
-                    var out = [ConsumeOutcome](repeating: .retry(after: .seconds(1)), count: batchItems.count)
-                    var next = 0, running = 0
-                    while next < batchItems.count || running > 0 {
-                        while running < width, next < batchItems.count {
-                            let i = next
-                            group.addTask { (i, await handler(batchItems[i])) }
-                            next += 1
-                            running += 1
-                        }
-                        if let (i, o) = await group.next() {
-                            out[i] = o
-                            running -= 1
-                        }
-                    }
-                    return out
-                }
+            var outcomes: [ConsumeOutcome] = runBlockingWait { await handleBatch(batchItems) }
+            if outcomes.count != raw.count {
+                logger.error("batch handler returned \(outcomes.count) outcomes for \(raw.count) messages; all will be redelivered")
+                outcomes = raw.map { _ in .retry(after: .seconds(1)) }
             }
             for (msg, outcome) in zip(raw, outcomes) {
                 switch outcome {
                 case .ack:
-                    _ = natsMsg_AckSync(msg, nil, nil)
+                    _ = natsMsg_Ack(msg, nil)   // confirmed all at once by the flush below
                 case .retry(let after):
                     _ = natsMsg_NakWithDelay(msg, Int64(after.components.seconds * 1000 + after.components.attoseconds / 1_000_000_000_000_000), nil)
                 case .terminate:
                     _ = natsMsg_Term(msg, nil)
                 }
             }
+            // One round trip confirms the batch's acks reached the server (a lost ack only means a redelivery,
+            // which handlers treat idempotently).
+            _ = natsConnection_FlushTimeout(jetStream.connection.conn, 5000)
             natsMsgList_Destroy(&list)
         }
     }

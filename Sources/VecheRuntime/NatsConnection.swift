@@ -3,6 +3,7 @@ import Contracts
 import Foundation
 import Logging
 import Synchronization
+import Tracing
 
 /// A cnats connection. Thread-safe (cnats is); blocking calls run on `blocking` threads.
 /// Implements `RPCTransport` with a single wildcard inbox subscription multiplexing all replies.
@@ -204,9 +205,22 @@ public final class NatsConnection: RPCTransport, @unchecked Sendable {
         return reply.payload
     }
 
+    /// A request in a client span (named by its subject) whose W3C trace context travels in the headers.
     public func requestMessage(subject: String, payload: [UInt8], headers: [String: String], timeout: Duration) async throws -> NatsMessage {
-        let token = try send(NatsMessage(subject: subject, headers: headers, payload: payload), timeout: timeout)
-        return try await reply(to: token)
+        guard InstrumentationContext.current != nil else {
+            let token = try send(NatsMessage(subject: subject, headers: headers, payload: payload), timeout: timeout)
+            return try await reply(to: token)
+        }
+        return try await withSpan(subject, ofKind: .client) { span in
+            span.attributes["messaging.system"] = "nats"
+            let token = try send(NatsMessage(subject: subject, headers: headers, payload: payload), timeout: timeout)
+            let reply = try await reply(to: token)
+            if let code = reply.headers[RPCHeader.serviceErrorCode] {
+                span.attributes["rpc.status_code"] = code
+                span.setStatus(SpanStatus(code: .error, message: reply.headers[RPCHeader.serviceError]))
+            }
+            return reply
+        }
     }
 
     /// A request sent by `send`, whose reply is collected with `reply(to:)`.
@@ -220,6 +234,7 @@ public final class NatsConnection: RPCTransport, @unchecked Sendable {
         let token = String(counter.add(1, ordering: .relaxed).newValue, radix: 36)
         var message = message
         message.reply = inboxPrefix + token
+        message.headers = TraceHeaders.injectingCurrent(into: message.headers)
         pending.withLock { $0[token] = Waiter(deadline: .now + timeout, subject: message.subject) }
         do {
             try publish(message)

@@ -94,6 +94,9 @@ public final class PGPool: Sendable {
         try await withConnection { try $0.query(sql) }
     }
 
+    /// True inside `withSharedTransaction` of this pool (work here joins that caller's transaction).
+    public var inSharedTransaction: Bool { PGSharedTransaction.joining(self) != nil }
+
     /// Runs `work` after the surrounding shared transaction commits (dropped if it rolls back), or now
     /// when there is none. For side effects that must not be seen before the data (wake-ups, notifications).
     public func afterCommit(_ work: @escaping @Sendable () -> Void) {
@@ -158,6 +161,14 @@ public final class PGPool: Sendable {
     /// An idle connection, re-established first if it broke. Establishment is retried with back-off until
     /// the acquire deadline; nothing of the caller's runs before this succeeds.
     func acquire() async throws -> PGSlot {
+        let started = ContinuousClock.now
+        let slot = try await acquireHealthy()
+        RuntimeMetrics.poolWait(schema: schema, ContinuousClock.now - started)
+        RuntimeMetrics.poolInUse(schema: schema, slots.count - state.withLock { $0.idle.count })
+        return slot
+    }
+
+    private func acquireHealthy() async throws -> PGSlot {
         let deadline = ContinuousClock.now + acquireTimeout
         var backoff = Duration.milliseconds(100)
         while true {
@@ -251,7 +262,7 @@ public final class PGPool: Sendable {
         switch next {
         case .waiter(let w): w.continuation.resume(returning: slot)
         case .stop: slot.stop()
-        case .idle: break
+        case .idle: RuntimeMetrics.poolInUse(schema: schema, slots.count - state.withLock { $0.idle.count })
         }
     }
 }

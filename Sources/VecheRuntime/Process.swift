@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import ServiceLifecycle
 import VecheAuth
+@_exported import VecheMetrics
 
 /// Connections a service process shares: NATS, JetStream, its PostgreSQL pool, and its identity.
 public struct ServiceEnvironment: Sendable {
@@ -71,6 +72,11 @@ public struct ServiceEnvironment: Sendable {
         return (host, [host] + services)
     }
 
+    /// The `/metrics` listener when `VECHE_METRICS_PORT` is set.
+    public var metricsServer: MetricsServer? {
+        config.metricsPort.map { MetricsServer(port: $0, logger: logger) }
+    }
+
     public func requirePool() throws -> PGPool {
         guard let pool else { throw RPCError.internalError("service started without a database") }
         return pool
@@ -85,7 +91,11 @@ public struct ServiceEnvironment: Sendable {
 /// JetStream streams, declared once. Every service ensures the streams it touches (idempotent).
 public enum Streams {
     public static let intake = JetStream.StreamSpec(name: Subjects.Intake.stream, subjects: [Subjects.Intake.wildcard], duplicateWindow: .seconds(3600))
+    public static let mentions = JetStream.StreamSpec(name: Subjects.Mentions.stream, subjects: [Subjects.Mentions.wildcard], duplicateWindow: .seconds(3600))
     public static let appealEvents = JetStream.StreamSpec(name: Subjects.AppealEvents.stream, subjects: [Subjects.AppealEvents.wildcard], duplicateWindow: .seconds(600))
+    /// Notifications for messenger bridges: kept a week for a bridge that is down (de-duplicated by outbox id).
+    public static let notifications = JetStream.StreamSpec(name: Subjects.Notifications.stream, subjects: [Subjects.Notifications.wildcard],
+                                                           maxAge: .seconds(7 * 86_400), duplicateWindow: .seconds(3600))
     public static let surveyBatches = JetStream.StreamSpec(name: Subjects.SurveyBatches.stream, subjects: [Subjects.SurveyBatches.wildcard], duplicateWindow: .seconds(3600))
 }
 
@@ -95,12 +105,15 @@ public enum VecheProcess {
     public static func serve(name: String, schema: String?, migrateOnly: Bool,
                              _ build: (ServiceEnvironment) async throws -> [any Service]) async throws {
         let config = try VecheConfig()
-        VecheLogging.bootstrap(level: config.logLevel)
+        VecheLogging.bootstrap(config, process: name)
+        VecheMetrics.bootstrap()
         let env = try await ServiceEnvironment.connect(config: config, name: name, schema: schema)
         defer { env.close() }
         let services = try await build(env)
         if migrateOnly { return }
-        try await run(services, logger: env.logger)
+        // First in the group, so it stops last: spans of the final requests are still exported.
+        let tracing = VecheTracing.bootstrap(serviceName: name, logger: env.logger)
+        try await run((tracing.map { [$0] } ?? []) + services + (env.metricsServer.map { [$0] } ?? []), logger: env.logger)
     }
 
     /// Runs services until SIGTERM/SIGINT, then shuts them down gracefully in reverse order.

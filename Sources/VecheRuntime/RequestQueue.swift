@@ -21,6 +21,9 @@ final class RequestQueue<Element: Sendable>: Sendable {
 
     init(capacity: Int) { self.capacity = max(1, capacity) }
 
+    /// Elements waiting for a worker now.
+    var depth: Int { state.withLock { $0.count } }
+
     /// Hands `element` to a waiting worker or queues it; false when full or finished.
     func offer(_ element: Element) -> Bool {
         let decision = state.withLock { s -> Decision in

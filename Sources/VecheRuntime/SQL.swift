@@ -16,12 +16,30 @@ extension UUID: PGBindable { public var pgText: String? { uuidString.lowercased(
 extension Date: PGBindable { public var pgText: String? { PGTime.format(self) } }
 extension Optional: PGBindable where Wrapped: PGBindable { public var pgText: String? { self?.pgText } }
 extension Array: PGBindable where Element: PGBindable {
-    /// A PostgreSQL array literal; use with an explicit cast, e.g. `= ANY(\(ids)::text[])`.
+    /// A PostgreSQL array literal; use with an explicit cast, e.g. `= ANY(\(ids)::text[])`. Built on UTF-8 bytes
+    /// (backslash and double quote escaped with a backslash; both are ASCII, so never part of a multi-byte
+    /// character): batch inserts bind whole columns this way, and per-character string appends were a fifth of the
+    /// intake's CPU.
     public var pgText: String? {
-        "{" + map { v -> String in
-            guard let t = v.pgText else { return "NULL" }
-            return "\"" + t.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
-        }.joined(separator: ",") + "}"
+        var out: [UInt8] = [UInt8(ascii: "{")]
+        for (i, v) in enumerated() {
+            if i > 0 { out.append(UInt8(ascii: ",")) }
+            guard var t = v.pgText else { out.append(contentsOf: "NULL".utf8); continue }
+            out.append(UInt8(ascii: "\""))
+            t.withUTF8 { bytes in
+                if !bytes.contains(where: { $0 == UInt8(ascii: "\\") || $0 == UInt8(ascii: "\"") }) {
+                    out.append(contentsOf: bytes)
+                } else {
+                    for b in bytes {
+                        if b == UInt8(ascii: "\\") || b == UInt8(ascii: "\"") { out.append(UInt8(ascii: "\\")) }
+                        out.append(b)
+                    }
+                }
+            }
+            out.append(UInt8(ascii: "\""))
+        }
+        out.append(UInt8(ascii: "}"))
+        return String(decoding: out, as: UTF8.self)
     }
 }
 

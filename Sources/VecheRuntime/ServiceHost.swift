@@ -4,6 +4,7 @@ import Foundation
 import Logging
 import ServiceLifecycle
 import Synchronization
+import Tracing
 import VecheAuth
 
 /// Hosts RPC endpoints as a NATS micro service (ADR-32): endpoints in queue group "q",
@@ -99,8 +100,10 @@ public final class NatsServiceHost: Service, @unchecked Sendable {
                 guard let self else { return }
                 if self.stopping.load(ordering: .acquiring) {
                     self.replyError(to: msg, RPCError(.unavailable, "\(self.info.name) is shutting down, retry"), endpoint: endpoint.name)
+                    RuntimeMetrics.rpcRefused(service: self.info.name, method: endpoint.name, code: RPCStatusCode.unavailable.rawValue)
                 } else if !queue.offer(Pending(endpoint: endpoint, message: msg, arrived: Date())) {
                     self.replyError(to: msg, RPCError(.resourceExhausted, "\(self.info.name) is overloaded, retry later"), endpoint: endpoint.name)
+                    RuntimeMetrics.rpcRefused(service: self.info.name, method: endpoint.name, code: RPCStatusCode.resourceExhausted.rawValue)
                 }
             }
             subs.append(sub)
@@ -130,6 +133,7 @@ public final class NatsServiceHost: Service, @unchecked Sendable {
             for _ in 0..<concurrency {
                 group.addTask {
                     while let pending = await queue.next() {
+                        RuntimeMetrics.queueDepth(service: self.info.name, queue.depth)
                         await self.handle(pending)
                     }
                 }
@@ -140,7 +144,23 @@ public final class NatsServiceHost: Service, @unchecked Sendable {
 
     // MARK: request handling
 
+    /// Handles a request in a server span continuing the caller's trace (`traceparent` header): everything the
+    /// handler logs, calls and publishes carries the trace id.
     private func handle(_ pending: Pending) async {
+        let parent = TraceHeaders.context(from: pending.message.headers)
+        await withSpan("\(info.name)/\(pending.endpoint.name)", context: parent, ofKind: .server) { span in
+            span.attributes["rpc.system"] = "nats"
+            span.attributes["rpc.service"] = info.name
+            span.attributes["rpc.method"] = pending.endpoint.name
+            let code = await handleInSpan(pending)
+            span.attributes["rpc.status_code"] = code
+            if code >= 500 { span.setStatus(SpanStatus(code: .error)) }
+            logger.debug("rpc answered", metadata: ["endpoint": "\(pending.endpoint.name)", "code": "\(code)"])
+        }
+    }
+
+    /// Answers one request; returns the status code it was answered with.
+    private func handleInSpan(_ pending: Pending) async -> Int {
         let (endpoint, msg) = (pending.endpoint, pending.message)
         let start = ContinuousClock.now
         var context = RPCContext(subject: msg.subject, metadata: msg.headers, logger: logger)
@@ -152,6 +172,7 @@ public final class NatsServiceHost: Service, @unchecked Sendable {
         }
         if let rid = msg.headers[RPCHeader.requestID] { context.logger[metadataKey: "request-id"] = "\(rid)" }
         var failure: String?
+        var code = 200
         do {
             // A deadline that passed while the request waited: dropped without executing.
             try context.checkDeadline()
@@ -166,9 +187,11 @@ public final class NatsServiceHost: Service, @unchecked Sendable {
         } catch {
             let rpc = Self.rpcError(from: error, logger: context.logger, endpoint: endpoint.name)
             failure = "\(rpc.code.rawValue):\(rpc.message)"
+            code = rpc.code.rawValue
             replyError(to: msg, rpc, endpoint: nil)
         }
         let elapsed = ContinuousClock.now - start
+        RuntimeMetrics.rpcAnswered(service: info.name, method: endpoint.name, code: code, duration: elapsed)
         let nanos = elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000
         stats.withLock { all in
             var s = all[endpoint.name] ?? EndpointStats()
@@ -177,6 +200,7 @@ public final class NatsServiceHost: Service, @unchecked Sendable {
             if let failure { s.errors += 1; s.lastError = failure }
             all[endpoint.name] = s
         }
+        return code
     }
 
     /// The endpoint behind the interceptors (first interceptor outermost).

@@ -10,7 +10,10 @@ struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Benchmarks: protobuf, NATS RPC, PostgreSQL writes, end-to-end intake.")
     @Option(help: "Messages / rows per benchmark.") var count = 20_000
     @Option(help: "Concurrent RPC callers.") var concurrency = 32
-    @Flag(help: "Also measure end-to-end intake through a running AppealService.") var intake = false
+    @Flag(help: "Also measure end-to-end intake through a running AppealService (`scripts/veche run`).") var intake = false
+    @Option(help: "Real-text appeals the intake benchmark submits.") var intakeCount = 100_000
+    @Option(help: "Shared data directory (default $VECHE_SHARED_DATA).") var data: String?
+    @Option(help: "Database of the services' schemas (the intake benchmark reads appeal.appeals there).") var appealDatabase = "veche"
 
     func run() async throws {
         let config = try VecheConfig()
@@ -18,13 +21,13 @@ struct Bench: AsyncParsableCommand {
         logger.logLevel = .warning
         benchProto()
         // NATS user `bench` (its private echo subjects, intake on the portal channel) and the import client's token.
-        let (nats, rpc) = try await ToolConnection.connect(config: config, name: "veche-bench", logger: logger)
+        let (nats, _) = try await ToolConnection.connect(config: config, name: "veche-bench", logger: logger)
         defer { nats.close() }
         try await benchRPC(nats, logger: logger)
         let pool = try await PGPool(conninfo: config.postgres, size: 1, logger: logger)
         defer { pool.close() }
         try await benchDB(pool)
-        if intake { try await benchIntake(nats, rpc: rpc, config: config) }
+        if intake { try await benchIntake(nats, config: config) }
         var usage = rusage()
         getrusage(Int32(RUSAGE_SELF.rawValue), &usage)
         print(String(format: "peak RSS: %.1f MiB", Double(usage.ru_maxrss) / 1024))
@@ -63,6 +66,7 @@ struct Bench: AsyncParsableCommand {
         func rateAppeal(request: AppealV1.RateAppealRequest, context: RPCContext) async throws -> AppealV1.RateAppealResponse { .init() }
         func getStats(request: AppealV1.GetStatsRequest, context: RPCContext) async throws -> AppealV1.GetStatsResponse { .init() }
         func reclassifyAppeal(request: AppealV1.ReclassifyAppealRequest, context: RPCContext) async throws -> AppealV1.ReclassifyAppealResponse { .init() }
+        func getActivity(request: AppealV1.GetActivityRequest, context: RPCContext) async throws -> AppealV1.GetActivityResponse { .init() }
     }
 
     func benchRPC(_ nats: NatsConnection, logger: Logger) async throws {
@@ -121,29 +125,18 @@ struct Bench: AsyncParsableCommand {
         }
     }
 
-    func benchIntake(_ nats: NatsConnection, rpc: any RPCTransport, config: VecheConfig) async throws {
-        let js = try JetStream(connection: nats)
-        let client = AppealV1.AppealService.Client(transport: rpc)
+    func benchIntake(_ nats: NatsConnection, config: VecheConfig) async throws {
         let token = try await ClientCredentials(endpoint: TokenEndpoint(settings: config.oidc)).token()
-        let before = try await client.getStats(.init()).total
-        let n = min(count, 2000)
-        let run = UUID().uuidString.prefix(8)
-        let start = ContinuousClock.now
-        for i in 0..<n {
-            let a = AppealV1.IncomingAppeal(channel: .portal, externalId: "bench-\(run)-\(i)", text: "Яма на дороге у дома \(i), прошу отремонтировать")
-            try await js.publish(subject: Subjects.Intake.subject(for: .portal), payload: a.serializedBytes(), messageID: "portal:bench-\(run)-\(i)",
-                                 headers: [RPCHeader.authorization: "Bearer " + token])
-        }
-        let published = ContinuousClock.now - start
-        while try await client.getStats(.init()).total < before + Int64(n) {
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        let total = ContinuousClock.now - start
-        print(String(format: "intake end-to-end (JetStream → classify → PostgreSQL → events): published %.0f msg/s, stored %.0f appeals/s",
-                     rate(n, published), rate(n, total)))
+        let env = ProcessInfo.processInfo.environment
+        // The administrator's conninfo names database `postgres`; the services' schemas live in `appealDatabase`.
+        let conninfo = config.postgres.replacingOccurrences(of: "dbname=postgres", with: "dbname=\(appealDatabase)")
+        try await IntakeBench(count: intakeCount, dataDirectory: data ?? env["VECHE_SHARED_DATA"] ?? "/work/shared/data",
+                              appealDatabase: conninfo, stateDirectory: env["VECHE_STATE_DIR"]).run(nats, token: token)
     }
 
-    func rate(_ n: Int, _ d: Duration) -> Double {
+    func rate(_ n: Int, _ d: Duration) -> Double { Self.rate(n, d) }
+
+    static func rate(_ n: Int, _ d: Duration) -> Double {
         let s = Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
         return s > 0 ? Double(n) / s : 0
     }

@@ -19,7 +19,7 @@ struct Seed: AsyncParsableCommand {
 
     func run() async throws {
         let config = try VecheConfig()
-        VecheLogging.bootstrap(level: config.logLevel)
+        VecheLogging.bootstrap(config, process: "veche-tool")
         var logger = Logger(label: "veche.seed")
         logger.logLevel = config.logLevel
         // The seed is a demo data loader: the import bus user, its own client (roles import and sociologist).
@@ -52,6 +52,10 @@ struct Seed: AsyncParsableCommand {
             inc.receivedAtMs = Int64(received.timeIntervalSince1970 * 1000)
             inc.text = texts[Int(rng.next(upperBound: UInt64(texts.count)))]
             inc.isPublic = inc.channel == .social
+            // Formal channels carry the citizen's (demo) address: the notifications of the last days reach the local mail sink.
+            if [.email, .portal, .pos].contains(inc.channel) {
+                inc.author = CommonV1.Person(fullName: "Житель (демо) \(i)", email: "citizen-\(i)@demo.veche.local")
+            }
             if let m = pickMunicipality(municipalities, &rng) {
                 inc.municipalityOktmo = m.oktmo
                 if let c = m.center, c.latitude != 0 {
@@ -66,10 +70,22 @@ struct Seed: AsyncParsableCommand {
         }
         print("seeded \(created) new appeals (\(progressed) taken through the lifecycle) from \(texts.count) real texts")
         do {
+            print(try await DemoRootCauses.seed(transport: rpc, timeZone: config.timeZone))
+        } catch {
+            print("root-cause seeding skipped: \(error)")
+        }
+        do {
             var surveyRNG = SplitMix(seed: seed)
             print(try await DemoSurvey.seed(transport: rpc, municipalities: municipalities, rng: &surveyRNG))
         } catch {
             print("survey seeding skipped: \(error)")
+        }
+        // Public posts for the media monitoring (over JetStream, as the import client): mentions, tone, one surge.
+        do {
+            let token = try await ClientCredentials(endpoint: TokenEndpoint(settings: config.oidc)).token()
+            print(try await DemoMentions.seed(nats: nats, token: token, municipalities: municipalities, dataDirectory: try data.directory()))
+        } catch {
+            print("mention seeding skipped: \(error)")
         }
     }
 

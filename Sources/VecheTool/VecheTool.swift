@@ -15,7 +15,7 @@ struct VecheTool: AsyncParsableCommand {
         subcommands: [ClassifierLabels.self, ClassifierSelect.self, ClassifierTrain.self, ClassifierEval.self, ClassifierActivate.self,
                        DuplicatesEval.self, BostonReplay.self,
                       SentimentTrain.self, SentimentEval.self, SurgeEval.self, ForecastEval.self, WorkloadReport.self,
-                      Seed.self, Bench.self, BusConfig.self, DBSetup.self])
+                      Seed.self, ArchiveImport.self, Bench.self, BusConfig.self, DBSetup.self, MessengerBridgeCommand.self])
 }
 
 struct DataOptions: ParsableArguments {

@@ -1,7 +1,7 @@
 import Contracts
 import Foundation
 import Logging
-import AgencyDirectory
+@testable import AgencyDirectory
 import Taxonomy
 import Testing
 import VecheRuntime
@@ -24,6 +24,19 @@ func expectRPC(_ code: RPCStatusCode, contains text: String = "", _ body: () asy
         if !text.isEmpty { #expect(e.message.contains(text), "\(e.message)") }
     } catch {
         Issue.record("unexpected error \(error)")
+    }
+}
+
+/// A seeded AgencyService on a fresh cluster, a client acting as the ЦУР head, and the service's environment.
+func withSeededAgencyService(_ body: (AgencyV1.AgencyService.Client, ServiceEnvironment) async throws -> Void) async throws {
+    try await withCluster { cluster in
+        let env = try await cluster.environment("agency", schema: AgencySchema.name)
+        defer { env.close() }
+        let built = try await AgencyServiceApp.build(env: env)
+        try await withServices(built.services, logger: cluster.logger) {
+            await built.host.waitUntilReady()
+            try await body(try await cluster.agencies(as: .user("cur-head")), env)
+        }
     }
 }
 
@@ -106,125 +119,147 @@ struct AgencyServiceTests {
         }
     }
 
-    @Test func routingSpecificityFallbackAndUpsert() async throws {
-        try await withCluster { cluster in
-            let env = try await cluster.environment("agency", schema: AgencySchema.name)
-            defer { env.close() }
-            let built = try await AgencyServiceApp.build(env: env)
-            try await withServices(built.services, logger: cluster.logger) {
-                await built.host.waitUntilReady()
-                let client = try await cluster.agencies(as: .user("cur-head"))
-                func route(_ t: String, _ c: String = "", _ m: String = "") async throws -> AgencyV1.RouteResponse {
-                    try await client.route(.init(topicCode: t, categoryCode: c, municipalityOktmo: m))
+    /// AppealService routes from its local directory copy (no call per appeal): for every topic, category and a
+    /// spread of territories (cities, districts, a settlement, an unknown settlement code of a known district, an
+    /// 11-digit locality), the copy picks the same agency and specificity as AgencyService's Route.
+    @Test func localRoutingFromTheDirectoryCopyAgreesWithRouteRPC() async throws {
+        try await withSeededAgencyService { client, _ in
+            let copy = DirectorySnapshot(try await client.getDirectorySnapshot(.init()), timeZone: TimeZone(identifier: "Europe/Moscow")!)
+            #expect(!copy.routingRules.isEmpty)
+            let territories = ["", "38701000", "38705000", "38640000", "38640101", "38640404", "38640101001", "38626000"]
+                + copy.municipalities.prefix(6).map(\.oktmo)
+            var compared = 0
+            for topic in Taxonomy.topics {
+                for category in [""] + topic.categories.map(\.code) {
+                    for oktmo in territories {
+                        let local = copy.route(topic: topic.code, category: category, oktmo: oktmo)
+                        do {
+                            let remote = try await client.route(.init(topicCode: topic.code, categoryCode: category, municipalityOktmo: oktmo))
+                            #expect(local?.agencyID == remote.agency?.id, "\(topic.code)/\(category)/\(oktmo)")
+                            #expect(local?.specificity == Int(remote.specificity), "\(topic.code)/\(category)/\(oktmo)")
+                        } catch let e as RPCError where e.code == .notFound {
+                            #expect(local == nil, "\(topic.code)/\(category)/\(oktmo)")
+                        }
+                        compared += 1
+                    }
                 }
-
-                // Every topic routes region-wide (no territory).
-                for t in Taxonomy.topics {
-                    let r = try await route(t.code)
-                    #expect(r.specificity == 0)
-                    #expect(r.agency != nil)
-                }
-                // topic+category+municipality (3).
-                var r = try await route("roads", "roads.potholes", "38701000")
-                #expect(r.agency?.id == "kursk-city-roads")
-                #expect(r.specificity == 3)
-                // topic+category (2) beats topic+municipality (1).
-                r = try await route("housing", "housing.billing", "38701000")
-                #expect(r.agency?.id == "kursk-gzhi")
-                #expect(r.specificity == 2)
-                // topic+municipality (1) beats topic (0).
-                r = try await route("roads", "roads.traffic_lights", "38701000")
-                #expect(r.agency?.id == "kursk-city-roads")
-                #expect(r.specificity == 1)
-                r = try await route("roads", "", "38705000")
-                #expect(r.agency?.id == "adm-38705000")
-                // topic only.
-                r = try await route("energy", "energy.power_supply", "38701000")
-                #expect(r.agency?.id == "kurskenergo")
-                #expect(r.specificity == 0)
-                r = try await route("energy", "energy.gas_supply", "38626000")
-                #expect(r.agency?.id == "kursk-gas")
-                // Category without topic: topic derived from the category code.
-                r = try await route("", "health.medicines")
-                #expect(r.agency?.id == "kursk-health")
-                // Settlement → parent district's rule.
-                r = try await route("roads", "roads.potholes", "38640101")
-                #expect(r.agency?.id == "adm-38640000")
-                #expect(r.rule?.municipalityOktmo == "38640000")
-                #expect(r.specificity == 1)
-                // Unknown settlement code of a known district → district by OKTMO structure.
-                r = try await route("roads", "", "38640404")
-                #expect(r.agency?.id == "adm-38640000")
-                // 11-digit locality code → its settlement → district.
-                r = try await route("roads", "", "38640101001")
-                #expect(r.agency?.id == "adm-38640000")
-                // Fallback: "other" goes to the ЦУР.
-                r = try await route("other", "other.stray_animals", "38701000")
-                #expect(r.agency?.id == "kursk-cur")
-                #expect(r.rule?.topicCode == "other")
-
-                // Invalid codes → invalidArgument.
-                await expectRPC(.invalidArgument, contains: "topic_code is required") { _ = try await route("") }
-                await expectRPC(.invalidArgument, contains: "unknown topic_code 'heating'") { _ = try await route("heating") }
-                await expectRPC(.invalidArgument, contains: "belongs to topic 'roads'") { _ = try await route("housing", "roads.potholes") }
-                await expectRPC(.invalidArgument, contains: "unknown category_code") { _ = try await route("housing", "housing.nope") }
-                await expectRPC(.invalidArgument, contains: "not an OKTMO") { _ = try await route("housing", "", "Курск") }
-                await expectRPC(.invalidArgument, contains: "unknown municipality_oktmo") { _ = try await route("housing", "", "45000000") }
-
-                // UpsertRoutingRule round trip: a settlement-specific rule beats its district's rule.
-                let saved = try await client.upsertRoutingRule(.init(rule: .init(topicCode: "roads", municipalityOktmo: "38640101",
-                                                                                 agencyId: "adm-38640101", priority: 5))).rule
-                let rule = try #require(saved)
-                #expect(!rule.id.isEmpty)
-                #expect(rule.priority == 5)
-                r = try await route("roads", "roads.potholes", "38640101")
-                #expect(r.agency?.id == "adm-38640101")
-                #expect(r.rule == rule)
-                // Same natural key without id → same rule, priority updated.
-                let again = try await client.upsertRoutingRule(.init(rule: .init(topicCode: "roads", municipalityOktmo: "38640101",
-                                                                                 agencyId: "adm-38640101", priority: 7))).rule
-                #expect(again?.id == rule.id)
-                #expect(again?.priority == 7)
-                // Update by id (move to another agency), then list.
-                let moved = try await client.upsertRoutingRule(.init(rule: .init(id: rule.id, topicCode: "roads", municipalityOktmo: "38640101",
-                                                                                 agencyId: "kursk-transport", priority: 7))).rule
-                #expect(moved?.agencyId == "kursk-transport")
-                let listed = try await client.listRoutingRules(.init(topicCode: "roads")).rules
-                #expect(listed.contains(try #require(moved)))
-                #expect(listed.allSatisfy { $0.topicCode == "roads" })
-                #expect(try await client.listRoutingRules(.init()).rules.count == KurskSeed.rules.count + 1)
-
-                // Priority tie-break among equally specific rules (higher wins).
-                _ = try await client.upsertRoutingRule(.init(rule: .init(id: "social-cur", topicCode: "social", agencyId: "kursk-cur", priority: 10)))
-                #expect(try await route("social").agency?.id == "kursk-cur")
-                _ = try await client.upsertRoutingRule(.init(rule: .init(id: "social-cur", topicCode: "social", agencyId: "kursk-cur", priority: -10)))
-                #expect(try await route("social").agency?.id == "kursk-social")
-
-                // Upsert validation.
-                await expectRPC(.invalidArgument, contains: "unknown rule.topic_code") {
-                    _ = try await client.upsertRoutingRule(.init(rule: .init(topicCode: "roadz", agencyId: "kursk-transport")))
-                }
-                await expectRPC(.invalidArgument, contains: "belongs to topic") {
-                    _ = try await client.upsertRoutingRule(.init(rule: .init(topicCode: "roads", categoryCode: "housing.roof", agencyId: "kursk-transport")))
-                }
-                await expectRPC(.invalidArgument, contains: "not in the agency directory") {
-                    _ = try await client.upsertRoutingRule(.init(rule: .init(topicCode: "roads", agencyId: "ghost")))
-                }
-                await expectRPC(.invalidArgument, contains: "unknown rule.municipality_oktmo") {
-                    _ = try await client.upsertRoutingRule(.init(rule: .init(topicCode: "roads", municipalityOktmo: "99999999", agencyId: "kursk-transport")))
-                }
-                await expectRPC(.invalidArgument, contains: "rule is required") { _ = try await client.upsertRoutingRule(.init()) }
-                // Rejected upserts lost nothing and added nothing.
-                #expect(try await client.listRoutingRules(.init()).rules.count == KurskSeed.rules.count + 2)
-
-                // An operator edit of a seeded rule survives a restart (the seed never overwrites rules).
-                let edited = try await client.upsertRoutingRule(.init(rule: .init(id: "seed:roads::38705000", topicCode: "roads",
-                                                                                  municipalityOktmo: "38705000", agencyId: "kursk-transport"))).rule
-                #expect(edited?.agencyId == "kursk-transport")
-                _ = try await AgencyServiceApp.build(env: env)
-                #expect(try await route("roads", "", "38705000").agency?.id == "kursk-transport")
-                #expect(try await client.listRoutingRules(.init()).rules.count == KurskSeed.rules.count + 2)
             }
+            #expect(compared > 100)
+        }
+    }
+
+    @Test func routingSpecificityFallbackAndUpsert() async throws {
+        try await withSeededAgencyService { client, env in
+            func route(_ t: String, _ c: String = "", _ m: String = "") async throws -> AgencyV1.RouteResponse {
+                try await client.route(.init(topicCode: t, categoryCode: c, municipalityOktmo: m))
+            }
+
+            // Every topic routes region-wide (no territory).
+            for t in Taxonomy.topics {
+                let r = try await route(t.code)
+                #expect(r.specificity == 0)
+                #expect(r.agency != nil)
+            }
+            // topic+category+municipality (3).
+            var r = try await route("roads", "roads.potholes", "38701000")
+            #expect(r.agency?.id == "kursk-city-roads")
+            #expect(r.specificity == 3)
+            // topic+category (2) beats topic+municipality (1).
+            r = try await route("housing", "housing.billing", "38701000")
+            #expect(r.agency?.id == "kursk-gzhi")
+            #expect(r.specificity == 2)
+            // topic+municipality (1) beats topic (0).
+            r = try await route("roads", "roads.traffic_lights", "38701000")
+            #expect(r.agency?.id == "kursk-city-roads")
+            #expect(r.specificity == 1)
+            r = try await route("roads", "", "38705000")
+            #expect(r.agency?.id == "adm-38705000")
+            // topic only.
+            r = try await route("energy", "energy.power_supply", "38701000")
+            #expect(r.agency?.id == "kurskenergo")
+            #expect(r.specificity == 0)
+            r = try await route("energy", "energy.gas_supply", "38626000")
+            #expect(r.agency?.id == "kursk-gas")
+            // Category without topic: topic derived from the category code.
+            r = try await route("", "health.medicines")
+            #expect(r.agency?.id == "kursk-health")
+            // Settlement → parent district's rule.
+            r = try await route("roads", "roads.potholes", "38640101")
+            #expect(r.agency?.id == "adm-38640000")
+            #expect(r.rule?.municipalityOktmo == "38640000")
+            #expect(r.specificity == 1)
+            // Unknown settlement code of a known district → district by OKTMO structure.
+            r = try await route("roads", "", "38640404")
+            #expect(r.agency?.id == "adm-38640000")
+            // 11-digit locality code → its settlement → district.
+            r = try await route("roads", "", "38640101001")
+            #expect(r.agency?.id == "adm-38640000")
+            // Fallback: "other" goes to the ЦУР.
+            r = try await route("other", "other.stray_animals", "38701000")
+            #expect(r.agency?.id == "kursk-cur")
+            #expect(r.rule?.topicCode == "other")
+
+            // Invalid codes → invalidArgument.
+            await expectRPC(.invalidArgument, contains: "topic_code is required") { _ = try await route("") }
+            await expectRPC(.invalidArgument, contains: "unknown topic_code 'heating'") { _ = try await route("heating") }
+            await expectRPC(.invalidArgument, contains: "belongs to topic 'roads'") { _ = try await route("housing", "roads.potholes") }
+            await expectRPC(.invalidArgument, contains: "unknown category_code") { _ = try await route("housing", "housing.nope") }
+            await expectRPC(.invalidArgument, contains: "not an OKTMO") { _ = try await route("housing", "", "Курск") }
+            await expectRPC(.invalidArgument, contains: "unknown municipality_oktmo") { _ = try await route("housing", "", "45000000") }
+
+            // UpsertRoutingRule round trip: a settlement-specific rule beats its district's rule.
+            let saved = try await client.upsertRoutingRule(.init(rule: .init(topicCode: "roads", municipalityOktmo: "38640101",
+                                                                             agencyId: "adm-38640101", priority: 5))).rule
+            let rule = try #require(saved)
+            #expect(!rule.id.isEmpty)
+            #expect(rule.priority == 5)
+            r = try await route("roads", "roads.potholes", "38640101")
+            #expect(r.agency?.id == "adm-38640101")
+            #expect(r.rule == rule)
+            // Same natural key without id → same rule, priority updated.
+            let again = try await client.upsertRoutingRule(.init(rule: .init(topicCode: "roads", municipalityOktmo: "38640101",
+                                                                             agencyId: "adm-38640101", priority: 7))).rule
+            #expect(again?.id == rule.id)
+            #expect(again?.priority == 7)
+            // Update by id (move to another agency), then list.
+            let moved = try await client.upsertRoutingRule(.init(rule: .init(id: rule.id, topicCode: "roads", municipalityOktmo: "38640101",
+                                                                             agencyId: "kursk-transport", priority: 7))).rule
+            #expect(moved?.agencyId == "kursk-transport")
+            let listed = try await client.listRoutingRules(.init(topicCode: "roads")).rules
+            #expect(listed.contains(try #require(moved)))
+            #expect(listed.allSatisfy { $0.topicCode == "roads" })
+            #expect(try await client.listRoutingRules(.init()).rules.count == KurskSeed.rules.count + 1)
+
+            // Priority tie-break among equally specific rules (higher wins).
+            _ = try await client.upsertRoutingRule(.init(rule: .init(id: "social-cur", topicCode: "social", agencyId: "kursk-cur", priority: 10)))
+            #expect(try await route("social").agency?.id == "kursk-cur")
+            _ = try await client.upsertRoutingRule(.init(rule: .init(id: "social-cur", topicCode: "social", agencyId: "kursk-cur", priority: -10)))
+            #expect(try await route("social").agency?.id == "kursk-social")
+
+            // Upsert validation.
+            await expectRPC(.invalidArgument, contains: "unknown rule.topic_code") {
+                _ = try await client.upsertRoutingRule(.init(rule: .init(topicCode: "roadz", agencyId: "kursk-transport")))
+            }
+            await expectRPC(.invalidArgument, contains: "belongs to topic") {
+                _ = try await client.upsertRoutingRule(.init(rule: .init(topicCode: "roads", categoryCode: "housing.roof", agencyId: "kursk-transport")))
+            }
+            await expectRPC(.invalidArgument, contains: "not in the agency directory") {
+                _ = try await client.upsertRoutingRule(.init(rule: .init(topicCode: "roads", agencyId: "ghost")))
+            }
+            await expectRPC(.invalidArgument, contains: "unknown rule.municipality_oktmo") {
+                _ = try await client.upsertRoutingRule(.init(rule: .init(topicCode: "roads", municipalityOktmo: "99999999", agencyId: "kursk-transport")))
+            }
+            await expectRPC(.invalidArgument, contains: "rule is required") { _ = try await client.upsertRoutingRule(.init()) }
+            // Rejected upserts lost nothing and added nothing.
+            #expect(try await client.listRoutingRules(.init()).rules.count == KurskSeed.rules.count + 2)
+
+            // An operator edit of a seeded rule survives a restart (the seed never overwrites rules).
+            let edited = try await client.upsertRoutingRule(.init(rule: .init(id: "seed:roads::38705000", topicCode: "roads",
+                                                                              municipalityOktmo: "38705000", agencyId: "kursk-transport"))).rule
+            #expect(edited?.agencyId == "kursk-transport")
+            _ = try await AgencyServiceApp.build(env: env)
+            #expect(try await route("roads", "", "38705000").agency?.id == "kursk-transport")
+            #expect(try await client.listRoutingRules(.init()).rules.count == KurskSeed.rules.count + 2)
         }
     }
 

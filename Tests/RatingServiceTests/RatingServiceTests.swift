@@ -93,7 +93,9 @@ func waitFor(_ client: RatingV1.RatingService.Client, streamSequence: UInt64) as
 /// as if the directory data were unreachable.
 func fakeAgencyHost(_ env: ServiceEnvironment, directory: Bool = true) -> NatsServiceHost {
     let grants: [String: [Grant]] = ["client:veche-rating-service": [Grant(role: .service)], "user:kurator": [Grant(role: .curator)],
-                                     "user:cur-head": [Grant(role: .centerHead)], "user:analyst": [Grant(role: .analyst)]]
+                                     "user:cur-head": [Grant(role: .centerHead)], "user:analyst": [Grant(role: .analyst)],
+                                     "user:sector-head-roads": [Grant(role: .sectorHead, topicCodes: ["roads"])],
+                                     "user:sector-housing": [Grant(role: .sectorResponsible, topicCodes: ["zhkh"])]]
     var endpoints = [
         RPCEndpoint(AgencyV1.AgencyService.Method.ResolveGrants.self) { request, context in
             let caller = try context.requirePrincipal()
@@ -300,6 +302,31 @@ struct RatingServiceTests {
                 #expect(r.rows.first { $0.key == "ag-a" }?.name == "ag-a")      // no names: keys shown
                 #expect(r.rows.first { $0.key == "ag-a" }?.metrics?.per10kPopulation == 0)
                 #expect(r.rows.allSatisfy { $0.rank > 0 })
+            }
+        }
+    }
+
+    /// Appeals nobody has been assigned to are no authority's record: the agency rating has no "(не указано)"
+    /// row (issue #11), and the agencies' ranks are computed without them.
+    @Test func appealsWithoutAnAgencyAreNotRanked() async throws {
+        try await withRatingFixture { cluster, env, events in
+            let built = try await RatingServiceApp.build(env: env, settings: plainSettings, now: { NOW })
+            try await withServices(built.services, logger: cluster.logger) {
+                await built.host.waitUntilReady()
+                let client = try await cluster.ratings(as: .user("kurator"))
+                let unassigned = (1...4).map { i in
+                    Snap(id: "u\(i)", agency: "", oktmo: "m1", registered: T + Double(i) * hour, deadline: T + 30 * day)
+                }
+                var last: UInt64 = 0
+                for s in Self.agencyA + Self.agencyB + unassigned { last = try await publish(events, s.event(seq: 1)) }
+                try await waitFor(client, streamSequence: last)
+                let r = try await client.getRatings(.init(dimension: .agency, period: "2025-03"))
+                #expect(r.rows.map(\.key).sorted() == ["ag-a", "ag-b"])
+                #expect(!r.rows.contains { $0.name == "(не указано)" })
+                #expect(Set(r.rows.map(\.rank)) == [1, 2])
+                // The territory still counts them: they were filed there.
+                let mun = try await client.getRatings(.init(dimension: .municipality, period: "2025-03"))
+                #expect(mun.rows.first { $0.key == "m1" }?.metrics?.volume == 10)
             }
         }
     }

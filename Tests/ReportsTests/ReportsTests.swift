@@ -330,7 +330,7 @@ func occurrences(of needle: String, in text: String) -> Int {
         let html = ReportRenderer.dashboard(SampleData.dashboard(unavailable: true))
         #expect(html.contains("<meta http-equiv=\"refresh\" content=\"300\"/>"))
         #expect(html.contains("Часть данных недоступна"))
-        #expect(html.contains("Не загружено панелей: 2 из 10"))
+        #expect(html.contains("Не загружено панелей: 2 из 12"))
         #expect(html.contains("Данные временно недоступны"))
         #expect(html.contains("Сервис рейтингов не отвечает (тайм-аут 2 с) &lt;rating-service&gt;"))
         #expect(occurrences(of: "class=\"panel sp6 unavailable\"", in: html) == 1)
@@ -351,14 +351,16 @@ func occurrences(of needle: String, in text: String) -> Int {
 
     @Test func allPanelsUnavailableStillRenders() {
         let down: Panel<[KpiItem]> = .unavailable(reason: "нет связи")
-        let page = DashboardPage(regionName: "Область", period: "2026-10", generatedAt: SampleData.generatedAt, refreshSeconds: nil,
+        var page = DashboardPage(regionName: "Область", period: "2026-10", generatedAt: SampleData.generatedAt, refreshSeconds: nil,
                                  kpis: down, channels: .unavailable(reason: "x"), topics: .unavailable(reason: "x"),
                                  daily: .unavailable(reason: "x"), timeliness: .unavailable(reason: "x"),
                                  agencyRating: .unavailable(reason: "x"), municipalityRating: .unavailable(reason: "x"),
                                  topicProblems: .unavailable(reason: "x"), flags: .unavailable(reason: "x"), surveys: .unavailable(reason: "x"))
+        page.staffing = .unavailable(reason: "x")
+        page.rootCauses = .unavailable(reason: "x")
         let html = ReportRenderer.dashboard(page)
         #expect(!html.contains("http-equiv"))
-        #expect(html.contains("Не загружено панелей: 10 из 10"))
+        #expect(html.contains("Не загружено панелей: 12 из 12"))
         #expect(svgElements(html).isEmpty)
     }
 

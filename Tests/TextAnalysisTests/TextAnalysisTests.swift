@@ -145,6 +145,43 @@ func sharedData() -> String? {
         #expect(idx.count == 6)
     }
 
+    /// A mass campaign (the same complaint with different house numbers, one place) must not make each new
+    /// appeal compare against every earlier one: the comparisons per `add` stay under the bucket bound while
+    /// the whole campaign still lands in one group.
+    @Test func campaignOfTenThousandCostsBoundedComparisonsPerAppeal() throws {
+        let idx = try DuplicateIndex()
+        let o = idx.options
+        let t0 = Date(timeIntervalSince1970: 1_700_000_000)
+        // The geo neighbourhood is 3 × (2·dLon + 1) cells at 51.7°N (dLon = 2): 15 cells, plus the LSH bands.
+        let bound = (o.lshBands + 15) * o.maxBucketMembers
+        var worst = 0
+        var groups = Set<Int>()
+        for i in 0..<10_000 {
+            let before = idx.comparisons
+            let d = idx.add(DuplicateCandidate(id: "\(i)", text: "Прошу отремонтировать крышу нашего дома номер \(i % 300) по улице Ленина, течёт в квартиры",
+                                               topicCode: "housing", categoryCode: "housing.roof",
+                                               latitude: 51.73, longitude: 36.19, date: t0.addingTimeInterval(Double(i))))
+            worst = max(worst, idx.comparisons - before)
+            groups.insert(d.groupId)
+        }
+        #expect(worst <= bound, "an add compared \(worst) candidates (bound \(bound))")
+        #expect(worst > 0)
+        #expect(groups.count == 1)
+    }
+
+    /// Items older than the time window before the latest appeal are dropped, so the index does not keep the
+    /// whole history in memory (and such items could never match anyway).
+    @Test func itemsOutsideTheTimeWindowAreDropped() throws {
+        let idx = try DuplicateIndex()
+        let t0 = Date(timeIntervalSince1970: 1_700_000_000)
+        for i in 0..<20_000 {
+            idx.add(DuplicateCandidate(id: "\(i)", text: "Обращение номер \(i) о разном \(i * 7919)", date: t0.addingTimeInterval(Double(i) * 3_600)))
+        }
+        // 7 days of hourly appeals (168) are live at most, plus what arrived since the last compaction.
+        #expect(idx.count <= 168 + 10_000)
+        #expect(idx.count < 20_000)
+    }
+
     @Test func spbQuickEvaluation() throws {
         guard let dir = sharedData() else { return }
         let rep = try DuplicateEvaluation.evaluateSPb(dataDirectory: dir, limit: 8_000)

@@ -42,8 +42,13 @@ struct PGPoolTests {
 
     @Test func acquireTimesOutAsNotAppliedAndCancelledWaitersLeaveTheQueue() async throws {
         try await withPool(size: 1, acquireTimeout: .milliseconds(300)) { pool in
-            async let holder = pool.query("SELECT pg_sleep(3)")
-            try await Task.sleep(for: .milliseconds(150))
+            // The holder has leased the only connection before anything else asks (no sleep-and-hope under load).
+            let leased = Shared(false)
+            async let holder: Void = pool.withConnection { conn in
+                leased.update { $0 = true }
+                _ = try conn.query("SELECT pg_sleep(3)")
+            }
+            while !leased.value { try await Task.sleep(for: .milliseconds(10)) }
             do {
                 _ = try await pool.query("SELECT 1")
                 Issue.record("the only connection is busy: acquire must time out")

@@ -49,7 +49,8 @@ enum Spec {
         "AppealService.SubmitAppeal": [.integration, .importer],                       // channel pos: its system and the import
         "AppealService.GetAppeal": [.curator, .centerHead, .operator, .sectorResponsible, .executor, .analyst, .citizen],
         "AppealService.ListAppeals": Who.staff.subtracting([.sociologist]).union([.gateway]),
-        "AppealService.GetStats": Who.staff.union([.importer]),
+        "AppealService.GetStats": Who.staff.union([.importer, .gateway]),              // aggregates: also the public summary
+        "AppealService.GetActivity": Who.staff.union([.gateway]),                      // dashboard aggregates (no personal data)
         "AppealService.Transition": [.centerHead, .operator, .sectorResponsible, .executor, .importer],     // close
         "AppealService.AnswerAppeal": [.sectorResponsible, .executor, .importer],
         "AppealService.ReclassifyAppeal": [.centerHead, .operator, .sectorResponsible],
@@ -72,7 +73,17 @@ enum Spec {
         "AgencyService.RevokeRole": [.centerHead],
         "AgencyService.ResolveGrants": Who.authenticated,
         "AgencyService.QueryAudit": [.curator],
-        "RatingService.GetRatings": Who.staff,
+        "AgencyService.GetNotificationPreferences": Who.staff,                         // each their own
+        "AgencyService.SetNotificationPreferences": Who.staff,                         // (empty request: refused as invalid)
+        "AgencyService.ListEscalationChains": Who.staff,
+        "AgencyService.SetEscalationChain": [.centerHead],
+        "AgencyService.GetWorkload": Who.staff,
+        "AgencyService.SetBlockStaff": [.centerHead],
+        "AgencyService.ListSavedFilters": Who.staff,                                   // each their own
+        "AgencyService.CreateSavedFilter": Who.staff,                                  // (empty request: refused as invalid)
+        "AgencyService.UpdateSavedFilter": Who.staff,
+        "AgencyService.DeleteSavedFilter": Who.staff,
+        "RatingService.GetRatings": Who.staff.union([.gateway]),                        // published on the public summary
         "RatingService.GetTopProblems": Who.staff,
         "RatingService.GetKpis": Who.staff,
         "RatingService.SetWeights": [.centerHead],
@@ -80,6 +91,19 @@ enum Spec {
         "RatingService.SetKpiTargets": [.curator],
         "RatingService.ApproveReport": [.curator],
         "RatingService.GetReportApproval": Who.staff,
+        "RatingService.DetectRootCauses": [.centerHead, .curator, .importer, .service],  // below the thresholds: opens nothing
+        "RatingService.ListRootCauses": Who.staff,
+        "RatingService.GetRootCause": Who.staff,                                         // (empty id: refused as invalid)
+        "RatingService.UpdateRootCause": [.centerHead, .curator, .sectorHead, .sectorResponsible],   // own block: in the handler
+        "RatingService.ListIndicators": Who.staff,
+        "RatingService.SetIndicator": [.centerHead, .curator],
+        "RatingService.DeleteIndicator": [.centerHead, .curator],
+        // Public posts: the pos system is refused by MediaService itself (only social / messenger systems deliver posts).
+        "MediaService.SubmitPost": [.importer],
+        "MediaService.ListMentions": [.curator, .centerHead, .operator, .media, .analyst],
+        "MediaService.GetToneSeries": [.curator, .centerHead, .operator, .media, .analyst],
+        "MediaService.ListIncidents": [.curator, .centerHead, .operator, .media, .analyst],
+        "MediaService.PromoteMention": [.operator, .media],
         "SurveyService.CreateSurvey": [.sociologist],
         "SurveyService.GetSurvey": Who.staff,
         "SurveyService.ListSurveys": Who.staff,
@@ -115,6 +139,9 @@ struct AccessMatrixTests {
         case "AppealService.ReclassifyAppeal":
             return AppealV1.ReclassifyAppealRequest(id: appeal.id, topicCode: "housing", categoryCode: "", expectedVersion: 999).serializedBytes()
         case "AppealService.RateAppeal": return AppealV1.RateAppealRequest(id: appeal.id, satisfaction: 5).serializedBytes()
+        // An empty post (refused as invalid once the caller passed the access checks); an unknown mention (404).
+        case "MediaService.SubmitPost": return MediaV1.SubmitPostRequest(post: .init(source: "vk", externalId: "m-1", text: "")).serializedBytes()
+        case "MediaService.PromoteMention": return MediaV1.PromoteMentionRequest(mentionId: UUID().uuidString.lowercased()).serializedBytes()
         default: return []
         }
     }
@@ -122,7 +149,7 @@ struct AccessMatrixTests {
     @Test func everyRPCRefusesEveryoneTheRulesDoNotAllow() async throws {
         // Every method of every contract is specified here and has a rule in the services (fail closed otherwise).
         let contract = [AppealV1.AppealService.self as any RPCServiceDescriptor.Type, AgencyV1.AgencyService.self,
-                        RatingV1.RatingService.self, SurveyV1.SurveyService.self]
+                        RatingV1.RatingService.self, SurveyV1.SurveyService.self, MediaV1.MediaService.self]
             .flatMap { s in s.methodNames.map { (s.name, $0, s.subjectPrefix + "." + $0) } }
         #expect(Set(contract.map { "\($0.0).\($0.1)" }) == Set(Spec.rpc.keys))
         #expect(contract.allSatisfy { MethodRules.rule(service: $0.0, method: $0.1) != nil })
@@ -215,6 +242,10 @@ struct AccessMatrixTests {
             Route(method: .get, path: "/api/v1/ratings/progress", allowed: .analyst, denied: .operator),
             Route(method: .get, path: "/api/v1/reports/2026-10/approval", allowed: .operator, denied: .service),
             Route(method: .post, path: "/api/v1/reports/2026-13/approval", body: "{}", allowed: .curator, denied: .centerHead),
+            Route(method: .get, path: "/api/v1/mentions", allowed: .media, denied: .executor),
+            Route(method: .get, path: "/api/v1/mentions/tone", allowed: .analyst, denied: .sociologist),
+            Route(method: .get, path: "/api/v1/mentions/incidents", allowed: .curator, denied: .integration),
+            Route(method: .post, path: "/api/v1/mentions/\(UUID().uuidString.lowercased())/promotion", body: "{}", allowed: .operator, denied: .analyst),
             Route(method: .post, path: "/api/v1/surveys", body: "{}", allowed: .sociologist, denied: .analyst),
             Route(method: .get, path: "/api/v1/surveys", allowed: .analyst, denied: .surveyTeam),
             Route(method: .get, path: "/api/v1/surveys/batches/none", allowed: .surveyTeam, denied: .analyst),
@@ -224,12 +255,31 @@ struct AccessMatrixTests {
             Route(method: .put, path: "/api/v1/surveys/none/margins", body: "{}", allowed: .sociologist, denied: .surveyTeam),
             Route(method: .get, path: "/api/v1/surveys/none/estimates?question=q", allowed: .analyst, denied: .surveyTeam),
             Route(method: .get, path: "/api/v1/surveys/none/satisfaction", allowed: .analyst, denied: .importer),
+            Route(method: .get, path: "/api/v1/me/notifications", allowed: .executor, denied: .integration),
+            Route(method: .put, path: "/api/v1/me/notifications", body: #"{"email":"not-an-address"}"#, allowed: .sociologist, denied: .surveyTeam),
+            Route(method: .get, path: "/api/v1/me/filters", allowed: .analyst, denied: .integration),
+            Route(method: .post, path: "/api/v1/me/filters", body: #"{"name":""}"#, allowed: .media, denied: .surveyTeam),
+            Route(method: .put, path: "/api/v1/me/filters/not-a-uuid", body: #"{"name":"x"}"#, allowed: .executor, denied: .importer),
+            Route(method: .delete, path: "/api/v1/me/filters/not-a-uuid", allowed: .operator, denied: .gateway),
+            Route(method: .get, path: "/api/v1/escalation/chains", allowed: .operator, denied: .importer),
+            Route(method: .put, path: "/api/v1/escalation/chains/nope", body: #"{"levels":[]}"#, allowed: .centerHead, denied: .curator),
+            Route(method: .get, path: "/api/v1/workload?granularity=x", allowed: .analyst, denied: .integration),
+            Route(method: .put, path: "/api/v1/workload/staff/nope", body: #"{"staff":1}"#, allowed: .centerHead, denied: .operator),
+            Route(method: .get, path: "/api/v1/root-causes?status=closed", allowed: .analyst, denied: .importer),
+            Route(method: .post, path: "/api/v1/root-causes/detect", body: #"{"windowDays":1}"#, allowed: .centerHead, denied: .operator),
+            Route(method: .get, path: "/api/v1/root-causes/x", allowed: .executor, denied: .integration),
+            Route(method: .put, path: "/api/v1/root-causes/x", body: "{}", allowed: .sectorHead, denied: .analyst),
+            Route(method: .get, path: "/api/v1/indicators?year=2026", allowed: .media, denied: .importer),
+            Route(method: .put, path: "/api/v1/indicators/BAD", body: #"{"name":""}"#, allowed: .curator, denied: .sectorHead),
+            Route(method: .delete, path: "/api/v1/indicators/none", allowed: .centerHead, denied: .analyst),
             Route(method: .get, path: "/api/v1/dashboard?period=x", allowed: .analyst, denied: .importer),
             Route(method: .get, path: "/dashboard?period=x", allowed: .curator, denied: .integration),
             Route(method: .get, path: "/?period=x", allowed: .executor, denied: .service),
             Route(method: .get, path: "/reports/governor/x", allowed: .curator, denied: .surveyTeam),
             Route(method: .get, path: "/auth/session", allowed: .operator, denied: nil),
             Route(method: .get, path: "/health", allowed: nil, denied: nil, isPublic: true),
+            Route(method: .get, path: "/ready", allowed: nil, denied: nil, isPublic: true),
+            Route(method: .get, path: "/openapi.json", allowed: nil, denied: nil, isPublic: true),
             Route(method: .get, path: "/open311/v2/services.json", allowed: nil, denied: nil, isPublic: true),
             Route(method: .get, path: "/open311/v2/services/roads.potholes.json", allowed: nil, denied: nil, isPublic: true),
             Route(method: .get, path: "/open311/v2/requests.json", allowed: nil, denied: nil, isPublic: true),

@@ -224,6 +224,18 @@ struct AppealServiceTests {
         }
     }
 
+    /// Starts a seeded AgencyService and AppealService on `env` (intake published before is consumed now) and runs
+    /// `body` with the appeal database while they run.
+    static func startingAgencyAndAppealService(_ cluster: TestCluster, _ env: ServiceEnvironment,
+                                               _ body: (PGPool) async throws -> Void) async throws {
+        let agencyEnv = try await cluster.environment("agency", schema: AgencySchema.name)
+        defer { agencyEnv.close() }
+        let agency = try await AgencyServiceApp.build(env: agencyEnv, seed: true)
+        let built = try await AppealServiceApp.build(env: env)
+        let pool = try env.requirePool()
+        try await withServices(agency.services + built.services, logger: cluster.logger) { try await body(pool) }
+    }
+
     @Test func intakeOverJetStreamSurvivesServiceDowntimeAndKeepsBadInput() async throws {
         try await withCluster { cluster in
             let env = try await cluster.environment("appeal", schema: AppealSchema.name)
@@ -261,12 +273,7 @@ struct AppealServiceTests {
             try await portalJS.publish(subject: Subjects.Intake.subject(for: .portal), payload: Self.incoming("portal-1", channel: .unspecified).serializedBytes(),
                                        headers: try await auth("veche-integration-portal"))
 
-            let agencyEnv = try await cluster.environment("agency", schema: AgencySchema.name)
-            defer { agencyEnv.close() }
-            let agency = try await AgencyServiceApp.build(env: agencyEnv, seed: true)
-            let built = try await AppealServiceApp.build(env: env)
-            let pool = try env.requirePool()
-            try await withServices(agency.services + built.services, logger: cluster.logger) {
+            try await Self.startingAgencyAndAppealService(cluster, env) { pool in
                 let done = try await eventually(timeout: .seconds(30)) {
                     let n = try await pool.query("SELECT (SELECT count(*) FROM appeal.appeals) AS a, (SELECT count(*) FROM appeal.rejected_intake) AS r").first
                     return n?.int("a") == 6 && n?.int("r") == 5
@@ -284,6 +291,64 @@ struct AppealServiceTests {
                 #expect(portal?.string("channel") == "portal")
                 let actors = try await pool.query("SELECT DISTINCT actor FROM appeal.appeal_events WHERE type = 'received' ORDER BY 1").rows.map { $0.string("actor") }
                 #expect(actors == ["client:veche-integration-messenger", "client:veche-integration-portal"])
+            }
+        }
+    }
+
+    /// Intake stores a fetched batch as a unit: 300 messages (more than one fetch of 256) with 20 re-sent external
+    /// ids become 280 appeals, each once; every appeal's outbox events run received → registered (→ assigned) with
+    /// sequences 1…n matching the row's event counter, each event carries the appeal as it was after that step
+    /// (version = sequence, the stored number), and every appeal has its one audit entry.
+    @Test func batchIntakeStoresEachAppealOnceWithOrderedEventsAndAudit() async throws {
+        try await withCluster { cluster in
+            let env = try await cluster.environment("appeal", schema: AppealSchema.name)
+            defer { env.close() }
+            try await env.jetStream.ensureStream(Streams.intake)
+            let (bus, js) = try await cluster.jetStream(as: BusPermissions.integration("portal"))
+            defer { bus.close() }
+            let headers = [RPCHeader.authorization: "Bearer " + (try await Tokens.shared.token(.client("veche-integration-portal")))]
+            let texts = ["Не вывозят мусор с контейнерной площадки во дворе", "Яма на дороге у дома, прошу отремонтировать",
+                         "Нет горячей воды третий день", "В подъезде не горит свет"]
+            var messages: [NatsMessage] = []
+            for i in 0..<300 {
+                let ext = i < 280 ? "batch-\(i)" : "batch-\(i - 280)"   // the last 20 repeat earlier ids (new message ids)
+                let payload = Self.incoming(ext, channel: .portal, text: texts[i % texts.count] + " (\(i))").serializedBytes()
+                messages.append(NatsMessage(subject: Subjects.Intake.subject(for: .portal), headers: headers.merging(["Nats-Msg-Id": "m-\(i)"]) { a, _ in a },
+                                            payload: payload))
+            }
+            for r in await js.publish(messages) { _ = try r.get() }
+
+            try await Self.startingAgencyAndAppealService(cluster, env) { pool in
+                let stored = try await eventually(timeout: .seconds(60)) {
+                    try await pool.query("SELECT count(*) AS n FROM appeal.appeals").first?.int("n") == 280
+                }
+                #expect(stored)
+                // Each appeal's events commit with it (one transaction per batch), so they are all visible now.
+                #expect(try await pool.query("SELECT count(*) AS n FROM appeal.rejected_intake").first?.int("n") == 0)
+                let rows = try await pool.query("SELECT id::text AS id, number, version, event_seq FROM appeal.appeals").rows
+                var byID: [String: (number: String, version: Int64, events: Int64)] = [:]
+                for r in rows { byID[r.string("id")] = (r.string("number"), r.int("version"), r.int("event_seq")) }
+                let events = try await pool.query("SELECT appeal_id::text AS a, seq, type, payload FROM appeal.appeal_events ORDER BY appeal_id, seq").rows
+                var seen: [String: [AppealV1.AppealEvent]] = [:]
+                for e in events {
+                    let decoded = try AppealV1.AppealEvent(serializedBytes: try #require(PGBytes.decode(e.string("payload"))))
+                    #expect(decoded.sequence == e.int("seq"))
+                    #expect(decoded.type.name == e.string("type"))
+                    seen[e.string("a"), default: []].append(decoded)
+                }
+                #expect(seen.count == 280)
+                for (id, list) in seen {
+                    let row = try #require(byID[id])
+                    #expect(list.map(\.sequence) == Array(1...Int64(list.count)))
+                    #expect(Int64(list.count) == row.events)
+                    #expect(list.first?.type == .received)
+                    #expect(list.count < 2 || list[1].type == .registered)
+                    #expect(list.allSatisfy { $0.appeal?.version == $0.sequence && $0.appeal?.number == row.number && $0.appeal?.id == id })
+                    #expect(list.last?.appeal?.version == row.version)
+                }
+                // The audit log is append-only for services; the ЦУР's curator reads it through AgencyService.
+                let audited = try await cluster.agencies(as: .user("kurator")).queryAudit(.init(action: "appeal.submit", limit: 1000)).entries
+                #expect(audited.count == 280 && Set(audited.map(\.appealId)).count == 280)
             }
         }
     }
@@ -365,7 +430,7 @@ struct AppealServiceTests {
         #expect(ping["id"] as? String == built.host.id)
         let info = try await json("$SRV.INFO.AppealService.\(built.host.id)")
         let endpoints = try #require(info["endpoints"] as? [[String: Any]])
-        #expect(endpoints.count == 8)
+        #expect(endpoints.count == 9)
         #expect(endpoints.allSatisfy { $0["queue_group"] as? String == "q" })
         let stats = try await json("$SRV.STATS.AppealService")
         let started = try #require(stats["started"] as? String)

@@ -80,13 +80,8 @@ struct ClassificationServiceTests {
             let cluster = platform.cluster
             let env = try await cluster.environment("appeal", schema: AppealSchema.name)
             defer { env.close() }
-            let model = try ClassifierModel.loadBundled()
-            func enricher(threshold: Double) throws -> TextEnricher {
-                TextEnricher(pipelines: TextPipelinePool(model: model), settings: ClassifierSettings(minRoutingConfidence: threshold),
-                             grouper: try ProblemGrouper(), agencies: nil, municipalities: nil, logger: cluster.logger)
-            }
             let client = try await cluster.appeals(as: operatorUser), pos = try await cluster.appeals(as: posSystem)
-            let strict = try await AppealServiceApp.build(env: env, enricher: try enricher(threshold: 1))
+            let strict = try await AppealServiceApp.build(env: env, classifierSettings: ClassifierSettings(minRoutingConfidence: 1))
             try await withServices(strict.services, logger: cluster.logger) {
                 await strict.host.waitUntilReady()
                 let filed = try #require(try await pos.submitAppeal(.init(appeal: AppealServiceTests.incoming("tri-1", text: Self.text))).appeal)
@@ -97,7 +92,7 @@ struct ClassificationServiceTests {
                 _ = try await client.reclassifyAppeal(.init(id: a.id, topicCode: "roads", categoryCode: "roads.potholes"))
                 #expect(try await client.listAppeals(.init(triageOnly: true)).totalCount == 0)
             }
-            let lenient = try await AppealServiceApp.build(env: env, enricher: try enricher(threshold: 0))
+            let lenient = try await AppealServiceApp.build(env: env, classifierSettings: ClassifierSettings(minRoutingConfidence: 0))
             try await withServices(lenient.services, logger: cluster.logger) {
                 await lenient.host.waitUntilReady()
                 let filed = try #require(try await pos.submitAppeal(.init(appeal: AppealServiceTests.incoming("tri-2", text: Self.text))).appeal)

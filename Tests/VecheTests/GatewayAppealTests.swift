@@ -127,6 +127,21 @@ struct GatewayAppealTests {
         }
     }
 
+    /// `/ready` is 200 only when every backend service (MediaService runs in AppealService's process) answers its ADR-32 PING, and names each.
+    @Test func readinessWhenEveryServiceAnswers() async throws {
+        try await withPlatform(rating: true, survey: true) { platform in
+            try await platform.gateway().test(.router) { client in
+                let r = try await client.execute(uri: "/ready", method: .get)
+                #expect(r.status == .ok)
+                let body = try #require(try JSONSerialization.jsonObject(with: Data(buffer: r.body)) as? [String: Any])
+                #expect(body["ready"] as? Bool == true)
+                #expect((body["services"] as? [String: String]) == ["AppealService": "ready", "AgencyService": "ready",
+                                                                    "RatingService": "ready", "SurveyService": "ready",
+                                                                    "MediaService": "ready"])
+            }
+        }
+    }
+
     @Test func backendDownIsServiceUnavailable() async throws {
         try await withCluster { cluster in
             let env = try await cluster.environment("gateway", schema: nil)
@@ -138,6 +153,10 @@ struct GatewayAppealTests {
                 let r = try await client.execute(uri: "/api/v1/appeals", method: .get, headers: try await bearer(operatorUser))
                 #expect(r.status == .serviceUnavailable)
                 #expect(String(buffer: r.body).contains("no responders"))
+                // Readiness says the same, per service, without credentials.
+                let ready = try await client.execute(uri: "/ready", method: .get)
+                #expect(ready.status == .serviceUnavailable)
+                #expect(String(buffer: ready.body).contains(#""AppealService":"not ready"#))
             }
         }
     }

@@ -301,6 +301,26 @@ struct GatewayDashboardTests {
         }
     }
 
+    @Test func dashboardIsOneSnapshotSharedByStaffViewersAndThePageIsLive() async throws {
+        try await withPlatform { platform in
+            try await platform.gateway().test(.router) { client in
+                let curator = try await client.execute(uri: "/api/v1/dashboard", method: .get, headers: try await bearer(.user("kurator")))
+                let analyst = try await client.execute(uri: "/api/v1/dashboard", method: .get, headers: try await bearer(.user("analyst")))
+                #expect(curator.status == .ok && analyst.status == .ok)
+                // One fan-out served to both (the snapshot's generation time is the same), not one per viewer.
+                #expect(try json(curator.body)["generatedAtMs"] as? Int == (try json(analyst.body)["generatedAtMs"] as? Int))
+                // The page updates itself from the event stream: its script may run, no meta refresh for script-capable browsers.
+                let page = try await client.execute(uri: "/", method: .get, headers: try await bearer(.user("kurator")))
+                let html = String(buffer: page.body)
+                #expect(html.contains("data-live=\"/ws/events\"") && html.contains("<script src=\"/ws/static/dash.js\" defer>"))
+                #expect(html.contains("<noscript><meta http-equiv=\"refresh\""))
+                #expect(page.headers[.contentSecurityPolicy]?.contains("script-src 'self'") == true)
+                let script = try await client.execute(uri: "/ws/static/dash.js", method: .get)
+                #expect(script.status == .ok && String(buffer: script.body).contains("EventSource"))
+            }
+        }
+    }
+
     @Test(.enabled(if: chromiumPath != nil, "no chromium binary (/usr/bin/chromium); headless rendering test skipped"))
     func headlessChromiumRendersDashboardAndReport() async throws {
         let chromium = try #require(chromiumPath)

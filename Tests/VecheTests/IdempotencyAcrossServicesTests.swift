@@ -18,10 +18,14 @@ struct IdempotencyAcrossServicesTests {
             let mutating = Set(platform.hosts.flatMap { h in h.endpoints.filter(\.isMutating).map { "\(h.info.name).\($0.name)" } })
             #expect(mutating == [
                 "AgencyService.UpsertRoutingRule", "AgencyService.SetCalendarOverride", "AgencyService.UpsertSlaPolicy",
-                "AgencyService.AssignRole", "AgencyService.RevokeRole",
+                "AgencyService.AssignRole", "AgencyService.RevokeRole", "AgencyService.SetNotificationPreferences",
+                "AgencyService.SetEscalationChain", "AgencyService.SetBlockStaff",
+                "AgencyService.CreateSavedFilter", "AgencyService.UpdateSavedFilter", "AgencyService.DeleteSavedFilter",
                 "AppealService.SubmitAppeal", "AppealService.Transition", "AppealService.AnswerAppeal", "AppealService.RateAppeal",
                 "AppealService.ReclassifyAppeal",
+                "MediaService.SubmitPost", "MediaService.PromoteMention",
                 "RatingService.SetWeights", "RatingService.SetKpiTargets", "RatingService.ApproveReport",
+                "RatingService.DetectRootCauses", "RatingService.UpdateRootCause", "RatingService.SetIndicator", "RatingService.DeleteIndicator",
                 "SurveyService.CreateSurvey", "SurveyService.SetStatus", "SurveyService.SubmitBatch", "SurveyService.SetMargins",
             ])
             #expect(platform.hosts.allSatisfy { $0.interceptors.contains { $0 is IdempotencyInterceptor } })

@@ -20,7 +20,7 @@ struct Open311Tests {
 
     @Test func georeportFlowWithRouting() async throws {
         try await withPlatform { platform in
-                var settings = GatewaySettings()
+                var settings = GatewaySettings.underTest
                 settings.open311Keys = ["test-open311-key"]
                 let ops = try await bearer(operatorUser)
                 try await platform.gateway(settings: settings).test(.router) { client in

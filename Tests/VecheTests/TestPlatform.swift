@@ -35,7 +35,7 @@ struct TestPlatform: Sendable {
             envs["appeal"] = try await cluster.environment("appeal", schema: AppealSchema.name)
             let built = try await AppealServiceApp.build(env: envs["appeal"]!)
             services += built.services
-            hosts.append(built.host)
+            hosts += [built.host, built.media.host]
             appealBuilt = built
         }
         if rating {
@@ -58,13 +58,23 @@ struct TestPlatform: Sendable {
     func close() { for e in envs.values { e.close() } }
 
     /// The gateway as deployed: its own bus user and client, the test web client settings.
-    func gateway(settings: GatewaySettings = GatewaySettings(), publicURL: String? = nil) -> some ApplicationProtocol {
+    func gateway(settings: GatewaySettings = .underTest, publicURL: String? = nil) -> some ApplicationProtocol {
         let env = envs["gateway"]!
         var vars = ProcessInfo.processInfo.environment
         vars["VECHE_WEB_CLIENT_SECRET"] = TestCluster.secrets.read("clients/veche-web") ?? ""
         if let publicURL { vars["VECHE_PUBLIC_URL"] = publicURL }
         let identity = GatewayIdentity(verifier: env.verifier, own: env.credentials, config: cluster.config, environment: vars)
         return buildApplication(transport: env.nats, identity: identity, config: cluster.config, logger: cluster.logger, settings: settings)
+    }
+}
+
+extension GatewaySettings {
+    /// The gateway of the tests: backend calls may take as long as a loaded 2-core CI machine needs (the tests
+    /// prove behaviour, not speed; a dashboard panel must not come out "unavailable" because a runner was busy).
+    static var underTest: GatewaySettings {
+        var s = GatewaySettings()
+        s.callTimeout = .seconds(20)
+        return s
     }
 }
 

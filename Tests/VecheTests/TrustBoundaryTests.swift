@@ -266,7 +266,8 @@ struct TrustBoundaryTests {
                 noToken[.contentType] = "application/json"
                 #expect(try await client.execute(uri: "/api/v1/appeals", method: .post, headers: noToken, body: body).status == .forbidden)
                 var wrong = session.headers(unsafe: true)
-                wrong[UnsafeRequestGuard.csrfHeader] = "x" + session.csrf.dropFirst()
+                // One character changed; never the same token (a fixed "x" prefix matched a token starting with "x").
+                wrong[UnsafeRequestGuard.csrfHeader] = (session.csrf.first == "x" ? "y" : "x") + session.csrf.dropFirst()
                 #expect(try await client.execute(uri: "/api/v1/appeals", method: .post, headers: wrong, body: body).status == .forbidden)
                 let ok = try await client.execute(uri: "/api/v1/appeals", method: .post, headers: session.headers(unsafe: true), body: body)
                 #expect(ok.status == .created)
@@ -305,6 +306,32 @@ struct TrustBoundaryTests {
         for _ in 0..<5 { _ = try? await verifier.verify(ForgedToken.unknownKey(real)) }
         #expect(await verifier.fetches <= fetched + 1)
 
+    }
+
+    /// A provider that cannot be reached makes a valid token a transient 503 (the gateway answers 503, intake
+    /// redelivers, a browser session stays signed in), never a 401 "bad token"; and the failed fetch does not
+    /// start the refresh throttle, so the verifier fetches again once the short failure backoff has passed.
+    @Test func unreachableProviderIsTransientNotAnInvalidToken() async throws {
+        let real = try await Tokens.shared.token(.user("analyst"))
+        var dead = OIDCSettings()
+        dead.jwksURL = URL(string: "http://127.0.0.1:1/jwks")   // nothing listens on port 1
+        let verifier = TokenVerifier(settings: dead, logger: Logger(label: "test"))
+        do {
+            _ = try await verifier.verify(real)
+            Issue.record("a token was accepted without the provider's keys")
+        } catch let e as AuthError {
+            #expect(e.isTransient && e.statusCode == 503, "\(e)")
+        }
+        // Within the backoff: answered 503 again without another fetch.
+        let fetched = await verifier.fetches
+        await #expect(throws: AuthError.providerUnavailable("the identity provider's signing keys cannot be fetched now; retry shortly")) {
+            _ = try await verifier.verify(real)
+        }
+        #expect(await verifier.fetches == fetched)
+        // After it: a new fetch is attempted (not refused for the 10 s refresh interval as an unknown key).
+        try await Task.sleep(for: .milliseconds(1_100))
+        await #expect(throws: AuthError.self) { _ = try await verifier.verify(real) }
+        #expect(await verifier.fetches == fetched + 1)
     }
 
     /// Key rotation at the provider (a private glewlwyd, so the shared one is not disturbed): new tokens carry a

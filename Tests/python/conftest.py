@@ -92,20 +92,35 @@ class Platform:
         import nats
         return await nats.connect(self.nats_url, user=user, password=self.bus_password(user), inbox_prefix=f"_INBOX_{user}".encode())
 
-    def start(self, name, *args, env=None):
+    def start(self, name, *args, env=None, log=False):
         base = {kv.split("=", 1)[0]: kv.split("=", 1)[1] for kv in PG_ADMIN.split()}
         e = dict(os.environ, **identity.process_env(name, SECRETS, f"host={base['host']} port={base['port']} dbname={self.db}"))
         # This private server's bus users have their own passwords (bus_secrets).
         e.update(VECHE_NATS_URL=self.nats_url, VECHE_LOG_LEVEL="warning", VECHE_HTTP_PORT=str(self.http_port),
                  VECHE_HTTP_HOST="127.0.0.1", VECHE_NATS_PASSWORD_FILE=os.path.join(self.bus_secrets, "nats", identity.COMPONENTS[name][0]))
         e.update(env or {})
-        self.procs[name] = subprocess.Popen([os.path.join(BIN_DIR, name), *args], env=e)
+        if log:
+            # The process's stderr (its log lines) kept in a file the test reads afterwards.
+            os.makedirs(os.path.join(self.tmp, "logs"), exist_ok=True)
+            with open(self.log_path(name), "ab") as f:
+                self.procs[name] = subprocess.Popen([os.path.join(BIN_DIR, name), *args], env=e, stderr=f)
+        else:
+            self.procs[name] = subprocess.Popen([os.path.join(BIN_DIR, name), *args], env=e)
 
-    def stop(self):
+    def log_path(self, name):
+        return os.path.join(self.tmp, "logs", name + ".log")
+
+    def stop_processes(self):
+        """SIGTERM to the platform's processes (reverse start order); their exit codes by name."""
         codes = {}
         for name, p in reversed(list(self.procs.items())):
-            p.terminate()
+            if p.poll() is None:
+                p.terminate()
             codes[name] = p.wait(timeout=20)
+        return codes
+
+    def stop(self):
+        codes = self.stop_processes()
         self.nats.terminate()
         self.nats.wait(timeout=10)
         psql(f"DROP DATABASE IF EXISTS {self.db} WITH (FORCE)")

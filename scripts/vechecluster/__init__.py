@@ -47,7 +47,11 @@ class Cluster:
             identity.write_bus_authorization(self.services.bin_dir, self.layout.secrets, self.layout.auth_conf)
         self.nats.start_all()
         self.pg.up()
-        primary = self.pg.primary()
+        # A resumed pair can still be settling (the monitor re-elects after both keepers report): wait for a
+        # primary that the monitor and libpq agree on rather than trusting one probe.
+        primary = wait_for(lambda: self.pg.healthy() and self.pg.primary(), 90, 1.0)
+        if not primary:
+            raise RuntimeError(f"no stable PostgreSQL primary after start: {self.pg.state()}")
         identity.setup_database(self.services.bin_dir, f"host={HOST} port={primary.port} dbname=postgres user=postgres",
                                 "veche", self.layout.secrets)
         if services:

@@ -24,7 +24,7 @@ SERVICES = ("agency-service", "appeal-service", "rating-service", "survey-servic
 # ADR-32 names the services announce on $SRV.PING (Contracts' generated `name`).
 SERVICE_NAMES = {"agency-service": "AgencyService", "appeal-service": "AppealService",
                  "rating-service": "RatingService", "survey-service": "SurveyService"}
-STREAMS = ("VECHE_INTAKE", "VECHE_APPEAL_EVENTS", "VECHE_SURVEY_BATCHES")
+STREAMS = ("VECHE_INTAKE", "VECHE_MENTIONS", "VECHE_APPEAL_EVENTS", "VECHE_SURVEY_BATCHES")
 
 
 def _port(env, name, default):

@@ -132,6 +132,9 @@ class PgHA:
                     raise RuntimeError("the first node did not become primary")
         if not wait_for(self.healthy, 120):
             raise RuntimeError(f"PostgreSQL nodes did not reach primary + secondary: {self.state()}")
+        # On a resume the monitor reports its last known states before the primary accepts connections again.
+        if not wait_for(self.primary, 60):
+            raise RuntimeError(f"no PostgreSQL node accepts writes: {self.state()}")
 
     def start(self, node):
         """Restarts a killed data node: its keeper rejoins it as a standby (pg_rewind when needed)."""

@@ -2681,12 +2681,1254 @@ extension AgencyV1.DirectoryChanged: CMessageBridge {
 }
 
 extension AgencyV1 {
+    public struct NotificationPreferences: ProtoMessage {
+        public static let protoName = "veche.agency.v1.NotificationPreferences"
+        public var principal: String = ""
+        public var email: String = ""
+        public var messenger: String = ""
+        public var messengerAddress: String = ""
+        public var mutedKinds: [String] = []
+        public var updatedAtMs: Int64 = 0
+        public init() {}
+        public init(principal: String = "", email: String = "", messenger: String = "", messengerAddress: String = "", mutedKinds: [String] = [], updatedAtMs: Int64 = 0) {
+            self.principal = principal
+            self.email = email
+            self.messenger = messenger
+            self.messengerAddress = messengerAddress
+            self.mutedKinds = mutedKinds
+            self.updatedAtMs = updatedAtMs
+        }
+        enum CodingKeys: String, CodingKey {
+            case principal
+            case email
+            case messenger
+            case messengerAddress
+            case mutedKinds
+            case updatedAtMs
+        }
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            self.principal = try c.decodeProtoString(forKey: .principal) ?? ""
+            self.email = try c.decodeProtoString(forKey: .email) ?? ""
+            self.messenger = try c.decodeProtoString(forKey: .messenger) ?? ""
+            self.messengerAddress = try c.decodeProtoString(forKey: .messengerAddress) ?? ""
+            self.mutedKinds = try c.decodeProtoStrings(forKey: .mutedKinds) ?? []
+            self.updatedAtMs = try c.decodeIfPresent(Int64.self, forKey: .updatedAtMs) ?? 0
+        }
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(self.principal, forKey: .principal)
+            try c.encode(self.email, forKey: .email)
+            try c.encode(self.messenger, forKey: .messenger)
+            try c.encode(self.messengerAddress, forKey: .messengerAddress)
+            try c.encode(self.mutedKinds, forKey: .mutedKinds)
+            try c.encode(self.updatedAtMs, forKey: .updatedAtMs)
+        }
+    }
+}
+
+extension AgencyV1.NotificationPreferences: CMessageBridge {
+    public typealias CType = Veche__Agency__V1__NotificationPreferences
+    public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__notification_preferences__init(p) }
+    public static func cPackedSize(_ p: UnsafePointer<CType>) -> Int { veche__agency__v1__notification_preferences__get_packed_size(p) }
+    public static func cPack(_ p: UnsafePointer<CType>, _ out: UnsafeMutablePointer<UInt8>) -> Int { veche__agency__v1__notification_preferences__pack(p, out) }
+    public static func cUnpack(_ len: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CType>? { veche__agency__v1__notification_preferences__unpack(nil, len, data) }
+    public static func cFree(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__notification_preferences__free_unpacked(p, nil) }
+    public init(c: CType) {
+        self.init()
+        self.principal = CBridge.string(c.principal)
+        self.email = CBridge.string(c.email)
+        self.messenger = CBridge.string(c.messenger)
+        self.messengerAddress = CBridge.string(c.messenger_address)
+        self.mutedKinds = CBridge.array(c.muted_kinds, c.n_muted_kinds) { CBridge.string($0) }
+        self.updatedAtMs = c.updated_at_ms
+    }
+    public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
+        p.pointee.principal = arena.string(principal)
+        p.pointee.email = arena.string(email)
+        p.pointee.messenger = arena.string(messenger)
+        p.pointee.messenger_address = arena.string(messengerAddress)
+        p.pointee.n_muted_kinds = mutedKinds.count
+        p.pointee.muted_kinds = arena.strings(mutedKinds)
+        p.pointee.updated_at_ms = updatedAtMs
+    }
+}
+
+extension AgencyV1 {
+    public struct GetNotificationPreferencesRequest: ProtoMessage {
+        public static let protoName = "veche.agency.v1.GetNotificationPreferencesRequest"
+        public var principal: String = ""
+        public init() {}
+        public init(principal: String = "") {
+            self.principal = principal
+        }
+        enum CodingKeys: String, CodingKey {
+            case principal
+        }
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            self.principal = try c.decodeProtoString(forKey: .principal) ?? ""
+        }
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(self.principal, forKey: .principal)
+        }
+    }
+}
+
+extension AgencyV1.GetNotificationPreferencesRequest: CMessageBridge {
+    public typealias CType = Veche__Agency__V1__GetNotificationPreferencesRequest
+    public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__get_notification_preferences_request__init(p) }
+    public static func cPackedSize(_ p: UnsafePointer<CType>) -> Int { veche__agency__v1__get_notification_preferences_request__get_packed_size(p) }
+    public static func cPack(_ p: UnsafePointer<CType>, _ out: UnsafeMutablePointer<UInt8>) -> Int { veche__agency__v1__get_notification_preferences_request__pack(p, out) }
+    public static func cUnpack(_ len: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CType>? { veche__agency__v1__get_notification_preferences_request__unpack(nil, len, data) }
+    public static func cFree(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__get_notification_preferences_request__free_unpacked(p, nil) }
+    public init(c: CType) {
+        self.init()
+        self.principal = CBridge.string(c.principal)
+    }
+    public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
+        p.pointee.principal = arena.string(principal)
+    }
+}
+
+extension AgencyV1 {
+    public struct GetNotificationPreferencesResponse: ProtoMessage {
+        public static let protoName = "veche.agency.v1.GetNotificationPreferencesResponse"
+        public var preferences: AgencyV1.NotificationPreferences? = nil
+        public var messengers: [String] = []
+        public init() {}
+        public init(preferences: AgencyV1.NotificationPreferences? = nil, messengers: [String] = []) {
+            self.preferences = preferences
+            self.messengers = messengers
+        }
+        enum CodingKeys: String, CodingKey {
+            case preferences
+            case messengers
+        }
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            self.preferences = try c.decodeIfPresent(AgencyV1.NotificationPreferences.self, forKey: .preferences) ?? nil
+            self.messengers = try c.decodeProtoStrings(forKey: .messengers) ?? []
+        }
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encodeIfPresent(self.preferences, forKey: .preferences)
+            try c.encode(self.messengers, forKey: .messengers)
+        }
+    }
+}
+
+extension AgencyV1.GetNotificationPreferencesResponse: CMessageBridge {
+    public typealias CType = Veche__Agency__V1__GetNotificationPreferencesResponse
+    public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__get_notification_preferences_response__init(p) }
+    public static func cPackedSize(_ p: UnsafePointer<CType>) -> Int { veche__agency__v1__get_notification_preferences_response__get_packed_size(p) }
+    public static func cPack(_ p: UnsafePointer<CType>, _ out: UnsafeMutablePointer<UInt8>) -> Int { veche__agency__v1__get_notification_preferences_response__pack(p, out) }
+    public static func cUnpack(_ len: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CType>? { veche__agency__v1__get_notification_preferences_response__unpack(nil, len, data) }
+    public static func cFree(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__get_notification_preferences_response__free_unpacked(p, nil) }
+    public init(c: CType) {
+        self.init()
+        self.preferences = c.preferences.map { AgencyV1.NotificationPreferences(c: $0.pointee) }
+        self.messengers = CBridge.array(c.messengers, c.n_messengers) { CBridge.string($0) }
+    }
+    public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
+        if let v = preferences { p.pointee.preferences = arena.message(v) }
+        p.pointee.n_messengers = messengers.count
+        p.pointee.messengers = arena.strings(messengers)
+    }
+}
+
+extension AgencyV1 {
+    public struct SetNotificationPreferencesRequest: ProtoMessage {
+        public static let protoName = "veche.agency.v1.SetNotificationPreferencesRequest"
+        public var preferences: AgencyV1.NotificationPreferences? = nil
+        public init() {}
+        public init(preferences: AgencyV1.NotificationPreferences? = nil) {
+            self.preferences = preferences
+        }
+        enum CodingKeys: String, CodingKey {
+            case preferences
+        }
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            self.preferences = try c.decodeIfPresent(AgencyV1.NotificationPreferences.self, forKey: .preferences) ?? nil
+        }
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encodeIfPresent(self.preferences, forKey: .preferences)
+        }
+    }
+}
+
+extension AgencyV1.SetNotificationPreferencesRequest: CMessageBridge {
+    public typealias CType = Veche__Agency__V1__SetNotificationPreferencesRequest
+    public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__set_notification_preferences_request__init(p) }
+    public static func cPackedSize(_ p: UnsafePointer<CType>) -> Int { veche__agency__v1__set_notification_preferences_request__get_packed_size(p) }
+    public static func cPack(_ p: UnsafePointer<CType>, _ out: UnsafeMutablePointer<UInt8>) -> Int { veche__agency__v1__set_notification_preferences_request__pack(p, out) }
+    public static func cUnpack(_ len: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CType>? { veche__agency__v1__set_notification_preferences_request__unpack(nil, len, data) }
+    public static func cFree(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__set_notification_preferences_request__free_unpacked(p, nil) }
+    public init(c: CType) {
+        self.init()
+        self.preferences = c.preferences.map { AgencyV1.NotificationPreferences(c: $0.pointee) }
+    }
+    public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
+        if let v = preferences { p.pointee.preferences = arena.message(v) }
+    }
+}
+
+extension AgencyV1 {
+    public struct SetNotificationPreferencesResponse: ProtoMessage {
+        public static let protoName = "veche.agency.v1.SetNotificationPreferencesResponse"
+        public var preferences: AgencyV1.NotificationPreferences? = nil
+        public init() {}
+        public init(preferences: AgencyV1.NotificationPreferences? = nil) {
+            self.preferences = preferences
+        }
+        enum CodingKeys: String, CodingKey {
+            case preferences
+        }
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            self.preferences = try c.decodeIfPresent(AgencyV1.NotificationPreferences.self, forKey: .preferences) ?? nil
+        }
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encodeIfPresent(self.preferences, forKey: .preferences)
+        }
+    }
+}
+
+extension AgencyV1.SetNotificationPreferencesResponse: CMessageBridge {
+    public typealias CType = Veche__Agency__V1__SetNotificationPreferencesResponse
+    public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__set_notification_preferences_response__init(p) }
+    public static func cPackedSize(_ p: UnsafePointer<CType>) -> Int { veche__agency__v1__set_notification_preferences_response__get_packed_size(p) }
+    public static func cPack(_ p: UnsafePointer<CType>, _ out: UnsafeMutablePointer<UInt8>) -> Int { veche__agency__v1__set_notification_preferences_response__pack(p, out) }
+    public static func cUnpack(_ len: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CType>? { veche__agency__v1__set_notification_preferences_response__unpack(nil, len, data) }
+    public static func cFree(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__set_notification_preferences_response__free_unpacked(p, nil) }
+    public init(c: CType) {
+        self.init()
+        self.preferences = c.preferences.map { AgencyV1.NotificationPreferences(c: $0.pointee) }
+    }
+    public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
+        if let v = preferences { p.pointee.preferences = arena.message(v) }
+    }
+}
+
+extension AgencyV1 {
+    public struct EscalationLevel: ProtoMessage {
+        public static let protoName = "veche.agency.v1.EscalationLevel"
+        public var role: String = ""
+        public var delaySeconds: Int64 = 0
+        public init() {}
+        public init(role: String = "", delaySeconds: Int64 = 0) {
+            self.role = role
+            self.delaySeconds = delaySeconds
+        }
+        enum CodingKeys: String, CodingKey {
+            case role
+            case delaySeconds
+        }
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            self.role = try c.decodeProtoString(forKey: .role) ?? ""
+            self.delaySeconds = try c.decodeIfPresent(Int64.self, forKey: .delaySeconds) ?? 0
+        }
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(self.role, forKey: .role)
+            try c.encode(self.delaySeconds, forKey: .delaySeconds)
+        }
+    }
+}
+
+extension AgencyV1.EscalationLevel: CMessageBridge {
+    public typealias CType = Veche__Agency__V1__EscalationLevel
+    public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__escalation_level__init(p) }
+    public static func cPackedSize(_ p: UnsafePointer<CType>) -> Int { veche__agency__v1__escalation_level__get_packed_size(p) }
+    public static func cPack(_ p: UnsafePointer<CType>, _ out: UnsafeMutablePointer<UInt8>) -> Int { veche__agency__v1__escalation_level__pack(p, out) }
+    public static func cUnpack(_ len: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CType>? { veche__agency__v1__escalation_level__unpack(nil, len, data) }
+    public static func cFree(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__escalation_level__free_unpacked(p, nil) }
+    public init(c: CType) {
+        self.init()
+        self.role = CBridge.string(c.role)
+        self.delaySeconds = c.delay_seconds
+    }
+    public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
+        p.pointee.role = arena.string(role)
+        p.pointee.delay_seconds = delaySeconds
+    }
+}
+
+extension AgencyV1 {
+    public struct EscalationChain: ProtoMessage {
+        public static let protoName = "veche.agency.v1.EscalationChain"
+        public var topicCode: String = ""
+        public var levels: [AgencyV1.EscalationLevel] = []
+        public init() {}
+        public init(topicCode: String = "", levels: [AgencyV1.EscalationLevel] = []) {
+            self.topicCode = topicCode
+            self.levels = levels
+        }
+        enum CodingKeys: String, CodingKey {
+            case topicCode
+            case levels
+        }
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            self.topicCode = try c.decodeProtoString(forKey: .topicCode) ?? ""
+            self.levels = try c.decodeIfPresent([AgencyV1.EscalationLevel].self, forKey: .levels) ?? []
+        }
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(self.topicCode, forKey: .topicCode)
+            try c.encode(self.levels, forKey: .levels)
+        }
+    }
+}
+
+extension AgencyV1.EscalationChain: CMessageBridge {
+    public typealias CType = Veche__Agency__V1__EscalationChain
+    public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__escalation_chain__init(p) }
+    public static func cPackedSize(_ p: UnsafePointer<CType>) -> Int { veche__agency__v1__escalation_chain__get_packed_size(p) }
+    public static func cPack(_ p: UnsafePointer<CType>, _ out: UnsafeMutablePointer<UInt8>) -> Int { veche__agency__v1__escalation_chain__pack(p, out) }
+    public static func cUnpack(_ len: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CType>? { veche__agency__v1__escalation_chain__unpack(nil, len, data) }
+    public static func cFree(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__escalation_chain__free_unpacked(p, nil) }
+    public init(c: CType) {
+        self.init()
+        self.topicCode = CBridge.string(c.topic_code)
+        self.levels = CBridge.array(c.levels, c.n_levels) { $0.map { AgencyV1.EscalationLevel(c: $0.pointee) } ?? AgencyV1.EscalationLevel() }
+    }
+    public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
+        p.pointee.topic_code = arena.string(topicCode)
+        p.pointee.n_levels = levels.count
+        p.pointee.levels = arena.messages(levels)
+    }
+}
+
+extension AgencyV1 {
+    public struct ListEscalationChainsRequest: ProtoMessage {
+        public static let protoName = "veche.agency.v1.ListEscalationChainsRequest"
+        public init() {}
+        enum CodingKeys: String, CodingKey {
+            case _none
+        }
+        public init(from decoder: any Decoder) throws {
+        }
+        public func encode(to encoder: any Encoder) throws {
+        }
+    }
+}
+
+extension AgencyV1.ListEscalationChainsRequest: CMessageBridge {
+    public typealias CType = Veche__Agency__V1__ListEscalationChainsRequest
+    public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__list_escalation_chains_request__init(p) }
+    public static func cPackedSize(_ p: UnsafePointer<CType>) -> Int { veche__agency__v1__list_escalation_chains_request__get_packed_size(p) }
+    public static func cPack(_ p: UnsafePointer<CType>, _ out: UnsafeMutablePointer<UInt8>) -> Int { veche__agency__v1__list_escalation_chains_request__pack(p, out) }
+    public static func cUnpack(_ len: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CType>? { veche__agency__v1__list_escalation_chains_request__unpack(nil, len, data) }
+    public static func cFree(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__list_escalation_chains_request__free_unpacked(p, nil) }
+    public init(c: CType) {
+        self.init()
+    }
+    public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
+    }
+}
+
+extension AgencyV1 {
+    public struct ListEscalationChainsResponse: ProtoMessage {
+        public static let protoName = "veche.agency.v1.ListEscalationChainsResponse"
+        public var chains: [AgencyV1.EscalationChain] = []
+        public init() {}
+        public init(chains: [AgencyV1.EscalationChain] = []) {
+            self.chains = chains
+        }
+        enum CodingKeys: String, CodingKey {
+            case chains
+        }
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            self.chains = try c.decodeIfPresent([AgencyV1.EscalationChain].self, forKey: .chains) ?? []
+        }
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(self.chains, forKey: .chains)
+        }
+    }
+}
+
+extension AgencyV1.ListEscalationChainsResponse: CMessageBridge {
+    public typealias CType = Veche__Agency__V1__ListEscalationChainsResponse
+    public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__list_escalation_chains_response__init(p) }
+    public static func cPackedSize(_ p: UnsafePointer<CType>) -> Int { veche__agency__v1__list_escalation_chains_response__get_packed_size(p) }
+    public static func cPack(_ p: UnsafePointer<CType>, _ out: UnsafeMutablePointer<UInt8>) -> Int { veche__agency__v1__list_escalation_chains_response__pack(p, out) }
+    public static func cUnpack(_ len: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CType>? { veche__agency__v1__list_escalation_chains_response__unpack(nil, len, data) }
+    public static func cFree(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__list_escalation_chains_response__free_unpacked(p, nil) }
+    public init(c: CType) {
+        self.init()
+        self.chains = CBridge.array(c.chains, c.n_chains) { $0.map { AgencyV1.EscalationChain(c: $0.pointee) } ?? AgencyV1.EscalationChain() }
+    }
+    public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
+        p.pointee.n_chains = chains.count
+        p.pointee.chains = arena.messages(chains)
+    }
+}
+
+extension AgencyV1 {
+    public struct SetEscalationChainRequest: ProtoMessage {
+        public static let protoName = "veche.agency.v1.SetEscalationChainRequest"
+        public var chain: AgencyV1.EscalationChain? = nil
+        public init() {}
+        public init(chain: AgencyV1.EscalationChain? = nil) {
+            self.chain = chain
+        }
+        enum CodingKeys: String, CodingKey {
+            case chain
+        }
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            self.chain = try c.decodeIfPresent(AgencyV1.EscalationChain.self, forKey: .chain) ?? nil
+        }
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encodeIfPresent(self.chain, forKey: .chain)
+        }
+    }
+}
+
+extension AgencyV1.SetEscalationChainRequest: CMessageBridge {
+    public typealias CType = Veche__Agency__V1__SetEscalationChainRequest
+    public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__set_escalation_chain_request__init(p) }
+    public static func cPackedSize(_ p: UnsafePointer<CType>) -> Int { veche__agency__v1__set_escalation_chain_request__get_packed_size(p) }
+    public static func cPack(_ p: UnsafePointer<CType>, _ out: UnsafeMutablePointer<UInt8>) -> Int { veche__agency__v1__set_escalation_chain_request__pack(p, out) }
+    public static func cUnpack(_ len: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CType>? { veche__agency__v1__set_escalation_chain_request__unpack(nil, len, data) }
+    public static func cFree(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__set_escalation_chain_request__free_unpacked(p, nil) }
+    public init(c: CType) {
+        self.init()
+        self.chain = c.chain.map { AgencyV1.EscalationChain(c: $0.pointee) }
+    }
+    public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
+        if let v = chain { p.pointee.chain = arena.message(v) }
+    }
+}
+
+extension AgencyV1 {
+    public struct SetEscalationChainResponse: ProtoMessage {
+        public static let protoName = "veche.agency.v1.SetEscalationChainResponse"
+        public var chain: AgencyV1.EscalationChain? = nil
+        public init() {}
+        public init(chain: AgencyV1.EscalationChain? = nil) {
+            self.chain = chain
+        }
+        enum CodingKeys: String, CodingKey {
+            case chain
+        }
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            self.chain = try c.decodeIfPresent(AgencyV1.EscalationChain.self, forKey: .chain) ?? nil
+        }
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encodeIfPresent(self.chain, forKey: .chain)
+        }
+    }
+}
+
+extension AgencyV1.SetEscalationChainResponse: CMessageBridge {
+    public typealias CType = Veche__Agency__V1__SetEscalationChainResponse
+    public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__set_escalation_chain_response__init(p) }
+    public static func cPackedSize(_ p: UnsafePointer<CType>) -> Int { veche__agency__v1__set_escalation_chain_response__get_packed_size(p) }
+    public static func cPack(_ p: UnsafePointer<CType>, _ out: UnsafeMutablePointer<UInt8>) -> Int { veche__agency__v1__set_escalation_chain_response__pack(p, out) }
+    public static func cUnpack(_ len: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CType>? { veche__agency__v1__set_escalation_chain_response__unpack(nil, len, data) }
+    public static func cFree(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__set_escalation_chain_response__free_unpacked(p, nil) }
+    public init(c: CType) {
+        self.init()
+        self.chain = c.chain.map { AgencyV1.EscalationChain(c: $0.pointee) }
+    }
+    public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
+        if let v = chain { p.pointee.chain = arena.message(v) }
+    }
+}
+
+extension AgencyV1 {
+    public struct BlockPeriodWorkload: ProtoMessage {
+        public static let protoName = "veche.agency.v1.BlockPeriodWorkload"
+        public var topicCode: String = ""
+        public var periodStartMs: Int64 = 0
+        public var periodEndMs: Int64 = 0
+        public var incomingByChannel: [CommonV1.KeyValue] = []
+        public var incoming: Int32 = 0
+        public var backlogAtEnd: Int32 = 0
+        public var answered: Int32 = 0
+        public var medianHoursInWork: Double = 0
+        public var activeExecutors: Int32 = 0
+        public var answersPerExecutor: Double = 0
+        public init() {}
+        public init(topicCode: String = "", periodStartMs: Int64 = 0, periodEndMs: Int64 = 0, incomingByChannel: [CommonV1.KeyValue] = [], incoming: Int32 = 0, backlogAtEnd: Int32 = 0, answered: Int32 = 0, medianHoursInWork: Double = 0, activeExecutors: Int32 = 0, answersPerExecutor: Double = 0) {
+            self.topicCode = topicCode
+            self.periodStartMs = periodStartMs
+            self.periodEndMs = periodEndMs
+            self.incomingByChannel = incomingByChannel
+            self.incoming = incoming
+            self.backlogAtEnd = backlogAtEnd
+            self.answered = answered
+            self.medianHoursInWork = medianHoursInWork
+            self.activeExecutors = activeExecutors
+            self.answersPerExecutor = answersPerExecutor
+        }
+        enum CodingKeys: String, CodingKey {
+            case topicCode
+            case periodStartMs
+            case periodEndMs
+            case incomingByChannel
+            case incoming
+            case backlogAtEnd
+            case answered
+            case medianHoursInWork
+            case activeExecutors
+            case answersPerExecutor
+        }
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            self.topicCode = try c.decodeProtoString(forKey: .topicCode) ?? ""
+            self.periodStartMs = try c.decodeIfPresent(Int64.self, forKey: .periodStartMs) ?? 0
+            self.periodEndMs = try c.decodeIfPresent(Int64.self, forKey: .periodEndMs) ?? 0
+            self.incomingByChannel = try c.decodeIfPresent([CommonV1.KeyValue].self, forKey: .incomingByChannel) ?? []
+            self.incoming = try c.decodeIfPresent(Int32.self, forKey: .incoming) ?? 0
+            self.backlogAtEnd = try c.decodeIfPresent(Int32.self, forKey: .backlogAtEnd) ?? 0
+            self.answered = try c.decodeIfPresent(Int32.self, forKey: .answered) ?? 0
+            self.medianHoursInWork = try c.decodeIfPresent(Double.self, forKey: .medianHoursInWork) ?? 0
+            self.activeExecutors = try c.decodeIfPresent(Int32.self, forKey: .activeExecutors) ?? 0
+            self.answersPerExecutor = try c.decodeIfPresent(Double.self, forKey: .answersPerExecutor) ?? 0
+        }
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(self.topicCode, forKey: .topicCode)
+            try c.encode(self.periodStartMs, forKey: .periodStartMs)
+            try c.encode(self.periodEndMs, forKey: .periodEndMs)
+            try c.encode(self.incomingByChannel, forKey: .incomingByChannel)
+            try c.encode(self.incoming, forKey: .incoming)
+            try c.encode(self.backlogAtEnd, forKey: .backlogAtEnd)
+            try c.encode(self.answered, forKey: .answered)
+            try c.encode(self.medianHoursInWork, forKey: .medianHoursInWork)
+            try c.encode(self.activeExecutors, forKey: .activeExecutors)
+            try c.encode(self.answersPerExecutor, forKey: .answersPerExecutor)
+        }
+    }
+}
+
+extension AgencyV1.BlockPeriodWorkload: CMessageBridge {
+    public typealias CType = Veche__Agency__V1__BlockPeriodWorkload
+    public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__block_period_workload__init(p) }
+    public static func cPackedSize(_ p: UnsafePointer<CType>) -> Int { veche__agency__v1__block_period_workload__get_packed_size(p) }
+    public static func cPack(_ p: UnsafePointer<CType>, _ out: UnsafeMutablePointer<UInt8>) -> Int { veche__agency__v1__block_period_workload__pack(p, out) }
+    public static func cUnpack(_ len: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CType>? { veche__agency__v1__block_period_workload__unpack(nil, len, data) }
+    public static func cFree(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__block_period_workload__free_unpacked(p, nil) }
+    public init(c: CType) {
+        self.init()
+        self.topicCode = CBridge.string(c.topic_code)
+        self.periodStartMs = c.period_start_ms
+        self.periodEndMs = c.period_end_ms
+        self.incomingByChannel = CBridge.array(c.incoming_by_channel, c.n_incoming_by_channel) { $0.map { CommonV1.KeyValue(c: $0.pointee) } ?? CommonV1.KeyValue() }
+        self.incoming = c.incoming
+        self.backlogAtEnd = c.backlog_at_end
+        self.answered = c.answered
+        self.medianHoursInWork = c.median_hours_in_work
+        self.activeExecutors = c.active_executors
+        self.answersPerExecutor = c.answers_per_executor
+    }
+    public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
+        p.pointee.topic_code = arena.string(topicCode)
+        p.pointee.period_start_ms = periodStartMs
+        p.pointee.period_end_ms = periodEndMs
+        p.pointee.n_incoming_by_channel = incomingByChannel.count
+        p.pointee.incoming_by_channel = arena.messages(incomingByChannel)
+        p.pointee.incoming = incoming
+        p.pointee.backlog_at_end = backlogAtEnd
+        p.pointee.answered = answered
+        p.pointee.median_hours_in_work = medianHoursInWork
+        p.pointee.active_executors = activeExecutors
+        p.pointee.answers_per_executor = answersPerExecutor
+    }
+}
+
+extension AgencyV1 {
+    public struct BlockStaffing: ProtoMessage {
+        public static let protoName = "veche.agency.v1.BlockStaffing"
+        public var topicCode: String = ""
+        public var forecastNextMonth: Double = 0
+        public var holdoutError: Double = 0
+        public var openBacklog: Int32 = 0
+        public var socialStaff: Int32 = 0
+        public var appealStaff: Int32 = 0
+        public var needed: Int32 = 0
+        public var recorded: Int32 = 0
+        public var recommendation: String = ""
+        public init() {}
+        public init(topicCode: String = "", forecastNextMonth: Double = 0, holdoutError: Double = 0, openBacklog: Int32 = 0, socialStaff: Int32 = 0, appealStaff: Int32 = 0, needed: Int32 = 0, recorded: Int32 = 0, recommendation: String = "") {
+            self.topicCode = topicCode
+            self.forecastNextMonth = forecastNextMonth
+            self.holdoutError = holdoutError
+            self.openBacklog = openBacklog
+            self.socialStaff = socialStaff
+            self.appealStaff = appealStaff
+            self.needed = needed
+            self.recorded = recorded
+            self.recommendation = recommendation
+        }
+        enum CodingKeys: String, CodingKey {
+            case topicCode
+            case forecastNextMonth
+            case holdoutError
+            case openBacklog
+            case socialStaff
+            case appealStaff
+            case needed
+            case recorded
+            case recommendation
+        }
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            self.topicCode = try c.decodeProtoString(forKey: .topicCode) ?? ""
+            self.forecastNextMonth = try c.decodeIfPresent(Double.self, forKey: .forecastNextMonth) ?? 0
+            self.holdoutError = try c.decodeIfPresent(Double.self, forKey: .holdoutError) ?? 0
+            self.openBacklog = try c.decodeIfPresent(Int32.self, forKey: .openBacklog) ?? 0
+            self.socialStaff = try c.decodeIfPresent(Int32.self, forKey: .socialStaff) ?? 0
+            self.appealStaff = try c.decodeIfPresent(Int32.self, forKey: .appealStaff) ?? 0
+            self.needed = try c.decodeIfPresent(Int32.self, forKey: .needed) ?? 0
+            self.recorded = try c.decodeIfPresent(Int32.self, forKey: .recorded) ?? 0
+            self.recommendation = try c.decodeProtoString(forKey: .recommendation) ?? ""
+        }
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(self.topicCode, forKey: .topicCode)
+            try c.encode(self.forecastNextMonth, forKey: .forecastNextMonth)
+            try c.encode(self.holdoutError, forKey: .holdoutError)
+            try c.encode(self.openBacklog, forKey: .openBacklog)
+            try c.encode(self.socialStaff, forKey: .socialStaff)
+            try c.encode(self.appealStaff, forKey: .appealStaff)
+            try c.encode(self.needed, forKey: .needed)
+            try c.encode(self.recorded, forKey: .recorded)
+            try c.encode(self.recommendation, forKey: .recommendation)
+        }
+    }
+}
+
+extension AgencyV1.BlockStaffing: CMessageBridge {
+    public typealias CType = Veche__Agency__V1__BlockStaffing
+    public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__block_staffing__init(p) }
+    public static func cPackedSize(_ p: UnsafePointer<CType>) -> Int { veche__agency__v1__block_staffing__get_packed_size(p) }
+    public static func cPack(_ p: UnsafePointer<CType>, _ out: UnsafeMutablePointer<UInt8>) -> Int { veche__agency__v1__block_staffing__pack(p, out) }
+    public static func cUnpack(_ len: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CType>? { veche__agency__v1__block_staffing__unpack(nil, len, data) }
+    public static func cFree(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__block_staffing__free_unpacked(p, nil) }
+    public init(c: CType) {
+        self.init()
+        self.topicCode = CBridge.string(c.topic_code)
+        self.forecastNextMonth = c.forecast_next_month
+        self.holdoutError = c.holdout_error
+        self.openBacklog = c.open_backlog
+        self.socialStaff = c.social_staff
+        self.appealStaff = c.appeal_staff
+        self.needed = c.needed
+        self.recorded = c.recorded
+        self.recommendation = CBridge.string(c.recommendation)
+    }
+    public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
+        p.pointee.topic_code = arena.string(topicCode)
+        p.pointee.forecast_next_month = forecastNextMonth
+        p.pointee.holdout_error = holdoutError
+        p.pointee.open_backlog = openBacklog
+        p.pointee.social_staff = socialStaff
+        p.pointee.appeal_staff = appealStaff
+        p.pointee.needed = needed
+        p.pointee.recorded = recorded
+        p.pointee.recommendation = arena.string(recommendation)
+    }
+}
+
+extension AgencyV1 {
+    public struct GetWorkloadRequest: ProtoMessage {
+        public static let protoName = "veche.agency.v1.GetWorkloadRequest"
+        public var granularity: String = ""
+        public var fromMs: Int64 = 0
+        public var toMs: Int64 = 0
+        public init() {}
+        public init(granularity: String = "", fromMs: Int64 = 0, toMs: Int64 = 0) {
+            self.granularity = granularity
+            self.fromMs = fromMs
+            self.toMs = toMs
+        }
+        enum CodingKeys: String, CodingKey {
+            case granularity
+            case fromMs
+            case toMs
+        }
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            self.granularity = try c.decodeProtoString(forKey: .granularity) ?? ""
+            self.fromMs = try c.decodeIfPresent(Int64.self, forKey: .fromMs) ?? 0
+            self.toMs = try c.decodeIfPresent(Int64.self, forKey: .toMs) ?? 0
+        }
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(self.granularity, forKey: .granularity)
+            try c.encode(self.fromMs, forKey: .fromMs)
+            try c.encode(self.toMs, forKey: .toMs)
+        }
+    }
+}
+
+extension AgencyV1.GetWorkloadRequest: CMessageBridge {
+    public typealias CType = Veche__Agency__V1__GetWorkloadRequest
+    public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__get_workload_request__init(p) }
+    public static func cPackedSize(_ p: UnsafePointer<CType>) -> Int { veche__agency__v1__get_workload_request__get_packed_size(p) }
+    public static func cPack(_ p: UnsafePointer<CType>, _ out: UnsafeMutablePointer<UInt8>) -> Int { veche__agency__v1__get_workload_request__pack(p, out) }
+    public static func cUnpack(_ len: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CType>? { veche__agency__v1__get_workload_request__unpack(nil, len, data) }
+    public static func cFree(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__get_workload_request__free_unpacked(p, nil) }
+    public init(c: CType) {
+        self.init()
+        self.granularity = CBridge.string(c.granularity)
+        self.fromMs = c.from_ms
+        self.toMs = c.to_ms
+    }
+    public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
+        p.pointee.granularity = arena.string(granularity)
+        p.pointee.from_ms = fromMs
+        p.pointee.to_ms = toMs
+    }
+}
+
+extension AgencyV1 {
+    public struct GetWorkloadResponse: ProtoMessage {
+        public static let protoName = "veche.agency.v1.GetWorkloadResponse"
+        public var periods: [AgencyV1.BlockPeriodWorkload] = []
+        public var staffing: [AgencyV1.BlockStaffing] = []
+        public var generatedAtMs: Int64 = 0
+        public init() {}
+        public init(periods: [AgencyV1.BlockPeriodWorkload] = [], staffing: [AgencyV1.BlockStaffing] = [], generatedAtMs: Int64 = 0) {
+            self.periods = periods
+            self.staffing = staffing
+            self.generatedAtMs = generatedAtMs
+        }
+        enum CodingKeys: String, CodingKey {
+            case periods
+            case staffing
+            case generatedAtMs
+        }
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            self.periods = try c.decodeIfPresent([AgencyV1.BlockPeriodWorkload].self, forKey: .periods) ?? []
+            self.staffing = try c.decodeIfPresent([AgencyV1.BlockStaffing].self, forKey: .staffing) ?? []
+            self.generatedAtMs = try c.decodeIfPresent(Int64.self, forKey: .generatedAtMs) ?? 0
+        }
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(self.periods, forKey: .periods)
+            try c.encode(self.staffing, forKey: .staffing)
+            try c.encode(self.generatedAtMs, forKey: .generatedAtMs)
+        }
+    }
+}
+
+extension AgencyV1.GetWorkloadResponse: CMessageBridge {
+    public typealias CType = Veche__Agency__V1__GetWorkloadResponse
+    public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__get_workload_response__init(p) }
+    public static func cPackedSize(_ p: UnsafePointer<CType>) -> Int { veche__agency__v1__get_workload_response__get_packed_size(p) }
+    public static func cPack(_ p: UnsafePointer<CType>, _ out: UnsafeMutablePointer<UInt8>) -> Int { veche__agency__v1__get_workload_response__pack(p, out) }
+    public static func cUnpack(_ len: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CType>? { veche__agency__v1__get_workload_response__unpack(nil, len, data) }
+    public static func cFree(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__get_workload_response__free_unpacked(p, nil) }
+    public init(c: CType) {
+        self.init()
+        self.periods = CBridge.array(c.periods, c.n_periods) { $0.map { AgencyV1.BlockPeriodWorkload(c: $0.pointee) } ?? AgencyV1.BlockPeriodWorkload() }
+        self.staffing = CBridge.array(c.staffing, c.n_staffing) { $0.map { AgencyV1.BlockStaffing(c: $0.pointee) } ?? AgencyV1.BlockStaffing() }
+        self.generatedAtMs = c.generated_at_ms
+    }
+    public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
+        p.pointee.n_periods = periods.count
+        p.pointee.periods = arena.messages(periods)
+        p.pointee.n_staffing = staffing.count
+        p.pointee.staffing = arena.messages(staffing)
+        p.pointee.generated_at_ms = generatedAtMs
+    }
+}
+
+extension AgencyV1 {
+    public struct SetBlockStaffRequest: ProtoMessage {
+        public static let protoName = "veche.agency.v1.SetBlockStaffRequest"
+        public var topicCode: String = ""
+        public var staff: Int32 = 0
+        public init() {}
+        public init(topicCode: String = "", staff: Int32 = 0) {
+            self.topicCode = topicCode
+            self.staff = staff
+        }
+        enum CodingKeys: String, CodingKey {
+            case topicCode
+            case staff
+        }
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            self.topicCode = try c.decodeProtoString(forKey: .topicCode) ?? ""
+            self.staff = try c.decodeIfPresent(Int32.self, forKey: .staff) ?? 0
+        }
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(self.topicCode, forKey: .topicCode)
+            try c.encode(self.staff, forKey: .staff)
+        }
+    }
+}
+
+extension AgencyV1.SetBlockStaffRequest: CMessageBridge {
+    public typealias CType = Veche__Agency__V1__SetBlockStaffRequest
+    public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__set_block_staff_request__init(p) }
+    public static func cPackedSize(_ p: UnsafePointer<CType>) -> Int { veche__agency__v1__set_block_staff_request__get_packed_size(p) }
+    public static func cPack(_ p: UnsafePointer<CType>, _ out: UnsafeMutablePointer<UInt8>) -> Int { veche__agency__v1__set_block_staff_request__pack(p, out) }
+    public static func cUnpack(_ len: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CType>? { veche__agency__v1__set_block_staff_request__unpack(nil, len, data) }
+    public static func cFree(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__set_block_staff_request__free_unpacked(p, nil) }
+    public init(c: CType) {
+        self.init()
+        self.topicCode = CBridge.string(c.topic_code)
+        self.staff = c.staff
+    }
+    public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
+        p.pointee.topic_code = arena.string(topicCode)
+        p.pointee.staff = staff
+    }
+}
+
+extension AgencyV1 {
+    public struct SetBlockStaffResponse: ProtoMessage {
+        public static let protoName = "veche.agency.v1.SetBlockStaffResponse"
+        public var topicCode: String = ""
+        public var staff: Int32 = 0
+        public init() {}
+        public init(topicCode: String = "", staff: Int32 = 0) {
+            self.topicCode = topicCode
+            self.staff = staff
+        }
+        enum CodingKeys: String, CodingKey {
+            case topicCode
+            case staff
+        }
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            self.topicCode = try c.decodeProtoString(forKey: .topicCode) ?? ""
+            self.staff = try c.decodeIfPresent(Int32.self, forKey: .staff) ?? 0
+        }
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(self.topicCode, forKey: .topicCode)
+            try c.encode(self.staff, forKey: .staff)
+        }
+    }
+}
+
+extension AgencyV1.SetBlockStaffResponse: CMessageBridge {
+    public typealias CType = Veche__Agency__V1__SetBlockStaffResponse
+    public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__set_block_staff_response__init(p) }
+    public static func cPackedSize(_ p: UnsafePointer<CType>) -> Int { veche__agency__v1__set_block_staff_response__get_packed_size(p) }
+    public static func cPack(_ p: UnsafePointer<CType>, _ out: UnsafeMutablePointer<UInt8>) -> Int { veche__agency__v1__set_block_staff_response__pack(p, out) }
+    public static func cUnpack(_ len: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CType>? { veche__agency__v1__set_block_staff_response__unpack(nil, len, data) }
+    public static func cFree(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__set_block_staff_response__free_unpacked(p, nil) }
+    public init(c: CType) {
+        self.init()
+        self.topicCode = CBridge.string(c.topic_code)
+        self.staff = c.staff
+    }
+    public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
+        p.pointee.topic_code = arena.string(topicCode)
+        p.pointee.staff = staff
+    }
+}
+
+extension AgencyV1 {
+    public struct SavedFilter: ProtoMessage {
+        public static let protoName = "veche.agency.v1.SavedFilter"
+        public var id: String = ""
+        public var owner: String = ""
+        public var name: String = ""
+        public var query: String = ""
+        public var sharedTopicCode: String = ""
+        public var createdAtMs: Int64 = 0
+        public var updatedAtMs: Int64 = 0
+        public var mine: Bool = false
+        public init() {}
+        public init(id: String = "", owner: String = "", name: String = "", query: String = "", sharedTopicCode: String = "", createdAtMs: Int64 = 0, updatedAtMs: Int64 = 0, mine: Bool = false) {
+            self.id = id
+            self.owner = owner
+            self.name = name
+            self.query = query
+            self.sharedTopicCode = sharedTopicCode
+            self.createdAtMs = createdAtMs
+            self.updatedAtMs = updatedAtMs
+            self.mine = mine
+        }
+        enum CodingKeys: String, CodingKey {
+            case id
+            case owner
+            case name
+            case query
+            case sharedTopicCode
+            case createdAtMs
+            case updatedAtMs
+            case mine
+        }
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            self.id = try c.decodeProtoString(forKey: .id) ?? ""
+            self.owner = try c.decodeProtoString(forKey: .owner) ?? ""
+            self.name = try c.decodeProtoString(forKey: .name) ?? ""
+            self.query = try c.decodeProtoString(forKey: .query) ?? ""
+            self.sharedTopicCode = try c.decodeProtoString(forKey: .sharedTopicCode) ?? ""
+            self.createdAtMs = try c.decodeIfPresent(Int64.self, forKey: .createdAtMs) ?? 0
+            self.updatedAtMs = try c.decodeIfPresent(Int64.self, forKey: .updatedAtMs) ?? 0
+            self.mine = try c.decodeIfPresent(Bool.self, forKey: .mine) ?? false
+        }
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(self.id, forKey: .id)
+            try c.encode(self.owner, forKey: .owner)
+            try c.encode(self.name, forKey: .name)
+            try c.encode(self.query, forKey: .query)
+            try c.encode(self.sharedTopicCode, forKey: .sharedTopicCode)
+            try c.encode(self.createdAtMs, forKey: .createdAtMs)
+            try c.encode(self.updatedAtMs, forKey: .updatedAtMs)
+            try c.encode(self.mine, forKey: .mine)
+        }
+    }
+}
+
+extension AgencyV1.SavedFilter: CMessageBridge {
+    public typealias CType = Veche__Agency__V1__SavedFilter
+    public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__saved_filter__init(p) }
+    public static func cPackedSize(_ p: UnsafePointer<CType>) -> Int { veche__agency__v1__saved_filter__get_packed_size(p) }
+    public static func cPack(_ p: UnsafePointer<CType>, _ out: UnsafeMutablePointer<UInt8>) -> Int { veche__agency__v1__saved_filter__pack(p, out) }
+    public static func cUnpack(_ len: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CType>? { veche__agency__v1__saved_filter__unpack(nil, len, data) }
+    public static func cFree(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__saved_filter__free_unpacked(p, nil) }
+    public init(c: CType) {
+        self.init()
+        self.id = CBridge.string(c.id)
+        self.owner = CBridge.string(c.owner)
+        self.name = CBridge.string(c.name)
+        self.query = CBridge.string(c.query)
+        self.sharedTopicCode = CBridge.string(c.shared_topic_code)
+        self.createdAtMs = c.created_at_ms
+        self.updatedAtMs = c.updated_at_ms
+        self.mine = c.mine != 0
+    }
+    public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
+        p.pointee.id = arena.string(id)
+        p.pointee.owner = arena.string(owner)
+        p.pointee.name = arena.string(name)
+        p.pointee.query = arena.string(query)
+        p.pointee.shared_topic_code = arena.string(sharedTopicCode)
+        p.pointee.created_at_ms = createdAtMs
+        p.pointee.updated_at_ms = updatedAtMs
+        p.pointee.mine = mine ? 1 : 0
+    }
+}
+
+extension AgencyV1 {
+    public struct ListSavedFiltersRequest: ProtoMessage {
+        public static let protoName = "veche.agency.v1.ListSavedFiltersRequest"
+        public init() {}
+        enum CodingKeys: String, CodingKey {
+            case _none
+        }
+        public init(from decoder: any Decoder) throws {
+        }
+        public func encode(to encoder: any Encoder) throws {
+        }
+    }
+}
+
+extension AgencyV1.ListSavedFiltersRequest: CMessageBridge {
+    public typealias CType = Veche__Agency__V1__ListSavedFiltersRequest
+    public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__list_saved_filters_request__init(p) }
+    public static func cPackedSize(_ p: UnsafePointer<CType>) -> Int { veche__agency__v1__list_saved_filters_request__get_packed_size(p) }
+    public static func cPack(_ p: UnsafePointer<CType>, _ out: UnsafeMutablePointer<UInt8>) -> Int { veche__agency__v1__list_saved_filters_request__pack(p, out) }
+    public static func cUnpack(_ len: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CType>? { veche__agency__v1__list_saved_filters_request__unpack(nil, len, data) }
+    public static func cFree(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__list_saved_filters_request__free_unpacked(p, nil) }
+    public init(c: CType) {
+        self.init()
+    }
+    public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
+    }
+}
+
+extension AgencyV1 {
+    public struct ListSavedFiltersResponse: ProtoMessage {
+        public static let protoName = "veche.agency.v1.ListSavedFiltersResponse"
+        public var filters: [AgencyV1.SavedFilter] = []
+        public init() {}
+        public init(filters: [AgencyV1.SavedFilter] = []) {
+            self.filters = filters
+        }
+        enum CodingKeys: String, CodingKey {
+            case filters
+        }
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            self.filters = try c.decodeIfPresent([AgencyV1.SavedFilter].self, forKey: .filters) ?? []
+        }
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(self.filters, forKey: .filters)
+        }
+    }
+}
+
+extension AgencyV1.ListSavedFiltersResponse: CMessageBridge {
+    public typealias CType = Veche__Agency__V1__ListSavedFiltersResponse
+    public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__list_saved_filters_response__init(p) }
+    public static func cPackedSize(_ p: UnsafePointer<CType>) -> Int { veche__agency__v1__list_saved_filters_response__get_packed_size(p) }
+    public static func cPack(_ p: UnsafePointer<CType>, _ out: UnsafeMutablePointer<UInt8>) -> Int { veche__agency__v1__list_saved_filters_response__pack(p, out) }
+    public static func cUnpack(_ len: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CType>? { veche__agency__v1__list_saved_filters_response__unpack(nil, len, data) }
+    public static func cFree(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__list_saved_filters_response__free_unpacked(p, nil) }
+    public init(c: CType) {
+        self.init()
+        self.filters = CBridge.array(c.filters, c.n_filters) { $0.map { AgencyV1.SavedFilter(c: $0.pointee) } ?? AgencyV1.SavedFilter() }
+    }
+    public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
+        p.pointee.n_filters = filters.count
+        p.pointee.filters = arena.messages(filters)
+    }
+}
+
+extension AgencyV1 {
+    public struct CreateSavedFilterRequest: ProtoMessage {
+        public static let protoName = "veche.agency.v1.CreateSavedFilterRequest"
+        public var filter: AgencyV1.SavedFilter? = nil
+        public init() {}
+        public init(filter: AgencyV1.SavedFilter? = nil) {
+            self.filter = filter
+        }
+        enum CodingKeys: String, CodingKey {
+            case filter
+        }
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            self.filter = try c.decodeIfPresent(AgencyV1.SavedFilter.self, forKey: .filter) ?? nil
+        }
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encodeIfPresent(self.filter, forKey: .filter)
+        }
+    }
+}
+
+extension AgencyV1.CreateSavedFilterRequest: CMessageBridge {
+    public typealias CType = Veche__Agency__V1__CreateSavedFilterRequest
+    public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__create_saved_filter_request__init(p) }
+    public static func cPackedSize(_ p: UnsafePointer<CType>) -> Int { veche__agency__v1__create_saved_filter_request__get_packed_size(p) }
+    public static func cPack(_ p: UnsafePointer<CType>, _ out: UnsafeMutablePointer<UInt8>) -> Int { veche__agency__v1__create_saved_filter_request__pack(p, out) }
+    public static func cUnpack(_ len: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CType>? { veche__agency__v1__create_saved_filter_request__unpack(nil, len, data) }
+    public static func cFree(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__create_saved_filter_request__free_unpacked(p, nil) }
+    public init(c: CType) {
+        self.init()
+        self.filter = c.filter.map { AgencyV1.SavedFilter(c: $0.pointee) }
+    }
+    public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
+        if let v = filter { p.pointee.filter = arena.message(v) }
+    }
+}
+
+extension AgencyV1 {
+    public struct CreateSavedFilterResponse: ProtoMessage {
+        public static let protoName = "veche.agency.v1.CreateSavedFilterResponse"
+        public var filter: AgencyV1.SavedFilter? = nil
+        public init() {}
+        public init(filter: AgencyV1.SavedFilter? = nil) {
+            self.filter = filter
+        }
+        enum CodingKeys: String, CodingKey {
+            case filter
+        }
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            self.filter = try c.decodeIfPresent(AgencyV1.SavedFilter.self, forKey: .filter) ?? nil
+        }
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encodeIfPresent(self.filter, forKey: .filter)
+        }
+    }
+}
+
+extension AgencyV1.CreateSavedFilterResponse: CMessageBridge {
+    public typealias CType = Veche__Agency__V1__CreateSavedFilterResponse
+    public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__create_saved_filter_response__init(p) }
+    public static func cPackedSize(_ p: UnsafePointer<CType>) -> Int { veche__agency__v1__create_saved_filter_response__get_packed_size(p) }
+    public static func cPack(_ p: UnsafePointer<CType>, _ out: UnsafeMutablePointer<UInt8>) -> Int { veche__agency__v1__create_saved_filter_response__pack(p, out) }
+    public static func cUnpack(_ len: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CType>? { veche__agency__v1__create_saved_filter_response__unpack(nil, len, data) }
+    public static func cFree(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__create_saved_filter_response__free_unpacked(p, nil) }
+    public init(c: CType) {
+        self.init()
+        self.filter = c.filter.map { AgencyV1.SavedFilter(c: $0.pointee) }
+    }
+    public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
+        if let v = filter { p.pointee.filter = arena.message(v) }
+    }
+}
+
+extension AgencyV1 {
+    public struct UpdateSavedFilterRequest: ProtoMessage {
+        public static let protoName = "veche.agency.v1.UpdateSavedFilterRequest"
+        public var filter: AgencyV1.SavedFilter? = nil
+        public init() {}
+        public init(filter: AgencyV1.SavedFilter? = nil) {
+            self.filter = filter
+        }
+        enum CodingKeys: String, CodingKey {
+            case filter
+        }
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            self.filter = try c.decodeIfPresent(AgencyV1.SavedFilter.self, forKey: .filter) ?? nil
+        }
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encodeIfPresent(self.filter, forKey: .filter)
+        }
+    }
+}
+
+extension AgencyV1.UpdateSavedFilterRequest: CMessageBridge {
+    public typealias CType = Veche__Agency__V1__UpdateSavedFilterRequest
+    public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__update_saved_filter_request__init(p) }
+    public static func cPackedSize(_ p: UnsafePointer<CType>) -> Int { veche__agency__v1__update_saved_filter_request__get_packed_size(p) }
+    public static func cPack(_ p: UnsafePointer<CType>, _ out: UnsafeMutablePointer<UInt8>) -> Int { veche__agency__v1__update_saved_filter_request__pack(p, out) }
+    public static func cUnpack(_ len: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CType>? { veche__agency__v1__update_saved_filter_request__unpack(nil, len, data) }
+    public static func cFree(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__update_saved_filter_request__free_unpacked(p, nil) }
+    public init(c: CType) {
+        self.init()
+        self.filter = c.filter.map { AgencyV1.SavedFilter(c: $0.pointee) }
+    }
+    public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
+        if let v = filter { p.pointee.filter = arena.message(v) }
+    }
+}
+
+extension AgencyV1 {
+    public struct UpdateSavedFilterResponse: ProtoMessage {
+        public static let protoName = "veche.agency.v1.UpdateSavedFilterResponse"
+        public var filter: AgencyV1.SavedFilter? = nil
+        public init() {}
+        public init(filter: AgencyV1.SavedFilter? = nil) {
+            self.filter = filter
+        }
+        enum CodingKeys: String, CodingKey {
+            case filter
+        }
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            self.filter = try c.decodeIfPresent(AgencyV1.SavedFilter.self, forKey: .filter) ?? nil
+        }
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encodeIfPresent(self.filter, forKey: .filter)
+        }
+    }
+}
+
+extension AgencyV1.UpdateSavedFilterResponse: CMessageBridge {
+    public typealias CType = Veche__Agency__V1__UpdateSavedFilterResponse
+    public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__update_saved_filter_response__init(p) }
+    public static func cPackedSize(_ p: UnsafePointer<CType>) -> Int { veche__agency__v1__update_saved_filter_response__get_packed_size(p) }
+    public static func cPack(_ p: UnsafePointer<CType>, _ out: UnsafeMutablePointer<UInt8>) -> Int { veche__agency__v1__update_saved_filter_response__pack(p, out) }
+    public static func cUnpack(_ len: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CType>? { veche__agency__v1__update_saved_filter_response__unpack(nil, len, data) }
+    public static func cFree(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__update_saved_filter_response__free_unpacked(p, nil) }
+    public init(c: CType) {
+        self.init()
+        self.filter = c.filter.map { AgencyV1.SavedFilter(c: $0.pointee) }
+    }
+    public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
+        if let v = filter { p.pointee.filter = arena.message(v) }
+    }
+}
+
+extension AgencyV1 {
+    public struct DeleteSavedFilterRequest: ProtoMessage {
+        public static let protoName = "veche.agency.v1.DeleteSavedFilterRequest"
+        public var id: String = ""
+        public init() {}
+        public init(id: String = "") {
+            self.id = id
+        }
+        enum CodingKeys: String, CodingKey {
+            case id
+        }
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            self.id = try c.decodeProtoString(forKey: .id) ?? ""
+        }
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(self.id, forKey: .id)
+        }
+    }
+}
+
+extension AgencyV1.DeleteSavedFilterRequest: CMessageBridge {
+    public typealias CType = Veche__Agency__V1__DeleteSavedFilterRequest
+    public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__delete_saved_filter_request__init(p) }
+    public static func cPackedSize(_ p: UnsafePointer<CType>) -> Int { veche__agency__v1__delete_saved_filter_request__get_packed_size(p) }
+    public static func cPack(_ p: UnsafePointer<CType>, _ out: UnsafeMutablePointer<UInt8>) -> Int { veche__agency__v1__delete_saved_filter_request__pack(p, out) }
+    public static func cUnpack(_ len: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CType>? { veche__agency__v1__delete_saved_filter_request__unpack(nil, len, data) }
+    public static func cFree(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__delete_saved_filter_request__free_unpacked(p, nil) }
+    public init(c: CType) {
+        self.init()
+        self.id = CBridge.string(c.id)
+    }
+    public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
+        p.pointee.id = arena.string(id)
+    }
+}
+
+extension AgencyV1 {
+    public struct DeleteSavedFilterResponse: ProtoMessage {
+        public static let protoName = "veche.agency.v1.DeleteSavedFilterResponse"
+        public var id: String = ""
+        public init() {}
+        public init(id: String = "") {
+            self.id = id
+        }
+        enum CodingKeys: String, CodingKey {
+            case id
+        }
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            self.id = try c.decodeProtoString(forKey: .id) ?? ""
+        }
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(self.id, forKey: .id)
+        }
+    }
+}
+
+extension AgencyV1.DeleteSavedFilterResponse: CMessageBridge {
+    public typealias CType = Veche__Agency__V1__DeleteSavedFilterResponse
+    public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__delete_saved_filter_response__init(p) }
+    public static func cPackedSize(_ p: UnsafePointer<CType>) -> Int { veche__agency__v1__delete_saved_filter_response__get_packed_size(p) }
+    public static func cPack(_ p: UnsafePointer<CType>, _ out: UnsafeMutablePointer<UInt8>) -> Int { veche__agency__v1__delete_saved_filter_response__pack(p, out) }
+    public static func cUnpack(_ len: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CType>? { veche__agency__v1__delete_saved_filter_response__unpack(nil, len, data) }
+    public static func cFree(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__delete_saved_filter_response__free_unpacked(p, nil) }
+    public init(c: CType) {
+        self.init()
+        self.id = CBridge.string(c.id)
+    }
+    public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
+        p.pointee.id = arena.string(id)
+    }
+}
+
+extension AgencyV1 {
     /// Service `veche.agency.v1.AgencyService`: one NATS subject per method, ADR-32 discovery name `AgencyService`.
     public enum AgencyService: RPCServiceDescriptor {
         public static let name = "AgencyService"
         public static let fullName = "veche.agency.v1.AgencyService"
         public static let subjectPrefix = "veche.agency.v1"
-        public static let methodNames = ["ListMunicipalities", "ListAgencies", "GetAgency", "ListTopics", "Route", "ListRoutingRules", "UpsertRoutingRule", "GetSlaPolicies", "ComputeDeadlines", "GetCalendar", "SetCalendarOverride", "UpsertSlaPolicy", "GetDirectorySnapshot", "ListRoleAssignments", "AssignRole", "RevokeRole", "ResolveGrants", "QueryAudit"]
+        public static let methodNames = ["ListMunicipalities", "ListAgencies", "GetAgency", "ListTopics", "Route", "ListRoutingRules", "UpsertRoutingRule", "GetSlaPolicies", "ComputeDeadlines", "GetCalendar", "SetCalendarOverride", "UpsertSlaPolicy", "GetDirectorySnapshot", "ListRoleAssignments", "AssignRole", "RevokeRole", "ResolveGrants", "QueryAudit", "GetNotificationPreferences", "SetNotificationPreferences", "ListEscalationChains", "SetEscalationChain", "GetWorkload", "SetBlockStaff", "ListSavedFilters", "CreateSavedFilter", "UpdateSavedFilter", "DeleteSavedFilter"]
         public enum Method {
             public enum ListMunicipalities: RPCMethod {
                 public typealias Service = AgencyService
@@ -2814,6 +4056,76 @@ extension AgencyV1 {
                 public static let name = "QueryAudit"
                 public static let idempotencyLevel = RPCIdempotencyLevel.noSideEffects
             }
+            public enum GetNotificationPreferences: RPCMethod {
+                public typealias Service = AgencyService
+                public typealias Input = AgencyV1.GetNotificationPreferencesRequest
+                public typealias Output = AgencyV1.GetNotificationPreferencesResponse
+                public static let name = "GetNotificationPreferences"
+                public static let idempotencyLevel = RPCIdempotencyLevel.noSideEffects
+            }
+            public enum SetNotificationPreferences: RPCMethod {
+                public typealias Service = AgencyService
+                public typealias Input = AgencyV1.SetNotificationPreferencesRequest
+                public typealias Output = AgencyV1.SetNotificationPreferencesResponse
+                public static let name = "SetNotificationPreferences"
+                public static let idempotencyLevel = RPCIdempotencyLevel.mutating
+            }
+            public enum ListEscalationChains: RPCMethod {
+                public typealias Service = AgencyService
+                public typealias Input = AgencyV1.ListEscalationChainsRequest
+                public typealias Output = AgencyV1.ListEscalationChainsResponse
+                public static let name = "ListEscalationChains"
+                public static let idempotencyLevel = RPCIdempotencyLevel.noSideEffects
+            }
+            public enum SetEscalationChain: RPCMethod {
+                public typealias Service = AgencyService
+                public typealias Input = AgencyV1.SetEscalationChainRequest
+                public typealias Output = AgencyV1.SetEscalationChainResponse
+                public static let name = "SetEscalationChain"
+                public static let idempotencyLevel = RPCIdempotencyLevel.mutating
+            }
+            public enum GetWorkload: RPCMethod {
+                public typealias Service = AgencyService
+                public typealias Input = AgencyV1.GetWorkloadRequest
+                public typealias Output = AgencyV1.GetWorkloadResponse
+                public static let name = "GetWorkload"
+                public static let idempotencyLevel = RPCIdempotencyLevel.noSideEffects
+            }
+            public enum SetBlockStaff: RPCMethod {
+                public typealias Service = AgencyService
+                public typealias Input = AgencyV1.SetBlockStaffRequest
+                public typealias Output = AgencyV1.SetBlockStaffResponse
+                public static let name = "SetBlockStaff"
+                public static let idempotencyLevel = RPCIdempotencyLevel.mutating
+            }
+            public enum ListSavedFilters: RPCMethod {
+                public typealias Service = AgencyService
+                public typealias Input = AgencyV1.ListSavedFiltersRequest
+                public typealias Output = AgencyV1.ListSavedFiltersResponse
+                public static let name = "ListSavedFilters"
+                public static let idempotencyLevel = RPCIdempotencyLevel.noSideEffects
+            }
+            public enum CreateSavedFilter: RPCMethod {
+                public typealias Service = AgencyService
+                public typealias Input = AgencyV1.CreateSavedFilterRequest
+                public typealias Output = AgencyV1.CreateSavedFilterResponse
+                public static let name = "CreateSavedFilter"
+                public static let idempotencyLevel = RPCIdempotencyLevel.mutating
+            }
+            public enum UpdateSavedFilter: RPCMethod {
+                public typealias Service = AgencyService
+                public typealias Input = AgencyV1.UpdateSavedFilterRequest
+                public typealias Output = AgencyV1.UpdateSavedFilterResponse
+                public static let name = "UpdateSavedFilter"
+                public static let idempotencyLevel = RPCIdempotencyLevel.mutating
+            }
+            public enum DeleteSavedFilter: RPCMethod {
+                public typealias Service = AgencyService
+                public typealias Input = AgencyV1.DeleteSavedFilterRequest
+                public typealias Output = AgencyV1.DeleteSavedFilterResponse
+                public static let name = "DeleteSavedFilter"
+                public static let idempotencyLevel = RPCIdempotencyLevel.mutating
+            }
         }
         /// Implemented by the service; `endpoints` adapts it to the runtime.
         public protocol Handler: Sendable {
@@ -2835,6 +4147,16 @@ extension AgencyV1 {
             func revokeRole(request: Method.RevokeRole.Input, context: RPCContext) async throws -> Method.RevokeRole.Output
             func resolveGrants(request: Method.ResolveGrants.Input, context: RPCContext) async throws -> Method.ResolveGrants.Output
             func queryAudit(request: Method.QueryAudit.Input, context: RPCContext) async throws -> Method.QueryAudit.Output
+            func getNotificationPreferences(request: Method.GetNotificationPreferences.Input, context: RPCContext) async throws -> Method.GetNotificationPreferences.Output
+            func setNotificationPreferences(request: Method.SetNotificationPreferences.Input, context: RPCContext) async throws -> Method.SetNotificationPreferences.Output
+            func listEscalationChains(request: Method.ListEscalationChains.Input, context: RPCContext) async throws -> Method.ListEscalationChains.Output
+            func setEscalationChain(request: Method.SetEscalationChain.Input, context: RPCContext) async throws -> Method.SetEscalationChain.Output
+            func getWorkload(request: Method.GetWorkload.Input, context: RPCContext) async throws -> Method.GetWorkload.Output
+            func setBlockStaff(request: Method.SetBlockStaff.Input, context: RPCContext) async throws -> Method.SetBlockStaff.Output
+            func listSavedFilters(request: Method.ListSavedFilters.Input, context: RPCContext) async throws -> Method.ListSavedFilters.Output
+            func createSavedFilter(request: Method.CreateSavedFilter.Input, context: RPCContext) async throws -> Method.CreateSavedFilter.Output
+            func updateSavedFilter(request: Method.UpdateSavedFilter.Input, context: RPCContext) async throws -> Method.UpdateSavedFilter.Output
+            func deleteSavedFilter(request: Method.DeleteSavedFilter.Input, context: RPCContext) async throws -> Method.DeleteSavedFilter.Output
         }
         /// Typed client over any transport (NATS request/reply in production).
         public struct Client: Sendable {
@@ -2894,6 +4216,36 @@ extension AgencyV1 {
             public func queryAudit(_ request: Method.QueryAudit.Input, options: CallOptions = CallOptions()) async throws -> Method.QueryAudit.Output {
                 try await transport.unary(Method.QueryAudit.self, request, options: options)
             }
+            public func getNotificationPreferences(_ request: Method.GetNotificationPreferences.Input, options: CallOptions = CallOptions()) async throws -> Method.GetNotificationPreferences.Output {
+                try await transport.unary(Method.GetNotificationPreferences.self, request, options: options)
+            }
+            public func setNotificationPreferences(_ request: Method.SetNotificationPreferences.Input, options: CallOptions = CallOptions()) async throws -> Method.SetNotificationPreferences.Output {
+                try await transport.unary(Method.SetNotificationPreferences.self, request, options: options)
+            }
+            public func listEscalationChains(_ request: Method.ListEscalationChains.Input, options: CallOptions = CallOptions()) async throws -> Method.ListEscalationChains.Output {
+                try await transport.unary(Method.ListEscalationChains.self, request, options: options)
+            }
+            public func setEscalationChain(_ request: Method.SetEscalationChain.Input, options: CallOptions = CallOptions()) async throws -> Method.SetEscalationChain.Output {
+                try await transport.unary(Method.SetEscalationChain.self, request, options: options)
+            }
+            public func getWorkload(_ request: Method.GetWorkload.Input, options: CallOptions = CallOptions()) async throws -> Method.GetWorkload.Output {
+                try await transport.unary(Method.GetWorkload.self, request, options: options)
+            }
+            public func setBlockStaff(_ request: Method.SetBlockStaff.Input, options: CallOptions = CallOptions()) async throws -> Method.SetBlockStaff.Output {
+                try await transport.unary(Method.SetBlockStaff.self, request, options: options)
+            }
+            public func listSavedFilters(_ request: Method.ListSavedFilters.Input, options: CallOptions = CallOptions()) async throws -> Method.ListSavedFilters.Output {
+                try await transport.unary(Method.ListSavedFilters.self, request, options: options)
+            }
+            public func createSavedFilter(_ request: Method.CreateSavedFilter.Input, options: CallOptions = CallOptions()) async throws -> Method.CreateSavedFilter.Output {
+                try await transport.unary(Method.CreateSavedFilter.self, request, options: options)
+            }
+            public func updateSavedFilter(_ request: Method.UpdateSavedFilter.Input, options: CallOptions = CallOptions()) async throws -> Method.UpdateSavedFilter.Output {
+                try await transport.unary(Method.UpdateSavedFilter.self, request, options: options)
+            }
+            public func deleteSavedFilter(_ request: Method.DeleteSavedFilter.Input, options: CallOptions = CallOptions()) async throws -> Method.DeleteSavedFilter.Output {
+                try await transport.unary(Method.DeleteSavedFilter.self, request, options: options)
+            }
         }
     }
 }
@@ -2919,6 +4271,16 @@ extension AgencyV1.AgencyService.Handler {
             RPCEndpoint(AgencyV1.AgencyService.Method.RevokeRole.self) { try await self.revokeRole(request: $0, context: $1) },
             RPCEndpoint(AgencyV1.AgencyService.Method.ResolveGrants.self) { try await self.resolveGrants(request: $0, context: $1) },
             RPCEndpoint(AgencyV1.AgencyService.Method.QueryAudit.self) { try await self.queryAudit(request: $0, context: $1) },
+            RPCEndpoint(AgencyV1.AgencyService.Method.GetNotificationPreferences.self) { try await self.getNotificationPreferences(request: $0, context: $1) },
+            RPCEndpoint(AgencyV1.AgencyService.Method.SetNotificationPreferences.self) { try await self.setNotificationPreferences(request: $0, context: $1) },
+            RPCEndpoint(AgencyV1.AgencyService.Method.ListEscalationChains.self) { try await self.listEscalationChains(request: $0, context: $1) },
+            RPCEndpoint(AgencyV1.AgencyService.Method.SetEscalationChain.self) { try await self.setEscalationChain(request: $0, context: $1) },
+            RPCEndpoint(AgencyV1.AgencyService.Method.GetWorkload.self) { try await self.getWorkload(request: $0, context: $1) },
+            RPCEndpoint(AgencyV1.AgencyService.Method.SetBlockStaff.self) { try await self.setBlockStaff(request: $0, context: $1) },
+            RPCEndpoint(AgencyV1.AgencyService.Method.ListSavedFilters.self) { try await self.listSavedFilters(request: $0, context: $1) },
+            RPCEndpoint(AgencyV1.AgencyService.Method.CreateSavedFilter.self) { try await self.createSavedFilter(request: $0, context: $1) },
+            RPCEndpoint(AgencyV1.AgencyService.Method.UpdateSavedFilter.self) { try await self.updateSavedFilter(request: $0, context: $1) },
+            RPCEndpoint(AgencyV1.AgencyService.Method.DeleteSavedFilter.self) { try await self.deleteSavedFilter(request: $0, context: $1) },
         ]
     }
 }

@@ -133,6 +133,21 @@ extension AppealV1 {
 }
 
 extension AppealV1 {
+    public enum ListOrder: Int32, ProtoEnum {
+        case newest = 0
+        case deadline = 1
+
+        public static let defaultValue: ListOrder = .newest
+        public var name: String {
+            switch self {
+            case .newest: return "newest"
+            case .deadline: return "deadline"
+            }
+        }
+    }
+}
+
+extension AppealV1 {
     public struct IncomingAppeal: ProtoMessage {
         public static let protoName = "veche.appeal.v1.IncomingAppeal"
         public var channel: AppealV1.Channel = .unspecified
@@ -878,9 +893,11 @@ extension AppealV1 {
         public var page: CommonV1.PageRequest? = nil
         public var unassignedOnly: Bool = false
         public var externalId: String = ""
+        public var order: AppealV1.ListOrder = .newest
+        public var monitoringFlag: String = ""
         public var triageOnly: Bool = false
         public init() {}
-        public init(statuses: [AppealV1.Status] = [], channels: [AppealV1.Channel] = [], agencyId: String = "", municipalityOktmo: String = "", topicCode: String = "", categoryCode: String = "", textQuery: String = "", receivedFromMs: Int64 = 0, receivedToMs: Int64 = 0, overdueOnly: Bool = false, problemGroupId: String = "", page: CommonV1.PageRequest? = nil, unassignedOnly: Bool = false, externalId: String = "", triageOnly: Bool = false) {
+        public init(statuses: [AppealV1.Status] = [], channels: [AppealV1.Channel] = [], agencyId: String = "", municipalityOktmo: String = "", topicCode: String = "", categoryCode: String = "", textQuery: String = "", receivedFromMs: Int64 = 0, receivedToMs: Int64 = 0, overdueOnly: Bool = false, problemGroupId: String = "", page: CommonV1.PageRequest? = nil, unassignedOnly: Bool = false, externalId: String = "", order: AppealV1.ListOrder = .newest, monitoringFlag: String = "", triageOnly: Bool = false) {
             self.statuses = statuses
             self.channels = channels
             self.agencyId = agencyId
@@ -895,6 +912,8 @@ extension AppealV1 {
             self.page = page
             self.unassignedOnly = unassignedOnly
             self.externalId = externalId
+            self.order = order
+            self.monitoringFlag = monitoringFlag
             self.triageOnly = triageOnly
         }
         enum CodingKeys: String, CodingKey {
@@ -912,6 +931,8 @@ extension AppealV1 {
             case page
             case unassignedOnly
             case externalId
+            case order
+            case monitoringFlag
             case triageOnly
         }
         public init(from decoder: any Decoder) throws {
@@ -930,6 +951,8 @@ extension AppealV1 {
             self.page = try c.decodeIfPresent(CommonV1.PageRequest.self, forKey: .page) ?? nil
             self.unassignedOnly = try c.decodeIfPresent(Bool.self, forKey: .unassignedOnly) ?? false
             self.externalId = try c.decodeProtoString(forKey: .externalId) ?? ""
+            self.order = try c.decodeIfPresent(AppealV1.ListOrder.self, forKey: .order) ?? .newest
+            self.monitoringFlag = try c.decodeProtoString(forKey: .monitoringFlag) ?? ""
             self.triageOnly = try c.decodeIfPresent(Bool.self, forKey: .triageOnly) ?? false
         }
         public func encode(to encoder: any Encoder) throws {
@@ -948,6 +971,8 @@ extension AppealV1 {
             try c.encodeIfPresent(self.page, forKey: .page)
             try c.encode(self.unassignedOnly, forKey: .unassignedOnly)
             try c.encode(self.externalId, forKey: .externalId)
+            try c.encode(self.order, forKey: .order)
+            try c.encode(self.monitoringFlag, forKey: .monitoringFlag)
             try c.encode(self.triageOnly, forKey: .triageOnly)
         }
     }
@@ -976,6 +1001,8 @@ extension AppealV1.ListAppealsRequest: CMessageBridge {
         self.page = c.page.map { CommonV1.PageRequest(c: $0.pointee) }
         self.unassignedOnly = c.unassigned_only != 0
         self.externalId = CBridge.string(c.external_id)
+        self.order = AppealV1.ListOrder(protoRawValue: Int32(truncatingIfNeeded: c.order.rawValue))
+        self.monitoringFlag = CBridge.string(c.monitoring_flag)
         self.triageOnly = c.triage_only != 0
     }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
@@ -995,6 +1022,8 @@ extension AppealV1.ListAppealsRequest: CMessageBridge {
         if let v = page { p.pointee.page = arena.message(v) }
         p.pointee.unassigned_only = unassignedOnly ? 1 : 0
         p.pointee.external_id = arena.string(externalId)
+        p.pointee.order = Veche__Appeal__V1__ListOrder(rawValue: .init(truncatingIfNeeded: order.rawValue))
+        p.pointee.monitoring_flag = arena.string(monitoringFlag)
         p.pointee.triage_only = triageOnly ? 1 : 0
     }
 }
@@ -1005,28 +1034,33 @@ extension AppealV1 {
         public var appeals: [AppealV1.Appeal] = []
         public var nextPageToken: String = ""
         public var totalCount: Int64 = 0
+        public var totalIsEstimate: Bool = false
         public init() {}
-        public init(appeals: [AppealV1.Appeal] = [], nextPageToken: String = "", totalCount: Int64 = 0) {
+        public init(appeals: [AppealV1.Appeal] = [], nextPageToken: String = "", totalCount: Int64 = 0, totalIsEstimate: Bool = false) {
             self.appeals = appeals
             self.nextPageToken = nextPageToken
             self.totalCount = totalCount
+            self.totalIsEstimate = totalIsEstimate
         }
         enum CodingKeys: String, CodingKey {
             case appeals
             case nextPageToken
             case totalCount
+            case totalIsEstimate
         }
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
             self.appeals = try c.decodeIfPresent([AppealV1.Appeal].self, forKey: .appeals) ?? []
             self.nextPageToken = try c.decodeProtoString(forKey: .nextPageToken) ?? ""
             self.totalCount = try c.decodeIfPresent(Int64.self, forKey: .totalCount) ?? 0
+            self.totalIsEstimate = try c.decodeIfPresent(Bool.self, forKey: .totalIsEstimate) ?? false
         }
         public func encode(to encoder: any Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
             try c.encode(self.appeals, forKey: .appeals)
             try c.encode(self.nextPageToken, forKey: .nextPageToken)
             try c.encode(self.totalCount, forKey: .totalCount)
+            try c.encode(self.totalIsEstimate, forKey: .totalIsEstimate)
         }
     }
 }
@@ -1043,12 +1077,14 @@ extension AppealV1.ListAppealsResponse: CMessageBridge {
         self.appeals = CBridge.array(c.appeals, c.n_appeals) { $0.map { AppealV1.Appeal(c: $0.pointee) } ?? AppealV1.Appeal() }
         self.nextPageToken = CBridge.string(c.next_page_token)
         self.totalCount = c.total_count
+        self.totalIsEstimate = c.total_is_estimate != 0
     }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.n_appeals = appeals.count
         p.pointee.appeals = arena.messages(appeals)
         p.pointee.next_page_token = arena.string(nextPageToken)
         p.pointee.total_count = totalCount
+        p.pointee.total_is_estimate = totalIsEstimate ? 1 : 0
     }
 }
 
@@ -1628,12 +1664,301 @@ extension AppealV1.GetStatsResponse: CMessageBridge {
 }
 
 extension AppealV1 {
+    public struct GetActivityRequest: ProtoMessage {
+        public static let protoName = "veche.appeal.v1.GetActivityRequest"
+        public var fromMs: Int64 = 0
+        public var toMs: Int64 = 0
+        public var timeZone: String = ""
+        public init() {}
+        public init(fromMs: Int64 = 0, toMs: Int64 = 0, timeZone: String = "") {
+            self.fromMs = fromMs
+            self.toMs = toMs
+            self.timeZone = timeZone
+        }
+        enum CodingKeys: String, CodingKey {
+            case fromMs
+            case toMs
+            case timeZone
+        }
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            self.fromMs = try c.decodeIfPresent(Int64.self, forKey: .fromMs) ?? 0
+            self.toMs = try c.decodeIfPresent(Int64.self, forKey: .toMs) ?? 0
+            self.timeZone = try c.decodeProtoString(forKey: .timeZone) ?? ""
+        }
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(self.fromMs, forKey: .fromMs)
+            try c.encode(self.toMs, forKey: .toMs)
+            try c.encode(self.timeZone, forKey: .timeZone)
+        }
+    }
+}
+
+extension AppealV1.GetActivityRequest: CMessageBridge {
+    public typealias CType = Veche__Appeal__V1__GetActivityRequest
+    public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__appeal__v1__get_activity_request__init(p) }
+    public static func cPackedSize(_ p: UnsafePointer<CType>) -> Int { veche__appeal__v1__get_activity_request__get_packed_size(p) }
+    public static func cPack(_ p: UnsafePointer<CType>, _ out: UnsafeMutablePointer<UInt8>) -> Int { veche__appeal__v1__get_activity_request__pack(p, out) }
+    public static func cUnpack(_ len: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CType>? { veche__appeal__v1__get_activity_request__unpack(nil, len, data) }
+    public static func cFree(_ p: UnsafeMutablePointer<CType>) { veche__appeal__v1__get_activity_request__free_unpacked(p, nil) }
+    public init(c: CType) {
+        self.init()
+        self.fromMs = c.from_ms
+        self.toMs = c.to_ms
+        self.timeZone = CBridge.string(c.time_zone)
+    }
+    public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
+        p.pointee.from_ms = fromMs
+        p.pointee.to_ms = toMs
+        p.pointee.time_zone = arena.string(timeZone)
+    }
+}
+
+extension AppealV1 {
+    public struct ActivityDay: ProtoMessage {
+        public static let protoName = "veche.appeal.v1.ActivityDay"
+        public var date: String = ""
+        public var received: Int64 = 0
+        public var answered: Int64 = 0
+        public init() {}
+        public init(date: String = "", received: Int64 = 0, answered: Int64 = 0) {
+            self.date = date
+            self.received = received
+            self.answered = answered
+        }
+        enum CodingKeys: String, CodingKey {
+            case date
+            case received
+            case answered
+        }
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            self.date = try c.decodeProtoString(forKey: .date) ?? ""
+            self.received = try c.decodeIfPresent(Int64.self, forKey: .received) ?? 0
+            self.answered = try c.decodeIfPresent(Int64.self, forKey: .answered) ?? 0
+        }
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(self.date, forKey: .date)
+            try c.encode(self.received, forKey: .received)
+            try c.encode(self.answered, forKey: .answered)
+        }
+    }
+}
+
+extension AppealV1.ActivityDay: CMessageBridge {
+    public typealias CType = Veche__Appeal__V1__ActivityDay
+    public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__appeal__v1__activity_day__init(p) }
+    public static func cPackedSize(_ p: UnsafePointer<CType>) -> Int { veche__appeal__v1__activity_day__get_packed_size(p) }
+    public static func cPack(_ p: UnsafePointer<CType>, _ out: UnsafeMutablePointer<UInt8>) -> Int { veche__appeal__v1__activity_day__pack(p, out) }
+    public static func cUnpack(_ len: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CType>? { veche__appeal__v1__activity_day__unpack(nil, len, data) }
+    public static func cFree(_ p: UnsafeMutablePointer<CType>) { veche__appeal__v1__activity_day__free_unpacked(p, nil) }
+    public init(c: CType) {
+        self.init()
+        self.date = CBridge.string(c.date)
+        self.received = c.received
+        self.answered = c.answered
+    }
+    public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
+        p.pointee.date = arena.string(date)
+        p.pointee.received = received
+        p.pointee.answered = answered
+    }
+}
+
+extension AppealV1 {
+    public struct TopicTimeliness: ProtoMessage {
+        public static let protoName = "veche.appeal.v1.TopicTimeliness"
+        public var topicCode: String = ""
+        public var onTime: Int64 = 0
+        public var late: Int64 = 0
+        public var inProgress: Int64 = 0
+        public var medianAnswerHours: Double = 0
+        public var answered: Int64 = 0
+        public init() {}
+        public init(topicCode: String = "", onTime: Int64 = 0, late: Int64 = 0, inProgress: Int64 = 0, medianAnswerHours: Double = 0, answered: Int64 = 0) {
+            self.topicCode = topicCode
+            self.onTime = onTime
+            self.late = late
+            self.inProgress = inProgress
+            self.medianAnswerHours = medianAnswerHours
+            self.answered = answered
+        }
+        enum CodingKeys: String, CodingKey {
+            case topicCode
+            case onTime
+            case late
+            case inProgress
+            case medianAnswerHours
+            case answered
+        }
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            self.topicCode = try c.decodeProtoString(forKey: .topicCode) ?? ""
+            self.onTime = try c.decodeIfPresent(Int64.self, forKey: .onTime) ?? 0
+            self.late = try c.decodeIfPresent(Int64.self, forKey: .late) ?? 0
+            self.inProgress = try c.decodeIfPresent(Int64.self, forKey: .inProgress) ?? 0
+            self.medianAnswerHours = try c.decodeIfPresent(Double.self, forKey: .medianAnswerHours) ?? 0
+            self.answered = try c.decodeIfPresent(Int64.self, forKey: .answered) ?? 0
+        }
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(self.topicCode, forKey: .topicCode)
+            try c.encode(self.onTime, forKey: .onTime)
+            try c.encode(self.late, forKey: .late)
+            try c.encode(self.inProgress, forKey: .inProgress)
+            try c.encode(self.medianAnswerHours, forKey: .medianAnswerHours)
+            try c.encode(self.answered, forKey: .answered)
+        }
+    }
+}
+
+extension AppealV1.TopicTimeliness: CMessageBridge {
+    public typealias CType = Veche__Appeal__V1__TopicTimeliness
+    public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__appeal__v1__topic_timeliness__init(p) }
+    public static func cPackedSize(_ p: UnsafePointer<CType>) -> Int { veche__appeal__v1__topic_timeliness__get_packed_size(p) }
+    public static func cPack(_ p: UnsafePointer<CType>, _ out: UnsafeMutablePointer<UInt8>) -> Int { veche__appeal__v1__topic_timeliness__pack(p, out) }
+    public static func cUnpack(_ len: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CType>? { veche__appeal__v1__topic_timeliness__unpack(nil, len, data) }
+    public static func cFree(_ p: UnsafeMutablePointer<CType>) { veche__appeal__v1__topic_timeliness__free_unpacked(p, nil) }
+    public init(c: CType) {
+        self.init()
+        self.topicCode = CBridge.string(c.topic_code)
+        self.onTime = c.on_time
+        self.late = c.late
+        self.inProgress = c.in_progress
+        self.medianAnswerHours = c.median_answer_hours
+        self.answered = c.answered
+    }
+    public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
+        p.pointee.topic_code = arena.string(topicCode)
+        p.pointee.on_time = onTime
+        p.pointee.late = late
+        p.pointee.in_progress = inProgress
+        p.pointee.median_answer_hours = medianAnswerHours
+        p.pointee.answered = answered
+    }
+}
+
+extension AppealV1 {
+    public struct GetActivityResponse: ProtoMessage {
+        public static let protoName = "veche.appeal.v1.GetActivityResponse"
+        public var appeals: Int64 = 0
+        public var daily: [AppealV1.ActivityDay] = []
+        public var flags: [AppealV1.CountByKey] = []
+        public var answered: Int64 = 0
+        public var onTime: Int64 = 0
+        public var late: Int64 = 0
+        public var overdueOpen: Int64 = 0
+        public var inProgress: Int64 = 0
+        public var medianAnswerHours: Double = 0
+        public var byTopic: [AppealV1.TopicTimeliness] = []
+        public var answerTimeBuckets: [AppealV1.CountByKey] = []
+        public init() {}
+        public init(appeals: Int64 = 0, daily: [AppealV1.ActivityDay] = [], flags: [AppealV1.CountByKey] = [], answered: Int64 = 0, onTime: Int64 = 0, late: Int64 = 0, overdueOpen: Int64 = 0, inProgress: Int64 = 0, medianAnswerHours: Double = 0, byTopic: [AppealV1.TopicTimeliness] = [], answerTimeBuckets: [AppealV1.CountByKey] = []) {
+            self.appeals = appeals
+            self.daily = daily
+            self.flags = flags
+            self.answered = answered
+            self.onTime = onTime
+            self.late = late
+            self.overdueOpen = overdueOpen
+            self.inProgress = inProgress
+            self.medianAnswerHours = medianAnswerHours
+            self.byTopic = byTopic
+            self.answerTimeBuckets = answerTimeBuckets
+        }
+        enum CodingKeys: String, CodingKey {
+            case appeals
+            case daily
+            case flags
+            case answered
+            case onTime
+            case late
+            case overdueOpen
+            case inProgress
+            case medianAnswerHours
+            case byTopic
+            case answerTimeBuckets
+        }
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            self.appeals = try c.decodeIfPresent(Int64.self, forKey: .appeals) ?? 0
+            self.daily = try c.decodeIfPresent([AppealV1.ActivityDay].self, forKey: .daily) ?? []
+            self.flags = try c.decodeIfPresent([AppealV1.CountByKey].self, forKey: .flags) ?? []
+            self.answered = try c.decodeIfPresent(Int64.self, forKey: .answered) ?? 0
+            self.onTime = try c.decodeIfPresent(Int64.self, forKey: .onTime) ?? 0
+            self.late = try c.decodeIfPresent(Int64.self, forKey: .late) ?? 0
+            self.overdueOpen = try c.decodeIfPresent(Int64.self, forKey: .overdueOpen) ?? 0
+            self.inProgress = try c.decodeIfPresent(Int64.self, forKey: .inProgress) ?? 0
+            self.medianAnswerHours = try c.decodeIfPresent(Double.self, forKey: .medianAnswerHours) ?? 0
+            self.byTopic = try c.decodeIfPresent([AppealV1.TopicTimeliness].self, forKey: .byTopic) ?? []
+            self.answerTimeBuckets = try c.decodeIfPresent([AppealV1.CountByKey].self, forKey: .answerTimeBuckets) ?? []
+        }
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(self.appeals, forKey: .appeals)
+            try c.encode(self.daily, forKey: .daily)
+            try c.encode(self.flags, forKey: .flags)
+            try c.encode(self.answered, forKey: .answered)
+            try c.encode(self.onTime, forKey: .onTime)
+            try c.encode(self.late, forKey: .late)
+            try c.encode(self.overdueOpen, forKey: .overdueOpen)
+            try c.encode(self.inProgress, forKey: .inProgress)
+            try c.encode(self.medianAnswerHours, forKey: .medianAnswerHours)
+            try c.encode(self.byTopic, forKey: .byTopic)
+            try c.encode(self.answerTimeBuckets, forKey: .answerTimeBuckets)
+        }
+    }
+}
+
+extension AppealV1.GetActivityResponse: CMessageBridge {
+    public typealias CType = Veche__Appeal__V1__GetActivityResponse
+    public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__appeal__v1__get_activity_response__init(p) }
+    public static func cPackedSize(_ p: UnsafePointer<CType>) -> Int { veche__appeal__v1__get_activity_response__get_packed_size(p) }
+    public static func cPack(_ p: UnsafePointer<CType>, _ out: UnsafeMutablePointer<UInt8>) -> Int { veche__appeal__v1__get_activity_response__pack(p, out) }
+    public static func cUnpack(_ len: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CType>? { veche__appeal__v1__get_activity_response__unpack(nil, len, data) }
+    public static func cFree(_ p: UnsafeMutablePointer<CType>) { veche__appeal__v1__get_activity_response__free_unpacked(p, nil) }
+    public init(c: CType) {
+        self.init()
+        self.appeals = c.appeals
+        self.daily = CBridge.array(c.daily, c.n_daily) { $0.map { AppealV1.ActivityDay(c: $0.pointee) } ?? AppealV1.ActivityDay() }
+        self.flags = CBridge.array(c.flags, c.n_flags) { $0.map { AppealV1.CountByKey(c: $0.pointee) } ?? AppealV1.CountByKey() }
+        self.answered = c.answered
+        self.onTime = c.on_time
+        self.late = c.late
+        self.overdueOpen = c.overdue_open
+        self.inProgress = c.in_progress
+        self.medianAnswerHours = c.median_answer_hours
+        self.byTopic = CBridge.array(c.by_topic, c.n_by_topic) { $0.map { AppealV1.TopicTimeliness(c: $0.pointee) } ?? AppealV1.TopicTimeliness() }
+        self.answerTimeBuckets = CBridge.array(c.answer_time_buckets, c.n_answer_time_buckets) { $0.map { AppealV1.CountByKey(c: $0.pointee) } ?? AppealV1.CountByKey() }
+    }
+    public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
+        p.pointee.appeals = appeals
+        p.pointee.n_daily = daily.count
+        p.pointee.daily = arena.messages(daily)
+        p.pointee.n_flags = flags.count
+        p.pointee.flags = arena.messages(flags)
+        p.pointee.answered = answered
+        p.pointee.on_time = onTime
+        p.pointee.late = late
+        p.pointee.overdue_open = overdueOpen
+        p.pointee.in_progress = inProgress
+        p.pointee.median_answer_hours = medianAnswerHours
+        p.pointee.n_by_topic = byTopic.count
+        p.pointee.by_topic = arena.messages(byTopic)
+        p.pointee.n_answer_time_buckets = answerTimeBuckets.count
+        p.pointee.answer_time_buckets = arena.messages(answerTimeBuckets)
+    }
+}
+
+extension AppealV1 {
     /// Service `veche.appeal.v1.AppealService`: one NATS subject per method, ADR-32 discovery name `AppealService`.
     public enum AppealService: RPCServiceDescriptor {
         public static let name = "AppealService"
         public static let fullName = "veche.appeal.v1.AppealService"
         public static let subjectPrefix = "veche.appeal.v1"
-        public static let methodNames = ["SubmitAppeal", "GetAppeal", "ListAppeals", "Transition", "AnswerAppeal", "RateAppeal", "GetStats", "ReclassifyAppeal"]
+        public static let methodNames = ["SubmitAppeal", "GetAppeal", "ListAppeals", "Transition", "AnswerAppeal", "RateAppeal", "GetStats", "ReclassifyAppeal", "GetActivity"]
         public enum Method {
             public enum SubmitAppeal: RPCMethod {
                 public typealias Service = AppealService
@@ -1691,6 +2016,13 @@ extension AppealV1 {
                 public static let name = "ReclassifyAppeal"
                 public static let idempotencyLevel = RPCIdempotencyLevel.mutating
             }
+            public enum GetActivity: RPCMethod {
+                public typealias Service = AppealService
+                public typealias Input = AppealV1.GetActivityRequest
+                public typealias Output = AppealV1.GetActivityResponse
+                public static let name = "GetActivity"
+                public static let idempotencyLevel = RPCIdempotencyLevel.noSideEffects
+            }
         }
         /// Implemented by the service; `endpoints` adapts it to the runtime.
         public protocol Handler: Sendable {
@@ -1702,6 +2034,7 @@ extension AppealV1 {
             func rateAppeal(request: Method.RateAppeal.Input, context: RPCContext) async throws -> Method.RateAppeal.Output
             func getStats(request: Method.GetStats.Input, context: RPCContext) async throws -> Method.GetStats.Output
             func reclassifyAppeal(request: Method.ReclassifyAppeal.Input, context: RPCContext) async throws -> Method.ReclassifyAppeal.Output
+            func getActivity(request: Method.GetActivity.Input, context: RPCContext) async throws -> Method.GetActivity.Output
         }
         /// Typed client over any transport (NATS request/reply in production).
         public struct Client: Sendable {
@@ -1731,6 +2064,9 @@ extension AppealV1 {
             public func reclassifyAppeal(_ request: Method.ReclassifyAppeal.Input, options: CallOptions = CallOptions()) async throws -> Method.ReclassifyAppeal.Output {
                 try await transport.unary(Method.ReclassifyAppeal.self, request, options: options)
             }
+            public func getActivity(_ request: Method.GetActivity.Input, options: CallOptions = CallOptions()) async throws -> Method.GetActivity.Output {
+                try await transport.unary(Method.GetActivity.self, request, options: options)
+            }
         }
     }
 }
@@ -1746,6 +2082,7 @@ extension AppealV1.AppealService.Handler {
             RPCEndpoint(AppealV1.AppealService.Method.RateAppeal.self) { try await self.rateAppeal(request: $0, context: $1) },
             RPCEndpoint(AppealV1.AppealService.Method.GetStats.self) { try await self.getStats(request: $0, context: $1) },
             RPCEndpoint(AppealV1.AppealService.Method.ReclassifyAppeal.self) { try await self.reclassifyAppeal(request: $0, context: $1) },
+            RPCEndpoint(AppealV1.AppealService.Method.GetActivity.self) { try await self.getActivity(request: $0, context: $1) },
         ]
     }
 }

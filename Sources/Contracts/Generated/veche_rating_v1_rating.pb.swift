@@ -45,6 +45,27 @@ extension RatingV1 {
 }
 
 extension RatingV1 {
+    public enum RootCauseStatus: Int32, ProtoEnum {
+        case unspecified = 0
+        case open = 1
+        case inWork = 2
+        case resolved = 3
+        case closed = 4
+
+        public static let defaultValue: RootCauseStatus = .unspecified
+        public var name: String {
+            switch self {
+            case .unspecified: return "unspecified"
+            case .open: return "open"
+            case .inWork: return "in_work"
+            case .resolved: return "resolved"
+            case .closed: return "closed"
+            }
+        }
+    }
+}
+
+extension RatingV1 {
     public struct Metrics: ProtoMessage {
         public static let protoName = "veche.rating.v1.Metrics"
         public var volume: Int64 = 0
@@ -1416,12 +1437,1183 @@ extension RatingV1.GetProgressResponse: CMessageBridge {
 }
 
 extension RatingV1 {
+    public struct RootCauseTarget: ProtoMessage {
+        public static let protoName = "veche.rating.v1.RootCauseTarget"
+        public var baselineFrom: String = ""
+        public var baselineTo: String = ""
+        public var baselineCount: Int64 = 0
+        public var reductionPercent: Double = 0
+        public var measureDays: Int32 = 0
+        public init() {}
+        public init(baselineFrom: String = "", baselineTo: String = "", baselineCount: Int64 = 0, reductionPercent: Double = 0, measureDays: Int32 = 0) {
+            self.baselineFrom = baselineFrom
+            self.baselineTo = baselineTo
+            self.baselineCount = baselineCount
+            self.reductionPercent = reductionPercent
+            self.measureDays = measureDays
+        }
+        enum CodingKeys: String, CodingKey {
+            case baselineFrom
+            case baselineTo
+            case baselineCount
+            case reductionPercent
+            case measureDays
+        }
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            self.baselineFrom = try c.decodeProtoString(forKey: .baselineFrom) ?? ""
+            self.baselineTo = try c.decodeProtoString(forKey: .baselineTo) ?? ""
+            self.baselineCount = try c.decodeIfPresent(Int64.self, forKey: .baselineCount) ?? 0
+            self.reductionPercent = try c.decodeIfPresent(Double.self, forKey: .reductionPercent) ?? 0
+            self.measureDays = try c.decodeIfPresent(Int32.self, forKey: .measureDays) ?? 0
+        }
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(self.baselineFrom, forKey: .baselineFrom)
+            try c.encode(self.baselineTo, forKey: .baselineTo)
+            try c.encode(self.baselineCount, forKey: .baselineCount)
+            try c.encode(self.reductionPercent, forKey: .reductionPercent)
+            try c.encode(self.measureDays, forKey: .measureDays)
+        }
+    }
+}
+
+extension RatingV1.RootCauseTarget: CMessageBridge {
+    public typealias CType = Veche__Rating__V1__RootCauseTarget
+    public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__rating__v1__root_cause_target__init(p) }
+    public static func cPackedSize(_ p: UnsafePointer<CType>) -> Int { veche__rating__v1__root_cause_target__get_packed_size(p) }
+    public static func cPack(_ p: UnsafePointer<CType>, _ out: UnsafeMutablePointer<UInt8>) -> Int { veche__rating__v1__root_cause_target__pack(p, out) }
+    public static func cUnpack(_ len: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CType>? { veche__rating__v1__root_cause_target__unpack(nil, len, data) }
+    public static func cFree(_ p: UnsafeMutablePointer<CType>) { veche__rating__v1__root_cause_target__free_unpacked(p, nil) }
+    public init(c: CType) {
+        self.init()
+        self.baselineFrom = CBridge.string(c.baseline_from)
+        self.baselineTo = CBridge.string(c.baseline_to)
+        self.baselineCount = c.baseline_count
+        self.reductionPercent = c.reduction_percent
+        self.measureDays = c.measure_days
+    }
+    public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
+        p.pointee.baseline_from = arena.string(baselineFrom)
+        p.pointee.baseline_to = arena.string(baselineTo)
+        p.pointee.baseline_count = baselineCount
+        p.pointee.reduction_percent = reductionPercent
+        p.pointee.measure_days = measureDays
+    }
+}
+
+extension RatingV1 {
+    public struct RootCauseProgress: ProtoMessage {
+        public static let protoName = "veche.rating.v1.RootCauseProgress"
+        public var baselineRate: Double = 0
+        public var targetRate: Double = 0
+        public var currentCount: Int64 = 0
+        public var asOf: String = ""
+        public var achievedReductionPercent: Double = 0
+        public var progress: Double = 0
+        public var verdict: String = ""
+        public init() {}
+        public init(baselineRate: Double = 0, targetRate: Double = 0, currentCount: Int64 = 0, asOf: String = "", achievedReductionPercent: Double = 0, progress: Double = 0, verdict: String = "") {
+            self.baselineRate = baselineRate
+            self.targetRate = targetRate
+            self.currentCount = currentCount
+            self.asOf = asOf
+            self.achievedReductionPercent = achievedReductionPercent
+            self.progress = progress
+            self.verdict = verdict
+        }
+        enum CodingKeys: String, CodingKey {
+            case baselineRate
+            case targetRate
+            case currentCount
+            case asOf
+            case achievedReductionPercent
+            case progress
+            case verdict
+        }
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            self.baselineRate = try c.decodeIfPresent(Double.self, forKey: .baselineRate) ?? 0
+            self.targetRate = try c.decodeIfPresent(Double.self, forKey: .targetRate) ?? 0
+            self.currentCount = try c.decodeIfPresent(Int64.self, forKey: .currentCount) ?? 0
+            self.asOf = try c.decodeProtoString(forKey: .asOf) ?? ""
+            self.achievedReductionPercent = try c.decodeIfPresent(Double.self, forKey: .achievedReductionPercent) ?? 0
+            self.progress = try c.decodeIfPresent(Double.self, forKey: .progress) ?? 0
+            self.verdict = try c.decodeProtoString(forKey: .verdict) ?? ""
+        }
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(self.baselineRate, forKey: .baselineRate)
+            try c.encode(self.targetRate, forKey: .targetRate)
+            try c.encode(self.currentCount, forKey: .currentCount)
+            try c.encode(self.asOf, forKey: .asOf)
+            try c.encode(self.achievedReductionPercent, forKey: .achievedReductionPercent)
+            try c.encode(self.progress, forKey: .progress)
+            try c.encode(self.verdict, forKey: .verdict)
+        }
+    }
+}
+
+extension RatingV1.RootCauseProgress: CMessageBridge {
+    public typealias CType = Veche__Rating__V1__RootCauseProgress
+    public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__rating__v1__root_cause_progress__init(p) }
+    public static func cPackedSize(_ p: UnsafePointer<CType>) -> Int { veche__rating__v1__root_cause_progress__get_packed_size(p) }
+    public static func cPack(_ p: UnsafePointer<CType>, _ out: UnsafeMutablePointer<UInt8>) -> Int { veche__rating__v1__root_cause_progress__pack(p, out) }
+    public static func cUnpack(_ len: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CType>? { veche__rating__v1__root_cause_progress__unpack(nil, len, data) }
+    public static func cFree(_ p: UnsafeMutablePointer<CType>) { veche__rating__v1__root_cause_progress__free_unpacked(p, nil) }
+    public init(c: CType) {
+        self.init()
+        self.baselineRate = c.baseline_rate
+        self.targetRate = c.target_rate
+        self.currentCount = c.current_count
+        self.asOf = CBridge.string(c.as_of)
+        self.achievedReductionPercent = c.achieved_reduction_percent
+        self.progress = c.progress
+        self.verdict = CBridge.string(c.verdict)
+    }
+    public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
+        p.pointee.baseline_rate = baselineRate
+        p.pointee.target_rate = targetRate
+        p.pointee.current_count = currentCount
+        p.pointee.as_of = arena.string(asOf)
+        p.pointee.achieved_reduction_percent = achievedReductionPercent
+        p.pointee.progress = progress
+        p.pointee.verdict = arena.string(verdict)
+    }
+}
+
+extension RatingV1 {
+    public struct RootCauseCase: ProtoMessage {
+        public static let protoName = "veche.rating.v1.RootCauseCase"
+        public var id: String = ""
+        public var kind: String = ""
+        public var problemGroupId: String = ""
+        public var topicCode: String = ""
+        public var topicName: String = ""
+        public var categoryCode: String = ""
+        public var categoryName: String = ""
+        public var municipalityOktmo: String = ""
+        public var municipalityName: String = ""
+        public var title: String = ""
+        public var agencyIds: [String] = []
+        public var agencyNames: [String] = []
+        public var plan: String = ""
+        public var targetDate: String = ""
+        public var target: RatingV1.RootCauseTarget? = nil
+        public var status: RatingV1.RootCauseStatus = .unspecified
+        public var appealsAtDetection: Int64 = 0
+        public var detectedAtMs: Int64 = 0
+        public var updatedAtMs: Int64 = 0
+        public var updatedBy: String = ""
+        public var version: Int64 = 0
+        public var progress: RatingV1.RootCauseProgress? = nil
+        public init() {}
+        public init(id: String = "", kind: String = "", problemGroupId: String = "", topicCode: String = "", topicName: String = "", categoryCode: String = "", categoryName: String = "", municipalityOktmo: String = "", municipalityName: String = "", title: String = "", agencyIds: [String] = [], agencyNames: [String] = [], plan: String = "", targetDate: String = "", target: RatingV1.RootCauseTarget? = nil, status: RatingV1.RootCauseStatus = .unspecified, appealsAtDetection: Int64 = 0, detectedAtMs: Int64 = 0, updatedAtMs: Int64 = 0, updatedBy: String = "", version: Int64 = 0, progress: RatingV1.RootCauseProgress? = nil) {
+            self.id = id
+            self.kind = kind
+            self.problemGroupId = problemGroupId
+            self.topicCode = topicCode
+            self.topicName = topicName
+            self.categoryCode = categoryCode
+            self.categoryName = categoryName
+            self.municipalityOktmo = municipalityOktmo
+            self.municipalityName = municipalityName
+            self.title = title
+            self.agencyIds = agencyIds
+            self.agencyNames = agencyNames
+            self.plan = plan
+            self.targetDate = targetDate
+            self.target = target
+            self.status = status
+            self.appealsAtDetection = appealsAtDetection
+            self.detectedAtMs = detectedAtMs
+            self.updatedAtMs = updatedAtMs
+            self.updatedBy = updatedBy
+            self.version = version
+            self.progress = progress
+        }
+        enum CodingKeys: String, CodingKey {
+            case id
+            case kind
+            case problemGroupId
+            case topicCode
+            case topicName
+            case categoryCode
+            case categoryName
+            case municipalityOktmo
+            case municipalityName
+            case title
+            case agencyIds
+            case agencyNames
+            case plan
+            case targetDate
+            case target
+            case status
+            case appealsAtDetection
+            case detectedAtMs
+            case updatedAtMs
+            case updatedBy
+            case version
+            case progress
+        }
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            self.id = try c.decodeProtoString(forKey: .id) ?? ""
+            self.kind = try c.decodeProtoString(forKey: .kind) ?? ""
+            self.problemGroupId = try c.decodeProtoString(forKey: .problemGroupId) ?? ""
+            self.topicCode = try c.decodeProtoString(forKey: .topicCode) ?? ""
+            self.topicName = try c.decodeProtoString(forKey: .topicName) ?? ""
+            self.categoryCode = try c.decodeProtoString(forKey: .categoryCode) ?? ""
+            self.categoryName = try c.decodeProtoString(forKey: .categoryName) ?? ""
+            self.municipalityOktmo = try c.decodeProtoString(forKey: .municipalityOktmo) ?? ""
+            self.municipalityName = try c.decodeProtoString(forKey: .municipalityName) ?? ""
+            self.title = try c.decodeProtoString(forKey: .title) ?? ""
+            self.agencyIds = try c.decodeProtoStrings(forKey: .agencyIds) ?? []
+            self.agencyNames = try c.decodeProtoStrings(forKey: .agencyNames) ?? []
+            self.plan = try c.decodeProtoString(forKey: .plan) ?? ""
+            self.targetDate = try c.decodeProtoString(forKey: .targetDate) ?? ""
+            self.target = try c.decodeIfPresent(RatingV1.RootCauseTarget.self, forKey: .target) ?? nil
+            self.status = try c.decodeIfPresent(RatingV1.RootCauseStatus.self, forKey: .status) ?? .unspecified
+            self.appealsAtDetection = try c.decodeIfPresent(Int64.self, forKey: .appealsAtDetection) ?? 0
+            self.detectedAtMs = try c.decodeIfPresent(Int64.self, forKey: .detectedAtMs) ?? 0
+            self.updatedAtMs = try c.decodeIfPresent(Int64.self, forKey: .updatedAtMs) ?? 0
+            self.updatedBy = try c.decodeProtoString(forKey: .updatedBy) ?? ""
+            self.version = try c.decodeIfPresent(Int64.self, forKey: .version) ?? 0
+            self.progress = try c.decodeIfPresent(RatingV1.RootCauseProgress.self, forKey: .progress) ?? nil
+        }
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(self.id, forKey: .id)
+            try c.encode(self.kind, forKey: .kind)
+            try c.encode(self.problemGroupId, forKey: .problemGroupId)
+            try c.encode(self.topicCode, forKey: .topicCode)
+            try c.encode(self.topicName, forKey: .topicName)
+            try c.encode(self.categoryCode, forKey: .categoryCode)
+            try c.encode(self.categoryName, forKey: .categoryName)
+            try c.encode(self.municipalityOktmo, forKey: .municipalityOktmo)
+            try c.encode(self.municipalityName, forKey: .municipalityName)
+            try c.encode(self.title, forKey: .title)
+            try c.encode(self.agencyIds, forKey: .agencyIds)
+            try c.encode(self.agencyNames, forKey: .agencyNames)
+            try c.encode(self.plan, forKey: .plan)
+            try c.encode(self.targetDate, forKey: .targetDate)
+            try c.encodeIfPresent(self.target, forKey: .target)
+            try c.encode(self.status, forKey: .status)
+            try c.encode(self.appealsAtDetection, forKey: .appealsAtDetection)
+            try c.encode(self.detectedAtMs, forKey: .detectedAtMs)
+            try c.encode(self.updatedAtMs, forKey: .updatedAtMs)
+            try c.encode(self.updatedBy, forKey: .updatedBy)
+            try c.encode(self.version, forKey: .version)
+            try c.encodeIfPresent(self.progress, forKey: .progress)
+        }
+    }
+}
+
+extension RatingV1.RootCauseCase: CMessageBridge {
+    public typealias CType = Veche__Rating__V1__RootCauseCase
+    public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__rating__v1__root_cause_case__init(p) }
+    public static func cPackedSize(_ p: UnsafePointer<CType>) -> Int { veche__rating__v1__root_cause_case__get_packed_size(p) }
+    public static func cPack(_ p: UnsafePointer<CType>, _ out: UnsafeMutablePointer<UInt8>) -> Int { veche__rating__v1__root_cause_case__pack(p, out) }
+    public static func cUnpack(_ len: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CType>? { veche__rating__v1__root_cause_case__unpack(nil, len, data) }
+    public static func cFree(_ p: UnsafeMutablePointer<CType>) { veche__rating__v1__root_cause_case__free_unpacked(p, nil) }
+    public init(c: CType) {
+        self.init()
+        self.id = CBridge.string(c.id)
+        self.kind = CBridge.string(c.kind)
+        self.problemGroupId = CBridge.string(c.problem_group_id)
+        self.topicCode = CBridge.string(c.topic_code)
+        self.topicName = CBridge.string(c.topic_name)
+        self.categoryCode = CBridge.string(c.category_code)
+        self.categoryName = CBridge.string(c.category_name)
+        self.municipalityOktmo = CBridge.string(c.municipality_oktmo)
+        self.municipalityName = CBridge.string(c.municipality_name)
+        self.title = CBridge.string(c.title)
+        self.agencyIds = CBridge.array(c.agency_ids, c.n_agency_ids) { CBridge.string($0) }
+        self.agencyNames = CBridge.array(c.agency_names, c.n_agency_names) { CBridge.string($0) }
+        self.plan = CBridge.string(c.plan)
+        self.targetDate = CBridge.string(c.target_date)
+        self.target = c.target.map { RatingV1.RootCauseTarget(c: $0.pointee) }
+        self.status = RatingV1.RootCauseStatus(protoRawValue: Int32(truncatingIfNeeded: c.status.rawValue))
+        self.appealsAtDetection = c.appeals_at_detection
+        self.detectedAtMs = c.detected_at_ms
+        self.updatedAtMs = c.updated_at_ms
+        self.updatedBy = CBridge.string(c.updated_by)
+        self.version = c.version
+        self.progress = c.progress.map { RatingV1.RootCauseProgress(c: $0.pointee) }
+    }
+    public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
+        p.pointee.id = arena.string(id)
+        p.pointee.kind = arena.string(kind)
+        p.pointee.problem_group_id = arena.string(problemGroupId)
+        p.pointee.topic_code = arena.string(topicCode)
+        p.pointee.topic_name = arena.string(topicName)
+        p.pointee.category_code = arena.string(categoryCode)
+        p.pointee.category_name = arena.string(categoryName)
+        p.pointee.municipality_oktmo = arena.string(municipalityOktmo)
+        p.pointee.municipality_name = arena.string(municipalityName)
+        p.pointee.title = arena.string(title)
+        p.pointee.n_agency_ids = agencyIds.count
+        p.pointee.agency_ids = arena.strings(agencyIds)
+        p.pointee.n_agency_names = agencyNames.count
+        p.pointee.agency_names = arena.strings(agencyNames)
+        p.pointee.plan = arena.string(plan)
+        p.pointee.target_date = arena.string(targetDate)
+        if let v = target { p.pointee.target = arena.message(v) }
+        p.pointee.status = Veche__Rating__V1__RootCauseStatus(rawValue: .init(truncatingIfNeeded: status.rawValue))
+        p.pointee.appeals_at_detection = appealsAtDetection
+        p.pointee.detected_at_ms = detectedAtMs
+        p.pointee.updated_at_ms = updatedAtMs
+        p.pointee.updated_by = arena.string(updatedBy)
+        p.pointee.version = version
+        if let v = progress { p.pointee.progress = arena.message(v) }
+    }
+}
+
+extension RatingV1 {
+    public struct RootCauseChange: ProtoMessage {
+        public static let protoName = "veche.rating.v1.RootCauseChange"
+        public var atMs: Int64 = 0
+        public var actor: String = ""
+        public var action: String = ""
+        public var detail: String = ""
+        public init() {}
+        public init(atMs: Int64 = 0, actor: String = "", action: String = "", detail: String = "") {
+            self.atMs = atMs
+            self.actor = actor
+            self.action = action
+            self.detail = detail
+        }
+        enum CodingKeys: String, CodingKey {
+            case atMs
+            case actor
+            case action
+            case detail
+        }
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            self.atMs = try c.decodeIfPresent(Int64.self, forKey: .atMs) ?? 0
+            self.actor = try c.decodeProtoString(forKey: .actor) ?? ""
+            self.action = try c.decodeProtoString(forKey: .action) ?? ""
+            self.detail = try c.decodeProtoString(forKey: .detail) ?? ""
+        }
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(self.atMs, forKey: .atMs)
+            try c.encode(self.actor, forKey: .actor)
+            try c.encode(self.action, forKey: .action)
+            try c.encode(self.detail, forKey: .detail)
+        }
+    }
+}
+
+extension RatingV1.RootCauseChange: CMessageBridge {
+    public typealias CType = Veche__Rating__V1__RootCauseChange
+    public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__rating__v1__root_cause_change__init(p) }
+    public static func cPackedSize(_ p: UnsafePointer<CType>) -> Int { veche__rating__v1__root_cause_change__get_packed_size(p) }
+    public static func cPack(_ p: UnsafePointer<CType>, _ out: UnsafeMutablePointer<UInt8>) -> Int { veche__rating__v1__root_cause_change__pack(p, out) }
+    public static func cUnpack(_ len: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CType>? { veche__rating__v1__root_cause_change__unpack(nil, len, data) }
+    public static func cFree(_ p: UnsafeMutablePointer<CType>) { veche__rating__v1__root_cause_change__free_unpacked(p, nil) }
+    public init(c: CType) {
+        self.init()
+        self.atMs = c.at_ms
+        self.actor = CBridge.string(c.actor)
+        self.action = CBridge.string(c.action)
+        self.detail = CBridge.string(c.detail)
+    }
+    public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
+        p.pointee.at_ms = atMs
+        p.pointee.actor = arena.string(actor)
+        p.pointee.action = arena.string(action)
+        p.pointee.detail = arena.string(detail)
+    }
+}
+
+extension RatingV1 {
+    public struct DetectRootCausesRequest: ProtoMessage {
+        public static let protoName = "veche.rating.v1.DetectRootCausesRequest"
+        public var windowDays: Int32 = 0
+        public var threshold: Int32 = 0
+        public init() {}
+        public init(windowDays: Int32 = 0, threshold: Int32 = 0) {
+            self.windowDays = windowDays
+            self.threshold = threshold
+        }
+        enum CodingKeys: String, CodingKey {
+            case windowDays
+            case threshold
+        }
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            self.windowDays = try c.decodeIfPresent(Int32.self, forKey: .windowDays) ?? 0
+            self.threshold = try c.decodeIfPresent(Int32.self, forKey: .threshold) ?? 0
+        }
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(self.windowDays, forKey: .windowDays)
+            try c.encode(self.threshold, forKey: .threshold)
+        }
+    }
+}
+
+extension RatingV1.DetectRootCausesRequest: CMessageBridge {
+    public typealias CType = Veche__Rating__V1__DetectRootCausesRequest
+    public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__rating__v1__detect_root_causes_request__init(p) }
+    public static func cPackedSize(_ p: UnsafePointer<CType>) -> Int { veche__rating__v1__detect_root_causes_request__get_packed_size(p) }
+    public static func cPack(_ p: UnsafePointer<CType>, _ out: UnsafeMutablePointer<UInt8>) -> Int { veche__rating__v1__detect_root_causes_request__pack(p, out) }
+    public static func cUnpack(_ len: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CType>? { veche__rating__v1__detect_root_causes_request__unpack(nil, len, data) }
+    public static func cFree(_ p: UnsafeMutablePointer<CType>) { veche__rating__v1__detect_root_causes_request__free_unpacked(p, nil) }
+    public init(c: CType) {
+        self.init()
+        self.windowDays = c.window_days
+        self.threshold = c.threshold
+    }
+    public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
+        p.pointee.window_days = windowDays
+        p.pointee.threshold = threshold
+    }
+}
+
+extension RatingV1 {
+    public struct DetectRootCausesResponse: ProtoMessage {
+        public static let protoName = "veche.rating.v1.DetectRootCausesResponse"
+        public var opened: [RatingV1.RootCauseCase] = []
+        public var appealsConsidered: Int64 = 0
+        public var windowDays: Int32 = 0
+        public var threshold: Int32 = 0
+        public init() {}
+        public init(opened: [RatingV1.RootCauseCase] = [], appealsConsidered: Int64 = 0, windowDays: Int32 = 0, threshold: Int32 = 0) {
+            self.opened = opened
+            self.appealsConsidered = appealsConsidered
+            self.windowDays = windowDays
+            self.threshold = threshold
+        }
+        enum CodingKeys: String, CodingKey {
+            case opened
+            case appealsConsidered
+            case windowDays
+            case threshold
+        }
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            self.opened = try c.decodeIfPresent([RatingV1.RootCauseCase].self, forKey: .opened) ?? []
+            self.appealsConsidered = try c.decodeIfPresent(Int64.self, forKey: .appealsConsidered) ?? 0
+            self.windowDays = try c.decodeIfPresent(Int32.self, forKey: .windowDays) ?? 0
+            self.threshold = try c.decodeIfPresent(Int32.self, forKey: .threshold) ?? 0
+        }
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(self.opened, forKey: .opened)
+            try c.encode(self.appealsConsidered, forKey: .appealsConsidered)
+            try c.encode(self.windowDays, forKey: .windowDays)
+            try c.encode(self.threshold, forKey: .threshold)
+        }
+    }
+}
+
+extension RatingV1.DetectRootCausesResponse: CMessageBridge {
+    public typealias CType = Veche__Rating__V1__DetectRootCausesResponse
+    public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__rating__v1__detect_root_causes_response__init(p) }
+    public static func cPackedSize(_ p: UnsafePointer<CType>) -> Int { veche__rating__v1__detect_root_causes_response__get_packed_size(p) }
+    public static func cPack(_ p: UnsafePointer<CType>, _ out: UnsafeMutablePointer<UInt8>) -> Int { veche__rating__v1__detect_root_causes_response__pack(p, out) }
+    public static func cUnpack(_ len: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CType>? { veche__rating__v1__detect_root_causes_response__unpack(nil, len, data) }
+    public static func cFree(_ p: UnsafeMutablePointer<CType>) { veche__rating__v1__detect_root_causes_response__free_unpacked(p, nil) }
+    public init(c: CType) {
+        self.init()
+        self.opened = CBridge.array(c.opened, c.n_opened) { $0.map { RatingV1.RootCauseCase(c: $0.pointee) } ?? RatingV1.RootCauseCase() }
+        self.appealsConsidered = c.appeals_considered
+        self.windowDays = c.window_days
+        self.threshold = c.threshold
+    }
+    public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
+        p.pointee.n_opened = opened.count
+        p.pointee.opened = arena.messages(opened)
+        p.pointee.appeals_considered = appealsConsidered
+        p.pointee.window_days = windowDays
+        p.pointee.threshold = threshold
+    }
+}
+
+extension RatingV1 {
+    public struct ListRootCausesRequest: ProtoMessage {
+        public static let protoName = "veche.rating.v1.ListRootCausesRequest"
+        public var statuses: [RatingV1.RootCauseStatus] = []
+        public var topicCode: String = ""
+        public var limit: Int32 = 0
+        public init() {}
+        public init(statuses: [RatingV1.RootCauseStatus] = [], topicCode: String = "", limit: Int32 = 0) {
+            self.statuses = statuses
+            self.topicCode = topicCode
+            self.limit = limit
+        }
+        enum CodingKeys: String, CodingKey {
+            case statuses
+            case topicCode
+            case limit
+        }
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            self.statuses = try c.decodeIfPresent([RatingV1.RootCauseStatus].self, forKey: .statuses) ?? []
+            self.topicCode = try c.decodeProtoString(forKey: .topicCode) ?? ""
+            self.limit = try c.decodeIfPresent(Int32.self, forKey: .limit) ?? 0
+        }
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(self.statuses, forKey: .statuses)
+            try c.encode(self.topicCode, forKey: .topicCode)
+            try c.encode(self.limit, forKey: .limit)
+        }
+    }
+}
+
+extension RatingV1.ListRootCausesRequest: CMessageBridge {
+    public typealias CType = Veche__Rating__V1__ListRootCausesRequest
+    public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__rating__v1__list_root_causes_request__init(p) }
+    public static func cPackedSize(_ p: UnsafePointer<CType>) -> Int { veche__rating__v1__list_root_causes_request__get_packed_size(p) }
+    public static func cPack(_ p: UnsafePointer<CType>, _ out: UnsafeMutablePointer<UInt8>) -> Int { veche__rating__v1__list_root_causes_request__pack(p, out) }
+    public static func cUnpack(_ len: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CType>? { veche__rating__v1__list_root_causes_request__unpack(nil, len, data) }
+    public static func cFree(_ p: UnsafeMutablePointer<CType>) { veche__rating__v1__list_root_causes_request__free_unpacked(p, nil) }
+    public init(c: CType) {
+        self.init()
+        self.statuses = CBridge.array(c.statuses, c.n_statuses) { RatingV1.RootCauseStatus(protoRawValue: Int32(truncatingIfNeeded: $0.rawValue)) }
+        self.topicCode = CBridge.string(c.topic_code)
+        self.limit = c.limit
+    }
+    public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
+        p.pointee.n_statuses = statuses.count
+        p.pointee.statuses = arena.array(statuses.map { Veche__Rating__V1__RootCauseStatus(rawValue: .init(truncatingIfNeeded: $0.rawValue)) })
+        p.pointee.topic_code = arena.string(topicCode)
+        p.pointee.limit = limit
+    }
+}
+
+extension RatingV1 {
+    public struct ListRootCausesResponse: ProtoMessage {
+        public static let protoName = "veche.rating.v1.ListRootCausesResponse"
+        public var cases: [RatingV1.RootCauseCase] = []
+        public init() {}
+        public init(cases: [RatingV1.RootCauseCase] = []) {
+            self.cases = cases
+        }
+        enum CodingKeys: String, CodingKey {
+            case cases
+        }
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            self.cases = try c.decodeIfPresent([RatingV1.RootCauseCase].self, forKey: .cases) ?? []
+        }
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(self.cases, forKey: .cases)
+        }
+    }
+}
+
+extension RatingV1.ListRootCausesResponse: CMessageBridge {
+    public typealias CType = Veche__Rating__V1__ListRootCausesResponse
+    public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__rating__v1__list_root_causes_response__init(p) }
+    public static func cPackedSize(_ p: UnsafePointer<CType>) -> Int { veche__rating__v1__list_root_causes_response__get_packed_size(p) }
+    public static func cPack(_ p: UnsafePointer<CType>, _ out: UnsafeMutablePointer<UInt8>) -> Int { veche__rating__v1__list_root_causes_response__pack(p, out) }
+    public static func cUnpack(_ len: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CType>? { veche__rating__v1__list_root_causes_response__unpack(nil, len, data) }
+    public static func cFree(_ p: UnsafeMutablePointer<CType>) { veche__rating__v1__list_root_causes_response__free_unpacked(p, nil) }
+    public init(c: CType) {
+        self.init()
+        self.cases = CBridge.array(c.cases, c.n_cases) { $0.map { RatingV1.RootCauseCase(c: $0.pointee) } ?? RatingV1.RootCauseCase() }
+    }
+    public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
+        p.pointee.n_cases = cases.count
+        p.pointee.cases = arena.messages(cases)
+    }
+}
+
+extension RatingV1 {
+    public struct GetRootCauseRequest: ProtoMessage {
+        public static let protoName = "veche.rating.v1.GetRootCauseRequest"
+        public var id: String = ""
+        public init() {}
+        public init(id: String = "") {
+            self.id = id
+        }
+        enum CodingKeys: String, CodingKey {
+            case id
+        }
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            self.id = try c.decodeProtoString(forKey: .id) ?? ""
+        }
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(self.id, forKey: .id)
+        }
+    }
+}
+
+extension RatingV1.GetRootCauseRequest: CMessageBridge {
+    public typealias CType = Veche__Rating__V1__GetRootCauseRequest
+    public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__rating__v1__get_root_cause_request__init(p) }
+    public static func cPackedSize(_ p: UnsafePointer<CType>) -> Int { veche__rating__v1__get_root_cause_request__get_packed_size(p) }
+    public static func cPack(_ p: UnsafePointer<CType>, _ out: UnsafeMutablePointer<UInt8>) -> Int { veche__rating__v1__get_root_cause_request__pack(p, out) }
+    public static func cUnpack(_ len: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CType>? { veche__rating__v1__get_root_cause_request__unpack(nil, len, data) }
+    public static func cFree(_ p: UnsafeMutablePointer<CType>) { veche__rating__v1__get_root_cause_request__free_unpacked(p, nil) }
+    public init(c: CType) {
+        self.init()
+        self.id = CBridge.string(c.id)
+    }
+    public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
+        p.pointee.id = arena.string(id)
+    }
+}
+
+extension RatingV1 {
+    public struct GetRootCauseResponse: ProtoMessage {
+        public static let protoName = "veche.rating.v1.GetRootCauseResponse"
+        public var rootCause: RatingV1.RootCauseCase? = nil
+        public var history: [RatingV1.RootCauseChange] = []
+        public init() {}
+        public init(rootCause: RatingV1.RootCauseCase? = nil, history: [RatingV1.RootCauseChange] = []) {
+            self.rootCause = rootCause
+            self.history = history
+        }
+        enum CodingKeys: String, CodingKey {
+            case rootCause
+            case history
+        }
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            self.rootCause = try c.decodeIfPresent(RatingV1.RootCauseCase.self, forKey: .rootCause) ?? nil
+            self.history = try c.decodeIfPresent([RatingV1.RootCauseChange].self, forKey: .history) ?? []
+        }
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encodeIfPresent(self.rootCause, forKey: .rootCause)
+            try c.encode(self.history, forKey: .history)
+        }
+    }
+}
+
+extension RatingV1.GetRootCauseResponse: CMessageBridge {
+    public typealias CType = Veche__Rating__V1__GetRootCauseResponse
+    public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__rating__v1__get_root_cause_response__init(p) }
+    public static func cPackedSize(_ p: UnsafePointer<CType>) -> Int { veche__rating__v1__get_root_cause_response__get_packed_size(p) }
+    public static func cPack(_ p: UnsafePointer<CType>, _ out: UnsafeMutablePointer<UInt8>) -> Int { veche__rating__v1__get_root_cause_response__pack(p, out) }
+    public static func cUnpack(_ len: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CType>? { veche__rating__v1__get_root_cause_response__unpack(nil, len, data) }
+    public static func cFree(_ p: UnsafeMutablePointer<CType>) { veche__rating__v1__get_root_cause_response__free_unpacked(p, nil) }
+    public init(c: CType) {
+        self.init()
+        self.rootCause = c.root_cause.map { RatingV1.RootCauseCase(c: $0.pointee) }
+        self.history = CBridge.array(c.history, c.n_history) { $0.map { RatingV1.RootCauseChange(c: $0.pointee) } ?? RatingV1.RootCauseChange() }
+    }
+    public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
+        if let v = rootCause { p.pointee.root_cause = arena.message(v) }
+        p.pointee.n_history = history.count
+        p.pointee.history = arena.messages(history)
+    }
+}
+
+extension RatingV1 {
+    public struct UpdateRootCauseRequest: ProtoMessage {
+        public static let protoName = "veche.rating.v1.UpdateRootCauseRequest"
+        public var id: String = ""
+        public var expectedVersion: Int64 = 0
+        public var plan: String = ""
+        public var targetDate: String = ""
+        public var target: RatingV1.RootCauseTarget? = nil
+        public var status: RatingV1.RootCauseStatus = .unspecified
+        public var agencyIds: [String] = []
+        public var comment: String = ""
+        public init() {}
+        public init(id: String = "", expectedVersion: Int64 = 0, plan: String = "", targetDate: String = "", target: RatingV1.RootCauseTarget? = nil, status: RatingV1.RootCauseStatus = .unspecified, agencyIds: [String] = [], comment: String = "") {
+            self.id = id
+            self.expectedVersion = expectedVersion
+            self.plan = plan
+            self.targetDate = targetDate
+            self.target = target
+            self.status = status
+            self.agencyIds = agencyIds
+            self.comment = comment
+        }
+        enum CodingKeys: String, CodingKey {
+            case id
+            case expectedVersion
+            case plan
+            case targetDate
+            case target
+            case status
+            case agencyIds
+            case comment
+        }
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            self.id = try c.decodeProtoString(forKey: .id) ?? ""
+            self.expectedVersion = try c.decodeIfPresent(Int64.self, forKey: .expectedVersion) ?? 0
+            self.plan = try c.decodeProtoString(forKey: .plan) ?? ""
+            self.targetDate = try c.decodeProtoString(forKey: .targetDate) ?? ""
+            self.target = try c.decodeIfPresent(RatingV1.RootCauseTarget.self, forKey: .target) ?? nil
+            self.status = try c.decodeIfPresent(RatingV1.RootCauseStatus.self, forKey: .status) ?? .unspecified
+            self.agencyIds = try c.decodeProtoStrings(forKey: .agencyIds) ?? []
+            self.comment = try c.decodeProtoString(forKey: .comment) ?? ""
+        }
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(self.id, forKey: .id)
+            try c.encode(self.expectedVersion, forKey: .expectedVersion)
+            try c.encode(self.plan, forKey: .plan)
+            try c.encode(self.targetDate, forKey: .targetDate)
+            try c.encodeIfPresent(self.target, forKey: .target)
+            try c.encode(self.status, forKey: .status)
+            try c.encode(self.agencyIds, forKey: .agencyIds)
+            try c.encode(self.comment, forKey: .comment)
+        }
+    }
+}
+
+extension RatingV1.UpdateRootCauseRequest: CMessageBridge {
+    public typealias CType = Veche__Rating__V1__UpdateRootCauseRequest
+    public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__rating__v1__update_root_cause_request__init(p) }
+    public static func cPackedSize(_ p: UnsafePointer<CType>) -> Int { veche__rating__v1__update_root_cause_request__get_packed_size(p) }
+    public static func cPack(_ p: UnsafePointer<CType>, _ out: UnsafeMutablePointer<UInt8>) -> Int { veche__rating__v1__update_root_cause_request__pack(p, out) }
+    public static func cUnpack(_ len: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CType>? { veche__rating__v1__update_root_cause_request__unpack(nil, len, data) }
+    public static func cFree(_ p: UnsafeMutablePointer<CType>) { veche__rating__v1__update_root_cause_request__free_unpacked(p, nil) }
+    public init(c: CType) {
+        self.init()
+        self.id = CBridge.string(c.id)
+        self.expectedVersion = c.expected_version
+        self.plan = CBridge.string(c.plan)
+        self.targetDate = CBridge.string(c.target_date)
+        self.target = c.target.map { RatingV1.RootCauseTarget(c: $0.pointee) }
+        self.status = RatingV1.RootCauseStatus(protoRawValue: Int32(truncatingIfNeeded: c.status.rawValue))
+        self.agencyIds = CBridge.array(c.agency_ids, c.n_agency_ids) { CBridge.string($0) }
+        self.comment = CBridge.string(c.comment)
+    }
+    public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
+        p.pointee.id = arena.string(id)
+        p.pointee.expected_version = expectedVersion
+        p.pointee.plan = arena.string(plan)
+        p.pointee.target_date = arena.string(targetDate)
+        if let v = target { p.pointee.target = arena.message(v) }
+        p.pointee.status = Veche__Rating__V1__RootCauseStatus(rawValue: .init(truncatingIfNeeded: status.rawValue))
+        p.pointee.n_agency_ids = agencyIds.count
+        p.pointee.agency_ids = arena.strings(agencyIds)
+        p.pointee.comment = arena.string(comment)
+    }
+}
+
+extension RatingV1 {
+    public struct UpdateRootCauseResponse: ProtoMessage {
+        public static let protoName = "veche.rating.v1.UpdateRootCauseResponse"
+        public var rootCause: RatingV1.RootCauseCase? = nil
+        public init() {}
+        public init(rootCause: RatingV1.RootCauseCase? = nil) {
+            self.rootCause = rootCause
+        }
+        enum CodingKeys: String, CodingKey {
+            case rootCause
+        }
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            self.rootCause = try c.decodeIfPresent(RatingV1.RootCauseCase.self, forKey: .rootCause) ?? nil
+        }
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encodeIfPresent(self.rootCause, forKey: .rootCause)
+        }
+    }
+}
+
+extension RatingV1.UpdateRootCauseResponse: CMessageBridge {
+    public typealias CType = Veche__Rating__V1__UpdateRootCauseResponse
+    public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__rating__v1__update_root_cause_response__init(p) }
+    public static func cPackedSize(_ p: UnsafePointer<CType>) -> Int { veche__rating__v1__update_root_cause_response__get_packed_size(p) }
+    public static func cPack(_ p: UnsafePointer<CType>, _ out: UnsafeMutablePointer<UInt8>) -> Int { veche__rating__v1__update_root_cause_response__pack(p, out) }
+    public static func cUnpack(_ len: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CType>? { veche__rating__v1__update_root_cause_response__unpack(nil, len, data) }
+    public static func cFree(_ p: UnsafeMutablePointer<CType>) { veche__rating__v1__update_root_cause_response__free_unpacked(p, nil) }
+    public init(c: CType) {
+        self.init()
+        self.rootCause = c.root_cause.map { RatingV1.RootCauseCase(c: $0.pointee) }
+    }
+    public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
+        if let v = rootCause { p.pointee.root_cause = arena.message(v) }
+    }
+}
+
+extension RatingV1 {
+    public struct Indicator: ProtoMessage {
+        public static let protoName = "veche.rating.v1.Indicator"
+        public var code: String = ""
+        public var name: String = ""
+        public var unit: String = ""
+        public var categoryCode: String = ""
+        public var metric: String = ""
+        public var targetValue: Double = 0
+        public var higherIsBetter: Bool = false
+        public var dueDate: String = ""
+        public var enteredValue: Double = 0
+        public var hasEnteredValue: Bool = false
+        public var currentValue: Double = 0
+        public var hasCurrentValue: Bool = false
+        public var status: RatingV1.KpiStatus = .unspecified
+        public var note: String = ""
+        public var updatedBy: String = ""
+        public var updatedAtMs: Int64 = 0
+        public init() {}
+        public init(code: String = "", name: String = "", unit: String = "", categoryCode: String = "", metric: String = "", targetValue: Double = 0, higherIsBetter: Bool = false, dueDate: String = "", enteredValue: Double = 0, hasEnteredValue: Bool = false, currentValue: Double = 0, hasCurrentValue: Bool = false, status: RatingV1.KpiStatus = .unspecified, note: String = "", updatedBy: String = "", updatedAtMs: Int64 = 0) {
+            self.code = code
+            self.name = name
+            self.unit = unit
+            self.categoryCode = categoryCode
+            self.metric = metric
+            self.targetValue = targetValue
+            self.higherIsBetter = higherIsBetter
+            self.dueDate = dueDate
+            self.enteredValue = enteredValue
+            self.hasEnteredValue = hasEnteredValue
+            self.currentValue = currentValue
+            self.hasCurrentValue = hasCurrentValue
+            self.status = status
+            self.note = note
+            self.updatedBy = updatedBy
+            self.updatedAtMs = updatedAtMs
+        }
+        enum CodingKeys: String, CodingKey {
+            case code
+            case name
+            case unit
+            case categoryCode
+            case metric
+            case targetValue
+            case higherIsBetter
+            case dueDate
+            case enteredValue
+            case hasEnteredValue
+            case currentValue
+            case hasCurrentValue
+            case status
+            case note
+            case updatedBy
+            case updatedAtMs
+        }
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            self.code = try c.decodeProtoString(forKey: .code) ?? ""
+            self.name = try c.decodeProtoString(forKey: .name) ?? ""
+            self.unit = try c.decodeProtoString(forKey: .unit) ?? ""
+            self.categoryCode = try c.decodeProtoString(forKey: .categoryCode) ?? ""
+            self.metric = try c.decodeProtoString(forKey: .metric) ?? ""
+            self.targetValue = try c.decodeIfPresent(Double.self, forKey: .targetValue) ?? 0
+            self.higherIsBetter = try c.decodeIfPresent(Bool.self, forKey: .higherIsBetter) ?? false
+            self.dueDate = try c.decodeProtoString(forKey: .dueDate) ?? ""
+            self.enteredValue = try c.decodeIfPresent(Double.self, forKey: .enteredValue) ?? 0
+            self.hasEnteredValue = try c.decodeIfPresent(Bool.self, forKey: .hasEnteredValue) ?? false
+            self.currentValue = try c.decodeIfPresent(Double.self, forKey: .currentValue) ?? 0
+            self.hasCurrentValue = try c.decodeIfPresent(Bool.self, forKey: .hasCurrentValue) ?? false
+            self.status = try c.decodeIfPresent(RatingV1.KpiStatus.self, forKey: .status) ?? .unspecified
+            self.note = try c.decodeProtoString(forKey: .note) ?? ""
+            self.updatedBy = try c.decodeProtoString(forKey: .updatedBy) ?? ""
+            self.updatedAtMs = try c.decodeIfPresent(Int64.self, forKey: .updatedAtMs) ?? 0
+        }
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(self.code, forKey: .code)
+            try c.encode(self.name, forKey: .name)
+            try c.encode(self.unit, forKey: .unit)
+            try c.encode(self.categoryCode, forKey: .categoryCode)
+            try c.encode(self.metric, forKey: .metric)
+            try c.encode(self.targetValue, forKey: .targetValue)
+            try c.encode(self.higherIsBetter, forKey: .higherIsBetter)
+            try c.encode(self.dueDate, forKey: .dueDate)
+            try c.encode(self.enteredValue, forKey: .enteredValue)
+            try c.encode(self.hasEnteredValue, forKey: .hasEnteredValue)
+            try c.encode(self.currentValue, forKey: .currentValue)
+            try c.encode(self.hasCurrentValue, forKey: .hasCurrentValue)
+            try c.encode(self.status, forKey: .status)
+            try c.encode(self.note, forKey: .note)
+            try c.encode(self.updatedBy, forKey: .updatedBy)
+            try c.encode(self.updatedAtMs, forKey: .updatedAtMs)
+        }
+    }
+}
+
+extension RatingV1.Indicator: CMessageBridge {
+    public typealias CType = Veche__Rating__V1__Indicator
+    public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__rating__v1__indicator__init(p) }
+    public static func cPackedSize(_ p: UnsafePointer<CType>) -> Int { veche__rating__v1__indicator__get_packed_size(p) }
+    public static func cPack(_ p: UnsafePointer<CType>, _ out: UnsafeMutablePointer<UInt8>) -> Int { veche__rating__v1__indicator__pack(p, out) }
+    public static func cUnpack(_ len: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CType>? { veche__rating__v1__indicator__unpack(nil, len, data) }
+    public static func cFree(_ p: UnsafeMutablePointer<CType>) { veche__rating__v1__indicator__free_unpacked(p, nil) }
+    public init(c: CType) {
+        self.init()
+        self.code = CBridge.string(c.code)
+        self.name = CBridge.string(c.name)
+        self.unit = CBridge.string(c.unit)
+        self.categoryCode = CBridge.string(c.category_code)
+        self.metric = CBridge.string(c.metric)
+        self.targetValue = c.target_value
+        self.higherIsBetter = c.higher_is_better != 0
+        self.dueDate = CBridge.string(c.due_date)
+        self.enteredValue = c.entered_value
+        self.hasEnteredValue = c.has_entered_value != 0
+        self.currentValue = c.current_value
+        self.hasCurrentValue = c.has_current_value != 0
+        self.status = RatingV1.KpiStatus(protoRawValue: Int32(truncatingIfNeeded: c.status.rawValue))
+        self.note = CBridge.string(c.note)
+        self.updatedBy = CBridge.string(c.updated_by)
+        self.updatedAtMs = c.updated_at_ms
+    }
+    public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
+        p.pointee.code = arena.string(code)
+        p.pointee.name = arena.string(name)
+        p.pointee.unit = arena.string(unit)
+        p.pointee.category_code = arena.string(categoryCode)
+        p.pointee.metric = arena.string(metric)
+        p.pointee.target_value = targetValue
+        p.pointee.higher_is_better = higherIsBetter ? 1 : 0
+        p.pointee.due_date = arena.string(dueDate)
+        p.pointee.entered_value = enteredValue
+        p.pointee.has_entered_value = hasEnteredValue ? 1 : 0
+        p.pointee.current_value = currentValue
+        p.pointee.has_current_value = hasCurrentValue ? 1 : 0
+        p.pointee.status = Veche__Rating__V1__KpiStatus(rawValue: .init(truncatingIfNeeded: status.rawValue))
+        p.pointee.note = arena.string(note)
+        p.pointee.updated_by = arena.string(updatedBy)
+        p.pointee.updated_at_ms = updatedAtMs
+    }
+}
+
+extension RatingV1 {
+    public struct ListIndicatorsRequest: ProtoMessage {
+        public static let protoName = "veche.rating.v1.ListIndicatorsRequest"
+        public var year: Int32 = 0
+        public init() {}
+        public init(year: Int32 = 0) {
+            self.year = year
+        }
+        enum CodingKeys: String, CodingKey {
+            case year
+        }
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            self.year = try c.decodeIfPresent(Int32.self, forKey: .year) ?? 0
+        }
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(self.year, forKey: .year)
+        }
+    }
+}
+
+extension RatingV1.ListIndicatorsRequest: CMessageBridge {
+    public typealias CType = Veche__Rating__V1__ListIndicatorsRequest
+    public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__rating__v1__list_indicators_request__init(p) }
+    public static func cPackedSize(_ p: UnsafePointer<CType>) -> Int { veche__rating__v1__list_indicators_request__get_packed_size(p) }
+    public static func cPack(_ p: UnsafePointer<CType>, _ out: UnsafeMutablePointer<UInt8>) -> Int { veche__rating__v1__list_indicators_request__pack(p, out) }
+    public static func cUnpack(_ len: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CType>? { veche__rating__v1__list_indicators_request__unpack(nil, len, data) }
+    public static func cFree(_ p: UnsafeMutablePointer<CType>) { veche__rating__v1__list_indicators_request__free_unpacked(p, nil) }
+    public init(c: CType) {
+        self.init()
+        self.year = c.year
+    }
+    public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
+        p.pointee.year = year
+    }
+}
+
+extension RatingV1 {
+    public struct ListIndicatorsResponse: ProtoMessage {
+        public static let protoName = "veche.rating.v1.ListIndicatorsResponse"
+        public var indicators: [RatingV1.Indicator] = []
+        public init() {}
+        public init(indicators: [RatingV1.Indicator] = []) {
+            self.indicators = indicators
+        }
+        enum CodingKeys: String, CodingKey {
+            case indicators
+        }
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            self.indicators = try c.decodeIfPresent([RatingV1.Indicator].self, forKey: .indicators) ?? []
+        }
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(self.indicators, forKey: .indicators)
+        }
+    }
+}
+
+extension RatingV1.ListIndicatorsResponse: CMessageBridge {
+    public typealias CType = Veche__Rating__V1__ListIndicatorsResponse
+    public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__rating__v1__list_indicators_response__init(p) }
+    public static func cPackedSize(_ p: UnsafePointer<CType>) -> Int { veche__rating__v1__list_indicators_response__get_packed_size(p) }
+    public static func cPack(_ p: UnsafePointer<CType>, _ out: UnsafeMutablePointer<UInt8>) -> Int { veche__rating__v1__list_indicators_response__pack(p, out) }
+    public static func cUnpack(_ len: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CType>? { veche__rating__v1__list_indicators_response__unpack(nil, len, data) }
+    public static func cFree(_ p: UnsafeMutablePointer<CType>) { veche__rating__v1__list_indicators_response__free_unpacked(p, nil) }
+    public init(c: CType) {
+        self.init()
+        self.indicators = CBridge.array(c.indicators, c.n_indicators) { $0.map { RatingV1.Indicator(c: $0.pointee) } ?? RatingV1.Indicator() }
+    }
+    public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
+        p.pointee.n_indicators = indicators.count
+        p.pointee.indicators = arena.messages(indicators)
+    }
+}
+
+extension RatingV1 {
+    public struct SetIndicatorRequest: ProtoMessage {
+        public static let protoName = "veche.rating.v1.SetIndicatorRequest"
+        public var indicator: RatingV1.Indicator? = nil
+        public init() {}
+        public init(indicator: RatingV1.Indicator? = nil) {
+            self.indicator = indicator
+        }
+        enum CodingKeys: String, CodingKey {
+            case indicator
+        }
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            self.indicator = try c.decodeIfPresent(RatingV1.Indicator.self, forKey: .indicator) ?? nil
+        }
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encodeIfPresent(self.indicator, forKey: .indicator)
+        }
+    }
+}
+
+extension RatingV1.SetIndicatorRequest: CMessageBridge {
+    public typealias CType = Veche__Rating__V1__SetIndicatorRequest
+    public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__rating__v1__set_indicator_request__init(p) }
+    public static func cPackedSize(_ p: UnsafePointer<CType>) -> Int { veche__rating__v1__set_indicator_request__get_packed_size(p) }
+    public static func cPack(_ p: UnsafePointer<CType>, _ out: UnsafeMutablePointer<UInt8>) -> Int { veche__rating__v1__set_indicator_request__pack(p, out) }
+    public static func cUnpack(_ len: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CType>? { veche__rating__v1__set_indicator_request__unpack(nil, len, data) }
+    public static func cFree(_ p: UnsafeMutablePointer<CType>) { veche__rating__v1__set_indicator_request__free_unpacked(p, nil) }
+    public init(c: CType) {
+        self.init()
+        self.indicator = c.indicator.map { RatingV1.Indicator(c: $0.pointee) }
+    }
+    public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
+        if let v = indicator { p.pointee.indicator = arena.message(v) }
+    }
+}
+
+extension RatingV1 {
+    public struct SetIndicatorResponse: ProtoMessage {
+        public static let protoName = "veche.rating.v1.SetIndicatorResponse"
+        public var indicator: RatingV1.Indicator? = nil
+        public init() {}
+        public init(indicator: RatingV1.Indicator? = nil) {
+            self.indicator = indicator
+        }
+        enum CodingKeys: String, CodingKey {
+            case indicator
+        }
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            self.indicator = try c.decodeIfPresent(RatingV1.Indicator.self, forKey: .indicator) ?? nil
+        }
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encodeIfPresent(self.indicator, forKey: .indicator)
+        }
+    }
+}
+
+extension RatingV1.SetIndicatorResponse: CMessageBridge {
+    public typealias CType = Veche__Rating__V1__SetIndicatorResponse
+    public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__rating__v1__set_indicator_response__init(p) }
+    public static func cPackedSize(_ p: UnsafePointer<CType>) -> Int { veche__rating__v1__set_indicator_response__get_packed_size(p) }
+    public static func cPack(_ p: UnsafePointer<CType>, _ out: UnsafeMutablePointer<UInt8>) -> Int { veche__rating__v1__set_indicator_response__pack(p, out) }
+    public static func cUnpack(_ len: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CType>? { veche__rating__v1__set_indicator_response__unpack(nil, len, data) }
+    public static func cFree(_ p: UnsafeMutablePointer<CType>) { veche__rating__v1__set_indicator_response__free_unpacked(p, nil) }
+    public init(c: CType) {
+        self.init()
+        self.indicator = c.indicator.map { RatingV1.Indicator(c: $0.pointee) }
+    }
+    public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
+        if let v = indicator { p.pointee.indicator = arena.message(v) }
+    }
+}
+
+extension RatingV1 {
+    public struct DeleteIndicatorRequest: ProtoMessage {
+        public static let protoName = "veche.rating.v1.DeleteIndicatorRequest"
+        public var code: String = ""
+        public init() {}
+        public init(code: String = "") {
+            self.code = code
+        }
+        enum CodingKeys: String, CodingKey {
+            case code
+        }
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            self.code = try c.decodeProtoString(forKey: .code) ?? ""
+        }
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(self.code, forKey: .code)
+        }
+    }
+}
+
+extension RatingV1.DeleteIndicatorRequest: CMessageBridge {
+    public typealias CType = Veche__Rating__V1__DeleteIndicatorRequest
+    public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__rating__v1__delete_indicator_request__init(p) }
+    public static func cPackedSize(_ p: UnsafePointer<CType>) -> Int { veche__rating__v1__delete_indicator_request__get_packed_size(p) }
+    public static func cPack(_ p: UnsafePointer<CType>, _ out: UnsafeMutablePointer<UInt8>) -> Int { veche__rating__v1__delete_indicator_request__pack(p, out) }
+    public static func cUnpack(_ len: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CType>? { veche__rating__v1__delete_indicator_request__unpack(nil, len, data) }
+    public static func cFree(_ p: UnsafeMutablePointer<CType>) { veche__rating__v1__delete_indicator_request__free_unpacked(p, nil) }
+    public init(c: CType) {
+        self.init()
+        self.code = CBridge.string(c.code)
+    }
+    public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
+        p.pointee.code = arena.string(code)
+    }
+}
+
+extension RatingV1 {
+    public struct DeleteIndicatorResponse: ProtoMessage {
+        public static let protoName = "veche.rating.v1.DeleteIndicatorResponse"
+        public var deleted: Bool = false
+        public init() {}
+        public init(deleted: Bool = false) {
+            self.deleted = deleted
+        }
+        enum CodingKeys: String, CodingKey {
+            case deleted
+        }
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            self.deleted = try c.decodeIfPresent(Bool.self, forKey: .deleted) ?? false
+        }
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(self.deleted, forKey: .deleted)
+        }
+    }
+}
+
+extension RatingV1.DeleteIndicatorResponse: CMessageBridge {
+    public typealias CType = Veche__Rating__V1__DeleteIndicatorResponse
+    public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__rating__v1__delete_indicator_response__init(p) }
+    public static func cPackedSize(_ p: UnsafePointer<CType>) -> Int { veche__rating__v1__delete_indicator_response__get_packed_size(p) }
+    public static func cPack(_ p: UnsafePointer<CType>, _ out: UnsafeMutablePointer<UInt8>) -> Int { veche__rating__v1__delete_indicator_response__pack(p, out) }
+    public static func cUnpack(_ len: Int, _ data: UnsafePointer<UInt8>?) -> UnsafeMutablePointer<CType>? { veche__rating__v1__delete_indicator_response__unpack(nil, len, data) }
+    public static func cFree(_ p: UnsafeMutablePointer<CType>) { veche__rating__v1__delete_indicator_response__free_unpacked(p, nil) }
+    public init(c: CType) {
+        self.init()
+        self.deleted = c.deleted != 0
+    }
+    public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
+        p.pointee.deleted = deleted ? 1 : 0
+    }
+}
+
+extension RatingV1 {
     /// Service `veche.rating.v1.RatingService`: one NATS subject per method, ADR-32 discovery name `RatingService`.
     public enum RatingService: RPCServiceDescriptor {
         public static let name = "RatingService"
         public static let fullName = "veche.rating.v1.RatingService"
         public static let subjectPrefix = "veche.rating.v1"
-        public static let methodNames = ["GetRatings", "GetTopProblems", "GetKpis", "SetWeights", "GetProgress", "SetKpiTargets", "ApproveReport", "GetReportApproval"]
+        public static let methodNames = ["GetRatings", "GetTopProblems", "GetKpis", "SetWeights", "GetProgress", "SetKpiTargets", "ApproveReport", "GetReportApproval", "DetectRootCauses", "ListRootCauses", "GetRootCause", "UpdateRootCause", "ListIndicators", "SetIndicator", "DeleteIndicator"]
         public enum Method {
             public enum GetRatings: RPCMethod {
                 public typealias Service = RatingService
@@ -1479,6 +2671,55 @@ extension RatingV1 {
                 public static let name = "GetReportApproval"
                 public static let idempotencyLevel = RPCIdempotencyLevel.noSideEffects
             }
+            public enum DetectRootCauses: RPCMethod {
+                public typealias Service = RatingService
+                public typealias Input = RatingV1.DetectRootCausesRequest
+                public typealias Output = RatingV1.DetectRootCausesResponse
+                public static let name = "DetectRootCauses"
+                public static let idempotencyLevel = RPCIdempotencyLevel.mutating
+            }
+            public enum ListRootCauses: RPCMethod {
+                public typealias Service = RatingService
+                public typealias Input = RatingV1.ListRootCausesRequest
+                public typealias Output = RatingV1.ListRootCausesResponse
+                public static let name = "ListRootCauses"
+                public static let idempotencyLevel = RPCIdempotencyLevel.noSideEffects
+            }
+            public enum GetRootCause: RPCMethod {
+                public typealias Service = RatingService
+                public typealias Input = RatingV1.GetRootCauseRequest
+                public typealias Output = RatingV1.GetRootCauseResponse
+                public static let name = "GetRootCause"
+                public static let idempotencyLevel = RPCIdempotencyLevel.noSideEffects
+            }
+            public enum UpdateRootCause: RPCMethod {
+                public typealias Service = RatingService
+                public typealias Input = RatingV1.UpdateRootCauseRequest
+                public typealias Output = RatingV1.UpdateRootCauseResponse
+                public static let name = "UpdateRootCause"
+                public static let idempotencyLevel = RPCIdempotencyLevel.mutating
+            }
+            public enum ListIndicators: RPCMethod {
+                public typealias Service = RatingService
+                public typealias Input = RatingV1.ListIndicatorsRequest
+                public typealias Output = RatingV1.ListIndicatorsResponse
+                public static let name = "ListIndicators"
+                public static let idempotencyLevel = RPCIdempotencyLevel.noSideEffects
+            }
+            public enum SetIndicator: RPCMethod {
+                public typealias Service = RatingService
+                public typealias Input = RatingV1.SetIndicatorRequest
+                public typealias Output = RatingV1.SetIndicatorResponse
+                public static let name = "SetIndicator"
+                public static let idempotencyLevel = RPCIdempotencyLevel.mutating
+            }
+            public enum DeleteIndicator: RPCMethod {
+                public typealias Service = RatingService
+                public typealias Input = RatingV1.DeleteIndicatorRequest
+                public typealias Output = RatingV1.DeleteIndicatorResponse
+                public static let name = "DeleteIndicator"
+                public static let idempotencyLevel = RPCIdempotencyLevel.mutating
+            }
         }
         /// Implemented by the service; `endpoints` adapts it to the runtime.
         public protocol Handler: Sendable {
@@ -1490,6 +2731,13 @@ extension RatingV1 {
             func setKpiTargets(request: Method.SetKpiTargets.Input, context: RPCContext) async throws -> Method.SetKpiTargets.Output
             func approveReport(request: Method.ApproveReport.Input, context: RPCContext) async throws -> Method.ApproveReport.Output
             func getReportApproval(request: Method.GetReportApproval.Input, context: RPCContext) async throws -> Method.GetReportApproval.Output
+            func detectRootCauses(request: Method.DetectRootCauses.Input, context: RPCContext) async throws -> Method.DetectRootCauses.Output
+            func listRootCauses(request: Method.ListRootCauses.Input, context: RPCContext) async throws -> Method.ListRootCauses.Output
+            func getRootCause(request: Method.GetRootCause.Input, context: RPCContext) async throws -> Method.GetRootCause.Output
+            func updateRootCause(request: Method.UpdateRootCause.Input, context: RPCContext) async throws -> Method.UpdateRootCause.Output
+            func listIndicators(request: Method.ListIndicators.Input, context: RPCContext) async throws -> Method.ListIndicators.Output
+            func setIndicator(request: Method.SetIndicator.Input, context: RPCContext) async throws -> Method.SetIndicator.Output
+            func deleteIndicator(request: Method.DeleteIndicator.Input, context: RPCContext) async throws -> Method.DeleteIndicator.Output
         }
         /// Typed client over any transport (NATS request/reply in production).
         public struct Client: Sendable {
@@ -1519,6 +2767,27 @@ extension RatingV1 {
             public func getReportApproval(_ request: Method.GetReportApproval.Input, options: CallOptions = CallOptions()) async throws -> Method.GetReportApproval.Output {
                 try await transport.unary(Method.GetReportApproval.self, request, options: options)
             }
+            public func detectRootCauses(_ request: Method.DetectRootCauses.Input, options: CallOptions = CallOptions()) async throws -> Method.DetectRootCauses.Output {
+                try await transport.unary(Method.DetectRootCauses.self, request, options: options)
+            }
+            public func listRootCauses(_ request: Method.ListRootCauses.Input, options: CallOptions = CallOptions()) async throws -> Method.ListRootCauses.Output {
+                try await transport.unary(Method.ListRootCauses.self, request, options: options)
+            }
+            public func getRootCause(_ request: Method.GetRootCause.Input, options: CallOptions = CallOptions()) async throws -> Method.GetRootCause.Output {
+                try await transport.unary(Method.GetRootCause.self, request, options: options)
+            }
+            public func updateRootCause(_ request: Method.UpdateRootCause.Input, options: CallOptions = CallOptions()) async throws -> Method.UpdateRootCause.Output {
+                try await transport.unary(Method.UpdateRootCause.self, request, options: options)
+            }
+            public func listIndicators(_ request: Method.ListIndicators.Input, options: CallOptions = CallOptions()) async throws -> Method.ListIndicators.Output {
+                try await transport.unary(Method.ListIndicators.self, request, options: options)
+            }
+            public func setIndicator(_ request: Method.SetIndicator.Input, options: CallOptions = CallOptions()) async throws -> Method.SetIndicator.Output {
+                try await transport.unary(Method.SetIndicator.self, request, options: options)
+            }
+            public func deleteIndicator(_ request: Method.DeleteIndicator.Input, options: CallOptions = CallOptions()) async throws -> Method.DeleteIndicator.Output {
+                try await transport.unary(Method.DeleteIndicator.self, request, options: options)
+            }
         }
     }
 }
@@ -1534,6 +2803,13 @@ extension RatingV1.RatingService.Handler {
             RPCEndpoint(RatingV1.RatingService.Method.SetKpiTargets.self) { try await self.setKpiTargets(request: $0, context: $1) },
             RPCEndpoint(RatingV1.RatingService.Method.ApproveReport.self) { try await self.approveReport(request: $0, context: $1) },
             RPCEndpoint(RatingV1.RatingService.Method.GetReportApproval.self) { try await self.getReportApproval(request: $0, context: $1) },
+            RPCEndpoint(RatingV1.RatingService.Method.DetectRootCauses.self) { try await self.detectRootCauses(request: $0, context: $1) },
+            RPCEndpoint(RatingV1.RatingService.Method.ListRootCauses.self) { try await self.listRootCauses(request: $0, context: $1) },
+            RPCEndpoint(RatingV1.RatingService.Method.GetRootCause.self) { try await self.getRootCause(request: $0, context: $1) },
+            RPCEndpoint(RatingV1.RatingService.Method.UpdateRootCause.self) { try await self.updateRootCause(request: $0, context: $1) },
+            RPCEndpoint(RatingV1.RatingService.Method.ListIndicators.self) { try await self.listIndicators(request: $0, context: $1) },
+            RPCEndpoint(RatingV1.RatingService.Method.SetIndicator.self) { try await self.setIndicator(request: $0, context: $1) },
+            RPCEndpoint(RatingV1.RatingService.Method.DeleteIndicator.self) { try await self.deleteIndicator(request: $0, context: $1) },
         ]
     }
 }

@@ -3,5 +3,6 @@
 #include "veche/agency/v1/agency.pb-c.h"
 #include "veche/appeal/v1/appeal.pb-c.h"
 #include "veche/common/v1/common.pb-c.h"
+#include "veche/media/v1/media.pb-c.h"
 #include "veche/rating/v1/rating.pb-c.h"
 #include "veche/survey/v1/survey.pb-c.h"

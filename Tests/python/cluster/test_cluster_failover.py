@@ -91,7 +91,10 @@ def test_streams_and_consumers_are_r3_with_a_leader(cluster):
             assert c.cluster.leader in nodes, (name, c.name)
     assert set(views["VECHE_INTAKE"][1]) == {DURABLES["VECHE_INTAKE"]}, "both AppealService instances share one durable"
     assert set(views["VECHE_SURVEY_BATCHES"][1]) == {DURABLES["VECHE_SURVEY_BATCHES"]}
-    assert len(views["VECHE_APPEAL_EVENTS"][1]) == 1, "both RatingService instances share one durable"
+    # The appeal events have two readers, each shared by both instances of its service: RatingService's durable
+    # (its name carries the projection's version) and AgencyService's notifications.
+    events = set(views["VECHE_APPEAL_EVENTS"][1])
+    assert len(events) == 2 and "agency-notifications" in events, events
 
 
 def test_every_node_enforces_the_platform_users(cluster):

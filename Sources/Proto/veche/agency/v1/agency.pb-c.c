@@ -2257,6 +2257,1176 @@ void   veche__agency__v1__directory_changed__free_unpacked
   assert(message->base.descriptor == &veche__agency__v1__directory_changed__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   veche__agency__v1__notification_preferences__init
+                     (Veche__Agency__V1__NotificationPreferences         *message)
+{
+  static const Veche__Agency__V1__NotificationPreferences init_value = VECHE__AGENCY__V1__NOTIFICATION_PREFERENCES__INIT;
+  *message = init_value;
+}
+size_t veche__agency__v1__notification_preferences__get_packed_size
+                     (const Veche__Agency__V1__NotificationPreferences *message)
+{
+  assert(message->base.descriptor == &veche__agency__v1__notification_preferences__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t veche__agency__v1__notification_preferences__pack
+                     (const Veche__Agency__V1__NotificationPreferences *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &veche__agency__v1__notification_preferences__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t veche__agency__v1__notification_preferences__pack_to_buffer
+                     (const Veche__Agency__V1__NotificationPreferences *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &veche__agency__v1__notification_preferences__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Veche__Agency__V1__NotificationPreferences *
+       veche__agency__v1__notification_preferences__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Veche__Agency__V1__NotificationPreferences *)
+     protobuf_c_message_unpack (&veche__agency__v1__notification_preferences__descriptor,
+                                allocator, len, data);
+}
+void   veche__agency__v1__notification_preferences__free_unpacked
+                     (Veche__Agency__V1__NotificationPreferences *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &veche__agency__v1__notification_preferences__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   veche__agency__v1__get_notification_preferences_request__init
+                     (Veche__Agency__V1__GetNotificationPreferencesRequest         *message)
+{
+  static const Veche__Agency__V1__GetNotificationPreferencesRequest init_value = VECHE__AGENCY__V1__GET_NOTIFICATION_PREFERENCES_REQUEST__INIT;
+  *message = init_value;
+}
+size_t veche__agency__v1__get_notification_preferences_request__get_packed_size
+                     (const Veche__Agency__V1__GetNotificationPreferencesRequest *message)
+{
+  assert(message->base.descriptor == &veche__agency__v1__get_notification_preferences_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t veche__agency__v1__get_notification_preferences_request__pack
+                     (const Veche__Agency__V1__GetNotificationPreferencesRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &veche__agency__v1__get_notification_preferences_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t veche__agency__v1__get_notification_preferences_request__pack_to_buffer
+                     (const Veche__Agency__V1__GetNotificationPreferencesRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &veche__agency__v1__get_notification_preferences_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Veche__Agency__V1__GetNotificationPreferencesRequest *
+       veche__agency__v1__get_notification_preferences_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Veche__Agency__V1__GetNotificationPreferencesRequest *)
+     protobuf_c_message_unpack (&veche__agency__v1__get_notification_preferences_request__descriptor,
+                                allocator, len, data);
+}
+void   veche__agency__v1__get_notification_preferences_request__free_unpacked
+                     (Veche__Agency__V1__GetNotificationPreferencesRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &veche__agency__v1__get_notification_preferences_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   veche__agency__v1__get_notification_preferences_response__init
+                     (Veche__Agency__V1__GetNotificationPreferencesResponse         *message)
+{
+  static const Veche__Agency__V1__GetNotificationPreferencesResponse init_value = VECHE__AGENCY__V1__GET_NOTIFICATION_PREFERENCES_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t veche__agency__v1__get_notification_preferences_response__get_packed_size
+                     (const Veche__Agency__V1__GetNotificationPreferencesResponse *message)
+{
+  assert(message->base.descriptor == &veche__agency__v1__get_notification_preferences_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t veche__agency__v1__get_notification_preferences_response__pack
+                     (const Veche__Agency__V1__GetNotificationPreferencesResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &veche__agency__v1__get_notification_preferences_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t veche__agency__v1__get_notification_preferences_response__pack_to_buffer
+                     (const Veche__Agency__V1__GetNotificationPreferencesResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &veche__agency__v1__get_notification_preferences_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Veche__Agency__V1__GetNotificationPreferencesResponse *
+       veche__agency__v1__get_notification_preferences_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Veche__Agency__V1__GetNotificationPreferencesResponse *)
+     protobuf_c_message_unpack (&veche__agency__v1__get_notification_preferences_response__descriptor,
+                                allocator, len, data);
+}
+void   veche__agency__v1__get_notification_preferences_response__free_unpacked
+                     (Veche__Agency__V1__GetNotificationPreferencesResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &veche__agency__v1__get_notification_preferences_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   veche__agency__v1__set_notification_preferences_request__init
+                     (Veche__Agency__V1__SetNotificationPreferencesRequest         *message)
+{
+  static const Veche__Agency__V1__SetNotificationPreferencesRequest init_value = VECHE__AGENCY__V1__SET_NOTIFICATION_PREFERENCES_REQUEST__INIT;
+  *message = init_value;
+}
+size_t veche__agency__v1__set_notification_preferences_request__get_packed_size
+                     (const Veche__Agency__V1__SetNotificationPreferencesRequest *message)
+{
+  assert(message->base.descriptor == &veche__agency__v1__set_notification_preferences_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t veche__agency__v1__set_notification_preferences_request__pack
+                     (const Veche__Agency__V1__SetNotificationPreferencesRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &veche__agency__v1__set_notification_preferences_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t veche__agency__v1__set_notification_preferences_request__pack_to_buffer
+                     (const Veche__Agency__V1__SetNotificationPreferencesRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &veche__agency__v1__set_notification_preferences_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Veche__Agency__V1__SetNotificationPreferencesRequest *
+       veche__agency__v1__set_notification_preferences_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Veche__Agency__V1__SetNotificationPreferencesRequest *)
+     protobuf_c_message_unpack (&veche__agency__v1__set_notification_preferences_request__descriptor,
+                                allocator, len, data);
+}
+void   veche__agency__v1__set_notification_preferences_request__free_unpacked
+                     (Veche__Agency__V1__SetNotificationPreferencesRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &veche__agency__v1__set_notification_preferences_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   veche__agency__v1__set_notification_preferences_response__init
+                     (Veche__Agency__V1__SetNotificationPreferencesResponse         *message)
+{
+  static const Veche__Agency__V1__SetNotificationPreferencesResponse init_value = VECHE__AGENCY__V1__SET_NOTIFICATION_PREFERENCES_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t veche__agency__v1__set_notification_preferences_response__get_packed_size
+                     (const Veche__Agency__V1__SetNotificationPreferencesResponse *message)
+{
+  assert(message->base.descriptor == &veche__agency__v1__set_notification_preferences_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t veche__agency__v1__set_notification_preferences_response__pack
+                     (const Veche__Agency__V1__SetNotificationPreferencesResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &veche__agency__v1__set_notification_preferences_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t veche__agency__v1__set_notification_preferences_response__pack_to_buffer
+                     (const Veche__Agency__V1__SetNotificationPreferencesResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &veche__agency__v1__set_notification_preferences_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Veche__Agency__V1__SetNotificationPreferencesResponse *
+       veche__agency__v1__set_notification_preferences_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Veche__Agency__V1__SetNotificationPreferencesResponse *)
+     protobuf_c_message_unpack (&veche__agency__v1__set_notification_preferences_response__descriptor,
+                                allocator, len, data);
+}
+void   veche__agency__v1__set_notification_preferences_response__free_unpacked
+                     (Veche__Agency__V1__SetNotificationPreferencesResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &veche__agency__v1__set_notification_preferences_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   veche__agency__v1__escalation_level__init
+                     (Veche__Agency__V1__EscalationLevel         *message)
+{
+  static const Veche__Agency__V1__EscalationLevel init_value = VECHE__AGENCY__V1__ESCALATION_LEVEL__INIT;
+  *message = init_value;
+}
+size_t veche__agency__v1__escalation_level__get_packed_size
+                     (const Veche__Agency__V1__EscalationLevel *message)
+{
+  assert(message->base.descriptor == &veche__agency__v1__escalation_level__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t veche__agency__v1__escalation_level__pack
+                     (const Veche__Agency__V1__EscalationLevel *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &veche__agency__v1__escalation_level__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t veche__agency__v1__escalation_level__pack_to_buffer
+                     (const Veche__Agency__V1__EscalationLevel *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &veche__agency__v1__escalation_level__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Veche__Agency__V1__EscalationLevel *
+       veche__agency__v1__escalation_level__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Veche__Agency__V1__EscalationLevel *)
+     protobuf_c_message_unpack (&veche__agency__v1__escalation_level__descriptor,
+                                allocator, len, data);
+}
+void   veche__agency__v1__escalation_level__free_unpacked
+                     (Veche__Agency__V1__EscalationLevel *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &veche__agency__v1__escalation_level__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   veche__agency__v1__escalation_chain__init
+                     (Veche__Agency__V1__EscalationChain         *message)
+{
+  static const Veche__Agency__V1__EscalationChain init_value = VECHE__AGENCY__V1__ESCALATION_CHAIN__INIT;
+  *message = init_value;
+}
+size_t veche__agency__v1__escalation_chain__get_packed_size
+                     (const Veche__Agency__V1__EscalationChain *message)
+{
+  assert(message->base.descriptor == &veche__agency__v1__escalation_chain__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t veche__agency__v1__escalation_chain__pack
+                     (const Veche__Agency__V1__EscalationChain *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &veche__agency__v1__escalation_chain__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t veche__agency__v1__escalation_chain__pack_to_buffer
+                     (const Veche__Agency__V1__EscalationChain *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &veche__agency__v1__escalation_chain__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Veche__Agency__V1__EscalationChain *
+       veche__agency__v1__escalation_chain__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Veche__Agency__V1__EscalationChain *)
+     protobuf_c_message_unpack (&veche__agency__v1__escalation_chain__descriptor,
+                                allocator, len, data);
+}
+void   veche__agency__v1__escalation_chain__free_unpacked
+                     (Veche__Agency__V1__EscalationChain *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &veche__agency__v1__escalation_chain__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   veche__agency__v1__list_escalation_chains_request__init
+                     (Veche__Agency__V1__ListEscalationChainsRequest         *message)
+{
+  static const Veche__Agency__V1__ListEscalationChainsRequest init_value = VECHE__AGENCY__V1__LIST_ESCALATION_CHAINS_REQUEST__INIT;
+  *message = init_value;
+}
+size_t veche__agency__v1__list_escalation_chains_request__get_packed_size
+                     (const Veche__Agency__V1__ListEscalationChainsRequest *message)
+{
+  assert(message->base.descriptor == &veche__agency__v1__list_escalation_chains_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t veche__agency__v1__list_escalation_chains_request__pack
+                     (const Veche__Agency__V1__ListEscalationChainsRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &veche__agency__v1__list_escalation_chains_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t veche__agency__v1__list_escalation_chains_request__pack_to_buffer
+                     (const Veche__Agency__V1__ListEscalationChainsRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &veche__agency__v1__list_escalation_chains_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Veche__Agency__V1__ListEscalationChainsRequest *
+       veche__agency__v1__list_escalation_chains_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Veche__Agency__V1__ListEscalationChainsRequest *)
+     protobuf_c_message_unpack (&veche__agency__v1__list_escalation_chains_request__descriptor,
+                                allocator, len, data);
+}
+void   veche__agency__v1__list_escalation_chains_request__free_unpacked
+                     (Veche__Agency__V1__ListEscalationChainsRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &veche__agency__v1__list_escalation_chains_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   veche__agency__v1__list_escalation_chains_response__init
+                     (Veche__Agency__V1__ListEscalationChainsResponse         *message)
+{
+  static const Veche__Agency__V1__ListEscalationChainsResponse init_value = VECHE__AGENCY__V1__LIST_ESCALATION_CHAINS_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t veche__agency__v1__list_escalation_chains_response__get_packed_size
+                     (const Veche__Agency__V1__ListEscalationChainsResponse *message)
+{
+  assert(message->base.descriptor == &veche__agency__v1__list_escalation_chains_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t veche__agency__v1__list_escalation_chains_response__pack
+                     (const Veche__Agency__V1__ListEscalationChainsResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &veche__agency__v1__list_escalation_chains_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t veche__agency__v1__list_escalation_chains_response__pack_to_buffer
+                     (const Veche__Agency__V1__ListEscalationChainsResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &veche__agency__v1__list_escalation_chains_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Veche__Agency__V1__ListEscalationChainsResponse *
+       veche__agency__v1__list_escalation_chains_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Veche__Agency__V1__ListEscalationChainsResponse *)
+     protobuf_c_message_unpack (&veche__agency__v1__list_escalation_chains_response__descriptor,
+                                allocator, len, data);
+}
+void   veche__agency__v1__list_escalation_chains_response__free_unpacked
+                     (Veche__Agency__V1__ListEscalationChainsResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &veche__agency__v1__list_escalation_chains_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   veche__agency__v1__set_escalation_chain_request__init
+                     (Veche__Agency__V1__SetEscalationChainRequest         *message)
+{
+  static const Veche__Agency__V1__SetEscalationChainRequest init_value = VECHE__AGENCY__V1__SET_ESCALATION_CHAIN_REQUEST__INIT;
+  *message = init_value;
+}
+size_t veche__agency__v1__set_escalation_chain_request__get_packed_size
+                     (const Veche__Agency__V1__SetEscalationChainRequest *message)
+{
+  assert(message->base.descriptor == &veche__agency__v1__set_escalation_chain_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t veche__agency__v1__set_escalation_chain_request__pack
+                     (const Veche__Agency__V1__SetEscalationChainRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &veche__agency__v1__set_escalation_chain_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t veche__agency__v1__set_escalation_chain_request__pack_to_buffer
+                     (const Veche__Agency__V1__SetEscalationChainRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &veche__agency__v1__set_escalation_chain_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Veche__Agency__V1__SetEscalationChainRequest *
+       veche__agency__v1__set_escalation_chain_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Veche__Agency__V1__SetEscalationChainRequest *)
+     protobuf_c_message_unpack (&veche__agency__v1__set_escalation_chain_request__descriptor,
+                                allocator, len, data);
+}
+void   veche__agency__v1__set_escalation_chain_request__free_unpacked
+                     (Veche__Agency__V1__SetEscalationChainRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &veche__agency__v1__set_escalation_chain_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   veche__agency__v1__set_escalation_chain_response__init
+                     (Veche__Agency__V1__SetEscalationChainResponse         *message)
+{
+  static const Veche__Agency__V1__SetEscalationChainResponse init_value = VECHE__AGENCY__V1__SET_ESCALATION_CHAIN_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t veche__agency__v1__set_escalation_chain_response__get_packed_size
+                     (const Veche__Agency__V1__SetEscalationChainResponse *message)
+{
+  assert(message->base.descriptor == &veche__agency__v1__set_escalation_chain_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t veche__agency__v1__set_escalation_chain_response__pack
+                     (const Veche__Agency__V1__SetEscalationChainResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &veche__agency__v1__set_escalation_chain_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t veche__agency__v1__set_escalation_chain_response__pack_to_buffer
+                     (const Veche__Agency__V1__SetEscalationChainResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &veche__agency__v1__set_escalation_chain_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Veche__Agency__V1__SetEscalationChainResponse *
+       veche__agency__v1__set_escalation_chain_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Veche__Agency__V1__SetEscalationChainResponse *)
+     protobuf_c_message_unpack (&veche__agency__v1__set_escalation_chain_response__descriptor,
+                                allocator, len, data);
+}
+void   veche__agency__v1__set_escalation_chain_response__free_unpacked
+                     (Veche__Agency__V1__SetEscalationChainResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &veche__agency__v1__set_escalation_chain_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   veche__agency__v1__block_period_workload__init
+                     (Veche__Agency__V1__BlockPeriodWorkload         *message)
+{
+  static const Veche__Agency__V1__BlockPeriodWorkload init_value = VECHE__AGENCY__V1__BLOCK_PERIOD_WORKLOAD__INIT;
+  *message = init_value;
+}
+size_t veche__agency__v1__block_period_workload__get_packed_size
+                     (const Veche__Agency__V1__BlockPeriodWorkload *message)
+{
+  assert(message->base.descriptor == &veche__agency__v1__block_period_workload__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t veche__agency__v1__block_period_workload__pack
+                     (const Veche__Agency__V1__BlockPeriodWorkload *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &veche__agency__v1__block_period_workload__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t veche__agency__v1__block_period_workload__pack_to_buffer
+                     (const Veche__Agency__V1__BlockPeriodWorkload *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &veche__agency__v1__block_period_workload__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Veche__Agency__V1__BlockPeriodWorkload *
+       veche__agency__v1__block_period_workload__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Veche__Agency__V1__BlockPeriodWorkload *)
+     protobuf_c_message_unpack (&veche__agency__v1__block_period_workload__descriptor,
+                                allocator, len, data);
+}
+void   veche__agency__v1__block_period_workload__free_unpacked
+                     (Veche__Agency__V1__BlockPeriodWorkload *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &veche__agency__v1__block_period_workload__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   veche__agency__v1__block_staffing__init
+                     (Veche__Agency__V1__BlockStaffing         *message)
+{
+  static const Veche__Agency__V1__BlockStaffing init_value = VECHE__AGENCY__V1__BLOCK_STAFFING__INIT;
+  *message = init_value;
+}
+size_t veche__agency__v1__block_staffing__get_packed_size
+                     (const Veche__Agency__V1__BlockStaffing *message)
+{
+  assert(message->base.descriptor == &veche__agency__v1__block_staffing__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t veche__agency__v1__block_staffing__pack
+                     (const Veche__Agency__V1__BlockStaffing *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &veche__agency__v1__block_staffing__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t veche__agency__v1__block_staffing__pack_to_buffer
+                     (const Veche__Agency__V1__BlockStaffing *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &veche__agency__v1__block_staffing__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Veche__Agency__V1__BlockStaffing *
+       veche__agency__v1__block_staffing__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Veche__Agency__V1__BlockStaffing *)
+     protobuf_c_message_unpack (&veche__agency__v1__block_staffing__descriptor,
+                                allocator, len, data);
+}
+void   veche__agency__v1__block_staffing__free_unpacked
+                     (Veche__Agency__V1__BlockStaffing *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &veche__agency__v1__block_staffing__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   veche__agency__v1__get_workload_request__init
+                     (Veche__Agency__V1__GetWorkloadRequest         *message)
+{
+  static const Veche__Agency__V1__GetWorkloadRequest init_value = VECHE__AGENCY__V1__GET_WORKLOAD_REQUEST__INIT;
+  *message = init_value;
+}
+size_t veche__agency__v1__get_workload_request__get_packed_size
+                     (const Veche__Agency__V1__GetWorkloadRequest *message)
+{
+  assert(message->base.descriptor == &veche__agency__v1__get_workload_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t veche__agency__v1__get_workload_request__pack
+                     (const Veche__Agency__V1__GetWorkloadRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &veche__agency__v1__get_workload_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t veche__agency__v1__get_workload_request__pack_to_buffer
+                     (const Veche__Agency__V1__GetWorkloadRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &veche__agency__v1__get_workload_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Veche__Agency__V1__GetWorkloadRequest *
+       veche__agency__v1__get_workload_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Veche__Agency__V1__GetWorkloadRequest *)
+     protobuf_c_message_unpack (&veche__agency__v1__get_workload_request__descriptor,
+                                allocator, len, data);
+}
+void   veche__agency__v1__get_workload_request__free_unpacked
+                     (Veche__Agency__V1__GetWorkloadRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &veche__agency__v1__get_workload_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   veche__agency__v1__get_workload_response__init
+                     (Veche__Agency__V1__GetWorkloadResponse         *message)
+{
+  static const Veche__Agency__V1__GetWorkloadResponse init_value = VECHE__AGENCY__V1__GET_WORKLOAD_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t veche__agency__v1__get_workload_response__get_packed_size
+                     (const Veche__Agency__V1__GetWorkloadResponse *message)
+{
+  assert(message->base.descriptor == &veche__agency__v1__get_workload_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t veche__agency__v1__get_workload_response__pack
+                     (const Veche__Agency__V1__GetWorkloadResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &veche__agency__v1__get_workload_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t veche__agency__v1__get_workload_response__pack_to_buffer
+                     (const Veche__Agency__V1__GetWorkloadResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &veche__agency__v1__get_workload_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Veche__Agency__V1__GetWorkloadResponse *
+       veche__agency__v1__get_workload_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Veche__Agency__V1__GetWorkloadResponse *)
+     protobuf_c_message_unpack (&veche__agency__v1__get_workload_response__descriptor,
+                                allocator, len, data);
+}
+void   veche__agency__v1__get_workload_response__free_unpacked
+                     (Veche__Agency__V1__GetWorkloadResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &veche__agency__v1__get_workload_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   veche__agency__v1__set_block_staff_request__init
+                     (Veche__Agency__V1__SetBlockStaffRequest         *message)
+{
+  static const Veche__Agency__V1__SetBlockStaffRequest init_value = VECHE__AGENCY__V1__SET_BLOCK_STAFF_REQUEST__INIT;
+  *message = init_value;
+}
+size_t veche__agency__v1__set_block_staff_request__get_packed_size
+                     (const Veche__Agency__V1__SetBlockStaffRequest *message)
+{
+  assert(message->base.descriptor == &veche__agency__v1__set_block_staff_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t veche__agency__v1__set_block_staff_request__pack
+                     (const Veche__Agency__V1__SetBlockStaffRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &veche__agency__v1__set_block_staff_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t veche__agency__v1__set_block_staff_request__pack_to_buffer
+                     (const Veche__Agency__V1__SetBlockStaffRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &veche__agency__v1__set_block_staff_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Veche__Agency__V1__SetBlockStaffRequest *
+       veche__agency__v1__set_block_staff_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Veche__Agency__V1__SetBlockStaffRequest *)
+     protobuf_c_message_unpack (&veche__agency__v1__set_block_staff_request__descriptor,
+                                allocator, len, data);
+}
+void   veche__agency__v1__set_block_staff_request__free_unpacked
+                     (Veche__Agency__V1__SetBlockStaffRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &veche__agency__v1__set_block_staff_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   veche__agency__v1__set_block_staff_response__init
+                     (Veche__Agency__V1__SetBlockStaffResponse         *message)
+{
+  static const Veche__Agency__V1__SetBlockStaffResponse init_value = VECHE__AGENCY__V1__SET_BLOCK_STAFF_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t veche__agency__v1__set_block_staff_response__get_packed_size
+                     (const Veche__Agency__V1__SetBlockStaffResponse *message)
+{
+  assert(message->base.descriptor == &veche__agency__v1__set_block_staff_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t veche__agency__v1__set_block_staff_response__pack
+                     (const Veche__Agency__V1__SetBlockStaffResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &veche__agency__v1__set_block_staff_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t veche__agency__v1__set_block_staff_response__pack_to_buffer
+                     (const Veche__Agency__V1__SetBlockStaffResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &veche__agency__v1__set_block_staff_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Veche__Agency__V1__SetBlockStaffResponse *
+       veche__agency__v1__set_block_staff_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Veche__Agency__V1__SetBlockStaffResponse *)
+     protobuf_c_message_unpack (&veche__agency__v1__set_block_staff_response__descriptor,
+                                allocator, len, data);
+}
+void   veche__agency__v1__set_block_staff_response__free_unpacked
+                     (Veche__Agency__V1__SetBlockStaffResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &veche__agency__v1__set_block_staff_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   veche__agency__v1__saved_filter__init
+                     (Veche__Agency__V1__SavedFilter         *message)
+{
+  static const Veche__Agency__V1__SavedFilter init_value = VECHE__AGENCY__V1__SAVED_FILTER__INIT;
+  *message = init_value;
+}
+size_t veche__agency__v1__saved_filter__get_packed_size
+                     (const Veche__Agency__V1__SavedFilter *message)
+{
+  assert(message->base.descriptor == &veche__agency__v1__saved_filter__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t veche__agency__v1__saved_filter__pack
+                     (const Veche__Agency__V1__SavedFilter *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &veche__agency__v1__saved_filter__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t veche__agency__v1__saved_filter__pack_to_buffer
+                     (const Veche__Agency__V1__SavedFilter *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &veche__agency__v1__saved_filter__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Veche__Agency__V1__SavedFilter *
+       veche__agency__v1__saved_filter__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Veche__Agency__V1__SavedFilter *)
+     protobuf_c_message_unpack (&veche__agency__v1__saved_filter__descriptor,
+                                allocator, len, data);
+}
+void   veche__agency__v1__saved_filter__free_unpacked
+                     (Veche__Agency__V1__SavedFilter *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &veche__agency__v1__saved_filter__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   veche__agency__v1__list_saved_filters_request__init
+                     (Veche__Agency__V1__ListSavedFiltersRequest         *message)
+{
+  static const Veche__Agency__V1__ListSavedFiltersRequest init_value = VECHE__AGENCY__V1__LIST_SAVED_FILTERS_REQUEST__INIT;
+  *message = init_value;
+}
+size_t veche__agency__v1__list_saved_filters_request__get_packed_size
+                     (const Veche__Agency__V1__ListSavedFiltersRequest *message)
+{
+  assert(message->base.descriptor == &veche__agency__v1__list_saved_filters_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t veche__agency__v1__list_saved_filters_request__pack
+                     (const Veche__Agency__V1__ListSavedFiltersRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &veche__agency__v1__list_saved_filters_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t veche__agency__v1__list_saved_filters_request__pack_to_buffer
+                     (const Veche__Agency__V1__ListSavedFiltersRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &veche__agency__v1__list_saved_filters_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Veche__Agency__V1__ListSavedFiltersRequest *
+       veche__agency__v1__list_saved_filters_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Veche__Agency__V1__ListSavedFiltersRequest *)
+     protobuf_c_message_unpack (&veche__agency__v1__list_saved_filters_request__descriptor,
+                                allocator, len, data);
+}
+void   veche__agency__v1__list_saved_filters_request__free_unpacked
+                     (Veche__Agency__V1__ListSavedFiltersRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &veche__agency__v1__list_saved_filters_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   veche__agency__v1__list_saved_filters_response__init
+                     (Veche__Agency__V1__ListSavedFiltersResponse         *message)
+{
+  static const Veche__Agency__V1__ListSavedFiltersResponse init_value = VECHE__AGENCY__V1__LIST_SAVED_FILTERS_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t veche__agency__v1__list_saved_filters_response__get_packed_size
+                     (const Veche__Agency__V1__ListSavedFiltersResponse *message)
+{
+  assert(message->base.descriptor == &veche__agency__v1__list_saved_filters_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t veche__agency__v1__list_saved_filters_response__pack
+                     (const Veche__Agency__V1__ListSavedFiltersResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &veche__agency__v1__list_saved_filters_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t veche__agency__v1__list_saved_filters_response__pack_to_buffer
+                     (const Veche__Agency__V1__ListSavedFiltersResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &veche__agency__v1__list_saved_filters_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Veche__Agency__V1__ListSavedFiltersResponse *
+       veche__agency__v1__list_saved_filters_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Veche__Agency__V1__ListSavedFiltersResponse *)
+     protobuf_c_message_unpack (&veche__agency__v1__list_saved_filters_response__descriptor,
+                                allocator, len, data);
+}
+void   veche__agency__v1__list_saved_filters_response__free_unpacked
+                     (Veche__Agency__V1__ListSavedFiltersResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &veche__agency__v1__list_saved_filters_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   veche__agency__v1__create_saved_filter_request__init
+                     (Veche__Agency__V1__CreateSavedFilterRequest         *message)
+{
+  static const Veche__Agency__V1__CreateSavedFilterRequest init_value = VECHE__AGENCY__V1__CREATE_SAVED_FILTER_REQUEST__INIT;
+  *message = init_value;
+}
+size_t veche__agency__v1__create_saved_filter_request__get_packed_size
+                     (const Veche__Agency__V1__CreateSavedFilterRequest *message)
+{
+  assert(message->base.descriptor == &veche__agency__v1__create_saved_filter_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t veche__agency__v1__create_saved_filter_request__pack
+                     (const Veche__Agency__V1__CreateSavedFilterRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &veche__agency__v1__create_saved_filter_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t veche__agency__v1__create_saved_filter_request__pack_to_buffer
+                     (const Veche__Agency__V1__CreateSavedFilterRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &veche__agency__v1__create_saved_filter_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Veche__Agency__V1__CreateSavedFilterRequest *
+       veche__agency__v1__create_saved_filter_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Veche__Agency__V1__CreateSavedFilterRequest *)
+     protobuf_c_message_unpack (&veche__agency__v1__create_saved_filter_request__descriptor,
+                                allocator, len, data);
+}
+void   veche__agency__v1__create_saved_filter_request__free_unpacked
+                     (Veche__Agency__V1__CreateSavedFilterRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &veche__agency__v1__create_saved_filter_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   veche__agency__v1__create_saved_filter_response__init
+                     (Veche__Agency__V1__CreateSavedFilterResponse         *message)
+{
+  static const Veche__Agency__V1__CreateSavedFilterResponse init_value = VECHE__AGENCY__V1__CREATE_SAVED_FILTER_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t veche__agency__v1__create_saved_filter_response__get_packed_size
+                     (const Veche__Agency__V1__CreateSavedFilterResponse *message)
+{
+  assert(message->base.descriptor == &veche__agency__v1__create_saved_filter_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t veche__agency__v1__create_saved_filter_response__pack
+                     (const Veche__Agency__V1__CreateSavedFilterResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &veche__agency__v1__create_saved_filter_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t veche__agency__v1__create_saved_filter_response__pack_to_buffer
+                     (const Veche__Agency__V1__CreateSavedFilterResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &veche__agency__v1__create_saved_filter_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Veche__Agency__V1__CreateSavedFilterResponse *
+       veche__agency__v1__create_saved_filter_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Veche__Agency__V1__CreateSavedFilterResponse *)
+     protobuf_c_message_unpack (&veche__agency__v1__create_saved_filter_response__descriptor,
+                                allocator, len, data);
+}
+void   veche__agency__v1__create_saved_filter_response__free_unpacked
+                     (Veche__Agency__V1__CreateSavedFilterResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &veche__agency__v1__create_saved_filter_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   veche__agency__v1__update_saved_filter_request__init
+                     (Veche__Agency__V1__UpdateSavedFilterRequest         *message)
+{
+  static const Veche__Agency__V1__UpdateSavedFilterRequest init_value = VECHE__AGENCY__V1__UPDATE_SAVED_FILTER_REQUEST__INIT;
+  *message = init_value;
+}
+size_t veche__agency__v1__update_saved_filter_request__get_packed_size
+                     (const Veche__Agency__V1__UpdateSavedFilterRequest *message)
+{
+  assert(message->base.descriptor == &veche__agency__v1__update_saved_filter_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t veche__agency__v1__update_saved_filter_request__pack
+                     (const Veche__Agency__V1__UpdateSavedFilterRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &veche__agency__v1__update_saved_filter_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t veche__agency__v1__update_saved_filter_request__pack_to_buffer
+                     (const Veche__Agency__V1__UpdateSavedFilterRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &veche__agency__v1__update_saved_filter_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Veche__Agency__V1__UpdateSavedFilterRequest *
+       veche__agency__v1__update_saved_filter_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Veche__Agency__V1__UpdateSavedFilterRequest *)
+     protobuf_c_message_unpack (&veche__agency__v1__update_saved_filter_request__descriptor,
+                                allocator, len, data);
+}
+void   veche__agency__v1__update_saved_filter_request__free_unpacked
+                     (Veche__Agency__V1__UpdateSavedFilterRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &veche__agency__v1__update_saved_filter_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   veche__agency__v1__update_saved_filter_response__init
+                     (Veche__Agency__V1__UpdateSavedFilterResponse         *message)
+{
+  static const Veche__Agency__V1__UpdateSavedFilterResponse init_value = VECHE__AGENCY__V1__UPDATE_SAVED_FILTER_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t veche__agency__v1__update_saved_filter_response__get_packed_size
+                     (const Veche__Agency__V1__UpdateSavedFilterResponse *message)
+{
+  assert(message->base.descriptor == &veche__agency__v1__update_saved_filter_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t veche__agency__v1__update_saved_filter_response__pack
+                     (const Veche__Agency__V1__UpdateSavedFilterResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &veche__agency__v1__update_saved_filter_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t veche__agency__v1__update_saved_filter_response__pack_to_buffer
+                     (const Veche__Agency__V1__UpdateSavedFilterResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &veche__agency__v1__update_saved_filter_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Veche__Agency__V1__UpdateSavedFilterResponse *
+       veche__agency__v1__update_saved_filter_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Veche__Agency__V1__UpdateSavedFilterResponse *)
+     protobuf_c_message_unpack (&veche__agency__v1__update_saved_filter_response__descriptor,
+                                allocator, len, data);
+}
+void   veche__agency__v1__update_saved_filter_response__free_unpacked
+                     (Veche__Agency__V1__UpdateSavedFilterResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &veche__agency__v1__update_saved_filter_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   veche__agency__v1__delete_saved_filter_request__init
+                     (Veche__Agency__V1__DeleteSavedFilterRequest         *message)
+{
+  static const Veche__Agency__V1__DeleteSavedFilterRequest init_value = VECHE__AGENCY__V1__DELETE_SAVED_FILTER_REQUEST__INIT;
+  *message = init_value;
+}
+size_t veche__agency__v1__delete_saved_filter_request__get_packed_size
+                     (const Veche__Agency__V1__DeleteSavedFilterRequest *message)
+{
+  assert(message->base.descriptor == &veche__agency__v1__delete_saved_filter_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t veche__agency__v1__delete_saved_filter_request__pack
+                     (const Veche__Agency__V1__DeleteSavedFilterRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &veche__agency__v1__delete_saved_filter_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t veche__agency__v1__delete_saved_filter_request__pack_to_buffer
+                     (const Veche__Agency__V1__DeleteSavedFilterRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &veche__agency__v1__delete_saved_filter_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Veche__Agency__V1__DeleteSavedFilterRequest *
+       veche__agency__v1__delete_saved_filter_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Veche__Agency__V1__DeleteSavedFilterRequest *)
+     protobuf_c_message_unpack (&veche__agency__v1__delete_saved_filter_request__descriptor,
+                                allocator, len, data);
+}
+void   veche__agency__v1__delete_saved_filter_request__free_unpacked
+                     (Veche__Agency__V1__DeleteSavedFilterRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &veche__agency__v1__delete_saved_filter_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   veche__agency__v1__delete_saved_filter_response__init
+                     (Veche__Agency__V1__DeleteSavedFilterResponse         *message)
+{
+  static const Veche__Agency__V1__DeleteSavedFilterResponse init_value = VECHE__AGENCY__V1__DELETE_SAVED_FILTER_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t veche__agency__v1__delete_saved_filter_response__get_packed_size
+                     (const Veche__Agency__V1__DeleteSavedFilterResponse *message)
+{
+  assert(message->base.descriptor == &veche__agency__v1__delete_saved_filter_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t veche__agency__v1__delete_saved_filter_response__pack
+                     (const Veche__Agency__V1__DeleteSavedFilterResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &veche__agency__v1__delete_saved_filter_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t veche__agency__v1__delete_saved_filter_response__pack_to_buffer
+                     (const Veche__Agency__V1__DeleteSavedFilterResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &veche__agency__v1__delete_saved_filter_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Veche__Agency__V1__DeleteSavedFilterResponse *
+       veche__agency__v1__delete_saved_filter_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Veche__Agency__V1__DeleteSavedFilterResponse *)
+     protobuf_c_message_unpack (&veche__agency__v1__delete_saved_filter_response__descriptor,
+                                allocator, len, data);
+}
+void   veche__agency__v1__delete_saved_filter_response__free_unpacked
+                     (Veche__Agency__V1__DeleteSavedFilterResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &veche__agency__v1__delete_saved_filter_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 static const ProtobufCFieldDescriptor veche__agency__v1__municipality__field_descriptors[6] =
 {
   {
@@ -5462,6 +6632,1448 @@ const ProtobufCMessageDescriptor veche__agency__v1__directory_changed__descripto
   (ProtobufCMessageInit) veche__agency__v1__directory_changed__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
+static const ProtobufCFieldDescriptor veche__agency__v1__notification_preferences__field_descriptors[6] =
+{
+  {
+    "principal",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Agency__V1__NotificationPreferences, principal),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "email",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Agency__V1__NotificationPreferences, email),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "messenger",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Agency__V1__NotificationPreferences, messenger),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "messenger_address",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Agency__V1__NotificationPreferences, messenger_address),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "muted_kinds",
+    5,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Veche__Agency__V1__NotificationPreferences, n_muted_kinds),
+    offsetof(Veche__Agency__V1__NotificationPreferences, muted_kinds),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "updated_at_ms",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Agency__V1__NotificationPreferences, updated_at_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned veche__agency__v1__notification_preferences__field_indices_by_name[] = {
+  1,   /* field[1] = email */
+  2,   /* field[2] = messenger */
+  3,   /* field[3] = messenger_address */
+  4,   /* field[4] = muted_kinds */
+  0,   /* field[0] = principal */
+  5,   /* field[5] = updated_at_ms */
+};
+static const ProtobufCIntRange veche__agency__v1__notification_preferences__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 6 }
+};
+const ProtobufCMessageDescriptor veche__agency__v1__notification_preferences__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "veche.agency.v1.NotificationPreferences",
+  "NotificationPreferences",
+  "Veche__Agency__V1__NotificationPreferences",
+  "veche.agency.v1",
+  sizeof(Veche__Agency__V1__NotificationPreferences),
+  6,
+  veche__agency__v1__notification_preferences__field_descriptors,
+  veche__agency__v1__notification_preferences__field_indices_by_name,
+  1,  veche__agency__v1__notification_preferences__number_ranges,
+  (ProtobufCMessageInit) veche__agency__v1__notification_preferences__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor veche__agency__v1__get_notification_preferences_request__field_descriptors[1] =
+{
+  {
+    "principal",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Agency__V1__GetNotificationPreferencesRequest, principal),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned veche__agency__v1__get_notification_preferences_request__field_indices_by_name[] = {
+  0,   /* field[0] = principal */
+};
+static const ProtobufCIntRange veche__agency__v1__get_notification_preferences_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor veche__agency__v1__get_notification_preferences_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "veche.agency.v1.GetNotificationPreferencesRequest",
+  "GetNotificationPreferencesRequest",
+  "Veche__Agency__V1__GetNotificationPreferencesRequest",
+  "veche.agency.v1",
+  sizeof(Veche__Agency__V1__GetNotificationPreferencesRequest),
+  1,
+  veche__agency__v1__get_notification_preferences_request__field_descriptors,
+  veche__agency__v1__get_notification_preferences_request__field_indices_by_name,
+  1,  veche__agency__v1__get_notification_preferences_request__number_ranges,
+  (ProtobufCMessageInit) veche__agency__v1__get_notification_preferences_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor veche__agency__v1__get_notification_preferences_response__field_descriptors[2] =
+{
+  {
+    "preferences",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Agency__V1__GetNotificationPreferencesResponse, preferences),
+    &veche__agency__v1__notification_preferences__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "messengers",
+    2,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Veche__Agency__V1__GetNotificationPreferencesResponse, n_messengers),
+    offsetof(Veche__Agency__V1__GetNotificationPreferencesResponse, messengers),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned veche__agency__v1__get_notification_preferences_response__field_indices_by_name[] = {
+  1,   /* field[1] = messengers */
+  0,   /* field[0] = preferences */
+};
+static const ProtobufCIntRange veche__agency__v1__get_notification_preferences_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor veche__agency__v1__get_notification_preferences_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "veche.agency.v1.GetNotificationPreferencesResponse",
+  "GetNotificationPreferencesResponse",
+  "Veche__Agency__V1__GetNotificationPreferencesResponse",
+  "veche.agency.v1",
+  sizeof(Veche__Agency__V1__GetNotificationPreferencesResponse),
+  2,
+  veche__agency__v1__get_notification_preferences_response__field_descriptors,
+  veche__agency__v1__get_notification_preferences_response__field_indices_by_name,
+  1,  veche__agency__v1__get_notification_preferences_response__number_ranges,
+  (ProtobufCMessageInit) veche__agency__v1__get_notification_preferences_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor veche__agency__v1__set_notification_preferences_request__field_descriptors[1] =
+{
+  {
+    "preferences",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Agency__V1__SetNotificationPreferencesRequest, preferences),
+    &veche__agency__v1__notification_preferences__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned veche__agency__v1__set_notification_preferences_request__field_indices_by_name[] = {
+  0,   /* field[0] = preferences */
+};
+static const ProtobufCIntRange veche__agency__v1__set_notification_preferences_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor veche__agency__v1__set_notification_preferences_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "veche.agency.v1.SetNotificationPreferencesRequest",
+  "SetNotificationPreferencesRequest",
+  "Veche__Agency__V1__SetNotificationPreferencesRequest",
+  "veche.agency.v1",
+  sizeof(Veche__Agency__V1__SetNotificationPreferencesRequest),
+  1,
+  veche__agency__v1__set_notification_preferences_request__field_descriptors,
+  veche__agency__v1__set_notification_preferences_request__field_indices_by_name,
+  1,  veche__agency__v1__set_notification_preferences_request__number_ranges,
+  (ProtobufCMessageInit) veche__agency__v1__set_notification_preferences_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor veche__agency__v1__set_notification_preferences_response__field_descriptors[1] =
+{
+  {
+    "preferences",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Agency__V1__SetNotificationPreferencesResponse, preferences),
+    &veche__agency__v1__notification_preferences__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned veche__agency__v1__set_notification_preferences_response__field_indices_by_name[] = {
+  0,   /* field[0] = preferences */
+};
+static const ProtobufCIntRange veche__agency__v1__set_notification_preferences_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor veche__agency__v1__set_notification_preferences_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "veche.agency.v1.SetNotificationPreferencesResponse",
+  "SetNotificationPreferencesResponse",
+  "Veche__Agency__V1__SetNotificationPreferencesResponse",
+  "veche.agency.v1",
+  sizeof(Veche__Agency__V1__SetNotificationPreferencesResponse),
+  1,
+  veche__agency__v1__set_notification_preferences_response__field_descriptors,
+  veche__agency__v1__set_notification_preferences_response__field_indices_by_name,
+  1,  veche__agency__v1__set_notification_preferences_response__number_ranges,
+  (ProtobufCMessageInit) veche__agency__v1__set_notification_preferences_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor veche__agency__v1__escalation_level__field_descriptors[2] =
+{
+  {
+    "role",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Agency__V1__EscalationLevel, role),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "delay_seconds",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Agency__V1__EscalationLevel, delay_seconds),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned veche__agency__v1__escalation_level__field_indices_by_name[] = {
+  1,   /* field[1] = delay_seconds */
+  0,   /* field[0] = role */
+};
+static const ProtobufCIntRange veche__agency__v1__escalation_level__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor veche__agency__v1__escalation_level__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "veche.agency.v1.EscalationLevel",
+  "EscalationLevel",
+  "Veche__Agency__V1__EscalationLevel",
+  "veche.agency.v1",
+  sizeof(Veche__Agency__V1__EscalationLevel),
+  2,
+  veche__agency__v1__escalation_level__field_descriptors,
+  veche__agency__v1__escalation_level__field_indices_by_name,
+  1,  veche__agency__v1__escalation_level__number_ranges,
+  (ProtobufCMessageInit) veche__agency__v1__escalation_level__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor veche__agency__v1__escalation_chain__field_descriptors[2] =
+{
+  {
+    "topic_code",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Agency__V1__EscalationChain, topic_code),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "levels",
+    2,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Veche__Agency__V1__EscalationChain, n_levels),
+    offsetof(Veche__Agency__V1__EscalationChain, levels),
+    &veche__agency__v1__escalation_level__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned veche__agency__v1__escalation_chain__field_indices_by_name[] = {
+  1,   /* field[1] = levels */
+  0,   /* field[0] = topic_code */
+};
+static const ProtobufCIntRange veche__agency__v1__escalation_chain__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor veche__agency__v1__escalation_chain__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "veche.agency.v1.EscalationChain",
+  "EscalationChain",
+  "Veche__Agency__V1__EscalationChain",
+  "veche.agency.v1",
+  sizeof(Veche__Agency__V1__EscalationChain),
+  2,
+  veche__agency__v1__escalation_chain__field_descriptors,
+  veche__agency__v1__escalation_chain__field_indices_by_name,
+  1,  veche__agency__v1__escalation_chain__number_ranges,
+  (ProtobufCMessageInit) veche__agency__v1__escalation_chain__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+#define veche__agency__v1__list_escalation_chains_request__field_descriptors NULL
+#define veche__agency__v1__list_escalation_chains_request__field_indices_by_name NULL
+#define veche__agency__v1__list_escalation_chains_request__number_ranges NULL
+const ProtobufCMessageDescriptor veche__agency__v1__list_escalation_chains_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "veche.agency.v1.ListEscalationChainsRequest",
+  "ListEscalationChainsRequest",
+  "Veche__Agency__V1__ListEscalationChainsRequest",
+  "veche.agency.v1",
+  sizeof(Veche__Agency__V1__ListEscalationChainsRequest),
+  0,
+  veche__agency__v1__list_escalation_chains_request__field_descriptors,
+  veche__agency__v1__list_escalation_chains_request__field_indices_by_name,
+  0,  veche__agency__v1__list_escalation_chains_request__number_ranges,
+  (ProtobufCMessageInit) veche__agency__v1__list_escalation_chains_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor veche__agency__v1__list_escalation_chains_response__field_descriptors[1] =
+{
+  {
+    "chains",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Veche__Agency__V1__ListEscalationChainsResponse, n_chains),
+    offsetof(Veche__Agency__V1__ListEscalationChainsResponse, chains),
+    &veche__agency__v1__escalation_chain__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned veche__agency__v1__list_escalation_chains_response__field_indices_by_name[] = {
+  0,   /* field[0] = chains */
+};
+static const ProtobufCIntRange veche__agency__v1__list_escalation_chains_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor veche__agency__v1__list_escalation_chains_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "veche.agency.v1.ListEscalationChainsResponse",
+  "ListEscalationChainsResponse",
+  "Veche__Agency__V1__ListEscalationChainsResponse",
+  "veche.agency.v1",
+  sizeof(Veche__Agency__V1__ListEscalationChainsResponse),
+  1,
+  veche__agency__v1__list_escalation_chains_response__field_descriptors,
+  veche__agency__v1__list_escalation_chains_response__field_indices_by_name,
+  1,  veche__agency__v1__list_escalation_chains_response__number_ranges,
+  (ProtobufCMessageInit) veche__agency__v1__list_escalation_chains_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor veche__agency__v1__set_escalation_chain_request__field_descriptors[1] =
+{
+  {
+    "chain",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Agency__V1__SetEscalationChainRequest, chain),
+    &veche__agency__v1__escalation_chain__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned veche__agency__v1__set_escalation_chain_request__field_indices_by_name[] = {
+  0,   /* field[0] = chain */
+};
+static const ProtobufCIntRange veche__agency__v1__set_escalation_chain_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor veche__agency__v1__set_escalation_chain_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "veche.agency.v1.SetEscalationChainRequest",
+  "SetEscalationChainRequest",
+  "Veche__Agency__V1__SetEscalationChainRequest",
+  "veche.agency.v1",
+  sizeof(Veche__Agency__V1__SetEscalationChainRequest),
+  1,
+  veche__agency__v1__set_escalation_chain_request__field_descriptors,
+  veche__agency__v1__set_escalation_chain_request__field_indices_by_name,
+  1,  veche__agency__v1__set_escalation_chain_request__number_ranges,
+  (ProtobufCMessageInit) veche__agency__v1__set_escalation_chain_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor veche__agency__v1__set_escalation_chain_response__field_descriptors[1] =
+{
+  {
+    "chain",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Agency__V1__SetEscalationChainResponse, chain),
+    &veche__agency__v1__escalation_chain__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned veche__agency__v1__set_escalation_chain_response__field_indices_by_name[] = {
+  0,   /* field[0] = chain */
+};
+static const ProtobufCIntRange veche__agency__v1__set_escalation_chain_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor veche__agency__v1__set_escalation_chain_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "veche.agency.v1.SetEscalationChainResponse",
+  "SetEscalationChainResponse",
+  "Veche__Agency__V1__SetEscalationChainResponse",
+  "veche.agency.v1",
+  sizeof(Veche__Agency__V1__SetEscalationChainResponse),
+  1,
+  veche__agency__v1__set_escalation_chain_response__field_descriptors,
+  veche__agency__v1__set_escalation_chain_response__field_indices_by_name,
+  1,  veche__agency__v1__set_escalation_chain_response__number_ranges,
+  (ProtobufCMessageInit) veche__agency__v1__set_escalation_chain_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor veche__agency__v1__block_period_workload__field_descriptors[10] =
+{
+  {
+    "topic_code",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Agency__V1__BlockPeriodWorkload, topic_code),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "period_start_ms",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Agency__V1__BlockPeriodWorkload, period_start_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "period_end_ms",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Agency__V1__BlockPeriodWorkload, period_end_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "incoming_by_channel",
+    4,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Veche__Agency__V1__BlockPeriodWorkload, n_incoming_by_channel),
+    offsetof(Veche__Agency__V1__BlockPeriodWorkload, incoming_by_channel),
+    &veche__common__v1__key_value__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "incoming",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Agency__V1__BlockPeriodWorkload, incoming),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "backlog_at_end",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Agency__V1__BlockPeriodWorkload, backlog_at_end),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "answered",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Agency__V1__BlockPeriodWorkload, answered),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "median_hours_in_work",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_DOUBLE,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Agency__V1__BlockPeriodWorkload, median_hours_in_work),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "active_executors",
+    9,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Agency__V1__BlockPeriodWorkload, active_executors),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "answers_per_executor",
+    10,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_DOUBLE,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Agency__V1__BlockPeriodWorkload, answers_per_executor),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned veche__agency__v1__block_period_workload__field_indices_by_name[] = {
+  8,   /* field[8] = active_executors */
+  6,   /* field[6] = answered */
+  9,   /* field[9] = answers_per_executor */
+  5,   /* field[5] = backlog_at_end */
+  4,   /* field[4] = incoming */
+  3,   /* field[3] = incoming_by_channel */
+  7,   /* field[7] = median_hours_in_work */
+  2,   /* field[2] = period_end_ms */
+  1,   /* field[1] = period_start_ms */
+  0,   /* field[0] = topic_code */
+};
+static const ProtobufCIntRange veche__agency__v1__block_period_workload__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 10 }
+};
+const ProtobufCMessageDescriptor veche__agency__v1__block_period_workload__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "veche.agency.v1.BlockPeriodWorkload",
+  "BlockPeriodWorkload",
+  "Veche__Agency__V1__BlockPeriodWorkload",
+  "veche.agency.v1",
+  sizeof(Veche__Agency__V1__BlockPeriodWorkload),
+  10,
+  veche__agency__v1__block_period_workload__field_descriptors,
+  veche__agency__v1__block_period_workload__field_indices_by_name,
+  1,  veche__agency__v1__block_period_workload__number_ranges,
+  (ProtobufCMessageInit) veche__agency__v1__block_period_workload__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor veche__agency__v1__block_staffing__field_descriptors[9] =
+{
+  {
+    "topic_code",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Agency__V1__BlockStaffing, topic_code),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "forecast_next_month",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_DOUBLE,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Agency__V1__BlockStaffing, forecast_next_month),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "holdout_error",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_DOUBLE,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Agency__V1__BlockStaffing, holdout_error),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "open_backlog",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Agency__V1__BlockStaffing, open_backlog),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "social_staff",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Agency__V1__BlockStaffing, social_staff),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "appeal_staff",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Agency__V1__BlockStaffing, appeal_staff),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "needed",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Agency__V1__BlockStaffing, needed),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "recorded",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Agency__V1__BlockStaffing, recorded),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "recommendation",
+    9,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Agency__V1__BlockStaffing, recommendation),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned veche__agency__v1__block_staffing__field_indices_by_name[] = {
+  5,   /* field[5] = appeal_staff */
+  1,   /* field[1] = forecast_next_month */
+  2,   /* field[2] = holdout_error */
+  6,   /* field[6] = needed */
+  3,   /* field[3] = open_backlog */
+  8,   /* field[8] = recommendation */
+  7,   /* field[7] = recorded */
+  4,   /* field[4] = social_staff */
+  0,   /* field[0] = topic_code */
+};
+static const ProtobufCIntRange veche__agency__v1__block_staffing__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 9 }
+};
+const ProtobufCMessageDescriptor veche__agency__v1__block_staffing__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "veche.agency.v1.BlockStaffing",
+  "BlockStaffing",
+  "Veche__Agency__V1__BlockStaffing",
+  "veche.agency.v1",
+  sizeof(Veche__Agency__V1__BlockStaffing),
+  9,
+  veche__agency__v1__block_staffing__field_descriptors,
+  veche__agency__v1__block_staffing__field_indices_by_name,
+  1,  veche__agency__v1__block_staffing__number_ranges,
+  (ProtobufCMessageInit) veche__agency__v1__block_staffing__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor veche__agency__v1__get_workload_request__field_descriptors[3] =
+{
+  {
+    "granularity",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Agency__V1__GetWorkloadRequest, granularity),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "from_ms",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Agency__V1__GetWorkloadRequest, from_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "to_ms",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Agency__V1__GetWorkloadRequest, to_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned veche__agency__v1__get_workload_request__field_indices_by_name[] = {
+  1,   /* field[1] = from_ms */
+  0,   /* field[0] = granularity */
+  2,   /* field[2] = to_ms */
+};
+static const ProtobufCIntRange veche__agency__v1__get_workload_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor veche__agency__v1__get_workload_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "veche.agency.v1.GetWorkloadRequest",
+  "GetWorkloadRequest",
+  "Veche__Agency__V1__GetWorkloadRequest",
+  "veche.agency.v1",
+  sizeof(Veche__Agency__V1__GetWorkloadRequest),
+  3,
+  veche__agency__v1__get_workload_request__field_descriptors,
+  veche__agency__v1__get_workload_request__field_indices_by_name,
+  1,  veche__agency__v1__get_workload_request__number_ranges,
+  (ProtobufCMessageInit) veche__agency__v1__get_workload_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor veche__agency__v1__get_workload_response__field_descriptors[3] =
+{
+  {
+    "periods",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Veche__Agency__V1__GetWorkloadResponse, n_periods),
+    offsetof(Veche__Agency__V1__GetWorkloadResponse, periods),
+    &veche__agency__v1__block_period_workload__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "staffing",
+    2,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Veche__Agency__V1__GetWorkloadResponse, n_staffing),
+    offsetof(Veche__Agency__V1__GetWorkloadResponse, staffing),
+    &veche__agency__v1__block_staffing__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "generated_at_ms",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Agency__V1__GetWorkloadResponse, generated_at_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned veche__agency__v1__get_workload_response__field_indices_by_name[] = {
+  2,   /* field[2] = generated_at_ms */
+  0,   /* field[0] = periods */
+  1,   /* field[1] = staffing */
+};
+static const ProtobufCIntRange veche__agency__v1__get_workload_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor veche__agency__v1__get_workload_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "veche.agency.v1.GetWorkloadResponse",
+  "GetWorkloadResponse",
+  "Veche__Agency__V1__GetWorkloadResponse",
+  "veche.agency.v1",
+  sizeof(Veche__Agency__V1__GetWorkloadResponse),
+  3,
+  veche__agency__v1__get_workload_response__field_descriptors,
+  veche__agency__v1__get_workload_response__field_indices_by_name,
+  1,  veche__agency__v1__get_workload_response__number_ranges,
+  (ProtobufCMessageInit) veche__agency__v1__get_workload_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor veche__agency__v1__set_block_staff_request__field_descriptors[2] =
+{
+  {
+    "topic_code",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Agency__V1__SetBlockStaffRequest, topic_code),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "staff",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Agency__V1__SetBlockStaffRequest, staff),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned veche__agency__v1__set_block_staff_request__field_indices_by_name[] = {
+  1,   /* field[1] = staff */
+  0,   /* field[0] = topic_code */
+};
+static const ProtobufCIntRange veche__agency__v1__set_block_staff_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor veche__agency__v1__set_block_staff_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "veche.agency.v1.SetBlockStaffRequest",
+  "SetBlockStaffRequest",
+  "Veche__Agency__V1__SetBlockStaffRequest",
+  "veche.agency.v1",
+  sizeof(Veche__Agency__V1__SetBlockStaffRequest),
+  2,
+  veche__agency__v1__set_block_staff_request__field_descriptors,
+  veche__agency__v1__set_block_staff_request__field_indices_by_name,
+  1,  veche__agency__v1__set_block_staff_request__number_ranges,
+  (ProtobufCMessageInit) veche__agency__v1__set_block_staff_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor veche__agency__v1__set_block_staff_response__field_descriptors[2] =
+{
+  {
+    "topic_code",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Agency__V1__SetBlockStaffResponse, topic_code),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "staff",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Agency__V1__SetBlockStaffResponse, staff),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned veche__agency__v1__set_block_staff_response__field_indices_by_name[] = {
+  1,   /* field[1] = staff */
+  0,   /* field[0] = topic_code */
+};
+static const ProtobufCIntRange veche__agency__v1__set_block_staff_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor veche__agency__v1__set_block_staff_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "veche.agency.v1.SetBlockStaffResponse",
+  "SetBlockStaffResponse",
+  "Veche__Agency__V1__SetBlockStaffResponse",
+  "veche.agency.v1",
+  sizeof(Veche__Agency__V1__SetBlockStaffResponse),
+  2,
+  veche__agency__v1__set_block_staff_response__field_descriptors,
+  veche__agency__v1__set_block_staff_response__field_indices_by_name,
+  1,  veche__agency__v1__set_block_staff_response__number_ranges,
+  (ProtobufCMessageInit) veche__agency__v1__set_block_staff_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor veche__agency__v1__saved_filter__field_descriptors[8] =
+{
+  {
+    "id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Agency__V1__SavedFilter, id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "owner",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Agency__V1__SavedFilter, owner),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "name",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Agency__V1__SavedFilter, name),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "query",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Agency__V1__SavedFilter, query),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "shared_topic_code",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Agency__V1__SavedFilter, shared_topic_code),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "created_at_ms",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Agency__V1__SavedFilter, created_at_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "updated_at_ms",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Agency__V1__SavedFilter, updated_at_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "mine",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Agency__V1__SavedFilter, mine),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned veche__agency__v1__saved_filter__field_indices_by_name[] = {
+  5,   /* field[5] = created_at_ms */
+  0,   /* field[0] = id */
+  7,   /* field[7] = mine */
+  2,   /* field[2] = name */
+  1,   /* field[1] = owner */
+  3,   /* field[3] = query */
+  4,   /* field[4] = shared_topic_code */
+  6,   /* field[6] = updated_at_ms */
+};
+static const ProtobufCIntRange veche__agency__v1__saved_filter__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 8 }
+};
+const ProtobufCMessageDescriptor veche__agency__v1__saved_filter__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "veche.agency.v1.SavedFilter",
+  "SavedFilter",
+  "Veche__Agency__V1__SavedFilter",
+  "veche.agency.v1",
+  sizeof(Veche__Agency__V1__SavedFilter),
+  8,
+  veche__agency__v1__saved_filter__field_descriptors,
+  veche__agency__v1__saved_filter__field_indices_by_name,
+  1,  veche__agency__v1__saved_filter__number_ranges,
+  (ProtobufCMessageInit) veche__agency__v1__saved_filter__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+#define veche__agency__v1__list_saved_filters_request__field_descriptors NULL
+#define veche__agency__v1__list_saved_filters_request__field_indices_by_name NULL
+#define veche__agency__v1__list_saved_filters_request__number_ranges NULL
+const ProtobufCMessageDescriptor veche__agency__v1__list_saved_filters_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "veche.agency.v1.ListSavedFiltersRequest",
+  "ListSavedFiltersRequest",
+  "Veche__Agency__V1__ListSavedFiltersRequest",
+  "veche.agency.v1",
+  sizeof(Veche__Agency__V1__ListSavedFiltersRequest),
+  0,
+  veche__agency__v1__list_saved_filters_request__field_descriptors,
+  veche__agency__v1__list_saved_filters_request__field_indices_by_name,
+  0,  veche__agency__v1__list_saved_filters_request__number_ranges,
+  (ProtobufCMessageInit) veche__agency__v1__list_saved_filters_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor veche__agency__v1__list_saved_filters_response__field_descriptors[1] =
+{
+  {
+    "filters",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Veche__Agency__V1__ListSavedFiltersResponse, n_filters),
+    offsetof(Veche__Agency__V1__ListSavedFiltersResponse, filters),
+    &veche__agency__v1__saved_filter__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned veche__agency__v1__list_saved_filters_response__field_indices_by_name[] = {
+  0,   /* field[0] = filters */
+};
+static const ProtobufCIntRange veche__agency__v1__list_saved_filters_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor veche__agency__v1__list_saved_filters_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "veche.agency.v1.ListSavedFiltersResponse",
+  "ListSavedFiltersResponse",
+  "Veche__Agency__V1__ListSavedFiltersResponse",
+  "veche.agency.v1",
+  sizeof(Veche__Agency__V1__ListSavedFiltersResponse),
+  1,
+  veche__agency__v1__list_saved_filters_response__field_descriptors,
+  veche__agency__v1__list_saved_filters_response__field_indices_by_name,
+  1,  veche__agency__v1__list_saved_filters_response__number_ranges,
+  (ProtobufCMessageInit) veche__agency__v1__list_saved_filters_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor veche__agency__v1__create_saved_filter_request__field_descriptors[1] =
+{
+  {
+    "filter",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Agency__V1__CreateSavedFilterRequest, filter),
+    &veche__agency__v1__saved_filter__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned veche__agency__v1__create_saved_filter_request__field_indices_by_name[] = {
+  0,   /* field[0] = filter */
+};
+static const ProtobufCIntRange veche__agency__v1__create_saved_filter_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor veche__agency__v1__create_saved_filter_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "veche.agency.v1.CreateSavedFilterRequest",
+  "CreateSavedFilterRequest",
+  "Veche__Agency__V1__CreateSavedFilterRequest",
+  "veche.agency.v1",
+  sizeof(Veche__Agency__V1__CreateSavedFilterRequest),
+  1,
+  veche__agency__v1__create_saved_filter_request__field_descriptors,
+  veche__agency__v1__create_saved_filter_request__field_indices_by_name,
+  1,  veche__agency__v1__create_saved_filter_request__number_ranges,
+  (ProtobufCMessageInit) veche__agency__v1__create_saved_filter_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor veche__agency__v1__create_saved_filter_response__field_descriptors[1] =
+{
+  {
+    "filter",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Agency__V1__CreateSavedFilterResponse, filter),
+    &veche__agency__v1__saved_filter__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned veche__agency__v1__create_saved_filter_response__field_indices_by_name[] = {
+  0,   /* field[0] = filter */
+};
+static const ProtobufCIntRange veche__agency__v1__create_saved_filter_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor veche__agency__v1__create_saved_filter_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "veche.agency.v1.CreateSavedFilterResponse",
+  "CreateSavedFilterResponse",
+  "Veche__Agency__V1__CreateSavedFilterResponse",
+  "veche.agency.v1",
+  sizeof(Veche__Agency__V1__CreateSavedFilterResponse),
+  1,
+  veche__agency__v1__create_saved_filter_response__field_descriptors,
+  veche__agency__v1__create_saved_filter_response__field_indices_by_name,
+  1,  veche__agency__v1__create_saved_filter_response__number_ranges,
+  (ProtobufCMessageInit) veche__agency__v1__create_saved_filter_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor veche__agency__v1__update_saved_filter_request__field_descriptors[1] =
+{
+  {
+    "filter",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Agency__V1__UpdateSavedFilterRequest, filter),
+    &veche__agency__v1__saved_filter__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned veche__agency__v1__update_saved_filter_request__field_indices_by_name[] = {
+  0,   /* field[0] = filter */
+};
+static const ProtobufCIntRange veche__agency__v1__update_saved_filter_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor veche__agency__v1__update_saved_filter_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "veche.agency.v1.UpdateSavedFilterRequest",
+  "UpdateSavedFilterRequest",
+  "Veche__Agency__V1__UpdateSavedFilterRequest",
+  "veche.agency.v1",
+  sizeof(Veche__Agency__V1__UpdateSavedFilterRequest),
+  1,
+  veche__agency__v1__update_saved_filter_request__field_descriptors,
+  veche__agency__v1__update_saved_filter_request__field_indices_by_name,
+  1,  veche__agency__v1__update_saved_filter_request__number_ranges,
+  (ProtobufCMessageInit) veche__agency__v1__update_saved_filter_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor veche__agency__v1__update_saved_filter_response__field_descriptors[1] =
+{
+  {
+    "filter",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Agency__V1__UpdateSavedFilterResponse, filter),
+    &veche__agency__v1__saved_filter__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned veche__agency__v1__update_saved_filter_response__field_indices_by_name[] = {
+  0,   /* field[0] = filter */
+};
+static const ProtobufCIntRange veche__agency__v1__update_saved_filter_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor veche__agency__v1__update_saved_filter_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "veche.agency.v1.UpdateSavedFilterResponse",
+  "UpdateSavedFilterResponse",
+  "Veche__Agency__V1__UpdateSavedFilterResponse",
+  "veche.agency.v1",
+  sizeof(Veche__Agency__V1__UpdateSavedFilterResponse),
+  1,
+  veche__agency__v1__update_saved_filter_response__field_descriptors,
+  veche__agency__v1__update_saved_filter_response__field_indices_by_name,
+  1,  veche__agency__v1__update_saved_filter_response__number_ranges,
+  (ProtobufCMessageInit) veche__agency__v1__update_saved_filter_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor veche__agency__v1__delete_saved_filter_request__field_descriptors[1] =
+{
+  {
+    "id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Agency__V1__DeleteSavedFilterRequest, id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned veche__agency__v1__delete_saved_filter_request__field_indices_by_name[] = {
+  0,   /* field[0] = id */
+};
+static const ProtobufCIntRange veche__agency__v1__delete_saved_filter_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor veche__agency__v1__delete_saved_filter_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "veche.agency.v1.DeleteSavedFilterRequest",
+  "DeleteSavedFilterRequest",
+  "Veche__Agency__V1__DeleteSavedFilterRequest",
+  "veche.agency.v1",
+  sizeof(Veche__Agency__V1__DeleteSavedFilterRequest),
+  1,
+  veche__agency__v1__delete_saved_filter_request__field_descriptors,
+  veche__agency__v1__delete_saved_filter_request__field_indices_by_name,
+  1,  veche__agency__v1__delete_saved_filter_request__number_ranges,
+  (ProtobufCMessageInit) veche__agency__v1__delete_saved_filter_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor veche__agency__v1__delete_saved_filter_response__field_descriptors[1] =
+{
+  {
+    "id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Agency__V1__DeleteSavedFilterResponse, id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned veche__agency__v1__delete_saved_filter_response__field_indices_by_name[] = {
+  0,   /* field[0] = id */
+};
+static const ProtobufCIntRange veche__agency__v1__delete_saved_filter_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor veche__agency__v1__delete_saved_filter_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "veche.agency.v1.DeleteSavedFilterResponse",
+  "DeleteSavedFilterResponse",
+  "Veche__Agency__V1__DeleteSavedFilterResponse",
+  "veche.agency.v1",
+  sizeof(Veche__Agency__V1__DeleteSavedFilterResponse),
+  1,
+  veche__agency__v1__delete_saved_filter_response__field_descriptors,
+  veche__agency__v1__delete_saved_filter_response__field_indices_by_name,
+  1,  veche__agency__v1__delete_saved_filter_response__number_ranges,
+  (ProtobufCMessageInit) veche__agency__v1__delete_saved_filter_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
 static const ProtobufCEnumValue veche__agency__v1__municipality_type__enum_values_by_number[6] =
 {
   { "MUNICIPALITY_TYPE_UNSPECIFIED", "VECHE__AGENCY__V1__MUNICIPALITY_TYPE__MUNICIPALITY_TYPE_UNSPECIFIED", 0 },
@@ -5536,7 +8148,7 @@ const ProtobufCEnumDescriptor veche__agency__v1__agency_kind__descriptor =
   veche__agency__v1__agency_kind__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
-static const ProtobufCMethodDescriptor veche__agency__v1__agency_service__method_descriptors[18] =
+static const ProtobufCMethodDescriptor veche__agency__v1__agency_service__method_descriptors[28] =
 {
   { "ListMunicipalities", &veche__agency__v1__list_municipalities_request__descriptor, &veche__agency__v1__list_municipalities_response__descriptor },
   { "ListAgencies", &veche__agency__v1__list_agencies_request__descriptor, &veche__agency__v1__list_agencies_response__descriptor },
@@ -5556,24 +8168,44 @@ static const ProtobufCMethodDescriptor veche__agency__v1__agency_service__method
   { "RevokeRole", &veche__agency__v1__revoke_role_request__descriptor, &veche__agency__v1__revoke_role_response__descriptor },
   { "ResolveGrants", &veche__agency__v1__resolve_grants_request__descriptor, &veche__agency__v1__resolve_grants_response__descriptor },
   { "QueryAudit", &veche__agency__v1__query_audit_request__descriptor, &veche__agency__v1__query_audit_response__descriptor },
+  { "GetNotificationPreferences", &veche__agency__v1__get_notification_preferences_request__descriptor, &veche__agency__v1__get_notification_preferences_response__descriptor },
+  { "SetNotificationPreferences", &veche__agency__v1__set_notification_preferences_request__descriptor, &veche__agency__v1__set_notification_preferences_response__descriptor },
+  { "ListEscalationChains", &veche__agency__v1__list_escalation_chains_request__descriptor, &veche__agency__v1__list_escalation_chains_response__descriptor },
+  { "SetEscalationChain", &veche__agency__v1__set_escalation_chain_request__descriptor, &veche__agency__v1__set_escalation_chain_response__descriptor },
+  { "GetWorkload", &veche__agency__v1__get_workload_request__descriptor, &veche__agency__v1__get_workload_response__descriptor },
+  { "SetBlockStaff", &veche__agency__v1__set_block_staff_request__descriptor, &veche__agency__v1__set_block_staff_response__descriptor },
+  { "ListSavedFilters", &veche__agency__v1__list_saved_filters_request__descriptor, &veche__agency__v1__list_saved_filters_response__descriptor },
+  { "CreateSavedFilter", &veche__agency__v1__create_saved_filter_request__descriptor, &veche__agency__v1__create_saved_filter_response__descriptor },
+  { "UpdateSavedFilter", &veche__agency__v1__update_saved_filter_request__descriptor, &veche__agency__v1__update_saved_filter_response__descriptor },
+  { "DeleteSavedFilter", &veche__agency__v1__delete_saved_filter_request__descriptor, &veche__agency__v1__delete_saved_filter_response__descriptor },
 };
 const unsigned veche__agency__v1__agency_service__method_indices_by_name[] = {
   14,        /* AssignRole */
   8,        /* ComputeDeadlines */
+  25,        /* CreateSavedFilter */
+  27,        /* DeleteSavedFilter */
   2,        /* GetAgency */
   9,        /* GetCalendar */
   12,        /* GetDirectorySnapshot */
+  18,        /* GetNotificationPreferences */
   7,        /* GetSlaPolicies */
+  22,        /* GetWorkload */
   1,        /* ListAgencies */
+  20,        /* ListEscalationChains */
   0,        /* ListMunicipalities */
   13,        /* ListRoleAssignments */
   5,        /* ListRoutingRules */
+  24,        /* ListSavedFilters */
   3,        /* ListTopics */
   17,        /* QueryAudit */
   16,        /* ResolveGrants */
   15,        /* RevokeRole */
   4,        /* Route */
+  23,        /* SetBlockStaff */
   10,        /* SetCalendarOverride */
+  21,        /* SetEscalationChain */
+  19,        /* SetNotificationPreferences */
+  26,        /* UpdateSavedFilter */
   6,        /* UpsertRoutingRule */
   11         /* UpsertSlaPolicy */
 };
@@ -5584,7 +8216,7 @@ const ProtobufCServiceDescriptor veche__agency__v1__agency_service__descriptor =
   "AgencyService",
   "Veche__Agency__V1__AgencyService",
   "veche.agency.v1",
-  18,
+  28,
   veche__agency__v1__agency_service__method_descriptors,
   veche__agency__v1__agency_service__method_indices_by_name
 };
@@ -5731,6 +8363,86 @@ void veche__agency__v1__agency_service__query_audit(ProtobufCService *service,
 {
   assert(service->descriptor == &veche__agency__v1__agency_service__descriptor);
   service->invoke(service, 17, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void veche__agency__v1__agency_service__get_notification_preferences(ProtobufCService *service,
+                                                                     const Veche__Agency__V1__GetNotificationPreferencesRequest *input,
+                                                                     Veche__Agency__V1__GetNotificationPreferencesResponse_Closure closure,
+                                                                     void *closure_data)
+{
+  assert(service->descriptor == &veche__agency__v1__agency_service__descriptor);
+  service->invoke(service, 18, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void veche__agency__v1__agency_service__set_notification_preferences(ProtobufCService *service,
+                                                                     const Veche__Agency__V1__SetNotificationPreferencesRequest *input,
+                                                                     Veche__Agency__V1__SetNotificationPreferencesResponse_Closure closure,
+                                                                     void *closure_data)
+{
+  assert(service->descriptor == &veche__agency__v1__agency_service__descriptor);
+  service->invoke(service, 19, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void veche__agency__v1__agency_service__list_escalation_chains(ProtobufCService *service,
+                                                               const Veche__Agency__V1__ListEscalationChainsRequest *input,
+                                                               Veche__Agency__V1__ListEscalationChainsResponse_Closure closure,
+                                                               void *closure_data)
+{
+  assert(service->descriptor == &veche__agency__v1__agency_service__descriptor);
+  service->invoke(service, 20, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void veche__agency__v1__agency_service__set_escalation_chain(ProtobufCService *service,
+                                                             const Veche__Agency__V1__SetEscalationChainRequest *input,
+                                                             Veche__Agency__V1__SetEscalationChainResponse_Closure closure,
+                                                             void *closure_data)
+{
+  assert(service->descriptor == &veche__agency__v1__agency_service__descriptor);
+  service->invoke(service, 21, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void veche__agency__v1__agency_service__get_workload(ProtobufCService *service,
+                                                     const Veche__Agency__V1__GetWorkloadRequest *input,
+                                                     Veche__Agency__V1__GetWorkloadResponse_Closure closure,
+                                                     void *closure_data)
+{
+  assert(service->descriptor == &veche__agency__v1__agency_service__descriptor);
+  service->invoke(service, 22, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void veche__agency__v1__agency_service__set_block_staff(ProtobufCService *service,
+                                                        const Veche__Agency__V1__SetBlockStaffRequest *input,
+                                                        Veche__Agency__V1__SetBlockStaffResponse_Closure closure,
+                                                        void *closure_data)
+{
+  assert(service->descriptor == &veche__agency__v1__agency_service__descriptor);
+  service->invoke(service, 23, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void veche__agency__v1__agency_service__list_saved_filters(ProtobufCService *service,
+                                                           const Veche__Agency__V1__ListSavedFiltersRequest *input,
+                                                           Veche__Agency__V1__ListSavedFiltersResponse_Closure closure,
+                                                           void *closure_data)
+{
+  assert(service->descriptor == &veche__agency__v1__agency_service__descriptor);
+  service->invoke(service, 24, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void veche__agency__v1__agency_service__create_saved_filter(ProtobufCService *service,
+                                                            const Veche__Agency__V1__CreateSavedFilterRequest *input,
+                                                            Veche__Agency__V1__CreateSavedFilterResponse_Closure closure,
+                                                            void *closure_data)
+{
+  assert(service->descriptor == &veche__agency__v1__agency_service__descriptor);
+  service->invoke(service, 25, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void veche__agency__v1__agency_service__update_saved_filter(ProtobufCService *service,
+                                                            const Veche__Agency__V1__UpdateSavedFilterRequest *input,
+                                                            Veche__Agency__V1__UpdateSavedFilterResponse_Closure closure,
+                                                            void *closure_data)
+{
+  assert(service->descriptor == &veche__agency__v1__agency_service__descriptor);
+  service->invoke(service, 26, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void veche__agency__v1__agency_service__delete_saved_filter(ProtobufCService *service,
+                                                            const Veche__Agency__V1__DeleteSavedFilterRequest *input,
+                                                            Veche__Agency__V1__DeleteSavedFilterResponse_Closure closure,
+                                                            void *closure_data)
+{
+  assert(service->descriptor == &veche__agency__v1__agency_service__descriptor);
+  service->invoke(service, 27, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void veche__agency__v1__agency_service__init (Veche__Agency__V1__AgencyService_Service *service,
                                               Veche__Agency__V1__AgencyService_ServiceDestroy destroy)

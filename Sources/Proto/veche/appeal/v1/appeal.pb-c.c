@@ -952,6 +952,186 @@ void   veche__appeal__v1__get_stats_response__free_unpacked
   assert(message->base.descriptor == &veche__appeal__v1__get_stats_response__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   veche__appeal__v1__get_activity_request__init
+                     (Veche__Appeal__V1__GetActivityRequest         *message)
+{
+  static const Veche__Appeal__V1__GetActivityRequest init_value = VECHE__APPEAL__V1__GET_ACTIVITY_REQUEST__INIT;
+  *message = init_value;
+}
+size_t veche__appeal__v1__get_activity_request__get_packed_size
+                     (const Veche__Appeal__V1__GetActivityRequest *message)
+{
+  assert(message->base.descriptor == &veche__appeal__v1__get_activity_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t veche__appeal__v1__get_activity_request__pack
+                     (const Veche__Appeal__V1__GetActivityRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &veche__appeal__v1__get_activity_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t veche__appeal__v1__get_activity_request__pack_to_buffer
+                     (const Veche__Appeal__V1__GetActivityRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &veche__appeal__v1__get_activity_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Veche__Appeal__V1__GetActivityRequest *
+       veche__appeal__v1__get_activity_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Veche__Appeal__V1__GetActivityRequest *)
+     protobuf_c_message_unpack (&veche__appeal__v1__get_activity_request__descriptor,
+                                allocator, len, data);
+}
+void   veche__appeal__v1__get_activity_request__free_unpacked
+                     (Veche__Appeal__V1__GetActivityRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &veche__appeal__v1__get_activity_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   veche__appeal__v1__activity_day__init
+                     (Veche__Appeal__V1__ActivityDay         *message)
+{
+  static const Veche__Appeal__V1__ActivityDay init_value = VECHE__APPEAL__V1__ACTIVITY_DAY__INIT;
+  *message = init_value;
+}
+size_t veche__appeal__v1__activity_day__get_packed_size
+                     (const Veche__Appeal__V1__ActivityDay *message)
+{
+  assert(message->base.descriptor == &veche__appeal__v1__activity_day__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t veche__appeal__v1__activity_day__pack
+                     (const Veche__Appeal__V1__ActivityDay *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &veche__appeal__v1__activity_day__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t veche__appeal__v1__activity_day__pack_to_buffer
+                     (const Veche__Appeal__V1__ActivityDay *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &veche__appeal__v1__activity_day__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Veche__Appeal__V1__ActivityDay *
+       veche__appeal__v1__activity_day__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Veche__Appeal__V1__ActivityDay *)
+     protobuf_c_message_unpack (&veche__appeal__v1__activity_day__descriptor,
+                                allocator, len, data);
+}
+void   veche__appeal__v1__activity_day__free_unpacked
+                     (Veche__Appeal__V1__ActivityDay *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &veche__appeal__v1__activity_day__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   veche__appeal__v1__topic_timeliness__init
+                     (Veche__Appeal__V1__TopicTimeliness         *message)
+{
+  static const Veche__Appeal__V1__TopicTimeliness init_value = VECHE__APPEAL__V1__TOPIC_TIMELINESS__INIT;
+  *message = init_value;
+}
+size_t veche__appeal__v1__topic_timeliness__get_packed_size
+                     (const Veche__Appeal__V1__TopicTimeliness *message)
+{
+  assert(message->base.descriptor == &veche__appeal__v1__topic_timeliness__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t veche__appeal__v1__topic_timeliness__pack
+                     (const Veche__Appeal__V1__TopicTimeliness *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &veche__appeal__v1__topic_timeliness__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t veche__appeal__v1__topic_timeliness__pack_to_buffer
+                     (const Veche__Appeal__V1__TopicTimeliness *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &veche__appeal__v1__topic_timeliness__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Veche__Appeal__V1__TopicTimeliness *
+       veche__appeal__v1__topic_timeliness__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Veche__Appeal__V1__TopicTimeliness *)
+     protobuf_c_message_unpack (&veche__appeal__v1__topic_timeliness__descriptor,
+                                allocator, len, data);
+}
+void   veche__appeal__v1__topic_timeliness__free_unpacked
+                     (Veche__Appeal__V1__TopicTimeliness *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &veche__appeal__v1__topic_timeliness__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   veche__appeal__v1__get_activity_response__init
+                     (Veche__Appeal__V1__GetActivityResponse         *message)
+{
+  static const Veche__Appeal__V1__GetActivityResponse init_value = VECHE__APPEAL__V1__GET_ACTIVITY_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t veche__appeal__v1__get_activity_response__get_packed_size
+                     (const Veche__Appeal__V1__GetActivityResponse *message)
+{
+  assert(message->base.descriptor == &veche__appeal__v1__get_activity_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t veche__appeal__v1__get_activity_response__pack
+                     (const Veche__Appeal__V1__GetActivityResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &veche__appeal__v1__get_activity_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t veche__appeal__v1__get_activity_response__pack_to_buffer
+                     (const Veche__Appeal__V1__GetActivityResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &veche__appeal__v1__get_activity_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Veche__Appeal__V1__GetActivityResponse *
+       veche__appeal__v1__get_activity_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Veche__Appeal__V1__GetActivityResponse *)
+     protobuf_c_message_unpack (&veche__appeal__v1__get_activity_response__descriptor,
+                                allocator, len, data);
+}
+void   veche__appeal__v1__get_activity_response__free_unpacked
+                     (Veche__Appeal__V1__GetActivityResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &veche__appeal__v1__get_activity_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 static const ProtobufCFieldDescriptor veche__appeal__v1__incoming_appeal__field_descriptors[14] =
 {
   {
@@ -2036,7 +2216,7 @@ const ProtobufCMessageDescriptor veche__appeal__v1__get_appeal_response__descrip
   (ProtobufCMessageInit) veche__appeal__v1__get_appeal_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor veche__appeal__v1__list_appeals_request__field_descriptors[15] =
+static const ProtobufCFieldDescriptor veche__appeal__v1__list_appeals_request__field_descriptors[17] =
 {
   {
     "statuses",
@@ -2207,8 +2387,32 @@ static const ProtobufCFieldDescriptor veche__appeal__v1__list_appeals_request__f
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
   {
-    "triage_only",
+    "order",
     15,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Appeal__V1__ListAppealsRequest, order),
+    &veche__appeal__v1__list_order__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "monitoring_flag",
+    16,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Appeal__V1__ListAppealsRequest, monitoring_flag),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "triage_only",
+    17,
     PROTOBUF_C_LABEL_NONE,
     PROTOBUF_C_TYPE_BOOL,
     0,   /* quantifier_offset */
@@ -2224,7 +2428,9 @@ static const unsigned veche__appeal__v1__list_appeals_request__field_indices_by_
   5,   /* field[5] = category_code */
   1,   /* field[1] = channels */
   13,   /* field[13] = external_id */
+  15,   /* field[15] = monitoring_flag */
   3,   /* field[3] = municipality_oktmo */
+  14,   /* field[14] = order */
   9,   /* field[9] = overdue_only */
   11,   /* field[11] = page */
   10,   /* field[10] = problem_group_id */
@@ -2233,13 +2439,13 @@ static const unsigned veche__appeal__v1__list_appeals_request__field_indices_by_
   0,   /* field[0] = statuses */
   6,   /* field[6] = text_query */
   4,   /* field[4] = topic_code */
-  14,   /* field[14] = triage_only */
+  16,   /* field[16] = triage_only */
   12,   /* field[12] = unassigned_only */
 };
 static const ProtobufCIntRange veche__appeal__v1__list_appeals_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 15 }
+  { 0, 17 }
 };
 const ProtobufCMessageDescriptor veche__appeal__v1__list_appeals_request__descriptor =
 {
@@ -2249,14 +2455,14 @@ const ProtobufCMessageDescriptor veche__appeal__v1__list_appeals_request__descri
   "Veche__Appeal__V1__ListAppealsRequest",
   "veche.appeal.v1",
   sizeof(Veche__Appeal__V1__ListAppealsRequest),
-  15,
+  17,
   veche__appeal__v1__list_appeals_request__field_descriptors,
   veche__appeal__v1__list_appeals_request__field_indices_by_name,
   1,  veche__appeal__v1__list_appeals_request__number_ranges,
   (ProtobufCMessageInit) veche__appeal__v1__list_appeals_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor veche__appeal__v1__list_appeals_response__field_descriptors[3] =
+static const ProtobufCFieldDescriptor veche__appeal__v1__list_appeals_response__field_descriptors[4] =
 {
   {
     "appeals",
@@ -2294,16 +2500,29 @@ static const ProtobufCFieldDescriptor veche__appeal__v1__list_appeals_response__
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "total_is_estimate",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Appeal__V1__ListAppealsResponse, total_is_estimate),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned veche__appeal__v1__list_appeals_response__field_indices_by_name[] = {
   0,   /* field[0] = appeals */
   1,   /* field[1] = next_page_token */
   2,   /* field[2] = total_count */
+  3,   /* field[3] = total_is_estimate */
 };
 static const ProtobufCIntRange veche__appeal__v1__list_appeals_response__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 3 }
+  { 0, 4 }
 };
 const ProtobufCMessageDescriptor veche__appeal__v1__list_appeals_response__descriptor =
 {
@@ -2313,7 +2532,7 @@ const ProtobufCMessageDescriptor veche__appeal__v1__list_appeals_response__descr
   "Veche__Appeal__V1__ListAppealsResponse",
   "veche.appeal.v1",
   sizeof(Veche__Appeal__V1__ListAppealsResponse),
-  3,
+  4,
   veche__appeal__v1__list_appeals_response__field_descriptors,
   veche__appeal__v1__list_appeals_response__field_indices_by_name,
   1,  veche__appeal__v1__list_appeals_response__number_ranges,
@@ -3026,6 +3245,405 @@ const ProtobufCMessageDescriptor veche__appeal__v1__get_stats_response__descript
   (ProtobufCMessageInit) veche__appeal__v1__get_stats_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
+static const ProtobufCFieldDescriptor veche__appeal__v1__get_activity_request__field_descriptors[3] =
+{
+  {
+    "from_ms",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Appeal__V1__GetActivityRequest, from_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "to_ms",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Appeal__V1__GetActivityRequest, to_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "time_zone",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Appeal__V1__GetActivityRequest, time_zone),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned veche__appeal__v1__get_activity_request__field_indices_by_name[] = {
+  0,   /* field[0] = from_ms */
+  2,   /* field[2] = time_zone */
+  1,   /* field[1] = to_ms */
+};
+static const ProtobufCIntRange veche__appeal__v1__get_activity_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor veche__appeal__v1__get_activity_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "veche.appeal.v1.GetActivityRequest",
+  "GetActivityRequest",
+  "Veche__Appeal__V1__GetActivityRequest",
+  "veche.appeal.v1",
+  sizeof(Veche__Appeal__V1__GetActivityRequest),
+  3,
+  veche__appeal__v1__get_activity_request__field_descriptors,
+  veche__appeal__v1__get_activity_request__field_indices_by_name,
+  1,  veche__appeal__v1__get_activity_request__number_ranges,
+  (ProtobufCMessageInit) veche__appeal__v1__get_activity_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor veche__appeal__v1__activity_day__field_descriptors[3] =
+{
+  {
+    "date",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Appeal__V1__ActivityDay, date),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "received",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Appeal__V1__ActivityDay, received),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "answered",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Appeal__V1__ActivityDay, answered),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned veche__appeal__v1__activity_day__field_indices_by_name[] = {
+  2,   /* field[2] = answered */
+  0,   /* field[0] = date */
+  1,   /* field[1] = received */
+};
+static const ProtobufCIntRange veche__appeal__v1__activity_day__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor veche__appeal__v1__activity_day__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "veche.appeal.v1.ActivityDay",
+  "ActivityDay",
+  "Veche__Appeal__V1__ActivityDay",
+  "veche.appeal.v1",
+  sizeof(Veche__Appeal__V1__ActivityDay),
+  3,
+  veche__appeal__v1__activity_day__field_descriptors,
+  veche__appeal__v1__activity_day__field_indices_by_name,
+  1,  veche__appeal__v1__activity_day__number_ranges,
+  (ProtobufCMessageInit) veche__appeal__v1__activity_day__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor veche__appeal__v1__topic_timeliness__field_descriptors[6] =
+{
+  {
+    "topic_code",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Appeal__V1__TopicTimeliness, topic_code),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "on_time",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Appeal__V1__TopicTimeliness, on_time),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "late",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Appeal__V1__TopicTimeliness, late),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "in_progress",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Appeal__V1__TopicTimeliness, in_progress),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "median_answer_hours",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_DOUBLE,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Appeal__V1__TopicTimeliness, median_answer_hours),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "answered",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Appeal__V1__TopicTimeliness, answered),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned veche__appeal__v1__topic_timeliness__field_indices_by_name[] = {
+  5,   /* field[5] = answered */
+  3,   /* field[3] = in_progress */
+  2,   /* field[2] = late */
+  4,   /* field[4] = median_answer_hours */
+  1,   /* field[1] = on_time */
+  0,   /* field[0] = topic_code */
+};
+static const ProtobufCIntRange veche__appeal__v1__topic_timeliness__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 6 }
+};
+const ProtobufCMessageDescriptor veche__appeal__v1__topic_timeliness__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "veche.appeal.v1.TopicTimeliness",
+  "TopicTimeliness",
+  "Veche__Appeal__V1__TopicTimeliness",
+  "veche.appeal.v1",
+  sizeof(Veche__Appeal__V1__TopicTimeliness),
+  6,
+  veche__appeal__v1__topic_timeliness__field_descriptors,
+  veche__appeal__v1__topic_timeliness__field_indices_by_name,
+  1,  veche__appeal__v1__topic_timeliness__number_ranges,
+  (ProtobufCMessageInit) veche__appeal__v1__topic_timeliness__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor veche__appeal__v1__get_activity_response__field_descriptors[11] =
+{
+  {
+    "appeals",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Appeal__V1__GetActivityResponse, appeals),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "daily",
+    2,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Veche__Appeal__V1__GetActivityResponse, n_daily),
+    offsetof(Veche__Appeal__V1__GetActivityResponse, daily),
+    &veche__appeal__v1__activity_day__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "flags",
+    3,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Veche__Appeal__V1__GetActivityResponse, n_flags),
+    offsetof(Veche__Appeal__V1__GetActivityResponse, flags),
+    &veche__appeal__v1__count_by_key__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "answered",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Appeal__V1__GetActivityResponse, answered),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "on_time",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Appeal__V1__GetActivityResponse, on_time),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "late",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Appeal__V1__GetActivityResponse, late),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "overdue_open",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Appeal__V1__GetActivityResponse, overdue_open),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "in_progress",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Appeal__V1__GetActivityResponse, in_progress),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "median_answer_hours",
+    9,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_DOUBLE,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Appeal__V1__GetActivityResponse, median_answer_hours),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "by_topic",
+    10,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Veche__Appeal__V1__GetActivityResponse, n_by_topic),
+    offsetof(Veche__Appeal__V1__GetActivityResponse, by_topic),
+    &veche__appeal__v1__topic_timeliness__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "answer_time_buckets",
+    11,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Veche__Appeal__V1__GetActivityResponse, n_answer_time_buckets),
+    offsetof(Veche__Appeal__V1__GetActivityResponse, answer_time_buckets),
+    &veche__appeal__v1__count_by_key__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned veche__appeal__v1__get_activity_response__field_indices_by_name[] = {
+  10,   /* field[10] = answer_time_buckets */
+  3,   /* field[3] = answered */
+  0,   /* field[0] = appeals */
+  9,   /* field[9] = by_topic */
+  1,   /* field[1] = daily */
+  2,   /* field[2] = flags */
+  7,   /* field[7] = in_progress */
+  5,   /* field[5] = late */
+  8,   /* field[8] = median_answer_hours */
+  4,   /* field[4] = on_time */
+  6,   /* field[6] = overdue_open */
+};
+static const ProtobufCIntRange veche__appeal__v1__get_activity_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 11 }
+};
+const ProtobufCMessageDescriptor veche__appeal__v1__get_activity_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "veche.appeal.v1.GetActivityResponse",
+  "GetActivityResponse",
+  "Veche__Appeal__V1__GetActivityResponse",
+  "veche.appeal.v1",
+  sizeof(Veche__Appeal__V1__GetActivityResponse),
+  11,
+  veche__appeal__v1__get_activity_response__field_descriptors,
+  veche__appeal__v1__get_activity_response__field_indices_by_name,
+  1,  veche__appeal__v1__get_activity_response__number_ranges,
+  (ProtobufCMessageInit) veche__appeal__v1__get_activity_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
 static const ProtobufCEnumValue veche__appeal__v1__channel__enum_values_by_number[10] =
 {
   { "CHANNEL_UNSPECIFIED", "VECHE__APPEAL__V1__CHANNEL__CHANNEL_UNSPECIFIED", 0 },
@@ -3206,7 +3824,35 @@ const ProtobufCEnumDescriptor veche__appeal__v1__event_type__descriptor =
   veche__appeal__v1__event_type__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
-static const ProtobufCMethodDescriptor veche__appeal__v1__appeal_service__method_descriptors[8] =
+static const ProtobufCEnumValue veche__appeal__v1__list_order__enum_values_by_number[2] =
+{
+  { "LIST_ORDER_NEWEST", "VECHE__APPEAL__V1__LIST_ORDER__LIST_ORDER_NEWEST", 0 },
+  { "LIST_ORDER_DEADLINE", "VECHE__APPEAL__V1__LIST_ORDER__LIST_ORDER_DEADLINE", 1 },
+};
+static const ProtobufCIntRange veche__appeal__v1__list_order__value_ranges[] = {
+{0, 0},{0, 2}
+};
+static const ProtobufCEnumValueIndex veche__appeal__v1__list_order__enum_values_by_name[2] =
+{
+  { "LIST_ORDER_DEADLINE", 1 },
+  { "LIST_ORDER_NEWEST", 0 },
+};
+const ProtobufCEnumDescriptor veche__appeal__v1__list_order__descriptor =
+{
+  PROTOBUF_C__ENUM_DESCRIPTOR_MAGIC,
+  "veche.appeal.v1.ListOrder",
+  "ListOrder",
+  "Veche__Appeal__V1__ListOrder",
+  "veche.appeal.v1",
+  2,
+  veche__appeal__v1__list_order__enum_values_by_number,
+  2,
+  veche__appeal__v1__list_order__enum_values_by_name,
+  1,
+  veche__appeal__v1__list_order__value_ranges,
+  NULL,NULL,NULL,NULL   /* reserved[1234] */
+};
+static const ProtobufCMethodDescriptor veche__appeal__v1__appeal_service__method_descriptors[9] =
 {
   { "SubmitAppeal", &veche__appeal__v1__submit_appeal_request__descriptor, &veche__appeal__v1__submit_appeal_response__descriptor },
   { "GetAppeal", &veche__appeal__v1__get_appeal_request__descriptor, &veche__appeal__v1__get_appeal_response__descriptor },
@@ -3216,9 +3862,11 @@ static const ProtobufCMethodDescriptor veche__appeal__v1__appeal_service__method
   { "RateAppeal", &veche__appeal__v1__rate_appeal_request__descriptor, &veche__appeal__v1__rate_appeal_response__descriptor },
   { "GetStats", &veche__appeal__v1__get_stats_request__descriptor, &veche__appeal__v1__get_stats_response__descriptor },
   { "ReclassifyAppeal", &veche__appeal__v1__reclassify_appeal_request__descriptor, &veche__appeal__v1__reclassify_appeal_response__descriptor },
+  { "GetActivity", &veche__appeal__v1__get_activity_request__descriptor, &veche__appeal__v1__get_activity_response__descriptor },
 };
 const unsigned veche__appeal__v1__appeal_service__method_indices_by_name[] = {
   4,        /* AnswerAppeal */
+  8,        /* GetActivity */
   1,        /* GetAppeal */
   6,        /* GetStats */
   2,        /* ListAppeals */
@@ -3234,7 +3882,7 @@ const ProtobufCServiceDescriptor veche__appeal__v1__appeal_service__descriptor =
   "AppealService",
   "Veche__Appeal__V1__AppealService",
   "veche.appeal.v1",
-  8,
+  9,
   veche__appeal__v1__appeal_service__method_descriptors,
   veche__appeal__v1__appeal_service__method_indices_by_name
 };
@@ -3301,6 +3949,14 @@ void veche__appeal__v1__appeal_service__reclassify_appeal(ProtobufCService *serv
 {
   assert(service->descriptor == &veche__appeal__v1__appeal_service__descriptor);
   service->invoke(service, 7, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void veche__appeal__v1__appeal_service__get_activity(ProtobufCService *service,
+                                                     const Veche__Appeal__V1__GetActivityRequest *input,
+                                                     Veche__Appeal__V1__GetActivityResponse_Closure closure,
+                                                     void *closure_data)
+{
+  assert(service->descriptor == &veche__appeal__v1__appeal_service__descriptor);
+  service->invoke(service, 8, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void veche__appeal__v1__appeal_service__init (Veche__Appeal__V1__AppealService_Service *service,
                                               Veche__Appeal__V1__AppealService_ServiceDestroy destroy)

@@ -1087,6 +1087,861 @@ void   veche__rating__v1__get_progress_response__free_unpacked
   assert(message->base.descriptor == &veche__rating__v1__get_progress_response__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   veche__rating__v1__root_cause_target__init
+                     (Veche__Rating__V1__RootCauseTarget         *message)
+{
+  static const Veche__Rating__V1__RootCauseTarget init_value = VECHE__RATING__V1__ROOT_CAUSE_TARGET__INIT;
+  *message = init_value;
+}
+size_t veche__rating__v1__root_cause_target__get_packed_size
+                     (const Veche__Rating__V1__RootCauseTarget *message)
+{
+  assert(message->base.descriptor == &veche__rating__v1__root_cause_target__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t veche__rating__v1__root_cause_target__pack
+                     (const Veche__Rating__V1__RootCauseTarget *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &veche__rating__v1__root_cause_target__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t veche__rating__v1__root_cause_target__pack_to_buffer
+                     (const Veche__Rating__V1__RootCauseTarget *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &veche__rating__v1__root_cause_target__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Veche__Rating__V1__RootCauseTarget *
+       veche__rating__v1__root_cause_target__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Veche__Rating__V1__RootCauseTarget *)
+     protobuf_c_message_unpack (&veche__rating__v1__root_cause_target__descriptor,
+                                allocator, len, data);
+}
+void   veche__rating__v1__root_cause_target__free_unpacked
+                     (Veche__Rating__V1__RootCauseTarget *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &veche__rating__v1__root_cause_target__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   veche__rating__v1__root_cause_progress__init
+                     (Veche__Rating__V1__RootCauseProgress         *message)
+{
+  static const Veche__Rating__V1__RootCauseProgress init_value = VECHE__RATING__V1__ROOT_CAUSE_PROGRESS__INIT;
+  *message = init_value;
+}
+size_t veche__rating__v1__root_cause_progress__get_packed_size
+                     (const Veche__Rating__V1__RootCauseProgress *message)
+{
+  assert(message->base.descriptor == &veche__rating__v1__root_cause_progress__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t veche__rating__v1__root_cause_progress__pack
+                     (const Veche__Rating__V1__RootCauseProgress *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &veche__rating__v1__root_cause_progress__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t veche__rating__v1__root_cause_progress__pack_to_buffer
+                     (const Veche__Rating__V1__RootCauseProgress *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &veche__rating__v1__root_cause_progress__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Veche__Rating__V1__RootCauseProgress *
+       veche__rating__v1__root_cause_progress__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Veche__Rating__V1__RootCauseProgress *)
+     protobuf_c_message_unpack (&veche__rating__v1__root_cause_progress__descriptor,
+                                allocator, len, data);
+}
+void   veche__rating__v1__root_cause_progress__free_unpacked
+                     (Veche__Rating__V1__RootCauseProgress *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &veche__rating__v1__root_cause_progress__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   veche__rating__v1__root_cause_case__init
+                     (Veche__Rating__V1__RootCauseCase         *message)
+{
+  static const Veche__Rating__V1__RootCauseCase init_value = VECHE__RATING__V1__ROOT_CAUSE_CASE__INIT;
+  *message = init_value;
+}
+size_t veche__rating__v1__root_cause_case__get_packed_size
+                     (const Veche__Rating__V1__RootCauseCase *message)
+{
+  assert(message->base.descriptor == &veche__rating__v1__root_cause_case__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t veche__rating__v1__root_cause_case__pack
+                     (const Veche__Rating__V1__RootCauseCase *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &veche__rating__v1__root_cause_case__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t veche__rating__v1__root_cause_case__pack_to_buffer
+                     (const Veche__Rating__V1__RootCauseCase *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &veche__rating__v1__root_cause_case__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Veche__Rating__V1__RootCauseCase *
+       veche__rating__v1__root_cause_case__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Veche__Rating__V1__RootCauseCase *)
+     protobuf_c_message_unpack (&veche__rating__v1__root_cause_case__descriptor,
+                                allocator, len, data);
+}
+void   veche__rating__v1__root_cause_case__free_unpacked
+                     (Veche__Rating__V1__RootCauseCase *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &veche__rating__v1__root_cause_case__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   veche__rating__v1__root_cause_change__init
+                     (Veche__Rating__V1__RootCauseChange         *message)
+{
+  static const Veche__Rating__V1__RootCauseChange init_value = VECHE__RATING__V1__ROOT_CAUSE_CHANGE__INIT;
+  *message = init_value;
+}
+size_t veche__rating__v1__root_cause_change__get_packed_size
+                     (const Veche__Rating__V1__RootCauseChange *message)
+{
+  assert(message->base.descriptor == &veche__rating__v1__root_cause_change__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t veche__rating__v1__root_cause_change__pack
+                     (const Veche__Rating__V1__RootCauseChange *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &veche__rating__v1__root_cause_change__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t veche__rating__v1__root_cause_change__pack_to_buffer
+                     (const Veche__Rating__V1__RootCauseChange *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &veche__rating__v1__root_cause_change__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Veche__Rating__V1__RootCauseChange *
+       veche__rating__v1__root_cause_change__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Veche__Rating__V1__RootCauseChange *)
+     protobuf_c_message_unpack (&veche__rating__v1__root_cause_change__descriptor,
+                                allocator, len, data);
+}
+void   veche__rating__v1__root_cause_change__free_unpacked
+                     (Veche__Rating__V1__RootCauseChange *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &veche__rating__v1__root_cause_change__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   veche__rating__v1__detect_root_causes_request__init
+                     (Veche__Rating__V1__DetectRootCausesRequest         *message)
+{
+  static const Veche__Rating__V1__DetectRootCausesRequest init_value = VECHE__RATING__V1__DETECT_ROOT_CAUSES_REQUEST__INIT;
+  *message = init_value;
+}
+size_t veche__rating__v1__detect_root_causes_request__get_packed_size
+                     (const Veche__Rating__V1__DetectRootCausesRequest *message)
+{
+  assert(message->base.descriptor == &veche__rating__v1__detect_root_causes_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t veche__rating__v1__detect_root_causes_request__pack
+                     (const Veche__Rating__V1__DetectRootCausesRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &veche__rating__v1__detect_root_causes_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t veche__rating__v1__detect_root_causes_request__pack_to_buffer
+                     (const Veche__Rating__V1__DetectRootCausesRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &veche__rating__v1__detect_root_causes_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Veche__Rating__V1__DetectRootCausesRequest *
+       veche__rating__v1__detect_root_causes_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Veche__Rating__V1__DetectRootCausesRequest *)
+     protobuf_c_message_unpack (&veche__rating__v1__detect_root_causes_request__descriptor,
+                                allocator, len, data);
+}
+void   veche__rating__v1__detect_root_causes_request__free_unpacked
+                     (Veche__Rating__V1__DetectRootCausesRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &veche__rating__v1__detect_root_causes_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   veche__rating__v1__detect_root_causes_response__init
+                     (Veche__Rating__V1__DetectRootCausesResponse         *message)
+{
+  static const Veche__Rating__V1__DetectRootCausesResponse init_value = VECHE__RATING__V1__DETECT_ROOT_CAUSES_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t veche__rating__v1__detect_root_causes_response__get_packed_size
+                     (const Veche__Rating__V1__DetectRootCausesResponse *message)
+{
+  assert(message->base.descriptor == &veche__rating__v1__detect_root_causes_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t veche__rating__v1__detect_root_causes_response__pack
+                     (const Veche__Rating__V1__DetectRootCausesResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &veche__rating__v1__detect_root_causes_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t veche__rating__v1__detect_root_causes_response__pack_to_buffer
+                     (const Veche__Rating__V1__DetectRootCausesResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &veche__rating__v1__detect_root_causes_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Veche__Rating__V1__DetectRootCausesResponse *
+       veche__rating__v1__detect_root_causes_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Veche__Rating__V1__DetectRootCausesResponse *)
+     protobuf_c_message_unpack (&veche__rating__v1__detect_root_causes_response__descriptor,
+                                allocator, len, data);
+}
+void   veche__rating__v1__detect_root_causes_response__free_unpacked
+                     (Veche__Rating__V1__DetectRootCausesResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &veche__rating__v1__detect_root_causes_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   veche__rating__v1__list_root_causes_request__init
+                     (Veche__Rating__V1__ListRootCausesRequest         *message)
+{
+  static const Veche__Rating__V1__ListRootCausesRequest init_value = VECHE__RATING__V1__LIST_ROOT_CAUSES_REQUEST__INIT;
+  *message = init_value;
+}
+size_t veche__rating__v1__list_root_causes_request__get_packed_size
+                     (const Veche__Rating__V1__ListRootCausesRequest *message)
+{
+  assert(message->base.descriptor == &veche__rating__v1__list_root_causes_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t veche__rating__v1__list_root_causes_request__pack
+                     (const Veche__Rating__V1__ListRootCausesRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &veche__rating__v1__list_root_causes_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t veche__rating__v1__list_root_causes_request__pack_to_buffer
+                     (const Veche__Rating__V1__ListRootCausesRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &veche__rating__v1__list_root_causes_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Veche__Rating__V1__ListRootCausesRequest *
+       veche__rating__v1__list_root_causes_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Veche__Rating__V1__ListRootCausesRequest *)
+     protobuf_c_message_unpack (&veche__rating__v1__list_root_causes_request__descriptor,
+                                allocator, len, data);
+}
+void   veche__rating__v1__list_root_causes_request__free_unpacked
+                     (Veche__Rating__V1__ListRootCausesRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &veche__rating__v1__list_root_causes_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   veche__rating__v1__list_root_causes_response__init
+                     (Veche__Rating__V1__ListRootCausesResponse         *message)
+{
+  static const Veche__Rating__V1__ListRootCausesResponse init_value = VECHE__RATING__V1__LIST_ROOT_CAUSES_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t veche__rating__v1__list_root_causes_response__get_packed_size
+                     (const Veche__Rating__V1__ListRootCausesResponse *message)
+{
+  assert(message->base.descriptor == &veche__rating__v1__list_root_causes_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t veche__rating__v1__list_root_causes_response__pack
+                     (const Veche__Rating__V1__ListRootCausesResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &veche__rating__v1__list_root_causes_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t veche__rating__v1__list_root_causes_response__pack_to_buffer
+                     (const Veche__Rating__V1__ListRootCausesResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &veche__rating__v1__list_root_causes_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Veche__Rating__V1__ListRootCausesResponse *
+       veche__rating__v1__list_root_causes_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Veche__Rating__V1__ListRootCausesResponse *)
+     protobuf_c_message_unpack (&veche__rating__v1__list_root_causes_response__descriptor,
+                                allocator, len, data);
+}
+void   veche__rating__v1__list_root_causes_response__free_unpacked
+                     (Veche__Rating__V1__ListRootCausesResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &veche__rating__v1__list_root_causes_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   veche__rating__v1__get_root_cause_request__init
+                     (Veche__Rating__V1__GetRootCauseRequest         *message)
+{
+  static const Veche__Rating__V1__GetRootCauseRequest init_value = VECHE__RATING__V1__GET_ROOT_CAUSE_REQUEST__INIT;
+  *message = init_value;
+}
+size_t veche__rating__v1__get_root_cause_request__get_packed_size
+                     (const Veche__Rating__V1__GetRootCauseRequest *message)
+{
+  assert(message->base.descriptor == &veche__rating__v1__get_root_cause_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t veche__rating__v1__get_root_cause_request__pack
+                     (const Veche__Rating__V1__GetRootCauseRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &veche__rating__v1__get_root_cause_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t veche__rating__v1__get_root_cause_request__pack_to_buffer
+                     (const Veche__Rating__V1__GetRootCauseRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &veche__rating__v1__get_root_cause_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Veche__Rating__V1__GetRootCauseRequest *
+       veche__rating__v1__get_root_cause_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Veche__Rating__V1__GetRootCauseRequest *)
+     protobuf_c_message_unpack (&veche__rating__v1__get_root_cause_request__descriptor,
+                                allocator, len, data);
+}
+void   veche__rating__v1__get_root_cause_request__free_unpacked
+                     (Veche__Rating__V1__GetRootCauseRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &veche__rating__v1__get_root_cause_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   veche__rating__v1__get_root_cause_response__init
+                     (Veche__Rating__V1__GetRootCauseResponse         *message)
+{
+  static const Veche__Rating__V1__GetRootCauseResponse init_value = VECHE__RATING__V1__GET_ROOT_CAUSE_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t veche__rating__v1__get_root_cause_response__get_packed_size
+                     (const Veche__Rating__V1__GetRootCauseResponse *message)
+{
+  assert(message->base.descriptor == &veche__rating__v1__get_root_cause_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t veche__rating__v1__get_root_cause_response__pack
+                     (const Veche__Rating__V1__GetRootCauseResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &veche__rating__v1__get_root_cause_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t veche__rating__v1__get_root_cause_response__pack_to_buffer
+                     (const Veche__Rating__V1__GetRootCauseResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &veche__rating__v1__get_root_cause_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Veche__Rating__V1__GetRootCauseResponse *
+       veche__rating__v1__get_root_cause_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Veche__Rating__V1__GetRootCauseResponse *)
+     protobuf_c_message_unpack (&veche__rating__v1__get_root_cause_response__descriptor,
+                                allocator, len, data);
+}
+void   veche__rating__v1__get_root_cause_response__free_unpacked
+                     (Veche__Rating__V1__GetRootCauseResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &veche__rating__v1__get_root_cause_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   veche__rating__v1__update_root_cause_request__init
+                     (Veche__Rating__V1__UpdateRootCauseRequest         *message)
+{
+  static const Veche__Rating__V1__UpdateRootCauseRequest init_value = VECHE__RATING__V1__UPDATE_ROOT_CAUSE_REQUEST__INIT;
+  *message = init_value;
+}
+size_t veche__rating__v1__update_root_cause_request__get_packed_size
+                     (const Veche__Rating__V1__UpdateRootCauseRequest *message)
+{
+  assert(message->base.descriptor == &veche__rating__v1__update_root_cause_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t veche__rating__v1__update_root_cause_request__pack
+                     (const Veche__Rating__V1__UpdateRootCauseRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &veche__rating__v1__update_root_cause_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t veche__rating__v1__update_root_cause_request__pack_to_buffer
+                     (const Veche__Rating__V1__UpdateRootCauseRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &veche__rating__v1__update_root_cause_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Veche__Rating__V1__UpdateRootCauseRequest *
+       veche__rating__v1__update_root_cause_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Veche__Rating__V1__UpdateRootCauseRequest *)
+     protobuf_c_message_unpack (&veche__rating__v1__update_root_cause_request__descriptor,
+                                allocator, len, data);
+}
+void   veche__rating__v1__update_root_cause_request__free_unpacked
+                     (Veche__Rating__V1__UpdateRootCauseRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &veche__rating__v1__update_root_cause_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   veche__rating__v1__update_root_cause_response__init
+                     (Veche__Rating__V1__UpdateRootCauseResponse         *message)
+{
+  static const Veche__Rating__V1__UpdateRootCauseResponse init_value = VECHE__RATING__V1__UPDATE_ROOT_CAUSE_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t veche__rating__v1__update_root_cause_response__get_packed_size
+                     (const Veche__Rating__V1__UpdateRootCauseResponse *message)
+{
+  assert(message->base.descriptor == &veche__rating__v1__update_root_cause_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t veche__rating__v1__update_root_cause_response__pack
+                     (const Veche__Rating__V1__UpdateRootCauseResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &veche__rating__v1__update_root_cause_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t veche__rating__v1__update_root_cause_response__pack_to_buffer
+                     (const Veche__Rating__V1__UpdateRootCauseResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &veche__rating__v1__update_root_cause_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Veche__Rating__V1__UpdateRootCauseResponse *
+       veche__rating__v1__update_root_cause_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Veche__Rating__V1__UpdateRootCauseResponse *)
+     protobuf_c_message_unpack (&veche__rating__v1__update_root_cause_response__descriptor,
+                                allocator, len, data);
+}
+void   veche__rating__v1__update_root_cause_response__free_unpacked
+                     (Veche__Rating__V1__UpdateRootCauseResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &veche__rating__v1__update_root_cause_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   veche__rating__v1__indicator__init
+                     (Veche__Rating__V1__Indicator         *message)
+{
+  static const Veche__Rating__V1__Indicator init_value = VECHE__RATING__V1__INDICATOR__INIT;
+  *message = init_value;
+}
+size_t veche__rating__v1__indicator__get_packed_size
+                     (const Veche__Rating__V1__Indicator *message)
+{
+  assert(message->base.descriptor == &veche__rating__v1__indicator__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t veche__rating__v1__indicator__pack
+                     (const Veche__Rating__V1__Indicator *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &veche__rating__v1__indicator__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t veche__rating__v1__indicator__pack_to_buffer
+                     (const Veche__Rating__V1__Indicator *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &veche__rating__v1__indicator__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Veche__Rating__V1__Indicator *
+       veche__rating__v1__indicator__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Veche__Rating__V1__Indicator *)
+     protobuf_c_message_unpack (&veche__rating__v1__indicator__descriptor,
+                                allocator, len, data);
+}
+void   veche__rating__v1__indicator__free_unpacked
+                     (Veche__Rating__V1__Indicator *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &veche__rating__v1__indicator__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   veche__rating__v1__list_indicators_request__init
+                     (Veche__Rating__V1__ListIndicatorsRequest         *message)
+{
+  static const Veche__Rating__V1__ListIndicatorsRequest init_value = VECHE__RATING__V1__LIST_INDICATORS_REQUEST__INIT;
+  *message = init_value;
+}
+size_t veche__rating__v1__list_indicators_request__get_packed_size
+                     (const Veche__Rating__V1__ListIndicatorsRequest *message)
+{
+  assert(message->base.descriptor == &veche__rating__v1__list_indicators_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t veche__rating__v1__list_indicators_request__pack
+                     (const Veche__Rating__V1__ListIndicatorsRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &veche__rating__v1__list_indicators_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t veche__rating__v1__list_indicators_request__pack_to_buffer
+                     (const Veche__Rating__V1__ListIndicatorsRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &veche__rating__v1__list_indicators_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Veche__Rating__V1__ListIndicatorsRequest *
+       veche__rating__v1__list_indicators_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Veche__Rating__V1__ListIndicatorsRequest *)
+     protobuf_c_message_unpack (&veche__rating__v1__list_indicators_request__descriptor,
+                                allocator, len, data);
+}
+void   veche__rating__v1__list_indicators_request__free_unpacked
+                     (Veche__Rating__V1__ListIndicatorsRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &veche__rating__v1__list_indicators_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   veche__rating__v1__list_indicators_response__init
+                     (Veche__Rating__V1__ListIndicatorsResponse         *message)
+{
+  static const Veche__Rating__V1__ListIndicatorsResponse init_value = VECHE__RATING__V1__LIST_INDICATORS_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t veche__rating__v1__list_indicators_response__get_packed_size
+                     (const Veche__Rating__V1__ListIndicatorsResponse *message)
+{
+  assert(message->base.descriptor == &veche__rating__v1__list_indicators_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t veche__rating__v1__list_indicators_response__pack
+                     (const Veche__Rating__V1__ListIndicatorsResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &veche__rating__v1__list_indicators_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t veche__rating__v1__list_indicators_response__pack_to_buffer
+                     (const Veche__Rating__V1__ListIndicatorsResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &veche__rating__v1__list_indicators_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Veche__Rating__V1__ListIndicatorsResponse *
+       veche__rating__v1__list_indicators_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Veche__Rating__V1__ListIndicatorsResponse *)
+     protobuf_c_message_unpack (&veche__rating__v1__list_indicators_response__descriptor,
+                                allocator, len, data);
+}
+void   veche__rating__v1__list_indicators_response__free_unpacked
+                     (Veche__Rating__V1__ListIndicatorsResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &veche__rating__v1__list_indicators_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   veche__rating__v1__set_indicator_request__init
+                     (Veche__Rating__V1__SetIndicatorRequest         *message)
+{
+  static const Veche__Rating__V1__SetIndicatorRequest init_value = VECHE__RATING__V1__SET_INDICATOR_REQUEST__INIT;
+  *message = init_value;
+}
+size_t veche__rating__v1__set_indicator_request__get_packed_size
+                     (const Veche__Rating__V1__SetIndicatorRequest *message)
+{
+  assert(message->base.descriptor == &veche__rating__v1__set_indicator_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t veche__rating__v1__set_indicator_request__pack
+                     (const Veche__Rating__V1__SetIndicatorRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &veche__rating__v1__set_indicator_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t veche__rating__v1__set_indicator_request__pack_to_buffer
+                     (const Veche__Rating__V1__SetIndicatorRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &veche__rating__v1__set_indicator_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Veche__Rating__V1__SetIndicatorRequest *
+       veche__rating__v1__set_indicator_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Veche__Rating__V1__SetIndicatorRequest *)
+     protobuf_c_message_unpack (&veche__rating__v1__set_indicator_request__descriptor,
+                                allocator, len, data);
+}
+void   veche__rating__v1__set_indicator_request__free_unpacked
+                     (Veche__Rating__V1__SetIndicatorRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &veche__rating__v1__set_indicator_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   veche__rating__v1__set_indicator_response__init
+                     (Veche__Rating__V1__SetIndicatorResponse         *message)
+{
+  static const Veche__Rating__V1__SetIndicatorResponse init_value = VECHE__RATING__V1__SET_INDICATOR_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t veche__rating__v1__set_indicator_response__get_packed_size
+                     (const Veche__Rating__V1__SetIndicatorResponse *message)
+{
+  assert(message->base.descriptor == &veche__rating__v1__set_indicator_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t veche__rating__v1__set_indicator_response__pack
+                     (const Veche__Rating__V1__SetIndicatorResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &veche__rating__v1__set_indicator_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t veche__rating__v1__set_indicator_response__pack_to_buffer
+                     (const Veche__Rating__V1__SetIndicatorResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &veche__rating__v1__set_indicator_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Veche__Rating__V1__SetIndicatorResponse *
+       veche__rating__v1__set_indicator_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Veche__Rating__V1__SetIndicatorResponse *)
+     protobuf_c_message_unpack (&veche__rating__v1__set_indicator_response__descriptor,
+                                allocator, len, data);
+}
+void   veche__rating__v1__set_indicator_response__free_unpacked
+                     (Veche__Rating__V1__SetIndicatorResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &veche__rating__v1__set_indicator_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   veche__rating__v1__delete_indicator_request__init
+                     (Veche__Rating__V1__DeleteIndicatorRequest         *message)
+{
+  static const Veche__Rating__V1__DeleteIndicatorRequest init_value = VECHE__RATING__V1__DELETE_INDICATOR_REQUEST__INIT;
+  *message = init_value;
+}
+size_t veche__rating__v1__delete_indicator_request__get_packed_size
+                     (const Veche__Rating__V1__DeleteIndicatorRequest *message)
+{
+  assert(message->base.descriptor == &veche__rating__v1__delete_indicator_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t veche__rating__v1__delete_indicator_request__pack
+                     (const Veche__Rating__V1__DeleteIndicatorRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &veche__rating__v1__delete_indicator_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t veche__rating__v1__delete_indicator_request__pack_to_buffer
+                     (const Veche__Rating__V1__DeleteIndicatorRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &veche__rating__v1__delete_indicator_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Veche__Rating__V1__DeleteIndicatorRequest *
+       veche__rating__v1__delete_indicator_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Veche__Rating__V1__DeleteIndicatorRequest *)
+     protobuf_c_message_unpack (&veche__rating__v1__delete_indicator_request__descriptor,
+                                allocator, len, data);
+}
+void   veche__rating__v1__delete_indicator_request__free_unpacked
+                     (Veche__Rating__V1__DeleteIndicatorRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &veche__rating__v1__delete_indicator_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   veche__rating__v1__delete_indicator_response__init
+                     (Veche__Rating__V1__DeleteIndicatorResponse         *message)
+{
+  static const Veche__Rating__V1__DeleteIndicatorResponse init_value = VECHE__RATING__V1__DELETE_INDICATOR_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t veche__rating__v1__delete_indicator_response__get_packed_size
+                     (const Veche__Rating__V1__DeleteIndicatorResponse *message)
+{
+  assert(message->base.descriptor == &veche__rating__v1__delete_indicator_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t veche__rating__v1__delete_indicator_response__pack
+                     (const Veche__Rating__V1__DeleteIndicatorResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &veche__rating__v1__delete_indicator_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t veche__rating__v1__delete_indicator_response__pack_to_buffer
+                     (const Veche__Rating__V1__DeleteIndicatorResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &veche__rating__v1__delete_indicator_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Veche__Rating__V1__DeleteIndicatorResponse *
+       veche__rating__v1__delete_indicator_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Veche__Rating__V1__DeleteIndicatorResponse *)
+     protobuf_c_message_unpack (&veche__rating__v1__delete_indicator_response__descriptor,
+                                allocator, len, data);
+}
+void   veche__rating__v1__delete_indicator_response__free_unpacked
+                     (Veche__Rating__V1__DeleteIndicatorResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &veche__rating__v1__delete_indicator_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 static const ProtobufCFieldDescriptor veche__rating__v1__metrics__field_descriptors[14] =
 {
   {
@@ -2837,6 +3692,1547 @@ const ProtobufCMessageDescriptor veche__rating__v1__get_progress_response__descr
   (ProtobufCMessageInit) veche__rating__v1__get_progress_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
+static const ProtobufCFieldDescriptor veche__rating__v1__root_cause_target__field_descriptors[5] =
+{
+  {
+    "baseline_from",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Rating__V1__RootCauseTarget, baseline_from),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "baseline_to",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Rating__V1__RootCauseTarget, baseline_to),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "baseline_count",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Rating__V1__RootCauseTarget, baseline_count),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "reduction_percent",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_DOUBLE,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Rating__V1__RootCauseTarget, reduction_percent),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "measure_days",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Rating__V1__RootCauseTarget, measure_days),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned veche__rating__v1__root_cause_target__field_indices_by_name[] = {
+  2,   /* field[2] = baseline_count */
+  0,   /* field[0] = baseline_from */
+  1,   /* field[1] = baseline_to */
+  4,   /* field[4] = measure_days */
+  3,   /* field[3] = reduction_percent */
+};
+static const ProtobufCIntRange veche__rating__v1__root_cause_target__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 5 }
+};
+const ProtobufCMessageDescriptor veche__rating__v1__root_cause_target__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "veche.rating.v1.RootCauseTarget",
+  "RootCauseTarget",
+  "Veche__Rating__V1__RootCauseTarget",
+  "veche.rating.v1",
+  sizeof(Veche__Rating__V1__RootCauseTarget),
+  5,
+  veche__rating__v1__root_cause_target__field_descriptors,
+  veche__rating__v1__root_cause_target__field_indices_by_name,
+  1,  veche__rating__v1__root_cause_target__number_ranges,
+  (ProtobufCMessageInit) veche__rating__v1__root_cause_target__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor veche__rating__v1__root_cause_progress__field_descriptors[7] =
+{
+  {
+    "baseline_rate",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_DOUBLE,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Rating__V1__RootCauseProgress, baseline_rate),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "target_rate",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_DOUBLE,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Rating__V1__RootCauseProgress, target_rate),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "current_count",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Rating__V1__RootCauseProgress, current_count),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "as_of",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Rating__V1__RootCauseProgress, as_of),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "achieved_reduction_percent",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_DOUBLE,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Rating__V1__RootCauseProgress, achieved_reduction_percent),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "progress",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_DOUBLE,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Rating__V1__RootCauseProgress, progress),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "verdict",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Rating__V1__RootCauseProgress, verdict),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned veche__rating__v1__root_cause_progress__field_indices_by_name[] = {
+  4,   /* field[4] = achieved_reduction_percent */
+  3,   /* field[3] = as_of */
+  0,   /* field[0] = baseline_rate */
+  2,   /* field[2] = current_count */
+  5,   /* field[5] = progress */
+  1,   /* field[1] = target_rate */
+  6,   /* field[6] = verdict */
+};
+static const ProtobufCIntRange veche__rating__v1__root_cause_progress__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 7 }
+};
+const ProtobufCMessageDescriptor veche__rating__v1__root_cause_progress__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "veche.rating.v1.RootCauseProgress",
+  "RootCauseProgress",
+  "Veche__Rating__V1__RootCauseProgress",
+  "veche.rating.v1",
+  sizeof(Veche__Rating__V1__RootCauseProgress),
+  7,
+  veche__rating__v1__root_cause_progress__field_descriptors,
+  veche__rating__v1__root_cause_progress__field_indices_by_name,
+  1,  veche__rating__v1__root_cause_progress__number_ranges,
+  (ProtobufCMessageInit) veche__rating__v1__root_cause_progress__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor veche__rating__v1__root_cause_case__field_descriptors[22] =
+{
+  {
+    "id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Rating__V1__RootCauseCase, id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "kind",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Rating__V1__RootCauseCase, kind),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "problem_group_id",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Rating__V1__RootCauseCase, problem_group_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "topic_code",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Rating__V1__RootCauseCase, topic_code),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "topic_name",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Rating__V1__RootCauseCase, topic_name),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "category_code",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Rating__V1__RootCauseCase, category_code),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "category_name",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Rating__V1__RootCauseCase, category_name),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "municipality_oktmo",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Rating__V1__RootCauseCase, municipality_oktmo),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "municipality_name",
+    9,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Rating__V1__RootCauseCase, municipality_name),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "title",
+    10,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Rating__V1__RootCauseCase, title),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "agency_ids",
+    11,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Veche__Rating__V1__RootCauseCase, n_agency_ids),
+    offsetof(Veche__Rating__V1__RootCauseCase, agency_ids),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "agency_names",
+    12,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Veche__Rating__V1__RootCauseCase, n_agency_names),
+    offsetof(Veche__Rating__V1__RootCauseCase, agency_names),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "plan",
+    13,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Rating__V1__RootCauseCase, plan),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "target_date",
+    14,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Rating__V1__RootCauseCase, target_date),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "target",
+    15,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Rating__V1__RootCauseCase, target),
+    &veche__rating__v1__root_cause_target__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "status",
+    16,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Rating__V1__RootCauseCase, status),
+    &veche__rating__v1__root_cause_status__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "appeals_at_detection",
+    17,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Rating__V1__RootCauseCase, appeals_at_detection),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "detected_at_ms",
+    18,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Rating__V1__RootCauseCase, detected_at_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "updated_at_ms",
+    19,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Rating__V1__RootCauseCase, updated_at_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "updated_by",
+    20,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Rating__V1__RootCauseCase, updated_by),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "version",
+    21,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Rating__V1__RootCauseCase, version),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "progress",
+    22,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Rating__V1__RootCauseCase, progress),
+    &veche__rating__v1__root_cause_progress__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned veche__rating__v1__root_cause_case__field_indices_by_name[] = {
+  10,   /* field[10] = agency_ids */
+  11,   /* field[11] = agency_names */
+  16,   /* field[16] = appeals_at_detection */
+  5,   /* field[5] = category_code */
+  6,   /* field[6] = category_name */
+  17,   /* field[17] = detected_at_ms */
+  0,   /* field[0] = id */
+  1,   /* field[1] = kind */
+  8,   /* field[8] = municipality_name */
+  7,   /* field[7] = municipality_oktmo */
+  12,   /* field[12] = plan */
+  2,   /* field[2] = problem_group_id */
+  21,   /* field[21] = progress */
+  15,   /* field[15] = status */
+  14,   /* field[14] = target */
+  13,   /* field[13] = target_date */
+  9,   /* field[9] = title */
+  3,   /* field[3] = topic_code */
+  4,   /* field[4] = topic_name */
+  18,   /* field[18] = updated_at_ms */
+  19,   /* field[19] = updated_by */
+  20,   /* field[20] = version */
+};
+static const ProtobufCIntRange veche__rating__v1__root_cause_case__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 22 }
+};
+const ProtobufCMessageDescriptor veche__rating__v1__root_cause_case__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "veche.rating.v1.RootCauseCase",
+  "RootCauseCase",
+  "Veche__Rating__V1__RootCauseCase",
+  "veche.rating.v1",
+  sizeof(Veche__Rating__V1__RootCauseCase),
+  22,
+  veche__rating__v1__root_cause_case__field_descriptors,
+  veche__rating__v1__root_cause_case__field_indices_by_name,
+  1,  veche__rating__v1__root_cause_case__number_ranges,
+  (ProtobufCMessageInit) veche__rating__v1__root_cause_case__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor veche__rating__v1__root_cause_change__field_descriptors[4] =
+{
+  {
+    "at_ms",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Rating__V1__RootCauseChange, at_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "actor",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Rating__V1__RootCauseChange, actor),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "action",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Rating__V1__RootCauseChange, action),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "detail",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Rating__V1__RootCauseChange, detail),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned veche__rating__v1__root_cause_change__field_indices_by_name[] = {
+  2,   /* field[2] = action */
+  1,   /* field[1] = actor */
+  0,   /* field[0] = at_ms */
+  3,   /* field[3] = detail */
+};
+static const ProtobufCIntRange veche__rating__v1__root_cause_change__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 4 }
+};
+const ProtobufCMessageDescriptor veche__rating__v1__root_cause_change__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "veche.rating.v1.RootCauseChange",
+  "RootCauseChange",
+  "Veche__Rating__V1__RootCauseChange",
+  "veche.rating.v1",
+  sizeof(Veche__Rating__V1__RootCauseChange),
+  4,
+  veche__rating__v1__root_cause_change__field_descriptors,
+  veche__rating__v1__root_cause_change__field_indices_by_name,
+  1,  veche__rating__v1__root_cause_change__number_ranges,
+  (ProtobufCMessageInit) veche__rating__v1__root_cause_change__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor veche__rating__v1__detect_root_causes_request__field_descriptors[2] =
+{
+  {
+    "window_days",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Rating__V1__DetectRootCausesRequest, window_days),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "threshold",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Rating__V1__DetectRootCausesRequest, threshold),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned veche__rating__v1__detect_root_causes_request__field_indices_by_name[] = {
+  1,   /* field[1] = threshold */
+  0,   /* field[0] = window_days */
+};
+static const ProtobufCIntRange veche__rating__v1__detect_root_causes_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor veche__rating__v1__detect_root_causes_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "veche.rating.v1.DetectRootCausesRequest",
+  "DetectRootCausesRequest",
+  "Veche__Rating__V1__DetectRootCausesRequest",
+  "veche.rating.v1",
+  sizeof(Veche__Rating__V1__DetectRootCausesRequest),
+  2,
+  veche__rating__v1__detect_root_causes_request__field_descriptors,
+  veche__rating__v1__detect_root_causes_request__field_indices_by_name,
+  1,  veche__rating__v1__detect_root_causes_request__number_ranges,
+  (ProtobufCMessageInit) veche__rating__v1__detect_root_causes_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor veche__rating__v1__detect_root_causes_response__field_descriptors[4] =
+{
+  {
+    "opened",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Veche__Rating__V1__DetectRootCausesResponse, n_opened),
+    offsetof(Veche__Rating__V1__DetectRootCausesResponse, opened),
+    &veche__rating__v1__root_cause_case__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "appeals_considered",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Rating__V1__DetectRootCausesResponse, appeals_considered),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "window_days",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Rating__V1__DetectRootCausesResponse, window_days),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "threshold",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Rating__V1__DetectRootCausesResponse, threshold),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned veche__rating__v1__detect_root_causes_response__field_indices_by_name[] = {
+  1,   /* field[1] = appeals_considered */
+  0,   /* field[0] = opened */
+  3,   /* field[3] = threshold */
+  2,   /* field[2] = window_days */
+};
+static const ProtobufCIntRange veche__rating__v1__detect_root_causes_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 4 }
+};
+const ProtobufCMessageDescriptor veche__rating__v1__detect_root_causes_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "veche.rating.v1.DetectRootCausesResponse",
+  "DetectRootCausesResponse",
+  "Veche__Rating__V1__DetectRootCausesResponse",
+  "veche.rating.v1",
+  sizeof(Veche__Rating__V1__DetectRootCausesResponse),
+  4,
+  veche__rating__v1__detect_root_causes_response__field_descriptors,
+  veche__rating__v1__detect_root_causes_response__field_indices_by_name,
+  1,  veche__rating__v1__detect_root_causes_response__number_ranges,
+  (ProtobufCMessageInit) veche__rating__v1__detect_root_causes_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor veche__rating__v1__list_root_causes_request__field_descriptors[3] =
+{
+  {
+    "statuses",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_ENUM,
+    offsetof(Veche__Rating__V1__ListRootCausesRequest, n_statuses),
+    offsetof(Veche__Rating__V1__ListRootCausesRequest, statuses),
+    &veche__rating__v1__root_cause_status__descriptor,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_PACKED,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "topic_code",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Rating__V1__ListRootCausesRequest, topic_code),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "limit",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Rating__V1__ListRootCausesRequest, limit),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned veche__rating__v1__list_root_causes_request__field_indices_by_name[] = {
+  2,   /* field[2] = limit */
+  0,   /* field[0] = statuses */
+  1,   /* field[1] = topic_code */
+};
+static const ProtobufCIntRange veche__rating__v1__list_root_causes_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor veche__rating__v1__list_root_causes_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "veche.rating.v1.ListRootCausesRequest",
+  "ListRootCausesRequest",
+  "Veche__Rating__V1__ListRootCausesRequest",
+  "veche.rating.v1",
+  sizeof(Veche__Rating__V1__ListRootCausesRequest),
+  3,
+  veche__rating__v1__list_root_causes_request__field_descriptors,
+  veche__rating__v1__list_root_causes_request__field_indices_by_name,
+  1,  veche__rating__v1__list_root_causes_request__number_ranges,
+  (ProtobufCMessageInit) veche__rating__v1__list_root_causes_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor veche__rating__v1__list_root_causes_response__field_descriptors[1] =
+{
+  {
+    "cases",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Veche__Rating__V1__ListRootCausesResponse, n_cases),
+    offsetof(Veche__Rating__V1__ListRootCausesResponse, cases),
+    &veche__rating__v1__root_cause_case__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned veche__rating__v1__list_root_causes_response__field_indices_by_name[] = {
+  0,   /* field[0] = cases */
+};
+static const ProtobufCIntRange veche__rating__v1__list_root_causes_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor veche__rating__v1__list_root_causes_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "veche.rating.v1.ListRootCausesResponse",
+  "ListRootCausesResponse",
+  "Veche__Rating__V1__ListRootCausesResponse",
+  "veche.rating.v1",
+  sizeof(Veche__Rating__V1__ListRootCausesResponse),
+  1,
+  veche__rating__v1__list_root_causes_response__field_descriptors,
+  veche__rating__v1__list_root_causes_response__field_indices_by_name,
+  1,  veche__rating__v1__list_root_causes_response__number_ranges,
+  (ProtobufCMessageInit) veche__rating__v1__list_root_causes_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor veche__rating__v1__get_root_cause_request__field_descriptors[1] =
+{
+  {
+    "id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Rating__V1__GetRootCauseRequest, id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned veche__rating__v1__get_root_cause_request__field_indices_by_name[] = {
+  0,   /* field[0] = id */
+};
+static const ProtobufCIntRange veche__rating__v1__get_root_cause_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor veche__rating__v1__get_root_cause_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "veche.rating.v1.GetRootCauseRequest",
+  "GetRootCauseRequest",
+  "Veche__Rating__V1__GetRootCauseRequest",
+  "veche.rating.v1",
+  sizeof(Veche__Rating__V1__GetRootCauseRequest),
+  1,
+  veche__rating__v1__get_root_cause_request__field_descriptors,
+  veche__rating__v1__get_root_cause_request__field_indices_by_name,
+  1,  veche__rating__v1__get_root_cause_request__number_ranges,
+  (ProtobufCMessageInit) veche__rating__v1__get_root_cause_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor veche__rating__v1__get_root_cause_response__field_descriptors[2] =
+{
+  {
+    "root_cause",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Rating__V1__GetRootCauseResponse, root_cause),
+    &veche__rating__v1__root_cause_case__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "history",
+    2,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Veche__Rating__V1__GetRootCauseResponse, n_history),
+    offsetof(Veche__Rating__V1__GetRootCauseResponse, history),
+    &veche__rating__v1__root_cause_change__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned veche__rating__v1__get_root_cause_response__field_indices_by_name[] = {
+  1,   /* field[1] = history */
+  0,   /* field[0] = root_cause */
+};
+static const ProtobufCIntRange veche__rating__v1__get_root_cause_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor veche__rating__v1__get_root_cause_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "veche.rating.v1.GetRootCauseResponse",
+  "GetRootCauseResponse",
+  "Veche__Rating__V1__GetRootCauseResponse",
+  "veche.rating.v1",
+  sizeof(Veche__Rating__V1__GetRootCauseResponse),
+  2,
+  veche__rating__v1__get_root_cause_response__field_descriptors,
+  veche__rating__v1__get_root_cause_response__field_indices_by_name,
+  1,  veche__rating__v1__get_root_cause_response__number_ranges,
+  (ProtobufCMessageInit) veche__rating__v1__get_root_cause_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor veche__rating__v1__update_root_cause_request__field_descriptors[8] =
+{
+  {
+    "id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Rating__V1__UpdateRootCauseRequest, id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "expected_version",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Rating__V1__UpdateRootCauseRequest, expected_version),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "plan",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Rating__V1__UpdateRootCauseRequest, plan),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "target_date",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Rating__V1__UpdateRootCauseRequest, target_date),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "target",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Rating__V1__UpdateRootCauseRequest, target),
+    &veche__rating__v1__root_cause_target__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "status",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Rating__V1__UpdateRootCauseRequest, status),
+    &veche__rating__v1__root_cause_status__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "agency_ids",
+    7,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Veche__Rating__V1__UpdateRootCauseRequest, n_agency_ids),
+    offsetof(Veche__Rating__V1__UpdateRootCauseRequest, agency_ids),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "comment",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Rating__V1__UpdateRootCauseRequest, comment),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned veche__rating__v1__update_root_cause_request__field_indices_by_name[] = {
+  6,   /* field[6] = agency_ids */
+  7,   /* field[7] = comment */
+  1,   /* field[1] = expected_version */
+  0,   /* field[0] = id */
+  2,   /* field[2] = plan */
+  5,   /* field[5] = status */
+  4,   /* field[4] = target */
+  3,   /* field[3] = target_date */
+};
+static const ProtobufCIntRange veche__rating__v1__update_root_cause_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 8 }
+};
+const ProtobufCMessageDescriptor veche__rating__v1__update_root_cause_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "veche.rating.v1.UpdateRootCauseRequest",
+  "UpdateRootCauseRequest",
+  "Veche__Rating__V1__UpdateRootCauseRequest",
+  "veche.rating.v1",
+  sizeof(Veche__Rating__V1__UpdateRootCauseRequest),
+  8,
+  veche__rating__v1__update_root_cause_request__field_descriptors,
+  veche__rating__v1__update_root_cause_request__field_indices_by_name,
+  1,  veche__rating__v1__update_root_cause_request__number_ranges,
+  (ProtobufCMessageInit) veche__rating__v1__update_root_cause_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor veche__rating__v1__update_root_cause_response__field_descriptors[1] =
+{
+  {
+    "root_cause",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Rating__V1__UpdateRootCauseResponse, root_cause),
+    &veche__rating__v1__root_cause_case__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned veche__rating__v1__update_root_cause_response__field_indices_by_name[] = {
+  0,   /* field[0] = root_cause */
+};
+static const ProtobufCIntRange veche__rating__v1__update_root_cause_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor veche__rating__v1__update_root_cause_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "veche.rating.v1.UpdateRootCauseResponse",
+  "UpdateRootCauseResponse",
+  "Veche__Rating__V1__UpdateRootCauseResponse",
+  "veche.rating.v1",
+  sizeof(Veche__Rating__V1__UpdateRootCauseResponse),
+  1,
+  veche__rating__v1__update_root_cause_response__field_descriptors,
+  veche__rating__v1__update_root_cause_response__field_indices_by_name,
+  1,  veche__rating__v1__update_root_cause_response__number_ranges,
+  (ProtobufCMessageInit) veche__rating__v1__update_root_cause_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor veche__rating__v1__indicator__field_descriptors[16] =
+{
+  {
+    "code",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Rating__V1__Indicator, code),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "name",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Rating__V1__Indicator, name),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "unit",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Rating__V1__Indicator, unit),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "category_code",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Rating__V1__Indicator, category_code),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "metric",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Rating__V1__Indicator, metric),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "target_value",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_DOUBLE,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Rating__V1__Indicator, target_value),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "higher_is_better",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Rating__V1__Indicator, higher_is_better),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "due_date",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Rating__V1__Indicator, due_date),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "entered_value",
+    9,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_DOUBLE,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Rating__V1__Indicator, entered_value),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "has_entered_value",
+    10,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Rating__V1__Indicator, has_entered_value),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "current_value",
+    11,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_DOUBLE,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Rating__V1__Indicator, current_value),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "has_current_value",
+    12,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Rating__V1__Indicator, has_current_value),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "status",
+    13,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Rating__V1__Indicator, status),
+    &veche__rating__v1__kpi_status__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "note",
+    14,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Rating__V1__Indicator, note),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "updated_by",
+    15,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Rating__V1__Indicator, updated_by),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "updated_at_ms",
+    16,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Rating__V1__Indicator, updated_at_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned veche__rating__v1__indicator__field_indices_by_name[] = {
+  3,   /* field[3] = category_code */
+  0,   /* field[0] = code */
+  10,   /* field[10] = current_value */
+  7,   /* field[7] = due_date */
+  8,   /* field[8] = entered_value */
+  11,   /* field[11] = has_current_value */
+  9,   /* field[9] = has_entered_value */
+  6,   /* field[6] = higher_is_better */
+  4,   /* field[4] = metric */
+  1,   /* field[1] = name */
+  13,   /* field[13] = note */
+  12,   /* field[12] = status */
+  5,   /* field[5] = target_value */
+  2,   /* field[2] = unit */
+  15,   /* field[15] = updated_at_ms */
+  14,   /* field[14] = updated_by */
+};
+static const ProtobufCIntRange veche__rating__v1__indicator__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 16 }
+};
+const ProtobufCMessageDescriptor veche__rating__v1__indicator__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "veche.rating.v1.Indicator",
+  "Indicator",
+  "Veche__Rating__V1__Indicator",
+  "veche.rating.v1",
+  sizeof(Veche__Rating__V1__Indicator),
+  16,
+  veche__rating__v1__indicator__field_descriptors,
+  veche__rating__v1__indicator__field_indices_by_name,
+  1,  veche__rating__v1__indicator__number_ranges,
+  (ProtobufCMessageInit) veche__rating__v1__indicator__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor veche__rating__v1__list_indicators_request__field_descriptors[1] =
+{
+  {
+    "year",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Rating__V1__ListIndicatorsRequest, year),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned veche__rating__v1__list_indicators_request__field_indices_by_name[] = {
+  0,   /* field[0] = year */
+};
+static const ProtobufCIntRange veche__rating__v1__list_indicators_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor veche__rating__v1__list_indicators_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "veche.rating.v1.ListIndicatorsRequest",
+  "ListIndicatorsRequest",
+  "Veche__Rating__V1__ListIndicatorsRequest",
+  "veche.rating.v1",
+  sizeof(Veche__Rating__V1__ListIndicatorsRequest),
+  1,
+  veche__rating__v1__list_indicators_request__field_descriptors,
+  veche__rating__v1__list_indicators_request__field_indices_by_name,
+  1,  veche__rating__v1__list_indicators_request__number_ranges,
+  (ProtobufCMessageInit) veche__rating__v1__list_indicators_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor veche__rating__v1__list_indicators_response__field_descriptors[1] =
+{
+  {
+    "indicators",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Veche__Rating__V1__ListIndicatorsResponse, n_indicators),
+    offsetof(Veche__Rating__V1__ListIndicatorsResponse, indicators),
+    &veche__rating__v1__indicator__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned veche__rating__v1__list_indicators_response__field_indices_by_name[] = {
+  0,   /* field[0] = indicators */
+};
+static const ProtobufCIntRange veche__rating__v1__list_indicators_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor veche__rating__v1__list_indicators_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "veche.rating.v1.ListIndicatorsResponse",
+  "ListIndicatorsResponse",
+  "Veche__Rating__V1__ListIndicatorsResponse",
+  "veche.rating.v1",
+  sizeof(Veche__Rating__V1__ListIndicatorsResponse),
+  1,
+  veche__rating__v1__list_indicators_response__field_descriptors,
+  veche__rating__v1__list_indicators_response__field_indices_by_name,
+  1,  veche__rating__v1__list_indicators_response__number_ranges,
+  (ProtobufCMessageInit) veche__rating__v1__list_indicators_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor veche__rating__v1__set_indicator_request__field_descriptors[1] =
+{
+  {
+    "indicator",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Rating__V1__SetIndicatorRequest, indicator),
+    &veche__rating__v1__indicator__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned veche__rating__v1__set_indicator_request__field_indices_by_name[] = {
+  0,   /* field[0] = indicator */
+};
+static const ProtobufCIntRange veche__rating__v1__set_indicator_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor veche__rating__v1__set_indicator_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "veche.rating.v1.SetIndicatorRequest",
+  "SetIndicatorRequest",
+  "Veche__Rating__V1__SetIndicatorRequest",
+  "veche.rating.v1",
+  sizeof(Veche__Rating__V1__SetIndicatorRequest),
+  1,
+  veche__rating__v1__set_indicator_request__field_descriptors,
+  veche__rating__v1__set_indicator_request__field_indices_by_name,
+  1,  veche__rating__v1__set_indicator_request__number_ranges,
+  (ProtobufCMessageInit) veche__rating__v1__set_indicator_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor veche__rating__v1__set_indicator_response__field_descriptors[1] =
+{
+  {
+    "indicator",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Rating__V1__SetIndicatorResponse, indicator),
+    &veche__rating__v1__indicator__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned veche__rating__v1__set_indicator_response__field_indices_by_name[] = {
+  0,   /* field[0] = indicator */
+};
+static const ProtobufCIntRange veche__rating__v1__set_indicator_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor veche__rating__v1__set_indicator_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "veche.rating.v1.SetIndicatorResponse",
+  "SetIndicatorResponse",
+  "Veche__Rating__V1__SetIndicatorResponse",
+  "veche.rating.v1",
+  sizeof(Veche__Rating__V1__SetIndicatorResponse),
+  1,
+  veche__rating__v1__set_indicator_response__field_descriptors,
+  veche__rating__v1__set_indicator_response__field_indices_by_name,
+  1,  veche__rating__v1__set_indicator_response__number_ranges,
+  (ProtobufCMessageInit) veche__rating__v1__set_indicator_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor veche__rating__v1__delete_indicator_request__field_descriptors[1] =
+{
+  {
+    "code",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Rating__V1__DeleteIndicatorRequest, code),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned veche__rating__v1__delete_indicator_request__field_indices_by_name[] = {
+  0,   /* field[0] = code */
+};
+static const ProtobufCIntRange veche__rating__v1__delete_indicator_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor veche__rating__v1__delete_indicator_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "veche.rating.v1.DeleteIndicatorRequest",
+  "DeleteIndicatorRequest",
+  "Veche__Rating__V1__DeleteIndicatorRequest",
+  "veche.rating.v1",
+  sizeof(Veche__Rating__V1__DeleteIndicatorRequest),
+  1,
+  veche__rating__v1__delete_indicator_request__field_descriptors,
+  veche__rating__v1__delete_indicator_request__field_indices_by_name,
+  1,  veche__rating__v1__delete_indicator_request__number_ranges,
+  (ProtobufCMessageInit) veche__rating__v1__delete_indicator_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor veche__rating__v1__delete_indicator_response__field_descriptors[1] =
+{
+  {
+    "deleted",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Rating__V1__DeleteIndicatorResponse, deleted),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned veche__rating__v1__delete_indicator_response__field_indices_by_name[] = {
+  0,   /* field[0] = deleted */
+};
+static const ProtobufCIntRange veche__rating__v1__delete_indicator_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor veche__rating__v1__delete_indicator_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "veche.rating.v1.DeleteIndicatorResponse",
+  "DeleteIndicatorResponse",
+  "Veche__Rating__V1__DeleteIndicatorResponse",
+  "veche.rating.v1",
+  sizeof(Veche__Rating__V1__DeleteIndicatorResponse),
+  1,
+  veche__rating__v1__delete_indicator_response__field_descriptors,
+  veche__rating__v1__delete_indicator_response__field_indices_by_name,
+  1,  veche__rating__v1__delete_indicator_response__number_ranges,
+  (ProtobufCMessageInit) veche__rating__v1__delete_indicator_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
 static const ProtobufCEnumValue veche__rating__v1__dimension__enum_values_by_number[5] =
 {
   { "DIMENSION_UNSPECIFIED", "VECHE__RATING__V1__DIMENSION__DIMENSION_UNSPECIFIED", 0 },
@@ -2903,7 +5299,41 @@ const ProtobufCEnumDescriptor veche__rating__v1__kpi_status__descriptor =
   veche__rating__v1__kpi_status__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
-static const ProtobufCMethodDescriptor veche__rating__v1__rating_service__method_descriptors[8] =
+static const ProtobufCEnumValue veche__rating__v1__root_cause_status__enum_values_by_number[5] =
+{
+  { "ROOT_CAUSE_STATUS_UNSPECIFIED", "VECHE__RATING__V1__ROOT_CAUSE_STATUS__ROOT_CAUSE_STATUS_UNSPECIFIED", 0 },
+  { "ROOT_CAUSE_STATUS_OPEN", "VECHE__RATING__V1__ROOT_CAUSE_STATUS__ROOT_CAUSE_STATUS_OPEN", 1 },
+  { "ROOT_CAUSE_STATUS_IN_WORK", "VECHE__RATING__V1__ROOT_CAUSE_STATUS__ROOT_CAUSE_STATUS_IN_WORK", 2 },
+  { "ROOT_CAUSE_STATUS_RESOLVED", "VECHE__RATING__V1__ROOT_CAUSE_STATUS__ROOT_CAUSE_STATUS_RESOLVED", 3 },
+  { "ROOT_CAUSE_STATUS_CLOSED", "VECHE__RATING__V1__ROOT_CAUSE_STATUS__ROOT_CAUSE_STATUS_CLOSED", 4 },
+};
+static const ProtobufCIntRange veche__rating__v1__root_cause_status__value_ranges[] = {
+{0, 0},{0, 5}
+};
+static const ProtobufCEnumValueIndex veche__rating__v1__root_cause_status__enum_values_by_name[5] =
+{
+  { "ROOT_CAUSE_STATUS_CLOSED", 4 },
+  { "ROOT_CAUSE_STATUS_IN_WORK", 2 },
+  { "ROOT_CAUSE_STATUS_OPEN", 1 },
+  { "ROOT_CAUSE_STATUS_RESOLVED", 3 },
+  { "ROOT_CAUSE_STATUS_UNSPECIFIED", 0 },
+};
+const ProtobufCEnumDescriptor veche__rating__v1__root_cause_status__descriptor =
+{
+  PROTOBUF_C__ENUM_DESCRIPTOR_MAGIC,
+  "veche.rating.v1.RootCauseStatus",
+  "RootCauseStatus",
+  "Veche__Rating__V1__RootCauseStatus",
+  "veche.rating.v1",
+  5,
+  veche__rating__v1__root_cause_status__enum_values_by_number,
+  5,
+  veche__rating__v1__root_cause_status__enum_values_by_name,
+  1,
+  veche__rating__v1__root_cause_status__value_ranges,
+  NULL,NULL,NULL,NULL   /* reserved[1234] */
+};
+static const ProtobufCMethodDescriptor veche__rating__v1__rating_service__method_descriptors[15] =
 {
   { "GetRatings", &veche__rating__v1__get_ratings_request__descriptor, &veche__rating__v1__get_ratings_response__descriptor },
   { "GetTopProblems", &veche__rating__v1__get_top_problems_request__descriptor, &veche__rating__v1__get_top_problems_response__descriptor },
@@ -2913,16 +5343,30 @@ static const ProtobufCMethodDescriptor veche__rating__v1__rating_service__method
   { "SetKpiTargets", &veche__rating__v1__set_kpi_targets_request__descriptor, &veche__rating__v1__set_kpi_targets_response__descriptor },
   { "ApproveReport", &veche__rating__v1__approve_report_request__descriptor, &veche__rating__v1__approve_report_response__descriptor },
   { "GetReportApproval", &veche__rating__v1__get_report_approval_request__descriptor, &veche__rating__v1__get_report_approval_response__descriptor },
+  { "DetectRootCauses", &veche__rating__v1__detect_root_causes_request__descriptor, &veche__rating__v1__detect_root_causes_response__descriptor },
+  { "ListRootCauses", &veche__rating__v1__list_root_causes_request__descriptor, &veche__rating__v1__list_root_causes_response__descriptor },
+  { "GetRootCause", &veche__rating__v1__get_root_cause_request__descriptor, &veche__rating__v1__get_root_cause_response__descriptor },
+  { "UpdateRootCause", &veche__rating__v1__update_root_cause_request__descriptor, &veche__rating__v1__update_root_cause_response__descriptor },
+  { "ListIndicators", &veche__rating__v1__list_indicators_request__descriptor, &veche__rating__v1__list_indicators_response__descriptor },
+  { "SetIndicator", &veche__rating__v1__set_indicator_request__descriptor, &veche__rating__v1__set_indicator_response__descriptor },
+  { "DeleteIndicator", &veche__rating__v1__delete_indicator_request__descriptor, &veche__rating__v1__delete_indicator_response__descriptor },
 };
 const unsigned veche__rating__v1__rating_service__method_indices_by_name[] = {
   6,        /* ApproveReport */
+  14,        /* DeleteIndicator */
+  8,        /* DetectRootCauses */
   2,        /* GetKpis */
   4,        /* GetProgress */
   0,        /* GetRatings */
   7,        /* GetReportApproval */
+  10,        /* GetRootCause */
   1,        /* GetTopProblems */
+  12,        /* ListIndicators */
+  9,        /* ListRootCauses */
+  13,        /* SetIndicator */
   5,        /* SetKpiTargets */
-  3         /* SetWeights */
+  3,        /* SetWeights */
+  11         /* UpdateRootCause */
 };
 const ProtobufCServiceDescriptor veche__rating__v1__rating_service__descriptor =
 {
@@ -2931,7 +5375,7 @@ const ProtobufCServiceDescriptor veche__rating__v1__rating_service__descriptor =
   "RatingService",
   "Veche__Rating__V1__RatingService",
   "veche.rating.v1",
-  8,
+  15,
   veche__rating__v1__rating_service__method_descriptors,
   veche__rating__v1__rating_service__method_indices_by_name
 };
@@ -2998,6 +5442,62 @@ void veche__rating__v1__rating_service__get_report_approval(ProtobufCService *se
 {
   assert(service->descriptor == &veche__rating__v1__rating_service__descriptor);
   service->invoke(service, 7, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void veche__rating__v1__rating_service__detect_root_causes(ProtobufCService *service,
+                                                           const Veche__Rating__V1__DetectRootCausesRequest *input,
+                                                           Veche__Rating__V1__DetectRootCausesResponse_Closure closure,
+                                                           void *closure_data)
+{
+  assert(service->descriptor == &veche__rating__v1__rating_service__descriptor);
+  service->invoke(service, 8, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void veche__rating__v1__rating_service__list_root_causes(ProtobufCService *service,
+                                                         const Veche__Rating__V1__ListRootCausesRequest *input,
+                                                         Veche__Rating__V1__ListRootCausesResponse_Closure closure,
+                                                         void *closure_data)
+{
+  assert(service->descriptor == &veche__rating__v1__rating_service__descriptor);
+  service->invoke(service, 9, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void veche__rating__v1__rating_service__get_root_cause(ProtobufCService *service,
+                                                       const Veche__Rating__V1__GetRootCauseRequest *input,
+                                                       Veche__Rating__V1__GetRootCauseResponse_Closure closure,
+                                                       void *closure_data)
+{
+  assert(service->descriptor == &veche__rating__v1__rating_service__descriptor);
+  service->invoke(service, 10, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void veche__rating__v1__rating_service__update_root_cause(ProtobufCService *service,
+                                                          const Veche__Rating__V1__UpdateRootCauseRequest *input,
+                                                          Veche__Rating__V1__UpdateRootCauseResponse_Closure closure,
+                                                          void *closure_data)
+{
+  assert(service->descriptor == &veche__rating__v1__rating_service__descriptor);
+  service->invoke(service, 11, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void veche__rating__v1__rating_service__list_indicators(ProtobufCService *service,
+                                                        const Veche__Rating__V1__ListIndicatorsRequest *input,
+                                                        Veche__Rating__V1__ListIndicatorsResponse_Closure closure,
+                                                        void *closure_data)
+{
+  assert(service->descriptor == &veche__rating__v1__rating_service__descriptor);
+  service->invoke(service, 12, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void veche__rating__v1__rating_service__set_indicator(ProtobufCService *service,
+                                                      const Veche__Rating__V1__SetIndicatorRequest *input,
+                                                      Veche__Rating__V1__SetIndicatorResponse_Closure closure,
+                                                      void *closure_data)
+{
+  assert(service->descriptor == &veche__rating__v1__rating_service__descriptor);
+  service->invoke(service, 13, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void veche__rating__v1__rating_service__delete_indicator(ProtobufCService *service,
+                                                         const Veche__Rating__V1__DeleteIndicatorRequest *input,
+                                                         Veche__Rating__V1__DeleteIndicatorResponse_Closure closure,
+                                                         void *closure_data)
+{
+  assert(service->descriptor == &veche__rating__v1__rating_service__descriptor);
+  service->invoke(service, 14, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void veche__rating__v1__rating_service__init (Veche__Rating__V1__RatingService_Service *service,
                                               Veche__Rating__V1__RatingService_ServiceDestroy destroy)

@@ -66,6 +66,32 @@ typedef struct Veche__Agency__V1__QueryAuditResponse Veche__Agency__V1__QueryAud
 typedef struct Veche__Agency__V1__GetDirectorySnapshotRequest Veche__Agency__V1__GetDirectorySnapshotRequest;
 typedef struct Veche__Agency__V1__GetDirectorySnapshotResponse Veche__Agency__V1__GetDirectorySnapshotResponse;
 typedef struct Veche__Agency__V1__DirectoryChanged Veche__Agency__V1__DirectoryChanged;
+typedef struct Veche__Agency__V1__NotificationPreferences Veche__Agency__V1__NotificationPreferences;
+typedef struct Veche__Agency__V1__GetNotificationPreferencesRequest Veche__Agency__V1__GetNotificationPreferencesRequest;
+typedef struct Veche__Agency__V1__GetNotificationPreferencesResponse Veche__Agency__V1__GetNotificationPreferencesResponse;
+typedef struct Veche__Agency__V1__SetNotificationPreferencesRequest Veche__Agency__V1__SetNotificationPreferencesRequest;
+typedef struct Veche__Agency__V1__SetNotificationPreferencesResponse Veche__Agency__V1__SetNotificationPreferencesResponse;
+typedef struct Veche__Agency__V1__EscalationLevel Veche__Agency__V1__EscalationLevel;
+typedef struct Veche__Agency__V1__EscalationChain Veche__Agency__V1__EscalationChain;
+typedef struct Veche__Agency__V1__ListEscalationChainsRequest Veche__Agency__V1__ListEscalationChainsRequest;
+typedef struct Veche__Agency__V1__ListEscalationChainsResponse Veche__Agency__V1__ListEscalationChainsResponse;
+typedef struct Veche__Agency__V1__SetEscalationChainRequest Veche__Agency__V1__SetEscalationChainRequest;
+typedef struct Veche__Agency__V1__SetEscalationChainResponse Veche__Agency__V1__SetEscalationChainResponse;
+typedef struct Veche__Agency__V1__BlockPeriodWorkload Veche__Agency__V1__BlockPeriodWorkload;
+typedef struct Veche__Agency__V1__BlockStaffing Veche__Agency__V1__BlockStaffing;
+typedef struct Veche__Agency__V1__GetWorkloadRequest Veche__Agency__V1__GetWorkloadRequest;
+typedef struct Veche__Agency__V1__GetWorkloadResponse Veche__Agency__V1__GetWorkloadResponse;
+typedef struct Veche__Agency__V1__SetBlockStaffRequest Veche__Agency__V1__SetBlockStaffRequest;
+typedef struct Veche__Agency__V1__SetBlockStaffResponse Veche__Agency__V1__SetBlockStaffResponse;
+typedef struct Veche__Agency__V1__SavedFilter Veche__Agency__V1__SavedFilter;
+typedef struct Veche__Agency__V1__ListSavedFiltersRequest Veche__Agency__V1__ListSavedFiltersRequest;
+typedef struct Veche__Agency__V1__ListSavedFiltersResponse Veche__Agency__V1__ListSavedFiltersResponse;
+typedef struct Veche__Agency__V1__CreateSavedFilterRequest Veche__Agency__V1__CreateSavedFilterRequest;
+typedef struct Veche__Agency__V1__CreateSavedFilterResponse Veche__Agency__V1__CreateSavedFilterResponse;
+typedef struct Veche__Agency__V1__UpdateSavedFilterRequest Veche__Agency__V1__UpdateSavedFilterRequest;
+typedef struct Veche__Agency__V1__UpdateSavedFilterResponse Veche__Agency__V1__UpdateSavedFilterResponse;
+typedef struct Veche__Agency__V1__DeleteSavedFilterRequest Veche__Agency__V1__DeleteSavedFilterRequest;
+typedef struct Veche__Agency__V1__DeleteSavedFilterResponse Veche__Agency__V1__DeleteSavedFilterResponse;
 
 
 /* --- enums --- */
@@ -895,6 +921,389 @@ struct  Veche__Agency__V1__DirectoryChanged
 #define VECHE__AGENCY__V1__DIRECTORY_CHANGED__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&veche__agency__v1__directory_changed__descriptor) \
     , 0, (char *)protobuf_c_empty_string }
+
+
+/*
+ * How a person is notified (issue #12). Kinds that can be muted: escalation, status_changed, answer_ready,
+ * rating_request. A messenger is used when the platform has a bridge for it, e-mail otherwise.
+ */
+struct  Veche__Agency__V1__NotificationPreferences
+{
+  ProtobufCMessage base;
+  /*
+   * user:<name>; empty in a request = the caller
+   */
+  char *principal;
+  char *email;
+  /*
+   * e.g. telegram; empty = e-mail only
+   */
+  char *messenger;
+  char *messenger_address;
+  size_t n_muted_kinds;
+  char **muted_kinds;
+  int64_t updated_at_ms;
+};
+#define VECHE__AGENCY__V1__NOTIFICATION_PREFERENCES__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&veche__agency__v1__notification_preferences__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0,NULL, 0 }
+
+
+struct  Veche__Agency__V1__GetNotificationPreferencesRequest
+{
+  ProtobufCMessage base;
+  char *principal;
+};
+#define VECHE__AGENCY__V1__GET_NOTIFICATION_PREFERENCES_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&veche__agency__v1__get_notification_preferences_request__descriptor) \
+    , (char *)protobuf_c_empty_string }
+
+
+struct  Veche__Agency__V1__GetNotificationPreferencesResponse
+{
+  ProtobufCMessage base;
+  Veche__Agency__V1__NotificationPreferences *preferences;
+  size_t n_messengers;
+  char **messengers;
+};
+#define VECHE__AGENCY__V1__GET_NOTIFICATION_PREFERENCES_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&veche__agency__v1__get_notification_preferences_response__descriptor) \
+    , NULL, 0,NULL }
+
+
+struct  Veche__Agency__V1__SetNotificationPreferencesRequest
+{
+  ProtobufCMessage base;
+  Veche__Agency__V1__NotificationPreferences *preferences;
+};
+#define VECHE__AGENCY__V1__SET_NOTIFICATION_PREFERENCES_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&veche__agency__v1__set_notification_preferences_request__descriptor) \
+    , NULL }
+
+
+struct  Veche__Agency__V1__SetNotificationPreferencesResponse
+{
+  ProtobufCMessage base;
+  Veche__Agency__V1__NotificationPreferences *preferences;
+};
+#define VECHE__AGENCY__V1__SET_NOTIFICATION_PREFERENCES_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&veche__agency__v1__set_notification_preferences_response__descriptor) \
+    , NULL }
+
+
+/*
+ * One level of an escalation chain: `role` is alerted once a deadline has been missed for `delay_seconds`.
+ * Roles: executor, agencyHead, blockLead, curHead, curator.
+ */
+struct  Veche__Agency__V1__EscalationLevel
+{
+  ProtobufCMessage base;
+  char *role;
+  int64_t delay_seconds;
+};
+#define VECHE__AGENCY__V1__ESCALATION_LEVEL__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&veche__agency__v1__escalation_level__descriptor) \
+    , (char *)protobuf_c_empty_string, 0 }
+
+
+struct  Veche__Agency__V1__EscalationChain
+{
+  ProtobufCMessage base;
+  /*
+   * sector block; empty = the default of blocks without their own
+   */
+  char *topic_code;
+  size_t n_levels;
+  Veche__Agency__V1__EscalationLevel **levels;
+};
+#define VECHE__AGENCY__V1__ESCALATION_CHAIN__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&veche__agency__v1__escalation_chain__descriptor) \
+    , (char *)protobuf_c_empty_string, 0,NULL }
+
+
+struct  Veche__Agency__V1__ListEscalationChainsRequest
+{
+  ProtobufCMessage base;
+};
+#define VECHE__AGENCY__V1__LIST_ESCALATION_CHAINS_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&veche__agency__v1__list_escalation_chains_request__descriptor) \
+     }
+
+
+struct  Veche__Agency__V1__ListEscalationChainsResponse
+{
+  ProtobufCMessage base;
+  size_t n_chains;
+  Veche__Agency__V1__EscalationChain **chains;
+};
+#define VECHE__AGENCY__V1__LIST_ESCALATION_CHAINS_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&veche__agency__v1__list_escalation_chains_response__descriptor) \
+    , 0,NULL }
+
+
+struct  Veche__Agency__V1__SetEscalationChainRequest
+{
+  ProtobufCMessage base;
+  Veche__Agency__V1__EscalationChain *chain;
+};
+#define VECHE__AGENCY__V1__SET_ESCALATION_CHAIN_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&veche__agency__v1__set_escalation_chain_request__descriptor) \
+    , NULL }
+
+
+struct  Veche__Agency__V1__SetEscalationChainResponse
+{
+  ProtobufCMessage base;
+  Veche__Agency__V1__EscalationChain *chain;
+};
+#define VECHE__AGENCY__V1__SET_ESCALATION_CHAIN_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&veche__agency__v1__set_escalation_chain_response__descriptor) \
+    , NULL }
+
+
+/*
+ * Workload and staffing of the sector blocks (issue #12 part 1).
+ */
+struct  Veche__Agency__V1__BlockPeriodWorkload
+{
+  ProtobufCMessage base;
+  char *topic_code;
+  int64_t period_start_ms;
+  int64_t period_end_ms;
+  /*
+   * channel -> count (decimal)
+   */
+  size_t n_incoming_by_channel;
+  Veche__Common__V1__KeyValue **incoming_by_channel;
+  int32_t incoming;
+  int32_t backlog_at_end;
+  int32_t answered;
+  /*
+   * -1 = no answers in the period
+   */
+  double median_hours_in_work;
+  int32_t active_executors;
+  /*
+   * -1 = unknown
+   */
+  double answers_per_executor;
+};
+#define VECHE__AGENCY__V1__BLOCK_PERIOD_WORKLOAD__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&veche__agency__v1__block_period_workload__descriptor) \
+    , (char *)protobuf_c_empty_string, 0, 0, 0,NULL, 0, 0, 0, 0, 0, 0 }
+
+
+struct  Veche__Agency__V1__BlockStaffing
+{
+  ProtobufCMessage base;
+  char *topic_code;
+  /*
+   * appeals expected next month (seasonal model)
+   */
+  double forecast_next_month;
+  /*
+   * relative error of the model on the last complete month (-1 = too little history)
+   */
+  double holdout_error;
+  int32_t open_backlog;
+  /*
+   * Erlang C, working-hours first-reaction clock
+   */
+  int32_t social_staff;
+  /*
+   * workload model, 59-FZ answers
+   */
+  int32_t appeal_staff;
+  int32_t needed;
+  /*
+   * staff recorded in the directory
+   */
+  int32_t recorded;
+  /*
+   * «Блоку ЖКХ нужно +2 сотрудника (нужно 7, в штате 5)»
+   */
+  char *recommendation;
+};
+#define VECHE__AGENCY__V1__BLOCK_STAFFING__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&veche__agency__v1__block_staffing__descriptor) \
+    , (char *)protobuf_c_empty_string, 0, 0, 0, 0, 0, 0, 0, (char *)protobuf_c_empty_string }
+
+
+struct  Veche__Agency__V1__GetWorkloadRequest
+{
+  ProtobufCMessage base;
+  /*
+   * week | month (default month)
+   */
+  char *granularity;
+  /*
+   * default: 6 months back
+   */
+  int64_t from_ms;
+  /*
+   * default: now
+   */
+  int64_t to_ms;
+};
+#define VECHE__AGENCY__V1__GET_WORKLOAD_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&veche__agency__v1__get_workload_request__descriptor) \
+    , (char *)protobuf_c_empty_string, 0, 0 }
+
+
+struct  Veche__Agency__V1__GetWorkloadResponse
+{
+  ProtobufCMessage base;
+  size_t n_periods;
+  Veche__Agency__V1__BlockPeriodWorkload **periods;
+  size_t n_staffing;
+  Veche__Agency__V1__BlockStaffing **staffing;
+  int64_t generated_at_ms;
+};
+#define VECHE__AGENCY__V1__GET_WORKLOAD_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&veche__agency__v1__get_workload_response__descriptor) \
+    , 0,NULL, 0,NULL, 0 }
+
+
+struct  Veche__Agency__V1__SetBlockStaffRequest
+{
+  ProtobufCMessage base;
+  char *topic_code;
+  int32_t staff;
+};
+#define VECHE__AGENCY__V1__SET_BLOCK_STAFF_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&veche__agency__v1__set_block_staff_request__descriptor) \
+    , (char *)protobuf_c_empty_string, 0 }
+
+
+struct  Veche__Agency__V1__SetBlockStaffResponse
+{
+  ProtobufCMessage base;
+  char *topic_code;
+  int32_t staff;
+};
+#define VECHE__AGENCY__V1__SET_BLOCK_STAFF_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&veche__agency__v1__set_block_staff_response__descriptor) \
+    , (char *)protobuf_c_empty_string, 0 }
+
+
+/*
+ * A queue filter a person saved in the workspace (issue #11): the query of `/ws` it opens, kept per person
+ * on the server (every device sees it). A filter shared with a sector block is listed, read-only, for every
+ * holder of a role in that block; only its owner renames, re-shares or deletes it.
+ */
+struct  Veche__Agency__V1__SavedFilter
+{
+  ProtobufCMessage base;
+  char *id;
+  /*
+   * principal, e.g. user:operator (set by the service: the caller)
+   */
+  char *owner;
+  /*
+   * 1..80 characters, unique per owner
+   */
+  char *name;
+  /*
+   * the /ws query string without "?", e.g. queue=triage&status=registered
+   */
+  char *query;
+  /*
+   * the sector block it is shared with; empty = private
+   */
+  char *shared_topic_code;
+  int64_t created_at_ms;
+  int64_t updated_at_ms;
+  /*
+   * the caller owns it
+   */
+  protobuf_c_boolean mine;
+};
+#define VECHE__AGENCY__V1__SAVED_FILTER__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&veche__agency__v1__saved_filter__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, 0 }
+
+
+struct  Veche__Agency__V1__ListSavedFiltersRequest
+{
+  ProtobufCMessage base;
+};
+#define VECHE__AGENCY__V1__LIST_SAVED_FILTERS_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&veche__agency__v1__list_saved_filters_request__descriptor) \
+     }
+
+
+struct  Veche__Agency__V1__ListSavedFiltersResponse
+{
+  ProtobufCMessage base;
+  size_t n_filters;
+  Veche__Agency__V1__SavedFilter **filters;
+};
+#define VECHE__AGENCY__V1__LIST_SAVED_FILTERS_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&veche__agency__v1__list_saved_filters_response__descriptor) \
+    , 0,NULL }
+
+
+struct  Veche__Agency__V1__CreateSavedFilterRequest
+{
+  ProtobufCMessage base;
+  Veche__Agency__V1__SavedFilter *filter;
+};
+#define VECHE__AGENCY__V1__CREATE_SAVED_FILTER_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&veche__agency__v1__create_saved_filter_request__descriptor) \
+    , NULL }
+
+
+struct  Veche__Agency__V1__CreateSavedFilterResponse
+{
+  ProtobufCMessage base;
+  Veche__Agency__V1__SavedFilter *filter;
+};
+#define VECHE__AGENCY__V1__CREATE_SAVED_FILTER_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&veche__agency__v1__create_saved_filter_response__descriptor) \
+    , NULL }
+
+
+/*
+ * Renames or re-shares one of the caller's filters (name, query and shared_topic_code are replaced).
+ */
+struct  Veche__Agency__V1__UpdateSavedFilterRequest
+{
+  ProtobufCMessage base;
+  Veche__Agency__V1__SavedFilter *filter;
+};
+#define VECHE__AGENCY__V1__UPDATE_SAVED_FILTER_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&veche__agency__v1__update_saved_filter_request__descriptor) \
+    , NULL }
+
+
+struct  Veche__Agency__V1__UpdateSavedFilterResponse
+{
+  ProtobufCMessage base;
+  Veche__Agency__V1__SavedFilter *filter;
+};
+#define VECHE__AGENCY__V1__UPDATE_SAVED_FILTER_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&veche__agency__v1__update_saved_filter_response__descriptor) \
+    , NULL }
+
+
+struct  Veche__Agency__V1__DeleteSavedFilterRequest
+{
+  ProtobufCMessage base;
+  char *id;
+};
+#define VECHE__AGENCY__V1__DELETE_SAVED_FILTER_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&veche__agency__v1__delete_saved_filter_request__descriptor) \
+    , (char *)protobuf_c_empty_string }
+
+
+struct  Veche__Agency__V1__DeleteSavedFilterResponse
+{
+  ProtobufCMessage base;
+  char *id;
+};
+#define VECHE__AGENCY__V1__DELETE_SAVED_FILTER_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&veche__agency__v1__delete_saved_filter_response__descriptor) \
+    , (char *)protobuf_c_empty_string }
 
 
 /* Veche__Agency__V1__Municipality methods */
@@ -1847,6 +2256,500 @@ Veche__Agency__V1__DirectoryChanged *
 void   veche__agency__v1__directory_changed__free_unpacked
                      (Veche__Agency__V1__DirectoryChanged *message,
                       ProtobufCAllocator *allocator);
+/* Veche__Agency__V1__NotificationPreferences methods */
+void   veche__agency__v1__notification_preferences__init
+                     (Veche__Agency__V1__NotificationPreferences         *message);
+size_t veche__agency__v1__notification_preferences__get_packed_size
+                     (const Veche__Agency__V1__NotificationPreferences   *message);
+size_t veche__agency__v1__notification_preferences__pack
+                     (const Veche__Agency__V1__NotificationPreferences   *message,
+                      uint8_t             *out);
+size_t veche__agency__v1__notification_preferences__pack_to_buffer
+                     (const Veche__Agency__V1__NotificationPreferences   *message,
+                      ProtobufCBuffer     *buffer);
+Veche__Agency__V1__NotificationPreferences *
+       veche__agency__v1__notification_preferences__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   veche__agency__v1__notification_preferences__free_unpacked
+                     (Veche__Agency__V1__NotificationPreferences *message,
+                      ProtobufCAllocator *allocator);
+/* Veche__Agency__V1__GetNotificationPreferencesRequest methods */
+void   veche__agency__v1__get_notification_preferences_request__init
+                     (Veche__Agency__V1__GetNotificationPreferencesRequest         *message);
+size_t veche__agency__v1__get_notification_preferences_request__get_packed_size
+                     (const Veche__Agency__V1__GetNotificationPreferencesRequest   *message);
+size_t veche__agency__v1__get_notification_preferences_request__pack
+                     (const Veche__Agency__V1__GetNotificationPreferencesRequest   *message,
+                      uint8_t             *out);
+size_t veche__agency__v1__get_notification_preferences_request__pack_to_buffer
+                     (const Veche__Agency__V1__GetNotificationPreferencesRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Veche__Agency__V1__GetNotificationPreferencesRequest *
+       veche__agency__v1__get_notification_preferences_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   veche__agency__v1__get_notification_preferences_request__free_unpacked
+                     (Veche__Agency__V1__GetNotificationPreferencesRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Veche__Agency__V1__GetNotificationPreferencesResponse methods */
+void   veche__agency__v1__get_notification_preferences_response__init
+                     (Veche__Agency__V1__GetNotificationPreferencesResponse         *message);
+size_t veche__agency__v1__get_notification_preferences_response__get_packed_size
+                     (const Veche__Agency__V1__GetNotificationPreferencesResponse   *message);
+size_t veche__agency__v1__get_notification_preferences_response__pack
+                     (const Veche__Agency__V1__GetNotificationPreferencesResponse   *message,
+                      uint8_t             *out);
+size_t veche__agency__v1__get_notification_preferences_response__pack_to_buffer
+                     (const Veche__Agency__V1__GetNotificationPreferencesResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Veche__Agency__V1__GetNotificationPreferencesResponse *
+       veche__agency__v1__get_notification_preferences_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   veche__agency__v1__get_notification_preferences_response__free_unpacked
+                     (Veche__Agency__V1__GetNotificationPreferencesResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Veche__Agency__V1__SetNotificationPreferencesRequest methods */
+void   veche__agency__v1__set_notification_preferences_request__init
+                     (Veche__Agency__V1__SetNotificationPreferencesRequest         *message);
+size_t veche__agency__v1__set_notification_preferences_request__get_packed_size
+                     (const Veche__Agency__V1__SetNotificationPreferencesRequest   *message);
+size_t veche__agency__v1__set_notification_preferences_request__pack
+                     (const Veche__Agency__V1__SetNotificationPreferencesRequest   *message,
+                      uint8_t             *out);
+size_t veche__agency__v1__set_notification_preferences_request__pack_to_buffer
+                     (const Veche__Agency__V1__SetNotificationPreferencesRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Veche__Agency__V1__SetNotificationPreferencesRequest *
+       veche__agency__v1__set_notification_preferences_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   veche__agency__v1__set_notification_preferences_request__free_unpacked
+                     (Veche__Agency__V1__SetNotificationPreferencesRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Veche__Agency__V1__SetNotificationPreferencesResponse methods */
+void   veche__agency__v1__set_notification_preferences_response__init
+                     (Veche__Agency__V1__SetNotificationPreferencesResponse         *message);
+size_t veche__agency__v1__set_notification_preferences_response__get_packed_size
+                     (const Veche__Agency__V1__SetNotificationPreferencesResponse   *message);
+size_t veche__agency__v1__set_notification_preferences_response__pack
+                     (const Veche__Agency__V1__SetNotificationPreferencesResponse   *message,
+                      uint8_t             *out);
+size_t veche__agency__v1__set_notification_preferences_response__pack_to_buffer
+                     (const Veche__Agency__V1__SetNotificationPreferencesResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Veche__Agency__V1__SetNotificationPreferencesResponse *
+       veche__agency__v1__set_notification_preferences_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   veche__agency__v1__set_notification_preferences_response__free_unpacked
+                     (Veche__Agency__V1__SetNotificationPreferencesResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Veche__Agency__V1__EscalationLevel methods */
+void   veche__agency__v1__escalation_level__init
+                     (Veche__Agency__V1__EscalationLevel         *message);
+size_t veche__agency__v1__escalation_level__get_packed_size
+                     (const Veche__Agency__V1__EscalationLevel   *message);
+size_t veche__agency__v1__escalation_level__pack
+                     (const Veche__Agency__V1__EscalationLevel   *message,
+                      uint8_t             *out);
+size_t veche__agency__v1__escalation_level__pack_to_buffer
+                     (const Veche__Agency__V1__EscalationLevel   *message,
+                      ProtobufCBuffer     *buffer);
+Veche__Agency__V1__EscalationLevel *
+       veche__agency__v1__escalation_level__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   veche__agency__v1__escalation_level__free_unpacked
+                     (Veche__Agency__V1__EscalationLevel *message,
+                      ProtobufCAllocator *allocator);
+/* Veche__Agency__V1__EscalationChain methods */
+void   veche__agency__v1__escalation_chain__init
+                     (Veche__Agency__V1__EscalationChain         *message);
+size_t veche__agency__v1__escalation_chain__get_packed_size
+                     (const Veche__Agency__V1__EscalationChain   *message);
+size_t veche__agency__v1__escalation_chain__pack
+                     (const Veche__Agency__V1__EscalationChain   *message,
+                      uint8_t             *out);
+size_t veche__agency__v1__escalation_chain__pack_to_buffer
+                     (const Veche__Agency__V1__EscalationChain   *message,
+                      ProtobufCBuffer     *buffer);
+Veche__Agency__V1__EscalationChain *
+       veche__agency__v1__escalation_chain__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   veche__agency__v1__escalation_chain__free_unpacked
+                     (Veche__Agency__V1__EscalationChain *message,
+                      ProtobufCAllocator *allocator);
+/* Veche__Agency__V1__ListEscalationChainsRequest methods */
+void   veche__agency__v1__list_escalation_chains_request__init
+                     (Veche__Agency__V1__ListEscalationChainsRequest         *message);
+size_t veche__agency__v1__list_escalation_chains_request__get_packed_size
+                     (const Veche__Agency__V1__ListEscalationChainsRequest   *message);
+size_t veche__agency__v1__list_escalation_chains_request__pack
+                     (const Veche__Agency__V1__ListEscalationChainsRequest   *message,
+                      uint8_t             *out);
+size_t veche__agency__v1__list_escalation_chains_request__pack_to_buffer
+                     (const Veche__Agency__V1__ListEscalationChainsRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Veche__Agency__V1__ListEscalationChainsRequest *
+       veche__agency__v1__list_escalation_chains_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   veche__agency__v1__list_escalation_chains_request__free_unpacked
+                     (Veche__Agency__V1__ListEscalationChainsRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Veche__Agency__V1__ListEscalationChainsResponse methods */
+void   veche__agency__v1__list_escalation_chains_response__init
+                     (Veche__Agency__V1__ListEscalationChainsResponse         *message);
+size_t veche__agency__v1__list_escalation_chains_response__get_packed_size
+                     (const Veche__Agency__V1__ListEscalationChainsResponse   *message);
+size_t veche__agency__v1__list_escalation_chains_response__pack
+                     (const Veche__Agency__V1__ListEscalationChainsResponse   *message,
+                      uint8_t             *out);
+size_t veche__agency__v1__list_escalation_chains_response__pack_to_buffer
+                     (const Veche__Agency__V1__ListEscalationChainsResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Veche__Agency__V1__ListEscalationChainsResponse *
+       veche__agency__v1__list_escalation_chains_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   veche__agency__v1__list_escalation_chains_response__free_unpacked
+                     (Veche__Agency__V1__ListEscalationChainsResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Veche__Agency__V1__SetEscalationChainRequest methods */
+void   veche__agency__v1__set_escalation_chain_request__init
+                     (Veche__Agency__V1__SetEscalationChainRequest         *message);
+size_t veche__agency__v1__set_escalation_chain_request__get_packed_size
+                     (const Veche__Agency__V1__SetEscalationChainRequest   *message);
+size_t veche__agency__v1__set_escalation_chain_request__pack
+                     (const Veche__Agency__V1__SetEscalationChainRequest   *message,
+                      uint8_t             *out);
+size_t veche__agency__v1__set_escalation_chain_request__pack_to_buffer
+                     (const Veche__Agency__V1__SetEscalationChainRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Veche__Agency__V1__SetEscalationChainRequest *
+       veche__agency__v1__set_escalation_chain_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   veche__agency__v1__set_escalation_chain_request__free_unpacked
+                     (Veche__Agency__V1__SetEscalationChainRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Veche__Agency__V1__SetEscalationChainResponse methods */
+void   veche__agency__v1__set_escalation_chain_response__init
+                     (Veche__Agency__V1__SetEscalationChainResponse         *message);
+size_t veche__agency__v1__set_escalation_chain_response__get_packed_size
+                     (const Veche__Agency__V1__SetEscalationChainResponse   *message);
+size_t veche__agency__v1__set_escalation_chain_response__pack
+                     (const Veche__Agency__V1__SetEscalationChainResponse   *message,
+                      uint8_t             *out);
+size_t veche__agency__v1__set_escalation_chain_response__pack_to_buffer
+                     (const Veche__Agency__V1__SetEscalationChainResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Veche__Agency__V1__SetEscalationChainResponse *
+       veche__agency__v1__set_escalation_chain_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   veche__agency__v1__set_escalation_chain_response__free_unpacked
+                     (Veche__Agency__V1__SetEscalationChainResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Veche__Agency__V1__BlockPeriodWorkload methods */
+void   veche__agency__v1__block_period_workload__init
+                     (Veche__Agency__V1__BlockPeriodWorkload         *message);
+size_t veche__agency__v1__block_period_workload__get_packed_size
+                     (const Veche__Agency__V1__BlockPeriodWorkload   *message);
+size_t veche__agency__v1__block_period_workload__pack
+                     (const Veche__Agency__V1__BlockPeriodWorkload   *message,
+                      uint8_t             *out);
+size_t veche__agency__v1__block_period_workload__pack_to_buffer
+                     (const Veche__Agency__V1__BlockPeriodWorkload   *message,
+                      ProtobufCBuffer     *buffer);
+Veche__Agency__V1__BlockPeriodWorkload *
+       veche__agency__v1__block_period_workload__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   veche__agency__v1__block_period_workload__free_unpacked
+                     (Veche__Agency__V1__BlockPeriodWorkload *message,
+                      ProtobufCAllocator *allocator);
+/* Veche__Agency__V1__BlockStaffing methods */
+void   veche__agency__v1__block_staffing__init
+                     (Veche__Agency__V1__BlockStaffing         *message);
+size_t veche__agency__v1__block_staffing__get_packed_size
+                     (const Veche__Agency__V1__BlockStaffing   *message);
+size_t veche__agency__v1__block_staffing__pack
+                     (const Veche__Agency__V1__BlockStaffing   *message,
+                      uint8_t             *out);
+size_t veche__agency__v1__block_staffing__pack_to_buffer
+                     (const Veche__Agency__V1__BlockStaffing   *message,
+                      ProtobufCBuffer     *buffer);
+Veche__Agency__V1__BlockStaffing *
+       veche__agency__v1__block_staffing__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   veche__agency__v1__block_staffing__free_unpacked
+                     (Veche__Agency__V1__BlockStaffing *message,
+                      ProtobufCAllocator *allocator);
+/* Veche__Agency__V1__GetWorkloadRequest methods */
+void   veche__agency__v1__get_workload_request__init
+                     (Veche__Agency__V1__GetWorkloadRequest         *message);
+size_t veche__agency__v1__get_workload_request__get_packed_size
+                     (const Veche__Agency__V1__GetWorkloadRequest   *message);
+size_t veche__agency__v1__get_workload_request__pack
+                     (const Veche__Agency__V1__GetWorkloadRequest   *message,
+                      uint8_t             *out);
+size_t veche__agency__v1__get_workload_request__pack_to_buffer
+                     (const Veche__Agency__V1__GetWorkloadRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Veche__Agency__V1__GetWorkloadRequest *
+       veche__agency__v1__get_workload_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   veche__agency__v1__get_workload_request__free_unpacked
+                     (Veche__Agency__V1__GetWorkloadRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Veche__Agency__V1__GetWorkloadResponse methods */
+void   veche__agency__v1__get_workload_response__init
+                     (Veche__Agency__V1__GetWorkloadResponse         *message);
+size_t veche__agency__v1__get_workload_response__get_packed_size
+                     (const Veche__Agency__V1__GetWorkloadResponse   *message);
+size_t veche__agency__v1__get_workload_response__pack
+                     (const Veche__Agency__V1__GetWorkloadResponse   *message,
+                      uint8_t             *out);
+size_t veche__agency__v1__get_workload_response__pack_to_buffer
+                     (const Veche__Agency__V1__GetWorkloadResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Veche__Agency__V1__GetWorkloadResponse *
+       veche__agency__v1__get_workload_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   veche__agency__v1__get_workload_response__free_unpacked
+                     (Veche__Agency__V1__GetWorkloadResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Veche__Agency__V1__SetBlockStaffRequest methods */
+void   veche__agency__v1__set_block_staff_request__init
+                     (Veche__Agency__V1__SetBlockStaffRequest         *message);
+size_t veche__agency__v1__set_block_staff_request__get_packed_size
+                     (const Veche__Agency__V1__SetBlockStaffRequest   *message);
+size_t veche__agency__v1__set_block_staff_request__pack
+                     (const Veche__Agency__V1__SetBlockStaffRequest   *message,
+                      uint8_t             *out);
+size_t veche__agency__v1__set_block_staff_request__pack_to_buffer
+                     (const Veche__Agency__V1__SetBlockStaffRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Veche__Agency__V1__SetBlockStaffRequest *
+       veche__agency__v1__set_block_staff_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   veche__agency__v1__set_block_staff_request__free_unpacked
+                     (Veche__Agency__V1__SetBlockStaffRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Veche__Agency__V1__SetBlockStaffResponse methods */
+void   veche__agency__v1__set_block_staff_response__init
+                     (Veche__Agency__V1__SetBlockStaffResponse         *message);
+size_t veche__agency__v1__set_block_staff_response__get_packed_size
+                     (const Veche__Agency__V1__SetBlockStaffResponse   *message);
+size_t veche__agency__v1__set_block_staff_response__pack
+                     (const Veche__Agency__V1__SetBlockStaffResponse   *message,
+                      uint8_t             *out);
+size_t veche__agency__v1__set_block_staff_response__pack_to_buffer
+                     (const Veche__Agency__V1__SetBlockStaffResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Veche__Agency__V1__SetBlockStaffResponse *
+       veche__agency__v1__set_block_staff_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   veche__agency__v1__set_block_staff_response__free_unpacked
+                     (Veche__Agency__V1__SetBlockStaffResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Veche__Agency__V1__SavedFilter methods */
+void   veche__agency__v1__saved_filter__init
+                     (Veche__Agency__V1__SavedFilter         *message);
+size_t veche__agency__v1__saved_filter__get_packed_size
+                     (const Veche__Agency__V1__SavedFilter   *message);
+size_t veche__agency__v1__saved_filter__pack
+                     (const Veche__Agency__V1__SavedFilter   *message,
+                      uint8_t             *out);
+size_t veche__agency__v1__saved_filter__pack_to_buffer
+                     (const Veche__Agency__V1__SavedFilter   *message,
+                      ProtobufCBuffer     *buffer);
+Veche__Agency__V1__SavedFilter *
+       veche__agency__v1__saved_filter__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   veche__agency__v1__saved_filter__free_unpacked
+                     (Veche__Agency__V1__SavedFilter *message,
+                      ProtobufCAllocator *allocator);
+/* Veche__Agency__V1__ListSavedFiltersRequest methods */
+void   veche__agency__v1__list_saved_filters_request__init
+                     (Veche__Agency__V1__ListSavedFiltersRequest         *message);
+size_t veche__agency__v1__list_saved_filters_request__get_packed_size
+                     (const Veche__Agency__V1__ListSavedFiltersRequest   *message);
+size_t veche__agency__v1__list_saved_filters_request__pack
+                     (const Veche__Agency__V1__ListSavedFiltersRequest   *message,
+                      uint8_t             *out);
+size_t veche__agency__v1__list_saved_filters_request__pack_to_buffer
+                     (const Veche__Agency__V1__ListSavedFiltersRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Veche__Agency__V1__ListSavedFiltersRequest *
+       veche__agency__v1__list_saved_filters_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   veche__agency__v1__list_saved_filters_request__free_unpacked
+                     (Veche__Agency__V1__ListSavedFiltersRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Veche__Agency__V1__ListSavedFiltersResponse methods */
+void   veche__agency__v1__list_saved_filters_response__init
+                     (Veche__Agency__V1__ListSavedFiltersResponse         *message);
+size_t veche__agency__v1__list_saved_filters_response__get_packed_size
+                     (const Veche__Agency__V1__ListSavedFiltersResponse   *message);
+size_t veche__agency__v1__list_saved_filters_response__pack
+                     (const Veche__Agency__V1__ListSavedFiltersResponse   *message,
+                      uint8_t             *out);
+size_t veche__agency__v1__list_saved_filters_response__pack_to_buffer
+                     (const Veche__Agency__V1__ListSavedFiltersResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Veche__Agency__V1__ListSavedFiltersResponse *
+       veche__agency__v1__list_saved_filters_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   veche__agency__v1__list_saved_filters_response__free_unpacked
+                     (Veche__Agency__V1__ListSavedFiltersResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Veche__Agency__V1__CreateSavedFilterRequest methods */
+void   veche__agency__v1__create_saved_filter_request__init
+                     (Veche__Agency__V1__CreateSavedFilterRequest         *message);
+size_t veche__agency__v1__create_saved_filter_request__get_packed_size
+                     (const Veche__Agency__V1__CreateSavedFilterRequest   *message);
+size_t veche__agency__v1__create_saved_filter_request__pack
+                     (const Veche__Agency__V1__CreateSavedFilterRequest   *message,
+                      uint8_t             *out);
+size_t veche__agency__v1__create_saved_filter_request__pack_to_buffer
+                     (const Veche__Agency__V1__CreateSavedFilterRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Veche__Agency__V1__CreateSavedFilterRequest *
+       veche__agency__v1__create_saved_filter_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   veche__agency__v1__create_saved_filter_request__free_unpacked
+                     (Veche__Agency__V1__CreateSavedFilterRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Veche__Agency__V1__CreateSavedFilterResponse methods */
+void   veche__agency__v1__create_saved_filter_response__init
+                     (Veche__Agency__V1__CreateSavedFilterResponse         *message);
+size_t veche__agency__v1__create_saved_filter_response__get_packed_size
+                     (const Veche__Agency__V1__CreateSavedFilterResponse   *message);
+size_t veche__agency__v1__create_saved_filter_response__pack
+                     (const Veche__Agency__V1__CreateSavedFilterResponse   *message,
+                      uint8_t             *out);
+size_t veche__agency__v1__create_saved_filter_response__pack_to_buffer
+                     (const Veche__Agency__V1__CreateSavedFilterResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Veche__Agency__V1__CreateSavedFilterResponse *
+       veche__agency__v1__create_saved_filter_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   veche__agency__v1__create_saved_filter_response__free_unpacked
+                     (Veche__Agency__V1__CreateSavedFilterResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Veche__Agency__V1__UpdateSavedFilterRequest methods */
+void   veche__agency__v1__update_saved_filter_request__init
+                     (Veche__Agency__V1__UpdateSavedFilterRequest         *message);
+size_t veche__agency__v1__update_saved_filter_request__get_packed_size
+                     (const Veche__Agency__V1__UpdateSavedFilterRequest   *message);
+size_t veche__agency__v1__update_saved_filter_request__pack
+                     (const Veche__Agency__V1__UpdateSavedFilterRequest   *message,
+                      uint8_t             *out);
+size_t veche__agency__v1__update_saved_filter_request__pack_to_buffer
+                     (const Veche__Agency__V1__UpdateSavedFilterRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Veche__Agency__V1__UpdateSavedFilterRequest *
+       veche__agency__v1__update_saved_filter_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   veche__agency__v1__update_saved_filter_request__free_unpacked
+                     (Veche__Agency__V1__UpdateSavedFilterRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Veche__Agency__V1__UpdateSavedFilterResponse methods */
+void   veche__agency__v1__update_saved_filter_response__init
+                     (Veche__Agency__V1__UpdateSavedFilterResponse         *message);
+size_t veche__agency__v1__update_saved_filter_response__get_packed_size
+                     (const Veche__Agency__V1__UpdateSavedFilterResponse   *message);
+size_t veche__agency__v1__update_saved_filter_response__pack
+                     (const Veche__Agency__V1__UpdateSavedFilterResponse   *message,
+                      uint8_t             *out);
+size_t veche__agency__v1__update_saved_filter_response__pack_to_buffer
+                     (const Veche__Agency__V1__UpdateSavedFilterResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Veche__Agency__V1__UpdateSavedFilterResponse *
+       veche__agency__v1__update_saved_filter_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   veche__agency__v1__update_saved_filter_response__free_unpacked
+                     (Veche__Agency__V1__UpdateSavedFilterResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Veche__Agency__V1__DeleteSavedFilterRequest methods */
+void   veche__agency__v1__delete_saved_filter_request__init
+                     (Veche__Agency__V1__DeleteSavedFilterRequest         *message);
+size_t veche__agency__v1__delete_saved_filter_request__get_packed_size
+                     (const Veche__Agency__V1__DeleteSavedFilterRequest   *message);
+size_t veche__agency__v1__delete_saved_filter_request__pack
+                     (const Veche__Agency__V1__DeleteSavedFilterRequest   *message,
+                      uint8_t             *out);
+size_t veche__agency__v1__delete_saved_filter_request__pack_to_buffer
+                     (const Veche__Agency__V1__DeleteSavedFilterRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Veche__Agency__V1__DeleteSavedFilterRequest *
+       veche__agency__v1__delete_saved_filter_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   veche__agency__v1__delete_saved_filter_request__free_unpacked
+                     (Veche__Agency__V1__DeleteSavedFilterRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Veche__Agency__V1__DeleteSavedFilterResponse methods */
+void   veche__agency__v1__delete_saved_filter_response__init
+                     (Veche__Agency__V1__DeleteSavedFilterResponse         *message);
+size_t veche__agency__v1__delete_saved_filter_response__get_packed_size
+                     (const Veche__Agency__V1__DeleteSavedFilterResponse   *message);
+size_t veche__agency__v1__delete_saved_filter_response__pack
+                     (const Veche__Agency__V1__DeleteSavedFilterResponse   *message,
+                      uint8_t             *out);
+size_t veche__agency__v1__delete_saved_filter_response__pack_to_buffer
+                     (const Veche__Agency__V1__DeleteSavedFilterResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Veche__Agency__V1__DeleteSavedFilterResponse *
+       veche__agency__v1__delete_saved_filter_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   veche__agency__v1__delete_saved_filter_response__free_unpacked
+                     (Veche__Agency__V1__DeleteSavedFilterResponse *message,
+                      ProtobufCAllocator *allocator);
 /* --- per-message closures --- */
 
 typedef void (*Veche__Agency__V1__Municipality_Closure)
@@ -1999,6 +2902,84 @@ typedef void (*Veche__Agency__V1__GetDirectorySnapshotResponse_Closure)
 typedef void (*Veche__Agency__V1__DirectoryChanged_Closure)
                  (const Veche__Agency__V1__DirectoryChanged *message,
                   void *closure_data);
+typedef void (*Veche__Agency__V1__NotificationPreferences_Closure)
+                 (const Veche__Agency__V1__NotificationPreferences *message,
+                  void *closure_data);
+typedef void (*Veche__Agency__V1__GetNotificationPreferencesRequest_Closure)
+                 (const Veche__Agency__V1__GetNotificationPreferencesRequest *message,
+                  void *closure_data);
+typedef void (*Veche__Agency__V1__GetNotificationPreferencesResponse_Closure)
+                 (const Veche__Agency__V1__GetNotificationPreferencesResponse *message,
+                  void *closure_data);
+typedef void (*Veche__Agency__V1__SetNotificationPreferencesRequest_Closure)
+                 (const Veche__Agency__V1__SetNotificationPreferencesRequest *message,
+                  void *closure_data);
+typedef void (*Veche__Agency__V1__SetNotificationPreferencesResponse_Closure)
+                 (const Veche__Agency__V1__SetNotificationPreferencesResponse *message,
+                  void *closure_data);
+typedef void (*Veche__Agency__V1__EscalationLevel_Closure)
+                 (const Veche__Agency__V1__EscalationLevel *message,
+                  void *closure_data);
+typedef void (*Veche__Agency__V1__EscalationChain_Closure)
+                 (const Veche__Agency__V1__EscalationChain *message,
+                  void *closure_data);
+typedef void (*Veche__Agency__V1__ListEscalationChainsRequest_Closure)
+                 (const Veche__Agency__V1__ListEscalationChainsRequest *message,
+                  void *closure_data);
+typedef void (*Veche__Agency__V1__ListEscalationChainsResponse_Closure)
+                 (const Veche__Agency__V1__ListEscalationChainsResponse *message,
+                  void *closure_data);
+typedef void (*Veche__Agency__V1__SetEscalationChainRequest_Closure)
+                 (const Veche__Agency__V1__SetEscalationChainRequest *message,
+                  void *closure_data);
+typedef void (*Veche__Agency__V1__SetEscalationChainResponse_Closure)
+                 (const Veche__Agency__V1__SetEscalationChainResponse *message,
+                  void *closure_data);
+typedef void (*Veche__Agency__V1__BlockPeriodWorkload_Closure)
+                 (const Veche__Agency__V1__BlockPeriodWorkload *message,
+                  void *closure_data);
+typedef void (*Veche__Agency__V1__BlockStaffing_Closure)
+                 (const Veche__Agency__V1__BlockStaffing *message,
+                  void *closure_data);
+typedef void (*Veche__Agency__V1__GetWorkloadRequest_Closure)
+                 (const Veche__Agency__V1__GetWorkloadRequest *message,
+                  void *closure_data);
+typedef void (*Veche__Agency__V1__GetWorkloadResponse_Closure)
+                 (const Veche__Agency__V1__GetWorkloadResponse *message,
+                  void *closure_data);
+typedef void (*Veche__Agency__V1__SetBlockStaffRequest_Closure)
+                 (const Veche__Agency__V1__SetBlockStaffRequest *message,
+                  void *closure_data);
+typedef void (*Veche__Agency__V1__SetBlockStaffResponse_Closure)
+                 (const Veche__Agency__V1__SetBlockStaffResponse *message,
+                  void *closure_data);
+typedef void (*Veche__Agency__V1__SavedFilter_Closure)
+                 (const Veche__Agency__V1__SavedFilter *message,
+                  void *closure_data);
+typedef void (*Veche__Agency__V1__ListSavedFiltersRequest_Closure)
+                 (const Veche__Agency__V1__ListSavedFiltersRequest *message,
+                  void *closure_data);
+typedef void (*Veche__Agency__V1__ListSavedFiltersResponse_Closure)
+                 (const Veche__Agency__V1__ListSavedFiltersResponse *message,
+                  void *closure_data);
+typedef void (*Veche__Agency__V1__CreateSavedFilterRequest_Closure)
+                 (const Veche__Agency__V1__CreateSavedFilterRequest *message,
+                  void *closure_data);
+typedef void (*Veche__Agency__V1__CreateSavedFilterResponse_Closure)
+                 (const Veche__Agency__V1__CreateSavedFilterResponse *message,
+                  void *closure_data);
+typedef void (*Veche__Agency__V1__UpdateSavedFilterRequest_Closure)
+                 (const Veche__Agency__V1__UpdateSavedFilterRequest *message,
+                  void *closure_data);
+typedef void (*Veche__Agency__V1__UpdateSavedFilterResponse_Closure)
+                 (const Veche__Agency__V1__UpdateSavedFilterResponse *message,
+                  void *closure_data);
+typedef void (*Veche__Agency__V1__DeleteSavedFilterRequest_Closure)
+                 (const Veche__Agency__V1__DeleteSavedFilterRequest *message,
+                  void *closure_data);
+typedef void (*Veche__Agency__V1__DeleteSavedFilterResponse_Closure)
+                 (const Veche__Agency__V1__DeleteSavedFilterResponse *message,
+                  void *closure_data);
 
 /* --- services --- */
 
@@ -2078,6 +3059,46 @@ struct Veche__Agency__V1__AgencyService_Service
                       const Veche__Agency__V1__QueryAuditRequest *input,
                       Veche__Agency__V1__QueryAuditResponse_Closure closure,
                       void *closure_data);
+  void (*get_notification_preferences)(Veche__Agency__V1__AgencyService_Service *service,
+                                       const Veche__Agency__V1__GetNotificationPreferencesRequest *input,
+                                       Veche__Agency__V1__GetNotificationPreferencesResponse_Closure closure,
+                                       void *closure_data);
+  void (*set_notification_preferences)(Veche__Agency__V1__AgencyService_Service *service,
+                                       const Veche__Agency__V1__SetNotificationPreferencesRequest *input,
+                                       Veche__Agency__V1__SetNotificationPreferencesResponse_Closure closure,
+                                       void *closure_data);
+  void (*list_escalation_chains)(Veche__Agency__V1__AgencyService_Service *service,
+                                 const Veche__Agency__V1__ListEscalationChainsRequest *input,
+                                 Veche__Agency__V1__ListEscalationChainsResponse_Closure closure,
+                                 void *closure_data);
+  void (*set_escalation_chain)(Veche__Agency__V1__AgencyService_Service *service,
+                               const Veche__Agency__V1__SetEscalationChainRequest *input,
+                               Veche__Agency__V1__SetEscalationChainResponse_Closure closure,
+                               void *closure_data);
+  void (*get_workload)(Veche__Agency__V1__AgencyService_Service *service,
+                       const Veche__Agency__V1__GetWorkloadRequest *input,
+                       Veche__Agency__V1__GetWorkloadResponse_Closure closure,
+                       void *closure_data);
+  void (*set_block_staff)(Veche__Agency__V1__AgencyService_Service *service,
+                          const Veche__Agency__V1__SetBlockStaffRequest *input,
+                          Veche__Agency__V1__SetBlockStaffResponse_Closure closure,
+                          void *closure_data);
+  void (*list_saved_filters)(Veche__Agency__V1__AgencyService_Service *service,
+                             const Veche__Agency__V1__ListSavedFiltersRequest *input,
+                             Veche__Agency__V1__ListSavedFiltersResponse_Closure closure,
+                             void *closure_data);
+  void (*create_saved_filter)(Veche__Agency__V1__AgencyService_Service *service,
+                              const Veche__Agency__V1__CreateSavedFilterRequest *input,
+                              Veche__Agency__V1__CreateSavedFilterResponse_Closure closure,
+                              void *closure_data);
+  void (*update_saved_filter)(Veche__Agency__V1__AgencyService_Service *service,
+                              const Veche__Agency__V1__UpdateSavedFilterRequest *input,
+                              Veche__Agency__V1__UpdateSavedFilterResponse_Closure closure,
+                              void *closure_data);
+  void (*delete_saved_filter)(Veche__Agency__V1__AgencyService_Service *service,
+                              const Veche__Agency__V1__DeleteSavedFilterRequest *input,
+                              Veche__Agency__V1__DeleteSavedFilterResponse_Closure closure,
+                              void *closure_data);
 };
 typedef void (*Veche__Agency__V1__AgencyService_ServiceDestroy)(Veche__Agency__V1__AgencyService_Service *);
 void veche__agency__v1__agency_service__init (Veche__Agency__V1__AgencyService_Service *service,
@@ -2103,7 +3124,17 @@ void veche__agency__v1__agency_service__init (Veche__Agency__V1__AgencyService_S
       function_prefix__ ## assign_role,\
       function_prefix__ ## revoke_role,\
       function_prefix__ ## resolve_grants,\
-      function_prefix__ ## query_audit  }
+      function_prefix__ ## query_audit,\
+      function_prefix__ ## get_notification_preferences,\
+      function_prefix__ ## set_notification_preferences,\
+      function_prefix__ ## list_escalation_chains,\
+      function_prefix__ ## set_escalation_chain,\
+      function_prefix__ ## get_workload,\
+      function_prefix__ ## set_block_staff,\
+      function_prefix__ ## list_saved_filters,\
+      function_prefix__ ## create_saved_filter,\
+      function_prefix__ ## update_saved_filter,\
+      function_prefix__ ## delete_saved_filter  }
 void veche__agency__v1__agency_service__list_municipalities(ProtobufCService *service,
                                                             const Veche__Agency__V1__ListMunicipalitiesRequest *input,
                                                             Veche__Agency__V1__ListMunicipalitiesResponse_Closure closure,
@@ -2176,6 +3207,46 @@ void veche__agency__v1__agency_service__query_audit(ProtobufCService *service,
                                                     const Veche__Agency__V1__QueryAuditRequest *input,
                                                     Veche__Agency__V1__QueryAuditResponse_Closure closure,
                                                     void *closure_data);
+void veche__agency__v1__agency_service__get_notification_preferences(ProtobufCService *service,
+                                                                     const Veche__Agency__V1__GetNotificationPreferencesRequest *input,
+                                                                     Veche__Agency__V1__GetNotificationPreferencesResponse_Closure closure,
+                                                                     void *closure_data);
+void veche__agency__v1__agency_service__set_notification_preferences(ProtobufCService *service,
+                                                                     const Veche__Agency__V1__SetNotificationPreferencesRequest *input,
+                                                                     Veche__Agency__V1__SetNotificationPreferencesResponse_Closure closure,
+                                                                     void *closure_data);
+void veche__agency__v1__agency_service__list_escalation_chains(ProtobufCService *service,
+                                                               const Veche__Agency__V1__ListEscalationChainsRequest *input,
+                                                               Veche__Agency__V1__ListEscalationChainsResponse_Closure closure,
+                                                               void *closure_data);
+void veche__agency__v1__agency_service__set_escalation_chain(ProtobufCService *service,
+                                                             const Veche__Agency__V1__SetEscalationChainRequest *input,
+                                                             Veche__Agency__V1__SetEscalationChainResponse_Closure closure,
+                                                             void *closure_data);
+void veche__agency__v1__agency_service__get_workload(ProtobufCService *service,
+                                                     const Veche__Agency__V1__GetWorkloadRequest *input,
+                                                     Veche__Agency__V1__GetWorkloadResponse_Closure closure,
+                                                     void *closure_data);
+void veche__agency__v1__agency_service__set_block_staff(ProtobufCService *service,
+                                                        const Veche__Agency__V1__SetBlockStaffRequest *input,
+                                                        Veche__Agency__V1__SetBlockStaffResponse_Closure closure,
+                                                        void *closure_data);
+void veche__agency__v1__agency_service__list_saved_filters(ProtobufCService *service,
+                                                           const Veche__Agency__V1__ListSavedFiltersRequest *input,
+                                                           Veche__Agency__V1__ListSavedFiltersResponse_Closure closure,
+                                                           void *closure_data);
+void veche__agency__v1__agency_service__create_saved_filter(ProtobufCService *service,
+                                                            const Veche__Agency__V1__CreateSavedFilterRequest *input,
+                                                            Veche__Agency__V1__CreateSavedFilterResponse_Closure closure,
+                                                            void *closure_data);
+void veche__agency__v1__agency_service__update_saved_filter(ProtobufCService *service,
+                                                            const Veche__Agency__V1__UpdateSavedFilterRequest *input,
+                                                            Veche__Agency__V1__UpdateSavedFilterResponse_Closure closure,
+                                                            void *closure_data);
+void veche__agency__v1__agency_service__delete_saved_filter(ProtobufCService *service,
+                                                            const Veche__Agency__V1__DeleteSavedFilterRequest *input,
+                                                            Veche__Agency__V1__DeleteSavedFilterResponse_Closure closure,
+                                                            void *closure_data);
 
 /* --- descriptors --- */
 
@@ -2231,6 +3302,32 @@ extern const ProtobufCMessageDescriptor veche__agency__v1__query_audit_response_
 extern const ProtobufCMessageDescriptor veche__agency__v1__get_directory_snapshot_request__descriptor;
 extern const ProtobufCMessageDescriptor veche__agency__v1__get_directory_snapshot_response__descriptor;
 extern const ProtobufCMessageDescriptor veche__agency__v1__directory_changed__descriptor;
+extern const ProtobufCMessageDescriptor veche__agency__v1__notification_preferences__descriptor;
+extern const ProtobufCMessageDescriptor veche__agency__v1__get_notification_preferences_request__descriptor;
+extern const ProtobufCMessageDescriptor veche__agency__v1__get_notification_preferences_response__descriptor;
+extern const ProtobufCMessageDescriptor veche__agency__v1__set_notification_preferences_request__descriptor;
+extern const ProtobufCMessageDescriptor veche__agency__v1__set_notification_preferences_response__descriptor;
+extern const ProtobufCMessageDescriptor veche__agency__v1__escalation_level__descriptor;
+extern const ProtobufCMessageDescriptor veche__agency__v1__escalation_chain__descriptor;
+extern const ProtobufCMessageDescriptor veche__agency__v1__list_escalation_chains_request__descriptor;
+extern const ProtobufCMessageDescriptor veche__agency__v1__list_escalation_chains_response__descriptor;
+extern const ProtobufCMessageDescriptor veche__agency__v1__set_escalation_chain_request__descriptor;
+extern const ProtobufCMessageDescriptor veche__agency__v1__set_escalation_chain_response__descriptor;
+extern const ProtobufCMessageDescriptor veche__agency__v1__block_period_workload__descriptor;
+extern const ProtobufCMessageDescriptor veche__agency__v1__block_staffing__descriptor;
+extern const ProtobufCMessageDescriptor veche__agency__v1__get_workload_request__descriptor;
+extern const ProtobufCMessageDescriptor veche__agency__v1__get_workload_response__descriptor;
+extern const ProtobufCMessageDescriptor veche__agency__v1__set_block_staff_request__descriptor;
+extern const ProtobufCMessageDescriptor veche__agency__v1__set_block_staff_response__descriptor;
+extern const ProtobufCMessageDescriptor veche__agency__v1__saved_filter__descriptor;
+extern const ProtobufCMessageDescriptor veche__agency__v1__list_saved_filters_request__descriptor;
+extern const ProtobufCMessageDescriptor veche__agency__v1__list_saved_filters_response__descriptor;
+extern const ProtobufCMessageDescriptor veche__agency__v1__create_saved_filter_request__descriptor;
+extern const ProtobufCMessageDescriptor veche__agency__v1__create_saved_filter_response__descriptor;
+extern const ProtobufCMessageDescriptor veche__agency__v1__update_saved_filter_request__descriptor;
+extern const ProtobufCMessageDescriptor veche__agency__v1__update_saved_filter_response__descriptor;
+extern const ProtobufCMessageDescriptor veche__agency__v1__delete_saved_filter_request__descriptor;
+extern const ProtobufCMessageDescriptor veche__agency__v1__delete_saved_filter_response__descriptor;
 extern const ProtobufCServiceDescriptor veche__agency__v1__agency_service__descriptor;
 
 PROTOBUF_C__END_DECLS

@@ -37,6 +37,10 @@ typedef struct Veche__Appeal__V1__RateAppealResponse Veche__Appeal__V1__RateAppe
 typedef struct Veche__Appeal__V1__GetStatsRequest Veche__Appeal__V1__GetStatsRequest;
 typedef struct Veche__Appeal__V1__CountByKey Veche__Appeal__V1__CountByKey;
 typedef struct Veche__Appeal__V1__GetStatsResponse Veche__Appeal__V1__GetStatsResponse;
+typedef struct Veche__Appeal__V1__GetActivityRequest Veche__Appeal__V1__GetActivityRequest;
+typedef struct Veche__Appeal__V1__ActivityDay Veche__Appeal__V1__ActivityDay;
+typedef struct Veche__Appeal__V1__TopicTimeliness Veche__Appeal__V1__TopicTimeliness;
+typedef struct Veche__Appeal__V1__GetActivityResponse Veche__Appeal__V1__GetActivityResponse;
 
 
 /* --- enums --- */
@@ -134,6 +138,21 @@ typedef enum _Veche__Appeal__V1__EventType {
   VECHE__APPEAL__V1__EVENT_TYPE__EVENT_TYPE_DEADLINE_MISSED = 13
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(VECHE__APPEAL__V1__EVENT_TYPE)
 } Veche__Appeal__V1__EventType;
+/*
+ * Order of ListAppeals pages (keyset paging either way).
+ */
+typedef enum _Veche__Appeal__V1__ListOrder {
+  /*
+   * received_at descending
+   */
+  VECHE__APPEAL__V1__LIST_ORDER__LIST_ORDER_NEWEST = 0,
+  /*
+   * Nearest open deadline first: registration (or first reaction) while received, forwarding while
+   * registered, the answer afterwards; answered and closed appeals last.
+   */
+  VECHE__APPEAL__V1__LIST_ORDER__LIST_ORDER_DEADLINE = 1
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(VECHE__APPEAL__V1__LIST_ORDER)
+} Veche__Appeal__V1__ListOrder;
 
 /* --- messages --- */
 
@@ -377,6 +396,11 @@ struct  Veche__Appeal__V1__ListAppealsRequest
    * with channels: look an appeal up by the channel's own id
    */
   char *external_id;
+  Veche__Appeal__V1__ListOrder order;
+  /*
+   * only appeals carrying this special-monitoring flag
+   */
+  char *monitoring_flag;
   /*
    * the operators' triage queue: low-confidence appeals not yet routed
    */
@@ -384,7 +408,7 @@ struct  Veche__Appeal__V1__ListAppealsRequest
 };
 #define VECHE__APPEAL__V1__LIST_APPEALS_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&veche__appeal__v1__list_appeals_request__descriptor) \
-    , 0,NULL, 0,NULL, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, 0, (char *)protobuf_c_empty_string, NULL, 0, (char *)protobuf_c_empty_string, 0 }
+    , 0,NULL, 0,NULL, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, 0, (char *)protobuf_c_empty_string, NULL, 0, (char *)protobuf_c_empty_string, VECHE__APPEAL__V1__LIST_ORDER__LIST_ORDER_NEWEST, (char *)protobuf_c_empty_string, 0 }
 
 
 struct  Veche__Appeal__V1__ListAppealsResponse
@@ -393,11 +417,16 @@ struct  Veche__Appeal__V1__ListAppealsResponse
   size_t n_appeals;
   Veche__Appeal__V1__Appeal **appeals;
   char *next_page_token;
+  /*
+   * Counted on the first page and carried by the page token: exact up to 10,000 matches, above that the
+   * query planner's estimate (total_is_estimate).
+   */
   int64_t total_count;
+  protobuf_c_boolean total_is_estimate;
 };
 #define VECHE__APPEAL__V1__LIST_APPEALS_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&veche__appeal__v1__list_appeals_response__descriptor) \
-    , 0,NULL, (char *)protobuf_c_empty_string, 0 }
+    , 0,NULL, (char *)protobuf_c_empty_string, 0, 0 }
 
 
 /*
@@ -563,6 +592,104 @@ struct  Veche__Appeal__V1__GetStatsResponse
 #define VECHE__APPEAL__V1__GET_STATS_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&veche__appeal__v1__get_stats_response__descriptor) \
     , 0, 0, 0, 0, 0,NULL, 0,NULL, 0,NULL, 0 }
+
+
+/*
+ * What happened to the appeals received in [from_ms, to_ms): daily intake and answers, special-monitoring
+ * flags, answer timeliness (evaluated now) overall and by topic. Aggregated in SQL by AppealService (no
+ * personal data), for the dashboard and the governor report.
+ */
+struct  Veche__Appeal__V1__GetActivityRequest
+{
+  ProtobufCMessage base;
+  int64_t from_ms;
+  int64_t to_ms;
+  /*
+   * IANA zone of the days (empty: UTC)
+   */
+  char *time_zone;
+};
+#define VECHE__APPEAL__V1__GET_ACTIVITY_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&veche__appeal__v1__get_activity_request__descriptor) \
+    , 0, 0, (char *)protobuf_c_empty_string }
+
+
+struct  Veche__Appeal__V1__ActivityDay
+{
+  ProtobufCMessage base;
+  /*
+   * YYYY-MM-DD in the request's time zone
+   */
+  char *date;
+  int64_t received;
+  /*
+   * answers given that day to appeals of the window
+   */
+  int64_t answered;
+};
+#define VECHE__APPEAL__V1__ACTIVITY_DAY__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&veche__appeal__v1__activity_day__descriptor) \
+    , (char *)protobuf_c_empty_string, 0, 0 }
+
+
+struct  Veche__Appeal__V1__TopicTimeliness
+{
+  ProtobufCMessage base;
+  /*
+   * "other" for unclassified appeals
+   */
+  char *topic_code;
+  int64_t on_time;
+  /*
+   * answered late, or still open past the answer deadline
+   */
+  int64_t late;
+  int64_t in_progress;
+  /*
+   * meaningful when on_time + answered late > 0
+   */
+  double median_answer_hours;
+  int64_t answered;
+};
+#define VECHE__APPEAL__V1__TOPIC_TIMELINESS__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&veche__appeal__v1__topic_timeliness__descriptor) \
+    , (char *)protobuf_c_empty_string, 0, 0, 0, 0, 0 }
+
+
+struct  Veche__Appeal__V1__GetActivityResponse
+{
+  ProtobufCMessage base;
+  /*
+   * appeals in the window
+   */
+  int64_t appeals;
+  /*
+   * days with any intake or answers, ascending
+   */
+  size_t n_daily;
+  Veche__Appeal__V1__ActivityDay **daily;
+  size_t n_flags;
+  Veche__Appeal__V1__CountByKey **flags;
+  int64_t answered;
+  int64_t on_time;
+  int64_t late;
+  int64_t overdue_open;
+  int64_t in_progress;
+  /*
+   * meaningful when answered > 0
+   */
+  double median_answer_hours;
+  size_t n_by_topic;
+  Veche__Appeal__V1__TopicTimeliness **by_topic;
+  /*
+   * Answers by time from registration (or receipt): key = upper bound in hours (24, 72, 168, 720), "" beyond.
+   */
+  size_t n_answer_time_buckets;
+  Veche__Appeal__V1__CountByKey **answer_time_buckets;
+};
+#define VECHE__APPEAL__V1__GET_ACTIVITY_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&veche__appeal__v1__get_activity_response__descriptor) \
+    , 0, 0,NULL, 0,NULL, 0, 0, 0, 0, 0, 0, 0,NULL, 0,NULL }
 
 
 /* Veche__Appeal__V1__IncomingAppeal methods */
@@ -964,6 +1091,82 @@ Veche__Appeal__V1__GetStatsResponse *
 void   veche__appeal__v1__get_stats_response__free_unpacked
                      (Veche__Appeal__V1__GetStatsResponse *message,
                       ProtobufCAllocator *allocator);
+/* Veche__Appeal__V1__GetActivityRequest methods */
+void   veche__appeal__v1__get_activity_request__init
+                     (Veche__Appeal__V1__GetActivityRequest         *message);
+size_t veche__appeal__v1__get_activity_request__get_packed_size
+                     (const Veche__Appeal__V1__GetActivityRequest   *message);
+size_t veche__appeal__v1__get_activity_request__pack
+                     (const Veche__Appeal__V1__GetActivityRequest   *message,
+                      uint8_t             *out);
+size_t veche__appeal__v1__get_activity_request__pack_to_buffer
+                     (const Veche__Appeal__V1__GetActivityRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Veche__Appeal__V1__GetActivityRequest *
+       veche__appeal__v1__get_activity_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   veche__appeal__v1__get_activity_request__free_unpacked
+                     (Veche__Appeal__V1__GetActivityRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Veche__Appeal__V1__ActivityDay methods */
+void   veche__appeal__v1__activity_day__init
+                     (Veche__Appeal__V1__ActivityDay         *message);
+size_t veche__appeal__v1__activity_day__get_packed_size
+                     (const Veche__Appeal__V1__ActivityDay   *message);
+size_t veche__appeal__v1__activity_day__pack
+                     (const Veche__Appeal__V1__ActivityDay   *message,
+                      uint8_t             *out);
+size_t veche__appeal__v1__activity_day__pack_to_buffer
+                     (const Veche__Appeal__V1__ActivityDay   *message,
+                      ProtobufCBuffer     *buffer);
+Veche__Appeal__V1__ActivityDay *
+       veche__appeal__v1__activity_day__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   veche__appeal__v1__activity_day__free_unpacked
+                     (Veche__Appeal__V1__ActivityDay *message,
+                      ProtobufCAllocator *allocator);
+/* Veche__Appeal__V1__TopicTimeliness methods */
+void   veche__appeal__v1__topic_timeliness__init
+                     (Veche__Appeal__V1__TopicTimeliness         *message);
+size_t veche__appeal__v1__topic_timeliness__get_packed_size
+                     (const Veche__Appeal__V1__TopicTimeliness   *message);
+size_t veche__appeal__v1__topic_timeliness__pack
+                     (const Veche__Appeal__V1__TopicTimeliness   *message,
+                      uint8_t             *out);
+size_t veche__appeal__v1__topic_timeliness__pack_to_buffer
+                     (const Veche__Appeal__V1__TopicTimeliness   *message,
+                      ProtobufCBuffer     *buffer);
+Veche__Appeal__V1__TopicTimeliness *
+       veche__appeal__v1__topic_timeliness__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   veche__appeal__v1__topic_timeliness__free_unpacked
+                     (Veche__Appeal__V1__TopicTimeliness *message,
+                      ProtobufCAllocator *allocator);
+/* Veche__Appeal__V1__GetActivityResponse methods */
+void   veche__appeal__v1__get_activity_response__init
+                     (Veche__Appeal__V1__GetActivityResponse         *message);
+size_t veche__appeal__v1__get_activity_response__get_packed_size
+                     (const Veche__Appeal__V1__GetActivityResponse   *message);
+size_t veche__appeal__v1__get_activity_response__pack
+                     (const Veche__Appeal__V1__GetActivityResponse   *message,
+                      uint8_t             *out);
+size_t veche__appeal__v1__get_activity_response__pack_to_buffer
+                     (const Veche__Appeal__V1__GetActivityResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Veche__Appeal__V1__GetActivityResponse *
+       veche__appeal__v1__get_activity_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   veche__appeal__v1__get_activity_response__free_unpacked
+                     (Veche__Appeal__V1__GetActivityResponse *message,
+                      ProtobufCAllocator *allocator);
 /* --- per-message closures --- */
 
 typedef void (*Veche__Appeal__V1__IncomingAppeal_Closure)
@@ -1029,6 +1232,18 @@ typedef void (*Veche__Appeal__V1__CountByKey_Closure)
 typedef void (*Veche__Appeal__V1__GetStatsResponse_Closure)
                  (const Veche__Appeal__V1__GetStatsResponse *message,
                   void *closure_data);
+typedef void (*Veche__Appeal__V1__GetActivityRequest_Closure)
+                 (const Veche__Appeal__V1__GetActivityRequest *message,
+                  void *closure_data);
+typedef void (*Veche__Appeal__V1__ActivityDay_Closure)
+                 (const Veche__Appeal__V1__ActivityDay *message,
+                  void *closure_data);
+typedef void (*Veche__Appeal__V1__TopicTimeliness_Closure)
+                 (const Veche__Appeal__V1__TopicTimeliness *message,
+                  void *closure_data);
+typedef void (*Veche__Appeal__V1__GetActivityResponse_Closure)
+                 (const Veche__Appeal__V1__GetActivityResponse *message,
+                  void *closure_data);
 
 /* --- services --- */
 
@@ -1068,6 +1283,10 @@ struct Veche__Appeal__V1__AppealService_Service
                             const Veche__Appeal__V1__ReclassifyAppealRequest *input,
                             Veche__Appeal__V1__ReclassifyAppealResponse_Closure closure,
                             void *closure_data);
+  void (*get_activity)(Veche__Appeal__V1__AppealService_Service *service,
+                       const Veche__Appeal__V1__GetActivityRequest *input,
+                       Veche__Appeal__V1__GetActivityResponse_Closure closure,
+                       void *closure_data);
 };
 typedef void (*Veche__Appeal__V1__AppealService_ServiceDestroy)(Veche__Appeal__V1__AppealService_Service *);
 void veche__appeal__v1__appeal_service__init (Veche__Appeal__V1__AppealService_Service *service,
@@ -1083,7 +1302,8 @@ void veche__appeal__v1__appeal_service__init (Veche__Appeal__V1__AppealService_S
       function_prefix__ ## answer_appeal,\
       function_prefix__ ## rate_appeal,\
       function_prefix__ ## get_stats,\
-      function_prefix__ ## reclassify_appeal  }
+      function_prefix__ ## reclassify_appeal,\
+      function_prefix__ ## get_activity  }
 void veche__appeal__v1__appeal_service__submit_appeal(ProtobufCService *service,
                                                       const Veche__Appeal__V1__SubmitAppealRequest *input,
                                                       Veche__Appeal__V1__SubmitAppealResponse_Closure closure,
@@ -1116,6 +1336,10 @@ void veche__appeal__v1__appeal_service__reclassify_appeal(ProtobufCService *serv
                                                           const Veche__Appeal__V1__ReclassifyAppealRequest *input,
                                                           Veche__Appeal__V1__ReclassifyAppealResponse_Closure closure,
                                                           void *closure_data);
+void veche__appeal__v1__appeal_service__get_activity(ProtobufCService *service,
+                                                     const Veche__Appeal__V1__GetActivityRequest *input,
+                                                     Veche__Appeal__V1__GetActivityResponse_Closure closure,
+                                                     void *closure_data);
 
 /* --- descriptors --- */
 
@@ -1123,6 +1347,7 @@ extern const ProtobufCEnumDescriptor    veche__appeal__v1__channel__descriptor;
 extern const ProtobufCEnumDescriptor    veche__appeal__v1__status__descriptor;
 extern const ProtobufCEnumDescriptor    veche__appeal__v1__action__descriptor;
 extern const ProtobufCEnumDescriptor    veche__appeal__v1__event_type__descriptor;
+extern const ProtobufCEnumDescriptor    veche__appeal__v1__list_order__descriptor;
 extern const ProtobufCMessageDescriptor veche__appeal__v1__incoming_appeal__descriptor;
 extern const ProtobufCMessageDescriptor veche__appeal__v1__deadlines__descriptor;
 extern const ProtobufCMessageDescriptor veche__appeal__v1__appeal__descriptor;
@@ -1144,6 +1369,10 @@ extern const ProtobufCMessageDescriptor veche__appeal__v1__rate_appeal_response_
 extern const ProtobufCMessageDescriptor veche__appeal__v1__get_stats_request__descriptor;
 extern const ProtobufCMessageDescriptor veche__appeal__v1__count_by_key__descriptor;
 extern const ProtobufCMessageDescriptor veche__appeal__v1__get_stats_response__descriptor;
+extern const ProtobufCMessageDescriptor veche__appeal__v1__get_activity_request__descriptor;
+extern const ProtobufCMessageDescriptor veche__appeal__v1__activity_day__descriptor;
+extern const ProtobufCMessageDescriptor veche__appeal__v1__topic_timeliness__descriptor;
+extern const ProtobufCMessageDescriptor veche__appeal__v1__get_activity_response__descriptor;
 extern const ProtobufCServiceDescriptor veche__appeal__v1__appeal_service__descriptor;
 
 PROTOBUF_C__END_DECLS

@@ -39,6 +39,25 @@ typedef struct Veche__Rating__V1__SetWeightsRequest Veche__Rating__V1__SetWeight
 typedef struct Veche__Rating__V1__SetWeightsResponse Veche__Rating__V1__SetWeightsResponse;
 typedef struct Veche__Rating__V1__GetProgressRequest Veche__Rating__V1__GetProgressRequest;
 typedef struct Veche__Rating__V1__GetProgressResponse Veche__Rating__V1__GetProgressResponse;
+typedef struct Veche__Rating__V1__RootCauseTarget Veche__Rating__V1__RootCauseTarget;
+typedef struct Veche__Rating__V1__RootCauseProgress Veche__Rating__V1__RootCauseProgress;
+typedef struct Veche__Rating__V1__RootCauseCase Veche__Rating__V1__RootCauseCase;
+typedef struct Veche__Rating__V1__RootCauseChange Veche__Rating__V1__RootCauseChange;
+typedef struct Veche__Rating__V1__DetectRootCausesRequest Veche__Rating__V1__DetectRootCausesRequest;
+typedef struct Veche__Rating__V1__DetectRootCausesResponse Veche__Rating__V1__DetectRootCausesResponse;
+typedef struct Veche__Rating__V1__ListRootCausesRequest Veche__Rating__V1__ListRootCausesRequest;
+typedef struct Veche__Rating__V1__ListRootCausesResponse Veche__Rating__V1__ListRootCausesResponse;
+typedef struct Veche__Rating__V1__GetRootCauseRequest Veche__Rating__V1__GetRootCauseRequest;
+typedef struct Veche__Rating__V1__GetRootCauseResponse Veche__Rating__V1__GetRootCauseResponse;
+typedef struct Veche__Rating__V1__UpdateRootCauseRequest Veche__Rating__V1__UpdateRootCauseRequest;
+typedef struct Veche__Rating__V1__UpdateRootCauseResponse Veche__Rating__V1__UpdateRootCauseResponse;
+typedef struct Veche__Rating__V1__Indicator Veche__Rating__V1__Indicator;
+typedef struct Veche__Rating__V1__ListIndicatorsRequest Veche__Rating__V1__ListIndicatorsRequest;
+typedef struct Veche__Rating__V1__ListIndicatorsResponse Veche__Rating__V1__ListIndicatorsResponse;
+typedef struct Veche__Rating__V1__SetIndicatorRequest Veche__Rating__V1__SetIndicatorRequest;
+typedef struct Veche__Rating__V1__SetIndicatorResponse Veche__Rating__V1__SetIndicatorResponse;
+typedef struct Veche__Rating__V1__DeleteIndicatorRequest Veche__Rating__V1__DeleteIndicatorRequest;
+typedef struct Veche__Rating__V1__DeleteIndicatorResponse Veche__Rating__V1__DeleteIndicatorResponse;
 
 
 /* --- enums --- */
@@ -58,6 +77,30 @@ typedef enum _Veche__Rating__V1__KpiStatus {
   VECHE__RATING__V1__KPI_STATUS__KPI_STATUS_RED = 3
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(VECHE__RATING__V1__KPI_STATUS)
 } Veche__Rating__V1__KpiStatus;
+/*
+ * Root-cause problems (системные проблемы): a problem that keeps recurring — the same problem group, or the same
+ * category in the same territory — becomes one case owned by its sector block, with a plan and a measurable target.
+ */
+typedef enum _Veche__Rating__V1__RootCauseStatus {
+  VECHE__RATING__V1__ROOT_CAUSE_STATUS__ROOT_CAUSE_STATUS_UNSPECIFIED = 0,
+  /*
+   * detected, nobody works on it yet
+   */
+  VECHE__RATING__V1__ROOT_CAUSE_STATUS__ROOT_CAUSE_STATUS_OPEN = 1,
+  /*
+   * a plan is being carried out
+   */
+  VECHE__RATING__V1__ROOT_CAUSE_STATUS__ROOT_CAUSE_STATUS_IN_WORK = 2,
+  /*
+   * measures done; the appeals are watched against the target
+   */
+  VECHE__RATING__V1__ROOT_CAUSE_STATUS__ROOT_CAUSE_STATUS_RESOLVED = 3,
+  /*
+   * final
+   */
+  VECHE__RATING__V1__ROOT_CAUSE_STATUS__ROOT_CAUSE_STATUS_CLOSED = 4
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(VECHE__RATING__V1__ROOT_CAUSE_STATUS)
+} Veche__Rating__V1__RootCauseStatus;
 
 /* --- messages --- */
 
@@ -432,6 +475,395 @@ struct  Veche__Rating__V1__GetProgressResponse
 #define VECHE__RATING__V1__GET_PROGRESS_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&veche__rating__v1__get_progress_response__descriptor) \
     , 0, 0, 0, 0, 0, 0, (char *)protobuf_c_empty_string, 0, 0 }
+
+
+/*
+ * The quantitative target: appeals on the problem down by reduction_percent by the target date, measured as
+ * appeals per measure_days (a rolling period ending on the evaluation day) against the baseline period's rate.
+ */
+struct  Veche__Rating__V1__RootCauseTarget
+{
+  ProtobufCMessage base;
+  /*
+   * YYYY-MM-DD, first day of the baseline period
+   */
+  char *baseline_from;
+  /*
+   * YYYY-MM-DD, last day (inclusive)
+   */
+  char *baseline_to;
+  /*
+   * appeals in the baseline period (computed by the service)
+   */
+  int64_t baseline_count;
+  /*
+   * 0 < x ≤ 100; 0 = no target set
+   */
+  double reduction_percent;
+  /*
+   * length of the measured period, days (1..366)
+   */
+  int32_t measure_days;
+};
+#define VECHE__RATING__V1__ROOT_CAUSE_TARGET__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&veche__rating__v1__root_cause_target__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, 0 }
+
+
+struct  Veche__Rating__V1__RootCauseProgress
+{
+  ProtobufCMessage base;
+  /*
+   * appeals per measured period at baseline
+   */
+  double baseline_rate;
+  /*
+   * baseline_rate × (1 − reduction_percent / 100)
+   */
+  double target_rate;
+  /*
+   * appeals in the measured period ending at as_of
+   */
+  int64_t current_count;
+  /*
+   * YYYY-MM-DD: today, or the target date once it has passed
+   */
+  char *as_of;
+  /*
+   * (baseline_rate − current) / baseline_rate × 100 (negative = growth)
+   */
+  double achieved_reduction_percent;
+  /*
+   * achieved / targeted reduction, 0..1 (1 = target reached)
+   */
+  double progress;
+  /*
+   * met | on_track | behind | missed | no_target
+   */
+  char *verdict;
+};
+#define VECHE__RATING__V1__ROOT_CAUSE_PROGRESS__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&veche__rating__v1__root_cause_progress__descriptor) \
+    , 0, 0, 0, (char *)protobuf_c_empty_string, 0, 0, (char *)protobuf_c_empty_string }
+
+
+struct  Veche__Rating__V1__RootCauseCase
+{
+  ProtobufCMessage base;
+  char *id;
+  /*
+   * problem_group | category_territory
+   */
+  char *kind;
+  char *problem_group_id;
+  /*
+   * the sector block owning the case
+   */
+  char *topic_code;
+  char *topic_name;
+  char *category_code;
+  char *category_name;
+  char *municipality_oktmo;
+  char *municipality_name;
+  char *title;
+  /*
+   * responsible agencies (by appeals, most first)
+   */
+  size_t n_agency_ids;
+  char **agency_ids;
+  size_t n_agency_names;
+  char **agency_names;
+  char *plan;
+  /*
+   * YYYY-MM-DD ("" = not set)
+   */
+  char *target_date;
+  Veche__Rating__V1__RootCauseTarget *target;
+  Veche__Rating__V1__RootCauseStatus status;
+  /*
+   * appeals in the detection window when the case was opened
+   */
+  int64_t appeals_at_detection;
+  int64_t detected_at_ms;
+  int64_t updated_at_ms;
+  char *updated_by;
+  /*
+   * optimistic concurrency: UpdateRootCause.expected_version
+   */
+  int64_t version;
+  Veche__Rating__V1__RootCauseProgress *progress;
+};
+#define VECHE__RATING__V1__ROOT_CAUSE_CASE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&veche__rating__v1__root_cause_case__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0,NULL, 0,NULL, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, NULL, VECHE__RATING__V1__ROOT_CAUSE_STATUS__ROOT_CAUSE_STATUS_UNSPECIFIED, 0, 0, 0, (char *)protobuf_c_empty_string, 0, NULL }
+
+
+struct  Veche__Rating__V1__RootCauseChange
+{
+  ProtobufCMessage base;
+  int64_t at_ms;
+  char *actor;
+  /*
+   * detected | updated | status
+   */
+  char *action;
+  char *detail;
+};
+#define VECHE__RATING__V1__ROOT_CAUSE_CHANGE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&veche__rating__v1__root_cause_change__descriptor) \
+    , 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+
+
+struct  Veche__Rating__V1__DetectRootCausesRequest
+{
+  ProtobufCMessage base;
+  /*
+   * 0 = the configured window
+   */
+  int32_t window_days;
+  /*
+   * appeals in the window, for both kinds of problem; 0 = the configured thresholds
+   */
+  int32_t threshold;
+};
+#define VECHE__RATING__V1__DETECT_ROOT_CAUSES_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&veche__rating__v1__detect_root_causes_request__descriptor) \
+    , 0, 0 }
+
+
+struct  Veche__Rating__V1__DetectRootCausesResponse
+{
+  ProtobufCMessage base;
+  /*
+   * cases opened by this run (a recurring problem is opened once)
+   */
+  size_t n_opened;
+  Veche__Rating__V1__RootCauseCase **opened;
+  /*
+   * appeals of the window in the projection
+   */
+  int64_t appeals_considered;
+  int32_t window_days;
+  int32_t threshold;
+};
+#define VECHE__RATING__V1__DETECT_ROOT_CAUSES_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&veche__rating__v1__detect_root_causes_response__descriptor) \
+    , 0,NULL, 0, 0, 0 }
+
+
+struct  Veche__Rating__V1__ListRootCausesRequest
+{
+  ProtobufCMessage base;
+  /*
+   * empty = every status
+   */
+  size_t n_statuses;
+  Veche__Rating__V1__RootCauseStatus *statuses;
+  char *topic_code;
+  /*
+   * 0 = 100
+   */
+  int32_t limit;
+};
+#define VECHE__RATING__V1__LIST_ROOT_CAUSES_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&veche__rating__v1__list_root_causes_request__descriptor) \
+    , 0,NULL, (char *)protobuf_c_empty_string, 0 }
+
+
+struct  Veche__Rating__V1__ListRootCausesResponse
+{
+  ProtobufCMessage base;
+  size_t n_cases;
+  Veche__Rating__V1__RootCauseCase **cases;
+};
+#define VECHE__RATING__V1__LIST_ROOT_CAUSES_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&veche__rating__v1__list_root_causes_response__descriptor) \
+    , 0,NULL }
+
+
+struct  Veche__Rating__V1__GetRootCauseRequest
+{
+  ProtobufCMessage base;
+  char *id;
+};
+#define VECHE__RATING__V1__GET_ROOT_CAUSE_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&veche__rating__v1__get_root_cause_request__descriptor) \
+    , (char *)protobuf_c_empty_string }
+
+
+struct  Veche__Rating__V1__GetRootCauseResponse
+{
+  ProtobufCMessage base;
+  Veche__Rating__V1__RootCauseCase *root_cause;
+  size_t n_history;
+  Veche__Rating__V1__RootCauseChange **history;
+};
+#define VECHE__RATING__V1__GET_ROOT_CAUSE_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&veche__rating__v1__get_root_cause_response__descriptor) \
+    , NULL, 0,NULL }
+
+
+/*
+ * The editable part of a case (every field is written; a form sends them all).
+ */
+struct  Veche__Rating__V1__UpdateRootCauseRequest
+{
+  ProtobufCMessage base;
+  char *id;
+  /*
+   * 0 = do not check
+   */
+  int64_t expected_version;
+  char *plan;
+  /*
+   * YYYY-MM-DD or ДД.ММ.ГГГГ; "" = none
+   */
+  char *target_date;
+  /*
+   * baseline_count is recomputed
+   */
+  Veche__Rating__V1__RootCauseTarget *target;
+  /*
+   * unspecified = unchanged
+   */
+  Veche__Rating__V1__RootCauseStatus status;
+  /*
+   * empty = unchanged
+   */
+  size_t n_agency_ids;
+  char **agency_ids;
+  /*
+   * kept in the history
+   */
+  char *comment;
+};
+#define VECHE__RATING__V1__UPDATE_ROOT_CAUSE_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&veche__rating__v1__update_root_cause_request__descriptor) \
+    , (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, NULL, VECHE__RATING__V1__ROOT_CAUSE_STATUS__ROOT_CAUSE_STATUS_UNSPECIFIED, 0,NULL, (char *)protobuf_c_empty_string }
+
+
+struct  Veche__Rating__V1__UpdateRootCauseResponse
+{
+  ProtobufCMessage base;
+  Veche__Rating__V1__RootCauseCase *root_cause;
+};
+#define VECHE__RATING__V1__UPDATE_ROOT_CAUSE_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&veche__rating__v1__update_root_cause_response__descriptor) \
+    , NULL }
+
+
+/*
+ * A target indicator: a KPI target for one problem category (metric computed from the appeals) or an additional
+ * yearly indicator of the regulations (computed when metric is set, else its value is entered by hand).
+ */
+struct  Veche__Rating__V1__Indicator
+{
+  ProtobufCMessage base;
+  /*
+   * [a-z0-9_.-], 1..64
+   */
+  char *code;
+  char *name;
+  /*
+   * as shown («%», «ч», «шт.»); shares are fractions 0..1, shown in %
+   */
+  char *unit;
+  /*
+   * "" = the whole region
+   */
+  char *category_code;
+  /*
+   * a KPI code (KpiTarget.code) computed from the appeals; "" = entered
+   */
+  char *metric;
+  double target_value;
+  protobuf_c_boolean higher_is_better;
+  /*
+   * YYYY-MM-DD (the year is the indicator's year)
+   */
+  char *due_date;
+  /*
+   * when metric is ""
+   */
+  double entered_value;
+  protobuf_c_boolean has_entered_value;
+  /*
+   * computed (metric: the year up to today or the due date) or entered
+   */
+  double current_value;
+  protobuf_c_boolean has_current_value;
+  /*
+   * green met; amber not yet met before the due date; red missed
+   */
+  Veche__Rating__V1__KpiStatus status;
+  char *note;
+  char *updated_by;
+  int64_t updated_at_ms;
+};
+#define VECHE__RATING__V1__INDICATOR__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&veche__rating__v1__indicator__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, (char *)protobuf_c_empty_string, 0, 0, 0, 0, VECHE__RATING__V1__KPI_STATUS__KPI_STATUS_UNSPECIFIED, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0 }
+
+
+struct  Veche__Rating__V1__ListIndicatorsRequest
+{
+  ProtobufCMessage base;
+  int32_t year;
+};
+#define VECHE__RATING__V1__LIST_INDICATORS_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&veche__rating__v1__list_indicators_request__descriptor) \
+    , 0 }
+
+
+struct  Veche__Rating__V1__ListIndicatorsResponse
+{
+  ProtobufCMessage base;
+  size_t n_indicators;
+  Veche__Rating__V1__Indicator **indicators;
+};
+#define VECHE__RATING__V1__LIST_INDICATORS_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&veche__rating__v1__list_indicators_response__descriptor) \
+    , 0,NULL }
+
+
+struct  Veche__Rating__V1__SetIndicatorRequest
+{
+  ProtobufCMessage base;
+  Veche__Rating__V1__Indicator *indicator;
+};
+#define VECHE__RATING__V1__SET_INDICATOR_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&veche__rating__v1__set_indicator_request__descriptor) \
+    , NULL }
+
+
+struct  Veche__Rating__V1__SetIndicatorResponse
+{
+  ProtobufCMessage base;
+  Veche__Rating__V1__Indicator *indicator;
+};
+#define VECHE__RATING__V1__SET_INDICATOR_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&veche__rating__v1__set_indicator_response__descriptor) \
+    , NULL }
+
+
+struct  Veche__Rating__V1__DeleteIndicatorRequest
+{
+  ProtobufCMessage base;
+  char *code;
+};
+#define VECHE__RATING__V1__DELETE_INDICATOR_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&veche__rating__v1__delete_indicator_request__descriptor) \
+    , (char *)protobuf_c_empty_string }
+
+
+struct  Veche__Rating__V1__DeleteIndicatorResponse
+{
+  ProtobufCMessage base;
+  protobuf_c_boolean deleted;
+};
+#define VECHE__RATING__V1__DELETE_INDICATOR_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&veche__rating__v1__delete_indicator_response__descriptor) \
+    , 0 }
 
 
 /* Veche__Rating__V1__Metrics methods */
@@ -890,6 +1322,367 @@ Veche__Rating__V1__GetProgressResponse *
 void   veche__rating__v1__get_progress_response__free_unpacked
                      (Veche__Rating__V1__GetProgressResponse *message,
                       ProtobufCAllocator *allocator);
+/* Veche__Rating__V1__RootCauseTarget methods */
+void   veche__rating__v1__root_cause_target__init
+                     (Veche__Rating__V1__RootCauseTarget         *message);
+size_t veche__rating__v1__root_cause_target__get_packed_size
+                     (const Veche__Rating__V1__RootCauseTarget   *message);
+size_t veche__rating__v1__root_cause_target__pack
+                     (const Veche__Rating__V1__RootCauseTarget   *message,
+                      uint8_t             *out);
+size_t veche__rating__v1__root_cause_target__pack_to_buffer
+                     (const Veche__Rating__V1__RootCauseTarget   *message,
+                      ProtobufCBuffer     *buffer);
+Veche__Rating__V1__RootCauseTarget *
+       veche__rating__v1__root_cause_target__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   veche__rating__v1__root_cause_target__free_unpacked
+                     (Veche__Rating__V1__RootCauseTarget *message,
+                      ProtobufCAllocator *allocator);
+/* Veche__Rating__V1__RootCauseProgress methods */
+void   veche__rating__v1__root_cause_progress__init
+                     (Veche__Rating__V1__RootCauseProgress         *message);
+size_t veche__rating__v1__root_cause_progress__get_packed_size
+                     (const Veche__Rating__V1__RootCauseProgress   *message);
+size_t veche__rating__v1__root_cause_progress__pack
+                     (const Veche__Rating__V1__RootCauseProgress   *message,
+                      uint8_t             *out);
+size_t veche__rating__v1__root_cause_progress__pack_to_buffer
+                     (const Veche__Rating__V1__RootCauseProgress   *message,
+                      ProtobufCBuffer     *buffer);
+Veche__Rating__V1__RootCauseProgress *
+       veche__rating__v1__root_cause_progress__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   veche__rating__v1__root_cause_progress__free_unpacked
+                     (Veche__Rating__V1__RootCauseProgress *message,
+                      ProtobufCAllocator *allocator);
+/* Veche__Rating__V1__RootCauseCase methods */
+void   veche__rating__v1__root_cause_case__init
+                     (Veche__Rating__V1__RootCauseCase         *message);
+size_t veche__rating__v1__root_cause_case__get_packed_size
+                     (const Veche__Rating__V1__RootCauseCase   *message);
+size_t veche__rating__v1__root_cause_case__pack
+                     (const Veche__Rating__V1__RootCauseCase   *message,
+                      uint8_t             *out);
+size_t veche__rating__v1__root_cause_case__pack_to_buffer
+                     (const Veche__Rating__V1__RootCauseCase   *message,
+                      ProtobufCBuffer     *buffer);
+Veche__Rating__V1__RootCauseCase *
+       veche__rating__v1__root_cause_case__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   veche__rating__v1__root_cause_case__free_unpacked
+                     (Veche__Rating__V1__RootCauseCase *message,
+                      ProtobufCAllocator *allocator);
+/* Veche__Rating__V1__RootCauseChange methods */
+void   veche__rating__v1__root_cause_change__init
+                     (Veche__Rating__V1__RootCauseChange         *message);
+size_t veche__rating__v1__root_cause_change__get_packed_size
+                     (const Veche__Rating__V1__RootCauseChange   *message);
+size_t veche__rating__v1__root_cause_change__pack
+                     (const Veche__Rating__V1__RootCauseChange   *message,
+                      uint8_t             *out);
+size_t veche__rating__v1__root_cause_change__pack_to_buffer
+                     (const Veche__Rating__V1__RootCauseChange   *message,
+                      ProtobufCBuffer     *buffer);
+Veche__Rating__V1__RootCauseChange *
+       veche__rating__v1__root_cause_change__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   veche__rating__v1__root_cause_change__free_unpacked
+                     (Veche__Rating__V1__RootCauseChange *message,
+                      ProtobufCAllocator *allocator);
+/* Veche__Rating__V1__DetectRootCausesRequest methods */
+void   veche__rating__v1__detect_root_causes_request__init
+                     (Veche__Rating__V1__DetectRootCausesRequest         *message);
+size_t veche__rating__v1__detect_root_causes_request__get_packed_size
+                     (const Veche__Rating__V1__DetectRootCausesRequest   *message);
+size_t veche__rating__v1__detect_root_causes_request__pack
+                     (const Veche__Rating__V1__DetectRootCausesRequest   *message,
+                      uint8_t             *out);
+size_t veche__rating__v1__detect_root_causes_request__pack_to_buffer
+                     (const Veche__Rating__V1__DetectRootCausesRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Veche__Rating__V1__DetectRootCausesRequest *
+       veche__rating__v1__detect_root_causes_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   veche__rating__v1__detect_root_causes_request__free_unpacked
+                     (Veche__Rating__V1__DetectRootCausesRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Veche__Rating__V1__DetectRootCausesResponse methods */
+void   veche__rating__v1__detect_root_causes_response__init
+                     (Veche__Rating__V1__DetectRootCausesResponse         *message);
+size_t veche__rating__v1__detect_root_causes_response__get_packed_size
+                     (const Veche__Rating__V1__DetectRootCausesResponse   *message);
+size_t veche__rating__v1__detect_root_causes_response__pack
+                     (const Veche__Rating__V1__DetectRootCausesResponse   *message,
+                      uint8_t             *out);
+size_t veche__rating__v1__detect_root_causes_response__pack_to_buffer
+                     (const Veche__Rating__V1__DetectRootCausesResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Veche__Rating__V1__DetectRootCausesResponse *
+       veche__rating__v1__detect_root_causes_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   veche__rating__v1__detect_root_causes_response__free_unpacked
+                     (Veche__Rating__V1__DetectRootCausesResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Veche__Rating__V1__ListRootCausesRequest methods */
+void   veche__rating__v1__list_root_causes_request__init
+                     (Veche__Rating__V1__ListRootCausesRequest         *message);
+size_t veche__rating__v1__list_root_causes_request__get_packed_size
+                     (const Veche__Rating__V1__ListRootCausesRequest   *message);
+size_t veche__rating__v1__list_root_causes_request__pack
+                     (const Veche__Rating__V1__ListRootCausesRequest   *message,
+                      uint8_t             *out);
+size_t veche__rating__v1__list_root_causes_request__pack_to_buffer
+                     (const Veche__Rating__V1__ListRootCausesRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Veche__Rating__V1__ListRootCausesRequest *
+       veche__rating__v1__list_root_causes_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   veche__rating__v1__list_root_causes_request__free_unpacked
+                     (Veche__Rating__V1__ListRootCausesRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Veche__Rating__V1__ListRootCausesResponse methods */
+void   veche__rating__v1__list_root_causes_response__init
+                     (Veche__Rating__V1__ListRootCausesResponse         *message);
+size_t veche__rating__v1__list_root_causes_response__get_packed_size
+                     (const Veche__Rating__V1__ListRootCausesResponse   *message);
+size_t veche__rating__v1__list_root_causes_response__pack
+                     (const Veche__Rating__V1__ListRootCausesResponse   *message,
+                      uint8_t             *out);
+size_t veche__rating__v1__list_root_causes_response__pack_to_buffer
+                     (const Veche__Rating__V1__ListRootCausesResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Veche__Rating__V1__ListRootCausesResponse *
+       veche__rating__v1__list_root_causes_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   veche__rating__v1__list_root_causes_response__free_unpacked
+                     (Veche__Rating__V1__ListRootCausesResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Veche__Rating__V1__GetRootCauseRequest methods */
+void   veche__rating__v1__get_root_cause_request__init
+                     (Veche__Rating__V1__GetRootCauseRequest         *message);
+size_t veche__rating__v1__get_root_cause_request__get_packed_size
+                     (const Veche__Rating__V1__GetRootCauseRequest   *message);
+size_t veche__rating__v1__get_root_cause_request__pack
+                     (const Veche__Rating__V1__GetRootCauseRequest   *message,
+                      uint8_t             *out);
+size_t veche__rating__v1__get_root_cause_request__pack_to_buffer
+                     (const Veche__Rating__V1__GetRootCauseRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Veche__Rating__V1__GetRootCauseRequest *
+       veche__rating__v1__get_root_cause_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   veche__rating__v1__get_root_cause_request__free_unpacked
+                     (Veche__Rating__V1__GetRootCauseRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Veche__Rating__V1__GetRootCauseResponse methods */
+void   veche__rating__v1__get_root_cause_response__init
+                     (Veche__Rating__V1__GetRootCauseResponse         *message);
+size_t veche__rating__v1__get_root_cause_response__get_packed_size
+                     (const Veche__Rating__V1__GetRootCauseResponse   *message);
+size_t veche__rating__v1__get_root_cause_response__pack
+                     (const Veche__Rating__V1__GetRootCauseResponse   *message,
+                      uint8_t             *out);
+size_t veche__rating__v1__get_root_cause_response__pack_to_buffer
+                     (const Veche__Rating__V1__GetRootCauseResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Veche__Rating__V1__GetRootCauseResponse *
+       veche__rating__v1__get_root_cause_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   veche__rating__v1__get_root_cause_response__free_unpacked
+                     (Veche__Rating__V1__GetRootCauseResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Veche__Rating__V1__UpdateRootCauseRequest methods */
+void   veche__rating__v1__update_root_cause_request__init
+                     (Veche__Rating__V1__UpdateRootCauseRequest         *message);
+size_t veche__rating__v1__update_root_cause_request__get_packed_size
+                     (const Veche__Rating__V1__UpdateRootCauseRequest   *message);
+size_t veche__rating__v1__update_root_cause_request__pack
+                     (const Veche__Rating__V1__UpdateRootCauseRequest   *message,
+                      uint8_t             *out);
+size_t veche__rating__v1__update_root_cause_request__pack_to_buffer
+                     (const Veche__Rating__V1__UpdateRootCauseRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Veche__Rating__V1__UpdateRootCauseRequest *
+       veche__rating__v1__update_root_cause_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   veche__rating__v1__update_root_cause_request__free_unpacked
+                     (Veche__Rating__V1__UpdateRootCauseRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Veche__Rating__V1__UpdateRootCauseResponse methods */
+void   veche__rating__v1__update_root_cause_response__init
+                     (Veche__Rating__V1__UpdateRootCauseResponse         *message);
+size_t veche__rating__v1__update_root_cause_response__get_packed_size
+                     (const Veche__Rating__V1__UpdateRootCauseResponse   *message);
+size_t veche__rating__v1__update_root_cause_response__pack
+                     (const Veche__Rating__V1__UpdateRootCauseResponse   *message,
+                      uint8_t             *out);
+size_t veche__rating__v1__update_root_cause_response__pack_to_buffer
+                     (const Veche__Rating__V1__UpdateRootCauseResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Veche__Rating__V1__UpdateRootCauseResponse *
+       veche__rating__v1__update_root_cause_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   veche__rating__v1__update_root_cause_response__free_unpacked
+                     (Veche__Rating__V1__UpdateRootCauseResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Veche__Rating__V1__Indicator methods */
+void   veche__rating__v1__indicator__init
+                     (Veche__Rating__V1__Indicator         *message);
+size_t veche__rating__v1__indicator__get_packed_size
+                     (const Veche__Rating__V1__Indicator   *message);
+size_t veche__rating__v1__indicator__pack
+                     (const Veche__Rating__V1__Indicator   *message,
+                      uint8_t             *out);
+size_t veche__rating__v1__indicator__pack_to_buffer
+                     (const Veche__Rating__V1__Indicator   *message,
+                      ProtobufCBuffer     *buffer);
+Veche__Rating__V1__Indicator *
+       veche__rating__v1__indicator__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   veche__rating__v1__indicator__free_unpacked
+                     (Veche__Rating__V1__Indicator *message,
+                      ProtobufCAllocator *allocator);
+/* Veche__Rating__V1__ListIndicatorsRequest methods */
+void   veche__rating__v1__list_indicators_request__init
+                     (Veche__Rating__V1__ListIndicatorsRequest         *message);
+size_t veche__rating__v1__list_indicators_request__get_packed_size
+                     (const Veche__Rating__V1__ListIndicatorsRequest   *message);
+size_t veche__rating__v1__list_indicators_request__pack
+                     (const Veche__Rating__V1__ListIndicatorsRequest   *message,
+                      uint8_t             *out);
+size_t veche__rating__v1__list_indicators_request__pack_to_buffer
+                     (const Veche__Rating__V1__ListIndicatorsRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Veche__Rating__V1__ListIndicatorsRequest *
+       veche__rating__v1__list_indicators_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   veche__rating__v1__list_indicators_request__free_unpacked
+                     (Veche__Rating__V1__ListIndicatorsRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Veche__Rating__V1__ListIndicatorsResponse methods */
+void   veche__rating__v1__list_indicators_response__init
+                     (Veche__Rating__V1__ListIndicatorsResponse         *message);
+size_t veche__rating__v1__list_indicators_response__get_packed_size
+                     (const Veche__Rating__V1__ListIndicatorsResponse   *message);
+size_t veche__rating__v1__list_indicators_response__pack
+                     (const Veche__Rating__V1__ListIndicatorsResponse   *message,
+                      uint8_t             *out);
+size_t veche__rating__v1__list_indicators_response__pack_to_buffer
+                     (const Veche__Rating__V1__ListIndicatorsResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Veche__Rating__V1__ListIndicatorsResponse *
+       veche__rating__v1__list_indicators_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   veche__rating__v1__list_indicators_response__free_unpacked
+                     (Veche__Rating__V1__ListIndicatorsResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Veche__Rating__V1__SetIndicatorRequest methods */
+void   veche__rating__v1__set_indicator_request__init
+                     (Veche__Rating__V1__SetIndicatorRequest         *message);
+size_t veche__rating__v1__set_indicator_request__get_packed_size
+                     (const Veche__Rating__V1__SetIndicatorRequest   *message);
+size_t veche__rating__v1__set_indicator_request__pack
+                     (const Veche__Rating__V1__SetIndicatorRequest   *message,
+                      uint8_t             *out);
+size_t veche__rating__v1__set_indicator_request__pack_to_buffer
+                     (const Veche__Rating__V1__SetIndicatorRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Veche__Rating__V1__SetIndicatorRequest *
+       veche__rating__v1__set_indicator_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   veche__rating__v1__set_indicator_request__free_unpacked
+                     (Veche__Rating__V1__SetIndicatorRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Veche__Rating__V1__SetIndicatorResponse methods */
+void   veche__rating__v1__set_indicator_response__init
+                     (Veche__Rating__V1__SetIndicatorResponse         *message);
+size_t veche__rating__v1__set_indicator_response__get_packed_size
+                     (const Veche__Rating__V1__SetIndicatorResponse   *message);
+size_t veche__rating__v1__set_indicator_response__pack
+                     (const Veche__Rating__V1__SetIndicatorResponse   *message,
+                      uint8_t             *out);
+size_t veche__rating__v1__set_indicator_response__pack_to_buffer
+                     (const Veche__Rating__V1__SetIndicatorResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Veche__Rating__V1__SetIndicatorResponse *
+       veche__rating__v1__set_indicator_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   veche__rating__v1__set_indicator_response__free_unpacked
+                     (Veche__Rating__V1__SetIndicatorResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Veche__Rating__V1__DeleteIndicatorRequest methods */
+void   veche__rating__v1__delete_indicator_request__init
+                     (Veche__Rating__V1__DeleteIndicatorRequest         *message);
+size_t veche__rating__v1__delete_indicator_request__get_packed_size
+                     (const Veche__Rating__V1__DeleteIndicatorRequest   *message);
+size_t veche__rating__v1__delete_indicator_request__pack
+                     (const Veche__Rating__V1__DeleteIndicatorRequest   *message,
+                      uint8_t             *out);
+size_t veche__rating__v1__delete_indicator_request__pack_to_buffer
+                     (const Veche__Rating__V1__DeleteIndicatorRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Veche__Rating__V1__DeleteIndicatorRequest *
+       veche__rating__v1__delete_indicator_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   veche__rating__v1__delete_indicator_request__free_unpacked
+                     (Veche__Rating__V1__DeleteIndicatorRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Veche__Rating__V1__DeleteIndicatorResponse methods */
+void   veche__rating__v1__delete_indicator_response__init
+                     (Veche__Rating__V1__DeleteIndicatorResponse         *message);
+size_t veche__rating__v1__delete_indicator_response__get_packed_size
+                     (const Veche__Rating__V1__DeleteIndicatorResponse   *message);
+size_t veche__rating__v1__delete_indicator_response__pack
+                     (const Veche__Rating__V1__DeleteIndicatorResponse   *message,
+                      uint8_t             *out);
+size_t veche__rating__v1__delete_indicator_response__pack_to_buffer
+                     (const Veche__Rating__V1__DeleteIndicatorResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Veche__Rating__V1__DeleteIndicatorResponse *
+       veche__rating__v1__delete_indicator_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   veche__rating__v1__delete_indicator_response__free_unpacked
+                     (Veche__Rating__V1__DeleteIndicatorResponse *message,
+                      ProtobufCAllocator *allocator);
 /* --- per-message closures --- */
 
 typedef void (*Veche__Rating__V1__Metrics_Closure)
@@ -964,6 +1757,63 @@ typedef void (*Veche__Rating__V1__GetProgressRequest_Closure)
 typedef void (*Veche__Rating__V1__GetProgressResponse_Closure)
                  (const Veche__Rating__V1__GetProgressResponse *message,
                   void *closure_data);
+typedef void (*Veche__Rating__V1__RootCauseTarget_Closure)
+                 (const Veche__Rating__V1__RootCauseTarget *message,
+                  void *closure_data);
+typedef void (*Veche__Rating__V1__RootCauseProgress_Closure)
+                 (const Veche__Rating__V1__RootCauseProgress *message,
+                  void *closure_data);
+typedef void (*Veche__Rating__V1__RootCauseCase_Closure)
+                 (const Veche__Rating__V1__RootCauseCase *message,
+                  void *closure_data);
+typedef void (*Veche__Rating__V1__RootCauseChange_Closure)
+                 (const Veche__Rating__V1__RootCauseChange *message,
+                  void *closure_data);
+typedef void (*Veche__Rating__V1__DetectRootCausesRequest_Closure)
+                 (const Veche__Rating__V1__DetectRootCausesRequest *message,
+                  void *closure_data);
+typedef void (*Veche__Rating__V1__DetectRootCausesResponse_Closure)
+                 (const Veche__Rating__V1__DetectRootCausesResponse *message,
+                  void *closure_data);
+typedef void (*Veche__Rating__V1__ListRootCausesRequest_Closure)
+                 (const Veche__Rating__V1__ListRootCausesRequest *message,
+                  void *closure_data);
+typedef void (*Veche__Rating__V1__ListRootCausesResponse_Closure)
+                 (const Veche__Rating__V1__ListRootCausesResponse *message,
+                  void *closure_data);
+typedef void (*Veche__Rating__V1__GetRootCauseRequest_Closure)
+                 (const Veche__Rating__V1__GetRootCauseRequest *message,
+                  void *closure_data);
+typedef void (*Veche__Rating__V1__GetRootCauseResponse_Closure)
+                 (const Veche__Rating__V1__GetRootCauseResponse *message,
+                  void *closure_data);
+typedef void (*Veche__Rating__V1__UpdateRootCauseRequest_Closure)
+                 (const Veche__Rating__V1__UpdateRootCauseRequest *message,
+                  void *closure_data);
+typedef void (*Veche__Rating__V1__UpdateRootCauseResponse_Closure)
+                 (const Veche__Rating__V1__UpdateRootCauseResponse *message,
+                  void *closure_data);
+typedef void (*Veche__Rating__V1__Indicator_Closure)
+                 (const Veche__Rating__V1__Indicator *message,
+                  void *closure_data);
+typedef void (*Veche__Rating__V1__ListIndicatorsRequest_Closure)
+                 (const Veche__Rating__V1__ListIndicatorsRequest *message,
+                  void *closure_data);
+typedef void (*Veche__Rating__V1__ListIndicatorsResponse_Closure)
+                 (const Veche__Rating__V1__ListIndicatorsResponse *message,
+                  void *closure_data);
+typedef void (*Veche__Rating__V1__SetIndicatorRequest_Closure)
+                 (const Veche__Rating__V1__SetIndicatorRequest *message,
+                  void *closure_data);
+typedef void (*Veche__Rating__V1__SetIndicatorResponse_Closure)
+                 (const Veche__Rating__V1__SetIndicatorResponse *message,
+                  void *closure_data);
+typedef void (*Veche__Rating__V1__DeleteIndicatorRequest_Closure)
+                 (const Veche__Rating__V1__DeleteIndicatorRequest *message,
+                  void *closure_data);
+typedef void (*Veche__Rating__V1__DeleteIndicatorResponse_Closure)
+                 (const Veche__Rating__V1__DeleteIndicatorResponse *message,
+                  void *closure_data);
 
 /* --- services --- */
 
@@ -1003,6 +1853,34 @@ struct Veche__Rating__V1__RatingService_Service
                               const Veche__Rating__V1__GetReportApprovalRequest *input,
                               Veche__Rating__V1__GetReportApprovalResponse_Closure closure,
                               void *closure_data);
+  void (*detect_root_causes)(Veche__Rating__V1__RatingService_Service *service,
+                             const Veche__Rating__V1__DetectRootCausesRequest *input,
+                             Veche__Rating__V1__DetectRootCausesResponse_Closure closure,
+                             void *closure_data);
+  void (*list_root_causes)(Veche__Rating__V1__RatingService_Service *service,
+                           const Veche__Rating__V1__ListRootCausesRequest *input,
+                           Veche__Rating__V1__ListRootCausesResponse_Closure closure,
+                           void *closure_data);
+  void (*get_root_cause)(Veche__Rating__V1__RatingService_Service *service,
+                         const Veche__Rating__V1__GetRootCauseRequest *input,
+                         Veche__Rating__V1__GetRootCauseResponse_Closure closure,
+                         void *closure_data);
+  void (*update_root_cause)(Veche__Rating__V1__RatingService_Service *service,
+                            const Veche__Rating__V1__UpdateRootCauseRequest *input,
+                            Veche__Rating__V1__UpdateRootCauseResponse_Closure closure,
+                            void *closure_data);
+  void (*list_indicators)(Veche__Rating__V1__RatingService_Service *service,
+                          const Veche__Rating__V1__ListIndicatorsRequest *input,
+                          Veche__Rating__V1__ListIndicatorsResponse_Closure closure,
+                          void *closure_data);
+  void (*set_indicator)(Veche__Rating__V1__RatingService_Service *service,
+                        const Veche__Rating__V1__SetIndicatorRequest *input,
+                        Veche__Rating__V1__SetIndicatorResponse_Closure closure,
+                        void *closure_data);
+  void (*delete_indicator)(Veche__Rating__V1__RatingService_Service *service,
+                           const Veche__Rating__V1__DeleteIndicatorRequest *input,
+                           Veche__Rating__V1__DeleteIndicatorResponse_Closure closure,
+                           void *closure_data);
 };
 typedef void (*Veche__Rating__V1__RatingService_ServiceDestroy)(Veche__Rating__V1__RatingService_Service *);
 void veche__rating__v1__rating_service__init (Veche__Rating__V1__RatingService_Service *service,
@@ -1018,7 +1896,14 @@ void veche__rating__v1__rating_service__init (Veche__Rating__V1__RatingService_S
       function_prefix__ ## get_progress,\
       function_prefix__ ## set_kpi_targets,\
       function_prefix__ ## approve_report,\
-      function_prefix__ ## get_report_approval  }
+      function_prefix__ ## get_report_approval,\
+      function_prefix__ ## detect_root_causes,\
+      function_prefix__ ## list_root_causes,\
+      function_prefix__ ## get_root_cause,\
+      function_prefix__ ## update_root_cause,\
+      function_prefix__ ## list_indicators,\
+      function_prefix__ ## set_indicator,\
+      function_prefix__ ## delete_indicator  }
 void veche__rating__v1__rating_service__get_ratings(ProtobufCService *service,
                                                     const Veche__Rating__V1__GetRatingsRequest *input,
                                                     Veche__Rating__V1__GetRatingsResponse_Closure closure,
@@ -1051,11 +1936,40 @@ void veche__rating__v1__rating_service__get_report_approval(ProtobufCService *se
                                                             const Veche__Rating__V1__GetReportApprovalRequest *input,
                                                             Veche__Rating__V1__GetReportApprovalResponse_Closure closure,
                                                             void *closure_data);
+void veche__rating__v1__rating_service__detect_root_causes(ProtobufCService *service,
+                                                           const Veche__Rating__V1__DetectRootCausesRequest *input,
+                                                           Veche__Rating__V1__DetectRootCausesResponse_Closure closure,
+                                                           void *closure_data);
+void veche__rating__v1__rating_service__list_root_causes(ProtobufCService *service,
+                                                         const Veche__Rating__V1__ListRootCausesRequest *input,
+                                                         Veche__Rating__V1__ListRootCausesResponse_Closure closure,
+                                                         void *closure_data);
+void veche__rating__v1__rating_service__get_root_cause(ProtobufCService *service,
+                                                       const Veche__Rating__V1__GetRootCauseRequest *input,
+                                                       Veche__Rating__V1__GetRootCauseResponse_Closure closure,
+                                                       void *closure_data);
+void veche__rating__v1__rating_service__update_root_cause(ProtobufCService *service,
+                                                          const Veche__Rating__V1__UpdateRootCauseRequest *input,
+                                                          Veche__Rating__V1__UpdateRootCauseResponse_Closure closure,
+                                                          void *closure_data);
+void veche__rating__v1__rating_service__list_indicators(ProtobufCService *service,
+                                                        const Veche__Rating__V1__ListIndicatorsRequest *input,
+                                                        Veche__Rating__V1__ListIndicatorsResponse_Closure closure,
+                                                        void *closure_data);
+void veche__rating__v1__rating_service__set_indicator(ProtobufCService *service,
+                                                      const Veche__Rating__V1__SetIndicatorRequest *input,
+                                                      Veche__Rating__V1__SetIndicatorResponse_Closure closure,
+                                                      void *closure_data);
+void veche__rating__v1__rating_service__delete_indicator(ProtobufCService *service,
+                                                         const Veche__Rating__V1__DeleteIndicatorRequest *input,
+                                                         Veche__Rating__V1__DeleteIndicatorResponse_Closure closure,
+                                                         void *closure_data);
 
 /* --- descriptors --- */
 
 extern const ProtobufCEnumDescriptor    veche__rating__v1__dimension__descriptor;
 extern const ProtobufCEnumDescriptor    veche__rating__v1__kpi_status__descriptor;
+extern const ProtobufCEnumDescriptor    veche__rating__v1__root_cause_status__descriptor;
 extern const ProtobufCMessageDescriptor veche__rating__v1__metrics__descriptor;
 extern const ProtobufCMessageDescriptor veche__rating__v1__rating_row__descriptor;
 extern const ProtobufCMessageDescriptor veche__rating__v1__kpi__descriptor;
@@ -1080,6 +1994,25 @@ extern const ProtobufCMessageDescriptor veche__rating__v1__set_weights_request__
 extern const ProtobufCMessageDescriptor veche__rating__v1__set_weights_response__descriptor;
 extern const ProtobufCMessageDescriptor veche__rating__v1__get_progress_request__descriptor;
 extern const ProtobufCMessageDescriptor veche__rating__v1__get_progress_response__descriptor;
+extern const ProtobufCMessageDescriptor veche__rating__v1__root_cause_target__descriptor;
+extern const ProtobufCMessageDescriptor veche__rating__v1__root_cause_progress__descriptor;
+extern const ProtobufCMessageDescriptor veche__rating__v1__root_cause_case__descriptor;
+extern const ProtobufCMessageDescriptor veche__rating__v1__root_cause_change__descriptor;
+extern const ProtobufCMessageDescriptor veche__rating__v1__detect_root_causes_request__descriptor;
+extern const ProtobufCMessageDescriptor veche__rating__v1__detect_root_causes_response__descriptor;
+extern const ProtobufCMessageDescriptor veche__rating__v1__list_root_causes_request__descriptor;
+extern const ProtobufCMessageDescriptor veche__rating__v1__list_root_causes_response__descriptor;
+extern const ProtobufCMessageDescriptor veche__rating__v1__get_root_cause_request__descriptor;
+extern const ProtobufCMessageDescriptor veche__rating__v1__get_root_cause_response__descriptor;
+extern const ProtobufCMessageDescriptor veche__rating__v1__update_root_cause_request__descriptor;
+extern const ProtobufCMessageDescriptor veche__rating__v1__update_root_cause_response__descriptor;
+extern const ProtobufCMessageDescriptor veche__rating__v1__indicator__descriptor;
+extern const ProtobufCMessageDescriptor veche__rating__v1__list_indicators_request__descriptor;
+extern const ProtobufCMessageDescriptor veche__rating__v1__list_indicators_response__descriptor;
+extern const ProtobufCMessageDescriptor veche__rating__v1__set_indicator_request__descriptor;
+extern const ProtobufCMessageDescriptor veche__rating__v1__set_indicator_response__descriptor;
+extern const ProtobufCMessageDescriptor veche__rating__v1__delete_indicator_request__descriptor;
+extern const ProtobufCMessageDescriptor veche__rating__v1__delete_indicator_response__descriptor;
 extern const ProtobufCServiceDescriptor veche__rating__v1__rating_service__descriptor;
 
 PROTOBUF_C__END_DECLS

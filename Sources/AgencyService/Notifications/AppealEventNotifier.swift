@@ -1,0 +1,81 @@
+import Contracts
+import Foundation
+import Logging
+import VecheRuntime
+
+/// Reads the appeal events (durable consumer `agency-notifications`) and, in one transaction per event:
+/// * keeps the appeal's workload facts (`WorkloadFacts`);
+/// * opens an escalation item for every `deadline_missed`, and resolves the appeal's open items once it no
+///   longer waits for the missed step (or the deadline moved: an extension starts a new escalation);
+/// * writes the citizen's notices (status change, answer ready, rating request) to the outbox when the
+///   appeal carries an e-mail address.
+/// Idempotent: redeliveries meet the outbox's and the items' unique keys.
+struct AppealEventNotifier: Sendable {
+    let pool: PGPool
+    let text: NotificationText
+    let messengers: Set<String>
+    let logger: Logger
+    /// Citizens are not told about events older than this (a replay of old history after an upgrade).
+    var maxNoticeAge: TimeInterval = 3 * 86_400
+    var now: @Sendable () -> Date = { Date() }
+    /// Called after a commit that opened escalation items or queued notices.
+    var onChange: @Sendable () -> Void = {}
+
+    func process(_ item: JetStreamMessage) async -> ConsumeOutcome {
+        guard item.stream == Subjects.AppealEvents.stream,
+              let event = try? AppealV1.AppealEvent(serializedBytes: item.message.payload), let appeal = event.appeal, !appeal.id.isEmpty else {
+            logger.warning("notifications: not an appeal event, skipped", metadata: ["subject": "\(item.message.subject)"])
+            return .ack
+        }
+        do {
+            if try await pool.transaction({ conn in try self.apply(conn, event: event, appeal: appeal) }) { onChange() }
+            return .ack
+        } catch {
+            logger.warning("notifications: event not processed, will redeliver", metadata: ["error": "\(error)"])
+            return .retry(after: .seconds(1))
+        }
+    }
+
+    /// Returns whether anything new was written.
+    func apply(_ conn: PGConnection, event: AppealV1.AppealEvent, appeal: AppealV1.Appeal) throws -> Bool {
+        var changed = false
+        try WorkloadFacts.apply(conn, event: event, appeal: appeal)
+        // Resolve first: the items this event ends (the step was done, or its deadline moved).
+        for open in try conn.query("""
+            SELECT deadline_kind, deadline FROM escalation_items WHERE appeal_id = \(appeal.id) AND resolved_at IS NULL
+            """).rows {
+            let kind = open.string("deadline_kind")
+            let waits = AppealLifecycleRules.deadlineWaits.first { $0.kind == kind }?.statuses.contains(appeal.status) ?? false
+            let due = AppealLifecycleRules.due(kind, in: appeal.deadlines)
+            if !waits || due != open.epochMs("deadline") {
+                try conn.query("""
+                    UPDATE escalation_items SET resolved_at = \(Date(timeIntervalSince1970: Double(event.occurredAtMs) / 1000))
+                    WHERE appeal_id = \(appeal.id) AND deadline_kind = \(kind) AND deadline = \(open.string("deadline"))::timestamptz
+                    """)
+            }
+        }
+        if event.type == .deadlineMissed, let kind = event.comment.split(separator: " ").first.map(String.init) {
+            let due = AppealLifecycleRules.due(kind, in: appeal.deadlines)
+            let waits = AppealLifecycleRules.deadlineWaits.first { $0.kind == kind }?.statuses.contains(appeal.status) ?? false
+            if due > 0, waits {
+                changed = try conn.query("""
+                    INSERT INTO escalation_items (appeal_id, deadline_kind, deadline, appeal_number, title, agency_id, topic_code)
+                    VALUES (\(appeal.id), \(kind), \(Date(timeIntervalSince1970: Double(due) / 1000)), \(appeal.number), \(appeal.title),
+                            \(appeal.agencyId), \(appeal.topicCode))
+                    ON CONFLICT DO NOTHING RETURNING appeal_id
+                    """).first != nil || changed
+            }
+        }
+        let email = appeal.author?.email.trimmingCharacters(in: .whitespaces) ?? ""
+        let fresh = now().timeIntervalSince1970 - Double(event.occurredAtMs) / 1000 <= maxNoticeAge
+        if fresh, NotificationStore.isEmail(email) {
+            let agencyName = appeal.agencyId.isEmpty ? ""
+                : try conn.query("SELECT name FROM agencies WHERE id = \(appeal.agencyId)").first?.string("name") ?? ""
+            let citizen = Recipient(key: "citizen:\(appeal.id)", email: email)
+            for notice in text.citizenNotices(event, agencyName: agencyName) {
+                changed = try NotificationStore.enqueue(conn, notice, to: citizen, messengers: messengers) || changed
+            }
+        }
+        return changed
+    }
+}

@@ -1,0 +1,88 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import VecheRuntime
+import Workload
+
+/// Walks the open escalation items whose next level is due, alerts every level that fell due (each once:
+/// `escalation_alerts` holds the keys, written with the outbox rows in the item's transaction) and schedules
+/// the next. Items are taken with SKIP LOCKED, so several instances share the work without alerting twice.
+final class EscalationTicker: Service, @unchecked Sendable {
+    let pool: PGPool
+    let text: NotificationText
+    let messengers: Set<String>
+    let logger: Logger
+    let interval: Duration
+    /// Called after a pass that queued notifications.
+    let onQueued: @Sendable () -> Void
+    private let wakeup = Wakeup()
+
+    init(pool: PGPool, text: NotificationText, messengers: Set<String>, logger: Logger, interval: Duration,
+         onQueued: @escaping @Sendable () -> Void = {}) {
+        self.pool = pool
+        self.text = text
+        self.messengers = messengers
+        self.logger = logger
+        self.interval = interval
+        self.onQueued = onQueued
+    }
+
+    /// Asks for a pass now (a new item was opened).
+    func kick() { wakeup.kick() }
+
+    func run() async throws {
+        await wakeup.run(every: interval) {
+            do {
+                if try await self.tick() > 0 { self.onQueued() }
+            } catch {
+                self.logger.warning("escalation pass failed, will retry", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+
+    /// One pass at `now`; returns the number of notifications queued.
+    @discardableResult
+    func tick(now: Date = Date()) async throws -> Int {
+        let due = try await pool.query("""
+            SELECT appeal_id, deadline_kind, deadline::text AS deadline FROM escalation_items
+            WHERE resolved_at IS NULL AND next_due_at <= \(now)::timestamptz ORDER BY next_due_at LIMIT 500
+            """).rows
+        var queued = 0
+        for key in due {
+            queued += try await pool.transaction { conn in
+                guard let row = try conn.query("""
+                    SELECT * FROM escalation_items WHERE appeal_id = \(key.string("appeal_id")) AND deadline_kind = \(key.string("deadline_kind"))
+                      AND deadline = \(key.string("deadline"))::timestamptz AND resolved_at IS NULL AND next_due_at <= \(now)::timestamptz
+                    FOR UPDATE SKIP LOCKED
+                    """).first else { return 0 }
+                return try self.escalate(conn, EscalationItemRow(row), now: now)
+            }
+        }
+        return queued
+    }
+
+    private func escalate(_ conn: PGConnection, _ item: EscalationItemRow, now: Date) throws -> Int {
+        let chain = try NotificationStore.chain(conn, block: item.topicCode)
+        let alerted = Set(try conn.query("SELECT key FROM escalation_alerts WHERE appeal_id = \(item.appealID)").rows.map { $0.string("key") })
+        let decision = Escalation.evaluate(item.overdue, chain: chain, now: now, alerted: alerted)
+        var queued = 0
+        for alert in decision.toSend {
+            let notice = text.escalation(alert, item: item)
+            let recipients = try NotificationStore.recipients(conn, role: alert.role, item: item)
+            for r in recipients where try NotificationStore.enqueue(conn, notice, to: r, messengers: messengers) { queued += 1 }
+            try conn.query("""
+                INSERT INTO escalation_alerts (key, appeal_id, role, due_at, recipients)
+                VALUES (\(alert.key), \(item.appealID), \(alert.role.rawValue), \(alert.dueAt), \(recipients.count))
+                ON CONFLICT DO NOTHING
+                """)
+            if recipients.isEmpty {
+                logger.warning("escalation level has nobody to alert", metadata: ["appeal": "\(item.appealID)", "role": "\(alert.role.rawValue)"])
+            }
+        }
+        try conn.query("""
+            UPDATE escalation_items SET next_due_at = coalesce(\(decision.nextDueAt)::timestamptz, 'infinity')
+            WHERE appeal_id = \(item.appealID) AND deadline_kind = \(item.deadlineKind) AND deadline = \(item.deadline)
+            """)
+        return queued
+    }
+}

@@ -1,0 +1,93 @@
+import Contracts
+import Foundation
+import Workload
+
+/// What a notification is about (the `kind` column; also what a person can mute).
+enum NoticeKind: String, Sendable, CaseIterable {
+    case escalation, statusChanged = "status_changed", answerReady = "answer_ready", ratingRequest = "rating_request"
+}
+
+/// A notification decided but not yet addressed to a channel.
+struct Notice: Sendable, Hashable {
+    var kind: NoticeKind
+    /// The event it is about (appeal event id, or the escalation level's key): with the recipient and kind it is
+    /// the outbox's uniqueness key.
+    var eventKey: String
+    var subject: String
+    var body: String
+}
+
+/// The Russian texts of every notification (one place for wording and date format).
+struct NotificationText: Sendable {
+    let timeZone: TimeZone
+
+    func day(_ ms: Int64) -> String {
+        let f = DateFormatter()
+        f.locale = Locale(identifier: "ru_RU")
+        f.timeZone = timeZone
+        f.dateFormat = "dd.MM.yyyy"
+        return f.string(from: Date(timeIntervalSince1970: Double(ms) / 1000))
+    }
+
+    func dayTime(_ date: Date) -> String {
+        let f = DateFormatter()
+        f.locale = Locale(identifier: "ru_RU")
+        f.timeZone = timeZone
+        f.dateFormat = "dd.MM.yyyy HH:mm"
+        return f.string(from: date)
+    }
+
+    static func label(_ a: AppealV1.Appeal) -> String { a.number.isEmpty ? a.id : "№ \(a.number)" }
+
+    /// What the citizen is told about `event` (nothing for events that do not change what they see).
+    /// `agencyName` names the body an appeal was sent to.
+    func citizenNotices(_ event: AppealV1.AppealEvent, agencyName: String) -> [Notice] {
+        guard let a = event.appeal else { return [] }
+        let label = Self.label(a)
+        let greeting = a.author?.fullName.isEmpty == false ? "Здравствуйте, \(a.author?.fullName ?? "")!\n\n" : "Здравствуйте!\n\n"
+        let footer = "\n\nЦентр управления регионом. Это письмо отправлено автоматически, отвечать на него не нужно."
+        func status(_ what: String) -> [Notice] {
+            [Notice(kind: .statusChanged, eventKey: event.eventId, subject: "Обращение \(label): \(what)",
+                    body: greeting + "Ваше обращение \(label) «\(a.title)»: \(what)." + footer)]
+        }
+        switch event.type {
+        case .received: return status("получено")
+        case .registered:
+            return status("зарегистрировано, ответ будет дан до \(day(a.deadlines?.answerDueMs ?? 0))")
+        case .assigned, .forwarded:
+            return status("направлено для рассмотрения в \(agencyName.isEmpty ? "уполномоченный орган" : agencyName)")
+        case .started: return status("взято в работу")
+        case .extended: return status("срок рассмотрения продлён до \(day(a.deadlines?.answerDueMs ?? 0))")
+        case .reopened: return status("возвращено на повторное рассмотрение")
+        case .closed: return status("рассмотрение завершено")
+        case .answered:
+            return [
+                Notice(kind: .answerReady, eventKey: event.eventId, subject: "Обращение \(label): готов ответ",
+                       body: greeting + "На ваше обращение \(label) «\(a.title)» дан ответ:\n\n\(a.answerText)" + footer),
+                Notice(kind: .ratingRequest, eventKey: event.eventId, subject: "Обращение \(label): оцените ответ",
+                       body: greeting + "Пожалуйста, оцените ответ на обращение \(label) по шкале от 1 до 5 на портале, где вы его подали: "
+                           + "ваша оценка учитывается в рейтинге органов власти." + footer),
+            ]
+        default: return []
+        }
+    }
+
+    /// The alert to one level of an escalation chain.
+    func escalation(_ alert: EscalationAlert, item: EscalationItemRow) -> Notice {
+        let what: String
+        switch alert.deadlineKind {
+        case "register": what = "регистрации"
+        case "forward": what = "перенаправления"
+        case "answer": what = "ответа"
+        case "first_reaction": what = "первой реакции"
+        default: what = alert.deadlineKind
+        }
+        let label = item.number.isEmpty ? item.appealID : "№ \(item.number)"
+        return Notice(kind: .escalation, eventKey: alert.key,
+                      subject: "Эскалация: нарушен срок \(what) по обращению \(label)",
+                      body: "Вы получили это уведомление как \(alert.role.nameRu).\n\n"
+                          + "По обращению \(label) «\(item.title)» (блок: \(item.topicCode.isEmpty ? "не определён" : item.topicCode), "
+                          + "орган: \(item.agencyID.isEmpty ? "не назначен" : item.agencyID)) срок \(what) истёк \(dayTime(item.deadline)).\n"
+                          + "Уровень эскалации наступил \(dayTime(alert.dueAt)). Примите меры или поручите их исполнителю.")
+    }
+}

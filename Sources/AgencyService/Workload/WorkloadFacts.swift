@@ -1,0 +1,46 @@
+import Contracts
+import Foundation
+import VecheRuntime
+import Workload
+
+/// Keeps `workload_facts` from the appeal events (in the notifier's transaction): the newest snapshot of each
+/// appeal, plus the times only events tell (taken into work, first reaction, who answered).
+enum WorkloadFacts {
+    static func date(_ ms: Int64) -> Date? { ms > 0 ? Date(timeIntervalSince1970: Double(ms) / 1000) : nil }
+
+    static func apply(_ conn: PGConnection, event: AppealV1.AppealEvent, appeal a: AppealV1.Appeal) throws {
+        let at = date(event.occurredAtMs)
+        let taken: Date? = [.assigned, .forwarded, .started].contains(event.type) ? at : nil
+        let reaction: Date? = event.type == .received || event.type == .deadlineMissed || event.type == .classified || event.type == .routed ? nil : at
+        let executor = event.type == .answered ? event.actor : ""
+        try conn.query("""
+            INSERT INTO workload_facts AS w (appeal_id, last_sequence, topic_code, channel, status, received_at, taken_at,
+                                             first_reaction_at, answered_at, closed_at, executor)
+            VALUES (\(a.id), \(event.sequence), \(a.topicCode), \(a.channel.name), \(a.status.name),
+                    \(date(a.receivedAtMs) ?? at ?? Date()), \(taken), \(reaction), \(date(a.answeredAtMs)), \(date(a.closedAtMs)), \(executor))
+            ON CONFLICT (appeal_id) DO UPDATE SET
+                taken_at = coalesce(LEAST(w.taken_at, excluded.taken_at), w.taken_at, excluded.taken_at),
+                first_reaction_at = coalesce(LEAST(w.first_reaction_at, excluded.first_reaction_at), w.first_reaction_at, excluded.first_reaction_at),
+                executor = CASE WHEN excluded.executor <> '' AND excluded.last_sequence >= w.last_sequence THEN excluded.executor ELSE w.executor END,
+                last_sequence = GREATEST(w.last_sequence, excluded.last_sequence),
+                topic_code = CASE WHEN excluded.last_sequence >= w.last_sequence THEN excluded.topic_code ELSE w.topic_code END,
+                channel = CASE WHEN excluded.last_sequence >= w.last_sequence THEN excluded.channel ELSE w.channel END,
+                status = CASE WHEN excluded.last_sequence >= w.last_sequence THEN excluded.status ELSE w.status END,
+                answered_at = CASE WHEN excluded.last_sequence >= w.last_sequence THEN excluded.answered_at ELSE w.answered_at END,
+                closed_at = CASE WHEN excluded.last_sequence >= w.last_sequence THEN excluded.closed_at ELSE w.closed_at END
+            """)
+    }
+
+    /// The records of appeals received before `to` and still relevant after `from` (received, or open then).
+    static func records(_ conn: PGConnection, from: Date, to: Date) throws -> [AppealRecord] {
+        try conn.query("""
+            SELECT * FROM workload_facts WHERE received_at < \(to)
+              AND (received_at >= \(from) OR coalesce(LEAST(answered_at, closed_at), answered_at, closed_at, 'infinity') >= \(from))
+            """).rows.map { r in
+            AppealRecord(id: r.string("appeal_id"), block: r.string("topic_code").isEmpty ? "other" : r.string("topic_code"),
+                         channel: r.string("channel"), receivedAt: r.date("received_at") ?? from, takenAt: r.date("taken_at"),
+                         firstReactionAt: r.date("first_reaction_at"), answeredAt: r.date("answered_at"), closedAt: r.date("closed_at"),
+                         executor: r.string("executor").isEmpty ? nil : r.string("executor"))
+        }
+    }
+}

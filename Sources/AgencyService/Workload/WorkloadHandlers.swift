@@ -1,0 +1,59 @@
+import Contracts
+import Foundation
+import VecheRuntime
+import WorkCalendar
+import Workload
+
+/// GetWorkload (staff) and SetBlockStaff (head of the ЦУР): workload per sector block and period, the
+/// forecast with its hold-out error and the staff the models need against the staff recorded here.
+extension AgencyHandlers {
+    func getWorkload(request: AgencyV1.GetWorkloadRequest, context: RPCContext) async throws -> AgencyV1.GetWorkloadResponse {
+        let granularity: WorkloadGranularity
+        switch request.granularity {
+        case "", "month": granularity = .month
+        case "week": granularity = .week
+        default: throw RPCError.invalidArgument("granularity must be week or month")
+        }
+        let now = self.now()
+        let to = request.toMs > 0 ? Date(timeIntervalSince1970: Double(request.toMs) / 1000) : now
+        let from = request.fromMs > 0 ? Date(timeIntervalSince1970: Double(request.fromMs) / 1000) : to.addingTimeInterval(-183 * 86_400)
+        guard from < to, to.timeIntervalSince(from) <= 3 * 366 * 86_400 else {
+            throw RPCError.invalidArgument("from_ms must be before to_ms and the range at most 3 years")
+        }
+        let (records, staff, overrides, firstReaction) = try await pool.withConnection { conn in
+            let history = now.addingTimeInterval(-Double(WorkloadModel.defaultHistoryDays + 1) * 86_400)
+            let records = try WorkloadFacts.records(conn, from: min(from, history), to: max(to, now))
+            let staff = Dictionary(try conn.query("SELECT topic_code, staff FROM block_staff").rows.map { ($0.string("topic_code"), Int($0.int("staff"))) },
+                                   uniquingKeysWith: { a, _ in a })
+            let hours = try conn.query("SELECT first_reaction_working_hours AS h FROM sla_policies WHERE channel = 'social'").first?.int("h") ?? 0
+            return (records, staff, try AgencyStore.overrides(conn), hours)
+        }
+        var model = WorkloadModel(timeZone: timeZone, calendar: .region(overrides: overrides))
+        if firstReaction > 0 { model.social.targetHours = Double(firstReaction) }
+        return .init(periods: model.periods(records, from: from, to: to, granularity: granularity),
+                     staffing: model.staffing(records, recorded: staff, now: now), generatedAtMs: WorkloadModel.ms(now))
+    }
+
+    func setBlockStaff(request: AgencyV1.SetBlockStaffRequest, context: RPCContext) async throws -> AgencyV1.SetBlockStaffResponse {
+        let caller = try context.requirePrincipal()
+        try Self.validateTopic(request.topicCode)
+        guard (0...10_000).contains(request.staff) else { throw RPCError.invalidArgument("staff must be within 0...10000") }
+        let audit = self.audit, block = request.topicCode, staff = request.staff
+        try await pool.transaction { conn in
+            try conn.query("""
+                INSERT INTO block_staff (topic_code, staff) VALUES (\(block), \(staff))
+                ON CONFLICT (topic_code) DO UPDATE SET staff = excluded.staff, updated_at = now()
+                """)
+            try audit.record(conn, caller, .init(action: "directory.block_staff.set", target: block, detail: "\(staff)"))
+        }
+        return .init(topicCode: block, staff: staff)
+    }
+
+    /// The demo region's recorded staff per block (once; later changes survive restarts).
+    static func seedBlockStaff(_ conn: PGConnection) throws {
+        let staff = ["housing": 5, "waste": 2, "energy": 2, "education": 2, "health": 3, "roads": 3, "transport": 2, "social": 2, "other": 1]
+        for (block, n) in staff.sorted(by: { $0.key < $1.key }) {
+            try conn.query("INSERT INTO block_staff (topic_code, staff) VALUES (\(block), \(n)) ON CONFLICT DO NOTHING")
+        }
+    }
+}

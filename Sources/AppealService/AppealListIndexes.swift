@@ -1,0 +1,47 @@
+/// The indexes behind ListAppeals at millions of appeals (migration 7). Every filter the API and the
+/// workspace offer has an index that yields its rows already in page order, so a page reads about
+/// `page_size` index entries whatever the table size:
+/// - newest first: `(filter column, received_at DESC, id DESC)` per equality filter, and a partial index
+///   over the (few) appeals with special-monitoring flags;
+/// - nearest deadline: partial indexes over open appeals on `appeal_next_due(...)` (alone, and after the
+///   agency or topic of the executor's and the sector block's queues). Answered and closed appeals have no
+///   deadline and come last in id order (primary key), so the archive costs these indexes nothing.
+enum AppealListIndexes {
+    /// Open: the statuses that still have a deadline to work towards.
+    static let openPredicate = "status NOT IN ('answered', 'closed')"
+
+    static let migrationSQL = """
+        -- The deadline an open appeal is working towards (registration or first reaction while received,
+        -- forwarding while registered, the answer afterwards), in UTC truncated to milliseconds (the precision
+        -- of page tokens); 'infinity' once answered or closed or when no deadline is set. IMMUTABLE: indexable.
+        CREATE FUNCTION appeal_next_due(status text, register_due timestamptz, first_reaction_due timestamptz,
+                                        forward_due timestamptz, answer_due timestamptz) RETURNS timestamp
+        LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT
+            date_trunc('milliseconds', coalesce((CASE status WHEN 'received' THEN least(register_due, first_reaction_due)
+                                                             WHEN 'registered' THEN forward_due
+                                                             WHEN 'answered' THEN NULL WHEN 'closed' THEN NULL
+                                                             ELSE answer_due END) AT TIME ZONE 'UTC', 'infinity'::timestamp)) $$;
+
+        DROP INDEX appeals_status_idx;
+        DROP INDEX appeals_agency_idx;
+        DROP INDEX appeals_topic_idx;
+        DROP INDEX appeals_municipality_idx;
+        CREATE INDEX appeals_status_received_idx ON appeals (status, received_at DESC, id DESC);
+        CREATE INDEX appeals_agency_received_idx ON appeals (agency_id, received_at DESC, id DESC);
+        CREATE INDEX appeals_topic_received_idx ON appeals (topic_code, received_at DESC, id DESC);
+        CREATE INDEX appeals_category_received_idx ON appeals (category_code, received_at DESC, id DESC);
+        CREATE INDEX appeals_municipality_received_idx ON appeals (municipality_oktmo, received_at DESC, id DESC);
+        CREATE INDEX appeals_channel_received_idx ON appeals (channel, received_at DESC, id DESC);
+        CREATE INDEX appeals_flagged_received_idx ON appeals (received_at DESC, id DESC) WHERE monitoring_flags <> '{}';
+
+        CREATE INDEX appeals_open_due_idx ON appeals
+            (appeal_next_due(status, register_due, first_reaction_due, forward_due, answer_due), id)
+            WHERE \(openPredicate);
+        CREATE INDEX appeals_open_agency_due_idx ON appeals
+            (agency_id, appeal_next_due(status, register_due, first_reaction_due, forward_due, answer_due), id)
+            WHERE \(openPredicate);
+        CREATE INDEX appeals_open_topic_due_idx ON appeals
+            (topic_code, appeal_next_due(status, register_due, first_reaction_due, forward_due, answer_due), id)
+            WHERE \(openPredicate);
+        """
+}

@@ -1,0 +1,56 @@
+import VecheIdentity
+
+/// Which lifecycle steps an appeal's status allows: the one table AppealService enforces (`Lifecycle`) and
+/// the workspace reads to offer only the actions that can succeed.
+public enum AppealLifecycleRules {
+    /// Statuses from which each action is allowed.
+    public static let allowed: [AppealV1.Action: Set<AppealV1.Status>] = [
+        .register: [.received],
+        // Re-routing: an agency that finds the appeal outside its competence hands it on, also mid-work.
+        .assign: [.registered, .assigned, .forwarded, .inProgress, .reopened],
+        .forward: [.registered, .assigned, .forwarded, .inProgress, .reopened],
+        .start: [.assigned, .forwarded, .reopened, .extended],
+        .extend: [.assigned, .forwarded, .inProgress],
+        .close: [.answered],
+        .reopen: [.answered, .closed],
+    ]
+
+    /// Statuses in which an answer may be given.
+    public static let answerable: Set<AppealV1.Status> = [.assigned, .forwarded, .inProgress, .extended, .reopened]
+    /// Statuses in which the citizen may rate the answer.
+    public static let ratable: Set<AppealV1.Status> = [.answered, .closed]
+    /// Statuses that no longer run an answer clock.
+    public static let finished: Set<AppealV1.Status> = [.answered, .closed]
+
+    /// Each 59-ФЗ deadline, its due field and the statuses in which the appeal still waits for the step it
+    /// times: the DeadlineWatcher alerts a miss while the appeal is in one of them, escalation stops once it leaves.
+    public static let deadlineWaits: [(kind: String, statuses: Set<AppealV1.Status>)] = [
+        ("register", [.received]),
+        ("forward", [.registered]),
+        ("answer", [.registered, .assigned, .forwarded, .inProgress, .extended, .reopened]),
+        ("first_reaction", [.received, .registered, .assigned, .forwarded]),
+    ]
+
+    /// The instant (ms) the deadline `kind` falls due in `deadlines` (0 = none).
+    public static func due(_ kind: String, in deadlines: AppealV1.Deadlines?) -> Int64 {
+        switch kind {
+        case "register": return deadlines?.registerDueMs ?? 0
+        case "forward": return deadlines?.forwardDueMs ?? 0
+        case "answer": return deadlines?.answerDueMs ?? 0
+        case "first_reaction": return deadlines?.firstReactionDueMs ?? 0
+        default: return 0
+        }
+    }
+
+    /// The actions `status` allows, in lifecycle order.
+    public static func actions(from status: AppealV1.Status) -> [AppealV1.Action] {
+        AppealV1.Action.allCases.filter { allowed[$0]?.contains(status) ?? false }
+    }
+}
+
+extension AppealFacts {
+    /// The facts of an appeal the access rules look at (the service and the workspace read them alike).
+    public init(_ a: AppealV1.Appeal) {
+        self.init(agencyID: a.agencyId, topicCode: a.topicCode, channel: a.channel.name, isPublic: a.isPublic)
+    }
+}

@@ -1,0 +1,125 @@
+import Contracts
+import Foundation
+import TextAnalysis
+import VecheAuth
+import VecheRuntime
+
+/// End-to-end intake against a running platform (`scripts/veche run`): real appeal texts (St Petersburg, see
+/// /work/shared/data/README.md) published to JetStream with asynchronous acks, timed until AppealService stored them
+/// all; then the very rows it stored, COPY'd into a scratch copy of `appeal.appeals` with all its indexes (and without
+/// the full-text index, and with the primary key only), side by side in the same run.
+struct IntakeBench {
+    let count: Int
+    let dataDirectory: String
+    /// Administrator conninfo of the database holding schema `appeal`.
+    let appealDatabase: String
+    let stateDirectory: String?
+
+    func run(_ nats: NatsConnection, token: String) async throws {
+        let texts = try AppealDatasets.loadSPb(dataDirectory: dataDirectory)
+        guard !texts.isEmpty else { throw RPCError.failedPrecondition("no St Petersburg appeal texts in \(dataDirectory)") }
+        let runID = "bench-" + UUID().uuidString.prefix(8).lowercased()
+        let subject = Subjects.Intake.subject(for: .portal)
+        let messages = (0..<count).map { i -> NatsMessage in
+            let r = texts[i % texts.count]
+            var a = AppealV1.IncomingAppeal(channel: .portal, externalId: "\(runID)-\(String(format: "%07d", i))", text: r.text)
+            if let lat = r.latitude, let lon = r.longitude { a.location = CommonV1.GeoPoint(latitude: lat, longitude: lon) }
+            return NatsMessage(subject: subject, headers: [RPCHeader.authorization: "Bearer " + token, "Nats-Msg-Id": "portal:\(a.externalId)"],
+                               payload: a.serializedBytes())
+        }
+        let pool = try await PGPool(conninfo: appealDatabase, size: 2, logger: .init(label: "veche.bench.intake"))
+        defer { pool.close() }
+        let js = try JetStream(connection: nats)
+        let startedAt = Date()
+        let start = ContinuousClock.now
+        for chunk in stride(from: 0, to: messages.count, by: 2_000) {
+            for r in await js.publish(Array(messages[chunk..<min(messages.count, chunk + 2_000)]), timeout: .seconds(30)) { _ = try r.get() }
+        }
+        let published = ContinuousClock.now - start
+        var stored = 0, rejected = 0, lastProgress = ContinuousClock.now, lastStored = -1
+        while stored + rejected < count {
+            try await Task.sleep(for: .milliseconds(250))
+            (stored, rejected) = try await progress(pool, runID: runID, since: startedAt)
+            if stored != lastStored { lastStored = stored; lastProgress = .now }
+            if ContinuousClock.now - lastProgress > .seconds(120) {
+                throw RPCError.unavailable("intake stalled at \(stored) of \(count) appeals (is `scripts/veche run` up?)")
+            }
+        }
+        let total = ContinuousClock.now - start
+        let intakeRate = Bench.rate(stored, total)
+        print(String(format: "intake end-to-end, %d real-text appeals (JetStream → enrichment → PostgreSQL → outbox): published %.0f msg/s, stored %.0f appeals/s",
+                     count, Bench.rate(count, published), intakeRate) + (rejected > 0 ? " (\(rejected) rejected)" : ""))
+        let copy = try await copyRates(pool, runID: runID)
+        print(String(format: "COPY of the same %d rows into a copy of appeal.appeals: all indexes %.0f rows/s, without the full-text index %.0f rows/s, primary key only %.0f rows/s",
+                     copy.rows, copy.all, copy.withoutFTS, copy.none))
+        print(String(format: "intake / COPY (all indexes) = %.3f (target ≥ 0.25); intake target ≥ 5,000 appeals/s", copy.all > 0 ? intakeRate / copy.all : 0))
+        if let rss = appealServicePeakRSS() { print(String(format: "appeal-service peak RSS: %.1f MiB", rss)) }
+    }
+
+    private func progress(_ pool: PGPool, runID: String, since: Date) async throws -> (Int, Int) {
+        let stored = try await pool.query("""
+            SELECT count(*) AS n FROM appeal.appeals WHERE channel = 'portal' AND external_id > \(runID) AND external_id < \(runID + ".")
+            """).first.map { Int($0.int("n")) } ?? 0
+        let rejected = try await pool.query("""
+            SELECT count(*) AS n FROM appeal.rejected_intake WHERE received_at >= \(since)
+            """).first.map { Int($0.int("n")) } ?? 0
+        return (stored, rejected)
+    }
+
+    struct CopyRates { var rows = 0, all = 0.0, withoutFTS = 0.0, none = 0.0 }
+
+    /// Reads this run's stored rows (not timed) and COPYs them three times into a scratch table.
+    private func copyRates(_ pool: PGPool, runID: String) async throws -> CopyRates {
+        try await pool.withConnection { conn in
+            let columns = try conn.query("""
+                SELECT column_name FROM information_schema.columns WHERE table_schema = 'appeal' AND table_name = 'appeals' ORDER BY ordinal_position
+                """).rows.map { $0.string("column_name") }
+            let select = SQL(stringLiteral: columns.map { SQL.quoteIdentifier($0) + "::text AS " + SQL.quoteIdentifier($0) }.joined(separator: ", "))
+            var rows: [[String?]] = []
+            var last = runID
+            while true {
+                let page = try conn.query("""
+                    SELECT \(select) FROM appeal.appeals WHERE channel = 'portal' AND external_id > \(last) AND external_id < \(runID + ".")
+                    ORDER BY external_id LIMIT 10000
+                    """).rows
+                guard let tail = page.last else { break }
+                last = tail.string("external_id")
+                rows += page.map { r in columns.map { r.isNull($0) ? nil : r.string($0) } }
+            }
+            var out = CopyRates(rows: rows.count)
+            func timedCopy() throws -> Double {
+                try conn.unsafeExecute("TRUNCATE bench_intake_copy")
+                let t0 = ContinuousClock.now
+                try conn.copyIn(table: "bench_intake_copy", columns: columns, rows: rows)
+                return Bench.rate(rows.count, ContinuousClock.now - t0)
+            }
+            try conn.unsafeExecute("DROP TABLE IF EXISTS bench_intake_copy")
+            try conn.unsafeExecute("CREATE TABLE bench_intake_copy (LIKE appeal.appeals INCLUDING ALL)")
+            defer { _ = try? conn.unsafeExecute("DROP TABLE IF EXISTS bench_intake_copy") }
+            out.all = try timedCopy()
+            let fts = try conn.query("""
+                SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() AND tablename = 'bench_intake_copy' AND indexdef ILIKE '%tsvector%'
+                """).rows.map { $0.string("indexname") }
+            for name in fts { try conn.unsafeExecute("DROP INDEX " + SQL.quoteIdentifier(name)) }
+            out.withoutFTS = try timedCopy()
+            let rest = try conn.query("""
+                SELECT i.relname AS name FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid
+                WHERE t.relname = 'bench_intake_copy' AND NOT x.indisprimary
+                """).rows.map { $0.string("name") }
+            for name in rest { try conn.unsafeExecute("ALTER TABLE bench_intake_copy DROP CONSTRAINT IF EXISTS " + SQL.quoteIdentifier(name)) }
+            for name in rest { try conn.unsafeExecute("DROP INDEX IF EXISTS " + SQL.quoteIdentifier(name)) }
+            out.none = try timedCopy()
+            return out
+        }
+    }
+
+    /// VmHWM of the appeal-service `scripts/veche run` started (its pid file in the state directory).
+    private func appealServicePeakRSS() -> Double? {
+        guard let dir = stateDirectory,
+              let pid = (try? String(contentsOfFile: dir + "/appeal-service.pid", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines),
+              let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+              let kb = Double(line.split(separator: " ").dropFirst().first ?? "") else { return nil }
+        return kb / 1024
+    }
+}

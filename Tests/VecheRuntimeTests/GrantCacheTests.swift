@@ -1,0 +1,78 @@
+import Contracts
+import Logging
+import Synchronization
+import Testing
+import VecheAuth
+import VecheRuntime
+
+/// The per-service grant cache in front of the directory: shared lookups, stale-if-unavailable only for
+/// never-retracted roles, and announced changes taking effect at once.
+@Suite("Grant cache: one lookup per principal, last confirmed roles while the directory is down")
+struct GrantCacheTests {
+    /// A directory that counts lookups, answers after a pause, and can be switched off.
+    final class Directory: GrantSource, Sendable {
+        let calls = Atomic<Int>(0)
+        let down = Atomic<Bool>(false)
+        let role = Mutex<Role>(.operator)
+        func grants(for principalKey: String) async throws -> [Grant] {
+            calls.add(1, ordering: .relaxed)
+            try await Task.sleep(for: .milliseconds(50))
+            if down.load(ordering: .relaxed) { throw RPCError.unavailable("directory down") }
+            return [Grant(role: role.withLock { $0 })]
+        }
+    }
+
+    let logger = Logger(label: "test")
+
+    @Test func concurrentMissesForOnePrincipalShareOneLookup() async throws {
+        let directory = Directory()
+        let cache = GrantCache(source: directory, nats: nil, logger: logger)
+        let answers = try await withThrowingTaskGroup(of: [Grant].self) { group in
+            for _ in 0..<20 { group.addTask { try await cache.grants(for: "user:operator") } }
+            return try await group.reduce(into: [[Grant]]()) { $0.append($1) }
+        }
+        #expect(answers.count == 20 && answers.allSatisfy { $0 == [Grant(role: .operator)] })
+        #expect(directory.calls.load(ordering: .relaxed) == 1)
+        // A different principal is a lookup of its own.
+        _ = try await cache.grants(for: "user:analyst")
+        #expect(directory.calls.load(ordering: .relaxed) == 2)
+    }
+
+    @Test func expiredRolesAreUsedWhileTheDirectoryIsDownButNotAfterAChangeOrTheGrace() async throws {
+        let directory = Directory()
+        let cache = GrantCache(source: directory, ttl: .milliseconds(1), staleGrace: .seconds(60), nats: nil, logger: logger)
+        #expect(try await cache.grants(for: "user:operator") == [Grant(role: .operator)])
+        try await Task.sleep(for: .milliseconds(5))
+        directory.down.store(true, ordering: .relaxed)
+        // Expired, directory down: the last confirmed answer (the directory was asked again first).
+        #expect(try await cache.grants(for: "user:operator") == [Grant(role: .operator)])
+        #expect(directory.calls.load(ordering: .relaxed) == 2)
+        // An announced change retracts it: now the caller is refused, never served the old role.
+        cache.invalidate("user:operator")
+        await #expect(throws: RPCError.self) { _ = try await cache.grants(for: "user:operator") }
+        // A principal never confirmed gets the refusal too.
+        await #expect(throws: RPCError.self) { _ = try await cache.grants(for: "user:analyst") }
+
+        // Past the grace the stale entry is not used either.
+        let short = GrantCache(source: directory, ttl: .milliseconds(1), staleGrace: .milliseconds(1), nats: nil, logger: logger)
+        directory.down.store(false, ordering: .relaxed)
+        _ = try await short.grants(for: "user:operator")
+        directory.down.store(true, ordering: .relaxed)
+        try await Task.sleep(for: .milliseconds(10))
+        await #expect(throws: RPCError.self) { _ = try await short.grants(for: "user:operator") }
+    }
+
+    @Test func aLookupStartedBeforeAChangeIsNotJoinedAfterIt() async throws {
+        let directory = Directory()
+        let cache = GrantCache(source: directory, nats: nil, logger: logger)
+        async let before = cache.grants(for: "user:x")
+        try await Task.sleep(for: .milliseconds(10))
+        directory.role.withLock { $0 = .analyst }
+        cache.invalidate("user:x")
+        let after = try await cache.grants(for: "user:x")
+        #expect(after == [Grant(role: .analyst)])
+        _ = try await before
+        // The pre-change answer was not cached: the next call sees the change.
+        #expect(try await cache.grants(for: "user:x") == [Grant(role: .analyst)])
+    }
+}

@@ -1,0 +1,210 @@
+#!/usr/bin/env python3
+"""Read benchmark of `scripts/veche bench --reads` (issue #10): appeals at scale through the gateway.
+
+Runs against the platform `scripts/veche bench` has started (services and gateway on loopback):
+1. tops `appeal.appeals` up to --rows appeals straight in PostgreSQL (one INSERT … SELECT over
+   generate_series: real appeal texts of the Kursk ПОС data set from ../shared/data with varied house
+   numbers, realistic channels/statuses/topics/agencies/municipalities/deadlines over two years), then
+   VACUUM ANALYZE — rows from an earlier run are kept;
+2. measures p50/p99 latency under wrk (--connections concurrent, --duration s each, signed in as the demo
+   analyst: staff without personal data, so reads are not audited row by row) of: lookup by id, first list
+   page, filtered list, workspace-style deadline queue, text search, stats, dashboard JSON;
+3. prints peak RSS (VmHWM) of every service process given with --pid NAME=PID.
+Prints figures only; asserts nothing.
+"""
+import argparse
+import csv
+import gzip
+import html
+import os
+import re
+import string
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from vechecluster import identity  # noqa: E402
+
+def psql(conninfo, sql, stdin=None):
+    r = subprocess.run(["psql", conninfo, "-v", "ON_ERROR_STOP=1", "-qtA", "-c", sql], input=stdin,
+                       capture_output=True, text=True)
+    if r.returncode != 0:
+        raise SystemExit(f"psql failed: {r.stderr.strip()}")
+    return r.stdout.strip()
+
+
+def texts(data_dir, limit=1000):
+    """Plain texts of real appeals (Kursk ПОС, «Цифровой прорыв 2022»), HTML stripped."""
+    out = []
+    with gzip.open(os.path.join(data_dir, "kursk_cp2022_appeals_test.csv.gz"), "rt", encoding="utf-8") as f:
+        for row in csv.DictReader(f):
+            t = re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", row["Текст Сообщения"]))).strip()
+            if len(t) > 40:
+                out.append(t[:1500])
+            if len(out) >= limit:
+                break
+    return out
+
+
+LOAD_SQL = string.Template("""
+INSERT INTO appeal.appeals (id, number, channel, external_id, status, title, body, redacted_body, municipality_oktmo, topic_code,
+    category_code, classification_confidence, agency_id, monitoring_flags, received_at, registered_at, register_due, forward_due,
+    answer_due, first_reaction_due, answered_at, closed_at, answer_text, satisfaction, is_public)
+SELECT gen_random_uuid(), 'B-' || i, c.channel, 'bench-' || i, s.status, left(t.body, 60),
+       t.body || ' Дом ' || (i % 300 + 1) || '.', t.body || ' Дом ' || (i % 300 + 1) || '.',
+       '387' || lpad(((h / 480) % 28 + 1)::text, 2, '0') || '000', tp.topic, tp.topic || '.' || (h / 8) % 3, 0.8,
+       CASE WHEN s.status = 'received' THEN ''
+            ELSE (ARRAY['kursk-city-zhkh','kursk-gzhi','kursk-city-roads','kursk-city-transport','kursk-health','kursk-education',
+                        'kursk-gas','kursk-government'])[1 + ((h / 24) % 8)::int] END,
+       CASE WHEN (h / 86400) % 200 = 0 THEN ARRAY['corruption'] WHEN (h / 86400) % 200 = 1 THEN ARRAY['governor'] ELSE '{}' END,
+       r.at, r.at + interval '1 hour', r.at + interval '3 days', r.at + interval '7 days', r.at + interval '30 days',
+       CASE WHEN c.channel IN ('social', 'messenger') THEN r.at + interval '4 hours' END,
+       CASE WHEN s.status IN ('answered', 'closed') THEN r.at + ((h / 7) % 40) * interval '1 day' + interval '2 hours' END,
+       CASE WHEN s.status = 'closed' THEN r.at + ((h / 7) % 40) * interval '1 day' + interval '3 days' END,
+       CASE WHEN s.status IN ('answered', 'closed') THEN 'Ответ по существу обращения.' ELSE '' END,
+       CASE WHEN s.status = 'closed' THEN (h / 11) % 6 ELSE 0 END, c.channel IN ('social', 'messenger')
+FROM generate_series($start, $end) i,
+     LATERAL (SELECT i::bigint * 2654435761 % 4294967296 AS h) k,
+     LATERAL (SELECT (ARRAY['housing','housing','roads','transport','health','education','energy','waste','social'])[1 + (h % 9)::int] AS topic) tp,
+     LATERAL (SELECT (ARRAY['pos','pos','pos','portal','email','letter','social','messenger'])[1 + ((h / 14400) % 8)::int] AS channel) c,
+     LATERAL (SELECT timestamptz '$now' - ($last - i) * interval '$step seconds' AS at) r,
+     LATERAL (SELECT CASE WHEN r.at < timestamptz '$now' - interval '45 days' THEN
+                          CASE WHEN h % 50 = 0 THEN 'extended' WHEN h % 10 = 1 THEN 'answered' ELSE 'closed' END
+                     ELSE (ARRAY['received','registered','assigned','in_progress','in_progress','answered','closed','extended'])[1 + ((h / 3) % 8)::int]
+                     END AS status) s,
+     bench_texts t
+WHERE t.n = (h / 5) % $texts
+""")
+
+
+def load(conninfo, rows, data_dir):
+    have = int(psql(conninfo, "SELECT count(*) FROM appeal.appeals"))
+    if have >= rows:
+        print(f"appeal.appeals already holds {have:,} appeals")
+        return have
+    body = texts(data_dir)
+    with tempfile.NamedTemporaryFile("w", suffix=".tsv", delete=False, encoding="utf-8") as f:
+        for i, t in enumerate(body):
+            f.write(f"{i}\t{t.replace(chr(9), ' ').replace(chr(92), '')}\n")
+        path = f.name
+    psql(conninfo, "DROP TABLE IF EXISTS bench_texts; CREATE UNLOGGED TABLE bench_texts (n int PRIMARY KEY, body text NOT NULL)")
+    with open(path, encoding="utf-8") as f:
+        psql(conninfo, "COPY bench_texts FROM STDIN", stdin=f.read())
+    os.unlink(path)
+    need = rows - have
+    start = time.monotonic()
+    now = time.strftime("%Y-%m-%d %H:%M:%S+00", time.gmtime())
+    step = 2 * 365 * 86400 / rows          # two years of intake
+    chunk = 100_000
+    base = int(psql(conninfo, "SELECT coalesce(max(substr(number, 3)::bigint), 0) FROM appeal.appeals WHERE number LIKE 'B-%'"))
+    for lo in range(base + 1, base + need + 1, chunk):
+        hi = min(lo + chunk - 1, base + need)
+        psql(conninfo, LOAD_SQL.substitute(start=lo, end=hi, last=base + need, now=now, step=f"{step:.3f}", texts=len(body)))
+        done = hi - base
+        print(f"\r  loading appeals: {done:,}/{need:,} ({done / (time.monotonic() - start):,.0f} rows/s)", end="", flush=True)
+    print()
+    psql(conninfo, "DROP TABLE bench_texts")
+    t0 = time.monotonic()
+    psql(conninfo, "VACUUM ANALYZE appeal.appeals")
+    print(f"loaded {need:,} appeals in {time.monotonic() - start:.0f} s (VACUUM ANALYZE {time.monotonic() - t0:.0f} s)")
+    return rows
+
+
+LUA = """
+local ids = { %s }
+local n = 0
+request = function()
+  local path = "%s"
+  if #ids > 0 then
+    n = n + 1
+    path = path .. ids[(n %% #ids) + 1]
+  end
+  return wrk.format("GET", path, { ["Authorization"] = "Bearer %s", ["Accept"] = "application/json" })
+end
+"""
+
+UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}
+
+
+def ms(value):
+    m = re.match(r"([\d.]+)(us|ms|s|m)$", value)
+    return float(m.group(1)) * UNITS[m.group(2)] if m else float("nan")
+
+
+def warm_up(base, path, token):
+    """One request first, so the figures are of the steady state (caches filled, plans cached)."""
+    req = urllib.request.Request(base + path, headers={"Authorization": "Bearer " + token, "Accept": "application/json"})
+    try:
+        urllib.request.urlopen(req, timeout=120).read()
+    except OSError as e:
+        print(f"  warm-up {path}: {e}")
+
+
+def wrk(base, path, token, ids, duration, connections):
+    warm_up(base, path + (ids[0] if ids else ""), token)
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
+        f.write(LUA % (", ".join(f'"{i}"' for i in ids), path, token))
+        script = f.name
+    r = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency", "-s", script, base],
+                       capture_output=True, text=True)
+    os.unlink(script)
+    out = r.stdout
+    lat = dict(re.findall(r"^\s+(50|99)%\s+(\S+)$", out, re.M))
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    return ms(lat.get("50", "")), ms(lat.get("99", "")), float(rps.group(1)) if rps else 0.0, int(non2xx.group(1)) if non2xx else 0
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--conninfo", required=True, help="libpq conninfo of the veche database (administrator)")
+    ap.add_argument("--http", required=True, help="gateway base URL")
+    ap.add_argument("--secrets", required=True)
+    ap.add_argument("--data", required=True)
+    ap.add_argument("--rows", type=int, default=1_000_000)
+    ap.add_argument("--duration", type=int, default=10)
+    ap.add_argument("--connections", type=int, default=16)
+    ap.add_argument("--pid", action="append", default=[], help="NAME=PID of a service (peak RSS)")
+    a = ap.parse_args()
+
+    total = load(a.conninfo, a.rows, a.data)
+    token = identity.user_token("analyst", a.secrets)
+    for _ in range(240):         # the services are up once the gateway gets an answer from AppealService
+        try:
+            urllib.request.urlopen(urllib.request.Request(a.http + "/api/v1/appeals?page_size=1",
+                                                          headers={"Authorization": "Bearer " + token}), timeout=10).read()
+            break
+        except OSError:
+            time.sleep(0.5)
+    ids = psql(a.conninfo, "SELECT id FROM appeal.appeals TABLESAMPLE SYSTEM (0.1) LIMIT 2000").split()
+    q = urllib.parse.quote("отопление")
+    cases = [
+        ("lookup by id", "/api/v1/appeals/", ids, "≤ 10"),
+        ("first list page (50, newest)", "/api/v1/appeals?page_size=50", [], "≤ 50"),
+        ("filtered list (topic + overdue)", "/api/v1/appeals?topic=roads&overdue=1&page_size=50", [], "≤ 50"),
+        ("deadline queue (open, one agency)", "/api/v1/appeals?order=deadline&agency=kursk-gzhi&status=assigned,in_progress,extended&page_size=25", [], "≤ 50"),
+        ("text search (q=отопление)", f"/api/v1/appeals?q={q}&page_size=50", [], "≤ 50"),
+        ("stats (/api/v1/appeals/stats)", "/api/v1/appeals/stats", [], "≤ 50"),
+        ("dashboard JSON", "/api/v1/dashboard", [], "≤ 100"),
+    ]
+    print(f"\nreads at {total:,} appeals through the gateway (wrk, {a.connections} connections, {a.duration} s each, user analyst)")
+    print(f"{'request':40} {'p50 ms':>8} {'p99 ms':>8} {'req/s':>8} {'target p99':>11} {'errors':>7}")
+    for name, path, sample, target in cases:
+        p50, p99, rps, errors = wrk(a.http, path, token, sample, a.duration, a.connections)
+        print(f"{name:40} {p50:8.1f} {p99:8.1f} {rps:8.0f} {target + ' ms':>11} {errors:7d}")
+    for item in a.pid:
+        name, pid = item.split("=", 1)
+        try:
+            with open(f"/proc/{pid}/status") as f:
+                hwm = next(line for line in f if line.startswith("VmHWM")).split()[1]
+            print(f"peak RSS {name}: {int(hwm) / 1024:.0f} MiB")
+        except (OSError, StopIteration):
+            print(f"peak RSS {name}: unavailable (process {pid} gone)")
+
+
+if __name__ == "__main__":
+    main()
