@@ -77,7 +77,7 @@ enum AppealServiceApp {
         let modelWatcher = ClassifierModelWatcher(pool: pool, pipelines: pipelines, bundled: bundled, logger: env.logger)
         let version = try await modelWatcher.refresh()
         env.logger.info("classifier model", metadata: ["version": "\(version)"])
-        let enricher = TextEnricher(pipelines: pipelines, settings: settings, grouper: grouper,
+        let enricher = TextEnricher(pipelines: pipelines, grouper: grouper, settings: settings,
                                     directory: directory, logger: env.logger)
         return (enricher, modelWatcher)
     }

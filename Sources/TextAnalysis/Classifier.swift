@@ -10,13 +10,19 @@ public final class FeatureExtractor {
 
     public func terms(_ text: String) -> [String] { terms(normalizedText: TextNormalizer.normalize(text)) }
 
+    /// The stem a token contributes, or nil for tokens that yield no term (shorter than 2 characters,
+    /// stop words, digits only). The one rule for `terms` and `StemTermCache`.
+    func termStem(_ t: String) -> String? {
+        if t.count < 2 || RussianStopWords.contains(t) { return nil }
+        if t.unicodeScalars.allSatisfy({ ("0"..."9").contains($0) }) { return nil }
+        return stemmer.stem(t)
+    }
+
     /// Terms of text already passed through `TextNormalizer.normalize`.
     func terms(normalizedText: String) -> [String] {
         var stems: [String] = []
         for t in Tokenizer.tokenize(normalizedText) {
-            if t.count < 2 || RussianStopWords.contains(t) { continue }
-            if t.unicodeScalars.allSatisfy({ ("0"..."9").contains($0) }) { continue }
-            stems.append(stemmer.stem(t))
+            if let s = termStem(t) { stems.append(s) }
         }
         var out = stems
         if stems.count > 1 {
@@ -153,19 +159,15 @@ public final class AppealClassifier {
     public static func inputText(title: String, body: String) -> String { title.isEmpty ? body : title + ". " + body }
 
     public let model: ClassifierModel
-    private let extractor: HashedFeatureExtractor
-    private let index: FeatureIndex
-    private let topicScorer: HeadScorer
-    private let categoryScorer: HeadScorer
+    private let vectorizer: TextVectorizer
+    private let scorer: JointScorer
     /// For each category label, the index of its topic in the topic head.
     private let categoryTopic: [Int]
 
     public init(model: ClassifierModel) throws {
         self.model = model
-        extractor = try HashedFeatureExtractor()
-        index = FeatureIndex(model.features)
-        topicScorer = HeadScorer(model.topicHead)
-        categoryScorer = HeadScorer(model.categoryHead)
+        vectorizer = try TextVectorizer(index: FeatureIndex(model.features))
+        scorer = JointScorer(topic: model.topicHead, category: model.categoryHead)
         let topicIndex = Dictionary(uniqueKeysWithValues: model.topicHead.labels.enumerated().map { ($1, $0) })
         categoryTopic = model.categoryHead.labels.map { topicIndex[DatasetLabelMapping.topicCode(ofCategory: $0)] ?? -1 }
     }
@@ -173,13 +175,14 @@ public final class AppealClassifier {
     /// Convenience: loads the bundled model.
     public convenience init() throws { try self.init(model: try ClassifierModel.loadBundled()) }
 
-    func vector(_ text: String, channel: String) -> SparseVector { index.vector(extractor.counts(text, channel: channel)) }
+    func vector(_ text: String, channel: String) -> SparseVector { vectorizer.vector(text, channel: channel) }
 
     /// Classifies an appeal's text; `channel` is its intake channel name (`AppealV1.Channel`, "" if unknown).
     public func classify(_ text: String, channel: String = "") -> Classification { classify(vector: vector(text, channel: channel)) }
 
     func classify(vector x: SparseVector) -> Classification {
-        decode(topic: topicScorer.probabilities(x), category: categoryScorer.probabilities(x), decoding: model.decoding)
+        let p = scorer.probabilities(x)
+        return decode(topic: p.topic, category: p.category, decoding: model.decoding)
     }
 
     /// Topic and category from the heads' probabilities; the category always belongs to the topic.

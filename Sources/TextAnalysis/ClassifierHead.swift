@@ -79,15 +79,27 @@ struct HeadScorer: Sendable {
         weight = h.weight.values
     }
 
+    /// bias + Σ over the active features in ascending order (the summation order is part of the model's
+    /// output: keep it). Bounds are checked once by `validate`, so the loop reads through raw pointers.
     func scores(_ x: SparseVector) -> [Float] {
         var z = bias
         rowStart.withUnsafeBufferPointer { rs in
             classIndex.withUnsafeBufferPointer { ci in
                 weight.withUnsafeBufferPointer { w in
                     z.withUnsafeMutableBufferPointer { zp in
-                        for (k, f) in x.indices.enumerated() {
-                            let v = x.values[k]
-                            for e in Int(rs[Int(f)])..<Int(rs[Int(f) + 1]) { zp[Int(ci[e])] += w[e] * v }
+                        x.indices.withUnsafeBufferPointer { xi in
+                            x.values.withUnsafeBufferPointer { xv in
+                                guard let rsp = rs.baseAddress, let cip = ci.baseAddress, let wp = w.baseAddress, let zb = zp.baseAddress else { return }
+                                for k in 0..<xi.count {
+                                    let f = Int(xi[k]), v = xv[k]
+                                    var e = Int(rsp[f])
+                                    let end = Int(rsp[f + 1])
+                                    while e < end {
+                                        zb[Int(cip[e])] += wp[e] * v
+                                        e += 1
+                                    }
+                                }
+                            }
                         }
                     }
                 }

@@ -56,19 +56,19 @@ public struct FeatureSpace: Codable, Sendable {
 
 /// A `FeatureSpace` ready for lookups (hash → global index, IDF expanded).
 struct FeatureIndex: Sendable {
-    let blocks: [(kind: FeatureBlock, offset: Int32, index: [UInt64: Int32], idf: [Float])]
+    let blocks: [(kind: FeatureBlock, offset: Int32, index: HashIndex64, idf: [Float])]
+    /// Number of features over all blocks.
+    let featureCount: Int
 
     init(_ space: FeatureSpace) {
-        var out: [(FeatureBlock, Int32, [UInt64: Int32], [Float])] = []
+        var out: [(FeatureBlock, Int32, HashIndex64, [Float])] = []
         var offset: Int32 = 0
         for b in space.blocks {
-            var index: [UInt64: Int32] = [:]
-            index.reserveCapacity(b.hashes.values.count)
-            for (i, h) in b.hashes.values.enumerated() { index[h] = Int32(i) }
-            out.append((b.kind, offset, index, b.idf.values))
+            out.append((b.kind, offset, HashIndex64(b.hashes.values), b.idf.values))
             offset += Int32(b.hashes.values.count)
         }
         blocks = out
+        featureCount = Int(offset)
     }
 
     /// Blocks are laid out in ascending offsets and each block's terms are sorted before the norm is

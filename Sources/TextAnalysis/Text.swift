@@ -43,7 +43,7 @@ public enum TextNormalizer {
         return collapseWhitespace(String(out))
     }
 
-    private static func decodeEntity(_ name: String) -> String? {
+    static func decodeEntity(_ name: String) -> String? {
         if name.hasPrefix("#") {
             let body = name.dropFirst()
             let value: UInt32?

@@ -106,7 +106,8 @@ struct ClassifierEval: ParsableCommand {
             let o = zip(splits.test, run.outcomes).filter { $0.0.source == source }.map(\.1)
             print("  " + name.padding(toLength: 15, withPad: " ", startingAt: 0) + RoutingReport(threshold: model.routingThreshold, outcomes: o).line)
         }
-        print(String(format: "Speed: %.1f µs per appeal (one core, %d test appeals, text → topic + category)\n", run.secondsPerAppeal * 1e6, splits.test.count))
+        print(String(format: "Speed: %.1f µs per appeal = %.3f ms (CPU time of one thread, %d test appeals, text → topic + category; %.1f µs wall-clock under the machine's load)\n",
+                     run.secondsPerAppeal * 1e6, run.secondsPerAppeal * 1e3, splits.test.count, run.wallSecondsPerAppeal * 1e6))
         if perClass {
             for r in table.rows { print(r.project.report(title: "\(r.split.title) — project")) }
         }
