@@ -26,16 +26,38 @@ public final class MonitoringDetector {
     enum Matcher {
         case stem(String)
         case prefix(String)
-        func matches(token: String, stem: String) -> Bool {
+        func matches(token: String, stem: () -> String) -> Bool {
             switch self {
-            case .stem(let s): return s == stem
+            case .stem(let s): return token.hasPrefix(s) && s == stem()
             case .prefix(let p): return token.hasPrefix(p)
+            }
+        }
+        /// What a matching token must start with: a Snowball stem only ever removes endings, so a token whose
+        /// stem is `s` starts with `s`.
+        var head: String {
+            switch self {
+            case .stem(let s), .prefix(let s): return s
             }
         }
     }
 
+    /// The first three Unicode scalars of a word packed into one integer (nil when it is shorter).
+    static func key<S: StringProtocol>(_ word: S) -> UInt64? {
+        var k: UInt64 = 0, n = 0
+        for u in word.unicodeScalars {
+            k = k << 21 | UInt64(u.value)
+            n += 1
+            if n == 3 { return k }
+        }
+        return nil
+    }
+
     private let stemmer: RussianStemmer
-    private var entries: [Entry] = []
+    private(set) var entries: [Entry] = []
+    /// Entries by the key of their phrase's first word; entries whose first word is shorter than three letters
+    /// are tried at every position (`shortHeads`).
+    private var byKey: [UInt64: [Int]] = [:]
+    private var shortHeads: [Int] = []
     public let window = 8
 
     private static let drugContext = "наркот* спайс* соль соли мефедрон* героин* амфетамин* закладчик* барыг* шприц* курьер* торгуют продают продажа употребля*"
@@ -108,28 +130,50 @@ public final class MonitoringDetector {
             }
         }
         entries = Self.lexicon.map { Entry(flag: $0.0, phrase: matchers($0.1), requires: matchers($0.2), excludes: matchers($0.3)) }
+        for (i, e) in entries.enumerated() {
+            guard let first = e.phrase.first else { continue }
+            if let k = Self.key(first.head) { byKey[k, default: []].append(i) } else { shortHeads.append(i) }
+        }
     }
 
     /// Flags found in `text`, in `MonitoringFlag.allCases` order; empty when nothing matched.
+    /// Each position is tried only against the entries whose first word shares its first three letters, and a
+    /// token is stemmed only when a stem must be compared.
     public func detect(_ text: String) -> [MonitoringHit] {
         let tokens = Tokenizer.normalizedTokens(text).filter { !RussianStopWords.contains($0) }
-        let stems = tokens.map { stemmer.stem($0) }
-        var evidence: [MonitoringFlag: [String]] = [:]
-        for e in entries where !e.phrase.isEmpty {
-            let n = e.phrase.count
-            guard tokens.count >= n else { continue }
-            for i in 0...(tokens.count - n) {
+        var stems = [String?](repeating: nil, count: tokens.count)
+        func stem(_ j: Int) -> String {
+            if let s = stems[j] { return s }
+            let s = stemmer.stem(tokens[j])
+            stems[j] = s
+            return s
+        }
+        func matches(_ m: Matcher, _ j: Int) -> Bool { m.matches(token: tokens[j], stem: { stem(j) }) }
+        var found: [(entry: Int, at: Int)] = []
+        for i in tokens.indices {
+            let candidates = (Self.key(tokens[i]).flatMap { byKey[$0] } ?? []) + shortHeads
+            for ei in candidates {
+                let e = entries[ei]
+                let n = e.phrase.count
+                guard i + n <= tokens.count else { continue }
                 var ok = true
-                for (k, m) in e.phrase.enumerated() where !m.matches(token: tokens[i + k], stem: stems[i + k]) { ok = false; break }
+                for (k, m) in e.phrase.enumerated() where !matches(m, i + k) { ok = false; break }
                 guard ok else { continue }
                 let lo = max(0, i - window), hi = min(tokens.count, i + n + window)
                 let ctx = (lo..<hi).filter { $0 < i || $0 >= i + n }
-                func any(_ ms: [Matcher]) -> Bool { ctx.contains { j in ms.contains { $0.matches(token: tokens[j], stem: stems[j]) } } }
+                func any(_ ms: [Matcher]) -> Bool { ctx.contains { j in ms.contains { matches($0, j) } } }
                 if !e.requires.isEmpty, !any(e.requires) { continue }
                 if !e.excludes.isEmpty, any(e.excludes) { continue }
-                let phrase = tokens[i..<(i + n)].joined(separator: " ")
-                if !(evidence[e.flag]?.contains(phrase) ?? false) { evidence[e.flag, default: []].append(phrase) }
+                found.append((ei, i))
             }
+        }
+        // Evidence in lexicon order, then text order (as a scan entry by entry would list it).
+        found.sort { ($0.entry, $0.at) < ($1.entry, $1.at) }
+        var evidence: [MonitoringFlag: [String]] = [:]
+        for (ei, i) in found {
+            let e = entries[ei]
+            let phrase = tokens[i..<(i + e.phrase.count)].joined(separator: " ")
+            if !(evidence[e.flag]?.contains(phrase) ?? false) { evidence[e.flag, default: []].append(phrase) }
         }
         return MonitoringFlag.allCases.compactMap { f in evidence[f].map { MonitoringHit(flag: f, evidence: $0) } }
     }
