@@ -48,7 +48,6 @@ public struct DirectoryGrantSource: GrantSource {
 
 /// Caches grants per principal for `ttl` and drops them when the directory announces a change
 /// (`veche.events.v1.grants.changed`), so a revoked role stops working within moments, not at the TTL.
-/// Concurrent misses for one principal share one lookup (a dashboard asks every service at once).
 /// While the directory is unavailable, an entry that expired less than `staleGrace` ago is still used:
 /// it was never invalidated by an announced change, so it is what the directory last said.
 public final class GrantCache: GrantSource, Service, @unchecked Sendable {
@@ -57,10 +56,7 @@ public final class GrantCache: GrantSource, Service, @unchecked Sendable {
     let staleGrace: Duration
     let nats: NatsConnection?
     let logger: Logger
-    private struct Entry { var grants: [Grant]; var until: ContinuousClock.Instant }
-    private let entries = Mutex<[String: Entry]>([:])
-    private struct InFlight { var next: UInt64 = 0; var running: [String: (id: UInt64, task: Task<[Grant], any Error>)] = [:] }
-    private let inFlight = Mutex(InFlight())
+    private let entries = Mutex<[String: (grants: [Grant], until: ContinuousClock.Instant)]>([:])
     private let generation = Atomic<UInt64>(0)
 
     /// `nats`: subscribe to change announcements while running (nil: TTL only).
@@ -75,51 +71,29 @@ public final class GrantCache: GrantSource, Service, @unchecked Sendable {
 
     public func grants(for principalKey: String) async throws -> [Grant] {
         let now = ContinuousClock.now
-        let cached = entries.withLock { $0[principalKey] }
-        if let cached, now < cached.until { return cached.grants }
+        if let hit = entries.withLock({ $0[principalKey] }), now < hit.until { return hit.grants }
+        let started = generation.load(ordering: .acquiring)
+        let fresh: [Grant]
         do {
-            return try await sharedLookup(principalKey, now: now)
+            fresh = try await source.grants(for: principalKey)
         } catch let e as RPCError where e.code == .unavailable {
             // Only what the directory said and never retracted; a change announcement removes the entry.
             guard let stale = entries.withLock({ $0[principalKey] }), ContinuousClock.now < stale.until + staleGrace else { throw e }
             logger.warning("the directory is unavailable; using the caller's last confirmed roles", metadata: ["principal": "\(principalKey)"])
             return stale.grants
         }
-    }
-
-    /// One lookup per principal at a time; the task ends with the lookup (bounded by the source's deadlines).
-    private func sharedLookup(_ principalKey: String, now: ContinuousClock.Instant) async throws -> [Grant] {
-        let task = inFlight.withLock { state -> Task<[Grant], any Error> in
-            if let running = state.running[principalKey] { return running.task }
-            state.next &+= 1
-            let id = state.next
-            let started = generation.load(ordering: .acquiring)
-            let t = Task { [source, ttl] in
-                defer {
-                    self.inFlight.withLock { s in if s.running[principalKey]?.id == id { s.running.removeValue(forKey: principalKey) } }
-                }
-                let fresh = try await source.grants(for: principalKey)
-                // A change announced while we were asking may not be in the answer: use it once, do not cache it.
-                if self.generation.load(ordering: .acquiring) == started {
-                    self.entries.withLock { $0[principalKey] = Entry(grants: fresh, until: now + ttl) }
-                }
-                return fresh
-            }
-            state.running[principalKey] = (id, t)
-            return t
+        // A change announced while we were asking may not be in the answer: use it once, do not cache it.
+        if generation.load(ordering: .acquiring) == started {
+            entries.withLock { $0[principalKey] = (fresh, now + ttl) }
         }
-        return try await task.value
+        return fresh
     }
 
-    /// Forgets one principal (or everyone for ""); callers after this start a new lookup instead of joining one
-    /// that began before the change.
+    /// Forgets one principal (or everyone for "").
     public func invalidate(_ principalKey: String) {
         generation.add(1, ordering: .releasing)
         entries.withLock { e in
             if principalKey.isEmpty { e.removeAll() } else { e.removeValue(forKey: principalKey) }
-        }
-        inFlight.withLock { s in
-            if principalKey.isEmpty { s.running.removeAll() } else { s.running.removeValue(forKey: principalKey) }
         }
     }
 
