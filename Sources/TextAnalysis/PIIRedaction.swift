@@ -67,7 +67,7 @@ public final class PIIRedactor: @unchecked Sendable {
                 case 0x30...0x39: digit = true
                 case 0x40: at = true
                 case 0x0410...0x042F, 0x0401: capitals += 1      // [А-ЯЁ]
-                case 0...0x7F: break
+                case 0...0x7F, 0x0400...0x04FF: break             // the rest of ASCII and Cyrillic: no digits
                 default: if u.properties.generalCategory == .decimalNumber { digit = true }
                 }
             }
