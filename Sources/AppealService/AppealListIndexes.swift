@@ -1,4 +1,4 @@
-/// The indexes behind ListAppeals at millions of appeals (migration 7). Every filter the API and the
+/// The indexes behind ListAppeals at millions of appeals (migrations 7 and 13). Every filter the API and the
 /// workspace offer has an index that yields its rows already in page order, so a page reads about
 /// `page_size` index entries whatever the table size:
 /// - newest first: `(filter column, received_at DESC, id DESC)` per equality filter, and a partial index
@@ -42,6 +42,24 @@ enum AppealListIndexes {
             WHERE \(openPredicate);
         CREATE INDEX appeals_open_topic_due_idx ON appeals
             (topic_code, appeal_next_due(status, register_due, first_reaction_due, forward_due, answer_due), id)
+            WHERE \(openPredicate);
+        """
+
+    /// Migration 13: lists and counts that reject most of what an index yields read the index alone.
+    /// - overdue lists of a topic, newest first: open appeals by topic in page order with their answer deadline,
+    ///   so the page's ids and the count come from an index-only scan that skips the open appeals not yet due;
+    /// - counts of the agency and sector queues (status filters): the open (agency / topic, deadline) indexes
+    ///   carry the status.
+    static let countsAndOverdueSQL = """
+        CREATE INDEX appeals_open_topic_received_idx ON appeals (topic_code, received_at DESC, id DESC) INCLUDE (answer_due)
+            WHERE \(openPredicate);
+        DROP INDEX appeals_open_agency_due_idx;
+        CREATE INDEX appeals_open_agency_due_idx ON appeals
+            (agency_id, appeal_next_due(status, register_due, first_reaction_due, forward_due, answer_due), id) INCLUDE (status)
+            WHERE \(openPredicate);
+        DROP INDEX appeals_open_topic_due_idx;
+        CREATE INDEX appeals_open_topic_due_idx ON appeals
+            (topic_code, appeal_next_due(status, register_due, first_reaction_due, forward_due, answer_due), id) INCLUDE (status)
             WHERE \(openPredicate);
         """
 }

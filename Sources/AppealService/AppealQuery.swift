@@ -57,7 +57,7 @@ struct AppealQuery: Sendable {
         if r.unassignedOnly || r.triageOnly || r.overdueOnly { admitsFinished = false }
         let q = r.textQuery.trimmingCharacters(in: .whitespacesAndNewlines)
         if !q.isEmpty {
-            conditions.append("(to_tsvector('russian', a.title || ' ' || a.body) @@ plainto_tsquery('russian', \(q)) OR a.number = \(q))")
+            conditions.append(AppealSearch.condition(q))
         }
     }
 
@@ -70,6 +70,10 @@ struct AppealQuery: Sendable {
 
     var filter: SQL { conditions.isEmpty ? "TRUE" : SQL.join(conditions, separator: " AND ") }
 
+    /// The filter as counted: one that admits open appeals only also names the predicate of the open-appeal
+    /// indexes, so the count can be an index-only scan of one of them.
+    var countFilter: SQL { admitsFinished ? filter : filter + " AND " + Self.open }
+
     /// The page's statement (`pageSize + 1` rows: one more tells whether another page follows).
     var pageSQL: SQL {
         let limit = Int(pageSize) + 1
@@ -79,7 +83,14 @@ struct AppealQuery: Sendable {
             if let after {
                 where_ = where_ + " AND (a.received_at, a.id) < (\(Self.date(after.ms))::timestamptz, \(after.id)::uuid)"
             }
-            return "SELECT \(AppealStore.columns) FROM appeals a WHERE \(where_) ORDER BY a.received_at DESC, a.id DESC LIMIT \(limit)"
+            // The page's ids first, then its rows by primary key: where a `(…, received_at, id)` index holds every
+            // column of the filter (`AppealListIndexes`), the ids come from an index-only scan, so rows the filter
+            // rejects (the open but not yet overdue appeals of an overdue list) cost no visit to the table.
+            return """
+                SELECT \(AppealStore.columns) FROM appeals a WHERE a.id IN
+                    (SELECT a.id FROM appeals a WHERE \(where_) ORDER BY a.received_at DESC, a.id DESC LIMIT \(limit))
+                ORDER BY a.received_at DESC, a.id DESC
+                """
         case .deadline:
             // Open appeals by their deadline (partial indexes over open appeals), then answered and closed ones
             // (no deadline: 'infinity') by id (primary key); each part fetches at most one page.
@@ -131,6 +142,7 @@ struct AppealQuery: Sendable {
     /// (a selective filter has an index, so counting it is cheap), else the estimate. Never a count of
     /// everything a broad filter matches.
     func count(_ conn: PGConnection) throws -> (Int64, Bool) {
+        let filter = countFilter
         let plan = try conn.query("EXPLAIN (FORMAT JSON) SELECT 1 FROM appeals a WHERE \(filter)").rows.first?.string("QUERY PLAN") ?? ""
         let estimate = Self.plannedRows(plan) ?? 0
         let cap = Self.exactCountLimit

@@ -8,6 +8,13 @@ import VecheRuntime
 /// author or contact fields, PII-free texts and staff named by role only.
 struct AppealViews: Sendable {
     let redactor: PIIRedactor
+    /// The redacted short texts (title, answer, address) already computed by this process.
+    let memo: RedactionMemo
+
+    init(redactor: PIIRedactor) {
+        self.redactor = redactor
+        memo = RedactionMemo(redactor)
+    }
 
     static func facts(_ a: AppealV1.Appeal) -> AppealFacts {
         AppealFacts(a)
@@ -17,9 +24,9 @@ struct AppealViews: Sendable {
         var r = a
         r.author = nil
         r.text = a.redactedText
-        r.title = redactor.redact(a.title).text
-        r.answerText = redactor.redact(a.answerText).text
-        r.address = redactor.redact(a.address).text
+        r.title = memo.redact(a.title)
+        r.answerText = memo.redact(a.answerText)
+        r.address = memo.redact(a.address)
         r.externalId = ""
         r.sourceUrl = ""
         r.attachmentUrls = []

@@ -134,5 +134,7 @@ enum AppealSchema {
         ALTER TABLE appeal_events ADD COLUMN traceparent text NOT NULL DEFAULT '';
         """),
         ClassificationSchema.migration(11),
+        Migration(12, "full-text search over a stored tsvector of the redacted text", AppealSearch.migrationSQL),
+        Migration(13, "list indexes: overdue lists and queue counts from the index alone", AppealListIndexes.countsAndOverdueSQL),
     ]
 }

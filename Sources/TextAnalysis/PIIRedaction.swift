@@ -39,10 +39,46 @@ public final class PIIRedactor: @unchecked Sendable {
         /// Capture group holding the value to replace (0 = whole match).
         let group: Int
         let validate: (@Sendable (String) -> Bool)?
+        /// What every match of the pattern contains (`TextShape`): a text without it is not searched.
+        let needs: TextShape.Need
 
         init?(kind: PIIKind, regex: NSRegularExpression?, group: Int, validate: (@Sendable (String) -> Bool)?) {
             guard let regex else { return nil }
             self.kind = kind; self.regex = regex; self.group = group; self.validate = validate
+            // Every pattern but the e-mail one needs a decimal digit (`\d`, Unicode Nd); names are matched case-
+            // sensitively and need at least two capital Cyrillic letters (a name and a patronymic or initial).
+            switch kind {
+            case .email: needs = .at
+            case .fullName: needs = .twoCapitals
+            default: needs = .digit
+            }
+        }
+    }
+
+    /// What one pass over a text tells about the rules that can match in it. Matching 17 patterns costs far more
+    /// than this pass, and most listed titles, answers and addresses have no digit, '@' or full name.
+    struct TextShape {
+        enum Need { case digit, at, twoCapitals }
+        var digit = false, at = false, capitals = 0
+
+        init(_ text: String) {
+            for u in text.unicodeScalars {
+                switch u.value {
+                case 0x30...0x39: digit = true
+                case 0x40: at = true
+                case 0x0410...0x042F, 0x0401: capitals += 1      // [А-ЯЁ]
+                case 0...0x7F, 0x0400...0x04FF: break             // the rest of ASCII and Cyrillic: no digits
+                default: if u.properties.generalCategory == .decimalNumber { digit = true }
+                }
+            }
+        }
+
+        func admits(_ need: Need) -> Bool {
+            switch need {
+            case .digit: return digit
+            case .at: return at
+            case .twoCapitals: return capitals >= 2
+            }
         }
     }
 
@@ -110,7 +146,10 @@ public final class PIIRedactor: @unchecked Sendable {
     private func redact(_ text: String, audit: ((PIIKind, String) -> Void)?) -> RedactionResult {
         var current = text
         var counts: [PIIKind: Int] = [:]
+        guard !text.isEmpty else { return RedactionResult(text: text, kinds: [], counts: [:]) }
+        var shape = TextShape(current)
         for rule in rules {
+            guard shape.admits(rule.needs) else { continue }
             let ns = current as NSString
             let matches = rule.regex.matches(in: current, options: [], range: NSRange(location: 0, length: ns.length))
             guard !matches.isEmpty else { continue }
@@ -126,6 +165,7 @@ public final class PIIRedactor: @unchecked Sendable {
                 counts[rule.kind, default: 0] += 1
             }
             current = mutable as String
+            shape = TextShape(current)
         }
         let kinds = PIIKind.allCases.filter { counts[$0] != nil }
         return RedactionResult(text: current, kinds: kinds, counts: counts)

@@ -72,7 +72,8 @@ struct IntakeBench {
     private func copyRates(_ pool: PGPool, runID: String) async throws -> CopyRates {
         try await pool.withConnection { conn in
             let columns = try conn.query("""
-                SELECT column_name FROM information_schema.columns WHERE table_schema = 'appeal' AND table_name = 'appeals' ORDER BY ordinal_position
+                SELECT column_name FROM information_schema.columns
+                WHERE table_schema = 'appeal' AND table_name = 'appeals' AND is_generated = 'NEVER' ORDER BY ordinal_position
                 """).rows.map { $0.string("column_name") }
             let select = SQL(stringLiteral: columns.map { SQL.quoteIdentifier($0) + "::text AS " + SQL.quoteIdentifier($0) }.joined(separator: ", "))
             var rows: [[String?]] = []
@@ -97,10 +98,17 @@ struct IntakeBench {
             try conn.unsafeExecute("CREATE TABLE bench_intake_copy (LIKE appeal.appeals INCLUDING ALL)")
             defer { _ = try? conn.unsafeExecute("DROP TABLE IF EXISTS bench_intake_copy") }
             out.all = try timedCopy()
+            // Without full-text search: no text-search index and no stored search vector (a plain column, NULL here).
             let fts = try conn.query("""
-                SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() AND tablename = 'bench_intake_copy' AND indexdef ILIKE '%tsvector%'
+                SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() AND tablename = 'bench_intake_copy'
+                AND (indexdef ILIKE '%tsvector%' OR indexdef ILIKE '%USING gin (search_vector)%')
                 """).rows.map { $0.string("indexname") }
             for name in fts { try conn.unsafeExecute("DROP INDEX " + SQL.quoteIdentifier(name)) }
+            let generated = try conn.query("""
+                SELECT column_name FROM information_schema.columns
+                WHERE table_schema = current_schema() AND table_name = 'bench_intake_copy' AND is_generated = 'ALWAYS'
+                """).rows.map { $0.string("column_name") }
+            for name in generated { try conn.unsafeExecute("ALTER TABLE bench_intake_copy ALTER COLUMN " + SQL.quoteIdentifier(name) + " DROP EXPRESSION") }
             out.withoutFTS = try timedCopy()
             let rest = try conn.query("""
                 SELECT i.relname AS name FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid

@@ -90,6 +90,9 @@ struct AppealReadsAtScaleTests {
             ("deadline, sector block queue", .init(statuses: open, topicCode: "housing", order: .deadline), "TRUE"),
             ("deadline, executor's own agency", .init(order: .deadline), "a.agency_id = 'agency-3'"),   // AppealViews.condition of one agency
             ("deadline, answered and closed", .init(statuses: [.answered, .closed], order: .deadline), "TRUE"),
+            ("topic + overdue, newest", .init(topicCode: "roads", overdueOnly: true), "TRUE"),
+            ("deadline, agency queue of working statuses", .init(statuses: [.assigned, .inProgress, .extended], agencyId: "agency-7", order: .deadline), "TRUE"),
+            ("text search, a word of every appeal", .init(textQuery: "обращения"), "TRUE"),
         ]
     }()
 
@@ -120,6 +123,60 @@ struct AppealReadsAtScaleTests {
                     }
                 }
             }
+        }
+    }
+
+    /// Plan guarantees of migrations 12 and 13 (after VACUUM, as autovacuum leaves a settled table): an overdue
+    /// list takes its page's ids and its count from an index alone, a queue of working statuses counts from its
+    /// index alone, and text search matches the stored vector of the redacted text through its GIN index.
+    @Test func overdueListsQueueCountsAndTextSearchReadIndexesNotRows() async throws {
+        try await withAppealService { _, env, _, _ in
+            let pool = try #require(env.pool)
+            try await insertSynthetic(pool, count: Self.rows)
+            try await pool.withConnection { conn in
+                try conn.unsafeExecute("VACUUM ANALYZE appeals")
+                func plan(_ sql: SQL) throws -> (PlanWork, String) {
+                    let json = try conn.query(SQL("EXPLAIN (ANALYZE, FORMAT JSON) ") + sql).rows.first?.string("QUERY PLAN") ?? ""
+                    return (try PlanWork(json), json)
+                }
+                func countSQL(_ q: AppealQuery) -> SQL {
+                    "SELECT count(*) FROM (SELECT 1 FROM appeals a WHERE \(q.countFilter) LIMIT \(AppealQuery.exactCountLimit + 1)) s"
+                }
+                let overdue = try AppealQuery(.init(topicCode: "roads", overdueOnly: true))
+                for (what, sql) in [("overdue page", overdue.pageSQL), ("overdue count", countSQL(overdue))] {
+                    let (work, json) = try plan(sql)
+                    #expect(work.nodeTypes.contains("Index Only Scan") && work.indexes.contains("appeals_open_topic_received_idx"),
+                            "\(what): \(work.nodeTypes) \(work.indexes)\n\(json)")
+                    #expect(!work.nodeTypes.contains("Seq Scan"), "\(what)")
+                }
+                let queue = try AppealQuery(.init(statuses: [.assigned, .inProgress, .extended], agencyId: "agency-7", order: .deadline))
+                let (queueCount, queueJSON) = try plan(countSQL(queue))
+                #expect(queueCount.nodeTypes.contains("Index Only Scan") && queueCount.indexes.contains("appeals_open_agency_due_idx"),
+                        "queue count: \(queueCount.nodeTypes) \(queueCount.indexes)\n\(queueJSON)")
+                // A word of one appeal (its number in the text): the GIN index of the stored vector finds it.
+                let search = try AppealQuery(.init(textQuery: "12345"))
+                let (found, searchJSON) = try plan(search.pageSQL)
+                #expect(found.indexes.contains("appeals_search_idx"), "text search: \(found.indexes)\n\(searchJSON)")
+                #expect(searchJSON.contains("search_vector") && !searchJSON.contains("to_tsvector"), "the stored vector is matched")
+                #expect(try conn.query(search.pageSQL).rows.map { $0.string("number") } == ["S-12345"])
+            }
+        }
+    }
+
+    /// Only the redacted text is searchable (a name the redaction removed finds nothing), with Russian stemming.
+    @Test func textSearchMatchesTheRedactedTextOnly() async throws {
+        try await withAppealService { _, env, _, client in
+            let pool = try #require(env.pool)
+            try await pool.withConnection { conn in
+                try conn.query("""
+                    INSERT INTO appeals (id, number, channel, external_id, status, body, redacted_body, received_at)
+                    VALUES (gen_random_uuid(), 'FTS-1', 'portal', 'fts-1', 'registered', 'Пишет Сидоров Пётр Ильич: в доме нет отопления',
+                            'Пишет [ФИО]: в доме нет отопления', now())
+                    """)
+            }
+            #expect(try await client.listAppeals(.init(textQuery: "отоплении")).appeals.map(\.number) == ["FTS-1"])
+            #expect(try await client.listAppeals(.init(textQuery: "Сидоров")).appeals.isEmpty)
+            #expect(try await client.listAppeals(.init(textQuery: "FTS-1")).appeals.map(\.number) == ["FTS-1"])
         }
     }
 
