@@ -1,5 +1,6 @@
 import ArgumentParser
 import Contracts
+import DataKit
 import Foundation
 import Logging
 import VecheAuth
@@ -13,9 +14,16 @@ struct Bench: AsyncParsableCommand {
     @Flag(help: "Also measure end-to-end intake through a running AppealService (`scripts/veche run`).") var intake = false
     @Option(help: "Real-text appeals the intake benchmark submits.") var intakeCount = 100_000
     @Option(help: "Shared data directory (default $VECHE_SHARED_DATA).") var data: String?
+    @Flag(help: "Only the intake's text work per tool (no servers needed).") var text = false
     @Option(help: "Database of the services' schemas (the intake benchmark reads appeal.appeals there).") var appealDatabase = "veche"
 
     func run() async throws {
+        if text {
+            guard let dir = data ?? DataFiles.sharedDataDirectory(from: FileManager.default.currentDirectoryPath + "/x") ?? DataFiles.sharedDataDirectory()
+            else { throw ValidationError("shared/data not found; pass --data DIR") }
+            try TextBench.run(dataDirectory: dir, count: min(count, 20_000))
+            return
+        }
         let config = try VecheConfig()
         var logger = Logger(label: "veche.bench")
         logger.logLevel = .warning

@@ -1,0 +1,31 @@
+import DataKit
+import Foundation
+import TextAnalysis
+
+/// The intake's text work, one tool at a time, on one thread over real St Petersburg texts: where an
+/// appeal's enrichment CPU goes (normalising and tokenising is part of every tool's figure, as at intake).
+enum TextBench {
+    static func run(dataDirectory: String, count: Int) throws {
+        let table = try CSVTable.load(path: dataDirectory + "/" + AppealDatasets.spbFile)
+        let texts = table.rows.prefix(count).map { table.value($0, "text") }.filter { !$0.isEmpty }
+        guard !texts.isEmpty else { return }
+        let classifier = try AppealClassifier()
+        let redactor = PIIRedactor()
+        let monitor = try MonitoringDetector()
+        let duplicates = try DuplicateFeaturizer()
+        var sink = 0
+        func time(_ name: String, _ body: (String) -> Int) {
+            for t in texts.prefix(200) { sink &+= body(t) }   // warm caches (stems) as a running service has them
+            let clock = ContinuousClock()
+            let elapsed = clock.measure { for t in texts { sink &+= body(t) } }
+            let us = Double(elapsed.components.seconds) * 1e6 + Double(elapsed.components.attoseconds) / 1e12
+            print(String(format: "text work, %@: %.1f µs per appeal (%d texts, one thread)", name, us / Double(texts.count), texts.count))
+        }
+        time("normalise + tokenise") { Tokenizer.normalizedTokens($0).count }
+        time("classifier") { classifier.classify($0).topicCode.utf8.count }
+        time("PII redaction") { redactor.redact($0).text.utf8.count }
+        time("special monitoring") { monitor.detect($0).count }
+        time("duplicate features") { duplicates.features($0).terms.count }
+        if sink == 42 { print("") }
+    }
+}
