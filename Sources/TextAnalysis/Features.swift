@@ -65,6 +65,22 @@ public final class HashedFeatureExtractor {
         return out
     }
 
+    /// The hash of every character n-gram (n in `charRange`) of one space-padded word, in order: the one definition
+    /// behind `charCounts` and the classifier's fast vectoriser (`TextVectorizer`).
+    @inline(__always) static func forEachCharNgram(_ word: [UInt32], _ body: (UInt64) -> Void) {
+        let n = word.count
+        for i in 0..<(n - 1) {
+            var h = FNV64(seed: FeatureBlock.charNgrams.seed)
+            h.add(word[i])
+            var len = 1
+            while len < charRange.upperBound, i + len < n {
+                h.add(word[i + len])
+                len += 1
+                if len >= charRange.lowerBound { body(h.value) }
+            }
+        }
+    }
+
     /// scikit-learn `char_wb`: each whitespace-separated word is padded with one space on both sides and
     /// every n-gram (n in `charRange`) inside it is counted; a padded word shorter than n yields nothing
     /// for that n (it was counted whole at n = its length).
@@ -75,17 +91,7 @@ public final class HashedFeatureExtractor {
         func flush() {
             guard word.count > 1 else { return }
             word.append(32)
-            let n = word.count
-            for i in 0..<(n - 1) {
-                var h = FNV64(seed: FeatureBlock.charNgrams.seed)
-                h.add(word[i])
-                var len = 1
-                while len < charRange.upperBound, i + len < n {
-                    h.add(word[i + len])
-                    len += 1
-                    if len >= charRange.lowerBound { out[h.value, default: 0] += 1 }
-                }
-            }
+            forEachCharNgram(word) { out[$0, default: 0] += 1 }
             word.removeAll(keepingCapacity: true)
             word.append(32)
         }

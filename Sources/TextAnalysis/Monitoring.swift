@@ -150,22 +150,21 @@ public final class MonitoringDetector {
         }
         func matches(_ m: Matcher, _ j: Int) -> Bool { m.matches(token: tokens[j], stem: { stem(j) }) }
         var found: [(entry: Int, at: Int)] = []
+        func tryEntry(_ ei: Int, at i: Int) {
+            let e = entries[ei]
+            let n = e.phrase.count
+            guard i + n <= tokens.count else { return }
+            for (k, m) in e.phrase.enumerated() where !matches(m, i + k) { return }
+            let lo = max(0, i - window), hi = min(tokens.count, i + n + window)
+            let ctx = (lo..<hi).filter { $0 < i || $0 >= i + n }
+            func any(_ ms: [Matcher]) -> Bool { ctx.contains { j in ms.contains { matches($0, j) } } }
+            if !e.requires.isEmpty, !any(e.requires) { return }
+            if !e.excludes.isEmpty, any(e.excludes) { return }
+            found.append((ei, i))
+        }
         for i in tokens.indices {
-            let candidates = (Self.key(tokens[i]).flatMap { byKey[$0] } ?? []) + shortHeads
-            for ei in candidates {
-                let e = entries[ei]
-                let n = e.phrase.count
-                guard i + n <= tokens.count else { continue }
-                var ok = true
-                for (k, m) in e.phrase.enumerated() where !matches(m, i + k) { ok = false; break }
-                guard ok else { continue }
-                let lo = max(0, i - window), hi = min(tokens.count, i + n + window)
-                let ctx = (lo..<hi).filter { $0 < i || $0 >= i + n }
-                func any(_ ms: [Matcher]) -> Bool { ctx.contains { j in ms.contains { matches($0, j) } } }
-                if !e.requires.isEmpty, !any(e.requires) { continue }
-                if !e.excludes.isEmpty, any(e.excludes) { continue }
-                found.append((ei, i))
-            }
+            if let k = Self.key(tokens[i]), let keyed = byKey[k] { for ei in keyed { tryEntry(ei, at: i) } }
+            for ei in shortHeads { tryEntry(ei, at: i) }
         }
         // Evidence in lexicon order, then text order (as a scan entry by entry would list it).
         found.sort { ($0.entry, $0.at) < ($1.entry, $1.at) }

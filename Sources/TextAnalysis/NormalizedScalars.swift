@@ -25,47 +25,14 @@ enum NormalizedScalars {
             html = true
         }
         guard html else { return collapseAndLower(text.unicodeScalars.lazy.map(\.value), into: &out) }
-        let stripped = stripHTML(Array(text.unicodeScalars))
+        let stripped = TextNormalizer.strippedScalars(Array(text.unicodeScalars))
         // Entities may decode to anything: only simple results stay on the per-scalar path.
-        guard stripped.allSatisfy({ isSimple($0) || $0 == 0x3C || $0 == 0x26 }) else { return slowPath(text, into: &out) }
-        collapseAndLower(stripped, into: &out)
+        guard stripped.allSatisfy({ isSimple($0.value) || $0 == "<" || $0 == "&" }) else { return slowPath(text, into: &out) }
+        collapseAndLower(stripped.lazy.map(\.value), into: &out)
     }
 
     private static func slowPath(_ text: String, into out: inout [UInt32]) {
         for u in TextNormalizer.normalize(text).unicodeScalars { out.append(u.value) }
-    }
-
-    /// `TextNormalizer.stripHTML` before its whitespace collapse, on scalars (same rules: a tag is `<` followed
-    /// by a letter, `/`, `!` or `?` and closed by `>`, and becomes a space; entities are decoded).
-    static func stripHTML(_ scalars: [Unicode.Scalar]) -> [UInt32] {
-        var out: [UInt32] = []
-        out.reserveCapacity(scalars.count)
-        var i = 0
-        let n = scalars.count
-        while i < n {
-            let c = scalars[i]
-            if c == "<" {
-                if i + 1 < n, scalars[i + 1].properties.isAlphabetic || scalars[i + 1] == "/" || scalars[i + 1] == "!" || scalars[i + 1] == "?" {
-                    var j = i + 1
-                    while j < n, scalars[j] != ">" { j += 1 }
-                    if j < n { out.append(0x20); i = j + 1; continue }
-                }
-                out.append(c.value); i += 1; continue
-            }
-            if c == "&" {
-                var j = i + 1
-                var name = ""
-                while j < n, j - i <= 10, scalars[j] != ";", scalars[j].properties.isAlphabetic || scalars[j].properties.numericType != nil || scalars[j] == "#" {
-                    name.unicodeScalars.append(scalars[j]); j += 1
-                }
-                if j < n, scalars[j] == ";", !name.isEmpty, let rep = TextNormalizer.decodeEntity(name) {
-                    out.append(contentsOf: rep.unicodeScalars.map(\.value)); i = j + 1; continue
-                }
-                out.append(c.value); i += 1; continue
-            }
-            out.append(c.value); i += 1
-        }
-        return out
     }
 
     /// Whitespace runs → one space, trimmed; capitals lower-cased; `ё` → `е` (simple scalars only).

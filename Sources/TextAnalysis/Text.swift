@@ -13,7 +13,15 @@ public enum TextNormalizer {
     /// Keeps case. Whitespace is collapsed to single spaces.
     public static func stripHTML(_ text: String) -> String {
         var out = String.UnicodeScalarView()
-        let scalars = Array(text.unicodeScalars)
+        out.append(contentsOf: strippedScalars(Array(text.unicodeScalars)))
+        return collapseWhitespace(String(out))
+    }
+
+    /// `stripHTML` before its whitespace collapse: a tag is `<` followed by a letter, `/`, `!` or `?` and closed by
+    /// `>`, and becomes a space; entities are decoded. Also the HTML step of the scalar normaliser (`NormalizedScalars`).
+    static func strippedScalars(_ scalars: [Unicode.Scalar]) -> [Unicode.Scalar] {
+        var out: [Unicode.Scalar] = []
+        out.reserveCapacity(scalars.count)
         var i = 0
         let n = scalars.count
         while i < n {
@@ -40,7 +48,7 @@ public enum TextNormalizer {
             }
             out.append(c); i += 1
         }
-        return collapseWhitespace(String(out))
+        return out
     }
 
     static func decodeEntity(_ name: String) -> String? {

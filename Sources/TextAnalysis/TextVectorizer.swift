@@ -97,23 +97,12 @@ final class TextVectorizer {
 
     /// `HashedFeatureExtractor.charCounts` (scikit-learn `char_wb`, n in 2…5).
     private func countCharNgrams(_ table: HashIndex64, offset: Int32) {
-        let maxN = HashedFeatureExtractor.charRange.upperBound, minN = HashedFeatureExtractor.charRange.lowerBound
         word.removeAll(keepingCapacity: true)
         word.append(32)
         func flush() {
             guard word.count > 1 else { return }
             word.append(32)
-            let n = word.count
-            for i in 0..<(n - 1) {
-                var h = FNV64(seed: FeatureBlock.charNgrams.seed)
-                h.add(word[i])
-                var len = 1
-                while len < maxN, i + len < n {
-                    h.add(word[i + len])
-                    len += 1
-                    if len >= minN { count(h.value, table, offset: offset) }
-                }
-            }
+            HashedFeatureExtractor.forEachCharNgram(word) { count($0, table, offset: offset) }
             word.removeAll(keepingCapacity: true)
             word.append(32)
         }
