@@ -277,10 +277,12 @@ public final class JetStreamConsumer: Service, @unchecked Sendable {
         // The stream may belong to another service, which creates it (or a cluster may be electing its leader):
         // wait for it rather than fail.
         // A shutdown while waiting ends the wait at once (cancellation), not after the election patience.
-        let made: RawSub? = try await cancelWhenGracefulShutdown {
+        let made: PullBox? = try await cancelWhenGracefulShutdown {
             while true {
                 do {
-                    return try await self.jetStream.whileElecting("consumer \(self.durable)") { try self.makeSubscription() }
+                    return try await self.jetStream.whileElecting("consumer \(self.durable)") {
+                        try await self.jetStream.connection.blocking.run { try self.makeSubscription() }
+                    }
                 } catch let e as NatsError where e.jsErrorCode == 10059 {
                     self.logger.notice("stream not there yet, waiting", metadata: ["stream": "\(self.stream)", "durable": "\(self.durable)"])
                     try? await Task.sleep(for: .seconds(1))
@@ -290,10 +292,10 @@ public final class JetStreamConsumer: Service, @unchecked Sendable {
                 }
             }
         }
-        guard let sub = made else { return }
+        guard let box = made else { return }
         let finished = AsyncStream<Void>.makeStream()
         let thread = Thread { [self] in
-            self.loop(sub)
+            self.loop(box.pull)
             finished.continuation.yield()
             finished.continuation.finish()
         }
@@ -303,17 +305,24 @@ public final class JetStreamConsumer: Service, @unchecked Sendable {
         try? await gracefulShutdown()
         stopFlag.store(true, ordering: .releasing)
         for await _ in finished.stream {}
-        _ = natsSubscription_Unsubscribe(sub.pointer)   // bound consumer: stays on the server
-        natsSubscription_Destroy(sub.pointer)
+        box.pull.close()   // the durable consumer stays on the server
         logger.info("consumer stopped", metadata: ["durable": "\(durable)"])
     }
 
-    struct RawSub: @unchecked Sendable { let pointer: OpaquePointer }
+    /// Hands the pull (owned by the consumer thread once started) from the set-up task to that thread.
+    struct PullBox: @unchecked Sendable { let pull: JetStreamPull }
 
-    /// Creates the durable consumer explicitly (idempotent), then binds a pull subscription to it.
-    /// A consumer the library created itself would be deleted on unsubscribe; a bound one survives
-    /// restarts, so a restarted service resumes where it stopped.
-    private func makeSubscription() throws -> RawSub {
+    /// Creates the durable consumer explicitly (idempotent), then opens the inbox its messages are pulled into
+    /// (blocking cnats calls: run on the connection's blocking threads).
+    private func makeSubscription() throws -> PullBox {
+        try Self.createDurable(jetStream: jetStream, stream: stream, durable: durable, filterSubject: filterSubject)
+        return PullBox(pull: try JetStreamPull(connection: jetStream.connection, stream: stream, durable: durable))
+    }
+
+    /// Creates durable pull consumer `durable` on `stream` (explicit acks, all messages, 30 s ack wait), or keeps
+    /// the one of that name. A consumer the library created itself would be deleted on unsubscribe; an explicit
+    /// one survives restarts, so a restarted service resumes where it stopped.
+    static func createDurable(jetStream: JetStream, stream: String, durable: String, filterSubject: String) throws {
         var err = jsErrCode(0)
         let added: natsStatus = durable.withCString { durableName in
             filterSubject.withCString { filter in
@@ -332,83 +341,61 @@ public final class JetStreamConsumer: Service, @unchecked Sendable {
                 return st
             }
         }
-        // 10148: a consumer of that name exists with a different configuration — bind to it as it is.
+        // 10148: a consumer of that name exists with a different configuration — use it as it is.
         if added != NATS_OK, err.rawValue != 10148 {
             throw NatsError(status: added, context: "create durable consumer \(durable) on \(stream) (js error \(err.rawValue))",
                             jsErrorCode: Int(err.rawValue))
         }
-        var so = jsSubOptions()
-        jsSubOptions_Init(&so)
-        var sub: OpaquePointer?
-        err = jsErrCode(0)
-        let s: natsStatus = stream.withCString { streamName in
-            durable.withCString { consumerName in
-                so.Stream = streamName
-                so.Consumer = consumerName
-                so.ManualAck = true
-                return js_PullSubscribe(&sub, jetStream.js, filterSubject, durable, nil, &so, &err)
-            }
-        }
-        guard s == NATS_OK, let sub else {
-            throw NatsError(status: s, context: "pull subscribe \(durable) on \(stream) (js error \(err.rawValue))")
-        }
-        return RawSub(pointer: sub)
     }
 
-    private func loop(_ sub: RawSub) {
+    /// Test hook: `createDurable` on a blocking thread.
+    static func ensureDurable(jetStream: JetStream, stream: String, durable: String, filterSubject: String) async throws {
+        try await jetStream.connection.blocking.run {
+            try createDurable(jetStream: jetStream, stream: stream, durable: durable, filterSubject: filterSubject)
+        }
+    }
+
+    private func loop(_ pull: JetStreamPull) {
         while !stopFlag.load(ordering: .acquiring) {
-            var list = natsMsgList()
-            var err = jsErrCode(0)
-            let s = natsSubscription_Fetch(&list, sub.pointer, batch, 500, &err)
-            if s == NATS_TIMEOUT { continue }
-            guard s == NATS_OK else {
-                logger.warning("fetch failed", metadata: ["durable": "\(durable)", "status": "\(NatsError(status: s, context: "fetch"))"])
+            let fetched: [OpaquePointer]
+            do {
+                let (messages, ended) = try pull.fetch(batch: Int(batch), wait: .milliseconds(500))
+                if case .refused(let why) = ended {
+                    logger.warning("pull refused, asking again shortly", metadata: ["durable": "\(durable)", "status": "\(why)"])
+                    Thread.sleep(forTimeInterval: 0.5)
+                }
+                fetched = messages
+            } catch {
+                logger.warning("fetch failed", metadata: ["durable": "\(durable)", "error": "\(error)"])
                 Thread.sleep(forTimeInterval: 0.5)
                 continue
             }
+            if fetched.isEmpty { continue }
             // Copy every message out of cnats memory, handle the batch, then ack/nak each here on the
             // consumer thread — only after the handler finished.
-            var raw: [OpaquePointer] = []
-            var items: [JetStreamMessage] = []
-            for i in 0..<Int(list.Count) {
-                guard let msgs = list.Msgs, let msg = msgs[i] else { continue }
-                var seq: UInt64 = 0
-                var deliveries: UInt64 = 1
-                var streamName = ""
-                var storedAt = Date.distantPast
-                var meta: UnsafeMutablePointer<jsMsgMetaData>?
-                if natsMsg_GetMetaData(&meta, msg) == NATS_OK, let meta {
-                    seq = meta.pointee.Sequence.Stream
-                    deliveries = meta.pointee.NumDelivered
-                    streamName = CBridge.string(meta.pointee.Stream)
-                    storedAt = Date(timeIntervalSince1970: Double(meta.pointee.Timestamp) / 1e9)
-                    jsMsgMetaData_Destroy(meta)
-                }
-                raw.append(msg)
-                items.append(JetStreamMessage(message: NatsMessage(copying: msg), streamSequence: seq, deliveries: deliveries,
-                                              stream: streamName, storedAt: storedAt))
+            let items = fetched.map { msg -> JetStreamMessage in
+                let delivery = JetStreamPull.delivery(of: msg)
+                return JetStreamMessage(message: NatsMessage(copying: msg), streamSequence: delivery?.streamSequence ?? 0,
+                                        deliveries: delivery?.deliveries ?? 1, stream: delivery?.stream ?? "",
+                                        storedAt: delivery?.storedAt ?? .distantPast)
             }
             let handleBatch = self.handleBatch
-            let batchItems = items
-            var outcomes: [ConsumeOutcome] = runBlockingWait { await handleBatch(batchItems) }
-            if outcomes.count != raw.count {
-                logger.error("batch handler returned \(outcomes.count) outcomes for \(raw.count) messages; all will be redelivered")
-                outcomes = raw.map { _ in .retry(after: .seconds(1)) }
+            var outcomes: [ConsumeOutcome] = runBlockingWait { await handleBatch(items) }
+            if outcomes.count != fetched.count {
+                logger.error("batch handler returned \(outcomes.count) outcomes for \(fetched.count) messages; all will be redelivered")
+                outcomes = fetched.map { _ in .retry(after: .seconds(1)) }
             }
-            for (msg, outcome) in zip(raw, outcomes) {
+            for (msg, outcome) in zip(fetched, outcomes) {
                 switch outcome {
-                case .ack:
-                    _ = natsMsg_Ack(msg, nil)   // confirmed all at once by the flush below
-                case .retry(let after):
-                    _ = natsMsg_NakWithDelay(msg, Int64(after.components.seconds * 1000 + after.components.attoseconds / 1_000_000_000_000_000), nil)
-                case .terminate:
-                    _ = natsMsg_Term(msg, nil)
+                case .ack: pull.ack(msg)
+                case .retry(let after): pull.nak(msg, delay: after)
+                case .terminate: pull.terminate(msg)
                 }
+                natsMsg_Destroy(msg)
             }
             // One round trip confirms the batch's acks reached the server (a lost ack only means a redelivery,
             // which handlers treat idempotently).
             _ = natsConnection_FlushTimeout(jetStream.connection.conn, 5000)
-            natsMsgList_Destroy(&list)
         }
     }
 }

@@ -32,6 +32,10 @@ public final class NatsConnection: RPCTransport, @unchecked Sendable {
         self.inboxPrefix = "\(inboxRoot).\(NUID.next())."
     }
 
+    /// A private subject of this connection for a subscription of its own: two tokens below the reply prefix,
+    /// so the reply multiplexer (`<prefix>*`) never takes its messages, and inside the user's inbox permission.
+    func makeInbox() -> String { inboxPrefix + "sub." + NUID.next() }
+
     /// How a process authenticates to nats-server: its user (with a private inbox prefix `_INBOX_<user>`,
     /// so no other user can subscribe to its replies) and TLS trust for `tls://` URLs.
     public struct Credentials: Sendable {
