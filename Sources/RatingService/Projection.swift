@@ -38,7 +38,7 @@ struct RatingProjection: Sendable {
     /// No appeal has this many lifecycle events; a larger sequence is not an event of the platform.
     static let maxSequence: Int64 = 100_000
 
-    /// One message: checked, then applied in its own transaction (see `apply`).
+    /// One message on its own (the fallback when its batch could not be applied together; see `processBatch`).
     func process(_ item: JetStreamMessage) async -> ConsumeOutcome {
         let event: AppealV1.AppealEvent, seq: Int64
         switch Self.check(item) {

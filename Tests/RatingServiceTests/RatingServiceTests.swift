@@ -501,6 +501,65 @@ struct RatingServiceTests {
         }
     }
 
+    /// Issue #10: a fetched batch applied in one transaction (`applyBatch`) leaves exactly the projection, the
+    /// per-event outcomes and the counters that applying the same events one at a time (`apply`) leaves —
+    /// out-of-order, duplicate, stale and gap (deferred, then drained) events included.
+    @Test func batchApplyEqualsOneByOne() async throws {
+        var events = Self.mixedEvents().map(\.0)
+        // A gap: seq 3 of g1 before its seq 2 (deferred in both paths, drained when seq 2 arrives in the same batch),
+        // and an appeal whose only event is far ahead (stays deferred).
+        var g = Snap(id: "g1", email: "g@x.ru", registered: T, deadline: T + 30 * day)
+        events.append(g.event(seq: 1))
+        g.answered = T + 3 * hour
+        events.append(g.event(seq: 3, type: .rated))
+        events.append(g.event(seq: 2, type: .answered))
+        events.append(Snap(id: "g2", registered: T, deadline: T + 30 * day).event(seq: 7, type: .registered))
+        let numbered = events.enumerated().map { ($0.element, Int64($0.offset + 1)) }
+        struct State: Equatable { var facts: [String] = [], outcomes: [String] = [], deferred: [String] = [], counters: [Int64] = [] }
+        func state(_ pool: PGPool) async throws -> State {
+            var st = State()
+            st.facts = try await pool.query("""
+                SELECT appeal_id, last_sequence, last_event_id, status, agency_id, municipality_oktmo, topic_code, category_code,
+                       author_key, coalesce(sub_reason, '-') AS sr, registered_at::text AS r, coalesce(answered_at::text, '-') AS a,
+                       coalesce(answer_due::text, '-') AS d, coalesce(satisfaction, -1) AS s, coalesce(answer_complete::text, '-') AS c
+                FROM appeal_facts ORDER BY appeal_id
+                """).rows.map { r in ["appeal_id", "last_sequence", "last_event_id", "status", "agency_id", "municipality_oktmo", "topic_code",
+                                      "category_code", "author_key", "sr", "r", "a", "d", "s", "c"].map { r.string($0) }.joined(separator: "|") }
+            st.outcomes = try await pool.query("SELECT event_id, outcome, stream_sequence FROM applied_events ORDER BY event_id").rows
+                .map { "\($0.string("event_id")) \($0.string("outcome")) \($0.string("stream_sequence"))" }
+            st.deferred = try await pool.query("SELECT event_id FROM deferred_events ORDER BY event_id").rows.map { $0.string("event_id") }
+            if let r = try await pool.query("""
+                SELECT events_applied, duplicates_skipped, stale_skipped, gaps_detected, last_stream_sequence FROM consumer_state
+                """).first {
+                st.counters = ["events_applied", "duplicates_skipped", "stale_skipped", "gaps_detected", "last_stream_sequence"].map { r.int($0) }
+            }
+            return st
+        }
+        var oneByOne = State()
+        try await withRatingFixture("batchApplyEqualsOneByOne-single") { _, env, _ in
+            let pool = try env.requirePool()
+            try await Migrator.migrate(pool: pool, schema: RatingSchema.name, migrations: RatingSchema.migrations)
+            for (e, seq) in numbered { _ = try await pool.transaction { conn in try RatingProjection.apply(conn, event: e, streamSequence: seq) } }
+            oneByOne = try await state(pool)
+        }
+        #expect(oneByOne.facts.count == 31 && !oneByOne.deferred.isEmpty)   // 30 mixed + g1; g2 waits (deferred)
+        try await withRatingFixture("batchApplyEqualsOneByOne-batch") { _, env, _ in
+            let pool = try env.requirePool()
+            try await Migrator.migrate(pool: pool, schema: RatingSchema.name, migrations: RatingSchema.migrations)
+            // Two batches, the second repeating 20 events of the first (a redelivery after a lost ack).
+            let first = try await pool.transaction { conn in try RatingProjection.applyBatch(conn, Array(numbered.prefix(60))) }
+            #expect(first.applied > 0 && first.duplicates > 0 && first.deferred > 0)
+            _ = try await pool.transaction { conn in try RatingProjection.applyBatch(conn, Array(numbered.dropFirst(40))) }
+            var batched = try await state(pool)
+            #expect(batched.facts == oneByOne.facts)
+            #expect(batched.outcomes == oneByOne.outcomes)
+            #expect(batched.deferred == oneByOne.deferred)
+            // The same counters, but the 20 redelivered events were counted as duplicates.
+            batched.counters[1] -= 20
+            #expect(batched.counters == oneByOne.counters)
+        }
+    }
+
     @Test func weightsChangeRankingAndRankChange() async throws {
         try await withRatingFixture { cluster, env, events in
             let built = try await RatingServiceApp.build(env: env, settings: plainSettings, now: { NOW })

@@ -3,7 +3,7 @@ import Foundation
 import Logging
 import VecheRuntime
 
-/// Reads the appeal events (durable consumer `agency-notifications`) and, in one transaction per event:
+/// Reads the appeal events (durable consumer `agency-notifications`) and, in one transaction per fetched batch:
 /// * keeps the appeal's workload facts (`WorkloadFacts`);
 /// * opens an escalation item for every `deadline_missed`, and resolves the appeal's open items once it no
 ///   longer waits for the missed step (or the deadline moved: an extension starts a new escalation);
@@ -33,6 +33,38 @@ struct AppealEventNotifier: Sendable {
         } catch {
             logger.warning("notifications: event not processed, will redeliver", metadata: ["error": "\(error)"])
             return .retry(after: .seconds(1))
+        }
+    }
+
+    /// A fetched batch in one transaction, events in stream order (issue #10: one commit per batch, not per
+    /// event). If that transaction fails for a reason other than a lost database, each event is handled on its
+    /// own so one bad event cannot hold up the others.
+    func processBatch(_ items: [JetStreamMessage]) async -> [ConsumeOutcome] {
+        var events: [(AppealV1.AppealEvent, AppealV1.Appeal)] = []
+        for item in items {
+            guard item.stream == Subjects.AppealEvents.stream,
+                  let event = try? AppealV1.AppealEvent(serializedBytes: item.message.payload), let appeal = event.appeal, !appeal.id.isEmpty else {
+                logger.warning("notifications: not an appeal event, skipped", metadata: ["subject": "\(item.message.subject)"])
+                continue
+            }
+            events.append((event, appeal))
+        }
+        do {
+            let changed = try await pool.transaction { [events] conn in
+                var changed = false
+                for (event, appeal) in events { changed = try self.apply(conn, event: event, appeal: appeal) || changed }
+                return changed
+            }
+            if changed { onChange() }
+            return items.map { _ in .ack }
+        } catch let e as PGError where e.isConnectionFailure || e.outcomeUnknown {
+            logger.warning("notifications: database unavailable, batch will be redelivered", metadata: ["error": "\(e)"])
+            return items.map { _ in .retry(after: .seconds(1)) }
+        } catch {
+            logger.warning("notifications: batch not processed together, handling its events one by one", metadata: ["error": "\(error)"])
+            var out: [ConsumeOutcome] = []
+            for item in items { out.append(await process(item)) }
+            return out
         }
     }
 
