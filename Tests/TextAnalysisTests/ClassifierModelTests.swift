@@ -133,6 +133,26 @@ import Testing
         #expect(ClassifierTrainer.rowWeights(config, rows: rows, labels: y, classes: 2, recency: recency) == [1, 0.5, 1, 1, 1, 3, 1])
     }
 
+    /// The selection margin of a split is the smaller of the margins over gold ∪ predicted and over gold labels only:
+    /// a baseline that once predicts a label absent from the gold labels loses a whole zero-F1 class over the union,
+    /// which does not make the project better where both predict only gold labels.
+    @Test func selectionMarginDiscountsLabelsAbsentFromGold() {
+        func row(_ id: String, _ category: String) -> LabeledAppeal {
+            LabeledAppeal(id: id, text: "", categoryCode: category, source: .spb, rawLabel: "", labelKey: "", created: "",
+                          latitude: nil, longitude: nil, channel: "portal")
+        }
+        let rows = (0..<4).map { row("a\($0)", "roads.potholes") } + (0..<4).map { row("b\($0)", "housing.roof") }
+        var project = Predictions(), baseline = Predictions()
+        for r in rows { project.category[r.id] = r.categoryCode; baseline.category[r.id] = r.categoryCode }
+        project.category["a0"] = "housing.roof"  // one error inside the gold labels
+        baseline.category["a0"] = "housing.billing"  // one error outside them
+        let split = SideBySide(rows: rows, project: project, baseline: baseline, resamples: 0).rows.first { $0.split == .spbCategories }!
+        #expect(split.project.macroF1 > split.baseline.macroF1)  // the union alone would call the project better
+        #expect(split.project.macroF1Supported < split.baseline.macroF1Supported)
+        #expect(ModelSelection.margin(split) == split.project.macroF1Supported - split.baseline.macroF1Supported)
+        #expect(ModelSelection.margin(split) < 0)
+    }
+
     @Test func bundledModelPredictions() throws {
         let clf = try AppealClassifier()
         let cases: [(String, String, String)] = [
