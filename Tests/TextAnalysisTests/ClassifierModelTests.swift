@@ -107,6 +107,11 @@ import Testing
         changed.recencyHalfLifeDays = 30
         #expect(try JSONDecoder().decode(ClassifierConfig.self, from: JSONEncoder().encode(changed)) == changed)
         #expect(changed.summary.hasSuffix("balance-scope=kursk categoryC=2.0 recency-half-life=30.0d"))
+        // The committed selection record (read by `classifier-train`) still loads, its chosen settings unchanged.
+        let record = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../../Sources/TextAnalysis/Resources/model-selection.json")
+        let chosen = try SelectionLog.load(from: record).chosenCandidate.config
+        #expect(chosen.balanceScope == .all && chosen.categoryC == nil && chosen.recencyHalfLifeDays == 0 && chosen.decoding == .joint)
     }
 
     /// Row weights: recency halves a St Petersburg row's weight per half-life before the newest one (Kursk rows have
