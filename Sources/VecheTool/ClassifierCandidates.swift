@@ -5,7 +5,7 @@ import TextAnalysis
 /// text only; with the channel indicator; Kursk rows up-weighted (they are 5 % of the rows but most
 /// of the sectors); class re-weighting towards rare classes (macro-F1 counts every class equally), over all
 /// rows and over the Kursk rows only (St Petersburg's own label distribution kept); every term seen once kept.
-/// Tried on validation on 2026-12-03 and left out (no better anywhere, worse on St Petersburg): class
+/// Tried on validation on 2026-12-03 and left out (none better on St Petersburg, which decides; see README): class
 /// weighting per corpus, C = 2 for the category head, St Petersburg rows weighted by recency (half-life 30 days),
 /// weights pruned at 0.01 — figures in README.md, "Results on the real data".
 enum ClassifierCandidates {
