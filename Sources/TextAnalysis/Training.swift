@@ -5,6 +5,17 @@ import Taxonomy
 /// validation split and recorded, with the temperatures and routing threshold fitted there, in
 /// `Resources/model-selection.json`.
 public struct ClassifierConfig: Codable, Sendable, Equatable {
+    /// Scope of the class re-weighting.
+    public enum BalanceScope: String, Codable, Sendable {
+        /// Class counts over all rows, every row re-weighted.
+        case all
+        /// Class counts within each corpus (Kursk, St Petersburg, corrections): a class common in one corpus and
+        /// rare in the other is up-weighted only where it is rare.
+        case perCorpus
+        /// Only Kursk rows re-weighted, by the Kursk class counts (St Petersburg's label distribution is left as it is).
+        case kursk
+    }
+
     public var blocks: [FeatureBlock] = [.stems, .charNgrams, .channel]
     /// Terms kept when they occur in at least this many training documents.
     public var minDocumentFrequency = 2
@@ -16,6 +27,13 @@ public struct ClassifierConfig: Codable, Sendable, Equatable {
     public var correctionWeight: Float = 3
     /// Class re-weighting exponent: weight ∝ (n_max / n_class)^power, capped at 20; 0 = none.
     public var classBalancePower: Float = 0
+    /// Which rows `classBalancePower` re-weights and over which rows the class counts are taken.
+    public var balanceScope: BalanceScope = .all
+    /// SVM regularisation of the category head; nil = `c`.
+    public var categoryC: Double? = nil
+    /// Temporal weighting of St Petersburg rows: weight 2^(−age / half-life), age in days before the newest
+    /// St Petersburg training row; 0 = none.
+    public var recencyHalfLifeDays: Double = 0
     public var decoding: CategoryDecoding = .joint
     /// Weights with |w| below this are not stored.
     public var pruneThreshold: Float = 0.02
@@ -23,10 +41,36 @@ public struct ClassifierConfig: Codable, Sendable, Equatable {
 
     public init() {}
 
-    /// Short description for logs and tables.
+    enum CodingKeys: String, CodingKey {
+        case blocks, minDocumentFrequency, c, kurskWeight, correctionWeight, classBalancePower, balanceScope, categoryC,
+             recencyHalfLifeDays, decoding, pruneThreshold, seed
+    }
+
+    /// Settings recorded before a field existed decode with its default.
+    public init(from decoder: Decoder) throws {
+        let k = try decoder.container(keyedBy: CodingKeys.self)
+        blocks = try k.decode([FeatureBlock].self, forKey: .blocks)
+        minDocumentFrequency = try k.decode(Int.self, forKey: .minDocumentFrequency)
+        c = try k.decode(Double.self, forKey: .c)
+        kurskWeight = try k.decode(Float.self, forKey: .kurskWeight)
+        correctionWeight = try k.decode(Float.self, forKey: .correctionWeight)
+        classBalancePower = try k.decode(Float.self, forKey: .classBalancePower)
+        balanceScope = try k.decodeIfPresent(BalanceScope.self, forKey: .balanceScope) ?? .all
+        categoryC = try k.decodeIfPresent(Double.self, forKey: .categoryC)
+        recencyHalfLifeDays = try k.decodeIfPresent(Double.self, forKey: .recencyHalfLifeDays) ?? 0
+        decoding = try k.decode(CategoryDecoding.self, forKey: .decoding)
+        pruneThreshold = try k.decode(Float.self, forKey: .pruneThreshold)
+        seed = try k.decode(UInt64.self, forKey: .seed)
+    }
+
+    /// Short description for logs and tables (settings added later appear only when not at their default).
     public var summary: String {
-        "blocks=\(blocks.map(\.rawValue).joined(separator: "+")) minDF=\(minDocumentFrequency) C=\(c) kursk×\(kurskWeight) "
+        var s = "blocks=\(blocks.map(\.rawValue).joined(separator: "+")) minDF=\(minDocumentFrequency) C=\(c) kursk×\(kurskWeight) "
             + "balance^\(classBalancePower) \(decoding.rawValue) prune=\(pruneThreshold)"
+        if balanceScope != .all { s += " balance-scope=\(balanceScope.rawValue)" }
+        if let categoryC { s += " categoryC=\(categoryC)" }
+        if recencyHalfLifeDays > 0 { s += " recency-half-life=\(recencyHalfLifeDays)d" }
+        return s
     }
 }
 
@@ -70,8 +114,11 @@ public enum ClassifierTrainer {
         log("features: \(space.blocks.map { "\($0.kind.rawValue) \($0.hashes.values.count)" }.joined(separator: ", ")); rows \(x.rows), non-zeros \(x.index.count)")
 
         let categoryLabels = Array(Set(train.rows.map(\.categoryCode))).sorted()
-        let topicHead = fitHead("topic", config, x: x, rows: train.rows, labels: topicLabels, label: \.topicCode, log: log)
-        let categoryHead = fitHead("category", config, x: x, rows: train.rows, labels: categoryLabels, label: \.categoryCode, log: log)
+        let recency = recencyWeights(train.rows, halfLifeDays: config.recencyHalfLifeDays)
+        let topicHead = fitHead("topic", config, c: config.c, x: x, rows: train.rows, recency: recency, labels: topicLabels,
+                                label: \.topicCode, log: log)
+        let categoryHead = fitHead("category", config, c: config.categoryC ?? config.c, x: x, rows: train.rows, recency: recency,
+                                   labels: categoryLabels, label: \.categoryCode, log: log)
 
         // Drop features no head uses.
         let usedT = topicHead.usedFeatures(), usedC = categoryHead.usedFeatures()
@@ -105,17 +152,46 @@ public enum ClassifierTrainer {
         }
     }
 
-    private static func fitHead(_ name: String, _ config: ClassifierConfig, x: SparseMatrix, rows: [LabeledAppeal], labels: [String],
-                                label: KeyPath<LabeledAppeal, String>, log: (String) -> Void) -> ClassifierHead {
+    /// Per-row factor of `recencyHalfLifeDays` (1 for rows without a creation time and when it is 0).
+    static func recencyWeights(_ rows: [LabeledAppeal], halfLifeDays: Double) -> [Float] {
+        guard halfLifeDays > 0 else { return rows.map { _ in 1 } }
+        let parser = DateFormatter()
+        parser.locale = Locale(identifier: "en_US_POSIX")
+        parser.timeZone = TimeZone(identifier: "UTC")
+        parser.dateFormat = "yyyy-MM-dd"
+        let days = rows.map { r -> Double? in
+            guard r.source == .spb, r.created.count >= 10, let d = parser.date(from: String(r.created.prefix(10))) else { return nil }
+            return d.timeIntervalSince1970 / 86_400
+        }
+        let newest = days.compactMap { $0 }.max() ?? 0
+        return days.map { d in d.map { Float(pow(2, -(newest - $0) / halfLifeDays)) } ?? 1 }
+    }
+
+    /// Training weight of each row: sample weight (corpus, corrections) × class weight (`classBalancePower` within
+    /// `balanceScope`) × recency factor.
+    static func rowWeights(_ config: ClassifierConfig, rows: [LabeledAppeal], labels y: [Int], classes: Int, recency: [Float]) -> [Float] {
+        // Class counts over all rows, or per corpus (Kursk train/test count as one corpus): group 0 = all / St Petersburg,
+        // 1 = Kursk, 2 = corrections.
+        func group(_ r: LabeledAppeal) -> Int {
+            config.balanceScope == .all ? 0 : r.source == .spb ? 0 : r.source == .correction ? 2 : 1
+        }
+        var counts = [[Float]](repeating: [Float](repeating: 0, count: classes), count: 3)
+        for (r, v) in zip(rows, y) { counts[group(r)][v] += 1 }
+        let classWeight = counts.enumerated().map { g, cs -> [Float] in
+            let maxCount = cs.max() ?? 1
+            let power = config.balanceScope == .kursk && g != 1 ? 0 : config.classBalancePower
+            return cs.map { n -> Float in n > 0 && power > 0 ? min(20, pow(maxCount / n, power)) : 1 }
+        }
+        return zip(rows, y).enumerated().map { i, ry in sampleWeight(ry.0, config) * classWeight[group(ry.0)][ry.1] * recency[i] }
+    }
+
+    private static func fitHead(_ name: String, _ config: ClassifierConfig, c: Double, x: SparseMatrix, rows: [LabeledAppeal], recency: [Float],
+                                labels: [String], label: KeyPath<LabeledAppeal, String>, log: (String) -> Void) -> ClassifierHead {
         let labelIndex = Dictionary(uniqueKeysWithValues: labels.enumerated().map { ($1, $0) })
         let y = rows.map { labelIndex[$0[keyPath: label]] ?? 0 }
-        var counts = [Float](repeating: 0, count: labels.count)
-        for v in y { counts[v] += 1 }
-        let maxCount = counts.max() ?? 1
-        let classWeight = counts.map { n -> Float in n > 0 && config.classBalancePower > 0 ? min(20, pow(maxCount / n, config.classBalancePower)) : 1 }
-        let w = zip(rows, y).map { sampleWeight($0.0, config) * classWeight[$0.1] }
+        let w = rowWeights(config, rows: rows, labels: y, classes: labels.count, recency: recency)
         let start = Date()
-        let svm = LinearSVMTrainer(c: config.c, seed: config.seed).fit(x, labels: y, classes: labels.count, sampleWeight: w)
+        let svm = LinearSVMTrainer(c: c, seed: config.seed).fit(x, labels: y, classes: labels.count, sampleWeight: w)
         let head = ClassifierHead(labels: labels, weights: svm.weights, bias: svm.bias, features: x.columns, prune: config.pruneThreshold)
         log("\(name) head: \(labels.count) classes, \(head.weight.count) weights kept, "
             + String(format: "%.0f s", Date().timeIntervalSince(start)))

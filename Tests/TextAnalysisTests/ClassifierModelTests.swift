@@ -93,6 +93,71 @@ import Testing
         #expect(throws: TextAnalysisError.self) { _ = try ClassifierModel.decode(try tampered.encoded()) }
     }
 
+    /// Selection records written before `balanceScope`, `categoryC` and `recencyHalfLifeDays` existed decode with
+    /// their defaults, a default config keeps its summary (released models carry it), and the new settings round-trip.
+    @Test func configDecodesOlderSelectionRecords() throws {
+        let old = #"{"blocks":["stems","charNgrams","channel"],"c":1,"classBalancePower":0,"correctionWeight":3,"decoding":"joint","#
+            + #""kurskWeight":1,"minDocumentFrequency":2,"pruneThreshold":0.02,"seed":20240611}"#
+        let config = try JSONDecoder().decode(ClassifierConfig.self, from: Data(old.utf8))
+        #expect(config == ClassifierConfig())
+        #expect(config.summary == "blocks=stems+charNgrams+channel minDF=2 C=1.0 kursk×1.0 balance^0.0 joint prune=0.02")
+        var changed = config
+        changed.balanceScope = .kursk
+        changed.categoryC = 2
+        changed.recencyHalfLifeDays = 30
+        #expect(try JSONDecoder().decode(ClassifierConfig.self, from: JSONEncoder().encode(changed)) == changed)
+        #expect(changed.summary.hasSuffix("balance-scope=kursk categoryC=2.0 recency-half-life=30.0d"))
+        // The committed selection record (read by `classifier-train`) still loads, its chosen settings unchanged.
+        let record = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../../Sources/TextAnalysis/Resources/model-selection.json")
+        let chosen = try SelectionLog.load(from: record).chosenCandidate.config
+        #expect(chosen.balanceScope == .all && chosen.categoryC == nil && chosen.recencyHalfLifeDays == 0 && chosen.decoding == .joint)
+    }
+
+    /// Row weights: recency halves a St Petersburg row's weight per half-life before the newest one (Kursk rows have
+    /// no date and keep 1); class balancing counts classes over all rows, per corpus, or re-weights Kursk rows only.
+    @Test func rowWeightsFollowScopeAndRecency() {
+        func row(_ id: String, _ source: LabeledAppeal.Source, _ created: String) -> LabeledAppeal {
+            LabeledAppeal(id: id, text: "", categoryCode: "other.other", source: source, rawLabel: "", labelKey: "", created: created,
+                          latitude: nil, longitude: nil, channel: "")
+        }
+        let rows = [row("a", .spb, "2021-01-31T10:00:00"), row("b", .spb, "2021-01-01T23:00:00"), row("c", .spb, "2021-01-31T00:00:00"),
+                    row("d", .kurskTrain, ""), row("e", .kurskTrain, ""), row("f", .kurskTrain, ""), row("g", .kurskTrain, "")]
+        let y = [0, 0, 1, 1, 1, 0, 1]
+        let recency = ClassifierTrainer.recencyWeights(rows, halfLifeDays: 30)
+        #expect(recency == [1, 0.5, 1, 1, 1, 1, 1])
+        #expect(ClassifierTrainer.recencyWeights(rows, halfLifeDays: 0) == [Float](repeating: 1, count: 7))
+        var config = ClassifierConfig()
+        #expect(ClassifierTrainer.rowWeights(config, rows: rows, labels: y, classes: 2, recency: recency) == [1, 0.5, 1, 1, 1, 1, 1])
+        config.classBalancePower = 1
+        let third: Float = 4.0 / 3.0
+        #expect(ClassifierTrainer.rowWeights(config, rows: rows, labels: y, classes: 2, recency: recency) == [third, third / 2, 1, 1, 1, third, 1])
+        config.balanceScope = .perCorpus
+        #expect(ClassifierTrainer.rowWeights(config, rows: rows, labels: y, classes: 2, recency: recency) == [1, 0.5, 2, 1, 1, 3, 1])
+        config.balanceScope = .kursk
+        #expect(ClassifierTrainer.rowWeights(config, rows: rows, labels: y, classes: 2, recency: recency) == [1, 0.5, 1, 1, 1, 3, 1])
+    }
+
+    /// The selection margin of a split is the smaller of the margins over gold ∪ predicted and over gold labels only:
+    /// a baseline that once predicts a label absent from the gold labels loses a whole zero-F1 class over the union,
+    /// which does not make the project better where both predict only gold labels.
+    @Test func selectionMarginDiscountsLabelsAbsentFromGold() {
+        func row(_ id: String, _ category: String) -> LabeledAppeal {
+            LabeledAppeal(id: id, text: "", categoryCode: category, source: .spb, rawLabel: "", labelKey: "", created: "",
+                          latitude: nil, longitude: nil, channel: "portal")
+        }
+        let rows = (0..<4).map { row("a\($0)", "roads.potholes") } + (0..<4).map { row("b\($0)", "housing.roof") }
+        var project = Predictions(), baseline = Predictions()
+        for r in rows { project.category[r.id] = r.categoryCode; baseline.category[r.id] = r.categoryCode }
+        project.category["a0"] = "housing.roof"  // one error inside the gold labels
+        baseline.category["a0"] = "housing.billing"  // one error outside them
+        let split = SideBySide(rows: rows, project: project, baseline: baseline, resamples: 0).rows.first { $0.split == .spbCategories }!
+        #expect(split.project.macroF1 > split.baseline.macroF1)  // the union alone would call the project better
+        #expect(split.project.macroF1Supported < split.baseline.macroF1Supported)
+        #expect(ModelSelection.margin(split) == split.project.macroF1Supported - split.baseline.macroF1Supported)
+        #expect(ModelSelection.margin(split) < 0)
+    }
+
     @Test func bundledModelPredictions() throws {
         let clf = try AppealClassifier()
         let cases: [(String, String, String)] = [
