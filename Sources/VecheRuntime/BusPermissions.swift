@@ -55,7 +55,8 @@ public enum BusPermissions {
         ["$JS.API.STREAM.CREATE.\(stream)", "$JS.API.STREAM.UPDATE.\(stream)", "$JS.API.STREAM.INFO.\(stream)"]
     }
 
-    /// Create / bind / fetch / ack a durable pull consumer (`*` = any durable name on that stream).
+    /// Create / bind / fetch / ack a durable pull consumer (`*` = any durable name on that stream); for users that
+    /// answer requests the ack subject is dropped again (`acksAsResponses`).
     static func consumer(_ stream: String, durable: String) -> [String] {
         ["$JS.API.STREAM.INFO.\(stream)",
          "$JS.API.CONSUMER.CREATE.\(stream).\(durable)", "$JS.API.CONSUMER.CREATE.\(stream).\(durable).>",
@@ -145,7 +146,21 @@ public enum BusPermissions {
                                            SurveyV1.SurveyService.Method.GetBatchReceipt.subject],
                                  subscribe: [Subjects.SurveyBatches.receipts(team: team), inbox(user)], allowResponses: false))
         }
-        return users
+        return users.map(acksAsResponses)
+    }
+
+    /// A user that answers requests (`allowResponses`) acknowledges its JetStream messages *as responses*: the
+    /// `$JS.ACK.…` subjects are left out of its publish list, so an ack is allowed because the message was delivered
+    /// to it (and only then). This is also what keeps nats-server 2.9 fast: for such a user it remembers the reply
+    /// subject of every message delivered, forgets one only once it was answered through that permission (or after
+    /// two minutes), and once it remembers more than 4,096 it rescans all of them at every delivery. With the acks
+    /// explicitly allowed nothing was ever answered through it, and 95 % of nats-server's CPU went to that rescan
+    /// (`pruneReplyPerms`, pprof of 2026-12-03) while a service worked through a backlog.
+    static func acksAsResponses(_ user: BusUser) -> BusUser {
+        guard user.allowResponses else { return user }
+        var u = user
+        u.publish.removeAll { $0.hasPrefix("$JS.ACK.") }
+        return u
     }
 
     /// nats-server configuration: loopback listener, JetStream and `authorization(users:passwords:)`.

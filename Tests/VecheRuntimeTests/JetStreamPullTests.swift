@@ -1,4 +1,5 @@
 import CNATS
+import Contracts
 import Foundation
 import Logging
 import ServiceLifecycle
@@ -91,6 +92,56 @@ struct JetStreamPullTests {
         #expect(all.filter { $0.0 == 5 }.map(\.1) == [1, 2])
         #expect(all.filter { $0.0 == 7 }.count == 1)
         #expect(all.filter { $0.0 != 5 }.map(\.0).sorted() == (1...100).filter { $0 != 5 }.map(UInt64.init))
+        }
+    }
+
+    /// Services (users that answer requests) acknowledge JetStream messages as responses — no explicit `$JS.ACK`
+    /// publish permission, which made nats-server 2.9 rescan every remembered reply subject at each delivery — and
+    /// those acks are accepted under the real permissions: nothing stays pending or is redelivered.
+    @Test func servicesAcknowledgeAsResponsesUnderTheirRealPermissions() async throws {
+        let users = BusPermissions.users(integrations: TestCluster.integrations, teams: TestCluster.teams)
+        for user in users where user.allowResponses {
+            #expect(!user.publish.contains { $0.hasPrefix("$JS.ACK.") }, "\(user.name)")
+        }
+        #expect(users.first { $0.name == BusPermissions.messengerBridge }?.publish.contains { $0.hasPrefix("$JS.ACK.") } == true)
+
+        try await withCluster { cluster in
+            let (admin, adminJS) = try await cluster.jetStream(as: TestCluster.unrestrictedUser.name)
+            defer { admin.close() }
+            try await adminJS.ensureStream(Streams.surveyBatches)
+            let (team, teamJS) = try await cluster.jetStream(as: BusPermissions.surveyTeam("team-1"))
+            defer { team.close() }
+            for n in 1...30 {
+                try await teamJS.publish(subject: Subjects.SurveyBatches.subject(team: "team-1"), payload: Array("\(n)".utf8))
+            }
+            let (service, serviceJS) = try await cluster.jetStream(as: BusPermissions.surveyService)
+            defer { service.close() }
+            let handled = Atomic<Int>(0)
+            let consumer = JetStreamConsumer(jetStream: serviceJS, stream: Subjects.SurveyBatches.stream, durable: Subjects.SurveyBatches.durable,
+                                             filterSubject: Subjects.SurveyBatches.wildcard, batch: 8, logger: cluster.logger) { _ in
+                handled.add(1, ordering: .relaxed)
+                return .ack
+            }
+            let group = ServiceGroup(services: [consumer], logger: cluster.logger)
+            try await withThrowingTaskGroup(of: Void.self) { tasks in
+                tasks.addTask { try await group.run() }
+                for _ in 0..<300 where handled.load(ordering: .relaxed) < 30 { try await Task.sleep(for: .milliseconds(20)) }
+                try await service.flush()
+                try await Task.sleep(for: .milliseconds(300))
+                await group.triggerGracefulShutdown()
+                try await tasks.waitForAll()
+            }
+            #expect(handled.load(ordering: .relaxed) == 30)
+            let (ackPending, redelivered) = try await admin.blocking.run { () throws -> (Int64, Int64) in
+                var info: UnsafeMutablePointer<jsConsumerInfo>?
+                var err = jsErrCode(0)
+                let s = js_GetConsumerInfo(&info, adminJS.js, Subjects.SurveyBatches.stream, Subjects.SurveyBatches.durable, nil, &err)
+                guard s == NATS_OK, let info else { throw NatsError(status: s, context: "consumer info") }
+                defer { jsConsumerInfo_Destroy(info) }
+                return (info.pointee.NumAckPending, info.pointee.NumRedelivered)
+            }
+            #expect(ackPending == 0)
+            #expect(redelivered == 0)
         }
     }
 }
