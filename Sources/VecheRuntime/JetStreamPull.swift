@@ -19,10 +19,6 @@ final class JetStreamPull {
     let nextSubject: String
     private let sub: OpaquePointer
 
-    /// How long to keep collecting after the first message of a request arrived: the rest of a batch the
-    /// server had ready arrives back to back; waiting longer would only delay a trickle of single messages.
-    static let linger: Int64 = 10
-
     init(connection: NatsConnection, stream: String, durable: String) throws {
         self.connection = connection.conn
         inbox = connection.makeInbox()
@@ -50,8 +46,11 @@ final class JetStreamPull {
         case refused(String)
     }
 
-    /// Up to `batch` user messages: first those already queued (late answers to an earlier request), else
-    /// one new request that the server holds for up to `wait`.
+    /// Up to `batch` user messages: first those already queued (answers to an earlier request that arrived after
+    /// it was given up), else a `no_wait` request (what the stream has now, closed by the server with a 404/408),
+    /// else one request the server holds for up to `wait`. Each request is over when this returns — the batch is
+    /// full or the server closed it — so a consumer that stops leaves no request behind that would take messages
+    /// published meanwhile into an inbox nobody reads (they would come back only after the ack wait).
     func fetch(batch: Int, wait: Duration) throws -> (messages: [OpaquePointer], ended: Ended) {
         var out: [OpaquePointer] = []
         var refusal: String?
@@ -70,27 +69,31 @@ final class JetStreamPull {
         if !out.isEmpty { return (out, .empty) }
         if let refusal { return ([], .refused(refusal)) }
 
-        // 2. One request: the server answers with up to `batch` messages, or a 408 when `wait` expired.
-        let waitMs = max(1, wait.components.seconds * 1000 + wait.components.attoseconds / 1_000_000_000_000_000)
-        let request = "{\"batch\":\(batch),\"expires\":\(waitMs * 1_000_000)}"
-        let ps = natsConnection_PublishRequestString(connection, nextSubject, inbox, request)
-        guard ps == NATS_OK else { throw NatsError(status: ps, context: "pull request to \(nextSubject)") }
-        // The server's clock for `expires` starts when the request arrives: allow a second for the 408 to come back.
-        let deadline = ContinuousClock.now + .milliseconds(waitMs) + .seconds(1)
-        while out.count < batch {
-            let remaining = deadline - ContinuousClock.now
-            var timeoutMs = max(1, remaining.components.seconds * 1000 + remaining.components.attoseconds / 1_000_000_000_000_000)
-            if remaining <= .zero { break }
-            if !out.isEmpty { timeoutMs = min(timeoutMs, Self.linger) }
-            guard let msg = try next(timeoutMs: timeoutMs) else { break }
-            if let status = Self.status(of: msg) {
-                natsMsg_Destroy(msg)
-                if Self.isRefusal(status) { return (out, out.isEmpty ? .refused(status) : .empty) }
-                break   // 404 / 408: this request is over (a late 408 of an earlier one ends it early: harmless)
+        // 2. What the stream has now; 3. if nothing, wait for it.
+        let waitMs = Self.milliseconds(wait)
+        for request in ["{\"batch\":\(batch),\"no_wait\":true}", "{\"batch\":\(batch),\"expires\":\(waitMs * 1_000_000)}"] {
+            let ps = natsConnection_PublishRequestString(connection, nextSubject, inbox, request)
+            guard ps == NATS_OK else { throw NatsError(status: ps, context: "pull request to \(nextSubject)") }
+            // The server's clock for `expires` starts when the request arrives: allow a second for its 408.
+            let deadline = ContinuousClock.now + .milliseconds(request.contains("no_wait") ? 0 : waitMs) + .seconds(1)
+            while out.count < batch {
+                let remaining = deadline - ContinuousClock.now
+                if remaining <= .zero { break }
+                guard let msg = try next(timeoutMs: max(1, Self.milliseconds(remaining))) else { break }
+                if let status = Self.status(of: msg) {
+                    natsMsg_Destroy(msg)
+                    if Self.isRefusal(status) { return (out, out.isEmpty ? .refused(status) : .empty) }
+                    break   // 404 / 408: this request is over
+                }
+                out.append(msg)
             }
-            out.append(msg)
+            if !out.isEmpty { break }
         }
         return (out, .empty)
+    }
+
+    static func milliseconds(_ d: Duration) -> Int64 {
+        max(0, d.components.seconds * 1000 + d.components.attoseconds / 1_000_000_000_000_000)
     }
 
     /// Messages (and status answers) waiting in the inbox.
