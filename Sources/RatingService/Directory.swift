@@ -93,9 +93,18 @@ actor DirectoryCache {
 
     private func fetch() async -> Directory? {
         guard let client else { return nil }
-        let options = CallOptions(timeout: timeout)
+        var options = CallOptions(timeout: timeout)
         do {
-            let ms = try await client.listMunicipalities(.init(), options: options)
+            // A call that times out is asked once more with twice the deadline: under load AgencyService answers
+            // late, not never (a failed refresh leaves the ratings without names and populations until the retry).
+            let ms: AgencyV1.ListMunicipalitiesResponse
+            do {
+                ms = try await client.listMunicipalities(.init(), options: options)
+            } catch let e as RPCError where e.code == .deadlineExceeded {
+                logger.notice("rating: AgencyService answered late, asking once more", metadata: ["error": "\(e)"])
+                options = CallOptions(timeout: timeout * 2)
+                ms = try await client.listMunicipalities(.init(), options: options)
+            }
             var d = Directory()
             for m in ms.municipalities {
                 d.municipalities[m.oktmo] = .init(name: m.name, population: m.population > 0 ? Int(m.population) : nil, parent: m.parentOktmo)
