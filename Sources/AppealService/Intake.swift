@@ -123,7 +123,7 @@ struct IntakeProcessor: Sendable {
                 logger.notice("intake: message rejected and kept", metadata: ["subject": "\(item.message.subject)", "seq": "\(item.streamSequence)", "reason": "\(reason)"])
             }
             return outcomes
-        } catch let e as PGError where e.isConnectionFailure || e.outcomeUnknown {
+        } catch let e as PGError where e.redeliversBatch {
             logger.warning("intake: database unavailable, batch will be redelivered", metadata: ["error": "\(e)"])
             return outcomes.map { _ in .retry(after: .seconds(2)) }
         } catch {

@@ -35,6 +35,21 @@ struct RatingProjection: Sendable {
     let logger: Logger
 
     static let durablePrefix = "rating-projection-"
+    /// How a snapshot row meets the stored one in `appeal_facts` (one event or a batch): it replaces every column
+    /// only when its per-appeal sequence is newer.
+    static let newerSnapshotWins: SQL = """
+        ON CONFLICT (appeal_id) DO UPDATE SET
+            last_sequence = EXCLUDED.last_sequence, last_event_id = EXCLUDED.last_event_id, status = EXCLUDED.status,
+            agency_id = EXCLUDED.agency_id, municipality_oktmo = EXCLUDED.municipality_oktmo,
+            topic_code = EXCLUDED.topic_code, category_code = EXCLUDED.category_code,
+            problem_group_id = EXCLUDED.problem_group_id, author_key = EXCLUDED.author_key,
+            sub_reason = EXCLUDED.sub_reason, registered_at = EXCLUDED.registered_at,
+            answered_at = EXCLUDED.answered_at, closed_at = EXCLUDED.closed_at, answer_due = EXCLUDED.answer_due,
+            extension_count = EXCLUDED.extension_count, reopen_count = EXCLUDED.reopen_count,
+            satisfaction = EXCLUDED.satisfaction, answer_complete = EXCLUDED.answer_complete, updated_at = now()
+        WHERE appeal_facts.last_sequence < EXCLUDED.last_sequence
+        """
+
     /// No appeal has this many lifecycle events; a larger sequence is not an event of the platform.
     static let maxSequence: Int64 = 100_000
 
@@ -151,16 +166,7 @@ struct RatingProjection: Sendable {
                 \(f.subReason)::text, \(f.registeredAt)::timestamptz, \(f.answeredAt)::timestamptz,
                 \(f.closedAt)::timestamptz, \(f.answerDue)::timestamptz, \(a.extensionCount), \(a.reopenCount),
                 \(f.satisfaction)::int, \(f.answerComplete)::boolean, now())
-            ON CONFLICT (appeal_id) DO UPDATE SET
-                last_sequence = EXCLUDED.last_sequence, last_event_id = EXCLUDED.last_event_id, status = EXCLUDED.status,
-                agency_id = EXCLUDED.agency_id, municipality_oktmo = EXCLUDED.municipality_oktmo,
-                topic_code = EXCLUDED.topic_code, category_code = EXCLUDED.category_code,
-                problem_group_id = EXCLUDED.problem_group_id, author_key = EXCLUDED.author_key,
-                sub_reason = EXCLUDED.sub_reason, registered_at = EXCLUDED.registered_at,
-                answered_at = EXCLUDED.answered_at, closed_at = EXCLUDED.closed_at, answer_due = EXCLUDED.answer_due,
-                extension_count = EXCLUDED.extension_count, reopen_count = EXCLUDED.reopen_count,
-                satisfaction = EXCLUDED.satisfaction, answer_complete = EXCLUDED.answer_complete, updated_at = now()
-            WHERE appeal_facts.last_sequence < EXCLUDED.last_sequence
+            \(RatingProjection.newerSnapshotWins)
             """).affectedRows
         if written == 1 {
             try conn.query("""

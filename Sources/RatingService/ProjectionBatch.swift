@@ -73,7 +73,7 @@ extension RatingProjection {
                 logger.warning("rating: per-appeal sequence gap, events deferred until the earlier ones arrive", metadata: ["deferred": "\(summary.deferred)"])
             }
             return items.map { _ in .ack }
-        } catch let e as PGError where e.isConnectionFailure || e.outcomeUnknown {
+        } catch let e as PGError where e.redeliversBatch {
             logger.warning("rating: database unavailable, batch will be redelivered", metadata: ["error": "\(e)"])
             return items.map { _ in .retry(after: .seconds(1)) }
         } catch {
@@ -189,16 +189,7 @@ extension RatingProjection {
                 AS r(appeal_id, last_sequence, last_event_id, status, agency_id, municipality_oktmo, topic_code, category_code,
                      problem_group_id, author, sub_reason, registered_at, answered_at, closed_at, answer_due, extension_count,
                      reopen_count, satisfaction, answer_complete)
-            ON CONFLICT (appeal_id) DO UPDATE SET
-                last_sequence = EXCLUDED.last_sequence, last_event_id = EXCLUDED.last_event_id, status = EXCLUDED.status,
-                agency_id = EXCLUDED.agency_id, municipality_oktmo = EXCLUDED.municipality_oktmo,
-                topic_code = EXCLUDED.topic_code, category_code = EXCLUDED.category_code,
-                problem_group_id = EXCLUDED.problem_group_id, author_key = EXCLUDED.author_key,
-                sub_reason = EXCLUDED.sub_reason, registered_at = EXCLUDED.registered_at,
-                answered_at = EXCLUDED.answered_at, closed_at = EXCLUDED.closed_at, answer_due = EXCLUDED.answer_due,
-                extension_count = EXCLUDED.extension_count, reopen_count = EXCLUDED.reopen_count,
-                satisfaction = EXCLUDED.satisfaction, answer_complete = EXCLUDED.answer_complete, updated_at = now()
-            WHERE appeal_facts.last_sequence < EXCLUDED.last_sequence
+            \(RatingProjection.newerSnapshotWins)
             """)
     }
 }

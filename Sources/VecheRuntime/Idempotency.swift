@@ -135,7 +135,7 @@ public final class IdempotencyStore: Service, Sendable {
     /// In the shared transaction, before the handler's first statement: serialise on the key, then replay
     /// a stored outcome (by throwing it) or let the handler run.
     static func claim(_ conn: PGConnection, _ r: Request, lockWait: Duration) throws {
-        let ms = max(1, lockWait.components.seconds * 1000 + lockWait.components.attoseconds / 1_000_000_000_000_000)
+        let ms = max(1, lockWait.wholeMilliseconds)
         try conn.query("SELECT set_config('lock_timeout', \(String(ms) + "ms"), true)")
         do {
             try conn.query("SELECT pg_advisory_xact_lock(hashtextextended(\(r.principal + "\u{1F}" + r.scope + "\u{1F}" + r.key), 0))")

@@ -70,7 +70,7 @@ final class JetStreamPull {
         if let refusal { return ([], .refused(refusal)) }
 
         // 2. What the stream has now; 3. if nothing, wait for it.
-        let waitMs = Self.milliseconds(wait)
+        let waitMs = max(0, wait.wholeMilliseconds)
         for request in ["{\"batch\":\(batch),\"no_wait\":true}", "{\"batch\":\(batch),\"expires\":\(waitMs * 1_000_000)}"] {
             let ps = natsConnection_PublishRequestString(connection, nextSubject, inbox, request)
             guard ps == NATS_OK else { throw NatsError(status: ps, context: "pull request to \(nextSubject)") }
@@ -79,7 +79,7 @@ final class JetStreamPull {
             while out.count < batch {
                 let remaining = deadline - ContinuousClock.now
                 if remaining <= .zero { break }
-                guard let msg = try next(timeoutMs: max(1, Self.milliseconds(remaining))) else { break }
+                guard let msg = try next(timeoutMs: max(1, remaining.wholeMilliseconds)) else { break }
                 if let status = Self.status(of: msg) {
                     natsMsg_Destroy(msg)
                     if Self.isRefusal(status) { return (out, out.isEmpty ? .refused(status) : .empty) }
@@ -90,10 +90,6 @@ final class JetStreamPull {
             if !out.isEmpty { break }
         }
         return (out, .empty)
-    }
-
-    static func milliseconds(_ d: Duration) -> Int64 {
-        max(0, d.components.seconds * 1000 + d.components.attoseconds / 1_000_000_000_000_000)
     }
 
     /// Messages (and status answers) waiting in the inbox.
@@ -138,8 +134,7 @@ final class JetStreamPull {
 
     /// Negative acknowledgement: redelivered after `delay`.
     func nak(_ msg: OpaquePointer, delay: Duration) {
-        let ns = delay.components.seconds * 1_000_000_000 + delay.components.attoseconds / 1_000_000_000
-        reply(msg, "-NAK {\"delay\":\(ns)}")
+        reply(msg, "-NAK {\"delay\":\(delay.wholeNanoseconds)}")
     }
 
     /// Never redeliver.

@@ -50,15 +50,11 @@ public struct NatsReconnectPolicy: Sendable {
         guard s == NATS_OK else { throw NatsError(status: s, context: "server list \(servers)") }
         _ = natsOptions_SetNoRandomize(opts, !randomize)
         _ = natsOptions_SetMaxReconnect(opts, maxReconnects)
-        _ = natsOptions_SetReconnectWait(opts, Self.milliseconds(reconnectWait))
-        _ = natsOptions_SetReconnectJitter(opts, Self.milliseconds(reconnectJitter), Self.milliseconds(reconnectJitter))
+        _ = natsOptions_SetReconnectWait(opts, reconnectWait.wholeMilliseconds)
+        _ = natsOptions_SetReconnectJitter(opts, reconnectJitter.wholeMilliseconds, reconnectJitter.wholeMilliseconds)
         _ = natsOptions_SetReconnectBufSize(opts, reconnectBufferBytes)
-        _ = natsOptions_SetPingInterval(opts, Self.milliseconds(pingInterval))
+        _ = natsOptions_SetPingInterval(opts, pingInterval.wholeMilliseconds)
         _ = natsOptions_SetMaxPingsOut(opts, maxPingsOut)
-    }
-
-    static func milliseconds(_ d: Duration) -> Int64 {
-        d.components.seconds * 1000 + d.components.attoseconds / 1_000_000_000_000_000
     }
 }
 

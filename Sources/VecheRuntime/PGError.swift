@@ -46,6 +46,9 @@ public struct PGError: RPCErrorConvertible, CustomStringConvertible, Sendable {
 
     public var isUniqueViolation: Bool { sqlState == "23505" }
     public var isConnectionFailure: Bool { connectionLost || sqlState.hasPrefix("08") || sqlState.isEmpty }
+    /// The database is gone, or a COMMIT's outcome is unknown: a consumer redelivers its whole batch later instead of
+    /// handling the batch's messages one by one (which only helps when one message made the batch fail).
+    public var redeliversBatch: Bool { isConnectionFailure || outcomeUnknown }
 
     /// Maps well-known SQLSTATE classes to RPC status codes; nil for internal errors.
     /// 503 always means "not applied, retry"; 504 means "outcome unknown".

@@ -192,7 +192,7 @@ public final class NatsServiceHost: Service, @unchecked Sendable {
         }
         let elapsed = ContinuousClock.now - start
         RuntimeMetrics.rpcAnswered(service: info.name, method: endpoint.name, code: code, duration: elapsed)
-        let nanos = elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000
+        let nanos = elapsed.wholeNanoseconds
         stats.withLock { all in
             var s = all[endpoint.name] ?? EndpointStats()
             s.requests += 1

@@ -57,7 +57,7 @@ struct AppealEventNotifier: Sendable {
             }
             if changed { onChange() }
             return items.map { _ in .ack }
-        } catch let e as PGError where e.isConnectionFailure || e.outcomeUnknown {
+        } catch let e as PGError where e.redeliversBatch {
             logger.warning("notifications: database unavailable, batch will be redelivered", metadata: ["error": "\(e)"])
             return items.map { _ in .retry(after: .seconds(1)) }
         } catch {
