@@ -120,7 +120,7 @@ struct BrowserSession: Sendable {
         }
         let idp = ProviderBrowser()
         try await idp.send("POST", "/api/auth/", json: ["username": user, "password": try Tokens.password(of: user)])
-        try await idp.send("PUT", "/api/auth/grant/veche-web/", json: ["scope": "openid veche"])
+        try await ProviderConsent.shared.grantOnce(user: user, through: idp)
         // The login page continues the authorization with `g_continue` once the person signed in and consented.
         let redirect = try await idp.location(of: authorize + "&g_continue")
         guard let u = URLComponents(string: redirect), u.path == "/auth/callback", let query = u.percentEncodedQuery else {
@@ -149,6 +149,25 @@ struct BrowserSession: Sendable {
             h[UnsafeRequestGuard.csrfHeader] = csrf
         }
         return h
+    }
+}
+
+/// A person's consent to the web client is given once per test process. glewlwyd stores a grant by first disabling
+/// all of the person's scopes for the client and then enabling the given ones (`set_granted_scopes_for_client`), so
+/// a second PUT racing a parallel suite's authorization of the same person let the provider see no consent for
+/// `veche` and issue a token whose audience was only `openid` (CI, 2026-12-03: "access token rejected: not
+/// intended for veche").
+actor ProviderConsent {
+    static let shared = ProviderConsent()
+    private var granted: [String: Task<Void, Error>] = [:]
+
+    /// Grants `openid veche` for `user` through `browser` (signed in as `user`) unless it was granted already; a
+    /// concurrent caller for the same person waits for the first grant.
+    func grantOnce(user: String, through browser: ProviderBrowser) async throws {
+        if let pending = granted[user], (try? await pending.value) != nil { return }
+        let task = Task { _ = try await browser.send("PUT", "/api/auth/grant/veche-web/", json: ["scope": "openid veche"]) }
+        granted[user] = task
+        do { try await task.value } catch { granted[user] = nil; throw error }
     }
 }
 
