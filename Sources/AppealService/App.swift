@@ -56,9 +56,13 @@ enum AppealServiceApp {
                                           description: "Citizen appeals: intake, 59-FZ lifecycle, answers, satisfaction",
                                           metadata: ["schema": AppealSchema.name]),
                               endpoints: handlers.endpoints)
+        // Two batches in flight: one is enriched while the other is stored (intake messages are independent appeals;
+        // the same appeal twice meets the (channel, external id) key either way).
         let intake = IntakeProcessor(handlers: handlers, pool: pool, authenticator: env.authenticator, logger: env.logger)
         let consumer = JetStreamConsumer(jetStream: env.jetStream, stream: Subjects.Intake.stream, durable: Subjects.Intake.durable,
-                                         filterSubject: Subjects.Intake.wildcard, batch: 256, logger: env.logger) { await intake.processBatch($0) }
+                                         filterSubject: Subjects.Intake.wildcard, batch: 256, pullers: 2, logger: env.logger) {
+            await intake.processBatch($0)
+        }
         let watcher = DeadlineWatcher(pool: pool, relay: relay, logger: env.logger)
         let media = try await MediaServiceApp.build(env: env, pool: pool, appeals: handlers)
         return Built(host: rpc.host, handlers: handlers, relay: relay, watcher: watcher, directory: directory, media: media,

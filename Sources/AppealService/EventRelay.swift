@@ -21,8 +21,8 @@ struct JetStreamEventPublisher: EventPublishing {
 /// Transactional outbox relay: publishes committed lifecycle events (`appeal_events`) to JetStream, each with the
 /// `traceparent` of the request that caused it.
 ///
-/// * **Outside any transaction**: pending events are read, published, then marked in one bulk UPDATE; no
-///   row lock is held while JetStream answers. A crash between publishing and marking re-publishes, and
+/// * **Outside any transaction**: pending events (`EventOutbox`) are read, published, then removed from the
+///   outbox in one DELETE; no row lock is held while JetStream answers. A crash between publishing and marking re-publishes, and
 ///   the stream drops the copy (`Nats-Msg-Id` = event id).
 /// * **Strictly in per-appeal commit order**: an appeal's sequence is assigned under its row lock, so
 ///   sequence order is commit order; the relay publishes in waves — the next pending event of every appeal
@@ -84,6 +84,7 @@ final class EventRelay: Service, @unchecked Sendable {
     }
 
     struct Pending {
+        var outboxID: Int64
         var id: String
         var appeal: String
         var message: NatsMessage
@@ -92,10 +93,7 @@ final class EventRelay: Service, @unchecked Sendable {
     /// Publishes up to `batchSize` pending events; returns how many were acknowledged. Throws when
     /// nothing could be published.
     func publishBatch() async throws -> Int {
-        let rows = try await pool.query("""
-            SELECT id::text AS id, appeal_id::text AS appeal, type, payload, traceparent FROM appeal_events
-            WHERE published_at IS NULL ORDER BY appeal_id, seq LIMIT \(batchSize)
-            """).rows
+        let rows = try await pool.query(EventOutbox.pending(limit: batchSize)).rows
         guard !rows.isEmpty else { return 0 }
         var queues: [String: ArraySlice<Pending>] = [:]
         var order: [String] = []
@@ -106,12 +104,12 @@ final class EventRelay: Service, @unchecked Sendable {
             // The trace context of the request that caused the event, so its consumers continue that trace.
             let trace = row.string("traceparent")
             if !trace.isEmpty { headers[TraceHeaders.traceParent] = trace }
-            let p = Pending(id: row.string("id"), appeal: row.string("appeal"),
+            let p = Pending(outboxID: row.int("outbox_id"), id: row.string("id"), appeal: row.string("appeal"),
                             message: NatsMessage(subject: Subjects.AppealEvents.subject(for: type), headers: headers, payload: payload))
             if queues[p.appeal] == nil { order.append(p.appeal) }
             queues[p.appeal, default: []].append(p)
         }
-        var published: [String] = []
+        var published: [Int64] = []
         var lastError: (any Error)?
         var active = order
         while !active.isEmpty {
@@ -121,7 +119,7 @@ final class EventRelay: Service, @unchecked Sendable {
             for (event, result) in zip(wave, results) {
                 switch result {
                 case .success:
-                    published.append(event.id)
+                    published.append(event.outboxID)
                     queues[event.appeal]?.removeFirst()
                     if queues[event.appeal]?.isEmpty == false { next.append(event.appeal) }
                 case .failure(let error):
@@ -132,7 +130,7 @@ final class EventRelay: Service, @unchecked Sendable {
             active = next
         }
         if !published.isEmpty {
-            try await pool.query("UPDATE appeal_events SET published_at = now() WHERE id = ANY(\(published)::uuid[])")
+            try await pool.query(EventOutbox.published(published))
         }
         if let lastError {
             if published.isEmpty { throw lastError }

@@ -82,7 +82,13 @@ public enum TextNormalizer {
     /// Full normalisation for analysis: HTML stripped, lower-cased, `ё`→`е`, whitespace collapsed.
     public static func normalize(_ text: String) -> String {
         let stripped = stripHTML(text).lowercased()
-        return stripped.replacingOccurrences(of: "ё", with: "е")
+        // Most texts have no ё (UTF-8 D1 91 once lower-cased): only those pay for Foundation's replacement.
+        var hasYo = false, previous: UInt8 = 0
+        for b in stripped.utf8 {
+            if previous == 0xD1 && b == 0x91 { hasYo = true; break }
+            previous = b
+        }
+        return hasYo ? stripped.replacingOccurrences(of: "ё", with: "е") : stripped
     }
 }
 

@@ -192,6 +192,8 @@ public final class JetStreamConsumer: Service, @unchecked Sendable {
     let jetStream: JetStream
     let logger: Logger
     let batch: Int32
+    /// Batches in flight at once, each fetched and handled by its own puller thread on the durable.
+    let pullers: Int
     /// Handles one fetched batch; one outcome per message, in order.
     let handleBatch: @Sendable ([JetStreamMessage]) async -> [ConsumeOutcome]
     private let stopFlag = Atomic<Bool>(false)
@@ -214,8 +216,13 @@ public final class JetStreamConsumer: Service, @unchecked Sendable {
     /// message; they are acked or nak'ed only after it returned. Every message gets a consumer span continuing
     /// the trace it carries (`traceparent`), open while the batch is handled (`JetStreamMessage.traceContext`),
     /// and a debug line "message processed" with its outcome in that trace.
-    public init(jetStream: JetStream, stream: String, durable: String, filterSubject: String, batch: Int = 64,
+    ///
+    /// `pullers` > 1 keeps that many batches in flight (one handled while the next is fetched and handled), for
+    /// handlers whose messages are independent of each other's order — intake, where each message is its own
+    /// appeal — never for per-appeal event streams.
+    public init(jetStream: JetStream, stream: String, durable: String, filterSubject: String, batch: Int = 64, pullers: Int = 1,
                 logger: Logger, batchHandler: @escaping @Sendable ([JetStreamMessage]) async -> [ConsumeOutcome]) {
+        self.pullers = max(1, pullers)
         self.jetStream = jetStream
         self.stream = stream
         self.durable = durable
@@ -277,7 +284,7 @@ public final class JetStreamConsumer: Service, @unchecked Sendable {
         // The stream may belong to another service, which creates it (or a cluster may be electing its leader):
         // wait for it rather than fail.
         // A shutdown while waiting ends the wait at once (cancellation), not after the election patience.
-        let made: PullBox? = try await cancelWhenGracefulShutdown {
+        let made: [PullBox]? = try await cancelWhenGracefulShutdown {
             while true {
                 do {
                     return try await self.jetStream.whileElecting("consumer \(self.durable)") {
@@ -292,31 +299,43 @@ public final class JetStreamConsumer: Service, @unchecked Sendable {
                 }
             }
         }
-        guard let box = made else { return }
+        guard let boxes = made else { return }
         let finished = AsyncStream<Void>.makeStream()
-        let thread = Thread { [self] in
-            self.loop(box.pull)
-            finished.continuation.yield()
-            finished.continuation.finish()
+        for (i, box) in boxes.enumerated() {
+            let thread = Thread { [self] in
+                self.loop(box.pull)
+                finished.continuation.yield()
+            }
+            thread.name = boxes.count > 1 ? "js-\(durable)-\(i)" : "js-\(durable)"
+            thread.start()
         }
-        thread.name = "js-\(durable)"
-        thread.start()
-        logger.info("consumer started", metadata: ["stream": "\(stream)", "durable": "\(durable)"])
+        logger.info("consumer started", metadata: ["stream": "\(stream)", "durable": "\(durable)", "pullers": "\(boxes.count)"])
         try? await gracefulShutdown()
         stopFlag.store(true, ordering: .releasing)
-        for await _ in finished.stream {}
-        box.pull.close()   // the durable consumer stays on the server
+        var running = boxes.count
+        for await _ in finished.stream {
+            running -= 1
+            if running == 0 { break }
+        }
+        for box in boxes { box.pull.close() }   // the durable consumer stays on the server
         logger.info("consumer stopped", metadata: ["durable": "\(durable)"])
     }
 
     /// Hands the pull (owned by the consumer thread once started) from the set-up task to that thread.
     struct PullBox: @unchecked Sendable { let pull: JetStreamPull }
 
-    /// Creates the durable consumer explicitly (idempotent), then opens the inbox its messages are pulled into
-    /// (blocking cnats calls: run on the connection's blocking threads).
-    private func makeSubscription() throws -> PullBox {
+    /// Creates the durable consumer explicitly (idempotent), then opens the inbox of each puller its messages are
+    /// pulled into (blocking cnats calls: run on the connection's blocking threads).
+    private func makeSubscription() throws -> [PullBox] {
         try Self.createDurable(jetStream: jetStream, stream: stream, durable: durable, filterSubject: filterSubject)
-        return PullBox(pull: try JetStreamPull(connection: jetStream.connection, stream: stream, durable: durable))
+        var boxes: [PullBox] = []
+        do {
+            for _ in 0..<pullers { boxes.append(PullBox(pull: try JetStreamPull(connection: jetStream.connection, stream: stream, durable: durable))) }
+        } catch {
+            for box in boxes { box.pull.close() }
+            throw error
+        }
+        return boxes
     }
 
     /// Creates durable pull consumer `durable` on `stream` (explicit acks, all messages, 30 s ack wait), or keeps

@@ -85,6 +85,81 @@ struct NotificationTests {
         }
     }
 
+    /// Three appeals' events interleaved in stream order: several events of one appeal, an appeal's events out of
+    /// order with a stale answer after a newer one, a missed deadline resolved by an extension that moves it and
+    /// missed again, and one answered after its missed deadline.
+    static func interleavedHistory(_ ids: [String], base: Date) -> [AppealV1.AppealEvent] {
+        let due = base.addingTimeInterval(-Self.day), later = base.addingTimeInterval(20 * Self.day)
+        func a(_ i: Int, _ status: AppealV1.Status, due d: Date = due, answeredAt: Date? = nil) -> AppealV1.Appeal {
+            var x = Self.appeal(ids[i], status: status, answerDue: d, topic: i == 1 ? "roads" : "housing")
+            x.receivedAtMs = Self.ms(base.addingTimeInterval(-30 * Self.day))
+            if let answeredAt { x.answeredAtMs = Self.ms(answeredAt) }
+            return x
+        }
+        func at(_ h: Double) -> Date { base.addingTimeInterval(h * Self.hour - 29 * Self.day) }
+        var answeredB = Self.event(.answered, a(1, .answered, answeredAt: at(9)), at: at(9), seq: 5); answeredB.actor = "executor-b"
+        var staleB = Self.event(.answered, a(1, .answered, answeredAt: at(8)), at: at(8), seq: 4); staleB.actor = "executor-c"
+        var answeredA = Self.event(.answered, a(0, .answered, answeredAt: at(30 * 24)), at: at(30 * 24), seq: 6); answeredA.actor = "executor-a"
+        return [
+            Self.event(.received, a(0, .received), at: at(0), seq: 1),
+            Self.event(.received, a(1, .received), at: at(0.5), seq: 1),
+            Self.event(.registered, a(0, .registered), at: at(1), seq: 2),
+            Self.event(.assigned, a(1, .assigned), at: at(2), seq: 3),
+            Self.event(.registered, a(1, .registered), at: at(1.5), seq: 2),
+            Self.event(.assigned, a(0, .assigned), at: at(2), seq: 3),
+            Self.event(.deadlineMissed, a(2, .inProgress), at: due, comment: "answer deadline missed", seq: 3),
+            Self.event(.started, a(0, .inProgress), at: at(3), seq: 4),
+            answeredB,
+            Self.event(.deadlineMissed, a(0, .inProgress), at: due, comment: "answer deadline missed", seq: 5),
+            staleB,
+            Self.event(.extended, a(2, .extended, due: later), at: base, seq: 4),
+            answeredA,
+            Self.event(.deadlineMissed, a(2, .extended, due: later), at: later, comment: "answer deadline missed", seq: 5),
+            Self.event(.closed, a(0, .closed, answeredAt: at(30 * 24)), at: at(31 * 24), seq: 7),
+        ]
+    }
+
+    /// The workload facts and escalation items of `ids`, in the order of `ids`, without the ids themselves.
+    static func projection(_ pool: PGPool, _ ids: [String]) async throws -> [String] {
+        var out: [String] = []
+        for id in ids {
+            for r in try await pool.query("""
+                SELECT last_sequence, topic_code, channel, status, received_at, taken_at, first_reaction_at, answered_at, closed_at, executor
+                FROM workload_facts WHERE appeal_id = \(id)
+                """).rows {
+                out.append(["last_sequence", "topic_code", "channel", "status", "received_at", "taken_at", "first_reaction_at",
+                            "answered_at", "closed_at", "executor"].map { "\($0)=\(r.string($0))" }.joined(separator: " "))
+            }
+            for r in try await pool.query("""
+                SELECT deadline_kind, deadline, resolved_at, agency_id, topic_code FROM escalation_items WHERE appeal_id = \(id) ORDER BY deadline
+                """).rows {
+                out.append(["deadline_kind", "deadline", "resolved_at", "agency_id", "topic_code"].map { "\($0)=\(r.string($0))" }.joined(separator: " "))
+            }
+        }
+        return out
+    }
+
+    @Test("A batch of interleaved events in one transaction leaves exactly the workload facts and escalation items that applying them one by one leaves")
+    func batchEqualsOneByOne() async throws {
+        try await Self.withAgency(smtpPort: nil) { built, pool, env in
+            let base = Date(timeIntervalSince1970: Double(Self.ms(Date())) / 1000)
+            let single = (0..<3).map { _ in UUID().uuidString.lowercased() }, batched = (0..<3).map { _ in UUID().uuidString.lowercased() }
+            for e in Self.interleavedHistory(single, base: base) { _ = try await Self.apply(built, e) }
+            let notifier = built.notifications.notifier
+            let events = Self.interleavedHistory(batched, base: base).map { ($0, $0.appeal!) }
+            #expect(try await pool.transaction { conn in try notifier.apply(conn, events) })
+            let one = try await Self.projection(pool, single), batch = try await Self.projection(pool, batched)
+            // Facts and items per appeal: appeal 0 (facts, its item resolved by the answer), appeal 1 (facts only),
+            // appeal 2 (facts, the item its extension resolved, the item of the moved deadline still open).
+            #expect(one.count == 6)
+            #expect(batch == one)
+            #expect(one[2].contains("last_sequence=5") && one[2].contains("executor=executor-b"))   // the stale answer lost
+            #expect(one[1].hasPrefix("deadline_kind=answer") && !one[1].contains("resolved_at= "))
+            #expect(one[4].hasPrefix("deadline_kind=answer") && !one[4].contains("resolved_at= "))
+            #expect(one[5].hasPrefix("deadline_kind=answer") && one[5].contains("resolved_at= "))
+        }
+    }
+
     @Test("A sector block's own chain replaces the default: the housing block alerts the curator after one hour, other blocks keep the default")
     func blockChainOverridesDefault() async throws {
         try await Self.withAgency(smtpPort: nil) { built, pool, env in

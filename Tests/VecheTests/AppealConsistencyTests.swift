@@ -192,7 +192,7 @@ struct AppealConsistencyTests {
                 #expect(ids.count >= 4)
                 let relay = EventRelay(pool: pool, publisher: FlakyPublisher(env.jetStream, failOnce: [ids[1]]), logger: cluster.logger)
                 var rounds = 0
-                while try await pool.query("SELECT count(*) AS n FROM appeal.appeal_events WHERE published_at IS NULL").first?.int("n") ?? 0 > 0 {
+                while try await pool.query("SELECT count(*) AS n FROM appeal.appeal_outbox").first?.int("n") ?? 0 > 0 {
                     _ = try? await relay.publishBatch()
                     rounds += 1
                     #expect(rounds < 10)
@@ -200,6 +200,43 @@ struct AppealConsistencyTests {
                 let seen = try await readAppealEvents(reader, cluster: cluster, count: ids.count)
                 #expect(seen.map(\.eventId) == ids, "stream order must be the commit order despite the failed publish")
             }
+        }
+    }
+
+    @Test func theOutboxUpgradeKeepsEveryUnpublishedEventPendingInOrderAndEveryPublishedOneDone() async throws {
+        try await withCluster { cluster in
+            let env = try await cluster.environment("appeal", schema: AppealSchema.name)
+            defer { env.close() }
+            let pool = try env.requirePool()
+            _ = try await Migrator.migrate(pool: pool, schema: AppealSchema.name, migrations: AppealSchema.migrations.filter { $0.version < 14 })
+            // Before the upgrade: two appeals' events, the first of each published, the rest pending (inserted out of order).
+            let a = UUID().uuidString.lowercased(), b = UUID().uuidString.lowercased()
+            var pending: [String] = []
+            for (appeal, seqs) in [(b, [3, 1, 2]), (a, [2, 1])] {
+                try await pool.query("""
+                    INSERT INTO appeals (id, number, channel, external_id, status, body, received_at)
+                    VALUES (\(appeal)::uuid, \(appeal), 'portal', \(appeal), 'registered', 'Текст', now())
+                    """)
+                for seq in seqs {
+                    let id = UUID().uuidString.lowercased()
+                    try await pool.query("""
+                        INSERT INTO appeal_events (id, appeal_id, seq, type, occurred_at, actor, to_status, payload, published_at)
+                        VALUES (\(id)::uuid, \(appeal)::uuid, \(seq), 'registered', now(), 'test', 'registered', ''::bytea,
+                                \(seq == 1 ? Date() : nil)::timestamptz)
+                        """)
+                    if seq > 1 { pending.append("\(appeal)/\(seq)") }
+                }
+            }
+            _ = try await Migrator.migrate(pool: pool, schema: AppealSchema.name, migrations: AppealSchema.migrations)
+            let rows = try await pool.query(EventOutbox.pending(limit: 100)).rows.map { "\($0.string("appeal"))/\($0.int("seq"))" }
+            #expect(rows == pending.sorted(), "pending events, each appeal's in sequence order, nothing published")
+            // After the upgrade every inserted event is pending at once, after the older ones.
+            try await pool.query("""
+                INSERT INTO appeal_events (id, appeal_id, seq, type, occurred_at, actor, to_status, payload)
+                VALUES (\(UUID().uuidString.lowercased())::uuid, \(a)::uuid, 3, 'assigned', now(), 'test', 'assigned', ''::bytea)
+                """)
+            let after = try await pool.query(EventOutbox.pending(limit: 100)).rows.map { "\($0.string("appeal"))/\($0.int("seq"))" }
+            #expect(after.last == "\(a)/3" && after.count == pending.count + 1)
         }
     }
 

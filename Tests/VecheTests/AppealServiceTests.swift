@@ -360,7 +360,7 @@ struct AppealServiceTests {
         _ = try await cluster.appeals(as: importer).answerAppeal(.init(id: a.id, answerText: "Ответ дан"))
         _ = try await ops.transition(.init(id: a.id, action: .close))
         let pool = try env.requirePool()
-        #expect(try await eventually { try await pool.query("SELECT count(*) AS n FROM appeal.appeal_events WHERE published_at IS NULL").first?.int("n") == 0 })
+        #expect(try await eventually { try await pool.query("SELECT count(*) AS n FROM appeal.appeal_outbox").first?.int("n") == 0 })
         // Read the stream back from the start, as the only service allowed to consume it does.
         let reader = try await cluster.environment("rating", schema: nil)
         defer { reader.close() }

@@ -100,7 +100,7 @@ def appeal_events(cluster, run_id, actor=None):
 
 
 def unpublished(cluster):
-    rows = sql(cluster, "SELECT count(*) FROM appeal.appeal_events WHERE published_at IS NULL")
+    rows = sql(cluster, "SELECT count(*) FROM appeal.appeal_outbox")
     return int(rows[0][0]) if rows else -1
 
 

@@ -50,11 +50,7 @@ struct AppealEventNotifier: Sendable {
             events.append((event, appeal))
         }
         do {
-            let changed = try await pool.transaction { [events] conn in
-                var changed = false
-                for (event, appeal) in events { changed = try self.apply(conn, event: event, appeal: appeal) || changed }
-                return changed
-            }
+            let changed = try await pool.transaction { [events] conn in try self.apply(conn, events) }
             if changed { onChange() }
             return items.map { _ in .ack }
         } catch let e as PGError where e.redeliversBatch {
@@ -68,46 +64,94 @@ struct AppealEventNotifier: Sendable {
         }
     }
 
-    /// Returns whether anything new was written.
+    /// One event; returns whether anything new was written.
     func apply(_ conn: PGConnection, event: AppealV1.AppealEvent, appeal: AppealV1.Appeal) throws -> Bool {
+        try apply(conn, [(event, appeal)])
+    }
+
+    /// Events in stream order, in the caller's transaction, with a constant number of statements for a batch
+    /// without missed deadlines or citizens' addresses: the workload facts in one upsert per round, the batch's
+    /// open escalation items read at once and kept current in memory while each event is decided in order.
+    /// Returns whether anything new was written.
+    func apply(_ conn: PGConnection, _ events: [(AppealV1.AppealEvent, AppealV1.Appeal)]) throws -> Bool {
+        guard !events.isEmpty else { return false }
+        try WorkloadFacts.apply(conn, events)
+        var open = try OpenEscalations.load(conn, appealIDs: events.map(\.1.id))
+        var agencyNames: [String: String] = [:]
         var changed = false
-        try WorkloadFacts.apply(conn, event: event, appeal: appeal)
-        // Resolve first: the items this event ends (the step was done, or its deadline moved).
-        for open in try conn.query("""
-            SELECT deadline_kind, deadline FROM escalation_items WHERE appeal_id = \(appeal.id) AND resolved_at IS NULL
-            """).rows {
-            let kind = open.string("deadline_kind")
-            let waits = AppealLifecycleRules.deadlineWaits.first { $0.kind == kind }?.statuses.contains(appeal.status) ?? false
-            let due = AppealLifecycleRules.due(kind, in: appeal.deadlines)
-            if !waits || due != open.epochMs("deadline") {
-                try conn.query("""
-                    UPDATE escalation_items SET resolved_at = \(Date(timeIntervalSince1970: Double(event.occurredAtMs) / 1000))
-                    WHERE appeal_id = \(appeal.id) AND deadline_kind = \(kind) AND deadline = \(open.string("deadline"))::timestamptz
-                    """)
+        for (event, appeal) in events {
+            // Resolve first: the items this event ends (the step was done, or its deadline moved).
+            for item in open.items(of: appeal.id) {
+                let waits = AppealLifecycleRules.deadlineWaits.first { $0.kind == item.kind }?.statuses.contains(appeal.status) ?? false
+                if !waits || AppealLifecycleRules.due(item.kind, in: appeal.deadlines) != item.deadlineMs {
+                    try conn.query("""
+                        UPDATE escalation_items SET resolved_at = \(Date(timeIntervalSince1970: Double(event.occurredAtMs) / 1000))
+                        WHERE appeal_id = \(appeal.id) AND deadline_kind = \(item.kind) AND deadline = \(item.deadline)::timestamptz
+                        """)
+                    open.remove(item, of: appeal.id)
+                }
             }
-        }
-        if event.type == .deadlineMissed, let kind = event.comment.split(separator: " ").first.map(String.init) {
-            let due = AppealLifecycleRules.due(kind, in: appeal.deadlines)
-            let waits = AppealLifecycleRules.deadlineWaits.first { $0.kind == kind }?.statuses.contains(appeal.status) ?? false
-            if due > 0, waits {
-                changed = try conn.query("""
+            if event.type == .deadlineMissed, let kind = event.comment.split(separator: " ").first.map(String.init) {
+                let due = AppealLifecycleRules.due(kind, in: appeal.deadlines)
+                let waits = AppealLifecycleRules.deadlineWaits.first { $0.kind == kind }?.statuses.contains(appeal.status) ?? false
+                if due > 0, waits, let row = try conn.query("""
                     INSERT INTO escalation_items (appeal_id, deadline_kind, deadline, appeal_number, title, agency_id, topic_code)
                     VALUES (\(appeal.id), \(kind), \(Date(timeIntervalSince1970: Double(due) / 1000)), \(appeal.number), \(appeal.title),
                             \(appeal.agencyId), \(appeal.topicCode))
-                    ON CONFLICT DO NOTHING RETURNING appeal_id
-                    """).first != nil || changed
+                    ON CONFLICT DO NOTHING RETURNING deadline_kind, deadline
+                    """).first {
+                    open.add(OpenEscalations.Item(row), of: appeal.id)
+                    changed = true
+                }
             }
-        }
-        let email = appeal.author?.email.trimmingCharacters(in: .whitespaces) ?? ""
-        let fresh = now().timeIntervalSince1970 - Double(event.occurredAtMs) / 1000 <= maxNoticeAge
-        if fresh, NotificationStore.isEmail(email) {
-            let agencyName = appeal.agencyId.isEmpty ? ""
-                : try conn.query("SELECT name FROM agencies WHERE id = \(appeal.agencyId)").first?.string("name") ?? ""
-            let citizen = Recipient(key: "citizen:\(appeal.id)", email: email)
-            for notice in text.citizenNotices(event, agencyName: agencyName) {
-                changed = try NotificationStore.enqueue(conn, notice, to: citizen, messengers: messengers) || changed
+            let email = appeal.author?.email.trimmingCharacters(in: .whitespaces) ?? ""
+            let fresh = now().timeIntervalSince1970 - Double(event.occurredAtMs) / 1000 <= maxNoticeAge
+            if fresh, NotificationStore.isEmail(email) {
+                var agencyName = ""
+                if !appeal.agencyId.isEmpty {
+                    if let known = agencyNames[appeal.agencyId] { agencyName = known } else {
+                        agencyName = try conn.query("SELECT name FROM agencies WHERE id = \(appeal.agencyId)").first?.string("name") ?? ""
+                        agencyNames[appeal.agencyId] = agencyName
+                    }
+                }
+                let citizen = Recipient(key: "citizen:\(appeal.id)", email: email)
+                for notice in text.citizenNotices(event, agencyName: agencyName) {
+                    changed = try NotificationStore.enqueue(conn, notice, to: citizen, messengers: messengers) || changed
+                }
             }
         }
         return changed
     }
+}
+
+/// The unresolved escalation items of a batch's appeals, read in one query and kept current as the batch's
+/// events resolve and open items.
+struct OpenEscalations {
+    /// One open item: its deadline kind and the deadline (as stored, and in epoch milliseconds).
+    struct Item: Equatable {
+        var kind: String
+        var deadline: String
+        var deadlineMs: Int64
+        init(_ row: PGRow) {
+            kind = row.string("deadline_kind")
+            deadline = row.string("deadline")
+            deadlineMs = row.epochMs("deadline")
+        }
+    }
+    private var byAppeal: [String: [Item]] = [:]
+
+    static func load(_ conn: PGConnection, appealIDs: [String]) throws -> OpenEscalations {
+        var open = OpenEscalations()
+        for row in try conn.query("""
+            SELECT appeal_id, deadline_kind, deadline FROM escalation_items
+            WHERE appeal_id = ANY(\(Array(Set(appealIDs)))::text[]) AND resolved_at IS NULL
+            """).rows {
+            open.add(Item(row), of: row.string("appeal_id"))
+        }
+        return open
+    }
+
+    func items(of appeal: String) -> [Item] { byAppeal[appeal] ?? [] }
+    mutating func add(_ item: Item, of appeal: String) { byAppeal[appeal, default: []].append(item) }
+    mutating func remove(_ item: Item, of appeal: String) { byAppeal[appeal]?.removeAll { $0 == item } }
 }

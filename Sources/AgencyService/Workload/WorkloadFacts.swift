@@ -9,15 +9,41 @@ enum WorkloadFacts {
     static func date(_ ms: Int64) -> Date? { ms > 0 ? Date(timeIntervalSince1970: Double(ms) / 1000) : nil }
 
     static func apply(_ conn: PGConnection, event: AppealV1.AppealEvent, appeal a: AppealV1.Appeal) throws {
-        let at = date(event.occurredAtMs)
-        let taken: Date? = [.assigned, .forwarded, .started].contains(event.type) ? at : nil
-        let reaction: Date? = event.type == .received || event.type == .deadlineMissed || event.type == .classified || event.type == .routed ? nil : at
-        let executor = event.type == .answered ? event.actor : ""
+        try apply(conn, [(event, a)])
+    }
+
+    /// Applies `events` (in stream order) with one multi-row upsert per round: round k holds the k-th event of each
+    /// appeal in the batch, so no statement touches a row twice and every appeal's events meet its row in their
+    /// order — the same result as one statement per event (a batch of the relay's waves is one round).
+    static func apply(_ conn: PGConnection, _ events: [(AppealV1.AppealEvent, AppealV1.Appeal)]) throws {
+        var rounds: [[(AppealV1.AppealEvent, AppealV1.Appeal)]] = []
+        var seen: [String: Int] = [:]
+        for item in events {
+            let k = seen[item.1.id, default: 0]
+            seen[item.1.id] = k + 1
+            if k == rounds.count { rounds.append([]) }
+            rounds[k].append(item)
+        }
+        for round in rounds { try upsert(conn, round) }
+    }
+
+    /// One statement for events of distinct appeals.
+    private static func upsert(_ conn: PGConnection, _ round: [(AppealV1.AppealEvent, AppealV1.Appeal)]) throws {
+        let events = round.map(\.0), appeals = round.map(\.1)
+        let at = events.map { date($0.occurredAtMs) }
+        let taken: [Date?] = zip(events, at).map { [.assigned, .forwarded, .started].contains($0.type) ? $1 : nil }
+        let reaction: [Date?] = zip(events, at).map { e, at in
+            e.type == .received || e.type == .deadlineMissed || e.type == .classified || e.type == .routed ? nil : at
+        }
+        let executor = events.map { $0.type == .answered ? $0.actor : "" }
+        let received: [Date] = zip(appeals, at).map { a, at in date(a.receivedAtMs) ?? at ?? Date() }
         try conn.query("""
             INSERT INTO workload_facts AS w (appeal_id, last_sequence, topic_code, channel, status, received_at, taken_at,
                                              first_reaction_at, answered_at, closed_at, executor)
-            VALUES (\(a.id), \(event.sequence), \(a.topicCode), \(a.channel.name), \(a.status.name),
-                    \(date(a.receivedAtMs) ?? at ?? Date()), \(taken), \(reaction), \(date(a.answeredAtMs)), \(date(a.closedAtMs)), \(executor))
+            SELECT * FROM unnest(\(appeals.map(\.id))::text[], \(events.map(\.sequence))::bigint[], \(appeals.map(\.topicCode))::text[],
+                                 \(appeals.map(\.channel.name))::text[], \(appeals.map(\.status.name))::text[], \(received)::timestamptz[],
+                                 \(taken)::timestamptz[], \(reaction)::timestamptz[], \(appeals.map { date($0.answeredAtMs) })::timestamptz[],
+                                 \(appeals.map { date($0.closedAtMs) })::timestamptz[], \(executor)::text[])
             ON CONFLICT (appeal_id) DO UPDATE SET
                 taken_at = coalesce(LEAST(w.taken_at, excluded.taken_at), w.taken_at, excluded.taken_at),
                 first_reaction_at = coalesce(LEAST(w.first_reaction_at, excluded.first_reaction_at), w.first_reaction_at, excluded.first_reaction_at),
