@@ -95,6 +95,36 @@ struct JetStreamPullTests {
         }
     }
 
+    /// Two pullers on one durable keep two batches in flight: while one batch is held in its handler the other
+    /// puller fetches and handles more, and every message is handled exactly once.
+    @Test func twoPullersOverlapBatchesAndHandleEveryMessageOnce() async throws {
+        try await withCluster { cluster in
+        let (nats, js) = try await Self.fill(cluster, messages: 120)
+        defer { nats.close() }
+        let seen = Mutex<[UInt64]>([])
+        let inHandler = Atomic<Int>(0), overlapped = Atomic<Bool>(false)
+        let consumer = JetStreamConsumer(jetStream: js, stream: Self.stream, durable: "pull-two", filterSubject: "pulltest.>",
+                                         batch: 10, pullers: 2, logger: cluster.logger) { items in
+            if inHandler.add(1, ordering: .relaxed).newValue > 1 { overlapped.store(true, ordering: .relaxed) }
+            try? await Task.sleep(for: .milliseconds(50))
+            seen.withLock { $0.append(contentsOf: items.map(\.streamSequence)) }
+            inHandler.subtract(1, ordering: .relaxed)
+            return items.map { _ in .ack }
+        }
+        let group = ServiceGroup(services: [consumer], logger: cluster.logger)
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            for _ in 0..<500 where seen.withLock({ $0.count }) < 120 { try await Task.sleep(for: .milliseconds(20)) }
+            try await Task.sleep(for: .milliseconds(300))   // time for a wrong redelivery to show up
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+        }
+        #expect(seen.withLock { $0 }.sorted() == (1...120).map(UInt64.init))
+        let didOverlap = overlapped.load(ordering: .relaxed)
+        #expect(didOverlap, "the two pullers never had batches in flight at the same time")
+        }
+    }
+
     /// Services (users that answer requests) acknowledge JetStream messages as responses — no explicit `$JS.ACK`
     /// publish permission, which made nats-server 2.9 rescan every remembered reply subject at each delivery — and
     /// those acks are accepted under the real permissions: nothing stays pending or is redelivered.
