@@ -1,6 +1,7 @@
 import AgencyDirectory
 import Contracts
 import Foundation
+import Synchronization
 
 /// Infers the municipality (OKTMO) of an appeal that did not name one: from its coordinates (nearest
 /// municipality centre within a radius, urban okrugs first) or from "г. <город>" in the address.
@@ -11,8 +12,10 @@ struct MunicipalityResolver: Sendable {
     func resolve(in list: [AgencyV1.Municipality], location: CommonV1.GeoPoint?, address: String) -> String? {
         guard !list.isEmpty else { return nil }
         if let loc = location, loc != CommonV1.GeoPoint() {
+            // A degree of latitude is 111 km: centres farther north or south than the radius need no trigonometry.
+            let latitudeSpan = radiusKm / 111
             let candidates = list.compactMap { m -> (AgencyV1.Municipality, Double)? in
-                guard let c = m.center, c != CommonV1.GeoPoint() else { return nil }
+                guard let c = m.center, c != CommonV1.GeoPoint(), abs(c.latitude - loc.latitude) <= latitudeSpan else { return nil }
                 return (m, Self.distanceKm(loc, c))
             }.filter { $0.1 <= radiusKm }
             // A city (urban okrug / settlement) beats the surrounding district when both are near.
@@ -23,8 +26,9 @@ struct MunicipalityResolver: Sendable {
             if let best = ranked.first { return best.0.oktmo }
         }
         let lower = address.lowercased()
+        guard !lower.isEmpty else { return nil }
         for m in list where m.type == .urbanOkrug || m.type == .urbanSettlement {
-            let name = Self.cityName(m.name).lowercased()
+            let name = Self.lowerCityName(m.name)
             guard !name.isEmpty else { continue }
             if lower.contains("г. \(name)") || lower.contains("г.\(name)") || lower.contains("город \(name)") || lower.hasPrefix(name + ",") {
                 return m.oktmo
@@ -40,6 +44,16 @@ struct MunicipalityResolver: Sendable {
         default: return 2
         }
     }
+
+    /// `cityName` lower-cased, remembered per municipality name (the directory's names are few and stable; working
+    /// them out again for every appeal was a twentieth of intake's CPU in AppealService).
+    static func lowerCityName(_ name: String) -> String {
+        if let known = cityNames.withLock({ $0[name] }) { return known }
+        let city = cityName(name).lowercased()
+        cityNames.withLock { if $0.count < 10_000 { $0[name] = city } }
+        return city
+    }
+    private static let cityNames = Mutex<[String: String]>([:])
 
     /// "город Курск" → "Курск"; "Курский район" → "".
     static func cityName(_ name: String) -> String {

@@ -152,13 +152,14 @@ struct TextEnricher: AppealEnricher {
 
     static func facts(_ appeal: AppealV1.Appeal, _ p: TextPipeline, _ settings: ClassifierSettings) -> TextFacts {
         let text = Self.text(of: appeal)
+        let tokens = Tokenizer.normalizedTokens(text)   // once for the monitoring detector and the duplicate features
         let cls = p.classifier.classify(text, channel: appeal.channel.name)
         return TextFacts(topicCode: cls.topicCode, categoryCode: cls.categoryCode, confidence: cls.topicConfidence,
                          classifierVersion: cls.modelVersion,
                          needsTriage: cls.topicConfidence < settings.threshold(for: p.classifier.model),
                          redactedText: p.redactor.redact(appeal.text).text,
-                         monitoringFlags: Array(Set(p.monitor.detect(text).map(\.flag.rawValue))).sorted(),
-                         features: p.duplicates.features(text))
+                         monitoringFlags: Array(Set(p.monitor.detect(tokens: tokens).map(\.flag.rawValue))).sorted(),
+                         features: p.duplicates.features(tokens: tokens))
     }
 
     /// The parts that depend on the directory and on earlier appeals: category hint, municipality, group, routing.

@@ -71,9 +71,12 @@ public final class DuplicateFeaturizer {
         return z ^ (z >> 33)
     }
 
-    public func features(_ text: String) -> DuplicateFeatures {
+    public func features(_ text: String) -> DuplicateFeatures { features(tokens: Tokenizer.normalizedTokens(text)) }
+
+    /// From the text's `Tokenizer.normalizedTokens` (shared with the monitoring detector at intake).
+    public func features(tokens: [String]) -> DuplicateFeatures {
         var terms = Set<UInt64>()
-        for t in Tokenizer.normalizedTokens(text) where t.count > 1 && !RussianStopWords.contains(t) {
+        for t in tokens where t.count > 1 && !RussianStopWords.contains(t) {
             terms.insert(Self.fnv(stemmer.stem(t)))
         }
         return DuplicateFeatures(terms: terms, bandKeys: bandKeys(terms))

@@ -139,8 +139,11 @@ public final class MonitoringDetector {
     /// Flags found in `text`, in `MonitoringFlag.allCases` order; empty when nothing matched.
     /// Each position is tried only against the entries whose first word shares its first three letters, and a
     /// token is stemmed only when a stem must be compared.
-    public func detect(_ text: String) -> [MonitoringHit] {
-        let tokens = Tokenizer.normalizedTokens(text).filter { !RussianStopWords.contains($0) }
+    public func detect(_ text: String) -> [MonitoringHit] { detect(tokens: Tokenizer.normalizedTokens(text)) }
+
+    /// From the text's `Tokenizer.normalizedTokens` (shared with the duplicate featurizer at intake).
+    public func detect(tokens normalizedTokens: [String]) -> [MonitoringHit] {
+        let tokens = normalizedTokens.filter { !RussianStopWords.contains($0) }
         var stems = [String?](repeating: nil, count: tokens.count)
         func stem(_ j: Int) -> String {
             if let s = stems[j] { return s }
