@@ -723,6 +723,17 @@ struct RatingServiceTests {
         #expect(SubReason.extract(title: "", redactedText: "Прошу разобраться: крысы в подвале дома") == "крысы подвале")
         #expect(SubReason.extract(title: "Шум!", redactedText: "") == "шум")
         #expect(SubReason.extract(title: "", redactedText: "") == nil)
+        // The early-stopping scan finds the same words as splitting the whole lower-cased text.
+        func wholeTextSplit(_ text: String) -> String? {
+            let words = text.lowercased().split(whereSeparator: { !$0.isLetter && !$0.isNumber && $0 != "-" })
+                .map { $0.trimmingCharacters(in: CharacterSet(charactersIn: "-")) }
+                .filter { $0.count >= 3 && $0.contains(where: \.isLetter) && !SubReason.stopWords.contains($0) }
+            return words.isEmpty ? nil : words.prefix(2).joined(separator: " ")
+        }
+        for text in ["--Вода-- не идёт", "ул. Ленина, д. 5: ПРОТЕЧКА кровли", "Прошу, прошу... 123 456 ямы", "Яма", "—северо-западный— район",
+                     "ТКО: мусор не вывозят 3 дня", "Нет-нет, уже нет", "a b c", "2024 год: Отопление", "x-- --y -z- длинное"] {
+            #expect(SubReason.keywords(text) == wholeTextSplit(text), "«\(text)»")
+        }
         #expect(FactRow.authorIdentity(CommonV1.Person(email: " A@B.ru ")) == "e:a@b.ru")
         #expect(FactRow.authorIdentity(CommonV1.Person(phone: "+7 (912) 345-67-89")) == "p:9123456789")
         let cal = PeriodCalendar(timeZone: try #require(TimeZone(identifier: "Europe/Moscow")))
