@@ -200,6 +200,37 @@ def gen_message(reg, pkg, m, out):
     out.append("    }")
     out.append("}")
     out.append("")
+    # Direct JSON: the bytes of JSONEncoder with .sortedKeys and .withoutEscapingSlashes, keys in sorted order here.
+    out.append(f"extension {ns}.{m.name}: ProtoJSONWritable {{")
+    out.append("    public func writeJSON(to w: inout ProtoJSONWriter) throws {")
+    out.append("        w.open()")
+    if fields:
+        out.append("        var first = true")
+    for f, kind, rep, stype, default, base, sw in sorted(fields, key=lambda x: x[6].strip('`').encode()):
+        key = sw.strip('`')
+        if kind == "message":
+            one = "try v.writeJSON(to: &w)"
+        elif kind == "string":
+            one = "w.string(v)"
+        elif kind == "enum":
+            one = "w.string(v.name)"
+        elif kind == "bool":
+            one = "w.bool(v)"
+        elif base in ("Double", "Float"):
+            one = "try w.floating(v)"
+        else:
+            one = "w.integer(v)"
+        if rep:
+            out.append(f'        w.key("{key}", &first); try w.array(self.{sw}) {{ w, v in {one} }}')
+        elif stype.endswith("?"):
+            out.append(f'        if let v = self.{sw} {{ w.key("{key}", &first); {one} }}')
+        else:
+            direct = one.replace("(v)", f"(self.{sw})").replace("v.", f"self.{sw}.")
+            out.append(f'        w.key("{key}", &first); {direct}')
+    out.append("        w.close()")
+    out.append("    }")
+    out.append("}")
+    out.append("")
     # C bridge
     out.append(f"extension {ns}.{m.name}: CMessageBridge {{")
     out.append(f"    public typealias CType = {ctype}")

@@ -2,7 +2,7 @@ import Foundation
 import Proto
 
 /// A message of the Veche contracts: a Sendable value type with a protobuf wire form.
-public protocol ProtoMessage: Sendable, Hashable, Codable {
+public protocol ProtoMessage: Sendable, Hashable, Codable, ProtoJSONWritable {
     static var protoName: String { get }
     init()
     func serializedBytes() -> [UInt8]

@@ -65,6 +65,12 @@ public enum ContractFuzzCases {
         if m == m, again != m { throw FuzzViolation("value changes on a protobuf round trip") }
         guard again.serializedBytes() == wire else { throw FuzzViolation("encoding is not stable") }
         guard let json = try? JSONEncoder().encode(m) else { return } // NaN and infinities have no JSON form
+        // The gateway's direct JSON writer gives the bytes of its JSONEncoder format.
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        guard let direct = try? ProtoJSONWriter.encode(m), let reference = try? encoder.encode(m), direct == Array(reference) else {
+            throw FuzzViolation("direct JSON (ProtoJSONWriter) differs from JSONEncoder's")
+        }
         let back: M
         do { back = try JSONDecoder().decode(M.self, from: json) } catch { throw FuzzViolation("own JSON does not decode: \(error)") }
         guard back.serializedBytes() == wire else { throw FuzzViolation("value changes on a JSON round trip") }

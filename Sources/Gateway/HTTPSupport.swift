@@ -16,12 +16,38 @@ struct JSONResponse<Value: Encodable & Sendable>: ResponseGenerator {
     }
 
     func response(from request: Request, context: some RequestContext) throws -> Response {
+        try EncodedJSON(value, status: status).response(from: request, context: context)
+    }
+}
+
+/// A JSON body encoded once (the gateway's one JSON format: sorted keys, unescaped slashes), to be served as
+/// often as needed — a shared dashboard snapshot is encoded once per refresh, not once per viewer.
+struct EncodedJSON: ResponseGenerator, Sendable {
+    let bytes: ByteBuffer
+    var status: HTTPResponse.Status = .ok
+
+    /// Contract messages write themselves (`ProtoJSONWritable`: the same bytes, several times faster); other
+    /// values go through `JSONEncoder`.
+    init(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws {
+        if let message = value as? any ProtoJSONWritable {
+            bytes = ByteBuffer(bytes: try ProtoJSONWriter.encode(message))
+        } else {
+            bytes = ByteBuffer(bytes: try Self.encoder.encode(value))
+        }
+        self.status = status
+    }
+
+    /// The gateway's JSON format.
+    static var encoder: JSONEncoder {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let data = try encoder.encode(value)
+        return encoder
+    }
+
+    func response(from request: Request, context: some RequestContext) throws -> Response {
         var headers = HTTPFields()
         headers[.contentType] = "application/json; charset=utf-8"
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        return Response(status: status, headers: headers, body: .init(byteBuffer: bytes))
     }
 }
 

@@ -99,6 +99,20 @@ extension AgencyV1 {
     }
 }
 
+extension AgencyV1.Municipality: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        if let v = self.center { w.key("center", &first); try v.writeJSON(to: &w) }
+        w.key("name", &first); w.string(self.name)
+        w.key("oktmo", &first); w.string(self.oktmo)
+        w.key("parentOktmo", &first); w.string(self.parentOktmo)
+        w.key("population", &first); w.integer(self.population)
+        w.key("type", &first); w.string(self.type.name)
+        w.close()
+    }
+}
+
 extension AgencyV1.Municipality: CMessageBridge {
     public typealias CType = Veche__Agency__V1__Municipality
     public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__municipality__init(p) }
@@ -157,6 +171,17 @@ extension AgencyV1 {
     }
 }
 
+extension AgencyV1.SocialAccount: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("handle", &first); w.string(self.handle)
+        w.key("network", &first); w.string(self.network)
+        w.key("url", &first); w.string(self.url)
+        w.close()
+    }
+}
+
 extension AgencyV1.SocialAccount: CMessageBridge {
     public typealias CType = Veche__Agency__V1__SocialAccount
     public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__social_account__init(p) }
@@ -211,6 +236,18 @@ extension AgencyV1 {
             try c.encode(self.email, forKey: .email)
             try c.encode(self.phone, forKey: .phone)
         }
+    }
+}
+
+extension AgencyV1.StaffRole: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("email", &first); w.string(self.email)
+        w.key("person", &first); w.string(self.person)
+        w.key("phone", &first); w.string(self.phone)
+        w.key("role", &first); w.string(self.role)
+        w.close()
     }
 }
 
@@ -313,6 +350,26 @@ extension AgencyV1 {
     }
 }
 
+extension AgencyV1.Agency: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("active", &first); w.bool(self.active)
+        w.key("email", &first); w.string(self.email)
+        w.key("id", &first); w.string(self.id)
+        w.key("kind", &first); w.string(self.kind.name)
+        w.key("municipalityOktmo", &first); w.string(self.municipalityOktmo)
+        w.key("name", &first); w.string(self.name)
+        w.key("parentId", &first); w.string(self.parentId)
+        w.key("phone", &first); w.string(self.phone)
+        w.key("shortName", &first); w.string(self.shortName)
+        w.key("socialAccounts", &first); try w.array(self.socialAccounts) { w, v in try v.writeJSON(to: &w) }
+        w.key("staff", &first); try w.array(self.staff) { w, v in try v.writeJSON(to: &w) }
+        w.key("topicCodes", &first); try w.array(self.topicCodes) { w, v in w.string(v) }
+        w.close()
+    }
+}
+
 extension AgencyV1.Agency: CMessageBridge {
     public typealias CType = Veche__Agency__V1__Agency
     public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__agency__init(p) }
@@ -381,6 +438,16 @@ extension AgencyV1 {
     }
 }
 
+extension AgencyV1.Category: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("code", &first); w.string(self.code)
+        w.key("name", &first); w.string(self.name)
+        w.close()
+    }
+}
+
 extension AgencyV1.Category: CMessageBridge {
     public typealias CType = Veche__Agency__V1__Category
     public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__category__init(p) }
@@ -428,6 +495,17 @@ extension AgencyV1 {
             try c.encode(self.name, forKey: .name)
             try c.encode(self.categories, forKey: .categories)
         }
+    }
+}
+
+extension AgencyV1.Topic: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("categories", &first); try w.array(self.categories) { w, v in try v.writeJSON(to: &w) }
+        w.key("code", &first); w.string(self.code)
+        w.key("name", &first); w.string(self.name)
+        w.close()
     }
 }
 
@@ -496,6 +574,20 @@ extension AgencyV1 {
             try c.encode(self.agencyId, forKey: .agencyId)
             try c.encode(self.priority, forKey: .priority)
         }
+    }
+}
+
+extension AgencyV1.RoutingRule: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("agencyId", &first); w.string(self.agencyId)
+        w.key("categoryCode", &first); w.string(self.categoryCode)
+        w.key("id", &first); w.string(self.id)
+        w.key("municipalityOktmo", &first); w.string(self.municipalityOktmo)
+        w.key("priority", &first); w.integer(self.priority)
+        w.key("topicCode", &first); w.string(self.topicCode)
+        w.close()
     }
 }
 
@@ -587,6 +679,23 @@ extension AgencyV1 {
     }
 }
 
+extension AgencyV1.SlaPolicy: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("answerDays", &first); w.integer(self.answerDays)
+        w.key("businessDayEndMinute", &first); w.integer(self.businessDayEndMinute)
+        w.key("businessDayStartMinute", &first); w.integer(self.businessDayStartMinute)
+        w.key("channel", &first); w.string(self.channel)
+        w.key("extensionDays", &first); w.integer(self.extensionDays)
+        w.key("firstReactionWorkingHours", &first); w.integer(self.firstReactionWorkingHours)
+        w.key("forwardDays", &first); w.integer(self.forwardDays)
+        w.key("registerDays", &first); w.integer(self.registerDays)
+        w.key("workingDays", &first); w.bool(self.workingDays)
+        w.close()
+    }
+}
+
 extension AgencyV1.SlaPolicy: CMessageBridge {
     public typealias CType = Veche__Agency__V1__SlaPolicy
     public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__sla_policy__init(p) }
@@ -661,6 +770,19 @@ extension AgencyV1 {
     }
 }
 
+extension AgencyV1.CalendarDay: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("date", &first); w.string(self.date)
+        w.key("kind", &first); w.string(self.kind)
+        w.key("note", &first); w.string(self.note)
+        w.key("working", &first); w.bool(self.working)
+        w.key("workingHours", &first); w.integer(self.workingHours)
+        w.close()
+    }
+}
+
 extension AgencyV1.CalendarDay: CMessageBridge {
     public typealias CType = Veche__Agency__V1__CalendarDay
     public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__calendar_day__init(p) }
@@ -722,6 +844,18 @@ extension AgencyV1 {
     }
 }
 
+extension AgencyV1.CalendarOverride: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("asHoliday", &first); w.bool(self.asHoliday)
+        w.key("date", &first); w.string(self.date)
+        w.key("kind", &first); w.string(self.kind)
+        w.key("note", &first); w.string(self.note)
+        w.close()
+    }
+}
+
 extension AgencyV1.CalendarOverride: CMessageBridge {
     public typealias CType = Veche__Agency__V1__CalendarOverride
     public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__calendar_override__init(p) }
@@ -758,6 +892,13 @@ extension AgencyV1 {
     }
 }
 
+extension AgencyV1.ListMunicipalitiesRequest: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        w.close()
+    }
+}
+
 extension AgencyV1.ListMunicipalitiesRequest: CMessageBridge {
     public typealias CType = Veche__Agency__V1__ListMunicipalitiesRequest
     public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__list_municipalities_request__init(p) }
@@ -791,6 +932,15 @@ extension AgencyV1 {
             var c = encoder.container(keyedBy: CodingKeys.self)
             try c.encode(self.municipalities, forKey: .municipalities)
         }
+    }
+}
+
+extension AgencyV1.ListMunicipalitiesResponse: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("municipalities", &first); try w.array(self.municipalities) { w, v in try v.writeJSON(to: &w) }
+        w.close()
     }
 }
 
@@ -843,6 +993,17 @@ extension AgencyV1 {
     }
 }
 
+extension AgencyV1.ListAgenciesRequest: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("kind", &first); w.string(self.kind.name)
+        w.key("municipalityOktmo", &first); w.string(self.municipalityOktmo)
+        w.key("topicCode", &first); w.string(self.topicCode)
+        w.close()
+    }
+}
+
 extension AgencyV1.ListAgenciesRequest: CMessageBridge {
     public typealias CType = Veche__Agency__V1__ListAgenciesRequest
     public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__list_agencies_request__init(p) }
@@ -885,6 +1046,15 @@ extension AgencyV1 {
     }
 }
 
+extension AgencyV1.ListAgenciesResponse: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("agencies", &first); try w.array(self.agencies) { w, v in try v.writeJSON(to: &w) }
+        w.close()
+    }
+}
+
 extension AgencyV1.ListAgenciesResponse: CMessageBridge {
     public typealias CType = Veche__Agency__V1__ListAgenciesResponse
     public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__list_agencies_response__init(p) }
@@ -921,6 +1091,15 @@ extension AgencyV1 {
             var c = encoder.container(keyedBy: CodingKeys.self)
             try c.encode(self.id, forKey: .id)
         }
+    }
+}
+
+extension AgencyV1.GetAgencyRequest: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("id", &first); w.string(self.id)
+        w.close()
     }
 }
 
@@ -967,6 +1146,16 @@ extension AgencyV1 {
     }
 }
 
+extension AgencyV1.GetAgencyResponse: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        if let v = self.agency { w.key("agency", &first); try v.writeJSON(to: &w) }
+        w.key("children", &first); try w.array(self.children) { w, v in try v.writeJSON(to: &w) }
+        w.close()
+    }
+}
+
 extension AgencyV1.GetAgencyResponse: CMessageBridge {
     public typealias CType = Veche__Agency__V1__GetAgencyResponse
     public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__get_agency_response__init(p) }
@@ -997,6 +1186,13 @@ extension AgencyV1 {
         }
         public func encode(to encoder: any Encoder) throws {
         }
+    }
+}
+
+extension AgencyV1.ListTopicsRequest: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        w.close()
     }
 }
 
@@ -1033,6 +1229,15 @@ extension AgencyV1 {
             var c = encoder.container(keyedBy: CodingKeys.self)
             try c.encode(self.topics, forKey: .topics)
         }
+    }
+}
+
+extension AgencyV1.ListTopicsResponse: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("topics", &first); try w.array(self.topics) { w, v in try v.writeJSON(to: &w) }
+        w.close()
     }
 }
 
@@ -1082,6 +1287,17 @@ extension AgencyV1 {
             try c.encode(self.categoryCode, forKey: .categoryCode)
             try c.encode(self.municipalityOktmo, forKey: .municipalityOktmo)
         }
+    }
+}
+
+extension AgencyV1.RouteRequest: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("categoryCode", &first); w.string(self.categoryCode)
+        w.key("municipalityOktmo", &first); w.string(self.municipalityOktmo)
+        w.key("topicCode", &first); w.string(self.topicCode)
+        w.close()
     }
 }
 
@@ -1137,6 +1353,17 @@ extension AgencyV1 {
     }
 }
 
+extension AgencyV1.RouteResponse: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        if let v = self.agency { w.key("agency", &first); try v.writeJSON(to: &w) }
+        if let v = self.rule { w.key("rule", &first); try v.writeJSON(to: &w) }
+        w.key("specificity", &first); w.integer(self.specificity)
+        w.close()
+    }
+}
+
 extension AgencyV1.RouteResponse: CMessageBridge {
     public typealias CType = Veche__Agency__V1__RouteResponse
     public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__route_response__init(p) }
@@ -1179,6 +1406,15 @@ extension AgencyV1 {
     }
 }
 
+extension AgencyV1.ListRoutingRulesRequest: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("topicCode", &first); w.string(self.topicCode)
+        w.close()
+    }
+}
+
 extension AgencyV1.ListRoutingRulesRequest: CMessageBridge {
     public typealias CType = Veche__Agency__V1__ListRoutingRulesRequest
     public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__list_routing_rules_request__init(p) }
@@ -1214,6 +1450,15 @@ extension AgencyV1 {
             var c = encoder.container(keyedBy: CodingKeys.self)
             try c.encode(self.rules, forKey: .rules)
         }
+    }
+}
+
+extension AgencyV1.ListRoutingRulesResponse: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("rules", &first); try w.array(self.rules) { w, v in try v.writeJSON(to: &w) }
+        w.close()
     }
 }
 
@@ -1256,6 +1501,15 @@ extension AgencyV1 {
     }
 }
 
+extension AgencyV1.UpsertRoutingRuleRequest: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        if let v = self.rule { w.key("rule", &first); try v.writeJSON(to: &w) }
+        w.close()
+    }
+}
+
 extension AgencyV1.UpsertRoutingRuleRequest: CMessageBridge {
     public typealias CType = Veche__Agency__V1__UpsertRoutingRuleRequest
     public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__upsert_routing_rule_request__init(p) }
@@ -1294,6 +1548,15 @@ extension AgencyV1 {
     }
 }
 
+extension AgencyV1.UpsertRoutingRuleResponse: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        if let v = self.rule { w.key("rule", &first); try v.writeJSON(to: &w) }
+        w.close()
+    }
+}
+
 extension AgencyV1.UpsertRoutingRuleResponse: CMessageBridge {
     public typealias CType = Veche__Agency__V1__UpsertRoutingRuleResponse
     public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__upsert_routing_rule_response__init(p) }
@@ -1321,6 +1584,13 @@ extension AgencyV1 {
         }
         public func encode(to encoder: any Encoder) throws {
         }
+    }
+}
+
+extension AgencyV1.GetSlaPoliciesRequest: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        w.close()
     }
 }
 
@@ -1362,6 +1632,16 @@ extension AgencyV1 {
             try c.encode(self.policies, forKey: .policies)
             try c.encode(self.timeZone, forKey: .timeZone)
         }
+    }
+}
+
+extension AgencyV1.GetSlaPoliciesResponse: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("policies", &first); try w.array(self.policies) { w, v in try v.writeJSON(to: &w) }
+        w.key("timeZone", &first); w.string(self.timeZone)
+        w.close()
     }
 }
 
@@ -1413,6 +1693,17 @@ extension AgencyV1 {
             try c.encode(self.startMs, forKey: .startMs)
             try c.encode(self.extended, forKey: .extended)
         }
+    }
+}
+
+extension AgencyV1.ComputeDeadlinesRequest: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("channel", &first); w.string(self.channel)
+        w.key("extended", &first); w.bool(self.extended)
+        w.key("startMs", &first); w.integer(self.startMs)
+        w.close()
     }
 }
 
@@ -1483,6 +1774,20 @@ extension AgencyV1 {
     }
 }
 
+extension AgencyV1.ComputeDeadlinesResponse: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("answerDueMs", &first); w.integer(self.answerDueMs)
+        w.key("firstReactionDueMs", &first); w.integer(self.firstReactionDueMs)
+        w.key("forwardDueMs", &first); w.integer(self.forwardDueMs)
+        if let v = self.policy { w.key("policy", &first); try v.writeJSON(to: &w) }
+        w.key("registerDueMs", &first); w.integer(self.registerDueMs)
+        w.key("timeZone", &first); w.string(self.timeZone)
+        w.close()
+    }
+}
+
 extension AgencyV1.ComputeDeadlinesResponse: CMessageBridge {
     public typealias CType = Veche__Agency__V1__ComputeDeadlinesResponse
     public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__compute_deadlines_response__init(p) }
@@ -1528,6 +1833,15 @@ extension AgencyV1 {
             var c = encoder.container(keyedBy: CodingKeys.self)
             try c.encode(self.year, forKey: .year)
         }
+    }
+}
+
+extension AgencyV1.GetCalendarRequest: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("year", &first); w.integer(self.year)
+        w.close()
     }
 }
 
@@ -1589,6 +1903,19 @@ extension AgencyV1 {
     }
 }
 
+extension AgencyV1.GetCalendarResponse: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("days", &first); try w.array(self.days) { w, v in try v.writeJSON(to: &w) }
+        w.key("official", &first); w.bool(self.official)
+        w.key("overrides", &first); try w.array(self.overrides) { w, v in try v.writeJSON(to: &w) }
+        w.key("workingDays", &first); w.integer(self.workingDays)
+        w.key("workingHours", &first); w.integer(self.workingHours)
+        w.close()
+    }
+}
+
 extension AgencyV1.GetCalendarResponse: CMessageBridge {
     public typealias CType = Veche__Agency__V1__GetCalendarResponse
     public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__get_calendar_response__init(p) }
@@ -1642,6 +1969,16 @@ extension AgencyV1 {
     }
 }
 
+extension AgencyV1.SetCalendarOverrideRequest: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        if let v = self.entry { w.key("entry", &first); try v.writeJSON(to: &w) }
+        w.key("remove", &first); w.bool(self.remove)
+        w.close()
+    }
+}
+
 extension AgencyV1.SetCalendarOverrideRequest: CMessageBridge {
     public typealias CType = Veche__Agency__V1__SetCalendarOverrideRequest
     public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__set_calendar_override_request__init(p) }
@@ -1679,6 +2016,15 @@ extension AgencyV1 {
             var c = encoder.container(keyedBy: CodingKeys.self)
             try c.encode(self.overrides, forKey: .overrides)
         }
+    }
+}
+
+extension AgencyV1.SetCalendarOverrideResponse: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("overrides", &first); try w.array(self.overrides) { w, v in try v.writeJSON(to: &w) }
+        w.close()
     }
 }
 
@@ -1721,6 +2067,15 @@ extension AgencyV1 {
     }
 }
 
+extension AgencyV1.UpsertSlaPolicyRequest: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        if let v = self.policy { w.key("policy", &first); try v.writeJSON(to: &w) }
+        w.close()
+    }
+}
+
 extension AgencyV1.UpsertSlaPolicyRequest: CMessageBridge {
     public typealias CType = Veche__Agency__V1__UpsertSlaPolicyRequest
     public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__upsert_sla_policy_request__init(p) }
@@ -1756,6 +2111,15 @@ extension AgencyV1 {
             var c = encoder.container(keyedBy: CodingKeys.self)
             try c.encodeIfPresent(self.policy, forKey: .policy)
         }
+    }
+}
+
+extension AgencyV1.UpsertSlaPolicyResponse: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        if let v = self.policy { w.key("policy", &first); try v.writeJSON(to: &w) }
+        w.close()
     }
 }
 
@@ -1847,6 +2211,25 @@ extension AgencyV1 {
     }
 }
 
+extension AgencyV1.RoleAssignment: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("agencyId", &first); w.string(self.agencyId)
+        w.key("channel", &first); w.string(self.channel)
+        w.key("grantedAtMs", &first); w.integer(self.grantedAtMs)
+        w.key("grantedBy", &first); w.string(self.grantedBy)
+        w.key("id", &first); w.string(self.id)
+        w.key("note", &first); w.string(self.note)
+        w.key("principal", &first); w.string(self.principal)
+        w.key("role", &first); w.string(self.role)
+        w.key("surveyId", &first); w.string(self.surveyId)
+        w.key("teamId", &first); w.string(self.teamId)
+        w.key("topicCode", &first); w.string(self.topicCode)
+        w.close()
+    }
+}
+
 extension AgencyV1.RoleAssignment: CMessageBridge {
     public typealias CType = Veche__Agency__V1__RoleAssignment
     public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__role_assignment__init(p) }
@@ -1930,6 +2313,20 @@ extension AgencyV1 {
     }
 }
 
+extension AgencyV1.Grant: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("agencyIds", &first); try w.array(self.agencyIds) { w, v in w.string(v) }
+        w.key("channel", &first); w.string(self.channel)
+        w.key("role", &first); w.string(self.role)
+        w.key("surveyId", &first); w.string(self.surveyId)
+        w.key("teamId", &first); w.string(self.teamId)
+        w.key("topicCodes", &first); try w.array(self.topicCodes) { w, v in w.string(v) }
+        w.close()
+    }
+}
+
 extension AgencyV1.Grant: CMessageBridge {
     public typealias CType = Veche__Agency__V1__Grant
     public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__grant__init(p) }
@@ -1985,6 +2382,16 @@ extension AgencyV1 {
     }
 }
 
+extension AgencyV1.ListRoleAssignmentsRequest: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("principal", &first); w.string(self.principal)
+        w.key("role", &first); w.string(self.role)
+        w.close()
+    }
+}
+
 extension AgencyV1.ListRoleAssignmentsRequest: CMessageBridge {
     public typealias CType = Veche__Agency__V1__ListRoleAssignmentsRequest
     public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__list_role_assignments_request__init(p) }
@@ -2022,6 +2429,15 @@ extension AgencyV1 {
             var c = encoder.container(keyedBy: CodingKeys.self)
             try c.encode(self.assignments, forKey: .assignments)
         }
+    }
+}
+
+extension AgencyV1.ListRoleAssignmentsResponse: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("assignments", &first); try w.array(self.assignments) { w, v in try v.writeJSON(to: &w) }
+        w.close()
     }
 }
 
@@ -2064,6 +2480,15 @@ extension AgencyV1 {
     }
 }
 
+extension AgencyV1.AssignRoleRequest: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        if let v = self.assignment { w.key("assignment", &first); try v.writeJSON(to: &w) }
+        w.close()
+    }
+}
+
 extension AgencyV1.AssignRoleRequest: CMessageBridge {
     public typealias CType = Veche__Agency__V1__AssignRoleRequest
     public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__assign_role_request__init(p) }
@@ -2099,6 +2524,15 @@ extension AgencyV1 {
             var c = encoder.container(keyedBy: CodingKeys.self)
             try c.encodeIfPresent(self.assignment, forKey: .assignment)
         }
+    }
+}
+
+extension AgencyV1.AssignRoleResponse: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        if let v = self.assignment { w.key("assignment", &first); try v.writeJSON(to: &w) }
+        w.close()
     }
 }
 
@@ -2140,6 +2574,15 @@ extension AgencyV1 {
     }
 }
 
+extension AgencyV1.RevokeRoleRequest: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("id", &first); w.string(self.id)
+        w.close()
+    }
+}
+
 extension AgencyV1.RevokeRoleRequest: CMessageBridge {
     public typealias CType = Veche__Agency__V1__RevokeRoleRequest
     public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__revoke_role_request__init(p) }
@@ -2178,6 +2621,15 @@ extension AgencyV1 {
     }
 }
 
+extension AgencyV1.RevokeRoleResponse: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        if let v = self.assignment { w.key("assignment", &first); try v.writeJSON(to: &w) }
+        w.close()
+    }
+}
+
 extension AgencyV1.RevokeRoleResponse: CMessageBridge {
     public typealias CType = Veche__Agency__V1__RevokeRoleResponse
     public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__revoke_role_response__init(p) }
@@ -2213,6 +2665,15 @@ extension AgencyV1 {
             var c = encoder.container(keyedBy: CodingKeys.self)
             try c.encode(self.principal, forKey: .principal)
         }
+    }
+}
+
+extension AgencyV1.ResolveGrantsRequest: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("principal", &first); w.string(self.principal)
+        w.close()
     }
 }
 
@@ -2256,6 +2717,16 @@ extension AgencyV1 {
             try c.encode(self.principal, forKey: .principal)
             try c.encode(self.grants, forKey: .grants)
         }
+    }
+}
+
+extension AgencyV1.ResolveGrantsResponse: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("grants", &first); try w.array(self.grants) { w, v in try v.writeJSON(to: &w) }
+        w.key("principal", &first); w.string(self.principal)
+        w.close()
     }
 }
 
@@ -2345,6 +2816,24 @@ extension AgencyV1 {
     }
 }
 
+extension AgencyV1.AuditEntry: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("action", &first); w.string(self.action)
+        w.key("actor", &first); w.string(self.actor)
+        w.key("appealId", &first); w.string(self.appealId)
+        w.key("atMs", &first); w.integer(self.atMs)
+        w.key("clientId", &first); w.string(self.clientId)
+        w.key("detail", &first); w.string(self.detail)
+        w.key("id", &first); w.integer(self.id)
+        w.key("service", &first); w.string(self.service)
+        w.key("source", &first); w.string(self.source)
+        w.key("target", &first); w.string(self.target)
+        w.close()
+    }
+}
+
 extension AgencyV1.AuditEntry: CMessageBridge {
     public typealias CType = Veche__Agency__V1__AuditEntry
     public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__audit_entry__init(p) }
@@ -2431,6 +2920,21 @@ extension AgencyV1 {
     }
 }
 
+extension AgencyV1.QueryAuditRequest: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("action", &first); w.string(self.action)
+        w.key("actor", &first); w.string(self.actor)
+        w.key("appealId", &first); w.string(self.appealId)
+        w.key("beforeId", &first); w.integer(self.beforeId)
+        w.key("fromMs", &first); w.integer(self.fromMs)
+        w.key("limit", &first); w.integer(self.limit)
+        w.key("toMs", &first); w.integer(self.toMs)
+        w.close()
+    }
+}
+
 extension AgencyV1.QueryAuditRequest: CMessageBridge {
     public typealias CType = Veche__Agency__V1__QueryAuditRequest
     public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__query_audit_request__init(p) }
@@ -2486,6 +2990,16 @@ extension AgencyV1 {
     }
 }
 
+extension AgencyV1.QueryAuditResponse: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("entries", &first); try w.array(self.entries) { w, v in try v.writeJSON(to: &w) }
+        w.key("nextBeforeId", &first); w.integer(self.nextBeforeId)
+        w.close()
+    }
+}
+
 extension AgencyV1.QueryAuditResponse: CMessageBridge {
     public typealias CType = Veche__Agency__V1__QueryAuditResponse
     public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__query_audit_response__init(p) }
@@ -2524,6 +3038,15 @@ extension AgencyV1 {
             var c = encoder.container(keyedBy: CodingKeys.self)
             try c.encode(self.knownRevision, forKey: .knownRevision)
         }
+    }
+}
+
+extension AgencyV1.GetDirectorySnapshotRequest: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("knownRevision", &first); w.integer(self.knownRevision)
+        w.close()
     }
 }
 
@@ -2600,6 +3123,22 @@ extension AgencyV1 {
     }
 }
 
+extension AgencyV1.GetDirectorySnapshotResponse: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("agencies", &first); try w.array(self.agencies) { w, v in try v.writeJSON(to: &w) }
+        w.key("calendarOverrides", &first); try w.array(self.calendarOverrides) { w, v in try v.writeJSON(to: &w) }
+        w.key("municipalities", &first); try w.array(self.municipalities) { w, v in try v.writeJSON(to: &w) }
+        w.key("revision", &first); w.integer(self.revision)
+        w.key("routingRules", &first); try w.array(self.routingRules) { w, v in try v.writeJSON(to: &w) }
+        w.key("slaPolicies", &first); try w.array(self.slaPolicies) { w, v in try v.writeJSON(to: &w) }
+        w.key("timeZone", &first); w.string(self.timeZone)
+        w.key("unchanged", &first); w.bool(self.unchanged)
+        w.close()
+    }
+}
+
 extension AgencyV1.GetDirectorySnapshotResponse: CMessageBridge {
     public typealias CType = Veche__Agency__V1__GetDirectorySnapshotResponse
     public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__get_directory_snapshot_response__init(p) }
@@ -2659,6 +3198,16 @@ extension AgencyV1 {
             try c.encode(self.revision, forKey: .revision)
             try c.encode(self.what, forKey: .what)
         }
+    }
+}
+
+extension AgencyV1.DirectoryChanged: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("revision", &first); w.integer(self.revision)
+        w.key("what", &first); w.string(self.what)
+        w.close()
     }
 }
 
@@ -2727,6 +3276,20 @@ extension AgencyV1 {
     }
 }
 
+extension AgencyV1.NotificationPreferences: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("email", &first); w.string(self.email)
+        w.key("messenger", &first); w.string(self.messenger)
+        w.key("messengerAddress", &first); w.string(self.messengerAddress)
+        w.key("mutedKinds", &first); try w.array(self.mutedKinds) { w, v in w.string(v) }
+        w.key("principal", &first); w.string(self.principal)
+        w.key("updatedAtMs", &first); w.integer(self.updatedAtMs)
+        w.close()
+    }
+}
+
 extension AgencyV1.NotificationPreferences: CMessageBridge {
     public typealias CType = Veche__Agency__V1__NotificationPreferences
     public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__notification_preferences__init(p) }
@@ -2776,6 +3339,15 @@ extension AgencyV1 {
     }
 }
 
+extension AgencyV1.GetNotificationPreferencesRequest: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("principal", &first); w.string(self.principal)
+        w.close()
+    }
+}
+
 extension AgencyV1.GetNotificationPreferencesRequest: CMessageBridge {
     public typealias CType = Veche__Agency__V1__GetNotificationPreferencesRequest
     public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__get_notification_preferences_request__init(p) }
@@ -2816,6 +3388,16 @@ extension AgencyV1 {
             try c.encodeIfPresent(self.preferences, forKey: .preferences)
             try c.encode(self.messengers, forKey: .messengers)
         }
+    }
+}
+
+extension AgencyV1.GetNotificationPreferencesResponse: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("messengers", &first); try w.array(self.messengers) { w, v in w.string(v) }
+        if let v = self.preferences { w.key("preferences", &first); try v.writeJSON(to: &w) }
+        w.close()
     }
 }
 
@@ -2860,6 +3442,15 @@ extension AgencyV1 {
     }
 }
 
+extension AgencyV1.SetNotificationPreferencesRequest: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        if let v = self.preferences { w.key("preferences", &first); try v.writeJSON(to: &w) }
+        w.close()
+    }
+}
+
 extension AgencyV1.SetNotificationPreferencesRequest: CMessageBridge {
     public typealias CType = Veche__Agency__V1__SetNotificationPreferencesRequest
     public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__set_notification_preferences_request__init(p) }
@@ -2895,6 +3486,15 @@ extension AgencyV1 {
             var c = encoder.container(keyedBy: CodingKeys.self)
             try c.encodeIfPresent(self.preferences, forKey: .preferences)
         }
+    }
+}
+
+extension AgencyV1.SetNotificationPreferencesResponse: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        if let v = self.preferences { w.key("preferences", &first); try v.writeJSON(to: &w) }
+        w.close()
     }
 }
 
@@ -2938,6 +3538,16 @@ extension AgencyV1 {
             try c.encode(self.role, forKey: .role)
             try c.encode(self.delaySeconds, forKey: .delaySeconds)
         }
+    }
+}
+
+extension AgencyV1.EscalationLevel: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("delaySeconds", &first); w.integer(self.delaySeconds)
+        w.key("role", &first); w.string(self.role)
+        w.close()
     }
 }
 
@@ -2986,6 +3596,16 @@ extension AgencyV1 {
     }
 }
 
+extension AgencyV1.EscalationChain: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("levels", &first); try w.array(self.levels) { w, v in try v.writeJSON(to: &w) }
+        w.key("topicCode", &first); w.string(self.topicCode)
+        w.close()
+    }
+}
+
 extension AgencyV1.EscalationChain: CMessageBridge {
     public typealias CType = Veche__Agency__V1__EscalationChain
     public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__escalation_chain__init(p) }
@@ -3016,6 +3636,13 @@ extension AgencyV1 {
         }
         public func encode(to encoder: any Encoder) throws {
         }
+    }
+}
+
+extension AgencyV1.ListEscalationChainsRequest: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        w.close()
     }
 }
 
@@ -3052,6 +3679,15 @@ extension AgencyV1 {
             var c = encoder.container(keyedBy: CodingKeys.self)
             try c.encode(self.chains, forKey: .chains)
         }
+    }
+}
+
+extension AgencyV1.ListEscalationChainsResponse: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("chains", &first); try w.array(self.chains) { w, v in try v.writeJSON(to: &w) }
+        w.close()
     }
 }
 
@@ -3094,6 +3730,15 @@ extension AgencyV1 {
     }
 }
 
+extension AgencyV1.SetEscalationChainRequest: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        if let v = self.chain { w.key("chain", &first); try v.writeJSON(to: &w) }
+        w.close()
+    }
+}
+
 extension AgencyV1.SetEscalationChainRequest: CMessageBridge {
     public typealias CType = Veche__Agency__V1__SetEscalationChainRequest
     public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__set_escalation_chain_request__init(p) }
@@ -3129,6 +3774,15 @@ extension AgencyV1 {
             var c = encoder.container(keyedBy: CodingKeys.self)
             try c.encodeIfPresent(self.chain, forKey: .chain)
         }
+    }
+}
+
+extension AgencyV1.SetEscalationChainResponse: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        if let v = self.chain { w.key("chain", &first); try v.writeJSON(to: &w) }
+        w.close()
     }
 }
 
@@ -3212,6 +3866,24 @@ extension AgencyV1 {
             try c.encode(self.activeExecutors, forKey: .activeExecutors)
             try c.encode(self.answersPerExecutor, forKey: .answersPerExecutor)
         }
+    }
+}
+
+extension AgencyV1.BlockPeriodWorkload: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("activeExecutors", &first); w.integer(self.activeExecutors)
+        w.key("answered", &first); w.integer(self.answered)
+        w.key("answersPerExecutor", &first); try w.floating(self.answersPerExecutor)
+        w.key("backlogAtEnd", &first); w.integer(self.backlogAtEnd)
+        w.key("incoming", &first); w.integer(self.incoming)
+        w.key("incomingByChannel", &first); try w.array(self.incomingByChannel) { w, v in try v.writeJSON(to: &w) }
+        w.key("medianHoursInWork", &first); try w.floating(self.medianHoursInWork)
+        w.key("periodEndMs", &first); w.integer(self.periodEndMs)
+        w.key("periodStartMs", &first); w.integer(self.periodStartMs)
+        w.key("topicCode", &first); w.string(self.topicCode)
+        w.close()
     }
 }
 
@@ -3312,6 +3984,23 @@ extension AgencyV1 {
     }
 }
 
+extension AgencyV1.BlockStaffing: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("appealStaff", &first); w.integer(self.appealStaff)
+        w.key("forecastNextMonth", &first); try w.floating(self.forecastNextMonth)
+        w.key("holdoutError", &first); try w.floating(self.holdoutError)
+        w.key("needed", &first); w.integer(self.needed)
+        w.key("openBacklog", &first); w.integer(self.openBacklog)
+        w.key("recommendation", &first); w.string(self.recommendation)
+        w.key("recorded", &first); w.integer(self.recorded)
+        w.key("socialStaff", &first); w.integer(self.socialStaff)
+        w.key("topicCode", &first); w.string(self.topicCode)
+        w.close()
+    }
+}
+
 extension AgencyV1.BlockStaffing: CMessageBridge {
     public typealias CType = Veche__Agency__V1__BlockStaffing
     public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__block_staffing__init(p) }
@@ -3376,6 +4065,17 @@ extension AgencyV1 {
     }
 }
 
+extension AgencyV1.GetWorkloadRequest: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("fromMs", &first); w.integer(self.fromMs)
+        w.key("granularity", &first); w.string(self.granularity)
+        w.key("toMs", &first); w.integer(self.toMs)
+        w.close()
+    }
+}
+
 extension AgencyV1.GetWorkloadRequest: CMessageBridge {
     public typealias CType = Veche__Agency__V1__GetWorkloadRequest
     public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__get_workload_request__init(p) }
@@ -3428,6 +4128,17 @@ extension AgencyV1 {
     }
 }
 
+extension AgencyV1.GetWorkloadResponse: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("generatedAtMs", &first); w.integer(self.generatedAtMs)
+        w.key("periods", &first); try w.array(self.periods) { w, v in try v.writeJSON(to: &w) }
+        w.key("staffing", &first); try w.array(self.staffing) { w, v in try v.writeJSON(to: &w) }
+        w.close()
+    }
+}
+
 extension AgencyV1.GetWorkloadResponse: CMessageBridge {
     public typealias CType = Veche__Agency__V1__GetWorkloadResponse
     public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__get_workload_response__init(p) }
@@ -3477,6 +4188,16 @@ extension AgencyV1 {
     }
 }
 
+extension AgencyV1.SetBlockStaffRequest: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("staff", &first); w.integer(self.staff)
+        w.key("topicCode", &first); w.string(self.topicCode)
+        w.close()
+    }
+}
+
 extension AgencyV1.SetBlockStaffRequest: CMessageBridge {
     public typealias CType = Veche__Agency__V1__SetBlockStaffRequest
     public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__set_block_staff_request__init(p) }
@@ -3519,6 +4240,16 @@ extension AgencyV1 {
             try c.encode(self.topicCode, forKey: .topicCode)
             try c.encode(self.staff, forKey: .staff)
         }
+    }
+}
+
+extension AgencyV1.SetBlockStaffResponse: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("staff", &first); w.integer(self.staff)
+        w.key("topicCode", &first); w.string(self.topicCode)
+        w.close()
     }
 }
 
@@ -3597,6 +4328,22 @@ extension AgencyV1 {
     }
 }
 
+extension AgencyV1.SavedFilter: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("createdAtMs", &first); w.integer(self.createdAtMs)
+        w.key("id", &first); w.string(self.id)
+        w.key("mine", &first); w.bool(self.mine)
+        w.key("name", &first); w.string(self.name)
+        w.key("owner", &first); w.string(self.owner)
+        w.key("query", &first); w.string(self.query)
+        w.key("sharedTopicCode", &first); w.string(self.sharedTopicCode)
+        w.key("updatedAtMs", &first); w.integer(self.updatedAtMs)
+        w.close()
+    }
+}
+
 extension AgencyV1.SavedFilter: CMessageBridge {
     public typealias CType = Veche__Agency__V1__SavedFilter
     public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__saved_filter__init(p) }
@@ -3641,6 +4388,13 @@ extension AgencyV1 {
     }
 }
 
+extension AgencyV1.ListSavedFiltersRequest: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        w.close()
+    }
+}
+
 extension AgencyV1.ListSavedFiltersRequest: CMessageBridge {
     public typealias CType = Veche__Agency__V1__ListSavedFiltersRequest
     public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__list_saved_filters_request__init(p) }
@@ -3674,6 +4428,15 @@ extension AgencyV1 {
             var c = encoder.container(keyedBy: CodingKeys.self)
             try c.encode(self.filters, forKey: .filters)
         }
+    }
+}
+
+extension AgencyV1.ListSavedFiltersResponse: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("filters", &first); try w.array(self.filters) { w, v in try v.writeJSON(to: &w) }
+        w.close()
     }
 }
 
@@ -3716,6 +4479,15 @@ extension AgencyV1 {
     }
 }
 
+extension AgencyV1.CreateSavedFilterRequest: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        if let v = self.filter { w.key("filter", &first); try v.writeJSON(to: &w) }
+        w.close()
+    }
+}
+
 extension AgencyV1.CreateSavedFilterRequest: CMessageBridge {
     public typealias CType = Veche__Agency__V1__CreateSavedFilterRequest
     public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__create_saved_filter_request__init(p) }
@@ -3751,6 +4523,15 @@ extension AgencyV1 {
             var c = encoder.container(keyedBy: CodingKeys.self)
             try c.encodeIfPresent(self.filter, forKey: .filter)
         }
+    }
+}
+
+extension AgencyV1.CreateSavedFilterResponse: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        if let v = self.filter { w.key("filter", &first); try v.writeJSON(to: &w) }
+        w.close()
     }
 }
 
@@ -3792,6 +4573,15 @@ extension AgencyV1 {
     }
 }
 
+extension AgencyV1.UpdateSavedFilterRequest: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        if let v = self.filter { w.key("filter", &first); try v.writeJSON(to: &w) }
+        w.close()
+    }
+}
+
 extension AgencyV1.UpdateSavedFilterRequest: CMessageBridge {
     public typealias CType = Veche__Agency__V1__UpdateSavedFilterRequest
     public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__update_saved_filter_request__init(p) }
@@ -3827,6 +4617,15 @@ extension AgencyV1 {
             var c = encoder.container(keyedBy: CodingKeys.self)
             try c.encodeIfPresent(self.filter, forKey: .filter)
         }
+    }
+}
+
+extension AgencyV1.UpdateSavedFilterResponse: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        if let v = self.filter { w.key("filter", &first); try v.writeJSON(to: &w) }
+        w.close()
     }
 }
 
@@ -3868,6 +4667,15 @@ extension AgencyV1 {
     }
 }
 
+extension AgencyV1.DeleteSavedFilterRequest: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("id", &first); w.string(self.id)
+        w.close()
+    }
+}
+
 extension AgencyV1.DeleteSavedFilterRequest: CMessageBridge {
     public typealias CType = Veche__Agency__V1__DeleteSavedFilterRequest
     public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__delete_saved_filter_request__init(p) }
@@ -3903,6 +4711,15 @@ extension AgencyV1 {
             var c = encoder.container(keyedBy: CodingKeys.self)
             try c.encode(self.id, forKey: .id)
         }
+    }
+}
+
+extension AgencyV1.DeleteSavedFilterResponse: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("id", &first); w.string(self.id)
+        w.close()
     }
 }
 

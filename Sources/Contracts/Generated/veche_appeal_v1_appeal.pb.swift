@@ -234,6 +234,28 @@ extension AppealV1 {
     }
 }
 
+extension AppealV1.IncomingAppeal: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("address", &first); w.string(self.address)
+        w.key("attachmentUrls", &first); try w.array(self.attachmentUrls) { w, v in w.string(v) }
+        if let v = self.author { w.key("author", &first); try v.writeJSON(to: &w) }
+        w.key("channel", &first); w.string(self.channel.name)
+        w.key("externalId", &first); w.string(self.externalId)
+        w.key("isPublic", &first); w.bool(self.isPublic)
+        if let v = self.location { w.key("location", &first); try v.writeJSON(to: &w) }
+        w.key("metadata", &first); try w.array(self.metadata) { w, v in try v.writeJSON(to: &w) }
+        w.key("municipalityOktmo", &first); w.string(self.municipalityOktmo)
+        w.key("receivedAtMs", &first); w.integer(self.receivedAtMs)
+        w.key("sourceUrl", &first); w.string(self.sourceUrl)
+        w.key("text", &first); w.string(self.text)
+        w.key("title", &first); w.string(self.title)
+        w.key("topicHint", &first); w.string(self.topicHint)
+        w.close()
+    }
+}
+
 extension AppealV1.IncomingAppeal: CMessageBridge {
     public typealias CType = Veche__Appeal__V1__IncomingAppeal
     public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__appeal__v1__incoming_appeal__init(p) }
@@ -312,6 +334,18 @@ extension AppealV1 {
             try c.encode(self.answerDueMs, forKey: .answerDueMs)
             try c.encode(self.firstReactionDueMs, forKey: .firstReactionDueMs)
         }
+    }
+}
+
+extension AppealV1.Deadlines: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("answerDueMs", &first); w.integer(self.answerDueMs)
+        w.key("firstReactionDueMs", &first); w.integer(self.firstReactionDueMs)
+        w.key("forwardDueMs", &first); w.integer(self.forwardDueMs)
+        w.key("registerDueMs", &first); w.integer(self.registerDueMs)
+        w.close()
     }
 }
 
@@ -529,6 +563,49 @@ extension AppealV1 {
     }
 }
 
+extension AppealV1.Appeal: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("address", &first); w.string(self.address)
+        w.key("agencyId", &first); w.string(self.agencyId)
+        w.key("answerComplete", &first); w.bool(self.answerComplete)
+        w.key("answerText", &first); w.string(self.answerText)
+        w.key("answeredAtMs", &first); w.integer(self.answeredAtMs)
+        w.key("attachmentUrls", &first); try w.array(self.attachmentUrls) { w, v in w.string(v) }
+        if let v = self.author { w.key("author", &first); try v.writeJSON(to: &w) }
+        w.key("categoryCode", &first); w.string(self.categoryCode)
+        w.key("channel", &first); w.string(self.channel.name)
+        w.key("classificationConfidence", &first); try w.floating(self.classificationConfidence)
+        w.key("classifierVersion", &first); w.string(self.classifierVersion)
+        w.key("closedAtMs", &first); w.integer(self.closedAtMs)
+        if let v = self.deadlines { w.key("deadlines", &first); try v.writeJSON(to: &w) }
+        w.key("extensionCount", &first); w.integer(self.extensionCount)
+        w.key("externalId", &first); w.string(self.externalId)
+        w.key("id", &first); w.string(self.id)
+        w.key("isPublic", &first); w.bool(self.isPublic)
+        if let v = self.location { w.key("location", &first); try v.writeJSON(to: &w) }
+        w.key("monitoringFlags", &first); try w.array(self.monitoringFlags) { w, v in w.string(v) }
+        w.key("municipalityOktmo", &first); w.string(self.municipalityOktmo)
+        w.key("needsTriage", &first); w.bool(self.needsTriage)
+        w.key("number", &first); w.string(self.number)
+        w.key("problemGroupId", &first); w.string(self.problemGroupId)
+        w.key("receivedAtMs", &first); w.integer(self.receivedAtMs)
+        w.key("redactedText", &first); w.string(self.redactedText)
+        w.key("registeredAtMs", &first); w.integer(self.registeredAtMs)
+        w.key("reopenCount", &first); w.integer(self.reopenCount)
+        w.key("satisfaction", &first); w.integer(self.satisfaction)
+        w.key("sourceUrl", &first); w.string(self.sourceUrl)
+        w.key("status", &first); w.string(self.status.name)
+        w.key("text", &first); w.string(self.text)
+        w.key("title", &first); w.string(self.title)
+        w.key("topicCode", &first); w.string(self.topicCode)
+        w.key("updatedAtMs", &first); w.integer(self.updatedAtMs)
+        w.key("version", &first); w.integer(self.version)
+        w.close()
+    }
+}
+
 extension AppealV1.Appeal: CMessageBridge {
     public typealias CType = Veche__Appeal__V1__Appeal
     public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__appeal__v1__appeal__init(p) }
@@ -672,6 +749,22 @@ extension AppealV1 {
     }
 }
 
+extension AppealV1.AppealEvent: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("actor", &first); w.string(self.actor)
+        if let v = self.appeal { w.key("appeal", &first); try v.writeJSON(to: &w) }
+        w.key("comment", &first); w.string(self.comment)
+        w.key("eventId", &first); w.string(self.eventId)
+        w.key("fromStatus", &first); w.string(self.fromStatus.name)
+        w.key("occurredAtMs", &first); w.integer(self.occurredAtMs)
+        w.key("sequence", &first); w.integer(self.sequence)
+        w.key("type", &first); w.string(self.type.name)
+        w.close()
+    }
+}
+
 extension AppealV1.AppealEvent: CMessageBridge {
     public typealias CType = Veche__Appeal__V1__AppealEvent
     public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__appeal__v1__appeal_event__init(p) }
@@ -724,6 +817,15 @@ extension AppealV1 {
     }
 }
 
+extension AppealV1.SubmitAppealRequest: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        if let v = self.appeal { w.key("appeal", &first); try v.writeJSON(to: &w) }
+        w.close()
+    }
+}
+
 extension AppealV1.SubmitAppealRequest: CMessageBridge {
     public typealias CType = Veche__Appeal__V1__SubmitAppealRequest
     public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__appeal__v1__submit_appeal_request__init(p) }
@@ -772,6 +874,17 @@ extension AppealV1 {
     }
 }
 
+extension AppealV1.SubmitAppealResponse: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("alreadyExisted", &first); w.bool(self.alreadyExisted)
+        if let v = self.appeal { w.key("appeal", &first); try v.writeJSON(to: &w) }
+        w.key("citizenToken", &first); w.string(self.citizenToken)
+        w.close()
+    }
+}
+
 extension AppealV1.SubmitAppealResponse: CMessageBridge {
     public typealias CType = Veche__Appeal__V1__SubmitAppealResponse
     public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__appeal__v1__submit_appeal_response__init(p) }
@@ -811,6 +924,15 @@ extension AppealV1 {
             var c = encoder.container(keyedBy: CodingKeys.self)
             try c.encode(self.id, forKey: .id)
         }
+    }
+}
+
+extension AppealV1.GetAppealRequest: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("id", &first); w.string(self.id)
+        w.close()
     }
 }
 
@@ -854,6 +976,16 @@ extension AppealV1 {
             try c.encodeIfPresent(self.appeal, forKey: .appeal)
             try c.encode(self.history, forKey: .history)
         }
+    }
+}
+
+extension AppealV1.GetAppealResponse: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        if let v = self.appeal { w.key("appeal", &first); try v.writeJSON(to: &w) }
+        w.key("history", &first); try w.array(self.history) { w, v in try v.writeJSON(to: &w) }
+        w.close()
     }
 }
 
@@ -978,6 +1110,31 @@ extension AppealV1 {
     }
 }
 
+extension AppealV1.ListAppealsRequest: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("agencyId", &first); w.string(self.agencyId)
+        w.key("categoryCode", &first); w.string(self.categoryCode)
+        w.key("channels", &first); try w.array(self.channels) { w, v in w.string(v.name) }
+        w.key("externalId", &first); w.string(self.externalId)
+        w.key("monitoringFlag", &first); w.string(self.monitoringFlag)
+        w.key("municipalityOktmo", &first); w.string(self.municipalityOktmo)
+        w.key("order", &first); w.string(self.order.name)
+        w.key("overdueOnly", &first); w.bool(self.overdueOnly)
+        if let v = self.page { w.key("page", &first); try v.writeJSON(to: &w) }
+        w.key("problemGroupId", &first); w.string(self.problemGroupId)
+        w.key("receivedFromMs", &first); w.integer(self.receivedFromMs)
+        w.key("receivedToMs", &first); w.integer(self.receivedToMs)
+        w.key("statuses", &first); try w.array(self.statuses) { w, v in w.string(v.name) }
+        w.key("textQuery", &first); w.string(self.textQuery)
+        w.key("topicCode", &first); w.string(self.topicCode)
+        w.key("triageOnly", &first); w.bool(self.triageOnly)
+        w.key("unassignedOnly", &first); w.bool(self.unassignedOnly)
+        w.close()
+    }
+}
+
 extension AppealV1.ListAppealsRequest: CMessageBridge {
     public typealias CType = Veche__Appeal__V1__ListAppealsRequest
     public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__appeal__v1__list_appeals_request__init(p) }
@@ -1065,6 +1222,18 @@ extension AppealV1 {
     }
 }
 
+extension AppealV1.ListAppealsResponse: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("appeals", &first); try w.array(self.appeals) { w, v in try v.writeJSON(to: &w) }
+        w.key("nextPageToken", &first); w.string(self.nextPageToken)
+        w.key("totalCount", &first); w.integer(self.totalCount)
+        w.key("totalIsEstimate", &first); w.bool(self.totalIsEstimate)
+        w.close()
+    }
+}
+
 extension AppealV1.ListAppealsResponse: CMessageBridge {
     public typealias CType = Veche__Appeal__V1__ListAppealsResponse
     public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__appeal__v1__list_appeals_response__init(p) }
@@ -1130,6 +1299,19 @@ extension AppealV1 {
     }
 }
 
+extension AppealV1.TransitionRequest: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("action", &first); w.string(self.action.name)
+        w.key("agencyId", &first); w.string(self.agencyId)
+        w.key("comment", &first); w.string(self.comment)
+        w.key("expectedVersion", &first); w.integer(self.expectedVersion)
+        w.key("id", &first); w.string(self.id)
+        w.close()
+    }
+}
+
 extension AppealV1.TransitionRequest: CMessageBridge {
     public typealias CType = Veche__Appeal__V1__TransitionRequest
     public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__appeal__v1__transition_request__init(p) }
@@ -1173,6 +1355,15 @@ extension AppealV1 {
             var c = encoder.container(keyedBy: CodingKeys.self)
             try c.encodeIfPresent(self.appeal, forKey: .appeal)
         }
+    }
+}
+
+extension AppealV1.TransitionResponse: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        if let v = self.appeal { w.key("appeal", &first); try v.writeJSON(to: &w) }
+        w.close()
     }
 }
 
@@ -1229,6 +1420,18 @@ extension AppealV1 {
     }
 }
 
+extension AppealV1.AnswerAppealRequest: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("answerText", &first); w.string(self.answerText)
+        w.key("complete", &first); w.bool(self.complete)
+        w.key("expectedVersion", &first); w.integer(self.expectedVersion)
+        w.key("id", &first); w.string(self.id)
+        w.close()
+    }
+}
+
 extension AppealV1.AnswerAppealRequest: CMessageBridge {
     public typealias CType = Veche__Appeal__V1__AnswerAppealRequest
     public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__appeal__v1__answer_appeal_request__init(p) }
@@ -1270,6 +1473,15 @@ extension AppealV1 {
             var c = encoder.container(keyedBy: CodingKeys.self)
             try c.encodeIfPresent(self.appeal, forKey: .appeal)
         }
+    }
+}
+
+extension AppealV1.AnswerAppealResponse: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        if let v = self.appeal { w.key("appeal", &first); try v.writeJSON(to: &w) }
+        w.close()
     }
 }
 
@@ -1318,6 +1530,17 @@ extension AppealV1 {
             try c.encode(self.satisfaction, forKey: .satisfaction)
             try c.encode(self.comment, forKey: .comment)
         }
+    }
+}
+
+extension AppealV1.RateAppealRequest: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("comment", &first); w.string(self.comment)
+        w.key("id", &first); w.string(self.id)
+        w.key("satisfaction", &first); w.integer(self.satisfaction)
+        w.close()
     }
 }
 
@@ -1383,6 +1606,19 @@ extension AppealV1 {
     }
 }
 
+extension AppealV1.ReclassifyAppealRequest: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("categoryCode", &first); w.string(self.categoryCode)
+        w.key("comment", &first); w.string(self.comment)
+        w.key("expectedVersion", &first); w.integer(self.expectedVersion)
+        w.key("id", &first); w.string(self.id)
+        w.key("topicCode", &first); w.string(self.topicCode)
+        w.close()
+    }
+}
+
 extension AppealV1.ReclassifyAppealRequest: CMessageBridge {
     public typealias CType = Veche__Appeal__V1__ReclassifyAppealRequest
     public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__appeal__v1__reclassify_appeal_request__init(p) }
@@ -1429,6 +1665,15 @@ extension AppealV1 {
     }
 }
 
+extension AppealV1.ReclassifyAppealResponse: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        if let v = self.appeal { w.key("appeal", &first); try v.writeJSON(to: &w) }
+        w.close()
+    }
+}
+
 extension AppealV1.ReclassifyAppealResponse: CMessageBridge {
     public typealias CType = Veche__Appeal__V1__ReclassifyAppealResponse
     public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__appeal__v1__reclassify_appeal_response__init(p) }
@@ -1464,6 +1709,15 @@ extension AppealV1 {
             var c = encoder.container(keyedBy: CodingKeys.self)
             try c.encodeIfPresent(self.appeal, forKey: .appeal)
         }
+    }
+}
+
+extension AppealV1.RateAppealResponse: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        if let v = self.appeal { w.key("appeal", &first); try v.writeJSON(to: &w) }
+        w.close()
     }
 }
 
@@ -1510,6 +1764,16 @@ extension AppealV1 {
     }
 }
 
+extension AppealV1.GetStatsRequest: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("fromMs", &first); w.integer(self.fromMs)
+        w.key("toMs", &first); w.integer(self.toMs)
+        w.close()
+    }
+}
+
 extension AppealV1.GetStatsRequest: CMessageBridge {
     public typealias CType = Veche__Appeal__V1__GetStatsRequest
     public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__appeal__v1__get_stats_request__init(p) }
@@ -1552,6 +1816,16 @@ extension AppealV1 {
             try c.encode(self.key, forKey: .key)
             try c.encode(self.count, forKey: .count)
         }
+    }
+}
+
+extension AppealV1.CountByKey: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("count", &first); w.integer(self.count)
+        w.key("key", &first); w.string(self.key)
+        w.close()
     }
 }
 
@@ -1630,6 +1904,22 @@ extension AppealV1 {
     }
 }
 
+extension AppealV1.GetStatsResponse: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("answered", &first); w.integer(self.answered)
+        w.key("byChannel", &first); try w.array(self.byChannel) { w, v in try v.writeJSON(to: &w) }
+        w.key("byStatus", &first); try w.array(self.byStatus) { w, v in try v.writeJSON(to: &w) }
+        w.key("byTopic", &first); try w.array(self.byTopic) { w, v in try v.writeJSON(to: &w) }
+        w.key("meanSatisfaction", &first); try w.floating(self.meanSatisfaction)
+        w.key("open", &first); w.integer(self.open)
+        w.key("overdue", &first); w.integer(self.overdue)
+        w.key("total", &first); w.integer(self.total)
+        w.close()
+    }
+}
+
 extension AppealV1.GetStatsResponse: CMessageBridge {
     public typealias CType = Veche__Appeal__V1__GetStatsResponse
     public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__appeal__v1__get_stats_response__init(p) }
@@ -1695,6 +1985,17 @@ extension AppealV1 {
     }
 }
 
+extension AppealV1.GetActivityRequest: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("fromMs", &first); w.integer(self.fromMs)
+        w.key("timeZone", &first); w.string(self.timeZone)
+        w.key("toMs", &first); w.integer(self.toMs)
+        w.close()
+    }
+}
+
 extension AppealV1.GetActivityRequest: CMessageBridge {
     public typealias CType = Veche__Appeal__V1__GetActivityRequest
     public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__appeal__v1__get_activity_request__init(p) }
@@ -1744,6 +2045,17 @@ extension AppealV1 {
             try c.encode(self.received, forKey: .received)
             try c.encode(self.answered, forKey: .answered)
         }
+    }
+}
+
+extension AppealV1.ActivityDay: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("answered", &first); w.integer(self.answered)
+        w.key("date", &first); w.string(self.date)
+        w.key("received", &first); w.integer(self.received)
+        w.close()
     }
 }
 
@@ -1811,6 +2123,20 @@ extension AppealV1 {
             try c.encode(self.medianAnswerHours, forKey: .medianAnswerHours)
             try c.encode(self.answered, forKey: .answered)
         }
+    }
+}
+
+extension AppealV1.TopicTimeliness: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("answered", &first); w.integer(self.answered)
+        w.key("inProgress", &first); w.integer(self.inProgress)
+        w.key("late", &first); w.integer(self.late)
+        w.key("medianAnswerHours", &first); try w.floating(self.medianAnswerHours)
+        w.key("onTime", &first); w.integer(self.onTime)
+        w.key("topicCode", &first); w.string(self.topicCode)
+        w.close()
     }
 }
 
@@ -1909,6 +2235,25 @@ extension AppealV1 {
             try c.encode(self.byTopic, forKey: .byTopic)
             try c.encode(self.answerTimeBuckets, forKey: .answerTimeBuckets)
         }
+    }
+}
+
+extension AppealV1.GetActivityResponse: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("answerTimeBuckets", &first); try w.array(self.answerTimeBuckets) { w, v in try v.writeJSON(to: &w) }
+        w.key("answered", &first); w.integer(self.answered)
+        w.key("appeals", &first); w.integer(self.appeals)
+        w.key("byTopic", &first); try w.array(self.byTopic) { w, v in try v.writeJSON(to: &w) }
+        w.key("daily", &first); try w.array(self.daily) { w, v in try v.writeJSON(to: &w) }
+        w.key("flags", &first); try w.array(self.flags) { w, v in try v.writeJSON(to: &w) }
+        w.key("inProgress", &first); w.integer(self.inProgress)
+        w.key("late", &first); w.integer(self.late)
+        w.key("medianAnswerHours", &first); try w.floating(self.medianAnswerHours)
+        w.key("onTime", &first); w.integer(self.onTime)
+        w.key("overdueOpen", &first); w.integer(self.overdueOpen)
+        w.close()
     }
 }
 

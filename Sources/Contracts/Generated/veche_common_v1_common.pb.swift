@@ -31,6 +31,16 @@ extension CommonV1 {
     }
 }
 
+extension CommonV1.GeoPoint: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("latitude", &first); try w.floating(self.latitude)
+        w.key("longitude", &first); try w.floating(self.longitude)
+        w.close()
+    }
+}
+
 extension CommonV1.GeoPoint: CMessageBridge {
     public typealias CType = Veche__Common__V1__GeoPoint
     public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__common__v1__geo_point__init(p) }
@@ -76,6 +86,16 @@ extension CommonV1 {
     }
 }
 
+extension CommonV1.KeyValue: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("key", &first); w.string(self.key)
+        w.key("value", &first); w.string(self.value)
+        w.close()
+    }
+}
+
 extension CommonV1.KeyValue: CMessageBridge {
     public typealias CType = Veche__Common__V1__KeyValue
     public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__common__v1__key_value__init(p) }
@@ -118,6 +138,16 @@ extension CommonV1 {
             try c.encode(self.pageSize, forKey: .pageSize)
             try c.encode(self.pageToken, forKey: .pageToken)
         }
+    }
+}
+
+extension CommonV1.PageRequest: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("pageSize", &first); w.integer(self.pageSize)
+        w.key("pageToken", &first); w.string(self.pageToken)
+        w.close()
     }
 }
 
@@ -181,6 +211,19 @@ extension CommonV1 {
     }
 }
 
+extension CommonV1.Person: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("email", &first); w.string(self.email)
+        w.key("fullName", &first); w.string(self.fullName)
+        w.key("phone", &first); w.string(self.phone)
+        w.key("postalAddress", &first); w.string(self.postalAddress)
+        w.key("socialHandle", &first); w.string(self.socialHandle)
+        w.close()
+    }
+}
+
 extension CommonV1.Person: CMessageBridge {
     public typealias CType = Veche__Common__V1__Person
     public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__common__v1__person__init(p) }
@@ -216,6 +259,13 @@ extension CommonV1 {
         }
         public func encode(to encoder: any Encoder) throws {
         }
+    }
+}
+
+extension CommonV1.Empty: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        w.close()
     }
 }
 

@@ -75,6 +75,21 @@ extension MediaV1 {
     }
 }
 
+extension MediaV1.IncomingPost: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("authorHandle", &first); w.string(self.authorHandle)
+        w.key("externalId", &first); w.string(self.externalId)
+        w.key("publishedAtMs", &first); w.integer(self.publishedAtMs)
+        w.key("source", &first); w.string(self.source)
+        w.key("territoryHint", &first); w.string(self.territoryHint)
+        w.key("text", &first); w.string(self.text)
+        w.key("url", &first); w.string(self.url)
+        w.close()
+    }
+}
+
 extension MediaV1.IncomingPost: CMessageBridge {
     public typealias CType = Veche__Media__V1__IncomingPost
     public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__media__v1__incoming_post__init(p) }
@@ -147,6 +162,20 @@ extension MediaV1 {
             try c.encode(self.offset, forKey: .offset)
             try c.encode(self.length, forKey: .length)
         }
+    }
+}
+
+extension MediaV1.EntityMention: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("entityId", &first); w.string(self.entityId)
+        w.key("kind", &first); w.string(self.kind)
+        w.key("length", &first); w.integer(self.length)
+        w.key("name", &first); w.string(self.name)
+        w.key("offset", &first); w.integer(self.offset)
+        w.key("text", &first); w.string(self.text)
+        w.close()
     }
 }
 
@@ -283,6 +312,32 @@ extension MediaV1 {
     }
 }
 
+extension MediaV1.Mention: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("appealId", &first); w.string(self.appealId)
+        w.key("appealNumber", &first); w.string(self.appealNumber)
+        w.key("authorHandle", &first); w.string(self.authorHandle)
+        w.key("entities", &first); try w.array(self.entities) { w, v in try v.writeJSON(to: &w) }
+        w.key("externalId", &first); w.string(self.externalId)
+        w.key("id", &first); w.string(self.id)
+        w.key("incidentId", &first); w.string(self.incidentId)
+        w.key("municipalityOktmo", &first); w.string(self.municipalityOktmo)
+        w.key("publishedAtMs", &first); w.integer(self.publishedAtMs)
+        w.key("receivedAtMs", &first); w.integer(self.receivedAtMs)
+        w.key("source", &first); w.string(self.source)
+        w.key("territoryHint", &first); w.string(self.territoryHint)
+        w.key("text", &first); w.string(self.text)
+        w.key("tone", &first); w.string(self.tone.name)
+        w.key("toneConfidence", &first); try w.floating(self.toneConfidence)
+        w.key("topicCode", &first); w.string(self.topicCode)
+        w.key("topicConfidence", &first); try w.floating(self.topicConfidence)
+        w.key("url", &first); w.string(self.url)
+        w.close()
+    }
+}
+
 extension MediaV1.Mention: CMessageBridge {
     public typealias CType = Veche__Media__V1__Mention
     public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__media__v1__mention__init(p) }
@@ -356,6 +411,15 @@ extension MediaV1 {
     }
 }
 
+extension MediaV1.SubmitPostRequest: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        if let v = self.post { w.key("post", &first); try v.writeJSON(to: &w) }
+        w.close()
+    }
+}
+
 extension MediaV1.SubmitPostRequest: CMessageBridge {
     public typealias CType = Veche__Media__V1__SubmitPostRequest
     public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__media__v1__submit_post_request__init(p) }
@@ -396,6 +460,16 @@ extension MediaV1 {
             try c.encodeIfPresent(self.mention, forKey: .mention)
             try c.encode(self.alreadyExisted, forKey: .alreadyExisted)
         }
+    }
+}
+
+extension MediaV1.SubmitPostResponse: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("alreadyExisted", &first); w.bool(self.alreadyExisted)
+        if let v = self.mention { w.key("mention", &first); try v.writeJSON(to: &w) }
+        w.close()
     }
 }
 
@@ -469,6 +543,21 @@ extension MediaV1 {
     }
 }
 
+extension MediaV1.ListMentionsRequest: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("entityId", &first); w.string(self.entityId)
+        w.key("fromMs", &first); w.integer(self.fromMs)
+        w.key("municipalityOktmo", &first); w.string(self.municipalityOktmo)
+        if let v = self.page { w.key("page", &first); try v.writeJSON(to: &w) }
+        w.key("toMs", &first); w.integer(self.toMs)
+        w.key("tone", &first); w.string(self.tone.name)
+        w.key("topicCode", &first); w.string(self.topicCode)
+        w.close()
+    }
+}
+
 extension MediaV1.ListMentionsRequest: CMessageBridge {
     public typealias CType = Veche__Media__V1__ListMentionsRequest
     public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__media__v1__list_mentions_request__init(p) }
@@ -521,6 +610,16 @@ extension MediaV1 {
             try c.encode(self.mentions, forKey: .mentions)
             try c.encode(self.nextPageToken, forKey: .nextPageToken)
         }
+    }
+}
+
+extension MediaV1.ListMentionsResponse: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("mentions", &first); try w.array(self.mentions) { w, v in try v.writeJSON(to: &w) }
+        w.key("nextPageToken", &first); w.string(self.nextPageToken)
+        w.close()
     }
 }
 
@@ -577,6 +676,18 @@ extension MediaV1 {
             try c.encode(self.neutral, forKey: .neutral)
             try c.encode(self.positive, forKey: .positive)
         }
+    }
+}
+
+extension MediaV1.ToneBucket: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("negative", &first); w.integer(self.negative)
+        w.key("neutral", &first); w.integer(self.neutral)
+        w.key("positive", &first); w.integer(self.positive)
+        w.key("startMs", &first); w.integer(self.startMs)
+        w.close()
     }
 }
 
@@ -644,6 +755,19 @@ extension MediaV1 {
     }
 }
 
+extension MediaV1.GetToneSeriesRequest: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("bucket", &first); w.string(self.bucket)
+        w.key("entityId", &first); w.string(self.entityId)
+        w.key("fromMs", &first); w.integer(self.fromMs)
+        w.key("toMs", &first); w.integer(self.toMs)
+        w.key("topicCode", &first); w.string(self.topicCode)
+        w.close()
+    }
+}
+
 extension MediaV1.GetToneSeriesRequest: CMessageBridge {
     public typealias CType = Veche__Media__V1__GetToneSeriesRequest
     public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__media__v1__get_tone_series_request__init(p) }
@@ -692,6 +816,16 @@ extension MediaV1 {
             try c.encode(self.buckets, forKey: .buckets)
             try c.encode(self.bucket, forKey: .bucket)
         }
+    }
+}
+
+extension MediaV1.GetToneSeriesResponse: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("bucket", &first); w.string(self.bucket)
+        w.key("buckets", &first); try w.array(self.buckets) { w, v in try v.writeJSON(to: &w) }
+        w.close()
     }
 }
 
@@ -806,6 +940,29 @@ extension MediaV1 {
     }
 }
 
+extension MediaV1.Incident: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("appealId", &first); w.string(self.appealId)
+        w.key("appealNumber", &first); w.string(self.appealNumber)
+        w.key("appealStatus", &first); w.string(self.appealStatus)
+        w.key("bucketEndMs", &first); w.integer(self.bucketEndMs)
+        w.key("bucketStartMs", &first); w.integer(self.bucketStartMs)
+        w.key("expected", &first); try w.floating(self.expected)
+        w.key("firstReactionDueMs", &first); w.integer(self.firstReactionDueMs)
+        w.key("id", &first); w.string(self.id)
+        w.key("municipalityOktmo", &first); w.string(self.municipalityOktmo)
+        w.key("observed", &first); w.integer(self.observed)
+        w.key("openedAtMs", &first); w.integer(self.openedAtMs)
+        w.key("pValue", &first); try w.floating(self.pValue)
+        w.key("posts", &first); w.integer(self.posts)
+        w.key("qValue", &first); try w.floating(self.qValue)
+        w.key("topicCode", &first); w.string(self.topicCode)
+        w.close()
+    }
+}
+
 extension MediaV1.Incident: CMessageBridge {
     public typealias CType = Veche__Media__V1__Incident
     public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__media__v1__incident__init(p) }
@@ -877,6 +1034,16 @@ extension MediaV1 {
     }
 }
 
+extension MediaV1.ListIncidentsRequest: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("limit", &first); w.integer(self.limit)
+        w.key("openOnly", &first); w.bool(self.openOnly)
+        w.close()
+    }
+}
+
 extension MediaV1.ListIncidentsRequest: CMessageBridge {
     public typealias CType = Veche__Media__V1__ListIncidentsRequest
     public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__media__v1__list_incidents_request__init(p) }
@@ -914,6 +1081,15 @@ extension MediaV1 {
             var c = encoder.container(keyedBy: CodingKeys.self)
             try c.encode(self.incidents, forKey: .incidents)
         }
+    }
+}
+
+extension MediaV1.ListIncidentsResponse: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("incidents", &first); try w.array(self.incidents) { w, v in try v.writeJSON(to: &w) }
+        w.close()
     }
 }
 
@@ -958,6 +1134,16 @@ extension MediaV1 {
             try c.encode(self.mentionId, forKey: .mentionId)
             try c.encode(self.comment, forKey: .comment)
         }
+    }
+}
+
+extension MediaV1.PromoteMentionRequest: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("comment", &first); w.string(self.comment)
+        w.key("mentionId", &first); w.string(self.mentionId)
+        w.close()
     }
 }
 
@@ -1013,6 +1199,18 @@ extension MediaV1 {
             try c.encode(self.appealNumber, forKey: .appealNumber)
             try c.encode(self.alreadyPromoted, forKey: .alreadyPromoted)
         }
+    }
+}
+
+extension MediaV1.PromoteMentionResponse: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("alreadyPromoted", &first); w.bool(self.alreadyPromoted)
+        w.key("appealId", &first); w.string(self.appealId)
+        w.key("appealNumber", &first); w.string(self.appealNumber)
+        if let v = self.mention { w.key("mention", &first); try v.writeJSON(to: &w) }
+        w.close()
     }
 }
 

@@ -152,6 +152,28 @@ extension RatingV1 {
     }
 }
 
+extension RatingV1.Metrics: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("answered", &first); w.integer(self.answered)
+        w.key("completeness", &first); try w.floating(self.completeness)
+        w.key("meanSatisfaction", &first); try w.floating(self.meanSatisfaction)
+        w.key("medianAnswerHours", &first); try w.floating(self.medianAnswerHours)
+        w.key("onTimeShare", &first); try w.floating(self.onTimeShare)
+        w.key("overdueOpen", &first); w.integer(self.overdueOpen)
+        w.key("p90AnswerHours", &first); try w.floating(self.p90AnswerHours)
+        w.key("per10kPopulation", &first); try w.floating(self.per10kPopulation)
+        w.key("population", &first); w.integer(self.population)
+        w.key("reopenRate", &first); try w.floating(self.reopenRate)
+        w.key("repeatCount", &first); w.integer(self.repeatCount)
+        w.key("repeatRate", &first); try w.floating(self.repeatRate)
+        w.key("satisfiedShare", &first); try w.floating(self.satisfiedShare)
+        w.key("volume", &first); w.integer(self.volume)
+        w.close()
+    }
+}
+
 extension RatingV1.Metrics: CMessageBridge {
     public typealias CType = Veche__Rating__V1__Metrics
     public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__rating__v1__metrics__init(p) }
@@ -251,6 +273,22 @@ extension RatingV1 {
     }
 }
 
+extension RatingV1.RatingRow: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("key", &first); w.string(self.key)
+        if let v = self.metrics { w.key("metrics", &first); try v.writeJSON(to: &w) }
+        w.key("name", &first); w.string(self.name)
+        w.key("previousRank", &first); w.integer(self.previousRank)
+        w.key("rank", &first); w.integer(self.rank)
+        w.key("rankChange", &first); w.integer(self.rankChange)
+        w.key("score", &first); try w.floating(self.score)
+        w.key("scoreChange", &first); try w.floating(self.scoreChange)
+        w.close()
+    }
+}
+
 extension RatingV1.RatingRow: CMessageBridge {
     public typealias CType = Veche__Rating__V1__RatingRow
     public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__rating__v1__rating_row__init(p) }
@@ -338,6 +376,22 @@ extension RatingV1 {
     }
 }
 
+extension RatingV1.Kpi: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("code", &first); w.string(self.code)
+        w.key("groupKey", &first); w.string(self.groupKey)
+        w.key("groupName", &first); w.string(self.groupName)
+        w.key("higherIsBetter", &first); w.bool(self.higherIsBetter)
+        w.key("name", &first); w.string(self.name)
+        w.key("status", &first); w.string(self.status.name)
+        w.key("target", &first); try w.floating(self.target)
+        w.key("value", &first); try w.floating(self.value)
+        w.close()
+    }
+}
+
 extension RatingV1.Kpi: CMessageBridge {
     public typealias CType = Veche__Rating__V1__Kpi
     public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__rating__v1__kpi__init(p) }
@@ -410,6 +464,19 @@ extension RatingV1 {
     }
 }
 
+extension RatingV1.CategoryCount: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("breakdown", &first); try w.array(self.breakdown) { w, v in try v.writeJSON(to: &w) }
+        w.key("code", &first); w.string(self.code)
+        w.key("count", &first); w.integer(self.count)
+        w.key("name", &first); w.string(self.name)
+        w.key("share", &first); try w.floating(self.share)
+        w.close()
+    }
+}
+
 extension RatingV1.CategoryCount: CMessageBridge {
     public typealias CType = Veche__Rating__V1__CategoryCount
     public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__rating__v1__category_count__init(p) }
@@ -469,6 +536,18 @@ extension RatingV1 {
             try c.encode(self.volume, forKey: .volume)
             try c.encode(self.top, forKey: .top)
         }
+    }
+}
+
+extension RatingV1.TopicProblems: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("top", &first); try w.array(self.top) { w, v in try v.writeJSON(to: &w) }
+        w.key("topicCode", &first); w.string(self.topicCode)
+        w.key("topicName", &first); w.string(self.topicName)
+        w.key("volume", &first); w.integer(self.volume)
+        w.close()
     }
 }
 
@@ -532,6 +611,18 @@ extension RatingV1 {
     }
 }
 
+extension RatingV1.Weights: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("completeness", &first); try w.floating(self.completeness)
+        w.key("quality", &first); try w.floating(self.quality)
+        w.key("quantity", &first); try w.floating(self.quantity)
+        w.key("speed", &first); try w.floating(self.speed)
+        w.close()
+    }
+}
+
 extension RatingV1.Weights: CMessageBridge {
     public typealias CType = Veche__Rating__V1__Weights
     public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__rating__v1__weights__init(p) }
@@ -583,6 +674,17 @@ extension RatingV1 {
             try c.encode(self.period, forKey: .period)
             try c.encode(self.topicCode, forKey: .topicCode)
         }
+    }
+}
+
+extension RatingV1.GetRatingsRequest: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("dimension", &first); w.string(self.dimension.name)
+        w.key("period", &first); w.string(self.period)
+        w.key("topicCode", &first); w.string(self.topicCode)
+        w.close()
     }
 }
 
@@ -648,6 +750,19 @@ extension RatingV1 {
     }
 }
 
+extension RatingV1.GetRatingsResponse: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("dimension", &first); w.string(self.dimension.name)
+        w.key("period", &first); w.string(self.period)
+        w.key("previousPeriod", &first); w.string(self.previousPeriod)
+        w.key("rows", &first); try w.array(self.rows) { w, v in try v.writeJSON(to: &w) }
+        if let v = self.weights { w.key("weights", &first); try v.writeJSON(to: &w) }
+        w.close()
+    }
+}
+
 extension RatingV1.GetRatingsResponse: CMessageBridge {
     public typealias CType = Veche__Rating__V1__GetRatingsResponse
     public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__rating__v1__get_ratings_response__init(p) }
@@ -700,6 +815,16 @@ extension RatingV1 {
     }
 }
 
+extension RatingV1.GetTopProblemsRequest: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("perTopic", &first); w.integer(self.perTopic)
+        w.key("period", &first); w.string(self.period)
+        w.close()
+    }
+}
+
 extension RatingV1.GetTopProblemsRequest: CMessageBridge {
     public typealias CType = Veche__Rating__V1__GetTopProblemsRequest
     public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__rating__v1__get_top_problems_request__init(p) }
@@ -742,6 +867,16 @@ extension RatingV1 {
             try c.encode(self.period, forKey: .period)
             try c.encode(self.topics, forKey: .topics)
         }
+    }
+}
+
+extension RatingV1.GetTopProblemsResponse: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("period", &first); w.string(self.period)
+        w.key("topics", &first); try w.array(self.topics) { w, v in try v.writeJSON(to: &w) }
+        w.close()
     }
 }
 
@@ -788,6 +923,16 @@ extension RatingV1 {
             try c.encode(self.period, forKey: .period)
             try c.encode(self.dimension, forKey: .dimension)
         }
+    }
+}
+
+extension RatingV1.GetKpisRequest: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("dimension", &first); w.string(self.dimension.name)
+        w.key("period", &first); w.string(self.period)
+        w.close()
     }
 }
 
@@ -843,6 +988,18 @@ extension RatingV1 {
             try c.encode(self.targetsApprovedBy, forKey: .targetsApprovedBy)
             try c.encode(self.targetsApprovedAtMs, forKey: .targetsApprovedAtMs)
         }
+    }
+}
+
+extension RatingV1.GetKpisResponse: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("kpis", &first); try w.array(self.kpis) { w, v in try v.writeJSON(to: &w) }
+        w.key("period", &first); w.string(self.period)
+        w.key("targetsApprovedAtMs", &first); w.integer(self.targetsApprovedAtMs)
+        w.key("targetsApprovedBy", &first); w.string(self.targetsApprovedBy)
+        w.close()
     }
 }
 
@@ -906,6 +1063,18 @@ extension RatingV1 {
     }
 }
 
+extension RatingV1.KpiTarget: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("amberMargin", &first); try w.floating(self.amberMargin)
+        w.key("code", &first); w.string(self.code)
+        w.key("higherIsBetter", &first); w.bool(self.higherIsBetter)
+        w.key("target", &first); try w.floating(self.target)
+        w.close()
+    }
+}
+
 extension RatingV1.KpiTarget: CMessageBridge {
     public typealias CType = Veche__Rating__V1__KpiTarget
     public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__rating__v1__kpi_target__init(p) }
@@ -947,6 +1116,15 @@ extension RatingV1 {
             var c = encoder.container(keyedBy: CodingKeys.self)
             try c.encode(self.targets, forKey: .targets)
         }
+    }
+}
+
+extension RatingV1.SetKpiTargetsRequest: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("targets", &first); try w.array(self.targets) { w, v in try v.writeJSON(to: &w) }
+        w.close()
     }
 }
 
@@ -996,6 +1174,17 @@ extension RatingV1 {
             try c.encode(self.approvedBy, forKey: .approvedBy)
             try c.encode(self.approvedAtMs, forKey: .approvedAtMs)
         }
+    }
+}
+
+extension RatingV1.SetKpiTargetsResponse: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("approvedAtMs", &first); w.integer(self.approvedAtMs)
+        w.key("approvedBy", &first); w.string(self.approvedBy)
+        w.key("targets", &first); try w.array(self.targets) { w, v in try v.writeJSON(to: &w) }
+        w.close()
     }
 }
 
@@ -1057,6 +1246,18 @@ extension RatingV1 {
     }
 }
 
+extension RatingV1.ReportApproval: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("approvedAtMs", &first); w.integer(self.approvedAtMs)
+        w.key("approvedBy", &first); w.string(self.approvedBy)
+        w.key("note", &first); w.string(self.note)
+        w.key("period", &first); w.string(self.period)
+        w.close()
+    }
+}
+
 extension RatingV1.ReportApproval: CMessageBridge {
     public typealias CType = Veche__Rating__V1__ReportApproval
     public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__rating__v1__report_approval__init(p) }
@@ -1106,6 +1307,16 @@ extension RatingV1 {
     }
 }
 
+extension RatingV1.ApproveReportRequest: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("note", &first); w.string(self.note)
+        w.key("period", &first); w.string(self.period)
+        w.close()
+    }
+}
+
 extension RatingV1.ApproveReportRequest: CMessageBridge {
     public typealias CType = Veche__Rating__V1__ApproveReportRequest
     public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__rating__v1__approve_report_request__init(p) }
@@ -1143,6 +1354,15 @@ extension RatingV1 {
             var c = encoder.container(keyedBy: CodingKeys.self)
             try c.encodeIfPresent(self.approval, forKey: .approval)
         }
+    }
+}
+
+extension RatingV1.ApproveReportResponse: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        if let v = self.approval { w.key("approval", &first); try v.writeJSON(to: &w) }
+        w.close()
     }
 }
 
@@ -1184,6 +1404,15 @@ extension RatingV1 {
     }
 }
 
+extension RatingV1.GetReportApprovalRequest: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("period", &first); w.string(self.period)
+        w.close()
+    }
+}
+
 extension RatingV1.GetReportApprovalRequest: CMessageBridge {
     public typealias CType = Veche__Rating__V1__GetReportApprovalRequest
     public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__rating__v1__get_report_approval_request__init(p) }
@@ -1219,6 +1448,15 @@ extension RatingV1 {
             var c = encoder.container(keyedBy: CodingKeys.self)
             try c.encodeIfPresent(self.approval, forKey: .approval)
         }
+    }
+}
+
+extension RatingV1.GetReportApprovalResponse: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        if let v = self.approval { w.key("approval", &first); try v.writeJSON(to: &w) }
+        w.close()
     }
 }
 
@@ -1260,6 +1498,15 @@ extension RatingV1 {
     }
 }
 
+extension RatingV1.SetWeightsRequest: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        if let v = self.weights { w.key("weights", &first); try v.writeJSON(to: &w) }
+        w.close()
+    }
+}
+
 extension RatingV1.SetWeightsRequest: CMessageBridge {
     public typealias CType = Veche__Rating__V1__SetWeightsRequest
     public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__rating__v1__set_weights_request__init(p) }
@@ -1298,6 +1545,15 @@ extension RatingV1 {
     }
 }
 
+extension RatingV1.SetWeightsResponse: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        if let v = self.weights { w.key("weights", &first); try v.writeJSON(to: &w) }
+        w.close()
+    }
+}
+
 extension RatingV1.SetWeightsResponse: CMessageBridge {
     public typealias CType = Veche__Rating__V1__SetWeightsResponse
     public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__rating__v1__set_weights_response__init(p) }
@@ -1325,6 +1581,13 @@ extension RatingV1 {
         }
         public func encode(to encoder: any Encoder) throws {
         }
+    }
+}
+
+extension RatingV1.GetProgressRequest: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        w.close()
     }
 }
 
@@ -1404,6 +1667,23 @@ extension RatingV1 {
     }
 }
 
+extension RatingV1.GetProgressResponse: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("appealsTracked", &first); w.integer(self.appealsTracked)
+        w.key("deferredEvents", &first); w.integer(self.deferredEvents)
+        w.key("duplicatesSkipped", &first); w.integer(self.duplicatesSkipped)
+        w.key("durable", &first); w.string(self.durable)
+        w.key("eventsApplied", &first); w.integer(self.eventsApplied)
+        w.key("gapsDetected", &first); w.integer(self.gapsDetected)
+        w.key("lastStreamSequence", &first); w.integer(self.lastStreamSequence)
+        w.key("rejectedEvents", &first); w.integer(self.rejectedEvents)
+        w.key("staleSkipped", &first); w.integer(self.staleSkipped)
+        w.close()
+    }
+}
+
 extension RatingV1.GetProgressResponse: CMessageBridge {
     public typealias CType = Veche__Rating__V1__GetProgressResponse
     public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__rating__v1__get_progress_response__init(p) }
@@ -1475,6 +1755,19 @@ extension RatingV1 {
             try c.encode(self.reductionPercent, forKey: .reductionPercent)
             try c.encode(self.measureDays, forKey: .measureDays)
         }
+    }
+}
+
+extension RatingV1.RootCauseTarget: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("baselineCount", &first); w.integer(self.baselineCount)
+        w.key("baselineFrom", &first); w.string(self.baselineFrom)
+        w.key("baselineTo", &first); w.string(self.baselineTo)
+        w.key("measureDays", &first); w.integer(self.measureDays)
+        w.key("reductionPercent", &first); try w.floating(self.reductionPercent)
+        w.close()
     }
 }
 
@@ -1551,6 +1844,21 @@ extension RatingV1 {
             try c.encode(self.progress, forKey: .progress)
             try c.encode(self.verdict, forKey: .verdict)
         }
+    }
+}
+
+extension RatingV1.RootCauseProgress: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("achievedReductionPercent", &first); try w.floating(self.achievedReductionPercent)
+        w.key("asOf", &first); w.string(self.asOf)
+        w.key("baselineRate", &first); try w.floating(self.baselineRate)
+        w.key("currentCount", &first); w.integer(self.currentCount)
+        w.key("progress", &first); try w.floating(self.progress)
+        w.key("targetRate", &first); try w.floating(self.targetRate)
+        w.key("verdict", &first); w.string(self.verdict)
+        w.close()
     }
 }
 
@@ -1709,6 +2017,36 @@ extension RatingV1 {
     }
 }
 
+extension RatingV1.RootCauseCase: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("agencyIds", &first); try w.array(self.agencyIds) { w, v in w.string(v) }
+        w.key("agencyNames", &first); try w.array(self.agencyNames) { w, v in w.string(v) }
+        w.key("appealsAtDetection", &first); w.integer(self.appealsAtDetection)
+        w.key("categoryCode", &first); w.string(self.categoryCode)
+        w.key("categoryName", &first); w.string(self.categoryName)
+        w.key("detectedAtMs", &first); w.integer(self.detectedAtMs)
+        w.key("id", &first); w.string(self.id)
+        w.key("kind", &first); w.string(self.kind)
+        w.key("municipalityName", &first); w.string(self.municipalityName)
+        w.key("municipalityOktmo", &first); w.string(self.municipalityOktmo)
+        w.key("plan", &first); w.string(self.plan)
+        w.key("problemGroupId", &first); w.string(self.problemGroupId)
+        if let v = self.progress { w.key("progress", &first); try v.writeJSON(to: &w) }
+        w.key("status", &first); w.string(self.status.name)
+        if let v = self.target { w.key("target", &first); try v.writeJSON(to: &w) }
+        w.key("targetDate", &first); w.string(self.targetDate)
+        w.key("title", &first); w.string(self.title)
+        w.key("topicCode", &first); w.string(self.topicCode)
+        w.key("topicName", &first); w.string(self.topicName)
+        w.key("updatedAtMs", &first); w.integer(self.updatedAtMs)
+        w.key("updatedBy", &first); w.string(self.updatedBy)
+        w.key("version", &first); w.integer(self.version)
+        w.close()
+    }
+}
+
 extension RatingV1.RootCauseCase: CMessageBridge {
     public typealias CType = Veche__Rating__V1__RootCauseCase
     public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__rating__v1__root_cause_case__init(p) }
@@ -1806,6 +2144,18 @@ extension RatingV1 {
     }
 }
 
+extension RatingV1.RootCauseChange: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("action", &first); w.string(self.action)
+        w.key("actor", &first); w.string(self.actor)
+        w.key("atMs", &first); w.integer(self.atMs)
+        w.key("detail", &first); w.string(self.detail)
+        w.close()
+    }
+}
+
 extension RatingV1.RootCauseChange: CMessageBridge {
     public typealias CType = Veche__Rating__V1__RootCauseChange
     public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__rating__v1__root_cause_change__init(p) }
@@ -1852,6 +2202,16 @@ extension RatingV1 {
             try c.encode(self.windowDays, forKey: .windowDays)
             try c.encode(self.threshold, forKey: .threshold)
         }
+    }
+}
+
+extension RatingV1.DetectRootCausesRequest: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("threshold", &first); w.integer(self.threshold)
+        w.key("windowDays", &first); w.integer(self.windowDays)
+        w.close()
     }
 }
 
@@ -1910,6 +2270,18 @@ extension RatingV1 {
     }
 }
 
+extension RatingV1.DetectRootCausesResponse: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("appealsConsidered", &first); w.integer(self.appealsConsidered)
+        w.key("opened", &first); try w.array(self.opened) { w, v in try v.writeJSON(to: &w) }
+        w.key("threshold", &first); w.integer(self.threshold)
+        w.key("windowDays", &first); w.integer(self.windowDays)
+        w.close()
+    }
+}
+
 extension RatingV1.DetectRootCausesResponse: CMessageBridge {
     public typealias CType = Veche__Rating__V1__DetectRootCausesResponse
     public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__rating__v1__detect_root_causes_response__init(p) }
@@ -1965,6 +2337,17 @@ extension RatingV1 {
     }
 }
 
+extension RatingV1.ListRootCausesRequest: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("limit", &first); w.integer(self.limit)
+        w.key("statuses", &first); try w.array(self.statuses) { w, v in w.string(v.name) }
+        w.key("topicCode", &first); w.string(self.topicCode)
+        w.close()
+    }
+}
+
 extension RatingV1.ListRootCausesRequest: CMessageBridge {
     public typealias CType = Veche__Rating__V1__ListRootCausesRequest
     public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__rating__v1__list_root_causes_request__init(p) }
@@ -2008,6 +2391,15 @@ extension RatingV1 {
     }
 }
 
+extension RatingV1.ListRootCausesResponse: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("cases", &first); try w.array(self.cases) { w, v in try v.writeJSON(to: &w) }
+        w.close()
+    }
+}
+
 extension RatingV1.ListRootCausesResponse: CMessageBridge {
     public typealias CType = Veche__Rating__V1__ListRootCausesResponse
     public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__rating__v1__list_root_causes_response__init(p) }
@@ -2044,6 +2436,15 @@ extension RatingV1 {
             var c = encoder.container(keyedBy: CodingKeys.self)
             try c.encode(self.id, forKey: .id)
         }
+    }
+}
+
+extension RatingV1.GetRootCauseRequest: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("id", &first); w.string(self.id)
+        w.close()
     }
 }
 
@@ -2087,6 +2488,16 @@ extension RatingV1 {
             try c.encodeIfPresent(self.rootCause, forKey: .rootCause)
             try c.encode(self.history, forKey: .history)
         }
+    }
+}
+
+extension RatingV1.GetRootCauseResponse: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("history", &first); try w.array(self.history) { w, v in try v.writeJSON(to: &w) }
+        if let v = self.rootCause { w.key("rootCause", &first); try v.writeJSON(to: &w) }
+        w.close()
     }
 }
 
@@ -2166,6 +2577,22 @@ extension RatingV1 {
     }
 }
 
+extension RatingV1.UpdateRootCauseRequest: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("agencyIds", &first); try w.array(self.agencyIds) { w, v in w.string(v) }
+        w.key("comment", &first); w.string(self.comment)
+        w.key("expectedVersion", &first); w.integer(self.expectedVersion)
+        w.key("id", &first); w.string(self.id)
+        w.key("plan", &first); w.string(self.plan)
+        w.key("status", &first); w.string(self.status.name)
+        if let v = self.target { w.key("target", &first); try v.writeJSON(to: &w) }
+        w.key("targetDate", &first); w.string(self.targetDate)
+        w.close()
+    }
+}
+
 extension RatingV1.UpdateRootCauseRequest: CMessageBridge {
     public typealias CType = Veche__Rating__V1__UpdateRootCauseRequest
     public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__rating__v1__update_root_cause_request__init(p) }
@@ -2216,6 +2643,15 @@ extension RatingV1 {
             var c = encoder.container(keyedBy: CodingKeys.self)
             try c.encodeIfPresent(self.rootCause, forKey: .rootCause)
         }
+    }
+}
+
+extension RatingV1.UpdateRootCauseResponse: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        if let v = self.rootCause { w.key("rootCause", &first); try v.writeJSON(to: &w) }
+        w.close()
     }
 }
 
@@ -2332,6 +2768,30 @@ extension RatingV1 {
     }
 }
 
+extension RatingV1.Indicator: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("categoryCode", &first); w.string(self.categoryCode)
+        w.key("code", &first); w.string(self.code)
+        w.key("currentValue", &first); try w.floating(self.currentValue)
+        w.key("dueDate", &first); w.string(self.dueDate)
+        w.key("enteredValue", &first); try w.floating(self.enteredValue)
+        w.key("hasCurrentValue", &first); w.bool(self.hasCurrentValue)
+        w.key("hasEnteredValue", &first); w.bool(self.hasEnteredValue)
+        w.key("higherIsBetter", &first); w.bool(self.higherIsBetter)
+        w.key("metric", &first); w.string(self.metric)
+        w.key("name", &first); w.string(self.name)
+        w.key("note", &first); w.string(self.note)
+        w.key("status", &first); w.string(self.status.name)
+        w.key("targetValue", &first); try w.floating(self.targetValue)
+        w.key("unit", &first); w.string(self.unit)
+        w.key("updatedAtMs", &first); w.integer(self.updatedAtMs)
+        w.key("updatedBy", &first); w.string(self.updatedBy)
+        w.close()
+    }
+}
+
 extension RatingV1.Indicator: CMessageBridge {
     public typealias CType = Veche__Rating__V1__Indicator
     public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__rating__v1__indicator__init(p) }
@@ -2400,6 +2860,15 @@ extension RatingV1 {
     }
 }
 
+extension RatingV1.ListIndicatorsRequest: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("year", &first); w.integer(self.year)
+        w.close()
+    }
+}
+
 extension RatingV1.ListIndicatorsRequest: CMessageBridge {
     public typealias CType = Veche__Rating__V1__ListIndicatorsRequest
     public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__rating__v1__list_indicators_request__init(p) }
@@ -2435,6 +2904,15 @@ extension RatingV1 {
             var c = encoder.container(keyedBy: CodingKeys.self)
             try c.encode(self.indicators, forKey: .indicators)
         }
+    }
+}
+
+extension RatingV1.ListIndicatorsResponse: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("indicators", &first); try w.array(self.indicators) { w, v in try v.writeJSON(to: &w) }
+        w.close()
     }
 }
 
@@ -2477,6 +2955,15 @@ extension RatingV1 {
     }
 }
 
+extension RatingV1.SetIndicatorRequest: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        if let v = self.indicator { w.key("indicator", &first); try v.writeJSON(to: &w) }
+        w.close()
+    }
+}
+
 extension RatingV1.SetIndicatorRequest: CMessageBridge {
     public typealias CType = Veche__Rating__V1__SetIndicatorRequest
     public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__rating__v1__set_indicator_request__init(p) }
@@ -2512,6 +2999,15 @@ extension RatingV1 {
             var c = encoder.container(keyedBy: CodingKeys.self)
             try c.encodeIfPresent(self.indicator, forKey: .indicator)
         }
+    }
+}
+
+extension RatingV1.SetIndicatorResponse: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        if let v = self.indicator { w.key("indicator", &first); try v.writeJSON(to: &w) }
+        w.close()
     }
 }
 
@@ -2553,6 +3049,15 @@ extension RatingV1 {
     }
 }
 
+extension RatingV1.DeleteIndicatorRequest: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("code", &first); w.string(self.code)
+        w.close()
+    }
+}
+
 extension RatingV1.DeleteIndicatorRequest: CMessageBridge {
     public typealias CType = Veche__Rating__V1__DeleteIndicatorRequest
     public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__rating__v1__delete_indicator_request__init(p) }
@@ -2588,6 +3093,15 @@ extension RatingV1 {
             var c = encoder.container(keyedBy: CodingKeys.self)
             try c.encode(self.deleted, forKey: .deleted)
         }
+    }
+}
+
+extension RatingV1.DeleteIndicatorResponse: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("deleted", &first); w.bool(self.deleted)
+        w.close()
     }
 }
 

@@ -128,6 +128,16 @@ extension SurveyV1 {
     }
 }
 
+extension SurveyV1.Option: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("code", &first); w.string(self.code)
+        w.key("label", &first); w.string(self.label)
+        w.close()
+    }
+}
+
 extension SurveyV1.Option: CMessageBridge {
     public typealias CType = Veche__Survey__V1__Option
     public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__survey__v1__option__init(p) }
@@ -198,6 +208,21 @@ extension SurveyV1 {
     }
 }
 
+extension SurveyV1.Question: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("code", &first); w.string(self.code)
+        w.key("options", &first); try w.array(self.options) { w, v in try v.writeJSON(to: &w) }
+        w.key("required", &first); w.bool(self.required)
+        w.key("scaleMax", &first); w.integer(self.scaleMax)
+        w.key("scaleMin", &first); w.integer(self.scaleMin)
+        w.key("text", &first); w.string(self.text)
+        w.key("type", &first); w.string(self.type.name)
+        w.close()
+    }
+}
+
 extension SurveyV1.Question: CMessageBridge {
     public typealias CType = Veche__Survey__V1__Question
     public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__survey__v1__question__init(p) }
@@ -261,6 +286,18 @@ extension SurveyV1 {
             try c.encode(self.target, forKey: .target)
             try c.encode(self.achieved, forKey: .achieved)
         }
+    }
+}
+
+extension SurveyV1.Quota: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("achieved", &first); w.integer(self.achieved)
+        w.key("category", &first); w.string(self.category)
+        w.key("target", &first); w.integer(self.target)
+        w.key("variable", &first); w.string(self.variable)
+        w.close()
     }
 }
 
@@ -348,6 +385,23 @@ extension SurveyV1 {
     }
 }
 
+extension SurveyV1.Survey: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("createdAtMs", &first); w.integer(self.createdAtMs)
+        w.key("description", &first); w.string(self.description)
+        w.key("fieldworkFromMs", &first); w.integer(self.fieldworkFromMs)
+        w.key("fieldworkToMs", &first); w.integer(self.fieldworkToMs)
+        w.key("id", &first); w.string(self.id)
+        w.key("questions", &first); try w.array(self.questions) { w, v in try v.writeJSON(to: &w) }
+        w.key("quotas", &first); try w.array(self.quotas) { w, v in try v.writeJSON(to: &w) }
+        w.key("status", &first); w.string(self.status.name)
+        w.key("title", &first); w.string(self.title)
+        w.close()
+    }
+}
+
 extension SurveyV1.Survey: CMessageBridge {
     public typealias CType = Veche__Survey__V1__Survey
     public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__survey__v1__survey__init(p) }
@@ -421,6 +475,19 @@ extension SurveyV1 {
             try c.encode(self.text, forKey: .text)
             try c.encode(self.hasNumber, forKey: .hasNumber)
         }
+    }
+}
+
+extension SurveyV1.Answer: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("hasNumber", &first); w.bool(self.hasNumber)
+        w.key("number", &first); try w.floating(self.number)
+        w.key("optionCodes", &first); try w.array(self.optionCodes) { w, v in w.string(v) }
+        w.key("questionCode", &first); w.string(self.questionCode)
+        w.key("text", &first); w.string(self.text)
+        w.close()
     }
 }
 
@@ -511,6 +578,23 @@ extension SurveyV1 {
     }
 }
 
+extension SurveyV1.Response: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("answers", &first); try w.array(self.answers) { w, v in try v.writeJSON(to: &w) }
+        w.key("attributes", &first); try w.array(self.attributes) { w, v in try v.writeJSON(to: &w) }
+        w.key("baseWeight", &first); try w.floating(self.baseWeight)
+        w.key("cluster", &first); w.string(self.cluster)
+        w.key("fpc", &first); try w.floating(self.fpc)
+        w.key("interviewedAtMs", &first); w.integer(self.interviewedAtMs)
+        w.key("municipalityOktmo", &first); w.string(self.municipalityOktmo)
+        w.key("respondentId", &first); w.string(self.respondentId)
+        w.key("stratum", &first); w.string(self.stratum)
+        w.close()
+    }
+}
+
 extension SurveyV1.Response: CMessageBridge {
     public typealias CType = Veche__Survey__V1__Response
     public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__survey__v1__response__init(p) }
@@ -587,6 +671,19 @@ extension SurveyV1 {
     }
 }
 
+extension SurveyV1.ResultBatch: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("batchId", &first); w.string(self.batchId)
+        w.key("responses", &first); try w.array(self.responses) { w, v in try v.writeJSON(to: &w) }
+        w.key("submittedAtMs", &first); w.integer(self.submittedAtMs)
+        w.key("surveyId", &first); w.string(self.surveyId)
+        w.key("teamId", &first); w.string(self.teamId)
+        w.close()
+    }
+}
+
 extension SurveyV1.ResultBatch: CMessageBridge {
     public typealias CType = Veche__Survey__V1__ResultBatch
     public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__survey__v1__result_batch__init(p) }
@@ -646,6 +743,18 @@ extension SurveyV1 {
             try c.encode(self.field, forKey: .field)
             try c.encode(self.message, forKey: .message)
         }
+    }
+}
+
+extension SurveyV1.RowError: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("field", &first); w.string(self.field)
+        w.key("message", &first); w.string(self.message)
+        w.key("respondentId", &first); w.string(self.respondentId)
+        w.key("rowIndex", &first); w.integer(self.rowIndex)
+        w.close()
     }
 }
 
@@ -728,6 +837,22 @@ extension SurveyV1 {
     }
 }
 
+extension SurveyV1.BatchReceipt: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("acceptedRows", &first); w.integer(self.acceptedRows)
+        w.key("batchId", &first); w.string(self.batchId)
+        w.key("duplicate", &first); w.bool(self.duplicate)
+        w.key("errors", &first); try w.array(self.errors) { w, v in try v.writeJSON(to: &w) }
+        w.key("receivedAtMs", &first); w.integer(self.receivedAtMs)
+        w.key("rejectedRows", &first); w.integer(self.rejectedRows)
+        w.key("status", &first); w.string(self.status.name)
+        w.key("surveyId", &first); w.string(self.surveyId)
+        w.close()
+    }
+}
+
 extension SurveyV1.BatchReceipt: CMessageBridge {
     public typealias CType = Veche__Survey__V1__BatchReceipt
     public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__survey__v1__batch_receipt__init(p) }
@@ -788,6 +913,17 @@ extension SurveyV1 {
             try c.encode(self.category, forKey: .category)
             try c.encode(self.population, forKey: .population)
         }
+    }
+}
+
+extension SurveyV1.Margin: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("category", &first); w.string(self.category)
+        w.key("population", &first); try w.floating(self.population)
+        w.key("variable", &first); w.string(self.variable)
+        w.close()
     }
 }
 
@@ -873,6 +1009,23 @@ extension SurveyV1 {
     }
 }
 
+extension SurveyV1.EstimateRow: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("ciHigh", &first); try w.floating(self.ciHigh)
+        w.key("ciLow", &first); try w.floating(self.ciLow)
+        w.key("deff", &first); try w.floating(self.deff)
+        w.key("domain", &first); w.string(self.domain)
+        w.key("estimate", &first); try w.floating(self.estimate)
+        w.key("level", &first); w.string(self.level)
+        w.key("n", &first); w.integer(self.n)
+        w.key("se", &first); try w.floating(self.se)
+        w.key("weightedN", &first); try w.floating(self.weightedN)
+        w.close()
+    }
+}
+
 extension SurveyV1.EstimateRow: CMessageBridge {
     public typealias CType = Veche__Survey__V1__EstimateRow
     public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__survey__v1__estimate_row__init(p) }
@@ -927,6 +1080,15 @@ extension SurveyV1 {
     }
 }
 
+extension SurveyV1.CreateSurveyRequest: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        if let v = self.survey { w.key("survey", &first); try v.writeJSON(to: &w) }
+        w.close()
+    }
+}
+
 extension SurveyV1.CreateSurveyRequest: CMessageBridge {
     public typealias CType = Veche__Survey__V1__CreateSurveyRequest
     public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__survey__v1__create_survey_request__init(p) }
@@ -965,6 +1127,15 @@ extension SurveyV1 {
     }
 }
 
+extension SurveyV1.CreateSurveyResponse: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        if let v = self.survey { w.key("survey", &first); try v.writeJSON(to: &w) }
+        w.close()
+    }
+}
+
 extension SurveyV1.CreateSurveyResponse: CMessageBridge {
     public typealias CType = Veche__Survey__V1__CreateSurveyResponse
     public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__survey__v1__create_survey_response__init(p) }
@@ -1000,6 +1171,15 @@ extension SurveyV1 {
             var c = encoder.container(keyedBy: CodingKeys.self)
             try c.encode(self.id, forKey: .id)
         }
+    }
+}
+
+extension SurveyV1.GetSurveyRequest: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("id", &first); w.string(self.id)
+        w.close()
     }
 }
 
@@ -1046,6 +1226,16 @@ extension SurveyV1 {
     }
 }
 
+extension SurveyV1.GetSurveyResponse: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("responses", &first); w.integer(self.responses)
+        if let v = self.survey { w.key("survey", &first); try v.writeJSON(to: &w) }
+        w.close()
+    }
+}
+
 extension SurveyV1.GetSurveyResponse: CMessageBridge {
     public typealias CType = Veche__Survey__V1__GetSurveyResponse
     public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__survey__v1__get_survey_response__init(p) }
@@ -1075,6 +1265,13 @@ extension SurveyV1 {
         }
         public func encode(to encoder: any Encoder) throws {
         }
+    }
+}
+
+extension SurveyV1.ListSurveysRequest: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        w.close()
     }
 }
 
@@ -1111,6 +1308,15 @@ extension SurveyV1 {
             var c = encoder.container(keyedBy: CodingKeys.self)
             try c.encode(self.surveys, forKey: .surveys)
         }
+    }
+}
+
+extension SurveyV1.ListSurveysResponse: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("surveys", &first); try w.array(self.surveys) { w, v in try v.writeJSON(to: &w) }
+        w.close()
     }
 }
 
@@ -1158,6 +1364,16 @@ extension SurveyV1 {
     }
 }
 
+extension SurveyV1.SetStatusRequest: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("id", &first); w.string(self.id)
+        w.key("status", &first); w.string(self.status.name)
+        w.close()
+    }
+}
+
 extension SurveyV1.SetStatusRequest: CMessageBridge {
     public typealias CType = Veche__Survey__V1__SetStatusRequest
     public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__survey__v1__set_status_request__init(p) }
@@ -1195,6 +1411,15 @@ extension SurveyV1 {
             var c = encoder.container(keyedBy: CodingKeys.self)
             try c.encodeIfPresent(self.survey, forKey: .survey)
         }
+    }
+}
+
+extension SurveyV1.SetStatusResponse: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        if let v = self.survey { w.key("survey", &first); try v.writeJSON(to: &w) }
+        w.close()
     }
 }
 
@@ -1236,6 +1461,15 @@ extension SurveyV1 {
     }
 }
 
+extension SurveyV1.SubmitBatchRequest: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        if let v = self.batch { w.key("batch", &first); try v.writeJSON(to: &w) }
+        w.close()
+    }
+}
+
 extension SurveyV1.SubmitBatchRequest: CMessageBridge {
     public typealias CType = Veche__Survey__V1__SubmitBatchRequest
     public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__survey__v1__submit_batch_request__init(p) }
@@ -1271,6 +1505,15 @@ extension SurveyV1 {
             var c = encoder.container(keyedBy: CodingKeys.self)
             try c.encodeIfPresent(self.receipt, forKey: .receipt)
         }
+    }
+}
+
+extension SurveyV1.SubmitBatchResponse: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        if let v = self.receipt { w.key("receipt", &first); try v.writeJSON(to: &w) }
+        w.close()
     }
 }
 
@@ -1312,6 +1555,15 @@ extension SurveyV1 {
     }
 }
 
+extension SurveyV1.GetBatchReceiptRequest: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("batchId", &first); w.string(self.batchId)
+        w.close()
+    }
+}
+
 extension SurveyV1.GetBatchReceiptRequest: CMessageBridge {
     public typealias CType = Veche__Survey__V1__GetBatchReceiptRequest
     public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__survey__v1__get_batch_receipt_request__init(p) }
@@ -1347,6 +1599,15 @@ extension SurveyV1 {
             var c = encoder.container(keyedBy: CodingKeys.self)
             try c.encodeIfPresent(self.receipt, forKey: .receipt)
         }
+    }
+}
+
+extension SurveyV1.GetBatchReceiptResponse: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        if let v = self.receipt { w.key("receipt", &first); try v.writeJSON(to: &w) }
+        w.close()
     }
 }
 
@@ -1393,6 +1654,16 @@ extension SurveyV1 {
     }
 }
 
+extension SurveyV1.SetMarginsRequest: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("margins", &first); try w.array(self.margins) { w, v in try v.writeJSON(to: &w) }
+        w.key("surveyId", &first); w.string(self.surveyId)
+        w.close()
+    }
+}
+
 extension SurveyV1.SetMarginsRequest: CMessageBridge {
     public typealias CType = Veche__Survey__V1__SetMarginsRequest
     public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__survey__v1__set_margins_request__init(p) }
@@ -1431,6 +1702,15 @@ extension SurveyV1 {
             var c = encoder.container(keyedBy: CodingKeys.self)
             try c.encode(self.stored, forKey: .stored)
         }
+    }
+}
+
+extension SurveyV1.SetMarginsResponse: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("stored", &first); w.integer(self.stored)
+        w.close()
     }
 }
 
@@ -1507,6 +1787,22 @@ extension SurveyV1 {
     }
 }
 
+extension SurveyV1.EstimateRequest: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("by", &first); w.string(self.by)
+        w.key("questionCode", &first); w.string(self.questionCode)
+        w.key("statistic", &first); w.string(self.statistic.name)
+        w.key("surveyId", &first); w.string(self.surveyId)
+        w.key("trimLower", &first); try w.floating(self.trimLower)
+        w.key("trimUpper", &first); try w.floating(self.trimUpper)
+        w.key("weighting", &first); w.string(self.weighting.name)
+        w.key("weightingVariables", &first); try w.array(self.weightingVariables) { w, v in w.string(v) }
+        w.close()
+    }
+}
+
 extension SurveyV1.EstimateRequest: CMessageBridge {
     public typealias CType = Veche__Survey__V1__EstimateRequest
     public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__survey__v1__estimate_request__init(p) }
@@ -1577,6 +1873,19 @@ extension SurveyV1 {
             try c.encode(self.rows, forKey: .rows)
             try c.encode(self.method, forKey: .method)
         }
+    }
+}
+
+extension SurveyV1.EstimateResponse: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("method", &first); w.string(self.method)
+        w.key("questionCode", &first); w.string(self.questionCode)
+        w.key("rows", &first); try w.array(self.rows) { w, v in try v.writeJSON(to: &w) }
+        w.key("surveyId", &first); w.string(self.surveyId)
+        w.key("type", &first); w.string(self.type.name)
+        w.close()
     }
 }
 
@@ -1657,6 +1966,21 @@ extension SurveyV1 {
     }
 }
 
+extension SurveyV1.SatisfactionIndexRequest: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("by", &first); w.string(self.by)
+        w.key("questionCodes", &first); try w.array(self.questionCodes) { w, v in w.string(v) }
+        w.key("surveyId", &first); w.string(self.surveyId)
+        w.key("trimLower", &first); try w.floating(self.trimLower)
+        w.key("trimUpper", &first); try w.floating(self.trimUpper)
+        w.key("weighting", &first); w.string(self.weighting.name)
+        w.key("weightingVariables", &first); try w.array(self.weightingVariables) { w, v in w.string(v) }
+        w.close()
+    }
+}
+
 extension SurveyV1.SatisfactionIndexRequest: CMessageBridge {
     public typealias CType = Veche__Survey__V1__SatisfactionIndexRequest
     public static func cInit(_ p: UnsafeMutablePointer<CType>) { veche__survey__v1__satisfaction_index_request__init(p) }
@@ -1711,6 +2035,16 @@ extension SurveyV1 {
             try c.encode(self.rows, forKey: .rows)
             try c.encode(self.method, forKey: .method)
         }
+    }
+}
+
+extension SurveyV1.SatisfactionIndexResponse: ProtoJSONWritable {
+    public func writeJSON(to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("method", &first); w.string(self.method)
+        w.key("rows", &first); try w.array(self.rows) { w, v in try v.writeJSON(to: &w) }
+        w.close()
     }
 }
 

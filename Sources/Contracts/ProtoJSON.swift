@@ -1,0 +1,94 @@
+/// A contract message that writes its own JSON (generated for every message by `scripts/gen_contracts.py`).
+///
+/// The output is, byte for byte, what `JSONEncoder` with `.sortedKeys` and `.withoutEscapingSlashes` gives for the
+/// message's `Codable` form (the gateway's one JSON format): the generated code writes the keys in sorted order, so
+/// nothing is buffered or sorted. Foundation's encoder builds a dictionary per object and sorts it — most of the
+/// gateway's CPU on list pages at a million appeals. `ProtoJSONTests` holds the two encodings equal.
+public protocol ProtoJSONWritable {
+    func writeJSON(to w: inout ProtoJSONWriter) throws
+}
+
+/// A non-finite number, which the gateway's JSON cannot carry (`JSONEncoder` refuses it too).
+public struct ProtoJSONNonConformingFloat: Error, CustomStringConvertible {
+    public let value: Double
+    public var description: String { "\(value) cannot be written as JSON" }
+}
+
+/// The byte writer behind `ProtoJSONWritable`: compact JSON, strings escaped as `JSONEncoder` escapes them
+/// (`"`, `\`, `\b \f \n \r \t`, other control characters as `\u00XX`; `/` and non-ASCII text as they are).
+public struct ProtoJSONWriter {
+    public private(set) var bytes: [UInt8] = []
+
+    public init(capacity: Int = 4096) { bytes.reserveCapacity(capacity) }
+
+    /// The JSON of a message.
+    public static func encode(_ message: some ProtoJSONWritable) throws -> [UInt8] {
+        var w = ProtoJSONWriter()
+        try message.writeJSON(to: &w)
+        return w.bytes
+    }
+
+    public mutating func open() { bytes.append(UInt8(ascii: "{")) }
+    public mutating func close() { bytes.append(UInt8(ascii: "}")) }
+
+    /// `"key":`, preceded by a comma unless it is the object's first key. Keys are generated identifiers: no escaping.
+    public mutating func key(_ key: StaticString, _ first: inout Bool) {
+        if first { first = false } else { bytes.append(UInt8(ascii: ",")) }
+        bytes.append(UInt8(ascii: "\""))
+        key.withUTF8Buffer { bytes.append(contentsOf: $0) }
+        bytes.append(UInt8(ascii: "\""))
+        bytes.append(UInt8(ascii: ":"))
+    }
+
+    public mutating func array<T>(_ items: [T], _ each: (inout ProtoJSONWriter, T) throws -> Void) rethrows {
+        bytes.append(UInt8(ascii: "["))
+        for (i, item) in items.enumerated() {
+            if i > 0 { bytes.append(UInt8(ascii: ",")) }
+            try each(&self, item)
+        }
+        bytes.append(UInt8(ascii: "]"))
+    }
+
+    public mutating func bool(_ value: Bool) {
+        if value { bytes.append(contentsOf: [0x74, 0x72, 0x75, 0x65]) } else { bytes.append(contentsOf: [0x66, 0x61, 0x6C, 0x73, 0x65]) }
+    }
+
+    public mutating func integer<T: BinaryInteger>(_ value: T) {
+        bytes.append(contentsOf: String(value).utf8)
+    }
+
+    /// As `JSONEncoder` writes a floating-point number: its shortest round-trip description, without a trailing ".0".
+    public mutating func floating<T: BinaryFloatingPoint & CustomStringConvertible>(_ value: T) throws {
+        guard value.isFinite else { throw ProtoJSONNonConformingFloat(value: Double(value)) }
+        var text = value.description
+        if text.hasSuffix(".0") { text.removeLast(2) }
+        bytes.append(contentsOf: text.utf8)
+    }
+
+    private static let hex: [UInt8] = Array("0123456789abcdef".utf8)
+
+    public mutating func string(_ value: String) {
+        bytes.append(UInt8(ascii: "\""))
+        var value = value
+        value.withUTF8 { utf8 in
+            var start = 0
+            for (i, b) in utf8.enumerated() where b < 0x20 || b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") {
+                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[start..<i]))
+                start = i + 1
+                bytes.append(UInt8(ascii: "\\"))
+                switch b {
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"): bytes.append(b)
+                case 0x08: bytes.append(UInt8(ascii: "b"))
+                case 0x0C: bytes.append(UInt8(ascii: "f"))
+                case 0x0A: bytes.append(UInt8(ascii: "n"))
+                case 0x0D: bytes.append(UInt8(ascii: "r"))
+                case 0x09: bytes.append(UInt8(ascii: "t"))
+                default:
+                    bytes.append(contentsOf: [UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"), Self.hex[Int(b >> 4)], Self.hex[Int(b & 0xF)]])
+                }
+            }
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[start...]))
+        }
+        bytes.append(UInt8(ascii: "\""))
+    }
+}

@@ -1,0 +1,63 @@
+import Contracts
+import Foundation
+import Testing
+
+/// The contracts' direct JSON writer (`ProtoJSONWritable`, used by the gateway for every contract message) gives
+/// the bytes of `JSONEncoder` with `.sortedKeys` and `.withoutEscapingSlashes` — on the texts and numbers where
+/// hand-written JSON usually goes wrong. (Every message type, populated, is compared by the fuzz corpus replay.)
+@Suite("Direct JSON of contract messages")
+struct ProtoJSONTests {
+    static func reference(_ m: some ProtoMessage) throws -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return Array(try encoder.encode(m))
+    }
+
+    @Test("escapes and unescaped characters: control characters, quotes, backslash, slash, Cyrillic, emoji, U+2028")
+    func textsAreWrittenAsJSONEncoderWritesThem() throws {
+        let controls = String(decoding: (0..<0x20).map { UInt8($0) }, as: UTF8.self)
+        let texts = ["", controls, "\"кавычки\" и \\слэш\\ / http://a/b", "Дом 5, кв. 12 — «ёлка» 🏠 \u{2028}\u{2029}\u{7F}",
+                     "tab\tnew\nline\r\u{8}\u{C}", String(repeating: "я", count: 3_000)]
+        for text in texts {
+            var a = AppealV1.Appeal()
+            a.text = text
+            a.title = String(text.reversed())
+            a.attachmentUrls = [text, "x"]
+            a.author = CommonV1.Person(fullName: text, email: "a@b.ru")
+            #expect(try ProtoJSONWriter.encode(a) == Self.reference(a), "«\(text.prefix(40))»")
+        }
+    }
+
+    @Test("numbers: integral and fractional doubles, tiny and huge ones, negative zero, 64-bit integers, enums and booleans")
+    func numbersAreWrittenAsJSONEncoderWritesThem() throws {
+        let doubles: [Double] = [0, 1, -1, 0.1, 0.8, 1.0 / 3, 1e-7, 1e21, 1e22, 123_456_789.125, -0.0, 5e-324,
+                                 1.7976931348623157e308, 100, 2.5e-5]
+        for d in doubles {
+            var a = AppealV1.Appeal()
+            a.classificationConfidence = d
+            a.receivedAtMs = Int64.min
+            a.version = Int64.max
+            a.status = .inProgress
+            a.isPublic = true
+            #expect(try ProtoJSONWriter.encode(a) == Self.reference(a), "\(d)")
+        }
+        var a = AppealV1.Appeal()
+        a.classificationConfidence = .nan
+        #expect(throws: ProtoJSONNonConformingFloat.self) { try ProtoJSONWriter.encode(a) }
+    }
+
+    @Test("nested and repeated messages, absent optional messages, empty lists")
+    func nestedMessagesAreWrittenAsJSONEncoderWritesThem() throws {
+        var a = AppealV1.Appeal()
+        a.id = "a1"
+        a.location = CommonV1.GeoPoint(latitude: 51.73, longitude: 36.19)
+        var e = AppealV1.AppealEvent()
+        e.appeal = a
+        e.type = .received
+        var list = AppealV1.ListAppealsResponse()
+        list.appeals = [a, AppealV1.Appeal(), a]
+        #expect(try ProtoJSONWriter.encode(list) == Self.reference(list))
+        #expect(try ProtoJSONWriter.encode(e) == Self.reference(e))
+        #expect(try ProtoJSONWriter.encode(AppealV1.ListAppealsResponse()) == Self.reference(AppealV1.ListAppealsResponse()))
+    }
+}
