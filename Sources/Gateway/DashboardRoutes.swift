@@ -21,12 +21,20 @@ struct DashboardRoutes: Sendable {
     let settings: GatewaySettings
     var now: @Sendable () -> Date = { Date() }
     static let snapshotTTL: Duration = .seconds(5)
-    let snapshots = FreshCache<String, DashboardSnapshot>(ttl: snapshotTTL, capacity: 24)
+    let snapshots = FreshCache<String, SharedDashboard>(ttl: snapshotTTL, capacity: 24)
+
+    /// A period's snapshot with its JSON and HTML page, rendered once per refresh for every viewer (rendering per
+    /// request was most of the dashboard's cost once the snapshot itself was shared).
+    struct SharedDashboard: Sendable {
+        let snapshot: DashboardSnapshot
+        let json: EncodedJSON
+        let html: String
+    }
 
     func register(on router: Router<GatewayContext>) {
         router.get("api/v1/dashboard") { request, context in
             let fanOut = try await staffFanOut(context)
-            return JSONResponse(try await shared(fanOut, try period(request.queryString("period"))))
+            return try await shared(fanOut, try period(request.queryString("period"))).json
         }
         router.get("/") { request, context in try await dashboardHTML(request, context) }
         router.get("dashboard") { request, context in try await dashboardHTML(request, context) }
@@ -57,8 +65,13 @@ struct DashboardRoutes: Sendable {
 
     /// The period's snapshot from the shared cache (built by this caller's fan-out when missing or stale).
     /// The fan-out itself never fails: unavailable backends become sections that say so.
-    func shared(_ fanOut: DashboardFanOut, _ p: ReportPeriod) async throws -> DashboardSnapshot {
-        try await snapshots.value(p.label) { await fanOut.snapshot(p) }
+    func shared(_ fanOut: DashboardFanOut, _ p: ReportPeriod) async throws -> SharedDashboard {
+        try await snapshots.value(p.label) { [settings] in
+            let snapshot = await fanOut.snapshot(p)
+            var page = ReportMapping.dashboardPage(snapshot, settings: settings)
+            page.live = (events: "/ws/events", script: "/ws/static/dash.js")
+            return SharedDashboard(snapshot: snapshot, json: try EncodedJSON(snapshot), html: ReportRenderer.dashboard(page))
+        }
     }
 
     func signIn(_ request: Request) throws -> Response {
@@ -76,9 +89,7 @@ struct DashboardRoutes: Sendable {
         do { p = try period(request.queryString("period")) } catch let e as RPCError {
             return try HTMLResponse(html: errorPage(e.message), status: .badRequest).response(from: request, context: context)
         }
-        var page = ReportMapping.dashboardPage(try await shared(fanOut, p), settings: settings)
-        page.live = (events: "/ws/events", script: "/ws/static/dash.js")
-        return try HTMLResponse(html: ReportRenderer.dashboard(page), live: true).response(from: request, context: context)
+        return try HTMLResponse(html: try await shared(fanOut, p).html, live: true).response(from: request, context: context)
     }
 
     func errorPage(_ message: String) -> String {

@@ -15,10 +15,12 @@ final class AppealEventHub: Sendable {
 
     init() {}
 
-    /// Called from the NATS delivery thread with the raw protobuf payload.
+    /// Called from the NATS delivery thread with the raw protobuf payload. With no stream open the event is not
+    /// even decoded: during a bulk intake nobody may be watching, and decoding every event cost the gateway CPU.
     func deliver(_ payload: [UInt8]) {
-        guard let event = try? AppealV1.AppealEvent(serializedBytes: payload) else { return }
-        for c in streams.withLock({ Array($0.values) }) { c.yield(event) }
+        let open = streams.withLock { Array($0.values) }
+        guard !open.isEmpty, let event = try? AppealV1.AppealEvent(serializedBytes: payload) else { return }
+        for c in open { c.yield(event) }
     }
 
     /// A stream of events until the returned stream is dropped (its termination unregisters it).
