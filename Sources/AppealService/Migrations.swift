@@ -137,5 +137,6 @@ enum AppealSchema {
         Migration(12, "full-text search over a stored tsvector of the redacted text", AppealSearch.migrationSQL),
         Migration(13, "list indexes: overdue lists and queue counts from the index alone", AppealListIndexes.countsAndOverdueSQL),
         Migration(14, "pending events in an outbox table, not an UPDATE of every published event", EventOutbox.migrationSQL),
+        Migration(15, "overdue lists read the overdue appeals only (open appeals by answer deadline)", AppealListIndexes.overdueSQL),
     ]
 }

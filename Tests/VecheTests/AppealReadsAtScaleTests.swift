@@ -40,6 +40,8 @@ private func insertSynthetic(_ pool: PGPool, count: Int) async throws {
 /// What a plan read from `appeals`: rows visited (returned or filtered out), scan kinds, index names.
 private struct PlanWork {
     var rowsVisited = 0
+    /// Index or table entries read and then discarded by a filter that is not an index condition.
+    var removedByFilter = 0
     var nodeTypes: [String] = []
     var indexes: [String] = []
 
@@ -57,6 +59,7 @@ private struct PlanWork {
                 let loops = (node["Actual Loops"] as? Int) ?? 1
                 rowsVisited += ((node["Actual Rows"] as? Int) ?? 0) * loops
                 rowsVisited += (node["Rows Removed by Filter"] as? Int) ?? 0
+                removedByFilter += (node["Rows Removed by Filter"] as? Int) ?? 0
                 rowsVisited += (node["Rows Removed by Index Recheck"] as? Int) ?? 0
             } else {
                 rowsVisited += (node["Actual Rows"] as? Int) ?? 0
@@ -142,12 +145,18 @@ struct AppealReadsAtScaleTests {
                 func countSQL(_ q: AppealQuery) -> SQL {
                     "SELECT count(*) FROM (SELECT 1 FROM appeals a WHERE \(q.countFilter) LIMIT \(AppealQuery.exactCountLimit + 1)) s"
                 }
-                let overdue = try AppealQuery(.init(topicCode: "roads", overdueOnly: true))
-                for (what, sql) in [("overdue page", overdue.pageSQL), ("overdue count", countSQL(overdue))] {
-                    let (work, json) = try plan(sql)
-                    #expect(work.nodeTypes.contains("Index Only Scan") && work.indexes.contains("appeals_open_topic_received_idx"),
-                            "\(what): \(work.nodeTypes) \(work.indexes)\n\(json)")
-                    #expect(!work.nodeTypes.contains("Seq Scan"), "\(what)")
+                // Migration 15: the overdue appeals of a topic (or of every topic) come from the open appeals' answer
+                // deadline index, read index-only, never by walking the newest open appeals not yet due.
+                for (label, request) in [("topic", AppealV1.ListAppealsRequest(topicCode: "roads", overdueOnly: true)),
+                                         ("all topics", AppealV1.ListAppealsRequest(overdueOnly: true))] {
+                    let overdue = try AppealQuery(request)
+                    let index = label == "topic" ? "appeals_open_topic_answer_due_idx" : "appeals_answer_due_idx"
+                    for (what, sql) in [("overdue page, \(label)", overdue.pageSQL), ("overdue count, \(label)", countSQL(overdue))] {
+                        let (work, json) = try plan(sql)
+                        #expect(work.nodeTypes.contains("Index Only Scan") && work.indexes.contains(index),
+                                "\(what): \(work.nodeTypes) \(work.indexes)\n\(json)")
+                        #expect(!work.nodeTypes.contains("Seq Scan") && work.removedByFilter == 0, "\(what)\n\(json)")
+                    }
                 }
                 let queue = try AppealQuery(.init(statuses: [.assigned, .inProgress, .extended], agencyId: "agency-7", order: .deadline))
                 let (queueCount, queueJSON) = try plan(countSQL(queue))
@@ -183,12 +192,16 @@ struct AppealReadsAtScaleTests {
     @Test func keysetPagesAreCompleteDisjointAndInOrderAcrossOpenAndFinishedAppeals() async throws {
         try await withAppealService { _, env, _, client in
             let pool = try #require(env.pool)
-            try await insertSynthetic(pool, count: 12_000)
+            // 30,000 appeals, two minutes apart back from 30 November: the oldest twelve days' open ones are overdue.
+            try await insertSynthetic(pool, count: 30_000)
             let due = AppealQuery.nextDue
             let checks: [(AppealV1.ListAppealsRequest, SQL)] = [
                 (.init(agencyId: "agency-3", order: .deadline), "SELECT a.id::text AS id FROM appeals a WHERE a.agency_id = 'agency-3' ORDER BY \(due), a.id"),
                 (.init(statuses: [.closed, .registered], municipalityOktmo: "38700004"),
                  "SELECT a.id::text AS id FROM appeals a WHERE a.status IN ('closed','registered') AND a.municipality_oktmo = '38700004' ORDER BY a.received_at DESC, a.id DESC"),
+                // Overdue pages come from the overdue candidates (migration 15's query shape), still newest first.
+                (.init(topicCode: "roads", overdueOnly: true),
+                 "SELECT a.id::text AS id FROM appeals a WHERE a.topic_code = 'roads' AND a.status NOT IN ('answered','closed') AND a.answer_due < now() ORDER BY a.received_at DESC, a.id DESC"),
             ]
             for (request, expectedSQL) in checks {
                 let expected = try await pool.withConnection { conn in try conn.query(expectedSQL).rows.map { $0.string("id") } }
