@@ -174,7 +174,10 @@ class Provider:
             if p.poll() is not None:
                 break
             time.sleep(0.1)
-        raise SystemExit(f"glewlwyd did not start; see {self.dir}/glewlwyd.log")
+        logf.close()
+        with open(os.path.join(self.dir, "glewlwyd.log"), errors="replace") as f:
+            tail = "".join(f.readlines()[-15:])
+        raise SystemExit(f"glewlwyd did not start; {self.dir}/glewlwyd.log ends with:\n{tail}")
 
     # MARK: administration API
 

@@ -19,29 +19,11 @@ public final class SMTPSink: @unchecked Sendable {
 
     /// A sink that is not started yet: `port` is free now (use it to test a relay that is down), `start()` opens it.
     public init(port: Int? = nil) throws {
-        self.port = try port ?? Self.freePort()
+        self.port = try port ?? freeLoopbackPort()
         maildir = FileManager.default.temporaryDirectory.appendingPathComponent("veche-smtp-\(NUID.next(length: 8))")
         for sub in ["new", "cur", "tmp"] {
             try FileManager.default.createDirectory(at: maildir.appendingPathComponent(sub), withIntermediateDirectories: true)
         }
-    }
-
-    /// A port the kernel reports free now (bound to port 0 and released), not a random guess that may collide
-    /// with another test's ephemeral port.
-    static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw RPCError.unavailable("no socket for a free port") }
-        defer { close(fd) }
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        addr.sin_port = 0
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &addr) { ptr in
-            ptr.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) == 0 && getsockname(fd, $0, &len) == 0 }
-        }
-        guard bound else { throw RPCError.unavailable("cannot bind a free port") }
-        return Int(UInt16(bigEndian: addr.sin_port))
     }
 
     /// Starts aiosmtpd and waits until it accepts connections (a start that exits early, e.g. a slow interpreter

@@ -98,7 +98,7 @@ public final class TestCluster: @unchecked Sendable {
 
     static func startNats(users: [BusUser], passwords: [String: String]) async throws -> (Process, Int, URL) {
         for _ in 0..<5 {
-            let port = Int.random(in: 20000..<60000)
+            let port = try freeLoopbackPort()
             let dir = FileManager.default.temporaryDirectory.appendingPathComponent("veche-nats-\(NUID.next(length: 8))")
             try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
             let config = dir.appendingPathComponent("nats.conf")

@@ -416,7 +416,7 @@ final class ChromeDriver: @unchecked Sendable {
     static func start(chromium: String) async throws -> ChromeDriver {
         let driver = ["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"].first { FileManager.default.isExecutableFile(atPath: $0) }
         guard let driver else { throw RPCError.unavailable("chromedriver not installed (Debian package chromium-driver)") }
-        let port = Int.random(in: 20000..<60000)
+        let port = try freeLoopbackPort()
         let p = Process()
         p.executableURL = URL(fileURLWithPath: driver)
         p.arguments = ["--port=\(port)"]

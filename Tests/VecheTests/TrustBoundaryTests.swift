@@ -340,7 +340,7 @@ struct TrustBoundaryTests {
     @Test func keyRotationAtTheProvider() async throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let state = FileManager.default.temporaryDirectory.appendingPathComponent("veche-idp-\(NUID.next(length: 8))")
-        let port = Int.random(in: 30000..<60000)
+        let port = try freeLoopbackPort()
         func setup(_ extra: [String]) throws {
             let p = Process()
             p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
