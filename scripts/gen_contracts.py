@@ -221,7 +221,8 @@ def gen_message(reg, pkg, m, out):
         else:
             one = "w.integer(v)"
         if rep:
-            out.append(f'        w.key("{key}", &first); try w.array(self.{sw}) {{ w, v in {one} }}')
+            t = "try " if one.startswith("try ") else ""
+            out.append(f'        w.key("{key}", &first); {t}w.array(self.{sw}) {{ w, v in {one} }}')
         elif stype.endswith("?"):
             out.append(f'        if let v = self.{sw} {{ w.key("{key}", &first); {one} }}')
         else:

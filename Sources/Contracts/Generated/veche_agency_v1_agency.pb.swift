@@ -365,7 +365,7 @@ extension AgencyV1.Agency: ProtoJSONWritable {
         w.key("shortName", &first); w.string(self.shortName)
         w.key("socialAccounts", &first); try w.array(self.socialAccounts) { w, v in try v.writeJSON(to: &w) }
         w.key("staff", &first); try w.array(self.staff) { w, v in try v.writeJSON(to: &w) }
-        w.key("topicCodes", &first); try w.array(self.topicCodes) { w, v in w.string(v) }
+        w.key("topicCodes", &first); w.array(self.topicCodes) { w, v in w.string(v) }
         w.close()
     }
 }
@@ -2317,12 +2317,12 @@ extension AgencyV1.Grant: ProtoJSONWritable {
     public func writeJSON(to w: inout ProtoJSONWriter) throws {
         w.open()
         var first = true
-        w.key("agencyIds", &first); try w.array(self.agencyIds) { w, v in w.string(v) }
+        w.key("agencyIds", &first); w.array(self.agencyIds) { w, v in w.string(v) }
         w.key("channel", &first); w.string(self.channel)
         w.key("role", &first); w.string(self.role)
         w.key("surveyId", &first); w.string(self.surveyId)
         w.key("teamId", &first); w.string(self.teamId)
-        w.key("topicCodes", &first); try w.array(self.topicCodes) { w, v in w.string(v) }
+        w.key("topicCodes", &first); w.array(self.topicCodes) { w, v in w.string(v) }
         w.close()
     }
 }
@@ -3283,7 +3283,7 @@ extension AgencyV1.NotificationPreferences: ProtoJSONWritable {
         w.key("email", &first); w.string(self.email)
         w.key("messenger", &first); w.string(self.messenger)
         w.key("messengerAddress", &first); w.string(self.messengerAddress)
-        w.key("mutedKinds", &first); try w.array(self.mutedKinds) { w, v in w.string(v) }
+        w.key("mutedKinds", &first); w.array(self.mutedKinds) { w, v in w.string(v) }
         w.key("principal", &first); w.string(self.principal)
         w.key("updatedAtMs", &first); w.integer(self.updatedAtMs)
         w.close()
@@ -3395,7 +3395,7 @@ extension AgencyV1.GetNotificationPreferencesResponse: ProtoJSONWritable {
     public func writeJSON(to w: inout ProtoJSONWriter) throws {
         w.open()
         var first = true
-        w.key("messengers", &first); try w.array(self.messengers) { w, v in w.string(v) }
+        w.key("messengers", &first); w.array(self.messengers) { w, v in w.string(v) }
         if let v = self.preferences { w.key("preferences", &first); try v.writeJSON(to: &w) }
         w.close()
     }

@@ -239,7 +239,7 @@ extension AppealV1.IncomingAppeal: ProtoJSONWritable {
         w.open()
         var first = true
         w.key("address", &first); w.string(self.address)
-        w.key("attachmentUrls", &first); try w.array(self.attachmentUrls) { w, v in w.string(v) }
+        w.key("attachmentUrls", &first); w.array(self.attachmentUrls) { w, v in w.string(v) }
         if let v = self.author { w.key("author", &first); try v.writeJSON(to: &w) }
         w.key("channel", &first); w.string(self.channel.name)
         w.key("externalId", &first); w.string(self.externalId)
@@ -572,7 +572,7 @@ extension AppealV1.Appeal: ProtoJSONWritable {
         w.key("answerComplete", &first); w.bool(self.answerComplete)
         w.key("answerText", &first); w.string(self.answerText)
         w.key("answeredAtMs", &first); w.integer(self.answeredAtMs)
-        w.key("attachmentUrls", &first); try w.array(self.attachmentUrls) { w, v in w.string(v) }
+        w.key("attachmentUrls", &first); w.array(self.attachmentUrls) { w, v in w.string(v) }
         if let v = self.author { w.key("author", &first); try v.writeJSON(to: &w) }
         w.key("categoryCode", &first); w.string(self.categoryCode)
         w.key("channel", &first); w.string(self.channel.name)
@@ -585,7 +585,7 @@ extension AppealV1.Appeal: ProtoJSONWritable {
         w.key("id", &first); w.string(self.id)
         w.key("isPublic", &first); w.bool(self.isPublic)
         if let v = self.location { w.key("location", &first); try v.writeJSON(to: &w) }
-        w.key("monitoringFlags", &first); try w.array(self.monitoringFlags) { w, v in w.string(v) }
+        w.key("monitoringFlags", &first); w.array(self.monitoringFlags) { w, v in w.string(v) }
         w.key("municipalityOktmo", &first); w.string(self.municipalityOktmo)
         w.key("needsTriage", &first); w.bool(self.needsTriage)
         w.key("number", &first); w.string(self.number)
@@ -1116,7 +1116,7 @@ extension AppealV1.ListAppealsRequest: ProtoJSONWritable {
         var first = true
         w.key("agencyId", &first); w.string(self.agencyId)
         w.key("categoryCode", &first); w.string(self.categoryCode)
-        w.key("channels", &first); try w.array(self.channels) { w, v in w.string(v.name) }
+        w.key("channels", &first); w.array(self.channels) { w, v in w.string(v.name) }
         w.key("externalId", &first); w.string(self.externalId)
         w.key("monitoringFlag", &first); w.string(self.monitoringFlag)
         w.key("municipalityOktmo", &first); w.string(self.municipalityOktmo)
@@ -1126,7 +1126,7 @@ extension AppealV1.ListAppealsRequest: ProtoJSONWritable {
         w.key("problemGroupId", &first); w.string(self.problemGroupId)
         w.key("receivedFromMs", &first); w.integer(self.receivedFromMs)
         w.key("receivedToMs", &first); w.integer(self.receivedToMs)
-        w.key("statuses", &first); try w.array(self.statuses) { w, v in w.string(v.name) }
+        w.key("statuses", &first); w.array(self.statuses) { w, v in w.string(v.name) }
         w.key("textQuery", &first); w.string(self.textQuery)
         w.key("topicCode", &first); w.string(self.topicCode)
         w.key("triageOnly", &first); w.bool(self.triageOnly)

@@ -2021,8 +2021,8 @@ extension RatingV1.RootCauseCase: ProtoJSONWritable {
     public func writeJSON(to w: inout ProtoJSONWriter) throws {
         w.open()
         var first = true
-        w.key("agencyIds", &first); try w.array(self.agencyIds) { w, v in w.string(v) }
-        w.key("agencyNames", &first); try w.array(self.agencyNames) { w, v in w.string(v) }
+        w.key("agencyIds", &first); w.array(self.agencyIds) { w, v in w.string(v) }
+        w.key("agencyNames", &first); w.array(self.agencyNames) { w, v in w.string(v) }
         w.key("appealsAtDetection", &first); w.integer(self.appealsAtDetection)
         w.key("categoryCode", &first); w.string(self.categoryCode)
         w.key("categoryName", &first); w.string(self.categoryName)
@@ -2342,7 +2342,7 @@ extension RatingV1.ListRootCausesRequest: ProtoJSONWritable {
         w.open()
         var first = true
         w.key("limit", &first); w.integer(self.limit)
-        w.key("statuses", &first); try w.array(self.statuses) { w, v in w.string(v.name) }
+        w.key("statuses", &first); w.array(self.statuses) { w, v in w.string(v.name) }
         w.key("topicCode", &first); w.string(self.topicCode)
         w.close()
     }
@@ -2581,7 +2581,7 @@ extension RatingV1.UpdateRootCauseRequest: ProtoJSONWritable {
     public func writeJSON(to w: inout ProtoJSONWriter) throws {
         w.open()
         var first = true
-        w.key("agencyIds", &first); try w.array(self.agencyIds) { w, v in w.string(v) }
+        w.key("agencyIds", &first); w.array(self.agencyIds) { w, v in w.string(v) }
         w.key("comment", &first); w.string(self.comment)
         w.key("expectedVersion", &first); w.integer(self.expectedVersion)
         w.key("id", &first); w.string(self.id)

@@ -484,7 +484,7 @@ extension SurveyV1.Answer: ProtoJSONWritable {
         var first = true
         w.key("hasNumber", &first); w.bool(self.hasNumber)
         w.key("number", &first); try w.floating(self.number)
-        w.key("optionCodes", &first); try w.array(self.optionCodes) { w, v in w.string(v) }
+        w.key("optionCodes", &first); w.array(self.optionCodes) { w, v in w.string(v) }
         w.key("questionCode", &first); w.string(self.questionCode)
         w.key("text", &first); w.string(self.text)
         w.close()
@@ -1798,7 +1798,7 @@ extension SurveyV1.EstimateRequest: ProtoJSONWritable {
         w.key("trimLower", &first); try w.floating(self.trimLower)
         w.key("trimUpper", &first); try w.floating(self.trimUpper)
         w.key("weighting", &first); w.string(self.weighting.name)
-        w.key("weightingVariables", &first); try w.array(self.weightingVariables) { w, v in w.string(v) }
+        w.key("weightingVariables", &first); w.array(self.weightingVariables) { w, v in w.string(v) }
         w.close()
     }
 }
@@ -1971,12 +1971,12 @@ extension SurveyV1.SatisfactionIndexRequest: ProtoJSONWritable {
         w.open()
         var first = true
         w.key("by", &first); w.string(self.by)
-        w.key("questionCodes", &first); try w.array(self.questionCodes) { w, v in w.string(v) }
+        w.key("questionCodes", &first); w.array(self.questionCodes) { w, v in w.string(v) }
         w.key("surveyId", &first); w.string(self.surveyId)
         w.key("trimLower", &first); try w.floating(self.trimLower)
         w.key("trimUpper", &first); try w.floating(self.trimUpper)
         w.key("weighting", &first); w.string(self.weighting.name)
-        w.key("weightingVariables", &first); try w.array(self.weightingVariables) { w, v in w.string(v) }
+        w.key("weightingVariables", &first); w.array(self.weightingVariables) { w, v in w.string(v) }
         w.close()
     }
 }
