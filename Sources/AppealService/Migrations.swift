@@ -129,7 +129,7 @@ enum AppealSchema {
         Migration(6, "local copy of the agency directory", LocalDirectory.migrationSQL),
         Migration(7, "list indexes: keyset per filter, nearest deadline", AppealListIndexes.migrationSQL),
         Migration(8, "mentions (public posts) and media incidents", MediaSchema.migrationSQL),
-        // 9 belongs to work in flight on another branch.
+        // 9 was reserved for parallel work that never landed: the number stays unused (versions need not be contiguous).
         Migration(10, "events carry the W3C trace context of the request that caused them", """
         ALTER TABLE appeal_events ADD COLUMN traceparent text NOT NULL DEFAULT '';
         """),
