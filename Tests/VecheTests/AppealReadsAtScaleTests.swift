@@ -158,6 +158,11 @@ struct AppealReadsAtScaleTests {
                         #expect(!work.nodeTypes.contains("Seq Scan") && work.removedByFilter == 0, "\(what)\n\(json)")
                     }
                 }
+                // Migration 16: autovacuum keeps the visibility map these index-only reads depend on fresh at 1 % change.
+                let options = try conn.query("SELECT array_to_string(reloptions, ',') AS o FROM pg_class WHERE oid = 'appeals'::regclass")
+                    .first?.string("o") ?? ""
+                #expect(options.contains("autovacuum_vacuum_scale_factor=0.01") && options.contains("autovacuum_vacuum_insert_scale_factor=0.01"),
+                        "\(options)")
                 let queue = try AppealQuery(.init(statuses: [.assigned, .inProgress, .extended], agencyId: "agency-7", order: .deadline))
                 let (queueCount, queueJSON) = try plan(countSQL(queue))
                 #expect(queueCount.nodeTypes.contains("Index Only Scan") && queueCount.indexes.contains("appeals_open_agency_due_idx"),
