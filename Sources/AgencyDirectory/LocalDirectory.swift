@@ -64,7 +64,6 @@ public final class LocalDirectory: Service, Sendable {
     private let current: Mutex<DirectorySnapshot>
     /// When AgencyService was last asked while the copy is still empty (rate-limits on-demand fetches).
     private let lastEmptyFetch = Mutex<ContinuousClock.Instant?>(nil)
-    private let lastRefreshFailed = Mutex(false)
 
     /// `timeZone`: the process's configured region time zone (the one time zone of the platform).
     /// `pollInterval`: how often an unchanged directory is re-checked; `retryInterval`: how soon after a failed
@@ -168,7 +167,7 @@ public final class LocalDirectory: Service, Sendable {
         await cancelWhenGracefulShutdown {
             await withDiscardingTaskGroup { group in
                 group.addTask {
-                    while (try? await Task.sleep(for: self.lastRefreshFailed.withLock { $0 } ? self.retryInterval : self.pollInterval)) != nil {
+                    while (try? await Task.sleep(for: self.pollInterval)) != nil {
                         signal.yield()
                     }
                 }
@@ -176,12 +175,13 @@ public final class LocalDirectory: Service, Sendable {
                     for await _ in signals {
                         do {
                             try await self.refresh()
-                            self.lastRefreshFailed.withLock { $0 = false }
                         } catch is CancellationError {
                             return   // shutting down
                         } catch {
-                            self.lastRefreshFailed.withLock { $0 = true }
+                            // Retried after `retryInterval` from here: the poll task may be asleep for a whole
+                            // `pollInterval`, which once left a copy a minute behind an announced change.
                             self.logger.notice("directory copy: refresh failed, will retry", metadata: ["error": "\(error)"])
+                            if (try? await Task.sleep(for: self.retryInterval)) != nil { signal.yield() }
                         }
                     }
                 }

@@ -1,6 +1,7 @@
 import AgencyDirectory
 import Contracts
 import Foundation
+import Synchronization
 import Testing
 import VecheAuth
 import VecheRuntime
@@ -92,6 +93,36 @@ struct DirectoryDeadlineTests {
         }
     }
 
+    /// A refresh that fails after an announcement is tried again after `retryInterval`, not at the next poll (the
+    /// poll loop may have just gone to sleep for a whole `pollInterval`).
+    @Test func aFailedRefreshAfterAnAnnouncementIsRetriedSoonNotAtTheNextPoll() async throws {
+        try await withCluster { cluster in
+            let agencyEnv = try await cluster.environment("agency", schema: AgencySchema.name)
+            let appealEnv = try await cluster.environment("appeal", schema: nil)
+            defer { agencyEnv.close(); appealEnv.close() }
+            let agency = try await AgencyServiceApp.build(env: agencyEnv)
+            try await withServices(agency.services, logger: cluster.logger) {
+                await agency.host.waitUntilReady()
+                let flaky = FailingRequests(base: appealEnv.rpc)
+                let copy = LocalDirectory(nats: appealEnv.nats, transport: flaky, pool: nil, timeZone: cluster.config.timeZone, logger: cluster.logger,
+                                          pollInterval: .seconds(600), retryInterval: .milliseconds(200))
+                await copy.start()
+                try await withServices([copy], logger: cluster.logger) {
+                    let agencies = try await cluster.agencies(as: .user("cur-head"))
+                    var social = try #require(try await agencies.computeDeadlines(.init(channel: "social", startMs: Self.ms(Date()))).policy)
+                    #expect(social.firstReactionWorkingHours != 3)
+                    flaky.failNext(1)   // the refresh the announcement triggers fails
+                    social.firstReactionWorkingHours = 3
+                    _ = try await agencies.upsertSlaPolicy(.init(policy: social))
+                    #expect(try await eventually(timeout: .seconds(20)) {
+                        copy.snapshot.slaPolicies.first { $0.channel == "social" }?.firstReactionWorkingHours == 3
+                    })
+                    #expect(flaky.failed == 1, "the announced refresh failed once and was retried")
+                }
+            }
+        }
+    }
+
     @Test func withoutAgencyServiceTheStatutoryPoliciesApply() {
         let engine = DeadlineEngine.statutory(timeZone: VecheConfig.defaults.timeZone)
         #expect(engine.policy(for: "social").firstReactionWorkingHours == 4)
@@ -127,5 +158,26 @@ struct DirectoryDeadlineTests {
             let a = try #require(try await built.handlers.submit(incoming, by: importer).appeal)
             #expect(a.number.hasPrefix("2026-"))
         }
+    }
+}
+
+/// A real transport whose next `n` requests fail as an unreachable service would (fault injection for a test).
+private final class FailingRequests: RPCTransport, Sendable {
+    let base: any RPCTransport
+    private let state = Mutex((toFail: 0, failed: 0))
+    init(base: any RPCTransport) { self.base = base }
+
+    func failNext(_ n: Int) { state.withLock { $0.toFail = n } }
+    var failed: Int { state.withLock { $0.failed } }
+
+    func request(subject: String, payload: [UInt8], headers: [String: String], timeout: Duration) async throws -> [UInt8] {
+        let fail = state.withLock { s -> Bool in
+            guard s.toFail > 0 else { return false }
+            s.toFail -= 1
+            s.failed += 1
+            return true
+        }
+        if fail { throw RPCError.unavailable("injected: AgencyService unreachable") }
+        return try await base.request(subject: subject, payload: payload, headers: headers, timeout: timeout)
     }
 }
