@@ -31,6 +31,11 @@ public enum AppealLifecycleRules {
         ("first_reaction", [.received, .registered, .assigned, .forwarded]),
     ]
 
+    /// Whether an appeal in `status` still waits for the step the deadline `kind` times (false for an unknown kind).
+    public static func waits(_ kind: String, in status: AppealV1.Status) -> Bool {
+        deadlineWaits.first { $0.kind == kind }?.statuses.contains(status) ?? false
+    }
+
     /// The instant (ms) the deadline `kind` falls due in `deadlines` (0 = none).
     public static func due(_ kind: String, in deadlines: AppealV1.Deadlines?) -> Int64 {
         switch kind {

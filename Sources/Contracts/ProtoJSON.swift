@@ -1,3 +1,5 @@
+import Foundation
+
 /// A contract message that writes its own JSON (generated for every message by `scripts/gen_contracts.py`).
 ///
 /// The output is, byte for byte, what `JSONEncoder` with `.sortedKeys` and `.withoutEscapingSlashes` gives for the
@@ -20,6 +22,14 @@ public struct ProtoJSONWriter {
     public private(set) var bytes: [UInt8] = []
 
     public init(capacity: Int = 4096) { bytes.reserveCapacity(capacity) }
+
+    /// The `JSONEncoder` whose output the writer reproduces: the gateway's JSON format (sorted keys, unescaped
+    /// slashes), for values that are not contract messages and for the tests that hold the two equal.
+    public static var matchingEncoder: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }
 
     /// The JSON of a message.
     public static func encode(_ message: some ProtoJSONWritable) throws -> [UInt8] {

@@ -66,9 +66,8 @@ public enum ContractFuzzCases {
         guard again.serializedBytes() == wire else { throw FuzzViolation("encoding is not stable") }
         guard let json = try? JSONEncoder().encode(m) else { return } // NaN and infinities have no JSON form
         // The gateway's direct JSON writer gives the bytes of its JSONEncoder format.
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        guard let direct = try? ProtoJSONWriter.encode(m), let reference = try? encoder.encode(m), direct == Array(reference) else {
+        guard let direct = try? ProtoJSONWriter.encode(m), let reference = try? ProtoJSONWriter.matchingEncoder.encode(m),
+              direct == Array(reference) else {
             throw FuzzViolation("direct JSON (ProtoJSONWriter) differs from JSONEncoder's")
         }
         let back: M

@@ -23,10 +23,9 @@ struct DashboardRoutes: Sendable {
     static let snapshotTTL: Duration = .seconds(5)
     let snapshots = FreshCache<String, SharedDashboard>(ttl: snapshotTTL, capacity: 24)
 
-    /// A period's snapshot with its JSON and HTML page, rendered once per refresh for every viewer (rendering per
+    /// A period's snapshot as JSON and as the HTML page, rendered once per refresh for every viewer (rendering per
     /// request was most of the dashboard's cost once the snapshot itself was shared).
     struct SharedDashboard: Sendable {
-        let snapshot: DashboardSnapshot
         let json: EncodedJSON
         let html: String
     }
@@ -70,7 +69,7 @@ struct DashboardRoutes: Sendable {
             let snapshot = await fanOut.snapshot(p)
             var page = ReportMapping.dashboardPage(snapshot, settings: settings)
             page.live = (events: "/ws/events", script: "/ws/static/dash.js")
-            return SharedDashboard(snapshot: snapshot, json: try EncodedJSON(snapshot), html: ReportRenderer.dashboard(page))
+            return SharedDashboard(json: try EncodedJSON(snapshot), html: ReportRenderer.dashboard(page))
         }
     }
 

@@ -32,16 +32,9 @@ struct EncodedJSON: ResponseGenerator, Sendable {
         if let message = value as? any ProtoJSONWritable {
             bytes = ByteBuffer(bytes: try ProtoJSONWriter.encode(message))
         } else {
-            bytes = ByteBuffer(bytes: try Self.encoder.encode(value))
+            bytes = ByteBuffer(bytes: try ProtoJSONWriter.matchingEncoder.encode(value))
         }
         self.status = status
-    }
-
-    /// The gateway's JSON format.
-    static var encoder: JSONEncoder {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return encoder
     }
 
     func response(from request: Request, context: some RequestContext) throws -> Response {

@@ -82,8 +82,7 @@ struct AppealEventNotifier: Sendable {
         for (event, appeal) in events {
             // Resolve first: the items this event ends (the step was done, or its deadline moved).
             for item in open.items(of: appeal.id) {
-                let waits = AppealLifecycleRules.deadlineWaits.first { $0.kind == item.kind }?.statuses.contains(appeal.status) ?? false
-                if !waits || AppealLifecycleRules.due(item.kind, in: appeal.deadlines) != item.deadlineMs {
+                if !AppealLifecycleRules.waits(item.kind, in: appeal.status) || AppealLifecycleRules.due(item.kind, in: appeal.deadlines) != item.deadlineMs {
                     try conn.query("""
                         UPDATE escalation_items SET resolved_at = \(Date(timeIntervalSince1970: Double(event.occurredAtMs) / 1000))
                         WHERE appeal_id = \(appeal.id) AND deadline_kind = \(item.kind) AND deadline = \(item.deadline)::timestamptz
@@ -93,8 +92,7 @@ struct AppealEventNotifier: Sendable {
             }
             if event.type == .deadlineMissed, let kind = event.comment.split(separator: " ").first.map(String.init) {
                 let due = AppealLifecycleRules.due(kind, in: appeal.deadlines)
-                let waits = AppealLifecycleRules.deadlineWaits.first { $0.kind == kind }?.statuses.contains(appeal.status) ?? false
-                if due > 0, waits, let row = try conn.query("""
+                if due > 0, AppealLifecycleRules.waits(kind, in: appeal.status), let row = try conn.query("""
                     INSERT INTO escalation_items (appeal_id, deadline_kind, deadline, appeal_number, title, agency_id, topic_code)
                     VALUES (\(appeal.id), \(kind), \(Date(timeIntervalSince1970: Double(due) / 1000)), \(appeal.number), \(appeal.title),
                             \(appeal.agencyId), \(appeal.topicCode))
