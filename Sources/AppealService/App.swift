@@ -40,6 +40,7 @@ enum AppealServiceApp {
         let agencies = AgencyV1.AgencyService.Client(transport: env.rpc)
         let chosen: any AppealEnricher
         var modelWatcher: [any Service] = []
+        var grouper: ProblemGrouper?
         if let enricher {
             chosen = enricher
         } else {
@@ -47,11 +48,13 @@ enum AppealServiceApp {
                                                       settings: try classifierSettings ?? ClassifierSettings())
             chosen = standard.enricher
             modelWatcher = [standard.modelWatcher]
+            grouper = standard.grouper
         }
-        let handlers = AppealHandlers(pool: pool, relay: relay, enricher: chosen, directory: directory,
+        var handlers = AppealHandlers(pool: pool, relay: relay, enricher: chosen, directory: directory,
                                       timeZone: env.config.timeZone, autoRegister: autoRegister,
                                       checks: DirectoryChecks(agencies: agencies, directory: directory),
                                       views: AppealViews(redactor: PIIRedactor()), commits: IntakeGroupCommit(pool: pool))
+        handlers.grouper = grouper
         let rpc = env.rpcHost(info: .init(name: AppealV1.AppealService.name, version: version,
                                           description: "Citizen appeals: intake, 59-FZ lifecycle, answers, satisfaction",
                                           metadata: ["schema": AppealSchema.name]),
@@ -69,20 +72,20 @@ enum AppealServiceApp {
                      services: [env.grants, directory, relay] + rpc.services + [consumer, watcher] + media.services + modelWatcher)
     }
 
-    /// The standard enricher, classifying with the active stored model (else the bundled one), and the
-    /// watcher that switches models when another one is activated.
-    static func standardEnricher(env: ServiceEnvironment, pool: PGPool, directory: LocalDirectory,
-                                 settings: ClassifierSettings) async throws -> (enricher: any AppealEnricher, modelWatcher: ClassifierModelWatcher) {
+    /// The standard enricher, classifying with the active stored model (else the bundled one), the
+    /// watcher that switches models when another one is activated, and the shared duplicate grouping.
+    static func standardEnricher(env: ServiceEnvironment, pool: PGPool, directory: LocalDirectory, settings: ClassifierSettings)
+        async throws -> (enricher: any AppealEnricher, modelWatcher: ClassifierModelWatcher, grouper: ProblemGrouper) {
         let grouper = try ProblemGrouper()
-        let warmed = try await TextEnricher.warmUp(grouper: grouper, pool: pool)
-        env.logger.info("duplicate index warmed up", metadata: ["appeals": "\(warmed)"])
+        let warmed = try await grouper.warmUp(pool: pool)
+        env.logger.info("duplicate index read from the shared grouping log", metadata: ["appeals": "\(warmed)"])
         let bundled = try bundledModel.get()
         let pipelines = TextPipelinePool(model: bundled, duplicateOptions: grouper.options)
         let modelWatcher = ClassifierModelWatcher(pool: pool, pipelines: pipelines, bundled: bundled, logger: env.logger)
         let version = try await modelWatcher.refresh()
         env.logger.info("classifier model", metadata: ["version": "\(version)"])
-        let enricher = TextEnricher(pipelines: pipelines, grouper: grouper, settings: settings,
+        let enricher = TextEnricher(pipelines: pipelines, settings: settings,
                                     directory: directory, logger: env.logger)
-        return (enricher, modelWatcher)
+        return (enricher, modelWatcher, grouper)
     }
 }

@@ -23,6 +23,8 @@ struct AppealHandlers: AppealV1.AppealService.Handler {
     let views: AppealViews
     /// Concurrent submissions share one transaction.
     let commits: IntakeGroupCommit
+    /// Duplicate grouping shared by every instance (nil with an enricher that groups by itself).
+    var grouper: ProblemGrouper? = nil
     var now: @Sendable () -> Date = { Date() }
     let audit = AuditLog(service: AppealV1.AppealService.name)
     /// GetStats / GetActivity results shared by all callers for a few seconds.
@@ -127,12 +129,12 @@ struct AppealHandlers: AppealV1.AppealService.Handler {
             appeal.deadlines = AppealV1.Deadlines(registerDueMs: Self.ms(engine.registerDue(channel: channel, received: received)),
                                                   firstReactionDueMs: Self.ms(engine.firstReactionDue(channel: channel, received: received)))
             return PreparedAppeal(appeal: appeal, principal: item.principal, routedAgency: e.agencyID, at: max(item.now, received),
-                                  citizenToken: CitizenToken.generate())
+                                  citizenToken: CitizenToken.generate(), grouping: e.grouping)
         }
     }
 
     func intakeWriter(engine: DeadlineEngine) -> IntakeWriter {
-        IntakeWriter(timeZone: timeZone.identifier, autoRegister: autoRegister, engine: engine, audit: audit)
+        IntakeWriter(timeZone: timeZone.identifier, autoRegister: autoRegister, engine: engine, audit: audit, grouper: grouper)
     }
 
     /// What the submitter of a replayed intake sees of the stored appeal: its number and status only, unless

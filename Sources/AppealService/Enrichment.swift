@@ -37,6 +37,9 @@ struct Enrichment: Sendable {
     var municipalityOktmo = ""
     var redactedText = ""
     var monitoringFlags: [String] = []
+    /// A problem group decided by the enricher itself ("" = none; see `grouping`).
     var problemGroupID = ""
+    /// What the shared `ProblemGrouper` needs to group the appeal when it is stored (nil = not grouped there).
+    var grouping: GroupingInput?
     var notes: [String] = []
 }

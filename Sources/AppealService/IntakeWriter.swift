@@ -16,6 +16,8 @@ struct PreparedAppeal: Sendable {
     var citizenToken: String
     /// The W3C trace context of the submitting request (taken where the appeal is prepared), stored with its events.
     var traceParent: String = TraceHeaders.currentTraceParent()
+    /// Grouped with the earlier appeals when stored (nil: `appeal.problemGroupId` as the enricher set it).
+    var grouping: GroupingInput? = nil
 }
 
 /// What became of a prepared appeal.
@@ -36,6 +38,8 @@ struct IntakeWriter: Sendable {
     let autoRegister: Bool
     let engine: DeadlineEngine
     let audit: AuditLog
+    /// Duplicate grouping shared with the other instances, decided in the storing transaction (nil: none).
+    var grouper: ProblemGrouper? = nil
 
     /// One step of intake: the event and the appeal right after it.
     struct Step {
@@ -64,8 +68,9 @@ struct IntakeWriter: Sendable {
         return out
     }
 
-    func store(_ conn: PGConnection, _ items: [PreparedAppeal]) throws -> [StoredIntake] {
-        guard !items.isEmpty else { return [] }
+    func store(_ conn: PGConnection, _ batch: [PreparedAppeal]) throws -> [StoredIntake] {
+        guard !batch.isEmpty else { return [] }
+        let items = try grouped(conn, batch)
         let plans = try items.map { try steps($0) }
         let finals = plans.map { $0[$0.count - 1].appeal }
         let inserted = try insertAppeals(conn, items, finals, eventCounts: plans.map(\.count))
@@ -97,6 +102,21 @@ struct IntakeWriter: Sendable {
         }
         try insertEvents(conn, events, traces: traces)
         try audit.recordAll(conn, audited.map { ($0.0.principal, AuditLog.Entry(action: "appeal.submit", appealID: $0.1.id, detail: "channel \($0.1.channel.name)")) })
+        return out
+    }
+
+    /// The appeals with their problem groups, decided under the grouping lock; appeals another transaction
+    /// stored first (they will be reported as `existed`) are not grouped again. Under that lock no other intake
+    /// stores appeals, so the check is exact.
+    private func grouped(_ conn: PGConnection, _ batch: [PreparedAppeal]) throws -> [PreparedAppeal] {
+        guard let grouper, batch.contains(where: { $0.grouping != nil }) else { return batch }
+        let requests = batch.map { ProblemGrouper.Request(appealID: $0.appeal.id, input: $0.grouping) }
+        let groups = try grouper.assign(conn, requests) { conn in
+            let known = try AppealStore.existingKeys(conn, batch.map { ($0.appeal.channel, $0.appeal.externalId) })
+            return Set(batch.filter { known.contains($0.appeal.channel.name + "\u{0}" + $0.appeal.externalId) }.map(\.appeal.id))
+        }
+        var out = batch
+        for i in out.indices { if let g = groups[i] { out[i].appeal.problemGroupId = g } }
         return out
     }
 

@@ -139,5 +139,6 @@ enum AppealSchema {
         Migration(14, "pending events in an outbox table, not an UPDATE of every published event", EventOutbox.migrationSQL),
         Migration(15, "overdue lists read the overdue appeals only (open appeals by answer deadline)", AppealListIndexes.overdueSQL),
         Migration(16, "autovacuum keeps the appeals' visibility map fresh for index-only list reads", AppealListIndexes.vacuumSQL),
+        Migration(17, "duplicate grouping shared by every instance: the log of grouping decisions", ProblemGrouper.migrationSQL),
     ]
 }

@@ -55,40 +55,13 @@ final class TextPipelinePool: @unchecked Sendable {
     }
 }
 
-/// Groups appeals about the same problem from any channel (text + topic + place + time window).
-/// The in-memory index is rebuilt from the most recent appeals at start-up; each `assign` compares a
-/// bounded number of candidates (`DuplicateIndexOptions.maxBucketMembers`).
-final class ProblemGrouper: @unchecked Sendable {
-    private let lock = NSLock()
-    private let index: DuplicateIndex
-    private var groupIDs: [Int: String] = [:]
-
-    init(options: DuplicateIndexOptions = DuplicateIndexOptions()) throws { index = try DuplicateIndex(options: options) }
-
-    var options: DuplicateIndexOptions { index.options }
-
-    /// Returns the problem group id for `candidate`; `ownID` becomes the id of a new group.
-    func assign(_ candidate: DuplicateCandidate, features: DuplicateFeatures? = nil, ownID: String, storedGroup: String? = nil) -> String {
-        lock.withLock {
-            let decision = index.add(candidate, features: features)
-            if let existing = groupIDs[decision.groupId] { return existing }
-            let id = storedGroup.flatMap { $0.isEmpty ? nil : $0 } ?? ownID
-            groupIDs[decision.groupId] = id
-            return id
-        }
-    }
-
-    var count: Int { lock.withLock { index.count } }
-}
-
 /// Intake enrichment for issue #3: classification (topic, category, confidence), PII redaction,
-/// special-monitoring flags, duplicate grouping, municipality and agency routing from the local copy of
+/// special-monitoring flags, duplicate features (grouped when stored: `ProblemGrouper`), municipality and agency routing from the local copy of
 /// AgencyService's directory (no call per appeal). Appeals whose calibrated topic confidence is below the
 /// routing threshold (`ClassifierSettings`) are flagged for the operators' triage queue instead of routed. The text work of a batch runs on a bounded pool of CPU
 /// threads (`workers`), off Swift's cooperative pool; grouping and routing follow in batch order.
 struct TextEnricher: AppealEnricher {
     let pipelines: TextPipelinePool
-    let grouper: ProblemGrouper
     /// The confidence threshold below which an appeal goes to the operators' triage queue.
     let settings: ClassifierSettings
     let directory: LocalDirectory
@@ -193,7 +166,7 @@ struct TextEnricher: AppealEnricher {
         let candidate = DuplicateCandidate(id: appeal.id, text: Self.text(of: appeal), topicCode: e.topicCode, categoryCode: e.categoryCode,
                                            latitude: appeal.location?.latitude, longitude: appeal.location?.longitude,
                                            date: Date(timeIntervalSince1970: Double(appeal.receivedAtMs) / 1000))
-        e.problemGroupID = grouper.assign(candidate, features: facts?.features, ownID: appeal.id)
+        e.grouping = GroupingInput(candidate: candidate, features: facts?.features)   // grouped when stored (ProblemGrouper)
 
         if !e.topicCode.isEmpty, !e.needsTriage {
             if !e.municipalityOktmo.isEmpty, snapshot.territoryChain(e.municipalityOktmo).isEmpty {
@@ -207,26 +180,5 @@ struct TextEnricher: AppealEnricher {
             }
         }
         return e
-    }
-
-    /// Re-adds the most recent appeals (at most `limit`, within the grouping time window) to the duplicate index
-    /// so groups survive restarts — not the whole history.
-    static func warmUp(grouper: ProblemGrouper, pool: PGPool, limit: Int = 20_000) async throws -> Int {
-        let days = Int((grouper.options.timeWindow / 86_400).rounded(.up)) + 1
-        let rows = try await pool.query("""
-            SELECT * FROM (
-                SELECT id::text AS id, title, body, topic_code, category_code, latitude, longitude, received_at, problem_group_id
-                FROM appeals WHERE received_at > now() - make_interval(days => \(days)) ORDER BY received_at DESC, id DESC LIMIT \(limit)
-            ) recent ORDER BY received_at, id
-            """).rows
-        for r in rows {
-            let text = r.string("title").isEmpty ? r.string("body") : r.string("title") + ". " + r.string("body")
-            let c = DuplicateCandidate(id: r.string("id"), text: text, topicCode: r.string("topic_code"), categoryCode: r.string("category_code"),
-                                       latitude: r.isNull("latitude") ? nil : r.double("latitude"),
-                                       longitude: r.isNull("longitude") ? nil : r.double("longitude"),
-                                       date: r.date("received_at") ?? Date())
-            _ = grouper.assign(c, ownID: r.string("id"), storedGroup: r.string("problem_group_id"))
-        }
-        return rows.count
     }
 }

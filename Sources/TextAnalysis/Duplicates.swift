@@ -39,9 +39,14 @@ public struct DuplicateIndexOptions: Sendable {
 
 /// What the index compares of one text: its stem-hash set and its MinHash-LSH band keys. Computed by a
 /// `DuplicateFeaturizer`, off the index's lock (one featurizer per thread).
-public struct DuplicateFeatures: Sendable {
+public struct DuplicateFeatures: Sendable, Equatable {
     public let terms: Set<UInt64>
     public let bandKeys: [UInt64]
+
+    public init(terms: Set<UInt64>, bandKeys: [UInt64]) {
+        self.terms = terms
+        self.bandKeys = bandKeys
+    }
 }
 
 /// Turns texts into `DuplicateFeatures` (stems, hashes, MinHash signature). Not thread-safe (owns a stemmer);
@@ -224,26 +229,44 @@ public final class DuplicateIndex {
             if best == nil || score > (best?.score ?? 0) { best = (c, score, sim) }
         }
 
-        let group: Int
         let decision: DuplicateDecision
         if let b = best {
             let matched = items[b.idx]
-            group = matched?.group ?? 0
-            decision = DuplicateDecision(groupId: group, isNewGroup: false, matchedId: matched?.id, similarity: b.sim)
+            decision = DuplicateDecision(groupId: matched?.group ?? 0, isNewGroup: false, matchedId: matched?.id, similarity: b.sim)
         } else {
-            group = nextGroup; nextGroup += 1
-            decision = DuplicateDecision(groupId: group, isNewGroup: true, matchedId: nil, similarity: 0)
+            decision = DuplicateDecision(groupId: reserveGroup(), isNewGroup: true, matchedId: nil, similarity: 0)
         }
+        place(appeal, features: f, group: decision.groupId, geoCell: geoCell)
+        return decision
+    }
+
+    /// A group number no item has yet (for a group decided elsewhere: see `insert`).
+    public func reserveGroup() -> Int {
+        defer { nextGroup += 1 }
+        return nextGroup
+    }
+
+    /// Adds an appeal whose group was decided elsewhere (by another instance, read back from a shared log),
+    /// exactly as `add` would have placed it with that decision.
+    public func insert(_ appeal: DuplicateCandidate, features: DuplicateFeatures, group: Int) {
+        nextGroup = max(nextGroup, group + 1)
+        var geoCell: (Int64, Int64)?
+        if let lat = appeal.latitude, let lon = appeal.longitude, lat.isFinite, lon.isFinite {
+            geoCell = (Int64((lat / cellDeg).rounded(.down)), Int64((lon / cellDeg).rounded(.down)))
+        }
+        place(appeal, features: features, group: group, geoCell: geoCell)
+    }
+
+    private func place(_ appeal: DuplicateCandidate, features f: DuplicateFeatures, group: Int, geoCell: (Int64, Int64)?) {
         let idx = nextIndex
         nextIndex += 1
         items[idx] = Item(id: appeal.id, group: group, date: appeal.date, lat: appeal.latitude, lon: appeal.longitude,
-                          topic: appeal.topicCode, category: appeal.categoryCode, terms: t)
+                          topic: appeal.topicCode, category: appeal.categoryCode, terms: f.terms)
         if let (a, b) = geoCell { remember(idx, in: &grid[cellKey(a, b), default: []]) }
-        for k in keys { remember(idx, in: &buckets[k, default: []]) }
+        for k in f.bandKeys { remember(idx, in: &buckets[k, default: []]) }
         latest = max(latest, appeal.date)
         addsSinceCompaction += 1
         if addsSinceCompaction >= 10_000 { compact() }
-        return decision
     }
 }
 
