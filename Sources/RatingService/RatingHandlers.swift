@@ -39,6 +39,10 @@ struct RatingHandlers: RatingV1.RatingService.Handler {
     let periods: PeriodCalendar
     let settings: RatingSettings
     var now: @Sendable () -> Date = { Date() }
+    /// One read of the same facts for concurrent requests.
+    let sharedFacts = SharedFactsLoad()
+    /// Fact rows fetched per round trip.
+    var factsChunk = 10_000
     let audit = AuditLog(service: RatingV1.RatingService.name)
 
     // MARK: GetRatings
@@ -201,18 +205,45 @@ struct RatingHandlers: RatingV1.RatingService.Handler {
                                 completeness: r.double("completeness"))
     }
 
-    /// Facts registered in `period` (optionally one topic), with repeat flags set (see type comment).
+    /// Facts registered in `period` (optionally one topic), with repeat flags set (see type comment). Concurrent
+    /// requests for the same facts share one read (`SharedFactsLoad`).
     func facts(in period: RatingPeriod, topic: String) async throws -> [AppealFact] {
-        let topicFilter: SQL = topic.isEmpty ? "" : " AND topic_code = \(topic)"
-        let rows = try await pool.query("""
-            SELECT appeal_id, agency_id, municipality_oktmo, topic_code, category_code, problem_group_id, author_key,
-                   sub_reason, registered_at, answered_at, closed_at, answer_due, extension_count, reopen_count,
-                   satisfaction, answer_complete
-            FROM appeal_facts
-            WHERE registered_at >= \(period.start)::timestamptz AND registered_at < \(period.end)::timestamptz
-            """ + topicFilter + " ORDER BY registered_at, appeal_id").rows
-        var seenGroups = Set<String>(), seenCategories = Set<String>()
-        return rows.compactMap { r -> AppealFact? in
+        try await sharedFacts.facts(.init(start: period.start, end: period.end, topic: topic)) { [pool, factsChunk] in
+            try await Self.readFacts(pool, start: period.start, end: period.end, topic: topic, chunk: factsChunk)
+        }
+    }
+
+    /// Reads the facts through a cursor, `chunk` rows at a time, so neither libpq nor the row copies ever hold more
+    /// than one chunk (the facts of a month at a million appeals took over a gigabyte as one result).
+    static func readFacts(_ pool: PGPool, start: Date, end: Date, topic: String, chunk: Int) async throws -> [AppealFact] {
+        try await pool.transaction { conn in
+            let topicFilter: SQL = topic.isEmpty ? "" : " AND topic_code = \(topic)"
+            try conn.query("""
+                DECLARE period_facts NO SCROLL CURSOR FOR
+                SELECT appeal_id, agency_id, municipality_oktmo, topic_code, category_code, problem_group_id, author_key,
+                       sub_reason, registered_at, answered_at, closed_at, answer_due, extension_count, reopen_count,
+                       satisfaction, answer_complete
+                FROM appeal_facts
+                WHERE registered_at >= \(start)::timestamptz AND registered_at < \(end)::timestamptz
+                """ + topicFilter + " ORDER BY registered_at, appeal_id")
+            var repeats = RepeatTracker()
+            var out: [AppealFact] = []
+            while true {
+                let rows = try conn.query("FETCH \(integer: max(1, chunk)) FROM period_facts").rows
+                for r in rows { if let f = repeats.fact(r) { out.append(f) } }
+                if rows.count < chunk { break }
+            }
+            try conn.query("CLOSE period_facts")
+            return out
+        }
+    }
+
+    /// Turns fact rows, in registration order, into facts with their repeat flag (an earlier appeal of the same
+    /// author about the same topic and category, or in the same problem group).
+    struct RepeatTracker {
+        private var seenGroups = Set<String>(), seenCategories = Set<String>()
+
+        mutating func fact(_ r: PGRow) -> AppealFact? {
             guard let registered = r.date("registered_at") else { return nil }
             let author = r.string("author_key")
             var isRepeat = false

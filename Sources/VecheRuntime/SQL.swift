@@ -78,6 +78,10 @@ public struct SQL: ExpressibleByStringInterpolation, Sendable, CustomStringConve
         public mutating func appendInterpolation(identifier: String) {
             text += SQL.quoteIdentifier(identifier)
         }
+        /// Splices a decimal integer literal, for the places PostgreSQL takes no parameter (e.g. a FETCH count).
+        public mutating func appendInterpolation(integer value: Int) {
+            text += String(value)
+        }
         /// Splices another SQL fragment, renumbering its binds.
         public mutating func appendInterpolation(_ fragment: SQL) {
             text += SQL.renumber(fragment.text, offset: binds.count)

@@ -12,9 +12,12 @@ extension RatingHandlers {
         guard request.year == 0 || (2000...2100).contains(request.year) else { throw RPCError.invalidArgument("year must be 2000–2100") }
         let filter: SQL = request.year == 0 ? "" : " WHERE extract(year FROM due_date) = \(Int(request.year))"
         let rows = try await pool.query("SELECT *, due_date::text AS due FROM indicators" + filter + " ORDER BY due_date, code").rows
-        var out: [RatingV1.Indicator] = []
-        for r in rows { out.append(try await indicator(r)) }
-        return .init(indicators: out)
+        // Concurrently, so the indicators of one year share one read of its facts (`SharedFactsLoad`).
+        let computed = try await withThrowingTaskGroup(of: (Int, RatingV1.Indicator).self) { group in
+            for (n, r) in rows.enumerated() { group.addTask { (n, try await indicator(r)) } }
+            return try await group.reduce(into: [Int: RatingV1.Indicator]()) { $0[$1.0] = $1.1 }
+        }
+        return .init(indicators: rows.indices.compactMap { computed[$0] })
     }
 
     func setIndicator(request: RatingV1.SetIndicatorRequest, context: RPCContext) async throws -> RatingV1.SetIndicatorResponse {
@@ -96,7 +99,10 @@ extension RatingHandlers {
             let year = String(i.dueDate.prefix(4))
             let start = days.start(year + "-01-01"), end = min(days.end(i.dueDate), max(now, start))
             let period = RatingPeriod(label: year, start: start, end: max(end, start), asOf: max(min(now, days.end(i.dueDate)), start))
-            let facts = try await facts(in: period, topic: "").filter { i.categoryCode.isEmpty || $0.categoryCode == i.categoryCode }
+            // Read up to the due date (a key every indicator of the year shares while it is read), counted up to `end`.
+            let wholeYear = RatingPeriod(label: period.label, start: start, end: max(days.end(i.dueDate), start), asOf: period.asOf)
+            let facts = try await facts(in: wholeYear, topic: "")
+                .filter { $0.registeredAt < period.end && (i.categoryCode.isEmpty || $0.categoryCode == i.categoryCode) }
             let population = await directory.directory().regionPopulation
             let m = MetricsCalculator.metrics(of: facts, key: GroupKey(dimensions: [], values: [], period: year), asOf: period.asOf,
                                               population: population, satisfiedThreshold: settings.satisfiedThreshold)
