@@ -10,16 +10,22 @@ public final class FreshCache<Key: Hashable & Sendable, Value: Sendable>: Sendab
         var value: Value?
         var at: ContinuousClock.Instant
         var refreshing: Bool
+        /// How long this value is served before it is recomputed.
+        var fresh: Duration = .zero
     }
 
     private let ttl: Duration
+    private let costFactor: Int
     private let capacity: Int
     private let clock = ContinuousClock()
     private let entries = Mutex<[Key: Entry]>([:])
 
-    /// `capacity`: keys kept (the oldest are dropped beyond it).
-    public init(ttl: Duration, capacity: Int = 64) {
+    /// `capacity`: keys kept (the oldest are dropped beyond it). `costFactor` > 0: a value that took `c` to compute
+    /// is served for at least `costFactor × c`, so recomputing an expensive value (an aggregate over a million
+    /// appeals) takes at most 1 / `costFactor` of one connection however many callers watch it.
+    public init(ttl: Duration, costFactor: Int = 0, capacity: Int = 64) {
         self.ttl = ttl
+        self.costFactor = costFactor
         self.capacity = capacity
     }
 
@@ -31,7 +37,7 @@ public final class FreshCache<Key: Hashable & Sendable, Value: Sendable>: Sendab
             let now = clock.now
             let state: (Value?, Bool) = entries.withLock { entries in
                 var e = entries[key] ?? Entry(value: nil, at: now, refreshing: false)
-                if let v = e.value, now - e.at < ttl || e.refreshing { return (v, false) }
+                if let v = e.value, now - e.at < e.fresh || e.refreshing { return (v, false) }
                 if e.refreshing { return (nil, false) }      // first computation in progress: wait for it
                 e.refreshing = true                          // this caller computes; the others wait or get the stale value
                 entries[key] = e
@@ -43,8 +49,9 @@ public final class FreshCache<Key: Hashable & Sendable, Value: Sendable>: Sendab
                 continue
             }
             do {
+                let started = clock.now
                 let v = try await compute()
-                store(key, v)
+                store(key, v, fresh: max(ttl, (clock.now - started) * costFactor))
                 return v
             } catch {
                 entries.withLock { entries in
@@ -55,10 +62,10 @@ public final class FreshCache<Key: Hashable & Sendable, Value: Sendable>: Sendab
         }
     }
 
-    private func store(_ key: Key, _ v: Value) {
+    private func store(_ key: Key, _ v: Value, fresh: Duration) {
         let now = clock.now
         entries.withLock { entries in
-            entries[key] = Entry(value: v, at: now, refreshing: false)
+            entries[key] = Entry(value: v, at: now, refreshing: false, fresh: fresh)
             if entries.count > capacity, let oldest = entries.min(by: { $0.value.at < $1.value.at })?.key {
                 entries.removeValue(forKey: oldest)
             }
