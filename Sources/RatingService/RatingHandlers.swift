@@ -213,27 +213,23 @@ struct RatingHandlers: RatingV1.RatingService.Handler {
         }
     }
 
-    /// Reads the facts through a cursor, `chunk` rows at a time, so neither libpq nor the row copies ever hold more
-    /// than one chunk (the facts of a month at a million appeals took over a gigabyte as one result).
+    /// Reads the facts through a cursor, `chunk` rows at a time (`PGConnection.forEachRow`), so neither libpq nor
+    /// the row copies ever hold more than one chunk (the facts of a month at a million appeals took over a gigabyte
+    /// as one result).
     static func readFacts(_ pool: PGPool, start: Date, end: Date, topic: String, chunk: Int) async throws -> [AppealFact] {
         try await pool.transaction { conn in
             let topicFilter: SQL = topic.isEmpty ? "" : " AND topic_code = \(topic)"
-            try conn.query("""
-                DECLARE period_facts NO SCROLL CURSOR FOR
+            var repeats = RepeatTracker()
+            var out: [AppealFact] = []
+            try conn.forEachRow("""
                 SELECT appeal_id, agency_id, municipality_oktmo, topic_code, category_code, problem_group_id, author_key,
                        sub_reason, registered_at, answered_at, closed_at, answer_due, extension_count, reopen_count,
                        satisfaction, answer_complete
                 FROM appeal_facts
                 WHERE registered_at >= \(start)::timestamptz AND registered_at < \(end)::timestamptz
-                """ + topicFilter + " ORDER BY registered_at, appeal_id")
-            var repeats = RepeatTracker()
-            var out: [AppealFact] = []
-            while true {
-                let rows = try conn.query("FETCH \(integer: max(1, chunk)) FROM period_facts").rows
-                for r in rows { if let f = repeats.fact(r) { out.append(f) } }
-                if rows.count < chunk { break }
+                """ + topicFilter + " ORDER BY registered_at, appeal_id", chunk: chunk) { r in
+                if let f = repeats.fact(r) { out.append(f) }
             }
-            try conn.query("CLOSE period_facts")
             return out
         }
     }

@@ -12,6 +12,8 @@ public final class PGConnection {
     let logger: Logger
     let schema: String?
     private var noticeBox: Unmanaged<NoticeBox>?
+    /// Cursors opened by `forEachRow` (their names are unique per connection).
+    private var cursors = 0
 
     init(conninfo: String, schema: String?, logger: Logger) throws {
         self.conninfo = conninfo
@@ -98,6 +100,21 @@ public final class PGConnection {
             }
         }
         return try consume(res, mayHaveCommitted: autocommit)
+    }
+
+    /// Runs `sql` (a query) through a cursor and hands its rows to `body` `chunk` at a time, so neither libpq nor the
+    /// row copies ever hold more than one chunk of a large result. Must run inside a transaction (cursors live in one).
+    public func forEachRow(_ sql: SQL, chunk: Int = 10_000, _ body: (PGRow) throws -> Void) throws {
+        let chunk = max(1, chunk)
+        cursors += 1
+        let name = "veche_rows_\(cursors)"
+        try query("DECLARE \(identifier: name) NO SCROLL CURSOR FOR " + sql)
+        while true {
+            let rows = try query("FETCH \(integer: chunk) FROM \(identifier: name)").rows
+            for r in rows { try body(r) }
+            if rows.count < chunk { break }
+        }
+        try query("CLOSE \(identifier: name)")
     }
 
     /// Runs statements without binds (migrations, session settings, DDL). Never pass user input here:

@@ -144,6 +144,16 @@ def rows(driver):
     return [e.text for e in driver.find_elements(By.CSS_SELECTOR, "table.queue tbody tr td[data-label='Номер'] a")]
 
 
+def click_and_wait_for_page(driver, button, flash=".flash.ok"):
+    """Clicks a form's button and waits for the page the server answers with: first the old page gone, then the
+    new page's flash (the page before may already show the flash of an earlier action, so waiting for the flash
+    alone can return at once and then read elements of a page that is being replaced)."""
+    page = driver.find_element(By.TAG_NAME, "html")
+    button.click()
+    wait(driver).until(EC.staleness_of(page))
+    wait(driver).until(EC.presence_of_element_located((By.CSS_SELECTOR, flash)))
+
+
 def submit_form(driver, form_css):
     form = driver.find_element(By.CSS_SELECTOR, form_css)
     form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
@@ -187,15 +197,13 @@ def test_operator_corrects_classification_and_assigns(platform, appeals):
 
         d.get(platform.http_url + "/ws/appeals/" + appeals["heating"]["id"])
         if d.find_elements(By.CSS_SELECTOR, "form.action input[name=action][value=register]"):
-            d.find_element(By.XPATH, "//form[input[@name='action' and @value='register']]//button").click()
-            wait(d).until(EC.presence_of_element_located((By.CSS_SELECTOR, ".flash.ok")))
+            click_and_wait_for_page(d, d.find_element(By.XPATH, "//form[input[@name='action' and @value='register']]//button"))
         form = d.find_element(By.XPATH, "//form[input[@name='action' and @value='assign']]")
         picker = Select(form.find_element(By.NAME, "agency_id"))
         offered = [o.get_attribute("value") for o in picker.options]
         assert "kursk-zhkh" in offered and "kursk-city-roads" not in offered, offered   # competent for housing only
         picker.select_by_value("kursk-zhkh")
-        form.find_element(By.CSS_SELECTOR, "button").click()
-        wait(d).until(EC.presence_of_element_located((By.CSS_SELECTOR, ".flash.ok")))
+        click_and_wait_for_page(d, form.find_element(By.CSS_SELECTOR, "button"))
         assert "Назначено" in d.find_element(By.CSS_SELECTOR, ".card-head").text
         shot(d, "05-operator-assigned")
     finally:
@@ -218,8 +226,7 @@ def test_executor_sees_only_own_agency_and_answers(platform, appeals):
         assert d.find_element(By.CSS_SELECTOR, "h1").text == "Недостаточно прав"
 
         d.get(platform.http_url + "/ws/appeals/" + appeals["heating"]["id"])
-        d.find_element(By.XPATH, "//form[input[@name='action' and @value='start']]//button").click()
-        wait(d).until(EC.presence_of_element_located((By.CSS_SELECTOR, ".flash.ok")))
+        click_and_wait_for_page(d, d.find_element(By.XPATH, "//form[input[@name='action' and @value='start']]//button"))
         Select(d.find_element(By.CSS_SELECTOR, "select[data-template-target]")).select_by_index(1)
         text = d.find_element(By.ID, "answer_text")
         assert "рассмотрено" in text.get_attribute("value")     # the template filled the answer (JavaScript)
@@ -227,8 +234,7 @@ def test_executor_sees_only_own_agency_and_answers(platform, appeals):
         for box in d.find_elements(By.CSS_SELECTOR, ".answer-form input[name=check]"):
             box.click()
         shot(d, "07-executor-answer-form")
-        d.find_element(By.CSS_SELECTOR, ".answer-form button[type=submit]").click()
-        wait(d).until(EC.presence_of_element_located((By.CSS_SELECTOR, ".flash.ok")))
+        click_and_wait_for_page(d, d.find_element(By.CSS_SELECTOR, ".answer-form button[type=submit]"))
         assert "Дан ответ" in d.find_element(By.CSS_SELECTOR, ".card-head").text
         assert "Отмечен как полный" in d.page_source
         shot(d, "08-executor-answered")

@@ -58,15 +58,19 @@ enum WorkloadFacts {
     }
 
     /// The records of appeals received before `to` and still relevant after `from` (received, or open then).
+    /// Read through a cursor (`PGConnection.forEachRow`; the caller's transaction): at a million appeals half a
+    /// year of records is 300,000 rows, which as one result took hundreds of megabytes.
     static func records(_ conn: PGConnection, from: Date, to: Date) throws -> [AppealRecord] {
-        try conn.query("""
+        var out: [AppealRecord] = []
+        try conn.forEachRow("""
             SELECT * FROM workload_facts WHERE received_at < \(to)
               AND (received_at >= \(from) OR coalesce(LEAST(answered_at, closed_at), answered_at, closed_at, 'infinity') >= \(from))
-            """).rows.map { r in
-            AppealRecord(id: r.string("appeal_id"), block: r.string("topic_code").isEmpty ? "other" : r.string("topic_code"),
-                         channel: r.string("channel"), receivedAt: r.date("received_at") ?? from, takenAt: r.date("taken_at"),
-                         firstReactionAt: r.date("first_reaction_at"), answeredAt: r.date("answered_at"), closedAt: r.date("closed_at"),
-                         executor: r.string("executor").isEmpty ? nil : r.string("executor"))
+            """) { r in
+            out.append(AppealRecord(id: r.string("appeal_id"), block: r.string("topic_code").isEmpty ? "other" : r.string("topic_code"),
+                                    channel: r.string("channel"), receivedAt: r.date("received_at") ?? from, takenAt: r.date("taken_at"),
+                                    firstReactionAt: r.date("first_reaction_at"), answeredAt: r.date("answered_at"), closedAt: r.date("closed_at"),
+                                    executor: r.string("executor").isEmpty ? nil : r.string("executor")))
         }
+        return out
     }
 }

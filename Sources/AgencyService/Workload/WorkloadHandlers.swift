@@ -20,7 +20,7 @@ extension AgencyHandlers {
         guard from < to, to.timeIntervalSince(from) <= 3 * 366 * 86_400 else {
             throw RPCError.invalidArgument("from_ms must be before to_ms and the range at most 3 years")
         }
-        let (records, staff, overrides, firstReaction) = try await pool.withConnection { conn in
+        let (records, staff, overrides, firstReaction) = try await pool.transaction { conn in
             let history = now.addingTimeInterval(-Double(WorkloadModel.defaultHistoryDays + 1) * 86_400)
             let records = try WorkloadFacts.records(conn, from: min(from, history), to: max(to, now))
             let staff = Dictionary(try conn.query("SELECT topic_code, staff FROM block_staff").rows.map { ($0.string("topic_code"), Int($0.int("staff"))) },
