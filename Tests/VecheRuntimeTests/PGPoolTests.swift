@@ -41,28 +41,42 @@ struct PGPoolTests {
     }
 
     @Test func acquireTimesOutAsNotAppliedAndCancelledWaitersLeaveTheQueue() async throws {
-        try await withPool(size: 1, acquireTimeout: .milliseconds(300)) { pool in
-            // The holder has leased the only connection before anything else asks (no sleep-and-hope under load).
-            let leased = Shared(false)
-            async let holder: Void = pool.withConnection { conn in
-                leased.update { $0 = true }
-                _ = try conn.query("SELECT pg_sleep(3)")
+        try await withCluster { cluster in
+            // `hasty` times out quickly; `patient` waits long enough that only a cancellation ends its wait.
+            let hasty = try await PGPool(conninfo: cluster.databaseAdminConninfo, size: 1, logger: cluster.logger,
+                                         acquireTimeout: .milliseconds(300))
+            let patient = try await PGPool(conninfo: cluster.databaseAdminConninfo, size: 1, logger: cluster.logger,
+                                           acquireTimeout: .seconds(120))
+            let locker = try await PGPool(conninfo: cluster.databaseAdminConninfo, size: 1, logger: cluster.logger)
+            defer { hasty.close(); patient.close(); locker.close() }
+            // Each pool's only connection is held until the test lets it go (an advisory lock a session holds), not for
+            // a fixed time: under load the steps below may take seconds.
+            let session = try await locker.makeSession()
+            defer { session.close() }
+            _ = try await session.run { try $0.query("SELECT pg_advisory_lock(77)") }
+            let leased = Shared(0)
+            let hold: @Sendable (PGConnection) throws -> Void = { conn in
+                leased.update { $0 += 1 }
+                _ = try conn.query("SELECT pg_advisory_lock_shared(77), pg_advisory_unlock_shared(77)")
             }
-            while !leased.value { try await Task.sleep(for: .milliseconds(10)) }
+            async let holdHasty: Void = hasty.withConnection(hold)
+            async let holdPatient: Void = patient.withConnection(hold)
+            while leased.value < 2 { try await Task.sleep(for: .milliseconds(10)) }
             do {
-                _ = try await pool.query("SELECT 1")
+                _ = try await hasty.query("SELECT 1")
                 Issue.record("the only connection is busy: acquire must time out")
             } catch let e as PGPoolError {
                 #expect(e.rpcError?.code == .unavailable)
             }
             // A cancelled waiter gives up at once and never consumes a connection later.
             let ran = Shared(0)
-            let waiter = Task { try await pool.withConnection { _ in ran.update { $0 += 1 } } }
+            let waiter = Task { try await patient.withConnection { _ in ran.update { $0 += 1 } } }
             try await Task.sleep(for: .milliseconds(50))
             waiter.cancel()
             await #expect(throws: CancellationError.self) { try await waiter.value }
-            _ = try await holder
-            #expect(try await pool.query("SELECT 2 AS n").first?.int("n") == 2)
+            _ = try await session.run { try $0.query("SELECT pg_advisory_unlock(77)") }
+            _ = try await (holdHasty, holdPatient)
+            #expect(try await patient.query("SELECT 2 AS n").first?.int("n") == 2)
             let ranCount = ran.value
             #expect(ranCount == 0)
         }
