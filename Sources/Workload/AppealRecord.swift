@@ -35,8 +35,17 @@ public struct AppealRecord: Sendable, Hashable, Codable {
     /// Open (received, not yet answered or closed) at `instant`.
     public func isOpen(at instant: Date) -> Bool {
         guard receivedAt <= instant else { return false }
-        let done = [answeredAt, closedAt].compactMap { $0 }.min()
-        return done.map { $0 > instant } ?? true
+        return doneAt.map { $0 > instant } ?? true
+    }
+
+    /// The earlier of the answer and the closing (nil while neither happened).
+    public var doneAt: Date? {
+        switch (answeredAt, closedAt) {
+        case let (a?, c?): return min(a, c)
+        case let (a?, nil): return a
+        case let (nil, c?): return c
+        case (nil, nil): return nil
+        }
     }
 
     /// Time in work: from taking into work (or receipt) to the answer; nil while unanswered.
