@@ -172,11 +172,8 @@ struct IntakeWriter: Sendable {
             FROM unnest(\(e.map(\.eventId))::uuid[], \(e.map { $0.appeal?.id ?? "" })::uuid[], \(e.map { Int32($0.sequence) })::int[],
                         \(e.map(\.type.name))::text[], \(events.map(\.at))::timestamptz[], \(e.map(\.actor))::text[], \(e.map(\.comment))::text[],
                         \(e.map { $0.fromStatus == .unspecified ? "" : $0.fromStatus.name })::text[], \(e.map { $0.appeal?.status.name ?? "" })::text[],
-                        \(e.map { $0.appeal?.agencyId ?? "" })::text[], \(e.map { Self.hex($0.serializedBytes()) })::text[], \(traces)::text[])
+                        \(e.map { $0.appeal?.agencyId ?? "" })::text[], \(e.map { PGBytes.hexDigits($0.serializedBytes()) })::text[], \(traces)::text[])
                 AS r(id, appeal_id, seq, type, occurred_at, actor, comment, from_status, to_status, agency_id, payload, traceparent)
             """)
     }
-
-    /// Lower-case hex without a prefix (decoded by `decode(…, 'hex')`).
-    static func hex(_ bytes: [UInt8]) -> String { String(PGBytes.encode(bytes).dropFirst(2)) }
 }

@@ -60,7 +60,7 @@ final class ProblemGrouper: @unchecked Sendable {
     func assign(_ conn: PGConnection, _ requests: [Request],
                 storedBefore: (PGConnection) throws -> Set<String> = { _ in [] }) throws -> [String?] {
         guard requests.contains(where: { $0.input != nil }) else { return requests.map { _ in nil } }
-        try conn.query("SELECT pg_advisory_xact_lock(hashtext(\(Self.lockName)))")
+        try Self.takeTurn(conn)
         let skipped = try storedBefore(conn)
         try catchUp(conn)
         var decided: [String?] = []
@@ -82,12 +82,21 @@ final class ProblemGrouper: @unchecked Sendable {
         return decided
     }
 
+    /// Takes the grouping lock until the caller's transaction ends.
+    private static func takeTurn(_ conn: PGConnection) throws {
+        try conn.query("SELECT pg_advisory_xact_lock(hashtext(\(lockName)))")
+    }
+
+    /// The columns `apply` reads from a log row.
+    private static let logColumns: SQL = """
+        seq, appeal_id::text AS appeal_id, group_id, received_at, latitude, longitude, topic_code, category_code, terms, band_keys
+        """
+
     /// Reads the log the cache does not have yet (all of its recent window when the cache is stale).
     private func catchUp(_ conn: PGConnection) throws {
         if lock.withLock({ stale }) { return try rebuild(conn) }
         let rows = try conn.query("""
-            SELECT seq, appeal_id::text AS appeal_id, group_id, received_at, latitude, longitude, topic_code, category_code, terms, band_keys
-            FROM duplicate_log WHERE seq > \(lock.withLock { appliedSeq }) ORDER BY seq
+            SELECT \(Self.logColumns) FROM duplicate_log WHERE seq > \(lock.withLock { appliedSeq }) ORDER BY seq
             """).rows
         let missing = lock.withLock { () -> Bool in
             for row in rows {
@@ -108,8 +117,7 @@ final class ProblemGrouper: @unchecked Sendable {
     private func rebuild(_ conn: PGConnection) throws {
         let rows = try conn.query("""
             WITH recent AS (SELECT * FROM duplicate_log ORDER BY seq DESC LIMIT \(windowEntries))
-            SELECT seq, appeal_id::text AS appeal_id, group_id, received_at, latitude, longitude, topic_code, category_code, terms, band_keys
-            FROM recent
+            SELECT \(Self.logColumns) FROM recent
             WHERE received_at >= (SELECT max(received_at) FROM recent) - make_interval(secs => \(options.timeWindow))
             ORDER BY seq
             """).rows
@@ -186,7 +194,7 @@ final class ProblemGrouper: @unchecked Sendable {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(words.count * 8)
         for w in words { for shift in stride(from: 56, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: w >> UInt64(shift))) } }
-        return String(PGBytes.encode(bytes).dropFirst(2))
+        return PGBytes.hexDigits(bytes)
     }
 
     /// The words of a bytea column in text form (`\x…`).
@@ -208,7 +216,7 @@ final class ProblemGrouper: @unchecked Sendable {
     /// from the most recent appeals within the time window (at most `windowEntries`), with their stored groups.
     func warmUp(pool: PGPool) async throws -> Int {
         try await pool.transaction { [self] conn in
-            try conn.query("SELECT pg_advisory_xact_lock(hashtext(\(Self.lockName)))")
+            try Self.takeTurn(conn)
             if try conn.query("SELECT 1 FROM duplicate_log LIMIT 1").rows.isEmpty { try backfill(conn) }
             try rebuild(conn)
             return lock.withLock { index.count }

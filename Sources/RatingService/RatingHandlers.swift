@@ -41,8 +41,6 @@ struct RatingHandlers: RatingV1.RatingService.Handler {
     var now: @Sendable () -> Date = { Date() }
     /// One read of the same facts for concurrent requests.
     let sharedFacts = SharedFactsLoad()
-    /// Fact rows fetched per round trip.
-    var factsChunk = 10_000
     let audit = AuditLog(service: RatingV1.RatingService.name)
 
     // MARK: GetRatings
@@ -208,15 +206,16 @@ struct RatingHandlers: RatingV1.RatingService.Handler {
     /// Facts registered in `period` (optionally one topic), with repeat flags set (see type comment). Concurrent
     /// requests for the same facts share one read (`SharedFactsLoad`).
     func facts(in period: RatingPeriod, topic: String) async throws -> [AppealFact] {
-        try await sharedFacts.facts(.init(start: period.start, end: period.end, topic: topic)) { [pool, factsChunk] in
-            try await Self.readFacts(pool, start: period.start, end: period.end, topic: topic, chunk: factsChunk)
+        try await sharedFacts.facts(.init(start: period.start, end: period.end, topic: topic)) { [pool] in
+            try await Self.readFacts(pool, start: period.start, end: period.end, topic: topic)
         }
     }
 
     /// Reads the facts through a cursor, `chunk` rows at a time (`PGConnection.forEachRow`), so neither libpq nor
     /// the row copies ever hold more than one chunk (the facts of a month at a million appeals took over a gigabyte
     /// as one result).
-    static func readFacts(_ pool: PGPool, start: Date, end: Date, topic: String, chunk: Int) async throws -> [AppealFact] {
+    static func readFacts(_ pool: PGPool, start: Date, end: Date, topic: String,
+                          chunk: Int = PGConnection.rowsPerFetch) async throws -> [AppealFact] {
         try await pool.transaction { conn in
             let topicFilter: SQL = topic.isEmpty ? "" : " AND topic_code = \(topic)"
             var repeats = RepeatTracker()

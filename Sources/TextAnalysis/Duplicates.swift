@@ -196,10 +196,8 @@ public final class DuplicateIndex {
         let t = f.terms
         let keys = f.bandKeys
         var candidates = Set<Int32>()
-        var geoCell: (Int64, Int64)?
-        if let lat = appeal.latitude, let lon = appeal.longitude, lat.isFinite, lon.isFinite {
-            let a = Int64((lat / cellDeg).rounded(.down)), b = Int64((lon / cellDeg).rounded(.down))
-            geoCell = (a, b)
+        let geoCell = cell(of: appeal)
+        if let (a, b) = geoCell, let lat = appeal.latitude {
             let dLon = Int64(min(20, (1 / max(0.05, cos(lat * Double.pi / 180))).rounded(.up)))
             for da in -1...1 { for db in -dLon...dLon { candidates.formUnion(grid[cellKey(a + Int64(da), b + db)] ?? []) } }
         }
@@ -250,11 +248,13 @@ public final class DuplicateIndex {
     /// exactly as `add` would have placed it with that decision.
     public func insert(_ appeal: DuplicateCandidate, features: DuplicateFeatures, group: Int) {
         nextGroup = max(nextGroup, group + 1)
-        var geoCell: (Int64, Int64)?
-        if let lat = appeal.latitude, let lon = appeal.longitude, lat.isFinite, lon.isFinite {
-            geoCell = (Int64((lat / cellDeg).rounded(.down)), Int64((lon / cellDeg).rounded(.down)))
-        }
-        place(appeal, features: features, group: group, geoCell: geoCell)
+        place(appeal, features: features, group: group, geoCell: cell(of: appeal))
+    }
+
+    /// The geo-grid cell of an appeal with finite coordinates.
+    private func cell(of appeal: DuplicateCandidate) -> (Int64, Int64)? {
+        guard let lat = appeal.latitude, let lon = appeal.longitude, lat.isFinite, lon.isFinite else { return nil }
+        return (Int64((lat / cellDeg).rounded(.down)), Int64((lon / cellDeg).rounded(.down)))
     }
 
     private func place(_ appeal: DuplicateCandidate, features f: DuplicateFeatures, group: Int, geoCell: (Int64, Int64)?) {

@@ -102,9 +102,12 @@ public final class PGConnection {
         return try consume(res, mayHaveCommitted: autocommit)
     }
 
+    /// Rows fetched per round trip by `forEachRow` unless told otherwise.
+    public static let rowsPerFetch = 10_000
+
     /// Runs `sql` (a query) through a cursor and hands its rows to `body` `chunk` at a time, so neither libpq nor the
     /// row copies ever hold more than one chunk of a large result. Must run inside a transaction (cursors live in one).
-    public func forEachRow(_ sql: SQL, chunk: Int = 10_000, _ body: (PGRow) throws -> Void) throws {
+    public func forEachRow(_ sql: SQL, chunk: Int = PGConnection.rowsPerFetch, _ body: (PGRow) throws -> Void) throws {
         let chunk = max(1, chunk)
         cursors += 1
         let name = "veche_rows_\(cursors)"

@@ -141,6 +141,9 @@ public enum PGBytes {
         return String(decoding: out, as: UTF8.self)
     }
 
+    /// Lower-case hex without the `\x` prefix, as `decode(…, 'hex')` reads it (bytea columns bound as text arrays).
+    public static func hexDigits(_ bytes: [UInt8]) -> String { String(encode(bytes).dropFirst(2)) }
+
     public static func decode(_ text: String) -> [UInt8]? {
         let u = Array(text.utf8)
         guard u.count >= 2, u[0] == UInt8(ascii: "\\"), u[1] == UInt8(ascii: "x"), u.count % 2 == 0 else { return nil }
