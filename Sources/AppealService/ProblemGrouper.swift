@@ -92,9 +92,16 @@ final class ProblemGrouper: @unchecked Sendable {
         seq, appeal_id::text AS appeal_id, group_id, received_at, latitude, longitude, topic_code, category_code, terms, band_keys
         """
 
-    /// Reads the log the cache does not have yet (all of its recent window when the cache is stale).
+    /// Reads the log the cache does not have yet (all of its recent window when the cache is stale, or when the log
+    /// was cleaned past the last entry this instance applied: an instance idle that long would otherwise keep
+    /// entries the log no longer holds and miss the ones removed).
     private func catchUp(_ conn: PGConnection) throws {
         if lock.withLock({ stale }) { return try rebuild(conn) }
+        // Cleaning removes a prefix of the log, so the entry last applied is gone exactly when it passed this instance.
+        let applied = lock.withLock { appliedSeq }
+        if applied > 0, try conn.query("SELECT 1 FROM duplicate_log WHERE seq = \(applied)").first == nil {
+            return try rebuild(conn)
+        }
         let rows = try conn.query("""
             SELECT \(Self.logColumns) FROM duplicate_log WHERE seq > \(lock.withLock { appliedSeq }) ORDER BY seq
             """).rows

@@ -69,11 +69,21 @@ struct SharedGroupingTests {
         }
     }
 
-    /// The same street-lighting complaint, as the grouper sees it (features computed at grouping).
-    static func lighting(_ id: String) -> ProblemGrouper.Request {
-        let c = DuplicateCandidate(id: id, text: "Не работает уличное освещение на улице Садовой, темно вечером",
-                                   topicCode: "roads", categoryCode: "roads.lighting", latitude: 51.74, longitude: 36.19, date: Date())
+    /// A complaint received now, as the grouper sees it (features computed at grouping).
+    static func request(_ id: String, _ text: String, category: String, latitude: Double, longitude: Double) -> ProblemGrouper.Request {
+        let c = DuplicateCandidate(id: id, text: text, topicCode: String(category.prefix { $0 != "." }), categoryCode: category,
+                                   latitude: latitude, longitude: longitude, date: Date())
         return ProblemGrouper.Request(appealID: id, input: GroupingInput(candidate: c, features: nil))
+    }
+
+    /// The same street-lighting complaint.
+    static func lighting(_ id: String) -> ProblemGrouper.Request {
+        request(id, "Не работает уличное освещение на улице Садовой, темно вечером", category: "roads.lighting", latitude: 51.74, longitude: 36.19)
+    }
+
+    /// A different problem (waste), for log entries that are not lighting complaints.
+    static func waste(_ id: String) -> ProblemGrouper.Request {
+        request(id, "Не вывозят мусор с контейнерной площадки у школы, переполнены баки", category: "waste.collection", latitude: 51.70, longitude: 36.15)
     }
 
     @Test("A grouping decision whose transaction rolled back is never used: the next turn finds it missing from the log and rebuilds the cache")
@@ -102,6 +112,38 @@ struct SharedGroupingTests {
             let second = try await pool.transaction { conn in try grouper.assign(conn, [Self.lighting(next)]) }
             #expect(second == [real])
             #expect(grouper.rebuilds == rebuildsAtStart + 1)
+        }
+    }
+
+    @Test("An instance whose last applied log entry was cleaned away rebuilds from the log: it no longer groups with an appeal the log dropped, as a fresh instance would not")
+    func anInstanceBehindACleanedLogRebuilds() async throws {
+        try await withCluster { cluster in
+            let env = try await cluster.environment("appeal", schema: AppealSchema.name)
+            defer { env.close() }
+            let built = try await AppealServiceApp.build(env: env, autoRegister: false)
+            let idle = try #require(built.handlers.grouper)
+            let busy = try ProblemGrouper()
+            let pool = try env.requirePool()
+            let first = UUID().uuidString.lowercased()
+            #expect(try await pool.transaction { try idle.assign($0, [Self.lighting(first)]) } == [first])
+            // Another instance logs another problem; the idle one then groups one more of that problem.
+            let other = UUID().uuidString.lowercased()
+            _ = try await pool.transaction { try busy.assign($0, [Self.waste(other)]) }
+            let own = UUID().uuidString.lowercased()
+            #expect(try await pool.transaction { try idle.assign($0, [Self.waste(own)]) } == [other])
+            let rebuildsBefore = idle.rebuilds
+            // Cleaning removes the log's prefix before the idle instance's own last decision: the lighting complaint
+            // and the entry it last applied are gone.
+            try await pool.withConnection { conn in
+                try conn.query("DELETE FROM duplicate_log WHERE seq < (SELECT seq FROM duplicate_log WHERE appeal_id = \(own)::uuid)")
+            }
+            // It finds its last applied entry gone, rebuilds, and the dropped complaint is no group to join any more.
+            let after = UUID().uuidString.lowercased()
+            #expect(try await pool.transaction { try idle.assign($0, [Self.lighting(after)]) } == [after])
+            #expect(idle.rebuilds == rebuildsBefore + 1)
+            let last = UUID().uuidString.lowercased()
+            #expect(try await pool.transaction { try idle.assign($0, [Self.lighting(last)]) } == [after])
+            #expect(idle.rebuilds == rebuildsBefore + 1, "caught up from then on")
         }
     }
 
