@@ -114,7 +114,7 @@ let package = Package(
         .target(name: "VecheTestSupport", dependencies: ["VecheRuntime", "Contracts", "VecheAuth", log, lifecycle, tracing], path: "Tests/VecheTestSupport", swiftSettings: swiftSettings),
         .testTarget(name: "VecheTests", dependencies: [
             "VecheRuntime", "Contracts", "VecheAuth", "AppealService", "AgencyService", "RatingService", "SurveyService", "Gateway", "DataKit", "VecheTestSupport",
-            "AgencyDirectory", "WorkCalendar", "WorkspaceUI", "VecheTool", "MediaMonitoring",
+            "AgencyDirectory", "WorkCalendar", "WorkspaceUI", "VecheTool", "MediaMonitoring", "TextAnalysis",
             .product(name: "HummingbirdTesting", package: "hummingbird"), lifecycle,
         ], swiftSettings: swiftSettings),
         .testTarget(name: "VecheRuntimeTests", dependencies: ["VecheRuntime", "Contracts", "VecheAuth", "VecheTestSupport", log, lifecycle], swiftSettings: swiftSettings),

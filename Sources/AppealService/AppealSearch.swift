@@ -1,10 +1,14 @@
 import VecheRuntime
 
-/// Full-text search of ListAppeals (`q=`, migration 12): a stored `tsvector` of the redacted text with Russian
-/// stemming, computed by PostgreSQL when a row is written (a generated column) and indexed by GIN. Queries
-/// match the stored vector, so nothing recomputes `to_tsvector` per row at read time, and only the redacted
-/// text is searchable: a search cannot find an appeal by personal data its caller may not see. An appeal
-/// number matches too (`q=2026-000123`).
+/// Full-text search of ListAppeals (`q=`): a stored `tsvector` of the redacted text with Russian stemming,
+/// indexed by GIN (migration 12). Queries match the stored vector, so nothing recomputes `to_tsvector` per row at
+/// read time, and only the redacted text is searchable: a search cannot find an appeal by personal data its caller
+/// may not see. An appeal number matches too (`q=2026-000123`).
+///
+/// Who computes the vector (migration 18): intake supplies the lexemes `SearchLexemes` computed on its text workers
+/// (the same as PostgreSQL's `to_tsvector('russian', …)`, without positions), so storing an appeal does not run
+/// PostgreSQL's parser and stemmer; a row stored without them, or whose redacted text changes, gets
+/// `to_tsvector('russian', redacted_body)` from the trigger — the one rule for every other writer.
 enum AppealSearch {
     static let migrationSQL = """
         DROP INDEX appeals_fts_idx;
@@ -12,6 +16,27 @@ enum AppealSearch {
             GENERATED ALWAYS AS (to_tsvector('russian', redacted_body)) STORED;
         CREATE INDEX appeals_search_idx ON appeals USING gin (search_vector);
         """
+
+    /// Migration 18: the vector becomes an ordinary column (existing values kept, no table rewrite) that the writer
+    /// may fill; the trigger computes it when the writer did not, or when the redacted text changed.
+    static let suppliedVectorSQL = """
+        ALTER TABLE appeals ALTER COLUMN search_vector DROP EXPRESSION;
+        CREATE FUNCTION appeal_search_vector() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            NEW.search_vector := to_tsvector('russian', NEW.redacted_body);
+            RETURN NEW;
+        END $$;
+        CREATE TRIGGER appeals_search_vector_insert BEFORE INSERT ON appeals
+            FOR EACH ROW WHEN (NEW.search_vector IS NULL) EXECUTE FUNCTION appeal_search_vector();
+        CREATE TRIGGER appeals_search_vector_update BEFORE UPDATE OF redacted_body ON appeals
+            FOR EACH ROW WHEN (NEW.redacted_body IS DISTINCT FROM OLD.redacted_body) EXECUTE FUNCTION appeal_search_vector();
+        """
+
+    /// One bound text per appeal: its lexemes separated by spaces (a lexeme never holds whitespace), nil for none.
+    static func lexemeText(_ lexemes: [String]?) -> String? { lexemes?.joined(separator: " ") }
+
+    /// The stored vector from a `lexemeText` column named `lexemes` (NULL stays NULL: the trigger computes it).
+    static let suppliedVector: SQL = "array_to_tsvector(string_to_array(lexemes, ' '))"
 
     /// The ListAppeals condition for a text query (words with Russian stemming, or an appeal number).
     static func condition(_ q: String) -> SQL {

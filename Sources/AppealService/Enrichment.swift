@@ -36,6 +36,8 @@ struct Enrichment: Sendable {
     var agencyID = ""
     var municipalityOktmo = ""
     var redactedText = ""
+    /// The full-text search lexemes of `redactedText` (nil: PostgreSQL computes them when it is stored).
+    var searchLexemes: [String]?
     var monitoringFlags: [String] = []
     /// A problem group decided by the enricher itself ("" = none; see `grouping`).
     var problemGroupID = ""

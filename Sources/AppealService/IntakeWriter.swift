@@ -18,6 +18,9 @@ struct PreparedAppeal: Sendable {
     var traceParent: String = TraceHeaders.currentTraceParent()
     /// Grouped with the earlier appeals when stored (nil: `appeal.problemGroupId` as the enricher set it).
     var grouping: GroupingInput? = nil
+    /// The search lexemes of `appeal.redactedText` computed by the service (`SearchLexemes`); nil: PostgreSQL
+    /// computes the vector when the row is stored (`AppealSearch`).
+    var searchLexemes: [String]? = nil
 }
 
 /// What became of a prepared appeal.
@@ -132,12 +135,13 @@ struct IntakeWriter: Sendable {
                 author_social, author_postal, title, body, redacted_body, address, latitude, longitude, municipality_oktmo,
                 topic_code, category_code, classification_confidence, agency_id, problem_group_id, monitoring_flags,
                 received_at, registered_at, register_due, forward_due, answer_due, first_reaction_due, source_url, attachment_urls,
-                is_public, citizen_token_hash, version, event_seq, last_event_at, classifier_version, needs_triage)
+                is_public, citizen_token_hash, version, event_seq, last_event_at, classifier_version, needs_triage, search_vector)
             SELECT id, to_char(received_at AT TIME ZONE \(timeZone), 'YYYY') || '-' || lpad(nextval('appeal_number_seq')::text, 6, '0'),
                 channel, external_id, status, author_name, author_email, author_phone, author_social, author_postal, title, body,
                 redacted_body, address, latitude, longitude, municipality_oktmo, topic_code, category_code, confidence, agency_id,
                 problem_group_id, flags::text[], received_at, registered_at, register_due, forward_due, answer_due, first_reaction_due,
-                source_url, urls::text[], is_public, token_hash, version, event_seq, last_event_at, classifier_version, needs_triage
+                source_url, urls::text[], is_public, token_hash, version, event_seq, last_event_at, classifier_version, needs_triage,
+                \(AppealSearch.suppliedVector)
             FROM unnest(\(col(\.id))::uuid[], \(col(\.channel.name))::text[], \(col(\.externalId))::text[], \(col(\.status.name))::text[],
                 \(authors.map(\.fullName))::text[], \(authors.map(\.email))::text[], \(authors.map(\.phone))::text[],
                 \(authors.map(\.socialHandle))::text[], \(authors.map(\.postalAddress))::text[], \(col(\.title))::text[], \(col(\.text))::text[],
@@ -150,11 +154,11 @@ struct IntakeWriter: Sendable {
                 \(due(\.firstReactionDueMs))::timestamptz[], \(col(\.sourceUrl))::text[], \(finals.map { $0.attachmentUrls.pgText })::text[],
                 \(col(\.isPublic))::boolean[], \(items.map { CitizenToken.hash($0.citizenToken) })::text[], \(finals.map { Int64($0.version) })::bigint[],
                 \(eventCounts.map { Int32($0) })::int[], \(items.map(\.at))::timestamptz[], \(col(\.classifierVersion))::text[],
-                \(col(\.needsTriage))::boolean[])
+                \(col(\.needsTriage))::boolean[], \(items.map { AppealSearch.lexemeText($0.searchLexemes) })::text[])
                 AS r(id, channel, external_id, status, author_name, author_email, author_phone, author_social, author_postal, title, body,
                      redacted_body, address, latitude, longitude, municipality_oktmo, topic_code, category_code, confidence, agency_id,
                      problem_group_id, flags, received_at, registered_at, register_due, forward_due, answer_due, first_reaction_due,
-                     source_url, urls, is_public, token_hash, version, event_seq, last_event_at, classifier_version, needs_triage)
+                     source_url, urls, is_public, token_hash, version, event_seq, last_event_at, classifier_version, needs_triage, lexemes)
             ON CONFLICT (channel, external_id) DO NOTHING
             RETURNING id::text AS id, number, updated_at
             """).rows

@@ -140,5 +140,6 @@ enum AppealSchema {
         Migration(15, "overdue lists read the overdue appeals only (open appeals by answer deadline)", AppealListIndexes.overdueSQL),
         Migration(16, "autovacuum keeps the appeals' visibility map fresh for index-only list reads", AppealListIndexes.vacuumSQL),
         Migration(17, "duplicate grouping shared by every instance: the log of grouping decisions", ProblemGrouper.migrationSQL),
+        Migration(18, "the search vector supplied by intake (PostgreSQL computes it only when none is given)", AppealSearch.suppliedVectorSQL),
     ]
 }

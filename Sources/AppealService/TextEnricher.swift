@@ -13,11 +13,13 @@ final class TextPipeline {
     let redactor = PIIRedactor()
     let monitor: MonitoringDetector
     let duplicates: DuplicateFeaturizer
+    let search: SearchLexemes
 
     init(model: ClassifierModel, duplicateOptions: DuplicateIndexOptions) throws {
         classifier = try AppealClassifier(model: model)
         monitor = try MonitoringDetector()
         duplicates = try DuplicateFeaturizer(options: duplicateOptions)
+        search = try SearchLexemes()
     }
 }
 
@@ -78,6 +80,8 @@ struct TextEnricher: AppealEnricher {
         /// Calibrated topic confidence below the model's (or the configured) routing threshold.
         var needsTriage = false
         var redactedText = ""
+        /// The full-text search lexemes of `redactedText` (nil: PostgreSQL computes them when it is stored).
+        var searchLexemes: [String]?
         var monitoringFlags: [String] = []
         var features: DuplicateFeatures?
     }
@@ -127,10 +131,11 @@ struct TextEnricher: AppealEnricher {
         let text = Self.text(of: appeal)
         let tokens = Tokenizer.normalizedTokens(text)   // once for the monitoring detector and the duplicate features
         let cls = p.classifier.classify(text, channel: appeal.channel.name)
+        let redacted = p.redactor.redact(appeal.text).text
         return TextFacts(topicCode: cls.topicCode, categoryCode: cls.categoryCode, confidence: cls.topicConfidence,
                          classifierVersion: cls.modelVersion,
                          needsTriage: cls.topicConfidence < settings.threshold(for: p.classifier.model),
-                         redactedText: p.redactor.redact(appeal.text).text,
+                         redactedText: redacted, searchLexemes: p.search.lexemes(of: redacted),
                          monitoringFlags: Array(Set(p.monitor.detect(tokens: tokens).map(\.flag.rawValue))).sorted(),
                          features: p.duplicates.features(tokens: tokens))
     }
@@ -146,6 +151,7 @@ struct TextEnricher: AppealEnricher {
             e.classifierVersion = f.classifierVersion
             e.needsTriage = f.needsTriage
             e.redactedText = f.redactedText
+            e.searchLexemes = f.searchLexemes
             e.monitoringFlags = f.monitoringFlags
             // A category the citizen chose explicitly (Open311 service_code) wins over the model.
             if let chosen = Taxonomy.category(code: r.categoryHint) {

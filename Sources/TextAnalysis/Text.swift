@@ -152,43 +152,52 @@ public enum TextAnalysisError: Error, CustomStringConvertible {
     }
 }
 
-/// Snowball Russian stemmer (libstemmer, UTF-8). `sb_stemmer` is not thread-safe, so each instance
-/// owns its own C stemmer and must be used from one thread/task at a time (it is deliberately not
-/// `Sendable`; create one per worker). Results are memoised per instance.
-public final class RussianStemmer {
+/// One Snowball stemmer of libstemmer (UTF-8) for one language. `sb_stemmer` is not thread-safe, so each instance
+/// owns its own C stemmer and must be used from one thread/task at a time (deliberately not `Sendable`; create one
+/// per worker). Results are memoised per instance. A word the stemmer reduces to nothing is returned unchanged, as
+/// PostgreSQL's Snowball dictionaries do.
+public final class SnowballStemmer {
     private let handle: OpaquePointer
     private var cache: [String: String] = [:]
 
-    public init() throws {
-        guard let h = sb_stemmer_new("russian", "UTF_8") else { throw TextAnalysisError.stemmerUnavailable("russian/UTF_8") }
+    public init(language: String) throws {
+        guard let h = sb_stemmer_new(language, "UTF_8") else { throw TextAnalysisError.stemmerUnavailable("\(language)/UTF_8") }
         handle = h
     }
 
     deinit { sb_stemmer_delete(handle) }
 
-    /// Stem of one lower-cased word. Words without Cyrillic letters (numbers, Latin) are returned as-is.
+    /// Stem of one lower-cased word.
     public func stem(_ word: String) -> String {
         if let c = cache[word] { return c }
-        let result: String
-        if word.unicodeScalars.contains(where: { (0x0400...0x04FF).contains($0.value) }) {
-            var bytes = Array(word.utf8)
-            let stemmed: String? = bytes.withUnsafeMutableBufferPointer { buf -> String? in
-                guard let base = buf.baseAddress, buf.count < Int(Int32.max) else { return nil }
-                let outPtr = base.withMemoryRebound(to: sb_symbol.self, capacity: buf.count) {
-                    sb_stemmer_stem(handle, $0, Int32(buf.count))
-                }
-                guard let out = outPtr else { return nil }
-                let len = Int(sb_stemmer_length(handle))
-                guard len >= 0 else { return nil }
-                return String(decoding: UnsafeBufferPointer(start: out, count: len), as: UTF8.self)
+        var bytes = Array(word.utf8)
+        let stemmed: String? = bytes.withUnsafeMutableBufferPointer { buf -> String? in
+            guard let base = buf.baseAddress, buf.count < Int(Int32.max) else { return nil }
+            let outPtr = base.withMemoryRebound(to: sb_symbol.self, capacity: buf.count) {
+                sb_stemmer_stem(handle, $0, Int32(buf.count))
             }
-            result = (stemmed?.isEmpty == false) ? (stemmed ?? word) : word
-        } else {
-            result = word
+            guard let out = outPtr else { return nil }
+            let len = Int(sb_stemmer_length(handle))
+            guard len >= 0 else { return nil }
+            return String(decoding: UnsafeBufferPointer(start: out, count: len), as: UTF8.self)
         }
+        let result = (stemmed?.isEmpty == false) ? (stemmed ?? word) : word
         if cache.count > 200_000 { cache.removeAll(keepingCapacity: true) }
         cache[word] = result
         return result
+    }
+}
+
+/// Snowball Russian stemmer for the text tools: words without Cyrillic letters (numbers, Latin) are returned as-is.
+/// Not thread-safe (see `SnowballStemmer`).
+public final class RussianStemmer {
+    private let snowball: SnowballStemmer
+
+    public init() throws { snowball = try SnowballStemmer(language: "russian") }
+
+    /// Stem of one lower-cased word. Words without Cyrillic letters (numbers, Latin) are returned as-is.
+    public func stem(_ word: String) -> String {
+        word.unicodeScalars.contains(where: { (0x0400...0x04FF).contains($0.value) }) ? snowball.stem(word) : word
     }
 
     /// Normalise + tokenise + drop stop words + stem.

@@ -26,6 +26,11 @@ enum TextBench {
         time("PII redaction") { redactor.redact($0).text.utf8.count }
         time("special monitoring") { monitor.detect($0).count }
         time("duplicate features") { duplicates.features($0).terms.count }
+        let search = try SearchLexemes()
+        time("search lexemes") { search.lexemes(of: $0)?.count ?? 0 }
+        let covered = texts.filter { search.lexemes(of: redactor.redact($0).text) != nil }.count
+        print(String(format: "search lexemes computed by the service for %d of %d redacted texts (%.1f %%; PostgreSQL computes the rest)",
+                     covered, texts.count, 100 * Double(covered) / Double(texts.count)))
         if sink == 42 { print("") }
     }
 }
