@@ -136,6 +136,11 @@ struct PGPoolTests {
             let runs = Shared(0)
             let pid = try #require(try await pool.query("SELECT pg_backend_pid() AS pid").first?.int("pid"))
             _ = try await admin.query("SELECT pg_terminate_backend(\(Int(pid)))")
+            // Killed, not merely signalled: the backend has exited (a fixed sleep was too short on a loaded machine,
+            // and a connection whose backend is still exiting looks alive to any check).
+            #expect(try await eventually {
+                try await admin.query("SELECT count(*) AS n FROM pg_stat_activity WHERE pid = \(Int(pid))").first?.int("n") == 0
+            })
             try await Task.sleep(for: .milliseconds(100))
             // The dead connection is noticed and replaced before the closure gets it: the closure succeeds, once.
             let fresh = try await pool.withConnection { conn in
