@@ -141,5 +141,6 @@ enum AppealSchema {
         Migration(16, "autovacuum keeps the appeals' visibility map fresh for index-only list reads", AppealListIndexes.vacuumSQL),
         Migration(17, "duplicate grouping shared by every instance: the log of grouping decisions", ProblemGrouper.migrationSQL),
         Migration(18, "the search vector supplied by intake (PostgreSQL computes it only when none is given)", AppealSearch.suppliedVectorSQL),
+        Migration(19, "the deadline watcher's first-reaction check reads an index, not the table", DeadlineWatcher.firstReactionIndexSQL),
     ]
 }

@@ -177,6 +177,32 @@ struct AppealReadsAtScaleTests {
         }
     }
 
+    /// The deadline watcher runs its four checks every 30 s: each reads the partial index of its deadline (migration
+    /// 19 added the first-reaction one; before, that check read the whole table on every pass).
+    @Test func theDeadlineWatchersChecksReadTheirIndexesNotTheTable() async throws {
+        try await withAppealService { _, env, _, _ in
+            let pool = try #require(env.pool)
+            try await insertSynthetic(pool, count: Self.rows)
+            try await pool.withConnection { conn in
+                try conn.query("""
+                    UPDATE appeals SET first_reaction_due = received_at + interval '1 day'
+                    WHERE status IN ('received', 'registered', 'assigned', 'forwarded')
+                    """)
+                try conn.unsafeExecute("VACUUM ANALYZE appeals")
+                let expected = ["register": "appeals_register_due_idx", "forward": "appeals_forward_due_idx",
+                                "answer": "appeals_answer_due_idx", "first_reaction": "appeals_first_reaction_due_idx"]
+                #expect(Set(DeadlineWatcher.checks.map(\.kind)) == Set(expected.keys))
+                for check in DeadlineWatcher.checks {
+                    let sql = DeadlineWatcher.candidatesSQL(check, now: Date(timeIntervalSince1970: 1_796_000_000))
+                    let json = try conn.query(SQL("EXPLAIN (ANALYZE, FORMAT JSON) ") + sql).rows.first?.string("QUERY PLAN") ?? ""
+                    let work = try PlanWork(json)
+                    #expect(!work.nodeTypes.contains("Seq Scan"), "\(check.kind): \(work.nodeTypes)\n\(json)")
+                    #expect(work.indexes.contains(expected[check.kind] ?? ""), "\(check.kind): \(work.indexes)\n\(json)")
+                }
+            }
+        }
+    }
+
     /// Only the redacted text is searchable (a name the redaction removed finds nothing), with Russian stemming.
     @Test func textSearchMatchesTheRedactedTextOnly() async throws {
         try await withAppealService { _, env, _, client in
