@@ -144,5 +144,6 @@ enum AgencySchema {
         NotificationSchema.migration,
         WorkloadSchema.migration,
         SavedFilterSchema.migration,
+        NotificationSchema.alertsByAppeal,
     ]
 }

@@ -139,6 +139,22 @@ struct NotificationTests {
         return out
     }
 
+    @Test("An escalation pass reads an appeal's alerted levels through the appeal index, not the whole alert table")
+    func alertedLevelsAreReadByIndex() async throws {
+        try await Self.withAgency(smtpPort: nil) { _, pool, _ in
+            try await pool.withConnection { conn in
+                try conn.query("""
+                    INSERT INTO escalation_alerts (key, appeal_id, role, due_at, recipients)
+                    SELECT 'k-' || i, 'appeal-' || (i / 3), 'curator', now(), 1 FROM generate_series(1, 30000) i
+                    """)
+                try conn.unsafeExecute("ANALYZE escalation_alerts")
+                let plan = try conn.query(SQL("EXPLAIN (FORMAT JSON) ") + EscalationTicker.alertedSQL(appealID: "appeal-77")).rows.first?.string("QUERY PLAN") ?? ""
+                #expect(plan.contains("escalation_alerts_appeal_idx") && !plan.contains("Seq Scan"), "\(plan)")
+                #expect(try conn.query(EscalationTicker.alertedSQL(appealID: "appeal-77")).rows.map { $0.string("key") }.sorted() == ["k-231", "k-232", "k-233"])
+            }
+        }
+    }
+
     @Test("A batch of interleaved events in one transaction leaves exactly the workload facts and escalation items that applying them one by one leaves")
     func batchEqualsOneByOne() async throws {
         try await Self.withAgency(smtpPort: nil) { built, pool, env in

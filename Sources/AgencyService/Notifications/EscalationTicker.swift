@@ -61,9 +61,12 @@ final class EscalationTicker: Service, @unchecked Sendable {
         return queued
     }
 
+    /// The levels already alerted for an appeal (read through `escalation_alerts_appeal_idx`, AgencyService migration 8).
+    static func alertedSQL(appealID: String) -> SQL { "SELECT key FROM escalation_alerts WHERE appeal_id = \(appealID)" }
+
     private func escalate(_ conn: PGConnection, _ item: EscalationItemRow, now: Date) throws -> Int {
         let chain = try NotificationStore.chain(conn, block: item.topicCode)
-        let alerted = Set(try conn.query("SELECT key FROM escalation_alerts WHERE appeal_id = \(item.appealID)").rows.map { $0.string("key") })
+        let alerted = Set(try conn.query(Self.alertedSQL(appealID: item.appealID)).rows.map { $0.string("key") })
         let decision = Escalation.evaluate(item.overdue, chain: chain, now: now, alerted: alerted)
         var queued = 0
         for alert in decision.toSend {
