@@ -148,6 +148,9 @@ final class Leadership: @unchecked Sendable {
     // Touched only by the relay's single loop task.
     private var session: PGSession?
     private var leader = false
+    /// The last attempt failed: the next failures are not logged again (the relay asks on every poll, four
+    /// times a second, and a database outage filled the log with one warning per poll).
+    private var failing = false
 
     init(pool: PGPool, logger: Logger) {
         self.pool = pool
@@ -170,9 +173,12 @@ final class Leadership: @unchecked Sendable {
                 try conn.query("SELECT pg_try_advisory_lock(\(EventRelay.leaderLock)) AS ok").first?.bool("ok") ?? false
             }
             if leader { logger.info("event relay: this instance publishes events") }
+            if failing { logger.notice("event relay: the database answers again") }
+            failing = false
             return leader
         } catch {
-            logger.warning("event relay: cannot take the leader lock", metadata: ["error": "\(error)"])
+            if !failing { logger.warning("event relay: cannot take the leader lock, retrying quietly", metadata: ["error": "\(error)"]) }
+            failing = true
             leader = false
             return false
         }
