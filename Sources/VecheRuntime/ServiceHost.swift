@@ -127,7 +127,8 @@ public final class NatsServiceHost: Service, @unchecked Sendable {
                 self.stopping.store(true, ordering: .releasing)
                 // Draining waits on cnats: do it on a blocking thread, not the cooperative pool.
                 let subs = self.subscriptions.withLock { $0 }
-                _ = try? await self.connection.blocking.run { for s in subs { s.drain() } }
+                let connection = self.connection
+                _ = try? await connection.blocking.run { NatsSubscription.drainAll(subs, connected: connection.isConnected) }
                 queue.finish()
             }
             for _ in 0..<concurrency {

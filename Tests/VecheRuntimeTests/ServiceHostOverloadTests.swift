@@ -75,6 +75,31 @@ struct ServiceHostOverloadTests {
         }
     }
 
+    /// A host with twelve endpoints (a service's RPCs) shuts down promptly after its NATS server went away: its
+    /// subscriptions cannot drain without a server, and draining them one by one waited 5 s each (60 s here).
+    @Test func shutdownWithoutTheServerIsPromptWhateverTheNumberOfEndpoints() async throws {
+        try await withCluster { cluster in
+            let worker = Worker(work: .milliseconds(1))
+            let endpoints = (0..<12).map { i in
+                RPCEndpoint(name: "Work\(i)", subject: "test.v1.Work\(i)", handle: worker.endpoint.handle)
+            }
+            let server = try await cluster.connectBus(as: TestCluster.unrestrictedUser.name)
+            defer { server.close() }
+            let host = NatsServiceHost(info: .init(name: "Work", version: "0", description: "shutdown test"), endpoints: endpoints,
+                                       connection: server, authenticator: HeaderAuthenticator(), logger: cluster.logger)
+            let clock = ContinuousClock()
+            let stoppedAt = try await withServices([host], logger: cluster.logger) { () async throws -> ContinuousClock.Instant in
+                await host.waitUntilReady()
+                cluster.stopNats()
+                let disconnected = try await eventually { !server.isConnected }
+                #expect(disconnected)
+                return clock.now
+            }
+            let shutdown = clock.now - stoppedAt
+            #expect(shutdown < .seconds(10), "graceful shutdown took \(shutdown)")
+        }
+    }
+
     @Test func aRequestWhoseDefaultDeadlinePassedWhileQueuedIsDroppedWithoutRunning() async throws {
         try await withCluster { cluster in
             let worker = Worker(work: .milliseconds(1))

@@ -205,6 +205,14 @@ public final class TestCluster: @unchecked Sendable {
         return PatientTransport(base: CredentialedTransport(base: nats) { [RPCHeader.authorization: "Bearer " + token] })
     }
 
+    /// Stops the cluster's nats-server (for tests of what clients do without it); `stop()` still cleans up.
+    public func stopNats() {
+        if natsProcess.isRunning {
+            natsProcess.terminate()
+            natsProcess.waitUntilExit()
+        }
+    }
+
     public func stop() async {
         callerConnection.withLock { caller }?.close()
         if natsProcess.isRunning {
