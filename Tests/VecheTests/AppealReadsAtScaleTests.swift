@@ -203,6 +203,16 @@ struct AppealReadsAtScaleTests {
         }
     }
 
+    /// The periodic loop: every check on the first pass and on every `dayScaleEvery`-th, the first reaction (hours on
+    /// a working-hours clock) on every pass; a check the rules add later is a day-scale one unless listed here.
+    @Test func theWatcherChecksTheFirstReactionOnEveryPassAndDayScaleDeadlinesEveryTenth() {
+        let all = Set(DeadlineWatcher.checks.map(\.kind))
+        #expect(DeadlineWatcher.kinds(forPass: 0) == all)
+        #expect(DeadlineWatcher.kinds(forPass: DeadlineWatcher.dayScaleEvery) == all)
+        for pass in 1..<DeadlineWatcher.dayScaleEvery { #expect(DeadlineWatcher.kinds(forPass: pass) == ["first_reaction"]) }
+        #expect(all.contains("first_reaction"), "the kind checked on every pass is one the rules define")
+    }
+
     /// Only the redacted text is searchable (a name the redaction removed finds nothing), with Russian stemming.
     @Test func textSearchMatchesTheRedactedTextOnly() async throws {
         try await withAppealService { _, env, _, client in
