@@ -42,8 +42,11 @@ final class DeadlineWatcher: Service, @unchecked Sendable {
         n % dayScaleEvery == 0 ? Set(checks.map(\.kind)) : ["first_reaction"]
     }
 
+    /// One deadline check: the deadline kind, its column and the statuses that wait for it.
+    typealias Check = (kind: String, column: String, statuses: [String])
+
     /// Which deadline applies while an appeal is in which statuses (the table is `AppealLifecycleRules.deadlineWaits`).
-    static let checks: [(kind: String, column: String, statuses: [String])] = AppealLifecycleRules.deadlineWaits.map { wait in
+    static let checks: [Check] = AppealLifecycleRules.deadlineWaits.map { wait in
         (wait.kind, wait.kind + "_due", AppealV1.Status.allCases.filter(wait.statuses.contains).map(\.name))
     }
 
@@ -65,7 +68,7 @@ final class DeadlineWatcher: Service, @unchecked Sendable {
     /// Up to 1,000 appeals that missed `check`'s deadline and have no alert for it, earliest first. Each check reads
     /// a partial index on its deadline over the statuses that wait for it (`appeals_register_due_idx`,
     /// `appeals_forward_due_idx`, `appeals_answer_due_idx`, `appeals_first_reaction_due_idx`), never the table.
-    static func candidatesSQL(_ check: (kind: String, column: String, statuses: [String]), now: Date) -> SQL {
+    static func candidatesSQL(_ check: Check, now: Date) -> SQL {
         let due = SQL(stringLiteral: "a.\(check.column)")
         return """
             SELECT a.id::text AS id FROM appeals a
@@ -83,7 +86,7 @@ final class DeadlineWatcher: Service, @unchecked Sendable {
             WHERE status IN ('received', 'registered', 'assigned', 'forwarded');
         """
 
-    private func alert(_ id: String, check: (kind: String, column: String, statuses: [String]), now: Date) async throws -> Bool {
+    private func alert(_ id: String, check: Check, now: Date) async throws -> Bool {
         let due = SQL(stringLiteral: "a.\(check.column)")
         let added = try await pool.transaction { conn -> Bool in
             guard let locked = try AppealStore.lock(conn, idOrNumber: id) else { return false }

@@ -103,7 +103,7 @@ final class ProblemGrouper: @unchecked Sendable {
             return try rebuild(conn)
         }
         let rows = try conn.query("""
-            SELECT \(Self.logColumns) FROM duplicate_log WHERE seq > \(lock.withLock { appliedSeq }) ORDER BY seq
+            SELECT \(Self.logColumns) FROM duplicate_log WHERE seq > \(applied) ORDER BY seq
             """).rows
         let missing = lock.withLock { () -> Bool in
             for row in rows {

@@ -7,9 +7,10 @@ import Foundation
 /// It reproduces PostgreSQL's default parser and the `russian` configuration for the tokens ordinary appeal text is
 /// made of: words (Cyrillic → `russian_stem`, ASCII-only → `english_stem`, each with PostgreSQL's own stop-word
 /// files, shipped as resources), numbers and letter-digit words (`simple`: lower-cased), words joined by single
-/// hyphens (the whole compound and each part), and punctuation between them. For a text with anything the parser
-/// reads in ways this does not follow — e-mail addresses, hosts, URLs, paths, decimal and signed numbers, tags,
-/// entities, underscores, other scripts, combining marks — `lexemes(of:)` returns nil and PostgreSQL computes
+/// hyphens (the whole compound and each part), signed numbers, decimals and dates ("17.05.2021"), house numbers
+/// ("5/1"), tags without attributes and character entities (dropped), and punctuation between them. For a text
+/// with anything the parser reads in ways this does not follow — e-mail addresses, hosts, URLs, paths, tags with
+/// attributes, underscores, other scripts, combining marks — `lexemes(of:)` returns nil and PostgreSQL computes
 /// the vector itself (the `appeals` trigger of AppealService migration 18). `SearchLexemesTests` compares the
 /// result with the server's `to_tsvector('russian', …)` on real appeals. Not thread-safe (it owns two stemmers):
 /// one per worker.
@@ -94,12 +95,12 @@ public final class SearchLexemes {
                         return .uncovered(at: i)
                     }
                     switch n.separator {
-                    case nil, "." where n.groups == 2: out.insert("-" + n.text)
-                    case ".": out.insert(n.text)
+                    case nil, "." where n.groups == 2: out.insert("-" + Self.lowercased(s[n.range]))
+                    case ".": out.insert(Self.lowercased(s[n.range]))
                     default: return .uncovered(at: i)
                     }
-                    guard !kind(n.end).isAlnum else { return .uncovered(at: i) }
-                    i = n.end
+                    guard !kind(n.range.upperBound).isAlnum else { return .uncovered(at: i) }
+                    i = n.range.upperBound
                     last = n.separator == nil ? .signedNumber : .dotChain
                     continue
                 }
@@ -126,18 +127,19 @@ public final class SearchLexemes {
                 guard let end = Self.entityEnd(s, from: i) else { return .uncovered(at: i) }
                 i = end
                 last = .none
-            case .digit where Self.number(s, from: i)?.separator != nil:
-                // Digit groups joined by single dots (a decimal "12.5", a date "17.05.2021") or slashes (a house
-                // "5/1") are one token; letters right after it start a word of their own ("16.02.2022г", "5/1а").
-                guard let n = Self.number(s, from: i) else { return .uncovered(at: i) }
-                if n.separator == "/", kind(n.end) == .hyphen || (kind(n.end) == .dot && kind(n.end + 1).isAlnum) { return .uncovered(at: n.end) }
-                if n.separator == ".", kind(n.end) == .slash { return .uncovered(at: n.end) }
-                out.insert(n.text)
-                i = n.end
-                last = n.separator == "." ? .dotChain : .slashChain
             case .ascii, .cyrillic, .digit:
+                if let n = Self.number(s, from: i), let separator = n.separator {
+                    // Digit groups joined by single dots (a decimal "12.5", a date "17.05.2021") or slashes (a house
+                    // "5/1") are one token; letters right after it start a word of their own ("16.02.2022г", "5/1а").
+                    let end = n.range.upperBound
+                    if separator == "/", kind(end) == .hyphen || (kind(end) == .dot && kind(end + 1).isAlnum) { return .uncovered(at: end) }
+                    if separator == ".", kind(end) == .slash { return .uncovered(at: end) }
+                    out.insert(Self.lowercased(s[n.range]))
+                    i = end
+                    last = separator == "." ? .dotChain : .slashChain
+                    continue
+                }
                 // A run of letters and digits, then further runs joined by single hyphens between letters.
-                if last == .dotChain || last == .slashChain, kind(i) == .digit { return .uncovered(at: i) }
                 var parts: [Range<Int>] = []
                 var start = i
                 while true {
@@ -161,9 +163,9 @@ public final class SearchLexemes {
         return .lexemes(out.sorted())
     }
 
-    /// Digit groups from `i` joined by single dots or by single slashes (not both): the text, the number of groups,
-    /// the separator (nil: one group) and the end. Nil when `i` is not a digit.
-    static func number(_ s: [Unicode.Scalar], from i: Int) -> (text: String, groups: Int, separator: Unicode.Scalar?, end: Int)? {
+    /// Digit groups from `i` joined by single dots or by single slashes (not both): where they are, the number of
+    /// groups and the separator (nil: one group). Nil when `i` is not a digit.
+    static func number(_ s: [Unicode.Scalar], from i: Int) -> (range: Range<Int>, groups: Int, separator: Unicode.Scalar?)? {
         func digit(_ j: Int) -> Bool { j < s.count && kind(s[j]) == .digit }
         guard digit(i) else { return nil }
         var end = i
@@ -176,9 +178,7 @@ public final class SearchLexemes {
             while digit(end) { end += 1 }
             groups += 1
         }
-        var v = String.UnicodeScalarView()
-        v.append(contentsOf: s[i..<end])
-        return (String(v), groups, separator, end)
+        return (i..<end, groups, separator)
     }
 
     /// Adds the lexemes of one token (a single run, or a hyphenated compound of letter-only parts). False when it
@@ -238,8 +238,8 @@ public final class SearchLexemes {
         return j + 1
     }
 
-    /// A token of ASCII letters, digits and Cyrillic letters in lower case (what PostgreSQL's `lowerstr` gives for
-    /// them), built from UTF-8 bytes without Foundation's general Unicode lower-casing.
+    /// A token of ASCII letters, digits, Cyrillic letters (and the dots and slashes of a number) in lower case (what
+    /// PostgreSQL's `lowerstr` gives for them), built from UTF-8 bytes without Foundation's general Unicode lower-casing.
     static func lowercased(_ scalars: ArraySlice<Unicode.Scalar>) -> String {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(scalars.count * 2)

@@ -303,10 +303,10 @@ public final class NatsConnection: RPCTransport, @unchecked Sendable {
         return NatsSubscription(sub: sub, subject: subject)
     }
 
-    /// Drains and closes the connection (pending replies fail with `unavailable`).
     /// Connected to a server now (not reconnecting, closed or draining).
     public var isConnected: Bool { natsConnection_Status(conn) == NATS_CONN_STATUS_CONNECTED }
 
+    /// Drains and closes the connection (pending replies fail with `unavailable`).
     public func close() {
         guard !closed.exchange(true, ordering: .acquiring) else { return }
         sweeper?.cancel()
@@ -337,24 +337,16 @@ public final class NatsSubscription: @unchecked Sendable {
         self.subject = subject
     }
 
-    /// Stops interest but lets already-received messages be delivered.
-    public func drain() {
-        guard !done.exchange(true, ordering: .acquiring) else { return }
-        _ = natsSubscription_Drain(sub)
-        _ = natsSubscription_WaitForDrainCompletion(sub, 5000)
-        natsSubscription_Destroy(sub)
-    }
-
     public func unsubscribe() {
         guard !done.exchange(true, ordering: .acquiring) else { return }
         _ = natsSubscription_Unsubscribe(sub)
         natsSubscription_Destroy(sub)
     }
 
-    /// Drains every subscription at once and waits for them within one `timeout` (blocking: call it on a blocking
-    /// thread). Without a server connection nothing can drain (cnats waits for the server's answer to a flush), so
-    /// they are unsubscribed at once. Draining them one by one waited 5 s for each while the server was gone, which
-    /// held a service's shutdown for over 40 s.
+    /// Stops interest in every subscription at once but lets already-received messages be delivered, waiting for them
+    /// within one `timeout` (blocking: call it on a blocking thread). Without a server connection nothing can drain
+    /// (cnats waits for the server's answer to a flush), so they are unsubscribed at once. Draining them one by one
+    /// waited 5 s for each while the server was gone, which held a service's shutdown for over 40 s.
     public static func drainAll(_ subscriptions: [NatsSubscription], connected: Bool, timeout: Duration = .seconds(5)) {
         guard connected else {
             for s in subscriptions { s.unsubscribe() }
