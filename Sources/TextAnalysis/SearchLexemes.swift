@@ -130,9 +130,12 @@ public final class SearchLexemes {
             case .ascii, .cyrillic, .digit:
                 if let n = Self.number(s, from: i), let separator = n.separator {
                     // Digit groups joined by single dots (a decimal "12.5", a date "17.05.2021") or slashes (a house
-                    // "5/1") are one token; letters right after it start a word of their own ("16.02.2022г", "5/1а").
+                    // "5/1") are one token; letters right after it start a word of their own ("16.02.2022г", "5/1а"),
+                    // except Latin ones after slashes, which continue the file name ("12/12IT").
                     let end = n.range.upperBound
-                    if separator == "/", kind(end) == .hyphen || (kind(end) == .dot && kind(end + 1).isAlnum) { return .uncovered(at: end) }
+                    if separator == "/", kind(end) == .hyphen || kind(end) == .ascii || (kind(end) == .dot && kind(end + 1).isAlnum) {
+                        return .uncovered(at: end)
+                    }
                     if separator == ".", kind(end) == .slash { return .uncovered(at: end) }
                     out.insert(Self.lowercased(s[n.range]))
                     i = end

@@ -51,7 +51,7 @@ struct SearchLexemesTests {
         ("1.Прошу 2.Просим 1.2.Три 1-2 5-1 1-й 2-х-этажный ул-5 а -1 ]-1 1-й-6 #1 5#6 10-15 --5 д.-5 -13.05 -1.2.3 1-2.5", true),
         ("дом 5/1, 5/1. д.5/1 a / b 1 / 2 5/1а 5/а 1/2/3", true),
         ("5.x", false), ("5.xy", false), ("12.ru", false), ("и/или", false), ("-5/1", false), ("5/1.2", false), ("1.2/3", false),
-        ("18к.3", false), ("-5а", false), ("ответственный-ЖКС-2", false), ("7_1", false), ("p-5/p", false), ("/_", false),
+        ("18к.3", false), ("-5а", false), ("ответственный-ЖКС-2", false), ("12/12IT", false), ("5/1a", false), ("7_1", false), ("p-5/p", false), ("/_", false),
         ("test@mail.ru", false), ("http://x.ru/a", false), ("-5 слово-5", true),
         ("abc.Def", false), ("x.5", false), ("<b>жирный</b>", true), ("don't", false), ("вода\u{301}", false), ("café", false), ("&amp;", true), ("+7 900", false),
     ]
