@@ -84,9 +84,9 @@ struct IntakeBench {
 
     struct CopyRates { var rows = 0, all = 0.0, computedVector = 0.0, withoutFTS = 0.0, none = 0.0 }
 
-    /// Reads this run's stored rows (not timed) and COPYs them four times into a scratch table: as stored (the search
+    /// Reads this run's stored rows (not timed) and COPYs them into a scratch table four ways: as stored (the search
     /// vector included, as intake now supplies it), with the vector computed by PostgreSQL, without full-text search
-    /// (no vector, no GIN index), and with the primary key only.
+    /// (no vector, no GIN index) — these three twice, the better kept — and with the primary key only.
     private func copyRates(_ pool: PGPool, runID: String) async throws -> CopyRates {
         try await pool.withConnection { conn in
             let columns = try conn.query("""
