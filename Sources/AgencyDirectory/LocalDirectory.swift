@@ -86,8 +86,10 @@ public final class LocalDirectory: Service, Sendable {
     /// The current copy.
     public var snapshot: DirectorySnapshot { current.withLock { $0 } }
 
-    /// The current copy; while nothing was ever received (a service started before AgencyService), first one
-    /// attempt to fetch it (at most one attempt per `retryInterval`), so early callers do not decide on defaults.
+    /// The current copy; while nothing was ever received (a caller served before `start()` finished, or a
+    /// service started before AgencyService), first the persisted copy is read and, when there is none, one
+    /// attempt is made to fetch it (at most one try per `retryInterval`), so early callers do not decide on
+    /// defaults — nor fail because AgencyService is slow to answer while another instance already stored a copy.
     public func latest() async -> DirectorySnapshot {
         let copy = snapshot
         guard copy.revision == 0 else { return copy }
@@ -97,23 +99,29 @@ public final class LocalDirectory: Service, Sendable {
             last = now
             return true
         }
-        if due { _ = try? await refresh() }
+        guard due else { return snapshot }
+        await loadStored()
+        if snapshot.revision == 0 { _ = try? await refresh() }
         return snapshot
+    }
+
+    /// Installs the copy persisted in the service's schema, if any and newer than the one in memory.
+    func loadStored() async {
+        guard let pool else { return }
+        do {
+            if let row = try await pool.query("SELECT snapshot FROM directory_copy WHERE id = 1").first,
+               let bytes = PGBytes.decode(row.string("snapshot")) {
+                install(try AgencyV1.GetDirectorySnapshotResponse(serializedBytes: bytes))
+            }
+        } catch {
+            logger.warning("directory copy: stored copy unreadable", metadata: ["error": "\(error)"])
+        }
     }
 
     /// Loads the persisted copy, then asks AgencyService once; failures are logged and the copy (or the
     /// statutory defaults) stays in use until a later refresh succeeds.
     public func start() async {
-        if let pool {
-            do {
-                if let row = try await pool.query("SELECT snapshot FROM directory_copy WHERE id = 1").first,
-                   let bytes = PGBytes.decode(row.string("snapshot")) {
-                    install(try AgencyV1.GetDirectorySnapshotResponse(serializedBytes: bytes))
-                }
-            } catch {
-                logger.warning("directory copy: stored copy unreadable", metadata: ["error": "\(error)"])
-            }
-        }
+        await loadStored()
         do {
             try await refresh()
         } catch {

@@ -65,6 +65,11 @@ struct DirectoryDeadlineTests {
                                            callTimeout: .milliseconds(300))
             await restarted.start()
             #expect(restarted.snapshot.slaPolicies.first { $0.channel == "social" }?.firstReactionWorkingHours == 2)
+            // A caller served before `start()` ran (a late instance's first appeal) also gets the persisted
+            // copy, not a 503 because AgencyService cannot answer.
+            let early = LocalDirectory(nats: appealEnv.nats, transport: appealEnv.rpc, pool: pool, timeZone: cluster.config.timeZone, logger: cluster.logger,
+                                       callTimeout: .milliseconds(300))
+            #expect(await early.latest().slaPolicies.first { $0.channel == "social" }?.firstReactionWorkingHours == 2)
         }
     }
 
