@@ -54,7 +54,17 @@ struct TestPlatform: Sendable {
         return TestPlatform(cluster: cluster, envs: envs, services: services, hosts: hosts, appeal: appealBuilt)
     }
 
-    func ready() async { for h in hosts { await h.waitUntilReady() } }
+    /// Every RPC host ready and AppealService's copy of the directory received: built before AgencyService ran,
+    /// its first fetch failed, and its run loop retries — on a loaded machine a first appeal could otherwise find
+    /// no copy and AgencyService too slow to ask (503), which is right for a service but not what a test is about.
+    func ready() async {
+        for h in hosts { await h.waitUntilReady() }
+        guard let directory = appeal?.directory else { return }
+        let deadline = ContinuousClock.now + .seconds(120)
+        while directory.snapshot.revision == 0, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+    }
     func close() { for e in envs.values { e.close() } }
 
     /// The gateway as deployed: its own bus user and client, the test web client settings.
