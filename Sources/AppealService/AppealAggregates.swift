@@ -15,9 +15,12 @@ struct AppealAggregates: Sendable {
     let stats = FreshCache<AppealV1.GetStatsRequest, AppealV1.GetStatsResponse>(ttl: ttl, costFactor: costFactor)
     let activity = FreshCache<AppealV1.GetActivityRequest, AppealV1.GetActivityResponse>(ttl: ttl, costFactor: costFactor)
 
+    /// The period's condition; statements using it are planned for their period at every call (an open end
+    /// folds away only when the planner sees the value).
     static func window(_ fromMs: Int64, _ toMs: Int64) -> SQL {
         let from = AppealStore.date(fromMs), to = AppealStore.date(toMs)
-        return "received_at >= coalesce(\(from)::timestamptz, '-infinity') AND received_at < coalesce(\(to)::timestamptz, 'infinity')"
+        let condition: SQL = "received_at >= coalesce(\(from)::timestamptz, '-infinity') AND received_at < coalesce(\(to)::timestamptz, 'infinity')"
+        return condition.plannedEachCall()
     }
 
     /// Totals and counts by status, channel and topic in one pass (grouping sets).

@@ -136,7 +136,7 @@ struct AppealQuery: Sendable {
     }
 
     func run(_ conn: PGConnection) throws -> AppealV1.ListAppealsResponse {
-        let rows = admitsOpen || admitsFinished ? try conn.query(pageSQL).rows.map(AppealStore.appeal(from:)) : []
+        let rows = admitsOpen || admitsFinished ? try conn.query(pageSQL.plannedEachCall()).rows.map(AppealStore.appeal(from:)) : []
         let page = Array(rows.prefix(Int(pageSize)))
         let total: (count: Int64, estimated: Bool)
         if let after, let carried = after.total {
@@ -163,7 +163,8 @@ struct AppealQuery: Sendable {
         let estimate = Self.plannedRows(plan) ?? 0
         let cap = Self.exactCountLimit
         if estimate <= Int64(cap) {
-            let n = try conn.query("SELECT count(*) AS n FROM (SELECT 1 FROM appeals a WHERE \(filter) LIMIT \(cap + 1)) s").first?.int("n") ?? 0
+            let counted: SQL = "SELECT count(*) AS n FROM (SELECT 1 FROM appeals a WHERE \(filter) LIMIT \(cap + 1)) s"
+            let n = try conn.query(counted.plannedEachCall()).first?.int("n") ?? 0
             if n <= cap { return (n, false) }
         }
         return (max(estimate, Int64(cap) + 1), true)

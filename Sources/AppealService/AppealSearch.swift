@@ -38,8 +38,10 @@ enum AppealSearch {
     /// The stored vector from a `lexemeText` column named `lexemes` (NULL stays NULL: the trigger computes it).
     static let suppliedVector: SQL = "array_to_tsvector(string_to_array(lexemes, ' '))"
 
-    /// The ListAppeals condition for a text query (words with Russian stemming, or an appeal number).
+    /// The ListAppeals condition for a text query (words with Russian stemming, or an appeal number); planned
+    /// for its words at every call (a rare word and a common one need different plans).
     static func condition(_ q: String) -> SQL {
-        "(a.search_vector @@ plainto_tsquery('russian', \(q)) OR a.number = \(q))"
+        let condition: SQL = "(a.search_vector @@ plainto_tsquery('russian', \(q)) OR a.number = \(q))"
+        return condition.plannedEachCall()
     }
 }

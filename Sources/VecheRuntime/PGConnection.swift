@@ -14,11 +14,17 @@ public final class PGConnection {
     private var noticeBox: Unmanaged<NoticeBox>?
     /// Cursors opened by `forEachRow` (their names are unique per connection).
     private var cursors = 0
+    /// Statements this server session has prepared (see `PGStatementCache`).
+    private var statements: PGStatementCache
+    let statementCacheCapacity: Int
 
-    init(conninfo: String, schema: String?, logger: Logger) throws {
+    /// `statementCacheCapacity`: how many statement texts stay prepared on this connection (0: none).
+    init(conninfo: String, schema: String?, logger: Logger, statementCacheCapacity: Int = 256) throws {
         self.conninfo = conninfo
         self.logger = logger
         self.schema = schema
+        self.statementCacheCapacity = statementCacheCapacity
+        statements = PGStatementCache(capacity: statementCacheCapacity)
         try connect()
     }
 
@@ -30,6 +36,7 @@ public final class PGConnection {
     private func connect() throws {
         if let conn { PQfinish(conn) }
         conn = nil
+        statements = PGStatementCache(capacity: statementCacheCapacity)   // a new session has none prepared
         guard let c = PQconnectdb(conninfo) else { throw PGError(sqlState: "08000", message: "out of memory", connectionLost: true) }
         guard PQstatus(c) == CONNECTION_OK else {
             let msg = PQerrorMessage(c).map { String(cString: $0) } ?? "connection failed"
@@ -84,23 +91,62 @@ public final class PGConnection {
         return PQtransactionStatus(conn) == PQTRANS_INERROR
     }
 
-    /// Runs one parameterised statement.
+    /// Runs one parameterised statement; a statement run before on this connection runs prepared (see
+    /// `PGStatementCache`; `SQL.planEachCall` opts out).
     @discardableResult
     public func query(_ sql: SQL) throws -> PGResult {
         let conn = try live()
         // libpq takes binds as C strings: a NUL would silently cut the value. Refuse it (PostgreSQL's own code).
         if sql.binds.contains(where: { $0?.utf8.contains(0) == true }) { throw PGError.nulCharacter }
         let autocommit = !inTransactionBlock
+        let name = sql.planEachCall || statementCacheCapacity == 0 || transactionAborted ? nil : try preparedName(sql.text, conn)
         let count = sql.binds.count
         var cStrings: [UnsafeMutablePointer<CChar>?] = sql.binds.map { $0.flatMap { strdup($0) } }
         defer { cStrings.forEach { free($0) } }
         let res: OpaquePointer? = cStrings.withUnsafeMutableBufferPointer { buf in
             buf.baseAddress.withMemoryRebound(to: UnsafePointer<CChar>?.self, capacity: count) { params in
-                PQexecParams(conn, sql.text, Int32(count), nil, params, nil, nil, 0)
+                if let name { return PQexecPrepared(conn, name, Int32(count), params, nil, nil, 0) }
+                return PQexecParams(conn, sql.text, Int32(count), nil, params, nil, nil, 0)
             }
         }
-        return try consume(res, mayHaveCommitted: autocommit)
+        do {
+            return try consume(res, mayHaveCommitted: autocommit)
+        } catch let e as PGError where name != nil && PGStatementCache.isStale(e) {
+            // Refused before it ran. Prepared again next time; in autocommit nothing happened, so it runs once more
+            // now (unnamed); inside a transaction the transaction is aborted and the caller decides.
+            statements.forget(sql.text, refusal: e)
+            guard autocommit else { throw e }
+            logger.debug("prepared statement was stale, running it again", metadata: ["sqlstate": "\(e.sqlState)"])
+            return try query(sql.plannedEachCall())
+        }
     }
+
+    /// The server-side name to run `text` under, preparing it now if this is its second use; nil: run it unnamed.
+    private func preparedName(_ text: String, _ conn: OpaquePointer) throws -> String? {
+        try deallocateEvicted()   // names forgotten while a transaction was aborted
+        switch statements.use(text) {
+        case .unnamed:
+            return nil
+        case .prepared(let name):
+            return name
+        case .prepare(let name):
+            // A statement the server refuses to prepare would fail the same way unnamed: its error is the caller's.
+            _ = try consume(PQprepare(conn, name, text, 0, nil))
+            statements.didPrepare(text, name: name)
+            try deallocateEvicted()   // the one beyond capacity
+            return name
+        }
+    }
+
+    private func deallocateEvicted() throws {
+        guard !statements.evicted.isEmpty else { return }
+        for old in statements.takeEvicted() {
+            _ = try unsafeExecute("DEALLOCATE \(SQL.quoteIdentifier(old))")
+        }
+    }
+
+    /// Number of statement texts prepared on this connection now.
+    var preparedStatementCount: Int { statements.count }
 
     /// Rows fetched per round trip by `forEachRow` unless told otherwise.
     public static let rowsPerFetch = 10_000

@@ -48,6 +48,10 @@ extension Array: PGBindable where Element: PGBindable {
 public struct SQL: ExpressibleByStringInterpolation, Sendable, CustomStringConvertible {
     public var text: String
     public var binds: [String?]
+    /// True when the statement is planned for its values at every call, never run as a prepared statement: for
+    /// statements whose best plan depends on the bound values (dynamic list filters, text search, ranges).
+    /// Carried through `+` and interpolation.
+    public var planEachCall = false
 
     public init(stringLiteral value: String) {
         text = value
@@ -57,11 +61,20 @@ public struct SQL: ExpressibleByStringInterpolation, Sendable, CustomStringConve
     public init(stringInterpolation: StringInterpolation) {
         text = stringInterpolation.text
         binds = stringInterpolation.binds
+        planEachCall = stringInterpolation.planEachCall
+    }
+
+    /// The same statement, planned for its values at every call (see `planEachCall`).
+    public func plannedEachCall() -> SQL {
+        var out = self
+        out.planEachCall = true
+        return out
     }
 
     public struct StringInterpolation: StringInterpolationProtocol {
         var text = ""
         var binds: [String?] = []
+        var planEachCall = false
         public init(literalCapacity: Int, interpolationCount: Int) {
             text.reserveCapacity(literalCapacity + interpolationCount * 3)
         }
@@ -86,6 +99,7 @@ public struct SQL: ExpressibleByStringInterpolation, Sendable, CustomStringConve
         public mutating func appendInterpolation(_ fragment: SQL) {
             text += SQL.renumber(fragment.text, offset: binds.count)
             binds += fragment.binds
+            planEachCall = planEachCall || fragment.planEachCall
         }
     }
 
@@ -93,6 +107,7 @@ public struct SQL: ExpressibleByStringInterpolation, Sendable, CustomStringConve
         var out = lhs
         out.text += renumber(rhs.text, offset: lhs.binds.count)
         out.binds += rhs.binds
+        out.planEachCall = lhs.planEachCall || rhs.planEachCall
         return out
     }
 
