@@ -23,8 +23,8 @@ extension AppealHandlers {
         }
         guard !id.isEmpty else { throw RPCError.invalidArgument("id is required") }
         return try await pool.withConnection { conn in
-            guard let a = try AppealStore.find(conn, idOrNumber: id) else { throw RPCError.notFound("appeal \(id) not found") }
-            let (appeal, history, view) = views.view(a, history: try AppealStore.history(conn, appealID: a.id), for: principal, ownCitizenAppeal: false)
+            guard let (a, events) = try AppealStore.findWithHistory(conn, idOrNumber: id) else { throw RPCError.notFound("appeal \(id) not found") }
+            let (appeal, history, view) = views.view(a, history: events, for: principal, ownCitizenAppeal: false)
             guard view != .none else { throw AuthError.denied(principal, "read appeal \(a.number)") }
             if view == .full { try audit.recordReads(conn, principal, action: "appeal.read", appealIDs: [a.id]) }
             return AppealV1.GetAppealResponse(appeal: appeal, history: history)

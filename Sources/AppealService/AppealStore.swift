@@ -129,6 +129,22 @@ struct AppealStore: Sendable {
         return Set(rows.map { $0.string("channel") + "\u{0}" + $0.string("external_id") })
     }
 
+    /// An appeal (by id or number) and its history in one statement: GetAppeal's one round trip.
+    static func findWithHistory(_ conn: PGConnection, idOrNumber: String) throws -> (AppealV1.Appeal, [AppealV1.AppealEvent])? {
+        let history: SQL = """
+            (SELECT string_agg(encode(e.payload, 'hex'), ',' ORDER BY e.seq) FROM appeal_events e WHERE e.appeal_id = a.id) AS history_hex
+            """
+        let sql: SQL = UUID(uuidString: idOrNumber) != nil
+            ? "SELECT \(columns), \(history) FROM appeals a WHERE a.id = \(idOrNumber)::uuid"
+            : "SELECT \(columns), \(history) FROM appeals a WHERE a.number = \(idOrNumber)"
+        guard let row = try conn.query(sql).first else { return nil }
+        let events = row.string("history_hex").split(separator: ",").compactMap { hex -> AppealV1.AppealEvent? in
+            guard let bytes = PGBytes.decode("\\x" + hex) else { return nil }
+            return try? AppealV1.AppealEvent(serializedBytes: bytes)
+        }
+        return (appeal(from: row), events)
+    }
+
     static func history(_ conn: PGConnection, appealID: String) throws -> [AppealV1.AppealEvent] {
         try conn.query("SELECT payload FROM appeal_events WHERE appeal_id = \(appealID)::uuid ORDER BY seq").rows.compactMap { row in
             guard let bytes = PGBytes.decode(row.string("payload")) else { return nil }

@@ -100,6 +100,7 @@ struct AppealServiceTests {
         let full = try await ops.getAppeal(.init(id: a.id))
         #expect(full.history.map(\.type) == [.received, .registered, .assigned, .assigned, .started, .extended, .answered, .rated, .reopened])
         #expect(full.history.map(\.sequence) == Array(1...9))
+        #expect(try await ops.getAppeal(.init(id: a.number)).history == full.history, "by number: the same appeal and history")
         // Every actor is the authenticated identity that acted.
         #expect(full.history.map(\.actor) == ["client:veche-integration-pos", "system:auto-registration", "system:routing", "user:operator",
                                               "user:executor-zhkh", "user:executor-zhkh", "user:executor-zhkh", "citizen", "user:operator"])
