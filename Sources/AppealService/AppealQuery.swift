@@ -159,8 +159,10 @@ struct AppealQuery: Sendable {
     /// everything a broad filter matches.
     func count(_ conn: PGConnection) throws -> (Int64, Bool) {
         let filter = countFilter
-        let plan = try conn.query("EXPLAIN (FORMAT JSON) SELECT 1 FROM appeals a WHERE \(filter)").rows.first?.string("QUERY PLAN") ?? ""
-        let estimate = Self.plannedRows(plan) ?? 0
+        let estimate = try Self.estimates.value(filter) {
+            let plan = try conn.query("EXPLAIN (FORMAT JSON) SELECT 1 FROM appeals a WHERE \(filter)").rows.first?.string("QUERY PLAN") ?? ""
+            return Self.plannedRows(plan) ?? 0
+        }
         let cap = Self.exactCountLimit
         if estimate <= Int64(cap) {
             let counted: SQL = "SELECT count(*) AS n FROM (SELECT 1 FROM appeals a WHERE \(filter) LIMIT \(cap + 1)) s"
@@ -169,6 +171,9 @@ struct AppealQuery: Sendable {
         }
         return (max(estimate, Int64(cap) + 1), true)
     }
+
+    /// The planner's row estimates of recent filters, shared by the process's callers (see `PlannerEstimates`).
+    static let estimates = PlannerEstimates()
 
     /// "Plan Rows" of the top node of an `EXPLAIN (FORMAT JSON)` result.
     static func plannedRows(_ json: String) -> Int64? {
