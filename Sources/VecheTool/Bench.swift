@@ -130,6 +130,24 @@ struct Bench: AsyncParsableCommand {
             let copy = ContinuousClock.now - t2
             print(String(format: "PostgreSQL inserts: autocommit %.0f rows/s, one transaction %.0f rows/s, COPY %.0f rows/s",
                          rate(min(n, 2000), auto), rate(n, tx), rate(n * 10, copy)))
+            // Point lookups by key, the same statement prepared (`PGStatementCache`) and planned at every call,
+            // alternating rounds so both see the same machine.
+            try conn.unsafeExecute("CREATE INDEX IF NOT EXISTS bench_rows_id ON bench_rows (id); ANALYZE bench_rows")
+            let lookups = min(n, 5_000)
+            var prepared = Duration.zero, planned = Duration.zero
+            for _ in 0..<2 {
+                let t3 = ContinuousClock.now
+                for i in 0..<lookups { _ = try conn.query("SELECT id, body, at FROM bench_rows WHERE id = \(i % n)") }
+                prepared += ContinuousClock.now - t3
+                let t4 = ContinuousClock.now
+                for i in 0..<lookups {
+                    let sql: SQL = "SELECT id, body, at FROM bench_rows WHERE id = \(i % n)"
+                    _ = try conn.query(sql.plannedEachCall())
+                }
+                planned += ContinuousClock.now - t4
+            }
+            print(String(format: "PostgreSQL point lookups: prepared %.0f/s, planned at every call %.0f/s (%.2f×)",
+                         rate(2 * lookups, prepared), rate(2 * lookups, planned), planned / prepared))
         }
     }
 
