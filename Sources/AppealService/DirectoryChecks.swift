@@ -4,9 +4,9 @@ import Foundation
 import Synchronization
 
 /// Refuses agency ids and OKTMO codes the directory (AgencyService) does not know, before anything is stored.
-/// When the directory cannot be asked the call fails as unavailable (intake retries later) rather than store
-/// an unchecked reference. Known agency ids are remembered for a while; municipalities come from the local copy
-/// of the directory.
+/// Both are checked against the local copy of the directory first; an agency id it lacks is asked of AgencyService
+/// (and remembered for a while). When the directory cannot be asked the call fails as unavailable (intake retries
+/// later) rather than store an unchecked reference.
 final class DirectoryChecks: Sendable {
     let agencies: AgencyV1.AgencyService.Client
     let directory: LocalDirectory
@@ -18,8 +18,11 @@ final class DirectoryChecks: Sendable {
         self.directory = directory
     }
 
+    /// An agency of the local copy of the directory is known without a call; any other id (added since the copy,
+    /// or one the copy leaves out) is asked of AgencyService.
     func requireAgency(_ id: String, field: String = "agency_id") async throws {
         if let until = known.withLock({ $0[id] }), ContinuousClock.now < until { return }
+        if await directory.latest().agencies.contains(where: { $0.id == id }) { return }
         do {
             _ = try await agencies.getAgency(.init(id: id), options: CallOptions(timeout: .seconds(5)))
         } catch let e as RPCError where e.code == .notFound || e.code == .invalidArgument {
