@@ -130,16 +130,22 @@ struct AppealConsistencyTests {
             // Received ten days ago and never registered: its registration deadline has passed.
             let a = try #require(try await built.handlers.submit(Self.unplaced("late-1", receivedAt: Date().addingTimeInterval(-10 * 86_400)),
                                                                  by: Self.importPrincipal).appeal)
-            // An operator's transition holds the row lock while the watcher runs.
+            // An operator's transition holds the row lock while the watcher runs (the watcher starts once the lock is
+            // held: on a loaded machine 100 ms were once not enough for the operator to get there first).
+            let holding = LockHeld()
             let operatorTx = Task {
                 try await pool.transaction { conn in
                     let locked = try #require(try AppealStore.lock(conn, idOrNumber: a.id))
+                    holding.flag.store(true, ordering: .releasing)
                     _ = try AppealStore.appendEvent(conn, appeal: locked.appeal, type: .started, from: locked.appeal.status,
                                                     actor: "operator", comment: "", at: Date())
                     try conn.query("SELECT pg_sleep(0.5)")
                 }
             }
-            try await Task.sleep(for: .milliseconds(100))
+            let deadline = ContinuousClock.now + .seconds(60)
+            while !holding.flag.load(ordering: .acquiring), ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+            let held = holding.flag.load(ordering: .acquiring)
+            #expect(held, "the operator holds the row lock")
             let alerts = try await built.watcher.tick()
             try await operatorTx.value
             #expect(alerts >= 1)
@@ -148,6 +154,11 @@ struct AppealConsistencyTests {
             #expect(events.map { $0.string("type") }.suffix(2) == ["started", "deadline_missed"])
             #expect(try await built.watcher.tick() == 0, "each miss is alerted once")
         }
+    }
+
+    /// Set by the operator's transaction once it holds the appeal's row lock.
+    final class LockHeld: Sendable {
+        let flag = Atomic<Bool>(false)
     }
 
     /// Wraps JetStream and fails the first publish of chosen events (a lost ack), to check the retry order.
