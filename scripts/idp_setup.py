@@ -114,6 +114,14 @@ class Provider:
             with open(SQL_INSTALL) as sql:
                 subprocess.run(["sqlite3", db], stdin=sql, check=True)
             os.chmod(db, 0o600)
+        # Write-ahead logging: a reader (the token endpoint validating an authorization code) is not refused while
+        # another sign-in commits. In SQLite's default rollback journal it was: glewlwyd logged "validate_authorization_code
+        # - Error executing j_query" and answered 403 to one of two concurrent sign-ins (seen in a full test run).
+        # The mode is stored in the database file (a no-op once set); a provider already running on an older file may
+        # hold it, and then it is set at a later start.
+        mode = subprocess.run(["sqlite3", db, "PRAGMA journal_mode=WAL;"], capture_output=True, text=True)
+        if mode.stdout.strip() != "wal":
+            log(f"the provider database stays in its journal mode until glewlwyd restarts ({mode.stderr.strip() or mode.stdout.strip()})")
         lines = []
         with open(BASE_CONFIG) as f:
             for line in f:
