@@ -7,7 +7,7 @@ import VecheRuntime
 @Suite("AppealService: planner estimates of list filters are remembered for a while, per filter and binds")
 struct PlannerEstimatesTests {
     @Test("The same filter with the same values is planned once within the ttl; other values, another filter or an expired entry are planned again; a failed plan is not remembered")
-    func rememberedPerFilterAndValues() throws {
+    func rememberedPerFilterAndValues() async throws {
         let memo = PlannerEstimates(ttl: .milliseconds(300))
         var planned = 0
         func plan(_ rows: Int64) -> () throws -> Int64 { { planned += 1; return rows } }
@@ -21,7 +21,7 @@ struct PlannerEstimatesTests {
         struct Refused: Error {}
         #expect(throws: Refused.self) { try memo.value(topic("waste"), plan: { throw Refused() }) }
         #expect(try memo.value(topic("waste"), plan: plan(5)) == 5)
-        Thread.sleep(forTimeInterval: 0.5)
+        try await Task.sleep(for: .milliseconds(500))
         #expect(try memo.value(topic("roads"), plan: plan(41_000)) == 41_000)
         #expect(planned == 5)
     }
