@@ -63,15 +63,19 @@ struct AppealStore: Sendable {
 
     // MARK: reads
 
+    /// The condition selecting an appeal by its id (a UUID) or its number.
+    static func byIDOrNumber(_ idOrNumber: String) -> SQL {
+        UUID(uuidString: idOrNumber) != nil ? "a.id = \(idOrNumber)::uuid" : "a.number = \(idOrNumber)"
+    }
+
+    /// An event from the text form of its stored bytea payload (`\x…`); nil when it does not decode.
+    static func event(bytea: String) -> AppealV1.AppealEvent? {
+        PGBytes.decode(bytea).flatMap { try? AppealV1.AppealEvent(serializedBytes: $0) }
+    }
+
     static func find(_ conn: PGConnection, idOrNumber: String, forUpdate: Bool = false) throws -> AppealV1.Appeal? {
         let lock: SQL = forUpdate ? " FOR UPDATE" : ""
-        let sql: SQL
-        if UUID(uuidString: idOrNumber) != nil {
-            sql = "SELECT \(columns) FROM appeals a WHERE a.id = \(idOrNumber)::uuid\(lock)"
-        } else {
-            sql = "SELECT \(columns) FROM appeals a WHERE a.number = \(idOrNumber)\(lock)"
-        }
-        return try conn.query(sql).first.map(appeal(from:))
+        return try conn.query("SELECT \(columns) FROM appeals a WHERE \(byIDOrNumber(idOrNumber))\(lock)").first.map(appeal(from:))
     }
 
     /// The appeal a citizen token opens (by the token's hash).
@@ -134,21 +138,15 @@ struct AppealStore: Sendable {
         let history: SQL = """
             (SELECT string_agg(encode(e.payload, 'hex'), ',' ORDER BY e.seq) FROM appeal_events e WHERE e.appeal_id = a.id) AS history_hex
             """
-        let sql: SQL = UUID(uuidString: idOrNumber) != nil
-            ? "SELECT \(columns), \(history) FROM appeals a WHERE a.id = \(idOrNumber)::uuid"
-            : "SELECT \(columns), \(history) FROM appeals a WHERE a.number = \(idOrNumber)"
-        guard let row = try conn.query(sql).first else { return nil }
-        let events = row.string("history_hex").split(separator: ",").compactMap { hex -> AppealV1.AppealEvent? in
-            guard let bytes = PGBytes.decode("\\x" + hex) else { return nil }
-            return try? AppealV1.AppealEvent(serializedBytes: bytes)
+        guard let row = try conn.query("SELECT \(columns), \(history) FROM appeals a WHERE \(byIDOrNumber(idOrNumber))").first else {
+            return nil
         }
-        return (appeal(from: row), events)
+        return (appeal(from: row), row.string("history_hex").split(separator: ",").compactMap { event(bytea: "\\x" + $0) })
     }
 
     static func history(_ conn: PGConnection, appealID: String) throws -> [AppealV1.AppealEvent] {
-        try conn.query("SELECT payload FROM appeal_events WHERE appeal_id = \(appealID)::uuid ORDER BY seq").rows.compactMap { row in
-            guard let bytes = PGBytes.decode(row.string("payload")) else { return nil }
-            return try? AppealV1.AppealEvent(serializedBytes: bytes)
+        try conn.query("SELECT payload FROM appeal_events WHERE appeal_id = \(appealID)::uuid ORDER BY seq").rows.compactMap {
+            event(bytea: $0.string("payload"))
         }
     }
 
