@@ -16,14 +16,12 @@ public final class PGConnection {
     private var cursors = 0
     /// Statements this server session has prepared (see `PGStatementCache`).
     private var statements: PGStatementCache
-    let statementCacheCapacity: Int
 
     /// `statementCacheCapacity`: how many statement texts stay prepared on this connection (0: none).
     init(conninfo: String, schema: String?, logger: Logger, statementCacheCapacity: Int = 256) throws {
         self.conninfo = conninfo
         self.logger = logger
         self.schema = schema
-        self.statementCacheCapacity = statementCacheCapacity
         statements = PGStatementCache(capacity: statementCacheCapacity)
         try connect()
     }
@@ -36,7 +34,7 @@ public final class PGConnection {
     private func connect() throws {
         if let conn { PQfinish(conn) }
         conn = nil
-        statements = PGStatementCache(capacity: statementCacheCapacity)   // a new session has none prepared
+        statements = PGStatementCache(capacity: statements.capacity)   // a new session has none prepared
         guard let c = PQconnectdb(conninfo) else { throw PGError(sqlState: "08000", message: "out of memory", connectionLost: true) }
         guard PQstatus(c) == CONNECTION_OK else {
             let msg = PQerrorMessage(c).map { String(cString: $0) } ?? "connection failed"
@@ -99,7 +97,7 @@ public final class PGConnection {
         // libpq takes binds as C strings: a NUL would silently cut the value. Refuse it (PostgreSQL's own code).
         if sql.binds.contains(where: { $0?.utf8.contains(0) == true }) { throw PGError.nulCharacter }
         let autocommit = !inTransactionBlock
-        let name = sql.planEachCall || statementCacheCapacity == 0 || transactionAborted ? nil : try preparedName(sql.text, conn)
+        let name = sql.planEachCall || transactionAborted ? nil : try preparedName(sql.text, conn)
         let count = sql.binds.count
         var cStrings: [UnsafeMutablePointer<CChar>?] = sql.binds.map { $0.flatMap { strdup($0) } }
         defer { cStrings.forEach { free($0) } }

@@ -28,7 +28,8 @@ struct PGStatementCache {
     /// Names dropped from the cache whose server-side statements still need a `DEALLOCATE`.
     private(set) var evicted: [String] = []
 
-    init(capacity: Int = 256) { self.capacity = max(1, capacity) }
+    /// `capacity` 0: nothing is prepared.
+    init(capacity: Int = 256) { self.capacity = max(0, capacity) }
 
     /// Number of prepared texts.
     var count: Int { prepared.count }
@@ -58,7 +59,7 @@ struct PGStatementCache {
             prepared[text] = entry
             return .prepared(entry.name)
         }
-        guard Self.preparable(text) else { return .unnamed }
+        guard capacity > 0, Self.preparable(text) else { return .unnamed }
         if seenOnce.remove(text) == nil {
             if seenOnce.count >= 4 * capacity { seenOnce.removeAll(keepingCapacity: true) }
             seenOnce.insert(text)
