@@ -134,17 +134,19 @@ struct Bench: AsyncParsableCommand {
             // alternating rounds so both see the same machine.
             try conn.unsafeExecute("CREATE INDEX IF NOT EXISTS bench_rows_id ON bench_rows (id); ANALYZE bench_rows")
             let lookups = min(n, 5_000)
+            func timeLookups(planEachCall: Bool) throws -> Duration {
+                let started = ContinuousClock.now
+                for i in 0..<lookups {
+                    var sql: SQL = "SELECT id, body, at FROM bench_rows WHERE id = \(i % n)"
+                    sql.planEachCall = planEachCall
+                    _ = try conn.query(sql)
+                }
+                return ContinuousClock.now - started
+            }
             var prepared = Duration.zero, planned = Duration.zero
             for _ in 0..<2 {
-                let t3 = ContinuousClock.now
-                for i in 0..<lookups { _ = try conn.query("SELECT id, body, at FROM bench_rows WHERE id = \(i % n)") }
-                prepared += ContinuousClock.now - t3
-                let t4 = ContinuousClock.now
-                for i in 0..<lookups {
-                    let sql: SQL = "SELECT id, body, at FROM bench_rows WHERE id = \(i % n)"
-                    _ = try conn.query(sql.plannedEachCall())
-                }
-                planned += ContinuousClock.now - t4
+                prepared += try timeLookups(planEachCall: false)
+                planned += try timeLookups(planEachCall: true)
             }
             print(String(format: "PostgreSQL point lookups: prepared %.0f/s, planned at every call %.0f/s (%.2f×)",
                          rate(2 * lookups, prepared), rate(2 * lookups, planned), planned / prepared))

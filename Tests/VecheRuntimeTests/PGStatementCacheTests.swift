@@ -14,12 +14,19 @@ struct PGStatementCacheTests {
         return try conn.query(sql.plannedEachCall()).first?.int("n") ?? -1
     }
 
-    /// Runs the test's libpq calls on a thread of their own, never on Swift's cooperative pool (which the other
-    /// tests running in parallel need).
-    static func onOwnThread(_ body: @escaping @Sendable () throws -> Void) async throws {
-        let thread = BlockingExecutor(name: "pg-statement-test", threads: 1)
-        defer { thread.shutdown() }
-        try await thread.run(body)
+    /// Runs `body` with a connection to the test cluster (statement cache of `capacity`) and a way to open another
+    /// one (the administrator changing tables, ending sessions), on a thread of its own: libpq calls never run on
+    /// Swift's cooperative pool, which the other tests running in parallel need.
+    static func withConnection(capacity: Int = 256, _ body: @escaping @Sendable (PGConnection, () throws -> PGConnection) throws -> Void) async throws {
+        try await withCluster { cluster in
+            let info = cluster.databaseAdminConninfo, logger = cluster.logger
+            let thread = BlockingExecutor(name: "pg-statement-test", threads: 1)
+            defer { thread.shutdown() }
+            try await thread.run {
+                let open = { try PGConnection(conninfo: info, schema: nil, logger: logger) }
+                try body(try PGConnection(conninfo: info, schema: nil, logger: logger, statementCacheCapacity: capacity), open)
+            }
+        }
     }
 
     /// A statement of a text built by the test (table names), with its binds.
@@ -31,10 +38,7 @@ struct PGStatementCacheTests {
 
     @Test("A statement is prepared at its second use and run prepared after, each call with its own values; one marked planEachCall and utility statements never are")
     func preparedAtSecondUseWithItsOwnValues() async throws {
-        try await withCluster { cluster in
-          let info = cluster.databaseAdminConninfo, logger = cluster.logger
-          try await Self.onOwnThread {
-            let conn = try PGConnection(conninfo: info, schema: nil, logger: logger)
+        try await Self.withConnection { conn, _ in
             let text = "SELECT $1::int + 1 AS n"
             #expect(try conn.query("SELECT \(1)::int + 1 AS n").first?.int("n") == 2)
             #expect(try Self.serverCount(conn, text) == 0)
@@ -52,16 +56,12 @@ struct PGStatementCacheTests {
             #expect(try Self.serverCount(conn, custom.text) == 0)
             for _ in 0..<3 { _ = try conn.query("SET application_name = 'veche-statement-test'") }
             #expect(try Self.serverCount(conn) == 1)
-          }
         }
     }
 
     @Test("Beyond its capacity the least recently used statement is deallocated on the server; the ones in use stay")
     func capacityDeallocatesTheLeastRecentlyUsed() async throws {
-        try await withCluster { cluster in
-          let info = cluster.databaseAdminConninfo, logger = cluster.logger
-          try await Self.onOwnThread {
-            let conn = try PGConnection(conninfo: info, schema: nil, logger: logger, statementCacheCapacity: 3)
+        try await Self.withConnection(capacity: 3) { conn, _ in
             let texts = (1...5).map { "SELECT $1::int + \($0) AS n" }
             func run(_ i: Int) throws { #expect(try conn.query(Self.statement(texts[i], ["1"])).first?.int("n") == Int64(2 + i)) }
             for i in 0..<3 { try run(i); try run(i) }
@@ -73,17 +73,13 @@ struct PGStatementCacheTests {
             #expect(try Self.serverCount(conn, texts[1]) == 0)
             #expect(try Self.serverCount(conn, texts[2]) == 0)
             #expect(conn.preparedStatementCount == 3)
-          }
         }
     }
 
     @Test("After a migration changes a table's columns a prepared SELECT * gives the new columns: at once in autocommit, inside a transaction from the next call (the transaction's error is the caller's)")
     func aMigrationIsFollowed() async throws {
-        try await withCluster { cluster in
-          let info = cluster.databaseAdminConninfo, logger = cluster.logger
-          try await Self.onOwnThread {
-            let conn = try PGConnection(conninfo: info, schema: nil, logger: logger)
-            let admin = try PGConnection(conninfo: info, schema: nil, logger: logger)
+        try await Self.withConnection { conn, open in
+            let admin = try open()
             let table = "stmt_cache_\(UInt32.random(in: 0...UInt32.max))"
             try admin.unsafeExecute("CREATE TABLE \(table) (a int); INSERT INTO \(table) VALUES (1)")
             defer { _ = try? admin.unsafeExecute("DROP TABLE \(table)") }
@@ -103,17 +99,13 @@ struct PGStatementCacheTests {
             #expect(try conn.query(select).first?.int("c") == 8)
             try conn.unsafeExecute("COMMIT")
             #expect(try Self.serverCount(conn, select.text) == 0)   // the stale one deallocated, the text not yet prepared again
-          }
         }
     }
 
     @Test("A reconnected connection starts with nothing prepared: a statement prepared before runs inside a transaction without 'prepared statement does not exist'")
     func aReconnectStartsEmpty() async throws {
-        try await withCluster { cluster in
-          let info = cluster.databaseAdminConninfo, logger = cluster.logger
-          try await Self.onOwnThread {
-            let conn = try PGConnection(conninfo: info, schema: nil, logger: logger)
-            let admin = try PGConnection(conninfo: info, schema: nil, logger: logger)
+        try await Self.withConnection { conn, open in
+            let admin = try open()
             let select: SQL = "SELECT pg_backend_pid() AS pid, \(5)::int AS n"
             let pid = try #require(try conn.query(select).first?.int("pid"))
             _ = try conn.query(select)
@@ -125,7 +117,6 @@ struct PGStatementCacheTests {
             try conn.unsafeExecute("BEGIN")
             #expect(try conn.query(select).first?.int("n") == 5)
             try conn.unsafeExecute("COMMIT")
-          }
         }
     }
 }
