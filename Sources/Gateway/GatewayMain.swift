@@ -23,7 +23,13 @@ struct GatewayMain: AsyncParsableCommand {
         VecheLogging.bootstrap(config, process: "gateway")
         VecheMetrics.bootstrap()
         let env = try await ServiceEnvironment.connect(config: config, name: "gateway", schema: nil)
-        defer { env.close() }
+        await VecheProcess.runToEnd("gateway", logger: env.logger, close: env.close) {
+            try await serve(env: env, config: config)
+        }
+    }
+
+    /// Runs the HTTP application until SIGTERM; the live-update subscription ends with it.
+    private func serve(env: ServiceEnvironment, config: VecheConfig) async throws {
         let identity = GatewayIdentity(verifier: env.verifier, own: env.credentials, config: config)
         // Appeal events for the workspace's live updates (a core subscription: hints, not a durable feed).
         let hub = AppealEventHub()

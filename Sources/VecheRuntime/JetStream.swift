@@ -84,12 +84,17 @@ public final class JetStream: @unchecked Sendable {
     /// another instance has just created is usable only once its replicas chose a leader).
     func whileElecting<T: Sendable>(_ what: String, patience: Duration = .seconds(30), _ body: () async throws -> T) async throws -> T {
         let started = ContinuousClock.now
+        var attempt = 0
         while true {
             do {
                 return try await body()
             } catch {
                 if ContinuousClock.now - started > patience || Task.isCancelled { throw error }
-                connection.logger.warning("JetStream not ready, retrying", metadata: ["what": "\(what)", "error": "\(error)"])
+                attempt += 1
+                // The first failure and then every 5 s: an election is expected, a line per retry is noise.
+                if attempt % 10 == 1 {
+                    connection.logger.warning("JetStream not ready, retrying", metadata: ["what": "\(what)", "error": "\(error)", "attempt": "\(attempt)"])
+                }
                 try await Task.sleep(for: .milliseconds(500))
             }
         }

@@ -108,12 +108,38 @@ public enum VecheProcess {
         VecheLogging.bootstrap(config, process: name)
         VecheMetrics.bootstrap()
         let env = try await ServiceEnvironment.connect(config: config, name: name, schema: schema)
-        defer { env.close() }
-        let services = try await build(env)
-        if migrateOnly { return }
-        // First in the group, so it stops last: spans of the final requests are still exported.
-        let tracing = VecheTracing.bootstrap(serviceName: name, logger: env.logger)
-        try await run((tracing.map { [$0] } ?? []) + services + (env.metricsServer.map { [$0] } ?? []), logger: env.logger)
+        await runToEnd(name, logger: env.logger, close: env.close) {
+            let services = try await build(env)
+            if migrateOnly { return }
+            // First in the group, so it stops last: spans of the final requests are still exported.
+            let tracing = VecheTracing.bootstrap(serviceName: name, logger: env.logger)
+            try await run((tracing.map { [$0] } ?? []) + services + (env.metricsServer.map { [$0] } ?? []), logger: env.logger)
+        }
+    }
+
+    /// Runs `body` (a process's services until they stop), then `close`s its connections and ends the
+    /// process with `end`: code 0 after a clean stop, 1 after an error (logged).
+    public static func runToEnd(_ process: String, logger: Logger, close: () -> Void, _ body: () async throws -> Void) async -> Never {
+        do {
+            try await body()
+        } catch {
+            close()
+            logger.critical("\(process) stopped: \(error)")
+            end(code: 1)
+        }
+        close()
+        end(code: 0)
+    }
+
+    /// Ends the process once its services have stopped and its connections are closed, with `_exit`.
+    /// A normal `exit` runs the C libraries' exit handlers — OpenSSL's `OPENSSL_cleanup`, pulled in by
+    /// libcurl (URLSession) and libpq — which free OpenSSL's global locks while threads the process does not
+    /// own (URLSession's dispatch workers) may still be using them: appeal-service died with SIGSEGV in
+    /// `pthread_rwlock_rdlock(NULL)` after a clean shutdown in CI. Everything durable is committed by then and
+    /// log lines are written unbuffered; C stdio buffers are flushed here.
+    public static func end(code: Int32) -> Never {
+        fflush(nil)
+        _exit(code)
     }
 
     /// Runs services until SIGTERM/SIGINT, then shuts them down gracefully in reverse order.

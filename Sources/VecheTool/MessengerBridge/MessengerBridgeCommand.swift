@@ -36,11 +36,12 @@ struct MessengerBridgeCommand: AsyncParsableCommand {
         let nats = try await NatsConnection.connect(url: config.natsURL, name: "messenger-bridge \(channel) \(config.instanceID)", logger: logger,
                                                     reconnect: config.natsReconnect,
                                                     credentials: .init(user: config.natsUser, password: config.natsPassword, caFile: config.natsCAFile))
-        defer { nats.close() }
-        let jetStream = try JetStream(connection: nats, replicas: config.jsReplicas)
-        var bridge = MessengerBridge(channel: channel.lowercased(), client: TelegramClient(baseURL: url, token: token), logger: logger)
-        bridge.retryBase = .seconds(retrySeconds)
-        logger.notice("messenger bridge started", metadata: ["channel": "\(bridge.channel)", "api": "\(url.host ?? base)"])
-        try await VecheProcess.run([bridge.consumer(jetStream: jetStream)], logger: logger)
+        await VecheProcess.runToEnd("messenger bridge", logger: logger, close: nats.close) {
+            let jetStream = try JetStream(connection: nats, replicas: config.jsReplicas)
+            var bridge = MessengerBridge(channel: channel.lowercased(), client: TelegramClient(baseURL: url, token: token), logger: logger)
+            bridge.retryBase = .seconds(retrySeconds)
+            logger.notice("messenger bridge started", metadata: ["channel": "\(bridge.channel)", "api": "\(url.host ?? base)"])
+            try await VecheProcess.run([bridge.consumer(jetStream: jetStream)], logger: logger)
+        }
     }
 }
