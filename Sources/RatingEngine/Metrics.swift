@@ -225,17 +225,56 @@ public enum MetricsCalculator {
         }
         return groups.map { values, fs in
             let key = GroupKey(dimensions: dimensions, values: values, period: period.label)
-            var pop: Int? = entityPopulation[key.entity]
-            if pop == nil, let mi = dimensions.firstIndex(of: .municipality) { pop = population[values[mi]] }
-            return metrics(of: fs, key: key, asOf: period.asOf, population: pop, satisfiedThreshold: satisfiedThreshold)
+            return metrics(of: fs, key: key, asOf: period.asOf, population: Self.population(of: key, population: population, entityPopulation: entityPopulation),
+                           satisfiedThreshold: satisfiedThreshold)
         }.sorted { $0.key < $1.key }
+    }
+
+    /// The population behind a group's per-10k figure: the entity's own, else its municipality's when the key has
+    /// the municipality dimension.
+    public static func population(of key: GroupKey, population: [String: Int], entityPopulation: [String: Int]) -> Int? {
+        if let pop = entityPopulation[key.entity] { return pop }
+        return key.value(.municipality).flatMap { population[$0] }
     }
 
     /// Metrics of an explicit set of appeals (no period filtering).
     public static func metrics(of fs: [AppealFact], key: GroupKey, asOf: Date, population: Int?,
                                satisfiedThreshold: Int = 4) -> GroupMetrics {
-        var answered = 0, due = 0, onTime = 0, rated = 0, satisfied = 0, complN = 0, reopened = 0, repeats = 0, extended = 0
-        var satSum = 0.0, complSum = 0.0
+        GroupMetrics(key: key, tally: GroupTally(fs, asOf: asOf, satisfiedThreshold: satisfiedThreshold), population: population)
+    }
+}
+
+/// The counts and sums behind one group's metrics — what `MetricsCalculator` counts from facts in memory and
+/// RatingService's aggregate query counts in PostgreSQL (`FactAggregates`); `GroupMetrics(key:tally:population:)`
+/// derives the shares, means and rates from it in one place.
+public struct GroupTally: Hashable, Sendable {
+    public var volume = 0
+    /// Answered by `asOf`.
+    public var answered = 0
+    /// With a deadline, and answered by `asOf` or past the deadline at `asOf`.
+    public var due = 0
+    /// Answered by `asOf` and no later than the deadline.
+    public var onTime = 0
+    /// Rated 1…5.
+    public var rated = 0
+    /// Rated at or above the satisfied threshold.
+    public var satisfied = 0
+    public var satisfactionSum = 0.0
+    /// With a completeness value, and the sum of those values.
+    public var completenessCount = 0
+    public var completenessSum = 0.0
+    /// Answered by `asOf` and reopened at least once.
+    public var reopened = 0
+    public var repeats = 0
+    public var extended = 0
+    /// Type 7 quantiles of the answered appeals' answer times in hours (nil: none answered).
+    public var medianAnswerHours: Double?
+    public var p90AnswerHours: Double?
+
+    public init() {}
+
+    /// Counts `fs` as of `asOf` (see `GroupMetrics` for the definitions).
+    public init(_ fs: [AppealFact], asOf: Date, satisfiedThreshold: Int = 4) {
         var hours: [Double] = []
         for f in fs {
             let ans = f.answeredAt.flatMap { $0 <= asOf ? $0 : nil }
@@ -254,28 +293,36 @@ public enum MetricsCalculator {
             }
             if let s = f.satisfaction, (1...5).contains(s) {
                 rated += 1
-                satSum += Double(s)
+                satisfactionSum += Double(s)
                 if s >= satisfiedThreshold { satisfied += 1 }
             }
             if let c = f.completenessValue {
-                complN += 1
-                complSum += c
+                completenessCount += 1
+                completenessSum += c
             }
             if f.isRepeat { repeats += 1 }
             if f.extended { extended += 1 }
         }
         hours.sort()
-        let n = fs.count
+        volume = fs.count
+        medianAnswerHours = Quantile.type7(hours, 0.5)
+        p90AnswerHours = Quantile.type7(hours, 0.9)
+    }
+}
+
+extension GroupMetrics {
+    /// The metrics of a group from its counts; `population` gives `appealsPer10k`.
+    public init(key: GroupKey, tally t: GroupTally, population: Int?) {
         func share(_ a: Int, _ b: Int) -> Double? { b == 0 ? nil : Double(a) / Double(b) }
-        return GroupMetrics(
-            key: key, volume: n, answered: answered, dueCount: due, onTimeCount: onTime, ratedCount: rated,
-            satisfiedCount: satisfied, completenessCount: complN, reopenedCount: reopened, repeatCount: repeats,
-            extendedCount: extended, population: population,
-            onTimeShare: share(onTime, due),
-            medianAnswerHours: Quantile.type7(hours, 0.5), p90AnswerHours: Quantile.type7(hours, 0.9),
-            meanSatisfaction: rated == 0 ? nil : satSum / Double(rated), satisfiedShare: share(satisfied, rated),
-            reopenRate: share(reopened, answered), completeness: complN == 0 ? nil : complSum / Double(complN),
-            repeatRate: share(repeats, n), extendedShare: share(extended, n),
-            appealsPer10k: population.flatMap { $0 > 0 ? Double(n) * 10_000 / Double($0) : nil })
+        self.init(
+            key: key, volume: t.volume, answered: t.answered, dueCount: t.due, onTimeCount: t.onTime, ratedCount: t.rated,
+            satisfiedCount: t.satisfied, completenessCount: t.completenessCount, reopenedCount: t.reopened, repeatCount: t.repeats,
+            extendedCount: t.extended, population: population,
+            onTimeShare: share(t.onTime, t.due),
+            medianAnswerHours: t.medianAnswerHours, p90AnswerHours: t.p90AnswerHours,
+            meanSatisfaction: t.rated == 0 ? nil : t.satisfactionSum / Double(t.rated), satisfiedShare: share(t.satisfied, t.rated),
+            reopenRate: share(t.reopened, t.answered), completeness: t.completenessCount == 0 ? nil : t.completenessSum / Double(t.completenessCount),
+            repeatRate: share(t.repeats, t.volume), extendedShare: share(t.extended, t.volume),
+            appealsPer10k: population.flatMap { $0 > 0 ? Double(t.volume) * 10_000 / Double($0) : nil })
     }
 }

@@ -16,6 +16,21 @@ public struct TopicProblems: Hashable, Sendable {
     public var top: [ProblemCount]
 }
 
+/// Appeals of one topic and category (and, as written, one sub-reason) — a row of a count.
+public struct ProblemTally: Hashable, Sendable {
+    public var topic: String
+    public var category: String
+    public var subReason: String?
+    public var count: Int
+
+    public init(topic: String, category: String, subReason: String?, count: Int) {
+        self.topic = topic
+        self.category = category
+        self.subReason = subReason
+        self.count = count
+    }
+}
+
 public enum ProblemAnalysis {
     /// Normalises a free-text sub-reason for counting: trimmed, lower-cased, inner whitespace collapsed,
     /// trailing punctuation removed. Empty → nil.
@@ -34,24 +49,32 @@ public enum ProblemAnalysis {
     public static func topProblems(_ facts: [AppealFact], period: RatingPeriod? = nil, limit: Int = 3,
                                    otherCodes: Set<String> = ["other", "прочее", "иное"],
                                    subReasonLimit: Int = 3) -> [TopicProblems] {
-        var byTopic: [String: [AppealFact]] = [:]
-        for f in facts where period?.contains(f.registeredAt) ?? true { byTopic[f.topicCode, default: []].append(f) }
-        return byTopic.map { topic, fs in
-            var counts: [String: Int] = [:]
-            var subs: [String: [String: Int]] = [:]
-            for f in fs {
-                counts[f.categoryCode, default: 0] += 1
-                if otherCodes.contains(f.categoryCode) {
-                    subs[f.categoryCode, default: [:]][normalise(f.subReason) ?? "(не указано)", default: 0] += 1
-                }
+        let counts = facts.filter { period?.contains($0.registeredAt) ?? true }.map {
+            ProblemTally(topic: $0.topicCode, category: $0.categoryCode, subReason: $0.subReason, count: 1)
+        }
+        return topProblems(counts: counts, limit: limit, otherCodes: otherCodes, subReasonLimit: subReasonLimit)
+    }
+
+    /// The same from counted rows (RatingService counts them in PostgreSQL): rows of one topic, category and raw
+    /// sub-reason may repeat and are summed; sub-reasons are normalised here and matter only for `otherCodes`.
+    public static func topProblems(counts: [ProblemTally], limit: Int = 3,
+                                   otherCodes: Set<String> = ["other", "прочее", "иное"],
+                                   subReasonLimit: Int = 3) -> [TopicProblems] {
+        var byTopic: [String: (total: Int, categories: [String: Int], subs: [String: [String: Int]])] = [:]
+        for c in counts {
+            byTopic[c.topic, default: (0, [:], [:])].total += c.count
+            byTopic[c.topic]!.categories[c.category, default: 0] += c.count
+            if otherCodes.contains(c.category) {
+                byTopic[c.topic]!.subs[c.category, default: [:]][normalise(c.subReason) ?? "(не указано)", default: 0] += c.count
             }
-            let total = fs.count
-            let top = ranked(counts, limit: limit, total: total).map { pc -> ProblemCount in
+        }
+        return byTopic.map { topic, t in
+            let top = ranked(t.categories, limit: limit, total: t.total).map { pc -> ProblemCount in
                 var p = pc
-                if let s = subs[pc.code] { p.subReasons = ranked(s, limit: subReasonLimit, total: pc.count) }
+                if let s = t.subs[pc.code] { p.subReasons = ranked(s, limit: subReasonLimit, total: pc.count) }
                 return p
             }
-            return TopicProblems(topic: topic, total: total, top: top)
+            return TopicProblems(topic: topic, total: t.total, top: top)
         }.sorted { ($0.total, $1.topic) > ($1.total, $0.topic) }
     }
 

@@ -23,7 +23,8 @@ struct RatingSettings: Sendable {
 }
 
 /// RatingService handlers (`RatingV1.RatingService.Handler`). All figures are computed from the
-/// projection with RatingEngine (`MetricsCalculator`, `CompositeRating`, `ProblemAnalysis`, `KPIEvaluator`).
+/// projection: counted in PostgreSQL (`FactAggregates`), turned into metrics, ranks and statuses with RatingEngine
+/// (`GroupMetrics`, `CompositeRating`, `ProblemAnalysis`, `KPIEvaluator`).
 ///
 /// Period semantics: an appeal belongs to the calendar month (region time zone) of its registration
 /// (receipt if never registered); every period is evaluated as of now, so answers given after the
@@ -39,8 +40,6 @@ struct RatingHandlers: RatingV1.RatingService.Handler {
     let periods: PeriodCalendar
     let settings: RatingSettings
     var now: @Sendable () -> Date = { Date() }
-    /// One read of the same facts for concurrent requests.
-    let sharedFacts = SharedFactsLoad()
     let audit = AuditLog(service: RatingV1.RatingService.name)
 
     // MARK: GetRatings
@@ -55,25 +54,23 @@ struct RatingHandlers: RatingV1.RatingService.Handler {
         let previousPeriod = try periods.period(previousLabel, asOf: now)
         let topic = request.topicCode.trimmingCharacters(in: .whitespaces)
 
-        async let currentFacts = facts(in: period, topic: topic)
-        async let previousFacts = facts(in: previousPeriod, topic: topic)
+        // Appeals without an agency (or territory, topic) are nobody's record: "(не указано)" is not ranked.
+        async let currentGroups = groups(.init(start: period.start, end: period.end, topic: topic), by: dims.first,
+                                         asOf: period.asOf, skipEmptyKeys: true)
+        async let previousGroups = groups(.init(start: previousPeriod.start, end: previousPeriod.end, topic: topic), by: dims.first,
+                                          asOf: previousPeriod.asOf, skipEmptyKeys: true)
         async let storedWeights = weights()
         let dir = await directory.directory()
-        let (allCurrent, allPrevious, w) = try await (currentFacts, previousFacts, storedWeights)
-        // Appeals without an agency (or territory, topic) are nobody's record: "(не указано)" is not ranked.
-        let cur = allCurrent.filter { !Self.key($0, dimension).isEmpty }, prev = allPrevious.filter { !Self.key($0, dimension).isEmpty }
+        let (cur, prev, w) = try await (currentGroups, previousGroups, storedWeights)
 
         let config = settings.config(w)
-        let (population, entityPopulation) = Self.populations(dimension, facts: cur + prev, directory: dir)
+        let (population, entityPopulation) = Self.populations(dimension, keys: (cur + prev).map(\.key), directory: dir)
         let previousEntries = CompositeRating.rate(
-            MetricsCalculator.compute(prev, by: dims, period: previousPeriod, population: population,
-                                      entityPopulation: entityPopulation, satisfiedThreshold: settings.satisfiedThreshold),
-            config: config)
+            Self.metrics(prev, by: dims, period: previousLabel, population: population, entityPopulation: entityPopulation), config: config)
         let entries = CompositeRating.rate(
-            MetricsCalculator.compute(cur, by: dims, period: period, population: population,
-                                      entityPopulation: entityPopulation, satisfiedThreshold: settings.satisfiedThreshold),
+            Self.metrics(cur, by: dims, period: label, population: population, entityPopulation: entityPopulation),
             config: config, previous: previousEntries)
-        let overdue = Self.overdueOpen(cur, dimension: dimension, asOf: period.asOf)
+        let overdue = Dictionary(cur.map { ($0.key, $0.overdueOpen) }, uniquingKeysWith: +)
 
         var response = RatingV1.GetRatingsResponse(period: label, previousPeriod: previousLabel, dimension: dimension, weights: w)
         response.rows = entries.map { e in
@@ -96,12 +93,11 @@ struct RatingHandlers: RatingV1.RatingService.Handler {
         let period = try periods.period(label, asOf: now)
         // At least three categories per topic (fewer only when a topic has fewer), at most 50.
         let limit = min(max(Int(request.perTopic), 3), 50)
-        let fs = try await facts(in: period, topic: "")
+        let base: Set<String> = ["other", "прочее", "иное"]
+        let counts = try await pool.withConnection { try FactAggregates.problemCounts($0, start: period.start, end: period.end, otherCodes: base) }
         let dir = await directory.directory()
-        var otherCodes: Set<String> = ["other", "прочее", "иное"]
-        for f in fs where f.categoryCode.hasSuffix(".other") { otherCodes.insert(f.categoryCode) }
-        let problems = ProblemAnalysis.topProblems(fs, period: period, limit: limit, otherCodes: otherCodes,
-                                                   subReasonLimit: settings.subReasonLimit)
+        let otherCodes = base.union(counts.map(\.category).filter { $0.hasSuffix(".other") })
+        let problems = ProblemAnalysis.topProblems(counts: counts, limit: limit, otherCodes: otherCodes, subReasonLimit: settings.subReasonLimit)
         return RatingV1.GetTopProblemsResponse(period: label, topics: problems.map { t in
             RatingV1.TopicProblems(
                 topicCode: t.topic, topicName: dir.name(.topic, t.topic), volume: Int64(t.total),
@@ -120,13 +116,12 @@ struct RatingHandlers: RatingV1.RatingService.Handler {
         let now = self.now()
         let label = request.period.isEmpty ? periods.lastComplete(now: now) : request.period
         let period = try periods.period(label, asOf: now)
-        let fs = try await facts(in: period, topic: "")
+        let counted = try await groups(.init(start: period.start, end: period.end), by: dims.first, asOf: period.asOf, skipEmptyKeys: false)
         let dir = await directory.directory()
         let (approved, approvedBy, approvedAt) = try await pool.withConnection { try Self.storedTargets($0) }
         let targets = approved.isEmpty ? settings.kpiTargets : approved
-        let (population, entityPopulation) = Self.populations(request.dimension, facts: fs, directory: dir)
-        var groups = MetricsCalculator.compute(fs, by: dims, period: period, population: population,
-                                               entityPopulation: entityPopulation, satisfiedThreshold: settings.satisfiedThreshold)
+        let (population, entityPopulation) = Self.populations(request.dimension, keys: counted.map(\.key), directory: dir)
+        var groups = Self.metrics(counted, by: dims, period: label, population: population, entityPopulation: entityPopulation)
         if groups.isEmpty && dims.isEmpty {
             // No appeals: still report every KPI (as "no data").
             groups = [MetricsCalculator.metrics(of: [], key: GroupKey(dimensions: [], values: [], period: label),
@@ -203,61 +198,23 @@ struct RatingHandlers: RatingV1.RatingService.Handler {
                                 completeness: r.double("completeness"))
     }
 
-    /// Facts registered in `period` (optionally one topic), with repeat flags set (see type comment). Concurrent
-    /// requests for the same facts share one read (`SharedFactsLoad`).
-    func facts(in period: RatingPeriod, topic: String) async throws -> [AppealFact] {
-        try await sharedFacts.facts(.init(start: period.start, end: period.end, topic: topic)) { [pool] in
-            try await Self.readFacts(pool, start: period.start, end: period.end, topic: topic)
+    /// Counts per group of the facts in `scope` (`FactAggregates.groups`).
+    func groups(_ scope: FactAggregates.Scope, by dimension: RatingEngine.Dimension?, asOf: Date,
+                skipEmptyKeys: Bool) async throws -> [FactAggregates.Group] {
+        let threshold = settings.satisfiedThreshold
+        return try await pool.withConnection {
+            try FactAggregates.groups($0, scope: scope, by: dimension, asOf: asOf, satisfiedThreshold: threshold, skipEmptyKeys: skipEmptyKeys)
         }
     }
 
-    /// Reads the facts through a cursor, `chunk` rows at a time (`PGConnection.forEachRow`), so neither libpq nor
-    /// the row copies ever hold more than one chunk (the facts of a month at a million appeals took over a gigabyte
-    /// as one result).
-    static func readFacts(_ pool: PGPool, start: Date, end: Date, topic: String,
-                          chunk: Int = PGConnection.rowsPerFetch) async throws -> [AppealFact] {
-        try await pool.transaction { conn in
-            let topicFilter: SQL = topic.isEmpty ? "" : " AND topic_code = \(topic)"
-            var repeats = RepeatTracker()
-            var out: [AppealFact] = []
-            try conn.forEachRow("""
-                SELECT appeal_id, agency_id, municipality_oktmo, topic_code, category_code, problem_group_id, author_key,
-                       sub_reason, registered_at, answered_at, closed_at, answer_due, extension_count, reopen_count,
-                       satisfaction, answer_complete
-                FROM appeal_facts
-                WHERE registered_at >= \(start)::timestamptz AND registered_at < \(end)::timestamptz
-                """ + topicFilter + " ORDER BY registered_at, appeal_id", chunk: chunk) { r in
-                if let f = repeats.fact(r) { out.append(f) }
-            }
-            return out
-        }
-    }
-
-    /// Turns fact rows, in registration order, into facts with their repeat flag (an earlier appeal of the same
-    /// author about the same topic and category, or in the same problem group).
-    struct RepeatTracker {
-        private var seenGroups = Set<String>(), seenCategories = Set<String>()
-
-        mutating func fact(_ r: PGRow) -> AppealFact? {
-            guard let registered = r.date("registered_at") else { return nil }
-            let author = r.string("author_key")
-            var isRepeat = false
-            if !author.isEmpty {
-                let group = r.string("problem_group_id")
-                let category = author + "|" + r.string("topic_code") + "/" + r.string("category_code")
-                isRepeat = seenCategories.contains(category) || (!group.isEmpty && seenGroups.contains(author + "|" + group))
-                seenCategories.insert(category)
-                if !group.isEmpty { seenGroups.insert(author + "|" + group) }
-            }
-            return AppealFact(
-                id: r.string("appeal_id"), agencyID: r.string("agency_id"), municipalityID: r.string("municipality_oktmo"),
-                topicCode: r.string("topic_code"), categoryCode: r.string("category_code"), subReason: r["sub_reason"],
-                registeredAt: registered, answeredAt: r.date("answered_at"), closedAt: r.date("closed_at"),
-                deadline: r.date("answer_due"), extended: r.int("extension_count") > 0, reopenedCount: Int(r.int("reopen_count")),
-                satisfaction: r.isNull("satisfaction") ? nil : Int(r.int("satisfaction")),
-                completenessScore: nil, isComplete: r.isNull("answer_complete") ? nil : r.bool("answer_complete"),
-                isRepeat: isRepeat)
-        }
+    /// Metrics of counted groups, in key order, with their populations (as `MetricsCalculator.compute` gives them).
+    static func metrics(_ groups: [FactAggregates.Group], by dims: [RatingEngine.Dimension], period label: String,
+                        population: [String: Int], entityPopulation: [String: Int]) -> [GroupMetrics] {
+        groups.map { g in
+            let key = GroupKey(dimensions: dims, values: dims.isEmpty ? [] : [g.key], period: label)
+            return GroupMetrics(key: key, tally: g.tally,
+                                population: MetricsCalculator.population(of: key, population: population, entityPopulation: entityPopulation))
+        }.sorted { $0.key < $1.key }
     }
 
     // MARK: mapping helpers
@@ -272,45 +229,25 @@ struct RatingHandlers: RatingV1.RatingService.Handler {
         }
     }
 
-    static func key(_ f: AppealFact, _ d: RatingV1.Dimension) -> String {
-        switch d {
-        case .agency: return f.agencyID
-        case .municipality: return f.municipalityID
-        case .topic: return f.topicCode
-        case .category: return f.categoryCode
-        default: return ""
-        }
-    }
-
     /// Populations for per-10k figures: municipalities by OKTMO; an agency gets its municipality's
     /// population (region-wide bodies: the region's); topics and categories: the region's.
-    static func populations(_ d: RatingV1.Dimension, facts: [AppealFact], directory dir: Directory) -> ([String: Int], [String: Int]) {
+    static func populations(_ d: RatingV1.Dimension, keys: [String], directory dir: Directory) -> ([String: Int], [String: Int]) {
         let population = dir.populations
         var entity: [String: Int] = [:]
         switch d {
         case .agency:
-            for id in Set(facts.map(\.agencyID)) {
+            for id in Set(keys) {
                 guard let a = dir.agencies[id] else { continue }
                 if a.oktmo.isEmpty { entity[id] = dir.regionPopulation } else { entity[id] = population[a.oktmo] }
             }
         case .topic, .category:
             if let region = dir.regionPopulation {
-                for f in facts { entity[key(f, d)] = region }
+                for k in keys { entity[k] = region }
             }
         default:
             break
         }
         return (population, entity)
-    }
-
-    /// Unanswered appeals whose (extended) deadline passed by `asOf`, per group key.
-    static func overdueOpen(_ facts: [AppealFact], dimension: RatingV1.Dimension, asOf: Date) -> [String: Int] {
-        var out: [String: Int] = [:]
-        for f in facts {
-            let answered = f.answeredAt.map { $0 <= asOf } ?? false
-            if !answered, let dl = f.deadline, dl < asOf { out[key(f, dimension), default: 0] += 1 }
-        }
-        return out
     }
 
     static func metrics(_ g: GroupMetrics, overdueOpen: Int) -> RatingV1.Metrics {

@@ -99,13 +99,12 @@ extension RatingHandlers {
             let year = String(i.dueDate.prefix(4))
             let start = days.start(year + "-01-01"), end = min(days.end(i.dueDate), max(now, start))
             let period = RatingPeriod(label: year, start: start, end: max(end, start), asOf: max(min(now, days.end(i.dueDate)), start))
-            // Read up to the due date (a key every indicator of the year shares while it is read), counted up to `end`.
-            let wholeYear = RatingPeriod(label: period.label, start: start, end: max(days.end(i.dueDate), start), asOf: period.asOf)
-            let facts = try await facts(in: wholeYear, topic: "")
-                .filter { $0.registeredAt < period.end && (i.categoryCode.isEmpty || $0.categoryCode == i.categoryCode) }
+            // Repeats found among the appeals up to the due date, counted up to `end`.
+            let counted = try await groups(.init(start: start, end: max(days.end(i.dueDate), start), countBefore: period.end, category: i.categoryCode),
+                                           by: nil, asOf: period.asOf, skipEmptyKeys: false)
             let population = await directory.directory().regionPopulation
-            let m = MetricsCalculator.metrics(of: facts, key: GroupKey(dimensions: [], values: [], period: year), asOf: period.asOf,
-                                              population: population, satisfiedThreshold: settings.satisfiedThreshold)
+            let m = GroupMetrics(key: GroupKey(dimensions: [], values: [], period: year), tally: counted.first?.tally ?? GroupTally(),
+                                 population: population)
             value = m.value(metric).map { $0 * RootCauseMath.indicatorScale(metric) }
         }
         if let v = value { i.currentValue = v; i.hasCurrentValue = true }

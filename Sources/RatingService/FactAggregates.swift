@@ -1,0 +1,119 @@
+import Foundation
+import RatingEngine
+import VecheRuntime
+
+/// The rating's figures counted in PostgreSQL: one aggregate query per request returns a `GroupTally` per group
+/// instead of every fact of the period (a month at a million appeals was 270,000 facts, over 600 MiB in the
+/// service and 2 s per ranking). The definitions are `GroupTally`'s and `RatingHandlers`' (repeat appeals);
+/// `FactAggregatesTests` checks the query against `MetricsCalculator` over the same facts.
+enum FactAggregates {
+    /// Which facts: registered in [start, end) — the window repeats are found in (an appeal is a repeat of an earlier
+    /// one in the window) — of one topic ("" = all); counted when registered before `countBefore` (nil: `end`) and of
+    /// one category ("" = all).
+    struct Scope: Sendable {
+        var start: Date
+        var end: Date
+        var topic = ""
+        var countBefore: Date?
+        var category = ""
+    }
+
+    /// One group's counts and its unanswered appeals past their deadline at `asOf`.
+    struct Group: Sendable {
+        var key: String
+        var tally: GroupTally
+        var overdueOpen: Int
+    }
+
+    /// The fact column a dimension groups by (nil: one group of everything).
+    static func column(_ d: RatingEngine.Dimension?) -> String? {
+        switch d {
+        case .agency?: return "agency_id"
+        case .municipality?: return "municipality_oktmo"
+        case .topic?: return "topic_code"
+        case .category?: return "category_code"
+        case nil: return nil
+        }
+    }
+
+    /// Counts per group of `dimension` (nil: one group with key "", none when no facts), as of `asOf`;
+    /// `skipEmptyKeys` leaves out the facts without a value of the dimension (nobody's record is not ranked).
+    static func groups(_ conn: PGConnection, scope: Scope, by dimension: RatingEngine.Dimension?, asOf: Date,
+                       satisfiedThreshold: Int, skipEmptyKeys: Bool) throws -> [Group] {
+        let key: SQL = column(dimension).map { "\(identifier: $0)" } ?? "''::text"
+        var windowFilter: SQL = "registered_at >= \(scope.start)::timestamptz AND registered_at < \(scope.end)::timestamptz"
+        if !scope.topic.isEmpty { windowFilter = windowFilter + " AND topic_code = \(scope.topic)" }
+        var countFilter: SQL = "registered_at < \(scope.countBefore ?? scope.end)::timestamptz"
+        if !scope.category.isEmpty { countFilter = countFilter + " AND category_code = \(scope.category)" }
+        if skipEmptyKeys && dimension != nil { countFilter = countFilter + " AND \(key) <> ''" }
+        let answered: SQL = "answered_at <= \(asOf)::timestamptz"
+        let sql: SQL = """
+            WITH facts AS (
+                SELECT agency_id, municipality_oktmo, topic_code, category_code, registered_at, answered_at, answer_due,
+                       extension_count, reopen_count, satisfaction, answer_complete,
+                       author_key <> '' AND (
+                           row_number() OVER (PARTITION BY author_key, topic_code, category_code ORDER BY registered_at, appeal_id) > 1
+                           OR (problem_group_id <> ''
+                               AND row_number() OVER (PARTITION BY author_key, problem_group_id ORDER BY registered_at, appeal_id) > 1)
+                       ) AS is_repeat
+                FROM appeal_facts
+                WHERE \(windowFilter)
+            )
+            SELECT \(key) AS key, count(*) AS volume,
+                   count(*) FILTER (WHERE \(answered)) AS answered,
+                   count(*) FILTER (WHERE answer_due IS NOT NULL AND (\(answered) OR answer_due < \(asOf)::timestamptz)) AS due,
+                   count(*) FILTER (WHERE \(answered) AND answered_at <= answer_due) AS on_time,
+                   count(*) FILTER (WHERE satisfaction BETWEEN 1 AND 5) AS rated,
+                   count(*) FILTER (WHERE satisfaction BETWEEN \(satisfiedThreshold) AND 5) AS satisfied,
+                   coalesce(sum(satisfaction) FILTER (WHERE satisfaction BETWEEN 1 AND 5), 0) AS satisfaction_sum,
+                   count(answer_complete) AS completeness_count,
+                   count(*) FILTER (WHERE answer_complete) AS completeness_sum,
+                   count(*) FILTER (WHERE \(answered) AND reopen_count > 0) AS reopened,
+                   count(*) FILTER (WHERE is_repeat) AS repeats,
+                   count(*) FILTER (WHERE extension_count > 0) AS extended,
+                   percentile_cont(0.5) WITHIN GROUP (ORDER BY (extract(epoch FROM answered_at) - extract(epoch FROM registered_at))::float8 / 3600)
+                       FILTER (WHERE \(answered)) AS median_hours,
+                   percentile_cont(0.9) WITHIN GROUP (ORDER BY (extract(epoch FROM answered_at) - extract(epoch FROM registered_at))::float8 / 3600)
+                       FILTER (WHERE \(answered)) AS p90_hours,
+                   count(*) FILTER (WHERE answer_due < \(asOf)::timestamptz AND NOT coalesce(\(answered), false)) AS overdue_open
+            FROM facts
+            WHERE \(countFilter)
+            GROUP BY 1
+            ORDER BY 1
+            """
+        return try conn.query(sql.plannedEachCall()).rows.map { r in
+            var t = GroupTally()
+            t.volume = Int(r.int("volume"))
+            t.answered = Int(r.int("answered"))
+            t.due = Int(r.int("due"))
+            t.onTime = Int(r.int("on_time"))
+            t.rated = Int(r.int("rated"))
+            t.satisfied = Int(r.int("satisfied"))
+            t.satisfactionSum = r.double("satisfaction_sum")
+            t.completenessCount = Int(r.int("completeness_count"))
+            t.completenessSum = r.double("completeness_sum")
+            t.reopened = Int(r.int("reopened"))
+            t.repeats = Int(r.int("repeats"))
+            t.extended = Int(r.int("extended"))
+            t.medianAnswerHours = r["median_hours"].flatMap(Double.init)
+            t.p90AnswerHours = r["p90_hours"].flatMap(Double.init)
+            return Group(key: r.string("key"), tally: t, overdueOpen: Int(r.int("overdue_open")))
+        }
+    }
+
+    /// Appeals registered in [start, end) counted per topic, category and — for categories that are "other"
+    /// (`otherCodes` or a code ending in ".other") — sub-reason as written.
+    static func problemCounts(_ conn: PGConnection, start: Date, end: Date, otherCodes: Set<String>) throws -> [ProblemTally] {
+        let others = Array(otherCodes).sorted()
+        return try conn.query("""
+            SELECT topic_code, category_code,
+                   CASE WHEN category_code = ANY(\(others)::text[]) OR category_code LIKE '%.other' THEN sub_reason END AS sub_reason,
+                   count(*) AS n
+            FROM appeal_facts
+            WHERE registered_at >= \(start)::timestamptz AND registered_at < \(end)::timestamptz
+            GROUP BY 1, 2, 3
+            """).rows.map { r in
+            ProblemTally(topic: r.string("topic_code"), category: r.string("category_code"), subReason: r["sub_reason"], count: Int(r.int("n")))
+        }
+    }
+}
