@@ -8,14 +8,12 @@ import VecheRuntime
 /// `FactAggregatesTests` checks the query against `MetricsCalculator` over the same facts.
 enum FactAggregates {
     /// Which facts: registered in [start, end) — the window repeats are found in (an appeal is a repeat of an earlier
-    /// one in the window) — of one topic ("" = all); counted when registered before `countBefore` (nil: `end`) and of
-    /// one category ("" = all).
-    struct Scope: Sendable {
+    /// one in the window) — of one topic ("" = all); counted when registered before `countBefore` (nil: `end`).
+    struct Scope: Hashable, Sendable {
         var start: Date
         var end: Date
         var topic = ""
         var countBefore: Date?
-        var category = ""
     }
 
     /// One group's counts and its unanswered appeals past their deadline at `asOf`.
@@ -25,41 +23,47 @@ enum FactAggregates {
         var overdueOpen: Int
     }
 
-    /// The fact column a dimension groups by (nil: one group of everything).
-    static func column(_ d: RatingEngine.Dimension?) -> String? {
-        switch d {
-        case .agency?: return "agency_id"
-        case .municipality?: return "municipality_oktmo"
-        case .topic?: return "topic_code"
-        case .category?: return "category_code"
-        case nil: return nil
+    /// The counts of a scope for every grouping at once: per agency, municipality, topic and category, and overall
+    /// (key nil). Each grouping's facts without a value of its dimension are its group "" (the handlers leave it out
+    /// of rankings: nobody's record is not ranked).
+    struct Counts: Sendable {
+        var byDimension: [RatingEngine.Dimension: [Group]] = [:]
+        /// Every fact of the scope as one group; nil when the scope has none.
+        var overall: Group?
+
+        /// The groups of one dimension (nil: overall), without the facts lacking its value when `skipEmptyKeys`.
+        func groups(by dimension: RatingEngine.Dimension?, skipEmptyKeys: Bool) -> [Group] {
+            guard let dimension else { return overall.map { [$0] } ?? [] }
+            return (byDimension[dimension] ?? []).filter { !skipEmptyKeys || !$0.key.isEmpty }
         }
     }
 
-    /// Counts per group of `dimension` (nil: one group with key "", none when no facts), as of `asOf`;
-    /// `skipEmptyKeys` leaves out the facts without a value of the dimension (nobody's record is not ranked).
-    static func groups(_ conn: PGConnection, scope: Scope, by dimension: RatingEngine.Dimension?, asOf: Date,
-                       satisfiedThreshold: Int, skipEmptyKeys: Bool) throws -> [Group] {
-        let key: SQL = column(dimension).map { "\(identifier: $0)" } ?? "''::text"
+    /// Counts every grouping of the facts in `scope` as of `asOf` in one query: the repeat flags (two window sorts
+    /// over the scope, most of the cost) are found once for all of them (`GROUPING SETS`).
+    /// Text is sorted and grouped byte-wise (`COLLATE "C"`): equality is the same in every collation, and the
+    /// window sorts take half the time of the database's default collation.
+    static func counts(_ conn: PGConnection, scope: Scope, asOf: Date, satisfiedThreshold: Int) throws -> Counts {
         var windowFilter: SQL = "registered_at >= \(scope.start)::timestamptz AND registered_at < \(scope.end)::timestamptz"
         if !scope.topic.isEmpty { windowFilter = windowFilter + " AND topic_code = \(scope.topic)" }
-        var countFilter: SQL = "registered_at < \(scope.countBefore ?? scope.end)::timestamptz"
-        if !scope.category.isEmpty { countFilter = countFilter + " AND category_code = \(scope.category)" }
-        if skipEmptyKeys && dimension != nil { countFilter = countFilter + " AND \(key) <> ''" }
         let answered: SQL = "answered_at <= \(asOf)::timestamptz"
         let sql: SQL = """
             WITH facts AS (
-                SELECT agency_id, municipality_oktmo, topic_code, category_code, registered_at, answered_at, answer_due,
-                       extension_count, reopen_count, satisfaction, answer_complete,
+                SELECT agency_id COLLATE "C" AS agency, municipality_oktmo COLLATE "C" AS municipality,
+                       topic_code COLLATE "C" AS topic, category_code COLLATE "C" AS category,
+                       registered_at, answered_at, answer_due, extension_count, reopen_count, satisfaction, answer_complete,
                        author_key <> '' AND (
-                           row_number() OVER (PARTITION BY author_key, topic_code, category_code ORDER BY registered_at, appeal_id) > 1
+                           row_number() OVER (PARTITION BY author_key COLLATE "C", topic_code COLLATE "C", category_code COLLATE "C"
+                                              ORDER BY registered_at, appeal_id COLLATE "C") > 1
                            OR (problem_group_id <> ''
-                               AND row_number() OVER (PARTITION BY author_key, problem_group_id ORDER BY registered_at, appeal_id) > 1)
+                               AND row_number() OVER (PARTITION BY author_key COLLATE "C", problem_group_id COLLATE "C"
+                                                  ORDER BY registered_at, appeal_id COLLATE "C") > 1)
                        ) AS is_repeat
                 FROM appeal_facts
                 WHERE \(windowFilter)
             )
-            SELECT \(key) AS key, count(*) AS volume,
+            SELECT CASE WHEN GROUPING(agency) = 0 THEN 'agency' WHEN GROUPING(municipality) = 0 THEN 'municipality'
+                        WHEN GROUPING(topic) = 0 THEN 'topic' WHEN GROUPING(category) = 0 THEN 'category' ELSE '' END AS dimension,
+                   coalesce(agency, municipality, topic, category, '') AS key, count(*) AS volume,
                    count(*) FILTER (WHERE \(answered)) AS answered,
                    count(*) FILTER (WHERE answer_due IS NOT NULL AND (\(answered) OR answer_due < \(asOf)::timestamptz)) AS due,
                    count(*) FILTER (WHERE \(answered) AND answered_at <= answer_due) AS on_time,
@@ -77,11 +81,11 @@ enum FactAggregates {
                        FILTER (WHERE \(answered)) AS p90_hours,
                    count(*) FILTER (WHERE answer_due < \(asOf)::timestamptz AND NOT coalesce(\(answered), false)) AS overdue_open
             FROM facts
-            WHERE \(countFilter)
-            GROUP BY 1
-            ORDER BY 1
+            WHERE registered_at < \((scope.countBefore ?? scope.end))::timestamptz
+            GROUP BY GROUPING SETS ((agency), (municipality), (topic), (category), ())
             """
-        return try conn.query(sql.plannedEachCall()).rows.map { r in
+        var out = Counts()
+        for r in try conn.query(sql.plannedEachCall()).rows {
             var t = GroupTally()
             t.volume = Int(r.int("volume"))
             t.answered = Int(r.int("answered"))
@@ -97,8 +101,14 @@ enum FactAggregates {
             t.extended = Int(r.int("extended"))
             t.medianAnswerHours = r["median_hours"].flatMap(Double.init)
             t.p90AnswerHours = r["p90_hours"].flatMap(Double.init)
-            return Group(key: r.string("key"), tally: t, overdueOpen: Int(r.int("overdue_open")))
+            let group = Group(key: r.string("key"), tally: t, overdueOpen: Int(r.int("overdue_open")))
+            if let d = RatingEngine.Dimension(rawValue: r.string("dimension")) {
+                out.byDimension[d, default: []].append(group)
+            } else if t.volume > 0 {
+                out.overall = group    // the empty grouping set answers one row even for no facts
+            }
         }
+        return out
     }
 
     /// Appeals registered in [start, end) counted per topic, category and — for categories that are "other"

@@ -41,6 +41,8 @@ struct RatingHandlers: RatingV1.RatingService.Handler {
     let settings: RatingSettings
     var now: @Sendable () -> Date = { Date() }
     let audit = AuditLog(service: RatingV1.RatingService.name)
+    /// One aggregate query for concurrent requests of the same scope's counts.
+    let sharedCounts = SharedRead<FactAggregates.Scope, FactAggregates.Counts>()
 
     // MARK: GetRatings
 
@@ -198,13 +200,16 @@ struct RatingHandlers: RatingV1.RatingService.Handler {
                                 completeness: r.double("completeness"))
     }
 
-    /// Counts per group of the facts in `scope` (`FactAggregates.groups`).
+    /// Counts per group of the facts in `scope` (`FactAggregates.counts`, every grouping in one query). A request
+    /// that comes while the counts of the same scope are being computed gets those (as of the first request's `asOf`,
+    /// a moment during its own request): the dashboard's rankings by agency and municipality and its KPIs of one
+    /// month are one query.
     func groups(_ scope: FactAggregates.Scope, by dimension: RatingEngine.Dimension?, asOf: Date,
                 skipEmptyKeys: Bool) async throws -> [FactAggregates.Group] {
-        let threshold = settings.satisfiedThreshold
-        return try await pool.withConnection {
-            try FactAggregates.groups($0, scope: scope, by: dimension, asOf: asOf, satisfiedThreshold: threshold, skipEmptyKeys: skipEmptyKeys)
-        }
+        let threshold = settings.satisfiedThreshold, pool = self.pool
+        return try await sharedCounts.value(scope) {
+            try await pool.withConnection { try FactAggregates.counts($0, scope: scope, asOf: asOf, satisfiedThreshold: threshold) }
+        }.groups(by: dimension, skipEmptyKeys: skipEmptyKeys)
     }
 
     /// Metrics of counted groups, in key order, with their populations (as `MetricsCalculator.compute` gives them).

@@ -119,7 +119,7 @@ struct FactAggregatesTests {
         }
     }
 
-    @Test("Per agency, municipality, topic, category and overall: the query's counts, shares, quantiles, repeats and overdue appeals equal RatingEngine's over the facts")
+    @Test("Per agency, municipality, topic, category and overall (one query, grouping sets): the counts, shares, quantiles, repeats and overdue appeals equal RatingEngine's over the facts")
     func groupsEqualTheEngine() async throws {
         try await Self.withStoredFacts(seed: 20_261_204) { pool, rows, start, end in
             let asOf = end.addingTimeInterval(-10 * 86_400)    // answers and deadlines on both sides
@@ -133,9 +133,8 @@ struct FactAggregatesTests {
                     let dims = dimension.map { [$0] } ?? []
                     for skipEmpty in [true, false] {
                         let counted = try await pool.withConnection {
-                            try FactAggregates.groups($0, scope: .init(start: start, end: end, topic: topic), by: dimension, asOf: asOf,
-                                                      satisfiedThreshold: 4, skipEmptyKeys: skipEmpty)
-                        }
+                            try FactAggregates.counts($0, scope: .init(start: start, end: end, topic: topic), asOf: asOf, satisfiedThreshold: 4)
+                        }.groups(by: dimension, skipEmptyKeys: skipEmpty)
                         let kept = facts.filter { f in !skipEmpty || dimension.map { !Self.value(f, $0).isEmpty } ?? true }
                         let what = "topic '\(topic)', by \(dimension?.rawValue ?? "nothing"), skip empty \(skipEmpty)"
                         Self.expectSame(RatingHandlers.metrics(counted, by: dims, period: "p", population: population, entityPopulation: entity),
@@ -150,24 +149,23 @@ struct FactAggregatesTests {
                 }
             }
 
-            // An indicator's scope: repeats found over a longer window, counted up to an earlier instant, one category.
+            // An indicator's scope: repeats found over a longer window, counted up to an earlier instant (per category).
             let windowEnd = end.addingTimeInterval(5 * 86_400), countBefore = end.addingTimeInterval(-12 * 86_400)
             let counted = try await pool.withConnection {
-                try FactAggregates.groups($0, scope: .init(start: start, end: windowEnd, countBefore: countBefore, category: "roads.other"),
-                                          by: nil, asOf: asOf, satisfiedThreshold: 4, skipEmptyKeys: false)
-            }
-            let facts = Self.withRepeats(rows, from: start, to: windowEnd).filter { $0.registeredAt < countBefore && $0.categoryCode == "roads.other" }
-            #expect(!facts.isEmpty)
-            Self.expectSame(RatingHandlers.metrics(counted, by: [], period: "p", population: [:], entityPopulation: [:]),
-                            [MetricsCalculator.metrics(of: facts, key: GroupKey(dimensions: [], values: [], period: "p"), asOf: asOf, population: nil)],
+                try FactAggregates.counts($0, scope: .init(start: start, end: windowEnd, countBefore: countBefore), asOf: asOf, satisfiedThreshold: 4)
+            }.groups(by: .category, skipEmptyKeys: false)
+            let facts = Self.withRepeats(rows, from: start, to: windowEnd).filter { $0.registeredAt < countBefore }
+            #expect(facts.contains { $0.categoryCode == "roads.other" })
+            Self.expectSame(RatingHandlers.metrics(counted, by: [.category], period: "p", population: [:], entityPopulation: [:]),
+                            MetricsCalculator.compute(facts, by: [.category], period: RatingPeriod(label: "p", start: start, end: windowEnd, asOf: asOf)),
                             "indicator scope")
 
             // Nothing in the scope: no group (the handlers report "no data").
             let none = try await pool.withConnection {
-                try FactAggregates.groups($0, scope: .init(start: end.addingTimeInterval(86_400 * 400), end: end.addingTimeInterval(86_400 * 430)),
-                                          by: nil, asOf: asOf, satisfiedThreshold: 4, skipEmptyKeys: false)
+                try FactAggregates.counts($0, scope: .init(start: end.addingTimeInterval(86_400 * 400), end: end.addingTimeInterval(86_400 * 430)),
+                                          asOf: asOf, satisfiedThreshold: 4)
             }
-            #expect(none.isEmpty)
+            #expect(none.overall == nil && none.byDimension.isEmpty)
         }
     }
 

@@ -99,12 +99,14 @@ extension RatingHandlers {
             let year = String(i.dueDate.prefix(4))
             let start = days.start(year + "-01-01"), end = min(days.end(i.dueDate), max(now, start))
             let period = RatingPeriod(label: year, start: start, end: max(end, start), asOf: max(min(now, days.end(i.dueDate)), start))
-            // Repeats found among the appeals up to the due date, counted up to `end`.
-            let counted = try await groups(.init(start: start, end: max(days.end(i.dueDate), start), countBefore: period.end, category: i.categoryCode),
-                                           by: nil, asOf: period.asOf, skipEmptyKeys: false)
+            // Repeats found among the appeals up to the due date, counted up to `end` — a bound only once the due date
+            // has passed (before, it is now and nothing is registered later): the indicators of one due date then ask
+            // for the same counts, per category, and share one query (`groups`).
+            let scope = FactAggregates.Scope(start: start, end: max(days.end(i.dueDate), start), countBefore: duePassed ? period.end : nil)
+            let counted = try await groups(scope, by: i.categoryCode.isEmpty ? nil : .category, asOf: period.asOf, skipEmptyKeys: false)
+            let tally = i.categoryCode.isEmpty ? counted.first?.tally : counted.first { $0.key == i.categoryCode }?.tally
             let population = await directory.directory().regionPopulation
-            let m = GroupMetrics(key: GroupKey(dimensions: [], values: [], period: year), tally: counted.first?.tally ?? GroupTally(),
-                                 population: population)
+            let m = GroupMetrics(key: GroupKey(dimensions: [], values: [], period: year), tally: tally ?? GroupTally(), population: population)
             value = m.value(metric).map { $0 * RootCauseMath.indicatorScale(metric) }
         }
         if let v = value { i.currentValue = v; i.hasCurrentValue = true }
