@@ -16,6 +16,9 @@ final class SharedRead<Key: Hashable & Sendable, Value: Sendable>: Sendable {
     /// Computations started so far (each shared by every caller that came while it ran).
     var reads: Int { readsStarted.load(ordering: .relaxed) }
 
+    /// Callers waiting for the computation of `key` in progress (tests use it to know every caller has arrived).
+    func waiting(for key: Key) -> Int { inFlight.withLock { $0[key]?.count ?? 0 } }
+
     func value(_ key: Key, read: () async throws -> Value) async throws -> Value {
         let turn = try await withCheckedThrowingContinuation { (c: Waiter) in
             let leads = inFlight.withLock { flights -> Bool in

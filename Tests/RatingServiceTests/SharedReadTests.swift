@@ -11,6 +11,13 @@ struct SharedReadTests {
         let count = Atomic<Int>(0)
     }
 
+    /// Returns once `n` callers wait for the computation of `key` (at most 30 s: on a loaded machine the callers'
+    /// tasks may start late, so a fixed sleep would let one of them arrive after the computation ended).
+    static func untilWaiting(_ n: Int, _ shared: SharedRead<String, [Int]>, _ key: String) async throws {
+        let deadline = ContinuousClock.now + .seconds(30)
+        while shared.waiting(for: key) < n && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
+    }
+
     @Test("Concurrent requests for the same key share one computation; a later request computes again; a failed computation fails every caller that waited for it")
     func concurrentRequestsShareOneRead() async throws {
         let shared = SharedRead<String, [Int]>()
@@ -20,7 +27,7 @@ struct SharedReadTests {
                 group.addTask {
                     try await shared.value("2026-11 by agency") {
                         entered.count.add(1, ordering: .relaxed)
-                        try await Task.sleep(for: .milliseconds(300))   // long enough for every caller to arrive
+                        try await Self.untilWaiting(5, shared, "2026-11 by agency")
                         return [42]
                     }
                 }
@@ -40,7 +47,7 @@ struct SharedReadTests {
                 group.addTask {
                     do {
                         _ = try await shared.value("2026-11 by agency") {
-                            try await Task.sleep(for: .milliseconds(300))
+                            try await Self.untilWaiting(2, shared, "2026-11 by agency")
                             throw Broken()
                         }
                         return false

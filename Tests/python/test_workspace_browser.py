@@ -18,6 +18,7 @@ from conftest import SECRETS, Platform, bearer, user_token, wait_port
 
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import Select, WebDriverWait
@@ -99,7 +100,9 @@ def shot(driver, name):
 
 
 def wait(driver, seconds=20):
-    return WebDriverWait(driver, seconds)
+    """A wait whose condition is asked again when the page replaced an element it was reading (the queue and the
+    dashboard replace their rows live, so a condition can meet a row that is gone a moment later)."""
+    return WebDriverWait(driver, seconds, ignored_exceptions=[StaleElementReferenceException])
 
 
 def sign_in(driver, platform, username, path="/ws"):
@@ -144,13 +147,28 @@ def rows(driver):
     return [e.text for e in driver.find_elements(By.CSS_SELECTOR, "table.queue tbody tr td[data-label='Номер'] a")]
 
 
+def page_replaced(element):
+    """True once `element` no longer belongs to the page shown. Selenium's `staleness_of` expects a stale-element
+    error; Chromium 156 answers a query about a node of a replaced document with a generic inspector error ("Node
+    with given id does not belong to the document"), which is the same fact."""
+    try:
+        element.is_enabled()
+        return False
+    except StaleElementReferenceException:
+        return True
+    except WebDriverException as e:
+        if "does not belong to the document" in str(e) or "No node with given id" in str(e):
+            return True
+        raise
+
+
 def click_and_wait_for_page(driver, button, flash=".flash.ok"):
     """Clicks a form's button and waits for the page the server answers with: first the old page gone, then the
     new page's flash (the page before may already show the flash of an earlier action, so waiting for the flash
     alone can return at once and then read elements of a page that is being replaced)."""
     page = driver.find_element(By.TAG_NAME, "html")
     button.click()
-    wait(driver).until(EC.staleness_of(page))
+    wait(driver).until(lambda d: page_replaced(page))
     wait(driver).until(EC.presence_of_element_located((By.CSS_SELECTOR, flash)))
 
 
