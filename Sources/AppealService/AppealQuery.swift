@@ -166,7 +166,7 @@ struct AppealQuery: Sendable {
         let cap = Self.exactCountLimit
         if estimate <= Int64(cap) {
             let counted: SQL = "SELECT count(*) AS n FROM (SELECT 1 FROM appeals a WHERE \(filter) LIMIT \(cap + 1)) s"
-            let n = try conn.query(counted.plannedEachCall()).first?.int("n") ?? 0
+            let n = try Self.totals.count(conn, counted.plannedEachCall())
             if n <= cap { return (n, false) }
         }
         return (max(estimate, Int64(cap) + 1), true)
@@ -174,6 +174,8 @@ struct AppealQuery: Sendable {
 
     /// The planner's row estimates of recent filters, shared by the process's callers (see `PlannerEstimates`).
     static let estimates = PlannerEstimates()
+    /// Exact totals, shared while no appeal changed (see `ListCounts`).
+    static let totals = ListCounts()
 
     /// "Plan Rows" of the top node of an `EXPLAIN (FORMAT JSON)` result.
     static func plannedRows(_ json: String) -> Int64? {

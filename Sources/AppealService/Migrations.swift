@@ -142,5 +142,6 @@ enum AppealSchema {
         Migration(17, "duplicate grouping shared by every instance: the log of grouping decisions", ProblemGrouper.migrationSQL),
         Migration(18, "the search vector supplied by intake (PostgreSQL computes it only when none is given)", AppealSearch.suppliedVectorSQL),
         Migration(19, "the deadline watcher's first-reaction check reads an index, not the table", DeadlineWatcher.firstReactionIndexSQL),
+        Migration(20, "a change counter of the appeals: list totals are shared while no appeal changed", ListCounts.migrationSQL),
     ]
 }

@@ -16,14 +16,16 @@ public struct ProtoTextError: Error, Hashable, Sendable, CustomStringConvertible
 enum WireText {
     static func validate(_ bytes: [UInt8], descriptor: UnsafePointer<ProtobufCMessageDescriptor>, messageType: String) throws {
         try bytes.withUnsafeBufferPointer { buf in
-            try walk(buf, descriptor: descriptor, path: "", messageType: messageType, depth: 0)
+            try walk(buf, descriptor: descriptor, path: { "" }, messageType: messageType, depth: 0)
         }
     }
 
     struct Malformed: Error {}
 
+    /// `path` names the message being walked (dotted field path); it is only called to name a refused field, so
+    /// walking a valid message builds no strings.
     static func walk(_ b: UnsafeBufferPointer<UInt8>, descriptor: UnsafePointer<ProtobufCMessageDescriptor>,
-                     path: String, messageType: String, depth: Int) throws {
+                     path: () -> String, messageType: String, depth: Int) throws {
         guard depth < 64 else { throw Malformed() }
         var i = 0
         func varint() throws -> UInt64 {
@@ -49,14 +51,14 @@ enum WireText {
                 let slice = UnsafeBufferPointer(rebasing: b[i..<(i + len)])
                 i += len
                 guard let field = protobuf_c_message_descriptor_get_field(descriptor, number) else { continue }
-                let name = path.isEmpty ? String(cString: field.pointee.name) : path + "." + String(cString: field.pointee.name)
+                func name() -> String {
+                    let parent = path(), own = String(cString: field.pointee.name)
+                    return parent.isEmpty ? own : parent + "." + own
+                }
                 switch field.pointee.type {
                 case PROTOBUF_C_TYPE_STRING:
-                    if slice.contains(0) {
-                        throw ProtoTextError(messageType: messageType, field: name, problem: "contains a NUL character (U+0000)")
-                    }
-                    if String(validating: slice, as: UTF8.self) == nil {
-                        throw ProtoTextError(messageType: messageType, field: name, problem: "is not valid UTF-8")
+                    if let problem = UTF8Text.problem(slice) {
+                        throw ProtoTextError(messageType: messageType, field: name(), problem: problem)
                     }
                 case PROTOBUF_C_TYPE_MESSAGE:
                     if let nested = field.pointee.descriptor?.assumingMemoryBound(to: ProtobufCMessageDescriptor.self) {

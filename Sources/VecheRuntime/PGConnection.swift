@@ -270,7 +270,11 @@ public final class PGConnection {
                 if PQgetisnull(res, Int32(r), Int32(c)) == 1 {
                     values.append(nil)
                 } else if let v = PQgetvalue(res, Int32(r), Int32(c)) {
-                    values.append(String(cString: v))
+                    // The length libpq already knows (no strlen); text values hold no NUL.
+                    let length = Int(PQgetlength(res, Int32(r), Int32(c)))
+                    values.append(v.withMemoryRebound(to: UInt8.self, capacity: length) {
+                        String(decoding: UnsafeBufferPointer(start: $0, count: length), as: UTF8.self)
+                    })
                 } else {
                     values.append(nil)
                 }

@@ -230,6 +230,30 @@ struct AppealReadsAtScaleTests {
         }
     }
 
+    /// A list total is counted once while no appeal changes and counted again after any statement that writes
+    /// `appeals` — here one from another connection, as another instance or a tool would — so a shared total is never
+    /// older than the last committed change it could have seen.
+    @Test func listTotalsAreSharedUntilAnAppealChanges() async throws {
+        try await withAppealService { _, env, _, client in
+            let pool = try #require(env.pool)
+            try await insertSynthetic(pool, count: 3_000)
+            let totals = ListCounts(ttl: .seconds(600))
+            let statement: SQL = "SELECT count(*) AS n FROM appeals a WHERE a.agency_id = 'agency-3'"
+            let (first, second) = try await pool.withConnection { conn in (try totals.count(conn, statement), try totals.count(conn, statement)) }
+            #expect(first == second && first > 0 && totals.counted == 1, "the second request shares the first count")
+
+            let listed = try await client.listAppeals(.init(agencyId: "agency-3", page: .init(pageSize: 10)))
+            #expect(listed.totalCount == first && !listed.totalIsEstimate)
+            try await pool.withConnection { conn in
+                try conn.query("UPDATE appeals SET agency_id = 'agency-3' WHERE id = (SELECT id FROM appeals WHERE agency_id = 'agency-4' LIMIT 1)")
+            }
+            let after = try await pool.withConnection { conn in try totals.count(conn, statement) }
+            #expect(after == first + 1 && totals.counted == 2, "a change of any appeal is counted again")
+            #expect(try await client.listAppeals(.init(agencyId: "agency-3", page: .init(pageSize: 10))).totalCount == first + 1,
+                    "the service's own shared total follows the change at once")
+        }
+    }
+
     @Test func keysetPagesAreCompleteDisjointAndInOrderAcrossOpenAndFinishedAppeals() async throws {
         try await withAppealService { _, env, _, client in
             let pool = try #require(env.pool)
