@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Taxonomy
 
 /// Explicit mapping from the label schemes of the evaluation datasets to taxonomy category codes.
@@ -46,6 +47,26 @@ public enum DatasetLabelMapping {
         firstRule(rules, matching: label).map { rules[$0].code }
     }
 
+    /// The rule outcome of each distinct label, computed once per process: a dataset has a few hundred distinct
+    /// labels over 60,000 rows, and matching every rule (Foundation's substring search) per row made loading the
+    /// datasets the slowest part of the test suite and of every evaluation.
+    final class RuleMemo: Sendable {
+        private let codes = Mutex<[String: String?]>([:])
+
+        func code(_ label: String, _ compute: () -> String?) -> String? {
+            if let known = codes.withLock({ $0[label] }) { return known }
+            let code = compute()
+            codes.withLock { codes in
+                if codes.count >= 65_536 { codes.removeAll() }   // bounded for any input, far above a dataset's labels
+                codes[label] = .some(code)
+            }
+            return code
+        }
+    }
+
+    private static let kurskMemo = RuleMemo()
+    private static let spbMemo = RuleMemo()
+
     // MARK: Kursk
 
     /// Kursk «Категория» code → taxonomy category, used when no Тематика rule matches.
@@ -75,19 +96,20 @@ public enum DatasetLabelMapping {
 
     /// Taxonomy category for a Kursk row. `kategoriya` is the «Категория» code when known.
     public static func kurskCategory(tematika: String, kategoriya: Int?) -> String {
-        if let code = apply(kurskRules, to: tematika) { return code }
+        if let code = kurskMemo.code(tematika, { apply(kurskRules, to: tematika) }) { return code }
         if let k = kategoriya, let code = kurskCategoryFallback[k] { return code }
         return Taxonomy.otherCategory.code
     }
 
     /// True when a Тематика value is covered by an explicit rule (not by the fallback).
-    public static func kurskHasRule(_ tematika: String) -> Bool { apply(kurskRules, to: tematika) != nil }
+    public static func kurskHasRule(_ tematika: String) -> Bool { kurskMemo.code(tematika, { apply(kurskRules, to: tematika) }) != nil }
 
     // MARK: St Petersburg
 
     /// Taxonomy category for a St Petersburg row (`category`, `reason` columns).
     public static func spbCategory(category: String, reason: String) -> String {
-        apply(spbRules, to: spbLabel(category: category, reason: reason)) ?? Taxonomy.otherCategory.code
+        let label = spbLabel(category: category, reason: reason)
+        return spbMemo.code(label, { apply(spbRules, to: label) }) ?? Taxonomy.otherCategory.code
     }
 
     /// The string St Petersburg rules are matched against.
