@@ -102,9 +102,13 @@ struct AppealQuery: Sendable {
                     ORDER BY a.received_at DESC, a.id DESC
                     """
             }
+            // A page whose filter binds no value (no filter, or constant ones) has one best plan whatever the keyset
+            // position — walk the (received_at, id) order — so it runs prepared, with its LIMIT a literal (a generic
+            // plan would have to guess a bound LIMIT): parsing and planning were 0.85 of its 2 ms in PostgreSQL.
+            let limitSQL: SQL = pagePreparable ? "\(integer: limit)" : "\(limit)"
             return """
                 SELECT \(AppealStore.columns) FROM appeals a WHERE a.id IN
-                    (SELECT a.id FROM appeals a WHERE \(where_) ORDER BY a.received_at DESC, a.id DESC LIMIT \(limit))
+                    (SELECT a.id FROM appeals a WHERE \(where_) ORDER BY a.received_at DESC, a.id DESC LIMIT \(limitSQL))
                 ORDER BY a.received_at DESC, a.id DESC
                 """
         case .deadline:
@@ -135,8 +139,14 @@ struct AppealQuery: Sendable {
         }
     }
 
+    /// Newest first, and the filter binds no value: the page's plan does not depend on values (see `pageSQL`).
+    var pagePreparable: Bool { order == .newest && !overdueOnly && filter.binds.isEmpty }
+
+    /// The page's statement as run: prepared when its plan does not depend on values, else planned per call.
+    var pageStatement: SQL { pagePreparable ? pageSQL : pageSQL.plannedEachCall() }
+
     func run(_ conn: PGConnection) throws -> AppealV1.ListAppealsResponse {
-        let rows = admitsOpen || admitsFinished ? try conn.query(pageSQL.plannedEachCall()).rows.map(AppealStore.appeal(from:)) : []
+        let rows = admitsOpen || admitsFinished ? try conn.query(pageStatement).rows.map(AppealStore.appeal(from:)) : []
         let page = Array(rows.prefix(Int(pageSize)))
         let total: (count: Int64, estimated: Bool)
         if let after, let carried = after.total {

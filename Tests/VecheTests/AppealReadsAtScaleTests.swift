@@ -115,6 +115,8 @@ struct AppealReadsAtScaleTests {
                         next.after = AppealPageToken(order: request.order, ms: request.order == .deadline ? AppealQuery.nextDueMs(last) : last.receivedAtMs,
                                                      id: last.id, total: nil)
                     }
+                    // Only a page whose filter binds no value runs prepared (one plan for every call).
+                    #expect(query.pageStatement.planEachCall == (name != "newest, no filter"), "\(name)")
                     for (page, q) in [("first page", query), ("next page", next)] {
                         let plan = try conn.query(SQL("EXPLAIN (ANALYZE, FORMAT JSON) ") + q.pageSQL).rows.first?.string("QUERY PLAN") ?? ""
                         let work = try PlanWork(plan)
