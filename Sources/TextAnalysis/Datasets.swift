@@ -1,5 +1,6 @@
 import DataKit
 import Foundation
+import Synchronization
 import Taxonomy
 
 /// One labelled appeal from an evaluation dataset, with labels already mapped to the taxonomy.
@@ -90,8 +91,20 @@ public enum AppealDatasets {
         return rows
     }
 
+    /// The St Petersburg rows already read by this process, per data directory: the file (about 60,000 rows, 53 MB
+    /// of CSV) is read by the classifier splits, the duplicate evaluation and the intake bench, and parsing it for each was
+    /// most of the test suite's CPU while it ran. The rows are values and the file does not change under a process.
+    private static let spbRead = Mutex<[String: [LabeledAppeal]]>([:])
+
     /// All St Petersburg rows with non-empty text.
     public static func loadSPb(dataDirectory: String) throws -> [LabeledAppeal] {
+        if let read = spbRead.withLock({ $0[dataDirectory] }) { return read }
+        let rows = try readSPb(dataDirectory: dataDirectory)
+        spbRead.withLock { $0[dataDirectory] = rows }
+        return rows
+    }
+
+    static func readSPb(dataDirectory: String) throws -> [LabeledAppeal] {
         let table = try CSVTable.load(path: try path(dataDirectory, spbFile))
         var rows: [LabeledAppeal] = []
         rows.reserveCapacity(table.rows.count)
