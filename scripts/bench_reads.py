@@ -11,7 +11,11 @@ Runs against the platform `scripts/veche bench` has started (services and gatewa
    analyst: staff without personal data, so reads are not audited row by row) of: lookup by id, first list
    page, filtered list, workspace-style deadline queue, text search, stats, dashboard JSON, the last month's
    ranking of agencies and KPIs (no target in the issue; printed so their cost is seen);
-3. prints peak RSS (VmHWM) of every service process given with --pid NAME=PID.
+3. measures the cases that have a target again at fewer concurrent connections (--light-connections, default 1
+   and 4): wrk is a closed loop (each connection sends its next request when the previous answer came), so at
+   16 connections on two cores shared with wrk the latency is mostly queueing behind the other 15; the lighter
+   rows show what one request costs and how latency grows with load;
+4. prints peak RSS (VmHWM) of every service process given with --pid NAME=PID.
 Prints figures only; asserts nothing.
 """
 import argparse
@@ -189,7 +193,7 @@ def wrk(base, path, token, ids, duration, connections):
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
         f.write(LUA % (", ".join(f'"{i}"' for i in ids), path, token))
         script = f.name
-    r = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency", "-s", script, base],
+    r = subprocess.run(["wrk", f"-t{min(2, connections)}", f"-c{connections}", f"-d{duration}s", "--latency", "-s", script, base],
                        capture_output=True, text=True)
     os.unlink(script)
     out = r.stdout
@@ -242,6 +246,8 @@ def main():
     ap.add_argument("--rows", type=int, default=1_000_000)
     ap.add_argument("--duration", type=int, default=10)
     ap.add_argument("--connections", type=int, default=16)
+    ap.add_argument("--light-connections", default="1,4",
+                    help="comma-separated lighter loads at which the cases with a target are measured again ('' = none)")
     ap.add_argument("--pid", action="append", default=[], help="NAME=PID of a service (peak RSS)")
     a = ap.parse_args()
 
@@ -274,6 +280,18 @@ def main():
     for name, path, sample, target in cases:
         p50, p99, rps, errors = wrk(a.http, path, token, sample, a.duration, a.connections)
         print(f"{name:40} {p50:8.1f} {p99:8.1f} {rps:8.0f} {target + ' ms':>11} {errors:7d}")
+    light = [int(c) for c in a.light_connections.split(",") if c.strip()]
+    if light:
+        print(f"\nthe same requests at lighter load (wrk closed loop; p50 / p99 ms and req/s at each number of connections)")
+        print(f"{'request':40} " + " ".join(f"{f'{c} conn.':>22}" for c in light) + f" {'target p99':>11}")
+        for name, path, sample, target in cases:
+            if target == "—":
+                continue
+            cells = []
+            for c in light:
+                p50, p99, rps, errors = wrk(a.http, path, token, sample, a.duration, c)
+                cells.append(f"{p50:6.1f} /{p99:6.1f} {rps:6.0f}/s" + ("!" if errors else " "))
+            print(f"{name:40} " + " ".join(f"{cell:>22}" for cell in cells) + f" {target + ' ms':>11}")
     for item in a.pid:
         name, pid = item.split("=", 1)
         try:

@@ -145,5 +145,6 @@ enum AgencySchema {
         WorkloadSchema.migration,
         SavedFilterSchema.migration,
         NotificationSchema.alertsByAppeal,
+        NotificationSchema.digests,
     ]
 }

@@ -27,7 +27,7 @@ struct GatewayIdentity: Sendable {
         self.own = own
         let secret = env["VECHE_WEB_CLIENT_SECRET"] ?? env["VECHE_WEB_CLIENT_SECRET_FILE"].flatMap(VecheConfig.readSecret) ?? ""
         web = TokenEndpoint(settings: config.oidc, clientID: env["VECHE_WEB_CLIENT_ID"] ?? "veche-web", clientSecret: secret)
-        publicURL = (env["VECHE_PUBLIC_URL"] ?? "http://127.0.0.1:\(config.httpPort)").trimmingCharacters(in: CharacterSet(charactersIn: "/"))
+        publicURL = config.publicURL
         cookieSecure = (env["VECHE_COOKIE_SECURE"] ?? "true") != "false"
     }
 

@@ -25,6 +25,9 @@ public struct VecheConfig: Sendable {
     public var postgres: String
     public var httpHost: String
     public var httpPort: Int
+    /// The gateway's public origin without a trailing slash (`VECHE_PUBLIC_URL`, default
+    /// `http://127.0.0.1:$VECHE_HTTP_PORT`): the sign-in redirect, the same-origin check, links in notifications.
+    public var publicURL: String
     public var logLevel: Logger.Level
     /// `VECHE_LOG_FORMAT`: text (default) or json.
     public var logFormat: VecheLogging.Format
@@ -83,6 +86,7 @@ public struct VecheConfig: Sendable {
         postgres = env["VECHE_POSTGRES"] ?? "host=127.0.0.1 port=5432 dbname=veche user=postgres"
         httpHost = env["VECHE_HTTP_HOST"] ?? "127.0.0.1"
         httpPort = int("VECHE_HTTP_PORT", 8080, min: 0)
+        publicURL = (env["VECHE_PUBLIC_URL"] ?? "http://127.0.0.1:\(httpPort)").trimmingCharacters(in: CharacterSet(charactersIn: "/"))
         let level = (env["VECHE_LOG_LEVEL"] ?? "info").lowercased()
         logLevel = Logger.Level(rawValue: level) ?? .info
         if Logger.Level(rawValue: level) == nil {

@@ -133,10 +133,6 @@ public enum Staffing {
 
     /// «сотрудник» / «сотрудника» / «сотрудников» for `n`.
     public static func employees(_ n: Int) -> String {
-        let m100 = n % 100, m10 = n % 10
-        if (11...14).contains(m100) { return "сотрудников" }
-        if m10 == 1 { return "сотрудник" }
-        if (2...4).contains(m10) { return "сотрудника" }
-        return "сотрудников"
+        RussianPlural.form(n, one: "сотрудник", few: "сотрудника", many: "сотрудников")
     }
 }

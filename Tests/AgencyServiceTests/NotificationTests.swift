@@ -27,9 +27,10 @@ struct NotificationTests {
                              appeal: appeal, sequence: seq)
     }
 
-    static func settings(smtpPort: Int?) -> NotificationSettings {
+    static func settings(smtpPort: Int?, workspaceURL: String? = nil) -> NotificationSettings {
         var s = NotificationSettings(environment: smtpPort.map { ["VECHE_SMTP_PORT": "\($0)"] } ?? [:])
         s.retryBase = .zero
+        s.workspaceURL = workspaceURL
         return s
     }
 
@@ -44,11 +45,12 @@ struct NotificationTests {
     }
 
     /// AgencyService built (not running) on a fresh cluster, with its pool; e-mail through `smtpPort` if given.
-    static func withAgency(smtpPort: Int?, _ body: (AgencyServiceApp.Built, PGPool, ServiceEnvironment) async throws -> Void) async throws {
+    static func withAgency(smtpPort: Int?, workspaceURL: String? = nil,
+                           _ body: (AgencyServiceApp.Built, PGPool, ServiceEnvironment) async throws -> Void) async throws {
         try await withCluster { cluster in
             let env = try await cluster.environment("agency", schema: AgencySchema.name)
             defer { env.close() }
-            let built = try await AgencyServiceApp.build(env: env, notifications: settings(smtpPort: smtpPort))
+            let built = try await AgencyServiceApp.build(env: env, notifications: settings(smtpPort: smtpPort, workspaceURL: workspaceURL))
             try await body(built, try env.requirePool(), env)
         }
     }
@@ -249,6 +251,71 @@ struct NotificationTests {
             #expect(try sink.messages().map(\.to) == ["petr@example.org"])
             #expect(try await Self.outbox(pool, kind: "status_changed").map(\.status) == ["sent"])
         }
+    }
+
+    @Test("Escalation alerts due for one person at once reach them as one digest listing every appeal, sent once even by a restarted sender; fewer than the threshold go one by one")
+    func bulkAlertsGoAsOneDigest() async throws {
+        let sink = try SMTPSink()
+        try await sink.start()
+        defer { sink.stop() }
+        try await Self.withAgency(smtpPort: sink.port, workspaceURL: "https://cur.example.ru") { built, pool, env in
+            let deadline = Date(timeIntervalSince1970: Double(Self.ms(Date().addingTimeInterval(-Self.hour))) / 1000)
+            var numbers: [String] = []
+            for i in 0..<14 {
+                // Twelve for the housing agency's executor; two for the Kursk administration's: under the threshold of 5.
+                let agency = i < 12 ? "kursk-zhkh" : KurskSeed.administrationID("38701000")
+                let a = Self.appeal(UUID().uuidString.lowercased(), status: .inProgress, answerDue: deadline, agency: agency)
+                if i < 12 { numbers.append(a.number) }
+                #expect(try await Self.apply(built, Self.event(.deadlineMissed, a, at: deadline, comment: "answer deadline missed", seq: 5)))
+            }
+            #expect(try await built.notifications.ticker.tick(now: deadline.addingTimeInterval(Self.hour)) == 14)
+            #expect(try await built.notifications.sender.sendBatch() == 14)
+
+            let mail = try sink.messages()
+            let zhkh = mail.filter { $0.to == "executor-zhkh@demo.veche.local" }
+            let kursk = mail.filter { $0.to == "executor-kursk@demo.veche.local" }
+            #expect(mail.count == 3)
+            #expect(zhkh.count == 1)
+            #expect(kursk.count == 2)
+            #expect(kursk.allSatisfy { $0.subject.hasPrefix("Эскалация: нарушен срок ответа по обращению №") })
+            let digest = try #require(zhkh.first)
+            #expect(digest.subject == "Эскалация: 12 нарушений сроков")
+            #expect(digest.messageID.contains("digest-"))
+            for n in numbers { #expect(digest.body.contains("№ \(n) «Нет отопления в подъезде»: срок ответа истёк")) }
+            #expect(digest.body.contains("https://cur.example.ru/ws?overdue=1"))
+
+            // Every row is sent; the twelve carry the digest's Message-ID.
+            let rows = try await pool.query("SELECT status, digest FROM notification_outbox WHERE kind = 'escalation'").rows
+            #expect(rows.count == 14)
+            #expect(rows.allSatisfy { $0.string("status") == "sent" })
+            let digests = rows.map { $0.string("digest") }.filter { !$0.isEmpty }
+            #expect(digests.count == 12)
+            #expect(Set(digests).count == 1)
+            #expect(digest.messageID.contains(digests[0]))
+
+            // A restarted service sends nothing again.
+            let restarted = try await AgencyServiceApp.build(env: env, notifications: Self.settings(smtpPort: sink.port))
+            #expect(try await restarted.notifications.sender.sendBatch() == 0)
+            #expect(try sink.messages().count == 3)
+        }
+    }
+
+    @Test("A digest lists at most 200 alerts and counts the rest, its link comes before the list (a messenger cuts long texts), and its counted nouns agree with the number")
+    func digestText() {
+        let text = NotificationText(timeZone: TimeZone(identifier: "Europe/Moscow")!)
+        let d = text.escalationDigest((1...31_154).map { "строка \($0)" }, workspaceURL: "https://cur.example.ru")
+        #expect(d.subject == "Эскалация: 31154 нарушения сроков")
+        #expect(d.body.contains("\n200. строка 200\n"))
+        #expect(!d.body.contains("строка 201"))
+        #expect(d.body.hasSuffix("… и ещё 30954.\n"))
+        let link = d.body.range(of: "https://cur.example.ru/ws?overdue=1"), firstLine = d.body.range(of: "1. строка 1\n")
+        #expect(link != nil && firstLine != nil && link!.upperBound < firstLine!.lowerBound)
+        #expect(!text.escalationDigest(["x", "y"], workspaceURL: "").body.contains("/ws?overdue=1"))
+        let forms = [1, 2, 4, 5, 11, 12, 14, 21, 22, 25, 101, 111, 112, 121].map {
+            RussianPlural.form($0, one: "нарушение", few: "нарушения", many: "нарушений")
+        }
+        #expect(forms == ["нарушение", "нарушения", "нарушения", "нарушений", "нарушений", "нарушений", "нарушений",
+                          "нарушение", "нарушения", "нарушений", "нарушение", "нарушений", "нарушений", "нарушение"])
     }
 
     @Test("Preferences route a notice: a muted kind is not sent, a messenger with a bridge is preferred, an unknown messenger falls back to e-mail")

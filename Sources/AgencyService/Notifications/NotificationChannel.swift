@@ -10,10 +10,16 @@ typealias OutboxNotification = MessengerNotification
 protocol NotificationChannel: Sendable {
     /// The `channel` value of the notifications it delivers.
     var name: String { get }
-    /// Delivers one notification; throws `DeliveryError` (or an error the channel knows to be transient).
-    func deliver(_ n: OutboxNotification) async throws
+    /// Delivers one notification under `messageID` (the same for a copy resent after a crash); throws
+    /// `DeliveryError` (or an error the channel knows to be transient).
+    func deliver(_ n: OutboxNotification, messageID: String) async throws
     /// Releases resources when the sender stops.
     func close()
+}
+
+extension NotificationChannel {
+    /// Delivers one outbox row under its own message id (`notification-<id>`).
+    func deliver(_ n: OutboxNotification) async throws { try await deliver(n, messageID: n.messageID) }
 }
 
 /// Why a channel could not deliver; `permanent` failures are not retried.
@@ -24,7 +30,7 @@ struct DeliveryError: Error, CustomStringConvertible {
 }
 
 /// E-mail through an SMTP relay, off the cooperative pool (one dedicated thread, bounded queue). The
-/// Message-ID is derived from the outbox id, so a copy resent after a crash is recognisable as the same mail.
+/// Message-ID is derived from the outbox rows, so a copy resent after a crash is recognisable as the same mail.
 final class EmailChannel: NotificationChannel {
     let name = "email"
     let client: SMTPClient
@@ -36,8 +42,8 @@ final class EmailChannel: NotificationChannel {
         self.from = from
     }
 
-    func deliver(_ n: OutboxNotification) async throws {
-        let message = MailMessage(from: from, to: [n.address], subject: n.subject, body: n.body, messageID: "notification-\(n.id)@veche.local")
+    func deliver(_ n: OutboxNotification, messageID: String) async throws {
+        let message = MailMessage(from: from, to: [n.address], subject: n.subject, body: n.body, messageID: "\(messageID)@veche.local")
         let client = self.client
         do {
             try await executor.run { try client.send(message) }
@@ -50,17 +56,17 @@ final class EmailChannel: NotificationChannel {
 }
 
 /// A messenger reached through its bridge: the notification is stored as JSON in stream `VECHE_NOTIFY` on
-/// `veche.notify.v1.<channel>` (Nats-Msg-Id = outbox id, so a resend after a crash is dropped as a duplicate);
+/// `veche.notify.v1.<channel>` (Nats-Msg-Id = the message id, so a resend after a crash is dropped as a duplicate);
 /// it counts as delivered once the stream acknowledged it. The bridge (`veche-tool messenger-bridge`) owns
 /// delivery to the messenger's API.
 struct MessengerChannel: NotificationChannel {
     let name: String
     let jetStream: JetStream
 
-    func deliver(_ n: OutboxNotification) async throws {
+    func deliver(_ n: OutboxNotification, messageID: String) async throws {
         let payload = try JSONEncoder().encode(n)
         do {
-            try await jetStream.publish(subject: Subjects.Notifications.subject(channel: name), payload: Array(payload), messageID: n.messageID)
+            try await jetStream.publish(subject: Subjects.Notifications.subject(channel: name), payload: Array(payload), messageID: messageID)
         } catch {
             throw DeliveryError(message: "\(name): \(error)", permanent: false)
         }

@@ -9,6 +9,15 @@ enum NotificationSchema {
         CREATE INDEX escalation_alerts_appeal_idx ON escalation_alerts (appeal_id);
         """)
 
+    /// Migration 9: escalation alerts raised together reach a person as one digest (`NotificationSender`): each row
+    /// keeps a one-line summary for the digest, and the Message-ID of the digest that carried it.
+    static let digests = Migration(9, "notification digests", """
+        ALTER TABLE notification_outbox ADD COLUMN summary text NOT NULL DEFAULT '',
+                                        ADD COLUMN digest text NOT NULL DEFAULT '';
+        CREATE INDEX notification_outbox_pending_recipient_idx ON notification_outbox (recipient, channel, address, kind, id)
+            WHERE status = 'pending';
+        """)
+
     static let migration = Migration(5, "escalation chains, notification preferences and outbox", """
     -- The chain of one sector block (topic_code; '' = the chain of every block without its own): who is
     -- alerted, in order, once a deadline has been missed for delay_seconds.

@@ -24,7 +24,8 @@ struct NotificationServices: Sendable {
             env.logger.notice("no SMTP server configured (VECHE_SMTP_PORT): e-mail notifications wait in the outbox")
         }
         let sender = NotificationSender(pool: pool, channels: channels, logger: env.logger, interval: settings.sendInterval,
-                                        maxAttempts: settings.maxAttempts, retryBase: settings.retryBase)
+                                        maxAttempts: settings.maxAttempts, retryBase: settings.retryBase,
+                                        digest: .init(minimum: settings.digestMin, text: text, workspaceURL: settings.workspaceURL ?? env.config.publicURL))
         let ticker = EscalationTicker(pool: pool, text: text, messengers: messengers, logger: env.logger,
                                       interval: settings.escalationInterval, onQueued: { sender.kick() })
         var notifier = AppealEventNotifier(pool: pool, text: text, messengers: messengers, logger: env.logger)

@@ -56,8 +56,9 @@ enum NotificationStore {
     static func enqueue(_ conn: PGConnection, _ notice: Notice, to r: Recipient, messengers: Set<String>) throws -> Bool {
         guard let (channel, address) = r.route(kind: notice.kind, messengers: messengers) else { return false }
         return try conn.query("""
-            INSERT INTO notification_outbox (recipient, event_key, kind, channel, address, subject, body)
-            VALUES (\(r.key), \(notice.eventKey), \(notice.kind.rawValue), \(channel), \(address), \(notice.subject), \(notice.body))
+            INSERT INTO notification_outbox (recipient, event_key, kind, channel, address, subject, body, summary)
+            VALUES (\(r.key), \(notice.eventKey), \(notice.kind.rawValue), \(channel), \(address), \(notice.subject), \(notice.body),
+                    \(notice.summary))
             ON CONFLICT (recipient, event_key, kind) DO NOTHING RETURNING id
             """).first != nil
     }

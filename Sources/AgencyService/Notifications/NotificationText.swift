@@ -15,6 +15,8 @@ struct Notice: Sendable, Hashable {
     var eventKey: String
     var subject: String
     var body: String
+    /// One line for a digest that carries this notice with others ('' = the subject).
+    var summary: String = ""
 }
 
 /// The Russian texts of every notification (one place for wording and date format).
@@ -83,11 +85,33 @@ struct NotificationText: Sendable {
         default: what = alert.deadlineKind
         }
         let label = item.number.isEmpty ? item.appealID : "№ \(item.number)"
+        let summary = "\(label) «\(item.title)»: срок \(what) истёк \(dayTime(item.deadline)); вы — \(alert.role.nameRu)"
+            + (item.agencyID.isEmpty ? "" : ", орган \(item.agencyID)")
         return Notice(kind: .escalation, eventKey: alert.key,
                       subject: "Эскалация: нарушен срок \(what) по обращению \(label)",
                       body: "Вы получили это уведомление как \(alert.role.nameRu).\n\n"
                           + "По обращению \(label) «\(item.title)» (блок: \(item.topicCode.isEmpty ? "не определён" : item.topicCode), "
                           + "орган: \(item.agencyID.isEmpty ? "не назначен" : item.agencyID)) срок \(what) истёк \(dayTime(item.deadline)).\n"
-                          + "Уровень эскалации наступил \(dayTime(alert.dueAt)). Примите меры или поручите их исполнителю.")
+                          + "Уровень эскалации наступил \(dayTime(alert.dueAt)). Примите меры или поручите их исполнителю.",
+                      summary: summary)
+    }
+
+    /// How many lines a digest lists; the rest are counted (the workspace's overdue queue has them all).
+    static let digestLines = 200
+
+    /// One message for `summaries.count` escalation alerts that were due for one person at once (a bulk
+    /// import of overdue appeals, a stalled agency): their lines, at most `digestLines`, and where the rest are.
+    /// `workspaceURL` is the gateway's public origin ('' = not configured: no link).
+    func escalationDigest(_ summaries: [String], workspaceURL: String) -> (subject: String, body: String) {
+        let n = summaries.count
+        let what = "\(n) \(RussianPlural.form(n, one: "нарушение срока", few: "нарушения сроков", many: "нарушений сроков"))"
+        var body = "Одновременно наступили уровни эскалации: \(what). Вместо отдельного письма о каждом — одна сводка. "
+            + "Примите меры или поручите их исполнителям."
+        // The link before the list: a messenger cuts a long message at its limit.
+        if !workspaceURL.isEmpty { body += "\nВсе просроченные обращения — в рабочем месте: \(workspaceURL)/ws?overdue=1" }
+        body += "\n\n"
+        for (i, line) in summaries.prefix(Self.digestLines).enumerated() { body += "\(i + 1). \(line)\n" }
+        if n > Self.digestLines { body += "… и ещё \(n - Self.digestLines).\n" }
+        return ("Эскалация: \(what)", body)
     }
 }
