@@ -270,6 +270,8 @@ def main():
         ("filtered list (topic + overdue)", "/api/v1/appeals?topic=roads&overdue=1&page_size=50", [], "≤ 50"),
         ("deadline queue (open, one agency)", "/api/v1/appeals?order=deadline&agency=kursk-gzhi&status=assigned,in_progress,extended&page_size=25", [], "≤ 50"),
         ("text search (q=отопление)", f"/api/v1/appeals?q={q}&page_size=50", [], "≤ 50"),
+        ("text search, 0.1 % (q=оштрафовать)", f"/api/v1/appeals?q={urllib.parse.quote('оштрафовать')}&page_size=50", [], "≤ 50"),
+        ("text search, no match (q=шлагбаум)", f"/api/v1/appeals?q={urllib.parse.quote('шлагбаум')}&page_size=50", [], "≤ 50"),
         ("stats (/api/v1/appeals/stats)", "/api/v1/appeals/stats", [], "≤ 50"),
         ("dashboard JSON", "/api/v1/dashboard", [], "≤ 100"),
         ("ranking of agencies (last month)", "/api/v1/ratings", [], "—"),

@@ -143,5 +143,7 @@ enum AppealSchema {
         Migration(18, "the search vector supplied by intake (PostgreSQL computes it only when none is given)", AppealSearch.suppliedVectorSQL),
         Migration(19, "the deadline watcher's first-reaction check reads an index, not the table", DeadlineWatcher.firstReactionIndexSQL),
         Migration(20, "a change counter of the appeals: list totals are shared while no appeal changed", ListCounts.migrationSQL),
+        Migration(21, "lexeme statistics of the search vector from 1,000 entries: rare words are searched through the index",
+                  AppealSearch.statisticsSQL),
     ]
 }

@@ -175,6 +175,12 @@ struct AppealReadsAtScaleTests {
                 #expect(found.indexes.contains("appeals_search_idx"), "text search: \(found.indexes)\n\(searchJSON)")
                 #expect(searchJSON.contains("search_vector") && !searchJSON.contains("to_tsvector"), "the stored vector is matched")
                 #expect(try conn.query(search.pageSQL).rows.map { $0.string("number") } == ["S-12345"])
+                // Migration 21: the vector's lexeme statistics keep 1,000 entries per sample unit, whatever the server's
+                // default (at a million appeals the default 100 made a word in no appeal read every row: README).
+                let target = try conn.query("""
+                    SELECT attstattarget AS t FROM pg_attribute WHERE attrelid = 'appeals'::regclass AND attname = 'search_vector'
+                    """).first?.int("t")
+                #expect(target == 1000)
             }
         }
     }
