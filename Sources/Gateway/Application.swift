@@ -26,6 +26,9 @@ struct ServiceClients: Sendable {
 /// Per-call deadline for backend requests made while serving one HTTP request, and what the pages show.
 struct GatewaySettings: Sendable {
     var callTimeout: Duration = .seconds(3)
+    /// Per-call deadline of the dashboard's fan-out (built once per period and refresh for every viewer, who are served
+    /// the previous snapshot meanwhile): long enough for the yearly indicators to be counted at a region's scale.
+    var dashboardCallTimeout: Duration = .seconds(10)
     var regionName = "Курская область"
     /// The region's time zone (`VecheConfig.timeZone`; `buildApplication` sets it from the configuration).
     var timeZone = VecheConfig.defaults.timeZone

@@ -198,7 +198,7 @@ struct DashboardFanOut: Sendable {
     let settings: GatewaySettings
     var now: @Sendable () -> Date = { Date() }
 
-    var options: CallOptions { CallOptions(timeout: settings.callTimeout) }
+    var options: CallOptions { CallOptions(timeout: max(settings.callTimeout, settings.dashboardCallTimeout)) }
 
     func snapshot(_ period: ReportPeriod) async -> DashboardSnapshot {
         let prev = period.previous

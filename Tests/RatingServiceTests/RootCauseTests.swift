@@ -158,7 +158,14 @@ struct RootCauseTests {
                 }
                 let analyst = try await cluster.ratings(as: .user("analyst"))
                 #expect(await RootCauseTests.code { _ = try await analyst.setIndicator(.init(indicator: volume)) } == .permissionDenied)
+                // The year's counts behind both computed indicators were counted once, for the first of them, and are kept
+                // (`indicatorCounts`): listing them again — as every dashboard refresh does — counts nothing.
+                let counted = built.handlers.sharedCounts.reads
+                #expect(counted == 1)
                 #expect(try await analyst.listIndicators(.init(year: 2025)).indicators.map(\.code) == ["roofs", "heat-volume", "repeat"])
+                let listed = try await analyst.listIndicators(.init(year: 2025)).indicators
+                #expect(listed.first { $0.code == "heat-volume" }?.currentValue == 8)
+                #expect(built.handlers.sharedCounts.reads == counted)
                 #expect(try await analyst.listIndicators(.init(year: 2024)).indicators.isEmpty)
                 #expect(try await curator.deleteIndicator(.init(code: "roofs")).deleted)
                 #expect(await RootCauseTests.code { _ = try await curator.deleteIndicator(.init(code: "roofs")) } == .notFound)

@@ -103,7 +103,10 @@ extension RatingHandlers {
             // has passed (before, it is now and nothing is registered later): the indicators of one due date then ask
             // for the same counts, per category, and share one query (`groups`).
             let scope = FactAggregates.Scope(start: start, end: max(days.end(i.dueDate), start), countBefore: duePassed ? period.end : nil)
-            let counted = try await groups(scope, by: i.categoryCode.isEmpty ? nil : .category, asOf: period.asOf, skipEmptyKeys: false)
+            // As of when they were counted: at most `indicatorCountsTTL` (or ten times the counting) ago.
+            let asOf = period.asOf
+            let counted = try await indicatorCounts.value(scope) { try await counts(scope, asOf: asOf) }
+                .groups(by: i.categoryCode.isEmpty ? nil : .category, skipEmptyKeys: false)
             let tally = i.categoryCode.isEmpty ? counted.first?.tally : counted.first { $0.key == i.categoryCode }?.tally
             let population = await directory.directory().regionPopulation
             let m = GroupMetrics(key: GroupKey(dimensions: [], values: [], period: year), tally: tally ?? GroupTally(), population: population)
