@@ -281,7 +281,7 @@ struct NotificationTests {
             let digest = try #require(zhkh.first)
             #expect(digest.subject == "Эскалация: 12 нарушений сроков")
             #expect(digest.messageID.contains("digest-"))
-            for n in numbers { #expect(digest.body.contains("№ \(n) «Нет отопления в подъезде»: срок ответа истёк")) }
+            for n in numbers { #expect(digest.body.contains("№ \(n) «Нет отопления в подъезде» (орган kursk-zhkh): срок ответа истёк")) }
             #expect(digest.body.contains("https://cur.example.ru/ws?overdue=1"))
 
             // Every row is sent; the twelve carry the digest's Message-ID.
@@ -311,6 +311,12 @@ struct NotificationTests {
         let link = d.body.range(of: "https://cur.example.ru/ws?overdue=1"), firstLine = d.body.range(of: "1. строка 1\n")
         #expect(link != nil && firstLine != nil && link!.upperBound < firstLine!.lowerBound)
         #expect(!text.escalationDigest(["x", "y"], workspaceURL: "").body.contains("/ws?overdue=1"))
+        // One mailbox standing in for two levels of the same missed deadline: one line naming both, counted once.
+        let both = text.escalationDigest(["№ 1 «Яма»: срок ответа истёк 01.12.2026 10:00; вы — исполнитель",
+                                          "№ 2 «Свет»: срок ответа истёк 01.12.2026 11:00; вы — исполнитель",
+                                          "№ 1 «Яма»: срок ответа истёк 01.12.2026 10:00; вы — руководитель органа"], workspaceURL: "")
+        #expect(both.subject == "Эскалация: 2 нарушения сроков")
+        #expect(both.body.contains("1. № 1 «Яма»: срок ответа истёк 01.12.2026 10:00; вы — исполнитель, руководитель органа\n2. № 2 «Свет»"))
         let forms = [1, 2, 4, 5, 11, 12, 14, 21, 22, 25, 101, 111, 112, 121].map {
             RussianPlural.form($0, one: "нарушение", few: "нарушения", many: "нарушений")
         }

@@ -85,8 +85,8 @@ struct NotificationText: Sendable {
         default: what = alert.deadlineKind
         }
         let label = item.number.isEmpty ? item.appealID : "№ \(item.number)"
-        let summary = "\(label) «\(item.title)»: срок \(what) истёк \(dayTime(item.deadline)); вы — \(alert.role.nameRu)"
-            + (item.agencyID.isEmpty ? "" : ", орган \(item.agencyID)")
+        let summary = "\(label) «\(item.title)»" + (item.agencyID.isEmpty ? "" : " (орган \(item.agencyID))")
+            + ": срок \(what) истёк \(dayTime(item.deadline))" + Self.levelMarker + alert.role.nameRu
         return Notice(kind: .escalation, eventKey: alert.key,
                       subject: "Эскалация: нарушен срок \(what) по обращению \(label)",
                       body: "Вы получили это уведомление как \(alert.role.nameRu).\n\n"
@@ -103,15 +103,33 @@ struct NotificationText: Sendable {
     /// import of overdue appeals, a stalled agency): their lines, at most `digestLines`, and where the rest are.
     /// `workspaceURL` is the gateway's public origin ('' = not configured: no link).
     func escalationDigest(_ summaries: [String], workspaceURL: String) -> (subject: String, body: String) {
-        let n = summaries.count
+        let lines = Self.mergingLevels(summaries)
+        let n = lines.count
         let what = "\(n) \(RussianPlural.form(n, one: "нарушение срока", few: "нарушения сроков", many: "нарушений сроков"))"
         var body = "Одновременно наступили уровни эскалации: \(what). Вместо отдельного письма о каждом — одна сводка. "
             + "Примите меры или поручите их исполнителям."
         // The link before the list: a messenger cuts a long message at its limit.
         if !workspaceURL.isEmpty { body += "\nВсе просроченные обращения — в рабочем месте: \(workspaceURL)/ws?overdue=1" }
         body += "\n\n"
-        for (i, line) in summaries.prefix(Self.digestLines).enumerated() { body += "\(i + 1). \(line)\n" }
+        for (i, line) in lines.prefix(Self.digestLines).enumerated() { body += "\(i + 1). \(line)\n" }
         if n > Self.digestLines { body += "… и ещё \(n - Self.digestLines).\n" }
         return ("Эскалация: \(what)", body)
+    }
+
+    /// What precedes the recipient's level in an escalation summary.
+    static let levelMarker = "; вы — "
+
+    /// One line per missed deadline: a mailbox that stands in for several levels (an agency whose executor and head
+    /// have no personal address) gets the alerts of each; their summaries differ only after `levelMarker` and become
+    /// one line naming every level. Order of first appearance.
+    static func mergingLevels(_ summaries: [String]) -> [String] {
+        var order: [String] = []
+        var levels: [String: [String]] = [:]
+        for s in summaries {
+            let (head, level): (String, String?) = s.range(of: levelMarker).map { (String(s[..<$0.lowerBound]), String(s[$0.upperBound...])) } ?? (s, nil)
+            if levels[head] == nil { order.append(head); levels[head] = [] }
+            if let level, !(levels[head]?.contains(level) ?? false) { levels[head]?.append(level) }
+        }
+        return order.map { head in levels[head].map { $0.isEmpty ? head : head + levelMarker + $0.joined(separator: ", ") } ?? head }
     }
 }
