@@ -9,14 +9,11 @@ import VecheRuntime
 /// when the total was counted, and for at most `ttl`: a total counted while another transaction's write was not yet
 /// committed can therefore be up to `ttl` old (as `GetStats`'s figures can), never older.
 final class ListCounts: Sendable {
-    let ttl: Duration
-    let capacity: Int
-    private let entries = Mutex<[String: (count: Int64, change: Int64, until: ContinuousClock.Instant)]>([:])
+    private let memo: StatementMemo<(count: Int64, change: Int64)>
     private let countsRun = Atomic<Int>(0)
 
     init(ttl: Duration = .seconds(2), capacity: Int = 1_024) {
-        self.ttl = ttl
-        self.capacity = capacity
+        memo = StatementMemo(ttl: ttl, capacity: capacity)
     }
 
     /// Counts run so far (tests observe sharing and invalidation).
@@ -24,17 +21,13 @@ final class ListCounts: Sendable {
 
     /// The total of `statement` (a `count(*) AS n` query): remembered, or counted on `conn` and remembered.
     func count(_ conn: PGConnection, _ statement: SQL) throws -> Int64 {
-        let key = statement.text + "\u{0}" + statement.binds.map { $0.map { "=" + $0 } ?? "-" }.joined(separator: "\u{0}")
+        let key = StatementMemo<(count: Int64, change: Int64)>.key(statement)
         let change = try Self.changeCounter(conn)
         let now = ContinuousClock.now
-        if let hit = entries.withLock({ $0[key] }), hit.change == change, now < hit.until { return hit.count }
+        if let hit = memo.value(key, now: now), hit.change == change { return hit.count }
         countsRun.add(1, ordering: .relaxed)
         let n = try conn.query(statement).first?.int("n") ?? 0
-        entries.withLock { entries in
-            if entries.count >= capacity { entries = entries.filter { $0.value.until > now } }
-            if entries.count >= capacity { entries.removeAll() }
-            entries[key] = (n, change, now + ttl)
-        }
+        memo.store(key, (n, change), now: now)
         return n
     }
 

@@ -91,11 +91,19 @@ final class NotificationSender: Service, @unchecked Sendable {
         let n = c.notification
         guard let channel = channels[n.channel] else { return }
         do {
-            try await channel.deliver(n, messageID: n.messageID)
-            try await pool.query("UPDATE notification_outbox SET status = 'sent', sent_at = now(), last_error = '' WHERE id = \(n.id)")
+            try await channel.deliver(n)
+            try await markSent([n.id])
         } catch {
             try await recordFailure(error, ids: [n.id], channel: n.channel, attempts: c.attempts)
         }
+    }
+
+    /// Rows `ids` delivered (never taken again); `digest`: the Message-ID of the digest that carried them.
+    private func markSent(_ ids: [Int64], digest: String = "") async throws {
+        try await pool.query("""
+            UPDATE notification_outbox SET status = 'sent', sent_at = now(), last_error = '', digest = \(digest)
+            WHERE id = ANY(\(ids)::bigint[])
+            """)
     }
 
     /// A refused or failed delivery of rows `ids`: the reason kept, `failed` when permanent or out of attempts.
@@ -144,10 +152,7 @@ final class NotificationSender: Service, @unchecked Sendable {
             let messageID = DigestPolicy.messageID(ids)
             do {
                 try await channel.deliver(n, messageID: messageID)
-                try await pool.query("""
-                    UPDATE notification_outbox SET status = 'sent', sent_at = now(), last_error = '', digest = \(messageID)
-                    WHERE id = ANY(\(ids)::bigint[])
-                    """)
+                try await markSent(ids, digest: messageID)
                 logger.info("escalation digest sent", metadata: ["recipient": "\(n.recipient)", "channel": "\(n.channel)", "rows": "\(ids.count)"])
             } catch {
                 try await recordFailure(error, ids: ids, channel: n.channel, attempts: rows.map(\.attempts).max() ?? 0)

@@ -19,7 +19,7 @@ struct NotificationSettings: Sendable {
     /// From this many escalation alerts due for one person and address at once, they go as one digest.
     var digestMin: Int
     /// The workspace's origin for links in digests (nil: `VecheConfig.publicURL`, the gateway's; '' = no link).
-    var workspaceURL: String?
+    var workspaceURL: String? = nil
 
     init(environment env: [String: String] = ProcessInfo.processInfo.environment) {
         smtp = env["VECHE_SMTP_PORT"].flatMap(Int.init).map { SMTPSettings(host: env["VECHE_SMTP_HOST"] ?? "127.0.0.1", port: $0) }
@@ -29,6 +29,5 @@ struct NotificationSettings: Sendable {
         escalationInterval = .seconds(env["VECHE_ESCALATION_INTERVAL"].flatMap(Int.init) ?? 60)
         sendInterval = .seconds(env["VECHE_NOTIFY_INTERVAL"].flatMap(Int.init) ?? 5)
         digestMin = env["VECHE_NOTIFY_DIGEST_MIN"].flatMap(Int.init) ?? 5
-        workspaceURL = nil
     }
 }
