@@ -25,9 +25,15 @@ struct JetStreamEventPublisher: EventPublishing {
 ///   outbox in one DELETE; no row lock is held while JetStream answers. A crash between publishing and marking re-publishes, and
 ///   the stream drops the copy (`Nats-Msg-Id` = event id).
 /// * **Strictly in per-appeal commit order**: an appeal's sequence is assigned under its row lock, so
-///   sequence order is commit order; the relay publishes in waves — the next pending event of every appeal
-///   at once (asynchronous acks), the following event of an appeal only after the previous one was
+///   sequence order is commit order; the relay publishes in waves — the next pending event of every active
+///   appeal at once (asynchronous acks), the following event of an appeal only after the previous one was
 ///   acknowledged. A failed publish stops that appeal until the next batch, so a retry never overtakes.
+/// * **An appeal's events close together in the stream**: each wave admits at most `admittedPerWave` more
+///   appeals, so the events of one appeal lie within a few hundred stream positions and a consumer's batch
+///   usually holds all of them (RatingService and the notifier then write an appeal's row once per batch, not
+///   once per event; admitting every appeal of a 2,000-event batch in the first wave spread an intake's three
+///   events per appeal 1,300 positions apart). A wave with a failure admits no more: the rest waits for the
+///   next batch instead of timing out wave by wave.
 /// * **One publisher across instances**: only the instance holding a PostgreSQL advisory lock (on a
 ///   dedicated session) publishes; if it dies, its session ends and another instance takes over.
 final class EventRelay: Service, @unchecked Sendable {
@@ -35,17 +41,20 @@ final class EventRelay: Service, @unchecked Sendable {
     let publisher: any EventPublishing
     let logger: Logger
     let batchSize: Int
+    let admittedPerWave: Int
     let pollInterval: Duration
     private let signal: AsyncStream<Void>.Continuation
     private let signals: AsyncStream<Void>
 
     static let leaderLock: SQL = "hashtextextended('veche.appeal.event-relay', 0)"
 
-    init(pool: PGPool, publisher: any EventPublishing, logger: Logger, batchSize: Int = 2000, pollInterval: Duration = .milliseconds(250)) {
+    init(pool: PGPool, publisher: any EventPublishing, logger: Logger, batchSize: Int = 2000, admittedPerWave: Int = Subjects.AppealEvents.relayAdmittedPerWave,
+         pollInterval: Duration = .milliseconds(250)) {
         self.pool = pool
         self.publisher = publisher
         self.logger = logger
         self.batchSize = batchSize
+        self.admittedPerWave = max(1, admittedPerWave)
         self.pollInterval = pollInterval
         (signals, signal) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
     }
@@ -111,8 +120,14 @@ final class EventRelay: Service, @unchecked Sendable {
         }
         var published: [Int64] = []
         var lastError: (any Error)?
-        var active = order
-        while !active.isEmpty {
+        var waiting = order[...]
+        var active: [String] = []
+        while true {
+            if lastError == nil {
+                active += waiting.prefix(admittedPerWave)
+                waiting = waiting.dropFirst(admittedPerWave)
+            }
+            guard !active.isEmpty else { break }
             let wave = active.compactMap { queues[$0]?.first }
             let results = await publisher.publish(wave.map(\.message))
             var next: [String] = []

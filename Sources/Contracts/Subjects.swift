@@ -27,6 +27,13 @@ public enum Subjects {
         public static let stream = "VECHE_APPEAL_EVENTS"
         public static let wildcard = "veche.events.v1.appeal.>"
         public static func subject(for type: AppealV1.EventType) -> String { "veche.events.v1.appeal." + type.name }
+        /// Appeals AppealService's event relay admits per publishing wave (each wave also carries the next event of
+        /// every appeal admitted before): an intake's events of one appeal then lie within about 4 × this many
+        /// stream positions.
+        public static let relayAdmittedPerWave = 32
+        /// Events a projection consumer (RatingService, AgencyService's notifier) takes per batch: well above the
+        /// relay's spread, so a batch usually holds every event of an appeal and writes its row once.
+        public static let projectionBatch = 1024
     }
 
     /// AgencyService directory changes (routing rules, SLA policies, calendar overrides), on core NATS:

@@ -37,7 +37,7 @@ enum RatingServiceApp {
         let projection = RatingProjection(pool: pool, logger: env.logger)
         let durable = try await RatingProjection.currentDurable(pool: pool)
         let consumer = JetStreamConsumer(jetStream: env.jetStream, stream: Subjects.AppealEvents.stream, durable: durable,
-                                         filterSubject: Subjects.AppealEvents.wildcard, batch: 256, logger: env.logger) { await projection.processBatch($0) }
+                                         filterSubject: Subjects.AppealEvents.wildcard, batch: Subjects.AppealEvents.projectionBatch, logger: env.logger) { await projection.processBatch($0) }
         return Built(host: rpc.host, handlers: handlers, projection: projection, consumer: consumer, directory: directory,
                      services: [env.grants] + rpc.services + [consumer,
                                 RootCauseDetector(handlers: handlers, interval: settings.rootCauses.interval, logger: env.logger)])

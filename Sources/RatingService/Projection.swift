@@ -75,13 +75,16 @@ struct RatingProjection: Sendable {
         }
     }
 
+    /// Empty or white space only (`CharacterSet.whitespaces`), without bridging to NSString: checked for every event.
+    static func isBlank(_ s: String) -> Bool { s.unicodeScalars.allSatisfy { CharacterSet.whitespaces.contains($0) } }
+
     /// Reasons an event that decoded cannot be applied (nil = fine).
     static func validate(_ e: AppealV1.AppealEvent) -> String? {
         var problems: [String] = []
-        if e.eventId.trimmingCharacters(in: .whitespaces).isEmpty { problems.append("event_id is empty") }
+        if isBlank(e.eventId) { problems.append("event_id is empty") }
         if e.sequence <= 0 || e.sequence > maxSequence { problems.append("sequence must be within 1...\(maxSequence) (got \(e.sequence))") }
         if let a = e.appeal {
-            if a.id.trimmingCharacters(in: .whitespaces).isEmpty { problems.append("appeal.id is empty") }
+            if isBlank(a.id) { problems.append("appeal.id is empty") }
             if a.registeredAtMs <= 0 && a.receivedAtMs <= 0 && e.occurredAtMs <= 0 {
                 problems.append("appeal has neither registered_at_ms nor received_at_ms")
             }
@@ -236,13 +239,14 @@ struct FactRow: Sendable {
 
     static func authorIdentity(_ p: CommonV1.Person?) -> String {
         guard let p else { return "" }
-        let email = p.email.trimmingCharacters(in: .whitespaces).lowercased()
+        // Most appeals lack some of these: the empty ones skip Foundation's trimming (checked for every event).
+        let email = p.email.isEmpty ? "" : p.email.trimmingCharacters(in: .whitespaces).lowercased()
         if !email.isEmpty { return "e:" + email }
-        let digits = p.phone.filter(\.isNumber)
+        let digits = p.phone.isEmpty ? "" : p.phone.filter(\.isNumber)
         if digits.count >= 7 { return "p:" + String(digits.suffix(10)) }
-        let social = p.socialHandle.trimmingCharacters(in: .whitespaces).lowercased()
+        let social = p.socialHandle.isEmpty ? "" : p.socialHandle.trimmingCharacters(in: .whitespaces).lowercased()
         if !social.isEmpty { return "s:" + social }
-        let name = p.fullName.lowercased().split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        let name = p.fullName.isEmpty ? "" : p.fullName.lowercased().split(whereSeparator: \.isWhitespace).joined(separator: " ")
         return name.isEmpty ? "" : "n:" + name
     }
 }

@@ -210,11 +210,17 @@ public final class DuplicateIndex {
             let dt = appeal.date.timeIntervalSince(other.date)
             guard abs(dt) <= options.timeWindow else { continue }
             if let a = appeal.topicCode, let b = other.topic, a != b { continue }
-            let sim = Self.jaccard(t, other.terms)
-            var score: Double
+            // The distance first: most neighbours from the geo grid are out of the radius, and the text similarity
+            // (a set intersection) is the expensive part of a comparison.
+            var distance: Double?
             if let lat = appeal.latitude, let lon = appeal.longitude, let olat = other.lat, let olon = other.lon {
                 let d = Self.distance(lat1: lat, lon1: lon, lat2: olat, lon2: olon)
                 guard d <= options.radiusMeters else { continue }
+                distance = d
+            }
+            let sim = Self.jaccard(t, other.terms)
+            var score: Double
+            if let d = distance {
                 let sameCat = appeal.categoryCode != nil && appeal.categoryCode == other.category
                 let need = sameCat ? options.sameCategoryGeoSimilarity : options.sameTopicGeoSimilarity
                 guard sim >= need else { continue }

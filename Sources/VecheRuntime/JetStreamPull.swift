@@ -157,7 +157,11 @@ struct JetStreamDelivery: Equatable {
     var storedAt: Date
 
     init?(replySubject: String) {
-        let t = replySubject.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+        // Split on UTF-8 bytes: every delivered message is parsed, and `Character`-wise splitting showed in profiles.
+        var subject = replySubject
+        let t: [String] = subject.withUTF8 { b in
+            b.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
+        }
         guard t.count >= 9, t[0] == "$JS", t[1] == "ACK" else { return nil }
         let o = t.count == 9 ? 2 : 4   // v2: $JS.ACK.<domain>.<account hash>.<stream>.…
         guard t.count >= o + 7, let delivered = UInt64(t[o + 2]), let sseq = UInt64(t[o + 3]), let ns = UInt64(t[o + 5]) else { return nil }

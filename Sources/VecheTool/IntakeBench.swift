@@ -31,6 +31,8 @@ struct IntakeBench {
         let pool = try await PGPool(conninfo: appealDatabase, size: 2, logger: .init(label: "veche.bench.intake"))
         defer { pool.close() }
         let js = try JetStream(connection: nats)
+        let cpu = stateDirectory.map { ProcessCPU(stateDirectory: $0) }
+        let cpuBefore = cpu?.sample() ?? [:]
         let startedAt = Date()
         let start = ContinuousClock.now
         for chunk in stride(from: 0, to: messages.count, by: 2_000) {
@@ -58,9 +60,11 @@ struct IntakeBench {
             }
         }
         let total = ContinuousClock.now - start
+        let cpuAfter = cpu?.sample() ?? [:]
         let intakeRate = Bench.rate(stored, total)
         print(String(format: "intake end-to-end, %d real-text appeals (JetStream → enrichment → PostgreSQL → outbox): published %.0f msg/s, stored %.0f appeals/s",
                      count, Bench.rate(count, published), intakeRate) + (rejected > 0 ? " (\(rejected) rejected)" : ""))
+        if !cpuAfter.isEmpty { print(ProcessCPU.report(before: cpuBefore, after: cpuAfter, appeals: stored)) }
         let copy = try await copyRates(pool, runID: runID)
         print(String(format: "COPY of the same %d rows into a copy of appeal.appeals: all indexes %.0f rows/s (search vector as stored); "
                      + "all indexes with the vector computed by PostgreSQL (to_tsvector('russian'), as before migration 18) %.0f rows/s; "

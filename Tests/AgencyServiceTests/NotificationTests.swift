@@ -178,6 +178,52 @@ struct NotificationTests {
         }
     }
 
+    @Test("An appeal's run of events folded into one workload row leaves what one-by-one upserts leave: a fresh run answered by its last event, a run older than the stored record, a run with an executor before its end")
+    func foldedRunsEqualOneByOne() async throws {
+        try await Self.withAgency(smtpPort: nil) { built, pool, env in
+            let base = Date(timeIntervalSince1970: Double(Self.ms(Date())) / 1000)
+            func at(_ h: Double) -> Date { base.addingTimeInterval(h * Self.hour - 10 * Self.day) }
+            func history(_ ids: [String]) -> (stored: [AppealV1.AppealEvent], batch: [AppealV1.AppealEvent]) {
+                func a(_ i: Int, _ status: AppealV1.Status) -> AppealV1.Appeal {
+                    var x = Self.appeal(ids[i], status: status, answerDue: base.addingTimeInterval(20 * Self.day))
+                    x.receivedAtMs = Self.ms(at(0))
+                    return x
+                }
+                func answered(_ i: Int, by actor: String, at h: Double, seq: Int64) -> AppealV1.AppealEvent {
+                    var e = Self.event(.answered, a(i, .answered), at: at(h), seq: seq)
+                    e.actor = actor
+                    return e
+                }
+                // Appeal 1 already has a newer record (answered by exec-new at seq 5) when its old run is redelivered.
+                let stored = [answered(1, by: "exec-new", at: 9, seq: 5)]
+                let batch = [
+                    Self.event(.received, a(0, .received), at: at(0), seq: 1), Self.event(.registered, a(0, .registered), at: at(1), seq: 2),
+                    Self.event(.assigned, a(0, .assigned), at: at(2), seq: 3), answered(0, by: "exec-z", at: 5, seq: 4),
+                    Self.event(.registered, a(1, .registered), at: at(1), seq: 2), Self.event(.started, a(1, .inProgress), at: at(3), seq: 3),
+                    answered(1, by: "exec-old", at: 4, seq: 4),
+                    Self.event(.received, a(2, .received), at: at(0), seq: 1), answered(2, by: "exec-first", at: 2, seq: 2),
+                    Self.event(.closed, a(2, .closed), at: at(6), seq: 3),
+                ]
+                return (stored, batch)
+            }
+            let single = (0..<3).map { _ in UUID().uuidString.lowercased() }, batched = (0..<3).map { _ in UUID().uuidString.lowercased() }
+            let one = history(single), many = history(batched)
+            for e in one.stored + one.batch { _ = try await Self.apply(built, e) }
+            for e in many.stored { _ = try await Self.apply(built, e) }
+            let notifier = built.notifications.notifier
+            _ = try await pool.transaction { conn in try notifier.apply(conn, many.batch.map { ($0, $0.appeal!) }) }
+            let expected = try await Self.projection(pool, single), got = try await Self.projection(pool, batched)
+            #expect(got == expected)
+            #expect(expected.first { $0.contains("last_sequence=4") }?.contains("executor=exec-z") == true)
+            #expect(expected.contains { $0.contains("last_sequence=5") && $0.contains("executor=exec-new") })
+            #expect(expected.contains { $0.contains("last_sequence=3") && $0.contains("executor=exec-first") })
+            // The folding itself: one row for the fresh run, none for the run with an executor before its end.
+            let rows = { (i: Int) in many.batch.filter { $0.appeal!.id == batched[i] }.map { ($0, $0.appeal!) } }
+            #expect(WorkloadFacts.Row.folding(rows(0)) != nil && WorkloadFacts.Row.folding(rows(1)) != nil)
+            #expect(WorkloadFacts.Row.folding(rows(2)) == nil)
+        }
+    }
+
     @Test("A sector block's own chain replaces the default: the housing block alerts the curator after one hour, other blocks keep the default")
     func blockChainOverridesDefault() async throws {
         try await Self.withAgency(smtpPort: nil) { built, pool, env in

@@ -174,4 +174,17 @@ struct JetStreamPullTests {
             #expect(redelivered == 0)
         }
     }
+
+    /// Both reply-subject forms JetStream uses are read (without and with domain and account hash), anything else is
+    /// not a delivery.
+    @Test func replySubjectsOfBothFormsAreRead() throws {
+        let v1 = try #require(JetStreamDelivery(replySubject: "$JS.ACK.VECHE_EVENTS.rating.2.815.14.1733300000123456789.7"))
+        #expect(v1.stream == "VECHE_EVENTS" && v1.consumer == "rating" && v1.deliveries == 2 && v1.streamSequence == 815)
+        #expect(abs(v1.storedAt.timeIntervalSince1970 - 1_733_300_000.123456789) < 1e-3)
+        let v2 = try #require(JetStreamDelivery(replySubject: "$JS.ACK.hub.ACCHASH.VECHE_EVENTS.agency.1.9.9.1733300000000000000.0.rnd"))
+        #expect(v2.stream == "VECHE_EVENTS" && v2.consumer == "agency" && v2.deliveries == 1 && v2.streamSequence == 9)
+        for bad in ["", "$JS.ACK", "$JS.NAK.S.c.1.2.3.4.5", "$JS.ACK.S.c.x.2.3.4.5", "_INBOX.abc.def.1.2.3.4.5.6"] {
+            #expect(JetStreamDelivery(replySubject: bad) == nil, "\(bad)")
+        }
+    }
 }

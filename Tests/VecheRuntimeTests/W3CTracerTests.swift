@@ -50,4 +50,25 @@ struct W3CTracerTests {
         #expect(a.context.w3cSpanContext?.traceID != b.context.w3cSpanContext?.traceID)
         #expect(injected(.topLevel).isEmpty)
     }
+
+    /// A later version is read by its first four fields (the specification's forward compatibility); the ids are
+    /// taken as sent and the flags' lowest bit is `sampled`.
+    @Test func laterVersionsAreReadByTheirFirstFourFields() throws {
+        let c = try #require(W3CSpanContext(traceParent: "01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00-what-comes-later"))
+        #expect(c.traceID == "4bf92f3577b34da6a3ce929d0e0e4736" && c.spanID == "00f067aa0ba902b7" && !c.sampled)
+        #expect(W3CSpanContext(traceParent: "01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00x") == nil)
+        #expect(W3CSpanContext(traceParent: "0g-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01") == nil)
+        #expect(W3CSpanContext(traceParent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-0x") == nil)
+        #expect(W3CSpanContext(traceParent: "00-4bf92f3577b34da6a3ce929d0e0e4736+00f067aa0ba902b7-01") == nil)
+    }
+
+    /// New ids are lower-case hex of the right length, so a peer parses what this tracer sends.
+    @Test func newIdsAreLowerCaseHex() throws {
+        for _ in 0..<200 {
+            let trace = W3CSpanContext.randomID(words: 2), span = W3CSpanContext.randomID(words: 1)
+            #expect(trace.count == 32 && span.count == 16)
+            let c = try #require(W3CSpanContext(traceParent: "00-\(trace)-\(span)-01"))
+            #expect(c.traceID == trace && c.spanID == span)
+        }
+    }
 }

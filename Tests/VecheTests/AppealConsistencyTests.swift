@@ -178,10 +178,10 @@ struct AppealConsistencyTests {
         }
     }
 
-    @Test func aFailedPublishIsRetriedWithoutBeingOvertakenByTheAppealsLaterEvents() async throws {
+    /// AgencyService running (the directory confirms the agency) and AppealService built but not run, so its relay
+    /// does not publish: `body` drives a relay of its own and reads the stream as `reader`.
+    func withUnrelayedAppealService(_ body: @escaping @Sendable (TestCluster, AppealServiceApp.Built, ServiceEnvironment, ServiceEnvironment) async throws -> Void) async throws {
         try await withCluster { cluster in
-            // AgencyService runs (the directory confirms the agency); AppealService is built but not run, so its relay
-            // does not publish: the test drives a relay of its own.
             let agencyEnv = try await cluster.environment("agency", schema: AgencySchema.name)
             let env = try await cluster.environment("appeal", schema: AppealSchema.name)
             let reader = try await cluster.environment("rating", schema: nil)
@@ -189,27 +189,60 @@ struct AppealConsistencyTests {
             let agency = try await AgencyServiceApp.build(env: agencyEnv)
             try await withServices(agency.services, logger: cluster.logger) {
                 await agency.host.waitUntilReady()
-                let built = try await AppealServiceApp.build(env: env)
-                let pool = try env.requirePool()
-                // Events written without the relay running: received, registered, assigned, started, answered.
-                let a = try #require(try await built.handlers.submit(Self.incoming("relay-1"), by: Self.importPrincipal).appeal)
-                var ctx = RPCContext(subject: "test", logger: cluster.logger)
-                ctx.principal = Self.importPrincipal
-                _ = try await built.handlers.transition(request: .init(id: a.id, action: .assign, agencyId: "kursk-zhkh"), context: ctx)
-                _ = try await built.handlers.transition(request: .init(id: a.id, action: .start), context: ctx)
-                _ = try await built.handlers.answerAppeal(request: .init(id: a.id, answerText: "Готово"), context: ctx)
-                let ids = try await pool.query("SELECT id::text AS id FROM appeal.appeal_events WHERE appeal_id = \(a.id)::uuid ORDER BY seq")
-                    .rows.map { $0.string("id") }
-                #expect(ids.count >= 4)
-                let relay = EventRelay(pool: pool, publisher: FlakyPublisher(env.jetStream, failOnce: [ids[1]]), logger: cluster.logger)
-                var rounds = 0
-                while try await pool.query("SELECT count(*) AS n FROM appeal.appeal_outbox").first?.int("n") ?? 0 > 0 {
-                    _ = try? await relay.publishBatch()
-                    rounds += 1
-                    #expect(rounds < 10)
-                }
-                let seen = try await readAppealEvents(reader, cluster: cluster, count: ids.count)
-                #expect(seen.map(\.eventId) == ids, "stream order must be the commit order despite the failed publish")
+                try await body(cluster, try await AppealServiceApp.build(env: env), env, reader)
+            }
+        }
+    }
+
+    @Test func aFailedPublishIsRetriedWithoutBeingOvertakenByTheAppealsLaterEvents() async throws {
+        try await withUnrelayedAppealService { cluster, built, env, reader in
+            let pool = try env.requirePool()
+            // Events written without the relay running: received, registered, assigned, started, answered.
+            let a = try #require(try await built.handlers.submit(Self.incoming("relay-1"), by: Self.importPrincipal).appeal)
+            var ctx = RPCContext(subject: "test", logger: cluster.logger)
+            ctx.principal = Self.importPrincipal
+            _ = try await built.handlers.transition(request: .init(id: a.id, action: .assign, agencyId: "kursk-zhkh"), context: ctx)
+            _ = try await built.handlers.transition(request: .init(id: a.id, action: .start), context: ctx)
+            _ = try await built.handlers.answerAppeal(request: .init(id: a.id, answerText: "Готово"), context: ctx)
+            let ids = try await pool.query("SELECT id::text AS id FROM appeal.appeal_events WHERE appeal_id = \(a.id)::uuid ORDER BY seq")
+                .rows.map { $0.string("id") }
+            #expect(ids.count >= 4)
+            let relay = EventRelay(pool: pool, publisher: FlakyPublisher(env.jetStream, failOnce: [ids[1]]), logger: cluster.logger)
+            var rounds = 0
+            while try await pool.query("SELECT count(*) AS n FROM appeal.appeal_outbox").first?.int("n") ?? 0 > 0 {
+                _ = try? await relay.publishBatch()
+                rounds += 1
+                #expect(rounds < 10)
+            }
+            let seen = try await readAppealEvents(reader, cluster: cluster, count: ids.count)
+            #expect(seen.map(\.eventId) == ids, "stream order must be the commit order despite the failed publish")
+        }
+    }
+
+    /// The relay admits a few appeals per wave, so each appeal's events are published in sequence order and close
+    /// together in the stream (a projection's batch then holds all of them); admitting every appeal of the batch
+    /// in the first wave spreads them over the whole batch, and the span check fails.
+    @Test func eachAppealsEventsArePublishedInOrderAndCloseTogether() async throws {
+        try await withUnrelayedAppealService { cluster, built, env, reader in
+            let pool = try env.requirePool()
+            for i in 0..<60 { _ = try await built.handlers.submit(Self.incoming("spread-\(i)"), by: Self.importPrincipal) }
+            let pending = Int(try await pool.query("SELECT count(*) AS n FROM appeal.appeal_outbox").first?.int("n") ?? 0)
+            #expect(pending >= 120)
+            let admitted = 4
+            let relay = EventRelay(pool: pool, publisher: JetStreamEventPublisher(jetStream: env.jetStream), logger: cluster.logger,
+                                   admittedPerWave: admitted)
+            #expect(try await relay.publishBatch() == pending)
+            let seen = try await readAppealEvents(reader, cluster: cluster, count: pending)
+            var positions: [String: [(seq: Int64, at: Int)]] = [:]
+            for (i, e) in seen.enumerated() { positions[e.appeal?.id ?? "", default: []].append((e.sequence, i)) }
+            #expect(positions.count == 60)
+            // With runs of at most k events a wave holds at most k × `admitted` events, and a run spans k waves.
+            let k = positions.values.map(\.count).max() ?? 0
+            #expect(k >= 2)
+            for (appeal, events) in positions {
+                #expect(events.map(\.seq) == events.map(\.seq).sorted(), "\(appeal): out of sequence order")
+                let span = (events.map(\.at).max() ?? 0) - (events.map(\.at).min() ?? 0)
+                #expect(span < k * k * admitted, "\(appeal): events \(span) positions apart")
             }
         }
     }

@@ -140,10 +140,13 @@ struct OpenEscalations {
 
     static func load(_ conn: PGConnection, appealIDs: [String]) throws -> OpenEscalations {
         var open = OpenEscalations()
-        for row in try conn.query("""
+        // Planned with the ids as a constant: a small table is scanned with the ids hashed (a prepared statement's
+        // generic plan compared every row with every id of the batch: 17 ms for 582 open items and 1,024 events),
+        // a large one through its key.
+        for row in try conn.query(SQL("""
             SELECT appeal_id, deadline_kind, deadline FROM escalation_items
             WHERE appeal_id = ANY(\(Array(Set(appealIDs)))::text[]) AND resolved_at IS NULL
-            """).rows {
+            """).plannedEachCall()).rows {
             open.add(Item(row), of: row.string("appeal_id"))
         }
         return open

@@ -32,7 +32,7 @@ struct NotificationServices: Sendable {
         notifier.onChange = { ticker.kick(); sender.kick() }
         let handler = notifier
         consumer = JetStreamConsumer(jetStream: env.jetStream, stream: Subjects.AppealEvents.stream, durable: Subjects.Notifications.eventsDurable,
-                                     filterSubject: Subjects.AppealEvents.wildcard, batch: 256, logger: env.logger) { await handler.processBatch($0) }
+                                     filterSubject: Subjects.AppealEvents.wildcard, batch: Subjects.AppealEvents.projectionBatch, logger: env.logger) { await handler.processBatch($0) }
         self.notifier = notifier
         self.ticker = ticker
         self.sender = sender

@@ -12,38 +12,79 @@ enum WorkloadFacts {
         try apply(conn, [(event, a)])
     }
 
-    /// Applies `events` (in stream order) with one multi-row upsert per round: round k holds the k-th event of each
+    /// Applies `events` (in stream order) with one multi-row upsert per round: round k holds the k-th row of each
     /// appeal in the batch, so no statement touches a row twice and every appeal's events meet its row in their
-    /// order — the same result as one statement per event (a batch of the relay's waves is one round).
+    /// order — the same result as one statement per event. An appeal's events that can be folded (`Row.folding`)
+    /// are one row: the relay keeps an appeal's events close together in the stream, so an intake's three events
+    /// usually arrive in one batch and the appeal's record is written once instead of three times.
     static func apply(_ conn: PGConnection, _ events: [(AppealV1.AppealEvent, AppealV1.Appeal)]) throws {
-        var rounds: [[(AppealV1.AppealEvent, AppealV1.Appeal)]] = []
-        var seen: [String: Int] = [:]
+        var perAppeal: [String: [(AppealV1.AppealEvent, AppealV1.Appeal)]] = [:]
+        var order: [String] = []
         for item in events {
-            let k = seen[item.1.id, default: 0]
-            seen[item.1.id] = k + 1
-            if k == rounds.count { rounds.append([]) }
-            rounds[k].append(item)
+            if perAppeal[item.1.id] == nil { order.append(item.1.id) }
+            perAppeal[item.1.id, default: []].append(item)
+        }
+        var rounds: [[Row]] = []
+        for id in order {
+            let items = perAppeal[id] ?? []
+            let rows = Row.folding(items).map { [$0] } ?? items.map { Row($0.0, $0.1) }
+            for (k, row) in rows.enumerated() {
+                if k == rounds.count { rounds.append([]) }
+                rounds[k].append(row)
+            }
         }
         for round in rounds { try upsert(conn, round) }
     }
 
-    /// One statement for events of distinct appeals.
-    private static func upsert(_ conn: PGConnection, _ round: [(AppealV1.AppealEvent, AppealV1.Appeal)]) throws {
-        let events = round.map(\.0), appeals = round.map(\.1)
-        let at = events.map { date($0.occurredAtMs) }
-        let taken: [Date?] = zip(events, at).map { [.assigned, .forwarded, .started].contains($0.type) ? $1 : nil }
-        let reaction: [Date?] = zip(events, at).map { e, at in
-            e.type == .received || e.type == .deadlineMissed || e.type == .classified || e.type == .routed ? nil : at
+    /// What one event (or a folded run of them) writes to an appeal's record.
+    struct Row {
+        var appeal: AppealV1.Appeal
+        var sequence: Int64
+        var received: Date
+        var taken: Date?
+        var reaction: Date?
+        var executor: String
+
+        init(_ e: AppealV1.AppealEvent, _ a: AppealV1.Appeal) {
+            let at = WorkloadFacts.date(e.occurredAtMs)
+            appeal = a
+            sequence = e.sequence
+            received = WorkloadFacts.date(a.receivedAtMs) ?? at ?? Date()
+            taken = [.assigned, .forwarded, .started].contains(e.type) ? at : nil
+            reaction = e.type == .received || e.type == .deadlineMissed || e.type == .classified || e.type == .routed ? nil : at
+            executor = e.type == .answered ? e.actor : ""
         }
-        let executor = events.map { $0.type == .answered ? $0.actor : "" }
-        let received: [Date] = zip(appeals, at).map { a, at in date(a.receivedAtMs) ?? at ?? Date() }
+
+        /// One row equal in effect to applying `items` one by one, or nil when that cannot be guaranteed. Folding
+        /// needs strictly increasing sequences (then the last event's snapshot is what the one-by-one upserts
+        /// leave, whatever the stored sequence) and an executor on the last event only (the upsert takes an
+        /// executor when its event is not older than the record, which for an earlier event depends on the stored
+        /// sequence); the first-taken and first-reaction times are minima, and `received_at` is the first event's
+        /// (it is written only by the insert).
+        static func folding(_ items: [(AppealV1.AppealEvent, AppealV1.Appeal)]) -> Row? {
+            guard let first = items.first, let last = items.last else { return nil }
+            if items.count == 1 { return Row(first.0, first.1) }
+            guard zip(items, items.dropFirst()).allSatisfy({ $0.0.sequence < $1.0.sequence }) else { return nil }
+            let rows = items.map { Row($0.0, $0.1) }
+            guard rows.dropLast().allSatisfy({ $0.executor.isEmpty }) else { return nil }
+            var out = Row(last.0, last.1)
+            out.received = rows[0].received
+            out.taken = rows.compactMap(\.taken).min()
+            out.reaction = rows.compactMap(\.reaction).min()
+            return out
+        }
+    }
+
+    /// One statement for rows of distinct appeals.
+    private static func upsert(_ conn: PGConnection, _ round: [Row]) throws {
+        let appeals = round.map(\.appeal)
         try conn.query("""
             INSERT INTO workload_facts AS w (appeal_id, last_sequence, topic_code, channel, status, received_at, taken_at,
                                              first_reaction_at, answered_at, closed_at, executor)
-            SELECT * FROM unnest(\(appeals.map(\.id))::text[], \(events.map(\.sequence))::bigint[], \(appeals.map(\.topicCode))::text[],
-                                 \(appeals.map(\.channel.name))::text[], \(appeals.map(\.status.name))::text[], \(received)::timestamptz[],
-                                 \(taken)::timestamptz[], \(reaction)::timestamptz[], \(appeals.map { date($0.answeredAtMs) })::timestamptz[],
-                                 \(appeals.map { date($0.closedAtMs) })::timestamptz[], \(executor)::text[])
+            SELECT * FROM unnest(\(appeals.map(\.id))::text[], \(round.map(\.sequence))::bigint[], \(appeals.map(\.topicCode))::text[],
+                                 \(appeals.map(\.channel.name))::text[], \(appeals.map(\.status.name))::text[], \(round.map(\.received))::timestamptz[],
+                                 \(round.map(\.taken))::timestamptz[], \(round.map(\.reaction))::timestamptz[], \(appeals.map { date($0.answeredAtMs) })::timestamptz[],
+                                 \(appeals.map { date($0.closedAtMs) })::timestamptz[], \(round.map(\.executor))::text[])
             ON CONFLICT (appeal_id) DO UPDATE SET
                 taken_at = coalesce(LEAST(w.taken_at, excluded.taken_at), w.taken_at, excluded.taken_at),
                 first_reaction_at = coalesce(LEAST(w.first_reaction_at, excluded.first_reaction_at), w.first_reaction_at, excluded.first_reaction_at),

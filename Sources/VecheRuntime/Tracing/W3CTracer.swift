@@ -17,15 +17,40 @@ public struct W3CSpanContext: Sendable, Equatable {
     public var traceParent: String { "00-\(traceID)-\(spanID)-\(sampled ? "01" : "00")" }
 
     /// Parses a `traceparent` header (version 00; later versions are read by their first four fields, as the
-    /// specification asks); nil when malformed or all-zero ids.
+    /// specification asks); nil when malformed or all-zero ids. Read on UTF-8 bytes: every delivered message and RPC
+    /// is parsed (splitting it into `Character`s was a tenth of an event consumer's CPU).
     public init?(traceParent: String, traceState: String = "") {
-        let parts = traceParent.split(separator: "-", omittingEmptySubsequences: false)
-        guard parts.count >= 4, parts[0].count == 2, parts[0] != "ff", parts[1].count == 32, parts[2].count == 16, parts[3].count == 2,
-              parts[0] != "00" || parts.count == 4,
-              parts.prefix(4).allSatisfy({ $0.allSatisfy(\.isHexDigit) && $0 == $0.lowercased() }),
-              parts[1].contains(where: { $0 != "0" }), parts[2].contains(where: { $0 != "0" }),
-              let flags = UInt8(parts[3], radix: 16) else { return nil }
-        self.init(traceID: String(parts[1]), spanID: String(parts[2]), sampled: flags & 1 == 1, traceState: traceState)
+        var header = traceParent
+        let parsed: (traceID: String, spanID: String, flags: UInt8)? = header.withUTF8 { b in
+            // version(2) - trace id(32) - span id(16) - flags(2): 55 bytes; a later version may go on after a '-'.
+            guard b.count >= 55, b[2] == UInt8(ascii: "-"), b[35] == UInt8(ascii: "-"), b[52] == UInt8(ascii: "-"),
+                  let version = Self.hexByte(b[0], b[1]), version != 0xff,
+                  b.count == 55 || (version != 0 && b[55] == UInt8(ascii: "-")),
+                  let flags = Self.hexByte(b[53], b[54]) else { return nil }
+            let trace = UnsafeBufferPointer(rebasing: b[3..<35]), span = UnsafeBufferPointer(rebasing: b[36..<52])
+            guard trace.allSatisfy(Self.isLowerHex), span.allSatisfy(Self.isLowerHex),
+                  trace.contains(where: { $0 != UInt8(ascii: "0") }), span.contains(where: { $0 != UInt8(ascii: "0") }) else { return nil }
+            return (String(decoding: trace, as: UTF8.self), String(decoding: span, as: UTF8.self), flags)
+        }
+        guard let parsed else { return nil }
+        self.init(traceID: parsed.traceID, spanID: parsed.spanID, sampled: parsed.flags & 1 == 1, traceState: traceState)
+    }
+
+    private static func isLowerHex(_ c: UInt8) -> Bool {
+        (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(c) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains(c)
+    }
+
+    /// Two lower-case hex digits as a byte.
+    private static func hexByte(_ hi: UInt8, _ lo: UInt8) -> UInt8? {
+        func digit(_ c: UInt8) -> UInt8? {
+            switch c {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): c - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): c - UInt8(ascii: "a") + 10
+            default: nil
+            }
+        }
+        guard let h = digit(hi), let l = digit(lo) else { return nil }
+        return h << 4 | l
     }
 
     public init(traceID: String, spanID: String, sampled: Bool, traceState: String) {
@@ -35,18 +60,25 @@ public struct W3CSpanContext: Sendable, Equatable {
         self.traceState = traceState
     }
 
-    /// A random non-zero id of `words` 64-bit words, as hex (16 digits a word).
+    /// A random non-zero id of `words` 64-bit words, as lower-case hex (16 digits a word).
     static func randomID(words: Int) -> String {
         var rng = SystemRandomNumberGenerator()
+        let digits = Array("0123456789abcdef".utf8)
         while true {
             let raw = (0..<words).map { _ in rng.next() as UInt64 }
-            if raw.contains(where: { $0 != 0 }) { return raw.map { String($0, radix: 16).leftPadded(to: 16) }.joined() }
+            guard raw.contains(where: { $0 != 0 }) else { continue }
+            return String(unsafeUninitializedCapacity: 16 * words) { out in
+                var i = 0
+                for word in raw {
+                    for shift in stride(from: 60, through: 0, by: -4) {
+                        out[i] = digits[Int(truncatingIfNeeded: word >> UInt64(shift)) & 0xf]
+                        i += 1
+                    }
+                }
+                return i
+            }
         }
     }
-}
-
-extension String {
-    fileprivate func leftPadded(to n: Int) -> String { count >= n ? self : String(repeating: "0", count: n - count) + self }
 }
 
 /// Where a task's W3C span context lives in its `InstrumentationContext`.
