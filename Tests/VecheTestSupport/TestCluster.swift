@@ -67,6 +67,20 @@ public final class TestCluster: @unchecked Sendable {
         let users = BusPermissions.users(integrations: integrations, teams: teams) + [unrestrictedUser]
         let busPasswords = Dictionary(uniqueKeysWithValues: users.map { ($0.name, NUID.next(length: 24)) })
         let (process, port, dir) = try await startNats(users: users, passwords: busPasswords)
+        // From here on a failure (the database refusing, the task cancelled) must not leave the server running: no
+        // `TestCluster` exists yet whose `stop` would end it (earlier runs left nats-server processes behind so).
+        do {
+            return try await prepareDatabase(process: process, port: port, dir: dir, logger: logger, busPasswords: busPasswords)
+        } catch {
+            process.terminate()
+            process.waitUntilExit()
+            try? FileManager.default.removeItem(at: dir)
+            throw error
+        }
+    }
+
+    private static func prepareDatabase(process: Process, port: Int, dir: URL, logger: Logger,
+                                        busPasswords: [String: String]) async throws -> TestCluster {
         let db = "veche_t_" + NUID.next(length: 12).lowercased()
         var dbPasswords: [String: String] = [:]
         for s in DatabaseRoles.services { dbPasswords[s.role] = try secrets.value("pg/\(s.role)") }
@@ -115,7 +129,10 @@ public final class TestCluster: @unchecked Sendable {
             for _ in 0..<100 {
                 if Self.portOpen(port) { return (p, port, dir) }
                 if !p.isRunning { break }
-                try await Task.sleep(for: .milliseconds(50))
+                do { try await Task.sleep(for: .milliseconds(50)) } catch {
+                    p.terminate()   // cancelled while waiting: the server must not outlive the test
+                    throw error
+                }
             }
             p.terminate()
         }
