@@ -55,6 +55,8 @@ enum AppealServiceApp {
                                       checks: DirectoryChecks(agencies: agencies, directory: directory),
                                       views: AppealViews(redactor: PIIRedactor()), commits: IntakeGroupCommit(pool: pool))
         handlers.grouper = grouper
+        let refresher = BackgroundRefresher()
+        handlers.aggregates = AppealAggregates(refresher: refresher)
         let rpc = env.rpcHost(info: .init(name: AppealV1.AppealService.name, version: version,
                                           description: "Citizen appeals: intake, 59-FZ lifecycle, answers, satisfaction",
                                           metadata: ["schema": AppealSchema.name]),
@@ -69,7 +71,7 @@ enum AppealServiceApp {
         let watcher = DeadlineWatcher(pool: pool, relay: relay, logger: env.logger)
         let media = try await MediaServiceApp.build(env: env, pool: pool, appeals: handlers)
         return Built(host: rpc.host, handlers: handlers, relay: relay, watcher: watcher, directory: directory, media: media,
-                     services: [env.grants, directory, relay] + rpc.services + [consumer, watcher] + media.services + modelWatcher)
+                     services: [env.grants, directory, relay, refresher] + rpc.services + [consumer, watcher] + media.services + modelWatcher)
     }
 
     /// The standard enricher, classifying with the active stored model (else the bundled one), the

@@ -12,8 +12,14 @@ struct AppealAggregates: Sendable {
     /// An aggregate is served for at least this many times its computing time.
     static let costFactor = 10
 
-    let stats = FreshCache<AppealV1.GetStatsRequest, AppealV1.GetStatsResponse>(ttl: ttl, costFactor: costFactor)
-    let activity = FreshCache<AppealV1.GetActivityRequest, AppealV1.GetActivityResponse>(ttl: ttl, costFactor: costFactor)
+    let stats: FreshCache<AppealV1.GetStatsRequest, AppealV1.GetStatsResponse>
+    let activity: FreshCache<AppealV1.GetActivityRequest, AppealV1.GetActivityResponse>
+
+    /// `refresher`: recomputes stale aggregates off the callers' requests (nil: the caller that finds one stale does).
+    init(refresher: BackgroundRefresher? = nil) {
+        stats = FreshCache(ttl: Self.ttl, costFactor: Self.costFactor, refresher: refresher)
+        activity = FreshCache(ttl: Self.ttl, costFactor: Self.costFactor, refresher: refresher)
+    }
 
     /// The period's condition; statements using it are planned for their period at every call (an open end
     /// folds away only when the planner sees the value).

@@ -28,7 +28,7 @@ struct AppealHandlers: AppealV1.AppealService.Handler {
     var now: @Sendable () -> Date = { Date() }
     let audit = AuditLog(service: AppealV1.AppealService.name)
     /// GetStats / GetActivity results shared by all callers for a few seconds.
-    let aggregates = AppealAggregates()
+    var aggregates = AppealAggregates()
 
     static let maxTextLength = 50_000
 

@@ -76,11 +76,13 @@ func buildApplication(transport: any RPCTransport, identity: GatewayIdentity, co
     RootCauseRoutes(backends: backends, settings: settings).register(on: router.group("api/v1"))
     MentionRoutes(backends: backends, settings: settings).register(on: router.group("api/v1/mentions"))
     SurveyRoutes(backends: backends, settings: settings).register(on: router.group("api/v1/surveys"))
-    DashboardRoutes(backends: backends, settings: settings).register(on: router)
+    // Dashboard snapshots are rebuilt off the viewers' requests (a stale one is served meanwhile).
+    let refresher = BackgroundRefresher()
+    DashboardRoutes(backends: backends, settings: settings, refresher: refresher).register(on: router)
     let templates = Result { try WorkspaceTemplates() }
     if case .failure(let error) = templates { logger.critical("the workspace cannot load its templates", metadata: ["error": "\(error)"]) }
     WorkspaceRoutes(backends: backends, settings: settings, templates: templates, events: events).register(on: router)
     return Application(router: router,
                        configuration: .init(address: .hostname(config.httpHost, port: config.httpPort), serverName: "veche-gateway"),
-                       logger: logger)
+                       services: [refresher], logger: logger)
 }

@@ -21,7 +21,15 @@ struct DashboardRoutes: Sendable {
     let settings: GatewaySettings
     var now: @Sendable () -> Date = { Date() }
     static let snapshotTTL: Duration = .seconds(5)
-    let snapshots = FreshCache<String, SharedDashboard>(ttl: snapshotTTL, capacity: 24)
+    /// Snapshots per period; a stale one is rebuilt by `refresher` (the gateway's) while every viewer, the one who
+    /// found it stale included, gets the previous one.
+    let snapshots: FreshCache<String, SharedDashboard>
+
+    init(backends: Backends, settings: GatewaySettings, refresher: BackgroundRefresher? = nil) {
+        self.backends = backends
+        self.settings = settings
+        snapshots = FreshCache(ttl: Self.snapshotTTL, capacity: 24, refresher: refresher)
+    }
 
     /// A period's snapshot as JSON and as the HTML page, rendered once per refresh for every viewer (rendering per
     /// request was most of the dashboard's cost once the snapshot itself was shared).

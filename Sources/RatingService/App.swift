@@ -29,7 +29,9 @@ enum RatingServiceApp {
         let directory = DirectoryCache(client: useAgencyService ? AgencyV1.AgencyService.Client(transport: env.rpc) : nil,
                                        pool: pool, logger: env.logger)
         let periods = PeriodCalendar(timeZone: env.config.timeZone)
-        let handlers = RatingHandlers(pool: pool, directory: directory, periods: periods, settings: settings, now: now)
+        var handlers = RatingHandlers(pool: pool, directory: directory, periods: periods, settings: settings, now: now)
+        let refresher = BackgroundRefresher()
+        handlers.indicatorCounts = RatingHandlers.indicatorCountsCache(refresher: refresher)
         let rpc = env.rpcHost(info: .init(name: RatingV1.RatingService.name, version: version,
                                           description: "Ratings of agencies and municipalities from appeal lifecycle events",
                                           metadata: ["schema": RatingSchema.name]),
@@ -39,7 +41,7 @@ enum RatingServiceApp {
         let consumer = JetStreamConsumer(jetStream: env.jetStream, stream: Subjects.AppealEvents.stream, durable: durable,
                                          filterSubject: Subjects.AppealEvents.wildcard, batch: Subjects.AppealEvents.projectionBatch, logger: env.logger) { await projection.processBatch($0) }
         return Built(host: rpc.host, handlers: handlers, projection: projection, consumer: consumer, directory: directory,
-                     services: [env.grants] + rpc.services + [consumer,
+                     services: [env.grants, refresher] + rpc.services + [consumer,
                                 RootCauseDetector(handlers: handlers, interval: settings.rootCauses.interval, logger: env.logger)])
     }
 

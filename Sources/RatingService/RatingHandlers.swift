@@ -47,8 +47,11 @@ struct RatingHandlers: RatingV1.RatingService.Handler {
     /// (`FreshCache`: served stale to everyone while one request recomputes them). Yearly figures move slowly, and
     /// counting a year of facts takes seconds at a region's scale (1.5 s alone at 463,000 facts, more than the
     /// gateway's 3 s while the dashboard's other panels are counted at the same time): recounted for every dashboard
-    /// refresh, the indicators were never ready in time.
-    let indicatorCounts = FreshCache<FactAggregates.Scope, FactAggregates.Counts>(ttl: indicatorCountsTTL, costFactor: 10, capacity: 16)
+    /// refresh, the indicators were never ready in time. `RatingServiceApp` gives it the service's background refresher.
+    var indicatorCounts = Self.indicatorCountsCache(refresher: nil)
+    static func indicatorCountsCache(refresher: BackgroundRefresher?) -> FreshCache<FactAggregates.Scope, FactAggregates.Counts> {
+        FreshCache(ttl: indicatorCountsTTL, costFactor: 10, capacity: 16, refresher: refresher)
+    }
     static let indicatorCountsTTL: Duration = .seconds(60)
 
     // MARK: GetRatings

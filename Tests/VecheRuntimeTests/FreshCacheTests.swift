@@ -47,4 +47,61 @@ struct FreshCacheTests {
         }
         #expect(cheap == 3)
     }
+
+    /// A gate a computation waits at until the test opens it.
+    final class Gate: Sendable {
+        let open = Atomic<Bool>(false)
+        struct Closed: Error {}
+        /// Waits for the gate, at most 10 s (then throws: a computation run where it should not have been fails the test instead of hanging it).
+        func wait() async throws {
+            for _ in 0..<2000 {
+                if open.load(ordering: .relaxed) { return }
+                try await Task.sleep(for: .milliseconds(5))
+            }
+            throw Closed()
+        }
+    }
+
+    @Test("With a running background refresher the caller that finds a value stale gets the stale value at once and the refresher recomputes it; a refresher that is not running refuses, and the caller computes")
+    func staleValuesAreRecomputedInTheBackground() async throws {
+        let refresher = BackgroundRefresher()
+        let cache = FreshCache<String, Int>(ttl: .zero, refresher: refresher)
+        let gate = Gate()
+        let c = Computations()
+        let gated: @Sendable () async throws -> Int = { try await gate.wait(); return c.count.add(1, ordering: .relaxed).newValue }
+        // Not running yet: the stale value's recomputation runs in the caller's task (it waits at the gate).
+        #expect(try await cache.value("k", compute: Self.compute(c, cost: .zero)) == 1)
+        gate.open.store(true, ordering: .relaxed)
+        #expect(try await cache.value("k", compute: gated) == 2)
+        gate.open.store(false, ordering: .relaxed)
+        try await whileRunning(refresher) { () async throws in
+            #expect(try await eventuallyTrue { () async throws in refresher.isAccepting })
+            // Running: the computation is held at the gate, yet the caller is answered with the stale value.
+            #expect(try await cache.value("k", compute: gated) == 2)
+            #expect(try await cache.value("k", compute: gated) == 2)   // still recomputing: stale again, no second job
+            gate.open.store(true, ordering: .relaxed)
+            #expect(try await eventuallyTrue { () async throws in c.value == 3 })
+            #expect(try await eventuallyTrue { () async throws in (try? await cache.value("k", compute: { 0 })) ?? 0 >= 3 })
+            #expect(c.value <= 4)
+        }
+        #expect(!refresher.isAccepting)
+    }
+
+    /// Runs `refresher` while `body` runs, then cancels it.
+    func whileRunning(_ refresher: BackgroundRefresher, _ body: @Sendable () async throws -> Void) async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await refresher.run() }
+            try await body()
+            group.cancelAll()
+        }
+    }
+
+    /// Polls `condition` (up to 10 s, a guard against a hang, not a timing).
+    func eventuallyTrue(_ condition: @Sendable () async throws -> Bool) async throws -> Bool {
+        for _ in 0..<1000 {
+            if try await condition() { return true }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        return false
+    }
 }
