@@ -55,7 +55,7 @@ enum AppealServiceApp {
                                       checks: DirectoryChecks(agencies: agencies, directory: directory),
                                       views: AppealViews(redactor: PIIRedactor()), commits: IntakeGroupCommit(pool: pool))
         handlers.grouper = grouper
-        let refresher = BackgroundRefresher()
+        let refresher = BackgroundRefresher(logger: env.logger)
         handlers.aggregates = AppealAggregates(refresher: refresher)
         let rpc = env.rpcHost(info: .init(name: AppealV1.AppealService.name, version: version,
                                           description: "Citizen appeals: intake, 59-FZ lifecycle, answers, satisfaction",

@@ -77,7 +77,7 @@ func buildApplication(transport: any RPCTransport, identity: GatewayIdentity, co
     MentionRoutes(backends: backends, settings: settings).register(on: router.group("api/v1/mentions"))
     SurveyRoutes(backends: backends, settings: settings).register(on: router.group("api/v1/surveys"))
     // Dashboard snapshots are rebuilt off the viewers' requests (a stale one is served meanwhile).
-    let refresher = BackgroundRefresher()
+    let refresher = BackgroundRefresher(logger: logger)
     DashboardRoutes(backends: backends, settings: settings, refresher: refresher).register(on: router)
     let templates = Result { try WorkspaceTemplates() }
     if case .failure(let error) = templates { logger.critical("the workspace cannot load its templates", metadata: ["error": "\(error)"]) }

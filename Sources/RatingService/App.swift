@@ -30,7 +30,7 @@ enum RatingServiceApp {
                                        pool: pool, logger: env.logger)
         let periods = PeriodCalendar(timeZone: env.config.timeZone)
         var handlers = RatingHandlers(pool: pool, directory: directory, periods: periods, settings: settings, now: now)
-        let refresher = BackgroundRefresher()
+        let refresher = BackgroundRefresher(logger: env.logger)
         handlers.indicatorCounts = RatingHandlers.indicatorCountsCache(refresher: refresher)
         let rpc = env.rpcHost(info: .init(name: RatingV1.RatingService.name, version: version,
                                           description: "Ratings of agencies and municipalities from appeal lifecycle events",

@@ -1,3 +1,4 @@
+import Logging
 import ServiceLifecycle
 import Synchronization
 
@@ -8,7 +9,7 @@ import Synchronization
 public final class BackgroundRefresher: Service, Sendable {
     /// One recomputation: computes and stores its value (or clears the entry's refreshing mark on failure).
     public struct Job: Sendable {
-        let run: @Sendable () async -> Void
+        let run: @Sendable () async throws -> Void
         /// Called instead of `run` when the job is never run (the refresher stopped with it still waiting).
         let abandon: @Sendable () -> Void
     }
@@ -18,10 +19,16 @@ public final class BackgroundRefresher: Service, Sendable {
     private let concurrency: Int
     /// True while `run` takes jobs.
     private let accepting = Atomic<Bool>(false)
+    private let logger: Logger?
+    /// Failed rebuilds since the last warning, and when that was: a failing source (the database down while a
+    /// dashboard is open) is reported once a minute, not once per request that found the value stale.
+    private let failures = Mutex<(count: Int, lastWarning: ContinuousClock.Instant?)>((0, nil))
 
-    public init(concurrency: Int = 2, capacity: Int = 32) {
+    /// `logger`: where failed rebuilds are reported (their callers keep being served the stale value meanwhile).
+    public init(concurrency: Int = 2, capacity: Int = 32, logger: Logger? = nil) {
         (jobs, continuation) = AsyncStream<Job>.makeStream(bufferingPolicy: .bufferingOldest(max(1, capacity)))
         self.concurrency = max(1, concurrency)
+        self.logger = logger
     }
 
     /// True while the refresher runs and takes jobs.
@@ -46,7 +53,9 @@ public final class BackgroundRefresher: Service, Sendable {
                         await group.next()
                         running -= 1
                     }
-                    group.addTask { await job.run() }
+                    group.addTask {
+                        do { try await job.run() } catch { self.failed(error) }
+                    }
                     running += 1
                 }
             }
@@ -56,5 +65,19 @@ public final class BackgroundRefresher: Service, Sendable {
         }
         accepting.store(false, ordering: .relaxed)
         continuation.finish()
+    }
+
+    private func failed(_ error: any Error) {
+        let now = ContinuousClock.now
+        let report: Int? = failures.withLock { f in
+            f.count += 1
+            guard f.lastWarning.map({ now - $0 >= .seconds(60) }) ?? true else { return nil }
+            defer { f = (0, now) }
+            return f.count
+        }
+        if let report {
+            logger?.warning("background refresh failed; the stale value is served meanwhile",
+                            metadata: ["error": "\(error)", "failures": "\(report)"])
+        }
     }
 }

@@ -64,7 +64,7 @@ public final class FreshCache<Key: Hashable & Sendable, Value: Sendable>: Sendab
             case .wait:
                 try await Task.sleep(for: .milliseconds(10))
             case .compute(let stale?):
-                if let refresher, refresher.submit(.init(run: { try? await self.recompute(key, compute) }, abandon: { self.release(key) })) {
+                if let refresher, refresher.submit(.init(run: { _ = try await self.recompute(key, compute) }, abandon: { self.release(key) })) {
                     return stale
                 }
                 return try await recompute(key, compute)

@@ -87,6 +87,23 @@ struct FreshCacheTests {
         #expect(!refresher.isAccepting)
     }
 
+    struct SourceDown: Error {}
+
+    @Test("A background rebuild that fails leaves the stale value served and the key free: the next stale read rebuilds it again")
+    func aFailedBackgroundRebuildIsRetried() async throws {
+        let refresher = BackgroundRefresher()
+        let cache = FreshCache<String, Int>(ttl: .zero, refresher: refresher)
+        #expect(try await cache.value("k", compute: { 1 }) == 1)
+        let attempts = Computations()
+        try await whileRunning(refresher) { () async throws in
+            #expect(try await eventuallyTrue { () async throws in refresher.isAccepting })
+            #expect(try await cache.value("k", compute: { attempts.count.add(1, ordering: .relaxed); throw SourceDown() }) == 1)
+            #expect(try await eventuallyTrue { () async throws in attempts.value == 1 })
+            // Released after the failure: a later read starts a rebuild that succeeds.
+            #expect(try await eventuallyTrue { () async throws in (try await cache.value("k", compute: { 2 })) == 2 })
+        }
+    }
+
     /// Runs `refresher` while `body` runs, then cancels it.
     func whileRunning(_ refresher: BackgroundRefresher, _ body: @Sendable () async throws -> Void) async throws {
         try await withThrowingTaskGroup(of: Void.self) { group in
