@@ -43,12 +43,9 @@ struct ProcessCPU {
     /// utime + stime of `/proc/<pid>/stat` (fields 14 and 15, counted after the parenthesised command name), plus
     /// cutime + cstime (16 and 17: children that exited and were waited for) when asked.
     private static func cpuSeconds(_ pid: Int32, withReapedChildren: Bool = false) -> Double? {
-        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-              let close = stat.lastIndex(of: ")") else { return nil }
-        let fields = stat[stat.index(after: close)...].split(separator: " ")
         // fields[0] is the state (field 3), so utime (field 14) is fields[11], stime fields[12], cutime and cstime
         // fields[13] and fields[14].
-        guard fields.count > 14, let u = Double(fields[11]), let s = Double(fields[12]),
+        guard let fields = statFields(pid), fields.count > 14, let u = Double(fields[11]), let s = Double(fields[12]),
               let cu = Double(fields[13]), let cs = Double(fields[14]) else { return nil }
         return (u + s + (withReapedChildren ? cu + cs : 0)) / Double(sysconf(Int32(_SC_CLK_TCK)))
     }
@@ -56,10 +53,16 @@ struct ProcessCPU {
     private static func children(of parent: Int32) -> [Int32] {
         guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return [] }
         return entries.compactMap { Int32($0) }.filter { pid in
-            guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-                  let close = stat.lastIndex(of: ")") else { return false }
-            let fields = stat[stat.index(after: close)...].split(separator: " ")
-            return fields.count > 1 && Int32(fields[1]) == parent
+            // fields[1] is the parent's pid (field 4).
+            guard let fields = statFields(pid), fields.count > 1 else { return false }
+            return Int32(fields[1]) == parent
         }
+    }
+
+    /// The fields of `/proc/<pid>/stat` after the parenthesised command name (which may hold spaces), from field 3.
+    private static func statFields(_ pid: Int32) -> [Substring]? {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return nil }
+        return stat[stat.index(after: close)...].split(separator: " ")
     }
 }

@@ -51,20 +51,24 @@ enum NotificationStore {
     /// call — a tenth of AgencyService's CPU while it applied an intake's events — and, anchored with `$`, let
     /// an address with a final line break through.)
     static func isEmail(_ s: String) -> Bool {
-        var local = 0, domain: [Unicode.Scalar] = [], seenAt = false
+        // Counts of the part before and after the `@`, and the first dot of the domain after its first scalar.
+        var local = 0, domain = 0, seenAt = false
+        var innerDot: Int?
         for c in s.unicodeScalars {
             if c.properties.isWhitespace || c == "<" || c == ">" { return false }
             if c == "@" {
                 if seenAt { return false }
                 seenAt = true
             } else if seenAt {
-                domain.append(c)
+                if c == ".", domain > 0, innerDot == nil { innerDot = domain }
+                domain += 1
             } else {
                 local += 1
             }
         }
-        guard seenAt, local > 0, domain.count >= 3 else { return false }
-        return domain.dropFirst().dropLast().contains(".")
+        // Something before the `@`, and a dot with something on both sides of it in the domain.
+        guard seenAt, local > 0, let dot = innerDot else { return false }
+        return dot < domain - 1
     }
 
     /// Writes a notice to the outbox once per (recipient, event, kind); false when it was there already or the

@@ -62,12 +62,9 @@ enum WorkloadFacts {
         /// sequence); the first-taken and first-reaction times are minima, and `received_at` is the first event's
         /// (it is written only by the insert).
         static func folding(_ items: [(AppealV1.AppealEvent, AppealV1.Appeal)]) -> Row? {
-            guard let first = items.first, let last = items.last else { return nil }
-            if items.count == 1 { return Row(first.0, first.1) }
             guard zip(items, items.dropFirst()).allSatisfy({ $0.0.sequence < $1.0.sequence }) else { return nil }
             let rows = items.map { Row($0.0, $0.1) }
-            guard rows.dropLast().allSatisfy({ $0.executor.isEmpty }) else { return nil }
-            var out = Row(last.0, last.1)
+            guard var out = rows.last, rows.dropLast().allSatisfy({ $0.executor.isEmpty }) else { return nil }
             out.received = rows[0].received
             out.taken = rows.compactMap(\.taken).min()
             out.reaction = rows.compactMap(\.reaction).min()
