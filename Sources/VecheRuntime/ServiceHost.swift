@@ -55,6 +55,10 @@ public final class NatsServiceHost: Service, @unchecked Sendable {
     private let subscriptions = Mutex<[NatsSubscription]>([])
     private let ready = Mutex<[CheckedContinuation<Void, Never>]>([])
     private let isReady = Atomic<Bool>(false)
+    private let queue = Mutex<RequestQueue<Pending>?>(nil)
+
+    /// Requests received and waiting for a worker now (0 before `run` and after it returned).
+    public var queuedRequests: Int { queue.withLock { $0?.depth ?? 0 } }
 
     public init(info: Info, endpoints: [RPCEndpoint], connection: NatsConnection, authenticator: any RPCAuthenticator, logger: Logger,
                 instanceID: String = NUID.next(), concurrency: Int = 64, queueCapacity: Int = 256,
@@ -94,6 +98,8 @@ public final class NatsServiceHost: Service, @unchecked Sendable {
 
     public func run() async throws {
         let queue = RequestQueue<Pending>(capacity: queueCapacity)
+        self.queue.withLock { $0 = queue }
+        defer { self.queue.withLock { $0 = nil } }
         var subs: [NatsSubscription] = []
         for endpoint in endpoints {
             let sub = try connection.subscribe(subject: endpoint.subject, queue: Self.queueGroup, pendingLimit: 262_144) { [weak self] msg in

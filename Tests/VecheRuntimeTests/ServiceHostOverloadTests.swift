@@ -113,10 +113,13 @@ struct ServiceHostOverloadTests {
                 let longDeadline = String(Int64((Date().timeIntervalSince1970 + 30) * 1000))
                 async let blocker = nats.requestMessage(subject: Self.subject, payload: Array("block".utf8),
                                                         headers: [RPCHeader.deadline: longDeadline], timeout: .seconds(30))
-                try await Task.sleep(for: .milliseconds(100))
-                // No deadline header: the server's default (300 ms) applies; it waits behind the blocker.
+                // The one worker is busy before the second request is sent (no sleep guesses how long that takes).
+                #expect(try await eventually { worker.executed.withLock { $0 } == ["block"] })
+                // No deadline header: the server's default (300 ms) applies from its arrival; it waits behind the blocker.
                 async let queued = nats.requestMessage(subject: Self.subject, payload: Array("abandoned".utf8), headers: [:], timeout: .seconds(30))
-                try await Task.sleep(for: .milliseconds(1500))
+                #expect(try await eventually { host.queuedRequests == 1 }, "the second request arrived and waits")
+                // Its default deadline passes while it waits.
+                try await Task.sleep(for: .milliseconds(600))
                 worker.released.store(true, ordering: .releasing)
                 #expect(Self.code(try await blocker) == "ok")
                 let reply = try await queued
