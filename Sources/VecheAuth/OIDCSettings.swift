@@ -30,6 +30,10 @@ public struct OIDCSettings: Sendable {
     /// The JWKS is fetched again for an unknown `kid` at most this often (key rotation without a restart,
     /// without letting forged `kid`s hammer the provider).
     public var jwksMinRefreshInterval: Duration = .seconds(10)
+    /// After a failed JWKS fetch, callers are answered 503 for this long without another fetch (a provider that
+    /// is down is not hammered by every request); the refresh throttle is not started, so the first fetch after
+    /// it may bring the key.
+    public var jwksFailureBackoff: Duration = .seconds(1)
     /// Time allowed for each call to the provider's discovery and JWKS endpoints (a loaded provider is slow,
     /// not wrong; a failure is answered 503, never 401).
     public var providerTimeout: Duration = .seconds(15)

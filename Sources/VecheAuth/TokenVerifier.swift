@@ -150,7 +150,7 @@ public actor TokenVerifier {
         if let last = lastFetch, ContinuousClock.now - last < settings.jwksMinRefreshInterval {
             throw AuthError.unauthenticated("access token signed with unknown key \(kid)")
         }
-        if let failed = lastFailure, ContinuousClock.now - failed < Self.failureBackoff {
+        if let failed = lastFailure, ContinuousClock.now - failed < settings.jwksFailureBackoff {
             throw AuthError.providerUnavailable("the identity provider's signing keys cannot be fetched now; retry shortly")
         }
         try await refresh()
@@ -166,11 +166,6 @@ public actor TokenVerifier {
         defer { inFlight = nil }
         try await task.value
     }
-
-    /// After a failed fetch, callers are answered 503 for this long without another fetch (a provider that is
-    /// down is not hammered by every request), but the refresh throttle is not started: the next fetch after
-    /// the backoff may bring the key.
-    static let failureBackoff: Duration = .seconds(1)
 
     private func fetch() async throws {
         fetches += 1

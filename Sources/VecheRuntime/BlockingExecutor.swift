@@ -124,6 +124,13 @@ public final class BlockingExecutor: @unchecked Sendable {
         return nextID
     }
 
+    /// Jobs waiting in the queue for a thread now (not counting running ones); lets tests wait until work is queued.
+    var queuedCount: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return queued
+    }
+
     /// Queues fire-and-forget work; throws when shut down or full.
     public func submit(_ work: @escaping @Sendable () -> Void) throws {
         if let refusal = enqueue(Job(id: allocateID(announce: false), work: work, cancel: { _ in })) { throw refusal }

@@ -36,10 +36,12 @@ struct BlockingExecutorTests {
         gate.started.wait()
         let ran = Shared(false)
         let waiting = Task { try await executor.run { ran.update { $0 = true } } }
-        try await Task.sleep(for: .milliseconds(50))
+        // Cancelled once it is queued (not before it got there: that is another path).
+        #expect(try await eventually(timeout: .seconds(60)) { executor.queuedCount == 1 })
         waiting.cancel()
         // The caller gets its answer while the thread is still busy: it does not wait for the queue.
         await #expect(throws: CancellationError.self) { try await waiting.value }
+        #expect(executor.queuedCount == 0, "the withdrawn job left the queue")
         gate.release()
         _ = try await executor.run { 0 }   // everything queued before has run by now
         let didRun = ran.value
@@ -52,7 +54,7 @@ struct BlockingExecutorTests {
         try executor.submit { gate.hold() }
         gate.started.wait()
         async let queued = executor.run { 7 }
-        try await Task.sleep(for: .milliseconds(50))
+        #expect(try await eventually(timeout: .seconds(60)) { executor.queuedCount == 1 })
         executor.shutdown()
         await #expect(throws: BlockingExecutorError.self) { try await executor.run { 1 } }
         #expect(throws: BlockingExecutorError.self) { try executor.submit {} }

@@ -17,35 +17,42 @@ struct FreshCacheTests {
         { try await Task.sleep(for: cost); return c.count.add(1, ordering: .relaxed).newValue }
     }
 
-    @Test("Without a cost factor a value is recomputed once its ttl has passed")
-    func recomputedAfterTTL() async throws {
-        let cache = FreshCache<String, Int>(ttl: .milliseconds(50))
+    @Test("Without a cost factor a value is served while younger than its ttl")
+    func servedWithinTTL() async throws {
+        let cache = FreshCache<String, Int>(ttl: .seconds(60))
         let c = Computations()
-        #expect(try await cache.value("k", compute: Self.compute(c, cost: .milliseconds(200))) == 1)
-        #expect(try await cache.value("k", compute: Self.compute(c, cost: .milliseconds(200))) == 1)   // fresh
-        try await Task.sleep(for: .milliseconds(300))
-        #expect(try await cache.value("k", compute: Self.compute(c, cost: .milliseconds(200))) == 2)
+        #expect(try await cache.value("k", compute: Self.compute(c, cost: .milliseconds(20))) == 1)
+        #expect(try await cache.value("k", compute: Self.compute(c, cost: .milliseconds(20))) == 1)   // fresh
+        #expect(c.value == 1)
     }
 
-    @Test("With cost factor 10 a value that took 200 ms to compute is still served 300 ms later, past its 50 ms ttl")
+    @Test("Without a cost factor a value is recomputed once its ttl has passed")
+    func recomputedAfterTTL() async throws {
+        let cache = FreshCache<String, Int>(ttl: .milliseconds(1))
+        let c = Computations()
+        #expect(try await cache.value("k", compute: Self.compute(c, cost: .zero)) == 1)
+        try await Task.sleep(for: .milliseconds(20))   // at least this long: the 1 ms ttl has passed whatever the load
+        #expect(try await cache.value("k", compute: Self.compute(c, cost: .zero)) == 2)
+    }
+
+    @Test("With cost factor 10 a value that took over 1 s to compute is still served after a cheap value of the same cache was recomputed")
     func expensiveValuesStayFreshLonger() async throws {
         let cache = FreshCache<String, Int>(ttl: .milliseconds(50), costFactor: 10)
-        let c = Computations()
-        #expect(try await cache.value("k", compute: Self.compute(c, cost: .milliseconds(200))) == 1)
-        try await Task.sleep(for: .milliseconds(300))
-        #expect(try await cache.value("k", compute: Self.compute(c, cost: .milliseconds(200))) == 1)
-        #expect(c.value == 1)
-        // A cheap value keeps (about) the plain ttl: recomputed well before the 2 s an expensive one would be
-        // kept. Its own cost is what the machine made of "nothing" (tens of ms on a loaded CI runner, times 10),
-        // so it is polled for rather than expected at one instant.
-        #expect(try await cache.value("cheap", compute: Self.compute(c, cost: .zero)) == 2)
-        let deadline = ContinuousClock.now + .milliseconds(1500)
-        var cheap = 2
-        while cheap == 2, ContinuousClock.now < deadline {
-            try await Task.sleep(for: .milliseconds(100))
-            cheap = try await cache.value("cheap", compute: Self.compute(c, cost: .zero))
+        // The two keys are compared with each other, not with the clock: the expensive one (computed first, so it is
+        // the older) is fresh for at least 10 × 1 s; the cheap one for 10 × what the machine made of "nothing" (at
+        // least the 50 ms ttl). Once the cheap one has been recomputed, a cache without the cost factor would have
+        // recomputed the older expensive one too.
+        let expensive = Computations(), cheap = Computations()
+        #expect(try await cache.value("expensive", compute: Self.compute(expensive, cost: .seconds(1))) == 1)
+        #expect(try await cache.value("cheap", compute: Self.compute(cheap, cost: .zero)) == 1)
+        let deadline = ContinuousClock.now + .seconds(60)   // a guard against a hang, not a timing
+        while cheap.value == 1, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(10))
+            _ = try await cache.value("cheap", compute: Self.compute(cheap, cost: .zero))
         }
-        #expect(cheap == 3)
+        #expect(cheap.value == 2, "the cheap value keeps (about) the plain ttl")
+        #expect(try await cache.value("expensive", compute: Self.compute(expensive, cost: .seconds(1))) == 1)
+        #expect(expensive.value == 1)
     }
 
     /// A gate a computation waits at until the test opens it.
@@ -113,12 +120,13 @@ struct FreshCacheTests {
         }
     }
 
-    /// Polls `condition` (up to 10 s, a guard against a hang, not a timing).
+    /// Polls `condition` (up to 60 s, a guard against a hang, not a timing).
     func eventuallyTrue(_ condition: @Sendable () async throws -> Bool) async throws -> Bool {
-        for _ in 0..<1000 {
+        let deadline = ContinuousClock.now + .seconds(60)
+        while ContinuousClock.now < deadline {
             if try await condition() { return true }
             try await Task.sleep(for: .milliseconds(10))
         }
-        return false
+        return try await condition()
     }
 }

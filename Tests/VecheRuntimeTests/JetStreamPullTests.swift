@@ -39,12 +39,13 @@ struct JetStreamPullTests {
         // An earlier request (as a fetch that gave up would leave one) answered into the inbox: 12 queued.
         try nats.publish(NatsMessage(subject: pull.nextSubject, reply: pull.inbox, payload: Array("{\"batch\":12,\"expires\":5000000000}".utf8)))
         try await nats.flush()
-        for _ in 0..<200 where pull.queuedCount < 12 { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(try await eventually(timeout: .seconds(60)) { pull.queuedCount >= 12 })
         #expect(pull.queuedCount == 12)
 
         var sizes: [Int] = []
         var sequences: [UInt64] = []
-        for _ in 0..<10 where sequences.count < 40 {
+        let deadline = ContinuousClock.now + .seconds(60)   // a fetch may come back empty on a loaded machine
+        while sequences.count < 40, ContinuousClock.now < deadline {
             let (messages, ended) = try pull.fetch(batch: 16, wait: .milliseconds(300))
             #expect(ended == .empty)
             sizes.append(messages.count)
@@ -82,7 +83,7 @@ struct JetStreamPullTests {
         let group = ServiceGroup(services: [consumer], logger: cluster.logger)
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
-            for _ in 0..<300 where seen.withLock({ $0.count }) < 101 { try await Task.sleep(for: .milliseconds(20)) }
+            #expect(try await eventually(timeout: .seconds(60)) { seen.withLock { $0.count } >= 101 })
             // Time for a wrong redelivery of 7 (or of anything acked) to show up.
             try await Task.sleep(for: .milliseconds(800))
             await group.triggerGracefulShutdown()
@@ -106,7 +107,10 @@ struct JetStreamPullTests {
         let consumer = JetStreamConsumer(jetStream: js, stream: Self.stream, durable: "pull-two", filterSubject: "pulltest.>",
                                          batch: 10, pullers: 2, logger: cluster.logger) { items in
             if inHandler.add(1, ordering: .relaxed).newValue > 1 { overlapped.store(true, ordering: .relaxed) }
-            try? await Task.sleep(for: .milliseconds(50))
+            // Held until the other puller's batch is in a handler too (at most 10 s: pullers that never overlap
+            // fail the test below instead of hanging it).
+            let holdUntil = ContinuousClock.now + .seconds(10)
+            while !overlapped.load(ordering: .relaxed), ContinuousClock.now < holdUntil { try? await Task.sleep(for: .milliseconds(5)) }
             seen.withLock { $0.append(contentsOf: items.map(\.streamSequence)) }
             inHandler.subtract(1, ordering: .relaxed)
             return items.map { _ in .ack }
@@ -114,7 +118,7 @@ struct JetStreamPullTests {
         let group = ServiceGroup(services: [consumer], logger: cluster.logger)
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
-            for _ in 0..<500 where seen.withLock({ $0.count }) < 120 { try await Task.sleep(for: .milliseconds(20)) }
+            #expect(try await eventually(timeout: .seconds(60)) { seen.withLock { $0.count } >= 120 })
             try await Task.sleep(for: .milliseconds(300))   // time for a wrong redelivery to show up
             await group.triggerGracefulShutdown()
             try await tasks.waitForAll()
@@ -155,7 +159,7 @@ struct JetStreamPullTests {
             let group = ServiceGroup(services: [consumer], logger: cluster.logger)
             try await withThrowingTaskGroup(of: Void.self) { tasks in
                 tasks.addTask { try await group.run() }
-                for _ in 0..<300 where handled.load(ordering: .relaxed) < 30 { try await Task.sleep(for: .milliseconds(20)) }
+                #expect(try await eventually(timeout: .seconds(60)) { handled.load(ordering: .relaxed) >= 30 })
                 try await service.flush()
                 try await Task.sleep(for: .milliseconds(300))
                 await group.triggerGracefulShutdown()

@@ -16,17 +16,24 @@ struct PGPoolTests {
             let session = try await holder.makeSession()
             defer { session.close() }
             _ = try await session.run { try $0.query("SELECT pg_advisory_lock(42)") }
-            // One of the pool's connections blocks on the lock until the session lets go (a watchdog does after 10 s).
+            // One of the pool's connections blocks on the lock until the session lets go (a watchdog does after 120 s).
             let blockedDone = Shared(false)
             async let blocked: Void = {
                 _ = try await pool.query("SELECT pg_advisory_lock(42), pg_advisory_unlock(42)")
                 blockedDone.update { $0 = true }
             }()
             let watchdog = Task {
-                try? await Task.sleep(for: .seconds(10))
+                try? await Task.sleep(for: .seconds(120))
                 _ = try? await session.run { try $0.query("SELECT pg_advisory_unlock(42)") }
             }
-            try await Task.sleep(for: .milliseconds(200))
+            // The pool's connection is now waiting for the lock (not merely about to ask for it).
+            #expect(try await eventually(timeout: .seconds(60)) {
+                try await session.run { try $0.query("""
+                    SELECT count(*) AS n FROM pg_locks WHERE locktype = 'advisory' AND objid = 42 AND NOT granted
+                    AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+                    """) }
+                    .first?.int("n") == 1
+            })
             // Round-robin dispatch would queue every second query behind the blocked connection.
             for i in 0..<6 {
                 let n = try await pool.query("SELECT \(i)::int AS n").first?.int("n")
@@ -71,7 +78,7 @@ struct PGPoolTests {
             // A cancelled waiter gives up at once and never consumes a connection later.
             let ran = Shared(0)
             let waiter = Task { try await patient.withConnection { _ in ran.update { $0 += 1 } } }
-            try await Task.sleep(for: .milliseconds(50))
+            #expect(try await eventually(timeout: .seconds(60)) { patient.waitingCount == 1 })   // queued, then cancelled
             waiter.cancel()
             await #expect(throws: CancellationError.self) { try await waiter.value }
             _ = try await session.run { try $0.query("SELECT pg_advisory_unlock(77)") }
@@ -91,7 +98,10 @@ struct PGPoolTests {
             async let holder = pool.query("SELECT pg_advisory_lock(7), pg_advisory_unlock(7)")
             // The pool's only connection is now blocked on the lock.
             #expect(try await eventually {
-                try await session.run { try $0.query("SELECT count(*) AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted") }
+                try await session.run { try $0.query("""
+                    SELECT count(*) AS n FROM pg_locks WHERE locktype = 'advisory' AND objid = 7 AND NOT granted
+                    AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+                    """) }
                     .first?.int("n") == 1
             })
             try await withThrowingTaskGroup(of: Void.self) { group in
@@ -159,7 +169,7 @@ struct PGPoolTests {
             _ = try await pool.withConnection { conn in
                 try conn.unsafeExecute("""
                     CREATE TABLE t (id int PRIMARY KEY);
-                    CREATE FUNCTION slow_commit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(3); RETURN NULL; END $$;
+                    CREATE FUNCTION slow_commit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(60); RETURN NULL; END $$;
                     CREATE CONSTRAINT TRIGGER slow AFTER INSERT ON t DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION slow_commit();
                     """)
             }
@@ -168,8 +178,10 @@ struct PGPoolTests {
                 runs.update { $0 += 1 }
                 try conn.query("INSERT INTO t VALUES (1)")
             }
+            // COMMIT runs for 60 s unless killed; the kill ends it at once.
             var killed = false
-            for _ in 0..<60 where !killed {
+            let deadline = ContinuousClock.now + .seconds(60)
+            while !killed, ContinuousClock.now < deadline {
                 try await Task.sleep(for: .milliseconds(50))
                 killed = try await pool.query("""
                     SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity

@@ -111,7 +111,15 @@ struct PGStatementCacheTests {
             _ = try conn.query(select)
             #expect(conn.preparedStatementCount == 1)
             try admin.query("SELECT pg_terminate_backend(\(pid)::int)")
-            Thread.sleep(forTimeInterval: 0.2)   // this thread is the test's own
+            // Killed, not merely signalled: the backend has exited and the connection has seen it close (polled on
+            // this thread, the test's own; 60 s guard against a hang, not a timing).
+            let deadline = ContinuousClock.now + .seconds(60)
+            while try admin.query("SELECT count(*) AS n FROM pg_stat_activity WHERE pid = \(pid)::int").first?.int("n") != 0,
+                  ContinuousClock.now < deadline {
+                Thread.sleep(forTimeInterval: 0.02)
+            }
+            while conn.isHealthy, ContinuousClock.now < deadline { Thread.sleep(forTimeInterval: 0.02) }
+            #expect(!conn.isHealthy, "the terminated backend's connection still looks alive")
             try conn.ensureHealthy()
             #expect(conn.preparedStatementCount == 0)
             try conn.unsafeExecute("BEGIN")

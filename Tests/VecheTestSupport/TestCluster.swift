@@ -126,7 +126,7 @@ public final class TestCluster: @unchecked Sendable {
             p.standardOutput = FileHandle.nullDevice
             p.standardError = FileHandle.nullDevice
             try p.run()
-            for _ in 0..<100 {
+            for _ in 0..<600 {   // up to 30 s: a loaded machine starts processes slowly
                 if Self.portOpen(port) { return (p, port, dir) }
                 if !p.isRunning { break }
                 do { try await Task.sleep(for: .milliseconds(50)) } catch {
@@ -201,7 +201,7 @@ public final class TestCluster: @unchecked Sendable {
     /// A bus connection as `user` (e.g. an integrating system publishing intake), for tests that talk NATS directly.
     public func connectBus(as user: String) async throws -> NatsConnection {
         try await NatsConnection.connect(url: natsURL, name: "test-\(user)", logger: logger,
-                                         credentials: busCredentials(of: user), connectTimeout: .seconds(3))
+                                         credentials: busCredentials(of: user), connectTimeout: .seconds(30))
     }
 
     /// The cluster's caller connection: the gateway's bus user, which may publish every method.
@@ -312,8 +312,9 @@ public func withCluster<T: Sendable>(_ label: String = #function, _ body: (TestC
     }
 }
 
-/// Polls until `condition` holds or the timeout passes.
-public func eventually(timeout: Duration = .seconds(10), _ condition: () async throws -> Bool) async throws -> Bool {
+/// Polls until `condition` holds or the timeout passes (a guard against a hang, not a timing: it only costs time
+/// when the condition never holds, so the default is generous for a loaded CI machine).
+public func eventually(timeout: Duration = .seconds(60), _ condition: () async throws -> Bool) async throws -> Bool {
     let start = ContinuousClock.now
     while ContinuousClock.now - start < timeout {
         if try await condition() { return true }

@@ -29,14 +29,14 @@ struct ClusterConfigTests {
             // may both serve and call its private `bench.>` subjects.
             let url = "nats://127.0.0.1:1,\(cluster.natsURL)"
             let nats = try await NatsConnection.connect(url: url, name: "list-test", logger: cluster.logger,
-                                                        credentials: cluster.busCredentials(of: BusPermissions.bench), connectTimeout: .seconds(5))
+                                                        credentials: cluster.busCredentials(of: BusPermissions.bench), connectTimeout: .seconds(30))
             defer { nats.close() }
             let sub = try nats.subscribe(subject: "bench.cluster-echo", queue: nil) { msg in
                 if let reply = msg.reply { try? nats.publish(subject: reply, payload: msg.payload) }
             }
             defer { sub.unsubscribe() }
             try await nats.flush()
-            let reply = try await nats.request(subject: "bench.cluster-echo", payload: Array("ping".utf8), headers: [:], timeout: .seconds(2))
+            let reply = try await nats.request(subject: "bench.cluster-echo", payload: Array("ping".utf8), headers: [:], timeout: .seconds(30))
             #expect(reply == Array("ping".utf8))
         }
     }
