@@ -102,8 +102,14 @@ final class ProblemGrouper: @unchecked Sendable {
         if applied > 0, try conn.query("SELECT 1 FROM duplicate_log WHERE seq = \(applied)").first == nil {
             return try rebuild(conn)
         }
+        // The entries this instance logged itself come back without their terms and band keys (only their ids are
+        // read): they are in the index already, and decoding them again was most of the catch-up's cost.
+        let own = lock.withLock { Array(tentative) }
         let rows = try conn.query("""
-            SELECT \(Self.logColumns) FROM duplicate_log WHERE seq > \(applied) ORDER BY seq
+            SELECT seq, appeal_id::text AS appeal_id, group_id, received_at, latitude, longitude, topic_code, category_code,
+                   CASE WHEN mine THEN NULL ELSE terms END AS terms, CASE WHEN mine THEN NULL ELSE band_keys END AS band_keys
+            FROM (SELECT *, appeal_id::text = ANY(\(own)::text[]) AS mine FROM duplicate_log WHERE seq > \(applied)) AS l
+            ORDER BY seq
             """).rows
         let missing = lock.withLock { () -> Bool in
             for row in rows {

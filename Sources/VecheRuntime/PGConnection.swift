@@ -89,13 +89,19 @@ public final class PGConnection {
         return PQtransactionStatus(conn) == PQTRANS_INERROR
     }
 
+    /// True when `s` holds a NUL byte, which libpq would take as the end of the value (memchr over the UTF-8 of a
+    /// native string: batch inserts bind whole columns, and a byte-by-byte scan was 1.5 % of the intake's CPU).
+    static func hasNUL(_ s: String) -> Bool {
+        s.utf8.withContiguousStorageIfAvailable { b in b.count > 0 && memchr(b.baseAddress!, 0, b.count) != nil } ?? s.utf8.contains(0)
+    }
+
     /// Runs one parameterised statement; a statement run before on this connection runs prepared (see
     /// `PGStatementCache`; `SQL.planEachCall` opts out).
     @discardableResult
     public func query(_ sql: SQL) throws -> PGResult {
         let conn = try live()
         // libpq takes binds as C strings: a NUL would silently cut the value. Refuse it (PostgreSQL's own code).
-        if sql.binds.contains(where: { $0?.utf8.contains(0) == true }) { throw PGError.nulCharacter }
+        if sql.binds.contains(where: { $0.map(Self.hasNUL) == true }) { throw PGError.nulCharacter }
         let autocommit = !inTransactionBlock
         let name = sql.planEachCall || transactionAborted ? nil : try preparedName(sql.text, conn)
         let count = sql.binds.count
@@ -187,7 +193,7 @@ public final class PGConnection {
             if ok != 1 { throw lastError("COPY data", mayHaveCommitted: false) }
         }
         for row in rows {
-            if row.contains(where: { $0?.utf8.contains(0) == true }) {
+            if row.contains(where: { $0.map(Self.hasNUL) == true }) {
                 _ = PQputCopyEnd(conn, "row contains a NUL character")
                 while let r = PQgetResult(conn) { PQclear(r) }
                 throw PGError.nulCharacter
