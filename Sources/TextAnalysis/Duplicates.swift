@@ -117,19 +117,30 @@ public struct DuplicateDecision: Sendable, Equatable {
 /// Each `add` compares at most a bounded number of candidates (`maxBucketMembers`).
 /// Not thread-safe (owns a stemmer and mutable state): use from one task, or wrap in an actor.
 public final class DuplicateIndex {
-    private struct Item {
-        let id: String
-        let group: Int
-        let date: Date
-        let lat: Double?, lon: Double?
-        let topic: String?, category: String?
-        let terms: Set<UInt64>
+    /// The live items, by index minus `base`, one array per field: `add` reads a candidate's date, place, topic and
+    /// sorted stem hashes without hashing its index or copying (and reference-counting) a whole record; a dropped
+    /// item is nil in `ids`. Topic and category codes are interned (`code`), −1 for none.
+    private struct Items {
+        var ids: [String?] = []
+        var groups: [Int] = []
+        var dates: [Date] = []
+        var lats: [Double?] = [], lons: [Double?] = []
+        var topics: [Int32] = [], categories: [Int32] = []
+        var terms: [[UInt64]] = []
+        var base: Int32 = 0
+        var live = 0
+
+        func slot(_ idx: Int32) -> Int? {
+            let i = Int(idx - base)
+            return i >= 0 && i < ids.count && ids[i] != nil ? i : nil
+        }
     }
 
     public let options: DuplicateIndexOptions
     private let featurizer: DuplicateFeaturizer
-    /// Live items by index; items older than `timeWindow` before the latest appeal are dropped (`compact`).
-    private var items: [Int32: Item] = [:]
+    /// Live items; items older than `timeWindow` before the latest appeal are dropped (`compact`).
+    private var items = Items()
+    private var codes: [String: Int32] = [:]
     private var nextIndex: Int32 = 0
     private var latest = Date.distantPast
     private var addsSinceCompaction = 0
@@ -146,7 +157,7 @@ public final class DuplicateIndex {
         cellDeg = max(options.radiusMeters, 10) / 111_320
     }
 
-    public var count: Int { items.count }
+    public var count: Int { items.live }
 
     private func cellKey(_ a: Int64, _ b: Int64) -> Int64 { (a &* 1_000_003) ^ b }
 
@@ -155,17 +166,39 @@ public final class DuplicateIndex {
         if list.count > options.maxBucketMembers { list.removeFirst(list.count - options.maxBucketMembers) }
     }
 
+    /// The interned number of a topic or category code (−1: none).
+    private func code(_ s: String?) -> Int32 {
+        guard let s else { return -1 }
+        if let known = codes[s] { return known }
+        let n = Int32(codes.count)
+        codes[s] = n
+        return n
+    }
+
     /// Drops items no later appeal can match (older than `timeWindow` before the latest one) and the bucket
     /// entries pointing at them, so memory follows the time window, not the whole history.
     private func compact() {
         addsSinceCompaction = 0
         let cutoff = latest.addingTimeInterval(-options.timeWindow)
-        let stale = items.filter { $0.value.date < cutoff }.map(\.key)
-        guard !stale.isEmpty else { return }
-        for k in stale { items[k] = nil }
+        var dropped = 0
+        for i in items.ids.indices where items.ids[i] != nil && items.dates[i] < cutoff {
+            items.ids[i] = nil
+            items.terms[i] = []
+            dropped += 1
+        }
+        guard dropped > 0 else { return }
+        items.live -= dropped
+        // The leading run of dropped items goes (items arrive mostly in time order, so most of them).
+        let lead = items.ids.firstIndex { $0 != nil } ?? items.ids.count
+        if lead > 0 {
+            items.ids.removeFirst(lead); items.groups.removeFirst(lead); items.dates.removeFirst(lead)
+            items.lats.removeFirst(lead); items.lons.removeFirst(lead); items.topics.removeFirst(lead)
+            items.categories.removeFirst(lead); items.terms.removeFirst(lead)
+            items.base += Int32(lead)
+        }
         func prune<K: Hashable>(_ map: inout [K: [Int32]]) {
             map = map.compactMapValues { list in
-                let kept = list.filter { items[$0] != nil }
+                let kept = list.filter { items.slot($0) != nil }
                 return kept.isEmpty ? nil : kept
             }
         }
@@ -173,10 +206,13 @@ public final class DuplicateIndex {
         prune(&buckets)
     }
 
-    static func jaccard(_ a: Set<UInt64>, _ b: Set<UInt64>) -> Double {
+    /// Jaccard similarity of two ascending arrays of distinct values (one merge pass, no hashing).
+    static func jaccardSorted(_ a: [UInt64], _ b: [UInt64]) -> Double {
         guard !a.isEmpty || !b.isEmpty else { return 0 }
-        let (s, l) = a.count < b.count ? (a, b) : (b, a)
-        let inter = s.reduce(0) { $0 + (l.contains($1) ? 1 : 0) }
+        var i = 0, j = 0, inter = 0
+        while i < a.count && j < b.count {
+            if a[i] < b[j] { i += 1 } else if a[i] > b[j] { j += 1 } else { inter += 1; i += 1; j += 1 }
+        }
         return Double(inter) / Double(a.count + b.count - inter)
     }
 
@@ -193,35 +229,43 @@ public final class DuplicateIndex {
     @discardableResult
     public func add(_ appeal: DuplicateCandidate, features: DuplicateFeatures? = nil) -> DuplicateDecision {
         let f = features ?? featurizer.features(appeal.text)
-        let t = f.terms
+        let t = f.terms.sorted()
         let keys = f.bandKeys
-        var candidates = Set<Int32>()
+        // Candidates from the geo neighbourhood and the LSH buckets, each once, in index order (a sorted array:
+        // cheaper than a set for the few hundred a bucket bound allows).
+        var candidates: [Int32] = []
         let geoCell = cell(of: appeal)
         if let (a, b) = geoCell, let lat = appeal.latitude {
             let dLon = Int64(min(20, (1 / max(0.05, cos(lat * Double.pi / 180))).rounded(.up)))
-            for da in -1...1 { for db in -dLon...dLon { candidates.formUnion(grid[cellKey(a + Int64(da), b + db)] ?? []) } }
+            for da in -1...1 { for db in -dLon...dLon { candidates.append(contentsOf: grid[cellKey(a + Int64(da), b + db)] ?? []) } }
         }
-        for k in keys { candidates.formUnion(buckets[k] ?? []) }
+        for k in keys { candidates.append(contentsOf: buckets[k] ?? []) }
+        candidates.sort()
 
-        var best: (idx: Int32, score: Double, sim: Double)?
-        for c in candidates.sorted() {   // in index order: equal scores resolve the same way every time
-            guard let other = items[c] else { continue }
+        let topic = appeal.topicCode.map { codes[$0] ?? -2 } ?? -1   // −2: a code no item has
+        let category = appeal.categoryCode.map { codes[$0] ?? -2 } ?? -1
+        var best: (slot: Int, score: Double, sim: Double)?
+        var previous: Int32 = -1
+        for c in candidates {   // in index order: equal scores resolve the same way every time
+            guard c != previous else { continue }
+            previous = c
+            guard let i = items.slot(c) else { continue }
             comparisons += 1
-            let dt = appeal.date.timeIntervalSince(other.date)
+            let dt = appeal.date.timeIntervalSince(items.dates[i])
             guard abs(dt) <= options.timeWindow else { continue }
-            if let a = appeal.topicCode, let b = other.topic, a != b { continue }
+            if topic != -1, items.topics[i] != -1, topic != items.topics[i] { continue }
             // The distance first: most neighbours from the geo grid are out of the radius, and the text similarity
             // (a set intersection) is the expensive part of a comparison.
             var distance: Double?
-            if let lat = appeal.latitude, let lon = appeal.longitude, let olat = other.lat, let olon = other.lon {
+            if let lat = appeal.latitude, let lon = appeal.longitude, let olat = items.lats[i], let olon = items.lons[i] {
                 let d = Self.distance(lat1: lat, lon1: lon, lat2: olat, lon2: olon)
                 guard d <= options.radiusMeters else { continue }
                 distance = d
             }
-            let sim = Self.jaccard(t, other.terms)
+            let sim = Self.jaccardSorted(t, items.terms[i])
             var score: Double
             if let d = distance {
-                let sameCat = appeal.categoryCode != nil && appeal.categoryCode == other.category
+                let sameCat = category != -1 && category == items.categories[i]
                 let need = sameCat ? options.sameCategoryGeoSimilarity : options.sameTopicGeoSimilarity
                 guard sim >= need else { continue }
                 score = sim + (sameCat ? 1 : 0.5) + 0.5 * (1 - d / max(1, options.radiusMeters))
@@ -230,17 +274,16 @@ public final class DuplicateIndex {
                 score = sim
             }
             score -= 0.1 * abs(dt) / max(1, options.timeWindow)
-            if best == nil || score > (best?.score ?? 0) { best = (c, score, sim) }
+            if best == nil || score > (best?.score ?? 0) { best = (i, score, sim) }
         }
 
         let decision: DuplicateDecision
         if let b = best {
-            let matched = items[b.idx]
-            decision = DuplicateDecision(groupId: matched?.group ?? 0, isNewGroup: false, matchedId: matched?.id, similarity: b.sim)
+            decision = DuplicateDecision(groupId: items.groups[b.slot], isNewGroup: false, matchedId: items.ids[b.slot], similarity: b.sim)
         } else {
             decision = DuplicateDecision(groupId: reserveGroup(), isNewGroup: true, matchedId: nil, similarity: 0)
         }
-        place(appeal, features: f, group: decision.groupId, geoCell: geoCell)
+        place(appeal, terms: t, bandKeys: keys, group: decision.groupId, geoCell: geoCell)
         return decision
     }
 
@@ -254,7 +297,7 @@ public final class DuplicateIndex {
     /// exactly as `add` would have placed it with that decision.
     public func insert(_ appeal: DuplicateCandidate, features: DuplicateFeatures, group: Int) {
         nextGroup = max(nextGroup, group + 1)
-        place(appeal, features: features, group: group, geoCell: cell(of: appeal))
+        place(appeal, terms: features.terms.sorted(), bandKeys: features.bandKeys, group: group, geoCell: cell(of: appeal))
     }
 
     /// The geo-grid cell of an appeal with finite coordinates.
@@ -263,13 +306,20 @@ public final class DuplicateIndex {
         return (Int64((lat / cellDeg).rounded(.down)), Int64((lon / cellDeg).rounded(.down)))
     }
 
-    private func place(_ appeal: DuplicateCandidate, features f: DuplicateFeatures, group: Int, geoCell: (Int64, Int64)?) {
+    private func place(_ appeal: DuplicateCandidate, terms: [UInt64], bandKeys: [UInt64], group: Int, geoCell: (Int64, Int64)?) {
         let idx = nextIndex
         nextIndex += 1
-        items[idx] = Item(id: appeal.id, group: group, date: appeal.date, lat: appeal.latitude, lon: appeal.longitude,
-                          topic: appeal.topicCode, category: appeal.categoryCode, terms: f.terms)
+        items.ids.append(appeal.id)
+        items.groups.append(group)
+        items.dates.append(appeal.date)
+        items.lats.append(appeal.latitude)
+        items.lons.append(appeal.longitude)
+        items.topics.append(code(appeal.topicCode))
+        items.categories.append(code(appeal.categoryCode))
+        items.terms.append(terms)
+        items.live += 1
         if let (a, b) = geoCell { remember(idx, in: &grid[cellKey(a, b), default: []]) }
-        for k in f.bandKeys { remember(idx, in: &buckets[k, default: []]) }
+        for k in bandKeys { remember(idx, in: &buckets[k, default: []]) }
         latest = max(latest, appeal.date)
         addsSinceCompaction += 1
         if addsSinceCompaction >= 10_000 { compact() }
