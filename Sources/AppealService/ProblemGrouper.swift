@@ -87,10 +87,13 @@ final class ProblemGrouper: @unchecked Sendable {
         try conn.query("SELECT pg_advisory_xact_lock(hashtext(\(lockName)))")
     }
 
-    /// The columns `apply` reads from a log row.
-    private static let logColumns: SQL = """
-        seq, appeal_id::text AS appeal_id, group_id, received_at, latitude, longitude, topic_code, category_code, terms, band_keys
+    /// The columns of a log row besides its features.
+    private static let logKeyColumns: SQL = """
+        seq, appeal_id::text AS appeal_id, group_id, received_at, latitude, longitude, topic_code, category_code
         """
+
+    /// The columns `apply` reads from a log row.
+    private static let logColumns: SQL = logKeyColumns + ", terms, band_keys"
 
     /// Reads the log the cache does not have yet (all of its recent window when the cache is stale, or when the log
     /// was cleaned past the last entry this instance applied: an instance idle that long would otherwise keep
@@ -102,26 +105,32 @@ final class ProblemGrouper: @unchecked Sendable {
         if applied > 0, try conn.query("SELECT 1 FROM duplicate_log WHERE seq = \(applied)").first == nil {
             return try rebuild(conn)
         }
-        // The entries this instance logged itself come back without their terms and band keys (only their ids are
-        // read): they are in the index already, and decoding them again was most of the catch-up's cost.
+        // The entries this instance logged itself come back without their stem hashes and band keys (NULL; the
+        // columns are NOT NULL in the log): they are in the index already, and hex-encoding and decoding them again
+        // was most of the catch-up's cost.
         let own = lock.withLock { Array(tentative) }
         let rows = try conn.query("""
-            SELECT seq, appeal_id::text AS appeal_id, group_id, received_at, latitude, longitude, topic_code, category_code,
+            SELECT \(Self.logKeyColumns),
                    CASE WHEN mine THEN NULL ELSE terms END AS terms, CASE WHEN mine THEN NULL ELSE band_keys END AS band_keys
             FROM (SELECT *, appeal_id::text = ANY(\(own)::text[]) AS mine FROM duplicate_log WHERE seq > \(applied)) AS l
             ORDER BY seq
             """).rows
         let missing = lock.withLock { () -> Bool in
+            var featureless = false
             for row in rows {
                 let id = row.string("appeal_id")
-                if tentative.remove(id) == nil { apply(row) }
+                if tentative.remove(id) == nil {
+                    // Sent without features but not (or no longer) this instance's own: the log holds an appeal twice.
+                    if row.isNull("terms") { featureless = true } else { apply(row) }
+                }
                 appliedSeq = row.int("seq")
             }
             appliedSinceCleanup += rows.count
             defer { tentative.removeAll() }
-            return !tentative.isEmpty
+            return !tentative.isEmpty || featureless
         }
-        // An appeal decided in a turn whose transaction rolled back is in memory but not in the log.
+        // An appeal decided in a turn whose transaction rolled back is in memory but not in the log (or an entry came
+        // back without the features to apply it): the cache is rebuilt from the log.
         if missing { return try rebuild(conn) }
         if lock.withLock({ appliedSinceCleanup }) >= windowEntries { try cleanUp(conn) }
     }

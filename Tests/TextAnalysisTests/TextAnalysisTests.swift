@@ -182,6 +182,54 @@ func sharedData() -> String? {
         #expect(idx.count < 20_000)
     }
 
+    /// A compaction drops expired items wherever they sit (an appeal arriving out of time order leaves a hole
+    /// after live items): a later appeal still finds the live item placed before the hole, never the dropped one,
+    /// and `count` is what is live.
+    @Test func matchesAcrossACompactionWithHoles() throws {
+        let idx = try DuplicateIndex()
+        let t0 = Date(timeIntervalSince1970: 1_700_000_000)
+        let day = 86_400.0
+        let roof = "Протекает крыша над третьим подъездом дома 12 по улице Ленина"
+        let lift = "Не работает лифт во втором подъезде дома 40 по проспекту Мира уже неделю"
+        idx.add(DuplicateCandidate(id: "old", text: "Сломана скамейка у детской площадки", topicCode: "urban", date: t0))
+        let kept = idx.add(DuplicateCandidate(id: "kept", text: roof, topicCode: "housing", date: t0.addingTimeInterval(8 * day)))
+        // Out of time order: placed after "kept" but as old as "old".
+        idx.add(DuplicateCandidate(id: "late-old", text: lift, topicCode: "housing", date: t0))
+        // Fillers a minute apart up to the compaction (every 10,000 adds), all distinct.
+        for i in 0..<9_997 {
+            idx.add(DuplicateCandidate(id: "f\(i)", text: "Обращение \(i) вопрос \(i &* 7919) тема \(i &* 104_729)",
+                                       date: t0.addingTimeInterval(8 * day + Double(i) * 60)))
+        }
+        #expect(idx.count < 10_000, "the two expired items were dropped (\(idx.count) live)")
+        let latest = t0.addingTimeInterval(8 * day + 9_997 * 60)
+        let again = idx.add(DuplicateCandidate(id: "again", text: roof + "!", topicCode: "housing", date: latest))
+        #expect(!again.isNewGroup && again.groupId == kept.groupId && again.matchedId == "kept")
+        let dropped = idx.add(DuplicateCandidate(id: "lift", text: lift + "!", topicCode: "housing", date: latest))
+        #expect(dropped.isNewGroup, "an expired item is never matched")
+    }
+
+    /// Topic and category codes: an appeal whose topic no item has never matches an item with a topic, one without a
+    /// topic matches on text; a string used as one item's category is not taken for another's topic.
+    @Test func topicAndCategoryCodesCompareAsStrings() throws {
+        let idx = try DuplicateIndex()
+        let t0 = Date(timeIntervalSince1970: 1_700_000_000)
+        let text = "Огромная яма на дороге у дома 5 по улице Ленина"
+        let first = idx.add(DuplicateCandidate(id: "1", text: text, topicCode: "roads", categoryCode: "housing",
+                                               latitude: 51.73, longitude: 36.19, date: t0))
+        let unknownTopic = idx.add(DuplicateCandidate(id: "2", text: text, topicCode: "transport", categoryCode: "roads.potholes",
+                                                      latitude: 51.73, longitude: 36.19, date: t0.addingTimeInterval(60)))
+        #expect(unknownTopic.isNewGroup)
+        // "housing" is the first item's category, not its topic: the topics differ.
+        let categoryAsTopic = idx.add(DuplicateCandidate(id: "3", text: text, topicCode: "housing",
+                                                         latitude: 51.73, longitude: 36.19, date: t0.addingTimeInterval(120)))
+        #expect(categoryAsTopic.isNewGroup)
+        let noTopic = idx.add(DuplicateCandidate(id: "4", text: text, latitude: 51.73, longitude: 36.19, date: t0.addingTimeInterval(180)))
+        #expect(!noTopic.isNewGroup)
+        let sameTopic = idx.add(DuplicateCandidate(id: "5", text: text, topicCode: "roads", categoryCode: "housing",
+                                                   latitude: 51.73, longitude: 36.19, date: t0.addingTimeInterval(240)))
+        #expect(sameTopic.groupId == first.groupId)
+    }
+
     @Test func spbQuickEvaluation() throws {
         guard let dir = sharedData() else { return }
         let rep = try DuplicateEvaluation.evaluateSPb(dataDirectory: dir, limit: 8_000)

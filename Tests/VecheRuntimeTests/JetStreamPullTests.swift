@@ -110,7 +110,7 @@ struct JetStreamPullTests {
             // Held until the other puller's batch is in a handler too (at most 10 s: pullers that never overlap
             // fail the test below instead of hanging it).
             let holdUntil = ContinuousClock.now + .seconds(10)
-            while !overlapped.load(ordering: .relaxed), ContinuousClock.now < holdUntil { try? await Task.sleep(for: .milliseconds(5)) }
+            while !overlapped.load(ordering: .relaxed), ContinuousClock.now < holdUntil, !Task.isCancelled { try? await Task.sleep(for: .milliseconds(5)) }
             seen.withLock { $0.append(contentsOf: items.map(\.streamSequence)) }
             inHandler.subtract(1, ordering: .relaxed)
             return items.map { _ in .ack }
