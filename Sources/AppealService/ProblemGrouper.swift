@@ -212,12 +212,7 @@ final class ProblemGrouper: @unchecked Sendable {
     }
 
     /// 64-bit words as lower-case hex, big-endian, no prefix (for `decode(…, 'hex')`).
-    static func hex(_ words: [UInt64]) -> String {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(words.count * 8)
-        for w in words { for shift in stride(from: 56, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: w >> UInt64(shift))) } }
-        return PGBytes.hexDigits(bytes)
-    }
+    static func hex(_ words: [UInt64]) -> String { PGBytes.hexDigits(words: words) }
 
     /// The words of a bytea column in text form (`\x…`).
     static func words(_ text: String) -> [UInt64] {

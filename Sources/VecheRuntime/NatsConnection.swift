@@ -361,7 +361,7 @@ public final class NatsSubscription: @unchecked Sendable {
         for s in started {
             let left = deadline - ContinuousClock.now
             // At least 1 ms: cnats reads a timeout of 0 as "wait for ever".
-            let ms = max(1, left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000)
+            let ms = max(1, left.wholeMilliseconds)
             _ = natsSubscription_WaitForDrainCompletion(s.sub, ms)
             natsSubscription_Destroy(s.sub)
         }

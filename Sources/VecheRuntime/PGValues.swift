@@ -144,6 +144,22 @@ public enum PGBytes {
     /// Lower-case hex without the `\x` prefix, as `decode(…, 'hex')` reads it (bytea columns bound as text arrays).
     public static func hexDigits(_ bytes: [UInt8]) -> String { String(encode(bytes).dropFirst(2)) }
 
+    /// 64-bit words as lower-case hex, big-endian, 16 digits a word, no prefix (W3C trace and span ids; stem hashes
+    /// for `decode(…, 'hex')`). Written straight into the string: trace ids are made for every message.
+    public static func hexDigits(words: [UInt64]) -> String {
+        let digits: StaticString = "0123456789abcdef"
+        return String(unsafeUninitializedCapacity: 16 * words.count) { out in
+            var i = 0
+            for word in words {
+                for shift in stride(from: 60, through: 0, by: -4) {
+                    out[i] = digits.utf8Start[Int(truncatingIfNeeded: word >> UInt64(shift)) & 0xf]
+                    i += 1
+                }
+            }
+            return i
+        }
+    }
+
     public static func decode(_ text: String) -> [UInt8]? {
         let u = Array(text.utf8)
         guard u.count >= 2, u[0] == UInt8(ascii: "\\"), u[1] == UInt8(ascii: "x"), u.count % 2 == 0 else { return nil }

@@ -174,8 +174,7 @@ public final class NatsServiceHost: Service, @unchecked Sendable {
         if let ms = msg.headers[RPCHeader.deadline].flatMap(Int64.init) {
             context.deadline = Date(timeIntervalSince1970: Double(ms) / 1000)
         } else {
-            context.deadline = pending.arrived.addingTimeInterval(Double(defaultDeadline.components.seconds)
-                                                                  + Double(defaultDeadline.components.attoseconds) / 1e18)
+            context.deadline = pending.arrived.addingTimeInterval(defaultDeadline.inSeconds)
         }
         if let rid = msg.headers[RPCHeader.requestID] { context.logger[metadataKey: "request-id"] = "\(rid)" }
         var failure: String?

@@ -96,7 +96,7 @@ struct Bench: AsyncParsableCommand {
                         let t0 = ContinuousClock.now
                         _ = try await nats.request(subject: subject, payload: payload, headers: [:], timeout: .seconds(5))
                         let d = ContinuousClock.now - t0
-                        l.append(Double(d.components.attoseconds) / 1e12 + Double(d.components.seconds) * 1e6)
+                        l.append(d.inSeconds * 1e6)
                     }
                     return l
                 }
@@ -165,7 +165,6 @@ struct Bench: AsyncParsableCommand {
     func rate(_ n: Int, _ d: Duration) -> Double { Self.rate(n, d) }
 
     static func rate(_ n: Int, _ d: Duration) -> Double {
-        let s = Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
-        return s > 0 ? Double(n) / s : 0
+        d > .zero ? Double(n) / d.inSeconds : 0
     }
 }

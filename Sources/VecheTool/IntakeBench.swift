@@ -151,8 +151,7 @@ struct IntakeBench {
 
     /// VmHWM of the appeal-service `scripts/veche run` started (its pid file in the state directory).
     private func appealServicePeakRSS() -> Double? {
-        guard let dir = stateDirectory,
-              let pid = (try? String(contentsOfFile: dir + "/appeal-service.pid", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines),
+        guard let dir = stateDirectory, let pid = ProcessCPU(stateDirectory: dir).pid(of: "appeal-service"),
               let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
               let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
               let kb = Double(line.split(separator: " ").dropFirst().first ?? "") else { return nil }

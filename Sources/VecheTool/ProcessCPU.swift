@@ -12,9 +12,9 @@ struct ProcessCPU {
     func sample() -> [String: Double] {
         var out: [String: Double] = [:]
         for name in ["appeal-service", "agency-service", "rating-service", "survey-service"] {
-            if let pid = pid(fromFile: "\(stateDirectory)/\(name).pid"), let s = Self.cpuSeconds(pid) { out[name] = s }
+            if let pid = pid(of: name), let s = Self.cpuSeconds(pid) { out[name] = s }
         }
-        if let pid = pid(fromFile: "\(stateDirectory)/nats.pid"), let s = Self.cpuSeconds(pid) { out["nats-server"] = s }
+        if let pid = pid(of: "nats"), let s = Self.cpuSeconds(pid) { out["nats-server"] = s }
         if let postmaster = pid(fromFile: "\(stateDirectory)/pg/data/postmaster.pid") {
             // The postmaster's own time and its reaped children's (backends and workers that have exited since the
             // server started), plus every living child's.
@@ -34,6 +34,9 @@ struct ProcessCPU {
         return String(format: "CPU per stored appeal over the intake: %.0f µs (", total / Double(appeals) * 1e6)
             + parts.joined(separator: ", ") + ")"
     }
+
+    /// The pid of a process `scripts/veche run` started, from its pid file in the state directory (`name.pid`).
+    func pid(of name: String) -> Int32? { pid(fromFile: "\(stateDirectory)/\(name).pid") }
 
     private func pid(fromFile path: String) -> Int32? {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }

@@ -1,6 +1,7 @@
 import DataKit
 import Foundation
 import TextAnalysis
+import VecheRuntime
 
 /// The intake's text work, one tool at a time, on one thread over real St Petersburg texts: where an
 /// appeal's enrichment CPU goes (normalising and tokenising is part of every tool's figure, as at intake).
@@ -18,7 +19,7 @@ enum TextBench {
             for t in texts.prefix(200) { sink &+= body(t) }   // warm caches (stems) as a running service has them
             let clock = ContinuousClock()
             let elapsed = clock.measure { for t in texts { sink &+= body(t) } }
-            let us = Double(elapsed.components.seconds) * 1e6 + Double(elapsed.components.attoseconds) / 1e12
+            let us = elapsed.inSeconds * 1e6
             print(String(format: "text work, %@: %.1f µs per appeal (%d texts, one thread)", name, us / Double(texts.count), texts.count))
         }
         time("normalise + tokenise") { Tokenizer.normalizedTokens($0).count }
@@ -53,7 +54,7 @@ enum TextBench {
             let elapsed = ContinuousClock().measure {
                 for (a, f) in zip(appeals, features) { groups.insert(index.add(a, features: f).groupId) }
             }
-            let us = Double(elapsed.components.seconds) * 1e6 + Double(elapsed.components.attoseconds) / 1e12
+            let us = elapsed.inSeconds * 1e6
             print(String(format: "duplicate index, %@: %.1f µs per add (%d appeals, %d groups, %.0f comparisons per add, one thread)",
                          name, us / Double(appeals.count), appeals.count, groups.count,
                          Double(index.comparisons) / Double(appeals.count)))

@@ -63,20 +63,9 @@ public struct W3CSpanContext: Sendable, Equatable {
     /// A random non-zero id of `words` 64-bit words, as lower-case hex (16 digits a word).
     static func randomID(words: Int) -> String {
         var rng = SystemRandomNumberGenerator()
-        let digits = Array("0123456789abcdef".utf8)
         while true {
             let raw = (0..<words).map { _ in rng.next() as UInt64 }
-            guard raw.contains(where: { $0 != 0 }) else { continue }
-            return String(unsafeUninitializedCapacity: 16 * words) { out in
-                var i = 0
-                for word in raw {
-                    for shift in stride(from: 60, through: 0, by: -4) {
-                        out[i] = digits[Int(truncatingIfNeeded: word >> UInt64(shift)) & 0xf]
-                        i += 1
-                    }
-                }
-                return i
-            }
+            if raw.contains(where: { $0 != 0 }) { return PGBytes.hexDigits(words: raw) }
         }
     }
 }
