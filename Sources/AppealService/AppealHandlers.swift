@@ -92,7 +92,7 @@ struct AppealHandlers: AppealV1.AppealService.Handler {
         if !incoming.municipalityOktmo.isEmpty { try await checks.requireMunicipality(incoming.municipalityOktmo) }
         let received = incoming.receivedAtMs > 0 ? Date(timeIntervalSince1970: Double(incoming.receivedAtMs) / 1000) : now
         var appeal = AppealV1.Appeal()
-        appeal.id = UUID().uuidString.lowercased()
+        appeal.id = TimeOrderedUUID.string()
         appeal.channel = incoming.channel
         appeal.externalId = incoming.externalId.isEmpty ? "auto-" + UUID().uuidString.lowercased() : incoming.externalId
         appeal.status = .received

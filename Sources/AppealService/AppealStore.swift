@@ -212,7 +212,7 @@ struct AppealStore: Sendable {
             UPDATE appeals SET event_seq = event_seq + 1, last_event_at = GREATEST(last_event_at, \(at)::timestamptz)
             WHERE id = \(appeal.id)::uuid RETURNING event_seq
             """).first?.int("event_seq") else { throw RPCError.notFound("appeal \(appeal.id) disappeared") }
-        let event = AppealV1.AppealEvent(eventId: UUID().uuidString.lowercased(), type: type, occurredAtMs: Int64(at.timeIntervalSince1970 * 1000),
+        let event = AppealV1.AppealEvent(eventId: TimeOrderedUUID.string(), type: type, occurredAtMs: Int64(at.timeIntervalSince1970 * 1000),
                                          actor: actor, comment: comment, fromStatus: from, appeal: appeal, sequence: seq)
         try conn.query("""
             INSERT INTO appeal_events (id, appeal_id, seq, type, occurred_at, actor, comment, from_status, to_status, agency_id, payload, traceparent)

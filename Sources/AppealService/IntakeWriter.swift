@@ -95,7 +95,7 @@ struct IntakeWriter: Sendable {
                 state.number = row.number
                 state.updatedAtMs = row.updatedAtMs
                 last = state
-                events.append((AppealV1.AppealEvent(eventId: UUID().uuidString.lowercased(), type: step.type, occurredAtMs: AppealHandlers.ms(item.at),
+                events.append((AppealV1.AppealEvent(eventId: TimeOrderedUUID.string(), type: step.type, occurredAtMs: AppealHandlers.ms(item.at),
                                                     actor: step.actor, comment: step.comment, fromStatus: step.from, appeal: state,
                                                     sequence: Int64(n + 1)), item.at))
                 traces.append(item.traceParent)

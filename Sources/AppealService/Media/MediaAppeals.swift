@@ -45,7 +45,7 @@ struct MediaAppeals: Sendable {
         incoming.isPublic = true
         incoming.receivedAtMs = AppealHandlers.ms(draft.received)
         var appeal = AppealV1.Appeal()
-        appeal.id = UUID().uuidString.lowercased()
+        appeal.id = TimeOrderedUUID.string()
         appeal.channel = .social
         appeal.externalId = draft.externalID
         appeal.status = .received
