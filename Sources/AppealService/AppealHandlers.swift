@@ -55,22 +55,24 @@ struct AppealHandlers: AppealV1.AppealService.Handler {
     func submitAppeal(request: AppealV1.SubmitAppealRequest, context: RPCContext) async throws -> AppealV1.SubmitAppealResponse {
         let principal = try context.requirePrincipal()
         guard let incoming = request.appeal else { throw RPCError.invalidArgument("appeal is required") }
-        return try await submit(incoming, by: principal, at: try requestedTime(context, principal))
+        return try await submit(incoming, by: principal, at: try requestedTime(context, principal), issuesCitizenToken: true)
     }
 
     /// Intake from the RPC: the principal must be allowed on the channel; the idempotent replay of a known
-    /// (channel, external id) returns the stored appeal — only to someone who may see it.
-    func submit(_ incoming: AppealV1.IncomingAppeal, by principal: Principal, at effective: Date? = nil) async throws -> AppealV1.SubmitAppealResponse {
+    /// (channel, external id) returns the stored appeal — only to someone who may see it. `issuesCitizenToken`: whether
+    /// the caller hands the reply's citizen token on (the RPC does; JetStream intake has no one to give it to).
+    func submit(_ incoming: AppealV1.IncomingAppeal, by principal: Principal, at effective: Date? = nil,
+                issuesCitizenToken: Bool = true) async throws -> AppealV1.SubmitAppealResponse {
         let admitted = try await admit(incoming, by: principal, now: effective ?? self.now())
         // Cheap idempotency check before enrichment (the insert is the real guard).
         if let existing = try await pool.withConnection({ try AppealStore.find($0, channel: admitted.appeal.channel, externalID: admitted.appeal.externalId) }) {
             return AppealV1.SubmitAppealResponse(appeal: replayView(existing, for: principal), alreadyExisted: true)
         }
-        let prepared = await prepare([admitted])
+        let prepared = await prepare([admitted], issuesCitizenTokens: issuesCitizenToken)
         let stored = try await commits.store(prepared[0], writer: intakeWriter(engine: await directory.latest().deadlines))
         pool.afterCommit { [relay] in relay.kick() }
         switch stored {
-        case .stored(let appeal, let token): return AppealV1.SubmitAppealResponse(appeal: appeal, alreadyExisted: false, citizenToken: token)
+        case .stored(let appeal, let token): return AppealV1.SubmitAppealResponse(appeal: appeal, alreadyExisted: false, citizenToken: token ?? "")
         case .existed(let appeal): return AppealV1.SubmitAppealResponse(appeal: replayView(appeal, for: principal), alreadyExisted: true)
         }
     }
@@ -109,8 +111,9 @@ struct AppealHandlers: AppealV1.AppealService.Handler {
         return Admitted(appeal: appeal, incoming: incoming, principal: principal, now: now)
     }
 
-    /// Enriches admitted appeals as one batch and sets their intake deadlines.
-    func prepare(_ admitted: [Admitted]) async -> [PreparedAppeal] {
+    /// Enriches admitted appeals as one batch and sets their intake deadlines; each gets a citizen token when
+    /// `issuesCitizenTokens` (its submitter receives the reply).
+    func prepare(_ admitted: [Admitted], issuesCitizenTokens: Bool) async -> [PreparedAppeal] {
         let enrichments = await enricher.enrich(batch: admitted.map { EnrichmentRequest(appeal: $0.appeal, categoryHint: $0.incoming.topicHint) })
         let engine = await directory.latest().deadlines
         return zip(admitted, enrichments).map { item, e in
@@ -129,7 +132,7 @@ struct AppealHandlers: AppealV1.AppealService.Handler {
             appeal.deadlines = AppealV1.Deadlines(registerDueMs: Self.ms(engine.registerDue(channel: channel, received: received)),
                                                   firstReactionDueMs: Self.ms(engine.firstReactionDue(channel: channel, received: received)))
             return PreparedAppeal(appeal: appeal, principal: item.principal, routedAgency: e.agencyID, at: max(item.now, received),
-                                  citizenToken: CitizenToken.generate(), grouping: e.grouping, searchLexemes: e.searchLexemes)
+                                  citizenToken: issuesCitizenTokens ? CitizenToken.generate() : nil, grouping: e.grouping, searchLexemes: e.searchLexemes)
         }
     }
 

@@ -152,34 +152,6 @@ struct AppealStore: Sendable {
 
     // MARK: writes
 
-    /// Inserts a new appeal unless (channel, external_id) exists. Returns nil when it already existed.
-    /// The number is `<local year of receipt>-<sequence>` in the region's `timeZone`.
-    static func insert(_ conn: PGConnection, _ a: AppealV1.Appeal, timeZone: String, citizenTokenHash: String? = nil) throws -> AppealV1.Appeal? {
-        let author = a.author ?? CommonV1.Person()
-        let lat: Double? = a.location.map(\.latitude)
-        let lon: Double? = a.location.map(\.longitude)
-        let d = a.deadlines ?? AppealV1.Deadlines()
-        let res = try conn.query("""
-            INSERT INTO appeals (id, number, channel, external_id, status, author_name, author_email, author_phone,
-                author_social, author_postal, title, body, redacted_body, address, latitude, longitude, municipality_oktmo,
-                topic_code, category_code, classification_confidence, agency_id, problem_group_id, monitoring_flags,
-                received_at, register_due, forward_due, answer_due, first_reaction_due, source_url, attachment_urls, is_public,
-                citizen_token_hash, classifier_version, needs_triage)
-            VALUES (\(a.id)::uuid,
-                to_char(\(date(a.receivedAtMs))::timestamptz AT TIME ZONE \(timeZone), 'YYYY') || '-' || lpad(nextval('appeal_number_seq')::text, 6, '0'),
-                \(a.channel.name), \(a.externalId), \(a.status.name), \(author.fullName), \(author.email), \(author.phone),
-                \(author.socialHandle), \(author.postalAddress), \(a.title), \(a.text), \(a.redactedText), \(a.address), \(lat)::float8, \(lon)::float8,
-                \(a.municipalityOktmo), \(a.topicCode), \(a.categoryCode), \(a.classificationConfidence), \(a.agencyId),
-                \(a.problemGroupId), \(a.monitoringFlags)::text[], \(date(a.receivedAtMs))::timestamptz, \(date(d.registerDueMs))::timestamptz,
-                \(date(d.forwardDueMs))::timestamptz, \(date(d.answerDueMs))::timestamptz, \(date(d.firstReactionDueMs))::timestamptz,
-                \(a.sourceUrl), \(a.attachmentUrls)::text[], \(a.isPublic), \(citizenTokenHash), \(a.classifierVersion), \(a.needsTriage))
-            ON CONFLICT (channel, external_id) DO NOTHING
-            RETURNING id::text
-            """)
-        guard res.first != nil else { return nil }
-        return try find(conn, idOrNumber: a.id)
-    }
-
     /// Writes the mutable part of an appeal, bumping its version.
     static func update(_ conn: PGConnection, _ a: AppealV1.Appeal) throws -> AppealV1.Appeal {
         let d = a.deadlines ?? AppealV1.Deadlines()

@@ -76,7 +76,7 @@ struct IntakeProcessor: Sendable {
             return .retry(after: .seconds(2))
         case .admitted(let admitted):
             do {
-                _ = try await handlers.submit(admitted.incoming, by: admitted.principal, at: admitted.now)
+                _ = try await handlers.submit(admitted.incoming, by: admitted.principal, at: admitted.now, issuesCitizenToken: false)
                 return .ack
             } catch let e as RPCError where e.code == .invalidArgument || e.code == .permissionDenied || e.code == .unauthenticated {
                 return await reject(item, reason: e.message)
@@ -107,7 +107,7 @@ struct IntakeProcessor: Sendable {
                 try AppealStore.existingKeys(conn, admitted.map { ($0.admitted.appeal.channel, $0.admitted.appeal.externalId) })
             }
             let fresh = admitted.filter { !known.contains($0.admitted.appeal.channel.name + "\u{0}" + $0.admitted.appeal.externalId) }
-            var prepared = await handlers.prepare(fresh.map(\.admitted))
+            var prepared = await handlers.prepare(fresh.map(\.admitted), issuesCitizenTokens: false)
             // Each appeal's events carry the trace of the message that brought it (its consumer span), not the batch's.
             for (k, f) in fresh.enumerated() where k < prepared.count {
                 if let context = items[f.index].traceContext { prepared[k].traceParent = TraceHeaders.traceParent(of: context) }

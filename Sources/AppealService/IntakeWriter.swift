@@ -12,8 +12,10 @@ struct PreparedAppeal: Sendable {
     var routedAgency: String
     /// The time of intake (never before receipt).
     var at: Date
-    /// Handed to the citizen once; only its hash is stored.
-    var citizenToken: String
+    /// Handed to the submitter once in the reply; only its hash is stored. Nil where no reply carries it (JetStream
+    /// intake, promoted mentions): a token nobody receives opens nothing, and its hash would only cost a random
+    /// insert into the unique token index.
+    var citizenToken: String?
     /// The W3C trace context of the submitting request (taken where the appeal is prepared), stored with its events.
     var traceParent: String = TraceHeaders.currentTraceParent()
     /// Grouped with the earlier appeals when stored (nil: `appeal.problemGroupId` as the enricher set it).
@@ -26,7 +28,7 @@ struct PreparedAppeal: Sendable {
 /// What became of a prepared appeal.
 enum StoredIntake: Sendable {
     /// Newly stored, in its state after intake (registered and assigned when automatic).
-    case stored(AppealV1.Appeal, citizenToken: String)
+    case stored(AppealV1.Appeal, citizenToken: String?)
     /// (channel, external id) was already stored (an idempotent replay, or another instance won the race).
     case existed(AppealV1.Appeal)
 }
@@ -136,7 +138,7 @@ struct IntakeWriter: Sendable {
                 topic_code, category_code, classification_confidence, agency_id, problem_group_id, monitoring_flags,
                 received_at, registered_at, register_due, forward_due, answer_due, first_reaction_due, source_url, attachment_urls,
                 is_public, citizen_token_hash, version, event_seq, last_event_at, classifier_version, needs_triage, search_vector)
-            SELECT id, to_char(received_at AT TIME ZONE \(timeZone), 'YYYY') || '-' || lpad(nextval('appeal_number_seq')::text, 6, '0'),
+            SELECT id, \(AppealNumbers.next(received: "received_at", timeZone: timeZone)),
                 channel, external_id, status, author_name, author_email, author_phone, author_social, author_postal, title, body,
                 redacted_body, address, latitude, longitude, municipality_oktmo, topic_code, category_code, confidence, agency_id,
                 problem_group_id, flags::text[], received_at, registered_at, register_due, forward_due, answer_due, first_reaction_due,
@@ -152,7 +154,7 @@ struct IntakeWriter: Sendable {
                 \(finals.map { AppealStore.date($0.receivedAtMs) })::timestamptz[], \(finals.map { AppealStore.date($0.registeredAtMs) })::timestamptz[],
                 \(due(\.registerDueMs))::timestamptz[], \(due(\.forwardDueMs))::timestamptz[], \(due(\.answerDueMs))::timestamptz[],
                 \(due(\.firstReactionDueMs))::timestamptz[], \(col(\.sourceUrl))::text[], \(finals.map { $0.attachmentUrls.pgText })::text[],
-                \(col(\.isPublic))::boolean[], \(items.map { CitizenToken.hash($0.citizenToken) })::text[], \(finals.map { Int64($0.version) })::bigint[],
+                \(col(\.isPublic))::boolean[], \(items.map { $0.citizenToken.map(CitizenToken.hash) })::text[], \(finals.map { Int64($0.version) })::bigint[],
                 \(eventCounts.map { Int32($0) })::int[], \(items.map(\.at))::timestamptz[], \(col(\.classifierVersion))::text[],
                 \(col(\.needsTriage))::boolean[], \(items.map { AppealSearch.lexemeText($0.searchLexemes) })::text[])
                 AS r(id, channel, external_id, status, author_name, author_email, author_phone, author_social, author_postal, title, body,

@@ -145,5 +145,6 @@ enum AppealSchema {
         Migration(20, "a change counter of the appeals: list totals are shared while no appeal changed", ListCounts.migrationSQL),
         Migration(21, "lexeme statistics of the search vector from 1,000 entries: rare words are searched through the index",
                   AppealSearch.statisticsSQL),
+        Migration(22, "appeal numbers past 999,999 a year are written out in full, not cut to six digits", AppealNumbers.migrationSQL),
     ]
 }

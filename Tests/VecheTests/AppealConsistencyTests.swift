@@ -194,6 +194,24 @@ struct AppealConsistencyTests {
         }
     }
 
+    /// Appeal numbers past 999,999 are written out in full: padded with `lpad(…, 6)` the millionth appeal was numbered
+    /// like the 100,000th, its insert broke the unique number, and intake redelivered it for ever.
+    @Test func appealNumbersPastAMillionAreWrittenOutAndStayUnique() async throws {
+        try await withUnrelayedAppealService { _, built, env, _ in
+            let pool = try env.requirePool()
+            _ = try await pool.query("SELECT setval('appeal.appeal_number_seq', 99999)")
+            let hundredThousandth = try #require(try await built.handlers.submit(Self.incoming("number-100000"), by: Self.importPrincipal).appeal)
+            #expect(hundredThousandth.number.hasSuffix("-100000"))
+            _ = try await pool.query("SELECT setval('appeal.appeal_number_seq', 999998)")
+            var numbers: [String] = []
+            for i in 0..<3 {
+                numbers.append(try #require(try await built.handlers.submit(Self.incoming("number-\(i)"), by: Self.importPrincipal).appeal).number)
+            }
+            let year = String(hundredThousandth.number.prefix(5))
+            #expect(numbers == [year + "999999", year + "1000000", year + "1000001"])
+        }
+    }
+
     @Test func aFailedPublishIsRetriedWithoutBeingOvertakenByTheAppealsLaterEvents() async throws {
         try await withUnrelayedAppealService { cluster, built, env, reader in
             let pool = try env.requirePool()

@@ -326,6 +326,8 @@ struct AppealServiceTests {
                 #expect(stored)
                 // Each appeal's events commit with it (one transaction per batch), so they are all visible now.
                 #expect(try await pool.query("SELECT count(*) AS n FROM appeal.rejected_intake").first?.int("n") == 0)
+                // No reply carries a citizen token back over JetStream, so none is made (the RPC's is tested above).
+                #expect(try await pool.query("SELECT count(*) AS n FROM appeal.appeals WHERE citizen_token_hash IS NOT NULL").first?.int("n") == 0)
                 let rows = try await pool.query("SELECT id::text AS id, number, version, event_seq FROM appeal.appeals").rows
                 var byID: [String: (number: String, version: Int64, events: Int64)] = [:]
                 for r in rows { byID[r.string("id")] = (r.string("number"), r.int("version"), r.int("event_seq")) }

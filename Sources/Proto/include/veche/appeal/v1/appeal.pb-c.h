@@ -157,7 +157,8 @@ typedef enum _Veche__Appeal__V1__ListOrder {
 /* --- messages --- */
 
 /*
- * What another system publishes to veche.intake.v1.<channel> (JetStream), or sends to SubmitAppeal.
+ * What another system publishes to veche.intake.v1.<channel> (JetStream), or sends to SubmitAppeal. Only
+ * SubmitAppeal's reply carries a citizen token; appeals that come over JetStream get none (nothing would deliver it).
  */
 struct  Veche__Appeal__V1__IncomingAppeal
 {
