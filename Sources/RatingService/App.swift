@@ -42,7 +42,9 @@ enum RatingServiceApp {
                                          filterSubject: Subjects.AppealEvents.wildcard, batch: Subjects.AppealEvents.projectionBatch, logger: env.logger) { await projection.processBatch($0) }
         return Built(host: rpc.host, handlers: handlers, projection: projection, consumer: consumer, directory: directory,
                      services: [env.grants, refresher] + rpc.services + [consumer,
-                                RootCauseDetector(handlers: handlers, interval: settings.rootCauses.interval, logger: env.logger)])
+                                RootCauseDetector(handlers: handlers, interval: settings.rootCauses.interval, logger: env.logger),
+                                LedgerPruner(pool: pool, retention: settings.ledgerRetention, interval: settings.ledgerPruneInterval,
+                                             logger: env.logger)])
     }
 
     /// Truncates the projection and switches to a fresh durable consumer (the next `build` re-reads

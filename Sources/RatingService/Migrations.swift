@@ -128,5 +128,6 @@ enum RatingSchema {
         ALTER TABLE consumer_state ADD COLUMN gaps_detected bigint NOT NULL DEFAULT 0;
         """),
         Migration(5, "root-cause cases, their history, target indicators", RootCauseSchema.migrationSQL),
+        Migration(6, "the ledger of applied events is pruned by age", LedgerPruner.migrationSQL),
     ]
 }

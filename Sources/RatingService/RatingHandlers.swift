@@ -14,6 +14,9 @@ struct RatingSettings: Sendable {
     var subReasonLimit: Int = 3
     /// Root-cause detection: window, thresholds, interval.
     var rootCauses = RootCauseSettings()
+    /// How long a row of the applied-event ledger is kept, and how often older ones are deleted (`LedgerPruner`).
+    var ledgerRetention: Duration = .seconds(30 * 86_400)
+    var ledgerPruneInterval: Duration = .seconds(3_600)
 
     func config(_ w: RatingV1.Weights) -> RatingConfig {
         var c = base

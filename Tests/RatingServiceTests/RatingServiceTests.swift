@@ -560,6 +560,41 @@ struct RatingServiceTests {
         }
     }
 
+    /// The applied-event ledger is pruned by age: rows older than the retention go, newer ones stay; an event whose
+    /// row was pruned and that comes back is counted stale and changes no fact (its sequence is at or below its
+    /// appeal's projected one), while the others still count as duplicates.
+    @Test func ledgerIsPrunedByAgeAndAPrunedEventComingBackChangesNothing() async throws {
+        try await withRatingFixture { _, env, _ in
+            let pool = try env.requirePool()
+            try await Migrator.migrate(pool: pool, schema: RatingSchema.name, migrations: RatingSchema.migrations)
+            var events: [(AppealV1.AppealEvent, Int64)] = []
+            for (k, id) in ["p1", "p2", "p3"].enumerated() {
+                var s = Snap(id: id, email: "\(id)@x.ru", registered: T, deadline: T + 30 * day)
+                events.append((s.event(seq: 1), Int64(3 * k + 1)))
+                s.answered = T + Double(k + 1) * hour
+                events.append((s.event(seq: 2, type: .answered), Int64(3 * k + 2)))
+                s.satisfaction = 5
+                events.append((s.event(seq: 3, type: .rated), Int64(3 * k + 3)))
+            }
+            let batch = events
+            let first = try await pool.transaction { conn in try RatingProjection.applyBatch(conn, batch) }
+            #expect(first.applied == 9)
+            func facts() async throws -> [String] {
+                try await pool.query("SELECT appeal_id, last_sequence, last_event_id, status, coalesce(satisfaction, -1) AS s FROM appeal_facts ORDER BY appeal_id")
+                    .rows.map { r in ["appeal_id", "last_sequence", "last_event_id", "status", "s"].map { r.string($0) }.joined(separator: "|") }
+            }
+            let before = try await facts()
+            _ = try await pool.query("UPDATE applied_events SET applied_at = now() - interval '40 days' WHERE appeal_id = 'p1'")
+            let removed = try await LedgerPruner.prune(pool: pool, olderThan: Date().addingTimeInterval(-30 * 86_400))
+            #expect(removed == 3)
+            #expect(try await pool.query("SELECT count(*) AS n FROM applied_events").first?.int("n") == 6)
+            // The whole batch again (a redelivery long after p1's rows went).
+            let again = try await pool.transaction { conn in try RatingProjection.applyBatch(conn, batch) }
+            #expect(again == RatingProjection.BatchSummary(applied: 0, duplicates: 6, stale: 3, deferred: 0))
+            #expect(try await facts() == before)
+        }
+    }
+
     @Test func weightsChangeRankingAndRankChange() async throws {
         try await withRatingFixture { cluster, env, events in
             let built = try await RatingServiceApp.build(env: env, settings: plainSettings, now: { NOW })
