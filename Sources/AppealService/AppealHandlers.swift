@@ -68,7 +68,8 @@ struct AppealHandlers: AppealV1.AppealService.Handler {
         if let existing = try await pool.withConnection({ try AppealStore.find($0, channel: admitted.appeal.channel, externalID: admitted.appeal.externalId) }) {
             return AppealV1.SubmitAppealResponse(appeal: replayView(existing, for: principal), alreadyExisted: true)
         }
-        let prepared = await prepare([admitted], issuesCitizenTokens: issuesCitizenToken)
+        var prepared = await prepare([admitted])
+        if issuesCitizenToken { prepared[0].citizenToken = CitizenToken.generate() }
         let stored = try await commits.store(prepared[0], writer: intakeWriter(engine: await directory.latest().deadlines))
         pool.afterCommit { [relay] in relay.kick() }
         switch stored {
@@ -111,9 +112,9 @@ struct AppealHandlers: AppealV1.AppealService.Handler {
         return Admitted(appeal: appeal, incoming: incoming, principal: principal, now: now)
     }
 
-    /// Enriches admitted appeals as one batch and sets their intake deadlines; each gets a citizen token when
-    /// `issuesCitizenTokens` (its submitter receives the reply).
-    func prepare(_ admitted: [Admitted], issuesCitizenTokens: Bool) async -> [PreparedAppeal] {
+    /// Enriches admitted appeals as one batch and sets their intake deadlines (no citizen token: `submit` gives one
+    /// where a reply carries it).
+    func prepare(_ admitted: [Admitted]) async -> [PreparedAppeal] {
         let enrichments = await enricher.enrich(batch: admitted.map { EnrichmentRequest(appeal: $0.appeal, categoryHint: $0.incoming.topicHint) })
         let engine = await directory.latest().deadlines
         return zip(admitted, enrichments).map { item, e in
@@ -132,7 +133,7 @@ struct AppealHandlers: AppealV1.AppealService.Handler {
             appeal.deadlines = AppealV1.Deadlines(registerDueMs: Self.ms(engine.registerDue(channel: channel, received: received)),
                                                   firstReactionDueMs: Self.ms(engine.firstReactionDue(channel: channel, received: received)))
             return PreparedAppeal(appeal: appeal, principal: item.principal, routedAgency: e.agencyID, at: max(item.now, received),
-                                  citizenToken: issuesCitizenTokens ? CitizenToken.generate() : nil, grouping: e.grouping, searchLexemes: e.searchLexemes)
+                                  grouping: e.grouping, searchLexemes: e.searchLexemes)
         }
     }
 

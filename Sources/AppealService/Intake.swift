@@ -107,7 +107,7 @@ struct IntakeProcessor: Sendable {
                 try AppealStore.existingKeys(conn, admitted.map { ($0.admitted.appeal.channel, $0.admitted.appeal.externalId) })
             }
             let fresh = admitted.filter { !known.contains($0.admitted.appeal.channel.name + "\u{0}" + $0.admitted.appeal.externalId) }
-            var prepared = await handlers.prepare(fresh.map(\.admitted), issuesCitizenTokens: false)
+            var prepared = await handlers.prepare(fresh.map(\.admitted))
             // Each appeal's events carry the trace of the message that brought it (its consumer span), not the batch's.
             for (k, f) in fresh.enumerated() where k < prepared.count {
                 if let context = items[f.index].traceContext { prepared[k].traceParent = TraceHeaders.traceParent(of: context) }

@@ -15,7 +15,7 @@ struct PreparedAppeal: Sendable {
     /// Handed to the submitter once in the reply; only its hash is stored. Nil where no reply carries it (JetStream
     /// intake, promoted mentions): a token nobody receives opens nothing, and its hash would only cost a random
     /// insert into the unique token index.
-    var citizenToken: String?
+    var citizenToken: String? = nil
     /// The W3C trace context of the submitting request (taken where the appeal is prepared), stored with its events.
     var traceParent: String = TraceHeaders.currentTraceParent()
     /// Grouped with the earlier appeals when stored (nil: `appeal.problemGroupId` as the enricher set it).

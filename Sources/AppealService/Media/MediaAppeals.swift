@@ -57,7 +57,7 @@ struct MediaAppeals: Sendable {
         appeal.sourceUrl = draft.sourceURL
         appeal.isPublic = true
         let admitted = AppealHandlers.Admitted(appeal: appeal, incoming: incoming, principal: principal, now: draft.received)
-        var prepared = await handlers.prepare([admitted], issuesCitizenTokens: false)[0]
+        var prepared = await handlers.prepare([admitted])[0]
         let snapshot = await handlers.directory.latest()
         if let topic = draft.topic, !topic.isEmpty, prepared.appeal.topicCode != topic {
             prepared.appeal.topicCode = topic
