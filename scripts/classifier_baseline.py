@@ -9,7 +9,12 @@ hinge, one-vs-rest) — what a practitioner would pick without tuning; they were
 figure of this repository was computed and must not be tuned.
 
 Input: the splits file written by veche-tool (JSON lines: id, part = train|validation|test, text,
-topic, category). Output: tab-separated `id  topic  category` for the rows of the predicted parts.
+topic, category, channel, rubric). Output: tab-separated `id  topic  category` for the rows of the predicted parts.
+
+`--metadata` gives the baseline what the project's classifier sees besides the text: an indicator (value 1) of the
+intake channel and one of the channel's own rubric (St Petersburg's kind of object), appended to the same TF-IDF
+features, nothing else changed. It is the like-for-like comparison when the classifier uses the rubric; the baseline
+of the issue is the text-only one.
 
     pip install scikit-learn      (PyPI)
     scripts/classifier_baseline.py SPLITS.jsonl OUT.tsv --fit train,validation --predict test
@@ -20,6 +25,7 @@ import sys
 import time
 
 import sklearn
+from scipy.sparse import csr_matrix, hstack
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.pipeline import FeatureUnion
 from sklearn.svm import LinearSVC
@@ -32,12 +38,31 @@ def features():
     ])
 
 
+def rubric_key(rubric):
+    """As the classifier's Rubric.key: lower case, ё as е, white space collapsed."""
+    return " ".join(rubric.lower().replace("ё", "е").split())
+
+
+def metadata(rows, columns):
+    """Indicators of the channel and of (channel, rubric); `columns` maps each value seen in training to a column."""
+    data, ri, ci = [], [], []
+    for i, r in enumerate(rows):
+        keys = ["channel:" + r.get("channel", "")]
+        if rubric_key(r.get("rubric", "")):
+            keys.append("rubric:" + r.get("channel", "") + "\x1f" + rubric_key(r["rubric"]))
+        for k in keys:
+            if k in columns:
+                data.append(1.0), ri.append(i), ci.append(columns[k])
+    return csr_matrix((data, (ri, ci)), shape=(len(rows), len(columns)))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("splits")
     ap.add_argument("out")
     ap.add_argument("--fit", default="train,validation", help="parts to train on")
     ap.add_argument("--predict", default="test", help="parts to predict")
+    ap.add_argument("--metadata", action="store_true", help="append channel and rubric indicators to the features")
     args = ap.parse_args()
     fit_parts, predict_parts = set(args.fit.split(",")), set(args.predict.split(","))
     rows = [json.loads(line) for line in open(args.splits, encoding="utf-8")]
@@ -49,6 +74,14 @@ def main():
     vec = features()
     x_train = vec.fit_transform([r["text"] for r in train])
     x_target = vec.transform([r["text"] for r in target])
+    if args.metadata:
+        columns = {}
+        for r in train:
+            for k in ["channel:" + r.get("channel", "")] + (["rubric:" + r.get("channel", "") + "\x1f" + rubric_key(r["rubric"])]
+                                                             if rubric_key(r.get("rubric", "")) else []):
+                columns.setdefault(k, len(columns))
+        x_train = hstack([x_train, metadata(train, columns)]).tocsr()
+        x_target = hstack([x_target, metadata(target, columns)]).tocsr()
     predicted = {}
     for level in ("topic", "category"):
         clf = LinearSVC().fit(x_train, [r[level] for r in train])

@@ -133,7 +133,7 @@ struct AppealHandlers: AppealV1.AppealService.Handler {
             appeal.deadlines = AppealV1.Deadlines(registerDueMs: Self.ms(engine.registerDue(channel: channel, received: received)),
                                                   firstReactionDueMs: Self.ms(engine.firstReactionDue(channel: channel, received: received)))
             return PreparedAppeal(appeal: appeal, principal: item.principal, routedAgency: e.agencyID, at: max(item.now, received),
-                                  grouping: e.grouping, searchLexemes: e.searchLexemes)
+                                  grouping: e.grouping, searchLexemes: e.searchLexemes, topicHint: item.incoming.topicHint)
         }
     }
 

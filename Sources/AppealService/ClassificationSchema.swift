@@ -42,4 +42,11 @@ enum ClassificationSchema {
         CREATE UNIQUE INDEX classifier_models_one_active ON classifier_models (active) WHERE active;
         """)
     }
+
+    /// Migration 23: a correction keeps the rubric the citizen chose (`appeals.topic_hint`), which the classifier
+    /// sees as a feature (`FeatureBlock.rubric`); examples recorded before take it from their appeal.
+    static let rubricSQL = """
+        ALTER TABLE classification_examples ADD COLUMN rubric text NOT NULL DEFAULT '';
+        UPDATE classification_examples e SET rubric = a.topic_hint FROM appeals a WHERE a.id = e.appeal_id AND a.topic_hint <> '';
+        """
 }

@@ -1,10 +1,12 @@
 import Contracts
 import Foundation
+import TextAnalysis
 
 /// What intake learns about a new appeal before it is stored: classification, routing,
 /// monitoring flags, PII-free text, duplicate group. Implemented with TextAnalysis and the local directory copy.
 protocol AppealEnricher: Sendable {
-    /// `categoryHint`: a category code chosen by the citizen (e.g. an Open311 service_code).
+    /// `categoryHint`: the channel's own rubric (`IncomingAppeal.topic_hint`): a taxonomy category code is the citizen's
+    /// choice (e.g. an Open311 service_code) and wins over the model; any other rubric is one of the model's features.
     func enrich(_ appeal: AppealV1.Appeal, categoryHint: String) async -> Enrichment
     /// A whole intake batch, one result per appeal in the same order.
     func enrich(batch: [EnrichmentRequest]) async -> [Enrichment]
@@ -19,10 +21,13 @@ extension AppealEnricher {
     }
 }
 
-/// One appeal to enrich and the category the citizen chose, if any.
+/// One appeal to enrich and the channel's rubric the citizen chose, if any (`IncomingAppeal.topic_hint`).
 struct EnrichmentRequest: Sendable {
     var appeal: AppealV1.Appeal
     var categoryHint: String
+
+    /// The rubric as a classifier feature: none when it names a taxonomy category (that choice is taken as it is).
+    var classifierRubric: String { Rubric.of(topicHint: categoryHint) }
 }
 
 struct Enrichment: Sendable {

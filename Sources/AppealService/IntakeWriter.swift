@@ -23,6 +23,9 @@ struct PreparedAppeal: Sendable {
     /// The search lexemes of `appeal.redactedText` computed by the service (`SearchLexemes`); nil: PostgreSQL
     /// computes the vector when the row is stored (`AppealSearch`).
     var searchLexemes: [String]? = nil
+    /// The channel's own rubric as received (`IncomingAppeal.topic_hint`), kept in `appeals.topic_hint`: an operator's
+    /// correction takes it into the training example (`ClassificationExamples.record`).
+    var topicHint: String = ""
 }
 
 /// What became of a prepared appeal.
@@ -137,13 +140,13 @@ struct IntakeWriter: Sendable {
                 author_social, author_postal, title, body, redacted_body, address, latitude, longitude, municipality_oktmo,
                 topic_code, category_code, classification_confidence, agency_id, problem_group_id, monitoring_flags,
                 received_at, registered_at, register_due, forward_due, answer_due, first_reaction_due, source_url, attachment_urls,
-                is_public, citizen_token_hash, version, event_seq, last_event_at, classifier_version, needs_triage, search_vector)
+                is_public, citizen_token_hash, version, event_seq, last_event_at, classifier_version, needs_triage, search_vector, topic_hint)
             SELECT id, \(AppealNumbers.next(received: "received_at", timeZone: timeZone)),
                 channel, external_id, status, author_name, author_email, author_phone, author_social, author_postal, title, body,
                 redacted_body, address, latitude, longitude, municipality_oktmo, topic_code, category_code, confidence, agency_id,
                 problem_group_id, flags::text[], received_at, registered_at, register_due, forward_due, answer_due, first_reaction_due,
                 source_url, urls::text[], is_public, token_hash, version, event_seq, last_event_at, classifier_version, needs_triage,
-                \(AppealSearch.suppliedVector)
+                \(AppealSearch.suppliedVector), topic_hint
             FROM unnest(\(col(\.id))::uuid[], \(col(\.channel.name))::text[], \(col(\.externalId))::text[], \(col(\.status.name))::text[],
                 \(authors.map(\.fullName))::text[], \(authors.map(\.email))::text[], \(authors.map(\.phone))::text[],
                 \(authors.map(\.socialHandle))::text[], \(authors.map(\.postalAddress))::text[], \(col(\.title))::text[], \(col(\.text))::text[],
@@ -156,11 +159,13 @@ struct IntakeWriter: Sendable {
                 \(due(\.firstReactionDueMs))::timestamptz[], \(col(\.sourceUrl))::text[], \(finals.map { $0.attachmentUrls.pgText })::text[],
                 \(col(\.isPublic))::boolean[], \(items.map { $0.citizenToken.map(CitizenToken.hash) })::text[], \(finals.map { Int64($0.version) })::bigint[],
                 \(eventCounts.map { Int32($0) })::int[], \(items.map(\.at))::timestamptz[], \(col(\.classifierVersion))::text[],
-                \(col(\.needsTriage))::boolean[], \(items.map { AppealSearch.lexemeText($0.searchLexemes) })::text[])
+                \(col(\.needsTriage))::boolean[], \(items.map { AppealSearch.lexemeText($0.searchLexemes) })::text[],
+                \(items.map(\.topicHint))::text[])
                 AS r(id, channel, external_id, status, author_name, author_email, author_phone, author_social, author_postal, title, body,
                      redacted_body, address, latitude, longitude, municipality_oktmo, topic_code, category_code, confidence, agency_id,
                      problem_group_id, flags, received_at, registered_at, register_due, forward_due, answer_due, first_reaction_due,
-                     source_url, urls, is_public, token_hash, version, event_seq, last_event_at, classifier_version, needs_triage, lexemes)
+                     source_url, urls, is_public, token_hash, version, event_seq, last_event_at, classifier_version, needs_triage, lexemes,
+                     topic_hint)
             ON CONFLICT (channel, external_id) DO NOTHING
             RETURNING id::text AS id, number, updated_at
             """).rows

@@ -146,5 +146,6 @@ enum AppealSchema {
         Migration(21, "lexeme statistics of the search vector from 1,000 entries: rare words are searched through the index",
                   AppealSearch.statisticsSQL),
         Migration(22, "appeal numbers past 999,999 a year are written out in full, not cut to six digits", AppealNumbers.migrationSQL),
+        Migration(23, "operators' corrections keep the appeal's rubric (topic_hint), a classifier feature", ClassificationSchema.rubricSQL),
     ]
 }

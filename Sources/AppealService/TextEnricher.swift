@@ -94,7 +94,7 @@ struct TextEnricher: AppealEnricher {
 
     func enrich(batch: [EnrichmentRequest]) async -> [Enrichment] {
         guard !batch.isEmpty else { return [] }
-        let facts = await analyse(batch.map(\.appeal))
+        let facts = await analyse(batch)
         let snapshot = await directory.latest()
         var out: [Enrichment] = []
         out.reserveCapacity(batch.count)
@@ -104,7 +104,7 @@ struct TextEnricher: AppealEnricher {
 
     /// Classification, redaction, flags and duplicate features of every appeal, in contiguous slices on the
     /// worker threads (one slice per worker). An appeal whose analysis failed gets empty facts (logged).
-    private func analyse(_ appeals: [AppealV1.Appeal]) async -> [TextFacts?] {
+    private func analyse(_ appeals: [EnrichmentRequest]) async -> [TextFacts?] {
         let pipelines = self.pipelines
         let settings = self.settings
         let slices = max(1, min(Self.workers.threadCount, appeals.count))
@@ -113,7 +113,9 @@ struct TextEnricher: AppealEnricher {
             for start in stride(from: 0, to: appeals.count, by: size) {
                 let slice = Array(appeals[start..<min(appeals.count, start + size)])
                 group.addTask {
-                    let facts = try? await Self.workers.run { slice.map { a in try? pipelines.with { Self.facts(a, $0, settings) } } }
+                    let facts = try? await Self.workers.run {
+                        slice.map { r in try? pipelines.with { Self.facts(r.appeal, rubric: r.classifierRubric, $0, settings) } }
+                    }
                     return (start, facts ?? Array(repeating: nil, count: slice.count))
                 }
             }
@@ -127,10 +129,11 @@ struct TextEnricher: AppealEnricher {
         return result
     }
 
-    static func facts(_ appeal: AppealV1.Appeal, _ p: TextPipeline, _ settings: ClassifierSettings) -> TextFacts {
+    /// `rubric`: the channel's own rubric, a classifier feature ("" when none, or when it names a taxonomy category).
+    static func facts(_ appeal: AppealV1.Appeal, rubric: String, _ p: TextPipeline, _ settings: ClassifierSettings) -> TextFacts {
         let text = Self.text(of: appeal)
         let tokens = Tokenizer.normalizedTokens(text)   // once for the monitoring detector and the duplicate features
-        let cls = p.classifier.classify(text, channel: appeal.channel.name)
+        let cls = p.classifier.classify(text, channel: appeal.channel.name, rubric: rubric)
         let redacted = p.redactor.redact(appeal.text).text
         return TextFacts(topicCode: cls.topicCode, categoryCode: cls.categoryCode, confidence: cls.topicConfidence,
                          classifierVersion: cls.modelVersion,

@@ -11,6 +11,9 @@ public enum ClassificationExamples {
         public var text: String
         /// Intake channel name of the appeal (a classifier feature).
         public var channel: String
+        /// The channel's rubric the citizen chose (`IncomingAppeal.topic_hint`, a classifier feature; "" when none).
+        /// `record` takes it from the stored appeal.
+        public var rubric: String
         public var topicCode: String
         public var categoryCode: String
         public var predictedTopic: String
@@ -20,11 +23,13 @@ public enum ClassificationExamples {
         public var actor: String
         public var correctedAt: Date
 
-        public init(appealID: String, text: String, channel: String, topicCode: String, categoryCode: String, predictedTopic: String,
-                    predictedCategory: String, predictedConfidence: Double, modelVersion: String, actor: String, correctedAt: Date) {
+        public init(appealID: String, text: String, channel: String, rubric: String = "", topicCode: String, categoryCode: String,
+                    predictedTopic: String, predictedCategory: String, predictedConfidence: Double, modelVersion: String, actor: String,
+                    correctedAt: Date) {
             self.appealID = appealID
             self.text = text
             self.channel = channel
+            self.rubric = rubric
             self.topicCode = topicCode
             self.categoryCode = categoryCode
             self.predictedTopic = predictedTopic
@@ -36,16 +41,19 @@ public enum ClassificationExamples {
         }
 
         /// The example as a training row (`LabeledAppeal.Source.correction`).
-        public var labeled: LabeledAppeal { LabeledAppeal(correctionOf: appealID, text: text, channel: channel, categoryCode: categoryCode) }
+        public var labeled: LabeledAppeal { LabeledAppeal(correctionOf: appealID, text: text, channel: channel, rubric: Rubric.of(topicHint: rubric),
+                                                    categoryCode: categoryCode) }
     }
 
-    /// Inserts or replaces the example of `e.appealID`; the first model prediction is kept.
+    /// Inserts or replaces the example of `e.appealID`; the first model prediction is kept. The rubric is the stored
+    /// appeal's `topic_hint` (`e.rubric` is not written).
     public static func record(_ conn: PGConnection, _ e: Example) throws {
         try conn.query("""
-            INSERT INTO classification_examples (appeal_id, text, channel, topic_code, category_code, predicted_topic, predicted_category,
-                                                 predicted_confidence, model_version, actor, corrected_at)
-            VALUES (\(e.appealID)::uuid, \(e.text), \(e.channel), \(e.topicCode), \(e.categoryCode), \(e.predictedTopic), \(e.predictedCategory),
-                    \(e.predictedConfidence), \(e.modelVersion), \(e.actor), \(e.correctedAt))
+            INSERT INTO classification_examples (appeal_id, text, channel, rubric, topic_code, category_code, predicted_topic,
+                                                 predicted_category, predicted_confidence, model_version, actor, corrected_at)
+            SELECT \(e.appealID)::uuid, \(e.text), \(e.channel), coalesce((SELECT topic_hint FROM appeals WHERE id = \(e.appealID)::uuid), ''),
+                   \(e.topicCode), \(e.categoryCode), \(e.predictedTopic), \(e.predictedCategory),
+                   \(e.predictedConfidence), \(e.modelVersion), \(e.actor), \(e.correctedAt)
             ON CONFLICT (appeal_id) DO UPDATE SET text = EXCLUDED.text, topic_code = EXCLUDED.topic_code,
                 category_code = EXCLUDED.category_code, actor = EXCLUDED.actor, corrected_at = EXCLUDED.corrected_at
             """)
@@ -59,11 +67,11 @@ public enum ClassificationExamples {
     /// All examples, oldest correction first.
     public static func all(_ conn: PGConnection) throws -> [Example] {
         try conn.query("""
-            SELECT appeal_id::text AS appeal_id, text, channel, topic_code, category_code, predicted_topic, predicted_category,
+            SELECT appeal_id::text AS appeal_id, text, channel, rubric, topic_code, category_code, predicted_topic, predicted_category,
                    predicted_confidence, model_version, actor, corrected_at
             FROM classification_examples ORDER BY corrected_at, appeal_id
             """).rows.map { r in
-            Example(appealID: r.string("appeal_id"), text: r.string("text"), channel: r.string("channel"), topicCode: r.string("topic_code"),
+            Example(appealID: r.string("appeal_id"), text: r.string("text"), channel: r.string("channel"), rubric: r.string("rubric"), topicCode: r.string("topic_code"),
                     categoryCode: r.string("category_code"), predictedTopic: r.string("predicted_topic"),
                     predictedCategory: r.string("predicted_category"), predictedConfidence: r.double("predicted_confidence"),
                     modelVersion: r.string("model_version"), actor: r.string("actor"), correctedAt: r.date("corrected_at") ?? Date())

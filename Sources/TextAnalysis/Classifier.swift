@@ -175,10 +175,14 @@ public final class AppealClassifier {
     /// Convenience: loads the bundled model.
     public convenience init() throws { try self.init(model: try ClassifierModel.loadBundled()) }
 
-    func vector(_ text: String, channel: String) -> SparseVector { vectorizer.vector(text, channel: channel) }
+    func vector(_ text: String, channel: String, rubric: String = "") -> SparseVector { vectorizer.vector(text, channel: channel, rubric: rubric) }
 
-    /// Classifies an appeal's text; `channel` is its intake channel name (`AppealV1.Channel`, "" if unknown).
-    public func classify(_ text: String, channel: String = "") -> Classification { classify(vector: vector(text, channel: channel)) }
+    /// Classifies an appeal's text; `channel` is its intake channel name (`AppealV1.Channel`, "" if unknown), `rubric`
+    /// the channel's own rubric the citizen chose (`IncomingAppeal.topic_hint`, "" if none; a model trained without
+    /// the rubric block ignores it).
+    public func classify(_ text: String, channel: String = "", rubric: String = "") -> Classification {
+        classify(vector: vector(text, channel: channel, rubric: rubric))
+    }
 
     func classify(vector x: SparseVector) -> Classification {
         let p = scorer.probabilities(x)

@@ -5,7 +5,12 @@ import Taxonomy
 
 /// One labelled appeal from an evaluation dataset, with labels already mapped to the taxonomy.
 public struct LabeledAppeal: Sendable {
-    public enum Source: String, Sendable { case kurskTrain, kurskTest, spb, correction }
+    public enum Source: String, Sendable {
+        case kurskTrain, kurskTest, spb, correction
+
+        /// The corpus a row belongs to (Kursk's train and test files are one).
+        public var corpus: String { self == .kurskTest ? Self.kurskTrain.rawValue : rawValue }
+    }
     public let id: String
     public let text: String
     public let categoryCode: String
@@ -22,9 +27,13 @@ public struct LabeledAppeal: Sendable {
     /// Intake channel of the appeal (`AppealV1.Channel` name): Kursk appeals came through the feedback
     /// platform ПОС ("pos"), St Petersburg ones through the regional portal ("portal").
     public let channel: String
+    /// The channel's own rubric the citizen chose, as intake receives it in `IncomingAppeal.topic_hint`: St Petersburg's
+    /// kind of object (`city_object`: «Дом», «Двор», «Улица»…, the first step of the portal's form, before the problem
+    /// that gives the label); Kursk rows have none (the file has only the text).
+    public let rubric: String
 
     init(id: String, text: String, categoryCode: String, source: Source, rawLabel: String, labelKey: String, created: String,
-         latitude: Double?, longitude: Double?, channel: String) {
+         latitude: Double?, longitude: Double?, channel: String, rubric: String = "") {
         self.id = id
         self.text = text
         self.categoryCode = categoryCode
@@ -35,12 +44,13 @@ public struct LabeledAppeal: Sendable {
         self.latitude = latitude
         self.longitude = longitude
         self.channel = channel
+        self.rubric = rubric
     }
 
     /// An operator's correction of appeal `appealID` as a training row.
-    public init(correctionOf appealID: String, text: String, channel: String, categoryCode: String) {
+    public init(correctionOf appealID: String, text: String, channel: String, rubric: String = "", categoryCode: String) {
         self.init(id: "correction-" + appealID, text: text, categoryCode: categoryCode, source: .correction,
-                  rawLabel: categoryCode, labelKey: categoryCode, created: "", latitude: nil, longitude: nil, channel: channel)
+                  rawLabel: categoryCode, labelKey: categoryCode, created: "", latitude: nil, longitude: nil, channel: channel, rubric: rubric)
     }
 }
 
@@ -115,7 +125,8 @@ public enum AppealDatasets {
             rows.append(LabeledAppeal(id: "spb-" + table.value(r, "id"), text: text,
                                       categoryCode: DatasetLabelMapping.spbCategory(category: category, reason: reason),
                                       source: .spb, rawLabel: reason, labelKey: DatasetLabelMapping.spbLabel(category: category, reason: reason), created: table.value(r, "created_dt"),
-                                      latitude: Double(table.value(r, "latitude")), longitude: Double(table.value(r, "longitude")), channel: "portal"))
+                                      latitude: Double(table.value(r, "latitude")), longitude: Double(table.value(r, "longitude")), channel: "portal",
+                                      rubric: table.value(r, "city_object")))
         }
         return rows
     }

@@ -119,7 +119,7 @@ public struct ModelRun: Sendable {
         out.reserveCapacity(rows.count)
         let start = DispatchTime.now().uptimeNanoseconds, cpuStart = Self.threadCPUTime()
         for r in rows {
-            let c = clf.classify(r.text, channel: r.channel)
+            let c = clf.classify(r.text, channel: r.channel, rubric: r.rubric)
             p.topic[r.id] = c.topicCode
             p.category[r.id] = c.categoryCode
             out.append((c.topicConfidence, c.topicCode == r.topicCode, c.categoryCode == r.categoryCode))

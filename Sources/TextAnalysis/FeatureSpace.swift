@@ -2,7 +2,7 @@ import Foundation
 
 /// The terms a model knows, per feature block (sorted term hashes and IDF), and the mapping of a
 /// text's term counts to the model's input: per text block sublinear TF-IDF (1 + ln tf) · idf,
-/// L2-normalised on its own, blocks concatenated; the channel block is a plain indicator (value 1).
+/// L2-normalised on its own, blocks concatenated; the channel and rubric blocks are plain indicators (value 1).
 public struct FeatureSpace: Codable, Sendable {
     /// One block's vocabulary.
     public struct Block: Codable, Sendable {
@@ -28,7 +28,7 @@ public struct FeatureSpace: Codable, Sendable {
             var df: [UInt64: Int] = [:]
             for d in documents { for h in (d[kind] ?? [:]).keys { df[h, default: 0] += 1 } }
             let kept = df.filter { $0.value >= minDocumentFrequency }.keys.sorted()
-            let weights = kind == .channel ? kept.map { _ in Float(1) } : kept.map { idf(documentFrequency: df[$0] ?? 0, documents: documents.count) }
+            let weights = kind.isIndicator ? kept.map { _ in Float(1) } : kept.map { idf(documentFrequency: df[$0] ?? 0, documents: documents.count) }
             out.append(Block(kind: kind, hashes: PackedArray(kept), idf: QuantizedFloats(weights)))
         }
         return FeatureSpace(blocks: out)
@@ -81,12 +81,12 @@ struct FeatureIndex: Sendable {
             let start = v.values.count
             var norm: Float = 0
             for (j, tf) in found {
-                let x = b.kind == .channel ? 1 : (1 + Foundation.log(tf)) * b.idf[Int(j)]
+                let x = b.kind.isIndicator ? 1 : (1 + Foundation.log(tf)) * b.idf[Int(j)]
                 v.indices.append(b.offset + j)
                 v.values.append(x)
                 norm += x * x
             }
-            guard norm > 0, b.kind != .channel else { continue }
+            guard norm > 0, !b.kind.isIndicator else { continue }
             let inv = 1 / norm.squareRoot()
             for k in start..<v.values.count { v.values[k] *= inv }
         }

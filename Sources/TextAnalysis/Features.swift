@@ -1,4 +1,5 @@
 import Foundation
+import Taxonomy
 
 /// The feature blocks of the classifier. Every term is identified by a 64-bit FNV-1a hash of its
 /// characters (no strings are built for character n-grams); a model keeps only the hashes of the terms
@@ -13,13 +14,45 @@ public enum FeatureBlock: String, Codable, Sendable, CaseIterable {
     /// writes and which rubrics they use, so the model learns a per-channel prior. Channels without training
     /// data have no feature and are classified from the text alone.
     case channel
+    /// The channel's own rubric the citizen chose on its form (`IncomingAppeal.topic_hint` when it is not a taxonomy
+    /// code — on the St Petersburg portal the kind of object, «Дом», «Двор», «Улица»…), as one indicator of value 1 per
+    /// channel and rubric (`Rubric.key`). Appeals without one, and rubrics without training data, have no feature.
+    case rubric
 
     var seed: UInt64 {
         switch self {
         case .stems: return 0x5354_454D_5331_0001
         case .charNgrams: return 0x4348_4152_5742_0002
         case .channel: return 0x4348_414E_4E45_0003
+        case .rubric: return 0x5255_4252_4943_0004
         }
+    }
+
+    /// Blocks whose features are plain indicators of value 1, not TF-IDF vectors (no IDF, no normalisation).
+    var isIndicator: Bool { self == .channel || self == .rubric }
+}
+
+/// A channel's own rubric as the classifier sees it: one definition for training rows, intake and evaluation.
+public enum Rubric {
+    /// The rubric text folded for matching: lower case, `ё` as `е`, runs of white space as one space, trimmed.
+    public static func key(_ rubric: String) -> String {
+        rubric.lowercased().replacingOccurrences(of: "ё", with: "е")
+            .split(whereSeparator: { $0.isWhitespace }).joined(separator: " ")
+    }
+
+    /// The rubric a classifier sees of an appeal's `IncomingAppeal.topic_hint`: none when the hint is a taxonomy
+    /// category code (the citizen chose the category itself, as Open311's service_code does: it is taken as it is).
+    public static func of(topicHint: String) -> String { Taxonomy.category(code: topicHint) == nil ? topicHint : "" }
+
+    /// The hash of the rubric feature of `rubric` on `channel`; nil when there is no rubric.
+    static func featureHash(channel: String, rubric: String) -> UInt64? {
+        let k = key(rubric)
+        guard !k.isEmpty else { return nil }
+        var h = FNV64(seed: FeatureBlock.rubric.seed)
+        h.add(channel)
+        h.add(0x1F)
+        h.add(k)
+        return h.value
     }
 }
 
@@ -43,8 +76,9 @@ public final class HashedFeatureExtractor {
 
     public init() throws { stemTerms = try FeatureExtractor() }
 
-    /// Term hash → count, per block. `channel`: the appeal's intake channel name ("" = unknown).
-    func counts(_ text: String, channel: String) -> [FeatureBlock: [UInt64: Float]] {
+    /// Term hash → count, per block. `channel`: the appeal's intake channel name ("" = unknown); `rubric`: the
+    /// channel's own rubric ("" = none).
+    func counts(_ text: String, channel: String, rubric: String = "") -> [FeatureBlock: [UInt64: Float]] {
         let normalized = TextNormalizer.normalize(text)
         var out: [FeatureBlock: [UInt64: Float]] = [.stems: stemCounts(normalized), .charNgrams: Self.charCounts(normalized)]
         if !channel.isEmpty {
@@ -52,6 +86,7 @@ public final class HashedFeatureExtractor {
             h.add(channel)
             out[.channel] = [h.value: 1]
         }
+        if let r = Rubric.featureHash(channel: channel, rubric: rubric) { out[.rubric] = [r: 1] }
         return out
     }
 

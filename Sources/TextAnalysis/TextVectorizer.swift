@@ -1,7 +1,7 @@
 import Foundation
 
 /// Text → model input for classification, equal to `index.vector(HashedFeatureExtractor.counts(text,
-/// channel:))` value for value but without the per-text dictionaries and Strings: the text is normalised
+/// channel:rubric:))` value for value but without the per-text dictionaries and Strings: the text is normalised
 /// to scalars once (`NormalizedScalars`), tokens are stemmed through a memo (`StemTermCache`), n-gram and
 /// stem hashes are looked up in the model's open-addressing tables (`HashIndex64`) and only terms the
 /// model knows are counted, in a dense scratch array. Each block's values are computed over its terms in
@@ -23,7 +23,7 @@ final class TextVectorizer {
         tf = [Float](repeating: 0, count: index.featureCount)
     }
 
-    func vector(_ raw: String, channel: String) -> SparseVector {
+    func vector(_ raw: String, channel: String, rubric: String = "") -> SparseVector {
         NormalizedScalars.normalize(raw, into: &text)
         var v = SparseVector(indices: [], values: [])
         v.indices.reserveCapacity(512)
@@ -38,19 +38,22 @@ final class TextVectorizer {
                 var h = FNV64(seed: FeatureBlock.channel.seed)
                 h.add(channel)
                 count(h.value, b.index, offset: b.offset)
+            case .rubric:
+                guard let h = Rubric.featureHash(channel: channel, rubric: rubric) else { continue }
+                count(h, b.index, offset: b.offset)
             }
             touched.sort()
             let start = v.values.count
             var norm: Float = 0
             for g in touched {
                 let j = Int(g - b.offset)
-                let x = b.kind == .channel ? 1 : (1 + Foundation.log(tf[Int(g)])) * b.idf[j]
+                let x = b.kind.isIndicator ? 1 : (1 + Foundation.log(tf[Int(g)])) * b.idf[j]
                 tf[Int(g)] = 0
                 v.indices.append(g)
                 v.values.append(x)
                 norm += x * x
             }
-            guard norm > 0, b.kind != .channel else { continue }
+            guard norm > 0, !b.kind.isIndicator else { continue }
             let inv = 1 / norm.squareRoot()
             for k in start..<v.values.count { v.values[k] *= inv }
         }

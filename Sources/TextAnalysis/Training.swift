@@ -35,6 +35,10 @@ public struct ClassifierConfig: Codable, Sendable, Equatable {
     /// St Petersburg training row; 0 = none.
     public var recencyHalfLifeDays: Double = 0
     public var decoding: CategoryDecoding = .joint
+    /// Share of the training rows with a rubric that are trained without it (chosen by a hash of the row id and the
+    /// seed): every St Petersburg row has one, and a model that never saw the portal channel without a rubric
+    /// classified «ямы на дороге, разбит асфальт» from a portal that sends none as housing. 0 = none.
+    public var rubricDropout: Double = 0
     /// Weights with |w| below this are not stored.
     public var pruneThreshold: Float = 0.02
     public var seed: UInt64 = 20_240_611
@@ -43,7 +47,7 @@ public struct ClassifierConfig: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case blocks, minDocumentFrequency, c, kurskWeight, correctionWeight, classBalancePower, balanceScope, categoryC,
-             recencyHalfLifeDays, decoding, pruneThreshold, seed
+             recencyHalfLifeDays, decoding, rubricDropout, pruneThreshold, seed
     }
 
     /// Settings recorded before a field existed decode with its default.
@@ -59,6 +63,7 @@ public struct ClassifierConfig: Codable, Sendable, Equatable {
         categoryC = try k.decodeIfPresent(Double.self, forKey: .categoryC)
         recencyHalfLifeDays = try k.decodeIfPresent(Double.self, forKey: .recencyHalfLifeDays) ?? 0
         decoding = try k.decode(CategoryDecoding.self, forKey: .decoding)
+        rubricDropout = try k.decodeIfPresent(Double.self, forKey: .rubricDropout) ?? 0
         pruneThreshold = try k.decode(Float.self, forKey: .pruneThreshold)
         seed = try k.decode(UInt64.self, forKey: .seed)
     }
@@ -70,6 +75,7 @@ public struct ClassifierConfig: Codable, Sendable, Equatable {
         if balanceScope != .all { s += " balance-scope=\(balanceScope.rawValue)" }
         if let categoryC { s += " categoryC=\(categoryC)" }
         if recencyHalfLifeDays > 0 { s += " recency-half-life=\(recencyHalfLifeDays)d" }
+        if rubricDropout > 0 { s += " rubric-dropout=\(rubricDropout)" }
         return s
     }
 }
@@ -82,7 +88,7 @@ public final class FeatureCache: @unchecked Sendable {
     public init(rows: [LabeledAppeal]) throws {
         let extractor = try HashedFeatureExtractor()
         self.rows = rows
-        counts = rows.map { extractor.counts($0.text, channel: $0.channel) }
+        counts = rows.map { extractor.counts($0.text, channel: $0.channel, rubric: $0.rubric) }
     }
 
     init(rows: [LabeledAppeal], counts: [[FeatureBlock: [UInt64: Float]]]) {
@@ -110,7 +116,16 @@ public enum ClassifierTrainer {
         let space = FeatureSpace.build(documents: train.counts, blocks: config.blocks, minDocumentFrequency: config.minDocumentFrequency)
         let index = FeatureIndex(space)
         var x = SparseMatrix(columns: space.count)
-        for c in train.counts { x.append(index.vector(c)) }
+        for (row, c) in zip(train.rows, train.counts) {
+            if config.rubricDropout > 0, c[.rubric] != nil,
+               Double(stableHash(row.id, seed: config.seed) % 10_000) < config.rubricDropout * 10_000 {
+                var without = c
+                without[.rubric] = nil
+                x.append(index.vector(without))
+            } else {
+                x.append(index.vector(c))
+            }
+        }
         log("features: \(space.blocks.map { "\($0.kind.rawValue) \($0.hashes.values.count)" }.joined(separator: ", ")); rows \(x.rows), non-zeros \(x.index.count)")
 
         let categoryLabels = Array(Set(train.rows.map(\.categoryCode))).sorted()

@@ -7,11 +7,16 @@ import TextAnalysis
 /// cached by the content of the splits file and of the script.
 struct BaselineRunner {
     static let name = "TF-IDF word 1–2-grams + char_wb 2–5-grams, LinearSVC (scikit-learn defaults; scripts/classifier_baseline.py)"
+    /// The same baseline given the classifier's metadata too (`--metadata`: channel and rubric indicators).
+    static let metadataName = "the baseline + channel and rubric indicators (scripts/classifier_baseline.py --metadata)"
     let script: URL
     let cacheDirectory: URL
+    /// Run the baseline with `--metadata` (the like-for-like comparison when the classifier uses the rubric).
+    let metadata: Bool
 
-    init(script: String, cacheDirectory: String? = nil) {
+    init(script: String, metadata: Bool = false, cacheDirectory: String? = nil) {
         self.script = URL(fileURLWithPath: script)
+        self.metadata = metadata
         let state = ProcessInfo.processInfo.environment["VECHE_STATE_DIR"] ?? "/var/tmp/veche"
         self.cacheDirectory = URL(fileURLWithPath: cacheDirectory ?? state + "/classifier-baseline")
     }
@@ -24,7 +29,8 @@ struct BaselineRunner {
         for part in ClassifierSplits.Part.allCases where fit.contains(part) || predict.contains(part) {
             for r in splits.rows([part]) {
                 let obj: [String: String] = ["id": r.id, "part": part.rawValue, "source": r.source.rawValue, "text": r.text,
-                                             "topic": r.topicCode, "category": r.categoryCode]
+                                             "topic": r.topicCode, "category": r.categoryCode,
+                                             "channel": r.channel, "rubric": r.rubric]
                 lines.append(try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys]))
                 lines.append(UInt8(ascii: "\n"))
             }
@@ -33,7 +39,7 @@ struct BaselineRunner {
             throw ValidationError("baseline script not found: \(script.path) (run from the repository root or pass --baseline-script)")
         }
         var h: UInt64 = 0xCBF2_9CE4_8422_2325
-        for b in lines + scriptBytes + Data((fit.map(\.rawValue).joined(separator: ",") + "/" + predict.map(\.rawValue).joined(separator: ",")).utf8) {
+        for b in lines + scriptBytes + Data((fit.map(\.rawValue).joined(separator: ",") + "/" + predict.map(\.rawValue).joined(separator: ",") + (metadata ? "/metadata" : "")).utf8) {
             h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01B3
         }
         let key = String(h, radix: 16)
@@ -47,7 +53,7 @@ struct BaselineRunner {
             let p = Process()
             p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
             p.arguments = ["python3", script.path, splitsFile.path, out.path + ".tmp",
-                           "--fit", fit.map(\.rawValue).joined(separator: ","), "--predict", predict.map(\.rawValue).joined(separator: ",")]
+                           "--fit", fit.map(\.rawValue).joined(separator: ","), "--predict", predict.map(\.rawValue).joined(separator: ",")] + (metadata ? ["--metadata"] : [])
             try p.run()
             p.waitUntilExit()
             try? FileManager.default.removeItem(at: splitsFile)

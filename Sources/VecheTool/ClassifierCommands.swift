@@ -39,6 +39,16 @@ struct ClassifierSelect: ParsableCommand {
                                          baselineName: BaselineRunner.name, splits: splits.settings, log: progress)
         try log.save(to: URL(fileURLWithPath: paths.selectionLog))
         print(log.render(), terminator: "")
+        if log.chosenCandidate.config.blocks.contains(.rubric) {
+            // Not a selection criterion (the baseline is the text-only one): the like-for-like comparison.
+            let given = try BaselineRunner(script: paths.baselineScript, metadata: true)
+                .predictions(splits: splits, fit: [.train], predict: [.validation], log: progress)
+            let chosen = log.chosenCandidate
+            let (model, _) = ClassifierTrainer.fit(chosen.config, train: train, calibrated: chosen.calibration, log: progress)
+            let run = try ModelRun(model: model, rows: validation.rows)
+            let table = SideBySide(rows: validation.rows, project: run.predictions, baseline: given, resamples: 1000)
+            print(table.render(title: "Validation: the chosen candidate vs \(BaselineRunner.metadataName)"))
+        }
         print("selection log written to \(paths.selectionLog)")
     }
 }
@@ -110,6 +120,13 @@ struct ClassifierEval: ParsableCommand {
                      run.secondsPerAppeal * 1e6, run.secondsPerAppeal * 1e3, splits.test.count, run.wallSecondsPerAppeal * 1e6))
         if perClass {
             for r in table.rows { print(r.project.report(title: "\(r.split.title) — project")) }
+        }
+        if model.features.blocks.contains(where: { $0.kind == .rubric }) {
+            // The model sees the channel's rubric; the baseline sees the text only. The like-for-like figure:
+            let given = try BaselineRunner(script: paths.baselineScript, metadata: true)
+                .predictions(splits: splits, fit: [.train, .validation], predict: [.test], log: progress)
+            let fair = SideBySide(rows: splits.test, project: run.predictions, baseline: given, resamples: resamples)
+            print(fair.render(title: "The same model vs \(BaselineRunner.metadataName)"))
         }
         let entry = TestLogEntry(date: Date(), model: model, baseline: BaselineRunner.name, table: table, ece: reliability.ece,
                                  routing: routing, secondsPerAppeal: run.secondsPerAppeal)

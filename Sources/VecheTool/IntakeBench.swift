@@ -24,6 +24,7 @@ struct IntakeBench {
         let messages = (0..<count).map { i -> NatsMessage in
             let r = texts[i % texts.count]
             var a = AppealV1.IncomingAppeal(channel: .portal, externalId: "\(runID)-\(String(format: "%07d", i))", text: r.text)
+            a.topicHint = r.rubric   // the portal's kind of object, as its adapter sends it
             if let lat = r.latitude, let lon = r.longitude { a.location = CommonV1.GeoPoint(latitude: lat, longitude: lon) }
             return NatsMessage(subject: subject, headers: [RPCHeader.authorization: "Bearer " + token, "Nats-Msg-Id": "portal:\(a.externalId)"],
                                payload: a.serializedBytes())

@@ -63,6 +63,12 @@ import Testing
         #expect(r.bins.filter { $0.count > 0 }.count == 2)
         #expect(Calibration.threshold(Array(zip(conf, ok)), target: 0.9) == 0.56)
         #expect(Calibration.threshold(Array(zip(conf, ok)), target: 0.99) == 1)
+        // A large corpus right at any confidence does not carry a small one over the target: the threshold is the
+        // one the small corpus needs (over all rows at once, 0 would do).
+        let large = (0..<200).map { _ in (corpus: "spb", confidence: 0.3, correct: true) }
+        let small = zip(conf, ok).map { (corpus: "kurskTrain", confidence: $0.0, correct: $0.1) }
+        #expect(Calibration.threshold((large + small).map { ($0.confidence, $0.correct) }, target: 0.9) == 0)
+        #expect(Calibration.threshold(perCorpus: large + small, target: 0.9) == 0.56)
         let routing = RoutingReport(threshold: 0.9, outcomes: zip(conf, ok).map { ($0.0, $0.1, false) })
         #expect(routing.routed == 10 && routing.share == 0.5 && abs(routing.topicAccuracy - 0.9) < 1e-12)
     }
@@ -93,8 +99,40 @@ import Testing
         #expect(throws: TextAnalysisError.self) { _ = try ClassifierModel.decode(try tampered.encoded()) }
     }
 
-    /// Selection records written before `balanceScope`, `categoryC` and `recencyHalfLifeDays` existed decode with
-    /// their defaults, a default config keeps its summary (released models carry it), and the new settings round-trip.
+    /// The channel's rubric is a feature of its own: the same words are classified by the rubric the citizen chose
+    /// (trained so the text alone cannot tell), folded as `Rubric.key` says (case, `ё`, spaces), tied to the channel,
+    /// ignored when the model has no rubric block, and never taken from a taxonomy category code.
+    @Test func rubricDecidesWhereTheTextCannot() throws {
+        let texts = ["Грязно и мусор", "Мусор, грязно", "Очень грязно, мусор", "Мусор и грязь"]
+        var rows: [LabeledAppeal] = []
+        for (i, t) in texts.enumerated() {
+            rows.append(LabeledAppeal(correctionOf: "h\(i)", text: t, channel: "portal", rubric: "Дом", categoryCode: "housing.common_areas"))
+            rows.append(LabeledAppeal(correctionOf: "s\(i)", text: t, channel: "portal", rubric: "Улица", categoryCode: "waste.litter"))
+        }
+        var config = ClassifierConfig()
+        config.minDocumentFrequency = 1
+        config.blocks = [.stems, .charNgrams, .channel, .rubric]
+        let clf = try AppealClassifier(model: ClassifierTrainer.fit(config, train: try FeatureCache(rows: rows)).model)
+        #expect(clf.model.features.blocks.map(\.kind).contains(.rubric))
+        #expect(clf.classify("мусор, грязно", channel: "portal", rubric: "Дом").categoryCode == "housing.common_areas")
+        #expect(clf.classify("мусор, грязно", channel: "portal", rubric: "  УЛИЦА ").categoryCode == "waste.litter")
+        #expect(Rubric.key(" Ёлка  у\tДома ") == "елка у дома")
+        // Another channel's «Дом» is not the portal's: no rubric feature, so no lean towards either category.
+        let portalHouse = clf.classify("мусор, грязно", channel: "portal", rubric: "Дом")
+        let otherHouse = clf.classify("мусор, грязно", channel: "email", rubric: "Дом")
+        #expect(otherHouse.categoryConfidence < portalHouse.categoryConfidence)
+        #expect(otherHouse == clf.classify("мусор, грязно", channel: "email"))
+        // A model without the block ignores the rubric.
+        config.blocks = [.stems, .charNgrams, .channel]
+        let plain = try AppealClassifier(model: ClassifierTrainer.fit(config, train: try FeatureCache(rows: rows)).model)
+        #expect(plain.classify("мусор", channel: "portal", rubric: "Дом") == plain.classify("мусор", channel: "portal", rubric: "Улица"))
+        // A category code in topic_hint is the citizen's choice, not a rubric; other hints are.
+        #expect(Rubric.of(topicHint: "roads.potholes") == "" && Rubric.of(topicHint: "Двор") == "Двор")
+    }
+
+    /// Selection records written before `balanceScope`, `categoryC`, `recencyHalfLifeDays` and `rubricDropout` existed
+    /// decode with their defaults, a default config keeps its summary (released models carry it), and the new settings
+    /// round-trip.
     @Test func configDecodesOlderSelectionRecords() throws {
         let old = #"{"blocks":["stems","charNgrams","channel"],"c":1,"classBalancePower":0,"correctionWeight":3,"decoding":"joint","#
             + #""kurskWeight":1,"minDocumentFrequency":2,"pruneThreshold":0.02,"seed":20240611}"#
@@ -105,13 +143,15 @@ import Testing
         changed.balanceScope = .kursk
         changed.categoryC = 2
         changed.recencyHalfLifeDays = 30
+        changed.rubricDropout = 0.2
         #expect(try JSONDecoder().decode(ClassifierConfig.self, from: JSONEncoder().encode(changed)) == changed)
-        #expect(changed.summary.hasSuffix("balance-scope=kursk categoryC=2.0 recency-half-life=30.0d"))
+        #expect(changed.summary.hasSuffix("balance-scope=kursk categoryC=2.0 recency-half-life=30.0d rubric-dropout=0.2"))
         // The committed selection record (read by `classifier-train`) still loads, its chosen settings unchanged.
         let record = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
             .appendingPathComponent("../../Sources/TextAnalysis/Resources/model-selection.json")
         let chosen = try SelectionLog.load(from: record).chosenCandidate.config
-        #expect(chosen.balanceScope == .all && chosen.categoryC == nil && chosen.recencyHalfLifeDays == 0 && chosen.decoding == .joint)
+        #expect(chosen.balanceScope == .kursk && chosen.classBalancePower == 0.5 && chosen.categoryC == nil && chosen.recencyHalfLifeDays == 0)
+        #expect(chosen.decoding == .categoryFirst && chosen.blocks.contains(.rubric) && chosen.rubricDropout == 0.2)
     }
 
     /// Row weights: recency halves a St Petersburg row's weight per half-life before the newest one (Kursk rows have

@@ -26,9 +26,12 @@ import Testing
         let reference = try HashedFeatureExtractor()
         let fast = try TextVectorizer(index: index)
         for channel in ["", "pos", "portal", "telegram"] {
-            for text in Self.texts {
-                let a = fast.vector(text, channel: channel), b = index.vector(reference.counts(text, channel: channel))
-                #expect(a.indices == b.indices && a.values == b.values, "«\(text)» / \(channel)")
+            for rubric in ["", "Дом", " двор ", "Улица", "Нет такого"] {
+                for text in Self.texts {
+                    let a = fast.vector(text, channel: channel, rubric: rubric)
+                    let b = index.vector(reference.counts(text, channel: channel, rubric: rubric))
+                    #expect(a.indices == b.indices && a.values == b.values, "«\(text)» / \(channel) / \(rubric)")
+                }
             }
         }
         // A second pass is served from the stem memo and must not differ.

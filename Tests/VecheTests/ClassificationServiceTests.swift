@@ -73,6 +73,49 @@ struct ClassificationServiceTests {
         }
     }
 
+    /// The rubric a portal sends in `topic_hint` (St Petersburg's kind of object) reaches the classifier at intake —
+    /// the stored classification is the model's with that rubric, not without it — and an operator's correction keeps
+    /// it with the training example; a hint that is a category code is the citizen's choice and no rubric.
+    @Test func rubricReachesTheClassifierAndTheTrainingExample() async throws {
+        let clf = try AppealClassifier()
+        try #require(clf.model.features.blocks.contains { $0.kind == .rubric }, "the released model has no rubric block")
+        // A text whose classification the rubric changes (the model decides which; several are tried).
+        // Intake classifies the title and the text together (`AppealClassifier.inputText`); the test appeals' title is «Мусор».
+        let candidates = ["Грязно, мусор валяется", "Сломана скамейка", "Не убирают снег и наледь", "Течёт вода", "Разбито стекло"]
+        let picked = candidates.lazy.compactMap { text -> (String, String, Classification)? in
+            let input = AppealClassifier.inputText(title: "Мусор", body: text)
+            for rubric in ["Двор", "Дом", "Улица"] {
+                let with = clf.classify(input, channel: "portal", rubric: rubric)
+                if with.categoryCode != clf.classify(input, channel: "portal").categoryCode { return (text, rubric, with) }
+            }
+            return nil
+        }.first
+        let (text, rubric, expected) = try #require(picked, "the rubric changes none of the candidate texts")
+        try await withAppealService { cluster, env, _, client in
+            var inc = AppealServiceTests.incoming("rubric-1", channel: .portal, text: text)
+            try #require(inc.title == "Мусор")
+            inc.topicHint = rubric
+            let portal = try await cluster.appeals(as: .client("veche-integration-portal"))
+            let filed = try #require(try await portal.submitAppeal(.init(appeal: inc)).appeal)
+            let stored = try #require(try await client.getAppeal(.init(id: filed.id)).appeal)
+            #expect(stored.topicCode == expected.topicCode && stored.categoryCode == expected.categoryCode)
+            #expect(abs(stored.classificationConfidence - expected.topicConfidence) < 1e-9)
+
+            _ = try await client.reclassifyAppeal(.init(id: filed.id, topicCode: "housing", categoryCode: "housing.yard_improvement"))
+            var coded = AppealServiceTests.incoming("rubric-2", channel: .portal, text: text)
+            coded.topicHint = "roads.potholes"
+            let chosen = try #require(try await portal.submitAppeal(.init(appeal: coded)).appeal)
+            #expect(chosen.categoryCode == "roads.potholes" && chosen.classifierVersion == AppealClassifier.citizenChoiceVersion)
+            _ = try await client.reclassifyAppeal(.init(id: chosen.id, topicCode: "roads", categoryCode: "roads.signs_markings"))
+
+            let examples = try await env.requirePool().withConnection { try ClassificationExamples.all($0) }
+            let e = try #require(examples.first { $0.appealID == filed.id })
+            #expect(e.rubric == rubric && e.labeled.rubric == rubric && e.channel == "portal")
+            let c = try #require(examples.first { $0.appealID == chosen.id })
+            #expect(c.rubric == "roads.potholes" && c.labeled.rubric == "")
+        }
+    }
+
     /// Below the confidence threshold an appeal is not routed but waits in the triage queue; an operator's
     /// correction takes it out. Above it nothing goes to triage.
     @Test func lowConfidenceAppealsWaitInTriage() async throws {

@@ -182,9 +182,13 @@ struct  Veche__Appeal__V1__IncomingAppeal
    */
   char *municipality_oktmo;
   /*
-   * channel's own rubric, free text
+   * channel's own rubric: a taxonomy category code is the citizen's choice and
    */
   char *topic_hint;
+  /*
+   * is taken as it is; any other text (a portal's kind of object, "Двор") is a
+   * classifier feature
+   */
   size_t n_attachment_urls;
   char **attachment_urls;
   /*
