@@ -109,6 +109,7 @@ struct AppealHandlers: AppealV1.AppealService.Handler {
         appeal.sourceUrl = incoming.sourceUrl
         appeal.attachmentUrls = incoming.attachmentUrls
         appeal.isPublic = incoming.isPublic
+        appeal.topicHint = incoming.topicHint
         return Admitted(appeal: appeal, incoming: incoming, principal: principal, now: now)
     }
 
@@ -133,7 +134,7 @@ struct AppealHandlers: AppealV1.AppealService.Handler {
             appeal.deadlines = AppealV1.Deadlines(registerDueMs: Self.ms(engine.registerDue(channel: channel, received: received)),
                                                   firstReactionDueMs: Self.ms(engine.firstReactionDue(channel: channel, received: received)))
             return PreparedAppeal(appeal: appeal, principal: item.principal, routedAgency: e.agencyID, at: max(item.now, received),
-                                  grouping: e.grouping, searchLexemes: e.searchLexemes, topicHint: item.incoming.topicHint)
+                                  grouping: e.grouping, searchLexemes: e.searchLexemes)
         }
     }
 

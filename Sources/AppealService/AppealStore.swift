@@ -13,7 +13,7 @@ struct AppealStore: Sendable {
         a.problem_group_id, a.monitoring_flags, a.received_at, a.registered_at, a.register_due, a.forward_due,
         a.answer_due, a.first_reaction_due, a.extension_count, a.answered_at, a.closed_at, a.answer_text,
         a.answer_complete, a.satisfaction, a.reopen_count, a.version, a.source_url, a.attachment_urls,
-        a.updated_at, a.is_public, a.classifier_version, a.needs_triage
+        a.updated_at, a.is_public, a.classifier_version, a.needs_triage, a.topic_hint
         """
 
     static func appeal(from r: PGRow) -> AppealV1.Appeal {
@@ -56,6 +56,7 @@ struct AppealStore: Sendable {
         a.isPublic = r.bool("is_public")
         a.classifierVersion = r.string("classifier_version")
         a.needsTriage = r.bool("needs_triage")
+        a.topicHint = r.string("topic_hint")
         return a
     }
 

@@ -31,7 +31,7 @@ enum ClassificationCorrection {
         let body = current.redactedText.isEmpty ? current.text : current.redactedText
         try ClassificationExamples.record(conn, .init(
             appealID: current.id, text: AppealClassifier.inputText(title: current.title, body: body), channel: current.channel.name,
-            topicCode: topic, categoryCode: category, predictedTopic: current.topicCode,
+            rubric: current.topicHint, topicCode: topic, categoryCode: category, predictedTopic: current.topicCode,
             predictedCategory: current.categoryCode, predictedConfidence: current.classificationConfidence,
             modelVersion: current.classifierVersion, actor: actor, correctedAt: now))
     }

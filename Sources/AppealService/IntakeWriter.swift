@@ -23,9 +23,6 @@ struct PreparedAppeal: Sendable {
     /// The search lexemes of `appeal.redactedText` computed by the service (`SearchLexemes`); nil: PostgreSQL
     /// computes the vector when the row is stored (`AppealSearch`).
     var searchLexemes: [String]? = nil
-    /// The channel's own rubric as received (`IncomingAppeal.topic_hint`), kept in `appeals.topic_hint`: an operator's
-    /// correction takes it into the training example (`ClassificationExamples.record`).
-    var topicHint: String = ""
 }
 
 /// What became of a prepared appeal.
@@ -160,7 +157,7 @@ struct IntakeWriter: Sendable {
                 \(col(\.isPublic))::boolean[], \(items.map { $0.citizenToken.map(CitizenToken.hash) })::text[], \(finals.map { Int64($0.version) })::bigint[],
                 \(eventCounts.map { Int32($0) })::int[], \(items.map(\.at))::timestamptz[], \(col(\.classifierVersion))::text[],
                 \(col(\.needsTriage))::boolean[], \(items.map { AppealSearch.lexemeText($0.searchLexemes) })::text[],
-                \(items.map(\.topicHint))::text[])
+                \(col(\.topicHint))::text[])
                 AS r(id, channel, external_id, status, author_name, author_email, author_phone, author_social, author_postal, title, body,
                      redacted_body, address, latitude, longitude, municipality_oktmo, topic_code, category_code, confidence, agency_id,
                      problem_group_id, flags, received_at, registered_at, register_due, forward_due, answer_due, first_reaction_due,

@@ -11,8 +11,8 @@ public enum ClassificationExamples {
         public var text: String
         /// Intake channel name of the appeal (a classifier feature).
         public var channel: String
-        /// The channel's rubric the citizen chose (`IncomingAppeal.topic_hint`, a classifier feature; "" when none).
-        /// `record` takes it from the stored appeal.
+        /// The channel's rubric the citizen chose, as the appeal received it (`IncomingAppeal.topic_hint`; "" when
+        /// none): a classifier feature unless it is a taxonomy category code (`labeled` applies `Rubric.of`).
         public var rubric: String
         public var topicCode: String
         public var categoryCode: String
@@ -45,15 +45,13 @@ public enum ClassificationExamples {
                                                     categoryCode: categoryCode) }
     }
 
-    /// Inserts or replaces the example of `e.appealID`; the first model prediction is kept. The rubric is the stored
-    /// appeal's `topic_hint` (`e.rubric` is not written).
+    /// Inserts or replaces the example of `e.appealID`; the first model prediction is kept.
     public static func record(_ conn: PGConnection, _ e: Example) throws {
         try conn.query("""
             INSERT INTO classification_examples (appeal_id, text, channel, rubric, topic_code, category_code, predicted_topic,
                                                  predicted_category, predicted_confidence, model_version, actor, corrected_at)
-            SELECT \(e.appealID)::uuid, \(e.text), \(e.channel), coalesce((SELECT topic_hint FROM appeals WHERE id = \(e.appealID)::uuid), ''),
-                   \(e.topicCode), \(e.categoryCode), \(e.predictedTopic), \(e.predictedCategory),
-                   \(e.predictedConfidence), \(e.modelVersion), \(e.actor), \(e.correctedAt)
+            VALUES (\(e.appealID)::uuid, \(e.text), \(e.channel), \(e.rubric), \(e.topicCode), \(e.categoryCode), \(e.predictedTopic),
+                    \(e.predictedCategory), \(e.predictedConfidence), \(e.modelVersion), \(e.actor), \(e.correctedAt))
             ON CONFLICT (appeal_id) DO UPDATE SET text = EXCLUDED.text, topic_code = EXCLUDED.topic_code,
                 category_code = EXCLUDED.category_code, actor = EXCLUDED.actor, corrected_at = EXCLUDED.corrected_at
             """)

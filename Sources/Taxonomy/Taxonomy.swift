@@ -164,6 +164,11 @@ public enum Taxonomy {
     public static func topic(code: String) -> SectorTopic? { topicIndex[code] }
     public static func category(code: String) -> ProblemCategory? { categoryIndex[code] }
 
+    /// The channel's rubric in an appeal's `topic_hint`: the hint itself, or none when it is a category code (the
+    /// citizen chose the category — Open311's service_code — and intake takes it as it is). The classifier's rubric
+    /// feature and the workspace card both read it through here.
+    public static func rubric(topicHint: String) -> String { category(code: topicHint) == nil ? topicHint : "" }
+
     /// Topic of a category code (`"roads.potholes"` → roads); nil for unknown codes.
     public static func topic(forCategory code: String) -> SectorTopic? {
         guard let c = categoryIndex[code] else { return nil }

@@ -40,9 +40,8 @@ public enum Rubric {
             .split(whereSeparator: { $0.isWhitespace }).joined(separator: " ")
     }
 
-    /// The rubric a classifier sees of an appeal's `IncomingAppeal.topic_hint`: none when the hint is a taxonomy
-    /// category code (the citizen chose the category itself, as Open311's service_code does: it is taken as it is).
-    public static func of(topicHint: String) -> String { Taxonomy.category(code: topicHint) == nil ? topicHint : "" }
+    /// The rubric a classifier sees of an appeal's `IncomingAppeal.topic_hint` (`Taxonomy.rubric(topicHint:)`).
+    public static func of(topicHint: String) -> String { Taxonomy.rubric(topicHint: topicHint) }
 
     /// The hash of the rubric feature of `rubric` on `channel`; nil when there is no rubric.
     static func featureHash(channel: String, rubric: String) -> UInt64? {

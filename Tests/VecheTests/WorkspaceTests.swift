@@ -112,6 +112,30 @@ struct WorkspaceGatewayTests {
         }
     }
 
+    /// The card shows the channel's rubric the citizen chose (it reaches the appeal and the classifier), and no rubric
+    /// when the hint was a category code (then it is the category itself).
+    @Test func cardShowsTheChannelsRubric() async throws {
+        try await withPlatform { platform in
+            try await platform.gateway(publicURL: registeredPublicURL).test(.router) { client in
+                let session = try await BrowserSession.signIn(client, user: "operator", returnTo: "/ws")
+                func file(_ ext: String, hint: String) async throws -> AppealV1.Appeal {
+                    let body = #"{"channel":"phone","externalId":"\#(ext)","title":"Мусор","text":"Грязно во дворе, мусор не убирают","topicHint":"\#(hint)"}"#
+                    let created = try await client.execute(uri: "/api/v1/appeals", method: .post, headers: try await bearer(operatorUser),
+                                                           body: ByteBuffer(string: body))
+                    return try #require(try decode(AppealV1.SubmitAppealResponse.self, created.body).appeal)
+                }
+                let yard = try await file("ws-rubric-1", hint: "Двор")
+                #expect(yard.topicHint == "Двор")
+                let card = try await client.execute(uri: "/ws/appeals/\(yard.id)", method: .get, headers: session.headers())
+                #expect(String(buffer: card.body).contains("Рубрика канала: Двор"))
+                let coded = try await file("ws-rubric-2", hint: "waste.litter")
+                #expect(coded.categoryCode == "waste.litter")
+                let plain = try await client.execute(uri: "/ws/appeals/\(coded.id)", method: .get, headers: session.headers())
+                #expect(plain.status == .ok && !String(buffer: plain.body).contains("Рубрика канала"))
+            }
+        }
+    }
+
     @Test func deadlineOrderPagesWithoutGapsOrRepeats() async throws {
         try await withPlatform { platform in
             try await platform.gateway().test(.router) { client in

@@ -409,8 +409,9 @@ extension AppealV1 {
         public var isPublic: Bool = false
         public var classifierVersion: String = ""
         public var needsTriage: Bool = false
+        public var topicHint: String = ""
         public init() {}
-        public init(id: String = "", number: String = "", channel: AppealV1.Channel = .unspecified, externalId: String = "", status: AppealV1.Status = .unspecified, author: CommonV1.Person? = nil, title: String = "", text: String = "", redactedText: String = "", address: String = "", location: CommonV1.GeoPoint? = nil, municipalityOktmo: String = "", topicCode: String = "", categoryCode: String = "", classificationConfidence: Double = 0, agencyId: String = "", problemGroupId: String = "", monitoringFlags: [String] = [], receivedAtMs: Int64 = 0, registeredAtMs: Int64 = 0, deadlines: AppealV1.Deadlines? = nil, extensionCount: Int32 = 0, answeredAtMs: Int64 = 0, closedAtMs: Int64 = 0, answerText: String = "", satisfaction: Int32 = 0, reopenCount: Int32 = 0, version: Int64 = 0, answerComplete: Bool = false, sourceUrl: String = "", attachmentUrls: [String] = [], updatedAtMs: Int64 = 0, isPublic: Bool = false, classifierVersion: String = "", needsTriage: Bool = false) {
+        public init(id: String = "", number: String = "", channel: AppealV1.Channel = .unspecified, externalId: String = "", status: AppealV1.Status = .unspecified, author: CommonV1.Person? = nil, title: String = "", text: String = "", redactedText: String = "", address: String = "", location: CommonV1.GeoPoint? = nil, municipalityOktmo: String = "", topicCode: String = "", categoryCode: String = "", classificationConfidence: Double = 0, agencyId: String = "", problemGroupId: String = "", monitoringFlags: [String] = [], receivedAtMs: Int64 = 0, registeredAtMs: Int64 = 0, deadlines: AppealV1.Deadlines? = nil, extensionCount: Int32 = 0, answeredAtMs: Int64 = 0, closedAtMs: Int64 = 0, answerText: String = "", satisfaction: Int32 = 0, reopenCount: Int32 = 0, version: Int64 = 0, answerComplete: Bool = false, sourceUrl: String = "", attachmentUrls: [String] = [], updatedAtMs: Int64 = 0, isPublic: Bool = false, classifierVersion: String = "", needsTriage: Bool = false, topicHint: String = "") {
             self.id = id
             self.number = number
             self.channel = channel
@@ -446,6 +447,7 @@ extension AppealV1 {
             self.isPublic = isPublic
             self.classifierVersion = classifierVersion
             self.needsTriage = needsTriage
+            self.topicHint = topicHint
         }
         enum CodingKeys: String, CodingKey {
             case id
@@ -483,6 +485,7 @@ extension AppealV1 {
             case isPublic
             case classifierVersion
             case needsTriage
+            case topicHint
         }
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -521,6 +524,7 @@ extension AppealV1 {
             self.isPublic = try c.decodeIfPresent(Bool.self, forKey: .isPublic) ?? false
             self.classifierVersion = try c.decodeProtoString(forKey: .classifierVersion) ?? ""
             self.needsTriage = try c.decodeIfPresent(Bool.self, forKey: .needsTriage) ?? false
+            self.topicHint = try c.decodeProtoString(forKey: .topicHint) ?? ""
         }
         public func encode(to encoder: any Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
@@ -559,6 +563,7 @@ extension AppealV1 {
             try c.encode(self.isPublic, forKey: .isPublic)
             try c.encode(self.classifierVersion, forKey: .classifierVersion)
             try c.encode(self.needsTriage, forKey: .needsTriage)
+            try c.encode(self.topicHint, forKey: .topicHint)
         }
     }
 }
@@ -600,6 +605,7 @@ extension AppealV1.Appeal: ProtoJSONWritable {
         w.key("text", &first); w.string(self.text)
         w.key("title", &first); w.string(self.title)
         w.key("topicCode", &first); w.string(self.topicCode)
+        w.key("topicHint", &first); w.string(self.topicHint)
         w.key("updatedAtMs", &first); w.integer(self.updatedAtMs)
         w.key("version", &first); w.integer(self.version)
         w.close()
@@ -650,6 +656,7 @@ extension AppealV1.Appeal: CMessageBridge {
         self.isPublic = c.is_public != 0
         self.classifierVersion = CBridge.string(c.classifier_version)
         self.needsTriage = c.needs_triage != 0
+        self.topicHint = CBridge.string(c.topic_hint)
     }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.id = arena.string(id)
@@ -689,6 +696,7 @@ extension AppealV1.Appeal: CMessageBridge {
         p.pointee.is_public = isPublic ? 1 : 0
         p.pointee.classifier_version = arena.string(classifierVersion)
         p.pointee.needs_triage = needsTriage ? 1 : 0
+        p.pointee.topic_hint = arena.string(topicHint)
     }
 }
 

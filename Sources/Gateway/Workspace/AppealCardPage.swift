@@ -1,6 +1,7 @@
 import Contracts
 import Foundation
 import Hummingbird
+import Taxonomy
 import VecheAuth
 import WorkspaceUI
 
@@ -63,6 +64,8 @@ struct AppealCardPage: Sendable {
         var topic: String
         var category: String
         var confidence: String?
+        /// The channel's own rubric the citizen chose (a portal's kind of object), when it is not a category code.
+        var rubric: String?
         var flags: [String]
         var reclassify: Reclassify?
         var agency: String
@@ -174,6 +177,7 @@ struct AppealCardPage: Sendable {
             map: MunicipalityMap(municipalities: directory.municipalities, highlight: a.municipalityOktmo, location: a.location),
             topic: directory.topicName(a.topicCode), category: directory.categoryName(a.topicCode, a.categoryCode),
             confidence: a.classificationConfidence > 0 ? String(format: "%.0f%%", a.classificationConfidence * 100) : nil,
+            rubric: nonEmpty(Taxonomy.rubric(topicHint: a.topicHint)),
             flags: a.monitoringFlags.map(WorkspaceDirectory.flagName),
             reclassify: (try? AppealAccess.checkReclassify(p, facts)) == nil ? nil : reclassifyForm(a, directory: directory),
             agency: directory.agencyName(a.agencyId), recommended: recommended.isEmpty ? nil : directory.agencyName(recommended),

@@ -1416,7 +1416,7 @@ const ProtobufCMessageDescriptor veche__appeal__v1__deadlines__descriptor =
   (ProtobufCMessageInit) veche__appeal__v1__deadlines__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor veche__appeal__v1__appeal__field_descriptors[35] =
+static const ProtobufCFieldDescriptor veche__appeal__v1__appeal__field_descriptors[36] =
 {
   {
     "id",
@@ -1838,6 +1838,18 @@ static const ProtobufCFieldDescriptor veche__appeal__v1__appeal__field_descripto
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "topic_hint",
+    36,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Veche__Appeal__V1__Appeal, topic_hint),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned veche__appeal__v1__appeal__field_indices_by_name[] = {
   9,   /* field[9] = address */
@@ -1873,13 +1885,14 @@ static const unsigned veche__appeal__v1__appeal__field_indices_by_name[] = {
   7,   /* field[7] = text */
   6,   /* field[6] = title */
   12,   /* field[12] = topic_code */
+  35,   /* field[35] = topic_hint */
   31,   /* field[31] = updated_at_ms */
   27,   /* field[27] = version */
 };
 static const ProtobufCIntRange veche__appeal__v1__appeal__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 35 }
+  { 0, 36 }
 };
 const ProtobufCMessageDescriptor veche__appeal__v1__appeal__descriptor =
 {
@@ -1889,7 +1902,7 @@ const ProtobufCMessageDescriptor veche__appeal__v1__appeal__descriptor =
   "Veche__Appeal__V1__Appeal",
   "veche.appeal.v1",
   sizeof(Veche__Appeal__V1__Appeal),
-  35,
+  36,
   veche__appeal__v1__appeal__field_descriptors,
   veche__appeal__v1__appeal__field_indices_by_name,
   1,  veche__appeal__v1__appeal__number_ranges,

@@ -290,10 +290,14 @@ struct  Veche__Appeal__V1__Appeal
    * confidence below the routing threshold: an operator classifies and routes it
    */
   protobuf_c_boolean needs_triage;
+  /*
+   * the channel's own rubric as received (IncomingAppeal.topic_hint)
+   */
+  char *topic_hint;
 };
 #define VECHE__APPEAL__V1__APPEAL__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&veche__appeal__v1__appeal__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, VECHE__APPEAL__V1__CHANNEL__CHANNEL_UNSPECIFIED, (char *)protobuf_c_empty_string, VECHE__APPEAL__V1__STATUS__STATUS_UNSPECIFIED, NULL, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, NULL, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0,NULL, 0, 0, NULL, 0, 0, 0, (char *)protobuf_c_empty_string, 0, 0, 0, 0, (char *)protobuf_c_empty_string, 0,NULL, 0, 0, (char *)protobuf_c_empty_string, 0 }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, VECHE__APPEAL__V1__CHANNEL__CHANNEL_UNSPECIFIED, (char *)protobuf_c_empty_string, VECHE__APPEAL__V1__STATUS__STATUS_UNSPECIFIED, NULL, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, NULL, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0,NULL, 0, 0, NULL, 0, 0, 0, (char *)protobuf_c_empty_string, 0, 0, 0, 0, (char *)protobuf_c_empty_string, 0,NULL, 0, 0, (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string }
 
 
 /*
