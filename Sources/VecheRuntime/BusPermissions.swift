@@ -115,7 +115,8 @@ public enum BusPermissions {
                     // Appeal events: the workspace's live updates (each browser sees only what AppealAccess allows).
                     subscribe: [inbox(gateway), Subjects.AppealEvents.wildcard], allowResponses: false),
             BusUser(name: importer,
-                    publish: AppealV1.AppealService.methodSubjects + agency("ListMunicipalities", "ListTopics")
+                    // Route: the demo seed routes the operators' triage queue as the operators would.
+                    publish: AppealV1.AppealService.methodSubjects + agency("ListMunicipalities", "ListTopics", "Route")
                         + SurveyV1.SurveyService.methodSubjects
                         // The demo seed: detection after its load, then plans and indicators (as the curator it also is).
                         + ["DetectRootCauses", "ListRootCauses", "UpdateRootCause", "ListIndicators", "SetIndicator"]

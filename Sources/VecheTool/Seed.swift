@@ -66,7 +66,7 @@ struct Seed: AsyncParsableCommand {
             let r = try await appeals.submitAppeal(.init(appeal: inc), options: at)
             guard !r.alreadyExisted, let a = r.appeal else { continue }
             created += 1
-            if try await progress(a, received: received, now: now, client: appeals, rng: &rng) { progressed += 1 }
+            if try await progress(a, received: received, now: now, client: appeals, agencies: agencies, rng: &rng) { progressed += 1 }
         }
         print("seeded \(created) new appeals (\(progressed) taken through the lifecycle) from \(texts.count) real texts")
         do {
@@ -99,13 +99,26 @@ struct Seed: AsyncParsableCommand {
     }
 
     /// Realistic history: most appeals answered (some late), rated, closed; a few extended or reopened.
-    func progress(_ a: AppealV1.Appeal, received: Date, now: Date, client: AppealV1.AppealService.Client, rng: inout SplitMix) async throws -> Bool {
+    func progress(_ a: AppealV1.Appeal, received: Date, now: Date, client: AppealV1.AppealService.Client,
+                  agencies: AgencyV1.AgencyService.Client, rng: inout SplitMix) async throws -> Bool {
         var t = received.addingTimeInterval(3600 * (1 + rng.unit() * 30))
         func opts(_ at: Date) -> CallOptions { CallOptions(timeout: .seconds(10), metadata: [RPCHeader.effectiveTime: String(Int64(at.timeIntervalSince1970 * 1000))]) }
         guard t < now else { return false }
         var current = a
         if current.agencyId.isEmpty {
-            return false   // not routed automatically: left for the operators' queue
+            // Not routed automatically (below the model's confidence threshold: most appeals of a ПОС-like region):
+            // the operators route most of them within hours, to the agency the rules name for the model's topic;
+            // the rest stay in the triage queue.
+            guard rng.unit() < 0.85, !current.topicCode.isEmpty else { return false }
+            let route = try await agencies.route(.init(topicCode: current.topicCode, categoryCode: current.categoryCode,
+                                                       municipalityOktmo: current.municipalityOktmo), options: CallOptions(timeout: .seconds(10)))
+            guard let agency = route.agency, !agency.id.isEmpty else { return false }
+            let routed = received.addingTimeInterval(3600 * (0.5 + rng.unit() * 6))
+            guard routed < now else { return false }
+            current = try await client.transition(.init(id: a.id, action: .assign, comment: "разобрано оператором", agencyId: agency.id),
+                                                  options: opts(routed)).appeal ?? current
+            t = max(t, routed.addingTimeInterval(3600))
+            guard t < now else { return true }
         }
         if rng.unit() < 0.1 { return false }   // still waiting in the agency's queue
         current = try await client.transition(.init(id: a.id, action: .start), options: opts(t)).appeal ?? current
