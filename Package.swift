@@ -83,7 +83,7 @@ let package = Package(
         // Workload, forecasting, staffing (Erlang C, workload model) and escalation chains (issue #12).
         .target(name: "Workload", dependencies: ["WorkCalendar", "Taxonomy", "DataKit"], swiftSettings: swiftSettings),
         // Operators' corrections and stored classifier models in the appeal schema (AppealService + veche-tool).
-        .target(name: "ClassifierStore", dependencies: ["VecheRuntime", "TextAnalysis"], swiftSettings: swiftSettings),
+        .target(name: "ClassifierStore", dependencies: ["VecheRuntime", "TextAnalysis", "Taxonomy"], swiftSettings: swiftSettings),
 
         // Services: one executable each; tests import them with @testable.
         .executableTarget(name: "AppealService", dependencies: ["VecheRuntime", "Contracts", "VecheAuth", "AgencyDirectory", "WorkCalendar", "TextAnalysis", "ClassifierStore", "Taxonomy", "MediaMonitoring", argumentParser], swiftSettings: swiftSettings),

@@ -43,14 +43,19 @@ def rubric_key(rubric):
     return " ".join(rubric.lower().replace("ё", "е").split())
 
 
+def metadata_keys(r):
+    """The indicator features of a row: its channel, and its (channel, rubric) when it has a rubric."""
+    keys = ["channel:" + r.get("channel", "")]
+    if rubric_key(r.get("rubric", "")):
+        keys.append("rubric:" + r.get("channel", "") + "\x1f" + rubric_key(r["rubric"]))
+    return keys
+
+
 def metadata(rows, columns):
-    """Indicators of the channel and of (channel, rubric); `columns` maps each value seen in training to a column."""
+    """The rows' `metadata_keys` as a matrix; `columns` maps each key seen in training to a column."""
     data, ri, ci = [], [], []
     for i, r in enumerate(rows):
-        keys = ["channel:" + r.get("channel", "")]
-        if rubric_key(r.get("rubric", "")):
-            keys.append("rubric:" + r.get("channel", "") + "\x1f" + rubric_key(r["rubric"]))
-        for k in keys:
+        for k in metadata_keys(r):
             if k in columns:
                 data.append(1.0), ri.append(i), ci.append(columns[k])
     return csr_matrix((data, (ri, ci)), shape=(len(rows), len(columns)))
@@ -77,8 +82,7 @@ def main():
     if args.metadata:
         columns = {}
         for r in train:
-            for k in ["channel:" + r.get("channel", "")] + (["rubric:" + r.get("channel", "") + "\x1f" + rubric_key(r["rubric"])]
-                                                             if rubric_key(r.get("rubric", "")) else []):
+            for k in metadata_keys(r):
                 columns.setdefault(k, len(columns))
         x_train = hstack([x_train, metadata(train, columns)]).tocsr()
         x_target = hstack([x_target, metadata(target, columns)]).tocsr()

@@ -1,6 +1,6 @@
 import Contracts
 import Foundation
-import TextAnalysis
+import Taxonomy
 
 /// What intake learns about a new appeal before it is stored: classification, routing,
 /// monitoring flags, PII-free text, duplicate group. Implemented with TextAnalysis and the local directory copy.
@@ -27,7 +27,7 @@ struct EnrichmentRequest: Sendable {
     var categoryHint: String
 
     /// The rubric as a classifier feature: none when it names a taxonomy category (that choice is taken as it is).
-    var classifierRubric: String { Rubric.of(topicHint: categoryHint) }
+    var classifierRubric: String { Taxonomy.rubric(topicHint: categoryHint) }
 }
 
 struct Enrichment: Sendable {

@@ -1,4 +1,5 @@
 import Foundation
+import Taxonomy
 import TextAnalysis
 import VecheRuntime
 
@@ -12,7 +13,7 @@ public enum ClassificationExamples {
         /// Intake channel name of the appeal (a classifier feature).
         public var channel: String
         /// The channel's rubric the citizen chose, as the appeal received it (`IncomingAppeal.topic_hint`; "" when
-        /// none): a classifier feature unless it is a taxonomy category code (`labeled` applies `Rubric.of`).
+        /// none): a classifier feature unless it is a taxonomy category code (`labeled` applies `Taxonomy.rubric(topicHint:)`).
         public var rubric: String
         public var topicCode: String
         public var categoryCode: String
@@ -41,7 +42,7 @@ public enum ClassificationExamples {
         }
 
         /// The example as a training row (`LabeledAppeal.Source.correction`).
-        public var labeled: LabeledAppeal { LabeledAppeal(correctionOf: appealID, text: text, channel: channel, rubric: Rubric.of(topicHint: rubric),
+        public var labeled: LabeledAppeal { LabeledAppeal(correctionOf: appealID, text: text, channel: channel, rubric: Taxonomy.rubric(topicHint: rubric),
                                                     categoryCode: categoryCode) }
     }
 

@@ -1,5 +1,4 @@
 import Foundation
-import Taxonomy
 
 /// The feature blocks of the classifier. Every term is identified by a 64-bit FNV-1a hash of its
 /// characters (no strings are built for character n-grams); a model keeps only the hashes of the terms
@@ -30,28 +29,34 @@ public enum FeatureBlock: String, Codable, Sendable, CaseIterable {
 
     /// Blocks whose features are plain indicators of value 1, not TF-IDF vectors (no IDF, no normalisation).
     var isIndicator: Bool { self == .channel || self == .rubric }
-}
 
-/// A channel's own rubric as the classifier sees it: one definition for training rows, intake and evaluation.
-public enum Rubric {
-    /// The rubric text folded for matching: lower case, `ё` as `е`, runs of white space as one space, trimmed.
-    public static func key(_ rubric: String) -> String {
-        rubric.lowercased().replacingOccurrences(of: "ё", with: "е")
-            .split(whereSeparator: { $0.isWhitespace }).joined(separator: " ")
+    /// The one feature of the channel block: a hash of the channel name; nil when the channel is unknown. One
+    /// definition for the reference path (`HashedFeatureExtractor.counts`) and the fast one (`TextVectorizer`).
+    static func channelHash(_ channel: String) -> UInt64? {
+        guard !channel.isEmpty else { return nil }
+        var h = FNV64(seed: FeatureBlock.channel.seed)
+        h.add(channel)
+        return h.value
     }
 
-    /// The rubric a classifier sees of an appeal's `IncomingAppeal.topic_hint` (`Taxonomy.rubric(topicHint:)`).
-    public static func of(topicHint: String) -> String { Taxonomy.rubric(topicHint: topicHint) }
-
-    /// The hash of the rubric feature of `rubric` on `channel`; nil when there is no rubric.
-    static func featureHash(channel: String, rubric: String) -> UInt64? {
-        let k = key(rubric)
+    /// The one feature of the rubric block: a hash of the channel and the rubric's `Rubric.key`; nil without a rubric.
+    static func rubricHash(channel: String, rubric: String) -> UInt64? {
+        let k = Rubric.key(rubric)
         guard !k.isEmpty else { return nil }
         var h = FNV64(seed: FeatureBlock.rubric.seed)
         h.add(channel)
         h.add(0x1F)
         h.add(k)
         return h.value
+    }
+}
+
+/// How the classifier matches a channel's rubric (which hints are rubrics: `Taxonomy.rubric(topicHint:)`).
+public enum Rubric {
+    /// The rubric text folded for matching: lower case, `ё` as `е`, runs of white space as one space, trimmed.
+    public static func key(_ rubric: String) -> String {
+        rubric.lowercased().replacingOccurrences(of: "ё", with: "е")
+            .split(whereSeparator: { $0.isWhitespace }).joined(separator: " ")
     }
 }
 
@@ -80,12 +85,8 @@ public final class HashedFeatureExtractor {
     func counts(_ text: String, channel: String, rubric: String = "") -> [FeatureBlock: [UInt64: Float]] {
         let normalized = TextNormalizer.normalize(text)
         var out: [FeatureBlock: [UInt64: Float]] = [.stems: stemCounts(normalized), .charNgrams: Self.charCounts(normalized)]
-        if !channel.isEmpty {
-            var h = FNV64(seed: FeatureBlock.channel.seed)
-            h.add(channel)
-            out[.channel] = [h.value: 1]
-        }
-        if let r = Rubric.featureHash(channel: channel, rubric: rubric) { out[.rubric] = [r: 1] }
+        if let h = FeatureBlock.channelHash(channel) { out[.channel] = [h: 1] }
+        if let h = FeatureBlock.rubricHash(channel: channel, rubric: rubric) { out[.rubric] = [h: 1] }
         return out
     }
 

@@ -65,9 +65,12 @@ public enum ModelSelection {
 
     /// Trains each candidate on `train` and, for every category decoding, calibrates and scores it on
     /// `validation`; picks the one whose smallest margin over the baseline's validation predictions is largest.
+    /// Returns the record and the chosen candidate's model as it was scored (trained on `train` only).
     public static func run(candidates: [ClassifierConfig], train: FeatureCache, validation: FeatureCache, baseline: Predictions,
-                           baselineName: String, splits: ClassifierSplits.Settings, log: (String) -> Void = { _ in }) throws -> SelectionLog {
+                           baselineName: String, splits: ClassifierSplits.Settings,
+                           log: (String) -> Void = { _ in }) throws -> (log: SelectionLog, chosenModel: ClassifierModel?) {
         var results: [SelectionLog.Candidate] = []
+        var best: (index: Int, model: ClassifierModel)?
         var baselineScores: [String: Double] = [:]
         for trained in candidates {
             log("training: \(trained.summary)")
@@ -89,14 +92,18 @@ public enum ModelSelection {
                 let margin = table.rows.map(margin).min() ?? 0
                 let mean = scores.values.reduce(0, +) / Double(max(1, scores.count))
                 results.append(.init(config: config, calibration: calibration, validation: scores, worstMargin: margin, meanMacroF1: mean))
+                if best.map({ Self.ranks(results[$0.index], below: results[results.count - 1]) }) ?? true { best = (results.count - 1, model) }
                 log(String(format: "candidate #%d: worst margin %+.3f, mean %.3f, ", results.count - 1, margin, mean) + config.summary)
             }
         }
-        let chosen = results.indices.max { a, b in
-            (results[a].worstMargin, results[a].meanMacroF1) < (results[b].worstMargin, results[b].meanMacroF1)
-        } ?? 0
-        return SelectionLog(date: ISO8601DateFormatter().string(from: Date()), splits: splits, trainRows: train.rows.count,
-                            validationRows: validation.rows.count, baseline: baselineName, baselineValidation: baselineScores,
-                            criterion: criterion, candidates: results, chosen: chosen)
+        let record = SelectionLog(date: ISO8601DateFormatter().string(from: Date()), splits: splits, trainRows: train.rows.count,
+                                  validationRows: validation.rows.count, baseline: baselineName, baselineValidation: baselineScores,
+                                  criterion: criterion, candidates: results, chosen: best?.index ?? 0)
+        return (record, best?.model)
+    }
+
+    /// `criterion` as an order: by worst margin, then by mean macro-F1; the first of equal candidates stays chosen.
+    static func ranks(_ a: SelectionLog.Candidate, below b: SelectionLog.Candidate) -> Bool {
+        (a.worstMargin, a.meanMacroF1) < (b.worstMargin, b.meanMacroF1)
     }
 }

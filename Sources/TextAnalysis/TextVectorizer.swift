@@ -34,12 +34,10 @@ final class TextVectorizer {
             case .stems: countStems(b.index, offset: b.offset)
             case .charNgrams: countCharNgrams(b.index, offset: b.offset)
             case .channel:
-                guard !channel.isEmpty else { continue }
-                var h = FNV64(seed: FeatureBlock.channel.seed)
-                h.add(channel)
-                count(h.value, b.index, offset: b.offset)
+                guard let h = FeatureBlock.channelHash(channel) else { continue }
+                count(h, b.index, offset: b.offset)
             case .rubric:
-                guard let h = Rubric.featureHash(channel: channel, rubric: rubric) else { continue }
+                guard let h = FeatureBlock.rubricHash(channel: channel, rubric: rubric) else { continue }
                 count(h, b.index, offset: b.offset)
             }
             touched.sort()

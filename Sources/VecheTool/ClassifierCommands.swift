@@ -35,16 +35,14 @@ struct ClassifierSelect: ParsableCommand {
         print("train \(splits.train.count) rows, validation \(splits.validation.count) rows (test not loaded)")
         let baseline = try BaselineRunner(script: paths.baselineScript).predictions(splits: splits, fit: [.train], predict: [.validation], log: progress)
         let train = try FeatureCache(rows: splits.train), validation = try FeatureCache(rows: splits.validation)
-        let log = try ModelSelection.run(candidates: candidates, train: train, validation: validation, baseline: baseline,
-                                         baselineName: BaselineRunner.name, splits: splits.settings, log: progress)
+        let (log, chosenModel) = try ModelSelection.run(candidates: candidates, train: train, validation: validation, baseline: baseline,
+                                                        baselineName: BaselineRunner.name, splits: splits.settings, log: progress)
         try log.save(to: URL(fileURLWithPath: paths.selectionLog))
         print(log.render(), terminator: "")
-        if log.chosenCandidate.config.blocks.contains(.rubric) {
+        if let model = chosenModel, model.features.blocks.contains(where: { $0.kind == .rubric }) {
             // Not a selection criterion (the baseline is the text-only one): the like-for-like comparison.
             let given = try BaselineRunner(script: paths.baselineScript, metadata: true)
                 .predictions(splits: splits, fit: [.train], predict: [.validation], log: progress)
-            let chosen = log.chosenCandidate
-            let (model, _) = ClassifierTrainer.fit(chosen.config, train: train, calibrated: chosen.calibration, log: progress)
             let run = try ModelRun(model: model, rows: validation.rows)
             let table = SideBySide(rows: validation.rows, project: run.predictions, baseline: given, resamples: 1000)
             print(table.render(title: "Validation: the chosen candidate vs \(BaselineRunner.metadataName)"))

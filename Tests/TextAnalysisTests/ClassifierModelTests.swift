@@ -127,7 +127,7 @@ import Testing
         let plain = try AppealClassifier(model: ClassifierTrainer.fit(config, train: try FeatureCache(rows: rows)).model)
         #expect(plain.classify("мусор", channel: "portal", rubric: "Дом") == plain.classify("мусор", channel: "portal", rubric: "Улица"))
         // A category code in topic_hint is the citizen's choice, not a rubric; other hints are.
-        #expect(Rubric.of(topicHint: "roads.potholes") == "" && Rubric.of(topicHint: "Двор") == "Двор")
+        #expect(Taxonomy.rubric(topicHint: "roads.potholes") == "" && Taxonomy.rubric(topicHint: "Двор") == "Двор")
     }
 
     /// Selection records written before `balanceScope`, `categoryC`, `recencyHalfLifeDays` and `rubricDropout` existed
