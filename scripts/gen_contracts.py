@@ -140,6 +140,69 @@ def gen_enum(ns, e, out):
     out.append("")
 
 
+def json_writer(out, signature, fields, line_of):
+    """A JSON writer function: one line per field, keys in sorted order (JSONEncoder's .sortedKeys)."""
+    out.append(f"    {signature} {{")
+    out.append("        w.open()")
+    if fields:
+        out.append("        var first = true")
+    for fld in sorted(fields, key=lambda x: x[6].strip('`').encode()):
+        out.append("        " + line_of(fld, fld[6].strip('`')))
+    out.append("        w.close()")
+    out.append("    }")
+
+
+def swift_json_line(fld, key):
+    """Writes a field of the Swift value."""
+    f, kind, rep, stype, default, base, sw = fld
+    if kind == "message":
+        one = "try v.writeJSON(to: &w)"
+    elif kind == "string":
+        one = "w.string(v)"
+    elif kind == "enum":
+        one = "w.string(v.name)"
+    elif kind == "bool":
+        one = "w.bool(v)"
+    elif base in ("Double", "Float"):
+        one = "try w.floating(v)"
+    else:
+        one = "w.integer(v)"
+    if rep:
+        t = "try " if one.startswith("try ") else ""
+        return f'w.key("{key}", &first); {t}w.array(self.{sw}) {{ w, v in {one} }}'
+    if stype.endswith("?"):
+        return f'if let v = self.{sw} {{ w.key("{key}", &first); {one} }}'
+    direct = one.replace("(v)", f"(self.{sw})").replace("v.", f"self.{sw}.")
+    return f'w.key("{key}", &first); {direct}'
+
+
+def c_json_line(m, fld, key):
+    """Writes a field of the unpacked C struct `c`, the same bytes as swift_json_line gives for its decoded value."""
+    f, kind, rep, stype, default, base, sw = fld
+    cf = f.name
+    if kind == "message":
+        one = f"if let v {{ try {base}.writeJSON(c: v.pointee, to: &w) }} else {{ try {base}().writeJSON(to: &w) }}"
+    elif kind == "string":
+        one = "w.cString(v)"
+    elif kind == "enum":
+        one = f"w.string({base}(protoRawValue: Int32(truncatingIfNeeded: v.rawValue)).name)"
+    elif kind == "bool":
+        one = "w.bool(v != 0)"
+    elif kind == "bytes":
+        raise SystemExit(f"{m.name}.{f.name}: bytes fields have no JSON form in the contracts yet")
+    elif base in ("Double", "Float"):
+        one = "try w.floating(v)"
+    else:
+        one = "w.integer(v)"
+    if rep:
+        t = "try " if "try " in one else ""
+        return f'w.key("{key}", &first); {t}w.cArray(c.{cf}, c.n_{cf}) {{ w, v in {one} }}'
+    if kind == "message":
+        return f'if let v = c.{cf} {{ w.key("{key}", &first); try {base}.writeJSON(c: v.pointee, to: &w) }}'
+    direct = one.replace("(v)", f"(c.{cf})").replace("(v ", f"(c.{cf} ").replace("v.rawValue", f"c.{cf}.rawValue")
+    return f'w.key("{key}", &first); {direct}'
+
+
 def gen_message(reg, pkg, m, out):
     ns = swift_namespace(pkg)
     ctype = c_type(pkg, m.name)
@@ -202,34 +265,7 @@ def gen_message(reg, pkg, m, out):
     out.append("")
     # Direct JSON: the bytes of JSONEncoder with .sortedKeys and .withoutEscapingSlashes, keys in sorted order here.
     out.append(f"extension {ns}.{m.name}: ProtoJSONWritable {{")
-    out.append("    public func writeJSON(to w: inout ProtoJSONWriter) throws {")
-    out.append("        w.open()")
-    if fields:
-        out.append("        var first = true")
-    for f, kind, rep, stype, default, base, sw in sorted(fields, key=lambda x: x[6].strip('`').encode()):
-        key = sw.strip('`')
-        if kind == "message":
-            one = "try v.writeJSON(to: &w)"
-        elif kind == "string":
-            one = "w.string(v)"
-        elif kind == "enum":
-            one = "w.string(v.name)"
-        elif kind == "bool":
-            one = "w.bool(v)"
-        elif base in ("Double", "Float"):
-            one = "try w.floating(v)"
-        else:
-            one = "w.integer(v)"
-        if rep:
-            t = "try " if one.startswith("try ") else ""
-            out.append(f'        w.key("{key}", &first); {t}w.array(self.{sw}) {{ w, v in {one} }}')
-        elif stype.endswith("?"):
-            out.append(f'        if let v = self.{sw} {{ w.key("{key}", &first); {one} }}')
-        else:
-            direct = one.replace("(v)", f"(self.{sw})").replace("v.", f"self.{sw}.")
-            out.append(f'        w.key("{key}", &first); {direct}')
-    out.append("        w.close()")
-    out.append("    }")
+    json_writer(out, "public func writeJSON(to w: inout ProtoJSONWriter) throws", fields, swift_json_line)
     out.append("}")
     out.append("")
     # C bridge
@@ -272,6 +308,10 @@ def gen_message(reg, pkg, m, out):
             else:
                 out.append(f"        self.{sw} = c.{cf}")
     out.append("    }")
+    # Direct JSON of an unpacked C message (the gateway's replies): the same bytes as writeJSON of the decoded
+    # value, read from the C struct without making Swift values.
+    json_writer(out, "public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws", fields,
+                lambda fld, key: c_json_line(m, fld, key))
     out.append("    public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {")
     for f, kind, rep, stype, default, base, sw in fields:
         cf = f.name

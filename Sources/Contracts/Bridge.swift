@@ -7,6 +7,8 @@ public protocol ProtoMessage: Sendable, Hashable, Codable, ProtoJSONWritable {
     init()
     func serializedBytes() -> [UInt8]
     init(serializedBytes: [UInt8]) throws
+    /// The JSON of the message whose wire form is `bytes`, without decoding it into a value first.
+    static func json(serializedBytes: [UInt8]) throws -> [UInt8]
 }
 
 /// A proto enum. Unknown wire values decode to `defaultValue` (the *_UNSPECIFIED case).
@@ -19,9 +21,15 @@ public protocol ProtoEnum: RawRepresentable, Sendable, Hashable, CaseIterable, C
 extension ProtoEnum {
     public init(protoRawValue: Int32) { self = Self(rawValue: protoRawValue) ?? Self.defaultValue }
 
+    /// The case called `name`, in any letter case. Names as stored (lower case) match without lower-casing first:
+    /// AppealService reads two enums for each row of a list page.
     public init?(name: String) {
+        if let match = Self.allCases.first(where: { $0.name == name }) {
+            self = match
+            return
+        }
         let wanted = name.lowercased()
-        guard let match = Self.allCases.first(where: { $0.name == wanted }) else { return nil }
+        guard wanted != name, let match = Self.allCases.first(where: { $0.name == wanted }) else { return nil }
         self = match
     }
 
@@ -61,6 +69,8 @@ public protocol CMessageBridge {
     static func cFree(_ p: UnsafeMutablePointer<CType>)
     init(c: CType)
     func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena)
+    /// Writes the JSON of an unpacked message: the bytes `writeJSON(to:)` gives for `init(c:)` of it.
+    static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws
 }
 
 extension ProtoMessage where Self: CMessageBridge {
@@ -79,6 +89,23 @@ extension ProtoMessage where Self: CMessageBridge {
     /// Decodes the wire form. String fields with a NUL character or invalid UTF-8 are refused with
     /// `ProtoTextError` (protobuf-c would truncate them at the NUL).
     public init(serializedBytes bytes: [UInt8]) throws {
+        self = try Self.withUnpacked(bytes) { Self(c: $0.pointee) }
+    }
+
+    /// The JSON of the message whose wire form is `bytes` (what `ProtoJSONWriter.encode` writes for
+    /// `init(serializedBytes:)` of them, refusing the same input), written from the unpacked C struct: no Swift
+    /// value is made. The gateway passes list pages and appeals through this way.
+    public static func json(serializedBytes bytes: [UInt8]) throws -> [UInt8] {
+        try withUnpacked(bytes) { p in
+            // JSON of a contract message is rarely more than twice its wire size (field names, escapes).
+            var w = ProtoJSONWriter(capacity: max(4096, 2 * bytes.count))
+            try writeJSON(c: p.pointee, to: &w)
+            return w.bytes
+        }
+    }
+
+    /// Unpacks `bytes` with protobuf-c and checks every string field (`WireText`) before `body` reads the struct.
+    static func withUnpacked<T>(_ bytes: [UInt8], _ body: (UnsafeMutablePointer<CType>) throws -> T) throws -> T {
         let unpacked = bytes.withUnsafeBufferPointer { Self.cUnpack($0.count, $0.baseAddress) }
         guard let p = unpacked else { throw ProtoDecodingError(messageType: Self.protoName, byteCount: bytes.count) }
         defer { Self.cFree(p) }
@@ -90,7 +117,7 @@ extension ProtoMessage where Self: CMessageBridge {
                 throw ProtoDecodingError(messageType: Self.protoName, byteCount: bytes.count)
             }
         }
-        self.init(c: p.pointee)
+        return try body(p)
     }
 }
 

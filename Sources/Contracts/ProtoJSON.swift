@@ -78,27 +78,80 @@ public struct ProtoJSONWriter {
     private static let hex: [UInt8] = Array("0123456789abcdef".utf8)
 
     public mutating func string(_ value: String) {
-        bytes.append(UInt8(ascii: "\""))
         var value = value
-        value.withUTF8 { utf8 in
-            var start = 0
-            for (i, b) in utf8.enumerated() where b < 0x20 || b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") {
-                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[start..<i]))
-                start = i + 1
-                bytes.append(UInt8(ascii: "\\"))
-                switch b {
-                case UInt8(ascii: "\""), UInt8(ascii: "\\"): bytes.append(b)
-                case 0x08: bytes.append(UInt8(ascii: "b"))
-                case 0x0C: bytes.append(UInt8(ascii: "f"))
-                case 0x0A: bytes.append(UInt8(ascii: "n"))
-                case 0x0D: bytes.append(UInt8(ascii: "r"))
-                case 0x09: bytes.append(UInt8(ascii: "t"))
-                default:
-                    bytes.append(contentsOf: [UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"), Self.hex[Int(b >> 4)], Self.hex[Int(b & 0xF)]])
-                }
+        value.withUTF8 { text($0) }
+    }
+
+    /// A string of an unpacked protobuf-c message, written from its bytes without making a `String` (nil: the empty
+    /// string, as `CBridge.string` reads it). The message's wire form must have passed `WireText`: UTF-8 without
+    /// NUL, so the C string is the whole value.
+    public mutating func cString(_ p: UnsafeMutablePointer<CChar>?) {
+        guard let p else { return text(UnsafeBufferPointer(start: nil, count: 0)) }
+        let n = strlen(p)
+        p.withMemoryRebound(to: UInt8.self, capacity: n) { text(UnsafeBufferPointer(start: $0, count: n)) }
+    }
+
+    /// A repeated field of an unpacked protobuf-c message (`n` elements at `p`) as a JSON array.
+    public mutating func cArray<C>(_ p: UnsafeMutablePointer<C>?, _ n: Int, _ each: (inout ProtoJSONWriter, C) throws -> Void) rethrows {
+        bytes.append(UInt8(ascii: "["))
+        if let p, n > 0 {
+            for i in 0..<n {
+                if i > 0 { bytes.append(UInt8(ascii: ",")) }
+                try each(&self, p[i])
             }
-            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[start...]))
         }
+        bytes.append(UInt8(ascii: "]"))
+    }
+
+    /// UTF-8 text as a JSON string. Runs of bytes that need no escape are found eight bytes at a time (a list page
+    /// is mostly Cyrillic text, none of which is escaped) and appended at once.
+    mutating func text(_ utf8: UnsafeBufferPointer<UInt8>) {
+        bytes.append(UInt8(ascii: "\""))
+        var start = 0
+        for i in Self.escapes(utf8) {
+            let b = utf8[i]
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[start..<i]))
+            start = i + 1
+            bytes.append(UInt8(ascii: "\\"))
+            switch b {
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"): bytes.append(b)
+            case 0x08: bytes.append(UInt8(ascii: "b"))
+            case 0x0C: bytes.append(UInt8(ascii: "f"))
+            case 0x0A: bytes.append(UInt8(ascii: "n"))
+            case 0x0D: bytes.append(UInt8(ascii: "r"))
+            case 0x09: bytes.append(UInt8(ascii: "t"))
+            default:
+                bytes.append(contentsOf: [UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"), Self.hex[Int(b >> 4)], Self.hex[Int(b & 0xF)]])
+            }
+        }
+        bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[start...]))
         bytes.append(UInt8(ascii: "\""))
     }
+
+    /// The positions of the bytes JSON must escape (`"`, `\\`, control characters), in order.
+    static func escapes(_ utf8: UnsafeBufferPointer<UInt8>) -> [Int] {
+        var out: [Int] = []
+        guard let base = UnsafeRawPointer(utf8.baseAddress) else { return out }
+        let n = utf8.count
+        var i = 0
+        while i + 8 <= n {
+            let v = base.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+            // Some byte below 0x20, or equal to `"` or `\\` (the "has a byte less than / equal to" tests; every such
+            // byte is ASCII, so `~v` keeps its high bit). It never misses one; a false alarm only costs the byte check.
+            let ones: UInt64 = 0x0101_0101_0101_0101, high: UInt64 = 0x8080_8080_8080_8080
+            let quote = v ^ (ones &* 0x22), backslash = v ^ (ones &* 0x5C)
+            let hit = ((v &- ones &* 0x20) | (quote &- ones) | (backslash &- ones)) & ~v & high
+            if hit != 0 {
+                for k in i..<(i + 8) where Self.needsEscape(utf8[k]) { out.append(k) }
+            }
+            i += 8
+        }
+        while i < n {
+            if Self.needsEscape(utf8[i]) { out.append(i) }
+            i += 1
+        }
+        return out
+    }
+
+    static func needsEscape(_ b: UInt8) -> Bool { b < 0x20 || b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") }
 }

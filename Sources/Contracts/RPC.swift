@@ -209,15 +209,32 @@ public struct CredentialedTransport: RPCTransport {
 
 extension RPCTransport {
     public func unary<M: RPCMethod>(_ method: M.Type, _ input: M.Input, options: CallOptions) async throws -> M.Output {
-        var headers = options.metadata
-        let deadline = Date().addingTimeInterval(Double(options.timeout.components.seconds) + Double(options.timeout.components.attoseconds) / 1e18)
-        headers[RPCHeader.deadline] = String(Int64(deadline.timeIntervalSince1970 * 1000))
-        let reply = try await request(subject: M.subject, payload: input.serializedBytes(), headers: headers, timeout: options.timeout)
+        let reply = try await replyBytes(M.self, input, options: options)
         do {
             return try M.Output(serializedBytes: reply)
         } catch {
             throw RPCError.internalError("\(M.subject): \(error)")
         }
+    }
+
+    /// A unary call whose reply is wanted as JSON (the gateway's answer): the reply's wire form is written as JSON
+    /// straight from protobuf-c's struct (`ProtoMessage.json(serializedBytes:)`), the same bytes as encoding the
+    /// decoded reply, without making its Swift value.
+    public func unaryJSON<M: RPCMethod>(_ method: M.Type, _ input: M.Input, options: CallOptions) async throws -> [UInt8] {
+        let reply = try await replyBytes(M.self, input, options: options)
+        do {
+            return try M.Output.json(serializedBytes: reply)
+        } catch {
+            throw RPCError.internalError("\(M.subject): \(error)")
+        }
+    }
+
+    /// The reply's wire bytes, the call's deadline sent along as a header.
+    private func replyBytes<M: RPCMethod>(_ method: M.Type, _ input: M.Input, options: CallOptions) async throws -> [UInt8] {
+        var headers = options.metadata
+        let deadline = Date().addingTimeInterval(Double(options.timeout.components.seconds) + Double(options.timeout.components.attoseconds) / 1e18)
+        headers[RPCHeader.deadline] = String(Int64(deadline.timeIntervalSince1970 * 1000))
+        return try await request(subject: M.subject, payload: input.serializedBytes(), headers: headers, timeout: options.timeout)
     }
 }
 

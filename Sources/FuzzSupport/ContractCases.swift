@@ -14,6 +14,9 @@ import GatewayRequests
 ///   (`checkTexts`): what passes carries no U+0000 anywhere, and decode → encode → decode is stable.
 /// * `url/gateway.url` — a request URL through the gateway's input hygiene (`RequestText.problem(inURL:)`).
 ///
+/// Every decoded message's JSON is also written from its wire form (`json(serializedBytes:)`, the gateway's
+/// pass-through of replies) and must be the same bytes.
+///
 /// Protobuf decoding includes the service side's text check (`WireText`: no NUL, only UTF-8), so the round
 /// trips also prove that what a service accepts is stored as sent.
 public enum ContractFuzzCases {
@@ -73,6 +76,10 @@ public enum ContractFuzzCases {
         guard let direct = try? ProtoJSONWriter.encode(m), let reference = try? ProtoJSONWriter.matchingEncoder.encode(m),
               direct == Array(reference) else {
             throw FuzzViolation("direct JSON (ProtoJSONWriter) differs from JSONEncoder's")
+        }
+        // The JSON written from the wire form (the gateway's pass-through of replies) is the same again.
+        guard let fromWire = try? M.json(serializedBytes: wire), fromWire == direct else {
+            throw FuzzViolation("JSON written from the wire form differs from the decoded value's")
         }
         let back: M
         do { back = try JSONDecoder().decode(M.self, from: json) } catch { throw FuzzViolation("own JSON does not decode: \(error)") }

@@ -37,6 +37,12 @@ struct EncodedJSON: ResponseGenerator, Sendable {
         self.status = status
     }
 
+    /// JSON already written (a reply passed through as JSON: `RPCTransport.unaryJSON`).
+    init(json: [UInt8], status: HTTPResponse.Status = .ok) {
+        bytes = ByteBuffer(bytes: json)
+        self.status = status
+    }
+
     func response(from request: Request, context: some RequestContext) throws -> Response {
         var headers = HTTPFields()
         headers[.contentType] = "application/json; charset=utf-8"

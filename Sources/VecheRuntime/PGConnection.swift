@@ -241,7 +241,8 @@ public final class PGConnection {
 
     private func consume(_ res: OpaquePointer?, allowCopyIn: Bool = false, mayHaveCommitted: Bool = false) throws -> PGResult {
         guard let res else { throw lastError("no result", mayHaveCommitted: mayHaveCommitted) }
-        defer { if !(allowCopyIn && PQresultStatus(res) == PGRES_COPY_IN) { PQclear(res) } }
+        var clearOnExit = true
+        defer { if clearOnExit, !(allowCopyIn && PQresultStatus(res) == PGRES_COPY_IN) { PQclear(res) } }
         let status = PQresultStatus(res)
         switch status {
         case PGRES_COMMAND_OK, PGRES_TUPLES_OK, PGRES_EMPTY_QUERY:
@@ -262,33 +263,13 @@ public final class PGConnection {
             throw PGError(sqlState: state.isEmpty && lost ? "08006" : state, message: message, detail: field(detail),
                           constraint: field(constraint), connectionLost: lost, outcomeUnknown: lost && mayHaveCommitted)
         }
-        let nRows = Int(PQntuples(res)), nCols = Int(PQnfields(res))
-        var columns: [String: Int] = [:]
-        for c in 0..<nCols {
-            if let n = PQfname(res, Int32(c)) { columns[String(cString: n)] = c }
-        }
-        var rows: [PGRow] = []
-        rows.reserveCapacity(nRows)
-        for r in 0..<nRows {
-            var values: [String?] = []
-            values.reserveCapacity(nCols)
-            for c in 0..<nCols {
-                if PQgetisnull(res, Int32(r), Int32(c)) == 1 {
-                    values.append(nil)
-                } else if let v = PQgetvalue(res, Int32(r), Int32(c)) {
-                    // The length libpq already knows (no strlen); text values hold no NUL.
-                    let length = Int(PQgetlength(res, Int32(r), Int32(c)))
-                    values.append(v.withMemoryRebound(to: UInt8.self, capacity: length) {
-                        String(decoding: UnsafeBufferPointer(start: $0, count: length), as: UTF8.self)
-                    })
-                } else {
-                    values.append(nil)
-                }
-            }
-            rows.append(PGRow(values: values, columns: columns))
-        }
         let affected = PQcmdTuples(res).map { Int(String(cString: $0)) ?? 0 } ?? 0
-        return PGResult(rows: rows, affectedRows: affected)
+        let nRows = PQntuples(res)
+        guard nRows > 0 else { return PGResult(rows: [], affectedRows: affected) }
+        // The rows read the result in place and clear it when the last of them goes.
+        clearOnExit = false
+        let storage = PGResultStorage(taking: res)
+        return PGResult(rows: (0..<nRows).map { PGRow(storage: storage, row: $0) }, affectedRows: affected)
     }
 }
 

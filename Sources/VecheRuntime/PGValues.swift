@@ -1,28 +1,5 @@
 import Foundation
 
-/// One result row, copied out of libpq (Sendable; the PGresult is already cleared).
-public struct PGRow: Sendable {
-    let values: [String?]
-    let columns: [String: Int]
-
-    public subscript(_ name: String) -> String? {
-        guard let i = columns[name], i < values.count else { return nil }
-        return values[i]
-    }
-
-    public func string(_ name: String) -> String { self[name] ?? "" }
-    public func int(_ name: String) -> Int64 { self[name].flatMap { Int64($0) } ?? 0 }
-    public func int32(_ name: String) -> Int32 { self[name].flatMap { Int32($0) } ?? 0 }
-    public func double(_ name: String) -> Double { self[name].flatMap { Double($0) } ?? 0 }
-    public func bool(_ name: String) -> Bool { self[name] == "t" }
-    public func date(_ name: String) -> Date? { self[name].flatMap(PGTime.parse) }
-    /// timestamptz as Unix epoch milliseconds, 0 when NULL.
-    public func epochMs(_ name: String) -> Int64 { date(name).map { Int64(($0.timeIntervalSince1970 * 1000).rounded()) } ?? 0 }
-    public func isNull(_ name: String) -> Bool { self[name] == nil }
-    /// A text[] column.
-    public func stringArray(_ name: String) -> [String] { PGArray.parse(self[name] ?? "") }
-}
-
 /// The rows of one statement and its affected-row count.
 public struct PGResult: Sendable {
     public var rows: [PGRow]
@@ -56,7 +33,12 @@ public enum PGTime {
 
     /// Parses PostgreSQL's ISO output "2026-11-23 16:11:30.123456+00" (session TimeZone=UTC).
     public static func parse(_ s: String) -> Date? {
-        let u = Array(s.utf8)
+        var s = s
+        return s.withUTF8 { parse(bytes: $0) }
+    }
+
+    /// `parse` over the text's UTF-8 bytes (a result value read in place from libpq).
+    static func parse(bytes u: UnsafeBufferPointer<UInt8>) -> Date? {
         func num(_ from: Int, _ len: Int) -> Int? {
             guard from + len <= u.count else { return nil }
             var v = 0

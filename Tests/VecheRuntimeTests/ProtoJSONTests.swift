@@ -11,6 +11,11 @@ struct ProtoJSONTests {
         Array(try ProtoJSONWriter.matchingEncoder.encode(m))
     }
 
+    /// The JSON the gateway writes from a reply's wire form, without decoding it (`json(serializedBytes:)`).
+    static func fromWire<M: ProtoMessage>(_ m: M) throws -> [UInt8] {
+        try M.json(serializedBytes: m.serializedBytes())
+    }
+
     @Test("escapes and unescaped characters: control characters, quotes, backslash, slash, Cyrillic, emoji, U+2028")
     func textsAreWrittenAsJSONEncoderWritesThem() throws {
         let controls = String(decoding: (0..<0x20).map { UInt8($0) }, as: UTF8.self)
@@ -23,7 +28,39 @@ struct ProtoJSONTests {
             a.attachmentUrls = [text, "x"]
             a.author = CommonV1.Person(fullName: text, email: "a@b.ru")
             #expect(try ProtoJSONWriter.encode(a) == Self.reference(a), "«\(text.prefix(40))»")
+            if !text.utf8.contains(0) {  // a contract string on the wire carries no NUL
+                #expect(try Self.fromWire(a) == Self.reference(a), "«\(text.prefix(40))»")
+            }
         }
+    }
+
+    @Test("every character JSON escapes, at every position of the eight-byte blocks the writer scans, among ASCII and Cyrillic")
+    func escapesAreFoundWhereverTheyFall() throws {
+        let specials = ["\"", "\\", "\n", "\u{0}", "\u{1F}", "\u{7F}", "/"]
+        for filler in ["a", "я"] {
+            for special in specials {
+                for position in 0..<20 {
+                    let text = String(repeating: filler, count: position) + special + String(repeating: filler, count: 19 - position)
+                    var a = AppealV1.Appeal()
+                    a.title = text
+                    #expect(try ProtoJSONWriter.encode(a) == Self.reference(a), "\(filler) \(special.unicodeScalars.first!.value) at \(position)")
+                    if !special.utf8.contains(0) {  // a contract string on the wire carries no NUL
+                        #expect(try Self.fromWire(a) == Self.reference(a), "\(filler) \(special.unicodeScalars.first!.value) at \(position)")
+                    }
+                }
+            }
+        }
+    }
+
+    @Test("written from the wire form, text a service could not store is refused as decoding refuses it")
+    func theWireFormsTextIsCheckedBeforeItIsWritten() throws {
+        // Field 8 (text) of an Appeal: a NUL, then bytes that are not UTF-8.
+        for value: [UInt8] in [[0x61, 0x00, 0x62], [0xD0, 0x28], [0xFF]] {
+            let wire: [UInt8] = [0x42, UInt8(value.count)] + value
+            #expect(throws: ProtoTextError.self) { try AppealV1.Appeal(serializedBytes: wire) }
+            #expect(throws: ProtoTextError.self) { try AppealV1.Appeal.json(serializedBytes: wire) }
+        }
+        #expect(throws: ProtoDecodingError.self) { try AppealV1.Appeal.json(serializedBytes: [0x42, 0x05, 0x61]) }
     }
 
     @Test("numbers: integral and fractional doubles, tiny and huge ones, negative zero, 64-bit integers, enums and booleans")
@@ -38,10 +75,13 @@ struct ProtoJSONTests {
             a.status = .inProgress
             a.isPublic = true
             #expect(try ProtoJSONWriter.encode(a) == Self.reference(a), "\(d)")
+            // The wire form has no -0.0 (proto3 leaves a zero out), so compare with the JSON of what it decodes to.
+            #expect(try Self.fromWire(a) == ProtoJSONWriter.encode(AppealV1.Appeal(serializedBytes: a.serializedBytes())), "\(d)")
         }
         var a = AppealV1.Appeal()
         a.classificationConfidence = .nan
         #expect(throws: ProtoJSONNonConformingFloat.self) { try ProtoJSONWriter.encode(a) }
+        #expect(throws: ProtoJSONNonConformingFloat.self) { try Self.fromWire(a) }
     }
 
     @Test("nested and repeated messages, absent optional messages, empty lists")
@@ -57,5 +97,8 @@ struct ProtoJSONTests {
         #expect(try ProtoJSONWriter.encode(list) == Self.reference(list))
         #expect(try ProtoJSONWriter.encode(e) == Self.reference(e))
         #expect(try ProtoJSONWriter.encode(AppealV1.ListAppealsResponse()) == Self.reference(AppealV1.ListAppealsResponse()))
+        #expect(try Self.fromWire(list) == Self.reference(list))
+        #expect(try Self.fromWire(e) == Self.reference(e))
+        #expect(try Self.fromWire(AppealV1.ListAppealsResponse()) == Self.reference(AppealV1.ListAppealsResponse()))
     }
 }

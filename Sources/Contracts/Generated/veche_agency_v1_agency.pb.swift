@@ -129,6 +129,17 @@ extension AgencyV1.Municipality: CMessageBridge {
         self.parentOktmo = CBridge.string(c.parent_oktmo)
         self.center = c.center.map { CommonV1.GeoPoint(c: $0.pointee) }
     }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        if let v = c.center { w.key("center", &first); try CommonV1.GeoPoint.writeJSON(c: v.pointee, to: &w) }
+        w.key("name", &first); w.cString(c.name)
+        w.key("oktmo", &first); w.cString(c.oktmo)
+        w.key("parentOktmo", &first); w.cString(c.parent_oktmo)
+        w.key("population", &first); w.integer(c.population)
+        w.key("type", &first); w.string(AgencyV1.MunicipalityType(protoRawValue: Int32(truncatingIfNeeded: c.type.rawValue)).name)
+        w.close()
+    }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.oktmo = arena.string(oktmo)
         p.pointee.name = arena.string(name)
@@ -194,6 +205,14 @@ extension AgencyV1.SocialAccount: CMessageBridge {
         self.network = CBridge.string(c.network)
         self.handle = CBridge.string(c.handle)
         self.url = CBridge.string(c.url)
+    }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("handle", &first); w.cString(c.handle)
+        w.key("network", &first); w.cString(c.network)
+        w.key("url", &first); w.cString(c.url)
+        w.close()
     }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.network = arena.string(network)
@@ -264,6 +283,15 @@ extension AgencyV1.StaffRole: CMessageBridge {
         self.role = CBridge.string(c.role)
         self.email = CBridge.string(c.email)
         self.phone = CBridge.string(c.phone)
+    }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("email", &first); w.cString(c.email)
+        w.key("person", &first); w.cString(c.person)
+        w.key("phone", &first); w.cString(c.phone)
+        w.key("role", &first); w.cString(c.role)
+        w.close()
     }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.person = arena.string(person)
@@ -392,6 +420,23 @@ extension AgencyV1.Agency: CMessageBridge {
         self.topicCodes = CBridge.array(c.topic_codes, c.n_topic_codes) { CBridge.string($0) }
         self.active = c.active != 0
     }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("active", &first); w.bool(c.active != 0)
+        w.key("email", &first); w.cString(c.email)
+        w.key("id", &first); w.cString(c.id)
+        w.key("kind", &first); w.string(AgencyV1.AgencyKind(protoRawValue: Int32(truncatingIfNeeded: c.kind.rawValue)).name)
+        w.key("municipalityOktmo", &first); w.cString(c.municipality_oktmo)
+        w.key("name", &first); w.cString(c.name)
+        w.key("parentId", &first); w.cString(c.parent_id)
+        w.key("phone", &first); w.cString(c.phone)
+        w.key("shortName", &first); w.cString(c.short_name)
+        w.key("socialAccounts", &first); try w.cArray(c.social_accounts, c.n_social_accounts) { w, v in if let v { try AgencyV1.SocialAccount.writeJSON(c: v.pointee, to: &w) } else { try AgencyV1.SocialAccount().writeJSON(to: &w) } }
+        w.key("staff", &first); try w.cArray(c.staff, c.n_staff) { w, v in if let v { try AgencyV1.StaffRole.writeJSON(c: v.pointee, to: &w) } else { try AgencyV1.StaffRole().writeJSON(to: &w) } }
+        w.key("topicCodes", &first); w.cArray(c.topic_codes, c.n_topic_codes) { w, v in w.cString(v) }
+        w.close()
+    }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.id = arena.string(id)
         p.pointee.name = arena.string(name)
@@ -460,6 +505,13 @@ extension AgencyV1.Category: CMessageBridge {
         self.code = CBridge.string(c.code)
         self.name = CBridge.string(c.name)
     }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("code", &first); w.cString(c.code)
+        w.key("name", &first); w.cString(c.name)
+        w.close()
+    }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.code = arena.string(code)
         p.pointee.name = arena.string(name)
@@ -521,6 +573,14 @@ extension AgencyV1.Topic: CMessageBridge {
         self.code = CBridge.string(c.code)
         self.name = CBridge.string(c.name)
         self.categories = CBridge.array(c.categories, c.n_categories) { $0.map { AgencyV1.Category(c: $0.pointee) } ?? AgencyV1.Category() }
+    }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("categories", &first); try w.cArray(c.categories, c.n_categories) { w, v in if let v { try AgencyV1.Category.writeJSON(c: v.pointee, to: &w) } else { try AgencyV1.Category().writeJSON(to: &w) } }
+        w.key("code", &first); w.cString(c.code)
+        w.key("name", &first); w.cString(c.name)
+        w.close()
     }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.code = arena.string(code)
@@ -606,6 +666,17 @@ extension AgencyV1.RoutingRule: CMessageBridge {
         self.municipalityOktmo = CBridge.string(c.municipality_oktmo)
         self.agencyId = CBridge.string(c.agency_id)
         self.priority = c.priority
+    }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("agencyId", &first); w.cString(c.agency_id)
+        w.key("categoryCode", &first); w.cString(c.category_code)
+        w.key("id", &first); w.cString(c.id)
+        w.key("municipalityOktmo", &first); w.cString(c.municipality_oktmo)
+        w.key("priority", &first); w.integer(c.priority)
+        w.key("topicCode", &first); w.cString(c.topic_code)
+        w.close()
     }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.id = arena.string(id)
@@ -715,6 +786,20 @@ extension AgencyV1.SlaPolicy: CMessageBridge {
         self.businessDayStartMinute = c.business_day_start_minute
         self.businessDayEndMinute = c.business_day_end_minute
     }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("answerDays", &first); w.integer(c.answer_days)
+        w.key("businessDayEndMinute", &first); w.integer(c.business_day_end_minute)
+        w.key("businessDayStartMinute", &first); w.integer(c.business_day_start_minute)
+        w.key("channel", &first); w.cString(c.channel)
+        w.key("extensionDays", &first); w.integer(c.extension_days)
+        w.key("firstReactionWorkingHours", &first); w.integer(c.first_reaction_working_hours)
+        w.key("forwardDays", &first); w.integer(c.forward_days)
+        w.key("registerDays", &first); w.integer(c.register_days)
+        w.key("workingDays", &first); w.bool(c.working_days != 0)
+        w.close()
+    }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.channel = arena.string(channel)
         p.pointee.register_days = registerDays
@@ -798,6 +883,16 @@ extension AgencyV1.CalendarDay: CMessageBridge {
         self.note = CBridge.string(c.note)
         self.kind = CBridge.string(c.kind)
     }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("date", &first); w.cString(c.date)
+        w.key("kind", &first); w.cString(c.kind)
+        w.key("note", &first); w.cString(c.note)
+        w.key("working", &first); w.bool(c.working != 0)
+        w.key("workingHours", &first); w.integer(c.working_hours)
+        w.close()
+    }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.date = arena.string(date)
         p.pointee.working = working ? 1 : 0
@@ -870,6 +965,15 @@ extension AgencyV1.CalendarOverride: CMessageBridge {
         self.note = CBridge.string(c.note)
         self.asHoliday = c.as_holiday != 0
     }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("asHoliday", &first); w.bool(c.as_holiday != 0)
+        w.key("date", &first); w.cString(c.date)
+        w.key("kind", &first); w.cString(c.kind)
+        w.key("note", &first); w.cString(c.note)
+        w.close()
+    }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.date = arena.string(date)
         p.pointee.kind = arena.string(kind)
@@ -908,6 +1012,10 @@ extension AgencyV1.ListMunicipalitiesRequest: CMessageBridge {
     public static func cFree(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__list_municipalities_request__free_unpacked(p, nil) }
     public init(c: CType) {
         self.init()
+    }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        w.close()
     }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
     }
@@ -954,6 +1062,12 @@ extension AgencyV1.ListMunicipalitiesResponse: CMessageBridge {
     public init(c: CType) {
         self.init()
         self.municipalities = CBridge.array(c.municipalities, c.n_municipalities) { $0.map { AgencyV1.Municipality(c: $0.pointee) } ?? AgencyV1.Municipality() }
+    }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("municipalities", &first); try w.cArray(c.municipalities, c.n_municipalities) { w, v in if let v { try AgencyV1.Municipality.writeJSON(c: v.pointee, to: &w) } else { try AgencyV1.Municipality().writeJSON(to: &w) } }
+        w.close()
     }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.n_municipalities = municipalities.count
@@ -1017,6 +1131,14 @@ extension AgencyV1.ListAgenciesRequest: CMessageBridge {
         self.kind = AgencyV1.AgencyKind(protoRawValue: Int32(truncatingIfNeeded: c.kind.rawValue))
         self.topicCode = CBridge.string(c.topic_code)
     }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("kind", &first); w.string(AgencyV1.AgencyKind(protoRawValue: Int32(truncatingIfNeeded: c.kind.rawValue)).name)
+        w.key("municipalityOktmo", &first); w.cString(c.municipality_oktmo)
+        w.key("topicCode", &first); w.cString(c.topic_code)
+        w.close()
+    }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.municipality_oktmo = arena.string(municipalityOktmo)
         p.pointee.kind = Veche__Agency__V1__AgencyKind(rawValue: .init(truncatingIfNeeded: kind.rawValue))
@@ -1066,6 +1188,12 @@ extension AgencyV1.ListAgenciesResponse: CMessageBridge {
         self.init()
         self.agencies = CBridge.array(c.agencies, c.n_agencies) { $0.map { AgencyV1.Agency(c: $0.pointee) } ?? AgencyV1.Agency() }
     }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("agencies", &first); try w.cArray(c.agencies, c.n_agencies) { w, v in if let v { try AgencyV1.Agency.writeJSON(c: v.pointee, to: &w) } else { try AgencyV1.Agency().writeJSON(to: &w) } }
+        w.close()
+    }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.n_agencies = agencies.count
         p.pointee.agencies = arena.messages(agencies)
@@ -1113,6 +1241,12 @@ extension AgencyV1.GetAgencyRequest: CMessageBridge {
     public init(c: CType) {
         self.init()
         self.id = CBridge.string(c.id)
+    }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("id", &first); w.cString(c.id)
+        w.close()
     }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.id = arena.string(id)
@@ -1168,6 +1302,13 @@ extension AgencyV1.GetAgencyResponse: CMessageBridge {
         self.agency = c.agency.map { AgencyV1.Agency(c: $0.pointee) }
         self.children = CBridge.array(c.children, c.n_children) { $0.map { AgencyV1.Agency(c: $0.pointee) } ?? AgencyV1.Agency() }
     }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        if let v = c.agency { w.key("agency", &first); try AgencyV1.Agency.writeJSON(c: v.pointee, to: &w) }
+        w.key("children", &first); try w.cArray(c.children, c.n_children) { w, v in if let v { try AgencyV1.Agency.writeJSON(c: v.pointee, to: &w) } else { try AgencyV1.Agency().writeJSON(to: &w) } }
+        w.close()
+    }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         if let v = agency { p.pointee.agency = arena.message(v) }
         p.pointee.n_children = children.count
@@ -1205,6 +1346,10 @@ extension AgencyV1.ListTopicsRequest: CMessageBridge {
     public static func cFree(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__list_topics_request__free_unpacked(p, nil) }
     public init(c: CType) {
         self.init()
+    }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        w.close()
     }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
     }
@@ -1251,6 +1396,12 @@ extension AgencyV1.ListTopicsResponse: CMessageBridge {
     public init(c: CType) {
         self.init()
         self.topics = CBridge.array(c.topics, c.n_topics) { $0.map { AgencyV1.Topic(c: $0.pointee) } ?? AgencyV1.Topic() }
+    }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("topics", &first); try w.cArray(c.topics, c.n_topics) { w, v in if let v { try AgencyV1.Topic.writeJSON(c: v.pointee, to: &w) } else { try AgencyV1.Topic().writeJSON(to: &w) } }
+        w.close()
     }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.n_topics = topics.count
@@ -1313,6 +1464,14 @@ extension AgencyV1.RouteRequest: CMessageBridge {
         self.topicCode = CBridge.string(c.topic_code)
         self.categoryCode = CBridge.string(c.category_code)
         self.municipalityOktmo = CBridge.string(c.municipality_oktmo)
+    }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("categoryCode", &first); w.cString(c.category_code)
+        w.key("municipalityOktmo", &first); w.cString(c.municipality_oktmo)
+        w.key("topicCode", &first); w.cString(c.topic_code)
+        w.close()
     }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.topic_code = arena.string(topicCode)
@@ -1377,6 +1536,14 @@ extension AgencyV1.RouteResponse: CMessageBridge {
         self.rule = c.rule.map { AgencyV1.RoutingRule(c: $0.pointee) }
         self.specificity = c.specificity
     }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        if let v = c.agency { w.key("agency", &first); try AgencyV1.Agency.writeJSON(c: v.pointee, to: &w) }
+        if let v = c.rule { w.key("rule", &first); try AgencyV1.RoutingRule.writeJSON(c: v.pointee, to: &w) }
+        w.key("specificity", &first); w.integer(c.specificity)
+        w.close()
+    }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         if let v = agency { p.pointee.agency = arena.message(v) }
         if let v = rule { p.pointee.rule = arena.message(v) }
@@ -1426,6 +1593,12 @@ extension AgencyV1.ListRoutingRulesRequest: CMessageBridge {
         self.init()
         self.topicCode = CBridge.string(c.topic_code)
     }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("topicCode", &first); w.cString(c.topic_code)
+        w.close()
+    }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.topic_code = arena.string(topicCode)
     }
@@ -1472,6 +1645,12 @@ extension AgencyV1.ListRoutingRulesResponse: CMessageBridge {
     public init(c: CType) {
         self.init()
         self.rules = CBridge.array(c.rules, c.n_rules) { $0.map { AgencyV1.RoutingRule(c: $0.pointee) } ?? AgencyV1.RoutingRule() }
+    }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("rules", &first); try w.cArray(c.rules, c.n_rules) { w, v in if let v { try AgencyV1.RoutingRule.writeJSON(c: v.pointee, to: &w) } else { try AgencyV1.RoutingRule().writeJSON(to: &w) } }
+        w.close()
     }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.n_rules = rules.count
@@ -1521,6 +1700,12 @@ extension AgencyV1.UpsertRoutingRuleRequest: CMessageBridge {
         self.init()
         self.rule = c.rule.map { AgencyV1.RoutingRule(c: $0.pointee) }
     }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        if let v = c.rule { w.key("rule", &first); try AgencyV1.RoutingRule.writeJSON(c: v.pointee, to: &w) }
+        w.close()
+    }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         if let v = rule { p.pointee.rule = arena.message(v) }
     }
@@ -1568,6 +1753,12 @@ extension AgencyV1.UpsertRoutingRuleResponse: CMessageBridge {
         self.init()
         self.rule = c.rule.map { AgencyV1.RoutingRule(c: $0.pointee) }
     }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        if let v = c.rule { w.key("rule", &first); try AgencyV1.RoutingRule.writeJSON(c: v.pointee, to: &w) }
+        w.close()
+    }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         if let v = rule { p.pointee.rule = arena.message(v) }
     }
@@ -1603,6 +1794,10 @@ extension AgencyV1.GetSlaPoliciesRequest: CMessageBridge {
     public static func cFree(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__get_sla_policies_request__free_unpacked(p, nil) }
     public init(c: CType) {
         self.init()
+    }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        w.close()
     }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
     }
@@ -1656,6 +1851,13 @@ extension AgencyV1.GetSlaPoliciesResponse: CMessageBridge {
         self.init()
         self.policies = CBridge.array(c.policies, c.n_policies) { $0.map { AgencyV1.SlaPolicy(c: $0.pointee) } ?? AgencyV1.SlaPolicy() }
         self.timeZone = CBridge.string(c.time_zone)
+    }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("policies", &first); try w.cArray(c.policies, c.n_policies) { w, v in if let v { try AgencyV1.SlaPolicy.writeJSON(c: v.pointee, to: &w) } else { try AgencyV1.SlaPolicy().writeJSON(to: &w) } }
+        w.key("timeZone", &first); w.cString(c.time_zone)
+        w.close()
     }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.n_policies = policies.count
@@ -1719,6 +1921,14 @@ extension AgencyV1.ComputeDeadlinesRequest: CMessageBridge {
         self.channel = CBridge.string(c.channel)
         self.startMs = c.start_ms
         self.extended = c.extended != 0
+    }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("channel", &first); w.cString(c.channel)
+        w.key("extended", &first); w.bool(c.extended != 0)
+        w.key("startMs", &first); w.integer(c.start_ms)
+        w.close()
     }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.channel = arena.string(channel)
@@ -1804,6 +2014,17 @@ extension AgencyV1.ComputeDeadlinesResponse: CMessageBridge {
         self.policy = c.policy.map { AgencyV1.SlaPolicy(c: $0.pointee) }
         self.timeZone = CBridge.string(c.time_zone)
     }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("answerDueMs", &first); w.integer(c.answer_due_ms)
+        w.key("firstReactionDueMs", &first); w.integer(c.first_reaction_due_ms)
+        w.key("forwardDueMs", &first); w.integer(c.forward_due_ms)
+        if let v = c.policy { w.key("policy", &first); try AgencyV1.SlaPolicy.writeJSON(c: v.pointee, to: &w) }
+        w.key("registerDueMs", &first); w.integer(c.register_due_ms)
+        w.key("timeZone", &first); w.cString(c.time_zone)
+        w.close()
+    }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.register_due_ms = registerDueMs
         p.pointee.forward_due_ms = forwardDueMs
@@ -1855,6 +2076,12 @@ extension AgencyV1.GetCalendarRequest: CMessageBridge {
     public init(c: CType) {
         self.init()
         self.year = c.year
+    }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("year", &first); w.integer(c.year)
+        w.close()
     }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.year = year
@@ -1931,6 +2158,16 @@ extension AgencyV1.GetCalendarResponse: CMessageBridge {
         self.official = c.official != 0
         self.overrides = CBridge.array(c.overrides, c.n_overrides) { $0.map { AgencyV1.CalendarOverride(c: $0.pointee) } ?? AgencyV1.CalendarOverride() }
     }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("days", &first); try w.cArray(c.days, c.n_days) { w, v in if let v { try AgencyV1.CalendarDay.writeJSON(c: v.pointee, to: &w) } else { try AgencyV1.CalendarDay().writeJSON(to: &w) } }
+        w.key("official", &first); w.bool(c.official != 0)
+        w.key("overrides", &first); try w.cArray(c.overrides, c.n_overrides) { w, v in if let v { try AgencyV1.CalendarOverride.writeJSON(c: v.pointee, to: &w) } else { try AgencyV1.CalendarOverride().writeJSON(to: &w) } }
+        w.key("workingDays", &first); w.integer(c.working_days)
+        w.key("workingHours", &first); w.integer(c.working_hours)
+        w.close()
+    }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.n_days = days.count
         p.pointee.days = arena.messages(days)
@@ -1991,6 +2228,13 @@ extension AgencyV1.SetCalendarOverrideRequest: CMessageBridge {
         self.entry = c.entry.map { AgencyV1.CalendarOverride(c: $0.pointee) }
         self.remove = c.remove != 0
     }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        if let v = c.entry { w.key("entry", &first); try AgencyV1.CalendarOverride.writeJSON(c: v.pointee, to: &w) }
+        w.key("remove", &first); w.bool(c.remove != 0)
+        w.close()
+    }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         if let v = entry { p.pointee.entry = arena.message(v) }
         p.pointee.remove = remove ? 1 : 0
@@ -2038,6 +2282,12 @@ extension AgencyV1.SetCalendarOverrideResponse: CMessageBridge {
     public init(c: CType) {
         self.init()
         self.overrides = CBridge.array(c.overrides, c.n_overrides) { $0.map { AgencyV1.CalendarOverride(c: $0.pointee) } ?? AgencyV1.CalendarOverride() }
+    }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("overrides", &first); try w.cArray(c.overrides, c.n_overrides) { w, v in if let v { try AgencyV1.CalendarOverride.writeJSON(c: v.pointee, to: &w) } else { try AgencyV1.CalendarOverride().writeJSON(to: &w) } }
+        w.close()
     }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.n_overrides = overrides.count
@@ -2087,6 +2337,12 @@ extension AgencyV1.UpsertSlaPolicyRequest: CMessageBridge {
         self.init()
         self.policy = c.policy.map { AgencyV1.SlaPolicy(c: $0.pointee) }
     }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        if let v = c.policy { w.key("policy", &first); try AgencyV1.SlaPolicy.writeJSON(c: v.pointee, to: &w) }
+        w.close()
+    }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         if let v = policy { p.pointee.policy = arena.message(v) }
     }
@@ -2133,6 +2389,12 @@ extension AgencyV1.UpsertSlaPolicyResponse: CMessageBridge {
     public init(c: CType) {
         self.init()
         self.policy = c.policy.map { AgencyV1.SlaPolicy(c: $0.pointee) }
+    }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        if let v = c.policy { w.key("policy", &first); try AgencyV1.SlaPolicy.writeJSON(c: v.pointee, to: &w) }
+        w.close()
     }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         if let v = policy { p.pointee.policy = arena.message(v) }
@@ -2251,6 +2513,22 @@ extension AgencyV1.RoleAssignment: CMessageBridge {
         self.grantedAtMs = c.granted_at_ms
         self.note = CBridge.string(c.note)
     }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("agencyId", &first); w.cString(c.agency_id)
+        w.key("channel", &first); w.cString(c.channel)
+        w.key("grantedAtMs", &first); w.integer(c.granted_at_ms)
+        w.key("grantedBy", &first); w.cString(c.granted_by)
+        w.key("id", &first); w.cString(c.id)
+        w.key("note", &first); w.cString(c.note)
+        w.key("principal", &first); w.cString(c.principal)
+        w.key("role", &first); w.cString(c.role)
+        w.key("surveyId", &first); w.cString(c.survey_id)
+        w.key("teamId", &first); w.cString(c.team_id)
+        w.key("topicCode", &first); w.cString(c.topic_code)
+        w.close()
+    }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.id = arena.string(id)
         p.pointee.principal = arena.string(principal)
@@ -2343,6 +2621,17 @@ extension AgencyV1.Grant: CMessageBridge {
         self.teamId = CBridge.string(c.team_id)
         self.channel = CBridge.string(c.channel)
     }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("agencyIds", &first); w.cArray(c.agency_ids, c.n_agency_ids) { w, v in w.cString(v) }
+        w.key("channel", &first); w.cString(c.channel)
+        w.key("role", &first); w.cString(c.role)
+        w.key("surveyId", &first); w.cString(c.survey_id)
+        w.key("teamId", &first); w.cString(c.team_id)
+        w.key("topicCodes", &first); w.cArray(c.topic_codes, c.n_topic_codes) { w, v in w.cString(v) }
+        w.close()
+    }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.role = arena.string(role)
         p.pointee.n_agency_ids = agencyIds.count
@@ -2404,6 +2693,13 @@ extension AgencyV1.ListRoleAssignmentsRequest: CMessageBridge {
         self.principal = CBridge.string(c.principal)
         self.role = CBridge.string(c.role)
     }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("principal", &first); w.cString(c.principal)
+        w.key("role", &first); w.cString(c.role)
+        w.close()
+    }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.principal = arena.string(principal)
         p.pointee.role = arena.string(role)
@@ -2451,6 +2747,12 @@ extension AgencyV1.ListRoleAssignmentsResponse: CMessageBridge {
     public init(c: CType) {
         self.init()
         self.assignments = CBridge.array(c.assignments, c.n_assignments) { $0.map { AgencyV1.RoleAssignment(c: $0.pointee) } ?? AgencyV1.RoleAssignment() }
+    }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("assignments", &first); try w.cArray(c.assignments, c.n_assignments) { w, v in if let v { try AgencyV1.RoleAssignment.writeJSON(c: v.pointee, to: &w) } else { try AgencyV1.RoleAssignment().writeJSON(to: &w) } }
+        w.close()
     }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.n_assignments = assignments.count
@@ -2500,6 +2802,12 @@ extension AgencyV1.AssignRoleRequest: CMessageBridge {
         self.init()
         self.assignment = c.assignment.map { AgencyV1.RoleAssignment(c: $0.pointee) }
     }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        if let v = c.assignment { w.key("assignment", &first); try AgencyV1.RoleAssignment.writeJSON(c: v.pointee, to: &w) }
+        w.close()
+    }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         if let v = assignment { p.pointee.assignment = arena.message(v) }
     }
@@ -2546,6 +2854,12 @@ extension AgencyV1.AssignRoleResponse: CMessageBridge {
     public init(c: CType) {
         self.init()
         self.assignment = c.assignment.map { AgencyV1.RoleAssignment(c: $0.pointee) }
+    }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        if let v = c.assignment { w.key("assignment", &first); try AgencyV1.RoleAssignment.writeJSON(c: v.pointee, to: &w) }
+        w.close()
     }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         if let v = assignment { p.pointee.assignment = arena.message(v) }
@@ -2594,6 +2908,12 @@ extension AgencyV1.RevokeRoleRequest: CMessageBridge {
         self.init()
         self.id = CBridge.string(c.id)
     }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("id", &first); w.cString(c.id)
+        w.close()
+    }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.id = arena.string(id)
     }
@@ -2641,6 +2961,12 @@ extension AgencyV1.RevokeRoleResponse: CMessageBridge {
         self.init()
         self.assignment = c.assignment.map { AgencyV1.RoleAssignment(c: $0.pointee) }
     }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        if let v = c.assignment { w.key("assignment", &first); try AgencyV1.RoleAssignment.writeJSON(c: v.pointee, to: &w) }
+        w.close()
+    }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         if let v = assignment { p.pointee.assignment = arena.message(v) }
     }
@@ -2687,6 +3013,12 @@ extension AgencyV1.ResolveGrantsRequest: CMessageBridge {
     public init(c: CType) {
         self.init()
         self.principal = CBridge.string(c.principal)
+    }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("principal", &first); w.cString(c.principal)
+        w.close()
     }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.principal = arena.string(principal)
@@ -2741,6 +3073,13 @@ extension AgencyV1.ResolveGrantsResponse: CMessageBridge {
         self.init()
         self.principal = CBridge.string(c.principal)
         self.grants = CBridge.array(c.grants, c.n_grants) { $0.map { AgencyV1.Grant(c: $0.pointee) } ?? AgencyV1.Grant() }
+    }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("grants", &first); try w.cArray(c.grants, c.n_grants) { w, v in if let v { try AgencyV1.Grant.writeJSON(c: v.pointee, to: &w) } else { try AgencyV1.Grant().writeJSON(to: &w) } }
+        w.key("principal", &first); w.cString(c.principal)
+        w.close()
     }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.principal = arena.string(principal)
@@ -2854,6 +3193,21 @@ extension AgencyV1.AuditEntry: CMessageBridge {
         self.target = CBridge.string(c.target)
         self.detail = CBridge.string(c.detail)
     }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("action", &first); w.cString(c.action)
+        w.key("actor", &first); w.cString(c.actor)
+        w.key("appealId", &first); w.cString(c.appeal_id)
+        w.key("atMs", &first); w.integer(c.at_ms)
+        w.key("clientId", &first); w.cString(c.client_id)
+        w.key("detail", &first); w.cString(c.detail)
+        w.key("id", &first); w.integer(c.id)
+        w.key("service", &first); w.cString(c.service)
+        w.key("source", &first); w.cString(c.source)
+        w.key("target", &first); w.cString(c.target)
+        w.close()
+    }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.id = id
         p.pointee.at_ms = atMs
@@ -2952,6 +3306,18 @@ extension AgencyV1.QueryAuditRequest: CMessageBridge {
         self.limit = c.limit
         self.beforeId = c.before_id
     }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("action", &first); w.cString(c.action)
+        w.key("actor", &first); w.cString(c.actor)
+        w.key("appealId", &first); w.cString(c.appeal_id)
+        w.key("beforeId", &first); w.integer(c.before_id)
+        w.key("fromMs", &first); w.integer(c.from_ms)
+        w.key("limit", &first); w.integer(c.limit)
+        w.key("toMs", &first); w.integer(c.to_ms)
+        w.close()
+    }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.actor = arena.string(actor)
         p.pointee.appeal_id = arena.string(appealId)
@@ -3012,6 +3378,13 @@ extension AgencyV1.QueryAuditResponse: CMessageBridge {
         self.entries = CBridge.array(c.entries, c.n_entries) { $0.map { AgencyV1.AuditEntry(c: $0.pointee) } ?? AgencyV1.AuditEntry() }
         self.nextBeforeId = c.next_before_id
     }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("entries", &first); try w.cArray(c.entries, c.n_entries) { w, v in if let v { try AgencyV1.AuditEntry.writeJSON(c: v.pointee, to: &w) } else { try AgencyV1.AuditEntry().writeJSON(to: &w) } }
+        w.key("nextBeforeId", &first); w.integer(c.next_before_id)
+        w.close()
+    }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.n_entries = entries.count
         p.pointee.entries = arena.messages(entries)
@@ -3060,6 +3433,12 @@ extension AgencyV1.GetDirectorySnapshotRequest: CMessageBridge {
     public init(c: CType) {
         self.init()
         self.knownRevision = c.known_revision
+    }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("knownRevision", &first); w.integer(c.known_revision)
+        w.close()
     }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.known_revision = knownRevision
@@ -3157,6 +3536,19 @@ extension AgencyV1.GetDirectorySnapshotResponse: CMessageBridge {
         self.calendarOverrides = CBridge.array(c.calendar_overrides, c.n_calendar_overrides) { $0.map { AgencyV1.CalendarOverride(c: $0.pointee) } ?? AgencyV1.CalendarOverride() }
         self.timeZone = CBridge.string(c.time_zone)
     }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("agencies", &first); try w.cArray(c.agencies, c.n_agencies) { w, v in if let v { try AgencyV1.Agency.writeJSON(c: v.pointee, to: &w) } else { try AgencyV1.Agency().writeJSON(to: &w) } }
+        w.key("calendarOverrides", &first); try w.cArray(c.calendar_overrides, c.n_calendar_overrides) { w, v in if let v { try AgencyV1.CalendarOverride.writeJSON(c: v.pointee, to: &w) } else { try AgencyV1.CalendarOverride().writeJSON(to: &w) } }
+        w.key("municipalities", &first); try w.cArray(c.municipalities, c.n_municipalities) { w, v in if let v { try AgencyV1.Municipality.writeJSON(c: v.pointee, to: &w) } else { try AgencyV1.Municipality().writeJSON(to: &w) } }
+        w.key("revision", &first); w.integer(c.revision)
+        w.key("routingRules", &first); try w.cArray(c.routing_rules, c.n_routing_rules) { w, v in if let v { try AgencyV1.RoutingRule.writeJSON(c: v.pointee, to: &w) } else { try AgencyV1.RoutingRule().writeJSON(to: &w) } }
+        w.key("slaPolicies", &first); try w.cArray(c.sla_policies, c.n_sla_policies) { w, v in if let v { try AgencyV1.SlaPolicy.writeJSON(c: v.pointee, to: &w) } else { try AgencyV1.SlaPolicy().writeJSON(to: &w) } }
+        w.key("timeZone", &first); w.cString(c.time_zone)
+        w.key("unchanged", &first); w.bool(c.unchanged != 0)
+        w.close()
+    }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.revision = revision
         p.pointee.unchanged = unchanged ? 1 : 0
@@ -3222,6 +3614,13 @@ extension AgencyV1.DirectoryChanged: CMessageBridge {
         self.init()
         self.revision = c.revision
         self.what = CBridge.string(c.what)
+    }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("revision", &first); w.integer(c.revision)
+        w.key("what", &first); w.cString(c.what)
+        w.close()
     }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.revision = revision
@@ -3306,6 +3705,17 @@ extension AgencyV1.NotificationPreferences: CMessageBridge {
         self.mutedKinds = CBridge.array(c.muted_kinds, c.n_muted_kinds) { CBridge.string($0) }
         self.updatedAtMs = c.updated_at_ms
     }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("email", &first); w.cString(c.email)
+        w.key("messenger", &first); w.cString(c.messenger)
+        w.key("messengerAddress", &first); w.cString(c.messenger_address)
+        w.key("mutedKinds", &first); w.cArray(c.muted_kinds, c.n_muted_kinds) { w, v in w.cString(v) }
+        w.key("principal", &first); w.cString(c.principal)
+        w.key("updatedAtMs", &first); w.integer(c.updated_at_ms)
+        w.close()
+    }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.principal = arena.string(principal)
         p.pointee.email = arena.string(email)
@@ -3358,6 +3768,12 @@ extension AgencyV1.GetNotificationPreferencesRequest: CMessageBridge {
     public init(c: CType) {
         self.init()
         self.principal = CBridge.string(c.principal)
+    }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("principal", &first); w.cString(c.principal)
+        w.close()
     }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.principal = arena.string(principal)
@@ -3413,6 +3829,13 @@ extension AgencyV1.GetNotificationPreferencesResponse: CMessageBridge {
         self.preferences = c.preferences.map { AgencyV1.NotificationPreferences(c: $0.pointee) }
         self.messengers = CBridge.array(c.messengers, c.n_messengers) { CBridge.string($0) }
     }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("messengers", &first); w.cArray(c.messengers, c.n_messengers) { w, v in w.cString(v) }
+        if let v = c.preferences { w.key("preferences", &first); try AgencyV1.NotificationPreferences.writeJSON(c: v.pointee, to: &w) }
+        w.close()
+    }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         if let v = preferences { p.pointee.preferences = arena.message(v) }
         p.pointee.n_messengers = messengers.count
@@ -3462,6 +3885,12 @@ extension AgencyV1.SetNotificationPreferencesRequest: CMessageBridge {
         self.init()
         self.preferences = c.preferences.map { AgencyV1.NotificationPreferences(c: $0.pointee) }
     }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        if let v = c.preferences { w.key("preferences", &first); try AgencyV1.NotificationPreferences.writeJSON(c: v.pointee, to: &w) }
+        w.close()
+    }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         if let v = preferences { p.pointee.preferences = arena.message(v) }
     }
@@ -3508,6 +3937,12 @@ extension AgencyV1.SetNotificationPreferencesResponse: CMessageBridge {
     public init(c: CType) {
         self.init()
         self.preferences = c.preferences.map { AgencyV1.NotificationPreferences(c: $0.pointee) }
+    }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        if let v = c.preferences { w.key("preferences", &first); try AgencyV1.NotificationPreferences.writeJSON(c: v.pointee, to: &w) }
+        w.close()
     }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         if let v = preferences { p.pointee.preferences = arena.message(v) }
@@ -3562,6 +3997,13 @@ extension AgencyV1.EscalationLevel: CMessageBridge {
         self.init()
         self.role = CBridge.string(c.role)
         self.delaySeconds = c.delay_seconds
+    }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("delaySeconds", &first); w.integer(c.delay_seconds)
+        w.key("role", &first); w.cString(c.role)
+        w.close()
     }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.role = arena.string(role)
@@ -3618,6 +4060,13 @@ extension AgencyV1.EscalationChain: CMessageBridge {
         self.topicCode = CBridge.string(c.topic_code)
         self.levels = CBridge.array(c.levels, c.n_levels) { $0.map { AgencyV1.EscalationLevel(c: $0.pointee) } ?? AgencyV1.EscalationLevel() }
     }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("levels", &first); try w.cArray(c.levels, c.n_levels) { w, v in if let v { try AgencyV1.EscalationLevel.writeJSON(c: v.pointee, to: &w) } else { try AgencyV1.EscalationLevel().writeJSON(to: &w) } }
+        w.key("topicCode", &first); w.cString(c.topic_code)
+        w.close()
+    }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.topic_code = arena.string(topicCode)
         p.pointee.n_levels = levels.count
@@ -3655,6 +4104,10 @@ extension AgencyV1.ListEscalationChainsRequest: CMessageBridge {
     public static func cFree(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__list_escalation_chains_request__free_unpacked(p, nil) }
     public init(c: CType) {
         self.init()
+    }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        w.close()
     }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
     }
@@ -3701,6 +4154,12 @@ extension AgencyV1.ListEscalationChainsResponse: CMessageBridge {
     public init(c: CType) {
         self.init()
         self.chains = CBridge.array(c.chains, c.n_chains) { $0.map { AgencyV1.EscalationChain(c: $0.pointee) } ?? AgencyV1.EscalationChain() }
+    }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("chains", &first); try w.cArray(c.chains, c.n_chains) { w, v in if let v { try AgencyV1.EscalationChain.writeJSON(c: v.pointee, to: &w) } else { try AgencyV1.EscalationChain().writeJSON(to: &w) } }
+        w.close()
     }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.n_chains = chains.count
@@ -3750,6 +4209,12 @@ extension AgencyV1.SetEscalationChainRequest: CMessageBridge {
         self.init()
         self.chain = c.chain.map { AgencyV1.EscalationChain(c: $0.pointee) }
     }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        if let v = c.chain { w.key("chain", &first); try AgencyV1.EscalationChain.writeJSON(c: v.pointee, to: &w) }
+        w.close()
+    }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         if let v = chain { p.pointee.chain = arena.message(v) }
     }
@@ -3796,6 +4261,12 @@ extension AgencyV1.SetEscalationChainResponse: CMessageBridge {
     public init(c: CType) {
         self.init()
         self.chain = c.chain.map { AgencyV1.EscalationChain(c: $0.pointee) }
+    }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        if let v = c.chain { w.key("chain", &first); try AgencyV1.EscalationChain.writeJSON(c: v.pointee, to: &w) }
+        w.close()
     }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         if let v = chain { p.pointee.chain = arena.message(v) }
@@ -3906,6 +4377,21 @@ extension AgencyV1.BlockPeriodWorkload: CMessageBridge {
         self.medianHoursInWork = c.median_hours_in_work
         self.activeExecutors = c.active_executors
         self.answersPerExecutor = c.answers_per_executor
+    }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("activeExecutors", &first); w.integer(c.active_executors)
+        w.key("answered", &first); w.integer(c.answered)
+        w.key("answersPerExecutor", &first); try w.floating(c.answers_per_executor)
+        w.key("backlogAtEnd", &first); w.integer(c.backlog_at_end)
+        w.key("incoming", &first); w.integer(c.incoming)
+        w.key("incomingByChannel", &first); try w.cArray(c.incoming_by_channel, c.n_incoming_by_channel) { w, v in if let v { try CommonV1.KeyValue.writeJSON(c: v.pointee, to: &w) } else { try CommonV1.KeyValue().writeJSON(to: &w) } }
+        w.key("medianHoursInWork", &first); try w.floating(c.median_hours_in_work)
+        w.key("periodEndMs", &first); w.integer(c.period_end_ms)
+        w.key("periodStartMs", &first); w.integer(c.period_start_ms)
+        w.key("topicCode", &first); w.cString(c.topic_code)
+        w.close()
     }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.topic_code = arena.string(topicCode)
@@ -4020,6 +4506,20 @@ extension AgencyV1.BlockStaffing: CMessageBridge {
         self.recorded = c.recorded
         self.recommendation = CBridge.string(c.recommendation)
     }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("appealStaff", &first); w.integer(c.appeal_staff)
+        w.key("forecastNextMonth", &first); try w.floating(c.forecast_next_month)
+        w.key("holdoutError", &first); try w.floating(c.holdout_error)
+        w.key("needed", &first); w.integer(c.needed)
+        w.key("openBacklog", &first); w.integer(c.open_backlog)
+        w.key("recommendation", &first); w.cString(c.recommendation)
+        w.key("recorded", &first); w.integer(c.recorded)
+        w.key("socialStaff", &first); w.integer(c.social_staff)
+        w.key("topicCode", &first); w.cString(c.topic_code)
+        w.close()
+    }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.topic_code = arena.string(topicCode)
         p.pointee.forecast_next_month = forecastNextMonth
@@ -4089,6 +4589,14 @@ extension AgencyV1.GetWorkloadRequest: CMessageBridge {
         self.fromMs = c.from_ms
         self.toMs = c.to_ms
     }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("fromMs", &first); w.integer(c.from_ms)
+        w.key("granularity", &first); w.cString(c.granularity)
+        w.key("toMs", &first); w.integer(c.to_ms)
+        w.close()
+    }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.granularity = arena.string(granularity)
         p.pointee.from_ms = fromMs
@@ -4152,6 +4660,14 @@ extension AgencyV1.GetWorkloadResponse: CMessageBridge {
         self.staffing = CBridge.array(c.staffing, c.n_staffing) { $0.map { AgencyV1.BlockStaffing(c: $0.pointee) } ?? AgencyV1.BlockStaffing() }
         self.generatedAtMs = c.generated_at_ms
     }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("generatedAtMs", &first); w.integer(c.generated_at_ms)
+        w.key("periods", &first); try w.cArray(c.periods, c.n_periods) { w, v in if let v { try AgencyV1.BlockPeriodWorkload.writeJSON(c: v.pointee, to: &w) } else { try AgencyV1.BlockPeriodWorkload().writeJSON(to: &w) } }
+        w.key("staffing", &first); try w.cArray(c.staffing, c.n_staffing) { w, v in if let v { try AgencyV1.BlockStaffing.writeJSON(c: v.pointee, to: &w) } else { try AgencyV1.BlockStaffing().writeJSON(to: &w) } }
+        w.close()
+    }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.n_periods = periods.count
         p.pointee.periods = arena.messages(periods)
@@ -4210,6 +4726,13 @@ extension AgencyV1.SetBlockStaffRequest: CMessageBridge {
         self.topicCode = CBridge.string(c.topic_code)
         self.staff = c.staff
     }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("staff", &first); w.integer(c.staff)
+        w.key("topicCode", &first); w.cString(c.topic_code)
+        w.close()
+    }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.topic_code = arena.string(topicCode)
         p.pointee.staff = staff
@@ -4264,6 +4787,13 @@ extension AgencyV1.SetBlockStaffResponse: CMessageBridge {
         self.init()
         self.topicCode = CBridge.string(c.topic_code)
         self.staff = c.staff
+    }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("staff", &first); w.integer(c.staff)
+        w.key("topicCode", &first); w.cString(c.topic_code)
+        w.close()
     }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.topic_code = arena.string(topicCode)
@@ -4362,6 +4892,19 @@ extension AgencyV1.SavedFilter: CMessageBridge {
         self.updatedAtMs = c.updated_at_ms
         self.mine = c.mine != 0
     }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("createdAtMs", &first); w.integer(c.created_at_ms)
+        w.key("id", &first); w.cString(c.id)
+        w.key("mine", &first); w.bool(c.mine != 0)
+        w.key("name", &first); w.cString(c.name)
+        w.key("owner", &first); w.cString(c.owner)
+        w.key("query", &first); w.cString(c.query)
+        w.key("sharedTopicCode", &first); w.cString(c.shared_topic_code)
+        w.key("updatedAtMs", &first); w.integer(c.updated_at_ms)
+        w.close()
+    }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.id = arena.string(id)
         p.pointee.owner = arena.string(owner)
@@ -4404,6 +4947,10 @@ extension AgencyV1.ListSavedFiltersRequest: CMessageBridge {
     public static func cFree(_ p: UnsafeMutablePointer<CType>) { veche__agency__v1__list_saved_filters_request__free_unpacked(p, nil) }
     public init(c: CType) {
         self.init()
+    }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        w.close()
     }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
     }
@@ -4450,6 +4997,12 @@ extension AgencyV1.ListSavedFiltersResponse: CMessageBridge {
     public init(c: CType) {
         self.init()
         self.filters = CBridge.array(c.filters, c.n_filters) { $0.map { AgencyV1.SavedFilter(c: $0.pointee) } ?? AgencyV1.SavedFilter() }
+    }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("filters", &first); try w.cArray(c.filters, c.n_filters) { w, v in if let v { try AgencyV1.SavedFilter.writeJSON(c: v.pointee, to: &w) } else { try AgencyV1.SavedFilter().writeJSON(to: &w) } }
+        w.close()
     }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.n_filters = filters.count
@@ -4499,6 +5052,12 @@ extension AgencyV1.CreateSavedFilterRequest: CMessageBridge {
         self.init()
         self.filter = c.filter.map { AgencyV1.SavedFilter(c: $0.pointee) }
     }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        if let v = c.filter { w.key("filter", &first); try AgencyV1.SavedFilter.writeJSON(c: v.pointee, to: &w) }
+        w.close()
+    }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         if let v = filter { p.pointee.filter = arena.message(v) }
     }
@@ -4545,6 +5104,12 @@ extension AgencyV1.CreateSavedFilterResponse: CMessageBridge {
     public init(c: CType) {
         self.init()
         self.filter = c.filter.map { AgencyV1.SavedFilter(c: $0.pointee) }
+    }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        if let v = c.filter { w.key("filter", &first); try AgencyV1.SavedFilter.writeJSON(c: v.pointee, to: &w) }
+        w.close()
     }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         if let v = filter { p.pointee.filter = arena.message(v) }
@@ -4593,6 +5158,12 @@ extension AgencyV1.UpdateSavedFilterRequest: CMessageBridge {
         self.init()
         self.filter = c.filter.map { AgencyV1.SavedFilter(c: $0.pointee) }
     }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        if let v = c.filter { w.key("filter", &first); try AgencyV1.SavedFilter.writeJSON(c: v.pointee, to: &w) }
+        w.close()
+    }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         if let v = filter { p.pointee.filter = arena.message(v) }
     }
@@ -4639,6 +5210,12 @@ extension AgencyV1.UpdateSavedFilterResponse: CMessageBridge {
     public init(c: CType) {
         self.init()
         self.filter = c.filter.map { AgencyV1.SavedFilter(c: $0.pointee) }
+    }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        if let v = c.filter { w.key("filter", &first); try AgencyV1.SavedFilter.writeJSON(c: v.pointee, to: &w) }
+        w.close()
     }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         if let v = filter { p.pointee.filter = arena.message(v) }
@@ -4687,6 +5264,12 @@ extension AgencyV1.DeleteSavedFilterRequest: CMessageBridge {
         self.init()
         self.id = CBridge.string(c.id)
     }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("id", &first); w.cString(c.id)
+        w.close()
+    }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.id = arena.string(id)
     }
@@ -4733,6 +5316,12 @@ extension AgencyV1.DeleteSavedFilterResponse: CMessageBridge {
     public init(c: CType) {
         self.init()
         self.id = CBridge.string(c.id)
+    }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("id", &first); w.cString(c.id)
+        w.close()
     }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.id = arena.string(id)

@@ -280,6 +280,25 @@ extension AppealV1.IncomingAppeal: CMessageBridge {
         self.isPublic = c.is_public != 0
         self.metadata = CBridge.array(c.metadata, c.n_metadata) { $0.map { CommonV1.KeyValue(c: $0.pointee) } ?? CommonV1.KeyValue() }
     }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("address", &first); w.cString(c.address)
+        w.key("attachmentUrls", &first); w.cArray(c.attachment_urls, c.n_attachment_urls) { w, v in w.cString(v) }
+        if let v = c.author { w.key("author", &first); try CommonV1.Person.writeJSON(c: v.pointee, to: &w) }
+        w.key("channel", &first); w.string(AppealV1.Channel(protoRawValue: Int32(truncatingIfNeeded: c.channel.rawValue)).name)
+        w.key("externalId", &first); w.cString(c.external_id)
+        w.key("isPublic", &first); w.bool(c.is_public != 0)
+        if let v = c.location { w.key("location", &first); try CommonV1.GeoPoint.writeJSON(c: v.pointee, to: &w) }
+        w.key("metadata", &first); try w.cArray(c.metadata, c.n_metadata) { w, v in if let v { try CommonV1.KeyValue.writeJSON(c: v.pointee, to: &w) } else { try CommonV1.KeyValue().writeJSON(to: &w) } }
+        w.key("municipalityOktmo", &first); w.cString(c.municipality_oktmo)
+        w.key("receivedAtMs", &first); w.integer(c.received_at_ms)
+        w.key("sourceUrl", &first); w.cString(c.source_url)
+        w.key("text", &first); w.cString(c.text)
+        w.key("title", &first); w.cString(c.title)
+        w.key("topicHint", &first); w.cString(c.topic_hint)
+        w.close()
+    }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.channel = Veche__Appeal__V1__Channel(rawValue: .init(truncatingIfNeeded: channel.rawValue))
         p.pointee.external_id = arena.string(externalId)
@@ -362,6 +381,15 @@ extension AppealV1.Deadlines: CMessageBridge {
         self.forwardDueMs = c.forward_due_ms
         self.answerDueMs = c.answer_due_ms
         self.firstReactionDueMs = c.first_reaction_due_ms
+    }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("answerDueMs", &first); w.integer(c.answer_due_ms)
+        w.key("firstReactionDueMs", &first); w.integer(c.first_reaction_due_ms)
+        w.key("forwardDueMs", &first); w.integer(c.forward_due_ms)
+        w.key("registerDueMs", &first); w.integer(c.register_due_ms)
+        w.close()
     }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.register_due_ms = registerDueMs
@@ -658,6 +686,47 @@ extension AppealV1.Appeal: CMessageBridge {
         self.needsTriage = c.needs_triage != 0
         self.topicHint = CBridge.string(c.topic_hint)
     }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("address", &first); w.cString(c.address)
+        w.key("agencyId", &first); w.cString(c.agency_id)
+        w.key("answerComplete", &first); w.bool(c.answer_complete != 0)
+        w.key("answerText", &first); w.cString(c.answer_text)
+        w.key("answeredAtMs", &first); w.integer(c.answered_at_ms)
+        w.key("attachmentUrls", &first); w.cArray(c.attachment_urls, c.n_attachment_urls) { w, v in w.cString(v) }
+        if let v = c.author { w.key("author", &first); try CommonV1.Person.writeJSON(c: v.pointee, to: &w) }
+        w.key("categoryCode", &first); w.cString(c.category_code)
+        w.key("channel", &first); w.string(AppealV1.Channel(protoRawValue: Int32(truncatingIfNeeded: c.channel.rawValue)).name)
+        w.key("classificationConfidence", &first); try w.floating(c.classification_confidence)
+        w.key("classifierVersion", &first); w.cString(c.classifier_version)
+        w.key("closedAtMs", &first); w.integer(c.closed_at_ms)
+        if let v = c.deadlines { w.key("deadlines", &first); try AppealV1.Deadlines.writeJSON(c: v.pointee, to: &w) }
+        w.key("extensionCount", &first); w.integer(c.extension_count)
+        w.key("externalId", &first); w.cString(c.external_id)
+        w.key("id", &first); w.cString(c.id)
+        w.key("isPublic", &first); w.bool(c.is_public != 0)
+        if let v = c.location { w.key("location", &first); try CommonV1.GeoPoint.writeJSON(c: v.pointee, to: &w) }
+        w.key("monitoringFlags", &first); w.cArray(c.monitoring_flags, c.n_monitoring_flags) { w, v in w.cString(v) }
+        w.key("municipalityOktmo", &first); w.cString(c.municipality_oktmo)
+        w.key("needsTriage", &first); w.bool(c.needs_triage != 0)
+        w.key("number", &first); w.cString(c.number)
+        w.key("problemGroupId", &first); w.cString(c.problem_group_id)
+        w.key("receivedAtMs", &first); w.integer(c.received_at_ms)
+        w.key("redactedText", &first); w.cString(c.redacted_text)
+        w.key("registeredAtMs", &first); w.integer(c.registered_at_ms)
+        w.key("reopenCount", &first); w.integer(c.reopen_count)
+        w.key("satisfaction", &first); w.integer(c.satisfaction)
+        w.key("sourceUrl", &first); w.cString(c.source_url)
+        w.key("status", &first); w.string(AppealV1.Status(protoRawValue: Int32(truncatingIfNeeded: c.status.rawValue)).name)
+        w.key("text", &first); w.cString(c.text)
+        w.key("title", &first); w.cString(c.title)
+        w.key("topicCode", &first); w.cString(c.topic_code)
+        w.key("topicHint", &first); w.cString(c.topic_hint)
+        w.key("updatedAtMs", &first); w.integer(c.updated_at_ms)
+        w.key("version", &first); w.integer(c.version)
+        w.close()
+    }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.id = arena.string(id)
         p.pointee.number = arena.string(number)
@@ -791,6 +860,19 @@ extension AppealV1.AppealEvent: CMessageBridge {
         self.appeal = c.appeal.map { AppealV1.Appeal(c: $0.pointee) }
         self.sequence = c.sequence
     }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("actor", &first); w.cString(c.actor)
+        if let v = c.appeal { w.key("appeal", &first); try AppealV1.Appeal.writeJSON(c: v.pointee, to: &w) }
+        w.key("comment", &first); w.cString(c.comment)
+        w.key("eventId", &first); w.cString(c.event_id)
+        w.key("fromStatus", &first); w.string(AppealV1.Status(protoRawValue: Int32(truncatingIfNeeded: c.from_status.rawValue)).name)
+        w.key("occurredAtMs", &first); w.integer(c.occurred_at_ms)
+        w.key("sequence", &first); w.integer(c.sequence)
+        w.key("type", &first); w.string(AppealV1.EventType(protoRawValue: Int32(truncatingIfNeeded: c.type.rawValue)).name)
+        w.close()
+    }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.event_id = arena.string(eventId)
         p.pointee.type = Veche__Appeal__V1__EventType(rawValue: .init(truncatingIfNeeded: type.rawValue))
@@ -844,6 +926,12 @@ extension AppealV1.SubmitAppealRequest: CMessageBridge {
     public init(c: CType) {
         self.init()
         self.appeal = c.appeal.map { AppealV1.IncomingAppeal(c: $0.pointee) }
+    }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        if let v = c.appeal { w.key("appeal", &first); try AppealV1.IncomingAppeal.writeJSON(c: v.pointee, to: &w) }
+        w.close()
     }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         if let v = appeal { p.pointee.appeal = arena.message(v) }
@@ -906,6 +994,14 @@ extension AppealV1.SubmitAppealResponse: CMessageBridge {
         self.alreadyExisted = c.already_existed != 0
         self.citizenToken = CBridge.string(c.citizen_token)
     }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("alreadyExisted", &first); w.bool(c.already_existed != 0)
+        if let v = c.appeal { w.key("appeal", &first); try AppealV1.Appeal.writeJSON(c: v.pointee, to: &w) }
+        w.key("citizenToken", &first); w.cString(c.citizen_token)
+        w.close()
+    }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         if let v = appeal { p.pointee.appeal = arena.message(v) }
         p.pointee.already_existed = alreadyExisted ? 1 : 0
@@ -954,6 +1050,12 @@ extension AppealV1.GetAppealRequest: CMessageBridge {
     public init(c: CType) {
         self.init()
         self.id = CBridge.string(c.id)
+    }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("id", &first); w.cString(c.id)
+        w.close()
     }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.id = arena.string(id)
@@ -1008,6 +1110,13 @@ extension AppealV1.GetAppealResponse: CMessageBridge {
         self.init()
         self.appeal = c.appeal.map { AppealV1.Appeal(c: $0.pointee) }
         self.history = CBridge.array(c.history, c.n_history) { $0.map { AppealV1.AppealEvent(c: $0.pointee) } ?? AppealV1.AppealEvent() }
+    }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        if let v = c.appeal { w.key("appeal", &first); try AppealV1.Appeal.writeJSON(c: v.pointee, to: &w) }
+        w.key("history", &first); try w.cArray(c.history, c.n_history) { w, v in if let v { try AppealV1.AppealEvent.writeJSON(c: v.pointee, to: &w) } else { try AppealV1.AppealEvent().writeJSON(to: &w) } }
+        w.close()
     }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         if let v = appeal { p.pointee.appeal = arena.message(v) }
@@ -1170,6 +1279,28 @@ extension AppealV1.ListAppealsRequest: CMessageBridge {
         self.monitoringFlag = CBridge.string(c.monitoring_flag)
         self.triageOnly = c.triage_only != 0
     }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("agencyId", &first); w.cString(c.agency_id)
+        w.key("categoryCode", &first); w.cString(c.category_code)
+        w.key("channels", &first); w.cArray(c.channels, c.n_channels) { w, v in w.string(AppealV1.Channel(protoRawValue: Int32(truncatingIfNeeded: v.rawValue)).name) }
+        w.key("externalId", &first); w.cString(c.external_id)
+        w.key("monitoringFlag", &first); w.cString(c.monitoring_flag)
+        w.key("municipalityOktmo", &first); w.cString(c.municipality_oktmo)
+        w.key("order", &first); w.string(AppealV1.ListOrder(protoRawValue: Int32(truncatingIfNeeded: c.order.rawValue)).name)
+        w.key("overdueOnly", &first); w.bool(c.overdue_only != 0)
+        if let v = c.page { w.key("page", &first); try CommonV1.PageRequest.writeJSON(c: v.pointee, to: &w) }
+        w.key("problemGroupId", &first); w.cString(c.problem_group_id)
+        w.key("receivedFromMs", &first); w.integer(c.received_from_ms)
+        w.key("receivedToMs", &first); w.integer(c.received_to_ms)
+        w.key("statuses", &first); w.cArray(c.statuses, c.n_statuses) { w, v in w.string(AppealV1.Status(protoRawValue: Int32(truncatingIfNeeded: v.rawValue)).name) }
+        w.key("textQuery", &first); w.cString(c.text_query)
+        w.key("topicCode", &first); w.cString(c.topic_code)
+        w.key("triageOnly", &first); w.bool(c.triage_only != 0)
+        w.key("unassignedOnly", &first); w.bool(c.unassigned_only != 0)
+        w.close()
+    }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.n_statuses = statuses.count
         p.pointee.statuses = arena.array(statuses.map { Veche__Appeal__V1__Status(rawValue: .init(truncatingIfNeeded: $0.rawValue)) })
@@ -1256,6 +1387,15 @@ extension AppealV1.ListAppealsResponse: CMessageBridge {
         self.totalCount = c.total_count
         self.totalIsEstimate = c.total_is_estimate != 0
     }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("appeals", &first); try w.cArray(c.appeals, c.n_appeals) { w, v in if let v { try AppealV1.Appeal.writeJSON(c: v.pointee, to: &w) } else { try AppealV1.Appeal().writeJSON(to: &w) } }
+        w.key("nextPageToken", &first); w.cString(c.next_page_token)
+        w.key("totalCount", &first); w.integer(c.total_count)
+        w.key("totalIsEstimate", &first); w.bool(c.total_is_estimate != 0)
+        w.close()
+    }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.n_appeals = appeals.count
         p.pointee.appeals = arena.messages(appeals)
@@ -1335,6 +1475,16 @@ extension AppealV1.TransitionRequest: CMessageBridge {
         self.agencyId = CBridge.string(c.agency_id)
         self.expectedVersion = c.expected_version
     }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("action", &first); w.string(AppealV1.Action(protoRawValue: Int32(truncatingIfNeeded: c.action.rawValue)).name)
+        w.key("agencyId", &first); w.cString(c.agency_id)
+        w.key("comment", &first); w.cString(c.comment)
+        w.key("expectedVersion", &first); w.integer(c.expected_version)
+        w.key("id", &first); w.cString(c.id)
+        w.close()
+    }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.id = arena.string(id)
         p.pointee.action = Veche__Appeal__V1__Action(rawValue: .init(truncatingIfNeeded: action.rawValue))
@@ -1385,6 +1535,12 @@ extension AppealV1.TransitionResponse: CMessageBridge {
     public init(c: CType) {
         self.init()
         self.appeal = c.appeal.map { AppealV1.Appeal(c: $0.pointee) }
+    }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        if let v = c.appeal { w.key("appeal", &first); try AppealV1.Appeal.writeJSON(c: v.pointee, to: &w) }
+        w.close()
     }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         if let v = appeal { p.pointee.appeal = arena.message(v) }
@@ -1454,6 +1610,15 @@ extension AppealV1.AnswerAppealRequest: CMessageBridge {
         self.complete = c.complete != 0
         self.expectedVersion = c.expected_version
     }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("answerText", &first); w.cString(c.answer_text)
+        w.key("complete", &first); w.bool(c.complete != 0)
+        w.key("expectedVersion", &first); w.integer(c.expected_version)
+        w.key("id", &first); w.cString(c.id)
+        w.close()
+    }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.id = arena.string(id)
         p.pointee.answer_text = arena.string(answerText)
@@ -1503,6 +1668,12 @@ extension AppealV1.AnswerAppealResponse: CMessageBridge {
     public init(c: CType) {
         self.init()
         self.appeal = c.appeal.map { AppealV1.Appeal(c: $0.pointee) }
+    }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        if let v = c.appeal { w.key("appeal", &first); try AppealV1.Appeal.writeJSON(c: v.pointee, to: &w) }
+        w.close()
     }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         if let v = appeal { p.pointee.appeal = arena.message(v) }
@@ -1564,6 +1735,14 @@ extension AppealV1.RateAppealRequest: CMessageBridge {
         self.id = CBridge.string(c.id)
         self.satisfaction = c.satisfaction
         self.comment = CBridge.string(c.comment)
+    }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("comment", &first); w.cString(c.comment)
+        w.key("id", &first); w.cString(c.id)
+        w.key("satisfaction", &first); w.integer(c.satisfaction)
+        w.close()
     }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.id = arena.string(id)
@@ -1642,6 +1821,16 @@ extension AppealV1.ReclassifyAppealRequest: CMessageBridge {
         self.comment = CBridge.string(c.comment)
         self.expectedVersion = c.expected_version
     }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("categoryCode", &first); w.cString(c.category_code)
+        w.key("comment", &first); w.cString(c.comment)
+        w.key("expectedVersion", &first); w.integer(c.expected_version)
+        w.key("id", &first); w.cString(c.id)
+        w.key("topicCode", &first); w.cString(c.topic_code)
+        w.close()
+    }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.id = arena.string(id)
         p.pointee.topic_code = arena.string(topicCode)
@@ -1693,6 +1882,12 @@ extension AppealV1.ReclassifyAppealResponse: CMessageBridge {
         self.init()
         self.appeal = c.appeal.map { AppealV1.Appeal(c: $0.pointee) }
     }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        if let v = c.appeal { w.key("appeal", &first); try AppealV1.Appeal.writeJSON(c: v.pointee, to: &w) }
+        w.close()
+    }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         if let v = appeal { p.pointee.appeal = arena.message(v) }
     }
@@ -1739,6 +1934,12 @@ extension AppealV1.RateAppealResponse: CMessageBridge {
     public init(c: CType) {
         self.init()
         self.appeal = c.appeal.map { AppealV1.Appeal(c: $0.pointee) }
+    }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        if let v = c.appeal { w.key("appeal", &first); try AppealV1.Appeal.writeJSON(c: v.pointee, to: &w) }
+        w.close()
     }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         if let v = appeal { p.pointee.appeal = arena.message(v) }
@@ -1794,6 +1995,13 @@ extension AppealV1.GetStatsRequest: CMessageBridge {
         self.fromMs = c.from_ms
         self.toMs = c.to_ms
     }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("fromMs", &first); w.integer(c.from_ms)
+        w.key("toMs", &first); w.integer(c.to_ms)
+        w.close()
+    }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.from_ms = fromMs
         p.pointee.to_ms = toMs
@@ -1848,6 +2056,13 @@ extension AppealV1.CountByKey: CMessageBridge {
         self.init()
         self.key = CBridge.string(c.key)
         self.count = c.count
+    }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("count", &first); w.integer(c.count)
+        w.key("key", &first); w.cString(c.key)
+        w.close()
     }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.key = arena.string(key)
@@ -1946,6 +2161,19 @@ extension AppealV1.GetStatsResponse: CMessageBridge {
         self.byTopic = CBridge.array(c.by_topic, c.n_by_topic) { $0.map { AppealV1.CountByKey(c: $0.pointee) } ?? AppealV1.CountByKey() }
         self.meanSatisfaction = c.mean_satisfaction
     }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("answered", &first); w.integer(c.answered)
+        w.key("byChannel", &first); try w.cArray(c.by_channel, c.n_by_channel) { w, v in if let v { try AppealV1.CountByKey.writeJSON(c: v.pointee, to: &w) } else { try AppealV1.CountByKey().writeJSON(to: &w) } }
+        w.key("byStatus", &first); try w.cArray(c.by_status, c.n_by_status) { w, v in if let v { try AppealV1.CountByKey.writeJSON(c: v.pointee, to: &w) } else { try AppealV1.CountByKey().writeJSON(to: &w) } }
+        w.key("byTopic", &first); try w.cArray(c.by_topic, c.n_by_topic) { w, v in if let v { try AppealV1.CountByKey.writeJSON(c: v.pointee, to: &w) } else { try AppealV1.CountByKey().writeJSON(to: &w) } }
+        w.key("meanSatisfaction", &first); try w.floating(c.mean_satisfaction)
+        w.key("open", &first); w.integer(c.open)
+        w.key("overdue", &first); w.integer(c.overdue)
+        w.key("total", &first); w.integer(c.total)
+        w.close()
+    }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.total = total
         p.pointee.open = open
@@ -2017,6 +2245,14 @@ extension AppealV1.GetActivityRequest: CMessageBridge {
         self.toMs = c.to_ms
         self.timeZone = CBridge.string(c.time_zone)
     }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("fromMs", &first); w.integer(c.from_ms)
+        w.key("timeZone", &first); w.cString(c.time_zone)
+        w.key("toMs", &first); w.integer(c.to_ms)
+        w.close()
+    }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.from_ms = fromMs
         p.pointee.to_ms = toMs
@@ -2079,6 +2315,14 @@ extension AppealV1.ActivityDay: CMessageBridge {
         self.date = CBridge.string(c.date)
         self.received = c.received
         self.answered = c.answered
+    }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("answered", &first); w.integer(c.answered)
+        w.key("date", &first); w.cString(c.date)
+        w.key("received", &first); w.integer(c.received)
+        w.close()
     }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.date = arena.string(date)
@@ -2163,6 +2407,17 @@ extension AppealV1.TopicTimeliness: CMessageBridge {
         self.inProgress = c.in_progress
         self.medianAnswerHours = c.median_answer_hours
         self.answered = c.answered
+    }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("answered", &first); w.integer(c.answered)
+        w.key("inProgress", &first); w.integer(c.in_progress)
+        w.key("late", &first); w.integer(c.late)
+        w.key("medianAnswerHours", &first); try w.floating(c.median_answer_hours)
+        w.key("onTime", &first); w.integer(c.on_time)
+        w.key("topicCode", &first); w.cString(c.topic_code)
+        w.close()
     }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.topic_code = arena.string(topicCode)
@@ -2285,6 +2540,22 @@ extension AppealV1.GetActivityResponse: CMessageBridge {
         self.medianAnswerHours = c.median_answer_hours
         self.byTopic = CBridge.array(c.by_topic, c.n_by_topic) { $0.map { AppealV1.TopicTimeliness(c: $0.pointee) } ?? AppealV1.TopicTimeliness() }
         self.answerTimeBuckets = CBridge.array(c.answer_time_buckets, c.n_answer_time_buckets) { $0.map { AppealV1.CountByKey(c: $0.pointee) } ?? AppealV1.CountByKey() }
+    }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("answerTimeBuckets", &first); try w.cArray(c.answer_time_buckets, c.n_answer_time_buckets) { w, v in if let v { try AppealV1.CountByKey.writeJSON(c: v.pointee, to: &w) } else { try AppealV1.CountByKey().writeJSON(to: &w) } }
+        w.key("answered", &first); w.integer(c.answered)
+        w.key("appeals", &first); w.integer(c.appeals)
+        w.key("byTopic", &first); try w.cArray(c.by_topic, c.n_by_topic) { w, v in if let v { try AppealV1.TopicTimeliness.writeJSON(c: v.pointee, to: &w) } else { try AppealV1.TopicTimeliness().writeJSON(to: &w) } }
+        w.key("daily", &first); try w.cArray(c.daily, c.n_daily) { w, v in if let v { try AppealV1.ActivityDay.writeJSON(c: v.pointee, to: &w) } else { try AppealV1.ActivityDay().writeJSON(to: &w) } }
+        w.key("flags", &first); try w.cArray(c.flags, c.n_flags) { w, v in if let v { try AppealV1.CountByKey.writeJSON(c: v.pointee, to: &w) } else { try AppealV1.CountByKey().writeJSON(to: &w) } }
+        w.key("inProgress", &first); w.integer(c.in_progress)
+        w.key("late", &first); w.integer(c.late)
+        w.key("medianAnswerHours", &first); try w.floating(c.median_answer_hours)
+        w.key("onTime", &first); w.integer(c.on_time)
+        w.key("overdueOpen", &first); w.integer(c.overdue_open)
+        w.close()
     }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.appeals = appeals

@@ -53,6 +53,13 @@ extension CommonV1.GeoPoint: CMessageBridge {
         self.latitude = c.latitude
         self.longitude = c.longitude
     }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("latitude", &first); try w.floating(c.latitude)
+        w.key("longitude", &first); try w.floating(c.longitude)
+        w.close()
+    }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.latitude = latitude
         p.pointee.longitude = longitude
@@ -108,6 +115,13 @@ extension CommonV1.KeyValue: CMessageBridge {
         self.key = CBridge.string(c.key)
         self.value = CBridge.string(c.value)
     }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("key", &first); w.cString(c.key)
+        w.key("value", &first); w.cString(c.value)
+        w.close()
+    }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.key = arena.string(key)
         p.pointee.value = arena.string(value)
@@ -162,6 +176,13 @@ extension CommonV1.PageRequest: CMessageBridge {
         self.init()
         self.pageSize = c.page_size
         self.pageToken = CBridge.string(c.page_token)
+    }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("pageSize", &first); w.integer(c.page_size)
+        w.key("pageToken", &first); w.cString(c.page_token)
+        w.close()
     }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.page_size = pageSize
@@ -239,6 +260,16 @@ extension CommonV1.Person: CMessageBridge {
         self.socialHandle = CBridge.string(c.social_handle)
         self.postalAddress = CBridge.string(c.postal_address)
     }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("email", &first); w.cString(c.email)
+        w.key("fullName", &first); w.cString(c.full_name)
+        w.key("phone", &first); w.cString(c.phone)
+        w.key("postalAddress", &first); w.cString(c.postal_address)
+        w.key("socialHandle", &first); w.cString(c.social_handle)
+        w.close()
+    }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.full_name = arena.string(fullName)
         p.pointee.email = arena.string(email)
@@ -278,6 +309,10 @@ extension CommonV1.Empty: CMessageBridge {
     public static func cFree(_ p: UnsafeMutablePointer<CType>) { veche__common__v1__empty__free_unpacked(p, nil) }
     public init(c: CType) {
         self.init()
+    }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        w.close()
     }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
     }

@@ -107,6 +107,18 @@ extension MediaV1.IncomingPost: CMessageBridge {
         self.text = CBridge.string(c.text)
         self.territoryHint = CBridge.string(c.territory_hint)
     }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("authorHandle", &first); w.cString(c.author_handle)
+        w.key("externalId", &first); w.cString(c.external_id)
+        w.key("publishedAtMs", &first); w.integer(c.published_at_ms)
+        w.key("source", &first); w.cString(c.source)
+        w.key("territoryHint", &first); w.cString(c.territory_hint)
+        w.key("text", &first); w.cString(c.text)
+        w.key("url", &first); w.cString(c.url)
+        w.close()
+    }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.source = arena.string(source)
         p.pointee.external_id = arena.string(externalId)
@@ -194,6 +206,17 @@ extension MediaV1.EntityMention: CMessageBridge {
         self.text = CBridge.string(c.text)
         self.offset = c.offset
         self.length = c.length
+    }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("entityId", &first); w.cString(c.entity_id)
+        w.key("kind", &first); w.cString(c.kind)
+        w.key("length", &first); w.integer(c.length)
+        w.key("name", &first); w.cString(c.name)
+        w.key("offset", &first); w.integer(c.offset)
+        w.key("text", &first); w.cString(c.text)
+        w.close()
     }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.entity_id = arena.string(entityId)
@@ -366,6 +389,29 @@ extension MediaV1.Mention: CMessageBridge {
         self.appealId = CBridge.string(c.appeal_id)
         self.appealNumber = CBridge.string(c.appeal_number)
     }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("appealId", &first); w.cString(c.appeal_id)
+        w.key("appealNumber", &first); w.cString(c.appeal_number)
+        w.key("authorHandle", &first); w.cString(c.author_handle)
+        w.key("entities", &first); try w.cArray(c.entities, c.n_entities) { w, v in if let v { try MediaV1.EntityMention.writeJSON(c: v.pointee, to: &w) } else { try MediaV1.EntityMention().writeJSON(to: &w) } }
+        w.key("externalId", &first); w.cString(c.external_id)
+        w.key("id", &first); w.cString(c.id)
+        w.key("incidentId", &first); w.cString(c.incident_id)
+        w.key("municipalityOktmo", &first); w.cString(c.municipality_oktmo)
+        w.key("publishedAtMs", &first); w.integer(c.published_at_ms)
+        w.key("receivedAtMs", &first); w.integer(c.received_at_ms)
+        w.key("source", &first); w.cString(c.source)
+        w.key("territoryHint", &first); w.cString(c.territory_hint)
+        w.key("text", &first); w.cString(c.text)
+        w.key("tone", &first); w.string(MediaV1.Tone(protoRawValue: Int32(truncatingIfNeeded: c.tone.rawValue)).name)
+        w.key("toneConfidence", &first); try w.floating(c.tone_confidence)
+        w.key("topicCode", &first); w.cString(c.topic_code)
+        w.key("topicConfidence", &first); try w.floating(c.topic_confidence)
+        w.key("url", &first); w.cString(c.url)
+        w.close()
+    }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.id = arena.string(id)
         p.pointee.source = arena.string(source)
@@ -431,6 +477,12 @@ extension MediaV1.SubmitPostRequest: CMessageBridge {
         self.init()
         self.post = c.post.map { MediaV1.IncomingPost(c: $0.pointee) }
     }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        if let v = c.post { w.key("post", &first); try MediaV1.IncomingPost.writeJSON(c: v.pointee, to: &w) }
+        w.close()
+    }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         if let v = post { p.pointee.post = arena.message(v) }
     }
@@ -484,6 +536,13 @@ extension MediaV1.SubmitPostResponse: CMessageBridge {
         self.init()
         self.mention = c.mention.map { MediaV1.Mention(c: $0.pointee) }
         self.alreadyExisted = c.already_existed != 0
+    }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("alreadyExisted", &first); w.bool(c.already_existed != 0)
+        if let v = c.mention { w.key("mention", &first); try MediaV1.Mention.writeJSON(c: v.pointee, to: &w) }
+        w.close()
     }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         if let v = mention { p.pointee.mention = arena.message(v) }
@@ -575,6 +634,18 @@ extension MediaV1.ListMentionsRequest: CMessageBridge {
         self.toMs = c.to_ms
         self.page = c.page.map { CommonV1.PageRequest(c: $0.pointee) }
     }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("entityId", &first); w.cString(c.entity_id)
+        w.key("fromMs", &first); w.integer(c.from_ms)
+        w.key("municipalityOktmo", &first); w.cString(c.municipality_oktmo)
+        if let v = c.page { w.key("page", &first); try CommonV1.PageRequest.writeJSON(c: v.pointee, to: &w) }
+        w.key("toMs", &first); w.integer(c.to_ms)
+        w.key("tone", &first); w.string(MediaV1.Tone(protoRawValue: Int32(truncatingIfNeeded: c.tone.rawValue)).name)
+        w.key("topicCode", &first); w.cString(c.topic_code)
+        w.close()
+    }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.entity_id = arena.string(entityId)
         p.pointee.tone = Veche__Media__V1__Tone(rawValue: .init(truncatingIfNeeded: tone.rawValue))
@@ -634,6 +705,13 @@ extension MediaV1.ListMentionsResponse: CMessageBridge {
         self.init()
         self.mentions = CBridge.array(c.mentions, c.n_mentions) { $0.map { MediaV1.Mention(c: $0.pointee) } ?? MediaV1.Mention() }
         self.nextPageToken = CBridge.string(c.next_page_token)
+    }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("mentions", &first); try w.cArray(c.mentions, c.n_mentions) { w, v in if let v { try MediaV1.Mention.writeJSON(c: v.pointee, to: &w) } else { try MediaV1.Mention().writeJSON(to: &w) } }
+        w.key("nextPageToken", &first); w.cString(c.next_page_token)
+        w.close()
     }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.n_mentions = mentions.count
@@ -704,6 +782,15 @@ extension MediaV1.ToneBucket: CMessageBridge {
         self.negative = c.negative
         self.neutral = c.neutral
         self.positive = c.positive
+    }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("negative", &first); w.integer(c.negative)
+        w.key("neutral", &first); w.integer(c.neutral)
+        w.key("positive", &first); w.integer(c.positive)
+        w.key("startMs", &first); w.integer(c.start_ms)
+        w.close()
     }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.start_ms = startMs
@@ -783,6 +870,16 @@ extension MediaV1.GetToneSeriesRequest: CMessageBridge {
         self.toMs = c.to_ms
         self.bucket = CBridge.string(c.bucket)
     }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("bucket", &first); w.cString(c.bucket)
+        w.key("entityId", &first); w.cString(c.entity_id)
+        w.key("fromMs", &first); w.integer(c.from_ms)
+        w.key("toMs", &first); w.integer(c.to_ms)
+        w.key("topicCode", &first); w.cString(c.topic_code)
+        w.close()
+    }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.entity_id = arena.string(entityId)
         p.pointee.topic_code = arena.string(topicCode)
@@ -840,6 +937,13 @@ extension MediaV1.GetToneSeriesResponse: CMessageBridge {
         self.init()
         self.buckets = CBridge.array(c.buckets, c.n_buckets) { $0.map { MediaV1.ToneBucket(c: $0.pointee) } ?? MediaV1.ToneBucket() }
         self.bucket = CBridge.string(c.bucket)
+    }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("bucket", &first); w.cString(c.bucket)
+        w.key("buckets", &first); try w.cArray(c.buckets, c.n_buckets) { w, v in if let v { try MediaV1.ToneBucket.writeJSON(c: v.pointee, to: &w) } else { try MediaV1.ToneBucket().writeJSON(to: &w) } }
+        w.close()
     }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.n_buckets = buckets.count
@@ -988,6 +1092,26 @@ extension MediaV1.Incident: CMessageBridge {
         self.firstReactionDueMs = c.first_reaction_due_ms
         self.posts = c.posts
     }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("appealId", &first); w.cString(c.appeal_id)
+        w.key("appealNumber", &first); w.cString(c.appeal_number)
+        w.key("appealStatus", &first); w.cString(c.appeal_status)
+        w.key("bucketEndMs", &first); w.integer(c.bucket_end_ms)
+        w.key("bucketStartMs", &first); w.integer(c.bucket_start_ms)
+        w.key("expected", &first); try w.floating(c.expected)
+        w.key("firstReactionDueMs", &first); w.integer(c.first_reaction_due_ms)
+        w.key("id", &first); w.cString(c.id)
+        w.key("municipalityOktmo", &first); w.cString(c.municipality_oktmo)
+        w.key("observed", &first); w.integer(c.observed)
+        w.key("openedAtMs", &first); w.integer(c.opened_at_ms)
+        w.key("pValue", &first); try w.floating(c.p_value)
+        w.key("posts", &first); w.integer(c.posts)
+        w.key("qValue", &first); try w.floating(c.q_value)
+        w.key("topicCode", &first); w.cString(c.topic_code)
+        w.close()
+    }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.id = arena.string(id)
         p.pointee.topic_code = arena.string(topicCode)
@@ -1056,6 +1180,13 @@ extension MediaV1.ListIncidentsRequest: CMessageBridge {
         self.openOnly = c.open_only != 0
         self.limit = c.limit
     }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("limit", &first); w.integer(c.limit)
+        w.key("openOnly", &first); w.bool(c.open_only != 0)
+        w.close()
+    }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.open_only = openOnly ? 1 : 0
         p.pointee.limit = limit
@@ -1103,6 +1234,12 @@ extension MediaV1.ListIncidentsResponse: CMessageBridge {
     public init(c: CType) {
         self.init()
         self.incidents = CBridge.array(c.incidents, c.n_incidents) { $0.map { MediaV1.Incident(c: $0.pointee) } ?? MediaV1.Incident() }
+    }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("incidents", &first); try w.cArray(c.incidents, c.n_incidents) { w, v in if let v { try MediaV1.Incident.writeJSON(c: v.pointee, to: &w) } else { try MediaV1.Incident().writeJSON(to: &w) } }
+        w.close()
     }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.n_incidents = incidents.count
@@ -1158,6 +1295,13 @@ extension MediaV1.PromoteMentionRequest: CMessageBridge {
         self.init()
         self.mentionId = CBridge.string(c.mention_id)
         self.comment = CBridge.string(c.comment)
+    }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("comment", &first); w.cString(c.comment)
+        w.key("mentionId", &first); w.cString(c.mention_id)
+        w.close()
     }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.mention_id = arena.string(mentionId)
@@ -1227,6 +1371,15 @@ extension MediaV1.PromoteMentionResponse: CMessageBridge {
         self.appealId = CBridge.string(c.appeal_id)
         self.appealNumber = CBridge.string(c.appeal_number)
         self.alreadyPromoted = c.already_promoted != 0
+    }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("alreadyPromoted", &first); w.bool(c.already_promoted != 0)
+        w.key("appealId", &first); w.cString(c.appeal_id)
+        w.key("appealNumber", &first); w.cString(c.appeal_number)
+        if let v = c.mention { w.key("mention", &first); try MediaV1.Mention.writeJSON(c: v.pointee, to: &w) }
+        w.close()
     }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         if let v = mention { p.pointee.mention = arena.message(v) }

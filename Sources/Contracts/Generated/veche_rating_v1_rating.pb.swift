@@ -198,6 +198,25 @@ extension RatingV1.Metrics: CMessageBridge {
         self.population = c.population
         self.repeatCount = c.repeat_count
     }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("answered", &first); w.integer(c.answered)
+        w.key("completeness", &first); try w.floating(c.completeness)
+        w.key("meanSatisfaction", &first); try w.floating(c.mean_satisfaction)
+        w.key("medianAnswerHours", &first); try w.floating(c.median_answer_hours)
+        w.key("onTimeShare", &first); try w.floating(c.on_time_share)
+        w.key("overdueOpen", &first); w.integer(c.overdue_open)
+        w.key("p90AnswerHours", &first); try w.floating(c.p90_answer_hours)
+        w.key("per10kPopulation", &first); try w.floating(c.per_10k_population)
+        w.key("population", &first); w.integer(c.population)
+        w.key("reopenRate", &first); try w.floating(c.reopen_rate)
+        w.key("repeatCount", &first); w.integer(c.repeat_count)
+        w.key("repeatRate", &first); try w.floating(c.repeat_rate)
+        w.key("satisfiedShare", &first); try w.floating(c.satisfied_share)
+        w.key("volume", &first); w.integer(c.volume)
+        w.close()
+    }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.volume = volume
         p.pointee.answered = answered
@@ -307,6 +326,19 @@ extension RatingV1.RatingRow: CMessageBridge {
         self.rankChange = c.rank_change
         self.scoreChange = c.score_change
     }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("key", &first); w.cString(c.key)
+        if let v = c.metrics { w.key("metrics", &first); try RatingV1.Metrics.writeJSON(c: v.pointee, to: &w) }
+        w.key("name", &first); w.cString(c.name)
+        w.key("previousRank", &first); w.integer(c.previous_rank)
+        w.key("rank", &first); w.integer(c.rank)
+        w.key("rankChange", &first); w.integer(c.rank_change)
+        w.key("score", &first); try w.floating(c.score)
+        w.key("scoreChange", &first); try w.floating(c.score_change)
+        w.close()
+    }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.key = arena.string(key)
         p.pointee.name = arena.string(name)
@@ -410,6 +442,19 @@ extension RatingV1.Kpi: CMessageBridge {
         self.groupKey = CBridge.string(c.group_key)
         self.groupName = CBridge.string(c.group_name)
     }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("code", &first); w.cString(c.code)
+        w.key("groupKey", &first); w.cString(c.group_key)
+        w.key("groupName", &first); w.cString(c.group_name)
+        w.key("higherIsBetter", &first); w.bool(c.higher_is_better != 0)
+        w.key("name", &first); w.cString(c.name)
+        w.key("status", &first); w.string(RatingV1.KpiStatus(protoRawValue: Int32(truncatingIfNeeded: c.status.rawValue)).name)
+        w.key("target", &first); try w.floating(c.target)
+        w.key("value", &first); try w.floating(c.value)
+        w.close()
+    }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.code = arena.string(code)
         p.pointee.name = arena.string(name)
@@ -492,6 +537,16 @@ extension RatingV1.CategoryCount: CMessageBridge {
         self.share = c.share
         self.breakdown = CBridge.array(c.breakdown, c.n_breakdown) { $0.map { RatingV1.CategoryCount(c: $0.pointee) } ?? RatingV1.CategoryCount() }
     }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("breakdown", &first); try w.cArray(c.breakdown, c.n_breakdown) { w, v in if let v { try RatingV1.CategoryCount.writeJSON(c: v.pointee, to: &w) } else { try RatingV1.CategoryCount().writeJSON(to: &w) } }
+        w.key("code", &first); w.cString(c.code)
+        w.key("count", &first); w.integer(c.count)
+        w.key("name", &first); w.cString(c.name)
+        w.key("share", &first); try w.floating(c.share)
+        w.close()
+    }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.code = arena.string(code)
         p.pointee.name = arena.string(name)
@@ -565,6 +620,15 @@ extension RatingV1.TopicProblems: CMessageBridge {
         self.volume = c.volume
         self.top = CBridge.array(c.top, c.n_top) { $0.map { RatingV1.CategoryCount(c: $0.pointee) } ?? RatingV1.CategoryCount() }
     }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("top", &first); try w.cArray(c.top, c.n_top) { w, v in if let v { try RatingV1.CategoryCount.writeJSON(c: v.pointee, to: &w) } else { try RatingV1.CategoryCount().writeJSON(to: &w) } }
+        w.key("topicCode", &first); w.cString(c.topic_code)
+        w.key("topicName", &first); w.cString(c.topic_name)
+        w.key("volume", &first); w.integer(c.volume)
+        w.close()
+    }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.topic_code = arena.string(topicCode)
         p.pointee.topic_name = arena.string(topicName)
@@ -637,6 +701,15 @@ extension RatingV1.Weights: CMessageBridge {
         self.quality = c.quality
         self.completeness = c.completeness
     }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("completeness", &first); try w.floating(c.completeness)
+        w.key("quality", &first); try w.floating(c.quality)
+        w.key("quantity", &first); try w.floating(c.quantity)
+        w.key("speed", &first); try w.floating(c.speed)
+        w.close()
+    }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.quantity = quantity
         p.pointee.speed = speed
@@ -700,6 +773,14 @@ extension RatingV1.GetRatingsRequest: CMessageBridge {
         self.dimension = RatingV1.Dimension(protoRawValue: Int32(truncatingIfNeeded: c.dimension.rawValue))
         self.period = CBridge.string(c.period)
         self.topicCode = CBridge.string(c.topic_code)
+    }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("dimension", &first); w.string(RatingV1.Dimension(protoRawValue: Int32(truncatingIfNeeded: c.dimension.rawValue)).name)
+        w.key("period", &first); w.cString(c.period)
+        w.key("topicCode", &first); w.cString(c.topic_code)
+        w.close()
     }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.dimension = Veche__Rating__V1__Dimension(rawValue: .init(truncatingIfNeeded: dimension.rawValue))
@@ -778,6 +859,16 @@ extension RatingV1.GetRatingsResponse: CMessageBridge {
         self.rows = CBridge.array(c.rows, c.n_rows) { $0.map { RatingV1.RatingRow(c: $0.pointee) } ?? RatingV1.RatingRow() }
         self.weights = c.weights.map { RatingV1.Weights(c: $0.pointee) }
     }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("dimension", &first); w.string(RatingV1.Dimension(protoRawValue: Int32(truncatingIfNeeded: c.dimension.rawValue)).name)
+        w.key("period", &first); w.cString(c.period)
+        w.key("previousPeriod", &first); w.cString(c.previous_period)
+        w.key("rows", &first); try w.cArray(c.rows, c.n_rows) { w, v in if let v { try RatingV1.RatingRow.writeJSON(c: v.pointee, to: &w) } else { try RatingV1.RatingRow().writeJSON(to: &w) } }
+        if let v = c.weights { w.key("weights", &first); try RatingV1.Weights.writeJSON(c: v.pointee, to: &w) }
+        w.close()
+    }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.period = arena.string(period)
         p.pointee.previous_period = arena.string(previousPeriod)
@@ -837,6 +928,13 @@ extension RatingV1.GetTopProblemsRequest: CMessageBridge {
         self.period = CBridge.string(c.period)
         self.perTopic = c.per_topic
     }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("perTopic", &first); w.integer(c.per_topic)
+        w.key("period", &first); w.cString(c.period)
+        w.close()
+    }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.period = arena.string(period)
         p.pointee.per_topic = perTopic
@@ -891,6 +989,13 @@ extension RatingV1.GetTopProblemsResponse: CMessageBridge {
         self.init()
         self.period = CBridge.string(c.period)
         self.topics = CBridge.array(c.topics, c.n_topics) { $0.map { RatingV1.TopicProblems(c: $0.pointee) } ?? RatingV1.TopicProblems() }
+    }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("period", &first); w.cString(c.period)
+        w.key("topics", &first); try w.cArray(c.topics, c.n_topics) { w, v in if let v { try RatingV1.TopicProblems.writeJSON(c: v.pointee, to: &w) } else { try RatingV1.TopicProblems().writeJSON(to: &w) } }
+        w.close()
     }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.period = arena.string(period)
@@ -947,6 +1052,13 @@ extension RatingV1.GetKpisRequest: CMessageBridge {
         self.init()
         self.period = CBridge.string(c.period)
         self.dimension = RatingV1.Dimension(protoRawValue: Int32(truncatingIfNeeded: c.dimension.rawValue))
+    }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("dimension", &first); w.string(RatingV1.Dimension(protoRawValue: Int32(truncatingIfNeeded: c.dimension.rawValue)).name)
+        w.key("period", &first); w.cString(c.period)
+        w.close()
     }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.period = arena.string(period)
@@ -1016,6 +1128,15 @@ extension RatingV1.GetKpisResponse: CMessageBridge {
         self.kpis = CBridge.array(c.kpis, c.n_kpis) { $0.map { RatingV1.Kpi(c: $0.pointee) } ?? RatingV1.Kpi() }
         self.targetsApprovedBy = CBridge.string(c.targets_approved_by)
         self.targetsApprovedAtMs = c.targets_approved_at_ms
+    }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("kpis", &first); try w.cArray(c.kpis, c.n_kpis) { w, v in if let v { try RatingV1.Kpi.writeJSON(c: v.pointee, to: &w) } else { try RatingV1.Kpi().writeJSON(to: &w) } }
+        w.key("period", &first); w.cString(c.period)
+        w.key("targetsApprovedAtMs", &first); w.integer(c.targets_approved_at_ms)
+        w.key("targetsApprovedBy", &first); w.cString(c.targets_approved_by)
+        w.close()
     }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.period = arena.string(period)
@@ -1089,6 +1210,15 @@ extension RatingV1.KpiTarget: CMessageBridge {
         self.higherIsBetter = c.higher_is_better != 0
         self.amberMargin = c.amber_margin
     }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("amberMargin", &first); try w.floating(c.amber_margin)
+        w.key("code", &first); w.cString(c.code)
+        w.key("higherIsBetter", &first); w.bool(c.higher_is_better != 0)
+        w.key("target", &first); try w.floating(c.target)
+        w.close()
+    }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.code = arena.string(code)
         p.pointee.target = target
@@ -1138,6 +1268,12 @@ extension RatingV1.SetKpiTargetsRequest: CMessageBridge {
     public init(c: CType) {
         self.init()
         self.targets = CBridge.array(c.targets, c.n_targets) { $0.map { RatingV1.KpiTarget(c: $0.pointee) } ?? RatingV1.KpiTarget() }
+    }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("targets", &first); try w.cArray(c.targets, c.n_targets) { w, v in if let v { try RatingV1.KpiTarget.writeJSON(c: v.pointee, to: &w) } else { try RatingV1.KpiTarget().writeJSON(to: &w) } }
+        w.close()
     }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.n_targets = targets.count
@@ -1200,6 +1336,14 @@ extension RatingV1.SetKpiTargetsResponse: CMessageBridge {
         self.targets = CBridge.array(c.targets, c.n_targets) { $0.map { RatingV1.KpiTarget(c: $0.pointee) } ?? RatingV1.KpiTarget() }
         self.approvedBy = CBridge.string(c.approved_by)
         self.approvedAtMs = c.approved_at_ms
+    }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("approvedAtMs", &first); w.integer(c.approved_at_ms)
+        w.key("approvedBy", &first); w.cString(c.approved_by)
+        w.key("targets", &first); try w.cArray(c.targets, c.n_targets) { w, v in if let v { try RatingV1.KpiTarget.writeJSON(c: v.pointee, to: &w) } else { try RatingV1.KpiTarget().writeJSON(to: &w) } }
+        w.close()
     }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.n_targets = targets.count
@@ -1272,6 +1416,15 @@ extension RatingV1.ReportApproval: CMessageBridge {
         self.approvedAtMs = c.approved_at_ms
         self.note = CBridge.string(c.note)
     }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("approvedAtMs", &first); w.integer(c.approved_at_ms)
+        w.key("approvedBy", &first); w.cString(c.approved_by)
+        w.key("note", &first); w.cString(c.note)
+        w.key("period", &first); w.cString(c.period)
+        w.close()
+    }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.period = arena.string(period)
         p.pointee.approved_by = arena.string(approvedBy)
@@ -1329,6 +1482,13 @@ extension RatingV1.ApproveReportRequest: CMessageBridge {
         self.period = CBridge.string(c.period)
         self.note = CBridge.string(c.note)
     }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("note", &first); w.cString(c.note)
+        w.key("period", &first); w.cString(c.period)
+        w.close()
+    }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.period = arena.string(period)
         p.pointee.note = arena.string(note)
@@ -1377,6 +1537,12 @@ extension RatingV1.ApproveReportResponse: CMessageBridge {
         self.init()
         self.approval = c.approval.map { RatingV1.ReportApproval(c: $0.pointee) }
     }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        if let v = c.approval { w.key("approval", &first); try RatingV1.ReportApproval.writeJSON(c: v.pointee, to: &w) }
+        w.close()
+    }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         if let v = approval { p.pointee.approval = arena.message(v) }
     }
@@ -1423,6 +1589,12 @@ extension RatingV1.GetReportApprovalRequest: CMessageBridge {
     public init(c: CType) {
         self.init()
         self.period = CBridge.string(c.period)
+    }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("period", &first); w.cString(c.period)
+        w.close()
     }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.period = arena.string(period)
@@ -1471,6 +1643,12 @@ extension RatingV1.GetReportApprovalResponse: CMessageBridge {
         self.init()
         self.approval = c.approval.map { RatingV1.ReportApproval(c: $0.pointee) }
     }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        if let v = c.approval { w.key("approval", &first); try RatingV1.ReportApproval.writeJSON(c: v.pointee, to: &w) }
+        w.close()
+    }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         if let v = approval { p.pointee.approval = arena.message(v) }
     }
@@ -1517,6 +1695,12 @@ extension RatingV1.SetWeightsRequest: CMessageBridge {
     public init(c: CType) {
         self.init()
         self.weights = c.weights.map { RatingV1.Weights(c: $0.pointee) }
+    }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        if let v = c.weights { w.key("weights", &first); try RatingV1.Weights.writeJSON(c: v.pointee, to: &w) }
+        w.close()
     }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         if let v = weights { p.pointee.weights = arena.message(v) }
@@ -1565,6 +1749,12 @@ extension RatingV1.SetWeightsResponse: CMessageBridge {
         self.init()
         self.weights = c.weights.map { RatingV1.Weights(c: $0.pointee) }
     }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        if let v = c.weights { w.key("weights", &first); try RatingV1.Weights.writeJSON(c: v.pointee, to: &w) }
+        w.close()
+    }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         if let v = weights { p.pointee.weights = arena.message(v) }
     }
@@ -1600,6 +1790,10 @@ extension RatingV1.GetProgressRequest: CMessageBridge {
     public static func cFree(_ p: UnsafeMutablePointer<CType>) { veche__rating__v1__get_progress_request__free_unpacked(p, nil) }
     public init(c: CType) {
         self.init()
+    }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        w.close()
     }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
     }
@@ -1703,6 +1897,20 @@ extension RatingV1.GetProgressResponse: CMessageBridge {
         self.deferredEvents = c.deferred_events
         self.gapsDetected = c.gaps_detected
     }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("appealsTracked", &first); w.integer(c.appeals_tracked)
+        w.key("deferredEvents", &first); w.integer(c.deferred_events)
+        w.key("duplicatesSkipped", &first); w.integer(c.duplicates_skipped)
+        w.key("durable", &first); w.cString(c.durable)
+        w.key("eventsApplied", &first); w.integer(c.events_applied)
+        w.key("gapsDetected", &first); w.integer(c.gaps_detected)
+        w.key("lastStreamSequence", &first); w.integer(c.last_stream_sequence)
+        w.key("rejectedEvents", &first); w.integer(c.rejected_events)
+        w.key("staleSkipped", &first); w.integer(c.stale_skipped)
+        w.close()
+    }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.events_applied = eventsApplied
         p.pointee.last_stream_sequence = lastStreamSequence
@@ -1785,6 +1993,16 @@ extension RatingV1.RootCauseTarget: CMessageBridge {
         self.baselineCount = c.baseline_count
         self.reductionPercent = c.reduction_percent
         self.measureDays = c.measure_days
+    }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("baselineCount", &first); w.integer(c.baseline_count)
+        w.key("baselineFrom", &first); w.cString(c.baseline_from)
+        w.key("baselineTo", &first); w.cString(c.baseline_to)
+        w.key("measureDays", &first); w.integer(c.measure_days)
+        w.key("reductionPercent", &first); try w.floating(c.reduction_percent)
+        w.close()
     }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.baseline_from = arena.string(baselineFrom)
@@ -1878,6 +2096,18 @@ extension RatingV1.RootCauseProgress: CMessageBridge {
         self.achievedReductionPercent = c.achieved_reduction_percent
         self.progress = c.progress
         self.verdict = CBridge.string(c.verdict)
+    }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("achievedReductionPercent", &first); try w.floating(c.achieved_reduction_percent)
+        w.key("asOf", &first); w.cString(c.as_of)
+        w.key("baselineRate", &first); try w.floating(c.baseline_rate)
+        w.key("currentCount", &first); w.integer(c.current_count)
+        w.key("progress", &first); try w.floating(c.progress)
+        w.key("targetRate", &first); try w.floating(c.target_rate)
+        w.key("verdict", &first); w.cString(c.verdict)
+        w.close()
     }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.baseline_rate = baselineRate
@@ -2079,6 +2309,33 @@ extension RatingV1.RootCauseCase: CMessageBridge {
         self.version = c.version
         self.progress = c.progress.map { RatingV1.RootCauseProgress(c: $0.pointee) }
     }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("agencyIds", &first); w.cArray(c.agency_ids, c.n_agency_ids) { w, v in w.cString(v) }
+        w.key("agencyNames", &first); w.cArray(c.agency_names, c.n_agency_names) { w, v in w.cString(v) }
+        w.key("appealsAtDetection", &first); w.integer(c.appeals_at_detection)
+        w.key("categoryCode", &first); w.cString(c.category_code)
+        w.key("categoryName", &first); w.cString(c.category_name)
+        w.key("detectedAtMs", &first); w.integer(c.detected_at_ms)
+        w.key("id", &first); w.cString(c.id)
+        w.key("kind", &first); w.cString(c.kind)
+        w.key("municipalityName", &first); w.cString(c.municipality_name)
+        w.key("municipalityOktmo", &first); w.cString(c.municipality_oktmo)
+        w.key("plan", &first); w.cString(c.plan)
+        w.key("problemGroupId", &first); w.cString(c.problem_group_id)
+        if let v = c.progress { w.key("progress", &first); try RatingV1.RootCauseProgress.writeJSON(c: v.pointee, to: &w) }
+        w.key("status", &first); w.string(RatingV1.RootCauseStatus(protoRawValue: Int32(truncatingIfNeeded: c.status.rawValue)).name)
+        if let v = c.target { w.key("target", &first); try RatingV1.RootCauseTarget.writeJSON(c: v.pointee, to: &w) }
+        w.key("targetDate", &first); w.cString(c.target_date)
+        w.key("title", &first); w.cString(c.title)
+        w.key("topicCode", &first); w.cString(c.topic_code)
+        w.key("topicName", &first); w.cString(c.topic_name)
+        w.key("updatedAtMs", &first); w.integer(c.updated_at_ms)
+        w.key("updatedBy", &first); w.cString(c.updated_by)
+        w.key("version", &first); w.integer(c.version)
+        w.close()
+    }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.id = arena.string(id)
         p.pointee.kind = arena.string(kind)
@@ -2170,6 +2427,15 @@ extension RatingV1.RootCauseChange: CMessageBridge {
         self.action = CBridge.string(c.action)
         self.detail = CBridge.string(c.detail)
     }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("action", &first); w.cString(c.action)
+        w.key("actor", &first); w.cString(c.actor)
+        w.key("atMs", &first); w.integer(c.at_ms)
+        w.key("detail", &first); w.cString(c.detail)
+        w.close()
+    }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.at_ms = atMs
         p.pointee.actor = arena.string(actor)
@@ -2226,6 +2492,13 @@ extension RatingV1.DetectRootCausesRequest: CMessageBridge {
         self.init()
         self.windowDays = c.window_days
         self.threshold = c.threshold
+    }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("threshold", &first); w.integer(c.threshold)
+        w.key("windowDays", &first); w.integer(c.window_days)
+        w.close()
     }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.window_days = windowDays
@@ -2296,6 +2569,15 @@ extension RatingV1.DetectRootCausesResponse: CMessageBridge {
         self.windowDays = c.window_days
         self.threshold = c.threshold
     }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("appealsConsidered", &first); w.integer(c.appeals_considered)
+        w.key("opened", &first); try w.cArray(c.opened, c.n_opened) { w, v in if let v { try RatingV1.RootCauseCase.writeJSON(c: v.pointee, to: &w) } else { try RatingV1.RootCauseCase().writeJSON(to: &w) } }
+        w.key("threshold", &first); w.integer(c.threshold)
+        w.key("windowDays", &first); w.integer(c.window_days)
+        w.close()
+    }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.n_opened = opened.count
         p.pointee.opened = arena.messages(opened)
@@ -2361,6 +2643,14 @@ extension RatingV1.ListRootCausesRequest: CMessageBridge {
         self.topicCode = CBridge.string(c.topic_code)
         self.limit = c.limit
     }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("limit", &first); w.integer(c.limit)
+        w.key("statuses", &first); w.cArray(c.statuses, c.n_statuses) { w, v in w.string(RatingV1.RootCauseStatus(protoRawValue: Int32(truncatingIfNeeded: v.rawValue)).name) }
+        w.key("topicCode", &first); w.cString(c.topic_code)
+        w.close()
+    }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.n_statuses = statuses.count
         p.pointee.statuses = arena.array(statuses.map { Veche__Rating__V1__RootCauseStatus(rawValue: .init(truncatingIfNeeded: $0.rawValue)) })
@@ -2411,6 +2701,12 @@ extension RatingV1.ListRootCausesResponse: CMessageBridge {
         self.init()
         self.cases = CBridge.array(c.cases, c.n_cases) { $0.map { RatingV1.RootCauseCase(c: $0.pointee) } ?? RatingV1.RootCauseCase() }
     }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("cases", &first); try w.cArray(c.cases, c.n_cases) { w, v in if let v { try RatingV1.RootCauseCase.writeJSON(c: v.pointee, to: &w) } else { try RatingV1.RootCauseCase().writeJSON(to: &w) } }
+        w.close()
+    }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.n_cases = cases.count
         p.pointee.cases = arena.messages(cases)
@@ -2458,6 +2754,12 @@ extension RatingV1.GetRootCauseRequest: CMessageBridge {
     public init(c: CType) {
         self.init()
         self.id = CBridge.string(c.id)
+    }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("id", &first); w.cString(c.id)
+        w.close()
     }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.id = arena.string(id)
@@ -2512,6 +2814,13 @@ extension RatingV1.GetRootCauseResponse: CMessageBridge {
         self.init()
         self.rootCause = c.root_cause.map { RatingV1.RootCauseCase(c: $0.pointee) }
         self.history = CBridge.array(c.history, c.n_history) { $0.map { RatingV1.RootCauseChange(c: $0.pointee) } ?? RatingV1.RootCauseChange() }
+    }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("history", &first); try w.cArray(c.history, c.n_history) { w, v in if let v { try RatingV1.RootCauseChange.writeJSON(c: v.pointee, to: &w) } else { try RatingV1.RootCauseChange().writeJSON(to: &w) } }
+        if let v = c.root_cause { w.key("rootCause", &first); try RatingV1.RootCauseCase.writeJSON(c: v.pointee, to: &w) }
+        w.close()
     }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         if let v = rootCause { p.pointee.root_cause = arena.message(v) }
@@ -2611,6 +2920,19 @@ extension RatingV1.UpdateRootCauseRequest: CMessageBridge {
         self.agencyIds = CBridge.array(c.agency_ids, c.n_agency_ids) { CBridge.string($0) }
         self.comment = CBridge.string(c.comment)
     }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("agencyIds", &first); w.cArray(c.agency_ids, c.n_agency_ids) { w, v in w.cString(v) }
+        w.key("comment", &first); w.cString(c.comment)
+        w.key("expectedVersion", &first); w.integer(c.expected_version)
+        w.key("id", &first); w.cString(c.id)
+        w.key("plan", &first); w.cString(c.plan)
+        w.key("status", &first); w.string(RatingV1.RootCauseStatus(protoRawValue: Int32(truncatingIfNeeded: c.status.rawValue)).name)
+        if let v = c.target { w.key("target", &first); try RatingV1.RootCauseTarget.writeJSON(c: v.pointee, to: &w) }
+        w.key("targetDate", &first); w.cString(c.target_date)
+        w.close()
+    }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.id = arena.string(id)
         p.pointee.expected_version = expectedVersion
@@ -2665,6 +2987,12 @@ extension RatingV1.UpdateRootCauseResponse: CMessageBridge {
     public init(c: CType) {
         self.init()
         self.rootCause = c.root_cause.map { RatingV1.RootCauseCase(c: $0.pointee) }
+    }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        if let v = c.root_cause { w.key("rootCause", &first); try RatingV1.RootCauseCase.writeJSON(c: v.pointee, to: &w) }
+        w.close()
     }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         if let v = rootCause { p.pointee.root_cause = arena.message(v) }
@@ -2818,6 +3146,27 @@ extension RatingV1.Indicator: CMessageBridge {
         self.updatedBy = CBridge.string(c.updated_by)
         self.updatedAtMs = c.updated_at_ms
     }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("categoryCode", &first); w.cString(c.category_code)
+        w.key("code", &first); w.cString(c.code)
+        w.key("currentValue", &first); try w.floating(c.current_value)
+        w.key("dueDate", &first); w.cString(c.due_date)
+        w.key("enteredValue", &first); try w.floating(c.entered_value)
+        w.key("hasCurrentValue", &first); w.bool(c.has_current_value != 0)
+        w.key("hasEnteredValue", &first); w.bool(c.has_entered_value != 0)
+        w.key("higherIsBetter", &first); w.bool(c.higher_is_better != 0)
+        w.key("metric", &first); w.cString(c.metric)
+        w.key("name", &first); w.cString(c.name)
+        w.key("note", &first); w.cString(c.note)
+        w.key("status", &first); w.string(RatingV1.KpiStatus(protoRawValue: Int32(truncatingIfNeeded: c.status.rawValue)).name)
+        w.key("targetValue", &first); try w.floating(c.target_value)
+        w.key("unit", &first); w.cString(c.unit)
+        w.key("updatedAtMs", &first); w.integer(c.updated_at_ms)
+        w.key("updatedBy", &first); w.cString(c.updated_by)
+        w.close()
+    }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.code = arena.string(code)
         p.pointee.name = arena.string(name)
@@ -2880,6 +3229,12 @@ extension RatingV1.ListIndicatorsRequest: CMessageBridge {
         self.init()
         self.year = c.year
     }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("year", &first); w.integer(c.year)
+        w.close()
+    }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.year = year
     }
@@ -2926,6 +3281,12 @@ extension RatingV1.ListIndicatorsResponse: CMessageBridge {
     public init(c: CType) {
         self.init()
         self.indicators = CBridge.array(c.indicators, c.n_indicators) { $0.map { RatingV1.Indicator(c: $0.pointee) } ?? RatingV1.Indicator() }
+    }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("indicators", &first); try w.cArray(c.indicators, c.n_indicators) { w, v in if let v { try RatingV1.Indicator.writeJSON(c: v.pointee, to: &w) } else { try RatingV1.Indicator().writeJSON(to: &w) } }
+        w.close()
     }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.n_indicators = indicators.count
@@ -2975,6 +3336,12 @@ extension RatingV1.SetIndicatorRequest: CMessageBridge {
         self.init()
         self.indicator = c.indicator.map { RatingV1.Indicator(c: $0.pointee) }
     }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        if let v = c.indicator { w.key("indicator", &first); try RatingV1.Indicator.writeJSON(c: v.pointee, to: &w) }
+        w.close()
+    }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         if let v = indicator { p.pointee.indicator = arena.message(v) }
     }
@@ -3021,6 +3388,12 @@ extension RatingV1.SetIndicatorResponse: CMessageBridge {
     public init(c: CType) {
         self.init()
         self.indicator = c.indicator.map { RatingV1.Indicator(c: $0.pointee) }
+    }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        if let v = c.indicator { w.key("indicator", &first); try RatingV1.Indicator.writeJSON(c: v.pointee, to: &w) }
+        w.close()
     }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         if let v = indicator { p.pointee.indicator = arena.message(v) }
@@ -3069,6 +3442,12 @@ extension RatingV1.DeleteIndicatorRequest: CMessageBridge {
         self.init()
         self.code = CBridge.string(c.code)
     }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("code", &first); w.cString(c.code)
+        w.close()
+    }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.code = arena.string(code)
     }
@@ -3115,6 +3494,12 @@ extension RatingV1.DeleteIndicatorResponse: CMessageBridge {
     public init(c: CType) {
         self.init()
         self.deleted = c.deleted != 0
+    }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("deleted", &first); w.bool(c.deleted != 0)
+        w.close()
     }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.deleted = deleted ? 1 : 0

@@ -150,6 +150,13 @@ extension SurveyV1.Option: CMessageBridge {
         self.code = CBridge.string(c.code)
         self.label = CBridge.string(c.label)
     }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("code", &first); w.cString(c.code)
+        w.key("label", &first); w.cString(c.label)
+        w.close()
+    }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.code = arena.string(code)
         p.pointee.label = arena.string(label)
@@ -240,6 +247,18 @@ extension SurveyV1.Question: CMessageBridge {
         self.scaleMax = c.scale_max
         self.required = c.required != 0
     }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("code", &first); w.cString(c.code)
+        w.key("options", &first); try w.cArray(c.options, c.n_options) { w, v in if let v { try SurveyV1.Option.writeJSON(c: v.pointee, to: &w) } else { try SurveyV1.Option().writeJSON(to: &w) } }
+        w.key("required", &first); w.bool(c.required != 0)
+        w.key("scaleMax", &first); w.integer(c.scale_max)
+        w.key("scaleMin", &first); w.integer(c.scale_min)
+        w.key("text", &first); w.cString(c.text)
+        w.key("type", &first); w.string(SurveyV1.QuestionType(protoRawValue: Int32(truncatingIfNeeded: c.type.rawValue)).name)
+        w.close()
+    }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.code = arena.string(code)
         p.pointee.text = arena.string(text)
@@ -314,6 +333,15 @@ extension SurveyV1.Quota: CMessageBridge {
         self.category = CBridge.string(c.category)
         self.target = c.target
         self.achieved = c.achieved
+    }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("achieved", &first); w.integer(c.achieved)
+        w.key("category", &first); w.cString(c.category)
+        w.key("target", &first); w.integer(c.target)
+        w.key("variable", &first); w.cString(c.variable)
+        w.close()
     }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.variable = arena.string(variable)
@@ -421,6 +449,20 @@ extension SurveyV1.Survey: CMessageBridge {
         self.fieldworkFromMs = c.fieldwork_from_ms
         self.fieldworkToMs = c.fieldwork_to_ms
     }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("createdAtMs", &first); w.integer(c.created_at_ms)
+        w.key("description", &first); w.cString(c.description)
+        w.key("fieldworkFromMs", &first); w.integer(c.fieldwork_from_ms)
+        w.key("fieldworkToMs", &first); w.integer(c.fieldwork_to_ms)
+        w.key("id", &first); w.cString(c.id)
+        w.key("questions", &first); try w.cArray(c.questions, c.n_questions) { w, v in if let v { try SurveyV1.Question.writeJSON(c: v.pointee, to: &w) } else { try SurveyV1.Question().writeJSON(to: &w) } }
+        w.key("quotas", &first); try w.cArray(c.quotas, c.n_quotas) { w, v in if let v { try SurveyV1.Quota.writeJSON(c: v.pointee, to: &w) } else { try SurveyV1.Quota().writeJSON(to: &w) } }
+        w.key("status", &first); w.string(SurveyV1.SurveyStatus(protoRawValue: Int32(truncatingIfNeeded: c.status.rawValue)).name)
+        w.key("title", &first); w.cString(c.title)
+        w.close()
+    }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.id = arena.string(id)
         p.pointee.title = arena.string(title)
@@ -505,6 +547,16 @@ extension SurveyV1.Answer: CMessageBridge {
         self.number = c.number
         self.text = CBridge.string(c.text)
         self.hasNumber = c.has_number != 0
+    }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("hasNumber", &first); w.bool(c.has_number != 0)
+        w.key("number", &first); try w.floating(c.number)
+        w.key("optionCodes", &first); w.cArray(c.option_codes, c.n_option_codes) { w, v in w.cString(v) }
+        w.key("questionCode", &first); w.cString(c.question_code)
+        w.key("text", &first); w.cString(c.text)
+        w.close()
     }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.question_code = arena.string(questionCode)
@@ -614,6 +666,20 @@ extension SurveyV1.Response: CMessageBridge {
         self.interviewedAtMs = c.interviewed_at_ms
         self.fpc = c.fpc
     }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("answers", &first); try w.cArray(c.answers, c.n_answers) { w, v in if let v { try SurveyV1.Answer.writeJSON(c: v.pointee, to: &w) } else { try SurveyV1.Answer().writeJSON(to: &w) } }
+        w.key("attributes", &first); try w.cArray(c.attributes, c.n_attributes) { w, v in if let v { try CommonV1.KeyValue.writeJSON(c: v.pointee, to: &w) } else { try CommonV1.KeyValue().writeJSON(to: &w) } }
+        w.key("baseWeight", &first); try w.floating(c.base_weight)
+        w.key("cluster", &first); w.cString(c.cluster)
+        w.key("fpc", &first); try w.floating(c.fpc)
+        w.key("interviewedAtMs", &first); w.integer(c.interviewed_at_ms)
+        w.key("municipalityOktmo", &first); w.cString(c.municipality_oktmo)
+        w.key("respondentId", &first); w.cString(c.respondent_id)
+        w.key("stratum", &first); w.cString(c.stratum)
+        w.close()
+    }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.respondent_id = arena.string(respondentId)
         p.pointee.municipality_oktmo = arena.string(municipalityOktmo)
@@ -699,6 +765,16 @@ extension SurveyV1.ResultBatch: CMessageBridge {
         self.submittedAtMs = c.submitted_at_ms
         self.responses = CBridge.array(c.responses, c.n_responses) { $0.map { SurveyV1.Response(c: $0.pointee) } ?? SurveyV1.Response() }
     }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("batchId", &first); w.cString(c.batch_id)
+        w.key("responses", &first); try w.cArray(c.responses, c.n_responses) { w, v in if let v { try SurveyV1.Response.writeJSON(c: v.pointee, to: &w) } else { try SurveyV1.Response().writeJSON(to: &w) } }
+        w.key("submittedAtMs", &first); w.integer(c.submitted_at_ms)
+        w.key("surveyId", &first); w.cString(c.survey_id)
+        w.key("teamId", &first); w.cString(c.team_id)
+        w.close()
+    }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.batch_id = arena.string(batchId)
         p.pointee.survey_id = arena.string(surveyId)
@@ -771,6 +847,15 @@ extension SurveyV1.RowError: CMessageBridge {
         self.respondentId = CBridge.string(c.respondent_id)
         self.field = CBridge.string(c.field)
         self.message = CBridge.string(c.message)
+    }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("field", &first); w.cString(c.field)
+        w.key("message", &first); w.cString(c.message)
+        w.key("respondentId", &first); w.cString(c.respondent_id)
+        w.key("rowIndex", &first); w.integer(c.row_index)
+        w.close()
     }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.row_index = rowIndex
@@ -871,6 +956,19 @@ extension SurveyV1.BatchReceipt: CMessageBridge {
         self.duplicate = c.duplicate != 0
         self.receivedAtMs = c.received_at_ms
     }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("acceptedRows", &first); w.integer(c.accepted_rows)
+        w.key("batchId", &first); w.cString(c.batch_id)
+        w.key("duplicate", &first); w.bool(c.duplicate != 0)
+        w.key("errors", &first); try w.cArray(c.errors, c.n_errors) { w, v in if let v { try SurveyV1.RowError.writeJSON(c: v.pointee, to: &w) } else { try SurveyV1.RowError().writeJSON(to: &w) } }
+        w.key("receivedAtMs", &first); w.integer(c.received_at_ms)
+        w.key("rejectedRows", &first); w.integer(c.rejected_rows)
+        w.key("status", &first); w.string(SurveyV1.BatchStatus(protoRawValue: Int32(truncatingIfNeeded: c.status.rawValue)).name)
+        w.key("surveyId", &first); w.cString(c.survey_id)
+        w.close()
+    }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.batch_id = arena.string(batchId)
         p.pointee.survey_id = arena.string(surveyId)
@@ -939,6 +1037,14 @@ extension SurveyV1.Margin: CMessageBridge {
         self.variable = CBridge.string(c.variable)
         self.category = CBridge.string(c.category)
         self.population = c.population
+    }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("category", &first); w.cString(c.category)
+        w.key("population", &first); try w.floating(c.population)
+        w.key("variable", &first); w.cString(c.variable)
+        w.close()
     }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.variable = arena.string(variable)
@@ -1045,6 +1151,20 @@ extension SurveyV1.EstimateRow: CMessageBridge {
         self.n = c.n
         self.weightedN = c.weighted_n
     }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("ciHigh", &first); try w.floating(c.ci_high)
+        w.key("ciLow", &first); try w.floating(c.ci_low)
+        w.key("deff", &first); try w.floating(c.deff)
+        w.key("domain", &first); w.cString(c.domain)
+        w.key("estimate", &first); try w.floating(c.estimate)
+        w.key("level", &first); w.cString(c.level)
+        w.key("n", &first); w.integer(c.n)
+        w.key("se", &first); try w.floating(c.se)
+        w.key("weightedN", &first); try w.floating(c.weighted_n)
+        w.close()
+    }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.domain = arena.string(domain)
         p.pointee.level = arena.string(level)
@@ -1100,6 +1220,12 @@ extension SurveyV1.CreateSurveyRequest: CMessageBridge {
         self.init()
         self.survey = c.survey.map { SurveyV1.Survey(c: $0.pointee) }
     }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        if let v = c.survey { w.key("survey", &first); try SurveyV1.Survey.writeJSON(c: v.pointee, to: &w) }
+        w.close()
+    }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         if let v = survey { p.pointee.survey = arena.message(v) }
     }
@@ -1147,6 +1273,12 @@ extension SurveyV1.CreateSurveyResponse: CMessageBridge {
         self.init()
         self.survey = c.survey.map { SurveyV1.Survey(c: $0.pointee) }
     }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        if let v = c.survey { w.key("survey", &first); try SurveyV1.Survey.writeJSON(c: v.pointee, to: &w) }
+        w.close()
+    }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         if let v = survey { p.pointee.survey = arena.message(v) }
     }
@@ -1193,6 +1325,12 @@ extension SurveyV1.GetSurveyRequest: CMessageBridge {
     public init(c: CType) {
         self.init()
         self.id = CBridge.string(c.id)
+    }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("id", &first); w.cString(c.id)
+        w.close()
     }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.id = arena.string(id)
@@ -1248,6 +1386,13 @@ extension SurveyV1.GetSurveyResponse: CMessageBridge {
         self.survey = c.survey.map { SurveyV1.Survey(c: $0.pointee) }
         self.responses = c.responses
     }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("responses", &first); w.integer(c.responses)
+        if let v = c.survey { w.key("survey", &first); try SurveyV1.Survey.writeJSON(c: v.pointee, to: &w) }
+        w.close()
+    }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         if let v = survey { p.pointee.survey = arena.message(v) }
         p.pointee.responses = responses
@@ -1284,6 +1429,10 @@ extension SurveyV1.ListSurveysRequest: CMessageBridge {
     public static func cFree(_ p: UnsafeMutablePointer<CType>) { veche__survey__v1__list_surveys_request__free_unpacked(p, nil) }
     public init(c: CType) {
         self.init()
+    }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        w.close()
     }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
     }
@@ -1330,6 +1479,12 @@ extension SurveyV1.ListSurveysResponse: CMessageBridge {
     public init(c: CType) {
         self.init()
         self.surveys = CBridge.array(c.surveys, c.n_surveys) { $0.map { SurveyV1.Survey(c: $0.pointee) } ?? SurveyV1.Survey() }
+    }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("surveys", &first); try w.cArray(c.surveys, c.n_surveys) { w, v in if let v { try SurveyV1.Survey.writeJSON(c: v.pointee, to: &w) } else { try SurveyV1.Survey().writeJSON(to: &w) } }
+        w.close()
     }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.n_surveys = surveys.count
@@ -1386,6 +1541,13 @@ extension SurveyV1.SetStatusRequest: CMessageBridge {
         self.id = CBridge.string(c.id)
         self.status = SurveyV1.SurveyStatus(protoRawValue: Int32(truncatingIfNeeded: c.status.rawValue))
     }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("id", &first); w.cString(c.id)
+        w.key("status", &first); w.string(SurveyV1.SurveyStatus(protoRawValue: Int32(truncatingIfNeeded: c.status.rawValue)).name)
+        w.close()
+    }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.id = arena.string(id)
         p.pointee.status = Veche__Survey__V1__SurveyStatus(rawValue: .init(truncatingIfNeeded: status.rawValue))
@@ -1434,6 +1596,12 @@ extension SurveyV1.SetStatusResponse: CMessageBridge {
         self.init()
         self.survey = c.survey.map { SurveyV1.Survey(c: $0.pointee) }
     }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        if let v = c.survey { w.key("survey", &first); try SurveyV1.Survey.writeJSON(c: v.pointee, to: &w) }
+        w.close()
+    }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         if let v = survey { p.pointee.survey = arena.message(v) }
     }
@@ -1480,6 +1648,12 @@ extension SurveyV1.SubmitBatchRequest: CMessageBridge {
     public init(c: CType) {
         self.init()
         self.batch = c.batch.map { SurveyV1.ResultBatch(c: $0.pointee) }
+    }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        if let v = c.batch { w.key("batch", &first); try SurveyV1.ResultBatch.writeJSON(c: v.pointee, to: &w) }
+        w.close()
     }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         if let v = batch { p.pointee.batch = arena.message(v) }
@@ -1528,6 +1702,12 @@ extension SurveyV1.SubmitBatchResponse: CMessageBridge {
         self.init()
         self.receipt = c.receipt.map { SurveyV1.BatchReceipt(c: $0.pointee) }
     }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        if let v = c.receipt { w.key("receipt", &first); try SurveyV1.BatchReceipt.writeJSON(c: v.pointee, to: &w) }
+        w.close()
+    }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         if let v = receipt { p.pointee.receipt = arena.message(v) }
     }
@@ -1575,6 +1755,12 @@ extension SurveyV1.GetBatchReceiptRequest: CMessageBridge {
         self.init()
         self.batchId = CBridge.string(c.batch_id)
     }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("batchId", &first); w.cString(c.batch_id)
+        w.close()
+    }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.batch_id = arena.string(batchId)
     }
@@ -1621,6 +1807,12 @@ extension SurveyV1.GetBatchReceiptResponse: CMessageBridge {
     public init(c: CType) {
         self.init()
         self.receipt = c.receipt.map { SurveyV1.BatchReceipt(c: $0.pointee) }
+    }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        if let v = c.receipt { w.key("receipt", &first); try SurveyV1.BatchReceipt.writeJSON(c: v.pointee, to: &w) }
+        w.close()
     }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         if let v = receipt { p.pointee.receipt = arena.message(v) }
@@ -1676,6 +1868,13 @@ extension SurveyV1.SetMarginsRequest: CMessageBridge {
         self.surveyId = CBridge.string(c.survey_id)
         self.margins = CBridge.array(c.margins, c.n_margins) { $0.map { SurveyV1.Margin(c: $0.pointee) } ?? SurveyV1.Margin() }
     }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("margins", &first); try w.cArray(c.margins, c.n_margins) { w, v in if let v { try SurveyV1.Margin.writeJSON(c: v.pointee, to: &w) } else { try SurveyV1.Margin().writeJSON(to: &w) } }
+        w.key("surveyId", &first); w.cString(c.survey_id)
+        w.close()
+    }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.survey_id = arena.string(surveyId)
         p.pointee.n_margins = margins.count
@@ -1724,6 +1923,12 @@ extension SurveyV1.SetMarginsResponse: CMessageBridge {
     public init(c: CType) {
         self.init()
         self.stored = c.stored
+    }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("stored", &first); w.integer(c.stored)
+        w.close()
     }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.stored = stored
@@ -1821,6 +2026,19 @@ extension SurveyV1.EstimateRequest: CMessageBridge {
         self.trimUpper = c.trim_upper
         self.statistic = SurveyV1.Statistic(protoRawValue: Int32(truncatingIfNeeded: c.statistic.rawValue))
     }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("by", &first); w.cString(c.by)
+        w.key("questionCode", &first); w.cString(c.question_code)
+        w.key("statistic", &first); w.string(SurveyV1.Statistic(protoRawValue: Int32(truncatingIfNeeded: c.statistic.rawValue)).name)
+        w.key("surveyId", &first); w.cString(c.survey_id)
+        w.key("trimLower", &first); try w.floating(c.trim_lower)
+        w.key("trimUpper", &first); try w.floating(c.trim_upper)
+        w.key("weighting", &first); w.string(SurveyV1.Weighting(protoRawValue: Int32(truncatingIfNeeded: c.weighting.rawValue)).name)
+        w.key("weightingVariables", &first); w.cArray(c.weighting_variables, c.n_weighting_variables) { w, v in w.cString(v) }
+        w.close()
+    }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.survey_id = arena.string(surveyId)
         p.pointee.question_code = arena.string(questionCode)
@@ -1903,6 +2121,16 @@ extension SurveyV1.EstimateResponse: CMessageBridge {
         self.type = SurveyV1.QuestionType(protoRawValue: Int32(truncatingIfNeeded: c.type.rawValue))
         self.rows = CBridge.array(c.rows, c.n_rows) { $0.map { SurveyV1.EstimateRow(c: $0.pointee) } ?? SurveyV1.EstimateRow() }
         self.method = CBridge.string(c.method)
+    }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("method", &first); w.cString(c.method)
+        w.key("questionCode", &first); w.cString(c.question_code)
+        w.key("rows", &first); try w.cArray(c.rows, c.n_rows) { w, v in if let v { try SurveyV1.EstimateRow.writeJSON(c: v.pointee, to: &w) } else { try SurveyV1.EstimateRow().writeJSON(to: &w) } }
+        w.key("surveyId", &first); w.cString(c.survey_id)
+        w.key("type", &first); w.string(SurveyV1.QuestionType(protoRawValue: Int32(truncatingIfNeeded: c.type.rawValue)).name)
+        w.close()
     }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.survey_id = arena.string(surveyId)
@@ -1998,6 +2226,18 @@ extension SurveyV1.SatisfactionIndexRequest: CMessageBridge {
         self.trimLower = c.trim_lower
         self.trimUpper = c.trim_upper
     }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("by", &first); w.cString(c.by)
+        w.key("questionCodes", &first); w.cArray(c.question_codes, c.n_question_codes) { w, v in w.cString(v) }
+        w.key("surveyId", &first); w.cString(c.survey_id)
+        w.key("trimLower", &first); try w.floating(c.trim_lower)
+        w.key("trimUpper", &first); try w.floating(c.trim_upper)
+        w.key("weighting", &first); w.string(SurveyV1.Weighting(protoRawValue: Int32(truncatingIfNeeded: c.weighting.rawValue)).name)
+        w.key("weightingVariables", &first); w.cArray(c.weighting_variables, c.n_weighting_variables) { w, v in w.cString(v) }
+        w.close()
+    }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.survey_id = arena.string(surveyId)
         p.pointee.n_question_codes = questionCodes.count
@@ -2059,6 +2299,13 @@ extension SurveyV1.SatisfactionIndexResponse: CMessageBridge {
         self.init()
         self.rows = CBridge.array(c.rows, c.n_rows) { $0.map { SurveyV1.EstimateRow(c: $0.pointee) } ?? SurveyV1.EstimateRow() }
         self.method = CBridge.string(c.method)
+    }
+    public static func writeJSON(c: CType, to w: inout ProtoJSONWriter) throws {
+        w.open()
+        var first = true
+        w.key("method", &first); w.cString(c.method)
+        w.key("rows", &first); try w.cArray(c.rows, c.n_rows) { w, v in if let v { try SurveyV1.EstimateRow.writeJSON(c: v.pointee, to: &w) } else { try SurveyV1.EstimateRow().writeJSON(to: &w) } }
+        w.close()
     }
     public func fill(_ p: UnsafeMutablePointer<CType>, arena: CArena) {
         p.pointee.n_rows = rows.count
