@@ -152,55 +152,62 @@ def json_writer(out, signature, fields, line_of):
     out.append("    }")
 
 
+def swift_json_value(kind, base, v):
+    """Writes the Swift value `v` of a field (or of one element of a repeated field)."""
+    if kind == "message":
+        return f"try {v}.writeJSON(to: &w)"
+    if kind == "string":
+        return f"w.string({v})"
+    if kind == "enum":
+        return f"w.string({v}.name)"
+    if kind == "bool":
+        return f"w.bool({v})"
+    if base in ("Double", "Float"):
+        return f"try w.floating({v})"
+    return f"w.integer({v})"
+
+
 def swift_json_line(fld, key):
     """Writes a field of the Swift value."""
     f, kind, rep, stype, default, base, sw = fld
-    if kind == "message":
-        one = "try v.writeJSON(to: &w)"
-    elif kind == "string":
-        one = "w.string(v)"
-    elif kind == "enum":
-        one = "w.string(v.name)"
-    elif kind == "bool":
-        one = "w.bool(v)"
-    elif base in ("Double", "Float"):
-        one = "try w.floating(v)"
-    else:
-        one = "w.integer(v)"
     if rep:
+        one = swift_json_value(kind, base, "v")
         t = "try " if one.startswith("try ") else ""
         return f'w.key("{key}", &first); {t}w.array(self.{sw}) {{ w, v in {one} }}'
     if stype.endswith("?"):
-        return f'if let v = self.{sw} {{ w.key("{key}", &first); {one} }}'
-    direct = one.replace("(v)", f"(self.{sw})").replace("v.", f"self.{sw}.")
-    return f'w.key("{key}", &first); {direct}'
+        return f'if let v = self.{sw} {{ w.key("{key}", &first); {swift_json_value(kind, base, "v")} }}'
+    return f'w.key("{key}", &first); {swift_json_value(kind, base, "self." + sw)}'
+
+
+def c_json_value(m, f, kind, base, v):
+    """Writes the C value `v` of a field of an unpacked protobuf-c struct (or of one element of a repeated field):
+    the same bytes as swift_json_value gives for the value init(c:) makes of it."""
+    if kind == "message":  # an element of a repeated field; a missing one decodes as the empty message
+        return f"if let {v} {{ try {base}.writeJSON(c: {v}.pointee, to: &w) }} else {{ try {base}().writeJSON(to: &w) }}"
+    if kind == "string":
+        return f"w.cString({v})"
+    if kind == "enum":
+        return f"w.string({base}(protoRawValue: Int32(truncatingIfNeeded: {v}.rawValue)).name)"
+    if kind == "bool":
+        return f"w.bool({v} != 0)"
+    if kind == "bytes":
+        raise SystemExit(f"{m.name}.{f.name}: bytes fields have no JSON form in the contracts yet")
+    if base in ("Double", "Float"):
+        return f"try w.floating({v})"
+    return f"w.integer({v})"
 
 
 def c_json_line(m, fld, key):
     """Writes a field of the unpacked C struct `c`, the same bytes as swift_json_line gives for its decoded value."""
     f, kind, rep, stype, default, base, sw = fld
     cf = f.name
-    if kind == "message":
-        one = f"if let v {{ try {base}.writeJSON(c: v.pointee, to: &w) }} else {{ try {base}().writeJSON(to: &w) }}"
-    elif kind == "string":
-        one = "w.cString(v)"
-    elif kind == "enum":
-        one = f"w.string({base}(protoRawValue: Int32(truncatingIfNeeded: v.rawValue)).name)"
-    elif kind == "bool":
-        one = "w.bool(v != 0)"
-    elif kind == "bytes":
-        raise SystemExit(f"{m.name}.{f.name}: bytes fields have no JSON form in the contracts yet")
-    elif base in ("Double", "Float"):
-        one = "try w.floating(v)"
-    else:
-        one = "w.integer(v)"
     if rep:
+        one = c_json_value(m, f, kind, base, "v")
         t = "try " if "try " in one else ""
         return f'w.key("{key}", &first); {t}w.cArray(c.{cf}, c.n_{cf}) {{ w, v in {one} }}'
     if kind == "message":
         return f'if let v = c.{cf} {{ w.key("{key}", &first); try {base}.writeJSON(c: v.pointee, to: &w) }}'
-    direct = one.replace("(v)", f"(c.{cf})").replace("(v ", f"(c.{cf} ").replace("v.rawValue", f"c.{cf}.rawValue")
-    return f'w.key("{key}", &first); {direct}'
+    return f'w.key("{key}", &first); {c_json_value(m, f, kind, base, "c." + cf)}'
 
 
 def gen_message(reg, pkg, m, out):

@@ -50,7 +50,7 @@ public struct ProtoJSONWriter {
         bytes.append(UInt8(ascii: ":"))
     }
 
-    public mutating func array<T>(_ items: [T], _ each: (inout ProtoJSONWriter, T) throws -> Void) rethrows {
+    public mutating func array<S: Sequence>(_ items: S, _ each: (inout ProtoJSONWriter, S.Element) throws -> Void) rethrows {
         bytes.append(UInt8(ascii: "["))
         for (i, item) in items.enumerated() {
             if i > 0 { bytes.append(UInt8(ascii: ",")) }
@@ -93,14 +93,7 @@ public struct ProtoJSONWriter {
 
     /// A repeated field of an unpacked protobuf-c message (`n` elements at `p`) as a JSON array.
     public mutating func cArray<C>(_ p: UnsafeMutablePointer<C>?, _ n: Int, _ each: (inout ProtoJSONWriter, C) throws -> Void) rethrows {
-        bytes.append(UInt8(ascii: "["))
-        if let p, n > 0 {
-            for i in 0..<n {
-                if i > 0 { bytes.append(UInt8(ascii: ",")) }
-                try each(&self, p[i])
-            }
-        }
-        bytes.append(UInt8(ascii: "]"))
+        try array(UnsafeBufferPointer(start: p, count: p == nil ? 0 : n), each)
     }
 
     /// UTF-8 text as a JSON string. Runs of bytes that need no escape are found eight bytes at a time (a list page

@@ -51,7 +51,7 @@ public struct PGRow: Sendable {
     }
     /// A text[] column.
     public func stringArray(_ name: String) -> [String] {
-        withValue(name) { $0.count == 2 ? [] : PGArray.parse(String(decoding: $0, as: UTF8.self)) } ?? []
+        withValue(name) { PGArray.parse(String(decoding: $0, as: UTF8.self)) } ?? []
     }
 
     /// A decimal integer with an optional sign, nil for anything else or on overflow (what `Int64(String)` accepts).
