@@ -126,21 +126,41 @@ def sign_in(driver, platform, username, path="/ws"):
     deadline = time.time() + 40
     while time.time() < deadline and not driver.current_url.startswith(platform.http_url):
         # glewlwyd asks the person to tick the scopes the client wants the first time, then to continue.
-        for label in ("Grant access", "Continue"):
-            for b in driver.find_elements(By.XPATH, f"//button[contains(normalize-space(.), '{label}')]"):
-                if b.is_displayed() and b.is_enabled():
-                    if label == "Grant access":
-                        for box in driver.find_elements(By.CSS_SELECTOR, "input[type=checkbox]:not(:checked):not(:disabled)"):
-                            box.click()
-                        shot(driver, "00-sign-in-consent-" + username)
-                    try:
-                        b.click()
-                    except Exception:
-                        pass
+        grant = displayed_buttons(driver, "Grant access")
+        if grant:
+            for box in driver.find_elements(By.CSS_SELECTOR, "input[type=checkbox]:not(:checked):not(:disabled)"):
+                box.click()
+            shot(driver, "00-sign-in-consent-" + username)
+            click(grant[0])
+            # The grant is saved by an asynchronous PUT, and the panel closes when it has answered: "Continue"
+            # clicked before that signs in without the scope (a token not intended for veche, refused with 401).
+            wait(driver, 20).until(lambda d: not displayed_buttons(d, "Grant access"))
+        for b in displayed_buttons(driver, "Continue"):
+            click(b)
         time.sleep(0.5)
     if not driver.current_url.startswith(platform.http_url + path):
         shot(driver, "sign-in-stuck-" + username)
         raise AssertionError(f"sign-in did not come back: {driver.current_url}: {driver.find_element(By.TAG_NAME, 'body').text[:500]}")
+
+
+def displayed_buttons(driver, label):
+    """The enabled buttons on the page whose text contains `label`."""
+    out = []
+    for b in driver.find_elements(By.XPATH, f"//button[contains(normalize-space(.), '{label}')]"):
+        try:
+            if b.is_displayed() and b.is_enabled():
+                out.append(b)
+        except StaleElementReferenceException:
+            pass   # re-rendered meanwhile: the next look finds the new one
+    return out
+
+
+def click(button):
+    """Clicks a button that may be re-rendered meanwhile (a stale one is left: the next pass finds it again)."""
+    try:
+        button.click()
+    except Exception:
+        pass
 
 
 def rows(driver):
