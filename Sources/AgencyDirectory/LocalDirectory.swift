@@ -110,7 +110,7 @@ public final class LocalDirectory: Service, Sendable {
         guard let pool else { return }
         do {
             if let row = try await pool.query("SELECT snapshot FROM directory_copy WHERE id = 1").first,
-               let bytes = PGBytes.decode(row.string("snapshot")) {
+               let bytes = row.bytes("snapshot") {
                 install(try AgencyV1.GetDirectorySnapshotResponse(serializedBytes: bytes))
             }
         } catch {

@@ -70,9 +70,7 @@ struct AppealStore: Sendable {
     }
 
     /// An event from the text form of its stored bytea payload (`\x…`); nil when it does not decode.
-    static func event(bytea: String) -> AppealV1.AppealEvent? {
-        PGBytes.decode(bytea).flatMap { try? AppealV1.AppealEvent(serializedBytes: $0) }
-    }
+    static func event(_ bytes: [UInt8]) -> AppealV1.AppealEvent? { try? AppealV1.AppealEvent(serializedBytes: bytes) }
 
     static func find(_ conn: PGConnection, idOrNumber: String, forUpdate: Bool = false) throws -> AppealV1.Appeal? {
         let lock: SQL = forUpdate ? " FOR UPDATE" : ""
@@ -142,12 +140,12 @@ struct AppealStore: Sendable {
         guard let row = try conn.query("SELECT \(columns), \(history) FROM appeals a WHERE \(byIDOrNumber(idOrNumber))").first else {
             return nil
         }
-        return (appeal(from: row), row.string("history_hex").split(separator: ",").compactMap { event(bytea: "\\x" + $0) })
+        return (appeal(from: row), (row.hexRuns("history_hex") ?? []).compactMap(event))
     }
 
     static func history(_ conn: PGConnection, appealID: String) throws -> [AppealV1.AppealEvent] {
         try conn.query("SELECT payload FROM appeal_events WHERE appeal_id = \(appealID)::uuid ORDER BY seq").rows.compactMap {
-            event(bytea: $0.string("payload"))
+            $0.bytes("payload").flatMap(event)
         }
     }
 

@@ -107,7 +107,7 @@ final class EventRelay: Service, @unchecked Sendable {
         var queues: [String: ArraySlice<Pending>] = [:]
         var order: [String] = []
         for row in rows {
-            guard let payload = PGBytes.decode(row.string("payload")) else { continue }
+            guard let payload = row.bytes("payload") else { continue }
             let type = AppealV1.EventType(name: row.string("type")) ?? .unspecified
             var headers = ["Nats-Msg-Id": row.string("id")]
             // The trace context of the request that caused the event, so its consumers continue that trace.

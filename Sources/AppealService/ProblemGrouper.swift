@@ -187,7 +187,7 @@ final class ProblemGrouper: @unchecked Sendable {
                                            latitude: row.isNull("latitude") ? nil : row.double("latitude"),
                                            longitude: row.isNull("longitude") ? nil : row.double("longitude"),
                                            date: row.date("received_at") ?? Date())
-        let features = DuplicateFeatures(terms: Set(Self.words(row.string("terms"))), bandKeys: Self.words(row.string("band_keys")))
+        let features = DuplicateFeatures(terms: Set(Self.words(row.bytes("terms"))), bandKeys: Self.words(row.bytes("band_keys")))
         index.insert(candidate, features: features, group: number)
     }
 
@@ -215,8 +215,11 @@ final class ProblemGrouper: @unchecked Sendable {
     static func hex(_ words: [UInt64]) -> String { PGBytes.hexDigits(words: words) }
 
     /// The words of a bytea column in text form (`\x…`).
-    static func words(_ text: String) -> [UInt64] {
-        guard let bytes = PGBytes.decode(text) else { return [] }
+    static func words(_ text: String) -> [UInt64] { words(PGBytes.decode(text)) }
+
+    /// Big-endian 64-bit words of a bytea column's bytes ([] for NULL; a trailing partial word is dropped).
+    static func words(_ bytes: [UInt8]?) -> [UInt64] {
+        guard let bytes else { return [] }
         var out: [UInt64] = []
         out.reserveCapacity(bytes.count / 8)
         var i = 0

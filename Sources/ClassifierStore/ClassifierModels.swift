@@ -16,7 +16,7 @@ public enum ClassifierModels {
     /// The active model, nil when none is (AppealService then uses the bundled one).
     public static func active(_ conn: PGConnection) throws -> ClassifierModel? {
         guard let row = try conn.query("SELECT model FROM classifier_models WHERE active").first else { return nil }
-        guard let bytes = PGBytes.decode(row.string("model")) else { throw TextAnalysisError.modelCorrupt("classifier_models.model is not bytea") }
+        guard let bytes = row.bytes("model") else { throw TextAnalysisError.modelCorrupt("classifier_models.model is not bytea") }
         return try ClassifierModel.decode(Data(bytes))
     }
 

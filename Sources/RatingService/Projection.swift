@@ -145,7 +145,7 @@ struct RatingProjection: Sendable {
                 SELECT event_id FROM deferred_events WHERE appeal_id = \(appealID) AND sequence = \(next) ORDER BY stream_sequence LIMIT 1)
             RETURNING payload, stream_sequence
             """).first {
-            guard let bytes = PGBytes.decode(row.string("payload")), let e = try? AppealV1.AppealEvent(serializedBytes: bytes) else { break }
+            guard let bytes = row.bytes("payload"), let e = try? AppealV1.AppealEvent(serializedBytes: bytes) else { break }
             guard try applyNext(conn, event: e, streamSequence: row.int("stream_sequence")) == .applied else { break }
             next += 1
         }

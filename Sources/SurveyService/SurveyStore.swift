@@ -9,7 +9,7 @@ enum SurveyStore {
     // MARK: surveys
 
     static func survey(from r: PGRow) -> SurveyV1.Survey? {
-        guard let bytes = PGBytes.decode(r.string("definition")), var s = try? SurveyV1.Survey(serializedBytes: bytes) else { return nil }
+        guard let bytes = r.bytes("definition"), var s = try? SurveyV1.Survey(serializedBytes: bytes) else { return nil }
         s.status = SurveyV1.SurveyStatus(name: r.string("status")) ?? .unspecified
         s.createdAtMs = r.epochMs("created_at")
         return s
@@ -73,7 +73,7 @@ enum SurveyStore {
 
     static func receipt(_ conn: PGConnection, batchID: String) throws -> SurveyV1.BatchReceipt? {
         guard let row = try conn.query("SELECT receipt FROM batches WHERE batch_id = \(batchID)").first,
-              let bytes = PGBytes.decode(row.string("receipt")) else { return nil }
+              let bytes = row.bytes("receipt") else { return nil }
         return try? SurveyV1.BatchReceipt(serializedBytes: bytes)
     }
 

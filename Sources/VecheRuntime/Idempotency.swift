@@ -94,7 +94,7 @@ public final class IdempotencyStore: Service, Sendable {
         init(_ row: PGRow) {
             sameRequest = row.bool("same_request")
             status = Int(row.int("status"))
-            response = PGBytes.decode(row.string("response")) ?? []
+            response = row.bytes("response") ?? []
             message = row.string("error_message")
         }
 

@@ -49,6 +49,24 @@ public struct PGRow: Sendable {
         guard let c = storage.columns.index(of: name) else { return true }
         return PQgetisnull(storage.result, row, c) == 1
     }
+    /// A bytea column, decoded from libpq's text form in place; nil when NULL or not a bytea's text form.
+    public func bytes(_ name: String) -> [UInt8]? { withValue(name, PGBytes.decode(bytea:)) }
+
+    /// Runs of hex digits joined by `separator` (what `string_agg(encode(b, 'hex'), ',')` makes), each decoded in
+    /// place: one byte array per run, in order; [] when NULL, nil when a run is not hex. A lookup's history is such a
+    /// column, several kilobytes long; splitting it as a `String` walked it character by character.
+    public func hexRuns(_ name: String, separator: UInt8 = UInt8(ascii: ",")) -> [[UInt8]]? {
+        guard let c = storage.columns.index(of: name), PQgetisnull(storage.result, row, c) == 0 else { return [] }
+        return withValue(name) { value -> [[UInt8]]? in
+            var runs: [[UInt8]] = []
+            for run in value.split(separator: separator) {
+                guard let bytes = PGBytes.decode(hexDigits: UnsafeBufferPointer(rebasing: run)) else { return nil }
+                runs.append(bytes)
+            }
+            return runs
+        }
+    }
+
     /// A text[] column.
     public func stringArray(_ name: String) -> [String] {
         withValue(name) { PGArray.parse(String(decoding: $0, as: UTF8.self)) } ?? []

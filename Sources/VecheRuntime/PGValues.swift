@@ -142,25 +142,43 @@ public enum PGBytes {
         }
     }
 
+    /// A bytea's text form (`\x` and hex digits), nil for anything else.
     public static func decode(_ text: String) -> [UInt8]? {
-        let u = Array(text.utf8)
-        guard u.count >= 2, u[0] == UInt8(ascii: "\\"), u[1] == UInt8(ascii: "x"), u.count % 2 == 0 else { return nil }
-        func nibble(_ c: UInt8) -> UInt8? {
-            switch c {
-            case 48...57: return c - 48
-            case 97...102: return c - 87
-            case 65...70: return c - 55
-            default: return nil
+        var text = text
+        return text.withUTF8 { decode(bytea: $0) }
+    }
+
+    /// A bytea's text form (`\x` and hex digits) as libpq holds it, nil for anything else.
+    public static func decode(bytea u: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
+        guard u.count >= 2, u[0] == UInt8(ascii: "\\"), u[1] == UInt8(ascii: "x") else { return nil }
+        return decode(hexDigits: UnsafeBufferPointer(rebasing: u[2...]))
+    }
+
+    /// Hex digits without a prefix (either case), nil for an odd count or a byte that is not a hex digit.
+    public static func decode(hexDigits u: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
+        guard u.count % 2 == 0 else { return nil }
+        var valid = true
+        let out = [UInt8](unsafeUninitializedCapacity: u.count / 2) { buffer, count in
+            var i = 0, o = 0
+            while i < u.count {
+                let h = nibbles[Int(u[i])], l = nibbles[Int(u[i + 1])]
+                guard h | l < 16 else { valid = false; break }
+                buffer[o] = h << 4 | l
+                o += 1
+                i += 2
             }
+            count = o
         }
-        var out = [UInt8]()
-        out.reserveCapacity((u.count - 2) / 2)
-        var i = 2
-        while i < u.count {
-            guard let h = nibble(u[i]), let l = nibble(u[i + 1]) else { return nil }
-            out.append(h << 4 | l)
-            i += 2
+        return valid ? out : nil
+    }
+
+    /// The value of each byte as a hex digit; 0xFF for a byte that is not one.
+    private static let nibbles: [UInt8] = (0...255).map { (c: Int) -> UInt8 in
+        switch c {
+        case 48...57: return UInt8(c - 48)
+        case 97...102: return UInt8(c - 87)
+        case 65...70: return UInt8(c - 55)
+        default: return 0xFF
         }
-        return out
     }
 }

@@ -41,6 +41,28 @@ struct PGRowTests {
         }
     }
 
+    /// bytea values and joined hex runs (a lookup's history) are decoded from libpq's bytes, as PostgreSQL wrote them.
+    @Test func byteaAndHexRunsAreDecodedInPlace() async throws {
+        try await withCluster { cluster in
+            let pool = try await PGPool(conninfo: cluster.databaseAdminConninfo, size: 1, logger: cluster.logger)
+            defer { pool.close() }
+            let payloads: [[UInt8]] = [[0x0A, 0x24, 0xFF, 0x00], Array(0...255), [0x01]]
+            let hex = payloads.map { PGBytes.hexDigits($0) }
+            let row = try #require(try await pool.query("""
+                SELECT decode(\(hex[1]), 'hex') AS b, ''::bytea AS empty, NULL::bytea AS nothing, 'not bytea' AS text,
+                       (SELECT string_agg(encode(decode(h, 'hex'), 'hex'), ',' ORDER BY n)
+                          FROM unnest(\(hex)::text[]) WITH ORDINALITY AS u(h, n)) AS runs,
+                       (SELECT string_agg(h, ',') FROM unnest(ARRAY[]::text[]) AS u(h)) AS no_runs,
+                       'ab,0g' AS bad_runs, 'ab,abc' AS odd_runs
+                """).first)
+            #expect(row.bytes("b") == payloads[1])
+            #expect(row.bytes("empty") == [] && row.bytes("nothing") == nil && row.bytes("text") == nil)
+            #expect(row.hexRuns("runs") == payloads)
+            #expect(row.hexRuns("no_runs") == [] && row.hexRuns("no such column") == [])
+            #expect(row.hexRuns("bad_runs") == nil && row.hexRuns("odd_runs") == nil)
+        }
+    }
+
     @Test func manyColumnsAreEachFoundByName() async throws {
         try await withCluster { cluster in
             let pool = try await PGPool(conninfo: cluster.databaseAdminConninfo, size: 1, logger: cluster.logger)
