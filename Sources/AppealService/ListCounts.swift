@@ -48,4 +48,10 @@ final class ListCounts: Sendable {
         CREATE TRIGGER appeals_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON appeals
           FOR EACH STATEMENT EXECUTE FUNCTION appeal_changed();
         """
+
+    /// Migration 24: the trigger function names its sequence unqualified, so it ran in the writer's search path, and a
+    /// write to `appeal.appeals` from a session without the schema in its path (an administrator's psql, the read
+    /// bench's bulk load on a fresh database) failed with "relation appeal_changes does not exist". It now runs in the
+    /// schema's path, as the other trigger functions do.
+    static let searchPathSQL = "ALTER FUNCTION appeal_changed() SET search_path FROM CURRENT;"
 }

@@ -259,6 +259,16 @@ struct AppealReadsAtScaleTests {
             #expect(after == first + 1 && totals.counted == 2, "a change of any appeal is counted again")
             #expect(try await client.listAppeals(.init(agencyId: "agency-3", page: .init(pageSize: 10))).totalCount == first + 1,
                     "the service's own shared total follows the change at once")
+            // A writer whose search path does not name the schema (an administrator's psql, the read bench's bulk load):
+            // the trigger still finds its counter (migration 24), and the change is counted too.
+            try await pool.transaction { conn in
+                _ = try conn.unsafeExecute("SET LOCAL search_path TO public")
+                try conn.query("""
+                    UPDATE appeal.appeals SET agency_id = 'agency-3' WHERE id = (SELECT id FROM appeal.appeals WHERE agency_id = 'agency-4' LIMIT 1)
+                    """)
+            }
+            let outside = try await pool.withConnection { conn in try totals.count(conn, statement) }
+            #expect(outside == first + 2 && totals.counted == 3, "a change from outside the schema's search path is counted again")
         }
     }
 
