@@ -63,8 +63,10 @@ func buildApplication(transport: any RPCTransport, identity: GatewayIdentity, co
     router.add(middleware: CallerMiddleware(identity: identity))
     router.add(middleware: UnsafeRequestGuard(identity: identity))
     router.get("/health") { _, _ in "ok" }
+    let templates = Result { try WorkspaceTemplates() }
+    if case .failure(let error) = templates { logger.critical("the workspace cannot load its templates", metadata: ["error": "\(error)"]) }
     OperationsRoutes(transport: transport).register(on: router)
-    SignInRoutes(identity: identity, backends: backends, settings: settings).register(on: router)
+    SignInRoutes(identity: identity, backends: backends, settings: settings, templates: templates).register(on: router)
     AppealRoutes(backends: backends, settings: settings).register(on: router.group("api/v1/appeals"))
     CitizenRoutes(backends: backends, settings: settings).register(on: router.group("api/v1/citizen/appeal"))
     DirectoryRoutes(backends: backends, settings: settings).register(on: router.group("api/v1"))
@@ -79,8 +81,6 @@ func buildApplication(transport: any RPCTransport, identity: GatewayIdentity, co
     // Dashboard snapshots are rebuilt off the viewers' requests (a stale one is served meanwhile).
     let refresher = BackgroundRefresher(logger: logger)
     DashboardRoutes(backends: backends, settings: settings, refresher: refresher).register(on: router)
-    let templates = Result { try WorkspaceTemplates() }
-    if case .failure(let error) = templates { logger.critical("the workspace cannot load its templates", metadata: ["error": "\(error)"]) }
     WorkspaceRoutes(backends: backends, settings: settings, templates: templates, events: events).register(on: router)
     return Application(router: router,
                        configuration: .init(address: .hostname(config.httpHost, port: config.httpPort), serverName: "veche-gateway"),

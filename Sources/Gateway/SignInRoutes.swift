@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import HTTPTypes
 import VecheAuth
+import WorkspaceUI
 
 /// Browser sign-in through the OpenID Connect provider: authorization code with PKCE (S256), `state` checked,
 /// a fresh session id after sign-in (no fixation), tokens kept server side; the cookie is HttpOnly, SameSite=Lax
@@ -16,6 +17,8 @@ struct SignInRoutes: Sendable {
     let identity: GatewayIdentity
     let backends: Backends
     let settings: GatewaySettings
+    /// The workspace's templates: a failed sign-in is explained on a page (`SignInFailurePage`), not in JSON.
+    let templates: Result<WorkspaceTemplates, any Error>
 
     struct SessionInfo: Codable, Sendable {
         var principal: String
@@ -46,24 +49,16 @@ struct SignInRoutes: Sendable {
             return Self.redirect(url.string ?? endpoint.absoluteString)
         }
         router.get("auth/callback") { request, context in
-            guard let pending = context.sessions.session?.pending, Date().timeIntervalSince(pending.startedAt) < 600 else {
-                throw RPCError.invalidArgument("no sign-in in progress (or it took longer than 10 minutes); start again at /auth/login")
+            let returnTo = context.sessions.session?.pending?.returnTo ?? "/ws"
+            do {
+                return try await callback(request, context)
+            } catch {
+                // A browser came here: it gets a page that says what went wrong and offers to sign in again.
+                guard let rpc = RPCError.from(error), let templates = try? templates.get() else { throw error }
+                context.logger.notice("sign-in failed", metadata: ["status": "\(rpc.code.rawValue)", "reason": "\(rpc.message)"])
+                return try SignInFailurePage(templates: templates, regionName: settings.regionName).render(rpc, returnTo: returnTo)
+                    .response(from: request, context: context)
             }
-            let q = request.uri.queryParameters
-            if let error = q.get("error") { throw AuthError.unauthenticated("the identity provider refused the sign-in: \(error)") }
-            guard let state = q.get("state"), UnsafeRequestGuard.constantTimeEqual(state, pending.state) else {
-                throw RPCError.invalidArgument("sign-in state does not match; start again at /auth/login")
-            }
-            guard let code = q.get("code"), !code.isEmpty else { throw RPCError.invalidArgument("the provider sent no code") }
-            let tokens = try await identity.web.authorizationCode(code, verifier: pending.verifier, redirectURI: identity.redirectURI)
-            let verified = try await identity.verifier.verify(tokens.accessToken)
-            guard verified.kind == .user else { throw AuthError.unauthenticated("the sign-in produced no user token") }
-            let session = WebSession(accessToken: tokens.accessToken, refreshToken: tokens.refreshToken,
-                                     expiresAt: Date().addingTimeInterval(Double(tokens.expiresIn ?? 300)), idToken: tokens.idToken,
-                                     csrf: SecureRandom.token(), username: verified.name)
-            context.sessions.createSession(session, expiresIn: .seconds(12 * 3600))
-            context.logger.notice("signed in", metadata: ["user": "\(verified.name)", "from": "\(context.remote)"])
-            return Self.redirect(pending.returnTo)
         }
         router.get("auth/session") { _, context in
             guard let caller = context.identity else { throw AuthError.unauthenticated("not signed in") }
@@ -80,6 +75,34 @@ struct SignInRoutes: Sendable {
             if let end = try? await identity.web.settings.discovered().endSessionURL { body["endSessionUrl"] = end.absoluteString }
             return JSONResponse(body)
         }
+    }
+
+    /// The provider's redirect back: the code exchanged for tokens (PKCE), the token checked, a fresh session.
+    func callback(_ request: Request, _ context: GatewayContext) async throws -> Response {
+        guard let pending = context.sessions.session?.pending, Date().timeIntervalSince(pending.startedAt) < 600 else {
+            throw RPCError.invalidArgument("no sign-in in progress (or it took longer than 10 minutes); start again at /auth/login")
+        }
+        let q = request.uri.queryParameters
+        if let error = q.get("error") { throw AuthError.unauthenticated("the identity provider refused the sign-in: \(error)") }
+        guard let state = q.get("state"), UnsafeRequestGuard.constantTimeEqual(state, pending.state) else {
+            throw RPCError.invalidArgument("sign-in state does not match; start again at /auth/login")
+        }
+        guard let code = q.get("code"), !code.isEmpty else { throw RPCError.invalidArgument("the provider sent no code") }
+        let tokens = try await identity.web.authorizationCode(code, verifier: pending.verifier, redirectURI: identity.redirectURI)
+        // The person may untick the platform's scope on the provider's consent page; every service would then refuse
+        // the token, so the sign-in stops here and says why.
+        let scope = try await identity.web.settings.discovered().scope
+        if let granted = tokens.scope, !granted.split(separator: " ").contains(Substring(scope)) {
+            throw AuthError.permissionDenied("the sign-in did not grant the scope \(scope) (granted: \(granted))")
+        }
+        let verified = try await identity.verifier.verify(tokens.accessToken)
+        guard verified.kind == .user else { throw AuthError.unauthenticated("the sign-in produced no user token") }
+        let session = WebSession(accessToken: tokens.accessToken, refreshToken: tokens.refreshToken,
+                                 expiresAt: Date().addingTimeInterval(Double(tokens.expiresIn ?? 300)), idToken: tokens.idToken,
+                                 csrf: SecureRandom.token(), username: verified.name)
+        context.sessions.createSession(session, expiresIn: .seconds(12 * 3600))
+        context.logger.notice("signed in", metadata: ["user": "\(verified.name)", "from": "\(context.remote)"])
+        return Self.redirect(pending.returnTo)
     }
 
     /// Only paths of this site (no scheme, no `//host`): no open redirect.

@@ -6,9 +6,11 @@ public struct TokenResponse: Sendable, Decodable {
     public var expiresIn: Int?
     public var refreshToken: String?
     public var idToken: String?
+    /// The scopes granted, space-separated, when the provider says (it must when they differ from those asked for).
+    public var scope: String?
 
     enum CodingKeys: String, CodingKey {
-        case accessToken = "access_token", expiresIn = "expires_in", refreshToken = "refresh_token", idToken = "id_token"
+        case accessToken = "access_token", expiresIn = "expires_in", refreshToken = "refresh_token", idToken = "id_token", scope
     }
 }
 

@@ -238,6 +238,41 @@ struct TrustBoundaryTests {
         }
     }
 
+    /// A person who unticks the platform's scope on the provider's consent page is told so on a page (403) with a way to
+    /// sign in again, and is not signed in with a token every service would refuse. (executor-kursk signs in through
+    /// the browser in no other test: its grant is changed here and given back.)
+    @Test func signInWithoutThePlatformsScopeIsRefusedOnAPage() async throws {
+        try await withPlatform { platform in
+            try await platform.gateway(publicURL: registeredPublicURL).test(.router) { client in
+                let user = "executor-kursk"
+                let login = try await client.execute(uri: "/auth/login?return_to=/ws", method: .get)
+                let authorize = try #require(login.headers[.location])
+                let pending = try #require(BrowserSession.sessionCookie(login.headers))
+                let idp = ProviderBrowser()
+                try await idp.send("POST", "/api/auth/", json: ["username": user, "password": try Tokens.password(of: user)])
+                try await idp.send("PUT", "/api/auth/grant/veche-web/", json: ["scope": "openid"])
+                let attempt: @Sendable () async throws -> (HTTPResponse.Status, String) = {
+                    let redirect = try await idp.location(of: authorize + "&g_continue")
+                    let u = try #require(URLComponents(string: redirect))
+                    #expect(u.path == "/auth/callback", "the provider sends the code for the scopes granted")
+                    let callback = try await client.execute(uri: "/auth/callback?" + (u.percentEncodedQuery ?? ""), method: .get,
+                                                            headers: [.cookie: pending])
+                    let session = try await client.execute(uri: "/auth/session", method: .get,
+                                                           headers: [.cookie: BrowserSession.sessionCookie(callback.headers) ?? pending])
+                    #expect(session.status == .unauthorized, "nobody is signed in")
+                    return (callback.status, String(buffer: callback.body))
+                }
+                let outcome: Result<(HTTPResponse.Status, String), any Error>
+                do { outcome = .success(try await attempt()) } catch { outcome = .failure(error) }
+                try await idp.send("PUT", "/api/auth/grant/veche-web/", json: ["scope": "openid veche"])
+                let (status, page) = try outcome.get()
+                #expect(status == .forbidden)
+                #expect(page.contains("Вход не выполнен") && page.contains("не отмечен доступ к платформе"))
+                #expect(page.contains(#"href="/auth/login?return_to=%2Fws""#) && page.contains("Войти снова"))
+            }
+        }
+    }
+
     @Test func browserSignInThroughTheProviderWithPKCEAndCSRF() async throws {
         try await withPlatform { platform in
             try await platform.gateway(publicURL: registeredPublicURL).test(.router) { client in
@@ -254,6 +289,11 @@ struct TrustBoundaryTests {
                 let forged = try await client.execute(uri: "/auth/callback?code=abc&state=wrong", method: .get,
                                                       headers: [.cookie: try #require(BrowserSession.sessionCookie(start.headers))])
                 #expect(forged.status == .badRequest)
+                // The browser is told so on a page, in words, with a way to sign in again to where it was going.
+                #expect(forged.headers[.contentType]?.hasPrefix("text/html") == true)
+                let page = String(buffer: forged.body)
+                #expect(page.contains("Вход не выполнен") && page.contains("Начните вход заново"))
+                #expect(page.contains(#"href="/auth/login?return_to=%2F""#) && page.contains("Войти снова"))
 
                 let session = try await BrowserSession.signIn(client, user: "operator")
                 let info = try decode(SignInRoutes.SessionInfo.self, try await client.execute(uri: "/auth/session", method: .get, headers: session.headers()).body)
