@@ -264,6 +264,8 @@ def wait_until_idle(pids, limit=900, window=3.0, idle_share=0.10):
 
 
 def main():
+    # Figures as they come (a file or pipe would otherwise get them all at the end of a run of several minutes).
+    sys.stdout.reconfigure(line_buffering=True)
     ap = argparse.ArgumentParser()
     ap.add_argument("--conninfo", required=True, help="libpq conninfo of the veche database (administrator)")
     ap.add_argument("--http", required=True, help="gateway base URL")
