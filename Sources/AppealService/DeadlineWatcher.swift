@@ -14,20 +14,28 @@ final class DeadlineWatcher: Service, @unchecked Sendable {
     let relay: EventRelay
     let logger: Logger
     let interval: Duration
+    /// The most misses of one kind a pass takes up (earliest first); a check that found this many goes on at the next pass.
+    let candidateLimit: Int
+    static let defaultCandidateLimit = 1000
 
-    init(pool: PGPool, relay: EventRelay, logger: Logger, interval: Duration = .seconds(30)) {
+    init(pool: PGPool, relay: EventRelay, logger: Logger, interval: Duration = .seconds(30), candidateLimit: Int = defaultCandidateLimit) {
         self.pool = pool
         self.relay = relay
         self.logger = logger
         self.interval = interval
+        self.candidateLimit = max(1, candidateLimit)
     }
 
     func run() async throws {
-        let passes = Mutex(0)
+        // The pass number, and the checks whose last pass found `candidateLimit` misses (more are waiting).
+        let state = Mutex((pass: 0, saturated: Set<String>()))
         await Periodic.run(every: interval, logger: logger, failure: "deadline watcher failed, will retry") {
-            let pass = passes.withLock { n in defer { n += 1 }; return n }
-            let n = try await self.tick(kinds: Self.kinds(forPass: pass))
-            if n > 0 { self.logger.notice("deadlines missed", metadata: ["alerts": "\(n)"]) }
+            let kinds = state.withLock { s in defer { s.pass += 1 }; return Self.kinds(forPass: s.pass, saturated: s.saturated) }
+            let done = try await self.pass(kinds: kinds)
+            state.withLock { $0.saturated = done.saturated }
+            if done.alerts > 0 {
+                self.logger.notice("deadlines missed", metadata: ["alerts": "\(done.alerts)", "more waiting": "\(done.saturated.sorted())"])
+            }
         }
     }
 
@@ -37,9 +45,18 @@ final class DeadlineWatcher: Service, @unchecked Sendable {
     /// that already has its alert (for the answer 29,600 appeals, 200 ms, at 1.56 million appeals).
     static let dayScaleEvery = 10
 
-    /// The checks pass `n` (0, 1, …) of the periodic loop runs; the first pass runs them all.
-    static func kinds(forPass n: Int) -> Set<String> {
-        n % dayScaleEvery == 0 ? Set(checks.map(\.kind)) : ["first_reaction"]
+    /// The checks pass `n` (0, 1, …) of the periodic loop runs; the first pass runs them all. A check whose last pass
+    /// found `candidateLimit` misses runs again at the next pass, whatever its cadence: after a bulk import of appeals
+    /// already past their deadlines, the day-scale checks took up 1,000 misses of a kind every five minutes, and the
+    /// alerts of a 20,000-appeal import arrived over most of an hour.
+    static func kinds(forPass n: Int, saturated: Set<String> = []) -> Set<String> {
+        (n % dayScaleEvery == 0 ? Set(checks.map(\.kind)) : ["first_reaction"]).union(saturated)
+    }
+
+    /// What one pass did: the alerts it recorded, and the checks that found `candidateLimit` misses (more may wait).
+    struct Pass: Sendable, Equatable {
+        var alerts = 0
+        var saturated: Set<String> = []
     }
 
     /// One deadline check: the deadline kind, its column and the statuses that wait for it.
@@ -55,26 +72,32 @@ final class DeadlineWatcher: Service, @unchecked Sendable {
     /// appeal's next event sequence and never alerts a deadline the transition just met.
     @discardableResult
     func tick(now: Date = Date(), kinds: Set<String>? = nil) async throws -> Int {
-        var alerts = 0
-        for check in Self.checks where kinds?.contains(check.kind) ?? true {
-            let candidates = try await pool.query(Self.candidatesSQL(check, now: now)).rows.map { $0.string("id") }
-            for id in candidates where try await alert(id, check: check, now: now) {
-                alerts += 1
-            }
-        }
-        return alerts
+        try await pass(now: now, kinds: kinds).alerts
     }
 
-    /// Up to 1,000 appeals that missed `check`'s deadline and have no alert for it, earliest first. Each check reads
+    /// One pass of the checks named (all when nil).
+    func pass(now: Date = Date(), kinds: Set<String>? = nil) async throws -> Pass {
+        var done = Pass()
+        for check in Self.checks where kinds?.contains(check.kind) ?? true {
+            let candidates = try await pool.query(Self.candidatesSQL(check, now: now, limit: candidateLimit)).rows.map { $0.string("id") }
+            if candidates.count >= candidateLimit { done.saturated.insert(check.kind) }
+            for id in candidates where try await alert(id, check: check, now: now) {
+                done.alerts += 1
+            }
+        }
+        return done
+    }
+
+    /// Up to `limit` appeals that missed `check`'s deadline and have no alert for it, earliest first. Each check reads
     /// a partial index on its deadline over the statuses that wait for it (`appeals_register_due_idx`,
     /// `appeals_forward_due_idx`, `appeals_answer_due_idx`, `appeals_first_reaction_due_idx`), never the table.
-    static func candidatesSQL(_ check: Check, now: Date) -> SQL {
+    static func candidatesSQL(_ check: Check, now: Date, limit: Int = defaultCandidateLimit) -> SQL {
         let due = SQL(stringLiteral: "a.\(check.column)")
         return """
             SELECT a.id::text AS id FROM appeals a
             WHERE a.status = ANY(\(check.statuses)::text[]) AND \(due) IS NOT NULL AND \(due) < \(now)::timestamptz
               AND NOT EXISTS (SELECT 1 FROM deadline_alerts d WHERE d.appeal_id = a.id AND d.kind = \(check.kind) AND d.due_at = \(due))
-            ORDER BY \(due) LIMIT 1000
+            ORDER BY \(due) LIMIT \(integer: limit)
             """
     }
 

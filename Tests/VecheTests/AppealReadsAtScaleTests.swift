@@ -219,6 +219,38 @@ struct AppealReadsAtScaleTests {
         #expect(DeadlineWatcher.kinds(forPass: DeadlineWatcher.dayScaleEvery) == all)
         for pass in 1..<DeadlineWatcher.dayScaleEvery { #expect(DeadlineWatcher.kinds(forPass: pass) == ["first_reaction"]) }
         #expect(all.contains("first_reaction"), "the kind checked on every pass is one the rules define")
+        // A check whose last pass found as many misses as a pass takes up runs again at the next pass.
+        #expect(DeadlineWatcher.kinds(forPass: 1, saturated: ["answer"]) == ["first_reaction", "answer"])
+        #expect(DeadlineWatcher.kinds(forPass: DeadlineWatcher.dayScaleEvery, saturated: ["answer"]) == all)
+    }
+
+    /// After a bulk import of appeals already past their answer deadline, a pass takes up `candidateLimit` misses, says
+    /// more are waiting, and the next pass takes up the rest — each miss alerted once, earliest first.
+    @Test func aPassThatFoundItsLimitOfMissesSaysMoreAreWaiting() async throws {
+        try await withAppealService { _, env, built, _ in
+            let pool = try #require(env.pool)
+            try await pool.withConnection { conn in
+                for i in 0..<3 {
+                    try conn.query("""
+                        INSERT INTO appeals (id, number, channel, external_id, status, agency_id, body, redacted_body, received_at, answer_due)
+                        VALUES (gen_random_uuid(), \("IMP-\(i)"), 'portal', \("imp-\(i)"), 'assigned', 'kursk-zhkh', 'Архивное обращение',
+                                'Архивное обращение', now() - interval '90 days', now() - interval '60 days' + \(i) * interval '1 hour')
+                        """)
+                }
+            }
+            let watcher = DeadlineWatcher(pool: pool, relay: built.relay, logger: env.logger, candidateLimit: 2)
+            let first = try await watcher.pass(kinds: ["answer"])
+            #expect(first == .init(alerts: 2, saturated: ["answer"]))
+            let second = try await watcher.pass(kinds: DeadlineWatcher.kinds(forPass: 1, saturated: first.saturated))
+            #expect(second.alerts == 1 && second.saturated.isEmpty)
+            #expect(try await watcher.pass(kinds: ["answer"]) == .init(), "each miss is alerted once")
+            let alerted = try await pool.withConnection { conn in
+                try conn.query("""
+                    SELECT a.number FROM deadline_alerts d JOIN appeals a ON a.id = d.appeal_id WHERE d.kind = 'answer' ORDER BY d.alerted_at, a.number
+                    """).rows.map { $0.string("number") }
+            }
+            #expect(alerted == ["IMP-0", "IMP-1", "IMP-2"], "earliest deadline first")
+        }
     }
 
     /// Only the redacted text is searchable (a name the redaction removed finds nothing), with Russian stemming.
