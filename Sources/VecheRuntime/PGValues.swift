@@ -157,19 +157,23 @@ public enum PGBytes {
     /// Hex digits without a prefix (either case), nil for an odd count or a byte that is not a hex digit.
     public static func decode(hexDigits u: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
         guard u.count % 2 == 0 else { return nil }
-        var valid = true
-        let out = [UInt8](unsafeUninitializedCapacity: u.count / 2) { buffer, count in
-            var i = 0, o = 0
-            while i < u.count {
-                let h = nibbles[Int(u[i])], l = nibbles[Int(u[i + 1])]
-                guard h | l < 16 else { valid = false; break }
-                buffer[o] = h << 4 | l
-                o += 1
-                i += 2
+        // The table is bound once: read inside the loop, the lazily initialised static cost a `swift_once` call per
+        // digit (2 % of AppealService's CPU on lookups with a history).
+        return nibbles.withUnsafeBufferPointer { table -> [UInt8]? in
+            var valid = true
+            let out = [UInt8](unsafeUninitializedCapacity: u.count / 2) { buffer, count in
+                var i = 0, o = 0
+                while i < u.count {
+                    let h = table[Int(u[i])], l = table[Int(u[i + 1])]
+                    guard h | l < 16 else { valid = false; break }
+                    buffer[o] = h << 4 | l
+                    o += 1
+                    i += 2
+                }
+                count = o
             }
-            count = o
+            return valid ? out : nil
         }
-        return valid ? out : nil
     }
 
     /// The value of each byte as a hex digit; 0xFF for a byte that is not one.
