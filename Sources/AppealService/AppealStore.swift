@@ -69,7 +69,7 @@ struct AppealStore: Sendable {
         UUID(uuidString: idOrNumber) != nil ? "a.id = \(idOrNumber)::uuid" : "a.number = \(idOrNumber)"
     }
 
-    /// An event from the text form of its stored bytea payload (`\x…`); nil when it does not decode.
+    /// An event from its stored payload's bytes; nil when they do not decode.
     static func event(_ bytes: [UInt8]) -> AppealV1.AppealEvent? { try? AppealV1.AppealEvent(serializedBytes: bytes) }
 
     static func find(_ conn: PGConnection, idOrNumber: String, forUpdate: Bool = false) throws -> AppealV1.Appeal? {

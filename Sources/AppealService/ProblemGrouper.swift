@@ -214,9 +214,6 @@ final class ProblemGrouper: @unchecked Sendable {
     /// 64-bit words as lower-case hex, big-endian, no prefix (for `decode(…, 'hex')`).
     static func hex(_ words: [UInt64]) -> String { PGBytes.hexDigits(words: words) }
 
-    /// The words of a bytea column in text form (`\x…`).
-    static func words(_ text: String) -> [UInt64] { words(PGBytes.decode(text)) }
-
     /// Big-endian 64-bit words of a bytea column's bytes ([] for NULL; a trailing partial word is dropped).
     static func words(_ bytes: [UInt8]?) -> [UInt64] {
         guard let bytes else { return [] }

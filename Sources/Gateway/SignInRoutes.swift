@@ -105,6 +105,11 @@ struct SignInRoutes: Sendable {
         return Self.redirect(pending.returnTo)
     }
 
+    /// The sign-in that comes back to `returnTo` (a path of this site), percent-encoded as one query value.
+    static func loginPath(returnTo: String) -> String {
+        "/auth/login?return_to=" + (returnTo.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "/ws")
+    }
+
     /// Only paths of this site (no scheme, no `//host`): no open redirect.
     static func safeReturn(_ raw: String?) -> String {
         guard let raw, raw.hasPrefix("/"), !raw.hasPrefix("//"), !raw.contains("\\"), raw.count < 500 else { return "/" }

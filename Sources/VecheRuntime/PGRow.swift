@@ -56,7 +56,7 @@ public struct PGRow: Sendable {
     /// place: one byte array per run, in order; [] when NULL, nil when a run is not hex. A lookup's history is such a
     /// column, several kilobytes long; splitting it as a `String` walked it character by character.
     public func hexRuns(_ name: String, separator: UInt8 = UInt8(ascii: ",")) -> [[UInt8]]? {
-        guard let c = storage.columns.index(of: name), PQgetisnull(storage.result, row, c) == 0 else { return [] }
+        if isNull(name) { return [] }
         return withValue(name) { value -> [[UInt8]]? in
             var runs: [[UInt8]] = []
             for run in value.split(separator: separator) {

@@ -175,7 +175,7 @@ struct SharedGroupingTests {
     @Test("Features survive the log: stem hashes and band keys written as bytea read back equal")
     func featuresRoundTripThroughTheLogEncoding() throws {
         let words: [UInt64] = [0, 1, 0xFF, 0x0123_4567_89AB_CDEF, .max, 1 << 63]
-        #expect(ProblemGrouper.words("\\x" + ProblemGrouper.hex(words)) == words)
-        #expect(ProblemGrouper.words("\\x") == [])
+        #expect(ProblemGrouper.words(PGBytes.decode("\\x" + ProblemGrouper.hex(words))) == words)
+        #expect(ProblemGrouper.words(PGBytes.decode("\\x")) == [])
     }
 }

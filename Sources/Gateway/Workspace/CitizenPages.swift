@@ -29,12 +29,7 @@ struct CitizenPages: Sendable {
     }
     struct StatusModel { var chrome: Chrome; var number: String; var appeal: Appeal? }
 
-    func chrome(_ title: String, active: String) -> Chrome {
-        Chrome(title: title, region: routes.settings.regionName, home: "/public",
-               nav: [Chrome.Link(href: "/public", label: "Открытые данные", active: active == "/public"),
-                     Chrome.Link(href: "/status", label: "Статус обращения", active: active == "/status"),
-                     Chrome.Link(href: "/ws", label: "Вход для сотрудников", active: false)])
-    }
+    func chrome(_ title: String, active: String) -> Chrome { Chrome.publicSite(title, region: routes.settings.regionName, active: active) }
 
     func register(on router: Router<GatewayContext>) {
         router.get("status") { _, _ in

@@ -12,10 +12,8 @@ struct SignInFailurePage {
     struct Model { var chrome: Chrome; var heading: String; var message: String; var back: String; var backLabel: String }
 
     func render(_ error: RPCError, returnTo: String) throws -> WorkspaceHTML {
-        let chrome = Chrome(title: "Вход не выполнен", region: regionName, home: "/public",
-                            nav: [Chrome.Link(href: "/public", label: "Открытые данные", active: false),
-                                  Chrome.Link(href: "/ws", label: "Вход для сотрудников", active: true)])
-        let again = "/auth/login?return_to=" + (SignInRoutes.safeReturn(returnTo).addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "%2Fws")
+        let chrome = Chrome.publicSite("Вход не выполнен", region: regionName, active: "/ws")
+        let again = SignInRoutes.loginPath(returnTo: SignInRoutes.safeReturn(returnTo))
         let model = Model(chrome: chrome, heading: "Вход не выполнен", message: Self.explanation(error), back: again, backLabel: "Войти снова")
         return WorkspaceHTML(html: try templates.render("error", model), status: error.code.httpStatus)
     }

@@ -76,7 +76,7 @@ struct WorkspaceRoutes: Sendable {
 
     func signIn(_ request: Request) -> Response {
         let back = request.uri.path + (request.uri.query.map { "?" + $0 } ?? "")
-        return SignInRoutes.redirect("/auth/login?return_to=" + (back.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "/ws"))
+        return SignInRoutes.redirect(SignInRoutes.loginPath(returnTo: back))
     }
 
     /// Renders a template into a workspace page.

@@ -40,6 +40,14 @@ struct Chrome {
     var live = false
     var flash: String?
     var error: String?
+
+    /// The pages anyone may open (open data, a citizen's status page, sign-in): their navigation, `active` marked.
+    static func publicSite(_ title: String, region: String, active: String) -> Chrome {
+        Chrome(title: title, region: region, home: "/public",
+               nav: [Link(href: "/public", label: "Открытые данные", active: active == "/public"),
+                     Link(href: "/status", label: "Статус обращения", active: active == "/status"),
+                     Link(href: "/ws", label: "Вход для сотрудников", active: active == "/ws")])
+    }
 }
 
 /// One `<option>` of a select.
