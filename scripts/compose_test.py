@@ -124,7 +124,8 @@ def build_image(bin_dir, cache, deadline):
     os.makedirs(os.path.join(ctx, "bin"))
     shutil.copytree(SWIFT_LIB, os.path.join(ctx, "swift-lib"),
                     ignore=lambda d, names: [n for n in names if os.path.isdir(os.path.join(d, n)) or not n.endswith(".so")])
-    shutil.copy(os.path.join(ROOT, "scripts", "idp_setup.py"), ctx)
+    for script in ("idp_setup.py", "idp_database.py"):
+        shutil.copy(os.path.join(ROOT, "scripts", script), ctx)
     for exe in EXECUTABLES:
         run(["strip", "-o", os.path.join(ctx, "bin", exe), os.path.join(bin_dir, exe)], quiet=True)
     for entry in os.listdir(bin_dir):
@@ -226,9 +227,10 @@ def prepare_servers(bin_dir, state, secrets, v, stack, deadline):
     # The provider's users, clients and keys: idp_setup.py configures a glewlwyd it starts in a one-off container,
     # then the stack's own container serves the configured database.
     run(PODMAN + ["run", "--rm", "--network", "host", "-v", f"{state}:{state}", IMAGE, "python3", "/usr/local/lib/veche/idp_setup.py",
-                  "--state", state, "--port", str(v["IDP_PORT"]), "--http-port", str(v["HTTP_PORT"]),
+                  "--state", state, "--port", str(v["IDP_PORT"]), "--pg-admin", admin, "--backend-port", str(v["IDP_BACKEND_PORT"]), "--http-port", str(v["HTTP_PORT"]),
                   "--integrations", INTEGRATIONS, "--teams", TEAMS], quiet=True, timeout=max(30, deadline.left()))
     start("idp", stack["idp"], deadline)
+    start("idp-proxy", stack["idp-proxy"], deadline)
 
 
 def http(method, url, token=None, body=None):
@@ -331,7 +333,7 @@ def main():
     state = os.path.join(a.cache, "run")
     secrets = os.path.join(state, "secrets")
     b = a.base_port
-    v = {"STATE": state, "SECRETS": secrets, "NATS_PORT": b, "PG_PORT": b + 1, "IDP_PORT": b + 2, "HTTP_PORT": b + 3,
+    v = {"STATE": state, "SECRETS": secrets, "NATS_PORT": b, "PG_PORT": b + 1, "IDP_PORT": b + 2, "HTTP_PORT": b + 3, "IDP_BACKEND_PORT": b + 4,
          "METRICS_AGENCY": b + 11, "METRICS_APPEAL": b + 12, "METRICS_RATING": b + 13, "METRICS_SURVEY": b + 14,
          "METRICS_GATEWAY": b + 15}
     busy = [p for k, p in v.items() if k.endswith("PORT") or k.startswith("METRICS") if port_open(p)]
@@ -351,7 +353,7 @@ def main():
     try:
         prepare_servers(a.bin, state, secrets, v, stack, deadline)
         for name in stack:
-            if name not in ("nats", "postgres", "idp"):
+            if name not in ("nats", "postgres", "idp", "idp-proxy"):
                 start(name, stack[name], deadline)
         checks = check_stack(v, secrets, deadline)
     except BaseException:

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Configures and starts the local OpenID Connect provider (glewlwyd 2.7 from Debian), idempotently.
 
-On the first run it creates a SQLite database, replaces the default admin password with a generated one,
+On the first run it creates its PostgreSQL database (idp_database.py), replaces the default admin password with a generated one,
 adds the OIDC plugin (RS256, a generated private JWKS so keys can be rotated), the `veche` scope, a demo
 user for every role of the ЦУР and a confidential client for every machine (services, gateway, integrating
 systems, survey teams, import, the web sign-in and the command-line client). Later runs only start the
@@ -11,6 +11,7 @@ server and add what is missing. Every secret is generated here and kept under ST
     secrets/idp/jwks-private.json     signing keys (the first key is the default; --rotate-key adds a new one)
     secrets/clients/<client id>       client secrets
     secrets/users.json                demo users: username -> {password, role}
+    secrets/pg/glewlwyd               the provider's PostgreSQL role (owner of its database `glewlwyd`)
 
 Which role a user or machine has is NOT decided here: the provider only says who someone is. The platform's
 directory (AgencyService) holds the role assignments; its demo seed assigns the roles printed below.
@@ -21,20 +22,45 @@ import json
 import os
 import secrets
 import shutil
+import signal
 import socket
 import subprocess
 import sys
 import time
 
 import requests
+
+import idp_database
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-SQL_INSTALL = "/usr/share/dbconfig-common/data/glewlwyd/install/sqlite3"
 BASE_CONFIG = "/etc/glewlwyd/glewlwyd.conf"
 WEBAPP = "/usr/share/glewlwyd/webapp"
 # Debian ships the web app's config.json as a link to this directory; the file inside is the real one.
 WEBAPP_CONFIG = "/etc/glewlwyd/config-2.7.json/config.json"
 SCOPE = "veche"
+# glewlwyd 2.7 (through its database library, hoel) runs an INSERT and then asks for the new row's id (`lastval()`
+# in PostgreSQL, the last rowid in SQLite) as two statements on one database connection that all its request threads
+# share. Requests served at the same time then take each other's ids: of 40 sign-ins at once 2 to 8 failed
+# (`server_error` from the authorization or token endpoint; PostgreSQL logged foreign-key violations such as
+# "Key (gpoc_id)=(540) is not present in table gpo_code"), and a token could in principle be stored under another
+# request's row. Every request therefore reaches glewlwyd through this proxy, one at a time (`maxconn 1`); the
+# others wait in its queue. A sign-in is a handful of requests of a few milliseconds each.
+PROXY_CONFIG = """# Written by scripts/idp_setup.py: the identity provider's port; glewlwyd gets one request at a time.
+global
+  maxconn 4096
+defaults
+  mode http
+  option forwardfor
+  timeout connect 5s
+  timeout client 60s
+  timeout server 30s
+  timeout queue 30s
+frontend provider
+  bind 127.0.0.1:{port}
+  default_backend glewlwyd
+backend glewlwyd
+  server glewlwyd 127.0.0.1:{backend} maxconn 1
+"""
 
 # Demo users: one per role of the ЦУР (the directory seed assigns these roles; see KurskSeed.roleAssignments).
 DEMO_USERS = [
@@ -92,7 +118,10 @@ def port_open(port):
 
 
 class Provider:
-    def __init__(self, state, port, http_ports, integrations, teams):
+    def __init__(self, state, port, http_ports, integrations, teams, pg_admin, pg_database, backend_port=0):
+        self.requested_backend_port = backend_port
+        self.pg_admin = pg_admin
+        self.pg_database = pg_database
         self.dir = os.path.join(state, "idp")
         self.secrets = os.path.join(state, "secrets")
         self.port = port
@@ -106,30 +135,23 @@ class Provider:
 
     # MARK: server
 
-    def write_config(self):
+    def write_config(self, backend):
+        """glewlwyd's configuration (mode 0600: it holds the database password); True when it changed. It listens
+        on `backend`; its external URL is the proxy's."""
         os.makedirs(self.dir, mode=0o700, exist_ok=True)
-        db = os.path.join(self.dir, "glewlwyd.db")
-        if not os.path.exists(db):
-            log(f"creating the provider database {db}")
-            with open(SQL_INSTALL) as sql:
-                subprocess.run(["sqlite3", db], stdin=sql, check=True)
-            os.chmod(db, 0o600)
-        # Write-ahead logging: a reader (the token endpoint validating an authorization code) is not refused while
-        # another sign-in commits. In SQLite's default rollback journal it was: glewlwyd logged "validate_authorization_code
-        # - Error executing j_query" and answered 403 to one of two concurrent sign-ins (seen in a full test run).
-        # The mode is stored in the database file (a no-op once set); a provider already running on an older file may
-        # hold it, and then it is set at a later start.
-        mode = subprocess.run(["sqlite3", db, "PRAGMA journal_mode=WAL;"], capture_output=True, text=True)
-        if mode.stdout.strip() != "wal":
-            log(f"the provider database stays in its journal mode until glewlwyd restarts ({mode.stderr.strip() or mode.stdout.strip()})")
+        sqlite_path = os.path.join(self.dir, "glewlwyd.db")
+        if os.path.exists(sqlite_path) and self.stop_own("glewlwyd"):
+            log("glewlwyd stopped: its SQLite database moves to PostgreSQL")
+        conninfo = idp_database.ensure(self.pg_admin, self.pg_database, secret(os.path.join(self.secrets, "pg", self.pg_database)),
+                                       sqlite_path=sqlite_path, known_passwords=self.known_passwords(), log=log)
         lines = []
         with open(BASE_CONFIG) as f:
             for line in f:
                 key = line.split("=", 1)[0].strip()
                 if line.startswith("@include"):
-                    line = f'database = {{ type = "sqlite3" path = "{db}" }};\n'
+                    line = f'database = {{ type = "postgre" conninfo = "{conninfo}" }};\n'
                 elif key == "port":
-                    line = f"port={self.port}\n"
+                    line = f"port={backend}\n"
                 elif key == "external_url":
                     line = f'external_url="{self.base}"\nbind_address="127.0.0.1"\nstatic_files_path="{self.webapp()}/"\n'
                 elif key == "log_mode":
@@ -143,8 +165,10 @@ class Provider:
                     continue
                 lines.append(line)
         conf = os.path.join(self.dir, "glewlwyd.conf")
-        write_secret(conf, "".join(lines))
-        return conf
+        text = "".join(lines)
+        changed = not os.path.exists(conf) or open(conf).read() != text
+        write_secret(conf, text)
+        return conf, changed
 
     def webapp(self):
         """The login web app, served with its real config.json (the packaged link points at a directory).
@@ -166,26 +190,98 @@ class Provider:
         return out
 
     def start(self):
-        conf = self.write_config()
+        """glewlwyd on its backend port, and the proxy in front of it on the provider's port."""
+        backend = self.backend_port()
+        conf, changed = self.write_config(backend)
+        if changed and self.stop_own("glewlwyd"):
+            log("glewlwyd restarts with its new configuration")
+        if port_open(backend):
+            log(f"glewlwyd already listening on {backend}")
+        else:
+            self.launch("glewlwyd", ["glewlwyd", f"--config-file={conf}"], backend)
+        proxy, changed = self.write_proxy_config(backend)
+        if changed and self.stop_own("haproxy"):
+            log("the provider's proxy restarts with its new configuration")
         if port_open(self.port):
-            log(f"glewlwyd already listening on {self.port}")
-            return
-        log(f"starting glewlwyd on 127.0.0.1:{self.port}")
-        logf = open(os.path.join(self.dir, "glewlwyd.log"), "ab")
-        p = subprocess.Popen(["glewlwyd", f"--config-file={conf}"], stdout=logf, stderr=subprocess.STDOUT,
-                             stdin=subprocess.DEVNULL, start_new_session=True)
-        with open(os.path.join(self.dir, "glewlwyd.pid"), "w") as f:
+            log(f"the provider's proxy already listening on {self.port}")
+        else:
+            self.launch("haproxy", ["haproxy", "-f", proxy, "-db"], self.port)
+
+    def backend_port(self):
+        """Where glewlwyd itself listens: --backend-port, else the port recorded at an earlier start, else a free one."""
+        path = os.path.join(self.dir, "backend.port")
+        port = self.requested_backend_port
+        if not port and os.path.exists(path):
+            with open(path) as f:
+                port = int(f.read().strip() or 0)
+        if not port:
+            with socket.socket() as s:
+                s.bind(("127.0.0.1", 0))
+                port = s.getsockname()[1]
+        os.makedirs(self.dir, mode=0o700, exist_ok=True)
+        with open(path, "w") as f:
+            f.write(str(port))
+        return port
+
+    def write_proxy_config(self, backend):
+        """haproxy in front of glewlwyd, letting one request at a time through (PROXY_CONFIG); True when it changed."""
+        path = os.path.join(self.dir, "haproxy.cfg")
+        text = PROXY_CONFIG.format(port=self.port, backend=backend)
+        changed = not os.path.exists(path) or open(path).read() != text
+        with open(path, "w") as f:
+            f.write(text)
+        return path, changed
+
+    def launch(self, name, argv, port):
+        """Starts `name` in its own session (log and pid file in the provider's directory) and waits for its port."""
+        log(f"starting {name} on 127.0.0.1:{port}")
+        logf = open(os.path.join(self.dir, f"{name}.log"), "ab")
+        p = subprocess.Popen(argv, stdout=logf, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+        with open(os.path.join(self.dir, f"{name}.pid"), "w") as f:
             f.write(str(p.pid))
         for _ in range(100):
-            if port_open(self.port):
+            if port_open(port):
                 return
             if p.poll() is not None:
                 break
             time.sleep(0.1)
         logf.close()
-        with open(os.path.join(self.dir, "glewlwyd.log"), errors="replace") as f:
+        with open(os.path.join(self.dir, f"{name}.log"), errors="replace") as f:
             tail = "".join(f.readlines()[-15:])
-        raise SystemExit(f"glewlwyd did not start; {self.dir}/glewlwyd.log ends with:\n{tail}")
+        raise SystemExit(f"{name} did not start; {self.dir}/{name}.log ends with:\n{tail}")
+
+    def known_passwords(self):
+        """The passwords this script generated (administrator, demo users): username -> password."""
+        known = {}
+        users_path = os.path.join(self.secrets, "users.json")
+        if os.path.exists(users_path):
+            with open(users_path) as f:
+                known = {u: e["password"] for u, e in json.load(f).items()}
+        admin = os.path.join(self.secrets, "idp", "admin.password")
+        if os.path.exists(admin):
+            known["admin"] = secret(admin)
+        return known
+
+    def stop_own(self, name):
+        """Stops the `name` this script started (its pid file); False when none of ours runs."""
+        try:
+            with open(os.path.join(self.dir, f"{name}.pid")) as f:
+                pid = int(f.read().strip())
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                if name.encode() not in f.read():
+                    return False
+            os.kill(pid, signal.SIGTERM)
+        except (OSError, ValueError):
+            return False
+        for _ in range(100):
+            try:
+                with open(f"/proc/{pid}/stat") as f:
+                    if f.read().rsplit(")", 1)[1].split()[0] == "Z":
+                        return True
+            except OSError:
+                return True
+            time.sleep(0.1)
+        raise SystemExit(f"{name} (pid {pid}) did not stop for its new configuration")
 
     # MARK: administration API
 
@@ -329,15 +425,18 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--state", required=True)
     ap.add_argument("--port", type=int, default=4593)
+    ap.add_argument("--pg-admin", required=True, help="conninfo of the PostgreSQL administrator (the provider's database is made there)")
+    ap.add_argument("--backend-port", type=int, default=0, help="glewlwyd's own port behind the proxy (default: a free one, kept)")
+    ap.add_argument("--pg-database", default=idp_database.DATABASE, help="the provider's database and role (a private provider's own)")
     ap.add_argument("--http-port", default="8080", help="the gateways' ports, comma-separated (sign-in redirect URIs)")
     ap.add_argument("--integrations", default="pos,portal,email,social,messenger")
     ap.add_argument("--teams", default="team-1,team-2")
     ap.add_argument("--rotate-key", action="store_true", help="add a new signing key and make it the default")
     ap.add_argument("--print-users", action="store_true", help="print the demo users and their passwords")
     a = ap.parse_args()
-    if not shutil.which("glewlwyd"):
-        raise SystemExit("glewlwyd is not installed (apt-get install glewlwyd glewlwyd-common sqlite3)")
-    p = Provider(a.state, a.port, [int(x) for x in a.http_port.split(",") if x], [c for c in a.integrations.split(",") if c], [t for t in a.teams.split(",") if t])
+    if not shutil.which("glewlwyd") or not shutil.which("haproxy"):
+        raise SystemExit("glewlwyd is not installed (apt-get install glewlwyd glewlwyd-common haproxy)")
+    p = Provider(a.state, a.port, [int(x) for x in a.http_port.split(",") if x], [c for c in a.integrations.split(",") if c], [t for t in a.teams.split(",") if t], a.pg_admin, a.pg_database, a.backend_port)
     users = p.setup(a.rotate_key)
     if a.print_users:
         print(f"OpenID Connect provider: {p.issuer} (sign in at /auth/login on the gateway)")

@@ -387,18 +387,19 @@ struct TrustBoundaryTests {
         #expect(await retrying.fetches == first + 1)
     }
 
-    /// Key rotation at the provider (a private glewlwyd, so the shared one is not disturbed): new tokens carry a
-    /// new kid; a verifier that knew only the old keys fetches the JWKS again and accepts them, and tokens
+    /// Key rotation at the provider (a private glewlwyd with its own database, so the shared one is not disturbed):
+    /// new tokens carry a new kid; a verifier that knew only the old keys fetches the JWKS again and accepts them, and tokens
     /// signed with the old key stay valid until they expire.
     @Test func keyRotationAtTheProvider() async throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let state = FileManager.default.temporaryDirectory.appendingPathComponent("veche-idp-\(NUID.next(length: 8))")
         let port = try freeLoopbackPort()
+        let database = "idp_test_\(NUID.next(length: 8).lowercased())"
         func setup(_ extra: [String]) throws {
             let p = Process()
             p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
             p.arguments = ["python3", root.appendingPathComponent("scripts/idp_setup.py").path, "--state", state.path, "--port", String(port),
-                           "--integrations", "", "--teams", ""] + extra
+                           "--pg-admin", TestCluster.adminConninfo, "--pg-database", database, "--integrations", "", "--teams", ""] + extra
             let log = state.appendingPathComponent("setup.log")
             try FileManager.default.createDirectory(at: state, withIntermediateDirectories: true)
             _ = FileManager.default.createFile(atPath: log.path, contents: nil)
@@ -411,8 +412,11 @@ struct TrustBoundaryTests {
             #expect(p.terminationStatus == 0, Comment(rawValue: (try? String(contentsOf: log, encoding: .utf8)) ?? ""))
         }
         defer {
-            if let pid = VecheConfig.readSecret(state.appendingPathComponent("idp/glewlwyd.pid").path).flatMap(Int32.init) { kill(pid, SIGTERM) }
+            for process in ["haproxy", "glewlwyd"] {
+                if let pid = VecheConfig.readSecret(state.appendingPathComponent("idp/\(process).pid").path).flatMap(Int32.init) { kill(pid, SIGTERM) }
+            }
             try? FileManager.default.removeItem(at: state)
+            dropProviderDatabase(database)
         }
         try setup([])
         var settings = OIDCSettings(environment: ["VECHE_IDP_PORT": String(port)])
@@ -430,6 +434,15 @@ struct TrustBoundaryTests {
         #expect(await verifier.fetches == before + 1)
         #expect(try await verifier.verify(old).name == "veche-import")
     }
+}
+
+/// Removes a private provider's database and its role (`scripts/idp_database.py` names both alike).
+func dropProviderDatabase(_ name: String) {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    p.arguments = ["psql", TestCluster.adminConninfo, "-qc", "DROP DATABASE IF EXISTS \(name) WITH (FORCE)", "-c", "DROP ROLE IF EXISTS \(name)"]
+    try? p.run()
+    p.waitUntilExit()
 }
 
 /// Counts messages a subscription received.
