@@ -90,15 +90,12 @@ struct AppealQuery: Sendable {
             // column of the filter (`AppealListIndexes`), the ids come from an index-only scan, so rows the filter
             // rejects cost no visit to the table.
             if overdueOnly {
-                // Overdue appeals are few but not the newest (the newest are within their 30 days): the planner,
-                // which assumes they are spread evenly, would walk the newest open appeals and discard every one
-                // not yet due (13,566 index entries for a page at a million appeals). `OFFSET 0` keeps the
-                // candidate set a subquery of its own, so it is read from the (topic, answer deadline) or
-                // (answer deadline) index of open appeals — only the overdue ones — and sorted (migration 15).
+                // Overdue appeals are few but not the newest (the newest are within their 30 days): walking the newest
+                // open appeals would discard every one not yet due (13,566 index entries for a page at a million
+                // appeals). The page comes from the watcher's overdue marks and the few unmarked overdue appeals
+                // (`OverdueMarks`, migration 25).
                 return """
-                    SELECT \(AppealStore.columns) FROM appeals a WHERE a.id IN
-                        (SELECT o.id FROM (SELECT a.id, a.received_at FROM appeals a WHERE \(where_) OFFSET 0) o
-                         ORDER BY o.received_at DESC, o.id DESC LIMIT \(limit))
+                    SELECT \(AppealStore.columns) FROM appeals a WHERE a.id IN (\(OverdueMarks.pageIDs(where: where_, limit: limit)))
                     ORDER BY a.received_at DESC, a.id DESC
                     """
             }
@@ -139,8 +136,11 @@ struct AppealQuery: Sendable {
         }
     }
 
-    /// Newest first, and the filter binds no value: the page's plan does not depend on values (see `pageSQL`).
-    var pagePreparable: Bool { order == .newest && !overdueOnly && filter.binds.isEmpty }
+    /// Newest first, and the filter binds no value, or an overdue page (its two parts read the same partial indexes
+    /// whatever the values): the page's plan does not depend on values (see `pageSQL`). Prepared, PostgreSQL still
+    /// plans the first five calls for their values and keeps planning per call if a generic plan would cost more.
+    /// An overdue page planned per call spent 2.1 ms planning for 0.14 ms of execution at a million appeals.
+    var pagePreparable: Bool { order == .newest && (overdueOnly || filter.binds.isEmpty) }
 
     /// The page's statement as run: prepared when its plan does not depend on values, else planned per call.
     var pageStatement: SQL { pagePreparable ? pageSQL : pageSQL.plannedEachCall() }

@@ -36,6 +36,7 @@ final class DeadlineWatcher: Service, @unchecked Sendable {
             if done.alerts > 0 {
                 self.logger.notice("deadlines missed", metadata: ["alerts": "\(done.alerts)", "more waiting": "\(done.saturated.sorted())"])
             }
+            if done.marked > 0 { self.logger.info("answer deadlines passed: appeals marked overdue", metadata: ["appeals": "\(done.marked)"]) }
         }
     }
 
@@ -53,10 +54,12 @@ final class DeadlineWatcher: Service, @unchecked Sendable {
         (n % dayScaleEvery == 0 ? Set(checks.map(\.kind)) : ["first_reaction"]).union(saturated)
     }
 
-    /// What one pass did: the alerts it recorded, and the checks that found `candidateLimit` misses (more may wait).
+    /// What one pass did: the alerts it recorded, the checks that found `candidateLimit` misses (more may wait), and
+    /// the appeals it marked overdue for the lists (`OverdueMarks`).
     struct Pass: Sendable, Equatable {
         var alerts = 0
         var saturated: Set<String> = []
+        var marked = 0
     }
 
     /// One deadline check: the deadline kind, its column and the statuses that wait for it.
@@ -85,6 +88,7 @@ final class DeadlineWatcher: Service, @unchecked Sendable {
                 done.alerts += 1
             }
         }
+        done.marked = try await OverdueMarks.markPending(pool)
         return done
     }
 

@@ -148,5 +148,6 @@ enum AppealSchema {
         Migration(22, "appeal numbers past 999,999 a year are written out in full, not cut to six digits", AppealNumbers.migrationSQL),
         Migration(23, "operators' corrections keep the appeal's rubric (topic_hint), a classifier feature", ClassificationSchema.rubricSQL),
         Migration(24, "the change counter's trigger finds its sequence whatever the writer's search path", ListCounts.searchPathSQL),
+        Migration(25, "overdue lists page through the deadline watcher's marks (answer_missed_due)", OverdueMarks.migrationSQL),
     ]
 }

@@ -115,8 +115,9 @@ struct AppealReadsAtScaleTests {
                         next.after = AppealPageToken(order: request.order, ms: request.order == .deadline ? AppealQuery.nextDueMs(last) : last.receivedAtMs,
                                                      id: last.id, total: nil)
                     }
-                    // Only a page whose filter binds no value runs prepared (one plan for every call).
-                    #expect(query.pageStatement.planEachCall == (name != "newest, no filter"), "\(name)")
+                    // Only a page whose filter binds no value, or an overdue page (the same partial indexes whatever
+                    // the values), runs prepared (one plan for every call).
+                    #expect(query.pageStatement.planEachCall == !["newest, no filter", "topic + overdue, newest"].contains(name), "\(name)")
                     for (page, q) in [("first page", query), ("next page", next)] {
                         let plan = try conn.query(SQL("EXPLAIN (ANALYZE, FORMAT JSON) ") + q.pageSQL).rows.first?.string("QUERY PLAN") ?? ""
                         let work = try PlanWork(plan)
@@ -131,7 +132,7 @@ struct AppealReadsAtScaleTests {
         }
     }
 
-    /// Plan guarantees of migrations 12 and 13 (after VACUUM, as autovacuum leaves a settled table): an overdue
+    /// Plan guarantees of migrations 12, 13 and 25 (after VACUUM, as autovacuum leaves a settled table): an overdue
     /// list takes its page's ids and its count from an index alone, a queue of working statuses counts from its
     /// index alone, and text search matches the stored vector of the redacted text through its GIN index.
     @Test func overdueListsQueueCountsAndTextSearchReadIndexesNotRows() async throws {
@@ -147,18 +148,31 @@ struct AppealReadsAtScaleTests {
                 func countSQL(_ q: AppealQuery) -> SQL {
                     "SELECT count(*) FROM (SELECT 1 FROM appeals a WHERE \(q.countFilter) LIMIT \(AppealQuery.exactCountLimit + 1)) s"
                 }
-                // Migration 15: the overdue appeals of a topic (or of every topic) come from the open appeals' answer
-                // deadline index, read index-only, never by walking the newest open appeals not yet due.
+                // Migration 25: an overdue page walks the watcher's marks in page order (plus the few appeals overdue
+                // since its last pass); before, it read every overdue appeal of the filter and sorted them. The count
+                // still comes from the open appeals' answer deadline index (migration 15), index-only.
+                let overdueTotal = try conn.query("SELECT count(*) AS n FROM appeals a WHERE \(AppealQuery.open) AND a.answer_due < now()")
+                    .first?.int("n") ?? 0
+                try conn.query("""
+                    UPDATE appeals a SET answer_missed_due = a.answer_due WHERE \(AppealQuery.open) AND a.answer_due < now()
+                      AND a.received_at < (SELECT max(received_at) - interval '1 day' FROM appeals b WHERE b.answer_due < now())
+                    """)
+                try conn.unsafeExecute("VACUUM ANALYZE appeals")
                 for (label, request) in [("topic", AppealV1.ListAppealsRequest(topicCode: "roads", overdueOnly: true)),
                                          ("all topics", AppealV1.ListAppealsRequest(overdueOnly: true))] {
                     let overdue = try AppealQuery(request)
+                    let (page, pageJSON) = try plan(overdue.pageSQL)
+                    let marks = label == "topic" ? "appeals_overdue_topic_received_idx" : "appeals_overdue_received_idx"
+                    #expect(page.indexes.contains(marks) && page.indexes.contains("appeals_unmarked_answer_due_idx"),
+                            "overdue page, \(label): \(page.indexes)\n\(pageJSON)")
+                    // A page of 51 from the marks, the unmarked day of overdue appeals, 51 rows by primary key.
+                    #expect(!page.nodeTypes.contains("Seq Scan") && page.rowsVisited < 400 && overdueTotal > 5_000,
+                            "overdue page, \(label): \(page.rowsVisited) rows of \(overdueTotal) overdue\n\(pageJSON)")
                     let index = label == "topic" ? "appeals_open_topic_answer_due_idx" : "appeals_answer_due_idx"
-                    for (what, sql) in [("overdue page, \(label)", overdue.pageSQL), ("overdue count, \(label)", countSQL(overdue))] {
-                        let (work, json) = try plan(sql)
-                        #expect(work.nodeTypes.contains("Index Only Scan") && work.indexes.contains(index),
-                                "\(what): \(work.nodeTypes) \(work.indexes)\n\(json)")
-                        #expect(!work.nodeTypes.contains("Seq Scan") && work.removedByFilter == 0, "\(what)\n\(json)")
-                    }
+                    let (count, countJSON) = try plan(countSQL(overdue))
+                    #expect(count.nodeTypes.contains("Index Only Scan") && count.indexes.contains(index),
+                            "overdue count, \(label): \(count.nodeTypes) \(count.indexes)\n\(countJSON)")
+                    #expect(!count.nodeTypes.contains("Seq Scan") && count.removedByFilter == 0, "overdue count, \(label)\n\(countJSON)")
                 }
                 // Migration 16: autovacuum keeps the visibility map these index-only reads depend on fresh at 1 % change.
                 let options = try conn.query("SELECT array_to_string(reloptions, ',') AS o FROM pg_class WHERE oid = 'appeals'::regclass")
@@ -240,7 +254,9 @@ struct AppealReadsAtScaleTests {
             }
             let watcher = DeadlineWatcher(pool: pool, relay: built.relay, logger: env.logger, candidateLimit: 2)
             let first = try await watcher.pass(kinds: ["answer"])
-            #expect(first == .init(alerts: 2, saturated: ["answer"]))
+            // Every appeal past its answer deadline is marked for the overdue lists in the first pass, whatever the
+            // alert limit (OverdueMarks), and only once.
+            #expect(first == .init(alerts: 2, saturated: ["answer"], marked: 3))
             let second = try await watcher.pass(kinds: DeadlineWatcher.kinds(forPass: 1, saturated: first.saturated))
             #expect(second.alerts == 1 && second.saturated.isEmpty)
             #expect(try await watcher.pass(kinds: ["answer"]) == .init(), "each miss is alerted once")
@@ -309,12 +325,30 @@ struct AppealReadsAtScaleTests {
             let pool = try #require(env.pool)
             // 30,000 appeals, two minutes apart back from 30 November: the oldest twelve days' open ones are overdue.
             try await insertSynthetic(pool, count: 30_000)
+            // The deadline watcher's overdue marks (OverdueMarks), then what happens between its passes: appeals
+            // overdue since (every third roads one unmarked), a marked appeal given a new deadline still to come (no
+            // longer overdue), and one given another deadline already past (overdue, its mark now stale).
+            #expect(try await OverdueMarks.markPending(pool) > 1_000)
+            try await pool.withConnection { conn in
+                try conn.query("""
+                    UPDATE appeals SET answer_missed_due = NULL
+                    WHERE topic_code = 'roads' AND answer_missed_due IS NOT NULL AND ('x' || substr(md5(id::text), 1, 8))::bit(32)::int % 3 = 0
+                    """)
+                try conn.query("""
+                    UPDATE appeals SET answer_due = now() + interval '20 days' WHERE id = (SELECT id FROM appeals
+                        WHERE topic_code = 'roads' AND answer_missed_due = answer_due ORDER BY received_at DESC LIMIT 1)
+                    """)
+                try conn.query("""
+                    UPDATE appeals SET answer_due = answer_due - interval '1 day' WHERE id = (SELECT id FROM appeals
+                        WHERE topic_code = 'roads' AND answer_missed_due = answer_due ORDER BY received_at DESC LIMIT 1)
+                    """)
+            }
             let due = AppealQuery.nextDue
             let checks: [(AppealV1.ListAppealsRequest, SQL)] = [
                 (.init(agencyId: "agency-3", order: .deadline), "SELECT a.id::text AS id FROM appeals a WHERE a.agency_id = 'agency-3' ORDER BY \(due), a.id"),
                 (.init(statuses: [.closed, .registered], municipalityOktmo: "38700004"),
                  "SELECT a.id::text AS id FROM appeals a WHERE a.status IN ('closed','registered') AND a.municipality_oktmo = '38700004' ORDER BY a.received_at DESC, a.id DESC"),
-                // Overdue pages come from the overdue candidates (migration 15's query shape), still newest first.
+                // Overdue pages come from the marks and the unmarked overdue appeals (migration 25), still newest first.
                 (.init(topicCode: "roads", overdueOnly: true),
                  "SELECT a.id::text AS id FROM appeals a WHERE a.topic_code = 'roads' AND a.status NOT IN ('answered','closed') AND a.answer_due < now() ORDER BY a.received_at DESC, a.id DESC"),
             ]
