@@ -16,7 +16,10 @@ Runs against the platform `scripts/veche bench` has started (services and gatewa
    and 4): wrk is a closed loop (each connection sends its next request when the previous answer came), so at
    16 connections on two cores shared with wrk the latency is mostly queueing behind the other 15; the lighter
    rows show what one request costs and how latency grows with load;
-4. prints peak RSS (VmHWM) of every service process given with --pid NAME=PID.
+4. prints, under each case at --connections, the CPU each process spent per request (every --pid and --cpu
+   process, PostgreSQL with all its backends): what the request costs where, and background work (a service that
+   has no part in a read should spend nothing on it);
+5. prints peak RSS (VmHWM) of every service process given with --pid NAME=PID.
 Prints figures only; asserts nothing.
 """
 import argparse
@@ -244,6 +247,17 @@ def cpu_seconds(pids):
     return total / os.sysconf("SC_CLK_TCK")
 
 
+def process_tree(pid):
+    """`pid` and its children (PostgreSQL's postmaster and its backends)."""
+    children = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()
+    return [str(pid)] + children
+
+
+def cpu_by_process(named):
+    """CPU seconds so far of each NAME=PID process tree."""
+    return {name: cpu_seconds(process_tree(pid)) for name, pid in named}
+
+
 def wait_until_idle(pids, limit=900, window=3.0, idle_share=0.10):
     """Waits until the services use less than `idle_share` of a core over two windows in a row (at most `limit` s),
     so the figures are of reads, not of the platform's own catching up: a million appeals loaded straight into the
@@ -276,7 +290,9 @@ def main():
     ap.add_argument("--connections", type=int, default=16)
     ap.add_argument("--light-connections", default="1,4",
                     help="comma-separated lighter loads at which the cases with a target are measured again ('' = none)")
-    ap.add_argument("--pid", action="append", default=[], help="NAME=PID of a service (peak RSS)")
+    ap.add_argument("--pid", action="append", default=[], help="NAME=PID of a service (peak RSS, CPU per request)")
+    ap.add_argument("--cpu", action="append", default=[], help="NAME=PID of another process whose CPU per request is shown "
+                                                                "(with its children: PostgreSQL's backends)")
     a = ap.parse_args()
 
     total = load(a.conninfo, a.rows, a.data)
@@ -312,9 +328,15 @@ def main():
         cases.insert(1, ("lookup by id, with history", "/api/v1/appeals/", with_history, "≤ 10"))
     print(f"\nreads at {total:,} appeals through the gateway (wrk, {a.connections} connections, {a.duration} s each, user analyst)")
     print(f"{'request':40} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'req/s':>8} {'target p99':>11} {'errors':>7}")
+    named = [tuple(item.split("=", 1)) for item in a.pid + a.cpu]
     for name, path, sample, target in cases:
+        before = cpu_by_process(named)
         p50, p99, rps, errors, top = wrk(a.http, path, token, sample, a.duration, a.connections)
+        after = cpu_by_process(named)
         print(f"{name:40} {p50:8.1f} {p99:8.1f} {top:8.1f} {rps:8.0f} {target + ' ms':>11} {errors:7d}")
+        if rps > 0:
+            n = rps * a.duration
+            print("    CPU µs per request: " + ", ".join(f"{k} {(after[k] - before[k]) * 1e6 / n:.0f}" for k, _ in named))
     light = [int(c) for c in a.light_connections.split(",") if c.strip()]
     if light:
         print(f"\nthe same requests at lighter load (wrk closed loop; p50 / p99 / max ms and req/s at each number of connections)")
