@@ -47,7 +47,8 @@ func buildApplication(transport: any RPCTransport, identity: GatewayIdentity, co
     if let keys = ProcessInfo.processInfo.environment["VECHE_OPEN311_KEYS"], !keys.isEmpty {
         settings.open311Keys = Set(keys.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) })
     }
-    let backends = Backends(transport: transport, identity: identity)
+    let grantCache = GrantCache(source: CallerGrantSource.Unused(), nats: transport as? NatsConnection, logger: logger)
+    let backends = Backends(transport: transport, identity: identity, grantCache: grantCache)
     let router = Router(context: GatewayContext.self)
     // A server span per request (W3C `traceparent` from the caller continued), current while the handlers call
     // the services, so every RPC and JetStream message carries it; `traceresponse` tells the caller its trace id.
@@ -84,5 +85,5 @@ func buildApplication(transport: any RPCTransport, identity: GatewayIdentity, co
     WorkspaceRoutes(backends: backends, settings: settings, templates: templates, events: events).register(on: router)
     return Application(router: router,
                        configuration: .init(address: .hostname(config.httpHost, port: config.httpPort), serverName: "veche-gateway"),
-                       services: [refresher], logger: logger)
+                       services: [refresher, grantCache], logger: logger)
 }

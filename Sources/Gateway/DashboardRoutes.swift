@@ -63,9 +63,10 @@ struct DashboardRoutes: Sendable {
     /// The fan-out for the caller, once the directory confirms a staff role (403 otherwise).
     func staffFanOut(_ context: GatewayContext) async throws -> DashboardFanOut {
         let clients = try backends.caller(context)
-        let me = try await clients.agencies.resolveGrants(.init(), options: CallOptions(timeout: settings.callTimeout))
-        guard me.grants.contains(where: { Role(rawValue: $0.role).map(Role.staff.contains) ?? false }) else {
-            throw AuthError.permissionDenied("the dashboard is for the staff of the ЦУР; \(me.principal) holds no staff role")
+        let grants = try await backends.grants(context, options: CallOptions(timeout: settings.callTimeout))
+        guard grants.contains(where: { Role.staff.contains($0.role) }) else {
+            let who = context.identity.map { Principal.key(kind: $0.token.kind, name: $0.token.name) } ?? "the caller"
+            throw AuthError.permissionDenied("the dashboard is for the staff of the ЦУР; \(who) holds no staff role")
         }
         return DashboardFanOut(clients: clients, settings: settings, now: now)
     }

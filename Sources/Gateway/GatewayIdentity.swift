@@ -91,6 +91,16 @@ struct CallerMiddleware: RouterMiddleware {
 struct Backends: Sendable {
     let transport: any RPCTransport
     let identity: GatewayIdentity
+    /// The signed-in callers' roles (`grants(_:options:)`).
+    let grantCache: GrantCache
+
+    /// The signed-in caller's roles (cached, see `CallerGrantSource`); 401 when nobody is signed in.
+    func grants(_ context: GatewayContext, options: CallOptions) async throws -> [Grant] {
+        let clients = try caller(context)
+        guard let token = context.identity?.token else { throw AuthError.unauthenticated("sign in first") }
+        return try await grantCache.grants(for: Principal.key(kind: token.kind, name: token.name),
+                                           via: CallerGrantSource(client: clients.agencies, options: options))
+    }
 
     /// Clients that act for the signed-in caller; 401 when there is none.
     func caller(_ context: GatewayContext) throws -> ServiceClients {

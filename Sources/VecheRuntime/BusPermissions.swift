@@ -112,8 +112,9 @@ public enum BusPermissions {
                         + MediaV1.MediaService.methodSubjects
                         // `/ready`: one ADR-32 PING per backend service.
                         + Subjects.Discovery.platformServices.map(Subjects.Discovery.ping),
-                    // Appeal events: the workspace's live updates (each browser sees only what AppealAccess allows).
-                    subscribe: [inbox(gateway), Subjects.AppealEvents.wildcard], allowResponses: false),
+                    // Appeal events: the workspace's live updates (each browser sees only what AppealAccess allows);
+                    // role changes: the cached roles of signed-in callers are dropped at once (`CallerGrantSource`).
+                    subscribe: [inbox(gateway), Subjects.AppealEvents.wildcard, Subjects.Grants.changed], allowResponses: false),
             BusUser(name: importer,
                     // Route: the demo seed routes the operators' triage queue as the operators would.
                     publish: AppealV1.AppealService.methodSubjects + agency("ListMunicipalities", "ListTopics", "Route")

@@ -70,6 +70,12 @@ public final class GrantCache: GrantSource, Service, @unchecked Sendable {
     }
 
     public func grants(for principalKey: String) async throws -> [Grant] {
+        try await grants(for: principalKey, via: source)
+    }
+
+    /// As `grants(for:)`, asking `source` on a miss: the gateway may look up only the caller's own roles, so it asks
+    /// with the caller's token, one source per request.
+    public func grants(for principalKey: String, via source: any GrantSource) async throws -> [Grant] {
         let now = ContinuousClock.now
         if let hit = entries.withLock({ $0[principalKey] }), now < hit.until { return hit.grants }
         let started = generation.load(ordering: .acquiring)

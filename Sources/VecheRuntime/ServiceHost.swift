@@ -77,6 +77,9 @@ public final class NatsServiceHost: Service, @unchecked Sendable {
     }
 
     /// Resolves once the endpoint subscriptions are live on the server.
+    /// Requests an endpoint has answered so far (its ADR-32 `num_requests`).
+    public func requestCount(_ endpoint: String) -> Int { stats.withLock { $0[endpoint]?.requests ?? 0 } }
+
     public func waitUntilReady() async {
         if isReady.load(ordering: .acquiring) { return }
         await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in

@@ -305,6 +305,37 @@ struct GatewayDashboardTests {
         }
     }
 
+    /// The gateway keeps a signed-in caller's roles (`CallerGrantSource`, as the services' `GrantCache`): repeated
+    /// dashboard requests ask the directory nothing more, and a revoked role stops working at once, not after the
+    /// cache's 60 s (AgencyService announces the change; the gateway drops the entry).
+    @Test func theGatewayKeepsACallersRolesUntilTheDirectoryAnnouncesAChange() async throws {
+        try await withPlatform { platform in
+            try await platform.gateway().test(.router) { client in
+                let agency = platform.hosts[0]
+                #expect(try await client.execute(uri: "/api/v1/dashboard", method: .get, headers: try await bearer(.user("analyst"))).status == .ok)
+                let asked = agency.requestCount("ResolveGrants")
+                for _ in 0..<3 {
+                    #expect(try await client.execute(uri: "/api/v1/dashboard", method: .get, headers: try await bearer(.user("analyst"))).status == .ok)
+                }
+                #expect(agency.requestCount("ResolveGrants") == asked, "the roles come from the gateway's cache")
+                let head = try await bearer(.user("cur-head"))
+                let listed = try await client.execute(uri: "/api/v1/roles?principal=user:analyst", method: .get, headers: head)
+                let ids = (try json(listed.body)["assignments"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String }
+                #expect(!ids.isEmpty)
+                for id in ids {
+                    #expect(try await client.execute(uri: "/api/v1/roles/\(id)", method: .delete, headers: head).status == .ok)
+                }
+                var status = HTTPResponse.Status.ok
+                let deadline = ContinuousClock.now + .seconds(10)
+                while status == .ok, ContinuousClock.now < deadline {
+                    status = try await client.execute(uri: "/api/v1/dashboard", method: .get, headers: try await bearer(.user("analyst"))).status
+                    if status == .ok { try await Task.sleep(for: .milliseconds(100)) }
+                }
+                #expect(status == .forbidden, "a revoked role stops working within moments")
+            }
+        }
+    }
+
     @Test func dashboardIsOneSnapshotSharedByStaffViewersAndThePageIsLive() async throws {
         try await withPlatform { platform in
             try await platform.gateway().test(.router) { client in

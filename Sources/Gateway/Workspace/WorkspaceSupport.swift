@@ -72,7 +72,7 @@ struct Viewer: Sendable {
     /// The viewer of a signed-in browser session (nil when nobody is signed in).
     static func load(_ context: GatewayContext, backends: Backends, options: CallOptions) async throws -> Viewer? {
         guard let caller = context.identity, case .session(let token, let csrf) = caller else { return nil }
-        let grants = try await backends.caller(context).agencies.resolveGrants(.init(), options: options).grants.compactMap(Grant.init)
+        let grants = try await backends.grants(context, options: options)
         return Viewer(principal: Principal(kind: token.kind, name: token.name, clientID: token.clientID, grants: grants), csrf: csrf)
     }
 
