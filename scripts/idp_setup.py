@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Configures and starts the local OpenID Connect provider (glewlwyd 2.7 from Debian), idempotently.
 
-On the first run it creates its PostgreSQL database (idp_database.py), replaces the default admin password with a generated one,
-adds the OIDC plugin (RS256, a generated private JWKS so keys can be rotated), the `veche` scope, a demo
+On the first run it creates its PostgreSQL database (idp_database.py), replaces the default admin password with a
+generated one, adds the OIDC plugin (RS256, a generated private JWKS so keys can be rotated), the `veche` scope, a demo
 user for every role of the ЦУР and a confidential client for every machine (services, gateway, integrating
 systems, survey teams, import, the web sign-in and the command-line client). Later runs only start the
 server and add what is missing. Every secret is generated here and kept under STATE/secrets (mode 0600):
@@ -29,9 +29,9 @@ import sys
 import time
 
 import requests
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 import idp_database
-from cryptography.hazmat.primitives.asymmetric import rsa
 
 BASE_CONFIG = "/etc/glewlwyd/glewlwyd.conf"
 WEBAPP = "/usr/share/glewlwyd/webapp"
@@ -136,8 +136,8 @@ class Provider:
     # MARK: server
 
     def write_config(self, backend):
-        """glewlwyd's configuration (mode 0600: it holds the database password); True when it changed. It listens
-        on `backend`; its external URL is the proxy's."""
+        """Writes glewlwyd's configuration (mode 0600: it holds the database password); returns its path and whether
+        it changed. glewlwyd listens on `backend`; its external URL is the proxy's."""
         os.makedirs(self.dir, mode=0o700, exist_ok=True)
         sqlite_path = os.path.join(self.dir, "glewlwyd.db")
         if os.path.exists(sqlite_path) and self.stop_own("glewlwyd"):
@@ -224,7 +224,8 @@ class Provider:
         return port
 
     def write_proxy_config(self, backend):
-        """haproxy in front of glewlwyd, letting one request at a time through (PROXY_CONFIG); True when it changed."""
+        """Writes haproxy's configuration (PROXY_CONFIG: one request at a time to glewlwyd); returns its path and
+        whether it changed."""
         path = os.path.join(self.dir, "haproxy.cfg")
         text = PROXY_CONFIG.format(port=self.port, backend=backend)
         changed = not os.path.exists(path) or open(path).read() != text
