@@ -104,6 +104,17 @@ def write_secret(path, text):
         f.write(text)
 
 
+def rewrite(path, text):
+    """Writes `text` to `path` (created with mode 0600) and says whether it differs from what was there."""
+    try:
+        with open(path) as f:
+            changed = f.read() != text
+    except FileNotFoundError:
+        changed = True
+    write_secret(path, text)
+    return changed
+
+
 def secret(path, make=lambda: secrets.token_urlsafe(24)):
     """Reads a secret file, creating it first when missing."""
     if not os.path.exists(path):
@@ -165,10 +176,7 @@ class Provider:
                     continue
                 lines.append(line)
         conf = os.path.join(self.dir, "glewlwyd.conf")
-        text = "".join(lines)
-        changed = not os.path.exists(conf) or open(conf).read() != text
-        write_secret(conf, text)
-        return conf, changed
+        return conf, rewrite(conf, "".join(lines))
 
     def webapp(self):
         """The login web app, served with its real config.json (the packaged link points at a directory).
@@ -227,11 +235,7 @@ class Provider:
         """Writes haproxy's configuration (PROXY_CONFIG: one request at a time to glewlwyd); returns its path and
         whether it changed."""
         path = os.path.join(self.dir, "haproxy.cfg")
-        text = PROXY_CONFIG.format(port=self.port, backend=backend)
-        changed = not os.path.exists(path) or open(path).read() != text
-        with open(path, "w") as f:
-            f.write(text)
-        return path, changed
+        return path, rewrite(path, PROXY_CONFIG.format(port=self.port, backend=backend))
 
     def launch(self, name, argv, port):
         """Starts `name` in its own session (log and pid file in the provider's directory) and waits for its port."""

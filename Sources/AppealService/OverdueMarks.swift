@@ -40,7 +40,9 @@ enum OverdueMarks {
     /// Marks every open appeal whose answer deadline has passed and that is not marked against it (the deadline
     /// watcher, every pass), `markBatch` at a time, oldest deadline first; by the database's clock, like the lists.
     /// Rows an operator's transaction holds are skipped, not waited for: the next pass marks them. The mark is not
-    /// a change of the appeal (no version, no event). Returns how many were marked.
+    /// a change of the appeal (no version, no event). Returns how many were marked. The rows are chosen first and
+    /// updated only when there are any: an UPDATE that changes nothing would still fire the statement trigger that
+    /// advances `appeal_changes` (`ListCounts`), and every pass would discard the shared list totals.
     static func markPending(_ pool: PGPool) async throws -> Int {
         var total = 0
         while true {

@@ -65,8 +65,7 @@ struct DashboardRoutes: Sendable {
         let clients = try backends.caller(context)
         let grants = try await backends.grants(context, options: CallOptions(timeout: settings.callTimeout))
         guard grants.contains(where: { Role.staff.contains($0.role) }) else {
-            let who = context.identity.map { Principal.key(kind: $0.token.kind, name: $0.token.name) } ?? "the caller"
-            throw AuthError.permissionDenied("the dashboard is for the staff of the ЦУР; \(who) holds no staff role")
+            throw AuthError.permissionDenied("the dashboard is for the staff of the ЦУР; \(context.identity?.principalKey ?? "the caller") holds no staff role")
         }
         return DashboardFanOut(clients: clients, settings: settings, now: now)
     }

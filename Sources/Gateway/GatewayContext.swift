@@ -15,6 +15,9 @@ enum Caller: Sendable {
         case .bearer(let t), .session(let t, _): return t
         }
     }
+
+    /// The caller as the directory and the audit log name it (`user:<name>`, `client:<id>`).
+    var principalKey: String { Principal.key(kind: token.kind, name: token.name) }
 }
 
 /// What a browser session holds (server side; the cookie carries only a random id).

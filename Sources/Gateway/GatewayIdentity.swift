@@ -96,17 +96,23 @@ struct Backends: Sendable {
 
     /// The signed-in caller's roles (cached, see `CallerGrantSource`); 401 when nobody is signed in.
     func grants(_ context: GatewayContext, options: CallOptions) async throws -> [Grant] {
-        let clients = try caller(context)
-        guard let token = context.identity?.token else { throw AuthError.unauthenticated("sign in first") }
-        return try await grantCache.grants(for: Principal.key(kind: token.kind, name: token.name),
-                                           via: CallerGrantSource(client: clients.agencies, options: options))
+        let caller = try signedIn(context)
+        return try await grantCache.grants(for: caller.principalKey,
+                                           via: CallerGrantSource(client: clients(of: caller, context).agencies, options: options))
     }
 
     /// Clients that act for the signed-in caller; 401 when there is none.
-    func caller(_ context: GatewayContext) throws -> ServiceClients {
+    func caller(_ context: GatewayContext) throws -> ServiceClients { clients(of: try signedIn(context), context) }
+
+    /// The signed-in caller; 401 when there is none.
+    private func signedIn(_ context: GatewayContext) throws -> Caller {
         guard let caller = context.identity else {
             throw AuthError.unauthenticated("sign in first: send Authorization: Bearer <access token>, or use /auth/login")
         }
+        return caller
+    }
+
+    private func clients(of caller: Caller, _ context: GatewayContext) -> ServiceClients {
         let headers = [RPCHeader.authorization: "Bearer " + caller.token.raw, RPCHeader.clientAddress: context.remote]
         return ServiceClients(transport: CredentialedTransport(base: transport) { headers })
     }

@@ -66,7 +66,7 @@ struct SignInRoutes: Sendable {
             let grants = try await backends.caller(context).agencies.resolveGrants(.init(), options: CallOptions(timeout: settings.callTimeout))
             var csrf: String?
             if case .session(_, let token) = caller { csrf = token }
-            return JSONResponse(SessionInfo(principal: Principal.key(kind: t.kind, name: t.name), kind: t.kind.rawValue, clientId: t.clientID,
+            return JSONResponse(SessionInfo(principal: caller.principalKey, kind: t.kind.rawValue, clientId: t.clientID,
                                             csrfToken: csrf, expiresAtMs: Int64(t.expiresAt.timeIntervalSince1970 * 1000), roles: grants.grants))
         }
         router.post("auth/logout") { _, context in
