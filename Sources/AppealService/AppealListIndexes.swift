@@ -7,8 +7,10 @@
 ///   agency or topic of the executor's and the sector block's queues). Answered and closed appeals have no
 ///   deadline and come last in id order (primary key), so the archive costs these indexes nothing.
 enum AppealListIndexes {
-    /// Open: the statuses that still have a deadline to work towards.
-    static let openPredicate = "status NOT IN ('answered', 'closed')"
+    /// The statuses with no deadline left to work towards; every other status is open.
+    static let finishedStatuses = "('answered', 'closed')"
+    /// Open, unqualified as index predicates are written (`AppealQuery.open` qualifies it for queries).
+    static let openPredicate = "status NOT IN \(finishedStatuses)"
 
     static let migrationSQL = """
         -- The deadline an open appeal is working towards (registration or first reaction while received,

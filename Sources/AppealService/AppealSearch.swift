@@ -1,3 +1,4 @@
+import Foundation
 import VecheRuntime
 
 /// Full-text search of ListAppeals (`q=`): a stored `tsvector` of the redacted text with Russian stemming,
@@ -42,6 +43,51 @@ enum AppealSearch {
         ALTER TABLE appeals ALTER COLUMN search_vector SET STATISTICS 1000;
         ANALYZE appeals (search_vector);
         """
+
+    /// Migration 26: the search index pairs the vector with the day of receipt (`appeal_day`, days since 1970 in UTC;
+    /// a GIN index over a plain column needs `btree_gin`, which `veche-tool db-setup` creates as the administrator),
+    /// so the newest matches of a day come from the index without visiting the day's other appeals (`newestPageIDs`).
+    /// It replaces migration 12's index: a condition on the vector alone uses the pair's first column.
+    static let recentDaysSQL = """
+        DO $$ BEGIN
+            IF NOT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'btree_gin') THEN
+                RAISE EXCEPTION 'the PostgreSQL extension btree_gin is missing: run veche-tool db-setup (as the database administrator) first';
+            END IF;
+        END $$;
+        CREATE FUNCTION appeal_day(t timestamptz) RETURNS int LANGUAGE sql IMMUTABLE PARALLEL SAFE
+            AS $$ SELECT floor(extract(epoch FROM t) / 86400)::int $$;
+        CREATE INDEX appeals_search_day_idx ON appeals USING gin (search_vector, appeal_day(received_at));
+        DROP INDEX appeals_search_idx;
+        """
+
+    /// Days `newestPageIDs` takes one at a time before it searches the older appeals in one go.
+    static let recentDays = 31
+
+    /// The ids of a newest-first page of a text search (`where_` holds the filter with the text condition and the
+    /// keyset position), in two parts that the page fills in order and stops at `limit`:
+    /// 1. the `recentDays` days up to the keyset position (the first page: up to the newest appeal), newest day first,
+    ///    each read through the (vector, day) index and sorted — a day's matches, not its appeals;
+    /// 2. everything older, as PostgreSQL plans it (walk the newest or collect every match), read only when the
+    ///    recent days hold fewer than `limit` matches.
+    /// Before, a common word walked the newest appeals and checked each: at a million appeals `отопление` is in 3 %
+    /// of them but in 0.35 % of the newest, and a page read 14,670 rows (20 ms of PostgreSQL; 1–2 ms this way).
+    static func newestPageIDs(where where_: SQL, limit: Int, beforeMs: Int64?) -> SQL {
+        let bound: SQL = beforeMs.map { "SELECT appeal_day(\(Date(timeIntervalSince1970: Double($0) / 1000))::timestamptz) AS day" }
+            ?? "SELECT coalesce(appeal_day(max(a.received_at)), 0) AS day FROM appeals a"
+        return """
+            WITH bound AS MATERIALIZED (\(bound))
+            SELECT s.id FROM (
+                (SELECT p.id FROM bound, generate_series(bound.day, bound.day - \(integer: recentDays - 1), -1) AS d(day)
+                 CROSS JOIN LATERAL (SELECT a.id FROM appeals a WHERE \(where_) AND appeal_day(a.received_at) = d.day
+                                     ORDER BY a.received_at DESC, a.id DESC LIMIT \(integer: limit)) p
+                 LIMIT \(integer: limit))
+                UNION ALL
+                (SELECT a.id FROM appeals a
+                 WHERE \(where_) AND a.received_at < (SELECT to_timestamp((bound.day - \(integer: recentDays - 1)) * 86400.0) FROM bound)
+                 ORDER BY a.received_at DESC, a.id DESC LIMIT \(integer: limit))
+            ) s LIMIT \(integer: limit)
+            """
+    }
 
     /// One bound text per appeal: its lexemes separated by spaces (a lexeme never holds whitespace), nil for none.
     static func lexemeText(_ lexemes: [String]?) -> String? { lexemes?.joined(separator: " ") }

@@ -149,5 +149,6 @@ enum AppealSchema {
         Migration(23, "operators' corrections keep the appeal's rubric (topic_hint), a classifier feature", ClassificationSchema.rubricSQL),
         Migration(24, "the change counter's trigger finds its sequence whatever the writer's search path", ListCounts.searchPathSQL),
         Migration(25, "overdue lists page through the deadline watcher's marks (answer_missed_due)", OverdueMarks.migrationSQL),
+        Migration(26, "text search pairs the vector with the day of receipt: the newest matches day by day", AppealSearch.recentDaysSQL),
     ]
 }

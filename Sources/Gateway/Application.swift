@@ -47,7 +47,7 @@ func buildApplication(transport: any RPCTransport, identity: GatewayIdentity, co
     if let keys = ProcessInfo.processInfo.environment["VECHE_OPEN311_KEYS"], !keys.isEmpty {
         settings.open311Keys = Set(keys.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) })
     }
-    let grantCache = GrantCache(source: CallerGrantSource.Unused(), nats: transport as? NatsConnection, logger: logger)
+    let grantCache = GrantCache(source: nil, nats: transport as? NatsConnection, logger: logger)
     let backends = Backends(transport: transport, identity: identity, grantCache: grantCache)
     let router = Router(context: GatewayContext.self)
     // A server span per request (W3C `traceparent` from the caller continued), current while the handlers call

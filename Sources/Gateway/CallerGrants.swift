@@ -19,11 +19,4 @@ struct CallerGrantSource: GrantSource {
         }
         return r.grants.compactMap(Grant.init)
     }
-
-    /// The cache's own source: never asked (the gateway always passes the caller's).
-    struct Unused: GrantSource {
-        func grants(for principalKey: String) async throws -> [Grant] {
-            throw RPCError.internalError("the gateway looks up roles only with the caller's token")
-        }
-    }
 }

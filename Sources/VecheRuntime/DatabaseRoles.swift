@@ -70,6 +70,9 @@ public enum DatabaseRoles {
         try admin.unsafeExecute("REVOKE ALL ON DATABASE \(ident(database)) FROM PUBLIC")
         try admin.unsafeExecute("GRANT CONNECT ON DATABASE \(ident(database)) TO \(roles)")
         try admin.unsafeExecute("REVOKE ALL ON SCHEMA public FROM PUBLIC")
+        // GIN operator classes for plain types: AppealService's search index pairs the text vector with the day of
+        // receipt (its migration 26). A service role may not create extensions; the administrator does, once.
+        try admin.unsafeExecute("CREATE EXTENSION IF NOT EXISTS btree_gin")
         for s in services {
             let schema = ident(s.schema), role = ident(s.role)
             try admin.unsafeExecute("CREATE SCHEMA IF NOT EXISTS \(schema) AUTHORIZATION \(role)")

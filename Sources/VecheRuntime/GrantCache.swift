@@ -50,8 +50,9 @@ public struct DirectoryGrantSource: GrantSource {
 /// (`veche.events.v1.grants.changed`), so a revoked role stops working within moments, not at the TTL.
 /// While the directory is unavailable, an entry that expired less than `staleGrace` ago is still used:
 /// it was never invalidated by an announced change, so it is what the directory last said.
+/// A cache without a source of its own (the gateway's) is asked only through `grants(for:via:)`.
 public final class GrantCache: GrantSource, Service, @unchecked Sendable {
-    let source: any GrantSource
+    let source: (any GrantSource)?
     let ttl: Duration
     let staleGrace: Duration
     let nats: NatsConnection?
@@ -59,8 +60,9 @@ public final class GrantCache: GrantSource, Service, @unchecked Sendable {
     private let entries = Mutex<[String: (grants: [Grant], until: ContinuousClock.Instant)]>([:])
     private let generation = Atomic<UInt64>(0)
 
+    /// `source`: where a miss is asked (nil: only `grants(for:via:)` may be used).
     /// `nats`: subscribe to change announcements while running (nil: TTL only).
-    public init(source: any GrantSource, ttl: Duration = .seconds(60), staleGrace: Duration = .seconds(300),
+    public init(source: (any GrantSource)?, ttl: Duration = .seconds(60), staleGrace: Duration = .seconds(300),
                 nats: NatsConnection?, logger: Logger) {
         self.source = source
         self.ttl = ttl
@@ -70,7 +72,8 @@ public final class GrantCache: GrantSource, Service, @unchecked Sendable {
     }
 
     public func grants(for principalKey: String) async throws -> [Grant] {
-        try await grants(for: principalKey, via: source)
+        guard let source else { throw RPCError.internalError("this roles cache has no source of its own; ask with grants(for:via:)") }
+        return try await grants(for: principalKey, via: source)
     }
 
     /// As `grants(for:)`, asking `source` on a miss: the gateway may look up only the caller's own roles, so it asks
