@@ -8,7 +8,7 @@ import VecheRuntime
 /// author or contact fields, PII-free texts and staff named by role only.
 struct AppealViews: Sendable {
     let redactor: PIIRedactor
-    /// The redacted short texts (title, answer, address) already computed by this process.
+    /// The redacted short texts (title, answer, address, event comments) already computed by this process.
     let memo: RedactionMemo
 
     init(redactor: PIIRedactor) {
@@ -38,7 +38,7 @@ struct AppealViews: Sendable {
         var r = e
         r.appeal = e.appeal.map(redacted)
         r.actor = Self.publicActor(e.actor)
-        r.comment = redactor.redact(e.comment).text
+        r.comment = memo.redact(e.comment)   // mostly the routing's own comments, the same for many appeals
         return r
     }
 

@@ -299,6 +299,27 @@ struct AppealReadsAtScaleTests {
                 // 18 matches in the newest ten days, 29 a day before them: about 80 matches sorted, 51 rows by key.
                 // Checking the newest appeals one by one would read at least the 7,200 of those ten days.
                 #expect(work.indexes.contains("appeals_search_day_idx") && work.rowsVisited < 600, "read \(work.rowsVisited) rows\n\(plan)")
+                // A word of few appeals: all its matches, then sorted — prepared, and even the plan PostgreSQL makes for
+                // any words (a generic plan) cannot walk the newest appeals instead.
+                var rare = try AppealQuery(.init(textQuery: "шлагбаум"))
+                rare.searchesByDay = false
+                let statement = rare.pageStatement
+                #expect(!statement.planEachCall && statement.binds == ["шлагбаум", "шлагбаум"])
+                try conn.unsafeExecute("SET plan_cache_mode = force_generic_plan")
+                try conn.unsafeExecute("PREPARE rare_page AS " + statement.text)
+                let generic = try conn.query("EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE rare_page('шлагбаум', 'шлагбаум')").rows.first?.string("QUERY PLAN") ?? ""
+                let rareWork = try PlanWork(generic)
+                #expect(rareWork.indexes.contains("appeals_search_day_idx") && rareWork.rowsVisited < 100, "read \(rareWork.rowsVisited) rows\n\(generic)")
+                try conn.unsafeExecute("DEALLOCATE rare_page")
+                try conn.unsafeExecute("RESET plan_cache_mode")
+                // The same shape planned for a common word: its matches are collected and sorted — never the walk along
+                // the newest appeals that PostgreSQL would choose for it without the fence (8,000 rows above).
+                var collected = try AppealQuery(.init(textQuery: "отопление"))
+                collected.searchesByDay = false
+                let collectedJSON = try conn.query(SQL("EXPLAIN (ANALYZE, FORMAT JSON) ") + collected.pageSQL).rows.first?.string("QUERY PLAN") ?? ""
+                let collectedWork = try PlanWork(collectedJSON)
+                #expect(!collectedWork.indexes.contains("appeals_received_idx") && collectedWork.indexes.contains("appeals_search_day_idx"),
+                        "\(collectedWork.indexes)\n\(collectedJSON)")
                 return truth
             }
             // Through the service: pages of 100 on its tokens, across the end of the recent days into the older part.
