@@ -334,6 +334,31 @@ struct AppealReadsAtScaleTests {
         }
     }
 
+    /// Migration 26 needs `btree_gin`, which only the administrator may create (`veche-tool db-setup` does). A database
+    /// prepared without it stops AppealService's migrations with a message naming the extension and the command, and
+    /// nothing is applied; once the administrator has created it, the same migrations apply.
+    @Test func aDatabaseWithoutBtreeGinStopsTheMigrationsWithAMessageNamingTheExtension() async throws {
+        try await withCluster { cluster in
+            let admin = try await PGPool(conninfo: cluster.databaseAdminConninfo, size: 1, logger: cluster.logger)
+            defer { admin.close() }
+            try await admin.withConnection { _ = try $0.unsafeExecute("DROP EXTENSION btree_gin") }
+            let env = try await cluster.environment("appeal", schema: AppealSchema.name)
+            defer { env.close() }
+            let pool = try env.requirePool()
+            do {
+                try await Migrator.migrate(pool: pool, schema: AppealSchema.name, migrations: AppealSchema.migrations)
+                Issue.record("the migrations ran without btree_gin")
+            } catch {
+                #expect("\(error)".contains("btree_gin") && "\(error)".contains("veche-tool db-setup"), "\(error)")
+            }
+            #expect(try await pool.query("SELECT 1 AS one FROM pg_tables WHERE schemaname = 'appeal' AND tablename = 'appeals'").first == nil,
+                    "the migrations are one transaction: nothing was applied")
+            try await admin.withConnection { _ = try $0.unsafeExecute("CREATE EXTENSION btree_gin") }
+            let applied = try await Migrator.migrate(pool: pool, schema: AppealSchema.name, migrations: AppealSchema.migrations)
+            #expect(applied.contains(26) && applied.count == AppealSchema.migrations.count)
+        }
+    }
+
     @Test func textSearchMatchesTheRedactedTextOnly() async throws {
         try await withAppealService { _, env, _, client in
             let pool = try #require(env.pool)
