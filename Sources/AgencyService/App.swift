@@ -41,6 +41,8 @@ enum AgencyServiceApp {
         let grants = GrantCache(source: LocalGrantSource(pool: pool), nats: env.nats, logger: env.logger)
         var handlers = AgencyHandlers(pool: pool, timeZone: env.config.timeZone, changes: changes)
         handlers.messengers = notifications.messengers
+        let refresher = BackgroundRefresher(logger: env.logger)
+        handlers.workloadAnswers = AgencyHandlers.workloadAnswersCache(refresher: refresher)
         let nats = env.nats, logger = env.logger
         handlers.grantsChanged = { principal in
             grants.invalidate(principal)
@@ -58,6 +60,6 @@ enum AgencyServiceApp {
         // Messenger bridges read their notifications from a stream, so none is lost while a bridge is down.
         if !notifications.messengers.isEmpty { try await env.jetStream.ensureStream(Streams.notifications) }
         let notify = NotificationServices(env: env, pool: pool, settings: notifications)
-        return Built(host: rpc.host, handlers: handlers, notifications: notify, services: [grants] + rpc.services + notify.services)
+        return Built(host: rpc.host, handlers: handlers, notifications: notify, services: [grants, refresher] + rpc.services + notify.services)
     }
 }

@@ -72,6 +72,42 @@ struct WorkloadServiceTests {
         }
     }
 
+    @Test("GetWorkload answers are shared for a minute: a new record waits for the next answer, a change of block staff shows at once")
+    func workloadAnswersAreSharedUntilTheRecordedInputsChange() async throws {
+        try await withCluster { cluster in
+            let env = try await cluster.environment("agency", schema: AgencySchema.name)
+            defer { env.close() }
+            let built = try await AgencyServiceApp.build(env: env, notifications: NotificationTests.settings(smtpPort: nil))
+            let received = Date().addingTimeInterval(-2 * NotificationTests.day)
+            func register() async throws {
+                var a = NotificationTests.appeal(UUID().uuidString.lowercased(), status: .registered, answerDue: Date().addingTimeInterval(NotificationTests.day))
+                a.receivedAtMs = NotificationTests.ms(received)
+                _ = try await NotificationTests.apply(built, NotificationTests.event(.registered, a, at: received, seq: 2))
+            }
+            try await register()
+            try await withServices(built.services, logger: cluster.logger) {
+                await built.host.waitUntilReady()
+                let head = try await cluster.agencies(as: .user("cur-head"))
+                func housing() async throws -> AgencyV1.BlockStaffing {
+                    try #require(try await head.getWorkload(.init(granularity: "week")).staffing.first { $0.topicCode == "housing" })
+                }
+                let first = try await housing()
+                #expect(first.openBacklog == 1 && first.recorded == 5)
+                try await register()
+                for _ in 0..<3 {
+                    try await Task.sleep(for: .milliseconds(200))
+                    #expect(try await housing().openBacklog == 1, "the answer of a moment ago is shared, not computed again")
+                }
+                #expect(built.handlers.workloadComputed.current == 1, "one answer computed for four requests")
+                _ = try await head.setBlockStaff(.init(topicCode: "housing", staff: 7))
+                let changed = try await housing()
+                #expect(changed.recorded == 7, "recorded staff is part of the answer's key")
+                #expect(changed.openBacklog == 2, "a new answer reads the records again")
+                #expect(built.handlers.workloadComputed.current == 2)
+            }
+        }
+    }
+
     @Test("Each person sets their own notification preferences (validated); only the head of the ЦУР sets someone else's")
     func preferencesOverTheBus() async throws {
         try await withCluster { cluster in

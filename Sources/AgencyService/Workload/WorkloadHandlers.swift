@@ -20,19 +20,39 @@ extension AgencyHandlers {
         guard from < to, to.timeIntervalSince(from) <= 3 * 366 * 86_400 else {
             throw RPCError.invalidArgument("from_ms must be before to_ms and the range at most 3 years")
         }
-        let (records, staff, overrides, firstReaction) = try await pool.transaction { conn in
-            let history = now.addingTimeInterval(-Double(WorkloadModel.defaultHistoryDays + 1) * 86_400)
-            let records = try WorkloadFacts.records(conn, from: min(from, history), to: max(to, now))
-            let staff = Dictionary(try conn.query("SELECT topic_code, staff FROM block_staff").rows.map { ($0.string("topic_code"), Int($0.int("staff"))) },
-                                   uniquingKeysWith: { a, _ in a })
-            let hours = try conn.query("SELECT first_reaction_working_hours AS h FROM sla_policies WHERE channel = 'social'").first?.int("h") ?? 0
-            return (records, staff, try AgencyStore.overrides(conn), hours)
+        let key = try await pool.withConnection { conn in
+            WorkloadAnswerKey(granularity: granularity, fromMs: request.fromMs, toMs: request.toMs,
+                              staff: Dictionary(try conn.query("SELECT topic_code, staff FROM block_staff").rows.map {
+                                  ($0.string("topic_code"), Int($0.int("staff")))
+                              }, uniquingKeysWith: { a, _ in a }),
+                              overrides: try AgencyStore.overrides(conn),
+                              firstReactionHours: Int(try conn.query("""
+                                  SELECT first_reaction_working_hours AS h FROM sla_policies WHERE channel = 'social'
+                                  """).first?.int("h") ?? 0))
         }
-        var model = WorkloadModel(timeZone: timeZone, calendar: .region(overrides: overrides))
-        if firstReaction > 0 { model.social.targetHours = Double(firstReaction) }
-        return .init(periods: model.periods(records, from: from, to: to, granularity: granularity),
-                     staffing: model.staffing(records, recorded: staff, now: now), generatedAtMs: WorkloadModel.ms(now))
+        let pool = self.pool, timeZone = self.timeZone
+        let computed = workloadComputed
+        return try await workloadAnswers.value(key) {
+            computed.increment()
+            let records = try await pool.transaction { conn in   // read through a cursor (`forEachRow`)
+                let history = now.addingTimeInterval(-Double(WorkloadModel.defaultHistoryDays + 1) * 86_400)
+                return try WorkloadFacts.records(conn, from: min(from, history), to: max(to, now))
+            }
+            var model = WorkloadModel(timeZone: timeZone, calendar: .region(overrides: key.overrides))
+            if key.firstReactionHours > 0 { model.social.targetHours = Double(key.firstReactionHours) }
+            return .init(periods: model.periods(records, from: from, to: to, granularity: granularity),
+                         staffing: model.staffing(records, recorded: key.staff, now: now), generatedAtMs: WorkloadModel.ms(now))
+        }
     }
+
+    /// Workload answers shared by every caller for a minute (`FreshCache`; served stale while one recomputes on the
+    /// service's background refresher). An answer reads every workload record of its period and of the 180 days before:
+    /// 228,000 records on the read bench's state, 0.6 s and about 150 MB of AgencyService for each, and the dashboard
+    /// asked again on every 5-second refresh while anyone viewed it (2 s of AgencyService CPU in 30 s of one viewer).
+    static func workloadAnswersCache(refresher: BackgroundRefresher?) -> FreshCache<WorkloadAnswerKey, AgencyV1.GetWorkloadResponse> {
+        FreshCache(ttl: workloadAnswerTTL, costFactor: 10, capacity: 16, refresher: refresher)
+    }
+    static let workloadAnswerTTL: Duration = .seconds(60)
 
     func setBlockStaff(request: AgencyV1.SetBlockStaffRequest, context: RPCContext) async throws -> AgencyV1.SetBlockStaffResponse {
         let caller = try context.requirePrincipal()
@@ -56,4 +76,17 @@ extension AgencyHandlers {
             try conn.query("INSERT INTO block_staff (topic_code, staff) VALUES (\(block), \(n)) ON CONFLICT DO NOTHING")
         }
     }
+}
+
+/// What a workload answer depends on besides the workload records themselves: the request as sent (an open end means
+/// "until now" when computed) and the inputs the ЦУР records — block staff, calendar overrides, the social first-reaction
+/// target. They are read on every call (a few rows), so a change of any of them is a new key and shows at once; new
+/// records show within `AgencyHandlers.workloadAnswerTTL`.
+struct WorkloadAnswerKey: Hashable, Sendable {
+    var granularity: WorkloadGranularity
+    var fromMs: Int64
+    var toMs: Int64
+    var staff: [String: Int]
+    var overrides: [CalendarOverride]
+    var firstReactionHours: Int
 }
