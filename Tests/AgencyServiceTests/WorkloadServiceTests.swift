@@ -11,10 +11,7 @@ import VecheTestSupport
 struct WorkloadServiceTests {
     @Test("GetWorkload counts a block's intake by channel, backlog and time in work from the events; SetBlockStaff changes the recommendation")
     func workloadFromEvents() async throws {
-        try await withCluster { cluster in
-            let env = try await cluster.environment("agency", schema: AgencySchema.name)
-            defer { env.close() }
-            let built = try await AgencyServiceApp.build(env: env, notifications: NotificationTests.settings(smtpPort: nil))
+        try await withAgency { cluster, env, built in
             let pool = try env.requirePool()
             // Three housing appeals received on the 10th of last month (2 portal, 1 e-mail); one answered 5 hours after it
             // was taken. A fixed day inside a past month keeps every figure in one period whatever the date today.
@@ -74,10 +71,7 @@ struct WorkloadServiceTests {
 
     @Test("GetWorkload answers are shared for a minute: a new record waits for the next answer, a change of block staff shows at once")
     func workloadAnswersAreSharedUntilTheRecordedInputsChange() async throws {
-        try await withCluster { cluster in
-            let env = try await cluster.environment("agency", schema: AgencySchema.name)
-            defer { env.close() }
-            let built = try await AgencyServiceApp.build(env: env, notifications: NotificationTests.settings(smtpPort: nil))
+        try await withAgency { cluster, _, built in
             let received = Date().addingTimeInterval(-2 * NotificationTests.day)
             func register() async throws {
                 var a = NotificationTests.appeal(UUID().uuidString.lowercased(), status: .registered, answerDue: Date().addingTimeInterval(NotificationTests.day))
@@ -110,10 +104,7 @@ struct WorkloadServiceTests {
 
     @Test("Each person sets their own notification preferences (validated); only the head of the ЦУР sets someone else's")
     func preferencesOverTheBus() async throws {
-        try await withCluster { cluster in
-            let env = try await cluster.environment("agency", schema: AgencySchema.name)
-            defer { env.close() }
-            let built = try await AgencyServiceApp.build(env: env, notifications: NotificationTests.settings(smtpPort: nil))
+        try await withAgency { cluster, _, built in
             try await withServices(built.services, logger: cluster.logger) {
                 await built.host.waitUntilReady()
                 let executor = try await cluster.agencies(as: .user("executor-zhkh"))
@@ -153,5 +144,15 @@ struct WorkloadServiceTests {
                 #expect(try await head.listEscalationChains(.init()).chains.map(\.topicCode) == ["", "roads"])
             }
         }
+    }
+}
+
+/// AgencyService built on a fresh test cluster (no SMTP relay), with its environment for direct database access.
+private func withAgency(_ label: String = #function,
+                        _ body: (TestCluster, ServiceEnvironment, AgencyServiceApp.Built) async throws -> Void) async throws {
+    try await withCluster(label) { cluster in
+        let env = try await cluster.environment("agency", schema: AgencySchema.name)
+        defer { env.close() }
+        try await body(cluster, env, try await AgencyServiceApp.build(env: env, notifications: NotificationTests.settings(smtpPort: nil)))
     }
 }
