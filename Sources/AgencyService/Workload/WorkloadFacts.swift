@@ -100,6 +100,14 @@ enum WorkloadFacts {
     /// year of records is 300,000 rows, which as one result took hundreds of megabytes.
     static func records(_ conn: PGConnection, from: Date, to: Date) throws -> [AppealRecord] {
         var out: [AppealRecord] = []
+        // Executors are few and their ids longer than Swift keeps inline: one shared copy of each, not one per record.
+        var executors: [String: String] = [:]
+        func executor(_ e: String) -> String? {
+            guard !e.isEmpty else { return nil }
+            if let known = executors[e] { return known }
+            executors[e] = e
+            return e
+        }
         try conn.forEachRow("""
             SELECT * FROM workload_facts WHERE received_at < \(to)
               AND (received_at >= \(from) OR coalesce(LEAST(answered_at, closed_at), answered_at, closed_at, 'infinity') >= \(from))
@@ -107,7 +115,7 @@ enum WorkloadFacts {
             out.append(AppealRecord(id: r.string("appeal_id"), block: r.string("topic_code").isEmpty ? "other" : r.string("topic_code"),
                                     channel: r.string("channel"), receivedAt: r.date("received_at") ?? from, takenAt: r.date("taken_at"),
                                     firstReactionAt: r.date("first_reaction_at"), answeredAt: r.date("answered_at"), closedAt: r.date("closed_at"),
-                                    executor: r.string("executor").isEmpty ? nil : r.string("executor")))
+                                    executor: executor(r.string("executor"))))
         }
         return out
     }

@@ -54,9 +54,12 @@ struct WorkloadModel: Sendable {
         let productive = Staffing.productiveHours(year: nextMonth.0, month: nextMonth.1, calendar: calendar)
         var target = appeals
         target.productiveHoursPerMonth = productive
-        let byBlock = Dictionary(grouping: records, by: \.block)
+        // Each block's record positions, not a grouped copy of the records: 228,000 records are about 30 MB, and a
+        // grouped copy of all of them held twice that at once; one block's records are copied at a time instead.
+        var byBlock: [String: [Int]] = [:]
+        for (i, r) in records.enumerated() { byBlock[r.block, default: []].append(i) }
         return Taxonomy.topics.map(\.code).map { block in
-            let rs = byBlock[block] ?? []
+            let rs = (byBlock[block] ?? []).map { records[$0] }
             let formal = rs.filter { !Self.socialChannels.contains($0.channel) }
             // Forecast next month from the history up to yesterday.
             let history = daily(formal.map(\.receivedAt), first: first, days: today.dayNumber - first.dayNumber)
