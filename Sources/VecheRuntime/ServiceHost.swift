@@ -76,10 +76,10 @@ public final class NatsServiceHost: Service, @unchecked Sendable {
         self.stats = Mutex(Dictionary(uniqueKeysWithValues: endpoints.map { ($0.name, EndpointStats()) }))
     }
 
-    /// Resolves once the endpoint subscriptions are live on the server.
     /// Requests an endpoint has answered so far (its ADR-32 `num_requests`).
     public func requestCount(_ endpoint: String) -> Int { stats.withLock { $0[endpoint]?.requests ?? 0 } }
 
+    /// Resolves once the endpoint subscriptions are live on the server.
     public func waitUntilReady() async {
         if isReady.load(ordering: .acquiring) { return }
         await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
