@@ -2,7 +2,6 @@ import AgencyDirectory
 import Contracts
 import Foundation
 import Logging
-import Synchronization
 import Taxonomy
 import VecheAuth
 import VecheRuntime
@@ -22,15 +21,6 @@ struct AgencyHandlers: AgencyV1.AgencyService.Handler {
     /// GetWorkload's answers, shared for a minute (`workloadAnswersCache`); `AgencyServiceApp` gives it the service's
     /// background refresher.
     var workloadAnswers = Self.workloadAnswersCache(refresher: nil)
-    /// How many workload answers were computed (not served from `workloadAnswers`): observable by tests.
-    let workloadComputed = Counter()
-
-    /// A count shared by the copies of the handlers.
-    final class Counter: Sendable {
-        private let value = Atomic<Int>(0)
-        func increment() { value.add(1, ordering: .relaxed) }
-        var current: Int { value.load(ordering: .relaxed) }
-    }
 
     // MARK: validation helpers (pure, against the platform taxonomy)
 

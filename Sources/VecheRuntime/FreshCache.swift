@@ -30,6 +30,10 @@ public final class FreshCache<Key: Hashable & Sendable, Value: Sendable>: Sendab
     private let refresher: BackgroundRefresher?
     private let clock = ContinuousClock()
     private let entries = Mutex<[Key: Entry]>([:])
+    private let computationsStarted = Atomic<Int>(0)
+
+    /// Computations started so far (values computed, not served from the cache): observable by tests.
+    public var computations: Int { computationsStarted.load(ordering: .relaxed) }
 
     /// `capacity`: keys kept (the oldest are dropped beyond it). `costFactor` > 0: a value that took `c` to compute
     /// is served for at least `costFactor × c`, so recomputing an expensive value (an aggregate over a million
@@ -78,6 +82,7 @@ public final class FreshCache<Key: Hashable & Sendable, Value: Sendable>: Sendab
     private func recompute(_ key: Key, _ compute: @Sendable () async throws -> Value) async throws -> Value {
         do {
             let started = clock.now
+            computationsStarted.add(1, ordering: .relaxed)
             let v = try await compute()
             store(key, v, fresh: max(ttl, (clock.now - started) * costFactor))
             return v

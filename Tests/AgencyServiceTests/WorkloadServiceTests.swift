@@ -92,12 +92,12 @@ struct WorkloadServiceTests {
                     try await Task.sleep(for: .milliseconds(200))
                     #expect(try await housing().openBacklog == 1, "the answer of a moment ago is shared, not computed again")
                 }
-                #expect(built.handlers.workloadComputed.current == 1, "one answer computed for four requests")
+                #expect(built.handlers.workloadAnswers.computations == 1, "one answer computed for four requests")
                 _ = try await head.setBlockStaff(.init(topicCode: "housing", staff: 7))
                 let changed = try await housing()
                 #expect(changed.recorded == 7, "recorded staff is part of the answer's key")
                 #expect(changed.openBacklog == 2, "a new answer reads the records again")
-                #expect(built.handlers.workloadComputed.current == 2)
+                #expect(built.handlers.workloadAnswers.computations == 2)
             }
         }
     }

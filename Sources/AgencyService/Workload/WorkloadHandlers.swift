@@ -31,9 +31,7 @@ extension AgencyHandlers {
                                   """).first?.int("h") ?? 0))
         }
         let pool = self.pool, timeZone = self.timeZone
-        let computed = workloadComputed
         return try await workloadAnswers.value(key) {
-            computed.increment()
             let records = try await pool.transaction { conn in   // read through a cursor (`forEachRow`)
                 let history = now.addingTimeInterval(-Double(WorkloadModel.defaultHistoryDays + 1) * 86_400)
                 return try WorkloadFacts.records(conn, from: min(from, history), to: max(to, now))
