@@ -22,11 +22,13 @@ struct AppealQuery: Sendable {
     var admitsFinished = true
     /// Overdue only: the page is taken from the (few) overdue appeals, not from the newest ones (below).
     var overdueOnly = false
-    /// A text query: a newest-first page is taken day by day from the search index (`AppealSearch.newestPageIDs`), or,
-    /// for a query the planner expects in few appeals (`run` clears `searchesByDay`, see `searchByDayAbove`), from all
-    /// its matches (`AppealSearch.fewMatchesPageIDs`).
-    var searchesText = false
-    var searchesByDay = false
+    /// How a newest-first page of a text query is taken (`.none` without one).
+    var textSearch = TextSearch.none
+
+    /// A text query's newest-first page: day by day from the search index (`AppealSearch.newestPageIDs`), or, for a
+    /// query the planner expects in few appeals (`run` chooses, see `searchByDayAbove`), from all its matches
+    /// (`AppealSearch.fewMatchesPageIDs`).
+    enum TextSearch: Sendable { case none, byDay, allMatches }
 
     /// The deadline an open appeal is working towards (`appeal_next_due`, migration 7), as indexed.
     static let nextDue: SQL = "appeal_next_due(a.status, a.register_due, a.first_reaction_due, a.forward_due, a.answer_due)"
@@ -67,8 +69,7 @@ struct AppealQuery: Sendable {
         let q = r.textQuery.trimmingCharacters(in: .whitespacesAndNewlines)
         if !q.isEmpty {
             conditions.append(AppealSearch.condition(q))
-            searchesText = true
-            searchesByDay = true
+            textSearch = .byDay
         }
     }
 
@@ -107,9 +108,9 @@ struct AppealQuery: Sendable {
                     ORDER BY a.received_at DESC, a.id DESC
                     """
             }
-            if searchesText {
-                let ids = searchesByDay ? AppealSearch.newestPageIDs(where: where_, limit: limit, beforeMs: after?.ms)
-                                        : AppealSearch.fewMatchesPageIDs(where: where_, limit: limit)
+            if textSearch != .none {
+                let ids = textSearch == .byDay ? AppealSearch.newestPageIDs(where: where_, limit: limit, beforeMs: after?.ms)
+                                               : AppealSearch.fewMatchesPageIDs(where: where_, limit: limit)
                 return """
                     SELECT \(AppealStore.columns) FROM appeals a WHERE a.id IN (\(ids))
                     ORDER BY a.received_at DESC, a.id DESC
@@ -157,7 +158,7 @@ struct AppealQuery: Sendable {
     /// depend on values (see `pageSQL`). Prepared, PostgreSQL still plans the first five calls for their values and
     /// keeps planning per call if a generic plan would cost more.
     /// An overdue page planned per call spent 2.1 ms planning for 0.14 ms of execution at a million appeals.
-    var pagePreparable: Bool { order == .newest && (overdueOnly || filter.binds.isEmpty || (searchesText && !searchesByDay)) }
+    var pagePreparable: Bool { order == .newest && (overdueOnly || filter.binds.isEmpty || textSearch == .allMatches) }
 
     /// The page's statement as run: prepared when its plan does not depend on values, else planned per call.
     var pageStatement: SQL { pagePreparable ? pageSQL : pageSQL.plannedEachCall() }
@@ -169,7 +170,7 @@ struct AppealQuery: Sendable {
 
     func run(_ conn: PGConnection) throws -> AppealV1.ListAppealsResponse {
         var query = self
-        if searchesByDay, order == .newest, !overdueOnly, try estimate(conn) <= Self.searchByDayAbove { query.searchesByDay = false }
+        if textSearch == .byDay, order == .newest, !overdueOnly, try estimate(conn) <= Self.searchByDayAbove { query.textSearch = .allMatches }
         return try query.runPage(conn)
     }
 

@@ -302,7 +302,7 @@ struct AppealReadsAtScaleTests {
                 // A word of few appeals: all its matches, then sorted — prepared, and even the plan PostgreSQL makes for
                 // any words (a generic plan) cannot walk the newest appeals instead.
                 var rare = try AppealQuery(.init(textQuery: "шлагбаум"))
-                rare.searchesByDay = false
+                rare.textSearch = .allMatches
                 let statement = rare.pageStatement
                 #expect(!statement.planEachCall && statement.binds == ["шлагбаум", "шлагбаум"])
                 try conn.unsafeExecute("SET plan_cache_mode = force_generic_plan")
@@ -315,7 +315,7 @@ struct AppealReadsAtScaleTests {
                 // The same shape planned for a common word: its matches are collected and sorted — never the walk along
                 // the newest appeals that PostgreSQL would choose for it without the fence (8,000 rows above).
                 var collected = try AppealQuery(.init(textQuery: "отопление"))
-                collected.searchesByDay = false
+                collected.textSearch = .allMatches
                 let collectedJSON = try conn.query(SQL("EXPLAIN (ANALYZE, FORMAT JSON) ") + collected.pageSQL).rows.first?.string("QUERY PLAN") ?? ""
                 let collectedWork = try PlanWork(collectedJSON)
                 #expect(!collectedWork.indexes.contains("appeals_received_idx") && collectedWork.indexes.contains("appeals_search_day_idx"),
