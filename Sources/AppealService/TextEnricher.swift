@@ -7,28 +7,13 @@ import Taxonomy
 import TextAnalysis
 import VecheRuntime
 
-/// One set of the non-thread-safe text tools (each owns a Snowball stemmer).
-final class TextPipeline {
-    let classifier: AppealClassifier
-    let redactor = PIIRedactor()
-    let monitor: MonitoringDetector
-    let duplicates: DuplicateFeaturizer
-    let search: SearchLexemes
-
-    init(model: ClassifierModel, duplicateOptions: DuplicateIndexOptions) throws {
-        classifier = try AppealClassifier(model: model)
-        monitor = try MonitoringDetector()
-        duplicates = try DuplicateFeaturizer(options: duplicateOptions)
-        search = try SearchLexemes()
-    }
-}
-
-/// A small pool of pipelines: each call checks one out, so they are never shared between threads.
+/// A small pool of the intake's text tools (`AppealTextWork`): each call checks a set out, so a set is never
+/// shared between threads.
 /// The model can be replaced while the service runs (`ClassifierModelWatcher`); pipelines built for
 /// the previous model are dropped when they come back.
 final class TextPipelinePool: @unchecked Sendable {
     private let lock = NSLock()
-    private var idle: [TextPipeline] = []
+    private var idle: [AppealTextWork] = []
     private var current: ClassifierModel
     let duplicateOptions: DuplicateIndexOptions
 
@@ -47,9 +32,9 @@ final class TextPipelinePool: @unchecked Sendable {
         }
     }
 
-    func with<T>(_ body: (TextPipeline) -> T) throws -> T {
+    func with<T>(_ body: (AppealTextWork) -> T) throws -> T {
         let (reused, model) = lock.withLock { (idle.popLast(), current) }
-        let p = try reused ?? TextPipeline(model: model, duplicateOptions: duplicateOptions)
+        let p = try reused ?? AppealTextWork(model: model, duplicateOptions: duplicateOptions)
         defer {
             lock.withLock { if p.classifier.model.versionID == current.versionID { idle.append(p) } }
         }
@@ -130,17 +115,14 @@ struct TextEnricher: AppealEnricher {
     }
 
     /// `rubric`: the channel's own rubric, a classifier feature ("" when none, or when it names a taxonomy category).
-    static func facts(_ appeal: AppealV1.Appeal, rubric: String, _ p: TextPipeline, _ settings: ClassifierSettings) -> TextFacts {
-        let text = Self.text(of: appeal)
-        let tokens = Tokenizer.normalizedTokens(text)   // once for the monitoring detector and the duplicate features
-        let cls = p.classifier.classify(text, channel: appeal.channel.name, rubric: rubric)
-        let redacted = p.redactor.redact(appeal.text).text
+    static func facts(_ appeal: AppealV1.Appeal, rubric: String, _ p: AppealTextWork, _ settings: ClassifierSettings) -> TextFacts {
+        let f = p.analyse(title: appeal.title, body: appeal.text, channel: appeal.channel.name, rubric: rubric)
+        let cls = f.classification
         return TextFacts(topicCode: cls.topicCode, categoryCode: cls.categoryCode, confidence: cls.topicConfidence,
                          classifierVersion: cls.modelVersion,
                          needsTriage: cls.topicConfidence < settings.threshold(for: p.classifier.model),
-                         redactedText: redacted, searchLexemes: p.search.lexemes(of: redacted),
-                         monitoringFlags: Array(Set(p.monitor.detect(tokens: tokens).map(\.flag.rawValue))).sorted(),
-                         features: p.duplicates.features(tokens: tokens))
+                         redactedText: f.redactedText, searchLexemes: f.searchLexemes, monitoringFlags: f.monitoringFlags,
+                         features: f.features)
     }
 
     /// The parts that depend on the directory and on earlier appeals: category hint, municipality, group, routing.

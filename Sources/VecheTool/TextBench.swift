@@ -4,7 +4,8 @@ import TextAnalysis
 import VecheRuntime
 
 /// The intake's text work, one tool at a time, on one thread over real St Petersburg texts: where an
-/// appeal's enrichment CPU goes (normalising and tokenising is part of every tool's figure, as at intake).
+/// appeal's enrichment CPU goes (normalising and tokenising is part of every tool's figure), then all of it as the
+/// intake runs it (`AppealTextWork.analyse`, which tokenises once for monitoring and duplicate features).
 enum TextBench {
     static func run(dataDirectory: String, count: Int) throws {
         let table = try CSVTable.load(path: dataDirectory + "/" + AppealDatasets.spbFile)
@@ -30,6 +31,10 @@ enum TextBench {
         try indexAdds(texts: texts, featurizer: duplicates)
         let search = try SearchLexemes()
         time("search lexemes") { search.lexemes(of: $0)?.count ?? 0 }
+        let work = try AppealTextWork(model: classifier.model)
+        time("all of an appeal's, as the intake runs it (tokens shared)") {
+            work.analyse(title: "", body: $0, channel: "", rubric: "").redactedText.utf8.count
+        }
         let covered = texts.filter { search.lexemes(of: redactor.redact($0).text) != nil }.count
         print(String(format: "search lexemes computed by the service for %d of %d redacted texts (%.1f %%; PostgreSQL computes the rest)",
                      covered, texts.count, 100 * Double(covered) / Double(texts.count)))
