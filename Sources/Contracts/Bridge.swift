@@ -53,6 +53,7 @@ extension ProtoEnum {
     }
 }
 
+/// A contract message's bytes could not be decoded: protobuf-c refused them or a string field is malformed.
 public struct ProtoDecodingError: Error, CustomStringConvertible {
     public let messageType: String
     public let byteCount: Int

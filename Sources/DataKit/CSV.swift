@@ -33,6 +33,7 @@ public struct CSVTable: Sendable {
     }
 }
 
+/// Splits CSV text into rows of fields (RFC 4180 quoting, one ASCII separator); `CSVTable` adds the header.
 public enum CSV {
     public static func parse(_ text: String, separator: Character = ",") -> [[String]] {
         let sep = separator.asciiValue ?? UInt8(ascii: ",")

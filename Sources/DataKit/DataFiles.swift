@@ -16,6 +16,7 @@ public enum DataFileError: Error, CustomStringConvertible {
     }
 }
 
+/// Reads the evaluation / seed data files (plain or gzip) and finds the `shared/data` directory.
 public enum DataFiles {
     /// Reads a file fully; `.gz` files are inflated with zlib.
     public static func readData(path: String) throws -> [UInt8] {

@@ -2,6 +2,7 @@ import TextAnalysis
 
 /// Detection power and false-alarm rate of `SurgeDetector` on real count series, by synthetic injection.
 public struct SurgeEvaluationReport: Sendable {
+    /// Detection rate of injected surges of one size (`multiple`) within one expected-count stratum.
     public struct Power: Sendable {
         /// Injected extra items as a multiple of the expected count (at least 3 items).
         public let multiple: Double
@@ -33,6 +34,7 @@ public struct SurgeEvaluationReport: Sendable {
     private func fmt(_ x: Double) -> String { String(format: "%.2f", x) }
 }
 
+/// Measures `SurgeDetector` by injecting synthetic surges into real count series (`veche-tool surge-eval`).
 public enum SurgeEvaluation {
     /// Scans the untouched series, then for each multiple runs `trials` single injections at random
     /// (series, bucket) pairs (seeded, deterministic) and checks whether that series is flagged there;

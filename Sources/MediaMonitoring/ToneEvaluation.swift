@@ -36,6 +36,7 @@ public struct ToneEvaluationReport: Sendable {
     }
 }
 
+/// Evaluates a tone model on the held-out posts, optionally against baseline predictions (`sentiment-eval`).
 public enum ToneEvaluation {
     /// Baseline predictions keyed by `file#row` from the CSV the baseline script writes
     /// (columns `file,row,dataset,gold,pred`).

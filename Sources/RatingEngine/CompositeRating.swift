@@ -20,6 +20,7 @@ public struct MetricWeight: Hashable, Sendable, Codable {
     }
 }
 
+/// How metric values are put on a common scale across peers before pillar weighting.
 public enum Normalisation: String, Hashable, Sendable, Codable {
     /// s = (x − min)/(max − min) ∈ [0, 1] across peers (reversed for lower-is-better);
     /// all peers equal → 0.5. Scaled score = 100 × composite.
@@ -29,6 +30,7 @@ public enum Normalisation: String, Hashable, Sendable, Codable {
     case zScore
 }
 
+/// How peers whose scores are equal (within `tieTolerance`) are ranked.
 public enum TieRule: String, Hashable, Sendable, Codable {
     /// "1224": tied peers share the best rank, the next rank skips.
     case competition
@@ -114,6 +116,8 @@ public struct RatingEntry: Hashable, Sendable {
     public var scoreChange: Double?
 }
 
+/// Scores peer groups (agencies, municipalities…) under a `RatingConfig` and ranks them, with changes versus
+/// the previous period.
 public enum CompositeRating {
     /// Rates peers (all `metrics` are compared with each other; pass one period's groups).
     /// `previous` (the previous period's result) fills rank/score changes, matched by `GroupKey.entity`.

@@ -200,6 +200,7 @@ public enum Metric: String, Hashable, Sendable, Codable, CaseIterable {
     }
 }
 
+/// Sample quantiles (Hyndman–Fan type 7) behind the median and p90 answer hours of `GroupMetrics`.
 public enum Quantile {
     /// Hyndman–Fan type 7 quantile of an ascending-sorted array (nil if empty). `p` is clamped to 0…1.
     public static func type7(_ sorted: [Double], _ p: Double) -> Double? {
@@ -212,6 +213,7 @@ public enum Quantile {
     }
 }
 
+/// Computes `GroupMetrics` from appeal facts: one group per combination of dimension values in a period.
 public enum MetricsCalculator {
     /// Computes metrics for every group of `facts` registered in `period`, grouped by `dimensions`
     /// (empty = one overall group). `population` maps municipality id → residents; `entityPopulation`

@@ -10,6 +10,7 @@ public struct ProblemCount: Hashable, Sendable {
     public var subReasons: [ProblemCount]
 }
 
+/// The most frequent problem categories of one topic, with the topic's total appeals.
 public struct TopicProblems: Hashable, Sendable {
     public var topic: String
     public var total: Int
@@ -31,6 +32,7 @@ public struct ProblemTally: Hashable, Sendable {
     }
 }
 
+/// Finds the most frequent problem categories per topic, breaking catch-all «other» categories into sub-reasons.
 public enum ProblemAnalysis {
     /// Normalises a free-text sub-reason for counting: trimmed, lower-cased, inner whitespace collapsed,
     /// trailing punctuation removed. Empty → nil.
@@ -85,6 +87,7 @@ public enum ProblemAnalysis {
     }
 }
 
+/// Traffic-light status of a metric against its KPI target; `noData` when the metric has no value.
 public enum KPIStatus: String, Hashable, Sendable, Codable {
     case green, amber, red, noData
 }
@@ -93,6 +96,7 @@ public enum KPIStatus: String, Hashable, Sendable, Codable {
 /// `amberMargin` (in the metric's units); red otherwise; `noData` when the metric is nil.
 /// Example: on-time ≥ 0.95 with margin 0.05 → 0.95 green, 0.92 amber, 0.899 red.
 public struct KPITarget: Hashable, Sendable, Codable {
+    /// Direction of the target: the value must be at least, or at most, `target`.
     public enum Comparison: String, Hashable, Sendable, Codable { case atLeast, atMost }
 
     public var metric: Metric
@@ -132,6 +136,7 @@ public struct KPITarget: Hashable, Sendable, Codable {
     ]
 }
 
+/// One group's value and traffic-light status on one KPI target.
 public struct KPIResult: Hashable, Sendable {
     public var key: GroupKey
     public var target: KPITarget
@@ -139,6 +144,7 @@ public struct KPIResult: Hashable, Sendable {
     public var status: KPIStatus
 }
 
+/// Checks groups' metrics against KPI targets (the ЦУР defaults unless given) and finds a group's worst status.
 public enum KPIEvaluator {
     public static func evaluate(_ groups: [GroupMetrics], targets: [KPITarget] = KPITarget.defaults) -> [KPIResult] {
         groups.flatMap { g in

@@ -4,6 +4,7 @@ import Foundation
 /// down by `reductionPercent` % by the target date". Rates are appeals per measured period (`measureDays`);
 /// the baseline rate scales the baseline period's count to that length.
 public struct RootCauseProgressFigures: Hashable, Sendable {
+    /// Where the case stands against its target; the raw values are what the report and the workspace show.
     public enum Verdict: String, Hashable, Sendable {
         /// The current rate is at or below the target rate.
         case met

@@ -33,6 +33,7 @@ public struct ReportTopic: Sendable, Hashable {
 
 // MARK: - KPIs
 
+/// Traffic-light status of a headline indicator; `unknown` when it has no target.
 public enum KpiStatus: String, Sendable, Hashable, CaseIterable {
     case green, amber, red, unknown
 
@@ -46,10 +47,12 @@ public enum KpiStatus: String, Sendable, Hashable, CaseIterable {
     }
 }
 
+/// Which way a headline indicator improves: decides its computed status and the colour of its change.
 public enum KpiDirection: String, Sendable, Hashable {
     case higherIsBetter, lowerIsBetter
 }
 
+/// Unit of a headline indicator: decides how its value and its change are formatted (Russian style).
 public enum KpiUnit: Sendable, Hashable {
     /// Integer count.
     case count
@@ -142,6 +145,7 @@ public struct KpiItem: Sendable, Hashable {
 
 // MARK: - Volume
 
+/// Appeals received through one intake channel in the period, with the previous period's count.
 public struct ChannelCount: Sendable, Hashable {
     /// Channel display name: «Портал», «Телефон 122», «Соцсети», «Письмо», «Личный приём»…
     public var channel: String
@@ -155,6 +159,7 @@ public struct ChannelCount: Sendable, Hashable {
     }
 }
 
+/// Appeals of one sector topic in the period, with the previous period's count.
 public struct TopicCount: Sendable, Hashable {
     public var topic: ReportTopic
     public var count: Int
@@ -167,6 +172,7 @@ public struct TopicCount: Sendable, Hashable {
     }
 }
 
+/// Appeals received on one day of the period (optionally also those answered) for the daily chart.
 public struct DailyCount: Sendable, Hashable {
     /// ISO date «2026-10-07».
     public var date: String
@@ -183,6 +189,7 @@ public struct DailyCount: Sendable, Hashable {
 
 // MARK: - Timeliness
 
+/// Answer timeliness of one topic's appeals: on time, late, still in work, and the median answer time.
 public struct TopicTimeliness: Sendable, Hashable {
     public var topic: ReportTopic
     public var onTime: Int
@@ -200,6 +207,7 @@ public struct TopicTimeliness: Sendable, Hashable {
     }
 }
 
+/// The timeliness section: on-time share against its target, median answer time, overdue appeals, by topic.
 public struct Timeliness: Sendable, Hashable {
     /// Share of answers given within the statutory term (fraction).
     public var onTimeShare: Double
@@ -230,6 +238,7 @@ public struct Timeliness: Sendable, Hashable {
 
 // MARK: - Ratings
 
+/// One agency or municipality in a rating table: rank and score with their changes, and its key metrics.
 public struct RatingRow: Sendable, Hashable {
     public var key: String
     public var name: String
@@ -266,7 +275,9 @@ public struct RatingRow: Sendable, Hashable {
     public var rankChange: Int? { previousRank.map { $0 - rank } }
 }
 
+/// A ranked table of agencies or municipalities, with the best and worst rows highlighted.
 public struct RatingTable: Sendable, Hashable {
+    /// Which peers the table ranks; also picks the default title.
     public enum Kind: String, Sendable, Hashable { case agencies, municipalities }
     public var kind: Kind
     public var title: String
@@ -286,6 +297,7 @@ public struct RatingTable: Sendable, Hashable {
 
 // MARK: - Problems
 
+/// A problem category of a topic (or a sub-theme of «Прочее») with its appeal count and the previous count.
 public struct ProblemCount: Sendable, Hashable {
     public var name: String
     public var count: Int
@@ -320,6 +332,7 @@ public struct TopicProblems: Sendable, Hashable {
 
 // MARK: - Special monitoring
 
+/// A special-monitoring flag of appeals (raw values as Taxonomy's `MonitoringFlag`), shown in its own section.
 public enum MonitoringKind: String, Sendable, Hashable, CaseIterable {
     case terrorism, extremism, corruption, drugs
 
@@ -333,6 +346,7 @@ public enum MonitoringKind: String, Sendable, Hashable, CaseIterable {
     }
 }
 
+/// Appeals with one special-monitoring flag in the period, with the previous count and how many were forwarded.
 public struct FlagCount: Sendable, Hashable {
     public var kind: MonitoringKind
     public var count: Int
@@ -350,6 +364,7 @@ public struct FlagCount: Sendable, Hashable {
 
 // MARK: - Surveys
 
+/// One domain's survey estimate (proportion or mean) with its confidence interval and respondent count.
 public struct SurveyRow: Sendable, Hashable {
     /// Domain (municipality / group) name.
     public var domain: String
@@ -368,7 +383,9 @@ public struct SurveyRow: Sendable, Hashable {
     }
 }
 
+/// One survey chart: estimates per domain with intervals, the regional value drawn as a reference line.
 public struct SurveyPanel: Sendable, Hashable {
+    /// What the estimates are — proportions or means on a scale; decides how they are formatted.
     public enum Measure: Sendable, Hashable {
         /// Estimates are proportions (0…1).
         case proportion
@@ -400,6 +417,7 @@ public struct SurveyPanel: Sendable, Hashable {
 
 // MARK: - Methodology
 
+/// One component of the composite rating as the methodology section lists it: name, weight, description.
 public struct RatingWeight: Sendable, Hashable {
     public var name: String
     /// Fraction of the composite score (weights should sum to 1).
@@ -413,6 +431,7 @@ public struct RatingWeight: Sendable, Hashable {
     }
 }
 
+/// The report's methodology section: rating weights, data sources, survey weighting and notes.
 public struct Methodology: Sendable, Hashable {
     public var ratingWeights: [RatingWeight]
     public var dataSources: [String]
@@ -441,6 +460,7 @@ public struct Methodology: Sendable, Hashable {
     ]
     public static let defaultSurveyWeighting = "Оценки опросов взвешены методом итеративной пропорциональной подгонки (рейкинг) " +
         "по полу, возрасту и муниципальному образованию к данным Росстата о численности населения; " +
+/// Input of the monthly governor report (`ReportRenderer.governorReport`): every section's data for one period.
         "доверительные интервалы 95 % рассчитаны с учётом эффекта дизайна (линеаризация Тейлора)."
 }
 
@@ -509,6 +529,7 @@ public enum Panel<Value: Sendable>: Sendable {
     public var value: Value? {
         if case .loaded(let v) = self { return v }
         return nil
+/// Input of the live ЦУР dashboard (`ReportRenderer.dashboard`): each panel loaded or unavailable on its own.
     }
 
     public var isAvailable: Bool { value != nil }

@@ -5,6 +5,7 @@ import Taxonomy
 
 /// One labelled appeal from an evaluation dataset, with labels already mapped to the taxonomy.
 public struct LabeledAppeal: Sendable {
+    /// Where the row comes from: the Kursk train or test file, the St Petersburg data, or an operator's correction.
     public enum Source: String, Sendable {
         case kurskTrain, kurskTest, spb, correction
 

@@ -17,6 +17,7 @@ public struct DuplicateCandidate: Sendable {
     }
 }
 
+/// Thresholds of `DuplicateIndex`: geo radius, time window, text similarities and MinHash-LSH parameters.
 public struct DuplicateIndexOptions: Sendable {
     /// Max distance between two geo-located appeals of the same problem.
     public var radiusMeters: Double = 50
@@ -330,6 +331,7 @@ public final class DuplicateIndex {
 /// the same fine-grained `reason`, within `referenceRadius` metres and `referenceWindow` of each other.
 /// The index sees the taxonomy category (mapped from reason), coordinates, time and text.
 public enum DuplicateEvaluation {
+    /// Pairwise precision, recall and F1 of the grouping against the reference pairs, with counts and run time.
     public struct Report: Sendable, CustomStringConvertible {
         public let appeals: Int
         public let groups: Int

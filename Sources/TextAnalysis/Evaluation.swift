@@ -2,6 +2,7 @@ import Foundation
 
 /// Per-class and macro metrics of one label level on one test set.
 public struct ClassificationMetrics: Sendable {
+    /// Precision, recall, F1 and gold support of one label.
     public struct PerClass: Sendable {
         public let label: String
         public let precision: Double, recall: Double, f1: Double
@@ -142,6 +143,7 @@ public struct ModelRun: Sendable {
 
 /// The project model and the baseline side by side on every split, with paired-bootstrap intervals.
 public struct SideBySide: Sendable {
+    /// One split: both models' metrics and the paired bootstrap of project − baseline macro-F1.
     public struct Row: Sendable {
         public let split: EvaluationSplit
         public let count: Int

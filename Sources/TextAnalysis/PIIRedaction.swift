@@ -20,6 +20,7 @@ public enum PIIKind: String, Sendable, Hashable, CaseIterable, Codable {
     }
 }
 
+/// Output of `PIIRedactor`: the text with placeholders, and which kinds of personal data were replaced, how often.
 public struct RedactionResult: Sendable, Equatable {
     public let text: String
     /// Kinds found, each once, in the order of `PIIKind.allCases`.

@@ -3,6 +3,7 @@ import Foundation
 /// Calibration of a confidence score: reliability diagram over equal-width bins and the expected
 /// calibration error ECE = Σ_bins (n_bin / n) · |accuracy_bin − mean confidence_bin|.
 public struct ReliabilityReport: Sendable {
+    /// One confidence bin of the diagram: its bounds, count, mean confidence and accuracy.
     public struct Bin: Sendable {
         public let lower: Double, upper: Double
         public let count: Int

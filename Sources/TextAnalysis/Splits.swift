@@ -12,6 +12,7 @@ import Foundation
 /// Model selection (`ModelSelection`) loads train and validation only; the test rows are loaded
 /// only by `ClassifierEvaluation`, which records each look in the test log (`TestLog`).
 public struct ClassifierSplits: Sendable {
+    /// Where the splits fall: St Petersburg validation and test start dates, the Kursk validation share and seed.
     public struct Settings: Sendable, Codable, Equatable {
         public var validationFrom = "2021-02-01"
         public var testFrom = "2021-03-01"
@@ -20,6 +21,7 @@ public struct ClassifierSplits: Sendable {
         public init() {}
     }
 
+    /// One of the three parts of the protocol, e.g. to pick rows with `rows(_:)`.
     public enum Part: String, Sendable, Codable, CaseIterable { case train, validation, test }
 
     public let train: [LabeledAppeal]

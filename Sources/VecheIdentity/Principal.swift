@@ -2,6 +2,7 @@
 /// or from a citizen's appeal token. Request bodies never choose it; it is the actor of every event the
 /// call causes and the "who" of every audit entry.
 public struct Principal: Sendable, Hashable {
+    /// How the caller was identified: a signed-in person, a machine client, or a citizen with an appeal token.
     public enum Kind: String, Sendable, Hashable {
         /// A person signed in through the identity provider (token with a username claim).
         case user

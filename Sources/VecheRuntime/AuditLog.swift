@@ -10,6 +10,7 @@ public struct AuditLog: Sendable {
 
     public init(service: String) { self.service = service }
 
+    /// What one audit entry records besides the principal: the action, the appeal concerned, a target and detail.
     public struct Entry: Sendable {
         public var action: String
         public var appealID: String?

@@ -6,6 +6,7 @@ import Foundation
 /// `audit`, owned by a role nobody logs in as: services may only INSERT into it (and AgencyService read it
 /// for the curator), so no service can rewrite or delete what it did.
 public enum DatabaseRoles {
+    /// A service's PostgreSQL login role and the one schema it owns.
     public struct ServiceRole: Sendable, Hashable {
         public let schema: String
         public let role: String

@@ -27,6 +27,7 @@ public final class JetStream: @unchecked Sendable {
 
     deinit { jsCtx_Destroy(js) }
 
+    /// A stream to ensure: name, subjects, max message age (0 = no limit) and de-duplication window.
     public struct StreamSpec: Sendable {
         public var name: String
         public var subjects: [String]

@@ -75,6 +75,7 @@ extension Optional where Wrapped == UnsafePointer<UInt8> {
     }
 }
 
+/// A failed cnats / JetStream call: its status, what was being done, and the JetStream error code if any.
 public struct NatsError: Error, CustomStringConvertible {
     public let status: natsStatus
     public let context: String

@@ -99,6 +99,7 @@ public enum Streams {
     public static let surveyBatches = JetStream.StreamSpec(name: Subjects.SurveyBatches.stream, subjects: [Subjects.SurveyBatches.wildcard], duplicateWindow: .seconds(3600))
 }
 
+/// The lifecycle every service's `main` shares: setup, running its services until a signal, shutdown and exit.
 public enum VecheProcess {
     /// The body of every service's `main`: config from the environment, logging, connections,
     /// `build` (migrations happen there), then run until SIGTERM — or stop after building with `migrateOnly`.

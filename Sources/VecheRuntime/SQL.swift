@@ -71,6 +71,7 @@ public struct SQL: ExpressibleByStringInterpolation, Sendable, CustomStringConve
         return out
     }
 
+    /// Builds `SQL` from an interpolated literal: values become `$n` binds, identifiers and fragments splice text.
     public struct StringInterpolation: StringInterpolationProtocol {
         var text = ""
         var binds: [String?] = []

@@ -17,6 +17,7 @@ import VecheAuth
 /// * a request whose deadline passed while it waited is answered 504 and never executed, so abandoned work
 ///   does not pile up and the service answers normally as soon as a burst is over.
 public final class NatsServiceHost: Service, @unchecked Sendable {
+    /// The hosted service's identity: its name labels logs, metrics and spans; all of it answers `$SRV` discovery.
     public struct Info: Sendable {
         public var name: String
         public var version: String

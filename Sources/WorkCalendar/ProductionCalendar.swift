@@ -22,6 +22,7 @@ public enum DayKind: String, Sendable, Codable, Hashable {
 /// (Курбан-байрам in Tatarstan, Радоница in some regions) or a one-off presidential non-working day.
 /// Stored by AgencyService and passed in; Codable for DB/JSON storage.
 public struct CalendarOverride: Hashable, Sendable, Codable {
+    /// What the override makes of its day.
     public enum Kind: String, Hashable, Sendable, Codable {
         /// Make the day non-working (reported as `.dayOff`, or `.holiday` with `asHoliday`).
         case nonWorking

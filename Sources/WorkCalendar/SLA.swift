@@ -139,6 +139,7 @@ public struct Deadline: Hashable, Sendable, Codable {
     }
 }
 
+/// A deadline's status for dashboards (`SLA.status`): open — on track, due soon, overdue; or closed on time / late.
 public enum DeadlineStatus: String, Sendable, Codable, Hashable {
     case onTrack, dueSoon, overdue, closedOnTime, closedLate
 }
@@ -154,6 +155,7 @@ public struct Remaining: Hashable, Sendable {
     public var isOverdue: Bool { seconds < 0 }
 }
 
+/// Why `SLA.extend` refused: the policy allows no extension, or its extensions are used up.
 public enum SLAError: Error, Equatable, Sendable {
     case notExtendable
     case extensionLimitReached(Int)

@@ -5,6 +5,7 @@ import Foundation
 /// directory's coordinates, seeded from the repository), the appeal's municipality highlighted and its own
 /// location marked. Rendered by `map.mustache` as inline SVG: no tile server, nothing leaves the region.
 public struct MunicipalityMap: Sendable {
+    /// One municipality on the map: SVG position and radius (as text), name, CSS class and label placement.
     public struct Dot: Sendable {
         public var x: String
         public var y: String

@@ -88,6 +88,7 @@ extension InstrumentationContext {
 /// `traceparent`/`tracestate`, and hands both on; spans carry the ids for log correlation and are not exported
 /// (the `OTLP` build uses swift-otel's tracer and exporter instead).
 public struct W3CTracer: Tracer {
+    /// Spans of this tracer: `W3CSpan`, carrying the ids for log correlation and never exported.
     public typealias Span = W3CSpan
 
     public init() {}

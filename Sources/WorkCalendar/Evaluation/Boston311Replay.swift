@@ -16,6 +16,7 @@ import Foundation
 /// `calendarEvidence` shows which holiday calendar the city's clock uses: the inferred policies re-run on the
 /// training part under alternative calendars.
 public enum Boston311Replay {
+    /// Settings of the replay: train/test split day, recent-window rule, the city's business clock and calendar.
     public struct Options: Sendable {
         /// Cases opened before this local day train, the others test.
         public var trainingEnd = CivilDate(2015, 7, 1)
@@ -42,6 +43,7 @@ public enum Boston311Replay {
         public var share: Double { testCases == 0 ? 0 : Double(equal) / Double(testCases) }
     }
 
+    /// Agreement of computed deadlines with `TARGET_DT` over all test cases, with row counts and per-type results.
     public struct Result: Sendable {
         public var rows: Int
         public var casesWithTarget: Int
