@@ -312,16 +312,20 @@ enum ReportMapping {
                 RatingWeight(name: "Полнота", weight: w.completeness, description: "доля ответов, закрывающих все поставленные вопросы"),
             ]
         }
+        // Without a survey (or its estimates) the section keeps `Methodology.noSurveyEstimates`: it never describes a
+        // weighting that was not applied.
         if let summary = s.survey.value, summary.survey != nil {
-            var text: String
+            var text: String?
             switch summary.weighting {
             case "rake": text = "Оценки опросов взвешены методом итеративной пропорциональной подгонки (рейкинг) к численности населения по заданным маргиналам."
             case "design": text = "Оценки опросов рассчитаны с весами дизайна выборки: маргиналы численности населения для калибровки не заданы."
-            default: text = "Оценки опросов не рассчитывались."
+            default: text = nil
             }
-            text += " Доверительные интервалы 95 % рассчитаны с учётом дизайна выборки (линеаризация Тейлора)."
-            if let method = summary.estimates.first?.method, !method.isEmpty { text += " Метод оценки: \(method)." }
-            m.surveyWeighting = text
+            if var text {
+                text += " Доверительные интервалы 95 % рассчитаны с учётом дизайна выборки (линеаризация Тейлора)."
+                if let method = summary.estimates.first?.method, !method.isEmpty { text += " Метод оценки: \(method)." }
+                m.surveyWeighting = text
+            }
         }
         var notes = ["Сроки рассмотрения и динамика рассчитаны по обращениям, поступившим в отчётном месяце, на момент формирования; рейтинги — по обращениям, зарегистрированным в месяце."]
         notes += (s.survey.value?.notes ?? []).map { "Опросы: \($0)." }

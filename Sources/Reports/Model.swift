@@ -438,34 +438,29 @@ public struct Methodology: Sendable, Hashable {
     public var surveyWeighting: String
     public var notes: [String]
 
-    public init(ratingWeights: [RatingWeight] = Methodology.defaultWeights, dataSources: [String] = Methodology.defaultSources,
-                surveyWeighting: String = Methodology.defaultSurveyWeighting, notes: [String] = []) {
+    /// Without arguments the section states what every platform has (its data sources) and claims nothing it was not
+    /// told: no rating weights (the renderer says none were given) and no survey weighting.
+    public init(ratingWeights: [RatingWeight] = [], dataSources: [String] = Methodology.defaultSources,
+                surveyWeighting: String = Methodology.noSurveyEstimates, notes: [String] = []) {
         self.ratingWeights = ratingWeights
         self.dataSources = dataSources
         self.surveyWeighting = surveyWeighting
         self.notes = notes
     }
 
-    public static let defaultWeights: [RatingWeight] = [
-        RatingWeight(name: "Соблюдение сроков ответа", weight: 0.35, description: "доля ответов, данных в установленный срок"),
-        RatingWeight(name: "Скорость ответа", weight: 0.20, description: "медианное время подготовки ответа, нормированное по отрасли"),
-        RatingWeight(name: "Удовлетворённость заявителей", weight: 0.30, description: "доля положительных оценок ответов"),
-        RatingWeight(name: "Повторные обращения", weight: 0.15, description: "доля повторных обращений по тому же вопросу (обратная шкала)"),
-    ]
     public static let defaultSources: [String] = [
         "Платформа обратной связи и региональная система обработки обращений граждан",
         "Обращения из социальных сетей и СМИ (инцидент-менеджмент ЦУР)",
         "Телефонная линия и личный приём",
         "Социологические опросы населения ЦУР",
     ]
-    public static let defaultSurveyWeighting = "Оценки опросов взвешены методом итеративной пропорциональной подгонки (рейкинг) " +
-        "по полу, возрасту и муниципальному образованию к данным Росстата о численности населения; " +
-/// Input of the monthly governor report (`ReportRenderer.governorReport`): every section's data for one period.
-        "доверительные интервалы 95 % рассчитаны с учётом эффекта дизайна (линеаризация Тейлора)."
+    /// The survey paragraph of a period without survey estimates.
+    public static let noSurveyEstimates = "Оценки опросов не рассчитывались."
 }
 
 // MARK: - Report
 
+/// Input of the monthly governor report (`ReportRenderer.governorReport`): every section's data for one period.
 public struct GovernorReport: Sendable, Hashable {
     /// «2026-10».
     public var period: String
@@ -529,12 +524,12 @@ public enum Panel<Value: Sendable>: Sendable {
     public var value: Value? {
         if case .loaded(let v) = self { return v }
         return nil
-/// Input of the live ЦУР dashboard (`ReportRenderer.dashboard`): each panel loaded or unavailable on its own.
     }
 
     public var isAvailable: Bool { value != nil }
 }
 
+/// Input of the live ЦУР dashboard (`ReportRenderer.dashboard`): each panel loaded or unavailable on its own.
 public struct DashboardPage: Sendable {
     public var title: String
     public var regionName: String

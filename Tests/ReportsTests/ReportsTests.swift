@@ -304,6 +304,22 @@ func occurrences(of needle: String, in text: String) -> Int {
         #expect(ReportRenderer.governorReport(SampleData.report()) == ReportRenderer.governorReport(SampleData.report()))
     }
 
+    /// A report built without the rating service's weights or a survey (either service did not answer) states none:
+    /// before, the methodology fell back to four invented weights and a raking by sex, age and municipality that no
+    /// part of the platform applies.
+    @Test func methodologyClaimsNoWeightsOrSurveyWeightingItWasNotGiven() {
+        let report = GovernorReport(period: "2026-10", regionName: "Область", generatedAt: SampleData.generatedAt, methodology: Methodology())
+        let html = ReportRenderer.governorReport(report)
+        #expect(html.contains("Веса не заданы"))
+        #expect(!html.contains("class=\"weights\""))
+        #expect(html.contains(Methodology.noSurveyEstimates))
+        #expect(!html.contains("рейкинг"))
+        // Given weights and a weighting, it shows them.
+        let sample = ReportRenderer.governorReport(SampleData.report())
+        #expect(sample.contains("class=\"weights\"") && sample.contains("Полнота"))
+        #expect(sample.contains("(рейкинг)"))
+    }
+
     @Test func emptyReportRenders() {
         let report = GovernorReport(period: "2026-10", regionName: "Пустая область", generatedAt: SampleData.generatedAt,
                                     methodology: Methodology(ratingWeights: [], dataSources: []))

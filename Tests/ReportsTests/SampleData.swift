@@ -178,6 +178,15 @@ enum SampleData {
                 history: [54.0, 55.1, 55.8, 56.2, 57.9]),
     ]
 
+    /// The four pillars of the platform's standard rating (`RatingConfig.standard`), as the gateway names them.
+    static let ratingWeights = [
+        RatingWeight(name: "Нагрузка", weight: 0.15, description: "число обращений на 10 тыс. жителей и повторные обращения"),
+        RatingWeight(name: "Скорость", weight: 0.35, description: "доля ответов в установленный срок и время подготовки ответа"),
+        RatingWeight(name: "Качество", weight: 0.35, description: "удовлетворённость заявителей, повторно открытые обращения"),
+        RatingWeight(name: "Полнота", weight: 0.15, description: "доля ответов, закрывающих все поставленные вопросы"),
+    ]
+    static let surveyWeighting = "Оценки опросов взвешены методом итеративной пропорциональной подгонки (рейкинг) к численности населения по заданным маргиналам. Доверительные интервалы 95 % рассчитаны с учётом дизайна выборки (линеаризация Тейлора)."
+
     static func report(evilName: String? = nil) -> GovernorReport {
         GovernorReport(
             period: "2026-10", regionName: "Ярославская область", generatedAt: generatedAt,
@@ -185,7 +194,8 @@ enum SampleData {
             kpis: kpis, channels: channels, topics: topics, daily: daily(), timeliness: timeliness(),
             agencyRating: agencyRating(evilName: evilName), municipalityRating: municipalityRating(),
             topicProblems: problems, flags: flags, surveys: surveys(),
-            methodology: Methodology(notes: ["Данные синтетические и приведены для примера оформления доклада."]),
+            methodology: Methodology(ratingWeights: ratingWeights, surveyWeighting: surveyWeighting,
+                                     notes: ["Данные синтетические и приведены для примера оформления доклада."]),
             highlights: [
                 "Рост обращений по теме «Отопление» (+92 %) связан с началом отопительного сезона; на контроле 14 МКД.",
                 "Доля ответов в срок выросла до 94,7 %, но цель 95 % пока не достигнута.",
