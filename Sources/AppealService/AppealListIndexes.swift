@@ -47,6 +47,27 @@ enum AppealListIndexes {
             WHERE \(openPredicate);
         """
 
+    /// Migration 27: the first reaction of a social-media incident keeps running through registration and routing
+    /// (`AppealLifecycleRules.deadlineWaits`), so the deadline an open appeal works towards is the nearest of the
+    /// deadlines its status still waits for, the first reaction among them — as `AppealQuery.nextDueMs` and the
+    /// workspace's clocks (`Countdown.clocks`) take them from the same table. Before, the order dropped the first
+    /// reaction once the appeal was registered (intake registers and routes at once), so an incident hours from its
+    /// working-hours limit sorted as if it had its 30 days. The function changes, so the indexes over it are rebuilt.
+    static let firstReactionSQL = """
+        CREATE OR REPLACE FUNCTION appeal_next_due(status text, register_due timestamptz, first_reaction_due timestamptz,
+                                                  forward_due timestamptz, answer_due timestamptz) RETURNS timestamp
+        LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT
+            date_trunc('milliseconds', coalesce((CASE status WHEN 'received' THEN least(register_due, first_reaction_due)
+                                                             WHEN 'registered' THEN least(forward_due, answer_due, first_reaction_due)
+                                                             WHEN 'assigned' THEN least(answer_due, first_reaction_due)
+                                                             WHEN 'forwarded' THEN least(answer_due, first_reaction_due)
+                                                             WHEN 'answered' THEN NULL WHEN 'closed' THEN NULL
+                                                             ELSE answer_due END) AT TIME ZONE 'UTC', 'infinity'::timestamp)) $$;
+        REINDEX INDEX appeals_open_due_idx;
+        REINDEX INDEX appeals_open_agency_due_idx;
+        REINDEX INDEX appeals_open_topic_due_idx;
+        """
+
     /// Migration 13: lists and counts that reject most of what an index yields read the index alone.
     /// - overdue lists of a topic, newest first: open appeals by topic in page order with their answer deadline,
     ///   so the page's ids and the count come from an index-only scan that skips the open appeals not yet due;

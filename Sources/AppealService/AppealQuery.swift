@@ -229,17 +229,12 @@ struct AppealQuery: Sendable {
         return rows.int64Value
     }
 
-    /// `appeal_next_due` of a fetched appeal, as the page token carries it.
+    /// `appeal_next_due` of a fetched appeal, as the page token carries it: the nearest deadline its status still
+    /// waits for (`AppealLifecycleRules.deadlineWaits`, the table the SQL function of migration 27 spells out).
     static func nextDueMs(_ a: AppealV1.Appeal) -> Int64 {
-        let d = a.deadlines ?? AppealV1.Deadlines()
-        let due: Int64
-        switch a.status {
-        case .received: due = [d.registerDueMs, d.firstReactionDueMs].filter { $0 > 0 }.min() ?? 0
-        case .registered: due = d.forwardDueMs
-        case .answered, .closed: due = 0
-        default: due = d.answerDueMs
-        }
-        return due > 0 ? due : AppealPageToken.noDeadline
+        let dues: [Int64] = AppealLifecycleRules.deadlineWaits.filter { $0.statuses.contains(a.status) }
+            .map { AppealLifecycleRules.due($0.kind, in: a.deadlines) }.filter { $0 > 0 }
+        return dues.min() ?? AppealPageToken.noDeadline
     }
 }
 

@@ -150,5 +150,7 @@ enum AppealSchema {
         Migration(24, "the change counter's trigger finds its sequence whatever the writer's search path", ListCounts.searchPathSQL),
         Migration(25, "overdue lists page through the deadline watcher's marks (answer_missed_due)", OverdueMarks.migrationSQL),
         Migration(26, "text search pairs the vector with the day of receipt: the newest matches day by day", AppealSearch.recentDaysSQL),
+        Migration(27, "the deadline order keeps a social incident's first reaction after registration and routing",
+                  AppealListIndexes.firstReactionSQL),
     ]
 }

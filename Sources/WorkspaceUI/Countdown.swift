@@ -17,24 +17,27 @@ public struct Countdown: Sendable, Hashable {
     /// The level as a CSS class (`cd-overdue` …); stored, as templates read only stored properties.
     public var css: String
 
-    /// The clocks that run in the appeal's current status, nearest first. Answered and closed appeals have none.
+    /// The clocks that run in the appeal's current status, nearest first: each deadline the status still waits for
+    /// (`AppealLifecycleRules.deadlineWaits`, the table the deadline watcher alerts by). Answered and closed appeals
+    /// have none; a social incident's first reaction runs on through registration and routing.
     public static func clocks(_ a: AppealV1.Appeal, now: Date) -> [Countdown] {
-        let d = a.deadlines ?? AppealV1.Deadlines()
         let nowMs = Int64(now.timeIntervalSince1970 * 1000)
-        var due: [(String, Int64, Bool)] = []
-        switch a.status {
-        case .received:
-            due = [("регистрация", d.registerDueMs, false), ("первая реакция", d.firstReactionDueMs, true)]
-        case .registered:
-            due = [("перенаправление", d.forwardDueMs, false), ("ответ", d.answerDueMs, false)]
-        case .answered, .closed, .unspecified:
-            due = []
-        default:
-            due = [("ответ", d.answerDueMs, false)]
-        }
-        return due.filter { $0.1 > 0 }
-            .map { make(label: $0.0, dueMs: $0.1, nowMs: nowMs, hoursClock: $0.2) }
+        return AppealLifecycleRules.deadlineWaits.filter { $0.statuses.contains(a.status) }
+            .map { (kind: $0.kind, due: AppealLifecycleRules.due($0.kind, in: a.deadlines)) }
+            .filter { $0.due > 0 }
+            .map { make(label: label(of: $0.kind), dueMs: $0.due, nowMs: nowMs, hoursClock: $0.kind == "first_reaction") }
             .sorted { $0.dueMs < $1.dueMs }
+    }
+
+    /// What the queue calls each deadline of `AppealLifecycleRules.deadlineWaits`.
+    static func label(of kind: String) -> String {
+        switch kind {
+        case "register": return "регистрация"
+        case "forward": return "перенаправление"
+        case "first_reaction": return "первая реакция"
+        case "answer": return "ответ"
+        default: return kind
+        }
     }
 
     static func make(label: String, dueMs: Int64, nowMs: Int64, hoursClock: Bool) -> Countdown {

@@ -29,6 +29,11 @@ struct WorkspaceViewTests {
         // First reaction is a working-hours clock: 3 hours left is already "soon", 30 minutes "urgent".
         #expect(Countdown.clocks(appeal(.received, reaction: ms + 3 * hour), now: now).first?.level == .soon)
         #expect(Countdown.clocks(appeal(.received, reaction: ms + hour / 2), now: now).first?.level == .urgent)
+        // The first reaction runs on through registration and routing (intake does both at once), until work starts.
+        let registered = Countdown.clocks(appeal(.registered, forward: ms + 100 * hour, answer: ms + 500 * hour, reaction: ms + 2 * hour), now: now)
+        #expect(registered.map(\.label) == ["первая реакция", "перенаправление", "ответ"])
+        #expect(Countdown.clocks(appeal(.assigned, answer: ms + 500 * hour, reaction: ms - hour), now: now).map(\.label) == ["первая реакция", "ответ"])
+        #expect(Countdown.clocks(appeal(.inProgress, answer: ms + 500 * hour, reaction: ms - hour), now: now).map(\.label) == ["ответ"])
         // In work only the answer counts; 10 days left is green.
         let working = Countdown.clocks(appeal(.inProgress, register: ms - 100 * hour, answer: ms + 240 * hour), now: now)
         #expect(working.map(\.label) == ["ответ"])
@@ -145,6 +150,13 @@ struct WorkspaceGatewayTests {
                     let r = try await client.execute(uri: "/api/v1/appeals", method: .post, headers: ops, body: ByteBuffer(string: body))
                     #expect(r.status == .created)
                 }
+                // A social incident is registered and routed at intake; its first reaction (working hours) is still
+                // the nearest deadline of all, so the deadline order puts it first (migration 27).
+                let post = AppealV1.IncomingAppeal(channel: .social, externalId: "ws-order-social", title: "Пост",
+                                                   text: "Во дворе дома 7 по улице Ленина неделю не вывозят мусор")
+                let incidentAppeal = try #require(try await platform.cluster.appeals(as: .client("veche-integration-social"))
+                    .submitAppeal(.init(appeal: post)).appeal)
+                #expect(incidentAppeal.status != .received && (incidentAppeal.deadlines?.firstReactionDueMs ?? 0) > 0)
                 var seen: [String] = [], dues: [Int64] = [], token = ""
                 repeat {
                     let r = try await client.execute(uri: "/api/v1/appeals?order=deadline&page_size=2&page_token=\(token)", method: .get, headers: ops)
@@ -154,8 +166,9 @@ struct WorkspaceGatewayTests {
                     dues += page.appeals.map { Countdown.clocks($0, now: Date(timeIntervalSince1970: 0)).first?.dueMs ?? .max }
                     token = page.nextPageToken.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
                 } while !token.isEmpty
-                #expect(seen.count == 5 && Set(seen).count == 5)
+                #expect(seen.count == 6 && Set(seen).count == 6)
                 #expect(dues == dues.sorted())
+                #expect(seen.first == incidentAppeal.id)
                 let wrong = try await client.execute(uri: "/api/v1/appeals?order=sideways", method: .get, headers: ops)
                 #expect(wrong.status == .badRequest)
             }
