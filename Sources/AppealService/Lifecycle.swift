@@ -49,7 +49,7 @@ enum Lifecycle {
         if action == .assign || action == .forward, agencyID.isEmpty {
             throw RPCError.invalidArgument("agency_id is required to \(action.name)")
         }
-        if action == .extend, appeal.extensionCount >= 1 {
+        if action == .extend, appeal.extensionCount >= AppealLifecycleRules.maxExtensions {
             throw RPCError.failedPrecondition("the answer deadline was already extended once (59-FZ art. 12 p. 2 allows one extension)")
         }
         return target

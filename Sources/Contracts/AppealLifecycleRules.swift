@@ -51,6 +51,25 @@ public enum AppealLifecycleRules {
     public static func actions(from status: AppealV1.Status) -> [AppealV1.Action] {
         AppealV1.Action.allCases.filter { allowed[$0]?.contains(status) ?? false }
     }
+
+    /// Extensions of the answer deadline an appeal may have (59-ФЗ art. 12 p. 2: one, by up to 30 days; a reopened
+    /// appeal keeps its count).
+    public static let maxExtensions: Int32 = 1
+
+    /// The actions `appeal` allows now: those of its status, without `extend` once the deadline was extended
+    /// `maxExtensions` times.
+    public static func actions(of appeal: AppealV1.Appeal) -> [AppealV1.Action] {
+        actions(from: appeal.status).filter { $0 != .extend || appeal.extensionCount < maxExtensions }
+    }
+
+    /// Whether the citizen's rating answers the latest answer: a rating event follows the last answer in `history`
+    /// (a reopened appeal's new answer may be rated again; AppealService refuses a second rating of one answer).
+    /// Without an answer in the history, any stored rating counts.
+    public static func ratesLatestAnswer(satisfaction: Int32, history: [AppealV1.AppealEvent]) -> Bool {
+        guard satisfaction > 0 else { return false }
+        guard let answer = history.lastIndex(where: { $0.type == .answered }) else { return true }
+        return history[answer...].contains { $0.type == .rated }
+    }
 }
 
 extension AppealFacts {

@@ -77,6 +77,26 @@ struct WorkspaceViewTests {
         #expect(AppealLifecycleRules.actions(from: .received) == [.register])
         #expect(AppealLifecycleRules.actions(from: .answered) == [.close, .reopen])
         #expect(AppealLifecycleRules.actions(from: .inProgress) == [.assign, .forward, .extend])
+        // One extension (59-ФЗ art. 12 p. 2): once used, the card offers none (AppealService would refuse it with 412),
+        // also after a reopen, which keeps the count.
+        var extended = appeal(.inProgress)
+        extended.extensionCount = 1
+        #expect(AppealLifecycleRules.actions(of: extended) == [.assign, .forward])
+        #expect(AppealLifecycleRules.actions(of: appeal(.inProgress)) == [.assign, .forward, .extend])
+    }
+
+    /// The status page offers the rating form for a new answer after a reopen (AppealService accepts one rating per
+    /// answer); before, any stored rating hid the form for good.
+    @Test func aReopenedAppealsNewAnswerCanBeRatedAgain() {
+        func history(_ types: [AppealV1.EventType]) -> [AppealV1.AppealEvent] {
+            types.enumerated().map { AppealV1.AppealEvent(type: $0.element, sequence: Int64($0.offset + 1)) }
+        }
+        #expect(!AppealLifecycleRules.ratesLatestAnswer(satisfaction: 0, history: history([.received, .answered])))
+        #expect(AppealLifecycleRules.ratesLatestAnswer(satisfaction: 4, history: history([.received, .answered, .rated])))
+        #expect(!AppealLifecycleRules.ratesLatestAnswer(satisfaction: 4, history: history([.answered, .rated, .reopened, .started, .answered])))
+        #expect(AppealLifecycleRules.ratesLatestAnswer(satisfaction: 2, history: history([.answered, .rated, .reopened, .answered, .rated])))
+        // An imported appeal with a rating and no answer event: the stored rating stands.
+        #expect(AppealLifecycleRules.ratesLatestAnswer(satisfaction: 3, history: history([.received])))
     }
 }
 

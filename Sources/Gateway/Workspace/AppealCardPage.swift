@@ -196,10 +196,11 @@ struct AppealCardPage: Sendable {
         }, idempotencyKey: freshKey())
     }
 
-    /// Lifecycle actions the status allows and the person's roles permit (the service checks both again).
+    /// Lifecycle actions the appeal allows (its status; no second extension) and the person's roles permit (the service
+    /// checks both again).
     func actionForms(_ a: AppealV1.Appeal, viewer: Viewer, directory: WorkspaceDirectory, recommended: String, competent: [String]) -> [ActionForm] {
         let facts = AppealFacts(a)
-        return AppealLifecycleRules.actions(from: a.status).compactMap { action in
+        return AppealLifecycleRules.actions(of: a).compactMap { action in
             guard (try? AppealAccess.checkTransition(viewer.principal, action: action.name, facts)) != nil else { return nil }
             let routing = action == .assign || action == .forward
             var agencies: [Choice] = []

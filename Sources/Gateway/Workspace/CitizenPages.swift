@@ -76,7 +76,7 @@ struct CitizenPages: Sendable {
         guard let a = r.appeal else { throw RPCError.notFound("no appeal") }
         let directory = try await routes.directory(context)
         let clock = routes.clock
-        let rated = a.satisfaction > 0
+        let rated = AppealLifecycleRules.ratesLatestAnswer(satisfaction: a.satisfaction, history: r.history)
         let appeal = Appeal(number: a.number, token: token, status: Labels.status(a.status), statusCode: a.status.name,
                             received: clock.dateTime(a.receivedAtMs), answerDue: nonEmpty(clock.dateTime(a.deadlines?.answerDueMs ?? 0)),
                             topic: directory.topicName(a.topicCode), answer: nonEmpty(a.answerText),
