@@ -174,10 +174,12 @@ enum ReportMapping {
 
     static func timeliness(_ a: AppealActivity, kpis: RatingV1.GetKpisResponse?) -> Timeliness {
         let target = kpis?.kpis.first { $0.groupKey == "region" && $0.code == "onTimeShare" }?.target
+        // With nothing answered or overdue yet (the first days of a month) there is no share and no median: NaN, which
+        // the cards show as «—» with no status, not as 0 % «критично» and 0 hours.
         return Timeliness(
-            // Same rule as RatingService: an unanswered appeal past its deadline counts as late.
-            onTimeShare: a.answered + a.overdueOpen > 0 ? Double(a.onTime) / Double(a.answered + a.overdueOpen) : 0, onTimeTarget: target,
-            medianAnswerHours: a.medianAnswerHours ?? 0, answered: a.answered, overdue: a.overdueOpen,
+            // An unanswered appeal past its deadline counts as late.
+            onTimeShare: a.answered + a.overdueOpen > 0 ? Double(a.onTime) / Double(a.answered + a.overdueOpen) : .nan, onTimeTarget: target,
+            medianAnswerHours: a.medianAnswerHours ?? .nan, answered: a.answered, overdue: a.overdueOpen,
             byTopic: a.byTopic.map { TopicTimeliness(topic: topic($0.topic), onTime: $0.onTime, late: $0.late,
                                                      inProgress: $0.inProgress, medianAnswerHours: $0.medianAnswerHours) },
             answerTimeBuckets: a.answered > 0 ? a.answerTimeBuckets.map { ChartDatum($0.label, Double($0.count)) } : [])
@@ -305,10 +307,12 @@ enum ReportMapping {
     static func methodology(_ s: DashboardSnapshot) -> Methodology {
         var m = Methodology()
         if let w = s.agencyRatings.value?.weights ?? s.municipalityRatings.value?.weights {
+            // The pillars' metrics as RatingService computes them (`RatingConfig.standard`: the weights of the pillars
+            // can be changed, their metrics cannot).
             m.ratingWeights = [
-                RatingWeight(name: "Нагрузка", weight: w.quantity, description: "число обращений на 10 тыс. жителей и повторные обращения"),
-                RatingWeight(name: "Скорость", weight: w.speed, description: "доля ответов в установленный срок и время подготовки ответа"),
-                RatingWeight(name: "Качество", weight: w.quality, description: "удовлетворённость заявителей, повторно открытые обращения"),
+                RatingWeight(name: "Нагрузка", weight: w.quantity, description: "число обращений на 10 тыс. жителей"),
+                RatingWeight(name: "Скорость", weight: w.speed, description: "доля ответов в установленный срок и медианное время подготовки ответа"),
+                RatingWeight(name: "Качество", weight: w.quality, description: "удовлетворённость заявителей, повторно открытые и повторные обращения"),
                 RatingWeight(name: "Полнота", weight: w.completeness, description: "доля ответов, закрывающих все поставленные вопросы"),
             ]
         }

@@ -209,10 +209,11 @@ public struct TopicTimeliness: Sendable, Hashable {
 
 /// The timeliness section: on-time share against its target, median answer time, overdue appeals, by topic.
 public struct Timeliness: Sendable, Hashable {
-    /// Share of answers given within the statutory term (fraction).
+    /// Share of answers given within the statutory term (fraction; NaN when nothing was answered or overdue yet).
     public var onTimeShare: Double
     public var onTimeSharePrevious: Double?
     public var onTimeTarget: Double?
+    /// NaN when nothing was answered.
     public var medianAnswerHours: Double
     public var medianAnswerHoursPrevious: Double?
     public var answered: Int

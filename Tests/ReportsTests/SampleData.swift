@@ -180,9 +180,9 @@ enum SampleData {
 
     /// The four pillars of the platform's standard rating (`RatingConfig.standard`), as the gateway names them.
     static let ratingWeights = [
-        RatingWeight(name: "Нагрузка", weight: 0.15, description: "число обращений на 10 тыс. жителей и повторные обращения"),
-        RatingWeight(name: "Скорость", weight: 0.35, description: "доля ответов в установленный срок и время подготовки ответа"),
-        RatingWeight(name: "Качество", weight: 0.35, description: "удовлетворённость заявителей, повторно открытые обращения"),
+        RatingWeight(name: "Нагрузка", weight: 0.15, description: "число обращений на 10 тыс. жителей"),
+        RatingWeight(name: "Скорость", weight: 0.35, description: "доля ответов в установленный срок и медианное время подготовки ответа"),
+        RatingWeight(name: "Качество", weight: 0.35, description: "удовлетворённость заявителей, повторно открытые и повторные обращения"),
         RatingWeight(name: "Полнота", weight: 0.15, description: "доля ответов, закрывающих все поставленные вопросы"),
     ]
     static let surveyWeighting = "Оценки опросов взвешены методом итеративной пропорциональной подгонки (рейкинг) к численности населения по заданным маргиналам. Доверительные интервалы 95 % рассчитаны с учётом дизайна выборки (линеаризация Тейлора)."
