@@ -97,7 +97,7 @@ let package = Package(
         .target(name: "WorkspaceUI", dependencies: ["Contracts", "VecheAuth", "Taxonomy", .product(name: "Mustache", package: "swift-mustache")],
                 resources: [.copy("Templates"), .copy("Static")], swiftSettings: swiftSettings),
         .executableTarget(name: "Gateway", dependencies: [
-            "VecheRuntime", "Contracts", "GatewayRequests", "Reports", "VecheAuth", "WorkspaceUI", argumentParser, lifecycle, tracing,
+            "VecheRuntime", "Contracts", "GatewayRequests", "Reports", "VecheAuth", "WorkspaceUI", "WorkCalendar", argumentParser, lifecycle, tracing,
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
             .product(name: "Crypto", package: "swift-crypto"),

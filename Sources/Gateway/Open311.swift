@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import HTTPTypes
 import VecheAuth
+import WorkCalendar
 
 /// Open311 GeoReport v2 (http://wiki.open311.org/GeoReport_v2) mapped onto appeals:
 /// a service is a problem category of the taxonomy (service_code = category code, group = sector topic),
@@ -159,7 +160,7 @@ struct Open311Routes: Sendable {
         let number = r.appeal?.number ?? ""
         // citizen_token (extension): opens the request's status and rating for its author (/api/v1/citizen/appeal).
         return .list("service_requests", [.object("request", [("service_request_id", .text(number)), ("token", .text(token)),
-                                                               ("service_notice", .text("Обращение зарегистрировано, ответ в течение 30 дней (59-ФЗ)")),
+                                                               ("service_notice", .text(r.appeal.map(serviceNotice) ?? "")),
                                                                ("account_id", .text(value("account_id"))),
                                                                ("citizen_token", .text(r.citizenToken))])])
     }
@@ -232,6 +233,16 @@ struct Open311Routes: Sendable {
         }
         fields.append(("media_url", .text(a.attachmentUrls.first ?? "")))
         return .object("request", fields)
+    }
+
+    /// What the citizen is told on filing: the appeal's own answer term once it is registered (terms differ per channel
+    /// and can be changed), else that the term starts at registration.
+    func serviceNotice(_ a: AppealV1.Appeal) -> String {
+        guard a.status != .received, let due = a.deadlines?.answerDueMs, due > 0 else {
+            return "Обращение получено; срок ответа отсчитывается с его регистрации (59-ФЗ)"
+        }
+        let d = LocalClock.lastDay(ofTermEndingAt: Date(timeIntervalSince1970: Double(due) / 1000), in: settings.timeZone)
+        return String(format: "Обращение зарегистрировано, ответ будет дан до %02d.%02d.%04d (59-ФЗ)", d.day, d.month, d.year)
     }
 
     /// W3C date-time in the region's time zone.

@@ -122,6 +122,12 @@ public enum LocalClock {
 
     public static func civilDate(of instant: Date, in tz: TimeZone) -> CivilDate { local(instant, in: tz).date }
 
+    /// The last day of a term that ends at `dueAt`: a term ending at midnight is due at 00:00 of the next day, so this
+    /// is the day of the instant just before it ("до 31.03", not "до 01.04").
+    public static func lastDay(ofTermEndingAt dueAt: Date, in tz: TimeZone) -> CivilDate {
+        civilDate(of: dueAt.addingTimeInterval(-0.001), in: tz)
+    }
+
     /// The instant at which the local wall clock shows `date` + `secondsOfDay`.
     /// `secondsOfDay` may be 86_400 (= next midnight) or any value; it is added to local midnight in wall time.
     public static func instant(_ date: CivilDate, secondsOfDay: Int, in tz: TimeZone) -> Date {

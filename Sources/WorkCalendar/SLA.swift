@@ -229,8 +229,7 @@ public enum SLA {
             ? WorkingTime.between(now, d.dueAt, hours: hours, calendar: calendar, timeZone: timeZone)
             : -WorkingTime.between(d.dueAt, now, hours: hours, calendar: calendar, timeZone: timeZone)
         let today = LocalClock.civilDate(of: now, in: timeZone)
-        // A midnight deadline is 00:00 of the next day; report the last day itself.
-        let dueDay = d.lastDay ?? LocalClock.civilDate(of: d.dueAt.addingTimeInterval(-0.001), in: timeZone)
+        let dueDay = d.lastDay ?? LocalClock.lastDay(ofTermEndingAt: d.dueAt, in: timeZone)
         return Remaining(seconds: secs, workingSeconds: working, calendarDays: today.days(until: dueDay))
     }
 

@@ -3,6 +3,7 @@ import Foundation
 import Testing
 import VecheRuntime
 import VecheTestSupport
+import WorkCalendar
 import Workload
 @testable import AgencyService
 
@@ -368,6 +369,22 @@ struct NotificationTests {
         }
         #expect(forms == ["нарушение", "нарушения", "нарушения", "нарушений", "нарушений", "нарушений", "нарушений",
                           "нарушение", "нарушения", "нарушений", "нарушение", "нарушений", "нарушений", "нарушение"])
+    }
+
+    @Test("A citizen's letter names the last day of the term: a term ending at midnight is due at 00:00 of the next day, and the letter says 'до 31.03', not 'до 01.04'")
+    func lettersNameTheTermsLastDay() throws {
+        let moscow = try #require(TimeZone(identifier: "Europe/Moscow"))
+        let text = NotificationText(timeZone: moscow)
+        // 00:00 of 1 April 2027 in Moscow = 21:00 UTC on 31 March.
+        let due = LocalClock.instant(try #require(CivilDate(year: 2027, month: 4, day: 1)), secondsOfDay: 0, in: moscow)
+        var a = AppealV1.Appeal()
+        a.number = "2027-000001"
+        a.title = "Яма"
+        a.deadlines = AppealV1.Deadlines(answerDueMs: Int64(due.timeIntervalSince1970 * 1000))
+        let registered = text.citizenNotices(AppealV1.AppealEvent(eventId: "e1", type: .registered, appeal: a), agencyName: "")
+        #expect(registered.first?.body.contains("ответ будет дан до 31.03.2027") == true)
+        let extended = text.citizenNotices(AppealV1.AppealEvent(eventId: "e2", type: .extended, appeal: a), agencyName: "")
+        #expect(extended.first?.body.contains("продлён до 31.03.2027") == true)
     }
 
     @Test("Preferences route a notice: a muted kind is not sent, a messenger with a bridge is preferred, an unknown messenger falls back to e-mail")

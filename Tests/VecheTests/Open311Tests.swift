@@ -6,6 +6,7 @@ import Testing
 import VecheAuth
 import VecheRuntime
 import VecheTestSupport
+import WorkCalendar
 @testable import AgencyService
 @testable import AppealService
 @testable import Gateway
@@ -68,6 +69,11 @@ struct Open311Tests {
                     #expect(stored.appeal?.channel == .open311)
                     #expect(stored.appeal?.status == .assigned)
                     #expect(stored.appeal?.agencyId.isEmpty == false)
+                    // The notice names this appeal's own answer term (its last day), not a fixed "30 дней".
+                    let due = Date(timeIntervalSince1970: Double(stored.appeal?.deadlines?.answerDueMs ?? 0) / 1000)
+                    let last = LocalClock.lastDay(ofTermEndingAt: due, in: TimeZone(identifier: "Europe/Moscow")!)
+                    #expect(receipt.first?["service_notice"] as? String
+                            == String(format: "Обращение зарегистрировано, ответ будет дан до %02d.%02d.%04d (59-ФЗ)", last.day, last.month, last.year))
 
                     let one = try await client.execute(uri: "/open311/v2/requests/\(id).json", method: .get)
                     let reqs = try #require(try JSONSerialization.jsonObject(with: Data(buffer: one.body)) as? [[String: Any]])

@@ -1,5 +1,6 @@
 import Contracts
 import Foundation
+import WorkCalendar
 import Workload
 
 /// What a notification is about (the `kind` column; also what a person can mute).
@@ -23,12 +24,10 @@ struct Notice: Sendable, Hashable {
 struct NotificationText: Sendable {
     let timeZone: TimeZone
 
-    func day(_ ms: Int64) -> String {
-        let f = DateFormatter()
-        f.locale = Locale(identifier: "ru_RU")
-        f.timeZone = timeZone
-        f.dateFormat = "dd.MM.yyyy"
-        return f.string(from: Date(timeIntervalSince1970: Double(ms) / 1000))
+    /// The last day of a term due at `ms` (`LocalClock.lastDay`), as the citizen's letters name it.
+    func lastDay(ofTermDueAt ms: Int64) -> String {
+        let d = LocalClock.lastDay(ofTermEndingAt: Date(timeIntervalSince1970: Double(ms) / 1000), in: timeZone)
+        return String(format: "%02d.%02d.%04d", d.day, d.month, d.year)
     }
 
     func dayTime(_ date: Date) -> String {
@@ -55,11 +54,11 @@ struct NotificationText: Sendable {
         switch event.type {
         case .received: return status("получено")
         case .registered:
-            return status("зарегистрировано, ответ будет дан до \(day(a.deadlines?.answerDueMs ?? 0))")
+            return status("зарегистрировано, ответ будет дан до \(lastDay(ofTermDueAt: a.deadlines?.answerDueMs ?? 0))")
         case .assigned, .forwarded:
             return status("направлено для рассмотрения в \(agencyName.isEmpty ? "уполномоченный орган" : agencyName)")
         case .started: return status("взято в работу")
-        case .extended: return status("срок рассмотрения продлён до \(day(a.deadlines?.answerDueMs ?? 0))")
+        case .extended: return status("срок рассмотрения продлён до \(lastDay(ofTermDueAt: a.deadlines?.answerDueMs ?? 0))")
         case .reopened: return status("возвращено на повторное рассмотрение")
         case .closed: return status("рассмотрение завершено")
         case .answered:
