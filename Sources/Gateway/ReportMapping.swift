@@ -46,11 +46,30 @@ enum ReportMapping {
         report.indicators = s.indicators.value.map { $0.indicators.map(indicator) } ?? []
         report.highlights = highlights(s, kpis: kpis, topics: report.topics)
         report.preparedBy = approvalLine(s.approval)
+        report.unavailable = unavailableSections(s)
+        report.indicatorsUnavailable = s.indicators.reason
         return report
     }
 
-    /// Who approved the report, or that it is a draft.
+    /// The report's sections whose backend did not answer, with the reason (a section fed by several answers is
+    /// unavailable only when none came).
+    static func unavailableSections(_ s: DashboardSnapshot) -> [ReportSection: String] {
+        var out: [ReportSection: String] = [:]
+        if case .unavailable(let reason) = kpiPanel(s) { out[.summary] = reason }
+        out[.volume] = s.appeals.reason
+        for sec in [ReportSection.trend, .timeliness, .flags] { out[sec] = s.activity.reason }
+        out[.agencies] = s.agencyRatings.reason
+        out[.municipalities] = s.municipalityRatings.reason
+        out[.problems] = s.topProblems.reason
+        out[.staffing] = s.workload.reason
+        out[.rootCauses] = s.rootCauses.reason
+        out[.surveys] = s.survey.reason
+        return out
+    }
+
+    /// Who approved the report, that it is a draft, or that RatingService did not say.
     static func approvalLine(_ approval: Section<RatingV1.ReportApproval>) -> String {
+        if approval.reason != nil { return "Центр управления регионом · сведения об утверждении недоступны" }
         guard let a = approval.value, !a.approvedBy.isEmpty else {
             return "Центр управления регионом · проект, не утверждён куратором"
         }

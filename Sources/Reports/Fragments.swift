@@ -36,6 +36,11 @@ enum Fragments {
         func id(_ s: String) -> String { idPrefix + "-" + s }
     }
 
+    /// A part whose data did not come, with the reason (the dashboard's panels and the report's sections alike).
+    static func unavailable(_ reason: String) -> String {
+        "<div class=\"unavail\" role=\"status\"><strong>Данные временно недоступны</strong>\(e(reason))</div>"
+    }
+
     static func empty(_ text: String = "Нет данных за период") -> String {
         "<div class=\"empty\">\(e(text))</div>"
     }

@@ -487,6 +487,11 @@ public struct GovernorReport: Sendable, Hashable {
     public var indicators: [IndicatorRow] = []
     /// Free-form conclusions / key points for the governor (shown in the summary).
     public var highlights: [String]
+    /// Sections whose data did not come (a backend did not answer), with the reason: such a section says so instead
+    /// of showing zeros or "none found". For `.rootCauses` it covers the root-cause part; `indicatorsUnavailable`
+    /// the targets part of the same section.
+    public var unavailable: [ReportSection: String] = [:]
+    public var indicatorsUnavailable: String?
 
     public init(period: String, regionName: String, generatedAt: Date, timeZoneIdentifier: String = "Europe/Moscow",
                 preparedBy: String = "Центр управления регионом", kpis: [KpiItem] = [], channels: [ChannelCount] = [],

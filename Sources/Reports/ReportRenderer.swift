@@ -35,7 +35,11 @@ public enum ReportRenderer {
             let cls = pageBreakBefore.contains(sec) ? "rs break" : "rs"
             h += "<section class=\"\(cls)\" id=\"\(sec.anchor)\" aria-labelledby=\"\(sec.anchor)-h\">"
             h += "<h2 id=\"\(sec.anchor)-h\">\(i + 1). \(e(sec.title))</h2>"
-            h += reportSection(sec, r, ctx: ctx)
+            if sec != .rootCauses, let reason = r.unavailable[sec] {
+                h += Fragments.unavailable(reason)
+            } else {
+                h += reportSection(sec, r, ctx: ctx)
+            }
             h += "</section>"
         }
         h += "</main><footer class=\"rf\">\(e(r.preparedBy)), \(e(r.regionName)). \(e(reportTitle)) за \(e(period)). "
@@ -69,8 +73,8 @@ public enum ReportRenderer {
         case .staffing:
             return Fragments.staffing(r.staffing, ctx: ctx)
         case .rootCauses:
-            return "<h3>Системные проблемы</h3>" + Fragments.rootCauses(r.rootCauses, ctx: ctx)
-                + "<h3>Целевые показатели</h3>" + Fragments.indicators(r.indicators, ctx: ctx)
+            return "<h3>Системные проблемы</h3>" + (r.unavailable[.rootCauses].map(Fragments.unavailable) ?? Fragments.rootCauses(r.rootCauses, ctx: ctx))
+                + "<h3>Целевые показатели</h3>" + (r.indicatorsUnavailable.map(Fragments.unavailable) ?? Fragments.indicators(r.indicators, ctx: ctx))
         case .surveys:
             return Fragments.surveys(r.surveys, ctx: ctx)
         case .methodology:
@@ -126,7 +130,7 @@ public enum ReportRenderer {
         for (id, title, span, reason, body) in panels {
             if let reason {
                 h += "<section class=\"panel \(span) unavailable\" id=\"\(id)\" aria-labelledby=\"\(id)-h\"><h2 id=\"\(id)-h\">\(e(title))</h2>"
-                h += "<div class=\"unavail\" role=\"status\"><strong>Данные временно недоступны</strong>\(e(reason))</div></section>"
+                h += Fragments.unavailable(reason) + "</section>"
             } else {
                 h += "<section class=\"panel \(span)\" id=\"\(id)\" aria-labelledby=\"\(id)-h\"><h2 id=\"\(id)-h\">\(e(title))</h2>\(body)</section>"
             }

@@ -26,6 +26,8 @@ enum Styles {
     .kpi .meta{display:flex;justify-content:space-between;gap:6px;font-size:12px;flex-wrap:wrap}
     .kpi .spark{margin-top:6px}
     .badge{display:inline-block;padding:1px 8px;border-radius:10px;font-size:11.5px;font-weight:600;white-space:nowrap}
+    .unavail{border-left:4px solid var(--amber);background:var(--amber-bg);padding:10px 12px;border-radius:4px;color:#6b4300}
+    .unavail strong{display:block;margin-bottom:2px}
     .b-green{background:var(--green-bg);color:var(--green)}.b-amber{background:var(--amber-bg);color:var(--amber)}
     .b-red{background:var(--red-bg);color:var(--red)}.b-unknown{background:var(--soft);color:var(--muted)}
     .up-good,.down-good{color:var(--green)}.up-bad,.down-bad{color:var(--red)}.flat{color:var(--muted)}
@@ -104,8 +106,6 @@ enum Styles {
     .panel .scroll{overflow-x:auto}
     .sp12{grid-column:span 12}.sp8{grid-column:span 8}.sp6{grid-column:span 6}.sp4{grid-column:span 4}
     .panel.unavailable{background:#fbfbfc;border-style:dashed}
-    .unavail{border-left:4px solid var(--amber);background:var(--amber-bg);padding:10px 12px;border-radius:4px;color:#6b4300}
-    .unavail strong{display:block;margin-bottom:2px}
     .panel .kpis{grid-template-columns:repeat(auto-fill,minmax(190px,1fr))}
     @media (max-width:1200px){.sp4{grid-column:span 6}.sp8{grid-column:span 12}}
     @media (max-width:800px){main.dg{padding:10px;gap:10px}.sp4,.sp6,.sp8{grid-column:span 12}.grid2{grid-template-columns:1fr}}

@@ -29,3 +29,43 @@ struct ReportMappingTests {
         #expect(counted.onTimeShare == 0.75 && counted.medianAnswerHours == 30)
     }
 }
+
+@Suite("Report mapping: a backend that did not answer is reported as such")
+struct ReportUnavailableSectionsTests {
+    func snapshot(activity: Section<AppealActivity>, approval: Section<RatingV1.ReportApproval>) -> DashboardSnapshot {
+        let down = "сервис не ответил вовремя"
+        return DashboardSnapshot(period: "2026-12", previousPeriod: "2026-11", generatedAtMs: 1_800_000_000_000, timeZone: "Europe/Moscow",
+                                 appeals: .unavailable(down), previousAppeals: .unavailable(down), activity: activity,
+                                 agencyRatings: .unavailable(down), municipalityRatings: .unavailable(down),
+                                 topProblems: .unavailable(down), previousTopProblems: .unavailable(down),
+                                 kpis: .unavailable(down), previousKpis: .unavailable(down), survey: .unavailable(down),
+                                 approval: approval)
+    }
+
+    /// Before, an unanswered backend left its sections empty, and the report read as if nothing had happened: «0»
+    /// appeals of special monitoring, «Системных проблем не выявлено», «Опросы … не проводились», and a report the
+    /// curator had approved was called a draft.
+    @Test func sectionsWithoutAnAnswerSaySoInsteadOfShowingNothingHappened() {
+        let s = snapshot(activity: .unavailable("сервис обращений не ответил"), approval: .unavailable("нет ответа"))
+        let sections = ReportMapping.unavailableSections(s)
+        #expect(sections[.flags] == "сервис обращений не ответил" && sections[.trend] != nil && sections[.timeliness] != nil)
+        #expect(sections[.surveys] != nil && sections[.rootCauses] != nil && sections[.agencies] != nil)
+        #expect(ReportMapping.approvalLine(s.approval).contains("сведения об утверждении недоступны"))
+        #expect(ReportMapping.approvalLine(.data(RatingV1.ReportApproval())).contains("проект"))
+
+        let settings = GatewaySettings()
+        let html = ReportRenderer.governorReport(ReportMapping.governorReport(s, settings: settings))
+        #expect(html.contains("сервис обращений не ответил"))
+        #expect(!html.contains("Всего отмечено обращений"))
+        #expect(!html.contains("Системных проблем не выявлено"))
+        #expect(!html.contains("не проводились"))
+        #expect(!html.contains("не утверждён"))
+
+        // With the activity answered, its sections are rendered as usual.
+        let answered = snapshot(activity: .data(AppealActivity(AppealV1.GetActivityResponse(), period: try! ReportPeriod.resolve(
+            "2026-12", timeZone: TimeZone(identifier: "Europe/Moscow")!), now: Date(timeIntervalSince1970: 1_800_000_000))),
+                                approval: .data(RatingV1.ReportApproval()))
+        #expect(ReportMapping.unavailableSections(answered)[.flags] == nil)
+        #expect(ReportRenderer.governorReport(ReportMapping.governorReport(answered, settings: settings)).contains("Всего отмечено обращений"))
+    }
+}
