@@ -72,6 +72,21 @@ public enum AppealAccess {
         return best
     }
 
+    /// How a principal sees public social-media posts (MediaService mentions): the ЦУР's staff who work them in full;
+    /// an analyst without the author's handle, the link and personal data in the text — as the same post reads to the
+    /// analyst once it is an appeal (`view`).
+    public static func mentionView(_ p: Principal) -> AppealView {
+        var best = AppealView.none
+        for g in p.grants {
+            switch g.role {
+            case .curator, .centerHead, .operator, .mediaOfficer: best = max(best, .full)
+            case .analyst: best = max(best, .redacted)
+            default: break
+            }
+        }
+        return best
+    }
+
     public static func scope(_ p: Principal) -> AppealScope {
         var s = AppealScope()
         for g in p.grants {

@@ -151,6 +151,19 @@ struct MediaMonitoringPlatformTests {
             #expect((appeal.deadlines?.firstReactionDueMs ?? 0) > 0, "a social appeal runs the first-reaction clock")
             #expect(second.mention?.appealNumber == appeal.number)
 
+            // An analyst reads posts as the same post reads once it is an appeal: no handle, link or post id, personal
+            // data replaced in the text (before, the raw post with "@resident_…" and its link).
+            let phoned = try #require(try await Self.client(platform, as: Self.social).submitPost(.init(post: Self.post(
+                "promo-2", "Губернатор, помогите! Звоните мне 8-910-123-45-67, во дворе неделю не вывозят мусор"))).mention)
+            let asAnalyst = try await Self.client(platform, as: .user("analyst")).listMentions(.init(page: .init(pageSize: 200))).mentions
+            let seen = try #require(asAnalyst.first { $0.id == phoned.id })
+            #expect(seen.authorHandle.isEmpty && seen.url.isEmpty && seen.externalId.isEmpty)
+            #expect(!seen.text.contains("123-45-67") && seen.text.contains("не вывозят мусор"))
+            #expect(seen.entities.contains { $0.entityId == "governor" } && seen.entities.allSatisfy { $0.length == 0 })
+            let asOfficer = try await Self.client(platform, as: Self.media).listMentions(.init(page: .init(pageSize: 200))).mentions
+            #expect(asOfficer.first { $0.id == phoned.id }?.text.contains("123-45-67") == true)
+            #expect(asOfficer.first { $0.id == phoned.id }?.authorHandle == "resident_promo-2")
+
             // Access: readers and promoters only; the delivering systems of other channels cannot deliver posts.
             for who in [TestPrincipal.user("executor-zhkh"), .user("sociologist"), Self.social] {
                 await #expect(throws: RPCError.self) { _ = try await Self.client(platform, as: who).listMentions(.init()) }
@@ -167,7 +180,7 @@ struct MediaMonitoringPlatformTests {
             } catch let e as RPCError {
                 #expect(e.code == .permissionDenied)
             }
-            #expect(try await Self.client(platform, as: .user("analyst")).listMentions(.init()).mentions.count == 1)
+            #expect(try await Self.client(platform, as: .user("analyst")).listMentions(.init()).mentions.count == 2)   // promo-1 and promo-2
             // Bad input is refused with a reason (400), never half-applied.
             let analyst = try await Self.client(platform, as: .user("analyst"))
             for bad in [MediaV1.ListMentionsRequest(page: .init(pageToken: "not-a-token")), .init(fromMs: 10, toMs: 5),

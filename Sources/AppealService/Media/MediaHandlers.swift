@@ -78,7 +78,7 @@ struct MediaHandlers: MediaV1.MediaService.Handler {
     // MARK: reads
 
     func listMentions(request: MediaV1.ListMentionsRequest, context: RPCContext) async throws -> MediaV1.ListMentionsResponse {
-        _ = try context.requirePrincipal()
+        let principal = try context.requirePrincipal()
         let size = Int(request.page?.pageSize ?? 0)
         guard (0...200).contains(size) else { throw RPCError.invalidArgument("page_size must be between 1 and 200") }
         let limit = size == 0 ? 50 : size
@@ -94,7 +94,20 @@ struct MediaHandlers: MediaV1.MediaService.Handler {
         let rows = try await pool.withConnection { [after] conn in try MentionStore.list(conn, request, after: after, limit: limit + 1) }
         let page = Array(rows.prefix(limit))
         let next = rows.count > limit ? page.last.map { "\($0.publishedAtMs)_\($0.id)" } ?? "" : ""
-        return MediaV1.ListMentionsResponse(mentions: page, nextPageToken: next)
+        let shown = AppealAccess.mentionView(principal) == .full ? page : page.map(redacted)
+        return MediaV1.ListMentionsResponse(mentions: shown, nextPageToken: next)
+    }
+
+    /// A mention as an analyst sees it (`AppealAccess.mentionView`): no author, link or post id, the text with personal
+    /// data replaced; the bodies it names stay, without their offsets (which point into the original text).
+    func redacted(_ m: MediaV1.Mention) -> MediaV1.Mention {
+        var r = m
+        r.authorHandle = ""
+        r.url = ""
+        r.externalId = ""
+        r.text = appeals.handlers.views.redactor.redact(m.text).text   // not memoised: posts are long and rarely repeat
+        r.entities = m.entities.map { var e = $0; e.offset = 0; e.length = 0; return e }
+        return r
     }
 
     func getToneSeries(request: MediaV1.GetToneSeriesRequest, context: RPCContext) async throws -> MediaV1.GetToneSeriesResponse {
