@@ -47,6 +47,19 @@ struct ReportPeriod: Sendable, Hashable {
     var startMs: Int64 { Int64(start.timeIntervalSince1970 * 1000) }
     var endMs: Int64 { Int64(end.timeIntervalSince1970 * 1000) }
 
+    /// The span of the previous month that this period's counts are compared with: all of it once this period is over;
+    /// while it runs, as much of it as has elapsed of this one (1–5 December against 1–5 November, never more than
+    /// the whole month). Comparing a month in progress with a whole month made every early-month intake look like a fall.
+    func comparedSpanOfPrevious(now: Date) -> (fromMs: Int64, toMs: Int64) {
+        let prev = previous
+        let nowMs = Int64(now.timeIntervalSince1970 * 1000)
+        guard nowMs < endMs else { return (prev.startMs, prev.endMs) }
+        return (prev.startMs, min(prev.endMs, prev.startMs + max(0, nowMs - startMs)))
+    }
+
+    /// Whether the comparison is with part of the previous month (this period is still running at `now`).
+    func comparesPartOfPrevious(now: Date) -> Bool { Int64(now.timeIntervalSince1970 * 1000) < endMs }
+
     /// ISO dates of the period's days, up to and including `now`'s day when the period is current.
     func days(upTo now: Date) -> [String] {
         let c = calendar
@@ -207,10 +220,11 @@ struct DashboardFanOut: Sendable {
         async let stats = Self.attempt("AppealService", opts) {
             try await c.appeals.getStats(.init(fromMs: period.startMs, toMs: period.endMs), options: opts)
         }
-        async let previousStats = Self.attempt("AppealService", opts) {
-            try await c.appeals.getStats(.init(fromMs: prev.startMs, toMs: prev.endMs), options: opts)
-        }
         let now = self.now
+        let compared = period.comparedSpanOfPrevious(now: now())
+        async let previousStats = Self.attempt("AppealService", opts) {
+            try await c.appeals.getStats(.init(fromMs: compared.fromMs, toMs: compared.toMs), options: opts)
+        }
         async let activity = Self.attempt("AppealService", opts) {
             AppealActivity(try await c.appeals.getActivity(.init(fromMs: period.startMs, toMs: period.endMs, timeZone: period.timeZone.identifier),
                                                            options: opts), period: period, now: now())

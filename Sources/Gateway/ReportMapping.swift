@@ -351,6 +351,11 @@ enum ReportMapping {
             }
         }
         var notes = ["Сроки рассмотрения и динамика рассчитаны по обращениям, поступившим в отчётном месяце, на момент формирования; рейтинги — по обращениям, зарегистрированным в месяце."]
+        if let tz = TimeZone(identifier: s.timeZone), let period = try? ReportPeriod.resolve(s.period, timeZone: tz),
+           period.comparesPartOfPrevious(now: s.generatedAt) {
+            notes.append("Месяц не завершён: изменения числа обращений рассчитаны к тому же сроку предыдущего месяца, "
+                         + "ключевые показатели и проблемы — к предыдущему месяцу целиком.")
+        }
         notes += (s.survey.value?.notes ?? []).map { "Опросы: \($0)." }
         notes += missing(s).map { "Раздел «\($0.0)» не сформирован: \($0.1)." }
         m.notes = notes

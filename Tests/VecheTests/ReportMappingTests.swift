@@ -30,6 +30,33 @@ struct ReportMappingTests {
     }
 }
 
+@Suite("Dashboard periods: a month in progress is compared with the same span of the previous month")
+struct ComparedSpanTests {
+    let moscow = TimeZone(identifier: "Europe/Moscow")!
+
+    func ms(_ y: Int, _ m: Int, _ d: Int, _ h: Int = 0) -> Int64 {
+        var c = Calendar(identifier: .gregorian)
+        c.timeZone = moscow
+        return Int64(c.date(from: DateComponents(year: y, month: m, day: d, hour: h))!.timeIntervalSince1970 * 1000)
+    }
+
+    /// Before, 1–5 December was compared with all of November, so every early-month intake read as a steep fall.
+    @Test func aRunningMonthIsComparedWithAsMuchOfThePreviousOne() throws {
+        let december = try ReportPeriod.resolve("2026-12", timeZone: moscow)
+        let fifth = Date(timeIntervalSince1970: Double(ms(2026, 12, 5, 12)) / 1000)
+        #expect(december.comparedSpanOfPrevious(now: fifth) == (ms(2026, 11, 1), ms(2026, 11, 5, 12)))
+        #expect(december.comparesPartOfPrevious(now: fifth))
+        // Once the month is over, the whole previous month.
+        let later = Date(timeIntervalSince1970: Double(ms(2027, 1, 10)) / 1000)
+        #expect(december.comparedSpanOfPrevious(now: later) == (ms(2026, 11, 1), ms(2026, 12, 1)))
+        #expect(!december.comparesPartOfPrevious(now: later))
+        // 31 March against February: never past February's end.
+        let march = try ReportPeriod.resolve("2027-03", timeZone: moscow)
+        let lastDay = Date(timeIntervalSince1970: Double(ms(2027, 3, 31, 18)) / 1000)
+        #expect(march.comparedSpanOfPrevious(now: lastDay) == (ms(2027, 2, 1), ms(2027, 3, 1)))
+    }
+}
+
 @Suite("Report mapping: a backend that did not answer is reported as such")
 struct ReportUnavailableSectionsTests {
     func snapshot(activity: Section<AppealActivity>, approval: Section<RatingV1.ReportApproval>) -> DashboardSnapshot {
