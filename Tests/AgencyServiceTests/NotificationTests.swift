@@ -329,7 +329,7 @@ struct NotificationTests {
             #expect(digest.subject == "Эскалация: 12 нарушений сроков")
             #expect(digest.messageID.contains("digest-"))
             for n in numbers { #expect(digest.body.contains("№ \(n) «Нет отопления в подъезде» (орган kursk-zhkh): срок ответа истёк")) }
-            #expect(digest.body.contains("https://cur.example.ru/ws?overdue=1"))
+            #expect(digest.body.contains("https://cur.example.ru/ws?queue=all"))
 
             // Every row is sent; the twelve carry the digest's Message-ID.
             let rows = try await pool.query("SELECT status, digest FROM notification_outbox WHERE kind = 'escalation'").rows
@@ -355,9 +355,9 @@ struct NotificationTests {
         #expect(d.body.contains("\n200. строка 200\n"))
         #expect(!d.body.contains("строка 201"))
         #expect(d.body.hasSuffix("… и ещё 30954.\n"))
-        let link = d.body.range(of: "https://cur.example.ru/ws?overdue=1"), firstLine = d.body.range(of: "1. строка 1\n")
+        let link = d.body.range(of: "https://cur.example.ru/ws?queue=all"), firstLine = d.body.range(of: "1. строка 1\n")
         #expect(link != nil && firstLine != nil && link!.upperBound < firstLine!.lowerBound)
-        #expect(!text.escalationDigest(["x", "y"], workspaceURL: "").body.contains("/ws?overdue=1"))
+        #expect(!text.escalationDigest(["x", "y"], workspaceURL: "").body.contains("/ws?queue=all"))
         // One mailbox standing in for two levels of the same missed deadline: one line naming both, counted once.
         let both = text.escalationDigest(["№ 1 «Яма»: срок ответа истёк 01.12.2026 10:00; вы — исполнитель",
                                           "№ 2 «Свет»: срок ответа истёк 01.12.2026 11:00; вы — исполнитель",

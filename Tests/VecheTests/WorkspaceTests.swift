@@ -7,6 +7,7 @@ import VecheAuth
 import VecheRuntime
 import VecheTestSupport
 import WorkspaceUI
+@testable import AgencyService
 @testable import Gateway
 
 @Suite("Workspace: pure view logic")
@@ -114,6 +115,9 @@ struct WorkspaceGatewayTests {
                 #expect(queue.status == .ok)
                 #expect(queue.headers[.contentSecurityPolicy]?.contains("script-src 'self'") == true)
                 #expect(String(buffer: queue.body).contains("Разбор: без исполнителя"))
+                // The escalation digest's link opens everything the person may see, not the first queue (triage).
+                let digestList = try await client.execute(uri: NotificationText.digestPath, method: .get, headers: session.headers())
+                #expect(String(buffer: digestList.body).contains(#"class="active" aria-current="page">Все доступные<"#))
 
                 let created = try await client.execute(uri: "/api/v1/appeals", method: .post, headers: try await bearer(operatorUser),
                                                        body: ByteBuffer(string: #"{"channel":"phone","externalId":"ws-csrf-1","title":"Яма","text":"Большая яма на дороге по ул. Дзержинского"}"#))

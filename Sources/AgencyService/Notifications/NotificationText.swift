@@ -95,8 +95,12 @@ struct NotificationText: Sendable {
                       summary: summary)
     }
 
-    /// How many lines a digest lists; the rest are counted (the workspace's overdue queue has them all).
+    /// How many lines a digest lists; the rest are counted (the workspace's list at `digestPath` has them all).
     static let digestLines = 200
+    /// The workspace list a digest links to: everything the person may see, nearest deadline first, so every missed
+    /// deadline (registration, forwarding, answer, first reaction) comes first. Before, `/ws?overdue=1` opened the
+    /// person's first queue (the ЦУР head's: unassigned appeals only) filtered to missed answers alone.
+    static let digestPath = "/ws?queue=all"
 
     /// One message for `summaries.count` escalation alerts that were due for one person at once (a bulk
     /// import of overdue appeals, a stalled agency): their lines, at most `digestLines`, and where the rest are.
@@ -108,7 +112,7 @@ struct NotificationText: Sendable {
         var body = "Одновременно наступили уровни эскалации: \(what). Вместо отдельного письма о каждом — одна сводка. "
             + "Примите меры или поручите их исполнителям."
         // The link before the list: a messenger cuts a long message at its limit.
-        if !workspaceURL.isEmpty { body += "\nВсе просроченные обращения — в рабочем месте: \(workspaceURL)/ws?overdue=1" }
+        if !workspaceURL.isEmpty { body += "\nВсе обращения по ближайшему сроку, просроченные первыми, — в рабочем месте: \(workspaceURL)\(Self.digestPath)" }
         body += "\n\n"
         for (i, line) in lines.prefix(Self.digestLines).enumerated() { body += "\(i + 1). \(line)\n" }
         if n > Self.digestLines { body += "… и ещё \(n - Self.digestLines).\n" }
