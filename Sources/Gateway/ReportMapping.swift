@@ -289,7 +289,8 @@ enum ReportMapping {
                 if e.type == .nps { measure = .mean(scaleMin: -100, scaleMax: 100) }
                 else if let q, q.scaleMax > q.scaleMin { measure = .mean(scaleMin: Double(q.scaleMin), scaleMax: Double(q.scaleMax)) }
                 else { measure = .mean(scaleMin: 0, scaleMax: 0) }
-                panels.append(SurveyPanel(title: "\(survey.title): среднее значение", question: questionText, measure: measure,
+                let what = e.type == .nps ? "индекс NPS (−100…100)" : "среднее значение"
+                panels.append(SurveyPanel(title: "\(survey.title): \(what)", question: questionText, measure: measure,
                                           overall: overall, rows: rows.isEmpty ? overall.map { [$0] } ?? [] : rows, fieldPeriod: fieldPeriod))
             }
         }
@@ -341,7 +342,9 @@ enum ReportMapping {
             var text: String?
             switch summary.weighting {
             case "rake": text = "Оценки опросов взвешены методом итеративной пропорциональной подгонки (рейкинг) к численности населения по заданным маргиналам."
-            case "design": text = "Оценки опросов рассчитаны с весами дизайна выборки: маргиналы численности населения для калибровки не заданы."
+            // Raking falls back to design weights for any refusal (no margins, a respondent without a margin's value, no
+            // convergence), so the text does not name one cause.
+            case "design": text = "Оценки опросов рассчитаны с весами дизайна выборки, без калибровки к численности населения."
             default: text = nil
             }
             if var text {

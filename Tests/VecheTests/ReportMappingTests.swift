@@ -96,3 +96,20 @@ struct ReportUnavailableSectionsTests {
         #expect(ReportRenderer.governorReport(ReportMapping.governorReport(answered, settings: settings)).contains("Всего отмечено обращений"))
     }
 }
+
+@Suite("Report mapping: survey panels name what they show")
+struct SurveyPanelTitleTests {
+    /// An NPS estimate (−100…100) was titled «среднее значение»; a mean on a scale still is.
+    @Test func npsIsNotCalledAMean() {
+        var survey = SurveyV1.Survey()
+        survey.id = "s"
+        survey.title = "Транспорт"
+        var summary = SurveySummary(survey: survey)
+        summary.estimates = [
+            SurveyV1.EstimateResponse(surveyId: "s", questionCode: "nps", type: .nps, rows: [SurveyV1.EstimateRow(estimate: 12, n: 300)]),
+            SurveyV1.EstimateResponse(surveyId: "s", questionCode: "score", type: .likert, rows: [SurveyV1.EstimateRow(estimate: 3.4, n: 300)]),
+        ]
+        let titles = ReportMapping.surveyPanels(summary, timeZone: TimeZone(identifier: "Europe/Moscow")!).map(\.title)
+        #expect(titles == ["Транспорт: индекс NPS (−100…100)", "Транспорт: среднее значение"])
+    }
+}
