@@ -373,7 +373,7 @@ enum ReportMapping {
                 let change = Double(st.total - prev.total) / Double(prev.total) * 100
                 line += String(format: " (%@%.1f %% к %@)", change >= 0 ? "+" : "−", abs(change), s.previousPeriod)
             }
-            out.append(line + "; на рассмотрении \(st.open), с нарушением срока \(st.overdue).")
+            out.append(line + "; на рассмотрении \(st.open), из них с истёкшим сроком ответа \(st.overdue).")
         }
         if let top = topics.max(by: { $0.count < $1.count }), top.count > 0 {
             out.append("Чаще всего обращались по тематике «\(top.topic.name)»: \(top.count).")

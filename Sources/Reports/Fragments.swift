@@ -81,7 +81,7 @@ enum Fragments {
             s += "<div class=\"kpi s-\(st.rawValue)\" id=\"\(e(ctx.id("kpi-" + Escape.identifier(k.key))))\">"
             s += "<div class=\"t\">\(e(k.title))</div>"
             s += "<div class=\"v\">\(e(k.unit.format(k.value)))</div>"
-            s += "<div class=\"meta\"><span class=\"badge b-\(st.rawValue)\">\(e(st.nameRu))</span>"
+            s += "<div class=\"meta\"><span class=\"badge b-\(st.rawValue)\">\(e(k.statusLabel))</span>"
             if let t = k.target {
                 let sign = k.direction == .higherIsBetter ? "≥" : "≤"
                 s += "<span class=\"muted\">цель \(sign)\u{00A0}\(e(k.unit.format(t)))</span>"
@@ -316,7 +316,8 @@ enum Fragments {
         var byKind: [MonitoringKind: FlagCount] = [:]
         for f in items { byKind[f.kind] = f }
         let total = items.reduce(0) { $0 + $1.count }
-        var s = "<p>Всего отмечено обращений особого контроля: <strong>\(RuFormat.integer(total))</strong>.</p><div class=\"flags\">"
+        // An appeal may carry several flags: the total counts flags, not appeals.
+        var s = "<p>Всего отметок особого контроля: <strong>\(RuFormat.integer(total))</strong>.</p><div class=\"flags\">"
         for kind in MonitoringKind.allCases {
             let f = byKind[kind] ?? FlagCount(kind: kind, count: 0)
             s += "<div class=\"flag\(f.count > 0 ? " hot" : "")\" id=\"\(ctx.id("flag-" + kind.rawValue))\"><div class=\"muted\">\(e(kind.nameRu))</div>"

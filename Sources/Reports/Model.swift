@@ -136,6 +136,10 @@ public struct KpiItem: Sendable, Hashable {
         }
     }
 
+    /// The badge's text: the status's name, or «нет данных» when there is no value (a KPI with a target but nothing to
+    /// measure yet is not one "without a target").
+    public var statusLabel: String { value.isFinite ? effectiveStatus.nameRu : "нет данных" }
+
     /// Change versus the previous period, `nil` when unknown.
     public var delta: Double? {
         guard let previous, previous.isFinite, value.isFinite else { return nil }
@@ -451,7 +455,7 @@ public struct Methodology: Sendable, Hashable {
 
     public static let defaultSources: [String] = [
         "Платформа обратной связи и региональная система обработки обращений граждан",
-        "Обращения из социальных сетей и СМИ (инцидент-менеджмент ЦУР)",
+        "Сообщения социальных сетей и мессенджеров (мониторинг и инцидент-менеджмент ЦУР)",
         "Телефонная линия и личный приём",
         "Социологические опросы населения ЦУР",
     ]

@@ -20,6 +20,8 @@ struct ReportMappingTests {
         let html = ReportRenderer.governorReport(report)
         #expect(!html.contains("0,0\(RuFormat.unitSpace)%"))
         #expect(!html.contains("0,0\(RuFormat.unitSpace)ч"))
+        // Both cards' badges say there is nothing to measure yet (before: «нет цели», though on-time has a target).
+        #expect(html.components(separatedBy: ">нет данных</span>").count - 1 == 2)
         // A month with answers still has both.
         var some = AppealV1.GetActivityResponse()
         some.answered = 4
@@ -83,7 +85,7 @@ struct ReportUnavailableSectionsTests {
         let settings = GatewaySettings()
         let html = ReportRenderer.governorReport(ReportMapping.governorReport(s, settings: settings))
         #expect(html.contains("сервис обращений не ответил"))
-        #expect(!html.contains("Всего отмечено обращений"))
+        #expect(!html.contains("Всего отметок особого контроля"))
         #expect(!html.contains("Системных проблем не выявлено"))
         #expect(!html.contains("не проводились"))
         #expect(!html.contains("не утверждён"))
@@ -93,7 +95,7 @@ struct ReportUnavailableSectionsTests {
             "2026-12", timeZone: TimeZone(identifier: "Europe/Moscow")!), now: Date(timeIntervalSince1970: 1_800_000_000))),
                                 approval: .data(RatingV1.ReportApproval()))
         #expect(ReportMapping.unavailableSections(answered)[.flags] == nil)
-        #expect(ReportRenderer.governorReport(ReportMapping.governorReport(answered, settings: settings)).contains("Всего отмечено обращений"))
+        #expect(ReportRenderer.governorReport(ReportMapping.governorReport(answered, settings: settings)).contains("Всего отметок особого контроля"))
     }
 }
 
