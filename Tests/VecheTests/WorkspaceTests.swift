@@ -86,6 +86,14 @@ struct WorkspaceViewTests {
         #expect(AppealLifecycleRules.actions(of: appeal(.inProgress)) == [.assign, .forward, .extend])
     }
 
+    /// The media officer's queue holds the channels the access rules call public (social posts and Open311 requests);
+    /// before it filtered social posts and messenger messages, so Open311 requests were never in it.
+    @Test func theMediaOfficersQueueHoldsThePublicChannels() {
+        let officer = Principal(kind: .user, name: "media", grants: [Grant(role: .mediaOfficer)])
+        let queue = QueuePage.queues(officer, directory: WorkspaceDirectory()).first { $0.key == "public" }
+        #expect(queue?.channels == [.open311, .social])
+    }
+
     /// The status page offers the rating form for a new answer after a reopen (AppealService accepts one rating per
     /// answer); before, any stored rating hid the form for good.
     @Test func aReopenedAppealsNewAnswerCanBeRatedAgain() {

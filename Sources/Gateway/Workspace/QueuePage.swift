@@ -38,7 +38,9 @@ struct QueuePage: Sendable {
             qs.append(Queue(key: "mine", label: "Мои обращения", statuses: working))
         }
         if p.has(.mediaOfficer) {
-            qs.append(Queue(key: "public", label: "Публичные сообщения", statuses: open, channels: [.social, .messenger]))
+            // The channels whose messages are public by nature, as the access rules define them (social posts, Open311).
+            let publicChannels = AppealFacts.publicChannels.sorted().compactMap(AppealV1.Channel.init(name:))
+            qs.append(Queue(key: "public", label: "Публичные сообщения", statuses: open, channels: publicChannels))
         }
         qs.append(Queue(key: "all", label: "Все доступные"))
         return qs
