@@ -328,7 +328,11 @@ struct NotificationTests {
             let digest = try #require(zhkh.first)
             #expect(digest.subject == "Эскалация: 12 нарушений сроков")
             #expect(digest.messageID.contains("digest-"))
-            for n in numbers { #expect(digest.body.contains("№ \(n) «Нет отопления в подъезде» (орган kursk-zhkh): срок ответа истёк")) }
+            // Bodies by name, not by code (before: "(орган kursk-zhkh)").
+            for n in numbers {
+                #expect(digest.body.contains("№ \(n) «Нет отопления в подъезде» (Министерство жилищно-коммунального хозяйства и ТЭК Курской области): срок ответа истёк"))
+            }
+            #expect(kursk.allSatisfy { !$0.body.contains("kursk-") && !$0.body.contains("блок: housing") })
             #expect(digest.body.contains("https://cur.example.ru/ws?queue=all"))
 
             // Every row is sent; the twelve carry the digest's Message-ID.

@@ -96,8 +96,11 @@ final class EscalationTicker: Service, @unchecked Sendable {
         let decision = Escalation.evaluate(item.overdue, chain: chain, now: now, alerted: alerted)
         var queued = 0
         var unreachable: [EscalationRole] = []
+        let names = decision.toSend.isEmpty ? nil : try conn.query("""
+            SELECT (SELECT name FROM agencies WHERE id = \(item.agencyID)) AS agency, (SELECT name FROM topics WHERE code = \(item.topicCode)) AS topic
+            """).first
         for alert in decision.toSend {
-            let notice = text.escalation(alert, item: item)
+            let notice = text.escalation(alert, item: item, agencyName: names?.string("agency") ?? "", topicName: names?.string("topic") ?? "")
             let recipients = try NotificationStore.recipients(conn, role: alert.role, item: item)
             for r in recipients where try NotificationStore.enqueue(conn, notice, to: r, messengers: messengers) { queued += 1 }
             try conn.query("""

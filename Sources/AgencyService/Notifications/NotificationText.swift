@@ -73,8 +73,11 @@ struct NotificationText: Sendable {
         }
     }
 
-    /// The alert to one level of an escalation chain.
-    func escalation(_ alert: EscalationAlert, item: EscalationItemRow) -> Notice {
+    /// The alert to one level of an escalation chain. `agencyName` and `topicName` name the body and the sector block
+    /// ('' = not in the directory: the code is shown).
+    func escalation(_ alert: EscalationAlert, item: EscalationItemRow, agencyName: String = "", topicName: String = "") -> Notice {
+        let agency = agencyName.isEmpty ? item.agencyID : agencyName
+        let block = topicName.isEmpty ? item.topicCode : topicName
         let what: String
         switch alert.deadlineKind {
         case "register": what = "регистрации"
@@ -84,13 +87,13 @@ struct NotificationText: Sendable {
         default: what = alert.deadlineKind
         }
         let label = item.number.isEmpty ? item.appealID : "№ \(item.number)"
-        let summary = "\(label) «\(item.title)»" + (item.agencyID.isEmpty ? "" : " (орган \(item.agencyID))")
+        let summary = "\(label) «\(item.title)»" + (agency.isEmpty ? "" : " (\(agency))")
             + ": срок \(what) истёк \(dayTime(item.deadline))" + Self.levelMarker + alert.role.nameRu
         return Notice(kind: .escalation, eventKey: alert.key,
                       subject: "Эскалация: нарушен срок \(what) по обращению \(label)",
                       body: "Вы получили это уведомление как \(alert.role.nameRu).\n\n"
-                          + "По обращению \(label) «\(item.title)» (блок: \(item.topicCode.isEmpty ? "не определён" : item.topicCode), "
-                          + "орган: \(item.agencyID.isEmpty ? "не назначен" : item.agencyID)) срок \(what) истёк \(dayTime(item.deadline)).\n"
+                          + "По обращению \(label) «\(item.title)» (блок: \(block.isEmpty ? "не определён" : block), "
+                          + "орган: \(agency.isEmpty ? "не назначен" : agency)) срок \(what) истёк \(dayTime(item.deadline)).\n"
                           + "Уровень эскалации наступил \(dayTime(alert.dueAt)). Примите меры или поручите их исполнителю.",
                       summary: summary)
     }
