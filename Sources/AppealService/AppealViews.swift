@@ -37,21 +37,16 @@ struct AppealViews: Sendable {
     func redacted(_ e: AppealV1.AppealEvent) -> AppealV1.AppealEvent {
         var r = e
         r.appeal = e.appeal.map(redacted)
-        r.actor = Self.publicActor(e.actor)
+        r.actor = AppealAccess.publicActor(e.actor)
         r.comment = memo.redact(e.comment)   // mostly the routing's own comments, the same for many appeals
         return r
-    }
-
-    /// Staff are shown as "staff", systems by client id, the citizen as "citizen".
-    static func publicActor(_ actor: String) -> String {
-        actor.hasPrefix("user:") ? "staff" : actor
     }
 
     /// The appeal and history for one principal, or nil when it may not see the appeal at all.
     func view(_ a: AppealV1.Appeal, history: [AppealV1.AppealEvent], for p: Principal, ownCitizenAppeal: Bool)
         -> (AppealV1.Appeal, [AppealV1.AppealEvent], AppealView) {
         if ownCitizenAppeal {
-            return (a, history.map { e in var e = e; e.actor = Self.publicActor(e.actor); return e }, .full)
+            return (a, history.map { e in var e = e; e.actor = AppealAccess.publicActor(e.actor); return e }, .full)
         }
         switch AppealAccess.view(p, Self.facts(a)) {
         case .full: return (a, history, .full)

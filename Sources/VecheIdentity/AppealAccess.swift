@@ -72,6 +72,12 @@ public enum AppealAccess {
         return best
     }
 
+    /// An event's actor as shown without the full view (citizens, analysts, the public feed): staff as "staff", systems
+    /// by client id, the citizen as "citizen".
+    public static func publicActor(_ actor: String) -> String {
+        actor.hasPrefix("user:") ? "staff" : actor
+    }
+
     /// How a principal sees public social-media posts (MediaService mentions): the ЦУР's staff who work them in full;
     /// an analyst without the author's handle, the link and personal data in the text — as the same post reads to the
     /// analyst once it is an appeal (`view`).

@@ -94,6 +94,17 @@ struct WorkspaceViewTests {
         #expect(queue?.channels == [.open311, .social])
     }
 
+    /// A live event names the staff member only to viewers with the full view; an analyst sees "сотрудник", as the
+    /// appeal's history reads to them (before, the login went to every viewer).
+    @Test func liveEventsNameStaffOnlyToFullViewers() {
+        var a = AppealV1.Appeal()
+        a.id = "a1"
+        let e = AppealV1.AppealEvent(eventId: "e1", type: .started, actor: "user:executor-zhkh")
+        #expect(LiveEvents.frame(e, a, view: .full).contains("executor-zhkh"))
+        let redacted = LiveEvents.frame(e, a, view: .redacted)
+        #expect(!redacted.contains("executor-zhkh") && redacted.contains("сотрудник"))
+    }
+
     /// The status page offers the rating form for a new answer after a reopen (AppealService accepts one rating per
     /// answer); before, any stored rating hid the form for good.
     @Test func aReopenedAppealsNewAnswerCanBeRatedAgain() {

@@ -67,17 +67,21 @@ struct LiveEvents: Sendable {
             return Response(status: .ok, headers: headers, body: ResponseBody { writer in
                 try await writer.write(ByteBuffer(string: "retry: 3000\n: connected\n\n"))
                 for try await event in stream.cancelOnGracefulShutdown() {
-                    guard let a = event.appeal, AppealAccess.view(principal, AppealFacts(a)) != .none else { continue }
-                    try await writer.write(ByteBuffer(string: Self.frame(event, a)))
+                    guard let a = event.appeal else { continue }
+                    let view = AppealAccess.view(principal, AppealFacts(a))
+                    guard view != .none else { continue }
+                    try await writer.write(ByteBuffer(string: Self.frame(event, a, view: view)))
                 }
                 try await writer.finish(nil)
             })
         }
     }
 
-    static func frame(_ e: AppealV1.AppealEvent, _ a: AppealV1.Appeal) -> String {
+    /// One server-sent event; a viewer without the full view sees staff by role only, as AppealService shows them.
+    static func frame(_ e: AppealV1.AppealEvent, _ a: AppealV1.Appeal, view: AppealView) -> String {
+        let actor = view == .full ? e.actor : AppealAccess.publicActor(e.actor)
         let p = Payload(id: a.id, number: a.number, version: a.version, event: Labels.event(e.type),
-                        status: Labels.status(a.status), actor: Labels.actor(e.actor))
+                        status: Labels.status(a.status), actor: Labels.actor(actor))
         let json = (try? JSONEncoder().encode(p)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
         return "id: \(e.eventId)\nevent: appeal\ndata: \(json)\n\n"
     }
