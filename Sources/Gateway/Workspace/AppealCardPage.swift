@@ -78,6 +78,8 @@ struct AppealCardPage: Sendable {
         var history: [Event]
         var group: [Related]
         var hasGroup: Bool
+        /// The group's list did not come (AppealService refused or timed out): said so, not "no other appeals".
+        var groupUnavailable: Bool
     }
 
     struct Model { var chrome: Chrome; var card: Card }
@@ -122,11 +124,11 @@ struct AppealCardPage: Sendable {
         return try routes.page("appeal", Model(chrome: chrome, card: card))
     }
 
-    /// The other appeals of the appeal's problem group (none when it has no group or the list fails).
-    func sameProblem(_ a: AppealV1.Appeal, _ clients: ServiceClients) async -> [AppealV1.Appeal] {
+    /// The other appeals of the appeal's problem group (none when it has no group; nil when the list fails).
+    func sameProblem(_ a: AppealV1.Appeal, _ clients: ServiceClients) async -> [AppealV1.Appeal]? {
         guard !a.problemGroupId.isEmpty else { return [] }
         let r = try? await clients.appeals.listAppeals(.init(problemGroupId: a.problemGroupId, page: .init(pageSize: 20)), options: routes.options)
-        return (r?.appeals ?? []).filter { $0.id != a.id }
+        return r.map { $0.appeals.filter { $0.id != a.id } }
     }
 
     /// The agency the routing rules choose for the appeal ("" when none or the directory does not answer).
@@ -145,7 +147,8 @@ struct AppealCardPage: Sendable {
     }
 
     func cardModel(_ a: AppealV1.Appeal, history: [AppealV1.AppealEvent], viewer: Viewer, directory: WorkspaceDirectory,
-                   recommended: String, competent: [String], group: [AppealV1.Appeal]) -> Card {
+                   recommended: String, competent: [String], group found: [AppealV1.Appeal]?) -> Card {
+        let group = found ?? []
         let clock = routes.clock
         let p = viewer.principal, facts = AppealFacts(a)
         let masked = AppealAccess.view(p, facts) < .full
@@ -185,7 +188,7 @@ struct AppealCardPage: Sendable {
             routing: routing, hasRouting: !routing.isEmpty, history: events,
             group: group.map { Related(href: "/ws/appeals/" + $0.id, number: $0.number, status: Labels.status($0.status),
                                        received: clock.dateTime($0.receivedAtMs), gist: gist($0.title.isEmpty ? $0.text : $0.title, limit: 90)) },
-            hasGroup: !group.isEmpty)
+            hasGroup: !group.isEmpty, groupUnavailable: found == nil)
     }
 
     func reclassifyForm(_ a: AppealV1.Appeal, directory: WorkspaceDirectory) -> Reclassify {

@@ -121,7 +121,9 @@ struct MonitoringPage: Sendable {
                         posts: i.posts, appealHref: i.appealId.isEmpty ? nil : "/ws/appeals/" + i.appealId, appealNumber: i.appealNumber,
                         status: AppealV1.Status(name: i.appealStatus).map(Labels.status) ?? "открывается",
                         due: routes.clock.dateTime(i.firstReactionDueMs),
-                        overdue: i.firstReactionDueMs > 0 && Double(i.firstReactionDueMs) / 1000 < now.timeIntervalSince1970)
+                        // Red only while the incident's appeal still waits for its first reaction (once work started, it was given).
+                        overdue: i.firstReactionDueMs > 0 && Double(i.firstReactionDueMs) / 1000 < now.timeIntervalSince1970
+                            && (AppealV1.Status(name: i.appealStatus).map { AppealLifecycleRules.waits("first_reaction", in: $0) } ?? true))
         }
         let entityChoices = [("governor", "Губернатор"), ("region", "Область")]
             + directory.agencies.sorted { $0.name < $1.name }.map { ($0.id, $0.name) }
