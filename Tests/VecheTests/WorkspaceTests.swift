@@ -184,6 +184,20 @@ struct WorkspaceGatewayTests {
         }
     }
 
+    /// The public page says the rating is unavailable when RatingService does not answer (here: not running), not
+    /// that it is "not yet computed"; its on-time tile names the rating period it comes from.
+    @Test func thePublicPageSaysWhenTheRatingsAreUnavailable() async throws {
+        try await withPlatform(rating: false) { platform in
+            try await platform.gateway().test(.router) { client in
+                let page = try await client.execute(uri: "/public", method: .get)
+                #expect(page.status == .ok)
+                let html = String(buffer: page.body)
+                #expect(html.contains("Рейтинг органов сейчас недоступен") && html.contains("Рейтинг территорий сейчас недоступен"))
+                #expect(!html.contains("ещё не рассчитан"))
+            }
+        }
+    }
+
     @Test func deadlineOrderPagesWithoutGapsOrRepeats() async throws {
         try await withPlatform { platform in
             try await platform.gateway().test(.router) { client in

@@ -103,6 +103,9 @@ struct CitizenPages: Sendable {
         var hasTerritories: Bool
         var agencies: [AgencyRow]
         var hasAgencies: Bool
+        /// RatingService did not answer: the page says so instead of "not yet computed".
+        var agenciesUnavailable: Bool
+        var territoriesUnavailable: Bool
     }
 
     static func percent(_ v: Double) -> String { String(format: "%.0f%%", v * 100) }
@@ -134,7 +137,7 @@ struct CitizenPages: Sendable {
                                  onTime: m.answered > 0 ? Self.percent(m.onTimeShare) : "—",
                                  satisfaction: m.meanSatisfaction > 0 ? String(format: "%.1f", m.meanSatisfaction) : "—")
             },
-            hasAgencies: !rows.isEmpty)
+            hasAgencies: !rows.isEmpty, agenciesUnavailable: a == nil, territoriesUnavailable: t == nil)
         return try routes.page("public", model)
     }
 }
