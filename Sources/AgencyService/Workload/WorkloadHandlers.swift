@@ -30,6 +30,9 @@ extension AgencyHandlers {
                                   SELECT first_reaction_working_hours AS h FROM sla_policies WHERE channel = 'social'
                                   """).first?.int("h") ?? 0))
         }
+        // Staffing is assessed as of the period's last instant when the period is over (a past month's report: its open
+        // backlog at the month's end and the forecast for the month after it), else as of now.
+        let asOf = min(now, to.addingTimeInterval(-0.001))
         let pool = self.pool, timeZone = self.timeZone
         return try await workloadAnswers.value(key) {
             let records = try await pool.transaction { conn in   // read through a cursor (`forEachRow`)
@@ -39,7 +42,7 @@ extension AgencyHandlers {
             var model = WorkloadModel(timeZone: timeZone, calendar: .region(overrides: key.overrides))
             if key.firstReactionHours > 0 { model.social.targetHours = Double(key.firstReactionHours) }
             return .init(periods: model.periods(records, from: from, to: to, granularity: granularity),
-                         staffing: model.staffing(records, recorded: key.staff, now: now), generatedAtMs: WorkloadModel.ms(now))
+                         staffing: model.staffing(records, recorded: key.staff, now: asOf), generatedAtMs: WorkloadModel.ms(now))
         }
     }
 
