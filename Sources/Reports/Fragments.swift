@@ -335,7 +335,8 @@ enum Fragments {
     // MARK: Surveys
 
     static func surveys(_ panels: [SurveyPanel], ctx: Context) -> String {
-        guard !panels.isEmpty else { return empty("Опросы в отчётном периоде не проводились") }
+        // The dashboard shows the latest survey in fieldwork or published, whatever the period: no period is claimed.
+        guard !panels.isEmpty else { return empty("Результатов опросов пока нет") }
         var s = ""
         for (i, p) in panels.enumerated() {
             let isShare: Bool
