@@ -170,7 +170,13 @@ struct Open311Routes: Sendable {
         var appeals: [AppealV1.Appeal] = []
         if !ids.isEmpty {
             for id in ids.prefix(100) {
-                if let a = try? await clients.appeals.getAppeal(.init(id: id), options: options).appeal { appeals.append(a) }
+                // An unknown (or not public) id is left out of the list, as GeoReport does; a backend that does not answer
+                // fails the request (503) instead of passing for "no such requests".
+                do {
+                    if let a = try await clients.appeals.getAppeal(.init(id: id), options: options).appeal { appeals.append(a) }
+                } catch let e as RPCError where [.notFound, .invalidArgument, .permissionDenied].contains(e.code) {
+                    continue
+                }
             }
         } else {
             var q = AppealV1.ListAppealsRequest()

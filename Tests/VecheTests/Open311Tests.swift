@@ -82,6 +82,12 @@ struct Open311Tests {
                     #expect((reqs.first?["description"] as? String)?.contains("111-22-33") == false)   // published text is redacted
                     #expect(reqs.first?["lat"] as? Double == 51.7304)
 
+                    // An unknown id among known ones is left out of the list.
+                    let mixed = try await client.execute(uri: "/open311/v2/requests.json?service_request_id=\(id),2099-999999", method: .get)
+                    #expect(mixed.status == .ok)
+                    let mixedList = try #require(try JSONSerialization.jsonObject(with: Data(buffer: mixed.body)) as? [[String: Any]])
+                    #expect(mixedList.map { $0["service_request_id"] as? String } == [id])
+
                     let byToken = try await client.execute(uri: "/open311/v2/tokens/\(token).json", method: .get)
                     #expect(String(buffer: byToken.body).contains(id))
                     // The citizen token given with the request opens it for its author.
@@ -109,6 +115,18 @@ struct Open311Tests {
                     #expect(String(buffer: munis.body).contains("38701000"))
                     #expect(try await client.execute(uri: "/api/v1/municipalities", method: .get).status == .unauthorized)
                 }
+        }
+    }
+
+    /// A look-up by id while AppealService does not answer (here: not running) fails with a 5xx error instead of an
+    /// empty list, which read as "no such requests"; unknown ids are still simply left out (checked in the flow above).
+    @Test func aLookUpByIdFailsWhenTheAppealServiceDoesNotAnswer() async throws {
+        try await withPlatform(appeal: false) { platform in
+            try await platform.gateway().test(.router) { client in
+                let r = try await client.execute(uri: "/open311/v2/requests.json?service_request_id=2026-000001", method: .get)
+                #expect(r.status.code >= 500)
+                #expect(String(buffer: r.body).contains("description"))
+            }
         }
     }
 }
