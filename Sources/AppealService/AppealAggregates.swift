@@ -63,7 +63,9 @@ struct AppealAggregates: Sendable {
     static let bucketHours = [24, 72, 168, 720]
 
     /// The window's activity in one statement over its appeals (materialised once): timeliness by topic and
-    /// overall (grouping sets), intake and answers by day in `time_zone`, special-monitoring flags.
+    /// overall (grouping sets), intake and answers by day in `time_zone`, special-monitoring flags. On time and late
+    /// count only answers to appeals that had an answer deadline, as RatingService's `onTimeShare` does (an answer
+    /// without a deadline was counted on time before).
     static func activity(_ conn: PGConnection, _ r: AppealV1.GetActivityRequest) throws -> AppealV1.GetActivityResponse {
         let zone = r.timeZone.isEmpty ? "UTC" : r.timeZone
         guard TimeZone(identifier: zone) != nil else { throw RPCError.invalidArgument("time_zone \(zone) is not an IANA time zone") }
@@ -73,7 +75,8 @@ struct AppealAggregates: Sendable {
                 SELECT CASE WHEN topic_code = '' THEN 'other' ELSE topic_code END AS topic, monitoring_flags,
                        (received_at AT TIME ZONE \(zone))::date AS rday, (answered_at AT TIME ZONE \(zone))::date AS aday,
                        answered_at IS NOT NULL AS answered,
-                       answered_at IS NOT NULL AND (answer_due IS NULL OR answered_at <= answer_due) AS on_time,
+                       answered_at IS NOT NULL AND answered_at <= answer_due AS on_time,
+                       answered_at IS NOT NULL AND answered_at > answer_due AS late,
                        answered_at IS NULL AND status <> 'closed' AND answer_due < now() AS overdue_open,
                        answered_at IS NULL AND status <> 'closed' AND (answer_due IS NULL OR answer_due >= now()) AS in_progress,
                        CASE WHEN answered_at IS NOT NULL
@@ -81,7 +84,7 @@ struct AppealAggregates: Sendable {
                 FROM appeals WHERE \(window(r.fromMs, r.toMs)))
             SELECT CASE WHEN GROUPING(topic) = 1 THEN 'all' ELSE 'topic' END AS kind, topic AS key, count(*) AS n,
                    count(*) FILTER (WHERE answered) AS answered, count(*) FILTER (WHERE on_time) AS on_time,
-                   count(*) FILTER (WHERE answered AND NOT on_time) AS late, count(*) FILTER (WHERE overdue_open) AS overdue_open,
+                   count(*) FILTER (WHERE late) AS late, count(*) FILTER (WHERE overdue_open) AS overdue_open,
                    count(*) FILTER (WHERE in_progress) AS in_progress,
                    percentile_cont(0.5) WITHIN GROUP (ORDER BY hours) AS median,
                    count(*) FILTER (WHERE hours < \(b[0])) AS b0,

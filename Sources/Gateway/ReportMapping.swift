@@ -196,8 +196,10 @@ enum ReportMapping {
         // With nothing answered or overdue yet (the first days of a month) there is no share and no median: NaN, which
         // the cards show as «—» with no status, not as 0 % «критично» and 0 hours.
         return Timeliness(
-            // An unanswered appeal past its deadline counts as late.
-            onTimeShare: a.answered + a.overdueOpen > 0 ? Double(a.onTime) / Double(a.answered + a.overdueOpen) : .nan, onTimeTarget: target,
+            // RatingService's rule (`onTimeShare`): among appeals with an answer deadline, answered on time ÷ (answered
+            // + unanswered past the deadline); an answer to an appeal without a deadline is neither.
+            onTimeShare: a.onTime + a.late + a.overdueOpen > 0 ? Double(a.onTime) / Double(a.onTime + a.late + a.overdueOpen) : .nan,
+            onTimeTarget: target,
             medianAnswerHours: a.medianAnswerHours ?? .nan, answered: a.answered, overdue: a.overdueOpen,
             byTopic: a.byTopic.map { TopicTimeliness(topic: topic($0.topic), onTime: $0.onTime, late: $0.late,
                                                      inProgress: $0.inProgress, medianAnswerHours: $0.medianAnswerHours) },

@@ -477,13 +477,15 @@ struct AppealReadsAtScaleTests {
             let pool = try #require(env.pool)
             try await pool.withConnection { conn in
                 // (external id, topic, status, received, answered, answer due, flags)
-                let rows: [(String, String, String, String, String?, String, String)] = [
+                let rows: [(String, String, String, String, String?, String?, String)] = [
                     ("r1", "housing", "answered", "2026-11-02 10:00+00", "2026-11-02 20:00+00", "2026-12-02 00:00+00", "{corruption}"),
                     ("r2", "housing", "closed", "2026-11-02 22:30+00", "2026-11-06 22:30+00", "2026-11-05 00:00+00", "{}"),
                     ("r3", "roads", "assigned", "2026-11-03 09:00+00", nil, "2026-11-10 00:00+00", "{}"),
                     ("r4", "", "in_progress", "2026-11-04 09:00+00", nil, "2099-01-01 00:00+00", "{}"),
                     ("r5", "roads", "closed", "2026-11-05 09:00+00", nil, "2026-12-05 00:00+00", "{}"),
                     ("r6", "roads", "received", "2026-10-31 09:00+00", nil, "2026-11-30 00:00+00", "{}"),
+                    // Answered, but it never had an answer deadline: neither on time nor late (RatingService's rule).
+                    ("r7", "housing", "answered", "2026-11-04 09:00+00", "2026-11-06 14:00+00", nil, "{}"),
                 ]
                 for (ext, topic, status, received, answered, due, flags) in rows {
                     try conn.query("""
@@ -496,31 +498,29 @@ struct AppealReadsAtScaleTests {
             }
             let from = Int64(1_793_491_200_000), to = Int64(1_796_083_200_000)   // 2026-11-01 .. 2026-12-01 UTC
             let a = try await client.getActivity(.init(fromMs: from, toMs: to, timeZone: "Europe/Moscow"))
-            #expect(a.appeals == 5)
-            #expect((a.answered, a.onTime, a.late, a.overdueOpen, a.inProgress) == (2, 1, 1, 1, 1))
-            #expect(a.medianAnswerHours == 53)                     // 10 h and 96 h
-            #expect(a.answerTimeBuckets.map(\.count) == [1, 0, 1, 0, 0])
+            #expect(a.appeals == 6)
+            #expect((a.answered, a.onTime, a.late, a.overdueOpen, a.inProgress) == (3, 1, 1, 1, 1))
+            #expect(a.medianAnswerHours == 53)                     // 10 h, 53 h and 96 h
+            #expect(a.answerTimeBuckets.map(\.count) == [1, 1, 1, 0, 0])
             #expect(a.answerTimeBuckets.map(\.key) == ["24", "72", "168", "720", ""])
             #expect(a.flags == [AppealV1.CountByKey(key: "corruption", count: 1)])
             // Days in Moscow time: r2 arrived 01:30 on 3 November and was answered 01:30 on 7 November.
-            #expect(a.daily.map(\.date) == ["2026-11-02", "2026-11-03", "2026-11-04", "2026-11-05", "2026-11-07"])
-            #expect(a.daily.map(\.received) == [1, 2, 1, 1, 0])
-            #expect(a.daily.map(\.answered) == [1, 0, 0, 0, 1])
+            #expect(a.daily.map(\.date) == ["2026-11-02", "2026-11-03", "2026-11-04", "2026-11-05", "2026-11-06", "2026-11-07"])
+            #expect(a.daily.map(\.received) == [1, 2, 2, 1, 0, 0])
+            #expect(a.daily.map(\.answered) == [1, 0, 0, 0, 1, 1])
             let topics = Dictionary(uniqueKeysWithValues: a.byTopic.map { ($0.topicCode, $0) })
             let housing = try #require(topics["housing"]), roads = try #require(topics["roads"])
-            #expect(housing.onTime == 1 && housing.late == 1 && housing.answered == 2 && housing.medianAnswerHours == 53)
+            #expect(housing.onTime == 1 && housing.late == 1 && housing.answered == 3 && housing.medianAnswerHours == 53)
             #expect(roads.late == 1 && roads.inProgress == 0)   // r3 is past its answer deadline
             #expect(topics["other"]?.inProgress == 1)
             await #expect(throws: RPCError.self) { _ = try await client.getActivity(.init(fromMs: from, toMs: to, timeZone: "Mars/Olympus")) }
 
             let stats = try await client.getStats(.init(fromMs: from, toMs: to))
-            #expect((stats.total, stats.open, stats.overdue, stats.answered) == (5, 2, 1, 2))
-            #expect(stats.byStatus == [.init(key: "closed", count: 2), .init(key: "answered", count: 1),
+            #expect((stats.total, stats.open, stats.overdue, stats.answered) == (6, 2, 1, 3))
+            #expect(stats.byStatus == [.init(key: "answered", count: 2), .init(key: "closed", count: 2),
                                        .init(key: "assigned", count: 1), .init(key: "in_progress", count: 1)])
-            #expect(stats.byTopic == [.init(key: "roads", count: 2), .init(key: "housing", count: 2), .init(key: "", count: 1)].sorted {
-                ($0.count, $1.key) > ($1.count, $0.key)
-            })
-            #expect(try await client.getStats(.init()).total == 6)
+            #expect(stats.byTopic == [.init(key: "housing", count: 3), .init(key: "roads", count: 2), .init(key: "", count: 1)])
+            #expect(try await client.getStats(.init()).total == 7)
         }
     }
 }

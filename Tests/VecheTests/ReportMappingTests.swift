@@ -24,11 +24,13 @@ struct ReportMappingTests {
         #expect(html.components(separatedBy: ">нет данных</span>").count - 1 == 2)
         // A month with answers still has both.
         var some = AppealV1.GetActivityResponse()
-        some.answered = 4
-        some.onTime = 3
+        some.answered = 5   // one of them to an appeal without a deadline: neither on time nor late
+        some.onTime = 2
+        some.late = 1
+        some.overdueOpen = 1
         some.medianAnswerHours = 30
         let counted = ReportMapping.timeliness(AppealActivity(some, period: period, now: now), kpis: nil)
-        #expect(counted.onTimeShare == 0.75 && counted.medianAnswerHours == 30)
+        #expect(counted.onTimeShare == 0.5 && counted.medianAnswerHours == 30)   // 2 ÷ (2 + 1 + 1), as RatingService counts
     }
 }
 
