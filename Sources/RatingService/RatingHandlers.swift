@@ -253,7 +253,8 @@ struct RatingHandlers: RatingV1.RatingService.Handler {
     }
 
     /// Populations for per-10k figures: municipalities by OKTMO; an agency gets its municipality's
-    /// population (region-wide bodies: the region's); topics and categories: the region's.
+    /// population (region-wide bodies: the region's); topics, categories and the region-wide group (no dimension: the
+    /// region's KPIs) the region's — before, a region-wide `appealsPer10k` KPI never had a value.
     static func populations(_ d: RatingV1.Dimension, keys: [String], directory dir: Directory) -> ([String: Int], [String: Int]) {
         let population = dir.populations
         var entity: [String: Int] = [:]
@@ -263,7 +264,7 @@ struct RatingHandlers: RatingV1.RatingService.Handler {
                 guard let a = dir.agencies[id] else { continue }
                 if a.oktmo.isEmpty { entity[id] = dir.regionPopulation } else { entity[id] = population[a.oktmo] }
             }
-        case .topic, .category:
+        case .topic, .category, .unspecified:
             if let region = dir.regionPopulation {
                 for k in keys { entity[k] = region }
             }

@@ -193,3 +193,18 @@ struct FactAggregatesTests {
         }
     }
 }
+
+@Suite("RatingService populations behind per-10k figures")
+struct PopulationTests {
+    /// The region-wide group (KPIs without a dimension) is per 10,000 of the region's residents, as topics and
+    /// categories are; before, it had no population and a region-wide `appealsPer10k` KPI never had a value.
+    @Test func theRegionWideGroupUsesTheRegionsPopulation() {
+        var dir = Directory()
+        dir.municipalities = ["m1": .init(name: "Город", population: 100_000, parent: ""),
+                              "m2": .init(name: "Район", population: 50_000, parent: "")]
+        let (_, region) = RatingHandlers.populations(.unspecified, keys: [""], directory: dir)
+        #expect(region[""] == 150_000)
+        let key = GroupKey(dimensions: [], values: [], period: "2025-03")
+        #expect(MetricsCalculator.population(of: key, population: dir.populations, entityPopulation: region) == 150_000)
+    }
+}
