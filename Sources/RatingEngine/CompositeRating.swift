@@ -213,7 +213,9 @@ public enum CompositeRating {
         switch method {
         case .minMax:
             guard let lo = vals.min(), let hi = vals.max(), hi > lo else { return 0.5 }
-            let s = (x - lo) / (hi - lo)
+            // Clamped: a row below the minimum volume is scored against the eligible rows' range and may lie outside
+            // it; its score stays within 0…100 as the contract says (unclamped it could top every ranked row).
+            let s = min(1, max(0, (x - lo) / (hi - lo)))
             return higherIsBetter ? s : 1 - s
         case .zScore:
             let n = Double(vals.count)

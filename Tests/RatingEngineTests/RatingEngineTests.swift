@@ -181,6 +181,26 @@ func byAgency() -> [String: GroupMetrics] {
         #expect(e["C"]?.pillarScores[.completeness] == nil)
     }
 
+    /// A row below the minimum volume is not ranked, and its score stays within 0…100 although its values lie outside
+    /// the ranked rows' range (before: 150 for an on-time share beyond the best ranked row's).
+    @Test func unrankedRowsScoreWithinTheScale() {
+        func g(_ id: String, _ n: Int, _ onTime: Int) -> GroupMetrics {
+            let fs = (0..<n).map { i in
+                AppealFact(id: "\(id)\(i)", agencyID: id, municipalityID: "M", topicCode: "t", categoryCode: "c",
+                           registeredAt: t0, answeredAt: h(1), deadline: i < onTime ? h(2) : h(0.5))
+            }
+            return MetricsCalculator.metrics(of: fs, key: GroupKey(dimensions: [.agency], values: [id], period: "p"),
+                                             asOf: h(100), population: nil)
+        }
+        var cfg = RatingConfig(pillarWeights: [.speed: 1], metrics: [MetricWeight(.onTimeShare, pillar: .speed, weight: 1)])
+        cfg.minVolume = 5
+        cfg.priorStrength = nil
+        let rated = CompositeRating.rate([g("X", 10, 6), g("Y", 10, 4), g("S", 2, 2)], config: cfg)
+        let small = rated.first { $0.key.entity == "S" }
+        #expect(small?.rank == nil)
+        #expect(small?.score.map { (0...100).contains($0) } == true)
+    }
+
     @Test func tiesAndRankChanges() {
         func g(_ id: String, _ onTime: Int) -> GroupMetrics {
             let fs = (0..<10).map { i in
