@@ -131,6 +131,7 @@ enum SurveyStore {
         var firstRow: [String: Int] = [:]
         var valid: [(Int, SurveyV1.Response)] = []
         var errors: [SurveyV1.RowError] = []
+        var design = try SampleDesignShape.stored(conn, surveyID: survey.id)
         for (i, r) in batch.responses.enumerated() {
             var rowErrors = SurveyRules.check(r, row: i, survey: survey, questions: questions)
             if !r.respondentId.isEmpty {
@@ -144,6 +145,7 @@ enum SurveyStore {
                     firstRow[r.respondentId] = i
                 }
             }
+            if rowErrors.isEmpty { rowErrors = design.admit(r, row: i) }   // last: only a stored row fixes the design
             if rowErrors.isEmpty { valid.append((i, r)) } else { errors += rowErrors }
         }
         if !valid.isEmpty {

@@ -159,6 +159,39 @@ struct BatchIntakeTests {
         }
     }
 
+    /// Rows whose sample design disagrees with the survey's stored responses are refused at intake with the reason,
+    /// and the rest of the batch is stored: before, such a batch was accepted and every later estimate of the survey
+    /// failed ("respondent … has no stratum while other responses are stratified"), with no way to delete the rows.
+    @Test func rowsThatWouldBreakTheDesignAreRefusedAtIntake() async throws {
+        try await withSurveyService { client, env in
+            try await env.allowTeams(for: ["design-2025"])
+            _ = try await client.createSurvey(.init(survey: .init(id: "design-2025", title: "Дизайн", questions: Self.questions)))
+            _ = try await client.setStatus(.init(id: "design-2025", status: .fieldwork))
+            func row(_ id: String, stratum: String, fpc: Double) -> SurveyV1.Response {
+                var r = Self.row(id)
+                r.stratum = stratum
+                r.fpc = fpc
+                return r
+            }
+            let first = try #require(try await client.submitBatch(.init(batch: .init(batchId: "d-1", surveyId: "design-2025", responses: [
+                row("s1", stratum: "north", fpc: 500), row("s2", stratum: "north", fpc: 500),
+                row("s3", stratum: "south", fpc: 300), row("s4", stratum: "south", fpc: 300)]))).receipt)
+            #expect(first.status == .accepted)
+            let second = try #require(try await client.submitBatch(.init(batch: .init(batchId: "d-2", surveyId: "design-2025", responses: [
+                row("s5", stratum: "", fpc: 500),          // no stratum in a stratified survey
+                row("s6", stratum: "north", fpc: 0),       // no fpc where every response has one
+                row("s7", stratum: "north", fpc: 800),     // another population size for the stratum
+                row("s8", stratum: "south", fpc: 300)]))).receipt)
+            #expect(second.status == .partial && second.acceptedRows == 1 && second.rejectedRows == 3)
+            #expect(second.errors.map(\.field) == ["stratum", "fpc", "fpc"])
+            #expect(second.errors[0].message.contains("stratum is required"))
+            #expect(second.errors[2].message.contains("already has"))
+            // The survey still estimates.
+            let estimate = try await client.estimate(.init(surveyId: "design-2025", questionCode: "sat_roads"))
+            #expect(estimate.rows.first?.n == 5)
+        }
+    }
+
     /// Batches published while SurveyService is down wait in the durable consumer and are stored on restart.
     @Test func batchesSurviveServiceDowntime() async throws {
         try await withCluster { cluster in
