@@ -247,8 +247,8 @@ struct Open311Routes: Sendable {
         guard a.status != .received, let due = a.deadlines?.answerDueMs, due > 0 else {
             return "Обращение получено; срок ответа отсчитывается с его регистрации (59-ФЗ)"
         }
-        let d = LocalClock.lastDay(ofTermEndingAt: Date(timeIntervalSince1970: Double(due) / 1000), in: settings.timeZone)
-        return String(format: "Обращение зарегистрировано, ответ будет дан до %02d.%02d.%04d (59-ФЗ)", d.day, d.month, d.year)
+        let last = LocalClock.lastDay(ofTermEndingAt: Date(timeIntervalSince1970: Double(due) / 1000), in: settings.timeZone)
+        return "Обращение зарегистрировано, ответ будет дан до \(last.russian) (59-ФЗ)"
     }
 
     /// W3C date-time in the region's time zone.

@@ -78,6 +78,9 @@ public struct CivilDate: Hashable, Comparable, Sendable, Codable, CustomStringCo
         return "\(y)-\(m)-\(d)"
     }
 
+    /// The date as Russian letters and notices write it: "31.03.2027".
+    public var russian: String { String(format: "%02d.%02d.%04d", day, month, year) }
+
     public static func isLeap(_ y: Int) -> Bool { (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 }
 
     public static func daysInMonth(year: Int, month: Int) -> Int {

@@ -73,7 +73,7 @@ struct Open311Tests {
                     let due = Date(timeIntervalSince1970: Double(stored.appeal?.deadlines?.answerDueMs ?? 0) / 1000)
                     let last = LocalClock.lastDay(ofTermEndingAt: due, in: TimeZone(identifier: "Europe/Moscow")!)
                     #expect(receipt.first?["service_notice"] as? String
-                            == String(format: "Обращение зарегистрировано, ответ будет дан до %02d.%02d.%04d (59-ФЗ)", last.day, last.month, last.year))
+                            == "Обращение зарегистрировано, ответ будет дан до \(String(format: "%02d.%02d.%04d", last.day, last.month, last.year)) (59-ФЗ)")
 
                     let one = try await client.execute(uri: "/open311/v2/requests/\(id).json", method: .get)
                     let reqs = try #require(try JSONSerialization.jsonObject(with: Data(buffer: one.body)) as? [[String: Any]])

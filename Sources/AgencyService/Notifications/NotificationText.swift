@@ -26,8 +26,7 @@ struct NotificationText: Sendable {
 
     /// The last day of a term due at `ms` (`LocalClock.lastDay`), as the citizen's letters name it.
     func lastDay(ofTermDueAt ms: Int64) -> String {
-        let d = LocalClock.lastDay(ofTermEndingAt: Date(timeIntervalSince1970: Double(ms) / 1000), in: timeZone)
-        return String(format: "%02d.%02d.%04d", d.day, d.month, d.year)
+        LocalClock.lastDay(ofTermEndingAt: Date(timeIntervalSince1970: Double(ms) / 1000), in: timeZone).russian
     }
 
     func dayTime(_ date: Date) -> String {
