@@ -232,9 +232,7 @@ struct AppealQuery: Sendable {
     /// `appeal_next_due` of a fetched appeal, as the page token carries it: the nearest deadline its status still
     /// waits for (`AppealLifecycleRules.deadlineWaits`, the table the SQL function of migration 27 spells out).
     static func nextDueMs(_ a: AppealV1.Appeal) -> Int64 {
-        let dues: [Int64] = AppealLifecycleRules.deadlineWaits.filter { $0.statuses.contains(a.status) }
-            .map { AppealLifecycleRules.due($0.kind, in: a.deadlines) }.filter { $0 > 0 }
-        return dues.min() ?? AppealPageToken.noDeadline
+        AppealLifecycleRules.waitingDeadlines(of: a).map(\.dueMs).min() ?? AppealPageToken.noDeadline
     }
 }
 

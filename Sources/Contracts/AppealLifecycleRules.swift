@@ -47,6 +47,14 @@ public enum AppealLifecycleRules {
         }
     }
 
+    /// The deadlines `appeal` still waits for in its status and that are set (due > 0), in `deadlineWaits` order: the
+    /// workspace's clocks (`Countdown.clocks`) and the deadline order's page token (`AppealQuery.nextDueMs`) both read them.
+    public static func waitingDeadlines(of appeal: AppealV1.Appeal) -> [(kind: String, dueMs: Int64)] {
+        deadlineWaits.filter { $0.statuses.contains(appeal.status) }
+            .map { (kind: $0.kind, dueMs: due($0.kind, in: appeal.deadlines)) }
+            .filter { $0.dueMs > 0 }
+    }
+
     /// The actions `status` allows, in lifecycle order.
     public static func actions(from status: AppealV1.Status) -> [AppealV1.Action] {
         AppealV1.Action.allCases.filter { allowed[$0]?.contains(status) ?? false }

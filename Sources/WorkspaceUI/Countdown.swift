@@ -22,10 +22,8 @@ public struct Countdown: Sendable, Hashable {
     /// have none; a social incident's first reaction runs on through registration and routing.
     public static func clocks(_ a: AppealV1.Appeal, now: Date) -> [Countdown] {
         let nowMs = Int64(now.timeIntervalSince1970 * 1000)
-        return AppealLifecycleRules.deadlineWaits.filter { $0.statuses.contains(a.status) }
-            .map { (kind: $0.kind, due: AppealLifecycleRules.due($0.kind, in: a.deadlines)) }
-            .filter { $0.due > 0 }
-            .map { make(label: label(of: $0.kind), dueMs: $0.due, nowMs: nowMs, hoursClock: $0.kind == "first_reaction") }
+        return AppealLifecycleRules.waitingDeadlines(of: a)
+            .map { make(label: label(of: $0.kind), dueMs: $0.dueMs, nowMs: nowMs, hoursClock: $0.kind == "first_reaction") }
             .sorted { $0.dueMs < $1.dueMs }
     }
 
