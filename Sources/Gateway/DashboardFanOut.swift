@@ -52,9 +52,8 @@ struct ReportPeriod: Sendable, Hashable {
     /// the whole month). Comparing a month in progress with a whole month made every early-month intake look like a fall.
     func comparedSpanOfPrevious(now: Date) -> (fromMs: Int64, toMs: Int64) {
         let prev = previous
-        let nowMs = Int64(now.timeIntervalSince1970 * 1000)
-        guard nowMs < endMs else { return (prev.startMs, prev.endMs) }
-        return (prev.startMs, min(prev.endMs, prev.startMs + max(0, nowMs - startMs)))
+        guard comparesPartOfPrevious(now: now) else { return (prev.startMs, prev.endMs) }
+        return (prev.startMs, min(prev.endMs, prev.startMs + max(0, Int64(now.timeIntervalSince1970 * 1000) - startMs)))
     }
 
     /// Whether the comparison is with part of the previous month (this period is still running at `now`).

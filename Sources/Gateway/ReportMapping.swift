@@ -51,19 +51,15 @@ enum ReportMapping {
         return report
     }
 
-    /// The report's sections whose backend did not answer, with the reason (a section fed by several answers is
-    /// unavailable only when none came).
+    /// The report's sections whose backend did not answer, with the reason (the summary, fed by two answers, is
+    /// unavailable only when neither came; the targets part of the root-cause section is `indicatorsUnavailable`).
     static func unavailableSections(_ s: DashboardSnapshot) -> [ReportSection: String] {
         var out: [ReportSection: String] = [:]
         if case .unavailable(let reason) = kpiPanel(s) { out[.summary] = reason }
-        out[.volume] = s.appeals.reason
-        for sec in [ReportSection.trend, .timeliness, .flags] { out[sec] = s.activity.reason }
-        out[.agencies] = s.agencyRatings.reason
-        out[.municipalities] = s.municipalityRatings.reason
-        out[.problems] = s.topProblems.reason
-        out[.staffing] = s.workload.reason
-        out[.rootCauses] = s.rootCauses.reason
-        out[.surveys] = s.survey.reason
+        for source in sources(s) {
+            guard let reason = source.reason else { continue }
+            for sec in source.sections { out[sec] = reason }
+        }
         return out
     }
 
@@ -85,21 +81,24 @@ enum ReportMapping {
         }
     }
 
+    /// Each answer the report is built from: its name in the notes, why it did not come (nil: it came) and the report
+    /// sections it alone feeds — one table for the notes (`missing`) and the sections' notices (`unavailableSections`).
+    static func sources(_ s: DashboardSnapshot) -> [(name: String, reason: String?, sections: [ReportSection])] {
+        [("статистика обращений", s.appeals.reason, [.volume]),
+         ("динамика и сроки рассмотрения", s.activity.reason, [.trend, .timeliness, .flags]),
+         ("рейтинг органов власти", s.agencyRatings.reason, [.agencies]),
+         ("рейтинг муниципальных образований", s.municipalityRatings.reason, [.municipalities]),
+         ("основные проблемы", s.topProblems.reason, [.problems]),
+         ("ключевые показатели", s.kpis.reason, []),
+         ("опросы", s.survey.reason, [.surveys]),
+         ("загруженность блоков", s.workload.reason, [.staffing]),
+         ("системные проблемы", s.rootCauses.reason, [.rootCauses]),
+         ("целевые показатели", s.indicators.reason, [])]
+    }
+
     /// Sections whose backend did not answer, with the reason.
     static func missing(_ s: DashboardSnapshot) -> [(String, String)] {
-        var out: [(String, String)] = []
-        func check(_ name: String, _ reason: String?) { if let reason { out.append((name, reason)) } }
-        check("статистика обращений", s.appeals.reason)
-        check("динамика и сроки рассмотрения", s.activity.reason)
-        check("рейтинг органов власти", s.agencyRatings.reason)
-        check("рейтинг муниципальных образований", s.municipalityRatings.reason)
-        check("основные проблемы", s.topProblems.reason)
-        check("ключевые показатели", s.kpis.reason)
-        check("опросы", s.survey.reason)
-        check("загруженность блоков", s.workload.reason)
-        check("системные проблемы", s.rootCauses.reason)
-        check("целевые показатели", s.indicators.reason)
-        return out
+        sources(s).compactMap { source in source.reason.map { (source.name, $0) } }
     }
 
     // MARK: KPIs
